@@ -1,0 +1,34 @@
+// CPU backend of BatchVerifier: libsecp256k1 over a pool of all cores. This is
+// the reference semantics every other backend is tested against.
+#ifndef GRIDLEDGER_CORE_VERIFY_CPU_BATCH_VERIFIER_H_
+#define GRIDLEDGER_CORE_VERIFY_CPU_BATCH_VERIFIER_H_
+
+#include "core/common/thread_pool.h"
+#include "core/verify/batch_verifier.h"
+
+namespace gridledger {
+
+class CpuBatchVerifier final : public BatchVerifier {
+ public:
+  // threads = 0: all cores.
+  explicit CpuBatchVerifier(int threads = 0);
+  absl::string_view name() const override { return "cpu"; }
+  int threads() const { return pool_.size(); }
+
+  absl::Status Verify(absl::Span<const VerifyItem> items,
+                      absl::Span<uint8_t> results) override;
+  absl::Status VerifyTransactions(absl::Span<const ByteSpan> txs,
+                                  absl::Span<Digest> ids,
+                                  absl::Span<uint8_t> valid) override;
+
+ private:
+  ThreadPool pool_;
+};
+
+// Single-transaction reference used by the CPU backend and by tests of others:
+// computes the id and checks the envelope signature (see BatchVerifier).
+bool VerifyTransactionEnvelope(ByteSpan tx, Digest* id);
+
+}  // namespace gridledger
+
+#endif  // GRIDLEDGER_CORE_VERIFY_CPU_BATCH_VERIFIER_H_
