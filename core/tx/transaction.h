@@ -25,6 +25,12 @@ inline constexpr size_t kTxHeaderBytes = 46;  // everything before the body
 inline constexpr size_t kTxSignatureBytes = 64;
 inline constexpr size_t kTxMaxBytes = 256;  // the largest kind fits with room
 
+// Value bounds enforced by the codec (core/tx/codec.h). They keep every
+// energy x price product and its sums over an interval far inside uint64:
+// 1e7 Wh x 1e9 micro-units/kWh = 1e16, leaving a factor of ~1800 of headroom.
+inline constexpr uint64_t kMaxEnergyWh = 10'000'000;        // 10 MWh per order or reading
+inline constexpr uint64_t kMaxPricePerKwh = 1'000'000'000;  // 1000 currency units per kWh
+
 enum class TxKind : uint8_t {
   kTransfer = 1,
   kOrder = 2,
@@ -38,6 +44,7 @@ absl::string_view TxKindName(TxKind kind);
 enum class OrderSide : uint8_t { kBid = 1, kAsk = 2 };
 enum class AccountRole : uint8_t { kProsumer = 1, kMeter = 2, kDso = 3 };
 
+// Codec rules: amount > 0; `to.key` a valid x-only key; not to (slice, sender).
 struct TransferBody {
   AccountRef to;
   Amount amount;
@@ -45,6 +52,8 @@ struct TransferBody {
 };
 
 // Pay-as-clear double auction order for one 15-minute interval.
+// Codec rules: side 1 or 2; interval > 0; 0 < energy <= kMaxEnergyWh;
+// limit_price <= kMaxPricePerKwh, and > 0 for a bid (an ask at 0 takes any price).
 struct OrderBody {
   OrderSide side;
   IntervalId interval;
@@ -53,12 +62,15 @@ struct OrderBody {
   auto operator<=>(const OrderBody&) const = default;
 };
 
+// Codec rule: order_id (the id of the ORDER transaction) is not all-zero.
 struct CancelBody {
   TxId order_id;
   auto operator<=>(const CancelBody&) const = default;
 };
 
-// Signed by the meter's own key (the envelope sender).
+// Signed by the meter's own key (the envelope sender). Codec rules: prosumer a
+// valid x-only key other than the sender; interval > 0; both energies
+// <= kMaxEnergyWh (0 is a valid reading).
 struct MeterReadingBody {
   PublicKey prosumer;
   IntervalId interval;
@@ -68,6 +80,8 @@ struct MeterReadingBody {
 };
 
 // DSO-signed. `bound_prosumer` is set for a meter and all-zero otherwise.
+// Codec rules: role 1..3; account (and a meter's bound_prosumer) a valid x-only
+// key; a meter is not bound to itself.
 struct RegisterBody {
   PublicKey account;
   AccountRole role;
@@ -76,6 +90,7 @@ struct RegisterBody {
 };
 
 // DSO-signed; takes effect from the interval after the one it commits in.
+// Codec rule: each price <= kMaxPricePerKwh (0 is meaningful for all three).
 struct SetTariffBody {
   PricePerKwh grid_fee;
   PricePerKwh imbalance_shortfall_price;  // charged per kWh delivered short
