@@ -304,10 +304,13 @@ absl::Status ValidateTransaction(const Transaction& tx) {
   return std::visit([&](const auto& body) { return ValidateBody(tx, body); }, tx.body);
 }
 
-absl::StatusOr<Transaction> Decode(ByteSpan bytes) {
-  if (bytes.size() > kTxMaxBytes) {
+namespace {
+// Decode and DecodeUnsigned: the same rules, with or without the signature.
+absl::StatusOr<Transaction> DecodeEnvelope(ByteSpan bytes, bool has_signature) {
+  const size_t max_bytes = has_signature ? kTxMaxBytes : kTxMaxBytes - kTxSignatureBytes;
+  if (bytes.size() > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "too large: transaction is ", bytes.size(), " bytes, limit ", kTxMaxBytes));
+        "too large: transaction is ", bytes.size(), " bytes, limit ", max_bytes));
   }
   ByteReader r(bytes);
   Transaction tx;
@@ -331,10 +334,21 @@ absl::StatusOr<Transaction> Decode(ByteSpan bytes) {
   GL_ASSIGN_OR_RETURN(tx.sender, ReadFixed<PublicKey>(r, "sender"));
   GL_ASSIGN_OR_RETURN(tx.body, ParseBody(kind, r));
   GL_CHECK(tx.kind() == kind);
-  GL_ASSIGN_OR_RETURN(tx.signature, ReadFixed<Signature>(r, "signature"));
-  GL_RETURN_IF_ERROR(r.ExpectEnd("signature"));
+  if (has_signature) {
+    GL_ASSIGN_OR_RETURN(tx.signature, ReadFixed<Signature>(r, "signature"));
+    GL_RETURN_IF_ERROR(r.ExpectEnd("signature"));
+  } else {
+    GL_RETURN_IF_ERROR(r.ExpectEnd(absl::StrCat(TxKindName(kind), " body")));
+  }
   GL_RETURN_IF_ERROR(ValidateTransaction(tx));
   return tx;
+}
+}  // namespace
+
+absl::StatusOr<Transaction> Decode(ByteSpan bytes) { return DecodeEnvelope(bytes, true); }
+
+absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes) {
+  return DecodeEnvelope(bytes, false);
 }
 
 Digest SigningHash(ByteSpan unsigned_bytes) {

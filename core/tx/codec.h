@@ -48,6 +48,10 @@ Bytes Encode(const Transaction& tx);
 // Strict decode of a signed envelope (see the top of this file).
 absl::StatusOr<Transaction> Decode(ByteSpan bytes);
 
+// The same rules for the output of EncodeUnsigned (no signature; the result's
+// signature is all-zero). Used by tools that sign a prepared envelope.
+absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes);
+
 // The value rules Decode applies after parsing, for a struct built in memory
 // (e.g. by the CLI) before it is signed. OK iff Decode(Encode(tx)) == tx.
 absl::Status ValidateTransaction(const Transaction& tx);

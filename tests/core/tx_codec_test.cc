@@ -51,13 +51,18 @@ std::vector<Transaction> OneOfEachKind() {
 }
 
 // Asserts a reject: InvalidArgument, message starting with `cls` and naming `field`.
-void ExpectReject(ByteSpan bytes, absl::string_view cls, absl::string_view field) {
-  auto decoded = Decode(bytes);
-  ASSERT_FALSE(decoded.ok()) << "accepted: " << HexEncode(bytes);
+void ExpectRejectWith(const absl::StatusOr<Transaction>& decoded, absl::string_view cls,
+                      absl::string_view field) {
+  ASSERT_FALSE(decoded.ok()) << "accepted: " << DescribeTransaction(*decoded);
   EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string msg(decoded.status().message());
   EXPECT_TRUE(absl::StartsWith(msg, cls)) << "message: " << msg << " expected class " << cls;
   EXPECT_TRUE(absl::StrContains(msg, field)) << "message: " << msg << " expected field " << field;
+}
+
+void ExpectReject(ByteSpan bytes, absl::string_view cls, absl::string_view field) {
+  SCOPED_TRACE(HexEncode(bytes));
+  ExpectRejectWith(Decode(bytes), cls, field);
 }
 
 // Encodes tx (which may violate a value rule) and expects Decode and
@@ -111,6 +116,25 @@ TEST(TxCodecTest, RoundTripEveryKind) {
     EXPECT_EQ(valid[i], 1) << i;
     EXPECT_EQ(ids[i], TransactionId(txs[i])) << i;
   }
+}
+
+TEST(TxCodecTest, DecodeUnsignedRoundTripsAndIsStrict) {
+  for (Transaction tx : OneOfEachKind()) {
+    SCOPED_TRACE(TxKindName(tx.kind()));
+    Bytes unsigned_bytes = EncodeUnsigned(tx);
+    auto decoded = DecodeUnsigned(unsigned_bytes);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    tx.signature = Signature();
+    EXPECT_EQ(*decoded, tx);
+    unsigned_bytes.push_back(0);
+    ExpectRejectWith(DecodeUnsigned(unsigned_bytes), "trailing bytes: ", "body");
+    unsigned_bytes.resize(unsigned_bytes.size() - 2);
+    ExpectRejectWith(DecodeUnsigned(unsigned_bytes), "truncated: ", ".");
+  }
+  // A signed envelope is not an unsigned one, and vice versa.
+  Bytes signed_bytes = Encode(OneOfEachKind()[0]);
+  ExpectRejectWith(DecodeUnsigned(signed_bytes), "trailing bytes: ", "64 after TRANSFER body");
+  ExpectReject(EncodeUnsigned(OneOfEachKind()[0]), "truncated: ", "signature");
 }
 
 TEST(TxCodecTest, TransferLayoutIsPinned) {
