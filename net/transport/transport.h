@@ -1,0 +1,153 @@
+// Authenticated peer transport between the validators of one committee
+// (DESIGN.md §7): TCP on standalone Asio, length-prefixed frames
+// (net/transport/frame.h), and a mutual signed handshake
+// (net/transport/handshake.h) that binds every connection to a committee key.
+//
+// Connection model (as Narwhal's): each transport dials every committee peer
+// whose address is known and SENDS only on that outbound connection; inbound
+// connections are accepted from any committee member and RECEIVED from. So
+// frames to one peer travel one TCP stream at a time and arrive in order, and
+// two transports never race to pick "the" connection between them.
+//
+// Delivery is at most once. Frames wait in a bounded per-peer queue that
+// survives reconnects; frames already handed to a socket that then fails are
+// lost and counted (frames_lost_on_disconnect). The layers above (consensus
+// catch-up) retransmit what matters.
+//
+// Send-queue policy: BACKPRESSURE. When a peer's queue holds
+// send_queue_max_frames frames, Send returns ResourceExhausted and counts
+// queue_full_rejections; nothing already queued is dropped, so the caller
+// decides what to shed.
+//
+// Threads: one io thread runs all socket work and calls the callbacks; the
+// callbacks must not block for long and must not call Stop(). Send,
+// Broadcast, SetPeerAddress and counters() are safe from any thread.
+#ifndef GRIDLEDGER_NET_TRANSPORT_TRANSPORT_H_
+#define GRIDLEDGER_NET_TRANSPORT_TRANSPORT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/common/bytes.h"
+#include "core/common/types.h"
+#include "core/crypto/schnorr.h"
+#include "net/transport/frame.h"
+
+namespace gridledger::net {
+
+inline constexpr size_t kDefaultSendQueueMaxFrames = 4096;
+inline constexpr int64_t kDefaultReconnectMinMs = 50;
+inline constexpr int64_t kDefaultReconnectMaxMs = 5000;
+inline constexpr int64_t kDefaultHandshakeTimeoutMs = 5000;
+// Accepted sockets that have not finished their handshake; more are closed at
+// once, so unauthenticated clients cannot pile up.
+inline constexpr size_t kMaxPendingHandshakes = 64;
+// Queued frames written to a socket in one gathered write.
+inline constexpr size_t kMaxFramesPerWrite = 64;
+
+// An IP literal (no name resolution) and a TCP port; port 0 means "not known
+// yet": the peer is not dialled, but may still connect to us.
+struct PeerAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+};
+
+struct TransportOptions {
+  explicit TransportOptions(const KeyPair& key) : own_key(key) {}
+
+  std::string listen_address = "127.0.0.1";
+  uint16_t listen_port = 0;  // 0: the OS picks; read it back with listen_port().
+  KeyPair own_key;
+  // Every committee member, normally including ourselves (never dialled).
+  // Inbound handshakes from any other key are refused.
+  absl::flat_hash_map<PublicKey, PeerAddress> committee;
+  size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  size_t send_queue_max_frames = kDefaultSendQueueMaxFrames;
+  int64_t reconnect_min_ms = kDefaultReconnectMinMs;
+  int64_t reconnect_max_ms = kDefaultReconnectMaxMs;
+  int64_t handshake_timeout_ms = kDefaultHandshakeTimeoutMs;
+};
+
+enum class LinkDirection { kInbound, kOutbound };
+
+// An authenticated link to `peer` came up or went down.
+struct PeerEvent {
+  PublicKey peer;
+  LinkDirection direction = LinkDirection::kOutbound;
+  bool up = false;
+};
+
+// Monotonic counters since construction (a consistent-enough snapshot).
+struct TransportCounters {
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t payload_bytes_in = 0;
+  uint64_t payload_bytes_out = 0;
+  uint64_t dials = 0;
+  uint64_t handshakes_ok = 0;
+  uint64_t handshakes_refused = 0;  // every refusal, all reasons below included
+  uint64_t refused_unknown_key = 0;
+  uint64_t refused_bad_signature = 0;
+  uint64_t handshake_timeouts = 0;
+  uint64_t oversized_frames = 0;
+  uint64_t queue_full_rejections = 0;
+  uint64_t frames_lost_on_disconnect = 0;
+};
+
+class Transport {
+ public:
+  using MessageCallback = std::function<void(const PublicKey& from, Bytes payload)>;
+  using PeerCallback = std::function<void(const PeerEvent& event)>;
+  // Human-readable reasons for refusals, closed connections and dial errors.
+  using LogCallback = std::function<void(absl::string_view line)>;
+
+  // Misuse (bad options: zero bounds, min > max backoff, frame bound above
+  // u32) is an assertion. log may be empty: then lines go to stderr.
+  Transport(TransportOptions options, MessageCallback on_message,
+            PeerCallback on_peer_state = nullptr, LogCallback log = nullptr);
+  ~Transport();  // Stop()s.
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Binds, starts the io thread, accepts and dials. Once per object.
+  // Unavailable when the listen address cannot be bound.
+  absl::Status Start();
+  // Closes every socket and joins the io thread. Idempotent.
+  void Stop();
+
+  // The bound port (after Start).
+  uint16_t listen_port() const;
+  const PublicKey& own_key() const;
+
+  // Sets or changes where a committee peer listens, and (re)dials it.
+  // InvalidArgument for a key outside the committee, our own key, or a host
+  // that is not an IP literal.
+  absl::Status SetPeerAddress(const PublicKey& peer, const PeerAddress& address);
+
+  // Queues payload for `to`. InvalidArgument: unknown key, own key, payload
+  // over max_frame_bytes. ResourceExhausted: the peer's queue is full.
+  // FailedPrecondition: stopped.
+  absl::Status Send(const PublicKey& to, Bytes payload);
+  // Send to every committee peer but ourselves, sharing one copy. Queues to
+  // every peer that has room; ResourceExhausted names how many were full.
+  absl::Status Broadcast(Bytes payload);
+
+  TransportCounters counters() const;
+  // Frames waiting in `peer`'s queue (not yet handed to a socket).
+  size_t queued_frames(const PublicKey& peer) const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gridledger::net
+
+#endif  // GRIDLEDGER_NET_TRANSPORT_TRANSPORT_H_
