@@ -1,0 +1,20 @@
+#include "core/execution/tx_result.h"
+
+namespace gridledger {
+
+absl::string_view TxResultCodeName(TxResultCode code) {
+  switch (code) {
+    case TxResultCode::kSuccess: return "success";
+    case TxResultCode::kDuplicate: return "duplicate";
+    case TxResultCode::kWrongSlice: return "wrong_slice";
+    case TxResultCode::kNotExecutable: return "not_executable";
+    case TxResultCode::kUnknownSender: return "unknown_sender";
+    case TxResultCode::kBadNonce: return "bad_nonce";
+    case TxResultCode::kZeroAmount: return "zero_amount";
+    case TxResultCode::kInsufficientBalance: return "insufficient_balance";
+    case TxResultCode::kCrossSlice: return "cross_slice";
+  }
+  return "unknown";
+}
+
+}  // namespace gridledger

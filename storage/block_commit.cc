@@ -1,0 +1,45 @@
+#include "storage/block_commit.h"
+
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::storage {
+
+BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
+                          absl::Span<const BlockTx> block, const BlockOutcome& outcome) {
+  GL_CHECK(outcome.results.size() == block.size());
+  BlockWrite write;
+  write.sequence = sequence;
+  write.meta.anchor = anchor;
+  write.meta.num_txs = static_cast<uint32_t>(block.size());
+  write.meta.state_summary = outcome.state_summary;
+  write.txs.reserve(block.size());
+  for (size_t i = 0; i < block.size(); ++i) {
+    const TxResult& r = outcome.results[i];
+    GL_CHECK(r.id == block[i].id && r.index == i);
+    if (r.code == TxResultCode::kDuplicate) continue;
+    write.txs.emplace_back(r.id, StoredTx{r.code, r.reason, sequence, r.index, block[i].raw});
+  }
+  write.accounts = outcome.accounts;
+  return write;
+}
+
+absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& executor,
+                                              const Digest& anchor,
+                                              absl::Span<const BlockTx> block) {
+  BlockOutcome outcome;
+  uint64_t executed_on = 0;
+  {
+    // The snapshot's read txn ends before the write, so a map resize can proceed.
+    GL_ASSIGN_OR_RETURN(std::unique_ptr<StoreStateView> view, store.Snapshot());
+    GL_ASSIGN_OR_RETURN(executed_on, view->LastCommittedSequence());
+    GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block));
+  }
+  // CommitBlock re-checks the sequence inside its write txn: if another commit
+  // landed after the snapshot, this one fails instead of applying stale state.
+  GL_RETURN_IF_ERROR(
+      store.CommitBlock(MakeBlockWrite(executed_on + 1, anchor, block, outcome)));
+  return outcome;
+}
+
+}  // namespace gridledger::storage

@@ -1,0 +1,30 @@
+// Executes a committed block over the node store and records it: the bridge
+// between the executor (pure) and the store (durable).
+#ifndef GRIDLEDGER_STORAGE_BLOCK_COMMIT_H_
+#define GRIDLEDGER_STORAGE_BLOCK_COMMIT_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/execution/executor.h"
+#include "storage/node_store.h"
+
+namespace gridledger::storage {
+
+// The store write for `block` executed into `outcome` as commit `sequence`:
+// every non-duplicate result indexed with its raw bytes, the changed
+// accounts, and the commit metadata.
+BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
+                          absl::Span<const BlockTx> block, const BlockOutcome& outcome);
+
+// Executes `block` over a snapshot of `store`, then commits the results, the
+// account updates and the commit metadata as the next sequence in one synced
+// write transaction. Returns the outcome once it is durable.
+absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& executor,
+                                              const Digest& anchor,
+                                              absl::Span<const BlockTx> block);
+
+}  // namespace gridledger::storage
+
+#endif  // GRIDLEDGER_STORAGE_BLOCK_COMMIT_H_

@@ -1,0 +1,169 @@
+#include "storage/lmdb_env.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::storage {
+
+absl::StatusOr<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const LmdbOptions& options) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("lmdb dir: empty path");
+  if (options.initial_map_size_bytes == 0 ||
+      options.initial_map_size_bytes > options.max_map_size_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lmdb initial_map_size_bytes: ", options.initial_map_size_bytes,
+        " must be in [1, max_map_size_bytes=", options.max_map_size_bytes, "]"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("lmdb dir ", options.dir, ": ", ec.message()));
+  }
+  MDB_env* env = nullptr;
+  GL_RETURN_IF_ERROR(LmdbStatus(mdb_env_create(&env), "env_create"));
+  // From here on, close the env on any failure.
+  auto fail = [env](int rc, const char* what) {
+    mdb_env_close(env);
+    return LmdbStatus(rc, what);
+  };
+  int rc = mdb_env_set_maxdbs(env, options.max_tables);
+  if (rc != MDB_SUCCESS) return fail(rc, "env_set_maxdbs");
+  rc = mdb_env_set_maxreaders(env, kLmdbMaxReaders);
+  if (rc != MDB_SUCCESS) return fail(rc, "env_set_maxreaders");
+  rc = mdb_env_set_mapsize(env, options.initial_map_size_bytes);
+  if (rc != MDB_SUCCESS) return fail(rc, "env_set_mapsize");
+  // Durable by default: no MDB_NOSYNC, MDB_NOMETASYNC, MDB_WRITEMAP or MDB_MAPASYNC.
+  rc = mdb_env_open(env, options.dir.c_str(), MDB_NOTLS, 0640);
+  if (rc != MDB_SUCCESS) return fail(rc, "env_open");
+  // An existing environment may already be larger than the initial size.
+  MDB_envinfo info;
+  rc = mdb_env_info(env, &info);
+  if (rc != MDB_SUCCESS) return fail(rc, "env_info");
+  return std::unique_ptr<LmdbEnv>(new LmdbEnv(env, options, info.me_mapsize));
+}
+
+LmdbEnv::~LmdbEnv() {
+  {
+    absl::MutexLock lock(&mu_);
+    GL_CHECK_MSG(open_txns_ == 0, "LmdbEnv destroyed with open transactions");
+  }
+  mdb_env_close(env_);
+}
+
+absl::StatusOr<LmdbTable> LmdbEnv::OpenTable(absl::string_view name) {
+  GL_ASSIGN_OR_RETURN(WriteTxn txn, BeginWrite());
+  LmdbTable table;
+  std::string name_z(name);
+  GL_RETURN_IF_ERROR(
+      LmdbStatus(mdb_dbi_open(txn.txn_, name_z.c_str(), MDB_CREATE, &table.dbi),
+                 "dbi_open"));
+  GL_RETURN_IF_ERROR(txn.Commit());
+  return table;
+}
+
+void LmdbEnv::EnterTxn() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](bool* resizing) { return !*resizing; }, &resizing_));
+  ++open_txns_;
+}
+
+void LmdbEnv::LeaveTxn() {
+  absl::MutexLock lock(&mu_);
+  GL_CHECK(open_txns_ > 0);
+  --open_txns_;
+}
+
+absl::StatusOr<ReadTxn> LmdbEnv::BeginRead() {
+  EnterTxn();
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc != MDB_SUCCESS) {
+    LeaveTxn();
+    return LmdbStatus(rc, "txn_begin(read)");
+  }
+  return ReadTxn(this, txn);
+}
+
+absl::StatusOr<WriteTxn> LmdbEnv::BeginWrite() {
+  EnterTxn();
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+  if (rc != MDB_SUCCESS) {
+    LeaveTxn();
+    return LmdbStatus(rc, "txn_begin(write)");
+  }
+  return WriteTxn(this, txn);
+}
+
+absl::Status LmdbEnv::Write(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
+  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
+    const uint64_t size_seen_bytes = map_size_bytes();
+    bool map_full = false;
+    absl::Status status;
+    {
+      GL_ASSIGN_OR_RETURN(WriteTxn txn, BeginWrite());
+      status = body(txn);
+      GL_CHECK_MSG(txn.live() || txn.map_full(), "Write body must not commit");
+      if (status.ok()) status = txn.Commit();
+      map_full = txn.map_full();
+      // txn aborts here unless committed: no transaction of ours stays open.
+    }
+    if (status.ok()) return status;
+    if (!map_full) return status;
+    GL_RETURN_IF_ERROR(Grow(size_seen_bytes));
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "lmdb write: map still full after ", kMaxWriteAttempts, " attempts"));
+}
+
+absl::Status LmdbEnv::Grow(uint64_t size_seen_bytes) {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](bool* resizing) { return !*resizing; }, &resizing_));
+  // Another writer grew the map since this one failed: just retry.
+  if (map_size_bytes_ > size_seen_bytes) return absl::OkStatus();
+  if (map_size_bytes_ >= options_.max_map_size_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "lmdb map full at max_map_size_bytes=", options_.max_map_size_bytes));
+  }
+  const uint64_t new_size_bytes =
+      std::min(map_size_bytes_ * 2, options_.max_map_size_bytes);
+  resizing_ = true;
+  const bool drained = mu_.AwaitWithTimeout(
+      absl::Condition(+[](int* open) { return *open == 0; }, &open_txns_),
+      absl::Milliseconds(kMapResizeWaitMs));
+  absl::Status status;
+  if (!drained) {
+    status = absl::ResourceExhaustedError(absl::StrCat(
+        "lmdb map full; cannot grow while ", open_txns_,
+        " transactions stay open for ", kMapResizeWaitMs, " ms"));
+  } else {
+    status = LmdbStatus(mdb_env_set_mapsize(env_, new_size_bytes), "env_set_mapsize");
+    if (status.ok()) {
+      map_size_bytes_ = new_size_bytes;
+      ++map_growths_;
+    }
+  }
+  resizing_ = false;
+  return status;
+}
+
+uint64_t LmdbEnv::map_size_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return map_size_bytes_;
+}
+
+int LmdbEnv::map_growths() const {
+  absl::MutexLock lock(&mu_);
+  return map_growths_;
+}
+
+}  // namespace gridledger::storage

@@ -1,0 +1,90 @@
+// An LMDB environment: one directory, a bounded set of named tables, and a
+// memory map that grows (doubling, up to a named maximum) when a write runs
+// out of room. Opened with MDB_NOTLS so a read transaction is not tied to a
+// thread, and without MDB_NOSYNC / MDB_NOMETASYNC so a committed write is on
+// disk before Commit() returns. Never use an env across fork(): open it in the
+// process that uses it.
+#ifndef GRIDLEDGER_STORAGE_LMDB_ENV_H_
+#define GRIDLEDGER_STORAGE_LMDB_ENV_H_
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/lmdb_txn.h"
+
+namespace gridledger::storage {
+
+inline constexpr uint64_t kDefaultInitialMapSizeBytes = uint64_t{64} << 20;
+// Address space only (the file is sparse); the bound on map growth.
+inline constexpr uint64_t kDefaultMaxMapSizeBytes = uint64_t{1} << 40;
+inline constexpr uint32_t kDefaultMaxTables = 16;
+inline constexpr uint32_t kLmdbMaxReaders = 126;
+// How long a map resize waits for open transactions to finish.
+inline constexpr int64_t kMapResizeWaitMs = 5000;
+// Upper bound on write retries; doubling reaches any map bound well before it.
+inline constexpr int kMaxWriteAttempts = 64;
+
+struct LmdbOptions {
+  std::string dir;  // created if missing
+  uint64_t initial_map_size_bytes = kDefaultInitialMapSizeBytes;
+  uint64_t max_map_size_bytes = kDefaultMaxMapSizeBytes;
+  uint32_t max_tables = kDefaultMaxTables;
+};
+
+class LmdbEnv {
+ public:
+  static absl::StatusOr<std::unique_ptr<LmdbEnv>> Open(const LmdbOptions& options);
+  ~LmdbEnv();
+  LmdbEnv(const LmdbEnv&) = delete;
+  LmdbEnv& operator=(const LmdbEnv&) = delete;
+
+  // Opens (creating if needed) a named table. Call at start-up, before
+  // transactions run concurrently.
+  absl::StatusOr<LmdbTable> OpenTable(absl::string_view name);
+
+  absl::StatusOr<ReadTxn> BeginRead();
+  // A raw write transaction: MDB_MAP_FULL surfaces as ResourceExhausted.
+  // Prefer Write(), which grows the map and retries.
+  absl::StatusOr<WriteTxn> BeginWrite();
+
+  // Runs `body` in a write transaction and commits it. When any step hits
+  // MDB_MAP_FULL the transaction is aborted, the map doubled (bounded by
+  // max_map_size_bytes) and `body` run again from scratch, so it must only
+  // write through the txn. `body` must not commit.
+  absl::Status Write(absl::FunctionRef<absl::Status(WriteTxn&)> body);
+
+  uint64_t map_size_bytes() const;
+  int map_growths() const;
+  const std::string& dir() const { return options_.dir; }
+
+ private:
+  LmdbEnv(MDB_env* env, const LmdbOptions& options, uint64_t map_size_bytes)
+      : env_(env), options_(options), map_size_bytes_(map_size_bytes) {}
+  // Counts open transactions so a resize can wait until none is open
+  // (mdb_env_set_mapsize requires that in this process).
+  void EnterTxn();
+  void LeaveTxn();
+  absl::Status Grow(uint64_t size_seen_bytes);
+
+  MDB_env* env_;
+  const LmdbOptions options_;
+  mutable absl::Mutex mu_;
+  uint64_t map_size_bytes_ ABSL_GUARDED_BY(mu_);
+  int open_txns_ ABSL_GUARDED_BY(mu_) = 0;
+  bool resizing_ ABSL_GUARDED_BY(mu_) = false;
+  int map_growths_ ABSL_GUARDED_BY(mu_) = 0;
+
+  friend class Txn;
+};
+
+}  // namespace gridledger::storage
+
+#endif  // GRIDLEDGER_STORAGE_LMDB_ENV_H_

@@ -1,0 +1,114 @@
+// RAII LMDB transactions and cursors. A transaction aborts on destruction
+// unless committed; data returned by Get or a cursor points into the memory
+// map and is valid only while its transaction lives.
+#ifndef GRIDLEDGER_STORAGE_LMDB_TXN_H_
+#define GRIDLEDGER_STORAGE_LMDB_TXN_H_
+
+#include <lmdb.h>
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/common/bytes.h"
+
+namespace gridledger::storage {
+
+class LmdbEnv;
+class Cursor;
+
+// A named LMDB database ("table") opened once at start-up.
+struct LmdbTable {
+  MDB_dbi dbi = 0;
+};
+
+// Maps an LMDB return code to a Status: MDB_NOTFOUND -> NotFound,
+// MDB_MAP_FULL -> ResourceExhausted, anything else -> Internal, each with
+// `what` and mdb_strerror's text.
+absl::Status LmdbStatus(int rc, const char* what);
+
+// Shared read operations of read and write transactions.
+class Txn {
+ public:
+  Txn(Txn&& other) noexcept;
+  Txn& operator=(Txn&&) = delete;
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  ~Txn();
+
+  // NotFound when the key is absent. The span lives as long as this txn.
+  absl::StatusOr<ByteSpan> Get(LmdbTable table, ByteSpan key) const;
+  // A cursor over `table` in key order; it must be destroyed before the txn.
+  absl::StatusOr<Cursor> OpenCursor(LmdbTable table) const;
+
+  bool live() const { return txn_ != nullptr; }
+  // Ends the transaction without committing (idempotent).
+  void Abort();
+
+ protected:
+  Txn(LmdbEnv* env, MDB_txn* txn) : env_(env), txn_(txn) {}
+  void Release();  // the txn handle is gone (committed or aborted)
+
+  LmdbEnv* env_;
+  MDB_txn* txn_;
+  mutable int open_cursors_ = 0;
+
+  friend class Cursor;
+};
+
+class ReadTxn : public Txn {
+ private:
+  ReadTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
+  friend class LmdbEnv;
+};
+
+class WriteTxn : public Txn {
+ public:
+  absl::Status Put(LmdbTable table, ByteSpan key, ByteSpan value);
+  // NotFound when the key is absent.
+  absl::Status Delete(LmdbTable table, ByteSpan key);
+  // Commits and syncs (the env never sets MDB_NOSYNC). The txn ends either way.
+  absl::Status Commit();
+  // True once an operation failed with MDB_MAP_FULL: the txn is dead and the
+  // whole write must be retried after growing the map (LmdbEnv::Write does).
+  bool map_full() const { return map_full_; }
+
+ private:
+  WriteTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
+  absl::Status Check(int rc, const char* what);
+  bool map_full_ = false;
+  friend class LmdbEnv;
+};
+
+// Iterates a table in key order (LMDB's default: lexicographic bytes).
+// Positioning calls return true when the cursor is on an entry, false past the end.
+class Cursor {
+ public:
+  Cursor(Cursor&& other) noexcept;
+  Cursor& operator=(Cursor&&) = delete;
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  ~Cursor();
+
+  absl::StatusOr<bool> First();
+  // The first entry with key >= `key`.
+  absl::StatusOr<bool> SeekAtLeast(ByteSpan key);
+  absl::StatusOr<bool> Next();
+  // Valid only after a positioning call returned true.
+  ByteSpan key() const { return key_; }
+  ByteSpan value() const { return value_; }
+
+ private:
+  Cursor(const Txn* txn, MDB_cursor* cursor) : txn_(txn), cursor_(cursor) {}
+  absl::StatusOr<bool> Move(MDB_val* key, MDB_cursor_op op);
+
+  const Txn* txn_;
+  MDB_cursor* cursor_;
+  ByteSpan key_;
+  ByteSpan value_;
+  friend class Txn;
+};
+
+}  // namespace gridledger::storage
+
+#endif  // GRIDLEDGER_STORAGE_LMDB_TXN_H_

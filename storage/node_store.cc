@@ -1,0 +1,166 @@
+#include "storage/node_store.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::storage {
+
+absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& options) {
+  GL_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env, LmdbEnv::Open(options));
+  GL_ASSIGN_OR_RETURN(NodeTables tables, NodeTables::Open(*env));
+  uint64_t last = 0;
+  {
+    GL_ASSIGN_OR_RETURN(ReadTxn txn, env->BeginRead());
+    GL_ASSIGN_OR_RETURN(last, ReadLastCommittedSequence(txn, tables));
+    // The commit record of the last sequence must be there and readable.
+    if (last > 0) {
+      GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables.commits, EncodeCommitKey(last)));
+      GL_RETURN_IF_ERROR(DecodeCommitRecord(record).status());
+    }
+  }
+  return std::unique_ptr<NodeStore>(new NodeStore(std::move(env), tables, last));
+}
+
+absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
+  if (block.sequence == 0) return absl::InvalidArgumentError("block sequence: must be >= 1");
+  if (block.txs.size() > block.meta.num_txs) {
+    return absl::InvalidArgumentError(absl::StrCat("block num_txs: ", block.meta.num_txs,
+                                                   " is below the ", block.txs.size(),
+                                                   " indexed transactions"));
+  }
+  absl::flat_hash_set<TxId> ids;
+  ids.reserve(block.txs.size());
+  for (const auto& [id, tx] : block.txs) {
+    if (tx.commit_sequence != block.sequence || tx.index >= block.meta.num_txs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "block tx ", id.ShortHex(), ": commit_sequence ", tx.commit_sequence, " index ",
+          tx.index, " outside block ", block.sequence, " of ", block.meta.num_txs));
+    }
+    if (tx.code == TxResultCode::kDuplicate) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block tx ", id.ShortHex(), ": duplicates are not indexed"));
+    }
+    if (!ids.insert(id).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block tx ", id.ShortHex(), ": listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NodeStore::CommitBlock(const BlockWrite& block) {
+  GL_RETURN_IF_ERROR(CheckBlock(block));
+  // Encode (and so check) every record before opening the write txn.
+  std::vector<Bytes> tx_records;
+  tx_records.reserve(block.txs.size());
+  for (const auto& entry : block.txs) {
+    GL_ASSIGN_OR_RETURN(Bytes record, EncodeTxRecord(entry.second));
+    tx_records.push_back(std::move(record));
+  }
+  const Bytes sequence_value = EncodeCommitKey(block.sequence);
+  GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
+    GL_ASSIGN_OR_RETURN(uint64_t last, ReadLastCommittedSequence(txn, tables_));
+    if (block.sequence != last + 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "commit sequence ", block.sequence, " does not follow last committed ", last));
+    }
+    for (size_t i = 0; i < block.txs.size(); ++i) {
+      const TxId& id = block.txs[i].first;
+      absl::StatusOr<ByteSpan> existing = txn.Get(tables_.txs, id.span());
+      if (existing.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("tx ", id.Hex(), " is already indexed"));
+      }
+      if (!absl::IsNotFound(existing.status())) return existing.status();
+      GL_RETURN_IF_ERROR(txn.Put(tables_.txs, id.span(), tx_records[i]));
+    }
+    for (const auto& [ref, state] : block.accounts) {
+      GL_RETURN_IF_ERROR(
+          txn.Put(tables_.accounts, EncodeAccountKey(ref), EncodeAccountRecord(state)));
+    }
+    GL_RETURN_IF_ERROR(
+        txn.Put(tables_.commits, sequence_value, EncodeCommitRecord(block.meta)));
+    GL_RETURN_IF_ERROR(
+        txn.Put(tables_.meta, MetaKey(kMetaLastCommittedSequence), sequence_value));
+    return txn.Put(tables_.meta, MetaKey(kMetaStateSummary), block.meta.state_summary.span());
+  }));
+  last_committed_sequence_.store(block.sequence);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoredTx> NodeStore::GetTx(const TxId& id) const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.txs, id.span()));
+  return DecodeTxRecord(record);
+}
+
+absl::StatusOr<AccountState> NodeStore::GetAccount(const AccountRef& account) const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.accounts, EncodeAccountKey(account)));
+  return DecodeAccountRecord(record);
+}
+
+absl::StatusOr<CommitMeta> NodeStore::GetCommit(uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.commits, EncodeCommitKey(sequence)));
+  return DecodeCommitRecord(record);
+}
+
+absl::StatusOr<Digest> NodeStore::StateSummary() const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  return ReadStateSummary(txn, tables_);
+}
+
+absl::StatusOr<std::optional<Digest>> NodeStore::GenesisDigest() const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  return ReadGenesisDigest(txn, tables_);
+}
+
+absl::StatusOr<std::unique_ptr<StoreStateView>> NodeStore::Snapshot() {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  return std::make_unique<StoreStateView>(std::move(txn), tables_);
+}
+
+absl::Status NodeStore::SeedGenesis(
+    const Digest& genesis_digest, const Digest& initial_summary,
+    absl::Span<const std::pair<AccountRef, AccountState>> accounts) {
+  absl::flat_hash_set<AccountRef> seen;
+  for (const auto& entry : accounts) {
+    if (!seen.insert(entry.first).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("genesis account ", entry.first.key.Hex(), ": listed twice"));
+    }
+  }
+  GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
+    GL_ASSIGN_OR_RETURN(std::optional<Digest> existing, ReadGenesisDigest(txn, tables_));
+    if (existing.has_value()) {
+      if (*existing != genesis_digest) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("store was seeded from genesis ", existing->Hex(), ", not ",
+                         genesis_digest.Hex()));
+      }
+      return absl::OkStatus();  // commits nothing new
+    }
+    GL_ASSIGN_OR_RETURN(uint64_t last, ReadLastCommittedSequence(txn, tables_));
+    bool has_accounts = false;
+    {
+      GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(tables_.accounts));
+      GL_ASSIGN_OR_RETURN(has_accounts, cursor.First());
+    }
+    if (last != 0 || has_accounts) {
+      return absl::FailedPreconditionError(
+          "store is not empty but has no genesis digest: refusing to seed");
+    }
+    for (const auto& [ref, state] : accounts) {
+      GL_RETURN_IF_ERROR(
+          txn.Put(tables_.accounts, EncodeAccountKey(ref), EncodeAccountRecord(state)));
+    }
+    GL_RETURN_IF_ERROR(txn.Put(tables_.meta, MetaKey(kMetaStateSummary), initial_summary.span()));
+    return txn.Put(tables_.meta, MetaKey(kMetaGenesisDigest), genesis_digest.span());
+  }));
+  return absl::OkStatus();
+}
+
+}  // namespace gridledger::storage

@@ -1,0 +1,81 @@
+// A validator's durable state: the transaction index, accounts, commit
+// metadata and the last committed sequence, in one LMDB environment.
+// CommitBlock writes a whole block (its transaction results, account updates
+// and commit metadata) in ONE write transaction that is synced before it
+// returns, so after a crash the store holds exactly a prefix of commits.
+#ifndef GRIDLEDGER_STORAGE_NODE_STORE_H_
+#define GRIDLEDGER_STORAGE_NODE_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/execution/state_view.h"
+#include "storage/lmdb_env.h"
+#include "storage/node_tables.h"
+#include "storage/records.h"
+#include "storage/store_state_view.h"
+
+namespace gridledger::storage {
+
+// Everything one commit writes.
+struct BlockWrite {
+  uint64_t sequence = 0;  // must be last_committed_sequence() + 1
+  CommitMeta meta;
+  // Results to index. Duplicates are not indexed: the id keeps its first result.
+  std::vector<std::pair<TxId, StoredTx>> txs;
+  std::vector<std::pair<AccountRef, AccountState>> accounts;  // final states
+};
+
+class NodeStore {
+ public:
+  // Opens (or creates) the store and recovers the last committed sequence.
+  static absl::StatusOr<std::unique_ptr<NodeStore>> Open(const LmdbOptions& options);
+
+  // FailedPrecondition when block.sequence is not the next sequence or one of
+  // its transaction ids is already indexed; InvalidArgument for inconsistent
+  // input (a tx's sequence or index outside the block, oversized records).
+  // Nothing is written unless everything is.
+  absl::Status CommitBlock(const BlockWrite& block);
+
+  uint64_t last_committed_sequence() const { return last_committed_sequence_.load(); }
+
+  // NotFound when absent; DataLoss when the stored record is corrupt.
+  absl::StatusOr<StoredTx> GetTx(const TxId& id) const;
+  absl::StatusOr<AccountState> GetAccount(const AccountRef& account) const;
+  absl::StatusOr<CommitMeta> GetCommit(uint64_t sequence) const;
+  absl::StatusOr<Digest> StateSummary() const;
+  // nullopt until seeded from a genesis.
+  absl::StatusOr<std::optional<Digest>> GenesisDigest() const;
+
+  // A consistent read-only view for the executor; destroy it before the store.
+  absl::StatusOr<std::unique_ptr<StoreStateView>> Snapshot();
+
+  // Seeds an empty store: accounts, initial state summary and the genesis
+  // digest in one write txn. Idempotent: a store already seeded from the same
+  // digest is left untouched (OK); a different digest, or a store that has
+  // accounts or commits but no genesis, is FailedPrecondition.
+  absl::Status SeedGenesis(const Digest& genesis_digest, const Digest& initial_summary,
+                           absl::Span<const std::pair<AccountRef, AccountState>> accounts);
+
+  LmdbEnv& env() { return *env_; }
+  const NodeTables& tables() const { return tables_; }
+
+ private:
+  NodeStore(std::unique_ptr<LmdbEnv> env, const NodeTables& tables, uint64_t last)
+      : env_(std::move(env)), tables_(tables), last_committed_sequence_(last) {}
+  absl::Status CheckBlock(const BlockWrite& block) const;
+
+  std::unique_ptr<LmdbEnv> env_;
+  NodeTables tables_;
+  std::atomic<uint64_t> last_committed_sequence_;
+};
+
+}  // namespace gridledger::storage
+
+#endif  // GRIDLEDGER_STORAGE_NODE_STORE_H_

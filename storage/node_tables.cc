@@ -1,0 +1,59 @@
+#include "storage/node_tables.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::storage {
+namespace {
+
+absl::StatusOr<std::optional<ByteSpan>> ReadMeta(const Txn& txn, const NodeTables& tables,
+                                                 absl::string_view name, size_t size_bytes) {
+  absl::StatusOr<ByteSpan> value = txn.Get(tables.meta, MetaKey(name));
+  if (absl::IsNotFound(value.status())) return std::optional<ByteSpan>();
+  if (!value.ok()) return value.status();
+  if (value->size() != size_bytes) {
+    return absl::DataLossError(absl::StrCat("corrupt meta record ", name, ": size ",
+                                            value->size(), " bytes, expected ", size_bytes));
+  }
+  return std::optional<ByteSpan>(*value);
+}
+
+}  // namespace
+
+absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
+  NodeTables t;
+  GL_ASSIGN_OR_RETURN(t.txs, env.OpenTable(kTxsTable));
+  GL_ASSIGN_OR_RETURN(t.accounts, env.OpenTable(kAccountsTable));
+  GL_ASSIGN_OR_RETURN(t.commits, env.OpenTable(kCommitsTable));
+  GL_ASSIGN_OR_RETURN(t.meta, env.OpenTable(kMetaTable));
+  return t;
+}
+
+ByteSpan MetaKey(absl::string_view name) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(name.data()), name.size());
+}
+
+absl::StatusOr<uint64_t> ReadLastCommittedSequence(const Txn& txn, const NodeTables& tables) {
+  GL_ASSIGN_OR_RETURN(std::optional<ByteSpan> value,
+                      ReadMeta(txn, tables, kMetaLastCommittedSequence, 8));
+  if (!value.has_value()) return uint64_t{0};
+  uint64_t seq = 0;
+  for (uint8_t b : *value) seq = seq << 8 | b;
+  if (seq == 0) return absl::DataLossError("corrupt meta record last_committed_sequence: 0");
+  return seq;
+}
+
+absl::StatusOr<Digest> ReadStateSummary(const Txn& txn, const NodeTables& tables) {
+  GL_ASSIGN_OR_RETURN(std::optional<ByteSpan> value, ReadMeta(txn, tables, kMetaStateSummary, 32));
+  if (!value.has_value()) return Digest();
+  return Digest::FromSpan(*value);
+}
+
+absl::StatusOr<std::optional<Digest>> ReadGenesisDigest(const Txn& txn,
+                                                        const NodeTables& tables) {
+  GL_ASSIGN_OR_RETURN(std::optional<ByteSpan> value, ReadMeta(txn, tables, kMetaGenesisDigest, 32));
+  if (!value.has_value()) return std::optional<Digest>();
+  return std::optional<Digest>(Digest::FromSpan(*value));
+}
+
+}  // namespace gridledger::storage

@@ -1,0 +1,46 @@
+// The node store's LMDB tables and meta keys, shared by NodeStore and the
+// read-only StoreStateView. Record layouts: storage/records.h.
+#ifndef GRIDLEDGER_STORAGE_NODE_TABLES_H_
+#define GRIDLEDGER_STORAGE_NODE_TABLES_H_
+
+#include <cstdint>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/common/types.h"
+#include "storage/lmdb_env.h"
+
+namespace gridledger::storage {
+
+inline constexpr absl::string_view kTxsTable = "txs";
+inline constexpr absl::string_view kAccountsTable = "accounts";
+inline constexpr absl::string_view kCommitsTable = "commits";
+inline constexpr absl::string_view kMetaTable = "meta";
+
+// meta: u64 big-endian; absent means nothing committed yet (sequences start at 1).
+inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_sequence";
+// meta: 32-byte state summary after the last commit (or after genesis).
+inline constexpr absl::string_view kMetaStateSummary = "state_summary";
+// meta: 32-byte digest of the genesis the store was seeded from.
+inline constexpr absl::string_view kMetaGenesisDigest = "genesis_digest";
+
+struct NodeTables {
+  LmdbTable txs;
+  LmdbTable accounts;
+  LmdbTable commits;
+  LmdbTable meta;
+
+  static absl::StatusOr<NodeTables> Open(LmdbEnv& env);
+};
+
+ByteSpan MetaKey(absl::string_view name);
+
+// Readers shared by the store and its snapshots; corrupt values are DataLoss.
+absl::StatusOr<uint64_t> ReadLastCommittedSequence(const Txn& txn, const NodeTables& tables);
+absl::StatusOr<Digest> ReadStateSummary(const Txn& txn, const NodeTables& tables);
+absl::StatusOr<std::optional<Digest>> ReadGenesisDigest(const Txn& txn, const NodeTables& tables);
+
+}  // namespace gridledger::storage
+
+#endif  // GRIDLEDGER_STORAGE_NODE_TABLES_H_

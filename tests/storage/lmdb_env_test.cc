@@ -1,0 +1,270 @@
+#include "storage/lmdb_env.h"
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/storage/temp_dir.h"
+
+namespace gridledger::storage {
+namespace {
+
+ByteSpan S(const std::string& s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+std::string Str(ByteSpan b) { return std::string(b.begin(), b.end()); }
+
+struct Fixture {
+  explicit Fixture(LmdbOptions options = {}) {
+    options.dir = dir.path() + "/env";
+    auto opened = LmdbEnv::Open(options);
+    GL_CHECK(opened.ok());
+    env = std::move(*opened);
+    auto t = env->OpenTable("t");
+    GL_CHECK(t.ok());
+    table = *t;
+  }
+  TempDir dir;
+  std::unique_ptr<LmdbEnv> env;
+  LmdbTable table;
+};
+
+TEST(LmdbStatusTest, MapsCodes) {
+  EXPECT_TRUE(LmdbStatus(MDB_SUCCESS, "x").ok());
+  EXPECT_EQ(LmdbStatus(MDB_NOTFOUND, "get").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(LmdbStatus(MDB_MAP_FULL, "put").code(), absl::StatusCode::kResourceExhausted);
+  absl::Status corrupted = LmdbStatus(MDB_CORRUPTED, "get");
+  EXPECT_EQ(corrupted.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(corrupted.message().find("lmdb get: MDB_CORRUPTED"), absl::string_view::npos)
+      << corrupted;
+}
+
+TEST(LmdbEnvTest, GetMissingIsNotFoundAndPutIsVisibleAfterCommit) {
+  Fixture f;
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("a"), S("1")); }).ok());
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  auto a = read->Get(f.table, S("a"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(Str(*a), "1");
+  EXPECT_EQ(read->Get(f.table, S("b")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LmdbEnvTest, DeleteRemovesAndMissingDeleteIsNotFound) {
+  Fixture f;
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("a"), S("1")); }).ok());
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) { return txn.Delete(f.table, S("a")); }).ok());
+  absl::Status missing = f.env->Write([&](WriteTxn& txn) { return txn.Delete(f.table, S("a")); });
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->Get(f.table, S("a")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LmdbEnvTest, UncommittedWriteIsAbortedOnDestruction) {
+  Fixture f;
+  {
+    auto txn = f.env->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(txn->Put(f.table, S("k"), S("v")).ok());
+    auto inside = txn->Get(f.table, S("k"));
+    ASSERT_TRUE(inside.ok());
+    EXPECT_EQ(Str(*inside), "v");
+  }
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->Get(f.table, S("k")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LmdbEnvTest, FailedWriteBodyCommitsNothing) {
+  Fixture f;
+  absl::Status st = f.env->Write([&](WriteTxn& txn) {
+    GL_CHECK(txn.Put(f.table, S("k"), S("v")).ok());
+    return absl::FailedPreconditionError("changed my mind");
+  });
+  EXPECT_EQ(st, absl::FailedPreconditionError("changed my mind"));
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->Get(f.table, S("k")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LmdbEnvTest, CursorIteratesInKeyOrder) {
+  Fixture f;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) {
+    // Big-endian numbers sort numerically as bytes.
+    std::string k(4, '\0');
+    for (int b = 0; b < 4; ++b) k[b] = static_cast<char>((i * 7919) >> (8 * (3 - b)));
+    keys.push_back(k);
+  }
+  std::vector<std::string> shuffled = keys;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(42));
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    for (const auto& k : shuffled) {
+      absl::Status st = txn.Put(f.table, S(k), S("v" + k));
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }).ok());
+  std::sort(keys.begin(), keys.end());
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  std::vector<std::string> seen;
+  {
+    auto cursor = read->OpenCursor(f.table);
+    ASSERT_TRUE(cursor.ok());
+    for (auto on = cursor->First(); ; on = cursor->Next()) {
+      ASSERT_TRUE(on.ok());
+      if (!*on) break;
+      seen.push_back(Str(cursor->key()));
+      EXPECT_EQ(Str(cursor->value()), "v" + seen.back());
+    }
+    EXPECT_EQ(seen, keys);
+    // SeekAtLeast lands on the first key >= the probe.
+    std::string probe = keys[100];
+    probe.back() = static_cast<char>(probe.back() + 1);
+    auto on = cursor->SeekAtLeast(S(probe));
+    ASSERT_TRUE(on.ok() && *on);
+    EXPECT_EQ(Str(cursor->key()), keys[101]);
+    std::string past_end(5, '\xff');
+    on = cursor->SeekAtLeast(S(past_end));
+    ASSERT_TRUE(on.ok());
+    EXPECT_FALSE(*on);
+  }
+}
+
+TEST(LmdbEnvTest, MapGrowsOnMapFullAndRetriesTheWholeWrite) {
+  LmdbOptions options;
+  options.initial_map_size_bytes = 64 << 10;
+  options.max_map_size_bytes = 64 << 20;
+  Fixture f(options);
+  const uint64_t initial = f.env->map_size_bytes();
+  int body_runs = 0;
+  const std::string value(512, 'x');
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    ++body_runs;
+    for (int i = 0; i < 4000; ++i) {
+      absl::Status st = txn.Put(f.table, S("key" + std::to_string(i)), S(value));
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_GT(f.env->map_growths(), 0);
+  EXPECT_EQ(body_runs, f.env->map_growths() + 1);
+  EXPECT_GE(f.env->map_size_bytes(), initial << f.env->map_growths());
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  for (int i = 0; i < 4000; i += 97) {
+    auto got = read->Get(f.table, S("key" + std::to_string(i)));
+    ASSERT_TRUE(got.ok()) << i;
+    EXPECT_EQ(Str(*got), value);
+  }
+}
+
+TEST(LmdbEnvTest, RawWriteReportsMapFull) {
+  LmdbOptions options;
+  options.initial_map_size_bytes = 64 << 10;
+  Fixture f(options);
+  auto txn = f.env->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  absl::Status st;
+  const std::string value(512, 'x');
+  for (int i = 0; i < 4000 && st.ok(); ++i) {
+    st = txn->Put(f.table, S("key" + std::to_string(i)), S(value));
+  }
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_TRUE(txn->map_full());
+}
+
+TEST(LmdbEnvTest, MapGrowthStopsAtTheBound) {
+  LmdbOptions options;
+  options.initial_map_size_bytes = 64 << 10;
+  options.max_map_size_bytes = 256 << 10;
+  Fixture f(options);
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("keep"), S("me")); }).ok());
+  const std::string value(1024, 'y');
+  absl::Status st = f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    for (int i = 0; i < 2000; ++i) {
+      absl::Status put = txn.Put(f.table, S("key" + std::to_string(i)), S(value));
+      if (!put.ok()) return put;
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_EQ(f.env->map_size_bytes(), uint64_t{256} << 10);
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Str(*read->Get(f.table, S("keep"))), "me");
+  EXPECT_EQ(read->Get(f.table, S("key0")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LmdbEnvTest, GrowthWaitsForAnOpenReaderOnAnotherThread) {
+  LmdbOptions options;
+  options.initial_map_size_bytes = 64 << 10;
+  Fixture f(options);
+  auto reader = f.env->BeginRead();
+  ASSERT_TRUE(reader.ok());
+  // MDB_NOTLS: the read txn may end on another thread.
+  std::thread closer([txn = std::move(*reader)]() mutable {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    txn.Abort();
+  });
+  const std::string value(512, 'z');
+  absl::Status st = f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    for (int i = 0; i < 1000; ++i) {
+      absl::Status put = txn.Put(f.table, S("k" + std::to_string(i)), S(value));
+      if (!put.ok()) return put;
+    }
+    return absl::OkStatus();
+  });
+  closer.join();
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_GT(f.env->map_growths(), 0);
+}
+
+TEST(LmdbEnvTest, DataWrittenWithGrowthSurvivesReopen) {
+  TempDir dir;
+  LmdbOptions options;
+  options.dir = dir.path();
+  options.initial_map_size_bytes = 64 << 10;
+  const std::string value(512, 'q');
+  {
+    auto env = LmdbEnv::Open(options);
+    ASSERT_TRUE(env.ok());
+    auto table = (*env)->OpenTable("t");
+    ASSERT_TRUE(table.ok());
+    ASSERT_TRUE((*env)->Write([&](WriteTxn& txn) -> absl::Status {
+      for (int i = 0; i < 1000; ++i) {
+        absl::Status put = txn.Put(*table, S("k" + std::to_string(i)), S(value));
+        if (!put.ok()) return put;
+      }
+      return absl::OkStatus();
+    }).ok());
+    EXPECT_GT((*env)->map_growths(), 0);
+  }
+  auto env = LmdbEnv::Open(options);
+  ASSERT_TRUE(env.ok());
+  // LMDB reopens with at least the pages in use, whatever the initial size.
+  EXPECT_GE((*env)->map_size_bytes(), uint64_t{1000} * 512);
+  auto table = (*env)->OpenTable("t");
+  ASSERT_TRUE(table.ok());
+  auto read = (*env)->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Str(*read->Get(*table, S("k999"))), value);
+}
+
+TEST(LmdbEnvTest, RejectsBadOptions) {
+  LmdbOptions options;
+  EXPECT_EQ(LmdbEnv::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+  TempDir dir;
+  options.dir = dir.path();
+  options.initial_map_size_bytes = 2 << 20;
+  options.max_map_size_bytes = 1 << 20;
+  EXPECT_EQ(LmdbEnv::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gridledger::storage
