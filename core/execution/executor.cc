@@ -14,19 +14,6 @@
 namespace gridledger {
 namespace {
 
-// Our own labels, so execution does not depend on the codec library.
-absl::string_view KindLabel(TxKind kind) {
-  switch (kind) {
-    case TxKind::kTransfer: return "TRANSFER";
-    case TxKind::kOrder: return "ORDER";
-    case TxKind::kCancel: return "CANCEL";
-    case TxKind::kMeterReading: return "METER_READING";
-    case TxKind::kRegister: return "REGISTER";
-    case TxKind::kSetTariff: return "SET_TARIFF";
-  }
-  return "UNKNOWN";
-}
-
 // Reads through to the base view; writes stay in the overlay.
 class Overlay {
  public:
@@ -126,7 +113,7 @@ absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
     if (btx.tx.kind() != TxKind::kTransfer) {
       out.results.push_back(
           Fail(btx, index, TxResultCode::kNotExecutable,
-               absl::StrCat("kind ", KindLabel(btx.tx.kind()), " not yet executable")));
+               absl::StrCat("kind ", TxKindName(btx.tx.kind()), " not yet executable")));
       continue;
     }
     GL_ASSIGN_OR_RETURN(TxResult result, ExecuteTransfer(slice_, btx, index, overlay));
