@@ -1,0 +1,38 @@
+// Collects this validator's client transactions (already verified by the
+// runtime) and seals a batch at batch_bytes or max_batch_delay_ms after its
+// first transaction, whichever comes first.
+#ifndef GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_
+#define GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "core/common/bytes.h"
+#include "core/consensus/params.h"
+
+namespace gridledger::consensus {
+
+class BatchMaker {
+ public:
+  BatchMaker(size_t batch_bytes, uint64_t max_batch_delay_ms)
+      : batch_bytes_(batch_bytes), max_batch_delay_ms_(max_batch_delay_ms) {}
+
+  // Returns the sealed transactions when this one filled the batch.
+  std::optional<std::vector<Bytes>> Add(Bytes tx, TimeMs now);
+  // Returns the sealed transactions when the open batch is old enough.
+  std::optional<std::vector<Bytes>> Tick(TimeMs now);
+  size_t open_bytes() const { return open_bytes_; }
+
+ private:
+  std::vector<Bytes> Seal();
+  size_t batch_bytes_;
+  uint64_t max_batch_delay_ms_;
+  std::vector<Bytes> open_;
+  size_t open_bytes_ = 0;
+  TimeMs opened_ms_ = 0;
+};
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_

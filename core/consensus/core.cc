@@ -1,0 +1,676 @@
+#include "core/consensus/core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/common/check.h"
+
+namespace gridledger::consensus {
+
+// Retries of one missing item before it is forgotten (it is noted again, with
+// a fresh peer rotation, if still needed).
+static constexpr uint32_t kMaxFetchAttempts = 8;
+
+struct Core::Output {
+  std::vector<Action> actions;
+  void Send(ValidatorIndex to, Message m) {
+    actions.push_back(SendAction{to, std::move(m)});
+  }
+  void Broadcast(Message m) { actions.push_back(SendAction{std::nullopt, std::move(m)}); }
+  void Persist(PersistRecord r) { actions.push_back(PersistAction{std::move(r)}); }
+};
+
+Core::Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair key,
+           SignatureChecker* checker)
+    : committee_(std::move(committee)),
+      params_(params),
+      me_(me),
+      key_(std::move(key)),
+      checker_(checker),
+      dag_(committee_.size(), GenesisCertificates(committee_)),
+      bullshark_(&committee_, params.gc_depth),
+      batch_maker_(params.batch_bytes, params.max_batch_delay_ms),
+      last_voted_(committee_.size()),
+      pending_headers_(committee_.size()) {
+  GL_CHECK(committee_.Contains(me_));
+  GL_CHECK(committee_.key(me_) == key_.public_key());
+  GL_CHECK(checker_ != nullptr);
+  GL_CHECK(params_.header_batches_max >= 1 && params_.header_batches_max <= kMaxHeaderBatches);
+  GL_CHECK(params_.gc_depth >= 2);
+}
+
+std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
+  GL_CHECK(!started_);
+  started_ = true;
+  Output out;
+  round_entered_ms_ = now;
+  last_proposal_ms_ = now;
+  last_retransmit_ms_ = now;
+  for (const LastVotedRecord& r : state.last_voted) {
+    if (!committee_.Contains(r.author)) continue;
+    auto& lv = last_voted_[r.author.value()];
+    if (!lv.has_value() || lv->first < r.round) lv = std::make_pair(r.round, r.header);
+  }
+  bullshark_.Restore(state.last_committed_round, state.next_commit_index);
+  dag_.Prune(bullshark_.gc_round());
+  const Round gc = dag_.gc_round();
+
+  for (const Batch& b : state.batches) {
+    if (batches_.size() >= kMaxStoredBatches) break;
+    if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
+    batches_.emplace(BatchDigest(b), StoredBatch{b, Round(0)});
+  }
+
+  absl::flat_hash_set<Digest> committed(state.committed_certificates.begin(),
+                                        state.committed_certificates.end());
+  std::vector<const Certificate*> certs;
+  for (const Certificate& c : state.certificates) {
+    if (c.header.round >= gc && c.header.round.value() > 0) certs.push_back(&c);
+  }
+  std::sort(certs.begin(), certs.end(), [](const Certificate* a, const Certificate* b) {
+    return std::make_pair(a->header.round, a->header.author) <
+           std::make_pair(b->header.round, b->header.author);
+  });
+  for (const Certificate* c : certs) {
+    const Digest d = CertificateDigest(*c);
+    bool batches_present = true;
+    for (const Digest& b : c->header.batches) batches_present &= batches_.contains(b);
+    if (c->header.round >= dag_.gc_round() && dag_.ParentsPresent(c->header) &&
+        batches_present) {
+      InsertCertificate(out, *c, d, /*persist=*/false, committed.contains(d), now);
+    }
+  }
+
+  if (state.own_header.has_value()) {
+    const Header& h = *state.own_header;
+    GL_CHECK(h.author == me_);
+    round_ = h.round;
+    own_header_ = OwnHeader{h, HeaderDigest(h), {}, false};
+    own_header_->certified = dag_.Contains(own_header_->digest);
+    const auto& lv = last_voted_[me_.value()];
+    GL_CHECK(lv.has_value() && lv->first == h.round && lv->second == own_header_->digest);
+    if (!own_header_->certified) {
+      own_header_->votes[me_] = key_.Sign(VotePayload(own_header_->digest));
+      out.Broadcast(h);
+    }
+  }
+  TryPropose(out, now);
+  RequestMissing(out, now, /*retry=*/false);
+  return std::move(out.actions);
+}
+
+std::vector<Action> Core::OnMessage(ValidatorIndex from, const Message& message, TimeMs now) {
+  GL_CHECK(started_);
+  Output out;
+  if (!committee_.Contains(from) || from == me_) {
+    ++stats_.messages_rejected;
+    return {};
+  }
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Batch>) {
+          HandleBatch(out, from, m, /*solicited=*/false);
+        } else if constexpr (std::is_same_v<T, BatchAck>) {
+          HandleBatchAck(out, from, m, now);
+        } else if constexpr (std::is_same_v<T, Header>) {
+          HandleHeader(out, from, m, now);
+        } else if constexpr (std::is_same_v<T, Vote>) {
+          HandleVote(out, from, m, now);
+        } else if constexpr (std::is_same_v<T, Certificate>) {
+          HandleCertificate(out, from, m, now);
+          ProcessPendingCertificates(out, now);
+        } else if constexpr (std::is_same_v<T, CertificateRequest>) {
+          HandleCertificateRequest(out, from, m);
+        } else if constexpr (std::is_same_v<T, CertificateResponse>) {
+          for (const Certificate& c : m.certificates) HandleCertificate(out, from, c, now);
+          ProcessPendingCertificates(out, now);
+        } else if constexpr (std::is_same_v<T, BatchRequest>) {
+          HandleBatchRequest(out, from, m);
+        } else if constexpr (std::is_same_v<T, BatchResponse>) {
+          for (const Batch& b : m.batches) HandleBatch(out, from, b, /*solicited=*/true);
+        }
+      },
+      message);
+  TryPropose(out, now);
+  RequestMissing(out, now, /*retry=*/false);
+  return std::move(out.actions);
+}
+
+std::vector<Action> Core::OnTimer(TimeMs now) {
+  GL_CHECK(started_);
+  Output out;
+  if (auto txs = batch_maker_.Tick(now)) SealBatch(out, std::move(*txs));
+  if (now >= last_retransmit_ms_ + params_.sync_retry_ms) {
+    last_retransmit_ms_ = now;
+    Retransmit(out, now);
+  }
+  TryPropose(out, now);
+  RequestMissing(out, now, /*retry=*/true);
+  return std::move(out.actions);
+}
+
+absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now) {
+  GL_CHECK(started_);
+  if (tx.empty() || tx.size() > kMaxTransactionBytes) {
+    return absl::InvalidArgumentError("transaction: size must be 1.." +
+                                      std::to_string(kMaxTransactionBytes) + " bytes");
+  }
+  if (unacked_own_batches_.size() >= kMaxUnackedOwnBatches ||
+      ready_digests_.size() >= kMaxReadyDigests) {
+    return absl::ResourceExhaustedError("transaction: too many batches awaiting acks");
+  }
+  Output out;
+  if (auto txs = batch_maker_.Add(std::move(tx), now)) SealBatch(out, std::move(*txs));
+  TryPropose(out, now);
+  return std::move(out.actions);
+}
+
+std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs now) {
+  GL_CHECK(started_);
+  Output out;
+  auto it = verifying_.find(digest);
+  if (it == verifying_.end()) return {};
+  InVerification entry = std::move(it->second);
+  verifying_.erase(it);
+  if (!ok) {
+    ++stats_.batches_rejected;
+    return {};
+  }
+  const ValidatorIndex author = entry.batch.author;
+  StoreBatch(out, digest, std::move(entry.batch));
+  if (entry.ack_owed) out.Send(author, BatchAck{digest});
+  missing_batches_.erase(digest);
+  for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
+  ProcessPendingCertificates(out, now);
+  TryPropose(out, now);
+  RequestMissing(out, now, /*retry=*/false);
+  return std::move(out.actions);
+}
+
+// ---------------------------------------------------------------- batches
+
+void Core::SealBatch(Output& out, std::vector<Bytes> txs) {
+  Batch batch{committee_.slice(), me_, next_batch_sequence_++, std::move(txs)};
+  const Digest digest = BatchDigest(batch);
+  ++stats_.batches_sealed;
+  StoreBatch(out, digest, batch);
+  unacked_own_batches_[digest].acks.insert(me_);
+  out.Broadcast(std::move(batch));
+}
+
+void Core::StoreBatch(Output& out, const Digest& digest, Batch batch) {
+  if (batches_.contains(digest)) return;
+  if (batches_.size() >= kMaxStoredBatches) {
+    ++stats_.dropped_for_bounds;
+    return;
+  }
+  out.Persist(BatchRecord{batch});
+  batches_.emplace(digest, StoredBatch{std::move(batch), round_});
+}
+
+void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited) {
+  if (!VerifyBatchShape(batch, committee_, params_.batch_bytes).ok() ||
+      (!solicited && batch.author != from) || batch.author == me_) {
+    ++stats_.messages_rejected;
+    return;
+  }
+  const Digest digest = BatchDigest(batch);
+  if (solicited && !missing_batches_.contains(digest)) return;  // not asked for
+  if (batches_.contains(digest)) {
+    if (!solicited) out.Send(batch.author, BatchAck{digest});  // our ack may have been lost
+    return;
+  }
+  if (auto it = verifying_.find(digest); it != verifying_.end()) {
+    it->second.ack_owed |= !solicited;
+    return;
+  }
+  if (verifying_.size() >= kMaxBatchesInVerification) {
+    ++stats_.dropped_for_bounds;
+    return;
+  }
+  verifying_.emplace(digest, InVerification{batch, !solicited});
+  out.actions.push_back(VerifyBatchAction{digest, batch});
+}
+
+void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now) {
+  auto it = unacked_own_batches_.find(ack.batch);
+  if (it == unacked_own_batches_.end()) return;
+  it->second.acks.insert(from);
+  if (it->second.acks.size() < committee_.quorum()) return;
+  unacked_own_batches_.erase(it);
+  ready_digests_.push_back(ack.batch);  // bounded: SubmitTransaction refuses past the limit
+}
+
+void Core::HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req) {
+  BatchResponse resp;
+  size_t served = 0;
+  for (const Digest& d : req.digests) {
+    if (served >= kMaxBatchesServedPerRequest) break;
+    auto it = batches_.find(d);
+    if (it == batches_.end()) continue;
+    resp.batches.push_back(it->second.batch);
+    ++served;
+    if (resp.batches.size() == kMaxResponseBatches) {
+      out.Send(from, std::move(resp));
+      resp = BatchResponse{};
+    }
+  }
+  if (!resp.batches.empty()) out.Send(from, std::move(resp));
+}
+
+// ---------------------------------------------------------------- headers and votes
+
+void Core::HandleHeader(Output& out, ValidatorIndex from, const Header& header, TimeMs now) {
+  if (header.author != from || header.author == me_ ||
+      header.round.value() > dag_.highest_round().value() + kMaxRoundsAhead) {
+    ++stats_.messages_rejected;
+    return;
+  }
+  if (header.round <= dag_.gc_round()) return;  // too old to check its parents
+  const Digest digest = HeaderDigest(header);
+  auto& pending = pending_headers_[header.author.value()];
+  if (pending.has_value() && pending->header.round > header.round) return;
+  if (!VerifyHeader(header, digest, committee_, *checker_).ok()) {
+    ++stats_.messages_rejected;
+    return;
+  }
+  pending = PendingHeader{header, digest};
+  TryVote(out, header.author, now);
+}
+
+void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
+  auto& pending = pending_headers_[author.value()];
+  if (!pending.has_value()) return;
+  const Header& h = pending->header;
+  const Digest digest = pending->digest;
+  const auto& lv = last_voted_[author.value()];
+  if (lv.has_value() && lv->first >= h.round) {
+    if (lv->first == h.round && lv->second == digest) {
+      // The same header again (our vote was lost): the same vote is no second vote.
+      out.Send(author, Vote{digest, author, h.round, me_, key_.Sign(VotePayload(digest))});
+    } else if (lv->first == h.round) {
+      ++stats_.votes_refused_equivocation;
+    }
+    pending.reset();
+    return;
+  }
+  if (h.round <= dag_.gc_round()) {
+    pending.reset();
+    return;
+  }
+  bool missing = false;
+  for (const Digest& p : h.parents) {
+    const Vertex* v = dag_.Find(p);
+    if (v == nullptr) {
+      if (!pending_cert_digests_.contains(p)) NoteMissingCertificate(p, author);
+      missing = true;
+    } else if (v->certificate.header.round + 1 != h.round) {
+      ++stats_.messages_rejected;  // a parent from the wrong round
+      pending.reset();
+      return;
+    }
+  }
+  for (const Digest& b : h.batches) {
+    auto it = batches_.find(b);
+    if (it == batches_.end()) {
+      if (!verifying_.contains(b)) NoteMissingBatch(b, author);
+      missing = true;
+    } else if (it->second.batch.author != author) {
+      ++stats_.messages_rejected;  // a header carries only its author's batches
+      pending.reset();
+      return;
+    }
+  }
+  if (missing) return;
+  SignVote(out, author, h.round, digest);
+  pending.reset();
+}
+
+void Core::SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest) {
+  last_voted_[author.value()] = std::make_pair(round, digest);
+  out.Persist(LastVotedRecord{author, round, digest});
+  ++stats_.votes_sent;
+  out.Send(author, Vote{digest, author, round, me_, key_.Sign(VotePayload(digest))});
+}
+
+void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now) {
+  if (vote.voter != from || vote.header_author != me_ || !own_header_.has_value() ||
+      own_header_->certified || vote.header != own_header_->digest ||
+      vote.round != own_header_->header.round) {
+    ++stats_.messages_rejected;  // stale, duplicate or for a header we never made
+    return;
+  }
+  if (own_header_->votes.contains(from)) return;
+  if (!VerifyVote(vote, committee_, *checker_).ok()) {
+    ++stats_.messages_rejected;
+    return;
+  }
+  AddOwnVote(out, from, vote.signature, now);
+}
+
+void Core::AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now) {
+  own_header_->votes[voter] = sig;
+  if (own_header_->certified || own_header_->votes.size() < committee_.quorum()) return;
+  own_header_->certified = true;
+  Certificate cert{own_header_->header, {}};
+  for (const auto& [v, s] : own_header_->votes) cert.votes.push_back(VoteSignature{v, s});
+  ++stats_.certificates_formed;
+  InsertCertificate(out, cert, own_header_->digest, /*persist=*/true, /*committed=*/false, now);
+  out.Broadcast(std::move(cert));
+}
+
+// ---------------------------------------------------------------- certificates
+
+void Core::HandleCertificate(Output& out, ValidatorIndex from, const Certificate& cert,
+                             TimeMs now) {
+  const Round round = cert.header.round;
+  if (round.value() == 0 || round.value() > dag_.highest_round().value() + kMaxRoundsAhead) {
+    ++stats_.messages_rejected;
+    return;
+  }
+  if (round < dag_.gc_round()) return;
+  const Digest digest = CertificateDigest(cert);
+  if (dag_.Contains(digest) || pending_cert_digests_.contains(digest)) return;
+  if (!VerifyCertificate(cert, digest, committee_, *checker_).ok()) {
+    ++stats_.messages_rejected;
+    return;
+  }
+  if (pending_certs_.size() >= kMaxPendingCertificates) {
+    ++stats_.dropped_for_bounds;
+    return;
+  }
+  pending_certs_.emplace(std::make_pair(round.value(), digest),
+                         PendingCertificate{cert, digest, from});
+  pending_cert_digests_.insert(digest);
+  missing_certs_.erase(digest);
+}
+
+void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
+  // Ascending rounds: inserting one may complete the parents of later ones.
+  for (auto it = pending_certs_.begin(); it != pending_certs_.end();) {
+    const PendingCertificate& p = it->second;
+    const Header& h = p.certificate.header;
+    if (h.round < dag_.gc_round() || dag_.Contains(p.digest)) {
+      pending_cert_digests_.erase(p.digest);
+      it = pending_certs_.erase(it);
+      continue;
+    }
+    bool ready = true;
+    if (!dag_.ParentsPresent(h)) {
+      ready = false;
+      for (const Digest& parent : h.parents) {
+        if (!dag_.Contains(parent) && !pending_cert_digests_.contains(parent)) {
+          NoteMissingCertificate(parent, p.from);
+        }
+      }
+    }
+    for (const Digest& b : h.batches) {
+      if (!batches_.contains(b)) {
+        ready = false;
+        if (!verifying_.contains(b)) NoteMissingBatch(b, p.from);
+      }
+    }
+    if (!ready) {
+      ++it;
+      continue;
+    }
+    PendingCertificate taken = std::move(it->second);
+    pending_cert_digests_.erase(taken.digest);
+    it = pending_certs_.erase(it);
+    InsertCertificate(out, taken.certificate, taken.digest, /*persist=*/true,
+                      /*committed=*/false, now);
+  }
+}
+
+void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,
+                             bool persist, bool committed, TimeMs now) {
+  const Dag::InsertResult result = dag_.Insert(cert, digest, committed);
+  if (result == Dag::InsertResult::kDuplicate) return;
+  if (result == Dag::InsertResult::kConflict) {
+    ++stats_.certificate_conflicts;
+    return;
+  }
+  ++stats_.certificates_inserted;
+  if (persist) out.Persist(CertificateRecord{cert});
+  missing_certs_.erase(digest);
+  if (own_header_.has_value() && own_header_->digest == digest) own_header_->certified = true;
+
+  std::vector<CommittedSubDag> subs = bullshark_.OnCertificate(dag_, cert.header.round);
+  for (CommittedSubDag& sub : subs) {
+    for (const Certificate& c : sub.certificates) {
+      for (const Digest& b : c.header.batches) {
+        auto it = batches_.find(b);
+        GL_CHECK_MSG(it != batches_.end(), "a certificate entered the DAG without its batches");
+        sub.batches.push_back(it->second.batch);
+      }
+    }
+    ++stats_.commits;
+    out.actions.push_back(CommitAction{std::move(sub)});
+  }
+  if (!subs.empty()) GarbageCollect();
+  // New parents may unblock buffered headers.
+  for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
+}
+
+void Core::GarbageCollect() {
+  const Round gc = bullshark_.gc_round();
+  dag_.Prune(gc);
+  // Keep a batch while a certificate in memory or our own proposer needs it.
+  absl::flat_hash_set<Digest> referenced(ready_digests_.begin(), ready_digests_.end());
+  for (const auto& [d, unused] : unacked_own_batches_) referenced.insert(d);
+  if (own_header_.has_value()) {
+    for (const Digest& d : own_header_->header.batches) referenced.insert(d);
+  }
+  for (uint64_t r = gc.value(); r <= dag_.highest_round().value(); ++r) {
+    for (uint32_t a = 0; a < committee_.size(); ++a) {
+      const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
+      if (v == nullptr) continue;
+      for (const Digest& d : v->certificate.header.batches) referenced.insert(d);
+    }
+  }
+  for (const auto& [key, p] : pending_certs_) {
+    for (const Digest& d : p.certificate.header.batches) referenced.insert(d);
+  }
+  absl::erase_if(batches_, [&](const auto& entry) {
+    return entry.second.received_round < gc && !referenced.contains(entry.first);
+  });
+  for (auto& p : pending_headers_) {
+    if (p.has_value() && p->header.round <= gc) p.reset();
+  }
+}
+
+void Core::HandleCertificateRequest(Output& out, ValidatorIndex from,
+                                    const CertificateRequest& req) {
+  CertificateResponse resp;
+  absl::flat_hash_set<Digest> added;
+  for (const Digest& d : req.digests) {
+    if (resp.certificates.size() >= kMaxResponseCertificates) break;
+    const Vertex* v = dag_.Find(d);
+    if (v == nullptr || v->certificate.header.round.value() == 0) continue;
+    if (added.insert(d).second) resp.certificates.push_back(v->certificate);
+  }
+  const uint64_t first = std::max<uint64_t>({req.from_round.value(), dag_.gc_round().value(), 1});
+  const uint64_t last = std::min(req.to_round.value(), dag_.highest_round().value() + 1);
+  for (uint64_t r = first; r < last; ++r) {
+    for (uint32_t a = 0; a < committee_.size(); ++a) {
+      if (resp.certificates.size() >= kMaxResponseCertificates) break;
+      const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
+      if (v != nullptr && added.insert(v->digest).second) {
+        resp.certificates.push_back(v->certificate);
+      }
+    }
+  }
+  if (resp.certificates.empty()) return;
+  std::stable_sort(resp.certificates.begin(), resp.certificates.end(),
+                   [](const Certificate& a, const Certificate& b) {
+                     return a.header.round < b.header.round;
+                   });
+  out.Send(from, std::move(resp));
+}
+
+// ---------------------------------------------------------------- catch-up
+
+void Core::NoteMissingCertificate(const Digest& d, ValidatorIndex peer) {
+  if (missing_certs_.contains(d)) return;
+  if (missing_certs_.size() >= kMaxMissingCertificates) {
+    ++stats_.dropped_for_bounds;
+    return;
+  }
+  missing_certs_.emplace(d, MissingItem{peer, 0, 0});
+}
+
+void Core::NoteMissingBatch(const Digest& d, ValidatorIndex peer) {
+  if (missing_batches_.contains(d)) return;
+  if (missing_batches_.size() >= kMaxMissingBatches) {
+    ++stats_.dropped_for_bounds;
+    return;
+  }
+  missing_batches_.emplace(d, MissingItem{peer, 0, 0});
+}
+
+ValidatorIndex Core::PeerFor(const MissingItem& item) const {
+  // First whoever told us, then every other validator in turn, never ourselves.
+  const uint32_t n = static_cast<uint32_t>(committee_.size());
+  uint32_t peer = (item.first_peer.value() + item.attempts) % n;
+  if (peer == me_.value()) peer = (peer + 1) % n;
+  return ValidatorIndex(peer);
+}
+
+void Core::RequestMissing(Output& out, TimeMs now, bool retry) {
+  auto due = [&](const MissingItem& m) {
+    return m.attempts == 0 || (retry && now >= m.requested_ms + params_.sync_retry_ms);
+  };
+  std::map<ValidatorIndex, CertificateRequest> cert_requests;
+  for (auto it = missing_certs_.begin(); it != missing_certs_.end();) {
+    MissingItem& m = it->second;
+    if (!due(m)) {
+      ++it;
+      continue;
+    }
+    if (m.attempts >= kMaxFetchAttempts) {
+      it = missing_certs_.erase(it);
+      continue;
+    }
+    auto& req = cert_requests[PeerFor(m)];
+    if (req.digests.size() < kMaxRequestDigests) req.digests.push_back(it->first);
+    ++m.attempts;
+    m.requested_ms = now;
+    ++it;
+  }
+  // A gap of several rounds: ask for the whole range rather than one round per trip.
+  if (!pending_certs_.empty() && now >= last_range_request_ms_ + params_.sync_retry_ms) {
+    const auto& lowest = pending_certs_.begin()->second;
+    const uint64_t have = dag_.highest_round().value();
+    if (lowest.certificate.header.round.value() > have + 2) {
+      last_range_request_ms_ = now;
+      auto& req = cert_requests[lowest.from];
+      req.from_round = Round(have + 1);
+      req.to_round = lowest.certificate.header.round;
+    }
+  }
+  for (auto& [peer, req] : cert_requests) out.Send(peer, std::move(req));
+
+  std::map<ValidatorIndex, BatchRequest> batch_requests;
+  for (auto it = missing_batches_.begin(); it != missing_batches_.end();) {
+    MissingItem& m = it->second;
+    if (!due(m)) {
+      ++it;
+      continue;
+    }
+    if (m.attempts >= kMaxFetchAttempts) {
+      it = missing_batches_.erase(it);
+      continue;
+    }
+    auto& req = batch_requests[PeerFor(m)];
+    if (req.digests.size() < kMaxRequestDigests) req.digests.push_back(it->first);
+    ++m.attempts;
+    m.requested_ms = now;
+    ++it;
+  }
+  for (auto& [peer, req] : batch_requests) out.Send(peer, std::move(req));
+}
+
+void Core::Retransmit(Output& out, TimeMs now) {
+  if (own_header_.has_value()) {
+    if (!own_header_->certified) {
+      out.Broadcast(own_header_->header);
+    } else if (now >= round_entered_ms_ + params_.sync_retry_ms) {
+      // Stuck in this round: our certificate may have been lost on the way.
+      if (const Vertex* v = dag_.Find(own_header_->digest)) out.Broadcast(v->certificate);
+    }
+  }
+  for (const auto& [digest, entry] : unacked_own_batches_) {
+    auto it = batches_.find(digest);
+    if (it == batches_.end()) continue;
+    for (uint32_t a = 0; a < committee_.size(); ++a) {
+      const ValidatorIndex peer(a);
+      if (!entry.acks.contains(peer)) out.Send(peer, it->second.batch);
+    }
+  }
+  for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
+  ProcessPendingCertificates(out, now);
+}
+
+// ---------------------------------------------------------------- proposer
+
+void Core::TryPropose(Output& out, TimeMs now) {
+  // The highest round at or above ours with 2f+1 certificates.
+  std::optional<Round> q;
+  for (uint64_t r = dag_.highest_round().value();; --r) {
+    if (r < round_.value()) break;
+    if (dag_.CountAtRound(Round(r)) >= committee_.quorum()) {
+      q = Round(r);
+      break;
+    }
+    if (r == 0) break;
+  }
+  if (!q.has_value()) return;
+  if (*q != quorum_round_) {
+    quorum_round_ = *q;
+    quorum_since_ms_ = now;
+  }
+  bool timed_out = false;
+  if (Committee::IsAnchorRound(*q) && dag_.Get(*q, committee_.Leader(*q)) == nullptr) {
+    const TimeMs since = (*q == round_) ? std::max(round_entered_ms_, quorum_since_ms_)
+                                        : quorum_since_ms_;
+    if (now < since + params_.leader_timeout_ms) return;
+    timed_out = true;
+  }
+  if (ready_digests_.size() < params_.header_batches_max &&
+      now < last_proposal_ms_ + params_.max_header_delay_ms) {
+    return;
+  }
+  if (timed_out) ++stats_.leader_timeouts;
+
+  // An own header left uncertified can never be certified now (votes for it
+  // are ignored from here on): its batches go back to the front of the queue.
+  if (own_header_.has_value() && !own_header_->certified) {
+    const auto& old = own_header_->header.batches;
+    for (auto it = old.rbegin(); it != old.rend(); ++it) {
+      if (batches_.contains(*it)) ready_digests_.push_front(*it);
+    }
+  }
+  Header h;
+  h.slice = committee_.slice();
+  h.author = me_;
+  h.round = *q + 1;
+  h.parents = dag_.DigestsAtRound(*q);
+  while (!ready_digests_.empty() && h.batches.size() < params_.header_batches_max) {
+    h.batches.push_back(ready_digests_.front());
+    ready_digests_.pop_front();
+  }
+  const Digest digest = HeaderDigest(h);
+  h.signature = key_.Sign(digest);
+  round_ = h.round;
+  round_entered_ms_ = now;
+  last_proposal_ms_ = now;
+  own_header_ = OwnHeader{h, digest, {}, false};
+  out.Persist(OwnHeaderRecord{h});
+  last_voted_[me_.value()] = std::make_pair(h.round, digest);
+  out.Persist(LastVotedRecord{me_, h.round, digest});
+  own_header_->votes[me_] = key_.Sign(VotePayload(digest));
+  out.Broadcast(std::move(h));
+}
+
+}  // namespace gridledger::consensus

@@ -1,0 +1,225 @@
+// The sans-IO consensus core of one validator in one slice (DESIGN.md §2):
+// Narwhal-style batches, headers, votes and certificates, and Bullshark's
+// commit rule. It never touches a socket, a disk or a clock: the runtime (the
+// node over TCP + LMDB, or the deterministic simulator) feeds it events and
+// executes the actions it returns.
+//
+// Events:
+//   Start(state, now)            once, with the persisted state (empty if fresh).
+//   OnMessage(from, msg, now)    a decoded message from validator `from`; the
+//                                transport authenticated `from`. Every message is
+//                                verified (author in committee, digests,
+//                                signatures, bounds) before it changes state.
+//   OnTimer(now)                 at least every kTimerPeriodMs.
+//   SubmitTransaction(tx, now)   a client transaction the runtime already
+//                                verified (signature, codec); opaque bytes here.
+//   OnBatchVerified(d, ok, now)  the answer to a VerifyBatchAction.
+//
+// Actions, executed in order:
+//   SendAction          send to one validator, or to all others (to = nullopt).
+//   PersistAction       make the record durable. MUST complete before any later
+//                       SendAction of the same call goes out (persistence.h).
+//   VerifyBatchAction   verify every transaction of a peer's batch (e.g. with a
+//                       BatchVerifier) and call OnBatchVerified with the result.
+//   CommitAction        the next committed sub-DAG, in commit order, batches
+//                       included. Durable like a PersistAction; then execute it.
+//
+// Every buffer is bounded (constants below); what does not fit is dropped and
+// recovered later by retransmission or catch-up.
+#ifndef GRIDLEDGER_CORE_CONSENSUS_CORE_H_
+#define GRIDLEDGER_CORE_CONSENSUS_CORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "core/crypto/schnorr.h"
+#include "core/consensus/batch_maker.h"
+#include "core/consensus/bullshark.h"
+#include "core/consensus/committee.h"
+#include "core/consensus/dag.h"
+#include "core/consensus/messages.h"
+#include "core/consensus/params.h"
+#include "core/consensus/persistence.h"
+#include "core/consensus/signature_checker.h"
+
+namespace gridledger::consensus {
+
+struct SendAction {
+  std::optional<ValidatorIndex> to;  // nullopt: every other validator
+  Message message;
+};
+struct PersistAction {
+  PersistRecord record;
+};
+struct VerifyBatchAction {
+  Digest digest;
+  Batch batch;
+};
+struct CommitAction {
+  CommittedSubDag sub_dag;
+};
+using Action = std::variant<SendAction, PersistAction, VerifyBatchAction, CommitAction>;
+
+// Bounds. Sized for committees up to Committee::kMaxValidators and gc_depth
+// in the hundreds; a runtime that needs more changes them here, in one place.
+inline constexpr uint64_t kTimerPeriodMs = 10;
+inline constexpr size_t kMaxPendingCertificates = 4096;
+inline constexpr size_t kMaxMissingCertificates = 1024;
+inline constexpr size_t kMaxMissingBatches = 1024;
+inline constexpr size_t kMaxBatchesInVerification = 256;
+inline constexpr size_t kMaxStoredBatches = 65536;
+inline constexpr size_t kMaxUnackedOwnBatches = 64;
+inline constexpr size_t kMaxReadyDigests = 4096;
+inline constexpr size_t kMaxBatchesServedPerRequest = 64;
+// Headers and certificates further than this ahead of our DAG are ignored
+// (a validator that far behind catches up from certificates it fetches).
+inline constexpr uint64_t kMaxRoundsAhead = 1000;
+
+// Counters for tests, metrics and the simulator's checkers.
+struct CoreStats {
+  uint64_t messages_rejected = 0;       // failed verification or bounds
+  uint64_t votes_sent = 0;
+  uint64_t votes_refused_equivocation = 0;
+  uint64_t certificates_formed = 0;
+  uint64_t certificates_inserted = 0;
+  uint64_t certificate_conflicts = 0;   // two certificates for one (author, round)
+  uint64_t batches_sealed = 0;
+  uint64_t batches_rejected = 0;        // failed the runtime's verification
+  uint64_t commits = 0;
+  uint64_t dropped_for_bounds = 0;
+  uint64_t leader_timeouts = 0;
+};
+
+class Core {
+ public:
+  // `checker` must outlive the core.
+  Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair key,
+       SignatureChecker* checker);
+
+  std::vector<Action> Start(const PersistedState& state, TimeMs now);
+  std::vector<Action> OnMessage(ValidatorIndex from, const Message& message, TimeMs now);
+  std::vector<Action> OnTimer(TimeMs now);
+  // ResourceExhausted while too many own batches wait for acks (back-pressure);
+  // InvalidArgument for an empty or oversized transaction.
+  absl::StatusOr<std::vector<Action>> SubmitTransaction(Bytes tx, TimeMs now);
+  std::vector<Action> OnBatchVerified(const Digest& digest, bool ok, TimeMs now);
+
+  ValidatorIndex me() const { return me_; }
+  const Committee& committee() const { return committee_; }
+  const Parameters& params() const { return params_; }
+  Round round() const { return round_; }
+  const Dag& dag() const { return dag_; }
+  Round last_committed_round() const { return bullshark_.last_committed_round(); }
+  const CoreStats& stats() const { return stats_; }
+  size_t pending_certificates() const { return pending_certs_.size(); }
+  size_t stored_batches() const { return batches_.size(); }
+
+ private:
+  struct Output;  // the action list under construction
+  struct OwnHeader {
+    Header header;
+    Digest digest;
+    std::map<ValidatorIndex, Signature> votes;
+    bool certified = false;
+  };
+  struct PendingCertificate {
+    Certificate certificate;
+    Digest digest;
+    ValidatorIndex from;
+  };
+  struct PendingHeader {
+    Header header;
+    Digest digest;
+  };
+  struct MissingItem {
+    ValidatorIndex first_peer;  // who told us about it
+    uint32_t attempts = 0;
+    TimeMs requested_ms = 0;
+  };
+  struct StoredBatch {
+    Batch batch;
+    Round received_round;
+  };
+  struct OwnBatchAcks {
+    absl::flat_hash_set<ValidatorIndex> acks;
+  };
+  struct InVerification {
+    Batch batch;
+    bool ack_owed = false;
+  };
+
+  void HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited);
+  void HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now);
+  void HandleHeader(Output& out, ValidatorIndex from, const Header& header, TimeMs now);
+  void HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now);
+  void HandleCertificate(Output& out, ValidatorIndex from, const Certificate& cert,
+                         TimeMs now);
+  void HandleCertificateRequest(Output& out, ValidatorIndex from,
+                                const CertificateRequest& req);
+  void HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req);
+
+  void SealBatch(Output& out, std::vector<Bytes> txs);
+  void StoreBatch(Output& out, const Digest& digest, Batch batch);
+  void TryVote(Output& out, ValidatorIndex author, TimeMs now);
+  void SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest);
+  void AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now);
+  void ProcessPendingCertificates(Output& out, TimeMs now);
+  void InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,
+                         bool persist, bool committed, TimeMs now);
+  void GarbageCollect();
+  void TryPropose(Output& out, TimeMs now);
+  void RequestMissing(Output& out, TimeMs now, bool retry);
+  void NoteMissingCertificate(const Digest& d, ValidatorIndex peer);
+  void NoteMissingBatch(const Digest& d, ValidatorIndex peer);
+  ValidatorIndex PeerFor(const MissingItem& item) const;
+  void Retransmit(Output& out, TimeMs now);
+
+  Committee committee_;
+  Parameters params_;
+  ValidatorIndex me_;
+  KeyPair key_;
+  SignatureChecker* checker_;
+  Dag dag_;
+  Bullshark bullshark_;
+  BatchMaker batch_maker_;
+  CoreStats stats_;
+
+  // Proposer.
+  Round round_{0};  // the round of our latest header (0: none yet)
+  TimeMs round_entered_ms_ = 0;
+  TimeMs last_proposal_ms_ = 0;
+  Round quorum_round_{0};
+  TimeMs quorum_since_ms_ = 0;
+  std::optional<OwnHeader> own_header_;
+  std::deque<Digest> ready_digests_;  // own batches with 2f+1 acks, FIFO
+  uint64_t next_batch_sequence_ = 0;
+  std::map<Digest, OwnBatchAcks> unacked_own_batches_;
+
+  // Voter: the highest (round, header digest) voted per author.
+  std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;
+  std::vector<std::optional<PendingHeader>> pending_headers_;  // one per author
+
+  // Batches and certificates.
+  absl::flat_hash_map<Digest, StoredBatch> batches_;
+  absl::flat_hash_map<Digest, InVerification> verifying_;
+  std::map<std::pair<uint64_t, Digest>, PendingCertificate> pending_certs_;
+  absl::flat_hash_set<Digest> pending_cert_digests_;
+  std::map<Digest, MissingItem> missing_certs_;
+  std::map<Digest, MissingItem> missing_batches_;
+  TimeMs last_retransmit_ms_ = 0;
+  TimeMs last_range_request_ms_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_CORE_CONSENSUS_CORE_H_

@@ -1,0 +1,38 @@
+// Consensus parameters of one slice (DESIGN.md §2). Every node of a committee
+// must use the same values for gc_depth (it shapes the committed order); the
+// others only affect pacing.
+#ifndef GRIDLEDGER_CORE_CONSENSUS_PARAMS_H_
+#define GRIDLEDGER_CORE_CONSENSUS_PARAMS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gridledger::consensus {
+
+// Milliseconds on the runtime's monotonic clock (the simulator's virtual clock).
+using TimeMs = uint64_t;
+
+struct Parameters {
+  // A batch is sealed once its transactions reach this many bytes...
+  size_t batch_bytes = 500'000;
+  // ...or this long after its first transaction arrived, whichever is first.
+  uint64_t max_batch_delay_ms = 100;
+  // A header carries at most this many batch digests; reaching it proposes at once.
+  size_t header_batches_max = 32;
+  // A header is proposed at the latest this long after the previous one (given
+  // 2f+1 parents), so the DAG keeps growing without load.
+  uint64_t max_header_delay_ms = 100;
+  // How long a validator in an even round waits for the anchor's certificate
+  // before advancing without it (Bullshark's leader timeout).
+  uint64_t leader_timeout_ms = 1'000;
+  // Memory keeps certificates and batches this many rounds behind the last
+  // committed anchor; older ones are garbage collected (storage keeps them).
+  uint64_t gc_depth = 50;
+  // Retransmission period for an uncertified own header, batches short of
+  // acks, and catch-up requests still unanswered. Makes progress survive loss.
+  uint64_t sync_retry_ms = 500;
+};
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_CORE_CONSENSUS_PARAMS_H_

@@ -1,0 +1,64 @@
+// What the consensus core needs durable, and what it gets back after a restart.
+//
+// The core never writes storage itself: it emits PersistAction records among
+// its actions. Contract: the runtime executes a call's actions in order, and a
+// PersistAction (or CommitAction) must be durable before any SendAction that
+// follows it goes out. That is what makes "never vote twice for one (author,
+// round)" and "never propose twice for one round" survive a crash: the
+// LastVotedRecord precedes the Vote, the OwnHeaderRecord precedes the Header.
+#ifndef GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
+#define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "core/common/types.h"
+#include "core/consensus/messages.h"
+
+namespace gridledger::consensus {
+
+// This validator voted for `header` of (author, round). Keep the highest round per author.
+struct LastVotedRecord {
+  ValidatorIndex author;
+  Round round;
+  Digest header;
+  bool operator==(const LastVotedRecord&) const = default;
+};
+
+// This validator proposed `header` (its own). Keep the latest.
+struct OwnHeaderRecord {
+  Header header;
+};
+
+// A certificate that entered this validator's DAG.
+struct CertificateRecord {
+  Certificate certificate;
+};
+
+// A batch stored after verification (or sealed by this validator).
+struct BatchRecord {
+  Batch batch;
+};
+
+using PersistRecord =
+    std::variant<LastVotedRecord, OwnHeaderRecord, CertificateRecord, BatchRecord>;
+
+// Everything Core::Start needs after a restart; empty for a fresh validator.
+// The runtime may pass more than needed: the core keeps only what lies above
+// its garbage-collection horizon.
+struct PersistedState {
+  std::vector<LastVotedRecord> last_voted;
+  std::optional<Header> own_header;  // the latest own proposal
+  std::vector<Certificate> certificates;
+  std::vector<Batch> batches;
+  // From the CommitActions recorded so far.
+  Round last_committed_round{0};
+  uint64_t next_commit_index = 0;
+  std::vector<Digest> committed_certificates;
+};
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_

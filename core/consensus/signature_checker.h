@@ -1,0 +1,31 @@
+// The one place the consensus core checks a BIP-340 signature. The node runtime
+// uses SchnorrChecker; the simulator wraps it with a cache of verified triples so
+// thousands of seeds stay fast (each certificate signature is checked by every
+// validator, but only once per process).
+#ifndef GRIDLEDGER_CORE_CONSENSUS_SIGNATURE_CHECKER_H_
+#define GRIDLEDGER_CORE_CONSENSUS_SIGNATURE_CHECKER_H_
+
+#include "core/common/types.h"
+#include "core/crypto/schnorr.h"
+
+namespace gridledger::consensus {
+
+class SignatureChecker {
+ public:
+  virtual ~SignatureChecker() = default;
+  // libsecp256k1's secp256k1_schnorrsig_verify semantics.
+  virtual bool Verify(const PublicKey& key, const Digest& message,
+                      const Signature& signature) = 0;
+};
+
+class SchnorrChecker final : public SignatureChecker {
+ public:
+  bool Verify(const PublicKey& key, const Digest& message,
+              const Signature& signature) override {
+    return SchnorrVerify(key, message, signature);
+  }
+};
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_CORE_CONSENSUS_SIGNATURE_CHECKER_H_
