@@ -14,6 +14,19 @@
 namespace gridledger {
 namespace {
 
+// Transaction::kind() is body.index() + 1: pin the variant order to TxKind.
+template <TxKind kKind, typename Body>
+constexpr bool kBodyAt =
+    std::is_same_v<std::variant_alternative_t<static_cast<size_t>(kKind) - 1, TxBody>, Body>;
+static_assert(kBodyAt<TxKind::kTransfer, TransferBody>);
+static_assert(kBodyAt<TxKind::kOrder, OrderBody>);
+static_assert(kBodyAt<TxKind::kCancel, CancelBody>);
+static_assert(kBodyAt<TxKind::kMeterReading, MeterReadingBody>);
+static_assert(kBodyAt<TxKind::kRegister, RegisterBody>);
+static_assert(kBodyAt<TxKind::kSetTariff, SetTariffBody>);
+static_assert(std::variant_size_v<TxBody> == static_cast<size_t>(TxKind::kSetTariff));
+static_assert(kTxSenderOffset == 1 + 1 + 4 + 8 && kTxHeaderBytes == kTxSenderOffset + 32);
+
 // ---- encoding ---------------------------------------------------------------
 
 void EncodeBody(const TransferBody& b, ByteWriter& w) {
