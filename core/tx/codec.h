@@ -13,7 +13,9 @@
 //                                 (stray bytes in an unused field, self-transfer)
 // Structural errors win: a truncated input reports truncation even when an
 // earlier field is also out of range. Decode does not check the signature;
-// that is BatchVerifier::VerifyTransactions' job.
+// that is BatchVerifier::VerifyTransactions' job. It does check that every
+// non-sender key in a body lies on the curve (one field square root each,
+// ~5 us, most of Decode's cost; see bench/codec_benchmark.cc).
 #ifndef GRIDLEDGER_CORE_TX_CODEC_H_
 #define GRIDLEDGER_CORE_TX_CODEC_H_
 
