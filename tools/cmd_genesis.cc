@@ -1,0 +1,194 @@
+// `gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS
+//  --out=DIR [--base_port=PORT] [--host=HOST]`
+//
+// Writes into DIR (never overwriting a file):
+//   validator-<slice>-<i>.key  each validator's secret key (hex line, mode 0600)
+//   dso.key                    the DSO's secret key (mode 0600)
+//   accounts.keys              one funded account per line: "<slice> <secret hex>"
+//                              (mode 0600; account j lives in slice j % slices)
+//   genesis.txt                the genesis (format: core/execution/genesis.h)
+// Validator i of slice s listens on HOST:(base_port + s * validators + i).
+// Flags are parsed here, not as global Abseil flags, so their names cannot
+// collide with other subcommands'.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "core/crypto/schnorr.h"
+#include "core/execution/genesis.h"
+#include "tools/command.h"
+
+namespace gridledger::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS\n"
+    "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n";
+constexpr uint64_t kDefaultBasePort = 7100;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "gridledger genesis: %s\n", message.c_str());
+  return 1;
+}
+
+// Creates `path` (never overwrites) with `mode` and writes `content`.
+bool WriteNewFile(const std::string& path, const std::string& content, mode_t mode,
+                  std::string* error) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    *error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  const bool ok = write(fd, content.data(), content.size()) ==
+                      static_cast<ssize_t>(content.size()) &&
+                  fsync(fd) == 0;
+  if (!ok) *error = path + ": " + std::strerror(errno);
+  close(fd);
+  return ok;
+}
+
+struct Args {
+  uint64_t validators = 4;
+  uint64_t slices = 1;
+  uint64_t accounts = 0;
+  uint64_t balance = 0;
+  uint64_t base_port = kDefaultBasePort;
+  std::string host = "127.0.0.1";
+  std::string out;
+};
+
+// Parses --name=value flags; an error names the flag.
+bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
+  std::map<std::string, uint64_t*> numbers = {
+      {"validators", &args->validators}, {"slices", &args->slices},
+      {"accounts", &args->accounts},     {"balance", &args->balance},
+      {"base_port", &args->base_port}};
+  bool have_accounts = false;
+  bool have_balance = false;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    const size_t eq = arg.find('=');
+    if (!absl::ConsumePrefix(&arg, "--") || eq == absl::string_view::npos) {
+      *error = absl::StrCat("unexpected argument '", argv[i], "' (flags are --name=value)");
+      return false;
+    }
+    const std::string name(arg.substr(0, eq - 2));
+    const absl::string_view value = arg.substr(eq - 1);
+    if (name == "out") {
+      args->out = std::string(value);
+    } else if (name == "host") {
+      args->host = std::string(value);
+    } else if (auto it = numbers.find(name); it != numbers.end()) {
+      if (!absl::SimpleAtoi(value, it->second) || value.empty() || value[0] == '+' ||
+          value[0] == '-') {
+        *error = absl::StrCat("--", name, ": '", value, "' is not a non-negative integer");
+        return false;
+      }
+      have_accounts |= name == "accounts";
+      have_balance |= name == "balance";
+    } else {
+      *error = absl::StrCat("unknown flag --", name);
+      return false;
+    }
+  }
+  if (args->out.empty()) *error = "--out=DIR is required";
+  else if (!have_accounts) *error = "--accounts=N is required";
+  else if (!have_balance) *error = "--balance=MICROUNITS is required";
+  else if (args->validators == 0 || args->validators > kMaxValidatorsPerSlice)
+    *error = absl::StrCat("--validators must be in [1, ", kMaxValidatorsPerSlice, "]");
+  else if (args->slices == 0 || args->slices > kMaxGenesisSlices)
+    *error = absl::StrCat("--slices must be in [1, ", kMaxGenesisSlices, "]");
+  else if (args->accounts > kMaxGenesisAccounts)
+    *error = absl::StrCat("--accounts must be at most ", kMaxGenesisAccounts);
+  else if (args->accounts > 0 && args->balance > UINT64_MAX / args->accounts)
+    *error = "--accounts times --balance overflows 64 bits";
+  else if (args->base_port == 0 ||
+           args->base_port + args->slices * args->validators - 1 > 65535)
+    *error = "--base_port: validator ports must fit in [1, 65535]";
+  return error->empty();
+}
+
+int RunGenesis(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!ParseArgs(argc, argv, &args, &error)) {
+    std::fprintf(stderr, "gridledger genesis: %s\n%s", error.c_str(), kUsage);
+    return 2;
+  }
+  Genesis genesis;
+  const KeyPair dso = KeyPair::Generate();
+  genesis.dso = dso.public_key();
+  std::vector<std::pair<std::string, std::string>> key_files;  // path, content
+  key_files.emplace_back(args.out + "/dso.key", dso.secret().Hex() + "\n");
+  for (uint64_t s = 0; s < args.slices; ++s) {
+    GenesisSlice slice{SliceId(static_cast<uint32_t>(s)), {}};
+    for (uint64_t i = 0; i < args.validators; ++i) {
+      const KeyPair key = KeyPair::Generate();
+      const uint64_t port = args.base_port + s * args.validators + i;
+      slice.validators.push_back(
+          GenesisValidator{key.public_key(), args.host, static_cast<uint16_t>(port)});
+      key_files.emplace_back(absl::StrCat(args.out, "/validator-", s, "-", i, ".key"),
+                             key.secret().Hex() + "\n");
+    }
+    genesis.slices.push_back(std::move(slice));
+  }
+  std::string accounts_file;
+  for (uint64_t j = 0; j < args.accounts; ++j) {
+    const KeyPair key = KeyPair::Generate();
+    const SliceId slice(static_cast<uint32_t>(j % args.slices));
+    genesis.accounts.push_back(
+        GenesisAccount{AccountRef{slice, key.public_key()}, Amount(args.balance)});
+    absl::StrAppend(&accounts_file, slice.value(), " ", key.secret().Hex(), "\n");
+  }
+  key_files.emplace_back(args.out + "/accounts.keys", accounts_file);
+  // Catches a bad --host (the format allows letters, digits, '.', '-').
+  if (absl::Status valid = ValidateGenesis(genesis); !valid.ok()) {
+    return Fail(std::string(valid.message()));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(args.out, ec);
+  if (ec) return Fail(args.out + ": " + ec.message());
+  const std::string genesis_path = args.out + "/genesis.txt";
+  if (std::filesystem::exists(genesis_path)) {
+    return Fail(genesis_path + " already exists: refusing to overwrite");
+  }
+
+  for (const auto& [path, content] : key_files) {
+    if (!WriteNewFile(path, content, 0600, &error)) return Fail(error);
+  }
+  if (!WriteNewFile(genesis_path, SerializeGenesis(genesis), 0644, &error)) return Fail(error);
+
+  std::printf("genesis written to %s\n", genesis_path.c_str());
+  std::printf("  digest       %s\n", GenesisDigest(genesis).Hex().c_str());
+  std::printf("  dso          %s (secret: %s/dso.key)\n", genesis.dso.Hex().c_str(),
+              args.out.c_str());
+  std::printf("  slices       %llu x %llu validators (ports %llu..%llu on %s)\n",
+              static_cast<unsigned long long>(args.slices),
+              static_cast<unsigned long long>(args.validators),
+              static_cast<unsigned long long>(args.base_port),
+              static_cast<unsigned long long>(args.base_port + args.slices * args.validators - 1),
+              args.host.c_str());
+  std::printf("  accounts     %llu x %llu micro-units (secrets: %s/accounts.keys)\n",
+              static_cast<unsigned long long>(args.accounts),
+              static_cast<unsigned long long>(args.balance), args.out.c_str());
+  std::printf("  validator secrets: %s/validator-<slice>-<index>.key\n", args.out.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace gridledger::tools
+
+GL_REGISTER_COMMAND(genesis, "generate validator, DSO and account keys plus genesis.txt",
+                    gridledger::tools::RunGenesis);
