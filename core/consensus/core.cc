@@ -336,9 +336,13 @@ void Core::SignVote(Output& out, ValidatorIndex author, Round round, const Diges
 
 void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now) {
   if (vote.voter != from || vote.header_author != me_ || !own_header_.has_value() ||
-      own_header_->certified || vote.header != own_header_->digest ||
-      vote.round != own_header_->header.round) {
-    ++stats_.messages_rejected;  // stale, duplicate or for a header we never made
+      vote.round > own_header_->header.round ||
+      (vote.round == own_header_->header.round && vote.header != own_header_->digest)) {
+    ++stats_.messages_rejected;  // forged, or for a header we never made
+    return;
+  }
+  if (own_header_->certified || vote.round < own_header_->header.round) {
+    ++stats_.stale_messages;  // late: the certificate exists or we moved on
     return;
   }
   if (own_header_->votes.contains(from)) return;

@@ -87,6 +87,7 @@ inline constexpr uint64_t kMaxRoundsAhead = 1000;
 // Counters for tests, metrics and the simulator's checkers.
 struct CoreStats {
   uint64_t messages_rejected = 0;       // failed verification or bounds
+  uint64_t stale_messages = 0;          // valid but late (e.g. votes after the quorum)
   uint64_t votes_sent = 0;
   uint64_t votes_refused_equivocation = 0;
   uint64_t certificates_formed = 0;

@@ -1,0 +1,119 @@
+#include "tests/sim/sim_config.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/common/check.h"
+#include "tests/sim/sim_rng.h"
+
+namespace gridledger::sim {
+
+SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults) {
+  GL_CHECK(validators >= 4 && (validators - 1) % 3 == 0);
+  SimRng rng(seed);
+  SimConfig c;
+  c.seed = seed;
+  c.validators = validators;
+  const uint32_t f = (validators - 1) / 3;
+  // Pacing: fast rounds keep a run short; gc_depth small enough to be exercised.
+  c.params.batch_bytes = 24 * rng.Range(8, 64);
+  c.params.max_batch_delay_ms = rng.Range(10, 60);
+  c.params.header_batches_max = rng.Range(1, 8);
+  c.params.max_header_delay_ms = rng.Range(40, 100);
+  c.params.leader_timeout_ms = rng.Range(200, 600);
+  c.params.gc_depth = rng.Range(30, 60);
+  c.params.sync_retry_ms = rng.Range(150, 400);
+  c.delay_min_ms = rng.Range(1, 5);
+  c.delay_max_ms = c.delay_min_ms + rng.Range(0, 30);
+  c.verify_delay_max_ms = rng.Range(0, 3);
+  c.clients = static_cast<uint32_t>(rng.Range(2, 4));
+  c.client_interval_ms = rng.Range(10, 40);
+  c.clients_stop_ms = rng.Range(2000, 4000);
+  c.faults_end_ms = c.clients_stop_ms;
+  c.resubmit_after_ms = rng.Range(2000, 4000);
+  if (!faults) return c;
+
+  c.loss_per_million = rng.Range(0, 80'000);
+  c.duplicate_per_million = rng.Range(0, 50'000);
+  // Byzantine validators first: crashes then pick among the honest ones.
+  const uint32_t byzantine = static_cast<uint32_t>(rng.Range(0, f));
+  std::vector<uint32_t> order(validators);
+  for (uint32_t i = 0; i < validators; ++i) order[i] = i;
+  for (uint32_t i = validators - 1; i > 0; --i) {
+    std::swap(order[i], order[rng.Range(0, i)]);
+  }
+  for (uint32_t i = 0; i < byzantine; ++i) {
+    c.byzantine.push_back(order[i]);
+    ByzantineBehaviour b;
+    b.equivocate = rng.Chance(600'000);
+    b.bad_signatures = rng.Chance(500'000);
+    b.unknown_votes = rng.Chance(500'000);
+    b.withhold_batches = rng.Chance(500'000);
+    b.replay = rng.Chance(500'000);
+    b.forged_transactions = rng.Chance(300'000);
+    c.behaviours.push_back(b);
+  }
+  std::sort(c.byzantine.begin(), c.byzantine.end());
+  // Partitions and crashes stay shorter than gc_depth rounds at the fastest
+  // pace, so a lagging validator can still fetch what it missed from memory.
+  const uint64_t max_outage_ms = std::min<uint64_t>(
+      1500, c.params.gc_depth * c.params.max_header_delay_ms / 3);
+  const uint64_t partitions = rng.Range(0, 2);
+  for (uint64_t i = 0; i < partitions; ++i) {
+    Partition p;
+    p.start_ms = rng.Range(0, c.faults_end_ms - 500);
+    p.end_ms = std::min(c.faults_end_ms, p.start_ms + rng.Range(100, max_outage_ms));
+    for (uint32_t v = 0; v < validators; ++v) p.side.push_back(rng.Chance(500'000));
+    c.partitions.push_back(p);
+  }
+  const uint64_t crashes = rng.Range(0, 2);
+  for (uint64_t i = 0; i < crashes && byzantine + i < validators; ++i) {
+    Crash cr;
+    cr.validator = order[byzantine + rng.Range(0, validators - byzantine - 1)];
+    cr.down_ms = rng.Range(100, c.faults_end_ms - 200);
+    cr.up_ms = std::min(c.faults_end_ms, cr.down_ms + rng.Range(50, max_outage_ms));
+    bool overlaps = false;
+    for (const Crash& other : c.crashes) {
+      overlaps |= other.validator == cr.validator && cr.down_ms <= other.up_ms &&
+                  other.down_ms <= cr.up_ms;
+    }
+    if (!overlaps) c.crashes.push_back(cr);
+  }
+  return c;
+}
+
+std::string SimConfig::Describe() const {
+  std::string s = absl::StrCat(
+      "seed=", seed, " validators=", validators, " batch_bytes=", params.batch_bytes,
+      " max_batch_delay_ms=", params.max_batch_delay_ms,
+      " header_batches_max=", params.header_batches_max,
+      " max_header_delay_ms=", params.max_header_delay_ms,
+      " leader_timeout_ms=", params.leader_timeout_ms, " gc_depth=", params.gc_depth,
+      " sync_retry_ms=", params.sync_retry_ms, " delay_ms=[", delay_min_ms, ",",
+      delay_max_ms, "] loss_ppm=", loss_per_million, " dup_ppm=", duplicate_per_million,
+      " clients=", clients, " client_interval_ms=", client_interval_ms,
+      " faults_end_ms=", faults_end_ms);
+  for (const Partition& p : partitions) {
+    std::string side;
+    for (bool b : p.side) side += b ? '1' : '0';
+    absl::StrAppend(&s, " partition[", p.start_ms, "..", p.end_ms, " ", side, "]");
+  }
+  for (const Crash& c : crashes) {
+    absl::StrAppend(&s, " crash[v", c.validator, " ", c.down_ms, "..", c.up_ms, "]");
+  }
+  for (size_t i = 0; i < byzantine.size(); ++i) {
+    const ByzantineBehaviour& b = behaviours[i];
+    std::vector<std::string> what;
+    if (b.equivocate) what.push_back("equivocate");
+    if (b.bad_signatures) what.push_back("bad_sigs");
+    if (b.unknown_votes) what.push_back("unknown_votes");
+    if (b.withhold_batches) what.push_back("withhold");
+    if (b.replay) what.push_back("replay");
+    if (b.forged_transactions) what.push_back("forged_txs");
+    absl::StrAppend(&s, " byzantine[v", byzantine[i], " ", absl::StrJoin(what, ","), "]");
+  }
+  return s;
+}
+
+}  // namespace gridledger::sim

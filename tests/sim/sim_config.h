@@ -1,0 +1,69 @@
+// Everything one simulation run does, drawn from its u64 seed. Printing a
+// config shows the drawn parameters of a failing seed; drawing it again from
+// the same (seed, validators, faults) gives the same run.
+#ifndef GRIDLEDGER_TESTS_SIM_SIM_CONFIG_H_
+#define GRIDLEDGER_TESTS_SIM_SIM_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/consensus/params.h"
+
+namespace gridledger::sim {
+
+struct Partition {
+  uint64_t start_ms = 0;
+  uint64_t end_ms = 0;
+  std::vector<bool> side;  // per validator: which side of the cut
+};
+
+struct Crash {
+  uint32_t validator = 0;
+  uint64_t down_ms = 0;
+  uint64_t up_ms = 0;
+};
+
+// Byzantine behaviours, each on or off per Byzantine validator.
+struct ByzantineBehaviour {
+  bool equivocate = false;         // two signed headers per round, votes for both
+  bool bad_signatures = false;     // corrupts signatures on some messages
+  bool unknown_votes = false;      // signs votes for headers that never existed
+  bool withhold_batches = false;   // batches to 2f peers only, never answers fetches
+  bool replay = false;             // re-sends old messages and garbage bytes
+  bool forged_transactions = false;  // seals batches with invalid transactions
+};
+
+struct SimConfig {
+  uint64_t seed = 0;
+  uint32_t validators = 4;
+  consensus::Parameters params;
+  // Network while faults last; afterwards loss and duplication stop.
+  uint64_t delay_min_ms = 1;
+  uint64_t delay_max_ms = 10;
+  uint64_t loss_per_million = 0;
+  uint64_t duplicate_per_million = 0;
+  uint64_t verify_delay_max_ms = 2;
+  std::vector<Partition> partitions;
+  std::vector<Crash> crashes;
+  std::vector<uint32_t> byzantine;  // validator indices
+  std::vector<ByzantineBehaviour> behaviours;  // parallel to byzantine
+  // Clients submit from 0 until clients_stop_ms; faults end by faults_end_ms.
+  uint32_t clients = 3;
+  uint64_t client_interval_ms = 20;
+  uint64_t resubmit_after_ms = 3000;
+  uint64_t clients_stop_ms = 3000;
+  uint64_t faults_end_ms = 3000;
+  // After faults end, every honest transaction must commit within this.
+  uint64_t heal_deadline_ms = 30000;
+
+  std::string Describe() const;
+};
+
+// Draws a run. With faults=false: no loss, partitions, crashes or Byzantine
+// validators (the fault-free case whose commit latency is reported).
+SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults);
+
+}  // namespace gridledger::sim
+
+#endif  // GRIDLEDGER_TESTS_SIM_SIM_CONFIG_H_

@@ -1,0 +1,507 @@
+#include "tests/sim/simulator.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+#include "core/consensus/core.h"
+#include "tests/sim/adversary.h"
+#include "tests/sim/caching_checker.h"
+#include "tests/sim/sim_rng.h"
+#include "tests/sim/test_tx.h"
+
+namespace gridledger::sim {
+namespace {
+
+using consensus::Action;
+using consensus::CommitAction;
+using consensus::CommittedSubDag;
+using consensus::Committee;
+using consensus::Core;
+using consensus::PersistAction;
+using consensus::PersistedState;
+using consensus::SendAction;
+using consensus::VerifyBatchAction;
+
+using TxKey = std::pair<uint32_t, uint64_t>;  // (client, sequence)
+
+// What an honest validator's disk holds (persistence.h), plus its commit log.
+struct Store {
+  std::map<uint32_t, consensus::LastVotedRecord> last_voted;
+  std::optional<consensus::Header> own_header;
+  std::map<Digest, consensus::Certificate> certificates;
+  std::map<Digest, consensus::Batch> batches;
+  Round last_committed_round{0};
+  uint64_t next_commit_index = 0;
+  std::vector<Digest> committed;
+
+  PersistedState Load() const {
+    PersistedState s;
+    for (const auto& [a, r] : last_voted) s.last_voted.push_back(r);
+    s.own_header = own_header;
+    for (const auto& [d, c] : certificates) s.certificates.push_back(c);
+    for (const auto& [d, b] : batches) s.batches.push_back(b);
+    s.last_committed_round = last_committed_round;
+    s.next_commit_index = next_commit_index;
+    s.committed_certificates = committed;
+    return s;
+  }
+};
+
+struct CommitEntry {
+  Digest anchor;
+  std::vector<Digest> certificates;
+  std::vector<Digest> batches;
+  bool operator==(const CommitEntry&) const = default;
+};
+
+struct Node {
+  uint32_t index = 0;
+  std::unique_ptr<KeyPair> key;
+  bool byzantine = false;
+  bool up = true;
+  uint32_t incarnation = 0;  // messages to an earlier incarnation are lost
+  std::unique_ptr<Core> core;
+  std::unique_ptr<Adversary> adversary;
+  Store store;
+  std::vector<CommitEntry> log;
+  std::map<TxKey, uint32_t> committed_txs;  // how often each was committed
+};
+
+struct PendingTx {
+  uint32_t submissions = 0;  // accepted by a validator
+  uint64_t retry_at_ms = 0;  // (re)submit when due
+  uint32_t target = 0;
+  bool attempted = false;
+};
+
+struct Client {
+  uint64_t next_sequence = 0;
+  uint64_t next_submit_ms = 0;
+  std::map<uint64_t, PendingTx> pending;  // not yet committed anywhere honest
+};
+
+enum class EventKind { kDeliver, kVerified, kTick, kCrash, kRestart };
+
+struct Event {
+  EventKind kind;
+  uint32_t to = 0;
+  uint32_t from = 0;
+  uint32_t incarnation = 0;
+  Bytes bytes;
+  Digest digest;
+  bool ok = false;
+};
+
+class Simulation {
+ public:
+  explicit Simulation(const SimConfig& config)
+      : config_(config), rng_(config.seed ^ 0x6772696c65646765ULL) {}
+
+  SimResult Run();
+
+ private:
+  void Schedule(uint64_t at_ms, Event e) {
+    events_.emplace(std::make_pair(at_ms, next_event_seq_++), std::move(e));
+  }
+  void Fail(std::string why) {
+    if (!result_.ok) return;
+    result_.ok = false;
+    result_.failure = absl::StrCat("t=", now_ms_, "ms: ", why);
+  }
+  bool FaultsActive() const { return now_ms_ < config_.faults_end_ms; }
+  bool Partitioned(uint32_t a, uint32_t b) const;
+  void Send(uint32_t from, uint32_t to, Bytes bytes);
+  void Execute(Node& node, std::vector<Action> actions);
+  void OnCommit(Node& node, const CommittedSubDag& sub);
+  void OnPersist(Node& node, const consensus::PersistRecord& record);
+  void StartNode(Node& node);
+  void Tick();
+  void ClientsAct();
+  bool AllCommitted() const;
+  void FinalChecks();
+
+  SimConfig config_;
+  SimRng rng_;
+  std::unique_ptr<Committee> committee_;
+  CachingChecker checker_;
+  std::vector<Node> nodes_;
+  std::vector<Client> clients_;
+  std::map<TxKey, uint32_t> submissions_;
+  std::map<std::pair<uint64_t, uint64_t>, Event> events_;
+  uint64_t next_event_seq_ = 0;
+  uint64_t now_ms_ = 0;
+  std::vector<CommitEntry> canonical_;
+  std::map<std::pair<uint32_t, uint64_t>, Digest> certified_;  // (author, round)
+  std::map<TxKey, uint64_t> first_commit_ms_;
+  std::map<TxKey, uint64_t> first_submit_ms_;
+  uint64_t latency_rounds_sum_ = 0;
+  uint64_t latency_samples_ = 0;
+  SimResult result_;
+};
+
+bool Simulation::Partitioned(uint32_t a, uint32_t b) const {
+  for (const Partition& p : config_.partitions) {
+    if (now_ms_ >= p.start_ms && now_ms_ < p.end_ms && p.side[a] != p.side[b]) return true;
+  }
+  return false;
+}
+
+void Simulation::Send(uint32_t from, uint32_t to, Bytes bytes) {
+  if (to == from || to >= nodes_.size()) return;
+  if (FaultsActive()) {
+    if (Partitioned(from, to) || rng_.Chance(config_.loss_per_million)) return;
+    if (rng_.Chance(config_.duplicate_per_million)) {
+      Schedule(now_ms_ + rng_.Range(config_.delay_min_ms, config_.delay_max_ms),
+               Event{EventKind::kDeliver, to, from, nodes_[to].incarnation, bytes});
+    }
+  }
+  Schedule(now_ms_ + rng_.Range(config_.delay_min_ms, config_.delay_max_ms),
+           Event{EventKind::kDeliver, to, from, nodes_[to].incarnation, std::move(bytes)});
+}
+
+void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
+  Store& s = node.store;
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, consensus::LastVotedRecord>) {
+          auto& lv = s.last_voted[r.author.value()];
+          if (lv.round <= r.round) lv = r;
+        } else if constexpr (std::is_same_v<T, consensus::OwnHeaderRecord>) {
+          s.own_header = r.header;
+        } else if constexpr (std::is_same_v<T, consensus::CertificateRecord>) {
+          const consensus::Header& h = r.certificate.header;
+          const Digest d = consensus::CertificateDigest(r.certificate);
+          s.certificates.emplace(d, r.certificate);
+          if (!node.byzantine) {
+            auto [it, inserted] =
+                certified_.emplace(std::make_pair(h.author.value(), h.round.value()), d);
+            if (!inserted && it->second != d) {
+              Fail(absl::StrCat("two certificates for author ", h.author.value(), " round ",
+                                h.round.value(), " in honest DAGs"));
+            }
+          }
+        } else if constexpr (std::is_same_v<T, consensus::BatchRecord>) {
+          s.batches.emplace(consensus::BatchDigest(r.batch), r.batch);
+        }
+      },
+      record);
+}
+
+void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
+  Store& s = node.store;
+  s.last_committed_round = sub.anchor_round;
+  s.next_commit_index = sub.index + 1;
+  CommitEntry entry;
+  entry.anchor = sub.anchor;
+  for (const auto& c : sub.certificates) {
+    const Digest d = consensus::CertificateDigest(c);
+    s.committed.push_back(d);
+    entry.certificates.push_back(d);
+  }
+  if (node.byzantine) return;
+  if (sub.index != node.log.size()) {
+    Fail(absl::StrCat("validator ", node.index, " commit index ", sub.index, " after ",
+                      node.log.size(), " commits"));
+    return;
+  }
+  // Certified: every certificate verifies and the batches are exactly its payload.
+  size_t next_batch = 0;
+  for (const auto& c : sub.certificates) {
+    const Digest d = consensus::CertificateDigest(c);
+    if (c.header.round.value() == 0 ||
+        !consensus::VerifyCertificate(c, d, *committee_, checker_).ok()) {
+      Fail(absl::StrCat("validator ", node.index, " committed an uncertified header ",
+                        d.ShortHex()));
+      return;
+    }
+    for (const Digest& b : c.header.batches) {
+      if (next_batch >= sub.batches.size() ||
+          consensus::BatchDigest(sub.batches[next_batch]) != b) {
+        Fail(absl::StrCat("validator ", node.index, " commit ", sub.index,
+                          " batches do not match their certificates"));
+        return;
+      }
+      ++next_batch;
+      entry.batches.push_back(b);
+    }
+  }
+  if (next_batch != sub.batches.size()) {
+    Fail(absl::StrCat("validator ", node.index, " commit ", sub.index, " has extra batches"));
+    return;
+  }
+  // Safety: a prefix of the canonical sequence.
+  if (sub.index < canonical_.size()) {
+    if (!(canonical_[sub.index] == entry)) {
+      Fail(absl::StrCat("safety: validator ", node.index, " commit ", sub.index,
+                        " (anchor ", entry.anchor.ShortHex(), ") differs from the canonical ",
+                        canonical_[sub.index].anchor.ShortHex()));
+      return;
+    }
+  } else {
+    canonical_.push_back(entry);
+  }
+  node.log.push_back(std::move(entry));
+  const uint64_t height = node.core ? node.core->dag().highest_round().value() : 0;
+  latency_rounds_sum_ += height - sub.anchor_round.value() + 1;
+  ++latency_samples_;
+  for (const auto& batch : sub.batches) {
+    for (const Bytes& tx : batch.transactions) {
+      auto key = ParseTestTx(tx);
+      if (!key.has_value()) {
+        Fail(absl::StrCat("validator ", node.index, " committed an invalid transaction"));
+        return;
+      }
+      ++node.committed_txs[*key];
+      if (first_commit_ms_.emplace(*key, now_ms_).second && key->first < clients_.size()) {
+        clients_[key->first].pending.erase(key->second);
+      }
+    }
+  }
+}
+
+void Simulation::Execute(Node& node, std::vector<Action> actions) {
+  for (Action& action : actions) {
+    if (auto* send = std::get_if<SendAction>(&action)) {
+      if (node.adversary) {
+        for (Outgoing& o : node.adversary->RewriteSend(*send)) {
+          Send(node.index, o.to, std::move(o.bytes));
+        }
+        continue;
+      }
+      Bytes bytes = consensus::EncodeMessage(send->message);
+      if (send->to.has_value()) {
+        Send(node.index, send->to->value(), std::move(bytes));
+      } else {
+        for (uint32_t t = 0; t < nodes_.size(); ++t) {
+          if (t != node.index) Send(node.index, t, bytes);
+        }
+      }
+    } else if (auto* persist = std::get_if<PersistAction>(&action)) {
+      OnPersist(node, persist->record);
+    } else if (auto* verify = std::get_if<VerifyBatchAction>(&action)) {
+      bool ok = true;
+      for (const Bytes& tx : verify->batch.transactions) ok &= ParseTestTx(tx).has_value();
+      Event e{EventKind::kVerified, node.index, node.index, node.incarnation};
+      e.digest = verify->digest;
+      e.ok = ok;
+      Schedule(now_ms_ + rng_.Range(0, config_.verify_delay_max_ms), std::move(e));
+    } else if (auto* commit = std::get_if<CommitAction>(&action)) {
+      OnCommit(node, commit->sub_dag);
+    }
+  }
+}
+
+void Simulation::StartNode(Node& node) {
+  node.core = std::make_unique<Core>(*committee_, config_.params, ValidatorIndex(node.index),
+                                     *node.key, &checker_);
+  node.up = true;
+  Execute(node, node.core->Start(node.store.Load(), now_ms_));
+}
+
+void Simulation::ClientsAct() {
+  const uint32_t n = config_.validators;
+  for (uint32_t c = 0; c < clients_.size(); ++c) {
+    Client& client = clients_[c];
+    if (now_ms_ < config_.clients_stop_ms && now_ms_ >= client.next_submit_ms) {
+      const uint64_t seq = client.next_sequence++;
+      client.pending[seq] =
+          PendingTx{0, now_ms_, static_cast<uint32_t>(rng_.Range(0, n - 1)), false};
+      first_submit_ms_[{c, seq}] = now_ms_;
+      client.next_submit_ms = now_ms_ + config_.client_interval_ms;
+    }
+    std::vector<std::pair<uint32_t, std::vector<Action>>> accepted;
+    for (auto& [seq, p] : client.pending) {
+      if (now_ms_ < p.retry_at_ms) continue;
+      // Each retry goes to the next validator.
+      if (p.attempted) p.target = (p.target + 1) % n;
+      p.attempted = true;
+      Node& node = nodes_[p.target];
+      // Refused (down or back-pressure): try another validator on the next tick.
+      p.retry_at_ms = now_ms_ + consensus::kTimerPeriodMs;
+      if (!node.up) continue;
+      auto actions = node.core->SubmitTransaction(MakeTestTx(c, seq), now_ms_);
+      if (!actions.ok()) continue;
+      ++p.submissions;
+      ++submissions_[{c, seq}];
+      p.retry_at_ms = now_ms_ + config_.resubmit_after_ms;
+      accepted.emplace_back(p.target, std::move(*actions));
+    }
+    // After the loop: executing may commit, which erases from `pending`.
+    for (auto& [target, actions] : accepted) Execute(nodes_[target], std::move(actions));
+  }
+}
+
+void Simulation::Tick() {
+  for (Node& node : nodes_) {
+    if (!node.up) continue;
+    Execute(node, node.core->OnTimer(now_ms_));
+    if (node.adversary) {
+      for (Outgoing& o : node.adversary->OnTick(node.core->round())) {
+        Send(node.index, o.to, std::move(o.bytes));
+      }
+    }
+  }
+  ClientsAct();
+}
+
+bool Simulation::AllCommitted() const {
+  if (now_ms_ < config_.clients_stop_ms || now_ms_ < config_.faults_end_ms) return false;
+  for (const Client& c : clients_) {
+    if (!c.pending.empty()) return false;
+  }
+  for (const Node& node : nodes_) {
+    if (node.byzantine) continue;
+    if (node.committed_txs.size() < submissions_.size()) return false;
+  }
+  return true;
+}
+
+void Simulation::FinalChecks() {
+  for (const Node& node : nodes_) {
+    if (node.byzantine || !result_.ok) continue;
+    for (const auto& [key, submitted] : submissions_) {
+      auto it = node.committed_txs.find(key);
+      if (it == node.committed_txs.end()) {
+        Fail(absl::StrCat("liveness: validator ", node.index, " never committed tx (client ",
+                          key.first, ", seq ", key.second, ") ", config_.heal_deadline_ms,
+                          "ms after faults ended; commits=", node.log.size(),
+                          " round=", node.core ? node.core->round().value() : 0));
+        break;
+      }
+      if (it->second > submitted) {
+        Fail(absl::StrCat("validator ", node.index, " committed tx (client ", key.first,
+                          ", seq ", key.second, ") ", it->second, " times, submitted ",
+                          submitted));
+        break;
+      }
+    }
+  }
+}
+
+SimResult Simulation::Run() {
+  const uint32_t n = config_.validators;
+  std::vector<PublicKey> keys;
+  nodes_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    nodes_[i].index = i;
+    nodes_[i].key = std::make_unique<KeyPair>(KeyPair::FromSeed(config_.seed * 1000 + i));
+    keys.push_back(nodes_[i].key->public_key());
+  }
+  auto committee = Committee::Create(SliceId(1), keys);
+  GL_CHECK(committee.ok());
+  committee_ = std::make_unique<Committee>(*std::move(committee));
+  for (size_t b = 0; b < config_.byzantine.size(); ++b) {
+    Node& node = nodes_[config_.byzantine[b]];
+    node.byzantine = true;
+    node.adversary = std::make_unique<Adversary>(config_.behaviours[b], node.index,
+                                                 node.key.get(), committee_.get(), rng_.Fork());
+  }
+  clients_.resize(config_.clients);
+  for (uint32_t c = 0; c < config_.clients; ++c) {
+    clients_[c].next_submit_ms = rng_.Range(0, config_.client_interval_ms);
+  }
+  for (const Crash& c : config_.crashes) {
+    Schedule(c.down_ms, Event{EventKind::kCrash, c.validator});
+    Schedule(c.up_ms, Event{EventKind::kRestart, c.validator});
+  }
+  for (Node& node : nodes_) StartNode(node);
+  Schedule(consensus::kTimerPeriodMs, Event{EventKind::kTick});
+
+  const uint64_t deadline_ms = config_.faults_end_ms + config_.heal_deadline_ms;
+  while (!events_.empty() && result_.ok) {
+    auto it = events_.begin();
+    now_ms_ = it->first.first;
+    if (now_ms_ > deadline_ms) break;
+    Event e = std::move(it->second);
+    events_.erase(it);
+    switch (e.kind) {
+      case EventKind::kDeliver: {
+        Node& node = nodes_[e.to];
+        if (!node.up || node.incarnation != e.incarnation) break;
+        ++result_.messages_delivered;
+        auto message = consensus::DecodeMessage(e.bytes);
+        if (!message.ok()) {
+          if (!nodes_[e.from].byzantine) {
+            Fail(absl::StrCat("an honest message failed to decode: ", message.status().ToString()));
+          }
+          break;
+        }
+        if (node.adversary) {
+          for (Outgoing& o : node.adversary->OnIncoming(e.from, *message, e.bytes)) {
+            Send(node.index, o.to, std::move(o.bytes));
+          }
+        }
+        Execute(node, node.core->OnMessage(ValidatorIndex(e.from), *message, now_ms_));
+        break;
+      }
+      case EventKind::kVerified: {
+        Node& node = nodes_[e.to];
+        if (!node.up || node.incarnation != e.incarnation) break;
+        Execute(node, node.core->OnBatchVerified(e.digest, e.ok, now_ms_));
+        break;
+      }
+      case EventKind::kTick:
+        Tick();
+        if (AllCommitted()) {
+          events_.clear();
+          break;
+        }
+        Schedule(now_ms_ + consensus::kTimerPeriodMs, Event{EventKind::kTick});
+        break;
+      case EventKind::kCrash: {
+        Node& node = nodes_[e.to];
+        if (!node.up) break;
+        result_.rejected_messages += node.core->stats().messages_rejected;
+        node.up = false;
+        node.core.reset();
+        ++node.incarnation;
+        break;
+      }
+      case EventKind::kRestart: {
+        Node& node = nodes_[e.to];
+        if (node.up) break;
+        ++node.incarnation;
+        StartNode(node);
+        break;
+      }
+    }
+  }
+  FinalChecks();
+  result_.end_ms = now_ms_;
+  result_.commits = canonical_.size();
+  result_.transactions = submissions_.size();
+  for (const Node& node : nodes_) {
+    if (!node.core) continue;
+    result_.highest_round = std::max(result_.highest_round, node.core->dag().highest_round().value());
+    if (!node.byzantine) result_.rejected_messages += node.core->stats().messages_rejected;
+    if (node.adversary) result_.second_certificates += node.adversary->second_certificates();
+  }
+  result_.signature_verifications = checker_.verifications();
+  if (latency_samples_ > 0) {
+    result_.mean_commit_latency_rounds =
+        static_cast<double>(latency_rounds_sum_) / static_cast<double>(latency_samples_);
+  }
+  uint64_t tx_latency_sum = 0;
+  for (const auto& [key, at] : first_commit_ms_) {
+    auto it = first_submit_ms_.find(key);
+    if (it != first_submit_ms_.end()) tx_latency_sum += at - it->second;
+  }
+  if (!first_commit_ms_.empty()) {
+    result_.mean_tx_latency_ms =
+        static_cast<double>(tx_latency_sum) / static_cast<double>(first_commit_ms_.size());
+  }
+  return result_;
+}
+
+}  // namespace
+
+SimResult RunSimulation(const SimConfig& config) { return Simulation(config).Run(); }
+
+}  // namespace gridledger::sim
