@@ -152,7 +152,21 @@ class RawClient {
     return out;
   }
 
-  // Reads until the peer closes the connection (NotFound-free OK) or `limit`.
+  // Everything the peer sends until it closes (at most max_bytes).
+  absl::StatusOr<std::string> ReadToEnd(size_t max_bytes, absl::Duration limit = kWaitLimit) {
+    std::string out;
+    asio::error_code result = asio::error::would_block;
+    asio::async_read(socket_, asio::dynamic_buffer(out, max_bytes),
+                     [&](const asio::error_code& ec, size_t) { result = ec; });
+    absl::Status status = RunUntilDone(&result, limit, "read to end");
+    if (!status.ok() && out.size() < max_bytes && result == asio::error::eof) {
+      return out;
+    }
+    if (!status.ok()) return status;
+    return absl::OutOfRangeError(absl::StrCat("response exceeds ", max_bytes, " bytes"));
+  }
+
+  // Reads until the peer closes the connection or `limit` passes.
   // OK once EOF/reset is seen; DeadlineExceeded while it stays open.
   absl::Status WaitForClose(absl::Duration limit = kWaitLimit) {
     const absl::Time deadline = absl::Now() + limit;

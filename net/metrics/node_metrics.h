@@ -1,0 +1,72 @@
+// The node's Prometheus metrics: one registry of named counters, gauges and
+// histograms that the runtime updates and a MetricsServer exposes. Every
+// label takes values from a fixed set, so the number of series is bounded.
+#ifndef GRIDLEDGER_NET_METRICS_NODE_METRICS_H_
+#define GRIDLEDGER_NET_METRICS_NODE_METRICS_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace gridledger::net {
+
+// Queues whose depth is exported (label queue="<name>").
+enum class MetricsQueue : uint8_t {
+  kMempool = 0,         // admitted client transactions not yet in a batch
+  kConsensusInbox = 1,  // peer messages waiting for the consensus core
+  kVerifyPending = 2,   // signatures waiting for a verification batch
+  kExecution = 3,       // committed sub-DAGs waiting to execute
+  kStorageWrites = 4,   // persistence writes not yet durable
+};
+inline constexpr size_t kMetricsQueueCount = 5;
+absl::string_view MetricsQueueName(MetricsQueue queue);
+
+// Verification batch sizes: powers of 4 from 1 to 1M signatures.
+inline constexpr std::array<double, 11> kVerifyBatchSizeBuckets = {
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
+// Verification batch latency: 10 us to ~5 s.
+inline constexpr std::array<double, 12> kVerifyLatencySecondsBuckets = {
+    1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 5.0};
+
+class NodeMetrics {
+ public:
+  NodeMetrics();
+  NodeMetrics(const NodeMetrics&) = delete;
+  NodeMetrics& operator=(const NodeMetrics&) = delete;
+
+  // For MetricsServer::Register.
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+  void AddCommittedTransactions(uint64_t count) {
+    committed_transactions_->Increment(static_cast<double>(count));
+  }
+  void AddCommit() { commits_->Increment(); }
+  void SetRound(uint64_t round) { round_->Set(static_cast<double>(round)); }
+  void SetLastCommittedSequence(uint64_t sequence) {
+    last_committed_sequence_->Set(static_cast<double>(sequence));
+  }
+  void ObserveVerifyBatch(size_t signatures, absl::Duration latency);
+  void SetQueueDepth(MetricsQueue queue, size_t depth);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Counter* committed_transactions_;
+  prometheus::Counter* commits_;
+  prometheus::Gauge* round_;
+  prometheus::Gauge* last_committed_sequence_;
+  prometheus::Histogram* verify_batch_size_;
+  prometheus::Histogram* verify_batch_latency_seconds_;
+  std::array<prometheus::Gauge*, kMetricsQueueCount> queue_depth_{};
+};
+
+}  // namespace gridledger::net
+
+#endif  // GRIDLEDGER_NET_METRICS_NODE_METRICS_H_
