@@ -10,7 +10,11 @@
 #ifdef __CUDACC__
 #define GL_HD __host__ __device__
 #define GL_FORCEINLINE __forceinline__
+#ifdef __CUDA_ARCH__
 #define GL_UNROLL _Pragma("unroll")
+#else
+#define GL_UNROLL _Pragma("GCC unroll 8")
+#endif
 #else
 #define GL_HD
 #define GL_FORCEINLINE inline __attribute__((always_inline))

@@ -60,7 +60,7 @@ TEST(SchnorrVerifyTest, OfficialBip340Vectors) {
 TEST(SchnorrVerifyTest, RandomCasesWithPlantedFaultsMatchLibsecp) {
   const size_t count = RandomCaseCount();
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<VerifyCase> cases = testing::MakeVerifyCasesParallel(kCaseSeed, count, threads);
+  std::vector<VerifyCase> cases = testing::MakeVerifyCasesParallel(kCaseSeed, 0, count, threads);
   std::vector<uint8_t> ours(count), want(count);
   std::vector<std::thread> workers;
   const size_t per = (count + threads - 1) / threads;

@@ -186,7 +186,8 @@ std::vector<VerifyCase> MakeVerifyCases(uint64_t seed, size_t first, size_t coun
   return out;
 }
 
-std::vector<VerifyCase> MakeVerifyCasesParallel(uint64_t seed, size_t count, int threads) {
+std::vector<VerifyCase> MakeVerifyCasesParallel(uint64_t seed, size_t first, size_t count,
+                                                int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<VerifyCase> out(count);
   std::vector<std::thread> workers;
@@ -194,7 +195,7 @@ std::vector<VerifyCase> MakeVerifyCasesParallel(uint64_t seed, size_t count, int
   for (int t = 0; t < threads; ++t) {
     const size_t begin = std::min(count, per * t), end = std::min(count, begin + per);
     workers.emplace_back([&, begin, end] {
-      for (size_t i = begin; i < end; ++i) out[i] = MakeCase(seed, i);
+      for (size_t i = begin; i < end; ++i) out[i] = MakeCase(seed, first + i);
     });
   }
   for (auto& w : workers) w.join();

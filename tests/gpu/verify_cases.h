@@ -40,8 +40,9 @@ struct VerifyCase {
 // same cases, so ranges can be generated in parallel.
 std::vector<VerifyCase> MakeVerifyCases(uint64_t seed, size_t first, size_t count);
 
-// Generates [0, count) over `threads` threads (0: all cores).
-std::vector<VerifyCase> MakeVerifyCasesParallel(uint64_t seed, size_t count, int threads = 0);
+// Generates [first, first + count) over `threads` threads (0: all cores).
+std::vector<VerifyCase> MakeVerifyCasesParallel(uint64_t seed, size_t first, size_t count,
+                                                int threads = 0);
 
 }  // namespace gridledger::gpu::testing
 

@@ -1,0 +1,73 @@
+#include "gpu/backend_select.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "core/verify/cpu_batch_verifier.h"
+#ifdef GRIDLEDGER_HAVE_CUDA
+#include "gpu/cuda/cuda_batch_verifier.h"
+#endif
+
+namespace gridledger {
+
+absl::StatusOr<VerifierBackend> ParseVerifierBackend(absl::string_view text) {
+  if (text == "auto") return VerifierBackend::kAuto;
+  if (text == "cpu") return VerifierBackend::kCpu;
+  if (text == "gpu") return VerifierBackend::kGpu;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--backend: expected auto, cpu or gpu, got '", text, "'"));
+}
+
+absl::string_view VerifierBackendName(VerifierBackend backend) {
+  switch (backend) {
+    case VerifierBackend::kAuto: return "auto";
+    case VerifierBackend::kCpu: return "cpu";
+    case VerifierBackend::kGpu: return "gpu";
+  }
+  return "unknown";
+}
+
+bool BuiltWithCuda() {
+#ifdef GRIDLEDGER_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+VerifierChoice Choose(VerifierBackend backend, int cpu_threads) {
+  auto cpu = [&](std::string reason) {
+    return VerifierChoice{std::make_unique<CpuBatchVerifier>(cpu_threads), std::move(reason)};
+  };
+  if (backend == VerifierBackend::kCpu) return cpu("requested --backend=cpu");
+  const char* fallback = backend == VerifierBackend::kGpu ? "gpu requested, falling back to cpu: "
+                                                          : "";
+#ifdef GRIDLEDGER_HAVE_CUDA
+  gpu::CudaVerifierOptions options;
+  options.cpu_threads = cpu_threads;
+  auto cuda = gpu::CudaBatchVerifier::Create(options);
+  if (!cuda.ok()) {
+    return cpu(absl::StrCat(fallback, "no usable CUDA device: ", cuda.status().message()));
+  }
+  std::string reason = absl::StrCat(
+      backend == VerifierBackend::kGpu ? "requested --backend=gpu" : "auto: CUDA device found",
+      ": ", (*cuda)->device_description());
+  return VerifierChoice{*std::move(cuda), std::move(reason)};
+#else
+  return cpu(absl::StrCat(fallback, "built without CUDA"));
+#endif
+}
+
+}  // namespace
+
+VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads) {
+  VerifierChoice choice = Choose(backend, cpu_threads);
+  std::fprintf(stderr, "verifier backend: %s (requested %s; %s)\n",
+               std::string(choice.verifier->name()).c_str(),
+               std::string(VerifierBackendName(backend)).c_str(), choice.reason.c_str());
+  return choice;
+}
+
+}  // namespace gridledger

@@ -1,0 +1,36 @@
+// Chooses the BatchVerifier backend at start-up: the GPU when the build has
+// CUDA and a usable device is present, else the CPU pool, always with a
+// human-readable reason that is logged.
+#ifndef GRIDLEDGER_GPU_BACKEND_SELECT_H_
+#define GRIDLEDGER_GPU_BACKEND_SELECT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/verify/batch_verifier.h"
+
+namespace gridledger {
+
+enum class VerifierBackend { kAuto, kCpu, kGpu };
+
+// "auto" | "cpu" | "gpu"; InvalidArgument naming --backend otherwise.
+absl::StatusOr<VerifierBackend> ParseVerifierBackend(absl::string_view text);
+absl::string_view VerifierBackendName(VerifierBackend backend);
+
+// True when this binary was built with the CUDA backend.
+bool BuiltWithCuda();
+
+struct VerifierChoice {
+  std::unique_ptr<BatchVerifier> verifier;  // never null
+  std::string reason;                       // why this backend
+};
+
+// kGpu without a usable device falls back to the CPU (same results) with the
+// reason; kAuto picks the GPU when one is usable. Logs the choice to stderr.
+VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads = 0);
+
+}  // namespace gridledger
+
+#endif  // GRIDLEDGER_GPU_BACKEND_SELECT_H_

@@ -1,0 +1,319 @@
+#include "gpu/cuda/cuda_batch_verifier.h"
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+#include "core/tx/transaction.h"
+#include "gpu/cuda/verify_kernels.h"
+#include "gpu/math/host_context.h"
+
+namespace gridledger::gpu {
+namespace {
+
+absl::Status CudaError(const char* call, cudaError_t err) {
+  return absl::InternalError(
+      absl::StrCat("CUDA ", call, ": ", cudaGetErrorName(err), " (", cudaGetErrorString(err), ")"));
+}
+
+#define GL_CUDA_RETURN_IF_ERROR(call)                    \
+  do {                                                   \
+    cudaError_t gl_cuda_err_ = (call);                   \
+    if (gl_cuda_err_ != cudaSuccess) [[unlikely]]        \
+      return CudaError(#call, gl_cuda_err_);             \
+  } while (0)
+
+// The range checks libsecp256k1 applies before any curve arithmetic; entries
+// failing them are answered on the host.
+bool InRange(const uint8_t* key, const uint8_t* sig) {
+  Fe f;
+  Sc s;
+  return FeSetBytes(&f, key) && FeSetBytes(&f, sig) && !ScSetBytes(&s, sig + 32);
+}
+
+}  // namespace
+
+// Pinned host staging and device buffers for one chunk, and its stream.
+struct CudaBatchVerifier::Slot {
+  enum class Pending { kNone, kVerify, kTransactions };
+
+  cudaStream_t stream = nullptr;
+  // Verify: struct-of-arrays.
+  uint8_t* host_keys = nullptr;
+  uint8_t* host_messages = nullptr;
+  uint8_t* host_signatures = nullptr;
+  uint8_t* host_results = nullptr;
+  uint8_t* dev_keys = nullptr;
+  uint8_t* dev_messages = nullptr;
+  uint8_t* dev_signatures = nullptr;
+  uint8_t* dev_results = nullptr;
+  // VerifyTransactions: envelopes back to back plus offsets.
+  uint8_t* host_tx_bytes = nullptr;
+  uint32_t* host_offsets = nullptr;
+  uint8_t* host_ids = nullptr;
+  uint8_t* host_valid = nullptr;
+  uint8_t* dev_tx_bytes = nullptr;
+  uint32_t* dev_offsets = nullptr;
+  uint8_t* dev_ids = nullptr;
+  uint8_t* dev_valid = nullptr;
+
+  std::vector<uint32_t> index;  // staging position -> batch position
+  Pending pending = Pending::kNone;
+  uint8_t* out_results = nullptr;  // the caller's spans for the pending chunk
+  Digest* out_ids = nullptr;
+
+  absl::Status Allocate(size_t chunk) {
+    GL_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    GL_CUDA_RETURN_IF_ERROR(cudaMallocHost(reinterpret_cast<void**>(&host_keys), chunk * 32));
+    GL_CUDA_RETURN_IF_ERROR(cudaMallocHost(reinterpret_cast<void**>(&host_messages), chunk * 32));
+    GL_CUDA_RETURN_IF_ERROR(cudaMallocHost(reinterpret_cast<void**>(&host_signatures), chunk * 64));
+    GL_CUDA_RETURN_IF_ERROR(cudaMallocHost(reinterpret_cast<void**>(&host_results), chunk));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_keys), chunk * 32));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_messages), chunk * 32));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_signatures), chunk * 64));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_results), chunk));
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMallocHost(reinterpret_cast<void**>(&host_tx_bytes), chunk * kTxMaxBytes));
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMallocHost(reinterpret_cast<void**>(&host_offsets), (chunk + 1) * sizeof(uint32_t)));
+    GL_CUDA_RETURN_IF_ERROR(cudaMallocHost(reinterpret_cast<void**>(&host_ids), chunk * 32));
+    GL_CUDA_RETURN_IF_ERROR(cudaMallocHost(reinterpret_cast<void**>(&host_valid), chunk));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_tx_bytes), chunk * kTxMaxBytes));
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMalloc(reinterpret_cast<void**>(&dev_offsets), (chunk + 1) * sizeof(uint32_t)));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_ids), chunk * 32));
+    GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_valid), chunk));
+    index.reserve(chunk);
+    return absl::OkStatus();
+  }
+
+  ~Slot() {
+    if (stream != nullptr) {
+      cudaStreamSynchronize(stream);
+      cudaStreamDestroy(stream);
+    }
+    for (void* p : {static_cast<void*>(host_keys), static_cast<void*>(host_messages),
+                    static_cast<void*>(host_signatures), static_cast<void*>(host_results),
+                    static_cast<void*>(host_tx_bytes), static_cast<void*>(host_offsets),
+                    static_cast<void*>(host_ids), static_cast<void*>(host_valid)}) {
+      if (p != nullptr) cudaFreeHost(p);
+    }
+    for (void* p : {static_cast<void*>(dev_keys), static_cast<void*>(dev_messages),
+                    static_cast<void*>(dev_signatures), static_cast<void*>(dev_results),
+                    static_cast<void*>(dev_tx_bytes), static_cast<void*>(dev_offsets),
+                    static_cast<void*>(dev_ids), static_cast<void*>(dev_valid)}) {
+      if (p != nullptr) cudaFree(p);
+    }
+  }
+
+  // Waits for the pending chunk and scatters its results to the caller.
+  absl::Status Finish() {
+    if (pending == Pending::kNone) return absl::OkStatus();
+    const Pending was = pending;
+    pending = Pending::kNone;
+    GL_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream));
+    const uint8_t* flags = was == Pending::kVerify ? host_results : host_valid;
+    for (size_t j = 0; j < index.size(); ++j) {
+      out_results[index[j]] = flags[j];
+      if (was == Pending::kTransactions) std::memcpy(out_ids[index[j]].data(), host_ids + 32 * j, 32);
+    }
+    return absl::OkStatus();
+  }
+};
+
+absl::Status CudaDeviceStatus(int device) {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    return absl::UnavailableError(absl::StrCat("cudaGetDeviceCount: ", cudaGetErrorName(err), " (",
+                                               cudaGetErrorString(err), ")"));
+  }
+  if (device < 0 || device >= count) {
+    return absl::UnavailableError(
+        absl::StrCat("CUDA device ", device, " not present (", count, " devices)"));
+  }
+  cudaDeviceProp prop;
+  err = cudaGetDeviceProperties(&prop, device);
+  if (err != cudaSuccess) return CudaError("cudaGetDeviceProperties", err);
+  // The build carries sm_90 machine code only (no PTX to JIT).
+  if (prop.major != 9) {
+    return absl::UnavailableError(absl::StrCat("CUDA device ", device, " (", prop.name,
+                                               ") has compute capability ", prop.major, ".",
+                                               prop.minor, "; this build targets sm_90"));
+  }
+  return absl::OkStatus();
+}
+
+CudaBatchVerifier::CudaBatchVerifier(const CudaVerifierOptions& options)
+    : options_(options), cpu_(options.cpu_threads) {}
+
+CudaBatchVerifier::~CudaBatchVerifier() {
+  for (auto& slot : slots_) slot.reset();
+  if (device_tables_ != nullptr) cudaFree(device_tables_);
+}
+
+absl::StatusOr<std::unique_ptr<CudaBatchVerifier>> CudaBatchVerifier::Create(
+    const CudaVerifierOptions& options) {
+  GL_CHECK(options.chunk_items > 0 && options.chunk_items <= (size_t{1} << 24));
+  GL_RETURN_IF_ERROR(CudaDeviceStatus(options.device));
+  std::unique_ptr<CudaBatchVerifier> v(new CudaBatchVerifier(options));
+  GL_RETURN_IF_ERROR(v->Init());
+  return v;
+}
+
+absl::Status CudaBatchVerifier::Init() {
+  GL_CUDA_RETURN_IF_ERROR(cudaSetDevice(options_.device));
+  cudaDeviceProp prop;
+  GL_CUDA_RETURN_IF_ERROR(cudaGetDeviceProperties(&prop, options_.device));
+  description_ = absl::StrCat(prop.name, ", ", prop.multiProcessorCount, " SMs, compute ",
+                              prop.major, ".", prop.minor);
+  const HostVerifyTables& host = GetHostVerifyTables();
+  constexpr size_t kTableBytes = sizeof(GeStorage) * kGTableSize;
+  GL_CUDA_RETURN_IF_ERROR(cudaMalloc(&device_tables_, 2 * kTableBytes));
+  GL_CUDA_RETURN_IF_ERROR(
+      cudaMemcpy(device_tables_, host.g_table, kTableBytes, cudaMemcpyHostToDevice));
+  GL_CUDA_RETURN_IF_ERROR(cudaMemcpy(static_cast<uint8_t*>(device_tables_) + kTableBytes,
+                                     host.g_lambda_table, kTableBytes, cudaMemcpyHostToDevice));
+  for (auto& slot : slots_) {
+    slot = std::make_unique<Slot>();
+    GL_RETURN_IF_ERROR(slot->Allocate(options_.chunk_items));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+VerifyContext DeviceContext(const void* device_tables) {
+  VerifyContext ctx = HostVerifyContext();
+  ctx.g_table = static_cast<const GeStorage*>(device_tables);
+  ctx.g_lambda_table = ctx.g_table + kGTableSize;
+  return ctx;
+}
+}  // namespace
+
+absl::Status CudaBatchVerifier::DrainAll() {
+  absl::Status first;
+  for (auto& slot : slots_) {
+    absl::Status s = slot->Finish();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
+}
+
+absl::Status CudaBatchVerifier::Verify(absl::Span<const VerifyItem> items,
+                                       absl::Span<uint8_t> results) {
+  GL_CHECK(items.size() == results.size());
+  if (items.size() < options_.min_gpu_batch) return cpu_.Verify(items, results);
+  absl::MutexLock lock(&mu_);
+  absl::Status status = VerifyOnDevice(items, results);
+  absl::Status drained = DrainAll();  // never leave a chunk pointing at the caller's spans
+  return status.ok() ? drained : status;
+}
+
+absl::Status CudaBatchVerifier::VerifyOnDevice(absl::Span<const VerifyItem> items,
+                                               absl::Span<uint8_t> results) {
+  GL_CUDA_RETURN_IF_ERROR(cudaSetDevice(options_.device));
+  const VerifyContext ctx = DeviceContext(device_tables_);
+  size_t next = 0;
+  int turn = 0;
+  while (next < items.size()) {
+    Slot& s = *slots_[turn];
+    turn ^= 1;
+    GL_RETURN_IF_ERROR(s.Finish());  // the chunk before last used this slot
+    s.index.clear();
+    while (next < items.size() && s.index.size() < options_.chunk_items) {
+      const VerifyItem& it = items[next];
+      if (!InRange(it.key.data(), it.signature.data())) {
+        results[next++] = 0;
+        continue;
+      }
+      const size_t j = s.index.size();
+      std::memcpy(s.host_keys + 32 * j, it.key.data(), 32);
+      std::memcpy(s.host_messages + 32 * j, it.message.data(), 32);
+      std::memcpy(s.host_signatures + 64 * j, it.signature.data(), 64);
+      s.index.push_back(static_cast<uint32_t>(next++));
+    }
+    const size_t n = s.index.size();
+    if (n == 0) continue;
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMemcpyAsync(s.dev_keys, s.host_keys, n * 32, cudaMemcpyHostToDevice, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_messages, s.host_messages, n * 32,
+                                            cudaMemcpyHostToDevice, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_signatures, s.host_signatures, n * 64,
+                                            cudaMemcpyHostToDevice, s.stream));
+    cuda::DeviceVerifyBatch batch{s.dev_keys, s.dev_messages, s.dev_signatures, s.dev_results,
+                                  static_cast<uint32_t>(n)};
+    GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerify(ctx, batch, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMemcpyAsync(s.host_results, s.dev_results, n, cudaMemcpyDeviceToHost, s.stream));
+    s.pending = Slot::Pending::kVerify;
+    s.out_results = results.data();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CudaBatchVerifier::VerifyTransactions(absl::Span<const ByteSpan> txs,
+                                                   absl::Span<Digest> ids,
+                                                   absl::Span<uint8_t> valid) {
+  GL_CHECK(txs.size() == ids.size() && txs.size() == valid.size());
+  if (txs.size() < options_.min_gpu_batch) return cpu_.VerifyTransactions(txs, ids, valid);
+  absl::MutexLock lock(&mu_);
+  absl::Status status = VerifyTxOnDevice(txs, ids, valid);
+  absl::Status drained = DrainAll();
+  return status.ok() ? drained : status;
+}
+
+absl::Status CudaBatchVerifier::VerifyTxOnDevice(absl::Span<const ByteSpan> txs,
+                                                 absl::Span<Digest> ids,
+                                                 absl::Span<uint8_t> valid) {
+  GL_CUDA_RETURN_IF_ERROR(cudaSetDevice(options_.device));
+  const VerifyContext ctx = DeviceContext(device_tables_);
+  size_t next = 0;
+  int turn = 0;
+  while (next < txs.size()) {
+    Slot& s = *slots_[turn];
+    turn ^= 1;
+    GL_RETURN_IF_ERROR(s.Finish());
+    s.index.clear();
+    uint32_t offset = 0;
+    while (next < txs.size() && s.index.size() < options_.chunk_items) {
+      const ByteSpan tx = txs[next];
+      if (tx.size() > kTxMaxBytes) {
+        // Larger than any valid envelope and than a staging row: the CPU
+        // reference answers it.
+        valid[next] = VerifyTransactionEnvelope(tx, &ids[next]) ? 1 : 0;
+        ++next;
+        continue;
+      }
+      const size_t j = s.index.size();
+      s.host_offsets[j] = offset;
+      if (!tx.empty()) std::memcpy(s.host_tx_bytes + offset, tx.data(), tx.size());
+      offset += static_cast<uint32_t>(tx.size());
+      s.index.push_back(static_cast<uint32_t>(next++));
+    }
+    const size_t n = s.index.size();
+    if (n == 0) continue;
+    s.host_offsets[n] = offset;
+    GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_tx_bytes, s.host_tx_bytes, offset,
+                                            cudaMemcpyHostToDevice, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_offsets, s.host_offsets,
+                                            (n + 1) * sizeof(uint32_t), cudaMemcpyHostToDevice,
+                                            s.stream));
+    cuda::DeviceTxBatch batch{s.dev_tx_bytes, s.dev_offsets, s.dev_ids, s.dev_valid,
+                              static_cast<uint32_t>(n)};
+    GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerifyTransactions(ctx, batch, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMemcpyAsync(s.host_ids, s.dev_ids, n * 32, cudaMemcpyDeviceToHost, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(
+        cudaMemcpyAsync(s.host_valid, s.dev_valid, n, cudaMemcpyDeviceToHost, s.stream));
+    s.pending = Slot::Pending::kTransactions;
+    s.out_results = valid.data();
+    s.out_ids = ids.data();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gridledger::gpu
