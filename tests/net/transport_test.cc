@@ -11,6 +11,7 @@
 #include "core/common/bytes.h"
 #include "core/crypto/schnorr.h"
 #include "gtest/gtest.h"
+#include "net/transport/handshake.h"
 #include "tests/net/net_test_util.h"
 
 namespace gridledger::net {
@@ -192,7 +193,10 @@ TEST(TransportTest, OversizedFrameClosesOnlyThatConnection) {
   ASSERT_TRUE(raw.Connect(a.transport().listen_port()).ok());
   ASSERT_TRUE(raw.Handshake(raw_key.public_key(), raw_key).ok());
   ASSERT_TRUE(raw.WriteFrame(Numbered(0xF, 0)).ok());
-  ASSERT_TRUE(WaitFor([&] { return a.From(raw_key.public_key()).size() == 1; }));
+  // Exactly at the bound is accepted.
+  ASSERT_TRUE(raw.WriteFrame(Bytes(kMaxFrameBytes, 0x5A)).ok());
+  ASSERT_TRUE(WaitFor([&] { return a.From(raw_key.public_key()).size() == 2; }));
+  EXPECT_EQ(a.From(raw_key.public_key())[1], Bytes(kMaxFrameBytes, 0x5A));
   const FrameHeader oversized = EncodeFrameHeader(kMaxFrameBytes + 1);
   ASSERT_TRUE(raw.Write(ByteSpan(oversized.data(), oversized.size())).ok());
   EXPECT_TRUE(raw.WaitForClose().ok());
@@ -312,6 +316,43 @@ TEST(TransportTest, SendRejectsBadArguments) {
   a.transport().Stop();
   a.transport().Stop();  // idempotent
   EXPECT_TRUE(absl::IsFailedPrecondition(a.transport().Send(keys[1].public_key(), Bytes(1, 0))));
+}
+
+TEST(TransportTest, SilentSocketIsClosedAfterHandshakeTimeout) {
+  const std::vector<KeyPair> keys = {KeyPair::FromSeed(100), KeyPair::FromSeed(101)};
+  TransportOptions options = FastOptions(keys[0], keys);
+  options.handshake_timeout_ms = 100;
+  RecordingNode a(keys[0], options);
+  ASSERT_TRUE(a.transport().Start().ok());
+  RawClient silent;
+  ASSERT_TRUE(silent.Connect(a.transport().listen_port()).ok());
+  // Our Hello arrives; nothing is sent back; the server gives up.
+  auto hello = silent.ReadFrame(kHelloBytes);
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_TRUE(silent.WaitForClose().ok());
+  ASSERT_TRUE(WaitFor([&] { return a.transport().counters().handshake_timeouts == 1; }));
+  EXPECT_EQ(a.transport().counters().handshakes_refused, 1u);
+  EXPECT_TRUE(a.LogContains("timed out"));
+}
+
+TEST(TransportTest, PendingHandshakesAreBounded) {
+  const std::vector<KeyPair> keys = {KeyPair::FromSeed(110), KeyPair::FromSeed(111)};
+  RecordingNode a(keys[0], FastOptions(keys[0], keys));
+  ASSERT_TRUE(a.transport().Start().ok());
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (size_t i = 0; i < kMaxPendingHandshakes; ++i) {
+    idle.push_back(std::make_unique<RawClient>());
+    ASSERT_TRUE(idle.back()->Connect(a.transport().listen_port()).ok());
+    // Reading the server's Hello proves this socket was accepted and is pending.
+    ASSERT_TRUE(idle.back()->ReadFrame(kHelloBytes).ok());
+  }
+  RawClient one_too_many;
+  ASSERT_TRUE(one_too_many.Connect(a.transport().listen_port()).ok());
+  EXPECT_TRUE(one_too_many.WaitForClose().ok());
+  EXPECT_TRUE(a.LogContains("handshakes already pending"));
+  // The pending ones are still open (their timeout is 5 s).
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      idle.front()->ReadExact(1, absl::Milliseconds(50)).status()));
 }
 
 TEST(TransportTest, ListenFailureIsUnavailable) {
