@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -316,6 +317,62 @@ TEST(TransportTest, SendRejectsBadArguments) {
   a.transport().Stop();
   a.transport().Stop();  // idempotent
   EXPECT_TRUE(absl::IsFailedPrecondition(a.transport().Send(keys[1].public_key(), Bytes(1, 0))));
+}
+
+TEST(TransportTest, ConcurrentSendersKeepPerThreadOrder) {
+  const std::vector<KeyPair> keys = {KeyPair::FromSeed(120), KeyPair::FromSeed(121)};
+  RecordingNode a(keys[0], FastOptions(keys[0], keys));
+  RecordingNode b(keys[1], FastOptions(keys[1], keys));
+  StartAndConnect({&a, &b});
+  constexpr uint8_t kThreads = 4;
+  constexpr uint32_t kFramesPerThread = 2000;
+  constexpr int kMaxRetriesPerFrame = 100000;
+  std::vector<std::thread> senders;
+  for (uint8_t t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (uint32_t i = 0; i < kFramesPerThread; ++i) {
+        // Backpressure: retry a full queue, a bounded number of times.
+        int retries = 0;
+        while (!a.transport().Send(b.key(), Numbered(t, i)).ok() &&
+               ++retries < kMaxRetriesPerFrame) {
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& sender : senders) sender.join();
+  ASSERT_TRUE(WaitFor([&] { return b.received_count() == kThreads * kFramesPerThread; }));
+  std::vector<std::vector<Bytes>> per_thread(kThreads);
+  for (const Bytes& frame : b.From(a.key())) per_thread[frame[0]].push_back(frame);
+  for (uint8_t t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(per_thread[t], NumberedRange(t, 0, kFramesPerThread)) << "thread " << int{t};
+  }
+}
+
+TEST(TransportTest, AddressesFromOptionsAndInboundOnlyPeers) {
+  const std::vector<KeyPair> keys = {KeyPair::FromSeed(130), KeyPair::FromSeed(131)};
+  // b does not know where a listens (port 0): it only accepts a's link.
+  RecordingNode b(keys[1], FastOptions(keys[1], keys));
+  ASSERT_TRUE(b.transport().Start().ok());
+  TransportOptions options_a = FastOptions(keys[0], keys);
+  options_a.committee[keys[1].public_key()] =
+      PeerAddress{"127.0.0.1", b.transport().listen_port()};
+  RecordingNode a(keys[0], options_a);
+  // Queued before Start, delivered once the dialled link authenticates.
+  ASSERT_TRUE(a.transport().Send(b.key(), Numbered(0xA, 0)).ok());
+  ASSERT_TRUE(a.transport().Start().ok());
+  ASSERT_TRUE(b.transport().Send(a.key(), Numbered(0xB, 0)).ok());
+  ASSERT_TRUE(WaitFor([&] { return b.received_count() == 1; }));
+  EXPECT_EQ(b.From(a.key()), std::vector<Bytes>{Numbered(0xA, 0)});
+  EXPECT_TRUE(b.LinkUp(a.key(), LinkDirection::kInbound));
+  // b never sends on its inbound link: its frame waits for an address.
+  EXPECT_EQ(b.transport().queued_frames(a.key()), 1u);
+  EXPECT_EQ(a.received_count(), 0u);
+  ASSERT_TRUE(b.transport()
+                  .SetPeerAddress(a.key(), PeerAddress{"127.0.0.1", a.transport().listen_port()})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return a.received_count() == 1; }));
+  EXPECT_EQ(a.From(b.key()), std::vector<Bytes>{Numbered(0xB, 0)});
 }
 
 TEST(TransportTest, SilentSocketIsClosedAfterHandshakeTimeout) {
