@@ -20,6 +20,7 @@
 namespace gridledger::gpu {
 namespace {
 
+#ifdef GRIDLEDGER_HAVE_CUDA
 constexpr size_t kDefaultCases = 1000000;
 constexpr uint64_t kSeed = 0x67707531;
 
@@ -29,7 +30,6 @@ size_t CaseCount() {
   return std::max<size_t>(1, std::strtoull(env, nullptr, 10));
 }
 
-#ifdef GRIDLEDGER_HAVE_CUDA
 std::unique_ptr<CudaBatchVerifier> MakeOrSkip(CudaVerifierOptions options = {}) {
   absl::Status device = CudaDeviceStatus(options.device);
   if (!device.ok()) return nullptr;
