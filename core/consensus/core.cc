@@ -87,8 +87,11 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
     round_ = h.round;
     own_header_ = OwnHeader{h, HeaderDigest(h), {}, false};
     own_header_->certified = dag_.Contains(own_header_->digest);
-    const auto& lv = last_voted_[me_.value()];
-    GL_CHECK(lv.has_value() && lv->first == h.round && lv->second == own_header_->digest);
+    // The OwnHeaderRecord precedes its LastVotedRecord: a crash between the two
+    // writes leaves only the first, and nothing was sent yet.
+    auto& lv = last_voted_[me_.value()];
+    if (!lv.has_value() || lv->first < h.round) lv = std::make_pair(h.round, own_header_->digest);
+    GL_CHECK(lv->first == h.round && lv->second == own_header_->digest);
     if (!own_header_->certified) {
       own_header_->votes[me_] = key_.Sign(VotePayload(own_header_->digest));
       out.Broadcast(h);

@@ -73,8 +73,14 @@ std::vector<Outgoing> Adversary::RewriteSend(const consensus::SendAction& send) 
     if (it != equivocations_.end()) second = it->second.header;
   }
 
+  std::vector<std::pair<uint32_t, Message>> sends;
   for (size_t i = 0; i < targets.size(); ++i) {
-    Message m = (second.has_value() && i >= targets.size() / 2) ? *second : message;
+    // Half the peers see one twin first, half the other; everyone sees both.
+    const bool swap = second.has_value() && i >= targets.size() / 2;
+    sends.emplace_back(targets[i], swap ? *second : message);
+    if (second.has_value()) sends.emplace_back(targets[i], swap ? message : *second);
+  }
+  for (auto& [target, m] : sends) {
     if (behaviour_.bad_signatures && rng_.Chance(300'000)) {
       if (auto* h = std::get_if<Header>(&m)) h->signature.bytes[5] ^= 0x40;
       if (auto* v = std::get_if<Vote>(&m)) v->signature.bytes[40] ^= 0x01;
@@ -82,7 +88,7 @@ std::vector<Outgoing> Adversary::RewriteSend(const consensus::SendAction& send) 
     }
     Bytes bytes = consensus::EncodeMessage(m);
     Remember(bytes);
-    out.push_back(Outgoing{targets[i], std::move(bytes)});
+    out.push_back(Outgoing{target, std::move(bytes)});
   }
   return out;
 }

@@ -89,10 +89,13 @@ struct Client {
 enum class EventKind { kDeliver, kVerified, kTick, kCrash, kRestart };
 
 struct Event {
+  explicit Event(EventKind k, uint32_t to_node = 0, uint32_t from_node = 0,
+                 uint32_t inc = 0, Bytes b = {})
+      : kind(k), to(to_node), from(from_node), incarnation(inc), bytes(std::move(b)) {}
   EventKind kind;
   uint32_t to = 0;
   uint32_t from = 0;
-  uint32_t incarnation = 0;
+  uint32_t incarnation = 0;  // of `to` when scheduled
   Bytes bytes;
   Digest digest;
   bool ok = false;
@@ -158,11 +161,11 @@ void Simulation::Send(uint32_t from, uint32_t to, Bytes bytes) {
     if (Partitioned(from, to) || rng_.Chance(config_.loss_per_million)) return;
     if (rng_.Chance(config_.duplicate_per_million)) {
       Schedule(now_ms_ + rng_.Range(config_.delay_min_ms, config_.delay_max_ms),
-               Event{EventKind::kDeliver, to, from, nodes_[to].incarnation, bytes});
+               Event(EventKind::kDeliver, to, from, nodes_[to].incarnation, bytes));
     }
   }
   Schedule(now_ms_ + rng_.Range(config_.delay_min_ms, config_.delay_max_ms),
-           Event{EventKind::kDeliver, to, from, nodes_[to].incarnation, std::move(bytes)});
+           Event(EventKind::kDeliver, to, from, nodes_[to].incarnation, std::move(bytes)));
 }
 
 void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
@@ -288,7 +291,7 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
     } else if (auto* verify = std::get_if<VerifyBatchAction>(&action)) {
       bool ok = true;
       for (const Bytes& tx : verify->batch.transactions) ok &= ParseTestTx(tx).has_value();
-      Event e{EventKind::kVerified, node.index, node.index, node.incarnation};
+      Event e(EventKind::kVerified, node.index, node.index, node.incarnation);
       e.digest = verify->digest;
       e.ok = ok;
       Schedule(now_ms_ + rng_.Range(0, config_.verify_delay_max_ms), std::move(e));
@@ -408,11 +411,11 @@ SimResult Simulation::Run() {
     clients_[c].next_submit_ms = rng_.Range(0, config_.client_interval_ms);
   }
   for (const Crash& c : config_.crashes) {
-    Schedule(c.down_ms, Event{EventKind::kCrash, c.validator});
-    Schedule(c.up_ms, Event{EventKind::kRestart, c.validator});
+    Schedule(c.down_ms, Event(EventKind::kCrash, c.validator));
+    Schedule(c.up_ms, Event(EventKind::kRestart, c.validator));
   }
   for (Node& node : nodes_) StartNode(node);
-  Schedule(consensus::kTimerPeriodMs, Event{EventKind::kTick});
+  Schedule(consensus::kTimerPeriodMs, Event(EventKind::kTick));
 
   const uint64_t deadline_ms = config_.faults_end_ms + config_.heal_deadline_ms;
   while (!events_.empty() && result_.ok) {
@@ -453,7 +456,7 @@ SimResult Simulation::Run() {
           events_.clear();
           break;
         }
-        Schedule(now_ms_ + consensus::kTimerPeriodMs, Event{EventKind::kTick});
+        Schedule(now_ms_ + consensus::kTimerPeriodMs, Event(EventKind::kTick));
         break;
       case EventKind::kCrash: {
         Node& node = nodes_[e.to];
