@@ -35,6 +35,20 @@ TEST(SimFaultFree, CommitsEveryTransactionInAboutTwoRounds) {
   }
 }
 
+TEST(SimReplay, TheSeedAloneDeterminesTheRun) {
+  const SimConfig config = DrawConfig(4242, 4, /*faults=*/true);
+  EXPECT_EQ(config.Describe(), DrawConfig(4242, 4, true).Describe());
+  const SimResult a = RunSimulation(config);
+  const SimResult b = RunSimulation(config);
+  ASSERT_TRUE(a.ok) << a.failure;
+  EXPECT_EQ(a.end_ms, b.end_ms);
+  EXPECT_EQ(a.commits, b.commits);
+  EXPECT_EQ(a.messages_delivered, b.messages_delivered);
+  EXPECT_EQ(a.rejected_messages, b.rejected_messages);
+  EXPECT_EQ(a.mean_tx_latency_ms, b.mean_tx_latency_ms);
+  EXPECT_NE(DrawConfig(4243, 4, true).Describe(), config.Describe());
+}
+
 TEST(SimN4, Seeds1000) { Sweep(1000, 30, 4); }
 TEST(SimN4, Seeds2000) { Sweep(2000, 30, 4); }
 TEST(SimN4, Seeds3000) { Sweep(3000, 30, 4); }
