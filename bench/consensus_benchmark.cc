@@ -89,7 +89,7 @@ class InProcessCluster {
         } else if (auto* c = std::get_if<CommitAction>(&a)) {
           if (from != 0) continue;  // count one validator's output
           ++commits_;
-          for (const Batch& b : c->sub_dag.batches) committed_txs_ += b.transactions.size();
+          for (const auto& b : c->sub_dag.batches) committed_txs_ += b->transactions.size();
         }
       }
     }

@@ -8,6 +8,7 @@
 #define GRIDLEDGER_CORE_CONSENSUS_BULLSHARK_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/consensus/committee.h"
@@ -23,7 +24,7 @@ struct CommittedSubDag {
   Digest anchor;
   std::vector<Certificate> certificates;  // sorted by (round, author); anchor last
   // The certificates' batches in order (certificate order, then header order).
-  std::vector<Batch> batches;
+  std::vector<std::shared_ptr<const Batch>> batches;
 };
 
 class Bullshark {

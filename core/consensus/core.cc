@@ -58,7 +58,7 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
   for (const Batch& b : state.batches) {
     if (batches_.size() >= kMaxStoredBatches) break;
     if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
-    batches_.emplace(BatchDigest(b), StoredBatch{b, Round(0)});
+    batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0)});
   }
 
   absl::flat_hash_set<Digest> committed(state.committed_certificates.begin(),
@@ -180,7 +180,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
     ++stats_.batches_rejected;
     return {};
   }
-  const ValidatorIndex author = entry.batch.author;
+  const ValidatorIndex author = entry.batch->author;
   StoreBatch(out, digest, std::move(entry.batch));
   if (entry.ack_owed) out.Send(author, BatchAck{digest});
   missing_batches_.erase(digest);
@@ -197,12 +197,13 @@ void Core::SealBatch(Output& out, std::vector<Bytes> txs) {
   Batch batch{committee_.slice(), me_, next_batch_sequence_++, std::move(txs)};
   const Digest digest = BatchDigest(batch);
   ++stats_.batches_sealed;
-  StoreBatch(out, digest, batch);
+  auto shared = std::make_shared<const Batch>(std::move(batch));
+  StoreBatch(out, digest, shared);
   unacked_own_batches_[digest].acks.insert(me_);
-  out.Broadcast(std::move(batch));
+  out.Broadcast(*shared);
 }
 
-void Core::StoreBatch(Output& out, const Digest& digest, Batch batch) {
+void Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch) {
   if (batches_.contains(digest)) return;
   if (batches_.size() >= kMaxStoredBatches) {
     ++stats_.dropped_for_bounds;
@@ -232,8 +233,9 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
     ++stats_.dropped_for_bounds;
     return;
   }
-  verifying_.emplace(digest, InVerification{batch, !solicited});
-  out.actions.push_back(VerifyBatchAction{digest, batch});
+  auto shared = std::make_shared<const Batch>(batch);
+  verifying_.emplace(digest, InVerification{shared, !solicited});
+  out.actions.push_back(VerifyBatchAction{digest, std::move(shared)});
 }
 
 void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now) {
@@ -252,7 +254,7 @@ void Core::HandleBatchRequest(Output& out, ValidatorIndex from, const BatchReque
     if (served >= kMaxBatchesServedPerRequest) break;
     auto it = batches_.find(d);
     if (it == batches_.end()) continue;
-    resp.batches.push_back(it->second.batch);
+    resp.batches.push_back(*it->second.batch);
     ++served;
     if (resp.batches.size() == kMaxResponseBatches) {
       out.Send(from, std::move(resp));
@@ -319,7 +321,7 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
     if (it == batches_.end()) {
       if (!verifying_.contains(b)) NoteMissingBatch(b, author);
       missing = true;
-    } else if (it->second.batch.author != author) {
+    } else if (it->second.batch->author != author) {
       ++stats_.messages_rejected;  // a header carries only its author's batches
       pending.reset();
       return;
@@ -612,7 +614,7 @@ void Core::Retransmit(Output& out, TimeMs now) {
     if (it == batches_.end()) continue;
     for (uint32_t a = 0; a < committee_.size(); ++a) {
       const ValidatorIndex peer(a);
-      if (!entry.acks.contains(peer)) out.Send(peer, it->second.batch);
+      if (!entry.acks.contains(peer)) out.Send(peer, *it->second.batch);
     }
   }
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);

@@ -62,7 +62,7 @@ struct PersistAction {
 };
 struct VerifyBatchAction {
   Digest digest;
-  Batch batch;
+  std::shared_ptr<const Batch> batch;
 };
 struct CommitAction {
   CommittedSubDag sub_dag;
@@ -147,14 +147,14 @@ class Core {
     TimeMs requested_ms = 0;
   };
   struct StoredBatch {
-    Batch batch;
+    std::shared_ptr<const Batch> batch;
     Round received_round;
   };
   struct OwnBatchAcks {
     absl::flat_hash_set<ValidatorIndex> acks;
   };
   struct InVerification {
-    Batch batch;
+    std::shared_ptr<const Batch> batch;
     bool ack_owed = false;
   };
 
@@ -169,7 +169,7 @@ class Core {
   void HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req);
 
   void SealBatch(Output& out, std::vector<Bytes> txs);
-  void StoreBatch(Output& out, const Digest& digest, Batch batch);
+  void StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
   void TryVote(Output& out, ValidatorIndex author, TimeMs now);
   void SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest);
   void AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now);

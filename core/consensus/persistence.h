@@ -10,6 +10,7 @@
 #define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -39,7 +40,7 @@ struct CertificateRecord {
 
 // A batch stored after verification (or sealed by this validator).
 struct BatchRecord {
-  Batch batch;
+  std::shared_ptr<const Batch> batch;  // shared with the core's store: no copy
 };
 
 using PersistRecord =

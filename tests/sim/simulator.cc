@@ -191,7 +191,7 @@ void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
             }
           }
         } else if constexpr (std::is_same_v<T, consensus::BatchRecord>) {
-          s.batches.emplace(consensus::BatchDigest(r.batch), r.batch);
+          s.batches.emplace(consensus::BatchDigest(*r.batch), *r.batch);
         }
       },
       record);
@@ -226,7 +226,7 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
     }
     for (const Digest& b : c.header.batches) {
       if (next_batch >= sub.batches.size() ||
-          consensus::BatchDigest(sub.batches[next_batch]) != b) {
+          consensus::BatchDigest(*sub.batches[next_batch]) != b) {
         Fail(absl::StrCat("validator ", node.index, " commit ", sub.index,
                           " batches do not match their certificates"));
         return;
@@ -255,7 +255,7 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
   latency_rounds_sum_ += height - sub.anchor_round.value() + 1;
   ++latency_samples_;
   for (const auto& batch : sub.batches) {
-    for (const Bytes& tx : batch.transactions) {
+    for (const Bytes& tx : batch->transactions) {
       auto key = ParseTestTx(tx);
       if (!key.has_value()) {
         Fail(absl::StrCat("validator ", node.index, " committed an invalid transaction"));
@@ -290,7 +290,7 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       OnPersist(node, persist->record);
     } else if (auto* verify = std::get_if<VerifyBatchAction>(&action)) {
       bool ok = true;
-      for (const Bytes& tx : verify->batch.transactions) ok &= ParseTestTx(tx).has_value();
+      for (const Bytes& tx : verify->batch->transactions) ok &= ParseTestTx(tx).has_value();
       Event e(EventKind::kVerified, node.index, node.index, node.incarnation);
       e.digest = verify->digest;
       e.ok = ok;

@@ -465,7 +465,10 @@ TEST_F(Fixture, FourHonestCoresCommitTheSameSequenceAndCollectGarbage) {
     for (size_t i = 0; i < common; ++i) {
       EXPECT_EQ(mine[i].anchor, reference[i].anchor);
       EXPECT_EQ(mine[i].certificates, reference[i].certificates);
-      EXPECT_EQ(mine[i].batches, reference[i].batches);
+      ASSERT_EQ(mine[i].batches.size(), reference[i].batches.size());
+      for (size_t b = 0; b < mine[i].batches.size(); ++b) {
+        EXPECT_EQ(*mine[i].batches[b], *reference[i].batches[b]);
+      }
     }
     // Memory holds gc_depth rounds behind the last commit, no more.
     const Core& core = cluster.core(v);
