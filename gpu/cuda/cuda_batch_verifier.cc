@@ -11,6 +11,7 @@
 #include "core/tx/transaction.h"
 #include "gpu/cuda/verify_kernels.h"
 #include "gpu/math/host_context.h"
+#include "gpu/staging.h"
 
 namespace gridledger::gpu {
 namespace {
@@ -26,14 +27,6 @@ absl::Status CudaError(const char* call, cudaError_t err) {
     if (gl_cuda_err_ != cudaSuccess) [[unlikely]]        \
       return CudaError(#call, gl_cuda_err_);             \
   } while (0)
-
-// The range checks libsecp256k1 applies before any curve arithmetic; entries
-// failing them are answered on the host.
-bool InRange(const uint8_t* key, const uint8_t* sig) {
-  Fe f;
-  Sc s;
-  return FeSetBytes(&f, key) && FeSetBytes(&f, sig) && !ScSetBytes(&s, sig + 32);
-}
 
 }  // namespace
 
@@ -62,6 +55,7 @@ struct CudaBatchVerifier::Slot {
   uint8_t* dev_valid = nullptr;
 
   std::vector<uint32_t> index;  // staging position -> batch position
+  size_t count = 0;             // entries staged in the pending chunk
   Pending pending = Pending::kNone;
   uint8_t* out_results = nullptr;  // the caller's spans for the pending chunk
   Digest* out_ids = nullptr;
@@ -87,7 +81,7 @@ struct CudaBatchVerifier::Slot {
         cudaMalloc(reinterpret_cast<void**>(&dev_offsets), (chunk + 1) * sizeof(uint32_t)));
     GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_ids), chunk * 32));
     GL_CUDA_RETURN_IF_ERROR(cudaMalloc(reinterpret_cast<void**>(&dev_valid), chunk));
-    index.reserve(chunk);
+    index.resize(chunk);
     return absl::OkStatus();
   }
 
@@ -116,10 +110,10 @@ struct CudaBatchVerifier::Slot {
     const Pending was = pending;
     pending = Pending::kNone;
     GL_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream));
-    const uint8_t* flags = was == Pending::kVerify ? host_results : host_valid;
-    for (size_t j = 0; j < index.size(); ++j) {
-      out_results[index[j]] = flags[j];
-      if (was == Pending::kTransactions) std::memcpy(out_ids[index[j]].data(), host_ids + 32 * j, 32);
+    if (was == Pending::kVerify) {
+      ScatterChunk(host_results, nullptr, index.data(), count, out_results, nullptr);
+    } else {
+      ScatterChunk(host_valid, host_ids, index.data(), count, out_results, out_ids);
     }
     return absl::OkStatus();
   }
@@ -223,20 +217,10 @@ absl::Status CudaBatchVerifier::VerifyOnDevice(absl::Span<const VerifyItem> item
     Slot& s = *slots_[turn];
     turn ^= 1;
     GL_RETURN_IF_ERROR(s.Finish());  // the chunk before last used this slot
-    s.index.clear();
-    while (next < items.size() && s.index.size() < options_.chunk_items) {
-      const VerifyItem& it = items[next];
-      if (!InRange(it.key.data(), it.signature.data())) {
-        results[next++] = 0;
-        continue;
-      }
-      const size_t j = s.index.size();
-      std::memcpy(s.host_keys + 32 * j, it.key.data(), 32);
-      std::memcpy(s.host_messages + 32 * j, it.message.data(), 32);
-      std::memcpy(s.host_signatures + 64 * j, it.signature.data(), 64);
-      s.index.push_back(static_cast<uint32_t>(next++));
-    }
-    const size_t n = s.index.size();
+    const VerifyStaging staging{s.host_keys, s.host_messages, s.host_signatures, s.index.data(),
+                                options_.chunk_items};
+    const size_t n = PackVerifyChunk(items, &next, results, staging);
+    s.count = n;
     if (n == 0) continue;
     GL_CUDA_RETURN_IF_ERROR(
         cudaMemcpyAsync(s.dev_keys, s.host_keys, n * 32, cudaMemcpyHostToDevice, s.stream));
@@ -244,7 +228,7 @@ absl::Status CudaBatchVerifier::VerifyOnDevice(absl::Span<const VerifyItem> item
                                             cudaMemcpyHostToDevice, s.stream));
     GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_signatures, s.host_signatures, n * 64,
                                             cudaMemcpyHostToDevice, s.stream));
-    cuda::DeviceVerifyBatch batch{s.dev_keys, s.dev_messages, s.dev_signatures, s.dev_results,
+    SoaVerifyBatch batch{s.dev_keys, s.dev_messages, s.dev_signatures, s.dev_results,
                                   static_cast<uint32_t>(n)};
     GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerify(ctx, batch, s.stream));
     GL_CUDA_RETURN_IF_ERROR(
@@ -277,32 +261,17 @@ absl::Status CudaBatchVerifier::VerifyTxOnDevice(absl::Span<const ByteSpan> txs,
     Slot& s = *slots_[turn];
     turn ^= 1;
     GL_RETURN_IF_ERROR(s.Finish());
-    s.index.clear();
-    uint32_t offset = 0;
-    while (next < txs.size() && s.index.size() < options_.chunk_items) {
-      const ByteSpan tx = txs[next];
-      if (tx.size() > kTxMaxBytes) {
-        // Larger than any valid envelope and than a staging row: the CPU
-        // reference answers it.
-        valid[next] = VerifyTransactionEnvelope(tx, &ids[next]) ? 1 : 0;
-        ++next;
-        continue;
-      }
-      const size_t j = s.index.size();
-      s.host_offsets[j] = offset;
-      if (!tx.empty()) std::memcpy(s.host_tx_bytes + offset, tx.data(), tx.size());
-      offset += static_cast<uint32_t>(tx.size());
-      s.index.push_back(static_cast<uint32_t>(next++));
-    }
-    const size_t n = s.index.size();
+    const TxStaging staging{s.host_tx_bytes, s.host_offsets, s.index.data(), options_.chunk_items};
+    const size_t n = PackTxChunk(txs, &next, ids, valid, staging);
+    s.count = n;
     if (n == 0) continue;
-    s.host_offsets[n] = offset;
+    const uint32_t offset = s.host_offsets[n];
     GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_tx_bytes, s.host_tx_bytes, offset,
                                             cudaMemcpyHostToDevice, s.stream));
     GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_offsets, s.host_offsets,
                                             (n + 1) * sizeof(uint32_t), cudaMemcpyHostToDevice,
                                             s.stream));
-    cuda::DeviceTxBatch batch{s.dev_tx_bytes, s.dev_offsets, s.dev_ids, s.dev_valid,
+    PackedTxBatch batch{s.dev_tx_bytes, s.dev_offsets, s.dev_ids, s.dev_valid,
                               static_cast<uint32_t>(n)};
     GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerifyTransactions(ctx, batch, s.stream));
     GL_CUDA_RETURN_IF_ERROR(
