@@ -193,6 +193,10 @@ absl::Status CudaBatchVerifier::DrainAll() {
   for (auto& slot : slots_) {
     absl::Status s = slot->Finish();
     if (first.ok() && !s.ok()) first = s;
+    // After an error a chunk can be in flight without being marked pending;
+    // wait for it so the next batch never reuses buffers still being copied.
+    const cudaError_t err = cudaStreamSynchronize(slot->stream);
+    if (first.ok() && err != cudaSuccess) first = CudaError("cudaStreamSynchronize", err);
   }
   return first;
 }
@@ -229,7 +233,7 @@ absl::Status CudaBatchVerifier::VerifyOnDevice(absl::Span<const VerifyItem> item
     GL_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(s.dev_signatures, s.host_signatures, n * 64,
                                             cudaMemcpyHostToDevice, s.stream));
     SoaVerifyBatch batch{s.dev_keys, s.dev_messages, s.dev_signatures, s.dev_results,
-                                  static_cast<uint32_t>(n)};
+                         static_cast<uint32_t>(n)};
     GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerify(ctx, batch, s.stream));
     GL_CUDA_RETURN_IF_ERROR(
         cudaMemcpyAsync(s.host_results, s.dev_results, n, cudaMemcpyDeviceToHost, s.stream));
