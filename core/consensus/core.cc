@@ -159,9 +159,12 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now
     return absl::InvalidArgumentError("transaction: size must be 1.." +
                                       std::to_string(kMaxTransactionBytes) + " bytes");
   }
+  const size_t backlog = unacked_own_batches_.size() + ready_digests_.size();
   if (unacked_own_batches_.size() >= kMaxUnackedOwnBatches ||
-      ready_digests_.size() >= kMaxReadyDigests) {
-    return absl::ResourceExhaustedError("transaction: too many batches awaiting acks");
+      backlog >= std::min(kMaxReadyDigests, kMaxBacklogHeaders * params_.header_batches_max)) {
+    return absl::ResourceExhaustedError(
+        "transaction: back-pressure, " + std::to_string(backlog) +
+        " own batches await acks or a header");
   }
   Output out;
   if (auto txs = batch_maker_.Add(std::move(tx), now)) SealBatch(out, std::move(*txs));

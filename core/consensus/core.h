@@ -79,6 +79,11 @@ inline constexpr size_t kMaxBatchesInVerification = 256;
 inline constexpr size_t kMaxStoredBatches = 65536;
 inline constexpr size_t kMaxUnackedOwnBatches = 64;
 inline constexpr size_t kMaxReadyDigests = 4096;
+// Back-pressure: transactions are refused while own batches awaiting acks or a
+// header add up to this many headers' worth (header_batches_max each), so a
+// transaction accepted is proposed within a few rounds instead of queueing
+// behind an ever longer backlog (which client retries would only lengthen).
+inline constexpr size_t kMaxBacklogHeaders = 8;
 inline constexpr size_t kMaxBatchesServedPerRequest = 64;
 // Headers and certificates further than this ahead of our DAG are ignored
 // (a validator that far behind catches up from certificates it fetches).
@@ -109,7 +114,8 @@ class Core {
   std::vector<Action> Start(const PersistedState& state, TimeMs now);
   std::vector<Action> OnMessage(ValidatorIndex from, const Message& message, TimeMs now);
   std::vector<Action> OnTimer(TimeMs now);
-  // ResourceExhausted while too many own batches wait for acks (back-pressure);
+  // ResourceExhausted while too many own batches wait for acks or a header
+  // (back-pressure, kMaxBacklogHeaders);
   // InvalidArgument for an empty or oversized transaction.
   absl::StatusOr<std::vector<Action>> SubmitTransaction(Bytes tx, TimeMs now);
   std::vector<Action> OnBatchVerified(const Digest& digest, bool ok, TimeMs now);

@@ -372,10 +372,15 @@ void Simulation::FinalChecks() {
     for (const auto& [key, submitted] : submissions_) {
       auto it = node.committed_txs.find(key);
       if (it == node.committed_txs.end()) {
+        std::string others;
+        for (const Node& other : nodes_) {
+          if (other.byzantine) continue;
+          absl::StrAppend(&others, " v", other.index, ":commits=", other.log.size(),
+                          ",has_tx=", other.committed_txs.count(key));
+        }
         Fail(absl::StrCat("liveness: validator ", node.index, " never committed tx (client ",
                           key.first, ", seq ", key.second, ") ", config_.heal_deadline_ms,
-                          "ms after faults ended; commits=", node.log.size(),
-                          " round=", node.core ? node.core->round().value() : 0));
+                          "ms after faults ended;", others));
         break;
       }
       if (it->second > submitted) {

@@ -437,6 +437,22 @@ TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
   EXPECT_EQ(h2[0].batches, std::vector<Digest>{d});
 }
 
+TEST_F(Fixture, RefusesTransactionsWhileItsBatchBacklogIsFull) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  params.header_batches_max = 1;
+  auto core = MakeCore(0, {}, params);
+  for (size_t i = 0; i < kMaxBacklogHeaders; ++i) {
+    EXPECT_TRUE(core->SubmitTransaction(Bytes{1, 2, 3, static_cast<uint8_t>(i)}, 0).ok());
+  }
+  auto refused = core->SubmitTransaction(Bytes{9, 9, 9, 9}, 0);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
+            "transaction: back-pressure, 8 own batches await acks or a header");
+  EXPECT_EQ(core->SubmitTransaction(Bytes{}, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(Fixture, FourHonestCoresCommitTheSameSequenceAndCollectGarbage) {
   Parameters params;
   params.gc_depth = 4;
