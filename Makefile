@@ -28,7 +28,7 @@ test-asan: deps
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS) --timeout 900 -L asan
 
 demo: build
-	$(BUILD_DIR)/tools/gridledger demo
+	$(BUILD_DIR)/tools/gridledger pipeline
 
 bench: build
 	$(BUILD_DIR)/bench/gridledger_bench --benchmark_min_time=0.5
