@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan demo bench clean
+.PHONY: all deps configure build test test-asan demo pipeline bench clean
 
 all: build
 
@@ -28,6 +28,9 @@ test-asan: deps
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS) --timeout 900 -L asan
 
 demo: build
+	$(BUILD_DIR)/tools/gridledger pipeline
+
+pipeline: build
 	$(BUILD_DIR)/tools/gridledger pipeline
 
 bench: build
