@@ -1,0 +1,267 @@
+#include "net/node/client_service.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace gridledger::node {
+namespace {
+
+namespace v1 = gridledger::v1;
+
+ByteSpan AsSpan(const std::string& s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+std::string AsString(ByteSpan b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+void SetRejected(v1::SubmitResult* r, v1::SubmitCode code, std::string reason) {
+  r->set_accepted(false);
+  r->set_code(code);
+  r->set_reason(std::move(reason));
+}
+
+void FillExecution(const storage::StoredTx& stored, v1::ExecutionResult* out) {
+  out->set_success(stored.code == TxResultCode::kSuccess);
+  out->set_code(ExecutionCodeName(stored.code));
+  out->set_reason(stored.reason);
+}
+
+}  // namespace
+
+std::string ExecutionCodeName(TxResultCode code) {
+  return absl::AsciiStrToUpper(TxResultCodeName(code));
+}
+
+grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
+                                  v1::SubmitBatchResponse* response) {
+  const int n = request.transactions_size();
+  if (n == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "transactions: empty request");
+  }
+  if (static_cast<size_t>(n) > kMaxSubmitTransactions) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("transactions: ", n, " exceeds the bound of ",
+                                     kMaxSubmitTransactions, " per request"));
+  }
+  std::vector<ByteSpan> spans;
+  spans.reserve(n);
+  for (const std::string& tx : request.transactions()) spans.push_back(AsSpan(tx));
+  const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(spans);
+
+  std::vector<Bytes> to_core;
+  std::vector<int> to_core_index;
+  absl::flat_hash_set<TxId> in_request;
+  for (int i = 0; i < n; ++i) {
+    v1::SubmitResult* r = response->add_results();
+    const AdmitCheck& c = checks[i];
+    if (c.id.has_value()) r->set_tx_id(AsString(c.id->span()));
+    switch (c.code) {
+      case AdmitCode::kMalformed:
+        SetRejected(r, v1::SUBMIT_CODE_MALFORMED, c.reason);
+        continue;
+      case AdmitCode::kBadSignature:
+        SetRejected(r, v1::SUBMIT_CODE_BAD_SIGNATURE, c.reason);
+        continue;
+      case AdmitCode::kWrongSlice:
+        SetRejected(r, v1::SUBMIT_CODE_WRONG_SLICE, c.reason);
+        continue;
+      case AdmitCode::kAccepted:
+        break;
+    }
+    const TxId& id = *c.id;
+    if (!in_request.insert(id).second) {
+      SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: repeated in this request");
+      continue;
+    }
+    auto stored = store_->GetTx(id);
+    if (stored.ok()) {
+      SetRejected(r, v1::SUBMIT_CODE_DUPLICATE,
+                  absl::StrCat("duplicate: committed at sequence ", stored->commit_sequence));
+      continue;
+    }
+    if (!pending_->Insert(id)) {
+      SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: already pending");
+      continue;
+    }
+    to_core.push_back(Bytes(spans[i].begin(), spans[i].end()));
+    to_core_index.push_back(i);
+  }
+  if (to_core.empty()) return grpc::Status::OK;
+
+  const std::vector<absl::Status> results = driver_->Submit(std::move(to_core), kSubmitTimeout);
+  for (size_t k = 0; k < results.size(); ++k) {
+    v1::SubmitResult* r = response->mutable_results(to_core_index[k]);
+    const absl::Status& s = results[k];
+    if (s.ok()) {
+      r->set_accepted(true);
+      r->set_code(v1::SUBMIT_CODE_ACCEPTED);
+      continue;
+    }
+    pending_->Erase(TxId::FromSpan(AsSpan(r->tx_id())));
+    if (absl::IsInvalidArgument(s)) {
+      SetRejected(r, v1::SUBMIT_CODE_MALFORMED, std::string(s.message()));
+    } else {
+      // ResourceExhausted (back-pressure) or Unavailable: retry later.
+      SetRejected(r, v1::SUBMIT_CODE_OVERLOADED,
+                  absl::StrCat("overloaded: ", s.message()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClientService::SubmitBatch(grpc::ServerContext*,
+                                        const v1::SubmitBatchRequest* request,
+                                        v1::SubmitBatchResponse* response) {
+  return Admit(*request, response);
+}
+
+grpc::Status ClientService::SubmitStream(grpc::ServerContext*,
+                                         grpc::ServerReader<v1::SubmitBatchRequest>* reader,
+                                         v1::SubmitStreamSummary* summary) {
+  v1::SubmitBatchRequest request;
+  while (reader->Read(&request)) {
+    v1::SubmitBatchResponse response;
+    grpc::Status s = Admit(request, &response);
+    if (!s.ok()) {
+      return grpc::Status(s.error_code(), absl::StrCat("batch ", summary->batches(), ": ",
+                                                       s.error_message()));
+    }
+    summary->set_batches(summary->batches() + 1);
+    summary->set_transactions(summary->transactions() + request.transactions_size());
+    for (const v1::SubmitResult& r : response.results()) {
+      if (r.accepted()) {
+        summary->set_accepted(summary->accepted() + 1);
+      } else {
+        summary->set_rejected(summary->rejected() + 1);
+        if (static_cast<size_t>(summary->first_rejections_size()) < kMaxReportedRejections) {
+          *summary->add_first_rejections() = r;
+        }
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClientService::GetTransaction(grpc::ServerContext*,
+                                           const v1::GetTransactionRequest* request,
+                                           v1::GetTransactionResponse* response) {
+  if (request->tx_id().size() != TxId::kSize) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("tx_id: expected 32 bytes, got ", request->tx_id().size()));
+  }
+  const TxId id = TxId::FromSpan(AsSpan(request->tx_id()));
+  response->set_tx_id(request->tx_id());
+  response->set_slice(info_.slice.value());
+  auto stored = store_->GetTx(id);
+  if (stored.ok()) {
+    response->set_status(stored->status() == TxStatus::kCommitted
+                             ? v1::TRANSACTION_STATUS_COMMITTED
+                             : v1::TRANSACTION_STATUS_FAILED);
+    FillExecution(*stored, response->mutable_result());
+    response->set_commit_sequence(stored->commit_sequence);
+    return grpc::Status::OK;
+  }
+  if (!absl::IsNotFound(stored.status())) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, std::string(stored.status().message()));
+  }
+  response->set_status(pending_->Contains(id) ? v1::TRANSACTION_STATUS_PENDING
+                                              : v1::TRANSACTION_STATUS_UNKNOWN);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClientService::GetAccount(grpc::ServerContext*,
+                                       const v1::GetAccountRequest* request,
+                                       v1::GetAccountResponse* response) {
+  if (request->key().size() != PublicKey::kSize) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("key: expected 32 bytes, got ", request->key().size()));
+  }
+  if (request->slice() != info_.slice.value()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("slice: this node serves slice ", info_.slice.value(),
+                                     ", not ", request->slice()));
+  }
+  // Read the sequence first: the answer reflects at least that commit.
+  response->set_as_of_commit_sequence(store_->last_committed_sequence());
+  response->set_slice(request->slice());
+  response->set_key(request->key());
+  auto account = store_->GetAccount(
+      AccountRef{SliceId(request->slice()), PublicKey::FromSpan(AsSpan(request->key()))});
+  if (account.ok()) {
+    response->set_exists(true);
+    response->set_balance(account->balance.value());
+    response->set_next_nonce(account->next_nonce.value());
+  } else if (absl::IsNotFound(account.status())) {
+    response->set_exists(false);
+  } else {
+    return grpc::Status(grpc::StatusCode::INTERNAL, std::string(account.status().message()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClientService::StreamCommits(grpc::ServerContext* context,
+                                          const v1::StreamCommitsRequest* request,
+                                          grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+  uint64_t next = request->from_sequence() == 0 ? 1 : request->from_sequence();
+  bool caught_up = false;
+  for (;;) {
+    if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    if (feed_->closed()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is stopping");
+    const uint64_t recorded = feed_->recorded();
+    if (next > recorded) {
+      caught_up = true;
+      feed_->WaitBeyond(recorded, kStreamPollInterval);
+      continue;
+    }
+    if (caught_up && recorded - next >= kMaxSubscriberLagCommits) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("subscriber fell ", recorded - next + 1,
+                                       " commits behind (bound ", kMaxSubscriberLagCommits,
+                                       "); resubscribe from sequence ", next));
+    }
+    auto ids = consensus_store_->CommitTxIds(next);
+    if (!ids.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("commit ", next, ": ", ids.status().message()));
+    }
+    for (const TxId& id : *ids) {
+      auto stored = store_->GetTx(id);
+      if (!stored.ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            absl::StrCat("commit ", next, " tx ", id.ShortHex(), ": ",
+                                         stored.status().message()));
+      }
+      // An id first executed by an earlier commit is that commit's, not ours.
+      if (stored->commit_sequence != next) continue;
+      v1::CommittedTransaction out;
+      out.set_tx_id(AsString(id.span()));
+      FillExecution(*stored, out.mutable_result());
+      out.set_commit_sequence(next);
+      out.set_index_in_commit(stored->index);
+      out.set_slice(info_.slice.value());
+      if (!writer->Write(out)) return grpc::Status::CANCELLED;
+    }
+    ++next;
+  }
+}
+
+grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeInfoRequest*,
+                                        v1::NodeInfo* response) {
+  response->set_slice(info_.slice.value());
+  response->set_validator_index(info_.index.value());
+  response->set_public_key(AsString(info_.public_key.span()));
+  response->set_round(driver_->round());
+  response->set_last_committed_sequence(store_->last_committed_sequence());
+  response->set_verifier_backend(info_.verifier_backend);
+  response->set_committee_size(info_.committee_size);
+  return grpc::Status::OK;
+}
+
+}  // namespace gridledger::node

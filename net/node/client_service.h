@@ -1,0 +1,89 @@
+// gridledger.v1.Ledger over gRPC's synchronous API: admission (decode, slice,
+// signature through the BatchVerifier, duplicate check) then hand-off to the
+// consensus driver; queries answered from the node store.
+#ifndef GRIDLEDGER_NET_NODE_CLIENT_SERVICE_H_
+#define GRIDLEDGER_NET_NODE_CLIENT_SERVICE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+
+#include "core/consensus/committee.h"
+#include "net/node/commit_feed.h"
+#include "net/node/consensus_driver.h"
+#include "net/node/consensus_store.h"
+#include "net/node/pending_txs.h"
+#include "net/node/tx_checker.h"
+#include "net/proto/ledger.grpc.pb.h"
+#include "storage/node_store.h"
+
+namespace gridledger::node {
+
+// A SubmitBatch request (or one message of SubmitStream) carries at most this
+// many transactions; zero or more is INVALID_ARGUMENT.
+inline constexpr size_t kMaxSubmitTransactions = 10'000;
+// How long a handler waits for the consensus thread to take its transactions.
+inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
+// SubmitStreamSummary.first_rejections holds at most this many.
+inline constexpr size_t kMaxReportedRejections = 16;
+// A live commit-stream subscriber this many commits behind is disconnected
+// with RESOURCE_EXHAUSTED (it would otherwise read an ever-longer backlog).
+inline constexpr uint64_t kMaxSubscriberLagCommits = 1024;
+// How often an idle commit stream checks for cancellation.
+inline constexpr absl::Duration kStreamPollInterval = absl::Milliseconds(100);
+
+struct ClientServiceInfo {
+  SliceId slice;
+  ValidatorIndex index;
+  PublicKey public_key;
+  uint32_t committee_size = 0;
+  std::string verifier_backend;
+};
+
+class ClientService final : public gridledger::v1::Ledger::Service {
+ public:
+  ClientService(ClientServiceInfo info, storage::NodeStore* store,
+                ConsensusStore* consensus_store, TxChecker* checker, PendingTxs* pending,
+                CommitFeed* feed, ConsensusDriver* driver)
+      : info_(std::move(info)), store_(store), consensus_store_(consensus_store),
+        checker_(checker), pending_(pending), feed_(feed), driver_(driver) {}
+
+  grpc::Status SubmitBatch(grpc::ServerContext* context,
+                           const gridledger::v1::SubmitBatchRequest* request,
+                           gridledger::v1::SubmitBatchResponse* response) override;
+  grpc::Status SubmitStream(grpc::ServerContext* context,
+                            grpc::ServerReader<gridledger::v1::SubmitBatchRequest>* reader,
+                            gridledger::v1::SubmitStreamSummary* summary) override;
+  grpc::Status GetTransaction(grpc::ServerContext* context,
+                              const gridledger::v1::GetTransactionRequest* request,
+                              gridledger::v1::GetTransactionResponse* response) override;
+  grpc::Status GetAccount(grpc::ServerContext* context,
+                          const gridledger::v1::GetAccountRequest* request,
+                          gridledger::v1::GetAccountResponse* response) override;
+  grpc::Status StreamCommits(
+      grpc::ServerContext* context, const gridledger::v1::StreamCommitsRequest* request,
+      grpc::ServerWriter<gridledger::v1::CommittedTransaction>* writer) override;
+  grpc::Status GetNodeInfo(grpc::ServerContext* context,
+                           const gridledger::v1::GetNodeInfoRequest* request,
+                           gridledger::v1::NodeInfo* response) override;
+
+ private:
+  // Admission of one request's transactions; results[i] answers txs[i].
+  grpc::Status Admit(const gridledger::v1::SubmitBatchRequest& request,
+                     gridledger::v1::SubmitBatchResponse* response);
+
+  const ClientServiceInfo info_;
+  storage::NodeStore* store_;
+  ConsensusStore* consensus_store_;
+  TxChecker* checker_;
+  PendingTxs* pending_;
+  CommitFeed* feed_;
+  ConsensusDriver* driver_;
+};
+
+// "INSUFFICIENT_BALANCE" for kInsufficientBalance, etc.
+std::string ExecutionCodeName(TxResultCode code);
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_CLIENT_SERVICE_H_

@@ -1,0 +1,62 @@
+#include "net/node/commit_executor.h"
+
+#include <cstdio>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "core/tx/codec.h"
+#include "storage/block_commit.h"
+
+namespace gridledger::node {
+
+std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& sub) {
+  std::vector<BlockTx> block;
+  absl::flat_hash_set<TxId> seen;
+  for (const auto& batch : sub.batches) {
+    for (const Bytes& raw : batch->transactions) {
+      // Certified batches were verified by 2f+1 validators; an envelope that
+      // still fails to decode is skipped by every honest node alike.
+      auto tx = Decode(raw);
+      if (!tx.ok()) {
+        ++stats_.undecodable_skipped;
+        continue;
+      }
+      const TxId id = ComputeTxId(raw);
+      if (!seen.insert(id).second) continue;
+      block.push_back(BlockTx{id, std::move(*tx), raw});
+    }
+  }
+  return block;
+}
+
+absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
+  const uint64_t sequence = sub.index + 1;
+  const uint64_t last = store_->last_committed_sequence();
+  std::vector<BlockTx> block = Flatten(sub);
+  std::vector<TxId> ids;
+  ids.reserve(block.size());
+  for (const BlockTx& tx : block) ids.push_back(tx.id);
+
+  if (sequence <= last) {
+    ++stats_.already_executed;
+  } else if (sequence != last + 1) {
+    return absl::InternalError(absl::StrCat("commit index ", sub.index, " would be sequence ",
+                                            sequence, " but the store is at ", last));
+  } else {
+    GL_ASSIGN_OR_RETURN(BlockOutcome outcome,
+                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block));
+    ++stats_.executed;
+    if (metrics_ != nullptr) {
+      metrics_->AddCommit();
+      metrics_->AddCommittedTransactions(outcome.results.size());
+      metrics_->SetLastCommittedSequence(sequence);
+    }
+  }
+  GL_RETURN_IF_ERROR(consensus_store_->RecordCommit(sub, sequence, ids));
+  pending_->EraseAll(ids);
+  feed_->Publish(sequence);
+  return absl::OkStatus();
+}
+
+}  // namespace gridledger::node

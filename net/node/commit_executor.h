@@ -1,0 +1,58 @@
+// Executes committed sub-DAGs, in commit order, into the node store: flatten
+// the batches into transactions, decode, de-duplicate by id, execute and
+// commit as store sequence (commit index + 1), then record the commit in the
+// consensus store and tell waiters. A commit already in the store (the node
+// crashed between the two writes) is only recorded again, never re-executed.
+#ifndef GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
+#define GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/consensus/bullshark.h"
+#include "core/execution/executor.h"
+#include "net/metrics/node_metrics.h"
+#include "net/node/commit_feed.h"
+#include "net/node/consensus_store.h"
+#include "net/node/pending_txs.h"
+#include "storage/node_store.h"
+
+namespace gridledger::node {
+
+struct CommitExecutorStats {
+  uint64_t executed = 0;           // commits executed here
+  uint64_t already_executed = 0;   // commits found in the store (re-emitted after restart)
+  uint64_t undecodable_skipped = 0;
+};
+
+class CommitExecutor {
+ public:
+  // Everything must outlive the executor; metrics may be null.
+  CommitExecutor(storage::NodeStore* store, ConsensusStore* consensus_store, SliceId slice,
+                 PendingTxs* pending, CommitFeed* feed, net::NodeMetrics* metrics)
+      : store_(store), consensus_store_(consensus_store), executor_(slice),
+        pending_(pending), feed_(feed), metrics_(metrics) {}
+
+  // Durable when it returns OK. Internal when the commit index skips ahead
+  // of the store (a bug or a damaged data dir); storage errors as they come.
+  absl::Status Execute(const consensus::CommittedSubDag& sub);
+
+  const CommitExecutorStats& stats() const { return stats_; }
+
+ private:
+  // The block in execution order: decodable, first occurrence of each id.
+  std::vector<BlockTx> Flatten(const consensus::CommittedSubDag& sub);
+
+  storage::NodeStore* store_;
+  ConsensusStore* consensus_store_;
+  Executor executor_;
+  PendingTxs* pending_;
+  CommitFeed* feed_;
+  net::NodeMetrics* metrics_;
+  CommitExecutorStats stats_;
+};
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_

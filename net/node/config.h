@@ -1,0 +1,61 @@
+// The node's configuration file (`gridledger node --config=FILE`): one
+// `key = value` per line, `#` starts a comment, blank lines are ignored.
+//
+//   genesis = /abs/path/genesis.txt          required
+//   slice = 0                                required
+//   validator_index = 0                      required
+//   key_file = /abs/path/validator-0-0.key   required (one hex secret line)
+//   data_dir = /abs/path/node-0-0            required (LMDB store + consensus state)
+//   grpc_address = 127.0.0.1:7300            required (port 0: the OS picks)
+//   metrics_address = 127.0.0.1:7400         required (port 0: the OS picks)
+//   backend = auto                           optional: auto|cpu|gpu (default auto)
+//   peer_address_override = 127.0.0.1:7100   optional: listen here, not at the genesis address
+//
+// Parsing is strict: an unknown key, a repeated key, a missing `=`, an empty
+// value, a malformed number or address, or a missing required key is
+// InvalidArgument "node config line N: ..." (or naming the missing key).
+#ifndef GRIDLEDGER_NET_NODE_CONFIG_H_
+#define GRIDLEDGER_NET_NODE_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gpu/backend_select.h"
+
+namespace gridledger::node {
+
+inline constexpr size_t kMaxConfigBytes = 64 * 1024;
+inline constexpr size_t kMaxConfigLineBytes = 4096;
+
+// "host:port" where host is an IPv4 literal or "localhost"-free name chars.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;
+};
+// "a.b.c.d:port" (port 0..65535). InvalidArgument naming `field` otherwise.
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, absl::string_view field);
+
+struct NodeConfig {
+  std::string genesis_path;
+  uint32_t slice = 0;
+  uint32_t validator_index = 0;
+  std::string key_file;
+  std::string data_dir;
+  HostPort grpc_address;
+  HostPort metrics_address;
+  VerifierBackend backend = VerifierBackend::kAuto;
+  std::optional<HostPort> peer_address_override;
+};
+
+absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text);
+// Reads and parses `path`; NotFound / InvalidArgument name the path.
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_CONFIG_H_

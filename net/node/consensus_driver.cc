@@ -1,0 +1,199 @@
+#include "net/node/consensus_driver.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+
+namespace gridledger::node {
+
+using consensus::Action;
+using consensus::PersistRecord;
+using consensus::TimeMs;
+
+ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
+                                 std::vector<PublicKey> peer_keys, EventInbox* inbox,
+                                 ConsensusStore* consensus_store,
+                                 CommitExecutor* commit_executor, VerifyWorker* verify_worker,
+                                 net::NodeMetrics* metrics)
+    : core_(std::move(core)), peer_keys_(std::move(peer_keys)), inbox_(inbox),
+      consensus_store_(consensus_store), commit_executor_(commit_executor),
+      verify_worker_(verify_worker), metrics_(metrics) {}
+
+ConsensusDriver::~ConsensusDriver() { Stop(); }
+
+TimeMs ConsensusDriver::NowMs() {
+  return static_cast<TimeMs>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count());
+}
+
+void ConsensusDriver::Start(const consensus::PersistedState& state,
+                            net::Transport* transport) {
+  GL_CHECK(!thread_.joinable());
+  transport_ = transport;
+  // Start runs on the caller's thread before the loop exists: nothing else
+  // touches the core yet.
+  Execute(core_->Start(state, NowMs()));
+  round_.store(core_->round().value());
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ConsensusDriver::Stop() {
+  inbox_->Close();
+  if (thread_.joinable()) thread_.join();
+  // Answer submissions still queued so their handlers return at once.
+  for (;;) {
+    std::vector<DriverEvent> rest = inbox_->Take(absl::InfinitePast(), kMaxEventsPerStep);
+    if (rest.empty()) break;
+    for (DriverEvent& e : rest) {
+      if (auto* submit = std::get_if<SubmitEvent>(&e)) {
+        submit->ticket->Complete(std::vector<absl::Status>(
+            submit->txs.size(), absl::UnavailableError("node is stopping")));
+      }
+    }
+  }
+}
+
+std::vector<absl::Status> ConsensusDriver::Submit(std::vector<Bytes> txs,
+                                                  absl::Duration timeout) {
+  const size_t n = txs.size();
+  auto ticket = std::make_shared<SubmitTicket>();
+  if (failed_.load()) {
+    return std::vector<absl::Status>(n, absl::UnavailableError("consensus stopped"));
+  }
+  if (!inbox_->Push(SubmitEvent{std::move(txs), ticket})) {
+    return std::vector<absl::Status>(n, absl::UnavailableError("consensus inbox full"));
+  }
+  std::vector<absl::Status> results;
+  if (!ticket->Wait(timeout, &results)) {
+    return std::vector<absl::Status>(
+        n, absl::UnavailableError("no answer from consensus in time"));
+  }
+  return results;
+}
+
+absl::Status ConsensusDriver::failure() const {
+  absl::MutexLock lock(&mu_);
+  return failure_;
+}
+
+DriverStats ConsensusDriver::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void ConsensusDriver::Fail(const absl::Status& status) {
+  std::fprintf(stderr, "gridledger node: consensus stopped: %s\n",
+               std::string(status.message()).c_str());
+  absl::MutexLock lock(&mu_);
+  if (failure_.ok()) failure_ = status;
+  failed_.store(true);
+}
+
+void ConsensusDriver::Loop() {
+  TimeMs next_tick_ms = NowMs() + consensus::kTimerPeriodMs;
+  while (!inbox_->closed() && !failed_.load()) {
+    const TimeMs now_before = NowMs();
+    const absl::Time deadline =
+        absl::Now() + absl::Milliseconds(next_tick_ms > now_before ? next_tick_ms - now_before : 0);
+    std::vector<DriverEvent> events = inbox_->Take(deadline, kMaxEventsPerStep);
+    for (DriverEvent& event : events) {
+      if (failed_.load()) break;
+      Handle(event, NowMs());
+    }
+    const TimeMs now = NowMs();
+    if (now >= next_tick_ms && !failed_.load()) {
+      Execute(core_->OnTimer(now));
+      next_tick_ms = now + consensus::kTimerPeriodMs;
+    }
+    round_.store(core_->round().value());
+    votes_sent_.store(core_->stats().votes_sent);
+    if (metrics_ != nullptr) {
+      metrics_->SetRound(core_->round().value());
+      metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
+      metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());
+    }
+  }
+  // A failed core answers what is still queued instead of leaving clients waiting.
+}
+
+void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
+  if (auto* peer = std::get_if<PeerEvent>(&event)) {
+    Execute(core_->OnMessage(peer->from, peer->message, now));
+  } else if (auto* submit = std::get_if<SubmitEvent>(&event)) {
+    std::vector<absl::Status> results;
+    results.reserve(submit->txs.size());
+    std::vector<Action> actions;
+    for (Bytes& tx : submit->txs) {
+      auto out = core_->SubmitTransaction(std::move(tx), now);
+      if (!out.ok()) {
+        results.push_back(out.status());
+        continue;
+      }
+      results.push_back(absl::OkStatus());
+      for (Action& a : *out) actions.push_back(std::move(a));
+    }
+    // Actions first: the answer "accepted" must not precede a persisted batch.
+    Execute(std::move(actions));
+    submit->ticket->Complete(std::move(results));
+  } else if (auto* verified = std::get_if<VerifiedEvent>(&event)) {
+    Execute(core_->OnBatchVerified(verified->digest, verified->ok, now));
+  }
+}
+
+void ConsensusDriver::Execute(std::vector<Action> actions) {
+  std::vector<PersistRecord> pending;
+  for (Action& action : actions) {
+    if (failed_.load()) return;
+    if (auto* persist = std::get_if<consensus::PersistAction>(&action)) {
+      pending.push_back(std::move(persist->record));
+    } else if (auto* send = std::get_if<consensus::SendAction>(&action)) {
+      FlushPersist(&pending);
+      if (failed_.load()) return;
+      Send(*send);
+    } else if (auto* verify = std::get_if<consensus::VerifyBatchAction>(&action)) {
+      verify_worker_->Enqueue(verify->digest, std::move(verify->batch));
+    } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {
+      FlushPersist(&pending);
+      if (failed_.load()) return;
+      absl::Status s = commit_executor_->Execute(commit->sub_dag);
+      if (!s.ok()) Fail(s);
+    }
+  }
+  FlushPersist(&pending);
+}
+
+void ConsensusDriver::FlushPersist(std::vector<PersistRecord>* pending) {
+  if (pending->empty()) return;
+  if (metrics_ != nullptr) {
+    metrics_->SetQueueDepth(net::MetricsQueue::kStorageWrites, pending->size());
+  }
+  absl::Status s = consensus_store_->Persist(*pending);
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.persist_writes;
+    stats_.persist_records += pending->size();
+  }
+  pending->clear();
+  if (metrics_ != nullptr) metrics_->SetQueueDepth(net::MetricsQueue::kStorageWrites, 0);
+  if (!s.ok()) Fail(s);
+}
+
+void ConsensusDriver::Send(consensus::SendAction& send) {
+  if (transport_ == nullptr) return;
+  Bytes bytes = consensus::EncodeMessage(send.message);
+  absl::Status s;
+  if (send.to.has_value()) {
+    GL_CHECK(send.to->value() < peer_keys_.size());
+    s = transport_->Send(peer_keys_[send.to->value()], std::move(bytes));
+  } else {
+    s = transport_->Broadcast(std::move(bytes));
+  }
+  absl::MutexLock lock(&mu_);
+  ++stats_.sends;
+  if (!s.ok()) ++stats_.sends_refused;
+}
+
+}  // namespace gridledger::node

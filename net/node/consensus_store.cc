@@ -1,0 +1,248 @@
+#include "net/node/consensus_store.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/bytes.h"
+#include "core/common/status_macros.h"
+#include "core/consensus/messages.h"
+#include "core/execution/executor.h"
+
+namespace gridledger::node {
+namespace {
+
+using consensus::Batch;
+using consensus::Certificate;
+using consensus::Header;
+
+constexpr uint8_t kOwnKey[] = {'h'};
+constexpr uint8_t kCommitKey[] = {'s'};
+// A commit's transaction list is bounded by the executor's block bound.
+constexpr size_t kMaxCommitTxIds = kMaxBlockTxs;
+
+Bytes RoundDigestKey(Round round, const Digest& digest) {
+  Bytes key;
+  ByteWriter w(&key);
+  w.U64(round.value());
+  w.Raw(digest.span());
+  return key;
+}
+
+Bytes U64Key(uint64_t v) {
+  Bytes key;
+  ByteWriter(&key).U64(v);
+  return key;
+}
+
+Bytes U32Key(uint32_t v) {
+  Bytes key;
+  ByteWriter(&key).U32(v);
+  return key;
+}
+
+absl::Status Corrupt(absl::string_view table, const absl::Status& why) {
+  return absl::DataLossError(absl::StrCat("consensus store ", table, ": ", why.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ConsensusStore>> ConsensusStore::Open(storage::LmdbEnv* env) {
+  Tables t;
+  GL_ASSIGN_OR_RETURN(t.voted, env->OpenTable("cons_voted"));
+  GL_ASSIGN_OR_RETURN(t.own, env->OpenTable("cons_own"));
+  GL_ASSIGN_OR_RETURN(t.certs, env->OpenTable("cons_certs"));
+  GL_ASSIGN_OR_RETURN(t.batches, env->OpenTable("cons_batches"));
+  GL_ASSIGN_OR_RETURN(t.commit, env->OpenTable("cons_commit"));
+  GL_ASSIGN_OR_RETURN(t.committed, env->OpenTable("cons_committed"));
+  GL_ASSIGN_OR_RETURN(t.commit_txs, env->OpenTable("commit_txs"));
+  return std::unique_ptr<ConsensusStore>(new ConsensusStore(env, t));
+}
+
+absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> records) {
+  if (records.empty()) return absl::OkStatus();
+  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+    for (const consensus::PersistRecord& record : records) {
+      if (const auto* lv = std::get_if<consensus::LastVotedRecord>(&record)) {
+        const Bytes key = U32Key(lv->author.value());
+        auto existing = txn.Get(t_.voted, key);
+        if (existing.ok()) {
+          ByteReader r(*existing);
+          GL_ASSIGN_OR_RETURN(uint64_t round, r.U64("round"));
+          if (round > lv->round.value()) continue;
+        } else if (!absl::IsNotFound(existing.status())) {
+          return existing.status();
+        }
+        Bytes value;
+        ByteWriter w(&value);
+        w.U64(lv->round.value());
+        w.Raw(lv->header.span());
+        GL_RETURN_IF_ERROR(txn.Put(t_.voted, key, value));
+      } else if (const auto* own = std::get_if<consensus::OwnHeaderRecord>(&record)) {
+        Bytes value;
+        ByteWriter w(&value);
+        consensus::EncodeHeader(own->header, w);
+        GL_RETURN_IF_ERROR(txn.Put(t_.own, ByteSpan(kOwnKey, 1), value));
+      } else if (const auto* cert = std::get_if<consensus::CertificateRecord>(&record)) {
+        Bytes value;
+        ByteWriter w(&value);
+        consensus::EncodeCertificate(cert->certificate, w);
+        GL_RETURN_IF_ERROR(txn.Put(
+            t_.certs,
+            RoundDigestKey(cert->certificate.header.round,
+                           consensus::CertificateDigest(cert->certificate)),
+            value));
+      } else if (const auto* batch = std::get_if<consensus::BatchRecord>(&record)) {
+        Bytes value;
+        ByteWriter w(&value);
+        consensus::EncodeBatch(*batch->batch, w);
+        GL_RETURN_IF_ERROR(
+            txn.Put(t_.batches, consensus::BatchDigest(*batch->batch).span(), value));
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
+                                          uint64_t sequence, absl::Span<const TxId> tx_ids) {
+  if (tx_ids.size() > kMaxCommitTxIds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("commit ", sequence, ": ", tx_ids.size(), " transactions exceed ",
+                     kMaxCommitTxIds));
+  }
+  Bytes state;
+  ByteWriter sw(&state);
+  sw.U64(sub.anchor_round.value());
+  sw.U64(sub.index + 1);
+  Bytes ids;
+  ByteWriter iw(&ids);
+  iw.U32(static_cast<uint32_t>(tx_ids.size()));
+  for (const TxId& id : tx_ids) iw.Raw(id.span());
+  const uint8_t empty = 0;
+  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+    GL_RETURN_IF_ERROR(txn.Put(t_.commit, ByteSpan(kCommitKey, 1), state));
+    for (const Certificate& c : sub.certificates) {
+      GL_RETURN_IF_ERROR(txn.Put(
+          t_.committed, RoundDigestKey(c.header.round, consensus::CertificateDigest(c)),
+          ByteSpan(&empty, 1)));
+    }
+    GL_RETURN_IF_ERROR(txn.Put(t_.commit_txs, U64Key(sequence), ids));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth) const {
+  consensus::PersistedState state;
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+
+  // Commit state.
+  auto commit = txn.Get(t_.commit, ByteSpan(kCommitKey, 1));
+  if (commit.ok()) {
+    ByteReader r(*commit);
+    auto round = r.U64("last_committed_round");
+    auto next = r.U64("next_commit_index");
+    if (!round.ok() || !next.ok() || !r.ExpectEnd("commit state").ok()) {
+      return Corrupt("cons_commit", absl::InvalidArgumentError("bad commit state record"));
+    }
+    state.last_committed_round = Round(*round);
+    state.next_commit_index = *next;
+  } else if (!absl::IsNotFound(commit.status())) {
+    return commit.status();
+  }
+
+  // Last votes, one per author.
+  {
+    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.voted));
+    GL_ASSIGN_OR_RETURN(bool on, cur.First());
+    for (size_t i = 0; on && i <= consensus::Committee::kMaxValidators; ++i) {
+      ByteReader kr(cur.key());
+      ByteReader vr(cur.value());
+      auto author = kr.U32("author");
+      auto round = vr.U64("round");
+      auto digest = vr.Fixed<32>("header");
+      if (!author.ok() || !round.ok() || !digest.ok()) {
+        return Corrupt("cons_voted", absl::InvalidArgumentError("short record"));
+      }
+      state.last_voted.push_back(consensus::LastVotedRecord{
+          ValidatorIndex(*author), Round(*round), Digest(*digest)});
+      GL_ASSIGN_OR_RETURN(on, cur.Next());
+    }
+  }
+
+  // Own header.
+  auto own = txn.Get(t_.own, ByteSpan(kOwnKey, 1));
+  if (own.ok()) {
+    ByteReader r(*own);
+    auto header = consensus::DecodeHeader(r);
+    if (!header.ok()) return Corrupt("cons_own", header.status());
+    state.own_header = std::move(*header);
+  } else if (!absl::IsNotFound(own.status())) {
+    return own.status();
+  }
+
+  // Certificates (and committed marks) above the GC horizon.
+  const uint64_t last = state.last_committed_round.value();
+  const uint64_t from_round = last > gc_depth ? last - gc_depth : 0;
+  const Bytes from_key = U64Key(from_round);
+  {
+    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.certs));
+    GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(from_key));
+    while (on) {
+      ByteReader r(cur.value());
+      auto cert = consensus::DecodeCertificate(r);
+      if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+      state.certificates.push_back(std::move(*cert));
+      GL_ASSIGN_OR_RETURN(on, cur.Next());
+    }
+  }
+  {
+    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.committed));
+    GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(from_key));
+    while (on) {
+      if (cur.key().size() != 40) {
+        return Corrupt("cons_committed", absl::InvalidArgumentError("bad key size"));
+      }
+      state.committed_certificates.push_back(Digest::FromSpan(cur.key().subspan(8)));
+      GL_ASSIGN_OR_RETURN(on, cur.Next());
+    }
+  }
+
+  // The batches those certificates (and the own header) carry.
+  auto load_batch = [&](const Digest& d) -> absl::Status {
+    auto value = txn.Get(t_.batches, d.span());
+    if (absl::IsNotFound(value.status())) return absl::OkStatus();  // fetched on demand
+    if (!value.ok()) return value.status();
+    ByteReader r(*value);
+    auto batch = consensus::DecodeBatch(r);
+    if (!batch.ok()) return Corrupt("cons_batches", batch.status());
+    state.batches.push_back(std::move(*batch));
+    return absl::OkStatus();
+  };
+  for (const Certificate& c : state.certificates) {
+    for (const Digest& d : c.header.batches) GL_RETURN_IF_ERROR(load_batch(d));
+  }
+  if (state.own_header.has_value()) {
+    for (const Digest& d : state.own_header->batches) GL_RETURN_IF_ERROR(load_batch(d));
+  }
+  return state;
+}
+
+absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIds(uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_txs, U64Key(sequence)));
+  ByteReader r(value);
+  auto n = r.U32("count");
+  if (!n.ok() || *n > kMaxCommitTxIds || r.remaining() != size_t{*n} * 32) {
+    return Corrupt("commit_txs", absl::InvalidArgumentError(
+                                     absl::StrCat("bad record for sequence ", sequence)));
+  }
+  std::vector<TxId> ids;
+  ids.reserve(*n);
+  for (uint32_t i = 0; i < *n; ++i) {
+    auto id = r.Fixed<32>("id");
+    ids.push_back(TxId(*id));
+  }
+  return ids;
+}
+
+}  // namespace gridledger::node

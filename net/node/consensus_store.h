@@ -1,0 +1,64 @@
+// Durable consensus state of one validator (core/consensus/persistence.h),
+// kept in its own tables of the node store's LMDB environment so one data
+// directory holds everything:
+//
+//   cons_voted      author u32                 -> round u64 | header digest 32
+//   cons_own        "h"                        -> Header (messages.h encoding)
+//   cons_certs      round u64 | digest 32      -> Certificate
+//   cons_batches    digest 32                  -> Batch
+//   cons_commit     "s"                        -> last_committed_round u64 | next_commit_index u64
+//   cons_committed  round u64 | digest 32      -> "" (a committed certificate)
+//   commit_txs      sequence u64               -> n u32 | n x tx id 32 (execution order)
+//
+// Every write is one synced LMDB transaction: durable when the call returns.
+#ifndef GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
+#define GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/consensus/bullshark.h"
+#include "core/consensus/persistence.h"
+#include "storage/lmdb_env.h"
+
+namespace gridledger::node {
+
+class ConsensusStore {
+ public:
+  // Opens (creating) the tables in `env`, which must outlive the store.
+  static absl::StatusOr<std::unique_ptr<ConsensusStore>> Open(storage::LmdbEnv* env);
+
+  // Makes `records` durable in one write transaction. A LastVotedRecord only
+  // replaces a lower round of the same author.
+  absl::Status Persist(absl::Span<const consensus::PersistRecord> records);
+
+  // After commit `sub.index` was executed as store sequence `sequence`: the
+  // commit state, its certificates and its executed transaction ids.
+  absl::Status RecordCommit(const consensus::CommittedSubDag& sub, uint64_t sequence,
+                            absl::Span<const TxId> tx_ids);
+
+  // Everything Core::Start needs: every last-voted record, the own header,
+  // certificates (and their batches) from `gc_depth` rounds below the last
+  // committed round on, and the commit state. DataLoss for a corrupt record.
+  absl::StatusOr<consensus::PersistedState> Load(uint64_t gc_depth) const;
+
+  // The executed transaction ids of store sequence `sequence`, in order;
+  // NotFound when it has not been recorded.
+  absl::StatusOr<std::vector<TxId>> CommitTxIds(uint64_t sequence) const;
+
+ private:
+  struct Tables {
+    storage::LmdbTable voted, own, certs, batches, commit, committed, commit_txs;
+  };
+  ConsensusStore(storage::LmdbEnv* env, const Tables& t) : env_(env), t_(t) {}
+
+  storage::LmdbEnv* env_;
+  Tables t_;
+};
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_

@@ -1,0 +1,270 @@
+#include "net/node/node.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "core/consensus/core.h"
+#include "core/consensus/signature_checker.h"
+#include "core/execution/genesis.h"
+#include "gpu/backend_select.h"
+#include "net/metrics/metrics_server.h"
+#include "net/metrics/node_metrics.h"
+#include "net/metrics/transport_collector.h"
+#include "net/node/client_service.h"
+#include "net/node/commit_executor.h"
+#include "net/node/consensus_driver.h"
+#include "net/node/consensus_store.h"
+#include "net/node/event_inbox.h"
+#include "net/node/pending_txs.h"
+#include "net/node/tx_checker.h"
+#include "net/node/verify_worker.h"
+#include "net/transport/transport.h"
+#include "storage/genesis_seed.h"
+#include "storage/node_store.h"
+
+namespace gridledger::node {
+namespace {
+
+// Bounds on files read at start-up.
+constexpr size_t kMaxGenesisFileBytes = 512u << 20;
+constexpr size_t kMaxKeyFileBytes = 1024;
+// How long stopping waits for in-flight RPCs before cancelling them.
+constexpr absl::Duration kGrpcShutdownGrace = absl::Seconds(2);
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes,
+                                     absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(what, " ", path, ": cannot open"));
+  std::string text(max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, ": larger than ", max_bytes, " bytes"));
+  }
+  return text;
+}
+
+absl::StatusOr<KeyPair> ReadKeyFile(const std::string& path) {
+  GL_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxKeyFileBytes, "key_file"));
+  auto hex = HexDecodeFixed<32>(absl::StripAsciiWhitespace(text), "key_file");
+  if (!hex.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", hex.status().message()));
+  }
+  auto key = KeyPair::FromSecret(SecretKey(*hex));
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  }
+  return *key;
+}
+
+}  // namespace
+
+// Declaration order is construction order; destruction runs backwards, after
+// Stop() has already stopped the threads.
+struct Node::Parts {
+  NodeConfig config;
+  std::unique_ptr<KeyPair> key;
+  std::unique_ptr<consensus::Committee> committee;
+  std::vector<PublicKey> peer_keys;
+  std::unique_ptr<net::NodeMetrics> metrics;
+  std::unique_ptr<storage::NodeStore> store;
+  std::unique_ptr<ConsensusStore> consensus_store;
+  consensus::PersistedState restored;
+  std::unique_ptr<TxChecker> checker;
+  std::string verifier_reason;
+  PendingTxs pending;
+  std::unique_ptr<CommitFeed> feed;
+  EventInbox inbox;
+  consensus::SchnorrChecker signature_checker;
+  std::unique_ptr<CommitExecutor> commit_executor;
+  std::unique_ptr<VerifyWorker> verify_worker;
+  std::unique_ptr<ConsensusDriver> driver;
+  std::unique_ptr<net::Transport> transport;
+  std::unique_ptr<ClientService> service;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int grpc_port = 0;
+  std::unique_ptr<net::MetricsServer> metrics_server;
+  std::shared_ptr<net::TransportCollector> transport_collector;
+  bool stopped = false;
+};
+
+Node::Node(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Node::~Node() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
+                                                  const NodeOptions& options) {
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+
+  // Genesis, committee and our place in it.
+  GL_ASSIGN_OR_RETURN(std::string genesis_text,
+                      ReadFile(config.genesis_path, kMaxGenesisFileBytes, "genesis"));
+  auto genesis = ParseGenesis(genesis_text);
+  if (!genesis.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.genesis_path, ": ", genesis.status().message()));
+  }
+  if (config.slice >= genesis->slices.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("slice ", config.slice, " not in genesis (",
+                                                   genesis->slices.size(), " slices)"));
+  }
+  const GenesisSlice& gslice = genesis->slices[config.slice];
+  if (config.validator_index >= gslice.validators.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("validator_index ", config.validator_index, " not in slice ",
+                     config.slice, " (", gslice.validators.size(), " validators)"));
+  }
+  GL_ASSIGN_OR_RETURN(KeyPair key, ReadKeyFile(config.key_file));
+  p->key = std::make_unique<KeyPair>(key);
+  const GenesisValidator& me = gslice.validators[config.validator_index];
+  if (me.key != key.public_key()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key_file ", config.key_file, ": key ", key.public_key().ShortHex(),
+                     " is not validator ", config.validator_index, " of slice ",
+                     config.slice, " (", me.key.ShortHex(), ")"));
+  }
+  for (const GenesisValidator& v : gslice.validators) p->peer_keys.push_back(v.key);
+  GL_ASSIGN_OR_RETURN(consensus::Committee committee,
+                      consensus::Committee::Create(SliceId(config.slice), p->peer_keys));
+  p->committee = std::make_unique<consensus::Committee>(std::move(committee));
+  p->metrics = std::make_unique<net::NodeMetrics>();
+
+  // Storage: the node store seeded from genesis, consensus tables beside it.
+  storage::LmdbOptions lmdb;
+  lmdb.dir = config.data_dir;
+  GL_ASSIGN_OR_RETURN(p->store, storage::NodeStore::Open(lmdb));
+  GL_RETURN_IF_ERROR(storage::SeedFromGenesis(*p->store, *genesis, SliceId(config.slice)));
+  GL_ASSIGN_OR_RETURN(p->consensus_store, ConsensusStore::Open(&p->store->env()));
+  GL_ASSIGN_OR_RETURN(p->restored, p->consensus_store->Load(options.params.gc_depth));
+  // Only commits whose transaction list is recorded can be streamed.
+  p->feed = std::make_unique<CommitFeed>(p->restored.next_commit_index);
+  p->metrics->SetLastCommittedSequence(p->store->last_committed_sequence());
+
+  // Verifier (choice and reason are logged by MakeBatchVerifier too).
+  VerifierChoice choice = MakeBatchVerifier(config.backend, options.verifier_cpu_threads);
+  p->verifier_reason = choice.reason;
+  p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), SliceId(config.slice),
+                                           p->metrics.get());
+
+  // Consensus.
+  auto core = std::make_unique<consensus::Core>(*p->committee, options.params,
+                                                ValidatorIndex(config.validator_index), key,
+                                                &p->signature_checker);
+  p->commit_executor = std::make_unique<CommitExecutor>(
+      p->store.get(), p->consensus_store.get(), SliceId(config.slice), &p->pending,
+      p->feed.get(), p->metrics.get());
+  p->verify_worker = std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox);
+  p->driver = std::make_unique<ConsensusDriver>(
+      std::move(core), p->peer_keys, &p->inbox, p->consensus_store.get(),
+      p->commit_executor.get(), p->verify_worker.get(), p->metrics.get());
+
+  // Peer transport: messages are decoded on its io thread, then queued.
+  net::TransportOptions topts(key);
+  topts.listen_address = config.peer_address_override ? config.peer_address_override->host
+                                                      : me.host;
+  topts.listen_port = config.peer_address_override ? config.peer_address_override->port
+                                                   : me.port;
+  for (const GenesisValidator& v : gslice.validators) {
+    topts.committee[v.key] = net::PeerAddress{v.host, v.port};
+  }
+  Parts* raw = p.get();
+  auto on_message = [raw](const PublicKey& from, Bytes payload) {
+    auto index = raw->committee->IndexOf(from);
+    if (!index.has_value()) return;
+    auto message = consensus::DecodeMessage(payload);
+    if (!message.ok()) return;  // the core would reject it too; nothing to learn
+    raw->inbox.Push(PeerEvent{*index, std::move(*message)});
+  };
+  auto log = [](absl::string_view line) {
+    std::fprintf(stderr, "gridledger node: transport: %s\n", std::string(line).c_str());
+  };
+  p->transport = std::make_unique<net::Transport>(std::move(topts), on_message, nullptr, log);
+  GL_RETURN_IF_ERROR(p->transport->Start());
+  p->verify_worker->Start();
+  p->driver->Start(p->restored, p->transport.get());
+
+  // Client API.
+  ClientServiceInfo info;
+  info.slice = SliceId(config.slice);
+  info.index = ValidatorIndex(config.validator_index);
+  info.public_key = key.public_key();
+  info.committee_size = static_cast<uint32_t>(p->committee->size());
+  info.verifier_backend = std::string(p->checker->backend_name());
+  p->service = std::make_unique<ClientService>(info, p->store.get(), p->consensus_store.get(),
+                                               p->checker.get(), &p->pending, p->feed.get(),
+                                               p->driver.get());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.grpc_address.ToString(), grpc::InsecureServerCredentials(),
+                           &p->grpc_port);
+  builder.RegisterService(p->service.get());
+  p->grpc_server = builder.BuildAndStart();
+  auto node = std::unique_ptr<Node>(new Node(std::move(p)));
+  if (node->parts_->grpc_server == nullptr || node->parts_->grpc_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("grpc_address ", config.grpc_address.ToString(), ": cannot listen"));
+  }
+
+  // Metrics.
+  auto metrics_server = net::MetricsServer::Start(config.metrics_address.ToString());
+  if (!metrics_server.ok()) return metrics_server.status();
+  node->parts_->metrics_server = std::move(*metrics_server);
+  node->parts_->metrics_server->Register(node->parts_->metrics->registry());
+  node->parts_->transport_collector =
+      std::make_shared<net::TransportCollector>(node->parts_->transport.get());
+  node->parts_->metrics_server->Register(node->parts_->transport_collector);
+  return node;
+}
+
+void Node::Stop() {
+  Parts& p = *parts_;
+  if (p.stopped) return;
+  p.stopped = true;
+  if (p.feed) p.feed->Close();  // commit streams return
+  if (p.grpc_server) {
+    p.grpc_server->Shutdown(std::chrono::system_clock::now() +
+                            std::chrono::milliseconds(
+                                absl::ToInt64Milliseconds(kGrpcShutdownGrace)));
+    p.grpc_server->Wait();
+  }
+  if (p.metrics_server && p.transport_collector) {
+    p.metrics_server->Unregister(p.transport_collector);
+  }
+  if (p.transport) p.transport->Stop();
+  if (p.driver) p.driver->Stop();
+  if (p.verify_worker) p.verify_worker->Stop();
+  p.metrics_server.reset();
+}
+
+uint16_t Node::grpc_port() const { return static_cast<uint16_t>(parts_->grpc_port); }
+uint16_t Node::metrics_port() const {
+  return parts_->metrics_server ? parts_->metrics_server->port() : 0;
+}
+uint16_t Node::peer_port() const { return parts_->transport->listen_port(); }
+std::string Node::grpc_address() const {
+  return absl::StrCat(parts_->config.grpc_address.host, ":", parts_->grpc_port);
+}
+SliceId Node::slice() const { return SliceId(parts_->config.slice); }
+ValidatorIndex Node::index() const { return ValidatorIndex(parts_->config.validator_index); }
+std::string Node::verifier_name() const { return std::string(parts_->checker->backend_name()); }
+std::string Node::verifier_reason() const { return parts_->verifier_reason; }
+uint64_t Node::last_committed_sequence() const {
+  return parts_->store->last_committed_sequence();
+}
+absl::StatusOr<Digest> Node::state_summary() const { return parts_->store->StateSummary(); }
+const consensus::PersistedState& Node::restored_state() const { return parts_->restored; }
+uint64_t Node::votes_sent() const { return parts_->driver->votes_sent(); }
+uint64_t Node::commits_executed() const { return parts_->commit_executor->stats().executed; }
+uint64_t Node::commits_already_executed() const {
+  return parts_->commit_executor->stats().already_executed;
+}
+uint64_t Node::round() const { return parts_->driver->round(); }
+absl::Status Node::health() const { return parts_->driver->failure(); }
+
+}  // namespace gridledger::node

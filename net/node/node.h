@@ -1,0 +1,69 @@
+// A validator process: wires the LMDB store, the consensus core (on its own
+// driver thread), the batch verifier, the peer transport, the gRPC client API
+// and the metrics server. Start order: store (seeded from genesis) ->
+// consensus state restored -> verifier -> transport -> driver -> gRPC ->
+// metrics. Stop reverses it: gRPC, transport, driver, verifier, metrics, LMDB.
+#ifndef GRIDLEDGER_NET_NODE_NODE_H_
+#define GRIDLEDGER_NET_NODE_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/consensus/params.h"
+#include "core/consensus/persistence.h"
+#include "net/node/config.h"
+
+namespace gridledger::node {
+
+struct NodeOptions {
+  consensus::Parameters params;
+  int verifier_cpu_threads = 0;  // 0: all cores
+};
+
+class Node {
+ public:
+  // InvalidArgument for a bad genesis/key/config combination, Unavailable when
+  // a port cannot be bound, storage errors as they come.
+  static absl::StatusOr<std::unique_ptr<Node>> Start(const NodeConfig& config,
+                                                     const NodeOptions& options = {});
+  ~Node();  // Stop()s.
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Idempotent.
+  void Stop();
+
+  uint16_t grpc_port() const;
+  uint16_t metrics_port() const;
+  uint16_t peer_port() const;
+  // "host:port" of the gRPC server as bound.
+  std::string grpc_address() const;
+  SliceId slice() const;
+  ValidatorIndex index() const;
+  std::string verifier_name() const;
+  std::string verifier_reason() const;
+
+  uint64_t last_committed_sequence() const;
+  // The state summary after the last commit (storage CommitMeta.state_summary).
+  absl::StatusOr<Digest> state_summary() const;
+  // What Core::Start was given (tests: restart recovery).
+  const consensus::PersistedState& restored_state() const;
+  uint64_t votes_sent() const;
+  uint64_t commits_executed() const;
+  uint64_t commits_already_executed() const;
+  uint64_t round() const;
+  // OK while the consensus thread runs; its fatal error (storage) otherwise.
+  absl::Status health() const;
+
+  struct Parts;
+
+ private:
+  explicit Node(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_NODE_H_

@@ -1,0 +1,59 @@
+// Admission and batch checks of raw transaction envelopes, all signatures
+// through one BatchVerifier (GPU or CPU pool). The verifier is shared by the
+// gRPC handlers and the peer-batch verification worker; a mutex serialises
+// calls because a backend is not required to be re-entrant.
+#ifndef GRIDLEDGER_NET_NODE_TX_CHECKER_H_
+#define GRIDLEDGER_NET_NODE_TX_CHECKER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "core/common/types.h"
+#include "core/consensus/messages.h"
+#include "core/verify/batch_verifier.h"
+#include "net/metrics/node_metrics.h"
+
+namespace gridledger::node {
+
+enum class AdmitCode { kAccepted, kMalformed, kBadSignature, kWrongSlice };
+
+struct AdmitCheck {
+  std::optional<TxId> id;  // set once the envelope decodes
+  AdmitCode code = AdmitCode::kAccepted;
+  std::string reason;      // empty when accepted
+};
+
+class TxChecker {
+ public:
+  // `metrics` may be null.
+  TxChecker(std::unique_ptr<BatchVerifier> verifier, SliceId slice, net::NodeMetrics* metrics)
+      : verifier_(std::move(verifier)), slice_(slice), metrics_(metrics) {}
+
+  // Client admission: strict Decode (size bound included), slice must be
+  // ours, signature verified. One answer per input, same order.
+  std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs);
+
+  // A peer's batch: every envelope decodes and every signature verifies.
+  bool VerifyPeerBatch(const consensus::Batch& batch);
+
+  absl::string_view backend_name() const { return verifier_->name(); }
+
+ private:
+  // ids/valid sized like txs. False when the backend failed.
+  bool VerifyLocked(absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
+                    std::vector<uint8_t>* valid);
+
+  absl::Mutex mu_;
+  std::unique_ptr<BatchVerifier> verifier_ ABSL_PT_GUARDED_BY(mu_);
+  const SliceId slice_;
+  net::NodeMetrics* metrics_;
+};
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_TX_CHECKER_H_

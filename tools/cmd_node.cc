@@ -1,0 +1,97 @@
+// gridledger node --config=FILE: runs one validator until SIGINT or SIGTERM.
+//
+// Contract with parent processes (gridledger cluster, tests):
+//   stdout: exactly one line "gridledger node ready slice=S index=I grpc=HOST:PORT"
+//           (flushed) once the gRPC API serves; nothing else goes to stdout.
+//   stderr: logs (verifier choice and reason, peer transport events).
+//   exit 0: clean shutdown after SIGINT/SIGTERM;
+//   exit 1: start-up failed (bad genesis/key/data dir, port in use) or the
+//           consensus thread stopped on a storage fault;
+//   exit 2: usage error (no --config, unreadable or invalid config file).
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "net/node/config.h"
+#include "net/node/node.h"
+#include "tools/command.h"
+
+ABSL_FLAG(std::string, config, "", "node config file (key = value lines)");
+
+namespace gridledger::tools {
+namespace {
+
+// How often the main thread checks the node's health while waiting for a signal.
+constexpr long kHealthCheckPeriodNs = 200'000'000;
+
+int RunNode(int argc, char** argv) {
+  const std::vector<std::string> positional =
+      ParseFlags(argc, argv, "gridledger node --config=FILE");
+  if (!positional.empty()) {
+    std::fprintf(stderr, "gridledger node: unexpected argument %s\n", positional[0].c_str());
+    return 2;
+  }
+  const std::string path = absl::GetFlag(FLAGS_config);
+  if (path.empty()) {
+    std::fprintf(stderr, "gridledger node: --config=FILE is required\n");
+    return 2;
+  }
+  auto config = node::LoadNodeConfig(path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "gridledger node: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  // Block the stop signals in every thread (threads inherit the mask) and
+  // take them synchronously here, so shutdown runs on a normal thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto node = node::Node::Start(*config);
+  if (!node.ok()) {
+    std::fprintf(stderr, "gridledger node: start failed: %s\n",
+                 node.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "gridledger node: slice %u validator %u: verifier %s (%s); peer port %u, "
+               "metrics port %u\n",
+               config->slice, config->validator_index, (*node)->verifier_name().c_str(),
+               (*node)->verifier_reason().c_str(), (*node)->peer_port(),
+               (*node)->metrics_port());
+  std::printf("gridledger node ready slice=%u index=%u grpc=%s\n", config->slice,
+              config->validator_index, (*node)->grpc_address().c_str());
+  std::fflush(stdout);
+
+  int exit_code = 0;
+  for (;;) {
+    const timespec period{0, kHealthCheckPeriodNs};
+    const int sig = sigtimedwait(&stop_signals, nullptr, &period);
+    if (sig == SIGINT || sig == SIGTERM) {
+      std::fprintf(stderr, "gridledger node: signal %d, stopping\n", sig);
+      break;
+    }
+    if (absl::Status health = (*node)->health(); !health.ok()) {
+      std::fprintf(stderr, "gridledger node: stopping after fatal error: %s\n",
+                   health.ToString().c_str());
+      exit_code = 1;
+      break;
+    }
+  }
+  (*node)->Stop();
+  node->reset();
+  std::fprintf(stderr, "gridledger node: stopped\n");
+  return exit_code;
+}
+
+}  // namespace
+
+GL_REGISTER_COMMAND(node, "run a validator: gridledger node --config=FILE", RunNode);
+
+}  // namespace gridledger::tools
