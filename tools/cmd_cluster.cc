@@ -1,0 +1,448 @@
+// `gridledger cluster --validators=4 --slices=1 --duration=20s --rate=N
+//  [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]
+//  [--backend=auto] [--drain=10s] [--dir=DIR] [--keep=true]`
+//
+// A local benchmark in the manner of Narwhal's harness: generates a
+// deployment in a temporary folder, starts every validator as its own
+// `gridledger node` process on loopback, runs the load generator in this
+// process, optionally SIGKILLs k validators at T (after the load starts) and
+// restarts them later, waits for the survivors to agree, stops every process
+// it started (also on Ctrl-C), checks every validator's store against the
+// commits the load generator saw, and prints a SUMMARY.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "core/common/status_macros.h"
+#include "core/crypto/schnorr.h"
+#include "core/execution/genesis.h"
+#include "net/proto/ledger.grpc.pb.h"
+#include "tools/command.h"
+#include "tools/loadgen/args.h"
+#include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/process.h"
+#include "tools/loadgen/report.h"
+#include "tools/loadgen/store_check.h"
+#include "tools/loadgen/workload.h"
+
+namespace gridledger::tools {
+namespace {
+
+using namespace ::gridledger::loadgen;
+namespace pb = ::gridledger::v1;
+
+constexpr char kUsage[] =
+    "usage: gridledger cluster --validators=4 --slices=1 --duration=20s --rate=N\n"
+    "         [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]\n"
+    "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n";
+constexpr uint64_t kAccountBalance = 1'000'000'000'000;
+constexpr char kReadyPrefix[] = "gridledger node ready";
+constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
+constexpr absl::Duration kStopGrace = absl::Seconds(10);
+// After the load: how long the validators get to reach the same commit.
+constexpr absl::Duration kSettleTimeout = absl::Seconds(30);
+constexpr uint32_t kMaxClusterValidators = 64;
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+int Fail(const std::string& message, int code) {
+  std::fprintf(stderr, "gridledger cluster: %s\n", message.c_str());
+  if (code == 2) std::fputs(kUsage, stderr);
+  return code;
+}
+
+// Free loopback ports: all bound to port 0 at once (so they differ), then
+// released for the nodes to take.
+absl::StatusOr<std::vector<uint16_t>> FreePorts(size_t count) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  absl::Status status;
+  for (size_t i = 0; i < count && status.ok(); ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      status = absl::UnavailableError("cannot bind a loopback port");
+    } else {
+      ports.push_back(ntohs(addr.sin_port));
+    }
+    if (fd >= 0) fds.push_back(fd);
+  }
+  for (int fd : fds) close(fd);
+  if (!status.ok()) return status;
+  return ports;
+}
+
+struct Validator {
+  uint32_t slice = 0;
+  uint32_t index = 0;
+  std::string grpc_address;
+  std::string metrics_address;
+  std::string data_dir;
+  std::unique_ptr<ChildProcess> process;
+};
+
+struct Deployed {
+  std::string dir;
+  std::vector<Validator> validators;  // slice-major
+  std::vector<std::vector<std::string>> grpc_by_slice;
+};
+
+// Writes genesis.txt, the key files and one node config per validator.
+absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices,
+                                         uint32_t validators, uint64_t accounts_per_slice,
+                                         const std::string& backend) {
+  const size_t n = static_cast<size_t>(slices) * validators;
+  auto ports = FreePorts(3 * n);
+  if (!ports.ok()) return ports.status();
+  Deployed d;
+  d.dir = dir;
+  d.grpc_by_slice.resize(slices);
+  Genesis genesis;
+  const KeyPair dso = KeyPair::Generate();
+  genesis.dso = dso.public_key();
+  GL_RETURN_IF_ERROR(WriteTextFile(dir + "/dso.key", dso.secret().Hex() + "\n"));
+  for (uint32_t s = 0; s < slices; ++s) {
+    GenesisSlice slice{SliceId(s), {}};
+    for (uint32_t i = 0; i < validators; ++i) {
+      const size_t k = static_cast<size_t>(s) * validators + i;
+      const KeyPair key = KeyPair::Generate();
+      slice.validators.push_back(GenesisValidator{key.public_key(), "127.0.0.1", (*ports)[3 * k]});
+      const std::string key_file = absl::StrCat(dir, "/validator-", s, "-", i, ".key");
+      GL_RETURN_IF_ERROR(WriteTextFile(key_file, key.secret().Hex() + "\n"));
+      Validator v;
+      v.slice = s;
+      v.index = i;
+      v.grpc_address = absl::StrCat("127.0.0.1:", (*ports)[3 * k + 1]);
+      v.metrics_address = absl::StrCat("127.0.0.1:", (*ports)[3 * k + 2]);
+      v.data_dir = absl::StrCat(dir, "/node-", s, "-", i);
+      const std::string config_path = absl::StrCat(dir, "/node-", s, "-", i, ".conf");
+      GL_RETURN_IF_ERROR(WriteTextFile(
+          config_path,
+          absl::StrCat("# written by gridledger cluster\n", "genesis = ", dir, "/genesis.txt\n",
+                       "slice = ", s, "\n", "validator_index = ", i, "\n", "key_file = ", key_file,
+                       "\n", "data_dir = ", v.data_dir, "\n", "grpc_address = ", v.grpc_address,
+                       "\n", "metrics_address = ", v.metrics_address, "\n", "backend = ", backend,
+                       "\n")));
+      v.process = std::make_unique<ChildProcess>(
+          "/proc/self/exe",
+          std::vector<std::string>{"node", absl::StrCat("--config=", config_path)},
+          absl::StrCat(dir, "/node-", s, "-", i, ".log"));
+      d.grpc_by_slice[s].push_back(v.grpc_address);
+      d.validators.push_back(std::move(v));
+    }
+    genesis.slices.push_back(std::move(slice));
+  }
+  std::string accounts_file;
+  for (uint64_t j = 0; j < accounts_per_slice * slices; ++j) {
+    const KeyPair key = KeyPair::Generate();
+    const SliceId slice(static_cast<uint32_t>(j % slices));
+    genesis.accounts.push_back(
+        GenesisAccount{AccountRef{slice, key.public_key()}, Amount(kAccountBalance)});
+    absl::StrAppend(&accounts_file, slice.value(), " ", key.secret().Hex(), "\n");
+  }
+  GL_RETURN_IF_ERROR(ValidateGenesis(genesis));
+  GL_RETURN_IF_ERROR(WriteTextFile(dir + "/accounts.keys", accounts_file));
+  GL_RETURN_IF_ERROR(WriteTextFile(dir + "/genesis.txt", SerializeGenesis(genesis)));
+  return d;
+}
+
+std::unique_ptr<pb::Ledger::Stub> StubFor(const std::string& address) {
+  return pb::Ledger::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+absl::StatusOr<pb::NodeInfo> NodeInfo(const std::string& address) {
+  pb::NodeInfo info;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::Status status = StubFor(address)->GetNodeInfo(&context, pb::GetNodeInfoRequest(), &info);
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  return info;
+}
+
+// Waits until the running validators of each slice report the same last
+// committed sequence, so every store holds what any of them acknowledged.
+bool Settle(const Deployed& d, uint32_t slices) {
+  const absl::Time deadline = absl::Now() + kSettleTimeout;
+  while (absl::Now() < deadline && !g_stop.load()) {
+    bool settled = true;
+    for (uint32_t s = 0; s < slices && settled; ++s) {
+      uint64_t low = UINT64_MAX, high = 0;
+      for (const Validator& v : d.validators) {
+        if (v.slice != s || !v.process->running()) continue;
+        auto info = NodeInfo(v.grpc_address);
+        if (!info.ok()) {
+          settled = false;
+          break;
+        }
+        low = std::min<uint64_t>(low, info->last_committed_sequence());
+        high = std::max<uint64_t>(high, info->last_committed_sequence());
+      }
+      settled = settled && low == high;
+    }
+    if (settled) return true;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  return false;
+}
+
+void StopAll(Deployed& d) {
+  for (Validator& v : d.validators) {
+    if (v.process->running()) kill(v.process->pid(), SIGTERM);
+  }
+  for (Validator& v : d.validators) v.process->Stop(kStopGrace);
+}
+
+int RunCluster(int argc, char** argv) {
+  auto args = NamedArgs::Parse(argc, argv,
+                               {"validators", "slices", "duration", "rate", "kill", "restart",
+                                "json", "csv", "accounts", "backend", "drain", "dir", "keep"});
+  if (!args.ok()) return Fail(std::string(args.status().message()), 2);
+  auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
+  auto slices = args->Uint("slices", 1, 1, 16);
+  auto rate = args->Uint("rate", 500, 1, 1'000'000);
+  auto duration = args->Duration("duration", absl::Seconds(20));
+  auto drain = args->Duration("drain", absl::Seconds(10));
+  for (const absl::Status& s :
+       {validators.status(), slices.status(), rate.status(), duration.status(), drain.status()}) {
+    if (!s.ok()) return Fail(std::string(s.message()), 2);
+  }
+  // Enough senders that one account's transfers are ~2 s apart.
+  const uint64_t default_accounts = std::clamp<uint64_t>(2 * *rate / *slices, 100, 20'000);
+  auto accounts = args->Uint("accounts", default_accounts, 2, kMaxGenesisAccounts / *slices);
+  if (!accounts.ok()) return Fail(std::string(accounts.status().message()), 2);
+  const std::string backend = args->String("backend", "auto");
+  if (backend != "auto" && backend != "cpu" && backend != "gpu") {
+    return Fail("--backend: expected auto, cpu or gpu", 2);
+  }
+  const std::string keep = args->String("keep", "false");
+  if (keep != "true" && keep != "false") return Fail("--keep: expected true or false", 2);
+  std::optional<KillSpec> kill_spec;
+  std::optional<absl::Duration> restart_at;
+  if (args->Has("kill")) {
+    auto k = ParseKillSpec(args->String("kill", ""));
+    if (!k.ok()) return Fail(std::string(k.status().message()), 2);
+    if (k->count * 3 >= *validators) {
+      // More than f = (n-1)/3 faulty stops a slice; allowed, but say so.
+      std::fprintf(stderr, "gridledger cluster: warning: killing %llu of %llu validators "
+                   "exceeds f; slices may stall\n", static_cast<unsigned long long>(k->count),
+                   static_cast<unsigned long long>(*validators));
+    }
+    if (k->count > *validators * *slices) return Fail("--kill: more validators than exist", 2);
+    kill_spec = *k;
+  }
+  if (args->Has("restart")) {
+    if (!kill_spec) return Fail("--restart needs --kill", 2);
+    auto r = args->Duration("restart", absl::Seconds(1));
+    if (!r.ok()) return Fail(std::string(r.status().message()), 2);
+    if (*r <= kill_spec->at) return Fail("--restart must come after the --kill time", 2);
+    restart_at = *r;
+  }
+
+  // The deployment folder: given, or a fresh temporary one.
+  std::string dir = args->String("dir", "");
+  const bool temporary = dir.empty();
+  if (temporary) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gridledger-cluster-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) return Fail("mkdtemp failed", 1);
+    dir = pattern;
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_empty(dir)) return Fail("--dir must be a new or empty folder", 2);
+    dir = std::filesystem::absolute(dir).string();
+  }
+
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {}, old_term {};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+
+  int exit_code = 0;
+  {
+    auto deployed = WriteDeployment(dir, static_cast<uint32_t>(*slices),
+                                    static_cast<uint32_t>(*validators), *accounts, backend);
+    if (!deployed.ok()) {
+      exit_code = Fail(std::string(deployed.status().message()), 1);
+    } else {
+      exit_code = [&]() -> int {
+        Deployed& d = *deployed;
+        std::printf("cluster: %llu slice(s) x %llu validators in %s\n",
+                    static_cast<unsigned long long>(*slices),
+                    static_cast<unsigned long long>(*validators), dir.c_str());
+        for (Validator& v : d.validators) {
+          if (absl::Status s = v.process->Start(); !s.ok()) {
+            StopAll(d);
+            return Fail(std::string(s.message()), 1);
+          }
+        }
+        for (Validator& v : d.validators) {
+          auto line = v.process->WaitForLine(kReadyPrefix, kReadyTimeout, &g_stop);
+          if (!line.ok()) {
+            StopAll(d);
+            return Fail(absl::StrCat("validator ", v.slice, "/", v.index, ": ",
+                                     line.status().message()),
+                        1);
+          }
+        }
+        std::printf("cluster: all %zu validators ready\n", d.validators.size());
+        std::fflush(stdout);
+        RunConfig config;
+        config.validators = static_cast<uint32_t>(*validators);
+        config.slices = static_cast<uint32_t>(*slices);
+        config.rate_per_s = *rate;
+        config.duration = *duration;
+        if (auto info = NodeInfo(d.validators[0].grpc_address); info.ok()) {
+          config.verifier_backend = info->verifier_backend();
+        }
+        if (kill_spec) {
+          config.faults = absl::StrCat("kill ", kill_spec->count, "@",
+                                       absl::FormatDuration(kill_spec->at));
+          if (restart_at) absl::StrAppend(&config.faults, ", restart ",
+                                          absl::FormatDuration(*restart_at));
+        }
+
+        // Victims: the highest-index validators, spread over the slices, so
+        // validator 0 of each slice (the first commit stream) survives.
+        std::vector<Validator*> victims;
+        for (uint32_t i = *validators; i-- > 0 && kill_spec && victims.size() < kill_spec->count;) {
+          for (uint32_t s = 0; s < *slices && victims.size() < kill_spec->count; ++s) {
+            victims.push_back(&d.validators[s * *validators + i]);
+          }
+        }
+        absl::Notification load_started, faults_done;
+        std::atomic<bool> fault_failed{false};
+        std::thread faults([&] {
+          if (!kill_spec) return;
+          load_started.WaitForNotification();
+          const absl::Time start = absl::Now();
+          auto sleep_until = [&](absl::Time t) {
+            while (absl::Now() < t && !g_stop.load() && !faults_done.HasBeenNotified()) {
+              absl::SleepFor(absl::Milliseconds(20));
+            }
+            return !g_stop.load() && !faults_done.HasBeenNotified();
+          };
+          if (!sleep_until(start + kill_spec->at)) return;
+          for (Validator* v : victims) {
+            v->process->Kill();
+            std::printf("cluster: t=%s SIGKILL validator %u/%u\n",
+                        absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
+          }
+          std::fflush(stdout);
+          if (!restart_at || !sleep_until(start + *restart_at)) return;
+          for (Validator* v : victims) {
+            if (!v->process->Start().ok()) fault_failed.store(true);
+            std::printf("cluster: t=%s restart validator %u/%u\n",
+                        absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
+          }
+          std::fflush(stdout);
+          for (Validator* v : victims) {
+            if (!v->process->WaitForLine(kReadyPrefix, kReadyTimeout, &g_stop).ok()) {
+              fault_failed.store(true);
+            }
+          }
+        });
+
+        auto deployment = LoadDeployment(dir);
+        LoadgenOptions options;
+        options.rate_per_s = *rate;
+        options.duration = *duration;
+        options.drain = *drain;
+        options.grpc_by_slice = d.grpc_by_slice;
+        options.stop = &g_stop;
+        options.on_start = [&] { load_started.Notify(); };
+        absl::StatusOr<LoadgenResult> result =
+            deployment.ok() ? RunLoad(*deployment, options)
+                            : absl::StatusOr<LoadgenResult>(deployment.status());
+        if (!load_started.HasBeenNotified()) load_started.Notify();
+        faults_done.Notify();
+        faults.join();
+        if (!result.ok()) {
+          StopAll(d);
+          return Fail(std::string(result.status().message()), 1);
+        }
+        if (fault_failed.load()) std::fprintf(stderr, "cluster: a restarted validator failed to start\n");
+
+        const bool settled = Settle(d, config.slices);
+        if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
+                                   absl::FormatDuration(kSettleTimeout).c_str());
+        CpuCost cpu;
+        for (const Validator& v : d.validators) {
+          cpu.process_cpu_s += v.process->CpuSeconds();
+          if (v.process->running()) {
+            auto sum = ScrapeMetricSum(v.metrics_address, "gridledger_verify_batch_latency_seconds_sum");
+            if (sum.ok()) cpu.verify_s += *sum;
+          }
+        }
+        StopAll(d);
+
+        StoreCheck check;
+        if (!g_stop.load()) {
+          std::vector<std::vector<std::string>> store_dirs(config.slices);
+          for (const Validator& v : d.validators) store_dirs[v.slice].push_back(v.data_dir);
+          auto checked = CheckStores(store_dirs, result->acked_commits);
+          if (checked.ok()) {
+            check = *checked;
+          } else {
+            std::fprintf(stderr, "cluster: store check failed: %s\n",
+                         std::string(checked.status().message()).c_str());
+          }
+        }
+        std::fputs(SummaryText(config, *result, check, cpu).c_str(), stdout);
+        std::fflush(stdout);
+        if (args->Has("json")) {
+          absl::Status s = WriteTextFile(args->String("json", ""), ResultJson(config, *result, check, cpu));
+          if (!s.ok()) return Fail(std::string(s.message()), 1);
+        }
+        if (args->Has("csv")) {
+          absl::Status s = WriteTextFile(args->String("csv", ""), SeriesCsv(result->series));
+          if (!s.ok()) return Fail(std::string(s.message()), 1);
+        }
+        if (g_stop.load()) return 130;
+        return check.done && settled && check.missing == 0 && check.result_mismatches == 0 &&
+                       check.state_mismatches == 0
+                   ? 0
+                   : 3;
+      }();
+    }
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (temporary && keep == "false") {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  } else {
+    std::printf("cluster: deployment, logs and stores kept in %s\n", dir.c_str());
+  }
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace gridledger::tools
+
+GL_REGISTER_COMMAND(cluster, "run n validators x S slices on loopback under load; print a summary",
+                    gridledger::tools::RunCluster);

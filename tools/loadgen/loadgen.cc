@@ -1,0 +1,557 @@
+#include "tools/loadgen/loadgen.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+#include "net/proto/ledger.grpc.pb.h"
+
+namespace gridledger::loadgen {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace pb = ::gridledger::v1;
+
+constexpr int64_t kNsPerS = 1'000'000'000;
+// GetTransaction look-ups after the drain, for acknowledged transactions not
+// seen committed: bounded so a dead cluster cannot stall the report.
+constexpr uint64_t kMaxStatusQueries = 200'000;
+constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
+
+enum class State : uint8_t { kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed };
+
+struct TxTrack {
+  int64_t send_ns = -1;
+  int64_t commit_ns = -1;
+  State state = State::kUnsent;
+  bool acked = false;
+  uint8_t attempts = 0;
+  std::string reason;  // for kRejected / kFailed
+  uint64_t commit_sequence = 0;
+  uint32_t index_in_commit = 0;
+};
+
+std::string CodeName(pb::SubmitCode code) {
+  std::string name = pb::SubmitCode_Name(code);
+  constexpr absl::string_view kPrefix = "SUBMIT_CODE_";
+  if (absl::string_view(name).substr(0, kPrefix.size()) == kPrefix) {
+    name = name.substr(kPrefix.size());
+  }
+  return absl::AsciiStrToLower(name);
+}
+
+std::string RpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::UNAVAILABLE: return "unavailable";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "deadline_exceeded";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "resource_exhausted";
+    case grpc::StatusCode::CANCELLED: return "cancelled";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "invalid_argument";
+    default: return absl::StrCat("code_", static_cast<int>(code));
+  }
+}
+
+std::chrono::system_clock::time_point Deadline(absl::Duration d) {
+  return std::chrono::system_clock::now() + absl::ToChronoMilliseconds(d);
+}
+
+class Runner {
+ public:
+  Runner(const Deployment& deployment, const LoadgenOptions& options)
+      : deployment_(deployment), options_(options), schedule_(options.rate_per_s) {}
+
+  absl::StatusOr<LoadgenResult> Run();
+
+ private:
+  struct Call {
+    grpc::ClientContext context;
+    pb::SubmitBatchRequest request;
+    pb::SubmitBatchResponse response;
+    std::vector<uint64_t> txs;
+    uint32_t slice = 0;
+    uint32_t validator = 0;
+  };
+
+  int64_t NowNs() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count();
+  }
+  bool Stopping() const {
+    return options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed);
+  }
+  absl::Status Connect();
+  absl::Status QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce);
+  void Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs);
+  void OnReply(Call* call, const grpc::Status& status);
+  void StreamLoop(uint32_t slice, uint64_t from_sequence);
+  void RecordCommit(const pb::CommittedTransaction& c);
+  void PrintProgress(int64_t now_ns);
+  // Asks the validators about acknowledged transactions not seen committed.
+  void ResolveByQuery();
+  LoadgenResult Summarize();
+
+  const Deployment& deployment_;
+  const LoadgenOptions& options_;
+  FixedRateSchedule schedule_;
+  Clock::time_point start_;
+  std::vector<std::vector<std::unique_ptr<pb::Ledger::Stub>>> stubs_;  // [slice][validator]
+  std::vector<PlannedTx> plan_;
+  absl::flat_hash_map<TxId, uint64_t> index_of_;  // built before the run, then read-only
+
+  absl::Mutex mu_;
+  std::vector<TxTrack> track_ ABSL_GUARDED_BY(mu_);
+  TimeSeries series_ ABSL_GUARDED_BY(mu_);
+  uint64_t unresolved_ ABSL_GUARDED_BY(mu_) = 0;  // sent, not yet committed or rejected
+  uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<grpc::ClientContext*> stream_contexts_ ABSL_GUARDED_BY(mu_);
+  bool streams_done_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t stream_reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t committed_late_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::atomic<int64_t> inflight_{0};
+  int64_t max_lag_ns_ = 0;
+};
+
+absl::Status Runner::Connect() {
+  const size_t slices = deployment_.genesis.slices.size();
+  if (options_.grpc_by_slice.size() != slices) {
+    return absl::InvalidArgumentError(absl::StrCat("gRPC addresses given for ",
+                                                   options_.grpc_by_slice.size(),
+                                                   " slices; the genesis has ", slices));
+  }
+  stubs_.resize(slices);
+  for (size_t s = 0; s < slices; ++s) {
+    if (options_.grpc_by_slice[s].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("no gRPC address for slice ", s));
+    }
+    for (const std::string& address : options_.grpc_by_slice[s]) {
+      stubs_[s].push_back(pb::Ledger::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce) {
+  for (size_t s = 0; s < first_nonce->size(); ++s) {
+    const auto& pool = deployment_.accounts_by_slice[s];
+    for (size_t a = 0; a < pool.size(); ++a) {
+      pb::GetAccountRequest request;
+      request.set_slice(static_cast<uint32_t>(s));
+      request.set_key(std::string(reinterpret_cast<const char*>(pool[a].public_key().data()),
+                                  PublicKey::kSize));
+      pb::GetAccountResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(kRpcDeadline));
+      grpc::Status status = stubs_[s][0]->GetAccount(&context, request, &response);
+      if (!status.ok()) {
+        return absl::UnavailableError(absl::StrCat("GetAccount on slice ", s, " validator 0: ",
+                                                   status.error_message()));
+      }
+      (*first_nonce)[s][a] = response.next_nonce();
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs) {
+  auto* call = new Call;
+  call->slice = slice;
+  call->validator = validator;
+  call->context.set_deadline(Deadline(kRpcDeadline));
+  for (uint64_t i : txs) {
+    call->request.add_transactions(reinterpret_cast<const char*>(plan_[i].raw.data()),
+                                   plan_[i].raw.size());
+  }
+  call->txs = std::move(txs);
+  inflight_.fetch_add(1);
+  stubs_[slice][validator]->async()->SubmitBatch(
+      &call->context, &call->request, &call->response,
+      [this, call](grpc::Status status) { OnReply(call, status); });
+}
+
+void Runner::OnReply(Call* call, const grpc::Status& status) {
+  std::unique_ptr<Call> owned(call);
+  const uint32_t validators = static_cast<uint32_t>(stubs_[call->slice].size());
+  const uint32_t next = (call->validator + 1) % validators;
+  std::vector<uint64_t> retry;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t now = NowNs();
+    auto reject = [&](uint64_t i, std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      TxTrack& t = track_[i];
+      if (t.state != State::kInFlight) return;  // a commit arrived first
+      t.state = State::kRejected;
+      t.reason = std::move(reason);
+      --unresolved_;
+      ++rejected_;
+      ++series_.At(now).rejected;
+    };
+    const bool bad_reply = status.ok() && call->response.results_size() !=
+                                              static_cast<int>(call->txs.size());
+    if (!status.ok() || bad_reply) {
+      const bool retryable = !bad_reply && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                            status.error_code() ==
+                                                grpc::StatusCode::RESOURCE_EXHAUSTED);
+      for (uint64_t i : call->txs) {
+        if (retryable && track_[i].attempts < options_.max_attempts &&
+            track_[i].state == State::kInFlight) {
+          retry.push_back(i);
+        } else {
+          reject(i, bad_reply ? "rpc:bad_reply" : "rpc:" + RpcCodeName(status.error_code()));
+        }
+      }
+    } else {
+      for (size_t k = 0; k < call->txs.size(); ++k) {
+        const uint64_t i = call->txs[k];
+        const pb::SubmitResult& r = call->response.results(static_cast<int>(k));
+        TxTrack& t = track_[i];
+        // DUPLICATE on a retry: an earlier attempt got through after all.
+        if (r.accepted() || (r.code() == pb::SUBMIT_CODE_DUPLICATE && t.attempts > 1)) {
+          t.acked = true;
+          if (t.state == State::kInFlight) t.state = State::kAccepted;
+        } else if (r.code() == pb::SUBMIT_CODE_OVERLOADED && t.attempts < options_.max_attempts &&
+                   t.state == State::kInFlight) {
+          retry.push_back(i);
+        } else {
+          reject(i, "submit:" + CodeName(r.code()));
+        }
+      }
+    }
+    for (uint64_t i : retry) ++track_[i].attempts;
+  }
+  if (!retry.empty()) Send(call->slice, next, std::move(retry));
+  inflight_.fetch_sub(1);
+}
+
+void Runner::RecordCommit(const pb::CommittedTransaction& c) {
+  if (c.tx_id().size() != TxId::kSize) return;
+  auto it = index_of_.find(
+      TxId::FromSpan(ByteSpan(reinterpret_cast<const uint8_t*>(c.tx_id().data()), TxId::kSize)));
+  if (it == index_of_.end()) return;  // not ours
+  absl::MutexLock lock(&mu_);
+  TxTrack& t = track_[it->second];
+  if (t.state == State::kCommitted || t.state == State::kFailed) return;  // seen before
+  const int64_t now = NowNs();
+  if (t.state == State::kRejected) {
+    // Refused by one node or timed out, yet committed: the commit is the truth.
+    --rejected_;
+  } else if (t.state == State::kInFlight || t.state == State::kAccepted) {
+    --unresolved_;
+  }
+  t.commit_ns = now;
+  t.commit_sequence = c.commit_sequence();
+  t.index_in_commit = c.index_in_commit();
+  t.acked = true;
+  SecondBucket& bucket = series_.At(now);
+  if (c.result().success()) {
+    t.state = State::kCommitted;
+    ++committed_;
+    ++bucket.committed;
+    if (t.send_ns >= 0) bucket.latencies_us.push_back((now - t.send_ns) / 1000);
+  } else {
+    t.state = State::kFailed;
+    t.reason = "execution:" + absl::AsciiStrToLower(c.result().code());
+    ++rejected_;
+    ++bucket.rejected;
+  }
+}
+
+void Runner::StreamLoop(uint32_t slice, uint64_t from_sequence) {
+  const size_t validators = stubs_[slice].size();
+  uint64_t next_sequence = from_sequence;
+  for (size_t attempt = 0;; ++attempt) {
+    grpc::ClientContext context;
+    {
+      absl::MutexLock lock(&mu_);
+      if (streams_done_) return;
+      stream_contexts_.push_back(&context);
+      if (attempt > 0) ++stream_reconnects_;
+    }
+    pb::StreamCommitsRequest request;
+    request.set_from_sequence(next_sequence);
+    auto reader = stubs_[slice][attempt % validators]->StreamCommits(&context, request);
+    pb::CommittedTransaction c;
+    while (reader->Read(&c)) {
+      RecordCommit(c);
+      // Resume at the same commit: its remaining entries may not have arrived.
+      next_sequence = c.commit_sequence();
+    }
+    reader->Finish();
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      stream_contexts_.erase(
+          std::find(stream_contexts_.begin(), stream_contexts_.end(), &context));
+      done = streams_done_;
+    }
+    if (done) return;
+    absl::SleepFor(kStreamRetryDelay);  // the node is down: try the next one
+  }
+}
+
+void Runner::PrintProgress(int64_t now_ns) {
+  uint64_t sent, committed, rejected, unresolved;
+  {
+    absl::MutexLock lock(&mu_);
+    sent = sent_;
+    committed = committed_;
+    rejected = rejected_;
+    unresolved = unresolved_;
+  }
+  std::printf("loadgen t=%3llds sent=%llu committed=%llu rejected=%llu pending=%llu inflight_rpcs=%lld\n",
+              static_cast<long long>(now_ns / kNsPerS), static_cast<unsigned long long>(sent),
+              static_cast<unsigned long long>(committed), static_cast<unsigned long long>(rejected),
+              static_cast<unsigned long long>(unresolved),
+              static_cast<long long>(inflight_.load()));
+  std::fflush(stdout);
+}
+
+void Runner::ResolveByQuery() {
+  std::vector<uint64_t> pending;
+  {
+    absl::MutexLock lock(&mu_);
+    for (uint64_t i = 0; i < track_.size(); ++i) {
+      if (track_[i].state == State::kAccepted && pending.size() < kMaxStatusQueries) {
+        pending.push_back(i);
+      }
+    }
+  }
+  for (uint64_t i : pending) {
+    const PlannedTx& p = plan_[i];
+    pb::GetTransactionRequest request;
+    request.set_tx_id(std::string(reinterpret_cast<const char*>(p.id.data()), TxId::kSize));
+    for (auto& stub : stubs_[p.slice]) {
+      pb::GetTransactionResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(absl::Seconds(1)));
+      if (!stub->GetTransaction(&context, request, &response).ok()) continue;
+      if (response.status() == pb::TRANSACTION_STATUS_COMMITTED ||
+          response.status() == pb::TRANSACTION_STATUS_FAILED) {
+        absl::MutexLock lock(&mu_);
+        TxTrack& t = track_[i];
+        t.commit_sequence = response.commit_sequence();
+        t.index_in_commit = 0;
+        if (response.status() == pb::TRANSACTION_STATUS_COMMITTED) {
+          t.state = State::kCommitted;
+        } else {
+          t.state = State::kFailed;
+          t.reason = "execution:" + absl::AsciiStrToLower(response.result().code());
+        }
+        ++committed_late_;  // under mu_ (locked above)
+        break;
+      }
+    }
+  }
+}
+
+LoadgenResult Runner::Summarize() {
+  absl::MutexLock lock(&mu_);
+  LoadgenResult r;
+  r.planned = plan_.size();
+  r.committed_late = committed_late_;
+  std::vector<uint64_t> latencies;
+  int64_t first_send = -1, last_send = 0;
+  for (uint64_t i = 0; i < track_.size(); ++i) {
+    const TxTrack& t = track_[i];
+    if (t.send_ns < 0) continue;
+    ++r.sent;
+    if (first_send < 0 || t.send_ns < first_send) first_send = t.send_ns;
+    last_send = std::max(last_send, t.send_ns);
+    if (t.acked) ++r.accepted;
+    switch (t.state) {
+      case State::kCommitted:
+        ++r.committed;
+        if (t.commit_ns >= 0) {
+          latencies.push_back((t.commit_ns - t.send_ns) / 1000);
+          r.last_commit_ns = std::max(r.last_commit_ns, t.commit_ns);
+        }
+        break;
+      case State::kFailed:
+        ++r.failed;
+        ++r.rejected;
+        ++r.rejected_by_reason[t.reason];
+        break;
+      case State::kRejected:
+        ++r.rejected;
+        ++r.rejected_by_reason[t.reason];
+        break;
+      case State::kAccepted:
+        ++r.lost_never_committed;
+        break;
+      case State::kInFlight:  // the reply never came (stopped early)
+        ++r.rejected;
+        ++r.rejected_by_reason["rpc:no_reply"];
+        break;
+      case State::kUnsent:
+        break;
+    }
+    if (t.state == State::kCommitted || t.state == State::kFailed) {
+      AckedCommit a;
+      a.slice = plan_[i].slice;
+      a.id = plan_[i].id;
+      a.success = t.state == State::kCommitted;
+      a.commit_sequence = t.commit_sequence;
+      a.index_in_commit = t.index_in_commit;
+      r.acked_commits.push_back(a);
+    }
+  }
+  r.latency = SummarizeLatencies(std::move(latencies));
+  r.load_ns = first_send < 0 ? 0 : last_send - first_send;
+  if (first_send >= 0 && r.last_commit_ns > first_send) {
+    r.tps_committed = static_cast<double>(r.committed - r.committed_late) * kNsPerS /
+                      static_cast<double>(r.last_commit_ns - first_send);
+  }
+  const auto& buckets = series_.buckets();
+  const size_t window_end = std::min<size_t>(buckets.size(), (last_send / kNsPerS) + 1);
+  uint64_t steady = 0;
+  for (size_t s = 1; s < window_end; ++s) steady += buckets[s].committed;
+  if (window_end > 1) r.tps_steady = static_cast<double>(steady) / (window_end - 1);
+  r.max_send_lag_us = max_lag_ns_ / 1000;
+  r.stream_reconnects = stream_reconnects_;
+  r.series = series_;
+  return r;
+}
+
+absl::StatusOr<LoadgenResult> Runner::Run() {
+  GL_RETURN_IF_ERROR(Connect());
+  const size_t slices = deployment_.genesis.slices.size();
+  const int64_t duration_ns = absl::ToInt64Nanoseconds(options_.duration);
+  const uint64_t total = schedule_.DueCount(duration_ns - 1);
+  std::vector<std::vector<uint64_t>> first_nonce(slices);
+  for (size_t s = 0; s < slices; ++s) {
+    first_nonce[s].assign(deployment_.accounts_by_slice[s].size(), 0);
+  }
+  if (options_.query_nonces) GL_RETURN_IF_ERROR(QueryNonces(&first_nonce));
+  const auto sign_start = Clock::now();
+  GL_ASSIGN_OR_RETURN(plan_, PlanTransfers(deployment_, total, first_nonce));
+  if (options_.print_progress) {
+    std::printf("loadgen: %llu transfers pre-signed in %.1f s (%llu tx/s for %s)\n",
+                static_cast<unsigned long long>(total),
+                std::chrono::duration<double>(Clock::now() - sign_start).count(),
+                static_cast<unsigned long long>(options_.rate_per_s),
+                absl::FormatDuration(options_.duration).c_str());
+  }
+  index_of_.reserve(plan_.size());
+  for (uint64_t i = 0; i < plan_.size(); ++i) index_of_.emplace(plan_[i].id, i);
+  {
+    absl::MutexLock lock(&mu_);
+    track_.resize(plan_.size());
+  }
+
+  // Subscribe from each slice's next commit, so only new commits stream.
+  std::vector<uint64_t> from_sequence(slices, 0);
+  for (size_t s = 0; s < slices; ++s) {
+    pb::NodeInfo info;
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(kRpcDeadline));
+    grpc::Status status = stubs_[s][0]->GetNodeInfo(&context, pb::GetNodeInfoRequest(), &info);
+    if (!status.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("GetNodeInfo on slice ", s, " validator 0: ", status.error_message()));
+    }
+    from_sequence[s] = info.last_committed_sequence() + 1;
+  }
+  start_ = Clock::now();
+  if (options_.on_start) options_.on_start();
+  std::vector<std::thread> streams;
+  for (size_t s = 0; s < slices; ++s) {
+    streams.emplace_back([this, s, &from_sequence] {
+      StreamLoop(static_cast<uint32_t>(s), from_sequence[s]);
+    });
+  }
+
+  // Open-loop pacing from a fixed start.
+  uint64_t next = 0;
+  int64_t next_progress_ns = kNsPerS;
+  const auto validators_of = [this](uint32_t s) { return static_cast<uint32_t>(stubs_[s].size()); };
+  while (next < total && !Stopping()) {
+    const int64_t now = NowNs();
+    const uint64_t due = std::min(total, schedule_.DueCount(now));
+    if (due > next && inflight_.load() < kMaxInflightRpcs) {
+      max_lag_ns_ = std::max(max_lag_ns_, now - schedule_.DueOffsetNs(next));
+      // Group by target validator: the sender's fixed home validator.
+      std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
+      {
+        absl::MutexLock lock(&mu_);
+        for (uint64_t i = next; i < due; ++i) {
+          const PlannedTx& p = plan_[i];
+          TxTrack& t = track_[i];
+          t.send_ns = now;
+          t.state = State::kInFlight;
+          t.attempts = 1;
+          ++unresolved_;
+          ++sent_;
+          ++series_.At(now).sent;
+          groups[{p.slice, p.account % validators_of(p.slice)}].push_back(i);
+        }
+      }
+      next = due;
+      for (auto& [target, txs] : groups) {
+        for (size_t b = 0; b < txs.size(); b += kMaxTxsPerRpc) {
+          const size_t e = std::min(txs.size(), b + kMaxTxsPerRpc);
+          Send(target.first, target.second, std::vector<uint64_t>(txs.begin() + b, txs.begin() + e));
+        }
+      }
+    }
+    if (options_.print_progress && now >= next_progress_ns) {
+      PrintProgress(now);
+      next_progress_ns += kNsPerS;
+    }
+    const int64_t wake = std::max(now + kSendTickNs, next < total ? schedule_.DueOffsetNs(next) : 0);
+    std::this_thread::sleep_until(start_ + std::chrono::nanoseconds(std::min(wake, next_progress_ns)));
+  }
+
+  // Drain: wait for replies and commits, bounded.
+  const int64_t drain_end = NowNs() + absl::ToInt64Nanoseconds(options_.drain);
+  for (;;) {
+    const int64_t now = NowNs();
+    uint64_t unresolved;
+    {
+      absl::MutexLock lock(&mu_);
+      unresolved = unresolved_;
+    }
+    if ((unresolved == 0 && inflight_.load() == 0) || now >= drain_end || Stopping()) break;
+    if (options_.print_progress && now >= next_progress_ns) {
+      PrintProgress(now);
+      next_progress_ns += kNsPerS;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Replies still outstanding end by their deadline.
+  while (inflight_.load() > 0) absl::SleepFor(absl::Milliseconds(10));
+  {
+    absl::MutexLock lock(&mu_);
+    streams_done_ = true;
+    for (grpc::ClientContext* c : stream_contexts_) c->TryCancel();
+  }
+  for (std::thread& t : streams) t.join();
+
+  if (!Stopping()) ResolveByQuery();
+  LoadgenResult result = Summarize();
+  result.stopped_early = Stopping() || next < total;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadgenResult> RunLoad(const Deployment& deployment,
+                                      const LoadgenOptions& options) {
+  if (options.rate_per_s == 0) return absl::InvalidArgumentError("rate must be at least 1 tx/s");
+  if (options.max_attempts == 0) return absl::InvalidArgumentError("max_attempts must be >= 1");
+  Runner runner(deployment, options);
+  return runner.Run();
+}
+
+}  // namespace gridledger::loadgen

@@ -1,0 +1,92 @@
+// The open-loop load generator: sends pre-signed transfers at a fixed rate
+// through gRPC to a validator of each transaction's home slice, follows the
+// commit stream of every slice to learn commit times and results, and
+// afterwards asks the validators about anything acknowledged but not seen
+// committed. Bounded in count (rate x duration) and in time (duration plus a
+// bounded drain); an external stop flag ends it early.
+#ifndef GRIDLEDGER_TOOLS_LOADGEN_LOADGEN_H_
+#define GRIDLEDGER_TOOLS_LOADGEN_LOADGEN_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/common/types.h"
+#include "tools/loadgen/stats.h"
+#include "tools/loadgen/workload.h"
+
+namespace gridledger::loadgen {
+
+// Transactions per SubmitBatch call (the node bounds a request too).
+inline constexpr size_t kMaxTxsPerRpc = 256;
+// Submit calls awaiting a reply; beyond it sends fall behind schedule (and
+// the lag is reported) instead of queueing without bound.
+inline constexpr int64_t kMaxInflightRpcs = 512;
+// The pacer wakes at most this often, so a fast rate is sent in small
+// batches rather than one call per transaction.
+inline constexpr int64_t kSendTickNs = 5'000'000;
+inline constexpr absl::Duration kRpcDeadline = absl::Seconds(5);
+
+struct LoadgenOptions {
+  uint64_t rate_per_s = 1000;
+  absl::Duration duration = absl::Seconds(20);
+  // After the last send, wait at most this long for outstanding commits.
+  absl::Duration drain = absl::Seconds(10);
+  // gRPC address of validator i of slice s: grpc_by_slice[s][i].
+  std::vector<std::vector<std::string>> grpc_by_slice;
+  // Sends of one transaction (first try included) on OVERLOADED or an
+  // unavailable node, each to the next validator of the slice.
+  uint32_t max_attempts = 3;
+  // Ask the validators for each sender's next nonce (a deployment that has
+  // already run load); a fresh deployment starts every account at 0.
+  bool query_nonces = false;
+  bool print_progress = true;
+  const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to end early
+  // Called once at the start of the schedule (after pre-signing), e.g. to
+  // time fault injection from the load's start.
+  std::function<void()> on_start;
+};
+
+// A transaction a validator reported committed (success or execution failure).
+struct AckedCommit {
+  uint32_t slice = 0;
+  TxId id;
+  bool success = false;
+  uint64_t commit_sequence = 0;
+  uint32_t index_in_commit = 0;
+};
+
+struct LoadgenResult {
+  uint64_t planned = 0;
+  uint64_t sent = 0;
+  uint64_t accepted = 0;          // acknowledged by a node
+  uint64_t committed = 0;         // committed and executed successfully
+  uint64_t failed = 0;            // committed, rejected by execution
+  uint64_t rejected = 0;          // refused at submission or failed in execution
+  uint64_t committed_late = 0;    // committed, but learnt only by query (no latency)
+  uint64_t lost_never_committed = 0;  // acknowledged, never committed anywhere
+  std::map<std::string, uint64_t> rejected_by_reason;  // "submit:overloaded", "execution:bad_nonce"
+  LatencySummary latency;         // send -> seen in the commit stream
+  double tps_committed = 0;       // committed / (last commit - first send)
+  double tps_steady = 0;          // mean committed per second over the send window, first second excluded
+  int64_t load_ns = 0;            // first to last send
+  int64_t last_commit_ns = 0;     // since the start
+  int64_t max_send_lag_us = 0;    // worst lateness of a send against its slot
+  uint64_t stream_reconnects = 0;
+  bool stopped_early = false;
+  TimeSeries series;
+  std::vector<AckedCommit> acked_commits;
+};
+
+// Runs the load against the validators in options.grpc_by_slice.
+absl::StatusOr<LoadgenResult> RunLoad(const Deployment& deployment,
+                                      const LoadgenOptions& options);
+
+}  // namespace gridledger::loadgen
+
+#endif  // GRIDLEDGER_TOOLS_LOADGEN_LOADGEN_H_

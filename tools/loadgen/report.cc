@@ -1,0 +1,144 @@
+#include "tools/loadgen/report.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/tx/codec.h"
+#include "tools/loadgen/json_writer.h"
+
+namespace gridledger::loadgen {
+namespace {
+
+double Ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
+
+}  // namespace
+
+uint64_t TotalLost(const LoadgenResult& result, const StoreCheck& check) {
+  return result.lost_never_committed + check.missing;
+}
+
+std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
+                        const StoreCheck& check, const CpuCost& cpu) {
+  std::string out;
+  absl::StrAppend(&out, "-----------------------------------------\n");
+  absl::StrAppend(&out, " SUMMARY:\n");
+  absl::StrAppend(&out, "-----------------------------------------\n");
+  absl::StrAppend(&out, " + CONFIG:\n");
+  absl::StrAppendFormat(&out, " Validators per slice: %u\n", config.validators);
+  absl::StrAppendFormat(&out, " Slices: %u\n", config.slices);
+  absl::StrAppendFormat(&out, " Input rate: %u tx/s\n", config.rate_per_s);
+  absl::StrAppendFormat(&out, " Duration: %s\n", absl::FormatDuration(config.duration));
+  absl::StrAppendFormat(&out, " Transaction: transfer, %u B signed\n",
+                        TxEncodedBytes(TxKind::kTransfer));
+  absl::StrAppendFormat(&out, " Verifier backend: %s\n",
+                        config.verifier_backend.empty() ? "unknown" : config.verifier_backend);
+  absl::StrAppendFormat(&out, " Faults: %s\n", config.faults.empty() ? "none" : config.faults);
+  absl::StrAppend(&out, "\n + RESULTS:\n");
+  absl::StrAppendFormat(&out, " Sent: %u tx (%u acknowledged)\n", result.sent, result.accepted);
+  absl::StrAppendFormat(&out, " Committed: %u tx (%u learnt by query)\n", result.committed,
+                        result.committed_late);
+  absl::StrAppendFormat(&out, " Committed TPS (steady, per-second mean): %.0f tx/s\n",
+                        result.tps_steady);
+  absl::StrAppendFormat(&out, " End-to-end TPS (first send to last commit): %.0f tx/s\n",
+                        result.tps_committed);
+  absl::StrAppendFormat(&out, " End-to-end latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+                        Ms(result.latency.p50_us), Ms(result.latency.p90_us),
+                        Ms(result.latency.p99_us), Ms(result.latency.max_us));
+  absl::StrAppendFormat(&out, " Rejected: %u tx\n", result.rejected);
+  for (const auto& [reason, count] : result.rejected_by_reason) {
+    absl::StrAppendFormat(&out, "   %s: %u\n", reason, count);
+  }
+  absl::StrAppendFormat(&out, " Lost: %u tx (%u never committed, %u missing from a store)\n",
+                        TotalLost(result, check), result.lost_never_committed, check.missing);
+  if (check.done) {
+    absl::StrAppendFormat(&out, " Stores checked: %u (result mismatches %u, state mismatches %u)\n",
+                          check.stores, check.result_mismatches, check.state_mismatches);
+  }
+  if (cpu.process_cpu_s > 0 && result.committed > 0) {
+    const double per_tx_us = cpu.process_cpu_s * 1e6 / result.committed;
+    const double verify_us = cpu.verify_s * 1e6 / result.committed;
+    absl::StrAppendFormat(&out, " CPU per committed tx: %.0f us (verify %.0f us, other %.0f us)\n",
+                          per_tx_us, verify_us, per_tx_us - verify_us);
+  }
+  absl::StrAppendFormat(&out, " Max send lag: %.1f ms%s\n",
+                        static_cast<double>(result.max_send_lag_us) / 1000.0,
+                        result.stopped_early ? " (stopped early)" : "");
+  absl::StrAppend(&out, "-----------------------------------------\n");
+  return out;
+}
+
+std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
+                       const StoreCheck& check, const CpuCost& cpu) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("config").BeginObject();
+  w.Key("validators").Uint(config.validators);
+  w.Key("slices").Uint(config.slices);
+  w.Key("rate").Uint(config.rate_per_s);
+  w.Key("duration_s").Double(absl::ToDoubleSeconds(config.duration));
+  w.Key("verifier_backend").String(config.verifier_backend);
+  w.Key("faults").String(config.faults);
+  w.EndObject();
+  w.Key("planned").Uint(result.planned);
+  w.Key("sent").Uint(result.sent);
+  w.Key("accepted").Uint(result.accepted);
+  w.Key("committed").Uint(result.committed);
+  w.Key("committed_late").Uint(result.committed_late);
+  w.Key("failed").Uint(result.failed);
+  w.Key("rejected").Uint(result.rejected);
+  w.Key("rejected_by_reason").BeginObject();
+  for (const auto& [reason, count] : result.rejected_by_reason) w.Key(reason).Uint(count);
+  w.EndObject();
+  w.Key("lost").Uint(TotalLost(result, check));
+  w.Key("lost_never_committed").Uint(result.lost_never_committed);
+  w.Key("lost_missing_from_store").Uint(check.missing);
+  w.Key("store_check").BeginObject();
+  w.Key("done").Bool(check.done);
+  w.Key("stores").Uint(check.stores);
+  w.Key("result_mismatches").Uint(check.result_mismatches);
+  w.Key("state_mismatches").Uint(check.state_mismatches);
+  w.EndObject();
+  w.Key("tps_committed").Double(result.tps_committed, 1);
+  w.Key("tps_steady").Double(result.tps_steady, 1);
+  w.Key("latency_ms").BeginObject();
+  w.Key("count").Uint(result.latency.count);
+  w.Key("p50").Double(Ms(result.latency.p50_us));
+  w.Key("p90").Double(Ms(result.latency.p90_us));
+  w.Key("p99").Double(Ms(result.latency.p99_us));
+  w.Key("max").Double(Ms(result.latency.max_us));
+  w.Key("mean").Double(Ms(result.latency.mean_us));
+  w.EndObject();
+  w.Key("max_send_lag_ms").Double(static_cast<double>(result.max_send_lag_us) / 1000.0);
+  w.Key("stream_reconnects").Uint(result.stream_reconnects);
+  w.Key("stopped_early").Bool(result.stopped_early);
+  w.Key("cpu").BeginObject();
+  w.Key("process_cpu_s").Double(cpu.process_cpu_s);
+  w.Key("verify_s").Double(cpu.verify_s);
+  w.EndObject();
+  w.EndObject();
+  return w.Finish() + "\n";
+}
+
+std::string SeriesCsv(const TimeSeries& series) {
+  std::string out = "second,sent,committed,rejected,latency_p50_ms,latency_p99_ms\n";
+  const auto& buckets = series.buckets();
+  for (size_t s = 0; s < buckets.size(); ++s) {
+    const LatencySummary l = SummarizeLatencies(buckets[s].latencies_us);
+    absl::StrAppendFormat(&out, "%u,%u,%u,%u,%.3f,%.3f\n", s, buckets[s].sent,
+                          buckets[s].committed, buckets[s].rejected, Ms(l.p50_us),
+                          Ms(l.p99_us));
+  }
+  return out;
+}
+
+absl::Status WriteTextFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot open for writing"));
+  out << content;
+  out.close();
+  if (!out) return absl::DataLossError(absl::StrCat(path, ": write failed"));
+  return absl::OkStatus();
+}
+
+}  // namespace gridledger::loadgen

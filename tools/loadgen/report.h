@@ -1,0 +1,57 @@
+// The benchmark's outputs: a SUMMARY block in the manner of Narwhal's
+// benchmark harness, the JSON result and the per-second CSV time series.
+#ifndef GRIDLEDGER_TOOLS_LOADGEN_REPORT_H_
+#define GRIDLEDGER_TOOLS_LOADGEN_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/stats.h"
+
+namespace gridledger::loadgen {
+
+struct RunConfig {
+  uint32_t validators = 0;  // per slice
+  uint32_t slices = 0;
+  uint64_t rate_per_s = 0;
+  absl::Duration duration;
+  std::string verifier_backend;  // as the nodes report it
+  std::string faults;            // e.g. "kill 1@2s, restart 4s"; empty for none
+};
+
+// After the run, each validator's store checked against the commits the
+// load generator saw acknowledged.
+struct StoreCheck {
+  bool done = false;
+  uint64_t stores = 0;
+  uint64_t missing = 0;          // acknowledged commits absent from some store of their slice
+  uint64_t result_mismatches = 0;  // stores disagreeing on a transaction's result or position
+  uint64_t state_mismatches = 0;   // slices whose stores differ at a common commit
+};
+
+// CPU seconds the validator processes used, and the share spent verifying
+// signatures (from the nodes' verify histograms); zero when not measured.
+struct CpuCost {
+  double process_cpu_s = 0;
+  double verify_s = 0;
+};
+
+uint64_t TotalLost(const LoadgenResult& result, const StoreCheck& check);
+
+std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
+                        const StoreCheck& check, const CpuCost& cpu);
+std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
+                       const StoreCheck& check, const CpuCost& cpu);
+// "second,sent,committed,rejected,latency_p50_ms,latency_p99_ms\n" then one
+// row per second since the start.
+std::string SeriesCsv(const TimeSeries& series);
+
+absl::Status WriteTextFile(const std::string& path, const std::string& content);
+
+}  // namespace gridledger::loadgen
+
+#endif  // GRIDLEDGER_TOOLS_LOADGEN_REPORT_H_

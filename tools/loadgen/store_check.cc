@@ -1,0 +1,72 @@
+#include "tools/loadgen/store_check.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "storage/node_store.h"
+
+namespace gridledger::loadgen {
+
+absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string>>& store_dirs,
+                                       const std::vector<AckedCommit>& acked) {
+  StoreCheck check;
+  for (size_t s = 0; s < store_dirs.size(); ++s) {
+    std::vector<std::unique_ptr<storage::NodeStore>> stores;
+    for (const std::string& dir : store_dirs[s]) {
+      storage::LmdbOptions options;
+      options.dir = dir;
+      auto store = storage::NodeStore::Open(options);
+      if (!store.ok()) {
+        return absl::Status(store.status().code(),
+                            absl::StrCat(dir, ": ", store.status().message()));
+      }
+      stores.push_back(*std::move(store));
+      ++check.stores;
+    }
+    for (const AckedCommit& a : acked) {
+      if (a.slice != s) continue;
+      std::optional<storage::StoredTx> first;
+      for (const auto& store : stores) {
+        auto tx = store->GetTx(a.id);
+        if (absl::IsNotFound(tx.status())) {
+          ++check.missing;
+          break;
+        }
+        GL_RETURN_IF_ERROR(tx.status());
+        const bool success = tx->code == TxResultCode::kSuccess;
+        if (success != a.success) {
+          ++check.result_mismatches;
+          break;
+        }
+        if (first.has_value() && !(tx->code == first->code &&
+                                   tx->commit_sequence == first->commit_sequence &&
+                                   tx->index == first->index && tx->raw == first->raw)) {
+          ++check.result_mismatches;
+          break;
+        }
+        if (!first.has_value()) first = *std::move(tx);
+      }
+    }
+    // Stores agree on every commit they all hold (same anchor, same state).
+    uint64_t common = UINT64_MAX;
+    for (const auto& store : stores) common = std::min(common, store->last_committed_sequence());
+    for (uint64_t seq = 1; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
+      GL_ASSIGN_OR_RETURN(storage::CommitMeta reference, stores[0]->GetCommit(seq));
+      bool same = true;
+      for (size_t i = 1; i < stores.size() && same; ++i) {
+        GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, stores[i]->GetCommit(seq));
+        same = meta == reference;
+      }
+      if (!same) {
+        ++check.state_mismatches;
+        break;
+      }
+    }
+  }
+  check.done = true;
+  return check;
+}
+
+}  // namespace gridledger::loadgen
