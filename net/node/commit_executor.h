@@ -6,6 +6,7 @@
 #ifndef GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
 #define GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -20,10 +21,11 @@
 
 namespace gridledger::node {
 
+// Read from other threads (tests, metrics) while the driver thread writes.
 struct CommitExecutorStats {
-  uint64_t executed = 0;           // commits executed here
-  uint64_t already_executed = 0;   // commits found in the store (re-emitted after restart)
-  uint64_t undecodable_skipped = 0;
+  std::atomic<uint64_t> executed{0};           // commits executed here
+  std::atomic<uint64_t> already_executed{0};   // commits found in the store (re-emitted after restart)
+  std::atomic<uint64_t> undecodable_skipped{0};
 };
 
 class CommitExecutor {

@@ -258,11 +258,15 @@ uint64_t Node::last_committed_sequence() const {
   return parts_->store->last_committed_sequence();
 }
 absl::StatusOr<Digest> Node::state_summary() const { return parts_->store->StateSummary(); }
+absl::StatusOr<Digest> Node::StateSummaryAt(uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, parts_->store->GetCommit(sequence));
+  return meta.state_summary;
+}
 const consensus::PersistedState& Node::restored_state() const { return parts_->restored; }
 uint64_t Node::votes_sent() const { return parts_->driver->votes_sent(); }
-uint64_t Node::commits_executed() const { return parts_->commit_executor->stats().executed; }
+uint64_t Node::commits_executed() const { return parts_->commit_executor->stats().executed.load(); }
 uint64_t Node::commits_already_executed() const {
-  return parts_->commit_executor->stats().already_executed;
+  return parts_->commit_executor->stats().already_executed.load();
 }
 uint64_t Node::round() const { return parts_->driver->round(); }
 absl::Status Node::health() const { return parts_->driver->failure(); }

@@ -48,6 +48,8 @@ class Node {
   uint64_t last_committed_sequence() const;
   // The state summary after the last commit (storage CommitMeta.state_summary).
   absl::StatusOr<Digest> state_summary() const;
+  // The state summary recorded with commit `sequence` (NotFound if absent).
+  absl::StatusOr<Digest> StateSummaryAt(uint64_t sequence) const;
   // What Core::Start was given (tests: restart recovery).
   const consensus::PersistedState& restored_state() const;
   uint64_t votes_sent() const;
