@@ -205,6 +205,16 @@ bool Settle(const Deployed& d, uint32_t slices) {
     if (settled) return true;
     absl::SleepFor(absl::Milliseconds(250));
   }
+  std::string state;
+  for (const Validator& v : d.validators) {
+    if (!v.process->running()) continue;
+    auto info = NodeInfo(v.grpc_address);
+    absl::StrAppend(&state, " ", v.slice, "/", v.index, "=",
+                    info.ok() ? absl::StrCat("seq ", info->last_committed_sequence(), " round ",
+                                             info->round())
+                              : std::string(info.status().message()));
+  }
+  std::fprintf(stderr, "cluster: last committed sequences:%s\n", state.c_str());
   return false;
 }
 
@@ -334,10 +344,12 @@ int RunCluster(int argc, char** argv) {
             victims.push_back(&d.validators[s * *validators + i]);
           }
         }
-        absl::Notification load_started, faults_done;
+        // faults_done ends fault injection; cluster_done lets the fault
+        // thread exit. It must outlive the processes it restarts: their
+        // PR_SET_PDEATHSIG fires when the thread that forked them exits.
+        absl::Notification load_started, faults_done, cluster_done;
         std::atomic<bool> fault_failed{false};
-        std::thread faults([&] {
-          if (!kill_spec) return;
+        auto inject_faults = [&] {
           load_started.WaitForNotification();
           const absl::Time start = absl::Now();
           auto sleep_until = [&](absl::Time t) {
@@ -365,6 +377,11 @@ int RunCluster(int argc, char** argv) {
               fault_failed.store(true);
             }
           }
+        };
+        std::thread faults([&] {
+          if (!kill_spec) return;
+          inject_faults();
+          cluster_done.WaitForNotification();
         });
 
         auto deployment = LoadDeployment(dir);
@@ -380,9 +397,13 @@ int RunCluster(int argc, char** argv) {
                             : absl::StatusOr<LoadgenResult>(deployment.status());
         if (!load_started.HasBeenNotified()) load_started.Notify();
         faults_done.Notify();
-        faults.join();
-        if (!result.ok()) {
+        auto finish = [&] {
           StopAll(d);
+          cluster_done.Notify();
+          faults.join();
+        };
+        if (!result.ok()) {
+          finish();
           return Fail(std::string(result.status().message()), 1);
         }
         if (fault_failed.load()) std::fprintf(stderr, "cluster: a restarted validator failed to start\n");
@@ -398,7 +419,7 @@ int RunCluster(int argc, char** argv) {
             if (sum.ok()) cpu.verify_s += *sum;
           }
         }
-        StopAll(d);
+        finish();
 
         StoreCheck check;
         if (!g_stop.load()) {
