@@ -34,11 +34,19 @@ struct StoreCheck {
 };
 
 // CPU seconds the validator processes used, and the share spent verifying
-// signatures (from the nodes' verify histograms); zero when not measured.
+// signatures: the signatures the nodes verified (their verify_batch_size
+// histogram sums) times the single-core cost of one libsecp256k1
+// verification measured in this process. The nodes' verify latency
+// histogram is not used: it is wall time and includes waiting for the
+// verifier. Zero when not measured.
 struct CpuCost {
   double process_cpu_s = 0;
-  double verify_s = 0;
+  double signatures_verified = 0;
+  double verify_cost_us = 0;  // per signature, one core
+  double verify_s() const { return signatures_verified * verify_cost_us / 1e6; }
 };
+// Times `count` BIP-340 verifications on this thread; microseconds each.
+double MeasureVerifyCostUs(int count);
 
 uint64_t TotalLost(const LoadgenResult& result, const StoreCheck& check);
 
