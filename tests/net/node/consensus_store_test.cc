@@ -1,0 +1,148 @@
+// The node's durable consensus state: what Core::Start gets back after a
+// restart is what was persisted, within the GC horizon, highest vote kept.
+#include "net/node/consensus_store.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/common/check.h"
+#include "core/consensus/messages.h"
+#include "gtest/gtest.h"
+#include "storage/lmdb_env.h"
+
+namespace gridledger::node {
+namespace {
+
+using consensus::Batch;
+using consensus::Certificate;
+using consensus::Header;
+
+class ConsensusStoreTest : public ::testing::Test {
+ protected:
+  ConsensusStoreTest() {
+    std::string pattern = "/tmp/gridledger-cstore-test-XXXXXX";
+    GL_CHECK(mkdtemp(pattern.data()) != nullptr);
+    dir_ = pattern;
+    Reopen();
+  }
+  ~ConsensusStoreTest() override {
+    store_.reset();
+    env_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  void Reopen() {
+    store_.reset();
+    env_.reset();
+    storage::LmdbOptions options;
+    options.dir = dir_;
+    auto env = storage::LmdbEnv::Open(options);
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = std::move(*env);
+    auto store = ConsensusStore::Open(env_.get());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+
+  static Digest D(uint8_t b) {
+    Digest d;
+    d.bytes.fill(b);
+    return d;
+  }
+  static Batch MakeBatch(uint32_t author, uint64_t seq) {
+    return Batch{SliceId(0), ValidatorIndex(author), seq, {Bytes{1, 2, 3}, Bytes{4}}};
+  }
+  static Certificate MakeCert(uint32_t author, uint64_t round, std::vector<Digest> batches) {
+    Certificate c;
+    c.header.slice = SliceId(0);
+    c.header.author = ValidatorIndex(author);
+    c.header.round = Round(round);
+    c.header.batches = std::move(batches);
+    c.header.signature.bytes.fill(static_cast<uint8_t>(author + round));
+    c.votes.push_back(consensus::VoteSignature{ValidatorIndex(0), c.header.signature});
+    return c;
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage::LmdbEnv> env_;
+  std::unique_ptr<ConsensusStore> store_;
+};
+
+TEST_F(ConsensusStoreTest, FreshStoreLoadsEmptyState) {
+  auto state = store_->Load(50);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_TRUE(state->last_voted.empty());
+  EXPECT_FALSE(state->own_header.has_value());
+  EXPECT_TRUE(state->certificates.empty());
+  EXPECT_EQ(state->next_commit_index, 0u);
+  EXPECT_EQ(state->last_committed_round, Round(0));
+}
+
+TEST_F(ConsensusStoreTest, KeepsTheHighestVotePerAuthorAcrossReopen) {
+  using consensus::LastVotedRecord;
+  ASSERT_TRUE(store_->Persist({LastVotedRecord{ValidatorIndex(1), Round(5), D(5)},
+                               LastVotedRecord{ValidatorIndex(2), Round(3), D(3)}})
+                  .ok());
+  // A lower round never replaces a higher one (a re-ordered write after restart).
+  ASSERT_TRUE(store_->Persist({LastVotedRecord{ValidatorIndex(1), Round(4), D(4)}}).ok());
+  Reopen();
+  auto state = store_->Load(50);
+  ASSERT_TRUE(state.ok()) << state.status();
+  ASSERT_EQ(state->last_voted.size(), 2u);
+  EXPECT_EQ(state->last_voted[0], (LastVotedRecord{ValidatorIndex(1), Round(5), D(5)}));
+  EXPECT_EQ(state->last_voted[1], (LastVotedRecord{ValidatorIndex(2), Round(3), D(3)}));
+}
+
+TEST_F(ConsensusStoreTest, RestoresCertificatesBatchesAndCommitsAboveTheHorizon) {
+  const auto b_old = std::make_shared<const Batch>(MakeBatch(1, 0));
+  const auto b_new = std::make_shared<const Batch>(MakeBatch(1, 1));
+  const Certificate old_cert = MakeCert(1, 2, {consensus::BatchDigest(*b_old)});
+  const Certificate new_cert = MakeCert(1, 60, {consensus::BatchDigest(*b_new)});
+  Header own = MakeCert(0, 61, {}).header;
+  ASSERT_TRUE(store_
+                  ->Persist({consensus::BatchRecord{b_old}, consensus::BatchRecord{b_new},
+                             consensus::CertificateRecord{old_cert},
+                             consensus::CertificateRecord{new_cert},
+                             consensus::OwnHeaderRecord{own}})
+                  .ok());
+  consensus::CommittedSubDag sub;
+  sub.index = 6;
+  sub.anchor_round = Round(60);
+  sub.anchor = consensus::CertificateDigest(new_cert);
+  sub.certificates = {new_cert};
+  sub.batches = {b_new};
+  const std::vector<TxId> ids = {D(9), D(8)};
+  ASSERT_TRUE(store_->RecordCommit(sub, 7, ids).ok());
+  Reopen();
+
+  // gc_depth 50 below round 60: round 2 is garbage, round 60 is kept.
+  auto state = store_->Load(50);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->last_committed_round, Round(60));
+  EXPECT_EQ(state->next_commit_index, 7u);
+  ASSERT_EQ(state->certificates.size(), 1u);
+  EXPECT_EQ(state->certificates[0], new_cert);
+  ASSERT_EQ(state->batches.size(), 1u);
+  EXPECT_EQ(state->batches[0], *b_new);
+  ASSERT_EQ(state->committed_certificates.size(), 1u);
+  EXPECT_EQ(state->committed_certificates[0], consensus::CertificateDigest(new_cert));
+  ASSERT_TRUE(state->own_header.has_value());
+  EXPECT_EQ(*state->own_header, own);
+
+  // A deeper horizon returns both certificates, in round order.
+  auto deep = store_->Load(100);
+  ASSERT_TRUE(deep.ok());
+  ASSERT_EQ(deep->certificates.size(), 2u);
+  EXPECT_EQ(deep->certificates[0], old_cert);
+
+  auto recorded = store_->CommitTxIds(7);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(*recorded, ids);
+  EXPECT_EQ(store_->CommitTxIds(8).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace gridledger::node
