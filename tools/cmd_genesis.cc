@@ -29,6 +29,7 @@
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
 #include "tools/command.h"
+#include "tools/file_util.h"
 
 namespace gridledger::tools {
 namespace {
@@ -41,22 +42,6 @@ constexpr uint64_t kDefaultBasePort = 7100;
 int Fail(const std::string& message) {
   std::fprintf(stderr, "gridledger genesis: %s\n", message.c_str());
   return 1;
-}
-
-// Creates `path` (never overwrites) with `mode` and writes `content`.
-bool WriteNewFile(const std::string& path, const std::string& content, mode_t mode,
-                  std::string* error) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    *error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  const bool ok = write(fd, content.data(), content.size()) ==
-                      static_cast<ssize_t>(content.size()) &&
-                  fsync(fd) == 0;
-  if (!ok) *error = path + ": " + std::strerror(errno);
-  close(fd);
-  return ok;
 }
 
 struct Args {

@@ -19,6 +19,7 @@
 #include "core/common/bytes.h"
 #include "core/crypto/schnorr.h"
 #include "tools/command.h"
+#include "tools/file_util.h"
 
 namespace gridledger::tools {
 namespace {
@@ -31,21 +32,6 @@ constexpr size_t kMaxKeyFileBytes = 128;
 int Fail(const std::string& message) {
   std::fprintf(stderr, "gridledger keys: %s\n", message.c_str());
   return 1;
-}
-
-// Creates `path` (never overwrites) with mode 0600 and writes `content`.
-bool WritePrivateFile(const std::string& path, const std::string& content, std::string* error) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  const bool ok = write(fd, content.data(), content.size()) ==
-                      static_cast<ssize_t>(content.size()) &&
-                  fsync(fd) == 0;
-  if (!ok) *error = path + ": " + std::strerror(errno);
-  close(fd);
-  return ok;
 }
 
 int New(int argc, char** argv) {
@@ -66,7 +52,7 @@ int New(int argc, char** argv) {
     return 0;
   }
   std::string error;
-  if (!WritePrivateFile(out, key.secret().Hex() + "\n", &error)) return Fail(error);
+  if (!WriteNewFile(out, key.secret().Hex() + "\n", 0600, &error)) return Fail(error);
   std::printf("public %s\nsecret written to %s (mode 0600)\n", key.public_key().Hex().c_str(),
               out.c_str());
   return 0;
