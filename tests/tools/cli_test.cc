@@ -1,0 +1,107 @@
+// Runs the real `gridledger` binary: tx build/decode exit codes and reasons,
+// keys, and the single-process pipeline's conservation check.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun RunGridledger(const std::string& args) {
+  std::string command = absl::StrCat(GL_GRIDLEDGER_BINARY, " ", args, " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) output.append(buf.data(), n);
+  int status = pclose(pipe);
+  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string FieldOf(const std::string& output, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    if (absl::ConsumePrefix(&line, name + " ")) return std::string(line);
+  }
+  return "";
+}
+
+class TxCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CliRun sender = RunGridledger("keys new");
+    ASSERT_EQ(sender.exit_code, 0) << sender.output;
+    secret_ = FieldOf(sender.output, "secret");
+    CliRun to = RunGridledger("keys new");
+    ASSERT_EQ(to.exit_code, 0) << to.output;
+    to_ = FieldOf(to.output, "public");
+    ASSERT_EQ(secret_.size(), 64u);
+    ASSERT_EQ(to_.size(), 64u);
+    CliRun built = RunGridledger(absl::StrCat("tx build --kind=transfer --slice=0 --nonce=0 --sender_secret=",
+                                           secret_, " --to_slice=0 --to=", to_, " --amount=5"));
+    ASSERT_EQ(built.exit_code, 0) << built.output;
+    hex_ = std::string(absl::StripAsciiWhitespace(built.output));
+  }
+  std::string secret_, to_, hex_;
+};
+
+TEST_F(TxCliTest, DecodesABuiltTransferAndVerifiesIt) {
+  CliRun r = RunGridledger("tx decode " + hex_);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("kind: TRANSFER"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("transfer.amount: 5"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("signature_valid: yes"), std::string::npos) << r.output;
+}
+
+TEST_F(TxCliTest, FlippedSignatureBitDecodesButFailsVerification) {
+  std::string bad = hex_;
+  bad.back() = bad.back() == '0' ? '1' : '0';
+  CliRun r = RunGridledger("tx decode " + bad);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("signature_valid: NO"), std::string::npos) << r.output;
+}
+
+TEST_F(TxCliTest, BadInputExitsNonZeroWithTheReason) {
+  CliRun version = RunGridledger("tx decode 00");
+  EXPECT_EQ(version.exit_code, 1);
+  EXPECT_NE(version.output.find("unknown version: 0"), std::string::npos) << version.output;
+  CliRun odd = RunGridledger("tx decode 0");
+  EXPECT_EQ(odd.exit_code, 1);
+  EXPECT_NE(odd.output.find("odd number of hex digits"), std::string::npos) << odd.output;
+  CliRun trailing = RunGridledger("tx decode " + hex_ + "00");
+  EXPECT_EQ(trailing.exit_code, 1);
+  EXPECT_NE(trailing.output.find("trailing bytes"), std::string::npos) << trailing.output;
+  CliRun truncated = RunGridledger("tx decode " + hex_.substr(0, hex_.size() - 2));
+  EXPECT_EQ(truncated.exit_code, 1);
+  EXPECT_NE(truncated.output.find("truncated"), std::string::npos) << truncated.output;
+}
+
+TEST(PipelineCliTest, SmallRunConservesMoneyAndCatchesEveryBadSignature) {
+  CliRun r = RunGridledger(
+      "pipeline --backend=cpu --pipeline_txs=3000 --pipeline_accounts=50 "
+      "--pipeline_block_txs=500 --pipeline_invalid_permille=20");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("money conserved:       yes"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rejected decode:       0"), std::string::npos) << r.output;
+  std::string rejected = FieldOf(r.output, " rejected signature:");
+  EXPECT_FALSE(rejected.empty()) << r.output;
+}
+
+TEST(CliTest, UnknownCommandExitsTwo) {
+  CliRun r = RunGridledger("no-such-command");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown command 'no-such-command'"), std::string::npos) << r.output;
+}
+
+}  // namespace
