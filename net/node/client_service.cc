@@ -50,6 +50,7 @@ grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
                         absl::StrCat("transactions: ", n, " exceeds the bound of ",
                                      kMaxSubmitTransactions, " per request"));
   }
+  absl::MutexLock admit_lock(&admit_mu_);
   std::vector<ByteSpan> spans;
   spans.reserve(n);
   for (const std::string& tx : request.transactions()) spans.push_back(AsSpan(tx));

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 
+#include "absl/synchronization/mutex.h"
 #include "core/consensus/committee.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
@@ -72,6 +73,11 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   grpc::Status Admit(const gridledger::v1::SubmitBatchRequest& request,
                      gridledger::v1::SubmitBatchResponse* response);
 
+  // Admission runs one request at a time, so requests that reach this node in
+  // order (one client's pipelined calls on one channel) enter consensus in
+  // that order: a sender's consecutive nonces stay consecutive. Signature
+  // checks are serialised by the verifier anyway (it parallelises inside).
+  absl::Mutex admit_mu_;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

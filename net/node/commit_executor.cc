@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
@@ -27,7 +30,25 @@ std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& s
       block.push_back(BlockTx{id, std::move(*tx), raw});
     }
   }
+  OrderSendersByNonce(&block);
   return block;
+}
+
+void OrderSendersByNonce(std::vector<BlockTx>* block) {
+  // sender -> its positions in the block, in block order.
+  absl::flat_hash_map<PublicKey, std::vector<size_t>> positions;
+  for (size_t i = 0; i < block->size(); ++i) positions[(*block)[i].tx.sender].push_back(i);
+  std::vector<BlockTx> txs;
+  for (auto& [sender, where] : positions) {
+    if (where.size() < 2) continue;
+    txs.clear();
+    for (size_t i : where) txs.push_back(std::move((*block)[i]));
+    // Stable: equal nonces (competing transactions) keep their committed order.
+    std::stable_sort(txs.begin(), txs.end(), [](const BlockTx& a, const BlockTx& b) {
+      return a.tx.nonce < b.tx.nonce;
+    });
+    for (size_t k = 0; k < where.size(); ++k) (*block)[where[k]] = std::move(txs[k]);
+  }
 }
 
 absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {

@@ -1,5 +1,6 @@
 // Executes committed sub-DAGs, in commit order, into the node store: flatten
-// the batches into transactions, decode, de-duplicate by id, execute and
+// the batches into transactions, decode, de-duplicate by id, order each
+// sender's transactions by nonce (OrderSendersByNonce), execute and
 // commit as store sequence (commit index + 1), then record the commit in the
 // consensus store and tell waiters. A commit already in the store (the node
 // crashed between the two writes) is only recorded again, never re-executed.
@@ -27,6 +28,15 @@ struct CommitExecutorStats {
   std::atomic<uint64_t> already_executed{0};   // commits found in the store (re-emitted after restart)
   std::atomic<uint64_t> undecodable_skipped{0};
 };
+
+// Within one committed block, gives each sender's transactions that sender's
+// positions in nonce order (stable for equal nonces); other senders' positions
+// are untouched. Narwhal does not keep one validator's transactions in
+// submission order (batches enter headers in ack order, concurrent client
+// RPCs race), and the executor requires consecutive nonces, so without this a
+// sender whose nonces n+1, n landed in one commit would fail from n+1 on.
+// A pure function of the committed block: every validator computes the same.
+void OrderSendersByNonce(std::vector<BlockTx>* block);
 
 class CommitExecutor {
  public:
