@@ -355,6 +355,30 @@ TEST(NodeClusterTest, AdmissionRejectsPerTransactionWithReasons) {
   }
   (void)again;
 
+  // SubmitStream: one summary over every batch, with the first rejections.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::SubmitStreamSummary summary;
+    auto writer = cluster.stub(3).SubmitStream(&ctx, &summary);
+    v1::SubmitBatchRequest b1;
+    b1.add_transactions(AsString(MakeTransfer(cluster.account(3), 0, to, 9)));
+    b1.add_transactions(AsString(garbage));
+    v1::SubmitBatchRequest b2;
+    b2.add_transactions(AsString(MakeTransfer(cluster.account(3), 1, to, 9)));
+    ASSERT_TRUE(writer->Write(b1));
+    ASSERT_TRUE(writer->Write(b2));
+    ASSERT_TRUE(writer->WritesDone());
+    grpc::Status s = writer->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(summary.batches(), 2u);
+    EXPECT_EQ(summary.transactions(), 3u);
+    EXPECT_EQ(summary.accepted(), 2u);
+    EXPECT_EQ(summary.rejected(), 1u);
+    ASSERT_EQ(summary.first_rejections_size(), 1);
+    EXPECT_EQ(summary.first_rejections(0).code(), v1::SUBMIT_CODE_MALFORMED);
+  }
+
   // Request-level errors.
   grpc::Status status;
   cluster.Submit(0, {}, &status);
