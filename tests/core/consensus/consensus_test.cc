@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/consensus/bullshark.h"
 #include "core/consensus/core.h"
@@ -451,6 +452,124 @@ TEST_F(Fixture, RefusesTransactionsWhileItsBatchBacklogIsFull) {
             "transaction: back-pressure, 8 own batches await acks or a header");
   EXPECT_EQ(core->SubmitTransaction(Bytes{}, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Validator 0 gets its round-1 header (carrying batch `batch`) certified, but
+// the other three never link to it: their rounds 1..last_round reference only
+// each other. With `own_round2`, validator 0 also gets a round-2 certificate
+// (linking to its round-1 one) that nobody links to either.
+class OrphanTest : public Fixture {
+ protected:
+  struct Run {
+    Digest batch;
+    std::vector<Header> later_headers;  // proposed after the round-1 header
+    std::unique_ptr<Core> core;
+  };
+
+  void Certify0(Core& core, const Header& own, TimeMs now) {
+    const Digest d = HeaderDigest(own);
+    for (uint32_t v : {1u, 2u}) {
+      core.OnMessage(ValidatorIndex(v),
+                     Vote{d, ValidatorIndex(0), own.round, ValidatorIndex(v),
+                          keys_[v].Sign(VotePayload(d))},
+                     now);
+    }
+  }
+
+  Run Orphan(Parameters params, uint64_t last_round, bool own_round2) {
+    params.batch_bytes = 4;  // one transaction seals a batch
+    Run run;
+    run.core = MakeCore(0, {}, params);
+    Core& core = *run.core;
+    auto sealed = core.SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
+    EXPECT_TRUE(sealed.ok());
+    auto batches = Sent<Batch>(*sealed);
+    EXPECT_EQ(batches.size(), 1u);
+    run.batch = BatchDigest(batches.at(0));
+    core.OnMessage(ValidatorIndex(1), BatchAck{run.batch}, 1);
+    core.OnMessage(ValidatorIndex(2), BatchAck{run.batch}, 2);
+    auto proposed = Sent<Header>(core.OnTimer(params.max_header_delay_ms));
+    EXPECT_EQ(proposed.size(), 1u);
+    EXPECT_EQ(proposed.at(0).round, Round(1));
+    EXPECT_EQ(proposed.at(0).batches, std::vector<Digest>{run.batch});
+    Certify0(core, proposed.at(0), 101);
+    EXPECT_EQ(core.stats().certificates_formed, 1u);
+
+    // The other three build rounds 1..last_round among themselves.
+    std::vector<Certificate> certs;
+    std::vector<Digest> prev = genesis_;
+    for (uint64_t r = 1; r <= last_round; ++r) {
+      std::vector<Digest> next;
+      for (uint32_t a : {1u, 2u, 3u}) {
+        certs.push_back(Certify(MakeHeader(a, r, prev), {1, 2, 3}));
+        next.push_back(CertificateDigest(certs.back()));
+      }
+      std::sort(next.begin(), next.end());
+      prev = next;
+    }
+    auto collect = [&](const std::vector<Action>& actions) {
+      for (const Header& h : Sent<Header>(actions)) run.later_headers.push_back(h);
+    };
+    TimeMs now = 150;
+    if (own_round2) {
+      std::vector<Certificate> round1(certs.begin(), certs.begin() + 3);
+      core.OnMessage(ValidatorIndex(1), CertificateResponse{round1}, now);
+      auto second = Sent<Header>(core.OnTimer(250));
+      EXPECT_EQ(second.size(), 1u);
+      EXPECT_EQ(second.at(0).round, Round(2));
+      EXPECT_EQ(second.at(0).parents.size(), 4u);  // links to its own round-1 certificate
+      Certify0(core, second.at(0), 251);
+      EXPECT_EQ(core.stats().certificates_formed, 2u);
+      now = 300;
+    }
+    collect(core.OnMessage(ValidatorIndex(1), CertificateResponse{certs}, now));
+    for (now += 10; now <= 5000; now += 10) collect(core.OnTimer(now));
+    return run;
+  }
+
+  // The rounds of the later own headers that carry the batch (a header left
+  // uncertified is retransmitted, then its batches move to the next one).
+  static std::set<uint64_t> RoundsCarrying(const Run& run) {
+    std::set<uint64_t> rounds;
+    for (const Header& h : run.later_headers) {
+      if (std::count(h.batches.begin(), h.batches.end(), run.batch) > 0) {
+        rounds.insert(h.round.value());
+      }
+    }
+    return rounds;
+  }
+};
+
+TEST_F(OrphanTest, AnOwnCertificateNoAnchorReachesHasItsBatchesProposedAgain) {
+  Run run = Orphan(Parameters{}, /*last_round=*/7, /*own_round2=*/false);
+  // Anchors up to round 6 committed; none reaches validator 0's round-1 certificate.
+  EXPECT_EQ(run.core->last_committed_round(), Round(6));
+  EXPECT_FALSE(run.core->dag().Get(Round(1), ValidatorIndex(0))->committed);
+  // Its batch goes into the next own headers (this test certifies none of them).
+  const std::set<uint64_t> rounds = RoundsCarrying(run);
+  ASSERT_FALSE(rounds.empty());
+  EXPECT_EQ(*rounds.begin(), 8u);
+  EXPECT_EQ(run.core->stats().orphaned_own_batches_requeued, 1u);
+}
+
+TEST_F(OrphanTest, ALinkedButUncommittedCertificateReturnsAtTheGcHorizon) {
+  // Validator 0's own round-2 certificate links to the round-1 one, so that is
+  // not orphaned for sure until GC passes round 1 uncommitted: with the
+  // default gc_depth it is not re-proposed (a late link may still commit it).
+  Run early = Orphan(Parameters{}, /*last_round=*/7, /*own_round2=*/true);
+  EXPECT_EQ(early.core->last_committed_round(), Round(6));
+  EXPECT_TRUE(RoundsCarrying(early).empty());
+  EXPECT_EQ(early.core->stats().orphaned_own_batches_requeued, 0u);
+
+  Parameters params;
+  params.gc_depth = 2;
+  Run run = Orphan(params, /*last_round=*/7, /*own_round2=*/true);
+  EXPECT_EQ(run.core->last_committed_round(), Round(6));
+  EXPECT_EQ(run.core->dag().gc_round(), Round(4));
+  const std::set<uint64_t> rounds = RoundsCarrying(run);
+  ASSERT_FALSE(rounds.empty());
+  EXPECT_EQ(*rounds.begin(), 8u);
+  EXPECT_EQ(run.core->stats().orphaned_own_batches_requeued, 1u);
 }
 
 TEST_F(Fixture, FourHonestCoresCommitTheSameSequenceAndCollectGarbage) {
