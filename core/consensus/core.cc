@@ -467,33 +467,18 @@ void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest&
 
 void Core::RequeueOrphanedOwnBatches() {
   // A certificate is only ever linked from the next round, so an own
-  // certificate that no later header referenced is never reached by an anchor
-  // and its batches would never commit, although every transaction in them was
-  // acknowledged to a client. After a commit, an own uncommitted certificate
-  // goes back to the proposer when (a) it falls below the new GC horizon (it
-  // can never commit now, on any validator: the horizon is deterministic), or
-  // (b) an anchor two rounds above it committed and no certificate of the
-  // next round in our DAG links to it (almost surely orphaned; should a late
-  // link still commit it, execution skips the repeated transactions as
-  // duplicates, so re-proposing early costs bandwidth, never correctness).
+  // certificate that no later header linked to (it formed after the others
+  // moved on) is never reached by an anchor, and its batches, acknowledged to
+  // clients, would never commit. Once the GC horizon passes it uncommitted it
+  // can never commit on any validator (the horizon follows the commit
+  // sequence, identical everywhere): its batches go back to the proposer, and
+  // commit exactly once. Re-proposing earlier could commit them twice, since
+  // a late link from the next round may still bring the certificate in.
   const Round gc = bullshark_.gc_round();
-  const uint64_t committed = bullshark_.last_committed_round().value();
   std::vector<Digest> requeue;
-  for (uint64_t r = std::max<uint64_t>(dag_.gc_round().value(), 1); r + 1 < committed; ++r) {
+  for (uint64_t r = std::max<uint64_t>(dag_.gc_round().value(), 1); r < gc.value(); ++r) {
     const Vertex* v = dag_.Get(Round(r), me_);
-    if (v == nullptr || v->committed || requeued_own_certificates_.contains(v->digest)) continue;
-    bool orphaned = Round(r) < gc;
-    if (!orphaned && r + 2 <= committed) {
-      orphaned = true;
-      for (uint32_t a = 0; a < committee_.size() && orphaned; ++a) {
-        const Vertex* child = dag_.Get(Round(r + 1), ValidatorIndex(a));
-        if (child == nullptr) continue;
-        const auto& parents = child->certificate.header.parents;
-        orphaned = !std::binary_search(parents.begin(), parents.end(), v->digest);
-      }
-    }
-    if (!orphaned) continue;
-    requeued_own_certificates_.emplace(v->digest, Round(r));
+    if (v == nullptr || v->committed) continue;
     for (const Digest& b : v->certificate.header.batches) {
       if (batches_.contains(b)) requeue.push_back(b);
     }
@@ -501,8 +486,6 @@ void Core::RequeueOrphanedOwnBatches() {
   // Oldest first, ahead of newer batches: they were acknowledged earlier.
   for (auto it = requeue.rbegin(); it != requeue.rend(); ++it) ready_digests_.push_front(*it);
   stats_.orphaned_own_batches_requeued += requeue.size();
-  absl::erase_if(requeued_own_certificates_,
-                 [&](const auto& entry) { return entry.second < gc; });
 }
 
 void Core::GarbageCollect() {

@@ -184,6 +184,8 @@ class Core {
   void InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,
                          bool persist, bool committed, TimeMs now);
   void GarbageCollect();
+  // Before pruning: own certificates leaving the DAG uncommitted give their
+  // batches back to the proposer.
   void RequeueOrphanedOwnBatches();
   void TryPropose(Output& out, TimeMs now);
   void RequestMissing(Output& out, TimeMs now, bool retry);
@@ -212,9 +214,6 @@ class Core {
   std::deque<Digest> ready_digests_;  // own batches with 2f+1 acks, FIFO
   uint64_t next_batch_sequence_ = 0;
   std::map<Digest, OwnBatchAcks> unacked_own_batches_;
-  // Own certificates whose batches went back to ready_digests_ because no
-  // anchor will reach them (RequeueOrphanedOwnBatches); forgotten below GC.
-  absl::flat_hash_map<Digest, Round> requeued_own_certificates_;
 
   // Voter: the highest (round, header digest) voted per author.
   std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;
