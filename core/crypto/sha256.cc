@@ -59,14 +59,18 @@ Digest TaggedHash(absl::string_view tag, ByteSpan data) {
 
 Digest TaggedHashCached(absl::string_view tag, ByteSpan data) {
   // Tags are a handful of compile-time constants; the map stays tiny and is
-  // read-mostly. thread_local avoids a lock on the hot path.
-  thread_local absl::flat_hash_map<std::string, Sha256Hasher> midstates;
+  // read-mostly. thread_local avoids a lock on the hot path, and keeping the
+  // raw SHA256_CTX (not a Sha256Hasher) avoids a heap allocation per hash.
+  thread_local absl::flat_hash_map<std::string, SHA256_CTX> midstates;
   auto it = midstates.find(tag);
   if (it == midstates.end()) {
-    it = midstates.emplace(std::string(tag), Sha256Hasher::Tagged(tag)).first;
+    it = midstates.emplace(std::string(tag), Sha256Hasher::Tagged(tag).state_->ctx).first;
   }
-  Sha256Hasher h = it->second;
-  return h.Update(data).Finish();
+  SHA256_CTX ctx = it->second;
+  GL_CHECK(SHA256_Update(&ctx, data.data(), data.size()) == 1);
+  Digest out;
+  GL_CHECK(SHA256_Final(out.data(), &ctx) == 1);
+  return out;
 }
 
 }  // namespace gridledger

@@ -27,6 +27,7 @@ class Sha256Hasher {
   Digest Finish();
 
  private:
+  friend Digest TaggedHashCached(absl::string_view tag, ByteSpan data);
   struct State;
   std::unique_ptr<State> state_;
 };
