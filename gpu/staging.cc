@@ -35,8 +35,8 @@ size_t PackVerifyChunk(absl::Span<const VerifyItem> items, size_t* next,
   return n;
 }
 
-size_t PackTxChunk(absl::Span<const ByteSpan> txs, size_t* next, absl::Span<Digest> ids,
-                   absl::Span<uint8_t> valid, const TxStaging& staging) {
+size_t PackTxChunk(const Digest& chain_id, absl::Span<const ByteSpan> txs, size_t* next,
+                   absl::Span<Digest> ids, absl::Span<uint8_t> valid, const TxStaging& staging) {
   GL_CHECK(txs.size() == ids.size() && txs.size() == valid.size());
   size_t n = 0;
   uint32_t offset = 0;
@@ -44,7 +44,7 @@ size_t PackTxChunk(absl::Span<const ByteSpan> txs, size_t* next, absl::Span<Dige
     const size_t i = (*next)++;
     const ByteSpan tx = txs[i];
     if (tx.size() > kTxMaxBytes) {
-      valid[i] = VerifyTransactionEnvelope(tx, &ids[i]) ? 1 : 0;
+      valid[i] = VerifyTransactionEnvelope(chain_id, tx, &ids[i]) ? 1 : 0;
       continue;
     }
     staging.offsets[n] = offset;

@@ -42,9 +42,10 @@ struct TxStaging {
 
 // Like PackVerifyChunk for envelopes; one longer than kTxMaxBytes (larger than
 // any valid envelope and than a staging row) is answered on the host by the
-// CPU reference, VerifyTransactionEnvelope. offsets[count] is the total size.
-size_t PackTxChunk(absl::Span<const ByteSpan> txs, size_t* next, absl::Span<Digest> ids,
-                   absl::Span<uint8_t> valid, const TxStaging& staging);
+// CPU reference, VerifyTransactionEnvelope (for `chain_id`). offsets[count] is
+// the total size.
+size_t PackTxChunk(const Digest& chain_id, absl::Span<const ByteSpan> txs, size_t* next,
+                   absl::Span<Digest> ids, absl::Span<uint8_t> valid, const TxStaging& staging);
 
 // out[index[j]] = flags[j] for j < count; ids likewise (32 B each) when given.
 void ScatterChunk(const uint8_t* flags, const uint8_t* ids, const uint32_t* index, size_t count,

@@ -156,7 +156,8 @@ int RunGenesis(int argc, char** argv) {
   if (!WriteNewFile(genesis_path, SerializeGenesis(genesis), 0644, &error)) return Fail(error);
 
   std::printf("genesis written to %s\n", genesis_path.c_str());
-  std::printf("  digest       %s\n", GenesisDigest(genesis).Hex().c_str());
+  std::printf("  chain id     %s (the genesis digest; every signature is bound to it)\n",
+              GenesisDigest(genesis).Hex().c_str());
   std::printf("  dso          %s (secret: %s/dso.key)\n", genesis.dso.Hex().c_str(),
               args.out.c_str());
   std::printf("  slices       %llu x %llu validators (ports %llu..%llu on %s)\n",

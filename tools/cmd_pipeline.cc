@@ -55,10 +55,30 @@ struct Workload {
 
 // Transfers with correct, per-sender consecutive nonces; amounts small enough
 // that most succeed, with a few overdrafts so failures are exercised too.
-Workload Generate(uint64_t n, uint32_t accounts, uint32_t invalid_permille, uint64_t seed,
-                  ThreadPool& pool) {
+std::vector<KeyPair> AccountKeys(uint32_t accounts, uint64_t seed) {
+  std::vector<KeyPair> keys;
+  for (uint32_t i = 0; i < accounts; ++i) keys.push_back(KeyPair::FromSeed(seed * 1'000'003 + i));
+  return keys;
+}
+
+// One slice, one validator (the DSO key), every account funded. Its digest is
+// the chain id the workload is signed for.
+Genesis PipelineGenesis(const std::vector<KeyPair>& keys, uint64_t seed) {
+  Genesis genesis;
+  genesis.dso = KeyPair::FromSeed(seed + 77).public_key();
+  genesis.slices.push_back(GenesisSlice{kSlice, {GenesisValidator{genesis.dso, "127.0.0.1", 1}}});
+  for (const KeyPair& k : keys) {
+    genesis.accounts.push_back(
+        GenesisAccount{AccountRef{kSlice, k.public_key()}, Amount(kInitialBalance)});
+  }
+  return genesis;
+}
+
+Workload Generate(uint64_t n, std::vector<KeyPair> keys, uint32_t invalid_permille,
+                  uint64_t seed, const Digest& chain_id, ThreadPool& pool) {
   Workload w;
-  for (uint32_t i = 0; i < accounts; ++i) w.keys.push_back(KeyPair::FromSeed(seed * 1'000'003 + i));
+  w.keys = std::move(keys);
+  const uint32_t accounts = static_cast<uint32_t>(w.keys.size());
   std::mt19937_64 rng(seed);
   std::vector<uint64_t> next_nonce(accounts, 0);
   std::vector<Transaction> unsigned_txs(n);
@@ -81,7 +101,7 @@ Workload Generate(uint64_t n, uint32_t accounts, uint32_t invalid_permille, uint
   w.txs.resize(n);
   pool.ParallelFor(n, 64, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      SignTransaction(&unsigned_txs[i], w.keys[sender_of[i]]);
+      SignTransaction(&unsigned_txs[i], w.keys[sender_of[i]], chain_id);
       w.txs[i] = Encode(unsigned_txs[i]);
       if (corrupt[i]) w.txs[i].back() ^= 0x01;
     }
@@ -124,18 +144,16 @@ int RunPipeline(int argc, char** argv) {
               static_cast<unsigned long long>(n), accounts, block_txs,
               std::string(choice.verifier->name()).c_str(), choice.reason.c_str(), dir.c_str());
   auto gen_start = Clock::now();
-  Workload w = Generate(n, accounts, absl::GetFlag(FLAGS_pipeline_invalid_permille),
-                        absl::GetFlag(FLAGS_pipeline_seed), pool);
+  const uint64_t seed = absl::GetFlag(FLAGS_pipeline_seed);
+  std::vector<KeyPair> keys = AccountKeys(accounts, seed);
+  const Genesis genesis = PipelineGenesis(keys, seed);
+  const Digest chain_id = GenesisDigest(genesis);
+  Workload w = Generate(n, std::move(keys), absl::GetFlag(FLAGS_pipeline_invalid_permille), seed,
+                        chain_id, pool);
   std::printf("pipeline: generated and signed in %.2f s (%llu planted bad signatures)\n",
               Seconds(Clock::now() - gen_start),
               static_cast<unsigned long long>(w.planted_invalid));
 
-  Genesis genesis;
-  genesis.dso = KeyPair::FromSeed(absl::GetFlag(FLAGS_pipeline_seed) + 77).public_key();
-  genesis.slices.push_back(GenesisSlice{kSlice, {GenesisValidator{genesis.dso, "127.0.0.1", 1}}});
-  for (const KeyPair& k : w.keys) {
-    genesis.accounts.push_back(GenesisAccount{AccountRef{kSlice, k.public_key()}, Amount(kInitialBalance)});
-  }
   int exit_code = 0;
   {
     auto store = storage::NodeStore::Open(storage::LmdbOptions{.dir = dir});
@@ -163,7 +181,8 @@ int RunPipeline(int argc, char** argv) {
       ids.assign(spans.size(), Digest());
       valid.assign(spans.size(), 0);
       auto t0 = Clock::now();
-      if (absl::Status s = choice.verifier->VerifyTransactions(spans, absl::MakeSpan(ids),
+      if (absl::Status s = choice.verifier->VerifyTransactions(chain_id, spans,
+                                                               absl::MakeSpan(ids),
                                                                absl::MakeSpan(valid));
           !s.ok()) {
         std::fprintf(stderr, "pipeline: verifier failed: %s\n", s.ToString().c_str());

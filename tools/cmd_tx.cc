@@ -16,6 +16,7 @@
 #include "core/common/status_macros.h"
 #include "core/crypto/schnorr.h"
 #include "core/tx/codec.h"
+#include "tools/chain_flags.h"
 #include "tools/command.h"
 
 // Envelope.
@@ -64,6 +65,8 @@ constexpr char kUsage[] =
     "gridledger tx sign HEX --sender_secret=SK  sign an unsigned or re-sign a signed envelope\n"
     "gridledger tx decode HEX [--format=text|hex]  print fields, id and signature check\n"
     "\n"
+    "Signing and decode need the network: --chain_id=HEX (the genesis digest) or\n"
+    "--genesis=FILE; a signature made for another network does not verify.\n"
     "build flags, by kind (all kinds: --slice --nonce and --sender_secret or --sender):\n"
     "  transfer       --to_slice --to --amount\n"
     "  order          --order_side=bid|ask --interval --energy_wh --limit_price\n"
@@ -187,7 +190,8 @@ absl::StatusOr<std::string> Build() {
   }
   GL_RETURN_IF_ERROR(ValidateTransaction(tx));
   if (!sign) return HexEncode(EncodeUnsigned(tx));
-  SignTransaction(&tx, *key);
+  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromFlags());
+  SignTransaction(&tx, *key, chain_id);
   return HexEncode(Encode(tx));
 }
 
@@ -215,7 +219,8 @@ absl::StatusOr<std::string> Sign(absl::string_view hex) {
         "sender: the envelope's sender ", tx.sender.Hex(), " is not --sender_secret's key ",
         key.public_key().Hex()));
   }
-  SignTransaction(&tx, key);
+  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromFlags());
+  SignTransaction(&tx, key, chain_id);
   return HexEncode(Encode(tx));
 }
 
@@ -229,8 +234,10 @@ int RunDecode(absl::string_view hex) {
   if (!bytes.ok()) return Fail("decode", bytes.status());
   auto tx = Decode(*bytes);
   if (!tx.ok()) return Fail("decode", tx.status());
+  auto chain_id = ChainIdFromFlags();
+  if (!chain_id.ok()) return Fail("decode", chain_id.status());
   const TxId id = ComputeTxId(*bytes);
-  const bool valid = VerifyTransactionSignature(*tx);
+  const bool valid = VerifyTransactionSignature(*tx, *chain_id);
   if (format == "hex") {
     std::printf("id=%s signature_valid=%d bytes=%s\n", id.Hex().c_str(), valid ? 1 : 0,
                 HexEncode(*bytes).c_str());

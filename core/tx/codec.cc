@@ -3,6 +3,7 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 
@@ -364,21 +365,33 @@ absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes) {
   return DecodeEnvelope(bytes, false);
 }
 
-Digest SigningHash(ByteSpan unsigned_bytes) {
-  return TaggedHashCached(kTagTxSign, unsigned_bytes);
+TxSignTag::TxSignTag(const Digest& chain_id) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  char* out = std::copy(kTagTxSign.begin(), kTagTxSign.end(), chars_.data());
+  *out++ = '/';
+  for (uint8_t b : chain_id.span()) {
+    *out++ = kHexDigits[b >> 4];
+    *out++ = kHexDigits[b & 0xf];
+  }
+  GL_CHECK(out == chars_.data() + chars_.size());
+}
+
+Digest SigningHash(const Digest& chain_id, ByteSpan unsigned_bytes) {
+  return TaggedHashCached(TxSignTag(chain_id).view(), unsigned_bytes);
 }
 
 TxId ComputeTxId(ByteSpan signed_bytes) { return TaggedHashCached(kTagTxId, signed_bytes); }
 
 TxId TransactionId(const Transaction& tx) { return ComputeTxId(Encode(tx)); }
 
-void SignTransaction(Transaction* tx, const KeyPair& key, const std::array<uint8_t, 32>& aux) {
+void SignTransaction(Transaction* tx, const KeyPair& key, const Digest& chain_id,
+                     const std::array<uint8_t, 32>& aux) {
   GL_CHECK_MSG(tx->sender == key.public_key(), "SignTransaction: sender is not the key's");
-  tx->signature = key.Sign(SigningHash(EncodeUnsigned(*tx)), aux);
+  tx->signature = key.Sign(SigningHash(chain_id, EncodeUnsigned(*tx)), aux);
 }
 
-bool VerifyTransactionSignature(const Transaction& tx) {
-  return SchnorrVerify(tx.sender, SigningHash(EncodeUnsigned(tx)), tx.signature);
+bool VerifyTransactionSignature(const Transaction& tx, const Digest& chain_id) {
+  return SchnorrVerify(tx.sender, SigningHash(chain_id, EncodeUnsigned(tx)), tx.signature);
 }
 
 std::string DescribeTransaction(const Transaction& tx) {

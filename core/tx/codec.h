@@ -30,6 +30,7 @@
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "core/crypto/schnorr.h"
+#include "core/crypto/sha256.h"
 #include "core/tx/transaction.h"
 
 namespace gridledger {
@@ -58,23 +59,38 @@ absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes);
 // (e.g. by the CLI) before it is signed. OK iff Decode(Encode(tx)) == tx.
 absl::Status ValidateTransaction(const Transaction& tx);
 
-// The 32-byte message the sender signs: TaggedHash(kTagTxSign, unsigned bytes).
-Digest SigningHash(ByteSpan unsigned_bytes);
+// The tag of the signing hash: kTagTxSign, "/", the chain id in lowercase hex.
+// Binding the chain in the tag (not in the message) keeps the tag prefix one
+// SHA-256 block, so every backend still hashes from a cached midstate: the GPU
+// context just carries the chain's midstate. Built on the stack (hot path).
+class TxSignTag {
+ public:
+  explicit TxSignTag(const Digest& chain_id);
+  absl::string_view view() const { return {chars_.data(), chars_.size()}; }
+
+ private:
+  std::array<char, kTagTxSign.size() + 1 + 2 * Digest::kSize> chars_;
+};
+
+// The 32-byte message the sender signs:
+// TaggedHash(TxSignTag(chain_id), unsigned bytes).
+Digest SigningHash(const Digest& chain_id, ByteSpan unsigned_bytes);
 // The transaction id: TaggedHash(kTagTxId, signed bytes).
 TxId ComputeTxId(ByteSpan signed_bytes);
 // ComputeTxId(Encode(tx)).
 TxId TransactionId(const Transaction& tx);
 
 // Sets tx->signature to a BIP-340 signature by `key` over
-// SigningHash(EncodeUnsigned(*tx)). tx->sender must already equal
+// SigningHash(chain_id, EncodeUnsigned(*tx)). tx->sender must already equal
 // key.public_key() (misuse: assertion). The default all-zero aux makes the
 // signature, hence the id, deterministic; BIP-340 nonces stay secret because
 // they are derived from the secret key and the message.
-void SignTransaction(Transaction* tx, const KeyPair& key,
+void SignTransaction(Transaction* tx, const KeyPair& key, const Digest& chain_id,
                      const std::array<uint8_t, 32>& aux = {});
 
-// True when tx.signature verifies under tx.sender (libsecp256k1 semantics).
-bool VerifyTransactionSignature(const Transaction& tx);
+// True when tx.signature verifies under tx.sender for network `chain_id`
+// (libsecp256k1 semantics).
+bool VerifyTransactionSignature(const Transaction& tx, const Digest& chain_id);
 
 // Human-readable form, one "name: value" line per field (used by
 // `gridledger tx decode`). Does not include the id or verification result.

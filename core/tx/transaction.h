@@ -4,8 +4,10 @@
 //
 // All integers big-endian. Each kind has a fixed body size, so decoding is
 // strict: a short or long input is rejected. The signature is BIP-340 over
-// TaggedHash(kTagTxSign, every byte before it); the transaction id is
-// TaggedHash(kTagTxId, all signed bytes).
+// TaggedHash(TxSignTag(chain id), every byte before it); the transaction id is
+// TaggedHash(kTagTxId, all signed bytes). The chain id is the genesis digest
+// (GenesisDigest), so a transaction signed for one network never verifies on
+// another: the id needs no chain id of its own, it covers the signature.
 #ifndef GRIDLEDGER_CORE_TX_TRANSACTION_H_
 #define GRIDLEDGER_CORE_TX_TRANSACTION_H_
 

@@ -33,10 +33,12 @@ class BatchVerifier {
   // For each raw transaction envelope (core/tx/transaction.h): ids[i] =
   // TaggedHash(kTagTxId, tx), and valid[i] = 1 when the envelope is long enough
   // to hold a header and signature and its signature verifies under its sender
-  // over TaggedHash(kTagTxSign, tx without signature). Decoding rules beyond the
+  // over TaggedHash(TxSignTag(chain_id), tx without signature): a transaction
+  // signed for another network is invalid here. Decoding rules beyond the
   // layout are the codec's job. Backends fuse hashing and verification so the
   // bytes are touched (or copied to a device) once.
-  virtual absl::Status VerifyTransactions(absl::Span<const ByteSpan> txs,
+  virtual absl::Status VerifyTransactions(const Digest& chain_id,
+                                          absl::Span<const ByteSpan> txs,
                                           absl::Span<Digest> ids,
                                           absl::Span<uint8_t> valid) = 0;
 };

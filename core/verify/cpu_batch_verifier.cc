@@ -3,6 +3,7 @@
 #include "core/common/check.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
+#include "core/tx/codec.h"
 #include "core/tx/transaction.h"
 
 namespace gridledger {
@@ -25,23 +26,24 @@ absl::Status CpuBatchVerifier::Verify(absl::Span<const VerifyItem> items,
   return absl::OkStatus();
 }
 
-bool VerifyTransactionEnvelope(ByteSpan tx, Digest* id) {
+bool VerifyTransactionEnvelope(const Digest& chain_id, ByteSpan tx, Digest* id) {
   *id = TaggedHashCached(kTagTxId, tx);
   if (tx.size() < kTxHeaderBytes + kTxSignatureBytes) return false;
   const size_t signed_size = tx.size() - kTxSignatureBytes;
-  Digest message = TaggedHashCached(kTagTxSign, tx.subspan(0, signed_size));
+  Digest message = SigningHash(chain_id, tx.subspan(0, signed_size));
   PublicKey sender = PublicKey::FromSpan(tx.subspan(kTxSenderOffset, PublicKey::kSize));
   Signature sig = Signature::FromSpan(tx.subspan(signed_size, kTxSignatureBytes));
   return SchnorrVerify(sender, message, sig);
 }
 
-absl::Status CpuBatchVerifier::VerifyTransactions(absl::Span<const ByteSpan> txs,
+absl::Status CpuBatchVerifier::VerifyTransactions(const Digest& chain_id,
+                                                  absl::Span<const ByteSpan> txs,
                                                   absl::Span<Digest> ids,
                                                   absl::Span<uint8_t> valid) {
   GL_CHECK(txs.size() == ids.size() && txs.size() == valid.size());
   pool_.ParallelFor(txs.size(), kMinItemsPerChunk, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      valid[i] = VerifyTransactionEnvelope(txs[i], &ids[i]) ? 1 : 0;
+      valid[i] = VerifyTransactionEnvelope(chain_id, txs[i], &ids[i]) ? 1 : 0;
     }
   });
   return absl::OkStatus();

@@ -17,7 +17,7 @@ class CpuBatchVerifier final : public BatchVerifier {
 
   absl::Status Verify(absl::Span<const VerifyItem> items,
                       absl::Span<uint8_t> results) override;
-  absl::Status VerifyTransactions(absl::Span<const ByteSpan> txs,
+  absl::Status VerifyTransactions(const Digest& chain_id, absl::Span<const ByteSpan> txs,
                                   absl::Span<Digest> ids,
                                   absl::Span<uint8_t> valid) override;
 
@@ -26,8 +26,9 @@ class CpuBatchVerifier final : public BatchVerifier {
 };
 
 // Single-transaction reference used by the CPU backend and by tests of others:
-// computes the id and checks the envelope signature (see BatchVerifier).
-bool VerifyTransactionEnvelope(ByteSpan tx, Digest* id);
+// computes the id and checks the envelope signature for network `chain_id`
+// (see BatchVerifier).
+bool VerifyTransactionEnvelope(const Digest& chain_id, ByteSpan tx, Digest* id);
 
 }  // namespace gridledger
 

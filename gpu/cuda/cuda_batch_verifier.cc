@@ -180,8 +180,8 @@ absl::Status CudaBatchVerifier::Init() {
 }
 
 namespace {
-VerifyContext DeviceContext(const void* device_tables) {
-  VerifyContext ctx = HostVerifyContext();
+VerifyContext DeviceContext(const void* device_tables, const Digest& chain_id = Digest()) {
+  VerifyContext ctx = HostVerifyContextForChain(chain_id);
   ctx.g_table = static_cast<const GeStorage*>(device_tables);
   ctx.g_lambda_table = ctx.g_table + kGTableSize;
   return ctx;
@@ -243,22 +243,26 @@ absl::Status CudaBatchVerifier::VerifyOnDevice(absl::Span<const VerifyItem> item
   return absl::OkStatus();
 }
 
-absl::Status CudaBatchVerifier::VerifyTransactions(absl::Span<const ByteSpan> txs,
+absl::Status CudaBatchVerifier::VerifyTransactions(const Digest& chain_id,
+                                                   absl::Span<const ByteSpan> txs,
                                                    absl::Span<Digest> ids,
                                                    absl::Span<uint8_t> valid) {
   GL_CHECK(txs.size() == ids.size() && txs.size() == valid.size());
-  if (txs.size() < options_.min_gpu_batch) return cpu_.VerifyTransactions(txs, ids, valid);
+  if (txs.size() < options_.min_gpu_batch) {
+    return cpu_.VerifyTransactions(chain_id, txs, ids, valid);
+  }
   absl::MutexLock lock(&mu_);
-  absl::Status status = VerifyTxOnDevice(txs, ids, valid);
+  absl::Status status = VerifyTxOnDevice(chain_id, txs, ids, valid);
   absl::Status drained = DrainAll();
   return status.ok() ? drained : status;
 }
 
-absl::Status CudaBatchVerifier::VerifyTxOnDevice(absl::Span<const ByteSpan> txs,
+absl::Status CudaBatchVerifier::VerifyTxOnDevice(const Digest& chain_id,
+                                                 absl::Span<const ByteSpan> txs,
                                                  absl::Span<Digest> ids,
                                                  absl::Span<uint8_t> valid) {
   GL_CUDA_RETURN_IF_ERROR(cudaSetDevice(options_.device));
-  const VerifyContext ctx = DeviceContext(device_tables_);
+  const VerifyContext ctx = DeviceContext(device_tables_, chain_id);
   size_t next = 0;
   int turn = 0;
   while (next < txs.size()) {
@@ -266,7 +270,7 @@ absl::Status CudaBatchVerifier::VerifyTxOnDevice(absl::Span<const ByteSpan> txs,
     turn ^= 1;
     GL_RETURN_IF_ERROR(s.Finish());
     const TxStaging staging{s.host_tx_bytes, s.host_offsets, s.index.data(), options_.chunk_items};
-    const size_t n = PackTxChunk(txs, &next, ids, valid, staging);
+    const size_t n = PackTxChunk(chain_id, txs, &next, ids, valid, staging);
     s.count = n;
     if (n == 0) continue;
     const uint32_t offset = s.host_offsets[n];

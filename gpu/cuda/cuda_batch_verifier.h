@@ -45,8 +45,8 @@ class CudaBatchVerifier final : public BatchVerifier {
   const std::string& device_description() const { return description_; }
 
   absl::Status Verify(absl::Span<const VerifyItem> items, absl::Span<uint8_t> results) override;
-  absl::Status VerifyTransactions(absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
-                                  absl::Span<uint8_t> valid) override;
+  absl::Status VerifyTransactions(const Digest& chain_id, absl::Span<const ByteSpan> txs,
+                                  absl::Span<Digest> ids, absl::Span<uint8_t> valid) override;
 
   struct Slot;  // one staging buffer set + stream (defined in the .cc)
 
@@ -55,8 +55,9 @@ class CudaBatchVerifier final : public BatchVerifier {
   absl::Status Init();
   absl::Status VerifyOnDevice(absl::Span<const VerifyItem> items, absl::Span<uint8_t> results)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status VerifyTxOnDevice(absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
-                                absl::Span<uint8_t> valid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status VerifyTxOnDevice(const Digest& chain_id, absl::Span<const ByteSpan> txs,
+                                absl::Span<Digest> ids, absl::Span<uint8_t> valid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits for every slot; returns the first error.
   absl::Status DrainAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

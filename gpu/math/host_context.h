@@ -4,6 +4,7 @@
 #ifndef GRIDLEDGER_GPU_MATH_HOST_CONTEXT_H_
 #define GRIDLEDGER_GPU_MATH_HOST_CONTEXT_H_
 
+#include "core/common/types.h"
 #include "gpu/math/schnorr_verify.h"
 
 namespace gridledger::gpu {
@@ -16,7 +17,15 @@ struct HostVerifyTables {
 
 // Thread-safe; the tables live for the whole process.
 const HostVerifyTables& GetHostVerifyTables();
+// The context for the all-zero chain id; use HostVerifyContextForChain for a
+// real network (the fused pass hashes with the chain's signing tag).
 inline const VerifyContext& HostVerifyContext() { return GetHostVerifyTables().context; }
+
+// The midstate of TxSignTag(chain_id) (core/tx/codec.h).
+void TxSignMidstate(const Digest& chain_id, uint32_t out[8]);
+// HostVerifyContext() with tx_sign_midstate for `chain_id`; the tables are
+// shared, so a copy is cheap (the CUDA backend builds one per call).
+VerifyContext HostVerifyContextForChain(const Digest& chain_id);
 
 }  // namespace gridledger::gpu
 

@@ -20,7 +20,7 @@ inline constexpr uint32_t kEnvelopeSignatureBytes = 64;
 struct VerifyContext {
   uint32_t challenge_midstate[8];  // tag "BIP0340/challenge"
   uint32_t tx_id_midstate[8];      // kTagTxId
-  uint32_t tx_sign_midstate[8];    // kTagTxSign
+  uint32_t tx_sign_midstate[8];    // TxSignTag(chain id)
   const GeStorage* g_table;        // kGTableSize odd multiples of G
   const GeStorage* g_lambda_table;  // the same times lambda
 };

@@ -116,6 +116,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                    genesis->slices.size(), " slices)"));
   }
   const GenesisSlice& gslice = genesis->slices[config.slice];
+  // The network's identity: every signature the node checks is bound to it.
+  const Digest chain_id = GenesisDigest(*genesis);
   if (config.validator_index >= gslice.validators.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("validator_index ", config.validator_index, " not in slice ",
@@ -150,8 +152,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // Verifier (choice and reason are logged by MakeBatchVerifier too).
   VerifierChoice choice = MakeBatchVerifier(config.backend, options.verifier_cpu_threads);
   p->verifier_reason = choice.reason;
-  p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), SliceId(config.slice),
-                                           p->metrics.get());
+  p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), chain_id,
+                                           SliceId(config.slice), p->metrics.get());
 
   // Consensus.
   auto core = std::make_unique<consensus::Core>(*p->committee, options.params,

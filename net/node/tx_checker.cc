@@ -15,7 +15,8 @@ bool TxChecker::VerifyLocked(absl::Span<const ByteSpan> txs, std::vector<Digest>
   absl::Status status;
   {
     absl::MutexLock lock(&mu_);
-    status = verifier_->VerifyTransactions(txs, absl::MakeSpan(*ids), absl::MakeSpan(*valid));
+    status = verifier_->VerifyTransactions(chain_id_, txs, absl::MakeSpan(*ids),
+                                           absl::MakeSpan(*valid));
   }
   if (metrics_ != nullptr) metrics_->ObserveVerifyBatch(txs.size(), absl::Now() - start);
   return status.ok();
@@ -53,7 +54,10 @@ std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs
       check.reason = "signature: verifier backend failed";
     } else if (!valid[k]) {
       check.code = AdmitCode::kBadSignature;
-      check.reason = "signature: does not verify under the sender key";
+      // A signature made for another network (chain id) fails exactly here.
+      check.reason = absl::StrCat("signature: does not verify under the sender key for chain ",
+                                  chain_id_.ShortHex(),
+                                  " (corrupt, or signed for another network)");
     }
   }
   return out;

@@ -30,9 +30,11 @@ struct AdmitCheck {
 
 class TxChecker {
  public:
-  // `metrics` may be null.
-  TxChecker(std::unique_ptr<BatchVerifier> verifier, SliceId slice, net::NodeMetrics* metrics)
-      : verifier_(std::move(verifier)), slice_(slice), metrics_(metrics) {}
+  // `metrics` may be null. `chain_id` (the genesis digest) is the network
+  // every signature must be made for.
+  TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chain_id, SliceId slice,
+            net::NodeMetrics* metrics)
+      : verifier_(std::move(verifier)), chain_id_(chain_id), slice_(slice), metrics_(metrics) {}
 
   // Client admission: strict Decode (size bound included), slice must be
   // ours, signature verified. One answer per input, same order.
@@ -50,6 +52,7 @@ class TxChecker {
 
   absl::Mutex mu_;
   std::unique_ptr<BatchVerifier> verifier_ ABSL_PT_GUARDED_BY(mu_);
+  const Digest chain_id_;
   const SliceId slice_;
   net::NodeMetrics* metrics_;
 };

@@ -183,6 +183,7 @@ TEST(CpuBatchVerifierDeathTest, SizeMismatchIsMisuse) {
 enum class EnvelopeFault { kNone, kBodyByte, kSenderByte, kSignatureByte, kTooShort, kCount };
 
 TEST(CpuBatchVerifierTest, VerifyTransactionsEqualsOneByOne) {
+  const Digest chain_id = Sha256(Bytes{'c', 'p', 'u'});
   std::mt19937_64 rng(99);
   std::vector<KeyPair> keys;
   for (int i = 0; i < 4; ++i) keys.push_back(KeyPair::FromSeed(500 + i));
@@ -197,7 +198,7 @@ TEST(CpuBatchVerifierTest, VerifyTransactionsEqualsOneByOne) {
     tx.nonce = Nonce(i + 1);
     tx.sender = kp.public_key();
     tx.body = TransferBody{AccountRef{SliceId(1), recipient.public_key()}, Amount(1 + rng() % 1000)};
-    SignTransaction(&tx, kp);
+    SignTransaction(&tx, kp, chain_id);
     Bytes bytes = Encode(tx);
     auto fault = static_cast<EnvelopeFault>(rng() % static_cast<int>(EnvelopeFault::kCount));
     const uint8_t bit = uint8_t{1} << (rng() % 8);
@@ -232,7 +233,7 @@ TEST(CpuBatchVerifierTest, VerifyTransactionsEqualsOneByOne) {
   std::vector<Digest> expected_ids(spans.size());
   std::vector<uint8_t> expected_valid(spans.size());
   for (size_t i = 0; i < spans.size(); ++i) {
-    expected_valid[i] = VerifyTransactionEnvelope(spans[i], &expected_ids[i]) ? 1 : 0;
+    expected_valid[i] = VerifyTransactionEnvelope(chain_id, spans[i], &expected_ids[i]) ? 1 : 0;
     EXPECT_EQ(expected_ids[i], ComputeTxId(spans[i])) << i;
     EXPECT_EQ(expected_valid[i], planted[i] == EnvelopeFault::kNone ? 1 : 0)
         << i << " fault " << static_cast<int>(planted[i]);
@@ -242,13 +243,14 @@ TEST(CpuBatchVerifierTest, VerifyTransactionsEqualsOneByOne) {
     std::vector<Digest> ids(spans.size());
     std::vector<uint8_t> valid(spans.size(), 0xee);
     ASSERT_TRUE(
-        verifier.VerifyTransactions(spans, absl::MakeSpan(ids), absl::MakeSpan(valid)).ok());
+        verifier.VerifyTransactions(chain_id, spans, absl::MakeSpan(ids), absl::MakeSpan(valid))
+            .ok());
     EXPECT_EQ(valid, expected_valid) << "threads " << threads;
     EXPECT_EQ(ids, expected_ids) << "threads " << threads;
   }
   // And an empty batch.
   CpuBatchVerifier verifier(2);
-  EXPECT_TRUE(verifier.VerifyTransactions({}, {}, {}).ok());
+  EXPECT_TRUE(verifier.VerifyTransactions(chain_id, {}, {}, {}).ok());
 }
 
 }  // namespace

@@ -29,8 +29,12 @@ Transaction Envelope(TxBody body) {
   return tx;
 }
 
+// The network these tests sign for, and another one.
+const Digest kChain = Sha256(Bytes{'t', 'e', 's', 't'});
+const Digest kOtherChain = Sha256(Bytes{'o', 't', 'h', 'e', 'r'});
+
 Transaction Signed(Transaction tx) {
-  SignTransaction(&tx, Sender());
+  SignTransaction(&tx, Sender(), kChain);
   return tx;
 }
 
@@ -94,14 +98,15 @@ TEST(TxCodecTest, RoundTripEveryKind) {
     EXPECT_EQ(*decoded, tx);
     EXPECT_EQ(Encode(*decoded), bytes);
     EXPECT_TRUE(ValidateTransaction(tx).ok());
-    EXPECT_TRUE(VerifyTransactionSignature(*decoded));
+    EXPECT_TRUE(VerifyTransactionSignature(*decoded, kChain));
     EXPECT_EQ(TransactionId(*decoded), ComputeTxId(bytes));
     EXPECT_EQ(ComputeTxId(bytes), TaggedHash(kTagTxId, bytes));
-    EXPECT_EQ(SigningHash(unsigned_bytes), TaggedHash(kTagTxSign, unsigned_bytes));
+    EXPECT_EQ(SigningHash(kChain, unsigned_bytes),
+              TaggedHash(absl::StrCat(kTagTxSign, "/", kChain.Hex()), unsigned_bytes));
     // Deterministic signing: signing again gives the same id.
     Transaction again = tx;
     again.signature = Signature();
-    SignTransaction(&again, Sender());
+    SignTransaction(&again, Sender(), kChain);
     EXPECT_EQ(TransactionId(again), TransactionId(tx));
     encoded.push_back(std::move(bytes));
   }
@@ -111,11 +116,46 @@ TEST(TxCodecTest, RoundTripEveryKind) {
   std::vector<ByteSpan> spans(encoded.begin(), encoded.end());
   std::vector<Digest> ids(spans.size());
   std::vector<uint8_t> valid(spans.size());
-  ASSERT_TRUE(verifier.VerifyTransactions(spans, absl::MakeSpan(ids), absl::MakeSpan(valid)).ok());
+  ASSERT_TRUE(
+      verifier.VerifyTransactions(kChain, spans, absl::MakeSpan(ids), absl::MakeSpan(valid))
+          .ok());
   for (size_t i = 0; i < spans.size(); ++i) {
     EXPECT_EQ(valid[i], 1) << i;
     EXPECT_EQ(ids[i], TransactionId(txs[i])) << i;
   }
+}
+
+// A transaction signed for one network is refused on every other: the chain
+// id (genesis digest) is in the signing tag, the id still covers the bytes.
+TEST(TxCodecSecurityTest, SignatureForAnotherNetworkDoesNotVerify) {
+  CpuBatchVerifier verifier(1);
+  for (const Transaction& tx : OneOfEachKind()) {
+    SCOPED_TRACE(TxKindName(tx.kind()));
+    EXPECT_TRUE(VerifyTransactionSignature(tx, kChain));
+    EXPECT_FALSE(VerifyTransactionSignature(tx, kOtherChain));
+    EXPECT_FALSE(VerifyTransactionSignature(tx, Digest()));
+    const Bytes bytes = Encode(tx);
+    std::vector<ByteSpan> spans{ByteSpan(bytes)};
+    Digest id;
+    uint8_t valid = 1;
+    ASSERT_TRUE(verifier.VerifyTransactions(kOtherChain, spans, absl::MakeSpan(&id, 1),
+                                            absl::MakeSpan(&valid, 1))
+                    .ok());
+    EXPECT_EQ(valid, 0);
+    EXPECT_EQ(id, ComputeTxId(bytes));
+    // Re-signed for the other network it verifies there and only there.
+    Transaction other = tx;
+    SignTransaction(&other, Sender(), kOtherChain);
+    EXPECT_TRUE(VerifyTransactionSignature(other, kOtherChain));
+    EXPECT_FALSE(VerifyTransactionSignature(other, kChain));
+    EXPECT_NE(TransactionId(other), TransactionId(tx));
+  }
+}
+
+TEST(TxCodecTest, SignTagNamesTheChain) {
+  EXPECT_EQ(TxSignTag(kChain).view(), absl::StrCat("gridledger/tx/sign/", kChain.Hex()));
+  EXPECT_EQ(TxSignTag(Digest()).view(),
+            "gridledger/tx/sign/0000000000000000000000000000000000000000000000000000000000000000");
 }
 
 TEST(TxCodecTest, DecodeUnsignedRoundTripsAndIsStrict) {
@@ -155,11 +195,11 @@ TEST(TxCodecTest, SignatureCoversEveryUnsignedByte) {
   Transaction tx = OneOfEachKind()[0];
   Bytes bytes = Encode(tx);
   Digest id;
-  ASSERT_TRUE(VerifyTransactionEnvelope(bytes, &id));
+  ASSERT_TRUE(VerifyTransactionEnvelope(kChain, bytes, &id));
   for (size_t i = 0; i < bytes.size() - kTxSignatureBytes; ++i) {
     Bytes changed = bytes;
     changed[i] ^= 0x01;
-    EXPECT_FALSE(VerifyTransactionEnvelope(changed, &id)) << "byte " << i;
+    EXPECT_FALSE(VerifyTransactionEnvelope(kChain, changed, &id)) << "byte " << i;
   }
 }
 

@@ -88,6 +88,7 @@ TEST(CudaVerifierTest, FusedTransactionPassMatchesCpuBackend) {
   auto gpu = MakeOrSkip(options);
   ASSERT_NE(gpu, nullptr);
   CpuBatchVerifier cpu(0);
+  using testing::kTestChain;
   testing::TestRng rng(50);
   std::vector<KeyPair> keys;
   for (int i = 0; i < 16; ++i) keys.push_back(KeyPair::FromSeed(500 + i));
@@ -102,7 +103,7 @@ TEST(CudaVerifierTest, FusedTransactionPassMatchesCpuBackend) {
       std::copy(kp.public_key().bytes.begin(), kp.public_key().bytes.end(),
                 txs[i].begin() + kTxSenderOffset);
       const size_t signed_size = size - kTxSignatureBytes;
-      Signature sig = kp.Sign(TaggedHash(kTagTxSign, ByteSpan(txs[i].data(), signed_size)));
+      Signature sig = kp.Sign(SigningHash(kTestChain, ByteSpan(txs[i].data(), signed_size)));
       std::copy(sig.bytes.begin(), sig.bytes.end(), txs[i].begin() + signed_size);
       if (i % 5 == 0) txs[i][rng.Below(size)] ^= 0x80;
     }
@@ -110,8 +111,11 @@ TEST(CudaVerifierTest, FusedTransactionPassMatchesCpuBackend) {
   std::vector<ByteSpan> spans(txs.begin(), txs.end());
   std::vector<Digest> want_ids(kTxs), got_ids(kTxs);
   std::vector<uint8_t> want(kTxs), got(kTxs, 7);
-  ASSERT_TRUE(cpu.VerifyTransactions(spans, absl::MakeSpan(want_ids), absl::MakeSpan(want)).ok());
-  absl::Status st = gpu->VerifyTransactions(spans, absl::MakeSpan(got_ids), absl::MakeSpan(got));
+  ASSERT_TRUE(
+      cpu.VerifyTransactions(kTestChain, spans, absl::MakeSpan(want_ids), absl::MakeSpan(want))
+          .ok());
+  absl::Status st = gpu->VerifyTransactions(kTestChain, spans, absl::MakeSpan(got_ids),
+                                           absl::MakeSpan(got));
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_EQ(got, want);
   EXPECT_EQ(got_ids, want_ids);

@@ -26,6 +26,7 @@ namespace {
 
 using testing::CaseKind;
 using testing::CaseKindName;
+using testing::kTestChain;
 using testing::TestRng;
 using testing::VerifyCase;
 
@@ -118,6 +119,7 @@ TEST(SchnorrVerifyTest, RandomCasesWithPlantedFaultsMatchLibsecp) {
 TEST(SchnorrVerifyTest, EnvelopeMatchesCpuReference) {
   TestRng rng(40);
   KeyPair kp = KeyPair::FromSeed(99);
+  const VerifyContext chain_context = HostVerifyContextForChain(kTestChain);
   int valid = 0;
   for (uint32_t size = 0; size <= kTxMaxBytes + 64; ++size) {
     for (int variant = 0; variant < 3; ++variant) {
@@ -127,19 +129,38 @@ TEST(SchnorrVerifyTest, EnvelopeMatchesCpuReference) {
         std::copy(kp.public_key().bytes.begin(), kp.public_key().bytes.end(),
                   tx.begin() + kTxSenderOffset);
         const size_t signed_size = size - kTxSignatureBytes;
-        Signature sig = kp.Sign(TaggedHash(kTagTxSign, ByteSpan(tx.data(), signed_size)));
+        Signature sig = kp.Sign(SigningHash(kTestChain, ByteSpan(tx.data(), signed_size)));
         std::copy(sig.bytes.begin(), sig.bytes.end(), tx.begin() + signed_size);
         if (variant == 1) tx[rng.Below(size)] ^= 0x01;
       }
       Digest want_id, got_id;
-      const bool want = VerifyTransactionEnvelope(tx, &want_id);
-      const bool got = VerifyEnvelope(HostVerifyContext(), tx.data(), size, got_id.data());
+      const bool want = VerifyTransactionEnvelope(kTestChain, tx, &want_id);
+      const bool got = VerifyEnvelope(chain_context, tx.data(), size, got_id.data());
       ASSERT_EQ(got, want) << "size " << size << " variant " << variant;
       ASSERT_EQ(got_id, want_id) << "size " << size;
       valid += got;
     }
   }
   EXPECT_GT(valid, 100);
+}
+
+// The fused pass is bound to the chain in its context: an envelope signed for
+// kTestChain verifies there and fails under any other chain's midstate.
+TEST(SchnorrVerifySecurityTest, EnvelopeForAnotherChainFails) {
+  KeyPair kp = KeyPair::FromSeed(98);
+  Bytes tx(kTxHeaderBytes + 44 + kTxSignatureBytes, 0x11);
+  std::copy(kp.public_key().bytes.begin(), kp.public_key().bytes.end(),
+            tx.begin() + kTxSenderOffset);
+  const size_t signed_size = tx.size() - kTxSignatureBytes;
+  const Signature sig = kp.Sign(SigningHash(kTestChain, ByteSpan(tx.data(), signed_size)));
+  std::copy(sig.bytes.begin(), sig.bytes.end(), tx.begin() + signed_size);
+  Digest id;
+  EXPECT_TRUE(VerifyEnvelope(HostVerifyContextForChain(kTestChain), tx.data(),
+                             static_cast<uint32_t>(tx.size()), id.data()));
+  EXPECT_FALSE(VerifyEnvelope(HostVerifyContextForChain(Digest()), tx.data(),
+                              static_cast<uint32_t>(tx.size()), id.data()));
+  EXPECT_FALSE(VerifyEnvelope(HostVerifyContext(), tx.data(),
+                              static_cast<uint32_t>(tx.size()), id.data()));
 }
 
 }  // namespace

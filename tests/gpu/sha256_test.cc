@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/crypto/sha256.h"
+#include "core/tx/codec.h"
 #include "gpu/math/host_context.h"
 #include "gtest/gtest.h"
 #include "tests/gpu/test_rng.h"
@@ -41,14 +42,16 @@ TEST(GpuSha256Test, KnownAnswer) {
 
 TEST(GpuSha256Test, TaggedMidstatesMatchCoreTaggedHash) {
   TestRng rng(31);
-  const VerifyContext& ctx = HostVerifyContext();
+  const Digest chain_id = ::gridledger::Sha256(Bytes{'s', 'h', 'a'});
+  const VerifyContext ctx = HostVerifyContextForChain(chain_id);
+  const TxSignTag sign_tag(chain_id);
   struct Tag {
     absl::string_view name;
     const uint32_t* midstate;
   };
   const Tag tags[] = {{"BIP0340/challenge", ctx.challenge_midstate},
                       {kTagTxId, ctx.tx_id_midstate},
-                      {kTagTxSign, ctx.tx_sign_midstate}};
+                      {sign_tag.view(), ctx.tx_sign_midstate}};
   std::vector<uint8_t> data(300);
   rng.FillMixed(data.data(), data.size());
   for (const Tag& tag : tags) {

@@ -57,6 +57,8 @@ TEST(StagingTest, ChunkedVerifyThroughKernelBodyMatchesCpuBackend) {
 }
 
 TEST(StagingTest, ChunkedTransactionsThroughKernelBodyMatchCpuBackend) {
+  using testing::kTestChain;
+  const VerifyContext chain_context = HostVerifyContextForChain(kTestChain);
   testing::TestRng rng(60);
   KeyPair kp = KeyPair::FromSeed(61);
   constexpr size_t kTxs = 3000;
@@ -69,7 +71,7 @@ TEST(StagingTest, ChunkedTransactionsThroughKernelBodyMatchCpuBackend) {
       std::copy(kp.public_key().bytes.begin(), kp.public_key().bytes.end(),
                 txs[i].begin() + kTxSenderOffset);
       const size_t signed_size = size - kTxSignatureBytes;
-      Signature sig = kp.Sign(TaggedHash(kTagTxSign, ByteSpan(txs[i].data(), signed_size)));
+      Signature sig = kp.Sign(SigningHash(kTestChain, ByteSpan(txs[i].data(), signed_size)));
       std::copy(sig.bytes.begin(), sig.bytes.end(), txs[i].begin() + signed_size);
     }
   }
@@ -77,7 +79,9 @@ TEST(StagingTest, ChunkedTransactionsThroughKernelBodyMatchCpuBackend) {
   std::vector<Digest> want_ids(kTxs), got_ids(kTxs);
   std::vector<uint8_t> want(kTxs), got(kTxs, 7);
   CpuBatchVerifier cpu(0);
-  ASSERT_TRUE(cpu.VerifyTransactions(spans, absl::MakeSpan(want_ids), absl::MakeSpan(want)).ok());
+  ASSERT_TRUE(
+      cpu.VerifyTransactions(kTestChain, spans, absl::MakeSpan(want_ids), absl::MakeSpan(want))
+          .ok());
 
   constexpr size_t kTxChunk = 97;
   std::vector<uint8_t> bytes(kTxChunk * kTxMaxBytes), ids(kTxChunk * 32), valid(kTxChunk);
@@ -86,11 +90,12 @@ TEST(StagingTest, ChunkedTransactionsThroughKernelBodyMatchCpuBackend) {
   size_t next = 0;
   while (next < kTxs) {
     const size_t n =
-        PackTxChunk(spans, &next, absl::MakeSpan(got_ids), absl::MakeSpan(got), staging);
+        PackTxChunk(kTestChain, spans, &next, absl::MakeSpan(got_ids), absl::MakeSpan(got),
+                    staging);
     ASSERT_LE(offsets[n], kTxChunk * kTxMaxBytes);
     PackedTxBatch batch{bytes.data(), offsets.data(), ids.data(), valid.data(),
                         static_cast<uint32_t>(n)};
-    for (uint32_t i = 0; i < n; ++i) VerifyTxBatchEntry(HostVerifyContext(), batch, i);
+    for (uint32_t i = 0; i < n; ++i) VerifyTxBatchEntry(chain_context, batch, i);
     ScatterChunk(valid.data(), ids.data(), index.data(), n, got.data(), got_ids.data());
   }
   EXPECT_EQ(got, want);

@@ -8,9 +8,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/crypto/sha256.h"
+#include "core/tx/codec.h"
 #include "core/verify/batch_verifier.h"
 
 namespace gridledger::gpu::testing {
+
+// The network the envelope tests sign for (the fused pass hashes with its
+// signing tag, core/tx/codec.h TxSignTag).
+inline const Digest kTestChain = ::gridledger::Sha256(Bytes{'g', 'p', 'u', '-', 't', 'e', 's', 't'});
 
 enum class CaseKind : uint8_t {
   kValid,           // signed by libsecp256k1 over a runs-favouring message

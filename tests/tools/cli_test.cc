@@ -48,16 +48,25 @@ class TxCliTest : public ::testing::Test {
     to_ = FieldOf(to.output, "public");
     ASSERT_EQ(secret_.size(), 64u);
     ASSERT_EQ(to_.size(), 64u);
-    CliRun built = RunGridledger(absl::StrCat("tx build --kind=transfer --slice=0 --nonce=0 --sender_secret=",
-                                           secret_, " --to_slice=0 --to=", to_, " --amount=5"));
+    CliRun built = RunGridledger(absl::StrCat(
+        "tx build --kind=transfer --slice=0 --nonce=0 --chain_id=", kChain, " --sender_secret=",
+        secret_, " --to_slice=0 --to=", to_, " --amount=5"));
     ASSERT_EQ(built.exit_code, 0) << built.output;
     hex_ = std::string(absl::StripAsciiWhitespace(built.output));
+  }
+  // Any 64 hex digits name a network; kOtherChain is a second one.
+  static constexpr char kChain[] =
+      "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  static constexpr char kOtherChain[] =
+      "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+  std::string Decode(const std::string& hex, const char* chain = kChain) {
+    return absl::StrCat("tx decode ", hex, " --chain_id=", chain);
   }
   std::string secret_, to_, hex_;
 };
 
 TEST_F(TxCliTest, DecodesABuiltTransferAndVerifiesIt) {
-  CliRun r = RunGridledger("tx decode " + hex_);
+  CliRun r = RunGridledger(Decode(hex_));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("kind: TRANSFER"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("transfer.amount: 5"), std::string::npos) << r.output;
@@ -67,22 +76,31 @@ TEST_F(TxCliTest, DecodesABuiltTransferAndVerifiesIt) {
 TEST_F(TxCliTest, FlippedSignatureBitDecodesButFailsVerification) {
   std::string bad = hex_;
   bad.back() = bad.back() == '0' ? '1' : '0';
-  CliRun r = RunGridledger("tx decode " + bad);
+  CliRun r = RunGridledger(Decode(bad));
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("signature_valid: NO"), std::string::npos) << r.output;
 }
 
+TEST_F(TxCliTest, SecurityAnotherNetworkRefusesTheSignature) {
+  CliRun r = RunGridledger(Decode(hex_, kOtherChain));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("signature_valid: NO"), std::string::npos) << r.output;
+  CliRun none = RunGridledger("tx decode " + hex_);
+  EXPECT_EQ(none.exit_code, 1) << none.output;
+  EXPECT_NE(none.output.find("--chain_id=HEX"), std::string::npos) << none.output;
+}
+
 TEST_F(TxCliTest, BadInputExitsNonZeroWithTheReason) {
-  CliRun version = RunGridledger("tx decode 00");
+  CliRun version = RunGridledger(Decode("00"));
   EXPECT_EQ(version.exit_code, 1);
   EXPECT_NE(version.output.find("unknown version: 0"), std::string::npos) << version.output;
-  CliRun odd = RunGridledger("tx decode 0");
+  CliRun odd = RunGridledger(Decode("0"));
   EXPECT_EQ(odd.exit_code, 1);
   EXPECT_NE(odd.output.find("odd number of hex digits"), std::string::npos) << odd.output;
-  CliRun trailing = RunGridledger("tx decode " + hex_ + "00");
+  CliRun trailing = RunGridledger(Decode(hex_ + "00"));
   EXPECT_EQ(trailing.exit_code, 1);
   EXPECT_NE(trailing.output.find("trailing bytes"), std::string::npos) << trailing.output;
-  CliRun truncated = RunGridledger("tx decode " + hex_.substr(0, hex_.size() - 2));
+  CliRun truncated = RunGridledger(Decode(hex_.substr(0, hex_.size() - 2)));
   EXPECT_EQ(truncated.exit_code, 1);
   EXPECT_NE(truncated.output.find("truncated"), std::string::npos) << truncated.output;
 }

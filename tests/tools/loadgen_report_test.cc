@@ -162,7 +162,7 @@ TEST(Workload, TransfersRotateSendersWithConsecutiveNonces) {
     const auto& body = std::get<TransferBody>(tx->body);
     EXPECT_EQ(body.to.key, keys[(senders[i] + 1) % 3].public_key());
     EXPECT_EQ(body.amount.value(), 1u);
-    EXPECT_TRUE(VerifyTransactionSignature(*tx));
+    EXPECT_TRUE(VerifyTransactionSignature(*tx, GenesisDigest(d.genesis)));
     EXPECT_EQ(p.id, ComputeTxId(p.raw));
   }
   Deployment lonely;

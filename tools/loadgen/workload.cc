@@ -103,11 +103,14 @@ absl::StatusOr<std::vector<PlannedTx>> PlanTransfers(
     plan[i].slice = s;
     plan[i].account = from;
   }
-  // Signing dominates (~50 us each): spread it over every core.
+  // Signing dominates (~50 us each): spread it over every core. Every
+  // signature is bound to the deployment's network (its genesis digest).
+  const Digest chain_id = GenesisDigest(deployment.genesis);
   ThreadPool pool(0);
   pool.ParallelFor(count, 256, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      SignTransaction(&txs[i], deployment.accounts_by_slice[plan[i].slice][plan[i].account]);
+      SignTransaction(&txs[i], deployment.accounts_by_slice[plan[i].slice][plan[i].account],
+                      chain_id);
       plan[i].raw = Encode(txs[i]);
       plan[i].id = ComputeTxId(plan[i].raw);
     }

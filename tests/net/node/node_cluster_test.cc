@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "core/common/check.h"
 #include "core/crypto/schnorr.h"
+#include "core/crypto/sha256.h"
 #include "core/execution/genesis.h"
 #include "core/tx/codec.h"
 #include "gtest/gtest.h"
@@ -67,14 +68,14 @@ std::string AsString(ByteSpan b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-Bytes MakeTransfer(const KeyPair& from, uint64_t nonce, const PublicKey& to, uint64_t amount,
-                   uint32_t slice = 0) {
+Bytes MakeTransfer(const Digest& chain_id, const KeyPair& from, uint64_t nonce,
+                   const PublicKey& to, uint64_t amount, uint32_t slice = 0) {
   Transaction tx;
   tx.slice = SliceId(slice);
   tx.nonce = Nonce(nonce);
   tx.sender = from.public_key();
   tx.body = TransferBody{AccountRef{SliceId(slice), to}, Amount(amount)};
-  SignTransaction(&tx, from);
+  SignTransaction(&tx, from, chain_id);
   return Encode(tx);
 }
 
@@ -102,6 +103,7 @@ class TestCluster {
     }
     GL_CHECK(ValidateGenesis(genesis).ok());
     WriteFile(dir_ + "/genesis.txt", SerializeGenesis(genesis));
+    chain_id_ = GenesisDigest(genesis);
     nodes_.resize(kValidators);
     options_.params.max_batch_delay_ms = 10;
     options_.params.max_header_delay_ms = 50;
@@ -154,6 +156,7 @@ class TestCluster {
   Node& node(uint32_t i) { return *nodes_[i]; }
   v1::Ledger::Stub& stub(uint32_t i) { return *stubs_[i]; }
   const KeyPair& account(uint32_t j) const { return accounts_[j]; }
+  const Digest& chain_id() const { return chain_id_; }
 
   v1::GetTransactionResponse GetTx(uint32_t i, const TxId& id) {
     grpc::ClientContext ctx;
@@ -223,6 +226,7 @@ class TestCluster {
   std::string dir_;
   std::vector<KeyPair> validators_;
   std::vector<KeyPair> accounts_;
+  Digest chain_id_;
   NodeOptions options_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<v1::Ledger::Stub>> stubs_;
@@ -236,7 +240,7 @@ TEST(NodeClusterTest, CommitsTransfersIdenticallyOnAllValidators) {
   for (uint32_t j = 0; j < kAccounts; ++j) {
     std::vector<Bytes> txs;
     for (uint64_t nonce = 0; nonce < 3; ++nonce) {
-      txs.push_back(MakeTransfer(cluster.account(j), nonce,
+      txs.push_back(MakeTransfer(cluster.chain_id(), cluster.account(j), nonce,
                                  cluster.account((j + 1) % kAccounts).public_key(),
                                  10 * (j + 1)));
       ids.push_back(ComputeTxId(txs.back()));
@@ -323,27 +327,36 @@ TEST(NodeClusterTest, AdmissionRejectsPerTransactionWithReasons) {
   TestCluster cluster;
   cluster.StartAll();
   const PublicKey to = cluster.account(1).public_key();
-  const Bytes valid = MakeTransfer(cluster.account(0), 0, to, 5);
-  Bytes bad_signature = MakeTransfer(cluster.account(2), 0, to, 5);
+  const Bytes valid = MakeTransfer(cluster.chain_id(), cluster.account(0), 0, to, 5);
+  Bytes bad_signature = MakeTransfer(cluster.chain_id(), cluster.account(2), 0, to, 5);
   bad_signature.back() ^= 0x01;
-  const Bytes wrong_slice = MakeTransfer(cluster.account(3), 0, to, 5, /*slice=*/1);
+  const Bytes wrong_slice =
+      MakeTransfer(cluster.chain_id(), cluster.account(3), 0, to, 5, /*slice=*/1);
   const Bytes garbage = {1, 1, 0, 0};
+  // Correct in every field, but signed for another network (chain id).
+  const Bytes other_network = MakeTransfer(Sha256(Bytes{'o', 't', 'h', 'e', 'r'}),
+                                           KeyPair::FromSeed(4242), 0, to, 5);
 
   v1::SubmitBatchResponse resp =
-      cluster.Submit(0, {garbage, valid, bad_signature, wrong_slice, valid});
-  ASSERT_EQ(resp.results_size(), 5);
+      cluster.Submit(0, {garbage, valid, bad_signature, wrong_slice, valid, other_network});
+  ASSERT_EQ(resp.results_size(), 6);
   EXPECT_EQ(resp.results(0).code(), v1::SUBMIT_CODE_MALFORMED);
   EXPECT_FALSE(resp.results(0).accepted());
   EXPECT_EQ(resp.results(0).tx_id(), "");
   EXPECT_EQ(resp.results(0).reason().rfind("truncated: ", 0), 0u) << resp.results(0).reason();
   EXPECT_TRUE(resp.results(1).accepted()) << resp.results(1).reason();
   EXPECT_EQ(resp.results(2).code(), v1::SUBMIT_CODE_BAD_SIGNATURE);
-  EXPECT_EQ(resp.results(2).reason(), "signature: does not verify under the sender key");
+  const std::string bad_signature_reason =
+      absl::StrCat("signature: does not verify under the sender key for chain ",
+                   cluster.chain_id().ShortHex(), " (corrupt, or signed for another network)");
+  EXPECT_EQ(resp.results(2).reason(), bad_signature_reason);
   EXPECT_EQ(resp.results(3).code(), v1::SUBMIT_CODE_WRONG_SLICE);
   EXPECT_EQ(resp.results(3).reason(),
             "slice: transaction is for slice 1, this node serves slice 0");
   EXPECT_EQ(resp.results(4).code(), v1::SUBMIT_CODE_DUPLICATE);
   EXPECT_EQ(resp.results(4).reason(), "duplicate: repeated in this request");
+  EXPECT_EQ(resp.results(5).code(), v1::SUBMIT_CODE_BAD_SIGNATURE);
+  EXPECT_EQ(resp.results(5).reason(), bad_signature_reason);
 
   // Resubmitting the pending one is a duplicate too.
   v1::SubmitBatchResponse again = cluster.Submit(1, {valid});
@@ -362,10 +375,10 @@ TEST(NodeClusterTest, AdmissionRejectsPerTransactionWithReasons) {
     v1::SubmitStreamSummary summary;
     auto writer = cluster.stub(3).SubmitStream(&ctx, &summary);
     v1::SubmitBatchRequest b1;
-    b1.add_transactions(AsString(MakeTransfer(cluster.account(3), 0, to, 9)));
+    b1.add_transactions(AsString(MakeTransfer(cluster.chain_id(), cluster.account(3), 0, to, 9)));
     b1.add_transactions(AsString(garbage));
     v1::SubmitBatchRequest b2;
-    b2.add_transactions(AsString(MakeTransfer(cluster.account(3), 1, to, 9)));
+    b2.add_transactions(AsString(MakeTransfer(cluster.chain_id(), cluster.account(3), 1, to, 9)));
     ASSERT_TRUE(writer->Write(b1));
     ASSERT_TRUE(writer->Write(b2));
     ASSERT_TRUE(writer->WritesDone());
@@ -415,7 +428,7 @@ TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
   std::vector<TxId> first;
   std::vector<Bytes> txs;
   for (uint64_t n = 0; n < 5; ++n) {
-    txs.push_back(MakeTransfer(cluster.account(0), n, to, 7));
+    txs.push_back(MakeTransfer(cluster.chain_id(), cluster.account(0), n, to, 7));
     first.push_back(ComputeTxId(txs.back()));
   }
   v1::SubmitBatchResponse resp = cluster.Submit(0, txs);
@@ -428,7 +441,7 @@ TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
   std::vector<TxId> second;
   txs.clear();
   for (uint64_t n = 5; n < 8; ++n) {
-    txs.push_back(MakeTransfer(cluster.account(0), n, to, 7));
+    txs.push_back(MakeTransfer(cluster.chain_id(), cluster.account(0), n, to, 7));
     second.push_back(ComputeTxId(txs.back()));
   }
   resp = cluster.Submit(0, txs);

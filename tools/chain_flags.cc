@@ -1,0 +1,57 @@
+#include "tools/chain_flags.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/bytes.h"
+#include "core/common/status_macros.h"
+#include "core/execution/genesis.h"
+
+ABSL_FLAG(std::string, chain_id, "",
+          "the network's chain id (64 hex digits: the genesis digest `gridledger genesis` prints)");
+ABSL_FLAG(std::string, genesis, "", "a genesis.txt whose digest is the chain id");
+
+namespace gridledger::tools {
+namespace {
+// Far above any genesis this tool writes (1M accounts is ~150 MB).
+constexpr uintmax_t kMaxGenesisFileBytes = uintmax_t{512} << 20;
+}  // namespace
+
+absl::StatusOr<Digest> ChainIdOfGenesisFile(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t size_bytes = std::filesystem::file_size(path, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("--genesis: ", path, ": ", ec.message()));
+  if (size_bytes > kMaxGenesisFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("--genesis: ", path, " is larger than ",
+                                                   kMaxGenesisFileBytes, " bytes"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--genesis: cannot open ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto genesis = ParseGenesis(text.str());
+  if (!genesis.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--genesis: ", path, ": ", genesis.status().message()));
+  }
+  return GenesisDigest(*genesis);
+}
+
+absl::StatusOr<Digest> ChainIdFromFlags() {
+  const std::string hex = absl::GetFlag(FLAGS_chain_id);
+  const std::string path = absl::GetFlag(FLAGS_genesis);
+  if (hex.empty() == path.empty()) {
+    return absl::InvalidArgumentError(
+        "give the network: --chain_id=HEX (printed by `gridledger genesis`) or "
+        "--genesis=FILE, exactly one");
+  }
+  if (!path.empty()) return ChainIdOfGenesisFile(path);
+  GL_ASSIGN_OR_RETURN(auto bytes, HexDecodeFixed<Digest::kSize>(hex, "--chain_id"));
+  return Digest(bytes);
+}
+
+}  // namespace gridledger::tools
