@@ -1,13 +1,11 @@
 #include "tools/chain_flags.h"
 
-#include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <cstddef>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
+#include "core/common/file_read.h"
 #include "core/common/status_macros.h"
 #include "core/execution/genesis.h"
 
@@ -18,22 +16,13 @@ ABSL_FLAG(std::string, genesis, "", "a genesis.txt whose digest is the chain id"
 namespace gridledger::tools {
 namespace {
 // Far above any genesis this tool writes (1M accounts is ~150 MB).
-constexpr uintmax_t kMaxGenesisFileBytes = uintmax_t{512} << 20;
+constexpr size_t kMaxGenesisFileBytes = size_t{512} << 20;
 }  // namespace
 
 absl::StatusOr<Digest> ChainIdOfGenesisFile(const std::string& path) {
-  std::error_code ec;
-  const uintmax_t size_bytes = std::filesystem::file_size(path, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("--genesis: ", path, ": ", ec.message()));
-  if (size_bytes > kMaxGenesisFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("--genesis: ", path, " is larger than ",
-                                                   kMaxGenesisFileBytes, " bytes"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("--genesis: cannot open ", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto genesis = ParseGenesis(text.str());
+  auto text = ReadFileBounded(path, kMaxGenesisFileBytes, "--genesis");
+  if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
+  auto genesis = ParseGenesis(*text);
   if (!genesis.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--genesis: ", path, ": ", genesis.status().message()));

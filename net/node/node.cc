@@ -11,6 +11,7 @@
 #include "core/common/status_macros.h"
 #include "core/consensus/core.h"
 #include "core/consensus/signature_checker.h"
+#include "core/common/file_read.h"
 #include "core/execution/genesis.h"
 #include "gpu/backend_select.h"
 #include "net/metrics/metrics_server.h"
@@ -37,22 +38,8 @@ constexpr size_t kMaxKeyFileBytes = 1024;
 // How long stopping waits for in-flight RPCs before cancelling them.
 constexpr absl::Duration kGrpcShutdownGrace = absl::Seconds(2);
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes,
-                                     absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, " ", path, ": cannot open"));
-  std::string text(max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, ": larger than ", max_bytes, " bytes"));
-  }
-  return text;
-}
-
 absl::StatusOr<KeyPair> ReadKeyFile(const std::string& path) {
-  GL_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxKeyFileBytes, "key_file"));
+  GL_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, kMaxKeyFileBytes, "key_file"));
   auto hex = HexDecodeFixed<32>(absl::StripAsciiWhitespace(text), "key_file");
   if (!hex.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", hex.status().message()));
@@ -105,7 +92,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
 
   // Genesis, committee and our place in it.
   GL_ASSIGN_OR_RETURN(std::string genesis_text,
-                      ReadFile(config.genesis_path, kMaxGenesisFileBytes, "genesis"));
+                      ReadFileBounded(config.genesis_path, kMaxGenesisFileBytes, "genesis"));
   auto genesis = ParseGenesis(genesis_text);
   if (!genesis.ok()) {
     return absl::InvalidArgumentError(
