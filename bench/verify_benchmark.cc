@@ -1,11 +1,15 @@
 // Signature verification and hashing throughput: libsecp256k1 on one core vs.
 // the CPU pool (and the GPU backend when built). items/s = verifications/s.
 #include <benchmark/benchmark.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
 
 #include <vector>
 
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
+#include "core/crypto/xonly_key_cache.h"
 #include "core/verify/cpu_batch_verifier.h"
 
 namespace gridledger {
@@ -53,6 +57,40 @@ void BM_VerifySingleCore(benchmark::State& state) {
 }
 BENCHMARK(BM_VerifySingleCore);
 BENCHMARK(BM_VerifySingleCore)->Name("BM_VerifySingleCore_smoke")->Iterations(8);
+
+// The path before the key cache: every verify parses its key (lift_x). The
+// ratio to BM_VerifySingleCore, in one run, is what the cache saves.
+void BM_VerifySingleCoreParsingKey(benchmark::State& state) {
+  const auto& items = Items(1024);
+  size_t i = 0;
+  for (auto _ : state) {
+    const VerifyItem& it = items[i++ % 1024];
+    secp256k1_xonly_pubkey xonly;
+    bool ok = secp256k1_xonly_pubkey_parse(SecpContext(), &xonly, it.key.data()) == 1;
+    ok = ok && secp256k1_schnorrsig_verify(SecpContext(), it.signature.data(),
+                                           it.message.data(), 32, &xonly) == 1;
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_VerifySingleCoreParsingKey);
+BENCHMARK(BM_VerifySingleCoreParsingKey)->Name("BM_VerifySingleCoreParsingKey_smoke")->Iterations(8);
+
+void BM_ParseXOnlyKey(benchmark::State& state) {
+  const auto& items = Items(1024);
+  const bool cached = state.range(0) == 1;
+  size_t i = 0;
+  for (auto _ : state) {
+    const PublicKey& key = items[i++ % 64].key;
+    secp256k1_xonly_pubkey xonly;
+    benchmark::DoNotOptimize(cached ? ParseXOnlyKeyCached(key, &xonly)
+                                    : secp256k1_xonly_pubkey_parse(SecpContext(), &xonly,
+                                                                   key.data()) == 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(cached ? "cached" : "libsecp256k1");
+}
+BENCHMARK(BM_ParseXOnlyKey)->Arg(0)->Arg(1);
 
 void BM_VerifyCpuPool(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));

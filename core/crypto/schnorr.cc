@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/common/check.h"
+#include "core/crypto/xonly_key_cache.h"
 #include "core/crypto/sha256.h"
 
 namespace gridledger {
@@ -71,7 +72,7 @@ Signature KeyPair::Sign(const Digest& message, const std::array<uint8_t, 32>& au
 
 bool SchnorrVerify(const PublicKey& key, const Digest& message, const Signature& sig) {
   secp256k1_xonly_pubkey xonly;
-  if (secp256k1_xonly_pubkey_parse(SecpContext(), &xonly, key.data()) != 1) return false;
+  if (!ParseXOnlyKeyCached(key, &xonly)) return false;
   return secp256k1_schnorrsig_verify(SecpContext(), sig.data(), message.data(), 32, &xonly) == 1;
 }
 

@@ -11,6 +11,7 @@
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "core/crypto/sha256.h"
+#include "core/crypto/xonly_key_cache.h"
 
 namespace gridledger {
 namespace {
@@ -142,7 +143,7 @@ absl::Status NonCanonical(absl::string_view field, absl::string_view why) {
 // The sender needs no such check: its signature cannot verify.
 absl::Status CheckKey(const PublicKey& key, absl::string_view field) {
   secp256k1_xonly_pubkey parsed;
-  if (secp256k1_xonly_pubkey_parse(SecpContext(), &parsed, key.data()) != 1) {
+  if (!ParseXOnlyKeyCached(key, &parsed)) {
     return OutOfRange(field, "is not a valid BIP-340 x-only public key");
   }
   return absl::OkStatus();
