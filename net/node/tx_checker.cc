@@ -5,6 +5,10 @@
 #include "core/tx/codec.h"
 
 namespace gridledger::node {
+namespace {
+constexpr absl::string_view kBadSignaturePrefix =
+    "signature: does not verify under the sender key for chain ";
+}  // namespace
 
 bool TxChecker::VerifyLocked(absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
                              std::vector<uint8_t>* valid) {
@@ -41,6 +45,13 @@ std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs
                                    ", this node serves slice ", slice_.value());
       continue;
     }
+    if (failed_.Contains(*out[i].id)) {
+      out[i].code = AdmitCode::kBadSignature;
+      out[i].reason = absl::StrCat(kBadSignaturePrefix, chain_id_.ShortHex(),
+                                   " (corrupt, or signed for another network; refused "
+                                   "again without verifying)");
+      continue;
+    }
     to_verify.push_back(txs[i]);
     where.push_back(i);
   }
@@ -55,9 +66,9 @@ std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs
     } else if (!valid[k]) {
       check.code = AdmitCode::kBadSignature;
       // A signature made for another network (chain id) fails exactly here.
-      check.reason = absl::StrCat("signature: does not verify under the sender key for chain ",
-                                  chain_id_.ShortHex(),
+      check.reason = absl::StrCat(kBadSignaturePrefix, chain_id_.ShortHex(),
                                   " (corrupt, or signed for another network)");
+      failed_.Insert(ids[k]);
     }
   }
   return out;
@@ -69,14 +80,21 @@ bool TxChecker::VerifyPeerBatch(const consensus::Batch& batch) {
   for (const Bytes& tx : batch.transactions) {
     if (!Decode(tx).ok()) return false;
     spans.push_back(ByteSpan(tx.data(), tx.size()));
+    // A Byzantine peer re-sending a known-bad transaction costs a hash, not
+    // a batch verification.
+    if (failed_.Contains(ComputeTxId(spans.back()))) return false;
   }
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
   if (!VerifyLocked(spans, &ids, &valid)) return false;
-  for (uint8_t v : valid) {
-    if (!v) return false;
+  bool all_valid = true;
+  for (size_t i = 0; i < valid.size(); ++i) {
+    if (!valid[i]) {
+      failed_.Insert(ids[i]);
+      all_valid = false;
+    }
   }
-  return true;
+  return all_valid;
 }
 
 }  // namespace gridledger::node

@@ -17,6 +17,7 @@
 #include "core/consensus/messages.h"
 #include "core/verify/batch_verifier.h"
 #include "net/metrics/node_metrics.h"
+#include "net/node/failed_tx_cache.h"
 
 namespace gridledger::node {
 
@@ -37,11 +38,14 @@ class TxChecker {
       : verifier_(std::move(verifier)), chain_id_(chain_id), slice_(slice), metrics_(metrics) {}
 
   // Client admission: strict Decode (size bound included), slice must be
-  // ours, signature verified. One answer per input, same order.
+  // ours, signature verified. One answer per input, same order. An envelope
+  // whose signature failed recently is refused without verifying it again.
   std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs);
 
   // A peer's batch: every envelope decodes and every signature verifies.
   bool VerifyPeerBatch(const consensus::Batch& batch);
+
+  const FailedTxCache& failed_cache() const { return failed_; }
 
   absl::string_view backend_name() const { return verifier_->name(); }
 
@@ -52,6 +56,7 @@ class TxChecker {
 
   absl::Mutex mu_;
   std::unique_ptr<BatchVerifier> verifier_ ABSL_PT_GUARDED_BY(mu_);
+  FailedTxCache failed_;
   const Digest chain_id_;
   const SliceId slice_;
   net::NodeMetrics* metrics_;

@@ -1,0 +1,104 @@
+#include "net/node/tx_checker.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "core/crypto/sha256.h"
+#include "core/tx/codec.h"
+#include "core/verify/cpu_batch_verifier.h"
+#include "gtest/gtest.h"
+#include "net/node/failed_tx_cache.h"
+
+namespace gridledger::node {
+namespace {
+
+// The real CPU backend, counting the envelopes it is asked to verify.
+class CountingVerifier final : public BatchVerifier {
+ public:
+  explicit CountingVerifier(std::atomic<uint64_t>* verified) : verified_(verified) {}
+  absl::string_view name() const override { return "cpu-counting"; }
+  absl::Status Verify(absl::Span<const VerifyItem> items, absl::Span<uint8_t> results) override {
+    *verified_ += items.size();
+    return cpu_.Verify(items, results);
+  }
+  absl::Status VerifyTransactions(const Digest& chain_id, absl::Span<const ByteSpan> txs,
+                                  absl::Span<Digest> ids, absl::Span<uint8_t> valid) override {
+    *verified_ += txs.size();
+    return cpu_.VerifyTransactions(chain_id, txs, ids, valid);
+  }
+
+ private:
+  CpuBatchVerifier cpu_{1};
+  std::atomic<uint64_t>* verified_;
+};
+
+const Digest kChain = Sha256(Bytes{'c', 'h', 'k'});
+
+Bytes Transfer(uint64_t nonce, bool corrupt) {
+  const KeyPair from = KeyPair::FromSeed(31);
+  Transaction tx;
+  tx.slice = SliceId(0);
+  tx.nonce = Nonce(nonce);
+  tx.sender = from.public_key();
+  tx.body = TransferBody{AccountRef{SliceId(0), KeyPair::FromSeed(32).public_key()}, Amount(3)};
+  SignTransaction(&tx, from, kChain);
+  Bytes bytes = Encode(tx);
+  if (corrupt) bytes.back() ^= 0x01;
+  return bytes;
+}
+
+TEST(TxCheckerSecurityTest, ARecentlyFailedSignatureIsRefusedWithoutVerifyingAgain) {
+  std::atomic<uint64_t> verified{0};
+  TxChecker checker(std::make_unique<CountingVerifier>(&verified), kChain, SliceId(0), nullptr);
+  const Bytes bad = Transfer(0, /*corrupt=*/true);
+  const Bytes good = Transfer(1, /*corrupt=*/false);
+  std::vector<ByteSpan> spans{ByteSpan(bad), ByteSpan(good)};
+
+  std::vector<AdmitCheck> first = checker.CheckClientTxs(spans);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].code, AdmitCode::kBadSignature);
+  EXPECT_EQ(first[1].code, AdmitCode::kAccepted) << first[1].reason;
+  EXPECT_EQ(verified.load(), 2u);
+
+  // A flood of the same bad envelope: answered from the cache, and the good
+  // one beside it is still verified and accepted.
+  for (int i = 0; i < 100; ++i) {
+    std::vector<AdmitCheck> again = checker.CheckClientTxs(spans);
+    ASSERT_EQ(again[0].code, AdmitCode::kBadSignature);
+    EXPECT_NE(again[0].reason.find("refused again without verifying"), std::string::npos)
+        << again[0].reason;
+    ASSERT_EQ(again[1].code, AdmitCode::kAccepted);
+  }
+  EXPECT_EQ(verified.load(), 2u + 100u);
+  EXPECT_EQ(checker.failed_cache().hits(), 100u);
+
+  // A peer batch carrying the known-bad envelope is refused before any
+  // verification; a clean one is verified.
+  consensus::Batch batch;
+  batch.transactions = {good, bad};
+  const uint64_t before = verified.load();
+  EXPECT_FALSE(checker.VerifyPeerBatch(batch));
+  EXPECT_EQ(verified.load(), before);
+  batch.transactions = {good};
+  EXPECT_TRUE(checker.VerifyPeerBatch(batch));
+  EXPECT_EQ(verified.load(), before + 1);
+}
+
+TEST(FailedTxCacheTest, ForgetsTheOldestAtCapacity) {
+  FailedTxCache cache(3);
+  std::vector<TxId> ids;
+  for (uint8_t i = 0; i < 5; ++i) ids.push_back(Sha256(Bytes{i}));
+  for (const TxId& id : ids) cache.Insert(id);
+  cache.Insert(ids[4]);  // a repeat does not evict
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_FALSE(cache.Contains(ids[0]));
+  EXPECT_FALSE(cache.Contains(ids[1]));
+  EXPECT_TRUE(cache.Contains(ids[2]));
+  EXPECT_TRUE(cache.Contains(ids[3]));
+  EXPECT_TRUE(cache.Contains(ids[4]));
+  EXPECT_EQ(cache.hits(), 3u);
+}
+
+}  // namespace
+}  // namespace gridledger::node
