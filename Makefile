@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan demo pipeline bench clean
+.PHONY: all deps configure build test test-asan demo pipeline bench fuzz fuzz-seeds clean
 
 all: build
 
@@ -36,6 +36,16 @@ DEMO_RATE ?= 1000
 demo: build
 	$(BUILD_DIR)/tools/gridledger cluster --validators=4 --slices=1 --duration=20s --rate=$(DEMO_RATE) --json=$(BUILD_DIR)/demo.json --csv=$(BUILD_DIR)/demo.csv
 
+# libFuzzer targets (clang) over every parser of outside data, each run for
+# FUZZ_SECONDS over its seed corpus in tests/fuzz/corpus/.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Rewrites the committed seed corpora from the project's own encoders.
+fuzz-seeds: deps
+	GL_FUZZ_SEEDS=1 bash scripts/fuzz.sh
+
 pipeline: build
 	$(BUILD_DIR)/tools/gridledger pipeline
 
@@ -43,4 +53,4 @@ bench: build
 	$(BUILD_DIR)/bench/gridledger_bench --benchmark_min_time=0.5
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz
