@@ -28,6 +28,9 @@ using internal::ConnectionConfig;
 
 namespace {
 
+// Pause after a failed accept (e.g. EMFILE) before accepting again.
+constexpr int64_t kAcceptRetryMs = 20;
+
 absl::StatusOr<asio::ip::address> ParseIp(const std::string& host, absl::string_view field) {
   asio::error_code ec;
   asio::ip::address address = asio::ip::make_address(host, ec);
@@ -110,6 +113,7 @@ class Transport::Impl : public internal::ConnectionEvents {
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_timer_;
   std::thread thread_;
   std::atomic<uint16_t> listen_port_{0};
 
@@ -138,6 +142,7 @@ Transport::Impl::Impl(TransportOptions options, MessageCallback on_message,
       on_peer_state_(std::move(on_peer_state)),
       log_(std::move(log)),
       acceptor_(io_),
+      accept_retry_timer_(io_),
       preauth_(options_.preauth_per_source_max, options_.preauth_total_max),
       preauth_log_(options_.preauth_log_lines_per_second_max) {
   GL_CHECK(on_message_ != nullptr);
@@ -263,6 +268,7 @@ void Transport::Impl::ShutdownOnIo() {
   shutting_down_ = true;
   asio::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_timer_.cancel();
   for (auto& [key, peer] : peers_) {
     peer->redial_timer.cancel();
     if (peer->dialing) peer->dialing->close(ignored);
@@ -279,10 +285,16 @@ void Transport::Impl::Accept() {
   acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
     if (shutting_down_) return;
     if (ec) {
-      LogPreauth(absl::StrCat("accept failed: ", ec.message()));
-    } else {
-      Admit(std::move(socket));
+      // E.g. out of file descriptors: retrying at once would spin.
+      LogPreauth(absl::StrCat("accept failed: ", ec.message(), "; retrying in ",
+                              kAcceptRetryMs, " ms"));
+      accept_retry_timer_.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+      accept_retry_timer_.async_wait([this](const asio::error_code& timer_ec) {
+        if (!timer_ec) Accept();
+      });
+      return;
     }
+    Admit(std::move(socket));
     Accept();
   });
 }
