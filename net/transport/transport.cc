@@ -306,7 +306,6 @@ void Transport::Impl::Admit(asio::ip::tcp::socket socket) {
   for (const uint64_t victim_id : preauth_.Admit(conn->remote_ip(), id)) {
     auto victim = pending_.find(victim_id);
     GL_CHECK(victim != pending_.end());
-    counters_.preauth_evictions.fetch_add(1, std::memory_order_relaxed);
     // Copy: Close() erases the map entry.
     std::shared_ptr<Connection> evicted = victim->second;
     evicted->Close(CloseKind::kEvicted,
@@ -315,6 +314,7 @@ void Transport::Impl::Admit(asio::ip::tcp::socket socket) {
                                 conn->remote(), " (limits ",
                                 options_.preauth_per_source_max, " per source, ",
                                 options_.preauth_total_max, " in total)"));
+    counters_.preauth_evictions.fetch_add(1, std::memory_order_relaxed);
   }
   pending_.emplace(id, conn);
   conn->Start();
@@ -500,6 +500,16 @@ void Transport::Impl::OnFrame(const Connection& conn, Bytes payload) {
 
 void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& conn, CloseKind kind,
                                const std::string& reason) {
+  // Log before counting: whoever sees a counter move can already read why.
+  const bool unauthenticated_inbound =
+      conn->direction() == LinkDirection::kInbound && !conn->authenticated();
+  if (kind == CloseKind::kShutdown) {
+    // nothing to report
+  } else if (unauthenticated_inbound) {
+    LogPreauth(reason);  // anyone can cause these: bounded
+  } else {
+    Log(reason);
+  }
   if (internal::IsHandshakeRefusal(kind)) {
     counters_.handshakes_refused.fetch_add(1, std::memory_order_relaxed);
   }
@@ -524,15 +534,6 @@ void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& conn, CloseKin
       break;
     default:
       break;
-  }
-  const bool unauthenticated_inbound =
-      conn->direction() == LinkDirection::kInbound && !conn->authenticated();
-  if (kind == CloseKind::kShutdown) {
-    // nothing to report
-  } else if (unauthenticated_inbound) {
-    LogPreauth(reason);  // anyone can cause these: bounded
-  } else {
-    Log(reason);
   }
 
   if (conn->direction() == LinkDirection::kInbound) {
