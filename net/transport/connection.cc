@@ -10,6 +10,8 @@ namespace gridledger::net::internal {
 
 bool IsHandshakeRefusal(CloseKind kind) {
   switch (kind) {
+    case CloseKind::kTlsFailed:
+    case CloseKind::kWrongChain:
     case CloseKind::kUnknownKey:
     case CloseKind::kWrongPeer:
     case CloseKind::kBadSignature:
@@ -23,50 +25,81 @@ bool IsHandshakeRefusal(CloseKind kind) {
 
 Connection::Connection(asio::ip::tcp::socket socket, LinkDirection direction,
                        std::optional<PublicKey> expected_peer,
-                       const ConnectionConfig& config, ConnectionEvents* events)
-    : socket_(std::move(socket)),
-      handshake_timer_(socket_.get_executor()),
+                       const ConnectionConfig& config, ConnectionEvents* events, uint64_t id)
+    : stream_(std::move(socket), *config.tls),
+      handshake_timer_(stream_.get_executor()),
       direction_(direction),
       expected_peer_(expected_peer),
       config_(config),
-      events_(events) {
-  GL_CHECK(config_.own_key != nullptr && config_.committee != nullptr);
+      events_(events),
+      id_(id) {
+  GL_CHECK(config_.own_key != nullptr && config_.committee != nullptr &&
+           config_.tls != nullptr);
   GL_CHECK(direction_ == LinkDirection::kInbound || expected_peer_.has_value());
   asio::error_code ec;
-  const auto endpoint = socket_.remote_endpoint(ec);
-  remote_ = ec ? std::string("unknown")
-               : absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
-  own_hello_.nonce = RandomHandshakeNonce();
-  own_hello_.key = config_.own_key->public_key();
+  const auto endpoint = stream_.lowest_layer().remote_endpoint(ec);
+  remote_ip_ = ec ? std::string("unknown") : endpoint.address().to_string();
+  remote_ = ec ? remote_ip_ : absl::StrCat(remote_ip_, ":", endpoint.port());
 }
 
 const PublicKey& Connection::peer() const {
-  if (their_hello_.has_value()) return their_hello_->key;
+  if (their_key_.has_value()) return *their_key_;
   GL_CHECK_MSG(expected_peer_.has_value(), "peer() before the handshake");
   return *expected_peer_;
 }
 
 void Connection::Start() {
   asio::error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
   handshake_timer_.expires_after(std::chrono::milliseconds(config_.handshake_timeout_ms));
   handshake_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
     if (ec || self->closed() || self->established()) return;
     self->Close(CloseKind::kHandshakeTimeout,
                 absl::StrCat("handshake with ", self->remote_, " timed out"));
   });
-  auto hello = std::make_shared<WriteJob>();
-  hello->payloads.push_back(std::make_shared<const Bytes>(EncodeHello(own_hello_)));
-  EnqueueWrite(std::move(hello));
+  stream_.async_handshake(direction_ == LinkDirection::kOutbound
+                              ? asio::ssl::stream_base::client
+                              : asio::ssl::stream_base::server,
+                          [self = shared_from_this()](const asio::error_code& ec) {
+                            self->OnTlsHandshake(ec);
+                          });
+}
+
+void Connection::OnTlsHandshake(const asio::error_code& ec) {
+  if (closed()) return;
+  if (ec) {
+    Close(CloseKind::kTlsFailed,
+          absl::StrCat("refused ", remote_, ": TLS handshake failed: ", ec.message()));
+    return;
+  }
+  absl::StatusOr<ChannelBinding> binding = ExportChannelBinding(stream_.native_handle());
+  if (!binding.ok()) {
+    Close(CloseKind::kTlsFailed,
+          absl::StrCat("refused ", remote_, ": ", binding.status().message()));
+    return;
+  }
+  binding_ = *binding;
+  state_ = State::kAwaitAuth;
+  // The client proves itself first; the server answers only a verified client.
+  if (direction_ == LinkDirection::kOutbound) SendAuth(*expected_peer_);
   ReadHeader();
+}
+
+void Connection::SendAuth(const PublicKey& verifier) {
+  auto auth = std::make_shared<WriteJob>();
+  auth->payloads.push_back(std::make_shared<const Bytes>(EncodePeerAuth(
+      SignPeerAuth(*config_.own_key, binding_, config_.chain_id, verifier, own_role()))));
+  EnqueueWrite(std::move(auth));
 }
 
 void Connection::Close(CloseKind kind, const std::string& reason) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  // No TLS close_notify: the peer learns from the TCP close, and a stuck
+  // peer cannot hold us in a TLS shutdown.
   asio::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.lowest_layer().close(ignored);
   handshake_timer_.cancel();
   // A write in flight completes with operation_aborted and fails the rest.
   if (!writing_) FailQueuedWrites(asio::error::operation_aborted);
@@ -74,7 +107,7 @@ void Connection::Close(CloseKind kind, const std::string& reason) {
 }
 
 void Connection::ReadHeader() {
-  asio::async_read(socket_, asio::buffer(read_header_),
+  asio::async_read(stream_, asio::buffer(read_header_),
                    [self = shared_from_this()](const asio::error_code& ec, size_t) {
                      if (self->closed()) return;
                      if (ec) {
@@ -88,9 +121,9 @@ void Connection::ReadHeader() {
 }
 
 void Connection::ReadPayload(uint32_t payload_bytes) {
-  // Before authentication only handshake-sized frames are accepted, so an
-  // unauthenticated socket cannot make us buffer more than a Hello.
-  const size_t limit = established() ? config_.max_frame_bytes : kMaxHandshakeFrameBytes;
+  // Before authentication only an Auth-sized frame is accepted, so an
+  // unauthenticated peer cannot make us buffer more than that.
+  const size_t limit = established() ? config_.max_frame_bytes : kPeerAuthBytes;
   if (absl::Status status = CheckFrameLength(payload_bytes, limit); !status.ok()) {
     Close(CloseKind::kOversizedFrame,
           absl::StrCat("closing connection with ", remote_,
@@ -103,7 +136,7 @@ void Connection::ReadPayload(uint32_t payload_bytes) {
     HandleFrame();
     return;
   }
-  asio::async_read(socket_, asio::buffer(read_payload_),
+  asio::async_read(stream_, asio::buffer(read_payload_),
                    [self = shared_from_this()](const asio::error_code& ec, size_t) {
                      if (self->closed()) return;
                      if (ec) {
@@ -118,9 +151,6 @@ void Connection::ReadPayload(uint32_t payload_bytes) {
 
 void Connection::HandleFrame() {
   switch (state_) {
-    case State::kAwaitHello:
-      HandleHello();
-      break;
     case State::kAwaitAuth:
       HandleAuth();
       break;
@@ -128,53 +158,49 @@ void Connection::HandleFrame() {
       events_->OnFrame(*this, std::move(read_payload_));
       read_payload_.clear();
       break;
+    case State::kTlsHandshake:
     case State::kClosed:
       return;
   }
   if (!closed()) ReadHeader();
 }
 
-void Connection::HandleHello() {
-  absl::StatusOr<Hello> hello = DecodeHello(read_payload_);
-  if (!hello.ok()) {
+void Connection::HandleAuth() {
+  absl::StatusOr<PeerAuth> auth = DecodePeerAuth(read_payload_);
+  if (!auth.ok()) {
     Close(CloseKind::kMalformedHandshake,
-          absl::StrCat("refused ", remote_, ": ", hello.status().message()));
+          absl::StrCat("refused ", remote_, ": ", auth.status().message()));
     return;
   }
-  if (hello->key == own_hello_.key || !config_.committee->contains(hello->key)) {
+  if (auth->chain_id != config_.chain_id) {
+    Close(CloseKind::kWrongChain,
+          absl::StrCat("refused ", remote_, ": peer is on chain id ", auth->chain_id.Hex(),
+                       ", ours is ", config_.chain_id.Hex()));
+    return;
+  }
+  const PublicKey& own = config_.own_key->public_key();
+  if (auth->key == own || !config_.committee->contains(auth->key)) {
     Close(CloseKind::kUnknownKey,
-          absl::StrCat("refused ", remote_, ": key ", hello->key.Hex(),
-                       hello->key == own_hello_.key ? " is our own key"
-                                                    : " is not in the committee"));
+          absl::StrCat("refused ", remote_, ": key ", auth->key.Hex(),
+                       auth->key == own ? " is our own key" : " is not in the committee"));
     return;
   }
-  if (expected_peer_.has_value() && hello->key != *expected_peer_) {
+  if (expected_peer_.has_value() && auth->key != *expected_peer_) {
     Close(CloseKind::kWrongPeer,
           absl::StrCat("refused ", remote_, ": dialled ", expected_peer_->ShortHex(),
-                       " but it claims ", hello->key.ShortHex()));
+                       " but it authenticates as ", auth->key.ShortHex()));
     return;
   }
-  their_hello_ = *hello;
-  state_ = State::kAwaitAuth;
-  auto auth = std::make_shared<WriteJob>();
-  auth->payloads.push_back(std::make_shared<const Bytes>(
-      EncodeAuth(SignHandshake(*config_.own_key, own_hello_, *their_hello_))));
-  EnqueueWrite(std::move(auth));
-}
-
-void Connection::HandleAuth() {
-  absl::StatusOr<Signature> signature = DecodeAuth(read_payload_);
-  if (!signature.ok()) {
-    Close(CloseKind::kMalformedHandshake,
-          absl::StrCat("refused ", remote_, ": ", signature.status().message()));
-    return;
-  }
-  if (!VerifyHandshake(own_hello_, *their_hello_, *signature)) {
+  const PeerRole their_role =
+      own_role() == PeerRole::kClient ? PeerRole::kServer : PeerRole::kClient;
+  if (!VerifyPeerAuth(*auth, binding_, config_.chain_id, own, their_role)) {
     Close(CloseKind::kBadSignature,
-          absl::StrCat("refused ", remote_, ": handshake signature for key ",
-                       their_hello_->key.ShortHex(), " does not verify"));
+          absl::StrCat("refused ", remote_, ": auth signature for key ",
+                       auth->key.ShortHex(), " does not verify on this TLS session"));
     return;
   }
+  their_key_ = auth->key;
+  if (direction_ == LinkDirection::kInbound) SendAuth(auth->key);
   state_ = State::kEstablished;
   authenticated_ = true;
   handshake_timer_.cancel();
@@ -195,7 +221,7 @@ void Connection::WriteFrames(std::vector<std::shared_ptr<const Bytes>> payloads,
   };
   if (closed()) {
     // Report asynchronously, as a socket failure would be.
-    asio::post(socket_.get_executor(), [job] { job->done(asio::error::not_connected); });
+    asio::post(stream_.get_executor(), [job] { job->done(asio::error::not_connected); });
     return;
   }
   EnqueueWrite(std::move(job));
@@ -204,8 +230,7 @@ void Connection::WriteFrames(std::vector<std::shared_ptr<const Bytes>> payloads,
 void Connection::EnqueueWrite(std::shared_ptr<WriteJob> job) {
   for (const auto& payload : job->payloads) {
     GL_CHECK(payload->size() <= config_.max_frame_bytes ||
-             payload->size() <= kMaxHandshakeFrameBytes);
-    job->headers.push_back(EncodeFrameHeader(static_cast<uint32_t>(payload->size())));
+             payload->size() <= kPeerAuthBytes);
   }
   writes_.push_back(std::move(job));
   GL_CHECK(writes_.size() <= kMaxQueuedWrites);
@@ -215,14 +240,24 @@ void Connection::EnqueueWrite(std::shared_ptr<WriteJob> job) {
 void Connection::WriteNext() {
   if (writing_ || writes_.empty() || closed()) return;
   writing_ = true;
-  const WriteJob& job = *writes_.front();
+  WriteJob& job = *writes_.front();
+  // Every header and small payload goes into a staging buffer; a large
+  // payload ends the current one and is written from its own memory.
   std::vector<asio::const_buffer> buffers;
-  buffers.reserve(2 * job.payloads.size());
-  for (size_t i = 0; i < job.payloads.size(); ++i) {
-    buffers.push_back(asio::buffer(job.headers[i]));
-    if (!job.payloads[i]->empty()) buffers.push_back(asio::buffer(*job.payloads[i]));
+  job.staging.emplace_back();
+  for (const auto& payload : job.payloads) {
+    const FrameHeader header = EncodeFrameHeader(static_cast<uint32_t>(payload->size()));
+    job.staging.back().insert(job.staging.back().end(), header.begin(), header.end());
+    if (payload->size() < kCopyPayloadBytesMax) {
+      job.staging.back().insert(job.staging.back().end(), payload->begin(), payload->end());
+      continue;
+    }
+    buffers.push_back(asio::buffer(job.staging.back()));
+    buffers.push_back(asio::buffer(*payload));
+    job.staging.emplace_back();
   }
-  asio::async_write(socket_, buffers,
+  if (!job.staging.back().empty()) buffers.push_back(asio::buffer(job.staging.back()));
+  asio::async_write(stream_, buffers,
                     [self = shared_from_this()](const asio::error_code& ec, size_t) {
                       self->writing_ = false;
                       std::shared_ptr<WriteJob> job = std::move(self->writes_.front());

@@ -1,15 +1,12 @@
-// One TCP connection to a peer: reads frames, runs the handshake state
-// machine (net/transport/handshake.h), and serialises writes. Internal to the
-// transport; every method runs on the transport's io thread.
+// One TLS 1.3 connection to a peer: runs the TLS handshake and the
+// channel-bound validator authentication (net/transport/peer_auth.h), then
+// reads frames and serialises writes. Internal to the transport; every method
+// runs on the transport's io thread.
 #ifndef GRIDLEDGER_NET_TRANSPORT_CONNECTION_H_
 #define GRIDLEDGER_NET_TRANSPORT_CONNECTION_H_
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
-#include <asio.hpp>
-
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -18,12 +15,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/string_view.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "core/crypto/schnorr.h"
 #include "net/transport/frame.h"
-#include "net/transport/handshake.h"
+#include "net/transport/peer_auth.h"
+#include "net/transport/tls.h"
 #include "net/transport/transport.h"
 
 namespace gridledger::net::internal {
@@ -32,11 +29,14 @@ enum class CloseKind {
   kShutdown,            // we are stopping
   kReplaced,            // a newer connection from the same peer took over
   kIoError,             // the peer closed or the socket failed
-  kUnknownKey,          // handshake: key outside the committee (or our own)
-  kWrongPeer,           // handshake: outbound peer is not the key we dialled
-  kBadSignature,        // handshake: Auth does not verify
-  kMalformedHandshake,  // handshake: undecodable Hello/Auth
+  kTlsFailed,           // TLS handshake failed (or no TLS 1.3 exporter)
+  kWrongChain,          // auth: the peer is on another chain id
+  kUnknownKey,          // auth: key outside the committee (or our own)
+  kWrongPeer,           // auth: outbound peer is not the key we dialled
+  kBadSignature,        // auth: signature does not verify on this session
+  kMalformedHandshake,  // auth: undecodable Auth
   kHandshakeTimeout,
+  kEvicted,             // pre-auth slot given to a newer connection
   kOversizedFrame,
 };
 bool IsHandshakeRefusal(CloseKind kind);
@@ -47,7 +47,7 @@ class Connection;
 class ConnectionEvents {
  public:
   virtual ~ConnectionEvents() = default;
-  // The peer proved it holds conn->peer()'s key.
+  // The peer proved it holds conn->peer()'s key on this TLS session.
   virtual void OnAuthenticated(const std::shared_ptr<Connection>& conn) = 0;
   // A frame after the handshake.
   virtual void OnFrame(const Connection& conn, Bytes payload) = 0;
@@ -59,6 +59,8 @@ class ConnectionEvents {
 struct ConnectionConfig {
   const KeyPair* own_key = nullptr;
   const absl::flat_hash_set<PublicKey>* committee = nullptr;
+  Digest chain_id;
+  asio::ssl::context* tls = nullptr;
   size_t max_frame_bytes = 0;
   int64_t handshake_timeout_ms = 0;
 };
@@ -66,17 +68,18 @@ struct ConnectionConfig {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // Called with an empty error code when every frame of a WriteFrames call is
-  // in the socket, or with the error that lost them.
+  // in the TLS stream, or with the error that lost them.
   using WriteDone = std::function<void(const asio::error_code&)>;
 
-  // expected_peer: for outbound links, the key we dialled.
+  // expected_peer: for outbound links, the key we dialled. id: the owner's
+  // handle for this connection.
   Connection(asio::ip::tcp::socket socket, LinkDirection direction,
              std::optional<PublicKey> expected_peer, const ConnectionConfig& config,
-             ConnectionEvents* events);
+             ConnectionEvents* events, uint64_t id);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Sends our Hello, arms the handshake timer and starts reading.
+  // Arms the handshake deadline and starts the TLS handshake.
   void Start();
   // Idempotent; reports OnClosed on the first call.
   void Close(CloseKind kind, const std::string& reason);
@@ -91,41 +94,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool authenticated() const { return authenticated_; }
   bool data_write_busy() const { return data_write_busy_; }
   LinkDirection direction() const { return direction_; }
-  // Valid once established (for outbound links, also before).
+  uint64_t id() const { return id_; }
+  // Valid once authenticated (for outbound links, also before).
   const PublicKey& peer() const;
+  // "ip:port" for logs, and the IP alone (the pre-auth limit's source).
   const std::string& remote() const { return remote_; }
+  const std::string& remote_ip() const { return remote_ip_; }
 
  private:
-  enum class State { kAwaitHello, kAwaitAuth, kEstablished, kClosed };
+  enum class State { kTlsHandshake, kAwaitAuth, kEstablished, kClosed };
   struct WriteJob {
-    std::vector<FrameHeader> headers;
     std::vector<std::shared_ptr<const Bytes>> payloads;
-    WriteDone done;  // empty for handshake frames
+    // Headers and small payloads copied together, so that TLS sends few large
+    // records instead of one per buffer.
+    std::deque<Bytes> staging;
+    WriteDone done;  // empty for the Auth frame
   };
-  // Bounds the internal write queue: Hello, Auth and one data batch.
-  static constexpr size_t kMaxQueuedWrites = 3;
+  // Bounds the internal write queue: Auth and one data batch.
+  static constexpr size_t kMaxQueuedWrites = 2;
+  // Payloads at least this large are written from their own buffer.
+  static constexpr size_t kCopyPayloadBytesMax = 16 * 1024;
 
+  PeerRole own_role() const {
+    return direction_ == LinkDirection::kOutbound ? PeerRole::kClient : PeerRole::kServer;
+  }
+  void OnTlsHandshake(const asio::error_code& ec);
+  void SendAuth(const PublicKey& verifier);
   void ReadHeader();
   void ReadPayload(uint32_t payload_bytes);
   void HandleFrame();
-  void HandleHello();
   void HandleAuth();
   void EnqueueWrite(std::shared_ptr<WriteJob> job);
   void WriteNext();
   void FailQueuedWrites(const asio::error_code& error);
 
-  asio::ip::tcp::socket socket_;
+  TlsStream stream_;
   asio::steady_timer handshake_timer_;
   const LinkDirection direction_;
   const std::optional<PublicKey> expected_peer_;
   const ConnectionConfig config_;
   ConnectionEvents* const events_;
+  const uint64_t id_;
   std::string remote_;
+  std::string remote_ip_;
 
-  State state_ = State::kAwaitHello;
+  State state_ = State::kTlsHandshake;
   bool authenticated_ = false;
-  Hello own_hello_;
-  std::optional<Hello> their_hello_;
+  ChannelBinding binding_{};
+  std::optional<PublicKey> their_key_;
 
   FrameHeader read_header_{};
   Bytes read_payload_;

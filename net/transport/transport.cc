@@ -13,8 +13,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "core/common/check.h"
 #include "net/transport/connection.h"
+#include "net/transport/log_rate_limiter.h"
+#include "net/transport/preauth_limiter.h"
+#include "net/transport/tls.h"
 
 namespace gridledger::net {
 
@@ -23,6 +27,9 @@ using internal::Connection;
 using internal::ConnectionConfig;
 
 namespace {
+
+// Pause after a failed accept (e.g. EMFILE) before accepting again.
+constexpr int64_t kAcceptRetryMs = 20;
 
 absl::StatusOr<asio::ip::address> ParseIp(const std::string& host, absl::string_view field) {
   asio::error_code ec;
@@ -74,16 +81,21 @@ class Transport::Impl : public internal::ConnectionEvents {
   struct Counters {
     std::atomic<uint64_t> frames_in{0}, frames_out{0}, payload_bytes_in{0},
         payload_bytes_out{0}, dials{0}, handshakes_ok{0}, handshakes_refused{0},
-        refused_unknown_key{0}, refused_bad_signature{0}, handshake_timeouts{0},
-        oversized_frames{0}, queue_full_rejections{0}, frames_lost_on_disconnect{0};
+        refused_tls{0}, refused_wrong_chain{0}, refused_unknown_key{0},
+        refused_bad_signature{0}, handshake_timeouts{0}, preauth_evictions{0},
+        log_lines_suppressed{0}, oversized_frames{0}, queue_full_rejections{0},
+        frames_lost_on_disconnect{0};
   };
 
   void Log(absl::string_view line) const;
+  // io thread only: lines about unauthenticated connections, rate-bounded.
+  void LogPreauth(absl::string_view line);
   Peer* FindPeer(const PublicKey& key) const;
   void PeerEventOut(const PublicKey& key, LinkDirection direction, bool up);
 
   // io thread only.
   void Accept();
+  void Admit(asio::ip::tcp::socket socket);
   void Dial(const PublicKey& key);
   void ScheduleRedial(const PublicKey& key);
   void Flush(const PublicKey& key);
@@ -96,9 +108,12 @@ class Transport::Impl : public internal::ConnectionEvents {
   absl::flat_hash_set<PublicKey> committee_keys_;
   ConnectionConfig connection_config_;
 
+  // Made in Start(); read by connections on the io thread only.
+  std::unique_ptr<asio::ssl::context> tls_;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_timer_;
   std::thread thread_;
   std::atomic<uint16_t> listen_port_{0};
 
@@ -111,7 +126,11 @@ class Transport::Impl : public internal::ConnectionEvents {
 
   // io thread only.
   bool shutting_down_ = false;
-  absl::flat_hash_set<std::shared_ptr<Connection>> pending_;  // inbound, pre-auth
+  uint64_t next_connection_id_ = 1;
+  // Inbound connections before authentication, by Connection::id().
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Connection>> pending_;
+  internal::PreauthLimiter preauth_;
+  internal::LogRateLimiter preauth_log_;
 
   Counters counters_;
 };
@@ -122,7 +141,10 @@ Transport::Impl::Impl(TransportOptions options, MessageCallback on_message,
       on_message_(std::move(on_message)),
       on_peer_state_(std::move(on_peer_state)),
       log_(std::move(log)),
-      acceptor_(io_) {
+      acceptor_(io_),
+      accept_retry_timer_(io_),
+      preauth_(options_.preauth_per_source_max, options_.preauth_total_max),
+      preauth_log_(options_.preauth_log_lines_per_second_max) {
   GL_CHECK(on_message_ != nullptr);
   GL_CHECK(options_.max_frame_bytes > 0 &&
            options_.max_frame_bytes <= kMaxConfigurableFrameBytes);
@@ -130,6 +152,9 @@ Transport::Impl::Impl(TransportOptions options, MessageCallback on_message,
   GL_CHECK(options_.reconnect_min_ms > 0 &&
            options_.reconnect_min_ms <= options_.reconnect_max_ms);
   GL_CHECK(options_.handshake_timeout_ms > 0);
+  GL_CHECK(options_.preauth_per_source_max >= 1 &&
+           options_.preauth_per_source_max <= options_.preauth_total_max);
+  GL_CHECK(options_.preauth_log_lines_per_second_max >= 1);
   for (const auto& [key, address] : options_.committee) {
     committee_keys_.insert(key);
     if (key == own_key()) continue;
@@ -140,6 +165,7 @@ Transport::Impl::Impl(TransportOptions options, MessageCallback on_message,
   }
   connection_config_.own_key = &options_.own_key;
   connection_config_.committee = &committee_keys_;
+  connection_config_.chain_id = options_.chain_id;
   connection_config_.max_frame_bytes = options_.max_frame_bytes;
   connection_config_.handshake_timeout_ms = options_.handshake_timeout_ms;
 }
@@ -151,6 +177,20 @@ void Transport::Impl::Log(absl::string_view line) const {
     std::cerr << "transport " << options_.own_key.public_key().ShortHex() << ": " << line
               << "\n";
   }
+}
+
+void Transport::Impl::LogPreauth(absl::string_view line) {
+  const internal::LogRateLimiter::Decision decision = preauth_log_.Offer(absl::Now());
+  if (!decision.emit) {
+    counters_.log_lines_suppressed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (decision.suppressed > 0) {
+    Log(absl::StrCat("suppressed ", decision.suppressed,
+                     " lines about unauthenticated connections (over ",
+                     options_.preauth_log_lines_per_second_max, " per second)"));
+  }
+  Log(line);
 }
 
 Transport::Impl::Peer* Transport::Impl::FindPeer(const PublicKey& key) const {
@@ -177,6 +217,10 @@ absl::Status Transport::Impl::Start() {
   }
   auto ip = ParseIp(options_.listen_address, "listen_address");
   if (!ip.ok()) return ip.status();
+  auto tls = MakePeerTlsContext();
+  if (!tls.ok()) return tls.status();
+  tls_ = std::move(*tls);
+  connection_config_.tls = tls_.get();
   const asio::ip::tcp::endpoint endpoint(*ip, options_.listen_port);
   asio::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
@@ -224,13 +268,15 @@ void Transport::Impl::ShutdownOnIo() {
   shutting_down_ = true;
   asio::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_timer_.cancel();
   for (auto& [key, peer] : peers_) {
     peer->redial_timer.cancel();
     if (peer->dialing) peer->dialing->close(ignored);
     if (peer->outbound) peer->outbound->Close(CloseKind::kShutdown, "shutdown");
     if (peer->inbound) peer->inbound->Close(CloseKind::kShutdown, "shutdown");
   }
-  std::vector<std::shared_ptr<Connection>> pending(pending_.begin(), pending_.end());
+  std::vector<std::shared_ptr<Connection>> pending;
+  for (const auto& [id, conn] : pending_) pending.push_back(conn);
   for (const auto& conn : pending) conn->Close(CloseKind::kShutdown, "shutdown");
 }
 
@@ -239,20 +285,39 @@ void Transport::Impl::Accept() {
   acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
     if (shutting_down_) return;
     if (ec) {
-      Log(absl::StrCat("accept failed: ", ec.message()));
-    } else if (pending_.size() >= kMaxPendingHandshakes) {
-      Log(absl::StrCat("closing accepted socket: ", kMaxPendingHandshakes,
-                       " handshakes already pending"));
-      asio::error_code ignored;
-      socket.close(ignored);
-    } else {
-      auto conn = std::make_shared<Connection>(std::move(socket), LinkDirection::kInbound,
-                                               std::nullopt, connection_config_, this);
-      pending_.insert(conn);
-      conn->Start();
+      // E.g. out of file descriptors: retrying at once would spin.
+      LogPreauth(absl::StrCat("accept failed: ", ec.message(), "; retrying in ",
+                              kAcceptRetryMs, " ms"));
+      accept_retry_timer_.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+      accept_retry_timer_.async_wait([this](const asio::error_code& timer_ec) {
+        if (!timer_ec) Accept();
+      });
+      return;
     }
+    Admit(std::move(socket));
     Accept();
   });
+}
+
+void Transport::Impl::Admit(asio::ip::tcp::socket socket) {
+  const uint64_t id = next_connection_id_++;
+  auto conn = std::make_shared<Connection>(std::move(socket), LinkDirection::kInbound,
+                                           std::nullopt, connection_config_, this, id);
+  for (const uint64_t victim_id : preauth_.Admit(conn->remote_ip(), id)) {
+    auto victim = pending_.find(victim_id);
+    GL_CHECK(victim != pending_.end());
+    // Copy: Close() erases the map entry.
+    std::shared_ptr<Connection> evicted = victim->second;
+    evicted->Close(CloseKind::kEvicted,
+                   absl::StrCat("evicted unauthenticated connection from ",
+                                evicted->remote(), " for a newer one from ",
+                                conn->remote(), " (limits ",
+                                options_.preauth_per_source_max, " per source, ",
+                                options_.preauth_total_max, " in total)"));
+    counters_.preauth_evictions.fetch_add(1, std::memory_order_relaxed);
+  }
+  pending_.emplace(id, conn);
+  conn->Start();
 }
 
 void Transport::Impl::Dial(const PublicKey& key) {
@@ -282,8 +347,9 @@ void Transport::Impl::Dial(const PublicKey& key) {
           ScheduleRedial(key);
           return;
         }
-        peer->outbound = std::make_shared<Connection>(
-            std::move(socket), LinkDirection::kOutbound, key, connection_config_, this);
+        peer->outbound =
+            std::make_shared<Connection>(std::move(socket), LinkDirection::kOutbound, key,
+                                         connection_config_, this, next_connection_id_++);
         peer->outbound->Start();
       });
 }
@@ -414,7 +480,8 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& conn) {
     Flush(conn->peer());
     return;
   }
-  pending_.erase(conn);
+  pending_.erase(conn->id());
+  preauth_.Remove(conn->id());
   std::shared_ptr<Connection> previous = std::move(peer->inbound);
   peer->inbound = conn;
   if (previous) {
@@ -433,10 +500,26 @@ void Transport::Impl::OnFrame(const Connection& conn, Bytes payload) {
 
 void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& conn, CloseKind kind,
                                const std::string& reason) {
+  // Log before counting: whoever sees a counter move can already read why.
+  const bool unauthenticated_inbound =
+      conn->direction() == LinkDirection::kInbound && !conn->authenticated();
+  if (kind == CloseKind::kShutdown) {
+    // nothing to report
+  } else if (unauthenticated_inbound) {
+    LogPreauth(reason);  // anyone can cause these: bounded
+  } else {
+    Log(reason);
+  }
   if (internal::IsHandshakeRefusal(kind)) {
     counters_.handshakes_refused.fetch_add(1, std::memory_order_relaxed);
   }
   switch (kind) {
+    case CloseKind::kTlsFailed:
+      counters_.refused_tls.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case CloseKind::kWrongChain:
+      counters_.refused_wrong_chain.fetch_add(1, std::memory_order_relaxed);
+      break;
     case CloseKind::kUnknownKey:
       counters_.refused_unknown_key.fetch_add(1, std::memory_order_relaxed);
       break;
@@ -452,10 +535,12 @@ void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& conn, CloseKin
     default:
       break;
   }
-  if (kind != CloseKind::kShutdown) Log(reason);
 
   if (conn->direction() == LinkDirection::kInbound) {
-    if (pending_.erase(conn) > 0) return;  // never authenticated
+    if (pending_.erase(conn->id()) > 0) {  // never authenticated
+      preauth_.Remove(conn->id());
+      return;
+    }
     Peer* peer = FindPeer(conn->peer());
     if (peer != nullptr && peer->inbound == conn) {
       peer->inbound.reset();
@@ -481,9 +566,13 @@ TransportCounters Transport::Impl::counters() const {
   out.dials = counters_.dials.load();
   out.handshakes_ok = counters_.handshakes_ok.load();
   out.handshakes_refused = counters_.handshakes_refused.load();
+  out.refused_tls = counters_.refused_tls.load();
+  out.refused_wrong_chain = counters_.refused_wrong_chain.load();
   out.refused_unknown_key = counters_.refused_unknown_key.load();
   out.refused_bad_signature = counters_.refused_bad_signature.load();
   out.handshake_timeouts = counters_.handshake_timeouts.load();
+  out.preauth_evictions = counters_.preauth_evictions.load();
+  out.log_lines_suppressed = counters_.log_lines_suppressed.load();
   out.oversized_frames = counters_.oversized_frames.load();
   out.queue_full_rejections = counters_.queue_full_rejections.load();
   out.frames_lost_on_disconnect = counters_.frames_lost_on_disconnect.load();

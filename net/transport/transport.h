@@ -1,7 +1,12 @@
-// Authenticated peer transport between the validators of one committee
-// (DESIGN.md §7): TCP on standalone Asio, length-prefixed frames
-// (net/transport/frame.h), and a mutual signed handshake
-// (net/transport/handshake.h) that binds every connection to a committee key.
+// Authenticated, encrypted peer transport between the validators of one
+// committee (DESIGN.md §7): TLS 1.3 over TCP on standalone Asio
+// (net/transport/tls.h), length-prefixed frames (net/transport/frame.h), and
+// a validator authentication bound to each TLS session and the chain id
+// (net/transport/peer_auth.h), so every frame comes from a committee key.
+//
+// Unauthenticated inbound connections are bounded per source address and in
+// total, with fair eviction (net/transport/preauth_limiter.h), and must finish
+// within handshake_timeout_ms; their refusals are logged at a bounded rate.
 //
 // Connection model (as Narwhal's): each transport dials every committee peer
 // whose address is known and SENDS only on that outbound connection; inbound
@@ -44,10 +49,12 @@ namespace gridledger::net {
 inline constexpr size_t kDefaultSendQueueMaxFrames = 4096;
 inline constexpr int64_t kDefaultReconnectMinMs = 50;
 inline constexpr int64_t kDefaultReconnectMaxMs = 5000;
-inline constexpr int64_t kDefaultHandshakeTimeoutMs = 5000;
-// Accepted sockets that have not finished their handshake; more are closed at
-// once, so unauthenticated clients cannot pile up.
-inline constexpr size_t kMaxPendingHandshakes = 64;
+// TLS and Auth take a few round trips; a socket idle longer is closed.
+inline constexpr int64_t kDefaultHandshakeTimeoutMs = 3000;
+// Unauthenticated inbound connections: per source IP and in total.
+inline constexpr size_t kDefaultPreauthPerSourceMax = 8;
+inline constexpr size_t kDefaultPreauthTotalMax = 64;
+inline constexpr size_t kDefaultPreauthLogLinesPerSecondMax = 10;
 // Queued frames written to a socket in one gathered write.
 inline constexpr size_t kMaxFramesPerWrite = 64;
 
@@ -64,6 +71,9 @@ struct TransportOptions {
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 0;  // 0: the OS picks; read it back with listen_port().
   KeyPair own_key;
+  // The network's genesis digest; bound into every peer Auth. A peer on
+  // another chain id is refused with that reason.
+  Digest chain_id;
   // Every committee member, normally including ourselves (never dialled).
   // Inbound handshakes from any other key are refused.
   absl::flat_hash_map<PublicKey, PeerAddress> committee;
@@ -72,6 +82,11 @@ struct TransportOptions {
   int64_t reconnect_min_ms = kDefaultReconnectMinMs;
   int64_t reconnect_max_ms = kDefaultReconnectMaxMs;
   int64_t handshake_timeout_ms = kDefaultHandshakeTimeoutMs;
+  // 1 <= preauth_per_source_max <= preauth_total_max.
+  size_t preauth_per_source_max = kDefaultPreauthPerSourceMax;
+  size_t preauth_total_max = kDefaultPreauthTotalMax;
+  // Lines about unauthenticated connections (refusals, evictions, timeouts).
+  size_t preauth_log_lines_per_second_max = kDefaultPreauthLogLinesPerSecondMax;
 };
 
 enum class LinkDirection { kInbound, kOutbound };
@@ -92,9 +107,14 @@ struct TransportCounters {
   uint64_t dials = 0;
   uint64_t handshakes_ok = 0;
   uint64_t handshakes_refused = 0;  // every refusal, all reasons below included
+  uint64_t refused_tls = 0;  // TLS handshake failed
+  uint64_t refused_wrong_chain = 0;
   uint64_t refused_unknown_key = 0;
   uint64_t refused_bad_signature = 0;
   uint64_t handshake_timeouts = 0;
+  // Pending inbound connections closed to admit a newer one (not a refusal).
+  uint64_t preauth_evictions = 0;
+  uint64_t log_lines_suppressed = 0;
   uint64_t oversized_frames = 0;
   uint64_t queue_full_rejections = 0;
   uint64_t frames_lost_on_disconnect = 0;
@@ -115,8 +135,9 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  // Binds, starts the io thread, accepts and dials. Once per object.
-  // Unavailable when the listen address cannot be bound.
+  // Makes the TLS context, binds, starts the io thread, accepts and dials.
+  // Once per object. Unavailable when the listen address cannot be bound;
+  // Internal when OpenSSL cannot make the ephemeral certificate.
   absl::Status Start();
   // Closes every socket and joins the io thread. Idempotent.
   void Stop();

@@ -108,6 +108,9 @@ TEST_F(MetricsTest, ExposesTransportCountersAtScrapeTime) {
   EXPECT_TRUE(HasLine(response, "gridledger_transport_queue_full_rejections_total 3"))
       << response;
   EXPECT_TRUE(HasLine(response, "gridledger_transport_frames_out_total 0"));
+  // The pre-auth DoS counters are exported too (issue 8).
+  EXPECT_TRUE(HasLine(response, "gridledger_transport_preauth_evictions_total 0"));
+  EXPECT_TRUE(HasLine(response, "gridledger_transport_refused_wrong_chain_total 0"));
   server_->Unregister(collector);
   EXPECT_EQ(Scrape(server_->port()).find("gridledger_transport_"), std::string::npos);
 }

@@ -1,5 +1,6 @@
-// Loopback tests of the peer transport: ordering, the authenticated
-// handshake, frame bounds, reconnection and send-queue backpressure.
+// Loopback tests of the peer transport: ordering, the TLS + channel-bound
+// authentication, frame bounds, reconnection and send-queue backpressure.
+// Attacks on the authentication and pre-auth floods: tests/net/security/.
 #include "net/transport/transport.h"
 
 #include <cstdint>
@@ -12,53 +13,21 @@
 #include "core/common/bytes.h"
 #include "core/crypto/schnorr.h"
 #include "gtest/gtest.h"
-#include "net/transport/handshake.h"
+#include "net/transport/peer_auth.h"
 #include "tests/net/net_test_util.h"
 
 namespace gridledger::net {
 namespace {
 
+using testing::ClientAuth;
+using testing::FastOptions;
+using testing::Numbered;
+using testing::NumberedRange;
 using testing::RawClient;
+using testing::StartAndConnect;
+using testing::TlsPeer;
 using testing::RecordingNode;
 using testing::WaitFor;
-
-// Payload: sender tag byte, then a big-endian sequence number.
-Bytes Numbered(uint8_t tag, uint32_t seq) {
-  Bytes out;
-  ByteWriter writer(&out);
-  writer.U8(tag);
-  writer.U32(seq);
-  return out;
-}
-
-std::vector<Bytes> NumberedRange(uint8_t tag, uint32_t begin, uint32_t end) {
-  std::vector<Bytes> out;
-  for (uint32_t i = begin; i < end; ++i) out.push_back(Numbered(tag, i));
-  return out;
-}
-
-TransportOptions FastOptions(const KeyPair& key, const std::vector<KeyPair>& committee) {
-  TransportOptions options(key);
-  for (const auto& member : committee) options.committee[member.public_key()] = PeerAddress{};
-  options.reconnect_min_ms = 10;
-  options.reconnect_max_ms = 200;
-  options.handshake_timeout_ms = 5000;
-  return options;
-}
-
-// Starts every node, then tells each one where the others listen.
-void StartAndConnect(const std::vector<RecordingNode*>& nodes) {
-  for (RecordingNode* node : nodes) ASSERT_TRUE(node->transport().Start().ok());
-  for (RecordingNode* a : nodes) {
-    for (RecordingNode* b : nodes) {
-      if (a == b) continue;
-      ASSERT_TRUE(a->transport()
-                      .SetPeerAddress(b->key(), PeerAddress{"127.0.0.1",
-                                                            b->transport().listen_port()})
-                      .ok());
-    }
-  }
-}
 
 TEST(TransportTest, TwoTransportsExchangeFramesInOrderBothWays) {
   const std::vector<KeyPair> keys = {KeyPair::FromSeed(1), KeyPair::FromSeed(2)};
@@ -114,67 +83,6 @@ TEST(TransportTest, FourTransportsBroadcastArrivesInOrderPerPeer) {
   }
 }
 
-TEST(TransportTest, KeyOutsideCommitteeIsRefused) {
-  const KeyPair member = KeyPair::FromSeed(20);
-  const KeyPair other_member = KeyPair::FromSeed(21);
-  const KeyPair outsider = KeyPair::FromSeed(22);
-  RecordingNode a(member, FastOptions(member, {member, other_member}));
-  // The outsider believes it belongs with `member`.
-  RecordingNode c(outsider, FastOptions(outsider, {member, outsider}));
-  ASSERT_TRUE(a.transport().Start().ok());
-  ASSERT_TRUE(c.transport().Start().ok());
-  for (uint32_t i = 0; i < 5; ++i) ASSERT_TRUE(c.transport().Send(member.public_key(), Numbered(0xC, i)).ok());
-  ASSERT_TRUE(c.transport()
-                  .SetPeerAddress(member.public_key(),
-                                  PeerAddress{"127.0.0.1", a.transport().listen_port()})
-                  .ok());
-  // The outsider keeps redialling with backoff; each attempt is refused.
-  ASSERT_TRUE(WaitFor([&] { return a.transport().counters().refused_unknown_key >= 2; }));
-  const TransportCounters counters = a.transport().counters();
-  EXPECT_EQ(counters.handshakes_ok, 0u);
-  EXPECT_EQ(counters.frames_in, 0u);
-  EXPECT_EQ(counters.refused_bad_signature, 0u);
-  EXPECT_GE(counters.handshakes_refused, counters.refused_unknown_key);
-  EXPECT_EQ(a.received_count(), 0u);
-  EXPECT_TRUE(a.LogContains(outsider.public_key().Hex() + " is not in the committee"));
-  EXPECT_FALSE(c.OutboundUp(member.public_key()));
-  // Nothing was ever handed to an authenticated socket.
-  EXPECT_EQ(c.transport().queued_frames(member.public_key()), 5u);
-  EXPECT_EQ(c.transport().counters().frames_out, 0u);
-}
-
-TEST(TransportTest, WrongHandshakeSignatureIsRefused) {
-  const KeyPair server = KeyPair::FromSeed(30);
-  const KeyPair client = KeyPair::FromSeed(31);
-  const KeyPair forger = KeyPair::FromSeed(32);
-  RecordingNode a(server, FastOptions(server, {server, client}));
-  ASSERT_TRUE(a.transport().Start().ok());
-
-  // Control: an honest raw client completes the handshake and is delivered,
-  // so the refusal below is about the signature and nothing else.
-  RawClient honest;
-  ASSERT_TRUE(honest.Connect(a.transport().listen_port()).ok());
-  auto server_hello = honest.Handshake(client.public_key(), client);
-  ASSERT_TRUE(server_hello.ok()) << server_hello.status();
-  EXPECT_EQ(server_hello->key, server.public_key());
-  ASSERT_TRUE(honest.WriteFrame(Numbered(1, 7)).ok());
-  ASSERT_TRUE(WaitFor([&] { return a.received_count() == 1; }));
-  EXPECT_EQ(a.From(client.public_key()), std::vector<Bytes>{Numbered(1, 7)});
-
-  // Claims `client` but signs with `forger`'s key.
-  RawClient forged;
-  ASSERT_TRUE(forged.Connect(a.transport().listen_port()).ok());
-  ASSERT_TRUE(forged.Handshake(client.public_key(), forger).ok());
-  ASSERT_TRUE(forged.WriteFrame(Numbered(2, 8)).ok());
-  EXPECT_TRUE(forged.WaitForClose().ok());
-  ASSERT_TRUE(WaitFor([&] { return a.transport().counters().refused_bad_signature == 1; }));
-  EXPECT_EQ(a.transport().counters().handshakes_refused, 1u);
-  EXPECT_EQ(a.transport().counters().handshakes_ok, 1u);
-  EXPECT_TRUE(a.LogContains("does not verify"));
-  // Only the honest frame was ever delivered.
-  EXPECT_EQ(a.received_count(), 1u);
-}
-
 TEST(TransportTest, OversizedFrameClosesOnlyThatConnection) {
   const KeyPair ka = KeyPair::FromSeed(40);
   const KeyPair kb = KeyPair::FromSeed(41);
@@ -190,9 +98,9 @@ TEST(TransportTest, OversizedFrameClosesOnlyThatConnection) {
   ASSERT_TRUE(WaitFor([&] { return a.received_count() == 1; }));
 
   // An authenticated peer announces one byte more than the bound.
-  RawClient raw;
+  TlsPeer raw;
   ASSERT_TRUE(raw.Connect(a.transport().listen_port()).ok());
-  ASSERT_TRUE(raw.Handshake(raw_key.public_key(), raw_key).ok());
+  ASSERT_TRUE(ClientAuth(raw, raw_key.public_key(), raw_key, ka.public_key(), Digest{}).ok());
   ASSERT_TRUE(raw.WriteFrame(Numbered(0xF, 0)).ok());
   // Exactly at the bound is accepted.
   ASSERT_TRUE(raw.WriteFrame(Bytes(kMaxFrameBytes, 0x5A)).ok());
@@ -204,8 +112,8 @@ TEST(TransportTest, OversizedFrameClosesOnlyThatConnection) {
   ASSERT_TRUE(WaitFor([&] { return a.transport().counters().oversized_frames == 1; }));
   EXPECT_TRUE(a.LogContains("frame length 1025 exceeds max_frame_bytes 1024"));
 
-  // An unauthenticated socket may not even announce a frame beyond a Hello.
-  RawClient stranger;
+  // An unauthenticated TLS session may not even announce a frame beyond an Auth.
+  TlsPeer stranger;
   ASSERT_TRUE(stranger.Connect(a.transport().listen_port()).ok());
   const FrameHeader huge = EncodeFrameHeader(0xFFFFFFFF);
   ASSERT_TRUE(stranger.Write(ByteSpan(huge.data(), huge.size())).ok());
@@ -381,35 +289,31 @@ TEST(TransportTest, SilentSocketIsClosedAfterHandshakeTimeout) {
   options.handshake_timeout_ms = 100;
   RecordingNode a(keys[0], options);
   ASSERT_TRUE(a.transport().Start().ok());
+  // TCP only: no ClientHello ever arrives; the server gives up.
   RawClient silent;
   ASSERT_TRUE(silent.Connect(a.transport().listen_port()).ok());
-  // Our Hello arrives; nothing is sent back; the server gives up.
-  auto hello = silent.ReadFrame(kHelloBytes);
-  ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_TRUE(silent.WaitForClose().ok());
-  ASSERT_TRUE(WaitFor([&] { return a.transport().counters().handshake_timeouts == 1; }));
-  EXPECT_EQ(a.transport().counters().handshakes_refused, 1u);
+  // TLS done, but no Auth: closed too.
+  TlsPeer mute;
+  ASSERT_TRUE(mute.Connect(a.transport().listen_port()).ok());
+  EXPECT_TRUE(mute.WaitForClose().ok());
+  ASSERT_TRUE(WaitFor([&] { return a.transport().counters().handshake_timeouts == 2; }));
+  EXPECT_EQ(a.transport().counters().handshakes_refused, 2u);
   EXPECT_TRUE(a.LogContains("timed out"));
 }
 
-TEST(TransportTest, PendingHandshakesAreBounded) {
-  const std::vector<KeyPair> keys = {KeyPair::FromSeed(110), KeyPair::FromSeed(111)};
+TEST(TransportTest, PlaintextPeerFailsTls) {
+  const std::vector<KeyPair> keys = {KeyPair::FromSeed(102), KeyPair::FromSeed(103)};
   RecordingNode a(keys[0], FastOptions(keys[0], keys));
   ASSERT_TRUE(a.transport().Start().ok());
-  std::vector<std::unique_ptr<RawClient>> idle;
-  for (size_t i = 0; i < kMaxPendingHandshakes; ++i) {
-    idle.push_back(std::make_unique<RawClient>());
-    ASSERT_TRUE(idle.back()->Connect(a.transport().listen_port()).ok());
-    // Reading the server's Hello proves this socket was accepted and is pending.
-    ASSERT_TRUE(idle.back()->ReadFrame(kHelloBytes).ok());
-  }
-  RawClient one_too_many;
-  ASSERT_TRUE(one_too_many.Connect(a.transport().listen_port()).ok());
-  EXPECT_TRUE(one_too_many.WaitForClose().ok());
-  EXPECT_TRUE(a.LogContains("handshakes already pending"));
-  // The pending ones are still open (their timeout is 5 s).
-  EXPECT_TRUE(absl::IsDeadlineExceeded(
-      idle.front()->ReadExact(1, absl::Milliseconds(50)).status()));
+  RawClient plain;
+  ASSERT_TRUE(plain.Connect(a.transport().listen_port()).ok());
+  // A frame where a TLS ClientHello belongs.
+  ASSERT_TRUE(plain.WriteFrame(Numbered(1, 1)).ok());
+  EXPECT_TRUE(plain.WaitForClose().ok());
+  ASSERT_TRUE(WaitFor([&] { return a.transport().counters().refused_tls == 1; }));
+  EXPECT_TRUE(a.LogContains("TLS handshake failed"));
+  EXPECT_EQ(a.received_count(), 0u);
 }
 
 TEST(TransportTest, ListenFailureIsUnavailable) {
