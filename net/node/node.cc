@@ -156,6 +156,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
 
   // Peer transport: messages are decoded on its io thread, then queued.
   net::TransportOptions topts(key);
+  topts.chain_id = chain_id;  // peers of another network fail authentication
   topts.listen_address = config.peer_address_override ? config.peer_address_override->host
                                                       : me.host;
   topts.listen_port = config.peer_address_override ? config.peer_address_override->port
