@@ -1,7 +1,5 @@
 #include "net/node/config.h"
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -9,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/common/file_read.h"
 #include "core/common/status_macros.h"
 
 namespace gridledger::node {
@@ -133,6 +132,10 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
       auto hp = ParseHostPort(value, "peer_address_override");
       if (!hp.ok()) return field_error(hp.status());
       config.peer_address_override = *hp;
+    } else if (key == "grpc_tls_cert") {
+      config.grpc_tls_cert = std::string(value);
+    } else if (key == "grpc_tls_key") {
+      config.grpc_tls_key = std::string(value);
     } else {
       return LineError(line_no, absl::StrCat("unknown key ", key));
     }
@@ -142,17 +145,17 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("node config: missing key ", key));
     }
   }
+  if (config.grpc_tls_cert.has_value() != config.grpc_tls_key.has_value()) {
+    return absl::InvalidArgumentError(
+        "node config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
+  }
   return config;
 }
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("node config ", path, ": cannot open"));
-  std::string text;
-  text.resize(kMaxConfigBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  auto config = ParseNodeConfig(text);
+  auto text = ReadFileBounded(path, kMaxConfigBytes, "node config");
+  if (!text.ok()) return text.status();
+  auto config = ParseNodeConfig(*text);
   if (!config.ok()) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));

@@ -10,6 +10,8 @@
 //   metrics_address = 127.0.0.1:7400         required (port 0: the OS picks)
 //   backend = auto                           optional: auto|cpu|gpu (default auto)
 //   peer_address_override = 127.0.0.1:7100   optional: listen here, not at the genesis address
+//   grpc_tls_cert = /etc/gridledger/api.crt   optional, with grpc_tls_key: serve the client
+//   grpc_tls_key = /etc/gridledger/api.key    API over TLS only (PEM certificate and key)
 //
 // Parsing is strict: an unknown key, a repeated key, a missing `=`, an empty
 // value, a malformed number or address, or a missing required key is
@@ -50,6 +52,9 @@ struct NodeConfig {
   HostPort metrics_address;
   VerifierBackend backend = VerifierBackend::kAuto;
   std::optional<HostPort> peer_address_override;
+  // Both set or both unset (the parser enforces it).
+  std::optional<std::string> grpc_tls_cert;
+  std::optional<std::string> grpc_tls_key;
 };
 
 absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text);

@@ -22,6 +22,7 @@
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
 #include "net/node/event_inbox.h"
+#include "net/node/grpc_server_options.h"
 #include "net/node/pending_txs.h"
 #include "net/node/tx_checker.h"
 #include "net/node/verify_worker.h"
@@ -190,9 +191,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->service = std::make_unique<ClientService>(info, p->store.get(), p->consensus_store.get(),
                                                p->checker.get(), &p->pending, p->feed.get(),
                                                p->driver.get());
+  GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
+                      ClientApiCredentials(config));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.grpc_address.ToString(), grpc::InsecureServerCredentials(),
-                           &p->grpc_port);
+  ApplyGrpcLimits(builder);
+  builder.AddListeningPort(config.grpc_address.ToString(), api_credentials, &p->grpc_port);
   builder.RegisterService(p->service.get());
   p->grpc_server = builder.BuildAndStart();
   auto node = std::unique_ptr<Node>(new Node(std::move(p)));

@@ -49,6 +49,19 @@ void ExpectError(const std::string& text, const std::string& message) {
   EXPECT_EQ(c.status().message(), message);
 }
 
+TEST(NodeConfigTest, ClientApiTlsNeedsCertAndKeyTogether) {
+  auto c = ParseNodeConfig(absl::StrCat(kValid, "grpc_tls_cert = /etc/gl/api.crt\n",
+                                        "grpc_tls_key = /etc/gl/api.key\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->grpc_tls_cert, "/etc/gl/api.crt");
+  EXPECT_EQ(c->grpc_tls_key, "/etc/gl/api.key");
+  EXPECT_FALSE(ParseNodeConfig(kValid)->grpc_tls_cert.has_value());
+  ExpectError(absl::StrCat(kValid, "grpc_tls_cert = /etc/gl/api.crt\n"),
+              "node config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
+  ExpectError(absl::StrCat(kValid, "grpc_tls_key = /etc/gl/api.key\n"),
+              "node config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
+}
+
 TEST(NodeConfigTest, ErrorsNameTheLine) {
   ExpectError(absl::StrCat(kValid, "colour = blue\n"), "node config line 10: unknown key colour");
   ExpectError(absl::StrCat(kValid, "slice = 1\n"), "node config line 10: duplicate key slice");
