@@ -7,6 +7,8 @@ packages=(
   libsecp256k1-dev liblmdb-dev libabsl-dev libssl-dev libasio-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # JSON output of the operator commands (query, submit)
+  nlohmann-json3-dev
   # make fuzz: libFuzzer comes with clang's runtime
   clang libclang-rt-14-dev
 )

@@ -1,0 +1,36 @@
+#include "tools/api_client.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/file_read.h"
+
+ABSL_FLAG(std::string, node, "", "query/submit: the node's client API, HOST:PORT");
+ABSL_FLAG(std::string, tls_ca, "",
+          "query/submit: PEM certificate to trust when the node serves its API over TLS");
+ABSL_FLAG(int32_t, timeout_ms, 5000, "query/submit: deadline of each call");
+ABSL_FLAG(bool, json, false, "query/submit: one JSON object per answer instead of text");
+
+namespace gridledger::tools {
+
+absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode() {
+  const std::string node = absl::GetFlag(FLAGS_node);
+  if (node.empty()) return absl::InvalidArgumentError("--node=HOST:PORT is required");
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
+    auto pem = ReadFileBounded(ca, size_t{1} << 20, "--tls_ca");
+    if (!pem.ok()) return absl::InvalidArgumentError(pem.status().message());
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = *pem;
+    credentials = grpc::SslCredentials(options);
+  }
+  return v1::Ledger::NewStub(grpc::CreateChannel(node, credentials));
+}
+
+std::unique_ptr<grpc::ClientContext> RpcContext() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  return ctx;
+}
+
+}  // namespace gridledger::tools

@@ -1,0 +1,195 @@
+// `gridledger query node|tx|account|commits --node=HOST:PORT [--json]`: ask a
+// node's client API from the shell. Text is one "name: value" per line; with
+// --json one object per answer (nlohmann-json), keys and ids in hex. The exit
+// status tells a script what happened (tools/api_client.h).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/bytes.h"
+#include "core/common/types.h"
+#include "nlohmann/json.hpp"
+#include "tools/api_client.h"
+#include "tools/command.h"
+
+ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
+ABSL_FLAG(uint64_t, from_sequence, 1, "query commits: first commit sequence");
+ABSL_FLAG(uint32_t, count, 100, "query commits: how many transactions to print, then stop");
+
+namespace gridledger::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gridledger query node --node=HOST:PORT\n"
+    "       gridledger query tx ID_HEX --node=HOST:PORT\n"
+    "       gridledger query account PUBKEY_HEX --slice=S --node=HOST:PORT\n"
+    "       gridledger query commits [--from_sequence=1] [--count=100] --node=HOST:PORT\n"
+    "flags: --json (one object per answer), --tls_ca=PEM, --timeout_ms=5000\n"
+    "exit: 0 ok/committed, 1 bad input, 2 usage, 3 tx failed, 4 not found,\n"
+    "      5 tx pending, 6 node unreachable\n";
+
+// ordered_json keeps the fields in the order written (text output reads top-down).
+using json = nlohmann::ordered_json;
+
+std::string Hex(const std::string& raw) {
+  return HexEncode(ByteSpan(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
+}
+
+int RpcFailed(const grpc::Status& status) {
+  std::fprintf(stderr, "gridledger query: %s: %s\n",
+               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "deadline exceeded"
+                                                                          : "rpc failed",
+               status.error_message().c_str());
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitBadInput
+                                                                   : kExitUnreachable;
+}
+
+void Print(const json& j) {
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  for (const auto& [name, value] : j.items()) {
+    std::printf("%s: %s\n", name.c_str(),
+                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  }
+}
+
+json ResultJson(const v1::ExecutionResult& r) {
+  return json{{"success", r.success()}, {"code", r.code()}, {"reason", r.reason()}};
+}
+
+int QueryNode(v1::Ledger::Stub& stub) {
+  v1::NodeInfo info;
+  auto ctx = RpcContext();
+  grpc::Status s = stub.GetNodeInfo(ctx.get(), v1::GetNodeInfoRequest(), &info);
+  if (!s.ok()) return RpcFailed(s);
+  Print(json{{"slice", info.slice()},
+             {"validator_index", info.validator_index()},
+             {"public_key", Hex(info.public_key())},
+             {"round", info.round()},
+             {"last_committed_sequence", info.last_committed_sequence()},
+             {"verifier_backend", info.verifier_backend()},
+             {"committee_size", info.committee_size()}});
+  return kExitOk;
+}
+
+int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
+  auto id = HexDecodeFixed<TxId::kSize>(id_hex, "transaction id");
+  if (!id.ok()) {
+    std::fprintf(stderr, "gridledger query: %s\n", std::string(id.status().message()).c_str());
+    return kExitBadInput;
+  }
+  v1::GetTransactionRequest request;
+  request.set_tx_id(std::string(id->begin(), id->end()));
+  v1::GetTransactionResponse response;
+  auto ctx = RpcContext();
+  grpc::Status s = stub.GetTransaction(ctx.get(), request, &response);
+  if (!s.ok()) return RpcFailed(s);
+  json j{{"tx_id", id_hex},
+         {"status", v1::TransactionStatus_Name(response.status())},
+         {"slice", response.slice()}};
+  const bool final = response.status() == v1::TRANSACTION_STATUS_COMMITTED ||
+                     response.status() == v1::TRANSACTION_STATUS_FAILED;
+  if (final) {
+    j["commit_sequence"] = response.commit_sequence();
+    j["result"] = ResultJson(response.result());
+  }
+  Print(j);
+  switch (response.status()) {
+    case v1::TRANSACTION_STATUS_COMMITTED: return kExitOk;
+    case v1::TRANSACTION_STATUS_FAILED: return kExitRejected;
+    case v1::TRANSACTION_STATUS_UNKNOWN: return kExitNotFound;
+    default: return kExitPending;
+  }
+}
+
+int QueryAccount(v1::Ledger::Stub& stub, const std::string& key_hex) {
+  auto key = HexDecodeFixed<PublicKey::kSize>(key_hex, "account key");
+  if (!key.ok()) {
+    std::fprintf(stderr, "gridledger query: %s\n", std::string(key.status().message()).c_str());
+    return kExitBadInput;
+  }
+  v1::GetAccountRequest request;
+  request.set_slice(absl::GetFlag(FLAGS_slice));
+  request.set_key(std::string(key->begin(), key->end()));
+  v1::GetAccountResponse response;
+  auto ctx = RpcContext();
+  grpc::Status s = stub.GetAccount(ctx.get(), request, &response);
+  if (!s.ok()) return RpcFailed(s);
+  json j{{"slice", response.slice()}, {"key", key_hex}, {"exists", response.exists()},
+         {"as_of_commit_sequence", response.as_of_commit_sequence()}};
+  if (response.exists()) {
+    j["balance"] = response.balance();
+    j["next_nonce"] = response.next_nonce();
+  }
+  Print(j);
+  return response.exists() ? kExitOk : kExitNotFound;
+}
+
+// Bounded in count and time: stops after --count transactions or when the
+// deadline passes, whichever is first.
+int QueryCommits(v1::Ledger::Stub& stub) {
+  const uint32_t count = absl::GetFlag(FLAGS_count);
+  v1::StreamCommitsRequest request;
+  request.set_from_sequence(absl::GetFlag(FLAGS_from_sequence));
+  auto ctx = RpcContext();
+  auto reader = stub.StreamCommits(ctx.get(), request);
+  v1::CommittedTransaction tx;
+  uint32_t printed = 0;
+  while (printed < count && reader->Read(&tx)) {
+    json j{{"commit_sequence", tx.commit_sequence()},
+           {"index_in_commit", tx.index_in_commit()},
+           {"slice", tx.slice()},
+           {"tx_id", Hex(tx.tx_id())},
+           {"result", ResultJson(tx.result())}};
+    if (absl::GetFlag(FLAGS_json)) {
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
+                  tx.index_in_commit(), Hex(tx.tx_id()).c_str(),
+                  tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
+    }
+    ++printed;
+  }
+  if (printed == count) {
+    ctx->TryCancel();
+    return kExitOk;
+  }
+  grpc::Status s = reader->Finish();
+  // The stream waits at the tail for new commits: reaching the deadline after
+  // printing what exists is the normal end of a query over a quiet ledger.
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
+  if (!s.ok()) return RpcFailed(s);
+  return kExitOk;
+}
+
+int RunQuery(int argc, char** argv) {
+  std::vector<std::string> args = ParseFlags(argc, argv, kUsage);
+  if (args.empty()) {
+    std::fprintf(stderr, "%s", kUsage);
+    return kExitUsage;
+  }
+  auto stub = ConnectToNode();
+  if (!stub.ok()) {
+    std::fprintf(stderr, "gridledger query: %s\n%s", std::string(stub.status().message()).c_str(),
+                 kUsage);
+    return kExitUsage;
+  }
+  const std::string& what = args[0];
+  if (what == "node" && args.size() == 1) return QueryNode(**stub);
+  if (what == "tx" && args.size() == 2) return QueryTx(**stub, args[1]);
+  if (what == "account" && args.size() == 2) return QueryAccount(**stub, args[1]);
+  if (what == "commits" && args.size() == 1) return QueryCommits(**stub);
+  std::fprintf(stderr, "gridledger query: bad arguments\n%s", kUsage);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace gridledger::tools
+
+GL_REGISTER_COMMAND(query, "ask a node: node info, a transaction, an account, commits",
+                    gridledger::tools::RunQuery);
