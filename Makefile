@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan demo pipeline bench fuzz fuzz-seeds clean
+.PHONY: all deps configure build test test-asan test-tsan demo pipeline bench fuzz fuzz-seeds clean
 
 all: build
 
@@ -30,6 +30,15 @@ test-asan: deps
 	cmake --build build-asan -j $(JOBS) --target $(ASAN_TARGETS)
 	GL_GPU_MATH_CASES=20000 ctest --test-dir build-asan --output-on-failure -j $(JOBS) --timeout 900 -L asan
 
+# The threaded suites (transport, its attack tests, the node runtime) under
+# ThreadSanitizer. TSAN_OPTIONS: tests/tsan.supp lists what is suppressed, and why.
+TSAN_TARGETS ?= net_test net_security_test node_test
+test-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDLEDGER_TSAN=ON $(CMAKE_FLAGS)
+	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) --timeout 900 -L "net|node"
+
 # Four validator processes on loopback, one slice, ~20 s of open-loop load at
 # a rate this 2-core machine sustains; prints the cluster SUMMARY.
 DEMO_RATE ?= 1000
@@ -53,4 +62,4 @@ bench: build
 	$(BUILD_DIR)/bench/gridledger_bench --benchmark_min_time=0.5
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-fuzz build-tsan
