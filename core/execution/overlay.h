@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/execution/state_view.h"
 
@@ -26,7 +27,8 @@ class Overlay {
   absl::StatusOr<std::optional<AccountState>> Get(const AccountRef& ref) const;
   void Set(const AccountRef& ref, const AccountState& state) { changed_[ref] = state; }
 
-  // The account's queue as of now (loaded from the base on first use).
+  // The account's queue as of now (loaded from the base on first use); the
+  // pointer stays valid for the overlay's lifetime.
   absl::StatusOr<const HeldQueue*> Held(const AccountRef& ref);
   // Transactions held in the slice as of now.
   absl::StatusOr<uint64_t> HeldTotal();
@@ -48,7 +50,8 @@ class Overlay {
 
   const StateView& base_;
   absl::flat_hash_map<AccountRef, AccountState> changed_;
-  absl::flat_hash_map<AccountRef, Queues> held_;
+  // Node-based: Held() hands out pointers that must survive later inserts.
+  absl::node_hash_map<AccountRef, Queues> held_;
   std::optional<uint64_t> base_held_total_;
   int64_t held_total_delta_ = 0;
 };
