@@ -1,5 +1,6 @@
 #include "storage/block_commit.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 
@@ -11,16 +12,29 @@ BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
   BlockWrite write;
   write.sequence = sequence;
   write.meta.anchor = anchor;
-  write.meta.num_txs = static_cast<uint32_t>(block.size());
+  write.meta.num_txs = static_cast<uint32_t>(block.size() + outcome.released.size());
   write.meta.state_summary = outcome.state_summary;
-  write.txs.reserve(block.size());
+  absl::flat_hash_set<TxId> released;
+  for (const ReleasedTx& r : outcome.released) {
+    released.insert(r.result.id);
+    write.released.push_back(r.result.id);
+  }
+  write.txs.reserve(block.size() + outcome.released.size());
   for (size_t i = 0; i < block.size(); ++i) {
     const TxResult& r = outcome.results[i];
     GL_CHECK(r.id == block[i].id && r.index == i);
     if (r.code == TxResultCode::kDuplicate) continue;
+    if (r.code == TxResultCode::kHeld && released.contains(r.id)) continue;
     write.txs.emplace_back(r.id, StoredTx{r.code, r.reason, sequence, r.index, block[i].raw});
   }
+  for (const ReleasedTx& r : outcome.released) {
+    const TxResult& f = r.result;
+    GL_CHECK(f.index >= block.size() && f.status() != TxStatus::kHeld);
+    write.txs.emplace_back(f.id, StoredTx{f.code, f.reason, sequence, f.index, r.raw});
+  }
   write.accounts = outcome.accounts;
+  write.held_removed = outcome.held_removed;
+  write.held_added = outcome.held_added;
   return write;
 }
 

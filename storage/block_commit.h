@@ -13,8 +13,10 @@
 namespace gridledger::storage {
 
 // The store write for `block` executed into `outcome` as commit `sequence`:
-// every non-duplicate result indexed with its raw bytes, the changed
-// accounts, and the commit metadata.
+// every non-duplicate result indexed with its raw bytes (a transaction held
+// and released in this same commit only with its final result), the released
+// results, the changed accounts, the nonce-hold changes and the commit
+// metadata.
 BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
                           absl::Span<const BlockTx> block, const BlockOutcome& outcome);
 

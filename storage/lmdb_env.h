@@ -25,7 +25,7 @@ namespace gridledger::storage {
 inline constexpr uint64_t kDefaultInitialMapSizeBytes = uint64_t{64} << 20;
 // Address space only (the file is sparse); the bound on map growth.
 inline constexpr uint64_t kDefaultMaxMapSizeBytes = uint64_t{1} << 40;
-inline constexpr uint32_t kDefaultMaxTables = 16;
+inline constexpr uint32_t kDefaultMaxTables = 32;
 inline constexpr uint32_t kLmdbMaxReaders = 126;
 // How long a map resize waits for open transactions to finish.
 inline constexpr int64_t kMapResizeWaitMs = 5000;

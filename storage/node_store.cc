@@ -1,5 +1,6 @@
 #include "storage/node_store.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
@@ -30,7 +31,7 @@ absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
                                                    " is below the ", block.txs.size(),
                                                    " indexed transactions"));
   }
-  absl::flat_hash_set<TxId> ids;
+  absl::flat_hash_map<TxId, TxStatus> ids;
   ids.reserve(block.txs.size());
   for (const auto& [id, tx] : block.txs) {
     if (tx.commit_sequence != block.sequence || tx.index >= block.meta.num_txs) {
@@ -42,10 +43,69 @@ absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
       return absl::InvalidArgumentError(
           absl::StrCat("block tx ", id.ShortHex(), ": duplicates are not indexed"));
     }
-    if (!ids.insert(id).second) {
+    if (!ids.emplace(id, tx.status()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("block tx ", id.ShortHex(), ": listed twice"));
     }
+  }
+  for (const TxId& id : block.released) {
+    auto it = ids.find(id);
+    if (it == ids.end() || it->second == TxStatus::kHeld) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block released tx ", id.ShortHex(), ": no final result in the block"));
+    }
+  }
+  for (const HeldTx& held : block.held_added) {
+    if (held.held_sequence != block.sequence) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block held tx ", held.btx.id.ShortHex(), ": held_sequence ",
+                       held.held_sequence, " is not the block's ", block.sequence));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NodeStore::WriteHold(WriteTxn& txn, const BlockWrite& block) {
+  GL_ASSIGN_OR_RETURN(uint64_t count, ReadHeldCount(txn, tables_));
+  for (const HeldKey& key : block.held_removed) {
+    const Bytes held_key = EncodeHeldKey(key);
+    absl::StatusOr<ByteSpan> record = txn.Get(tables_.held, held_key);
+    if (absl::IsNotFound(record.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "held entry ", key.account.key.ShortHex(), "/", key.nonce.value(), " is not held"));
+    }
+    GL_RETURN_IF_ERROR(record.status());
+    GL_ASSIGN_OR_RETURN(HeldTx held, DecodeHeldRecord(held_key, *record));
+    GL_RETURN_IF_ERROR(txn.Delete(tables_.held, held_key));
+    GL_RETURN_IF_ERROR(
+        txn.Delete(tables_.held_expiry, EncodeHeldExpiryKey(held.held_sequence, key)));
+    if (count == 0) return absl::DataLossError("corrupt meta record held_count: below entries");
+    --count;
+  }
+  for (const HeldTx& held : block.held_added) {
+    const Bytes held_key = EncodeHeldKey(held.key());
+    absl::StatusOr<ByteSpan> existing = txn.Get(tables_.held, held_key);
+    if (existing.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("held entry for tx ", held.btx.id.ShortHex(), ": nonce already held"));
+    }
+    if (!absl::IsNotFound(existing.status())) return existing.status();
+    GL_ASSIGN_OR_RETURN(Bytes record, EncodeHeldRecord(held));
+    GL_RETURN_IF_ERROR(txn.Put(tables_.held, held_key, record));
+    const uint8_t version = kRecordVersion;
+    GL_RETURN_IF_ERROR(txn.Put(tables_.held_expiry,
+                               EncodeHeldExpiryKey(held.held_sequence, held.key()),
+                               ByteSpan(&version, 1)));
+    ++count;
+  }
+  if (!block.held_removed.empty() || !block.held_added.empty()) {
+    Bytes value;
+    ByteWriter(&value).U64(count);
+    GL_RETURN_IF_ERROR(txn.Put(tables_.meta, MetaKey(kMetaHeldCount), value));
+  }
+  if (!block.released.empty()) {
+    GL_RETURN_IF_ERROR(txn.Put(tables_.released, EncodeCommitKey(block.sequence),
+                               EncodeReleasedRecord(block.released)));
   }
   return absl::OkStatus();
 }
@@ -70,16 +130,23 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block) {
       const TxId& id = block.txs[i].first;
       absl::StatusOr<ByteSpan> existing = txn.Get(tables_.txs, id.span());
       if (existing.ok()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("tx ", id.Hex(), " is already indexed"));
+        // Only a held transaction's record is replaced, by its final result.
+        GL_ASSIGN_OR_RETURN(StoredTx stored, DecodeTxRecord(*existing));
+        if (stored.status() != TxStatus::kHeld ||
+            block.txs[i].second.status() == TxStatus::kHeld) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("tx ", id.Hex(), " is already indexed"));
+        }
+      } else if (!absl::IsNotFound(existing.status())) {
+        return existing.status();
       }
-      if (!absl::IsNotFound(existing.status())) return existing.status();
       GL_RETURN_IF_ERROR(txn.Put(tables_.txs, id.span(), tx_records[i]));
     }
     for (const auto& [ref, state] : block.accounts) {
       GL_RETURN_IF_ERROR(
           txn.Put(tables_.accounts, EncodeAccountKey(ref), EncodeAccountRecord(state)));
     }
+    GL_RETURN_IF_ERROR(WriteHold(txn, block));
     GL_RETURN_IF_ERROR(
         txn.Put(tables_.commits, sequence_value, EncodeCommitRecord(block.meta)));
     GL_RETURN_IF_ERROR(
@@ -106,6 +173,14 @@ absl::StatusOr<CommitMeta> NodeStore::GetCommit(uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.commits, EncodeCommitKey(sequence)));
   return DecodeCommitRecord(record);
+}
+
+absl::StatusOr<std::vector<TxId>> NodeStore::ReleasedTxIds(uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  absl::StatusOr<ByteSpan> record = txn.Get(tables_.released, EncodeCommitKey(sequence));
+  if (absl::IsNotFound(record.status())) return std::vector<TxId>();
+  GL_RETURN_IF_ERROR(record.status());
+  return DecodeReleasedRecord(*record);
 }
 
 absl::StatusOr<Digest> NodeStore::StateSummary() const {

@@ -1,8 +1,9 @@
-// A validator's durable state: the transaction index, accounts, commit
-// metadata and the last committed sequence, in one LMDB environment.
-// CommitBlock writes a whole block (its transaction results, account updates
-// and commit metadata) in ONE write transaction that is synced before it
-// returns, so after a crash the store holds exactly a prefix of commits.
+// A validator's durable state: the transaction index, accounts, the nonce
+// hold, commit metadata and the last committed sequence, in one LMDB
+// environment. CommitBlock writes a whole block (its transaction results,
+// account updates, nonce-hold changes and commit metadata) in ONE write
+// transaction that is synced before it returns, so after a crash the store
+// holds exactly a prefix of commits.
 #ifndef GRIDLEDGER_STORAGE_NODE_STORE_H_
 #define GRIDLEDGER_STORAGE_NODE_STORE_H_
 
@@ -27,9 +28,16 @@ namespace gridledger::storage {
 struct BlockWrite {
   uint64_t sequence = 0;  // must be last_committed_sequence() + 1
   CommitMeta meta;
-  // Results to index. Duplicates are not indexed: the id keeps its first result.
+  // Results to index. Duplicates are not indexed: the id keeps its first
+  // result. A kHeld record is replaced by its final result when released.
   std::vector<std::pair<TxId, StoredTx>> txs;
   std::vector<std::pair<AccountRef, AccountState>> accounts;  // final states
+  // The nonce hold's change: removed first, then added (held by this commit).
+  std::vector<HeldKey> held_removed;
+  std::vector<HeldTx> held_added;
+  // Ids released from the hold by this commit, in execution order; each has
+  // its final result in `txs`.
+  std::vector<TxId> released;
 };
 
 class NodeStore {
@@ -37,9 +45,11 @@ class NodeStore {
   // Opens (or creates) the store and recovers the last committed sequence.
   static absl::StatusOr<std::unique_ptr<NodeStore>> Open(const LmdbOptions& options);
 
-  // FailedPrecondition when block.sequence is not the next sequence or one of
-  // its transaction ids is already indexed; InvalidArgument for inconsistent
-  // input (a tx's sequence or index outside the block, oversized records).
+  // FailedPrecondition when block.sequence is not the next sequence, one of
+  // its transaction ids is already indexed (other than a held one getting its
+  // final result), or the hold change does not fit the stored hold;
+  // InvalidArgument for inconsistent input (a tx's sequence or index outside
+  // the block, oversized records).
   // Nothing is written unless everything is.
   absl::Status CommitBlock(const BlockWrite& block);
 
@@ -49,6 +59,8 @@ class NodeStore {
   absl::StatusOr<StoredTx> GetTx(const TxId& id) const;
   absl::StatusOr<AccountState> GetAccount(const AccountRef& account) const;
   absl::StatusOr<CommitMeta> GetCommit(uint64_t sequence) const;
+  // The ids released from the nonce hold by commit `sequence` (empty when none).
+  absl::StatusOr<std::vector<TxId>> ReleasedTxIds(uint64_t sequence) const;
   absl::StatusOr<Digest> StateSummary() const;
   // nullopt until seeded from a genesis.
   absl::StatusOr<std::optional<Digest>> GenesisDigest() const;
@@ -70,6 +82,9 @@ class NodeStore {
   NodeStore(std::unique_ptr<LmdbEnv> env, const NodeTables& tables, uint64_t last)
       : env_(std::move(env)), tables_(tables), last_committed_sequence_(last) {}
   absl::Status CheckBlock(const BlockWrite& block) const;
+  // The nonce-hold part of CommitBlock: held entries, expiry index, count and
+  // released ids.
+  absl::Status WriteHold(WriteTxn& txn, const BlockWrite& block);
 
   std::unique_ptr<LmdbEnv> env_;
   NodeTables tables_;

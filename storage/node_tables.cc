@@ -18,6 +18,16 @@ absl::StatusOr<std::optional<ByteSpan>> ReadMeta(const Txn& txn, const NodeTable
   return std::optional<ByteSpan>(*value);
 }
 
+// A big-endian u64; nullopt when absent.
+absl::StatusOr<std::optional<uint64_t>> ReadMetaU64(const Txn& txn, const NodeTables& tables,
+                                                    absl::string_view name) {
+  GL_ASSIGN_OR_RETURN(std::optional<ByteSpan> value, ReadMeta(txn, tables, name, 8));
+  if (!value.has_value()) return std::optional<uint64_t>();
+  uint64_t n = 0;
+  for (uint8_t b : *value) n = n << 8 | b;
+  return std::optional<uint64_t>(n);
+}
+
 }  // namespace
 
 absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
@@ -26,6 +36,9 @@ absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
   GL_ASSIGN_OR_RETURN(t.accounts, env.OpenTable(kAccountsTable));
   GL_ASSIGN_OR_RETURN(t.commits, env.OpenTable(kCommitsTable));
   GL_ASSIGN_OR_RETURN(t.meta, env.OpenTable(kMetaTable));
+  GL_ASSIGN_OR_RETURN(t.held, env.OpenTable(kHeldTable));
+  GL_ASSIGN_OR_RETURN(t.held_expiry, env.OpenTable(kHeldExpiryTable));
+  GL_ASSIGN_OR_RETURN(t.released, env.OpenTable(kReleasedTable));
   return t;
 }
 
@@ -34,13 +47,16 @@ ByteSpan MetaKey(absl::string_view name) {
 }
 
 absl::StatusOr<uint64_t> ReadLastCommittedSequence(const Txn& txn, const NodeTables& tables) {
-  GL_ASSIGN_OR_RETURN(std::optional<ByteSpan> value,
-                      ReadMeta(txn, tables, kMetaLastCommittedSequence, 8));
-  if (!value.has_value()) return uint64_t{0};
-  uint64_t seq = 0;
-  for (uint8_t b : *value) seq = seq << 8 | b;
-  if (seq == 0) return absl::DataLossError("corrupt meta record last_committed_sequence: 0");
-  return seq;
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> seq,
+                      ReadMetaU64(txn, tables, kMetaLastCommittedSequence));
+  if (!seq.has_value()) return uint64_t{0};
+  if (*seq == 0) return absl::DataLossError("corrupt meta record last_committed_sequence: 0");
+  return *seq;
+}
+
+absl::StatusOr<uint64_t> ReadHeldCount(const Txn& txn, const NodeTables& tables) {
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> count, ReadMetaU64(txn, tables, kMetaHeldCount));
+  return count.value_or(0);
 }
 
 absl::StatusOr<Digest> ReadStateSummary(const Txn& txn, const NodeTables& tables) {

@@ -17,6 +17,11 @@ inline constexpr absl::string_view kTxsTable = "txs";
 inline constexpr absl::string_view kAccountsTable = "accounts";
 inline constexpr absl::string_view kCommitsTable = "commits";
 inline constexpr absl::string_view kMetaTable = "meta";
+// The nonce hold (core/execution/executor.h): entries by (account, nonce), an
+// index of them by held sequence for expiry, and per commit the ids released.
+inline constexpr absl::string_view kHeldTable = "held";
+inline constexpr absl::string_view kHeldExpiryTable = "held_expiry";
+inline constexpr absl::string_view kReleasedTable = "released";
 
 // meta: u64 big-endian; absent means nothing committed yet (sequences start at 1).
 inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_sequence";
@@ -24,12 +29,17 @@ inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_
 inline constexpr absl::string_view kMetaStateSummary = "state_summary";
 // meta: 32-byte digest of the genesis the store was seeded from.
 inline constexpr absl::string_view kMetaGenesisDigest = "genesis_digest";
+// meta: u64 big-endian entries in the held table; absent means 0.
+inline constexpr absl::string_view kMetaHeldCount = "held_count";
 
 struct NodeTables {
   LmdbTable txs;
   LmdbTable accounts;
   LmdbTable commits;
   LmdbTable meta;
+  LmdbTable held;
+  LmdbTable held_expiry;
+  LmdbTable released;
 
   static absl::StatusOr<NodeTables> Open(LmdbEnv& env);
 };
@@ -40,6 +50,7 @@ ByteSpan MetaKey(absl::string_view name);
 absl::StatusOr<uint64_t> ReadLastCommittedSequence(const Txn& txn, const NodeTables& tables);
 absl::StatusOr<Digest> ReadStateSummary(const Txn& txn, const NodeTables& tables);
 absl::StatusOr<std::optional<Digest>> ReadGenesisDigest(const Txn& txn, const NodeTables& tables);
+absl::StatusOr<uint64_t> ReadHeldCount(const Txn& txn, const NodeTables& tables);
 
 }  // namespace gridledger::storage
 

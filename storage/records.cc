@@ -178,4 +178,139 @@ absl::StatusOr<CommitMeta> DecodeCommitRecord(ByteSpan record) {
   return meta;
 }
 
+namespace {
+
+void WriteHeldKey(ByteWriter& w, const HeldKey& key) {
+  w.U32(key.account.slice.value());
+  w.Raw(key.account.key.span());
+  w.U64(key.nonce.value());
+}
+
+absl::StatusOr<HeldKey> ReadHeldKey(absl::string_view table, ByteReader& r) {
+  HeldKey key;
+  GL_ASSIGN_OR_RETURN(uint32_t slice, Read(table, r.U32("slice")));
+  key.account.slice = SliceId(slice);
+  GL_ASSIGN_OR_RETURN(key.account.key.bytes, Read(table, r.Fixed<32>("key")));
+  GL_ASSIGN_OR_RETURN(uint64_t nonce, Read(table, r.U64("nonce")));
+  key.nonce = Nonce(nonce);
+  return key;
+}
+
+}  // namespace
+
+Bytes EncodeHeldKey(const HeldKey& key) {
+  Bytes out;
+  out.reserve(kHeldKeyBytes);
+  ByteWriter w(&out);
+  WriteHeldKey(w, key);
+  return out;
+}
+
+absl::StatusOr<HeldKey> DecodeHeldKey(ByteSpan key) {
+  GL_RETURN_IF_ERROR(CheckSize("held key", key, kHeldKeyBytes));
+  ByteReader r(key);
+  return ReadHeldKey("held key", r);
+}
+
+absl::StatusOr<Bytes> EncodeHeldRecord(const HeldTx& held) {
+  if (held.btx.raw.size() > kMaxRawTxBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "held record raw: ", held.btx.raw.size(), " bytes exceeds kMaxRawTxBytes=",
+        kMaxRawTxBytes));
+  }
+  const auto* body = std::get_if<TransferBody>(&held.btx.tx.body);
+  if (body == nullptr) {
+    return absl::InvalidArgumentError("held record: only transfers are held");
+  }
+  Bytes out;
+  out.reserve(kHeldRecordMinBytes + held.btx.raw.size());
+  ByteWriter w(&out);
+  w.U8(kRecordVersion);
+  w.Raw(held.btx.id.span());
+  w.U64(held.held_sequence);
+  w.U8(held.btx.tx.version);
+  w.U32(body->to.slice.value());
+  w.Raw(body->to.key.span());
+  w.U64(body->amount.value());
+  w.Raw(held.btx.tx.signature.span());
+  w.U16(static_cast<uint16_t>(held.btx.raw.size()));
+  w.Raw(held.btx.raw);
+  return out;
+}
+
+absl::StatusOr<HeldTx> DecodeHeldRecord(ByteSpan key, ByteSpan record) {
+  constexpr absl::string_view kTable = "held";
+  GL_ASSIGN_OR_RETURN(HeldKey held_key, DecodeHeldKey(key));
+  if (record.size() < kHeldRecordMinBytes) {
+    return Corrupt(kTable, absl::StrCat("size ", record.size(), " bytes, below minimum ",
+                                        kHeldRecordMinBytes));
+  }
+  ByteReader r(record);
+  GL_ASSIGN_OR_RETURN(uint8_t version, Read(kTable, r.U8("version")));
+  GL_RETURN_IF_ERROR(CheckVersion(kTable, version));
+  HeldTx held;
+  GL_ASSIGN_OR_RETURN(held.btx.id.bytes, Read(kTable, r.Fixed<32>("id")));
+  GL_ASSIGN_OR_RETURN(held.held_sequence, Read(kTable, r.U64("held_sequence")));
+  // The executed fields are stored as such: a held transaction does not
+  // depend on the codec of a later release decoding its envelope again.
+  Transaction& tx = held.btx.tx;
+  GL_ASSIGN_OR_RETURN(tx.version, Read(kTable, r.U8("tx_version")));
+  tx.slice = held_key.account.slice;
+  tx.sender = held_key.account.key;
+  tx.nonce = held_key.nonce;
+  TransferBody body;
+  GL_ASSIGN_OR_RETURN(uint32_t to_slice, Read(kTable, r.U32("to_slice")));
+  body.to.slice = SliceId(to_slice);
+  GL_ASSIGN_OR_RETURN(body.to.key.bytes, Read(kTable, r.Fixed<32>("to_key")));
+  GL_ASSIGN_OR_RETURN(uint64_t amount, Read(kTable, r.U64("amount")));
+  body.amount = Amount(amount);
+  tx.body = body;
+  GL_ASSIGN_OR_RETURN(tx.signature.bytes, Read(kTable, r.Fixed<64>("signature")));
+  GL_ASSIGN_OR_RETURN(uint16_t raw_bytes, Read(kTable, r.U16("raw_len")));
+  if (raw_bytes > kMaxRawTxBytes) return Corrupt(kTable, "raw transaction too long");
+  GL_ASSIGN_OR_RETURN(ByteSpan raw, Read(kTable, r.Raw(raw_bytes, "raw")));
+  if (r.remaining() != 0) {
+    return Corrupt(kTable, absl::StrCat(r.remaining(), " trailing bytes"));
+  }
+  held.btx.raw.assign(raw.begin(), raw.end());
+  return held;
+}
+
+Bytes EncodeHeldExpiryKey(uint64_t held_sequence, const HeldKey& key) {
+  Bytes out;
+  out.reserve(kHeldExpiryKeyBytes);
+  ByteWriter w(&out);
+  w.U64(held_sequence);
+  WriteHeldKey(w, key);
+  return out;
+}
+
+absl::StatusOr<std::pair<uint64_t, HeldKey>> DecodeHeldExpiryKey(ByteSpan key) {
+  constexpr absl::string_view kTable = "held_expiry key";
+  GL_RETURN_IF_ERROR(CheckSize(kTable, key, kHeldExpiryKeyBytes));
+  ByteReader r(key);
+  GL_ASSIGN_OR_RETURN(uint64_t held_sequence, Read(kTable, r.U64("held_sequence")));
+  GL_ASSIGN_OR_RETURN(HeldKey held_key, ReadHeldKey(kTable, r));
+  return std::make_pair(held_sequence, held_key);
+}
+
+Bytes EncodeReleasedRecord(absl::Span<const TxId> ids) {
+  Bytes out;
+  out.reserve(ids.size() * TxId::kSize);
+  for (const TxId& id : ids) out.insert(out.end(), id.bytes.begin(), id.bytes.end());
+  return out;
+}
+
+absl::StatusOr<std::vector<TxId>> DecodeReleasedRecord(ByteSpan record) {
+  if (record.size() % TxId::kSize != 0) {
+    return Corrupt("released", absl::StrCat("size ", record.size(), " is not a multiple of 32"));
+  }
+  std::vector<TxId> ids;
+  ids.reserve(record.size() / TxId::kSize);
+  for (size_t at = 0; at < record.size(); at += TxId::kSize) {
+    ids.push_back(TxId::FromSpan(record.subspan(at, TxId::kSize)));
+  }
+  return ids;
+}
+
 }  // namespace gridledger::storage

@@ -9,6 +9,12 @@
 //   accounts  key slice u32 | key (32)  -> version u8 | balance u64 | next_nonce u64  (17 B)
 //   commits   key sequence u64          -> version u8 | anchor (32) | num_txs u32 |
 //                                          state_summary (32)                  (69 B)
+//   held      key slice u32 | key (32) | nonce u64 (44)
+//                                       -> version u8 | id (32) | held_sequence u64 |
+//                                          tx_version u8 | to_slice u32 | to_key (32) |
+//                                          amount u64 | signature (64) | raw_len u16 | raw
+//   held_expiry key held_sequence u64 | held key (52) -> version u8 (1 B)
+//   released  key sequence u64          -> ids (32 each) released from the hold
 //   meta      key name (ASCII)          -> value (see node_store.h)
 #ifndef GRIDLEDGER_STORAGE_RECORDS_H_
 #define GRIDLEDGER_STORAGE_RECORDS_H_
@@ -16,10 +22,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
+#include "core/execution/block_tx.h"
 #include "core/execution/state_view.h"
 #include "core/execution/tx_result.h"
 #include "core/tx/transaction.h"
@@ -34,6 +44,9 @@ inline constexpr size_t kAccountRecordBytes = 17;
 inline constexpr size_t kCommitKeyBytes = 8;
 inline constexpr size_t kCommitRecordBytes = 69;
 inline constexpr size_t kTxRecordMinBytes = 1 + 1 + 1 + 8 + 4 + 2 + 2;
+inline constexpr size_t kHeldKeyBytes = 44;
+inline constexpr size_t kHeldRecordMinBytes = 1 + 32 + 8 + 1 + 4 + 32 + 8 + 64 + 2;
+inline constexpr size_t kHeldExpiryKeyBytes = 8 + kHeldKeyBytes;
 
 // One entry of the transaction index.
 struct StoredTx {
@@ -43,15 +56,15 @@ struct StoredTx {
   uint32_t index = 0;  // position in its commit
   Bytes raw;           // the signed envelope
 
-  TxStatus status() const {
-    return code == TxResultCode::kSuccess ? TxStatus::kCommitted : TxStatus::kFailed;
-  }
+  TxStatus status() const { return StatusOf(code); }
   bool operator==(const StoredTx&) const = default;
 };
 
 struct CommitMeta {
-  Digest anchor;         // the committed round's anchor digest
-  uint32_t num_txs = 0;  // transactions in the block, duplicates included
+  Digest anchor;  // the committed round's anchor digest
+  // Result positions in the commit: the block's transactions (duplicates
+  // included), then those released from the nonce hold.
+  uint32_t num_txs = 0;
   Digest state_summary;  // after executing the block
   bool operator==(const CommitMeta&) const = default;
 };
@@ -69,6 +82,18 @@ Bytes EncodeCommitKey(uint64_t sequence);
 absl::StatusOr<uint64_t> DecodeCommitKey(ByteSpan key);
 Bytes EncodeCommitRecord(const CommitMeta& meta);
 absl::StatusOr<CommitMeta> DecodeCommitRecord(ByteSpan record);
+
+// The nonce hold. A held record keeps the transfer's executed fields (sender,
+// slice and nonce are its key) next to the envelope.
+Bytes EncodeHeldKey(const HeldKey& key);
+absl::StatusOr<HeldKey> DecodeHeldKey(ByteSpan key);
+absl::StatusOr<Bytes> EncodeHeldRecord(const HeldTx& held);
+absl::StatusOr<HeldTx> DecodeHeldRecord(ByteSpan key, ByteSpan record);
+// Big-endian held sequence first, so the table iterates in expiry order.
+Bytes EncodeHeldExpiryKey(uint64_t held_sequence, const HeldKey& key);
+absl::StatusOr<std::pair<uint64_t, HeldKey>> DecodeHeldExpiryKey(ByteSpan key);
+Bytes EncodeReleasedRecord(absl::Span<const TxId> ids);
+absl::StatusOr<std::vector<TxId>> DecodeReleasedRecord(ByteSpan record);
 
 }  // namespace gridledger::storage
 

@@ -1,5 +1,7 @@
 #include "storage/store_state_view.h"
 
+#include <algorithm>
+
 #include "core/common/status_macros.h"
 #include "storage/records.h"
 
@@ -27,6 +29,52 @@ absl::StatusOr<Digest> StoreStateView::StateSummary() const {
 
 absl::StatusOr<uint64_t> StoreStateView::LastCommittedSequence() const {
   return ReadLastCommittedSequence(txn_, tables_);
+}
+
+absl::StatusOr<std::vector<HeldTx>> StoreStateView::HeldFor(const AccountRef& account) const {
+  const Bytes prefix = EncodeAccountKey(account);  // the held key's first 36 bytes
+  const Bytes first = EncodeHeldKey(HeldKey{account, Nonce(0)});
+  std::vector<HeldTx> out;
+  GL_ASSIGN_OR_RETURN(Cursor cursor, txn_.OpenCursor(tables_.held));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(first));
+  for (; on; ) {
+    const ByteSpan key = cursor.key();
+    if (key.size() < prefix.size() ||
+        !std::equal(prefix.begin(), prefix.end(), key.begin())) {
+      break;
+    }
+    GL_ASSIGN_OR_RETURN(HeldTx held, DecodeHeldRecord(key, cursor.value()));
+    out.push_back(std::move(held));
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<HeldTx>> StoreStateView::HeldUpTo(uint64_t max_held_sequence) const {
+  std::vector<HeldTx> out;
+  GL_ASSIGN_OR_RETURN(Cursor cursor, txn_.OpenCursor(tables_.held_expiry));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.First());
+  for (; on; ) {
+    GL_ASSIGN_OR_RETURN(auto entry, DecodeHeldExpiryKey(cursor.key()));
+    if (entry.first > max_held_sequence) break;
+    const Bytes key = EncodeHeldKey(entry.second);
+    absl::StatusOr<ByteSpan> record = txn_.Get(tables_.held, key);
+    if (absl::IsNotFound(record.status())) {
+      return absl::DataLossError("corrupt held_expiry record: no held entry for it");
+    }
+    GL_RETURN_IF_ERROR(record.status());
+    GL_ASSIGN_OR_RETURN(HeldTx held, DecodeHeldRecord(key, *record));
+    if (held.held_sequence != entry.first) {
+      return absl::DataLossError("corrupt held_expiry record: held sequence disagrees");
+    }
+    out.push_back(std::move(held));
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> StoreStateView::HeldCount() const {
+  return ReadHeldCount(txn_, tables_);
 }
 
 }  // namespace gridledger::storage

@@ -5,6 +5,7 @@
 #define GRIDLEDGER_STORAGE_STORE_STATE_VIEW_H_
 
 #include <optional>
+#include <vector>
 
 #include "core/execution/state_view.h"
 #include "storage/lmdb_env.h"
@@ -20,7 +21,10 @@ class StoreStateView : public StateView {
   absl::StatusOr<bool> HasExecuted(const TxId& id) const override;
   absl::StatusOr<Digest> StateSummary() const override;
   // The commit this view reflects.
-  absl::StatusOr<uint64_t> LastCommittedSequence() const;
+  absl::StatusOr<uint64_t> LastCommittedSequence() const override;
+  absl::StatusOr<std::vector<HeldTx>> HeldFor(const AccountRef& account) const override;
+  absl::StatusOr<std::vector<HeldTx>> HeldUpTo(uint64_t max_held_sequence) const override;
+  absl::StatusOr<uint64_t> HeldCount() const override;
 
  private:
   ReadTxn txn_;

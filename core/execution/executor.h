@@ -1,18 +1,40 @@
 // The deterministic state machine of one slice. ExecuteBlock reads a StateView,
 // never writes it, and returns every transaction's result plus the state delta
-// (final states of touched accounts) and the new state summary; the caller
-// applies them atomically (MemoryState::Apply, or NodeStore in one write txn).
+// (final states of touched accounts, the nonce hold's changes) and the new
+// state summary; the caller applies them atomically (MemoryState::Apply, or
+// NodeStore in one write txn).
 //
 // TRANSFER rules, checked in this order (the first failing one is reported):
-//   duplicate id -> skipped ("duplicate"), envelope slice == executing slice,
-//   kind is TRANSFER, sender exists, nonce == sender's next nonce,
-//   amount > 0, recipient in this slice, balance >= amount.
+//   duplicate id (executed, failed or held before) -> skipped ("duplicate"),
+//   envelope slice == executing slice, kind is TRANSFER, sender exists,
+//   nonce >= sender's next nonce (below: bad_nonce, a replay),
+//   amount > 0, recipient in this slice,
+//   nonce == next nonce (ahead: held, see below), balance >= amount.
 // A failed transaction changes no state (its nonce is not consumed). The
 // recipient account is created on first credit with next nonce 0.
+//
+// Nonce hold: a transfer whose nonce is ahead of its sender's next nonce is
+// held (result kHeld, not final) in a per-account queue that is part of the
+// state (the StateView holds it, the node store persists it in the commit's
+// write, the state summary covers it), so one lost or late transaction does
+// not fail every later one of its account. Per account at most one
+// transaction per nonce (a second one fails bad_nonce); over
+// max_per_account / max_per_slice held it fails kNonceHoldFull.
+// After the block's inputs, in this order:
+//  1. Release: for each account whose next nonce advanced in this block, in
+//     AccountRef order, held entries below the next nonce fail bad_nonce
+//     (another transaction took the nonce) and entries equal to it execute,
+//     consecutively, until the head is ahead again or one fails.
+//  2. Expiry: a transaction held in commit s that is still held at the end of
+//     commit s + hold_commits fails there with kNonceGapExpired; entries in
+//     (held_sequence, account, nonce) order.
+// Released and expired results are listed in BlockOutcome::released in that
+// execution order, with indexes continuing after the block's inputs.
 #ifndef GRIDLEDGER_CORE_EXECUTION_EXECUTOR_H_
 #define GRIDLEDGER_CORE_EXECUTION_EXECUTOR_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -20,6 +42,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/common/types.h"
+#include "core/execution/block_tx.h"
 #include "core/execution/state_view.h"
 #include "core/execution/tx_result.h"
 #include "core/tx/transaction.h"
@@ -29,44 +52,72 @@ namespace gridledger {
 // Upper bound on transactions in one executed block.
 inline constexpr size_t kMaxBlockTxs = size_t{1} << 20;
 
+// A transaction held in commit s may still execute up to and including
+// commit s + kNonceHoldCommits; then it fails NONCE_GAP_EXPIRED. About 30 s
+// at the cluster's commit rate: longer than a validator restart plus the
+// re-proposal of an orphaned batch.
+inline constexpr uint64_t kNonceHoldCommits = 256;
+// Held transactions per account, and in total per slice.
+inline constexpr uint32_t kMaxHeldPerAccount = 128;
+inline constexpr uint64_t kMaxHeldPerSlice = 16'384;
+
+// Every validator of a slice must use the same limits (they shape the state).
+struct NonceHoldLimits {
+  uint64_t hold_commits = kNonceHoldCommits;  // >= 1
+  uint32_t max_per_account = kMaxHeldPerAccount;
+  uint64_t max_per_slice = kMaxHeldPerSlice;
+};
+
 inline constexpr absl::string_view kTagStateSummary = "gridledger/state-summary";
 
-// A committed transaction in execution order. `raw` is the signed envelope as
-// received; execution ignores it, the transaction index stores it.
-struct BlockTx {
-  TxId id;
-  Transaction tx;
+// A final result of a transaction released from the nonce hold, with its
+// envelope (the transaction index stores it).
+struct ReleasedTx {
+  TxResult result;
   Bytes raw;
+  bool operator==(const ReleasedTx&) const = default;
 };
 
 struct BlockOutcome {
-  std::vector<TxResult> results;  // one per input, same order
+  std::vector<TxResult> results;  // one per input, same order (kHeld: not final)
+  // Final results of held transactions (from this or an earlier commit) that
+  // executed or expired in this commit, in execution order; index continues
+  // after the inputs (results.size(), results.size() + 1, ...).
+  std::vector<ReleasedTx> released;
   // Final state of every account the block changed, sorted by AccountRef.
   std::vector<std::pair<AccountRef, AccountState>> accounts;
+  // The nonce hold's change, each sorted by key: entries added by this
+  // commit, entries it removed (released, expired or stale).
+  std::vector<HeldTx> held_added;
+  std::vector<HeldKey> held_removed;
   Digest state_summary;
   bool operator==(const BlockOutcome&) const = default;
 };
 
 class Executor {
  public:
-  explicit Executor(SliceId slice) : slice_(slice) {}
+  explicit Executor(SliceId slice, NonceHoldLimits limits = {});
 
   // InvalidArgument for more than kMaxBlockTxs transactions; other errors
-  // come only from the state view (storage faults).
+  // come only from the state view (storage faults). The block executes as
+  // commit state.LastCommittedSequence() + 1.
   absl::StatusOr<BlockOutcome> ExecuteBlock(const StateView& state,
                                             absl::Span<const BlockTx> block) const;
 
   SliceId slice() const { return slice_; }
+  const NonceHoldLimits& limits() const { return limits_; }
 
  private:
   SliceId slice_;
+  NonceHoldLimits limits_;
 };
 
 // The summary after a block: TaggedHash(kTagStateSummary, previous summary ||
-// block size || each result (id, code, reason) || each changed account).
-// It chains, so two nodes with equal summaries executed identical histories.
-Digest NextStateSummary(const Digest& previous, absl::Span<const TxResult> results,
-                        absl::Span<const std::pair<AccountRef, AccountState>> accounts);
+// each result (id, code, reason) || each released result || each changed
+// account || each held entry added (key, id, held_sequence) || each removed
+// key), every list prefixed by its length. It chains, so two nodes with equal
+// summaries executed identical histories.
+Digest NextStateSummary(const Digest& previous, const BlockOutcome& outcome);
 
 }  // namespace gridledger
 

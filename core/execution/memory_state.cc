@@ -17,6 +17,26 @@ absl::StatusOr<bool> MemoryState::HasExecuted(const TxId& id) const {
   return executed_.contains(id);
 }
 
+absl::StatusOr<std::vector<HeldTx>> MemoryState::HeldFor(const AccountRef& account) const {
+  std::vector<HeldTx> out;
+  for (auto it = held_.lower_bound(HeldKey{account, Nonce(0)});
+       it != held_.end() && it->first.account == account; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<HeldTx>> MemoryState::HeldUpTo(uint64_t max_held_sequence) const {
+  std::vector<HeldTx> out;
+  for (const auto& [key, held] : held_) {
+    if (held.held_sequence <= max_held_sequence) out.push_back(held);
+  }
+  std::sort(out.begin(), out.end(), [](const HeldTx& a, const HeldTx& b) {
+    return std::make_pair(a.held_sequence, a.key()) < std::make_pair(b.held_sequence, b.key());
+  });
+  return out;
+}
+
 void MemoryState::SetAccount(const AccountRef& account, const AccountState& state) {
   GL_CHECK_MSG(sequence_ == 0, "SetAccount is for genesis, before the first block");
   accounts_[account] = state;
@@ -27,7 +47,17 @@ void MemoryState::Apply(const BlockOutcome& outcome) {
     if (r.code == TxResultCode::kDuplicate) continue;
     GL_CHECK_MSG(executed_.insert(r.id).second, "non-duplicate result for an executed id");
   }
+  // A released transaction was recorded when it was held.
+  for (const ReleasedTx& r : outcome.released) {
+    GL_CHECK_MSG(executed_.contains(r.result.id), "released transaction was never held");
+  }
   for (const auto& [ref, state] : outcome.accounts) accounts_[ref] = state;
+  for (const HeldKey& key : outcome.held_removed) {
+    GL_CHECK_MSG(held_.erase(key) == 1, "removing a held entry that is not there");
+  }
+  for (const HeldTx& held : outcome.held_added) {
+    GL_CHECK_MSG(held_.emplace(held.key(), held).second, "adding a held entry twice");
+  }
   summary_ = outcome.state_summary;
   ++sequence_;
 }
@@ -35,6 +65,12 @@ void MemoryState::Apply(const BlockOutcome& outcome) {
 std::vector<std::pair<AccountRef, AccountState>> MemoryState::SortedAccounts() const {
   std::vector<std::pair<AccountRef, AccountState>> out(accounts_.begin(), accounts_.end());
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+std::vector<std::tuple<HeldKey, TxId, uint64_t>> MemoryState::SortedHeld() const {
+  std::vector<std::tuple<HeldKey, TxId, uint64_t>> out;
+  for (const auto& [key, held] : held_) out.emplace_back(key, held.btx.id, held.held_sequence);
   return out;
 }
 

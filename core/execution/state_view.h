@@ -1,14 +1,17 @@
-// The state the executor reads: accounts, which transaction ids already ran,
-// and the running state summary. Implemented in memory (MemoryState: tests,
-// simulator) and over LMDB (storage/store_state_view.h), so the same
-// deterministic executor runs on both.
+// The state the executor reads: accounts, which transaction ids already ran
+// (or are held), the nonce hold, the last commit and the running state
+// summary. Implemented in memory (MemoryState: tests, simulator) and over LMDB
+// (storage/store_state_view.h), so the same deterministic executor runs on both.
 #ifndef GRIDLEDGER_CORE_EXECUTION_STATE_VIEW_H_
 #define GRIDLEDGER_CORE_EXECUTION_STATE_VIEW_H_
 
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/common/types.h"
+#include "core/execution/block_tx.h"
 
 namespace gridledger {
 
@@ -24,10 +27,21 @@ class StateView {
   // nullopt when the account does not exist. Errors only for storage faults.
   virtual absl::StatusOr<std::optional<AccountState>> GetAccount(
       const AccountRef& account) const = 0;
-  // True when a transaction with this id was recorded by an earlier commit.
+  // True when a transaction with this id was recorded (executed, failed or
+  // held) by an earlier commit.
   virtual absl::StatusOr<bool> HasExecuted(const TxId& id) const = 0;
   // Summary digest after the last commit (or after genesis).
   virtual absl::StatusOr<Digest> StateSummary() const = 0;
+  // The sequence of the last commit; 0 before the first.
+  virtual absl::StatusOr<uint64_t> LastCommittedSequence() const = 0;
+
+  // The account's held transactions in nonce order (empty when none).
+  virtual absl::StatusOr<std::vector<HeldTx>> HeldFor(const AccountRef& account) const = 0;
+  // Every held transaction with held_sequence <= max_held_sequence, ordered by
+  // (held_sequence, account, nonce).
+  virtual absl::StatusOr<std::vector<HeldTx>> HeldUpTo(uint64_t max_held_sequence) const = 0;
+  // How many transactions the slice holds.
+  virtual absl::StatusOr<uint64_t> HeldCount() const = 0;
 };
 
 }  // namespace gridledger

@@ -13,6 +13,9 @@ absl::string_view TxResultCodeName(TxResultCode code) {
     case TxResultCode::kZeroAmount: return "zero_amount";
     case TxResultCode::kInsufficientBalance: return "insufficient_balance";
     case TxResultCode::kCrossSlice: return "cross_slice";
+    case TxResultCode::kNonceGapExpired: return "nonce_gap_expired";
+    case TxResultCode::kHeld: return "held";
+    case TxResultCode::kNonceHoldFull: return "nonce_hold_full";
   }
   return "unknown";
 }

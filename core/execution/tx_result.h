@@ -22,23 +22,34 @@ enum class TxResultCode : uint8_t {
   kZeroAmount = 6,
   kInsufficientBalance = 7,
   kCrossSlice = 8,           // recipient's home is another slice
+  kNonceGapExpired = 9,      // held for a nonce gap that did not fill in time
+  kHeld = 10,                // NOT final: held until its account's nonce gap fills
+  kNonceHoldFull = 11,       // nonce ahead, but the hold bounds are reached
 };
-inline constexpr uint8_t kMaxTxResultCode = 8;
+inline constexpr uint8_t kMaxTxResultCode = 11;
 
 // Short stable name for logs and tools ("success", "bad_nonce", ...).
 absl::string_view TxResultCodeName(TxResultCode code);
 
-// What the transaction index records: committed (applied) or failed.
-enum class TxStatus : uint8_t { kCommitted = 1, kFailed = 2 };
+// What the transaction index records: committed (applied), failed, or held
+// (non-final: a later commit replaces it with kCommitted or kFailed).
+enum class TxStatus : uint8_t { kCommitted = 1, kFailed = 2, kHeld = 3 };
+
+inline TxStatus StatusOf(TxResultCode code) {
+  if (code == TxResultCode::kSuccess) return TxStatus::kCommitted;
+  return code == TxResultCode::kHeld ? TxStatus::kHeld : TxStatus::kFailed;
+}
 
 struct TxResult {
   TxId id;
-  uint32_t index = 0;  // position in the executed block
+  // Position in the commit: block inputs 0..n-1 in block order, then the
+  // transactions released from the nonce hold in execution order (n, n+1, ...).
+  uint32_t index = 0;
   TxResultCode code = TxResultCode::kSuccess;
   std::string reason;  // empty on success
 
   bool ok() const { return code == TxResultCode::kSuccess; }
-  TxStatus status() const { return ok() ? TxStatus::kCommitted : TxStatus::kFailed; }
+  TxStatus status() const { return StatusOf(code); }
   bool operator==(const TxResult&) const = default;
 };
 

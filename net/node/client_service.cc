@@ -32,6 +32,15 @@ void FillExecution(const storage::StoredTx& stored, v1::ExecutionResult* out) {
   out->set_reason(stored.reason);
 }
 
+v1::TransactionStatus TransactionStatusOf(TxStatus status) {
+  switch (status) {
+    case TxStatus::kCommitted: return v1::TRANSACTION_STATUS_COMMITTED;
+    case TxStatus::kFailed: return v1::TRANSACTION_STATUS_FAILED;
+    case TxStatus::kHeld: return v1::TRANSACTION_STATUS_HELD;
+  }
+  return v1::TRANSACTION_STATUS_UNKNOWN;
+}
+
 }  // namespace
 
 std::string ExecutionCodeName(TxResultCode code) {
@@ -84,7 +93,9 @@ grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
     auto stored = store_->GetTx(id);
     if (stored.ok()) {
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE,
-                  absl::StrCat("duplicate: committed at sequence ", stored->commit_sequence));
+                  absl::StrCat("duplicate: ",
+                               stored->status() == TxStatus::kHeld ? "held since" : "committed at",
+                               " sequence ", stored->commit_sequence));
       continue;
     }
     if (!pending_->Insert(id)) {
@@ -162,9 +173,7 @@ grpc::Status ClientService::GetTransaction(grpc::ServerContext*,
   response->set_slice(info_.slice.value());
   auto stored = store_->GetTx(id);
   if (stored.ok()) {
-    response->set_status(stored->status() == TxStatus::kCommitted
-                             ? v1::TRANSACTION_STATUS_COMMITTED
-                             : v1::TRANSACTION_STATUS_FAILED);
+    response->set_status(TransactionStatusOf(stored->status()));
     FillExecution(*stored, response->mutable_result());
     response->set_commit_sequence(stored->commit_sequence);
     return grpc::Status::OK;
@@ -232,6 +241,14 @@ grpc::Status ClientService::StreamCommits(grpc::ServerContext* context,
       return grpc::Status(grpc::StatusCode::INTERNAL,
                           absl::StrCat("commit ", next, ": ", ids.status().message()));
     }
+    // Then the ids this commit released from the nonce hold (their indexes
+    // follow the commit's own).
+    auto released = store_->ReleasedTxIds(next);
+    if (!released.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("commit ", next, ": ", released.status().message()));
+    }
+    ids->insert(ids->end(), released->begin(), released->end());
     for (const TxId& id : *ids) {
       auto stored = store_->GetTx(id);
       if (!stored.ok()) {
@@ -239,8 +256,9 @@ grpc::Status ClientService::StreamCommits(grpc::ServerContext* context,
                             absl::StrCat("commit ", next, " tx ", id.ShortHex(), ": ",
                                          stored.status().message()));
       }
-      // An id first executed by an earlier commit is that commit's, not ours.
-      if (stored->commit_sequence != next) continue;
+      // An id first executed by an earlier commit is that commit's, not ours;
+      // one held here is streamed by the commit that releases it.
+      if (stored->commit_sequence != next || stored->status() == TxStatus::kHeld) continue;
       v1::CommittedTransaction out;
       out.set_tx_id(AsString(id.span()));
       FillExecution(*stored, out.mutable_result());

@@ -1,6 +1,9 @@
 // gridledger.v1.Ledger over gRPC's synchronous API: admission (decode, slice,
 // signature through the BatchVerifier, duplicate check) then hand-off to the
-// consensus driver; queries answered from the node store.
+// consensus driver; queries answered from the node store. A transaction the
+// executor holds for a nonce gap reads HELD (GetTransaction) until a later
+// commit executes or expires it; the commit stream carries only final
+// results, each in the commit that produced it.
 #ifndef GRIDLEDGER_NET_NODE_CLIENT_SERVICE_H_
 #define GRIDLEDGER_NET_NODE_CLIENT_SERVICE_H_
 

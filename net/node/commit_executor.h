@@ -2,7 +2,9 @@
 // the batches into transactions, decode, de-duplicate by id, order each
 // sender's transactions by nonce (OrderSendersByNonce), execute and
 // commit as store sequence (commit index + 1), then record the commit in the
-// consensus store and tell waiters. A commit already in the store (the node
+// consensus store and tell waiters. The executor's nonce hold (results HELD,
+// releases and expiries) is part of the store write, so a transaction held
+// here executes in whichever later commit fills its account's nonce gap. A commit already in the store (the node
 // crashed between the two writes) is only recorded again, never re-executed.
 #ifndef GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
 #define GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_

@@ -240,6 +240,9 @@ uint16_t Node::metrics_port() const {
   return parts_->metrics_server ? parts_->metrics_server->port() : 0;
 }
 uint16_t Node::peer_port() const { return parts_->transport->listen_port(); }
+absl::Status Node::SetPeerAddress(const PublicKey& peer, const HostPort& address) {
+  return parts_->transport->SetPeerAddress(peer, net::PeerAddress{address.host, address.port});
+}
 std::string Node::grpc_address() const {
   return absl::StrCat(parts_->config.grpc_address.host, ":", parts_->grpc_port);
 }

@@ -38,6 +38,11 @@ class Node {
   uint16_t grpc_port() const;
   uint16_t metrics_port() const;
   uint16_t peer_port() const;
+  // Where committee member `peer` listens, overriding the genesis address
+  // (tests that bind every node's peer port to 0 tell each node the ports
+  // the others got). InvalidArgument for our own key, a key outside the
+  // committee or a host that is not an IP literal.
+  absl::Status SetPeerAddress(const PublicKey& peer, const HostPort& address);
   // "host:port" of the gRPC server as bound.
   std::string grpc_address() const;
   SliceId slice() const;

@@ -156,6 +156,59 @@ void Poke(NodeStore& store, LmdbTable table, ByteSpan key, const Bytes& value) {
   GL_CHECK(store.env().Write([&](WriteTxn& txn) { return txn.Put(table, key, value); }).ok());
 }
 
+// Only a held record may be replaced (by its final result), only held
+// entries can be removed, and a refused block writes nothing of the hold.
+TEST(NodeStoreTest, NonceHoldChangesAreCheckedAgainstTheStoredHold) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  HeldTx held;
+  held.btx.id = SyntheticTxId(1, 99);
+  held.btx.tx.slice = SliceId(0);
+  held.btx.tx.sender = SyntheticAccount(1).key;
+  held.btx.tx.nonce = Nonce(3);
+  held.btx.tx.body = TransferBody{CounterAccount(), Amount(5)};
+  held.btx.raw = {1, 2, 3};
+  held.held_sequence = 1;
+  BlockWrite b1 = SyntheticBlock(1);
+  b1.txs.emplace_back(held.btx.id, StoredTx{TxResultCode::kHeld, "held", 1, 0, held.btx.raw});
+  b1.held_added.push_back(held);
+  ASSERT_TRUE(store->CommitBlock(b1).ok());
+  EXPECT_EQ(store->GetTx(held.btx.id)->status(), TxStatus::kHeld);
+  auto view = store->Snapshot();
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(*(*view)->HeldCount(), 1u);
+  EXPECT_EQ(*(*view)->HeldFor(SyntheticAccount(1)), (std::vector<HeldTx>{held}));
+  EXPECT_TRUE((*view)->HeldFor(SyntheticAccount(2))->empty());
+  view->reset();
+
+  // Block 2 may not re-index one of block 1's final results...
+  BlockWrite b2 = SyntheticBlock(2);
+  b2.txs.emplace_back(SyntheticTxId(1, 0), StoredTx{TxResultCode::kSuccess, "", 2, 0, {}});
+  EXPECT_EQ(store->CommitBlock(b2).code(), absl::StatusCode::kFailedPrecondition);
+  // ...nor remove an entry that is not held...
+  b2 = SyntheticBlock(2);
+  b2.held_removed.push_back(HeldKey{SyntheticAccount(1), Nonce(4)});
+  EXPECT_EQ(store->CommitBlock(b2).code(), absl::StatusCode::kFailedPrecondition);
+  // ...nor list a released id without a final result.
+  b2 = SyntheticBlock(2);
+  b2.released.push_back(held.btx.id);
+  EXPECT_EQ(store->CommitBlock(b2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->last_committed_sequence(), 1u);
+
+  b2 = SyntheticBlock(2);
+  b2.txs.emplace_back(held.btx.id,
+                      StoredTx{TxResultCode::kNonceGapExpired, "expired", 2, 0, held.btx.raw});
+  b2.held_removed.push_back(held.key());
+  b2.released.push_back(held.btx.id);
+  ASSERT_TRUE(store->CommitBlock(b2).ok());
+  EXPECT_EQ(store->GetTx(held.btx.id)->code, TxResultCode::kNonceGapExpired);
+  EXPECT_EQ(*store->ReleasedTxIds(2), (std::vector<TxId>{held.btx.id}));
+  view = store->Snapshot();
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(*(*view)->HeldCount(), 0u);
+  EXPECT_TRUE((*view)->HeldUpTo(UINT64_MAX)->empty());
+}
+
 TEST(NodeStoreTest, CorruptRecordsReadBackAsDataLoss) {
   TempDir dir;
   auto store = OpenStore(dir);

@@ -51,6 +51,7 @@ LoadgenResult SampleResult() {
   r.failed = 1;
   r.rejected = 2;
   r.lost_never_committed = 1;
+  r.held_at_end = 4;
   r.rejected_by_reason = {{"execution:bad_nonce", 1}, {"submit:overloaded", 1}};
   r.latency = SummarizeLatencies({1000, 2000, 3000, 4000, 5000, 6000, 7000});
   r.tps_committed = 3.5;
@@ -74,7 +75,7 @@ TEST(Report, JsonHasTheAgreedFields) {
   const std::string json = ResultJson(config, SampleResult(), check, CpuCost{});
   for (const char* field :
        {"\"sent\":10,", "\"committed\":7,", "\"rejected\":2,", "\"lost\":3,",
-        "\"lost_never_committed\":1,", "\"lost_missing_from_store\":2,",
+        "\"lost_never_committed\":1,", "\"lost_missing_from_store\":2,", "\"held_at_end\":4,",
         "\"tps_committed\":3.5,", "\"p50\":4.000,", "\"p90\":7.000,", "\"p99\":7.000,",
         "\"max\":7.000,", "\"submit:overloaded\":1", "\"verifier_backend\":\"cpu-pool\""}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
@@ -98,6 +99,9 @@ TEST(Report, SummaryNamesTheResults) {
   EXPECT_NE(text.find(" Slices: 2\n"), std::string::npos);
   EXPECT_NE(text.find("p50 4.0 ms, p90 7.0 ms, p99 7.0 ms, max 7.0 ms"), std::string::npos);
   EXPECT_NE(text.find(" Lost: 1 tx (1 never committed, 0 missing from a store)"),
+            std::string::npos);
+  // Held transactions are neither committed nor lost: reported apart.
+  EXPECT_NE(text.find(" Held for a nonce gap at the end (not final): 4 tx\n"),
             std::string::npos);
 }
 

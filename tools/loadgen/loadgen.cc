@@ -28,7 +28,13 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 constexpr uint64_t kMaxStatusQueries = 200'000;
 constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
 
-enum class State : uint8_t { kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed };
+// kHeld: a query found it committed but held for a nonce gap (not final).
+enum class State : uint8_t {
+  kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed, kHeld
+};
+
+// The commit stream carries final results only; a held one is never final.
+constexpr absl::string_view kHeldCode = "HELD";
 
 struct TxTrack {
   int64_t send_ns = -1;
@@ -240,6 +246,7 @@ void Runner::RecordCommit(const pb::CommittedTransaction& c) {
   auto it = index_of_.find(
       TxId::FromSpan(ByteSpan(reinterpret_cast<const uint8_t*>(c.tx_id().data()), TxId::kSize)));
   if (it == index_of_.end()) return;  // not ours
+  if (c.result().code() == kHeldCode) return;  // not final: its release is streamed
   absl::MutexLock lock(&mu_);
   TxTrack& t = track_[it->second];
   if (t.state == State::kCommitted || t.state == State::kFailed) return;  // seen before
@@ -247,7 +254,8 @@ void Runner::RecordCommit(const pb::CommittedTransaction& c) {
   if (t.state == State::kRejected) {
     // Refused by one node or timed out, yet committed: the commit is the truth.
     --rejected_;
-  } else if (t.state == State::kInFlight || t.state == State::kAccepted) {
+  } else if (t.state == State::kInFlight || t.state == State::kAccepted ||
+             t.state == State::kHeld) {
     --unresolved_;
   }
   t.commit_ns = now;
@@ -323,7 +331,8 @@ void Runner::ResolveByQuery() {
   {
     absl::MutexLock lock(&mu_);
     for (uint64_t i = 0; i < track_.size(); ++i) {
-      if (track_[i].state == State::kAccepted && pending.size() < kMaxStatusQueries) {
+      if ((track_[i].state == State::kAccepted || track_[i].state == State::kHeld) &&
+          pending.size() < kMaxStatusQueries) {
         pending.push_back(i);
       }
     }
@@ -337,6 +346,13 @@ void Runner::ResolveByQuery() {
       grpc::ClientContext context;
       context.set_deadline(Deadline(absl::Seconds(1)));
       if (!stub->GetTransaction(&context, request, &response).ok()) continue;
+      if (response.status() == pb::TRANSACTION_STATUS_HELD) {
+        // Committed into the ledger, waiting for a nonce gap: not final yet.
+        absl::MutexLock lock(&mu_);
+        track_[i].state = State::kHeld;
+        track_[i].commit_sequence = response.commit_sequence();
+        continue;  // another validator may already have released it
+      }
       if (response.status() == pb::TRANSACTION_STATUS_COMMITTED ||
           response.status() == pb::TRANSACTION_STATUS_FAILED) {
         absl::MutexLock lock(&mu_);
@@ -389,6 +405,9 @@ LoadgenResult Runner::Summarize() {
         break;
       case State::kAccepted:
         ++r.lost_never_committed;
+        break;
+      case State::kHeld:
+        ++r.held_at_end;
         break;
       case State::kInFlight:  // the reply never came (stopped early)
         ++r.rejected;

@@ -70,6 +70,9 @@ struct LoadgenResult {
   uint64_t rejected = 0;          // refused at submission or failed in execution
   uint64_t committed_late = 0;    // committed, but learnt only by query (no latency)
   uint64_t lost_never_committed = 0;  // acknowledged, never committed anywhere
+  // Committed but still held for a nonce gap when the run ended (not final,
+  // so neither committed nor failed nor lost; see TRANSACTION_STATUS_HELD).
+  uint64_t held_at_end = 0;
   std::map<std::string, uint64_t> rejected_by_reason;  // "submit:overloaded", "execution:bad_nonce"
   LatencySummary latency;         // send -> seen in the commit stream
   double tps_committed = 0;       // committed / (last commit - first send)

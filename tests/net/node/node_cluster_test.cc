@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -49,20 +50,35 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration limit = kCommitWa
   return done();
 }
 
-// A port the OS had free a moment ago (bind to 0, read it, release it).
-uint16_t FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  GL_CHECK(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  GL_CHECK(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  GL_CHECK(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+// A loopback port bound (never listened on) for the cluster's lifetime: the
+// genesis needs a peer address per validator, but each node listens on a
+// port the OS picks (peer_address_override port 0) and is told the others'
+// bound ports. Dials to a reserved port are refused, and no other process
+// can take it meanwhile.
+class ReservedPort {
+ public:
+  ReservedPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    GL_CHECK(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    GL_CHECK(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    socklen_t len = sizeof(addr);
+    GL_CHECK(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~ReservedPort() { close(fd_); }
+  ReservedPort(const ReservedPort&) = delete;
+  ReservedPort& operator=(const ReservedPort&) = delete;
+
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
 
 std::string AsString(ByteSpan b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
@@ -91,8 +107,9 @@ class TestCluster {
     slice.id = SliceId(0);
     for (uint32_t i = 0; i < kValidators; ++i) {
       validators_.push_back(KeyPair::FromSeed(100 + i));
-      slice.validators.push_back(
-          GenesisValidator{validators_.back().public_key(), "127.0.0.1", FreePort()});
+      reserved_ports_.push_back(std::make_unique<ReservedPort>());
+      slice.validators.push_back(GenesisValidator{validators_.back().public_key(), "127.0.0.1",
+                                                  reserved_ports_.back()->port()});
       WriteFile(KeyPath(i), validators_.back().secret().Hex() + "\n");
     }
     genesis.slices.push_back(slice);
@@ -125,21 +142,39 @@ class TestCluster {
     c.data_dir = absl::StrCat(dir_, "/node-0-", i);
     c.grpc_address = HostPort{"127.0.0.1", 0};
     c.metrics_address = HostPort{"127.0.0.1", 0};
+    c.peer_address_override = HostPort{"127.0.0.1", 0};
     c.backend = VerifierBackend::kCpu;
     return c;
   }
 
-  void StartNode(uint32_t i) {
+  // Starts validator i and exchanges peer ports with the running ones. The
+  // caller ASSERTs the result: nothing may go on with a node that is not there.
+  absl::StatusOr<Node*> StartNode(uint32_t i) {
     auto node = Node::Start(ConfigFor(i), options_);
-    ASSERT_TRUE(node.ok()) << node.status();
+    if (!node.ok()) return node.status();
     nodes_[i] = std::move(*node);
     stubs_.resize(kValidators);
     stubs_[i] = v1::Ledger::NewStub(grpc::CreateChannel(
         nodes_[i]->grpc_address(), grpc::InsecureChannelCredentials()));
+    for (uint32_t j = 0; j < kValidators; ++j) {
+      if (j == i || !nodes_[j]) continue;
+      absl::Status s = nodes_[j]->SetPeerAddress(validators_[i].public_key(),
+                                                 HostPort{"127.0.0.1", nodes_[i]->peer_port()});
+      if (s.ok()) {
+        s = nodes_[i]->SetPeerAddress(validators_[j].public_key(),
+                                      HostPort{"127.0.0.1", nodes_[j]->peer_port()});
+      }
+      if (!s.ok()) return s;
+    }
+    return nodes_[i].get();
   }
 
-  void StartAll() {
-    for (uint32_t i = 0; i < kValidators; ++i) StartNode(i);
+  absl::Status StartAll() {
+    for (uint32_t i = 0; i < kValidators; ++i) {
+      absl::StatusOr<Node*> node = StartNode(i);
+      if (!node.ok()) return node.status();
+    }
+    return absl::OkStatus();
   }
 
   // Stopping waits for each metrics server's poll interval: stop in parallel.
@@ -224,6 +259,7 @@ class TestCluster {
   }
 
   std::string dir_;
+  std::vector<std::unique_ptr<ReservedPort>> reserved_ports_;
   std::vector<KeyPair> validators_;
   std::vector<KeyPair> accounts_;
   Digest chain_id_;
@@ -234,7 +270,8 @@ class TestCluster {
 
 TEST(NodeClusterTest, CommitsTransfersIdenticallyOnAllValidators) {
   TestCluster cluster;
-  cluster.StartAll();
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
   // Account j sends 3 transfers of 10*(j+1) to account j+1, through validator j.
   std::vector<TxId> ids;
   for (uint32_t j = 0; j < kAccounts; ++j) {
@@ -325,7 +362,8 @@ TEST(NodeClusterTest, CommitsTransfersIdenticallyOnAllValidators) {
 
 TEST(NodeClusterTest, AdmissionRejectsPerTransactionWithReasons) {
   TestCluster cluster;
-  cluster.StartAll();
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
   const PublicKey to = cluster.account(1).public_key();
   const Bytes valid = MakeTransfer(cluster.chain_id(), cluster.account(0), 0, to, 5);
   Bytes bad_signature = MakeTransfer(cluster.chain_id(), cluster.account(2), 0, to, 5);
@@ -358,15 +396,19 @@ TEST(NodeClusterTest, AdmissionRejectsPerTransactionWithReasons) {
   EXPECT_EQ(resp.results(5).code(), v1::SUBMIT_CODE_BAD_SIGNATURE);
   EXPECT_EQ(resp.results(5).reason(), bad_signature_reason);
 
-  // Resubmitting the pending one is a duplicate too.
-  v1::SubmitBatchResponse again = cluster.Submit(1, {valid});
-  // Validator 1 did not admit it: only the admitting validator tracks pending ids.
+  // Resubmitting it to validator 0, which admitted it, is a duplicate whether
+  // it is still pending or already committed.
   const TxId id = ComputeTxId(valid);
   v1::SubmitBatchResponse again0 = cluster.Submit(0, {valid});
-  if (cluster.GetTx(0, id).status() == v1::TRANSACTION_STATUS_PENDING) {
-    EXPECT_EQ(again0.results(0).code(), v1::SUBMIT_CODE_DUPLICATE);
-  }
-  (void)again;
+  ASSERT_EQ(again0.results_size(), 1);
+  EXPECT_EQ(again0.results(0).code(), v1::SUBMIT_CODE_DUPLICATE) << again0.results(0).reason();
+  // Only the admitting validator tracks pending ids: validator 1 accepts it
+  // too unless it has committed it already (execution de-duplicates by id).
+  v1::SubmitBatchResponse again1 = cluster.Submit(1, {valid});
+  ASSERT_EQ(again1.results_size(), 1);
+  EXPECT_TRUE(again1.results(0).accepted() ||
+              absl::StartsWith(again1.results(0).reason(), "duplicate: committed at sequence "))
+      << again1.results(0).reason();
 
   // SubmitStream: one summary over every batch, with the first rejections.
   {
@@ -421,9 +463,91 @@ TEST(NodeClusterTest, AdmissionRejectsPerTransactionWithReasons) {
                          cluster.GetTx(2, id).commit_sequence()));
 }
 
+// A transaction whose nonce is ahead is held (HELD, the same on every
+// validator) and executes in the later commit that fills the gap; the commit
+// stream shows it once, with its final result, in that commit.
+TEST(NodeClusterTest, ANonceGapIsHeldThenFilledByALaterCommit) {
+  TestCluster cluster;
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
+  const PublicKey to = cluster.account(3).public_key();
+  const std::vector<Bytes> ahead = {MakeTransfer(cluster.account(2), 1, to, 11),
+                                    MakeTransfer(cluster.account(2), 2, to, 12)};
+  const TxId id1 = ComputeTxId(ahead[0]), id2 = ComputeTxId(ahead[1]);
+  v1::SubmitBatchResponse resp = cluster.Submit(0, ahead);
+  for (const auto& r : resp.results()) ASSERT_TRUE(r.accepted()) << r.reason();
+  auto held_everywhere = [&] {
+    for (uint32_t i = 0; i < kValidators; ++i) {
+      for (const TxId& id : {id1, id2}) {
+        if (cluster.GetTx(i, id).status() != v1::TRANSACTION_STATUS_HELD) return false;
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(WaitFor(held_everywhere));
+  const v1::GetTransactionResponse held = cluster.GetTx(0, id1);
+  EXPECT_EQ(held.result().code(), "HELD");
+  EXPECT_FALSE(held.result().success());
+  EXPECT_EQ(held.result().reason().rfind("nonce 1 is ahead of next nonce 0: held", 0), 0u)
+      << held.result().reason();
+  for (uint32_t i = 1; i < kValidators; ++i) {
+    EXPECT_EQ(cluster.GetTx(i, id1).commit_sequence(), held.commit_sequence());
+  }
+
+  const Bytes gap = MakeTransfer(cluster.account(2), 0, to, 10);
+  const TxId id0 = ComputeTxId(gap);
+  resp = cluster.Submit(1, {gap});
+  ASSERT_TRUE(resp.results(0).accepted()) << resp.results(0).reason();
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({id0, id1, id2}); }));
+  const uint64_t filled = cluster.GetTx(0, id0).commit_sequence();
+  EXPECT_GT(filled, held.commit_sequence());
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    EXPECT_EQ(cluster.GetTx(i, id1).commit_sequence(), filled);
+    EXPECT_EQ(cluster.GetTx(i, id2).commit_sequence(), filled);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetAccountRequest req;
+    req.set_slice(0);
+    req.set_key(AsString(cluster.account(2).public_key().span()));
+    v1::GetAccountResponse account;
+    ASSERT_TRUE(cluster.stub(2).GetAccount(&ctx, req, &account).ok());
+    EXPECT_EQ(account.next_nonce(), 3u);
+    EXPECT_EQ(account.balance(), kInitialBalance - 33);
+  }
+
+  // The stream replays from the start: each of the three once, final, in `filled`.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::StreamCommitsRequest req;
+  req.set_from_sequence(1);
+  auto reader = cluster.stub(3).StreamCommits(&ctx, req);
+  absl::flat_hash_map<std::string, int> seen;
+  std::vector<uint32_t> indexes;
+  v1::CommittedTransaction ct;
+  while (reader->Read(&ct) && ct.commit_sequence() <= filled) {
+    for (const TxId& id : {id0, id1, id2}) {
+      if (ct.tx_id() != AsString(id.span())) continue;
+      ++seen[ct.tx_id()];
+      EXPECT_EQ(ct.commit_sequence(), filled);
+      EXPECT_TRUE(ct.result().success()) << ct.result().code();
+      indexes.push_back(ct.index_in_commit());
+    }
+    if (seen.size() == 3 && ct.commit_sequence() == filled) break;
+  }
+  ctx.TryCancel();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& [id, count] : seen) EXPECT_EQ(count, 1);
+  // The gap filler first (a block input), then the released ones in order.
+  ASSERT_EQ(indexes.size(), 3u);
+  EXPECT_LT(indexes[0], indexes[1]);
+  EXPECT_EQ(indexes[2], indexes[1] + 1);
+}
+
 TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
   TestCluster cluster;
-  cluster.StartAll();
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
   const PublicKey to = cluster.account(1).public_key();
   std::vector<TxId> first;
   std::vector<Bytes> txs;
@@ -435,7 +559,11 @@ TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
   for (const auto& r : resp.results()) ASSERT_TRUE(r.accepted()) << r.reason();
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(first); }));
 
+  // Stop it first: a running node still commits, so its counters still move.
+  cluster.node(3).Stop();
   const uint64_t executed_before = cluster.node(3).commits_executed();
+  // A node started on an empty store executed every commit it holds itself.
+  ASSERT_EQ(executed_before, cluster.node(3).last_committed_sequence());
   cluster.StopNode(3);
   // The others keep committing while validator 3 is down.
   std::vector<TxId> second;
@@ -448,8 +576,9 @@ TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
   for (const auto& r : resp.results()) ASSERT_TRUE(r.accepted()) << r.reason();
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(second); }));
 
-  cluster.StartNode(3);
-  Node& restarted = cluster.node(3);
+  absl::StatusOr<Node*> started3 = cluster.StartNode(3);
+  ASSERT_TRUE(started3.ok()) << started3.status();
+  Node& restarted = **started3;
   const consensus::PersistedState& restored = restarted.restored_state();
   // The commit state and the store agree: nothing to execute twice.
   EXPECT_EQ(restored.next_commit_index, executed_before);
@@ -460,10 +589,10 @@ TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
 
   // It catches up and ends with the same state as the others.
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(second); }));
-  ASSERT_TRUE(WaitFor([&] {
-    return restarted.last_committed_sequence() >= cluster.node(0).last_committed_sequence() ||
-           restarted.last_committed_sequence() >= cluster.MinLastCommitted();
-  }));
+  const uint64_t target = cluster.node(0).last_committed_sequence();
+  ASSERT_TRUE(WaitFor([&] { return restarted.last_committed_sequence() >= target; }))
+      << "restarted at " << restarted.last_committed_sequence() << ", validator 0 was at "
+      << target;
   const uint64_t common = cluster.MinLastCommitted();
   for (uint64_t seq = 1; seq <= common; ++seq) cluster.ExpectSameSummaryAt(seq);
   // Commits it already had were recorded again, never executed again.

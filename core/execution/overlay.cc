@@ -1,0 +1,81 @@
+#include "core/execution/overlay.h"
+
+#include <algorithm>
+
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger {
+
+absl::StatusOr<std::optional<AccountState>> Overlay::Get(const AccountRef& ref) const {
+  auto it = changed_.find(ref);
+  if (it != changed_.end()) return std::optional<AccountState>(it->second);
+  return base_.GetAccount(ref);
+}
+
+absl::StatusOr<const Overlay::HeldQueue*> Overlay::Held(const AccountRef& ref) {
+  auto it = held_.find(ref);
+  if (it == held_.end()) {
+    GL_ASSIGN_OR_RETURN(std::vector<HeldTx> stored, base_.HeldFor(ref));
+    Queues queues;
+    for (HeldTx& h : stored) {
+      const Nonce nonce = h.btx.tx.nonce;
+      queues.base.emplace(nonce, std::move(h));
+    }
+    queues.current = queues.base;
+    it = held_.emplace(ref, std::move(queues)).first;
+  }
+  return &it->second.current;
+}
+
+absl::StatusOr<uint64_t> Overlay::HeldTotal() {
+  if (!base_held_total_.has_value()) {
+    GL_ASSIGN_OR_RETURN(uint64_t total, base_.HeldCount());
+    base_held_total_ = total;
+  }
+  return static_cast<uint64_t>(static_cast<int64_t>(*base_held_total_) + held_total_delta_);
+}
+
+void Overlay::Hold(HeldTx held) {
+  const HeldKey key = held.key();
+  auto it = held_.find(key.account);
+  GL_CHECK_MSG(it != held_.end(), "Hold before Held() read the account's queue");
+  GL_CHECK_MSG(it->second.current.emplace(key.nonce, std::move(held)).second,
+               "a nonce is held at most once per account");
+  ++held_total_delta_;
+}
+
+void Overlay::Release(const HeldKey& key) {
+  auto it = held_.find(key.account);
+  GL_CHECK_MSG(it != held_.end() && it->second.current.erase(key.nonce) == 1,
+               "Release of a transaction that is not held");
+  --held_total_delta_;
+}
+
+std::vector<std::pair<AccountRef, AccountState>> Overlay::SortedChanges() const {
+  std::vector<std::pair<AccountRef, AccountState>> out(changed_.begin(), changed_.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+void Overlay::HeldChanges(std::vector<HeldTx>* added, std::vector<HeldKey>* removed) const {
+  added->clear();
+  removed->clear();
+  for (const auto& [ref, queues] : held_) {
+    for (const auto& [nonce, h] : queues.base) {
+      auto now = queues.current.find(nonce);
+      if (now == queues.current.end() || now->second.btx.id != h.btx.id) {
+        removed->push_back(HeldKey{ref, nonce});
+      }
+    }
+    for (const auto& [nonce, h] : queues.current) {
+      auto before = queues.base.find(nonce);
+      if (before == queues.base.end() || before->second.btx.id != h.btx.id) added->push_back(h);
+    }
+  }
+  std::sort(removed->begin(), removed->end());
+  std::sort(added->begin(), added->end(),
+            [](const HeldTx& a, const HeldTx& b) { return a.key() < b.key(); });
+}
+
+}  // namespace gridledger

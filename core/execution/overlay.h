@@ -1,0 +1,61 @@
+// The executor's write buffer over a read-only StateView for one block:
+// account states and per-account nonce-hold queues read through to the base
+// on first use; changes stay here until the block's outcome is built.
+#ifndef GRIDLEDGER_CORE_EXECUTION_OVERLAY_H_
+#define GRIDLEDGER_CORE_EXECUTION_OVERLAY_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/execution/state_view.h"
+
+namespace gridledger {
+
+class Overlay {
+ public:
+  // One account's held transactions by nonce (ordered: release order).
+  using HeldQueue = std::map<Nonce, HeldTx>;
+
+  explicit Overlay(const StateView& base) : base_(base) {}
+
+  absl::StatusOr<std::optional<AccountState>> Get(const AccountRef& ref) const;
+  void Set(const AccountRef& ref, const AccountState& state) { changed_[ref] = state; }
+
+  // The account's queue as of now (loaded from the base on first use); the
+  // pointer stays valid for the overlay's lifetime.
+  absl::StatusOr<const HeldQueue*> Held(const AccountRef& ref);
+  // Transactions held in the slice as of now.
+  absl::StatusOr<uint64_t> HeldTotal();
+  // The queue must have been read with Held() first.
+  void Hold(HeldTx held);
+  void Release(const HeldKey& key);
+
+  // Final states of changed accounts, sorted by AccountRef.
+  std::vector<std::pair<AccountRef, AccountState>> SortedChanges() const;
+  // The hold's change against the base: entries added and entries removed,
+  // each sorted by key. An entry replaced by another transaction is both.
+  void HeldChanges(std::vector<HeldTx>* added, std::vector<HeldKey>* removed) const;
+
+ private:
+  struct Queues {
+    HeldQueue base;     // as read from the base view
+    HeldQueue current;  // after this block's changes
+  };
+
+  const StateView& base_;
+  absl::flat_hash_map<AccountRef, AccountState> changed_;
+  // Node-based: Held() hands out pointers that must survive later inserts.
+  absl::node_hash_map<AccountRef, Queues> held_;
+  std::optional<uint64_t> base_held_total_;
+  int64_t held_total_delta_ = 0;
+};
+
+}  // namespace gridledger
+
+#endif  // GRIDLEDGER_CORE_EXECUTION_OVERLAY_H_
