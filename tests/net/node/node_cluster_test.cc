@@ -471,8 +471,9 @@ TEST(NodeClusterTest, ANonceGapIsHeldThenFilledByALaterCommit) {
   const absl::Status started = cluster.StartAll();
   ASSERT_TRUE(started.ok()) << started;
   const PublicKey to = cluster.account(3).public_key();
-  const std::vector<Bytes> ahead = {MakeTransfer(cluster.account(2), 1, to, 11),
-                                    MakeTransfer(cluster.account(2), 2, to, 12)};
+  const std::vector<Bytes> ahead = {
+      MakeTransfer(cluster.chain_id(), cluster.account(2), 1, to, 11),
+      MakeTransfer(cluster.chain_id(), cluster.account(2), 2, to, 12)};
   const TxId id1 = ComputeTxId(ahead[0]), id2 = ComputeTxId(ahead[1]);
   v1::SubmitBatchResponse resp = cluster.Submit(0, ahead);
   for (const auto& r : resp.results()) ASSERT_TRUE(r.accepted()) << r.reason();
@@ -494,7 +495,7 @@ TEST(NodeClusterTest, ANonceGapIsHeldThenFilledByALaterCommit) {
     EXPECT_EQ(cluster.GetTx(i, id1).commit_sequence(), held.commit_sequence());
   }
 
-  const Bytes gap = MakeTransfer(cluster.account(2), 0, to, 10);
+  const Bytes gap = MakeTransfer(cluster.chain_id(), cluster.account(2), 0, to, 10);
   const TxId id0 = ComputeTxId(gap);
   resp = cluster.Submit(1, {gap});
   ASSERT_TRUE(resp.results(0).accepted()) << resp.results(0).reason();
