@@ -5,12 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/execution/executor.h"
 
 namespace gridledger::node {
 
 using consensus::Action;
 using consensus::PersistRecord;
 using consensus::TimeMs;
+
+// Every CommitAction must be executable: the core cuts commits to its bound
+// (core/consensus/bullshark.h), which must not exceed execution's.
+static_assert(consensus::kMaxCommitTransactions <= kMaxBlockTxs,
+              "a consensus commit may exceed the executor's block bound");
 
 ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
                                  std::vector<PublicKey> peer_keys, EventInbox* inbox,
@@ -110,6 +116,7 @@ void ConsensusDriver::Loop() {
     }
     round_.store(core_->round().value());
     votes_sent_.store(core_->stats().votes_sent);
+    messages_rejected_.store(core_->stats().messages_rejected);
     if (metrics_ != nullptr) {
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());

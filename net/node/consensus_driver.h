@@ -60,6 +60,8 @@ class ConsensusDriver {
   absl::Status failure() const;
   DriverStats stats() const;
   uint64_t votes_sent() const { return votes_sent_.load(); }
+  // Peer messages the core refused (bounds, verification, chain id).
+  uint64_t messages_rejected() const { return messages_rejected_.load(); }
 
  private:
   void Loop();
@@ -81,6 +83,7 @@ class ConsensusDriver {
   std::thread thread_;
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};
+  std::atomic<uint64_t> messages_rejected_{0};
   std::atomic<bool> failed_{false};
   mutable absl::Mutex mu_;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);

@@ -199,7 +199,7 @@ void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
 
 void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
   Store& s = node.store;
-  s.last_committed_round = sub.anchor_round;
+  s.last_committed_round = sub.last_committed_round;
   s.next_commit_index = sub.index + 1;
   CommitEntry entry;
   entry.anchor = sub.anchor;
@@ -402,14 +402,15 @@ SimResult Simulation::Run() {
     nodes_[i].key = std::make_unique<KeyPair>(KeyPair::FromSeed(config_.seed * 1000 + i));
     keys.push_back(nodes_[i].key->public_key());
   }
-  auto committee = Committee::Create(SliceId(1), keys);
+  auto committee = Committee::Create(SliceId(1), keys, SimChainId());
   GL_CHECK(committee.ok());
   committee_ = std::make_unique<Committee>(*std::move(committee));
   for (size_t b = 0; b < config_.byzantine.size(); ++b) {
     Node& node = nodes_[config_.byzantine[b]];
     node.byzantine = true;
     node.adversary = std::make_unique<Adversary>(config_.behaviours[b], node.index,
-                                                 node.key.get(), committee_.get(), rng_.Fork());
+                                                 node.key.get(), committee_.get(),
+                                                 config_.params.header_batches_max, rng_.Fork());
   }
   clients_.resize(config_.clients);
   for (uint32_t c = 0; c < config_.clients; ++c) {
