@@ -120,8 +120,13 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
   absl::flat_hash_set<Digest> committed(state.committed_certificates.begin(),
                                         state.committed_certificates.end());
   std::vector<const Certificate*> certs;
+  // Stored certificates were verified on arrival; these checks only keep a
+  // store written for another committee or network out of the DAG.
   for (const Certificate& c : state.certificates) {
-    if (c.header.round >= gc && c.header.round.value() > 0) certs.push_back(&c);
+    if (c.header.round >= gc && c.header.round.value() > 0 &&
+        committee_.Contains(c.header.author) && c.header.chain_id == committee_.chain_id()) {
+      certs.push_back(&c);
+    }
   }
   std::sort(certs.begin(), certs.end(), [](const Certificate* a, const Certificate* b) {
     return std::make_pair(a->header.round, a->header.author) <
@@ -581,6 +586,12 @@ void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
 
 void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,
                              bool persist, bool committed, TimeMs now) {
+  // Dag::Insert asserts both; an own header certified by votes that came
+  // after the GC horizon passed its round (late votes are peer data) is stale.
+  if (cert.header.round < dag_.gc_round() || !dag_.ParentsPresent(cert.header)) {
+    ++stats_.stale_messages;
+    return;
+  }
   const Dag::InsertResult result = dag_.Insert(cert, digest, committed);
   if (result == Dag::InsertResult::kDuplicate) return;
   if (result == Dag::InsertResult::kConflict) {

@@ -29,7 +29,9 @@ class Adversary {
   static constexpr size_t kMaxRemembered = 128;
   static constexpr size_t kMaxEquivocations = 8;
 
-  static constexpr size_t kFloodBatchesPerTick = 16;
+  // Enough to fill an honest validator's per-author share of the batch store
+  // (kMaxStoredBatches / (n + 1)) within a few seconds of virtual time.
+  static constexpr size_t kFloodBatchesPerTick = 64;
 
   Adversary(ByzantineBehaviour behaviour, uint32_t me, const KeyPair* key,
             const consensus::Committee* committee, size_t header_batches_max, SimRng rng)

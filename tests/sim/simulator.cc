@@ -128,6 +128,8 @@ class Simulation {
   void ClientsAct();
   bool AllCommitted() const;
   void FinalChecks();
+  // Adds an honest validator's refusals to the result (before a crash drops its core).
+  void AddHonestStats(const Node& node);
 
   SimConfig config_;
   SimRng rng_;
@@ -393,6 +395,14 @@ void Simulation::FinalChecks() {
   }
 }
 
+void Simulation::AddHonestStats(const Node& node) {
+  if (node.byzantine) return;
+  const consensus::CoreStats& stats = node.core->stats();
+  result_.rejected_messages += stats.messages_rejected;
+  result_.headers_refused_oversized += stats.headers_refused_oversized;
+  result_.batches_refused_store_full += stats.batches_refused_store_full;
+}
+
 SimResult Simulation::Run() {
   const uint32_t n = config_.validators;
   std::vector<PublicKey> keys;
@@ -467,7 +477,7 @@ SimResult Simulation::Run() {
       case EventKind::kCrash: {
         Node& node = nodes_[e.to];
         if (!node.up) break;
-        result_.rejected_messages += node.core->stats().messages_rejected;
+        AddHonestStats(node);
         node.up = false;
         node.core.reset();
         ++node.incarnation;
@@ -489,7 +499,7 @@ SimResult Simulation::Run() {
   for (const Node& node : nodes_) {
     if (!node.core) continue;
     result_.highest_round = std::max(result_.highest_round, node.core->dag().highest_round().value());
-    if (!node.byzantine) result_.rejected_messages += node.core->stats().messages_rejected;
+    AddHonestStats(node);
     if (node.adversary) result_.second_certificates += node.adversary->second_certificates();
   }
   result_.signature_verifications = checker_.verifications();

@@ -179,6 +179,28 @@ TEST_F(Fixture, AByzantineAuthorsOversizedHeadersHaltNobody) {
   }
 }
 
+TEST_F(Fixture, LateVotesForAnOwnHeaderBelowTheGcHorizonAreStaleNotFatal) {
+  Parameters params;
+  params.gc_depth = 2;
+  auto core = MakeCore(0, {}, params);
+  auto own = Sent<Header>(core->OnTimer(params.max_header_delay_ms));
+  ASSERT_EQ(own.size(), 1u);
+  ASSERT_EQ(own[0].round, Round(1));
+  // The others race ahead and commit before the next proposal is due.
+  core->OnMessage(ValidatorIndex(1), CertificateResponse{RoundsWithout0(12)}, 101);
+  ASSERT_GT(core->dag().gc_round(), Round(1));
+  const Digest d = HeaderDigest(own[0]);
+  const uint64_t stale = core->stats().stale_messages;
+  for (uint32_t v : {1u, 2u}) {
+    core->OnMessage(ValidatorIndex(v),
+                    Vote{d, ValidatorIndex(0), Round(1), ValidatorIndex(v),
+                         keys_[v].Sign(VotePayload(d))},
+                    102);
+  }
+  EXPECT_FALSE(core->dag().Contains(d));
+  EXPECT_GT(core->stats().stale_messages, stale);
+}
+
 // ---- the batch store under a flood
 
 TEST_F(Fixture, AFullStoreShareAcknowledgesNothingItDidNotStore) {
