@@ -699,7 +699,8 @@ void Core::HandleCertificateRequest(Output& out, ValidatorIndex from,
   }
   const uint64_t first = std::max<uint64_t>({req.from_round.value(), dag_.gc_round().value(), 1});
   const uint64_t last = std::min(req.to_round.value(), dag_.highest_round().value() + 1);
-  for (uint64_t r = first; r < last; ++r) {
+  for (uint64_t r = first; r < last && resp.certificates.size() < kMaxResponseCertificates;
+       ++r) {
     for (uint32_t a = 0; a < committee_.size(); ++a) {
       if (resp.certificates.size() >= kMaxResponseCertificates) break;
       const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
