@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/consensus/core.h"
+#include "core/crypto/sha256.h"
 #include "tests/sim/caching_checker.h"
 #include "tests/sim/sim_config.h"
 #include "tests/sim/simulator.h"
@@ -36,7 +37,7 @@ class InProcessCluster {
       keys.push_back(KeyPair::FromSeed(500 + i));
       pubs.push_back(keys.back().public_key());
     }
-    Committee committee = *Committee::Create(SliceId(1), pubs);
+    Committee committee = *Committee::Create(SliceId(1), pubs, TaggedHash("bench/chain-id", {}));
     for (uint32_t i = 0; i < kValidators; ++i) {
       checkers_.push_back(cache_signatures
                               ? std::unique_ptr<SignatureChecker>(new sim::CachingChecker())

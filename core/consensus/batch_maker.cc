@@ -6,7 +6,7 @@ std::optional<std::vector<Bytes>> BatchMaker::Add(Bytes tx, TimeMs now) {
   if (open_.empty()) opened_ms_ = now;
   open_bytes_ += tx.size();
   open_.push_back(std::move(tx));
-  if (open_bytes_ >= batch_bytes_) return Seal();
+  if (open_bytes_ >= batch_bytes_ || open_.size() >= batch_txs_max_) return Seal();
   return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 // Collects this validator's client transactions (already verified by the
-// runtime) and seals a batch at batch_bytes or max_batch_delay_ms after its
-// first transaction, whichever comes first.
+// runtime) and seals a batch at batch_bytes, at batch_txs_max transactions or
+// max_batch_delay_ms after its first transaction, whichever comes first.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_
 #define GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_
 
@@ -15,8 +15,10 @@ namespace gridledger::consensus {
 
 class BatchMaker {
  public:
-  BatchMaker(size_t batch_bytes, uint64_t max_batch_delay_ms)
-      : batch_bytes_(batch_bytes), max_batch_delay_ms_(max_batch_delay_ms) {}
+  BatchMaker(size_t batch_bytes, size_t batch_txs_max, uint64_t max_batch_delay_ms)
+      : batch_bytes_(batch_bytes),
+        batch_txs_max_(batch_txs_max),
+        max_batch_delay_ms_(max_batch_delay_ms) {}
 
   // Returns the sealed transactions when this one filled the batch.
   std::optional<std::vector<Bytes>> Add(Bytes tx, TimeMs now);
@@ -27,6 +29,7 @@ class BatchMaker {
  private:
   std::vector<Bytes> Seal();
   size_t batch_bytes_;
+  size_t batch_txs_max_;
   uint64_t max_batch_delay_ms_;
   std::vector<Bytes> open_;
   size_t open_bytes_ = 0;

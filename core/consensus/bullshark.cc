@@ -6,7 +6,8 @@
 
 namespace gridledger::consensus {
 
-std::vector<CommittedSubDag> Bullshark::OnCertificate(Dag& dag, Round round) {
+std::vector<CommittedSubDag> Bullshark::OnCertificate(Dag& dag, Round round,
+                                                      CertificateCostFn cost) {
   std::vector<CommittedSubDag> out;
   // Only a certificate of an odd round can add support to an anchor.
   if (round.value() < 3 || round.value() % 2 == 0) return out;
@@ -38,19 +39,35 @@ std::vector<CommittedSubDag> Bullshark::OnCertificate(Dag& dag, Round round) {
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     const Vertex* a = dag.Find(*it);
     GL_CHECK(a != nullptr);
-    CommittedSubDag sub;
-    sub.index = next_index_++;
-    sub.anchor_round = a->certificate.header.round;
-    sub.anchor = *it;
+    const Round previous = last_committed_round_;
+    CommittedSubDag piece;
+    CommitCost used;
+    auto emit = [&](Round durable_round) {
+      piece.index = next_index_++;
+      piece.anchor_round = a->certificate.header.round;
+      piece.anchor = *it;
+      piece.last_committed_round = durable_round;
+      out.push_back(std::move(piece));
+      piece = CommittedSubDag{};
+      used = CommitCost{};
+    };
     // The horizon is that of the previous commit, identical on every node.
     for (const Digest& d : dag.UncommittedHistory(*it, gc_round())) {
       const Vertex* v = dag.Find(d);
-      sub.certificates.push_back(v->certificate);
+      const CommitCost c = cost(v->certificate);
+      if (!piece.certificates.empty() &&
+          (used.transactions + c.transactions > limits_.transactions_max ||
+           used.bytes + c.bytes > limits_.bytes_max)) {
+        emit(previous);
+      }
+      used.transactions += c.transactions;
+      used.bytes += c.bytes;
+      piece.certificates.push_back(v->certificate);
       dag.MarkCommitted(d);
     }
-    GL_CHECK(!sub.certificates.empty() && CertificateDigest(sub.certificates.back()) == *it);
-    last_committed_round_ = sub.anchor_round;
-    out.push_back(std::move(sub));
+    GL_CHECK(!piece.certificates.empty() && CertificateDigest(piece.certificates.back()) == *it);
+    emit(a->certificate.header.round);
+    last_committed_round_ = a->certificate.header.round;
   }
   return out;
 }

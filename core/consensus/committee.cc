@@ -7,7 +7,8 @@
 
 namespace gridledger::consensus {
 
-absl::StatusOr<Committee> Committee::Create(SliceId slice, std::vector<PublicKey> keys) {
+absl::StatusOr<Committee> Committee::Create(SliceId slice, std::vector<PublicKey> keys,
+                                            const Digest& chain_id) {
   const size_t n = keys.size();
   if (n < 4 || n > kMaxValidators || (n - 1) % 3 != 0) {
     return absl::InvalidArgumentError("committee: size must be 3f+1 in [4, " +
@@ -20,7 +21,7 @@ absl::StatusOr<Committee> Committee::Create(SliceId slice, std::vector<PublicKey
       return absl::InvalidArgumentError("committee: duplicate key " + k.ShortHex());
     }
   }
-  return Committee(slice, std::move(keys));
+  return Committee(slice, std::move(keys), chain_id);
 }
 
 const PublicKey& Committee::key(ValidatorIndex v) const {

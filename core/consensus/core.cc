@@ -20,6 +20,47 @@ struct Core::Output {
   void Persist(PersistRecord r) { actions.push_back(PersistAction{std::move(r)}); }
 };
 
+absl::Status ValidateParameters(const Parameters& p) {
+  auto invalid = [](const std::string& what) {
+    return absl::InvalidArgumentError("consensus parameters: " + what);
+  };
+  if (p.batch_bytes == 0) return invalid("batch_bytes must be positive");
+  if (p.batch_txs_max < 1 || p.batch_txs_max > kMaxBatchTransactions) {
+    return invalid("batch_txs_max must be 1.." + std::to_string(kMaxBatchTransactions));
+  }
+  if (p.header_batches_max < 1 || p.header_batches_max > kMaxHeaderBatches) {
+    return invalid("header_batches_max must be 1.." + std::to_string(kMaxHeaderBatches));
+  }
+  if (p.gc_depth < 2) return invalid("gc_depth must be at least 2");
+  // One certificate, the most a peer can make honest nodes vote for, must fit
+  // one commit: then every commit can be cut into pieces execution accepts.
+  if (p.header_batches_max * p.batch_txs_max > kMaxCommitTransactions) {
+    return invalid("header_batches_max x batch_txs_max exceeds the commit bound " +
+                   std::to_string(kMaxCommitTransactions) + " transactions");
+  }
+  const size_t batch_payload_max = p.batch_bytes + kMaxTransactionBytes;
+  if (p.batch_bytes > kMaxCommitBytes ||
+      p.header_batches_max * batch_payload_max > kMaxCommitBytes) {
+    return invalid("header_batches_max x batch_bytes exceeds the commit bound " +
+                   std::to_string(kMaxCommitBytes) + " bytes");
+  }
+  // A full batch alone in a response, and a certificate of the largest
+  // committee, must each fit one message.
+  const size_t batch_message_max =
+      kResponseOverheadBytes + 20 + 4 * p.batch_txs_max + batch_payload_max;
+  Certificate largest;
+  largest.header.parents.resize(Committee::kMaxValidators);
+  largest.header.batches.resize(p.header_batches_max);
+  largest.votes.resize(Committee::kMaxValidators);
+  const size_t cert_message_max = kResponseOverheadBytes + CertificateEncodedBytes(largest);
+  if (batch_message_max > p.message_bytes_max || cert_message_max > p.message_bytes_max) {
+    return invalid("message_bytes_max " + std::to_string(p.message_bytes_max) +
+                   " cannot hold a full batch (" + std::to_string(batch_message_max) +
+                   " bytes) or certificate (" + std::to_string(cert_message_max) + " bytes)");
+  }
+  return absl::OkStatus();
+}
+
 Core::Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair key,
            SignatureChecker* checker)
     : committee_(std::move(committee)),
@@ -28,15 +69,24 @@ Core::Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair ke
       key_(std::move(key)),
       checker_(checker),
       dag_(committee_.size(), GenesisCertificates(committee_)),
-      bullshark_(&committee_, params.gc_depth),
-      batch_maker_(params.batch_bytes, params.max_batch_delay_ms),
+      bullshark_(&committee_, params.gc_depth,
+                 CommitLimits{kMaxCommitTransactions, kMaxCommitBytes}),
+      batch_maker_(params.batch_bytes, params.batch_txs_max, params.max_batch_delay_ms),
       last_voted_(committee_.size()),
-      pending_headers_(committee_.size()) {
+      pending_headers_(committee_.size()),
+      stored_per_author_(committee_.size(), 0) {
   GL_CHECK(committee_.Contains(me_));
   GL_CHECK(committee_.key(me_) == key_.public_key());
   GL_CHECK(checker_ != nullptr);
-  GL_CHECK(params_.header_batches_max >= 1 && params_.header_batches_max <= kMaxHeaderBatches);
-  GL_CHECK(params_.gc_depth >= 2);
+  const absl::Status valid = ValidateParameters(params_);
+  GL_CHECK_MSG(valid.ok(), std::string(valid.message()).c_str());
+}
+
+void Core::Reject(const absl::Status& reason) { Reject(std::string(reason.message())); }
+
+void Core::Reject(std::string reason) {
+  ++stats_.messages_rejected;
+  last_rejection_ = std::move(reason);
 }
 
 std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
@@ -55,17 +105,28 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
   dag_.Prune(bullshark_.gc_round());
   const Round gc = dag_.gc_round();
 
+  // Restored batches are those of certificates and the own header: needed,
+  // so only the total bound applies.
   for (const Batch& b : state.batches) {
     if (batches_.size() >= kMaxStoredBatches) break;
+    if (!committee_.Contains(b.author)) continue;
     if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
-    batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0)});
+    if (batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0)})
+            .second) {
+      ++stored_per_author_[b.author.value()];
+    }
   }
 
   absl::flat_hash_set<Digest> committed(state.committed_certificates.begin(),
                                         state.committed_certificates.end());
   std::vector<const Certificate*> certs;
+  // Stored certificates were verified on arrival; these checks only keep a
+  // store written for another committee or network out of the DAG.
   for (const Certificate& c : state.certificates) {
-    if (c.header.round >= gc && c.header.round.value() > 0) certs.push_back(&c);
+    if (c.header.round >= gc && c.header.round.value() > 0 &&
+        committee_.Contains(c.header.author) && c.header.chain_id == committee_.chain_id()) {
+      certs.push_back(&c);
+    }
   }
   std::sort(certs.begin(), certs.end(), [](const Certificate* a, const Certificate* b) {
     return std::make_pair(a->header.round, a->header.author) <
@@ -106,7 +167,7 @@ std::vector<Action> Core::OnMessage(ValidatorIndex from, const Message& message,
   GL_CHECK(started_);
   Output out;
   if (!committee_.Contains(from) || from == me_) {
-    ++stats_.messages_rejected;
+    Reject("message: sender is not another member of the committee");
     return {};
   }
   std::visit(
@@ -143,7 +204,11 @@ std::vector<Action> Core::OnMessage(ValidatorIndex from, const Message& message,
 std::vector<Action> Core::OnTimer(TimeMs now) {
   GL_CHECK(started_);
   Output out;
-  if (auto txs = batch_maker_.Tick(now)) SealBatch(out, std::move(*txs));
+  // A full own share of the store: the open batch waits (transactions are
+  // refused meanwhile), it is never dropped.
+  if (RoomForOwnBatch()) {
+    if (auto txs = batch_maker_.Tick(now)) SealBatch(out, std::move(*txs));
+  }
   if (now >= last_retransmit_ms_ + params_.sync_retry_ms) {
     last_retransmit_ms_ = now;
     Retransmit(out, now);
@@ -166,6 +231,11 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now
         "transaction: back-pressure, " + std::to_string(backlog) +
         " own batches await acks or a header");
   }
+  if (!RoomForOwnBatch()) {
+    return absl::ResourceExhaustedError(
+        "transaction: back-pressure, the batch store holds " +
+        std::to_string(stored_per_author_[me_.value()]) + " own batches (its share)");
+  }
   Output out;
   if (auto txs = batch_maker_.Add(std::move(tx), now)) SealBatch(out, std::move(*txs));
   TryPropose(out, now);
@@ -184,7 +254,14 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
     return {};
   }
   const ValidatorIndex author = entry.batch->author;
-  StoreBatch(out, digest, std::move(entry.batch));
+  if (!RoomForPeerBatch(author, digest, /*reserved=*/0) ||
+      !StoreBatch(out, digest, std::move(entry.batch))) {
+    // Not stored, so not acknowledged: the author retransmits, a certificate
+    // that needs it fetches it again.
+    ++stats_.batches_refused_store_full;
+    return std::move(out.actions);
+  }
+  // An ack is a promise to keep the batch: only ever for a stored one.
   if (entry.ack_owed) out.Send(author, BatchAck{digest});
   missing_batches_.erase(digest);
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
@@ -201,25 +278,53 @@ void Core::SealBatch(Output& out, std::vector<Bytes> txs) {
   const Digest digest = BatchDigest(batch);
   ++stats_.batches_sealed;
   auto shared = std::make_shared<const Batch>(std::move(batch));
-  StoreBatch(out, digest, shared);
+  // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
+  GL_CHECK(StoreBatch(out, digest, shared));
   unacked_own_batches_[digest].acks.insert(me_);
   out.Broadcast(*shared);
 }
 
-void Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch) {
-  if (batches_.contains(digest)) return;
-  if (batches_.size() >= kMaxStoredBatches) {
-    ++stats_.dropped_for_bounds;
-    return;
-  }
+bool Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch) {
+  if (batches_.contains(digest)) return true;
+  if (batches_.size() >= kMaxStoredBatches) return false;
+  ++stored_per_author_[batch->author.value()];
   out.Persist(BatchRecord{batch});
   batches_.emplace(digest, StoredBatch{std::move(batch), round_});
+  return true;
+}
+
+bool Core::RoomForOwnBatch() const {
+  return stored_per_author_[me_.value()] < AuthorQuota() && batches_.size() < kMaxStoredBatches;
+}
+
+size_t Core::VerifyingFrom(ValidatorIndex author) const {
+  size_t n = 0;
+  for (const auto& [d, v] : verifying_) n += v.batch->author == author ? 1 : 0;
+  return n;
+}
+
+bool Core::RoomForPeerBatch(ValidatorIndex author, const Digest& digest,
+                            size_t reserved) const {
+  // Peers together never take the own share, so own batch making always
+  // resumes once own batches are garbage collected.
+  const size_t peers_stored = batches_.size() - stored_per_author_[me_.value()];
+  if (peers_stored + reserved >= kMaxStoredBatches - AuthorQuota()) return false;
+  // A batch a verified certificate needs is exempt from its author's share:
+  // 2f+1 validators signed for it, so the author is not flooding.
+  auto missing = missing_batches_.find(digest);
+  if (missing != missing_batches_.end() && missing->second.certified) return true;
+  return stored_per_author_[author.value()] + reserved < AuthorQuota();
 }
 
 void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited) {
-  if (!VerifyBatchShape(batch, committee_, params_.batch_bytes).ok() ||
-      (!solicited && batch.author != from) || batch.author == me_) {
-    ++stats_.messages_rejected;
+  if (absl::Status shape =
+          VerifyBatchShape(batch, committee_, params_.batch_bytes, params_.batch_txs_max);
+      !shape.ok()) {
+    Reject(shape);
+    return;
+  }
+  if ((!solicited && batch.author != from) || batch.author == me_) {
+    Reject("batch.author: pushed by another validator, or claims to be ours");
     return;
   }
   const Digest digest = BatchDigest(batch);
@@ -232,8 +337,16 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
     it->second.ack_owed |= !solicited;
     return;
   }
-  if (verifying_.size() >= kMaxBatchesInVerification) {
+  // Verification slots are shared out too: a flooding author waits for its own.
+  const size_t verifying_from_author = VerifyingFrom(batch.author);
+  if (verifying_.size() >= kMaxBatchesInVerification ||
+      (!solicited && verifying_from_author >= kMaxBatchesInVerification / committee_.size())) {
     ++stats_.dropped_for_bounds;
+    return;
+  }
+  // Back-pressure before verification costs anything: no room, no ack.
+  if (!RoomForPeerBatch(batch.author, digest, verifying_from_author)) {
+    ++stats_.batches_refused_store_full;
     return;
   }
   auto shared = std::make_shared<const Batch>(batch);
@@ -251,18 +364,28 @@ void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack,
 }
 
 void Core::HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req) {
+  // Split so each response fits one message (a full batch always does,
+  // ValidateParameters) and the whole answer stays under a byte budget.
   BatchResponse resp;
+  size_t resp_bytes = kResponseOverheadBytes;
   size_t served = 0;
+  size_t served_bytes = 0;
   for (const Digest& d : req.digests) {
     if (served >= kMaxBatchesServedPerRequest) break;
     auto it = batches_.find(d);
     if (it == batches_.end()) continue;
-    resp.batches.push_back(*it->second.batch);
-    ++served;
-    if (resp.batches.size() == kMaxResponseBatches) {
+    const size_t bytes = BatchEncodedBytes(*it->second.batch);
+    if (served_bytes + bytes > kMaxResponseBytesPerRequest) break;
+    if (!resp.batches.empty() && (resp.batches.size() == kMaxResponseBatches ||
+                                  resp_bytes + bytes > params_.message_bytes_max)) {
       out.Send(from, std::move(resp));
       resp = BatchResponse{};
+      resp_bytes = kResponseOverheadBytes;
     }
+    resp.batches.push_back(*it->second.batch);
+    resp_bytes += bytes;
+    served_bytes += bytes;
+    ++served;
   }
   if (!resp.batches.empty()) out.Send(from, std::move(resp));
 }
@@ -270,17 +393,28 @@ void Core::HandleBatchRequest(Output& out, ValidatorIndex from, const BatchReque
 // ---------------------------------------------------------------- headers and votes
 
 void Core::HandleHeader(Output& out, ValidatorIndex from, const Header& header, TimeMs now) {
-  if (header.author != from || header.author == me_ ||
-      header.round.value() > dag_.highest_round().value() + kMaxRoundsAhead) {
-    ++stats_.messages_rejected;
+  if (header.author != from || header.author == me_) {
+    Reject("header.author: not the sending validator");
+    return;
+  }
+  if (header.round.value() > dag_.highest_round().value() + kMaxRoundsAhead) {
+    Reject("header.round: more than kMaxRoundsAhead rounds ahead");
+    return;
+  }
+  // Vote-time bound: honest validators never vote for more, so no
+  // certificate (2f+1 votes) carries more than a commit can execute.
+  if (header.batches.size() > params_.header_batches_max) {
+    ++stats_.headers_refused_oversized;
+    Reject("header.batches: " + std::to_string(header.batches.size()) +
+           " exceed header_batches_max " + std::to_string(params_.header_batches_max));
     return;
   }
   if (header.round <= dag_.gc_round()) return;  // too old to check its parents
   const Digest digest = HeaderDigest(header);
   auto& pending = pending_headers_[header.author.value()];
   if (pending.has_value() && pending->header.round > header.round) return;
-  if (!VerifyHeader(header, digest, committee_, *checker_).ok()) {
-    ++stats_.messages_rejected;
+  if (absl::Status valid = VerifyHeader(header, digest, committee_, *checker_); !valid.ok()) {
+    Reject(valid);
     return;
   }
   pending = PendingHeader{header, digest};
@@ -314,7 +448,7 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
       if (!pending_cert_digests_.contains(p)) NoteMissingCertificate(p, author);
       missing = true;
     } else if (v->certificate.header.round + 1 != h.round) {
-      ++stats_.messages_rejected;  // a parent from the wrong round
+      Reject("header.parents: a parent from the wrong round");
       pending.reset();
       return;
     }
@@ -322,10 +456,10 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
   for (const Digest& b : h.batches) {
     auto it = batches_.find(b);
     if (it == batches_.end()) {
-      if (!verifying_.contains(b)) NoteMissingBatch(b, author);
+      if (!verifying_.contains(b)) NoteMissingBatch(b, author, /*certified=*/false);
       missing = true;
     } else if (it->second.batch->author != author) {
-      ++stats_.messages_rejected;  // a header carries only its author's batches
+      Reject("header.batches: another author's batch");
       pending.reset();
       return;
     }
@@ -346,7 +480,9 @@ void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs
   if (vote.voter != from || vote.header_author != me_ || !own_header_.has_value() ||
       vote.round > own_header_->header.round ||
       (vote.round == own_header_->header.round && vote.header != own_header_->digest)) {
-    ++stats_.messages_rejected;  // forged, or for a header we never made
+    // Forged, for a header we never made, or signed for another network (its
+    // header digest covers another chain id).
+    Reject("vote: not for our current header (forged, or another network's)");
     return;
   }
   if (own_header_->certified || vote.round < own_header_->header.round) {
@@ -354,8 +490,8 @@ void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs
     return;
   }
   if (own_header_->votes.contains(from)) return;
-  if (!VerifyVote(vote, committee_, *checker_).ok()) {
-    ++stats_.messages_rejected;
+  if (absl::Status valid = VerifyVote(vote, committee_, *checker_); !valid.ok()) {
+    Reject(valid);
     return;
   }
   AddOwnVote(out, from, vote.signature, now);
@@ -364,6 +500,11 @@ void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs
 void Core::AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now) {
   own_header_->votes[voter] = sig;
   if (own_header_->certified || own_header_->votes.size() < committee_.quorum()) return;
+  // After a restart the own header's batches may be gone from storage: such a
+  // header is never certified (a commit of it could not be executed).
+  for (const Digest& b : own_header_->header.batches) {
+    if (!batches_.contains(b)) return;
+  }
   own_header_->certified = true;
   Certificate cert{own_header_->header, {}};
   for (const auto& [v, s] : own_header_->votes) cert.votes.push_back(VoteSignature{v, s});
@@ -378,14 +519,22 @@ void Core::HandleCertificate(Output& out, ValidatorIndex from, const Certificate
                              TimeMs now) {
   const Round round = cert.header.round;
   if (round.value() == 0 || round.value() > dag_.highest_round().value() + kMaxRoundsAhead) {
-    ++stats_.messages_rejected;
+    Reject("certificate.round: genesis, or more than kMaxRoundsAhead rounds ahead");
+    return;
+  }
+  // Only more than f faulty validators could certify what honest ones refuse
+  // to vote for; refused like the header itself.
+  if (cert.header.batches.size() > params_.header_batches_max) {
+    ++stats_.headers_refused_oversized;
+    Reject("certificate.header.batches: exceed header_batches_max");
     return;
   }
   if (round < dag_.gc_round()) return;
   const Digest digest = CertificateDigest(cert);
   if (dag_.Contains(digest) || pending_cert_digests_.contains(digest)) return;
-  if (!VerifyCertificate(cert, digest, committee_, *checker_).ok()) {
-    ++stats_.messages_rejected;
+  if (absl::Status valid = VerifyCertificate(cert, digest, committee_, *checker_);
+      !valid.ok()) {
+    Reject(valid);
     return;
   }
   if (pending_certs_.size() >= kMaxPendingCertificates) {
@@ -420,7 +569,7 @@ void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
     for (const Digest& b : h.batches) {
       if (!batches_.contains(b)) {
         ready = false;
-        if (!verifying_.contains(b)) NoteMissingBatch(b, p.from);
+        if (!verifying_.contains(b)) NoteMissingBatch(b, p.from, /*certified=*/true);
       }
     }
     if (!ready) {
@@ -437,6 +586,12 @@ void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
 
 void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,
                              bool persist, bool committed, TimeMs now) {
+  // Dag::Insert asserts both; an own header certified by votes that came
+  // after the GC horizon passed its round (late votes are peer data) is stale.
+  if (cert.header.round < dag_.gc_round() || !dag_.ParentsPresent(cert.header)) {
+    ++stats_.stale_messages;
+    return;
+  }
   const Dag::InsertResult result = dag_.Insert(cert, digest, committed);
   if (result == Dag::InsertResult::kDuplicate) return;
   if (result == Dag::InsertResult::kConflict) {
@@ -448,11 +603,14 @@ void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest&
   missing_certs_.erase(digest);
   if (own_header_.has_value() && own_header_->digest == digest) own_header_->certified = true;
 
-  std::vector<CommittedSubDag> subs = bullshark_.OnCertificate(dag_, cert.header.round);
+  std::vector<CommittedSubDag> subs = bullshark_.OnCertificate(
+      dag_, cert.header.round, [this](const Certificate& c) { return CertificateCost(c); });
   for (CommittedSubDag& sub : subs) {
     for (const Certificate& c : sub.certificates) {
       for (const Digest& b : c.header.batches) {
         auto it = batches_.find(b);
+        // Internal: certificates enter the DAG only with their batches, which
+        // garbage collection keeps while referenced; own batches are never dropped.
         GL_CHECK_MSG(it != batches_.end(), "a certificate entered the DAG without its batches");
         sub.batches.push_back(it->second.batch);
       }
@@ -463,6 +621,17 @@ void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest&
   if (!subs.empty()) GarbageCollect();
   // New parents may unblock buffered headers.
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
+}
+
+CommitCost Core::CertificateCost(const Certificate& cert) const {
+  CommitCost cost;
+  for (const Digest& b : cert.header.batches) {
+    auto it = batches_.find(b);
+    GL_CHECK_MSG(it != batches_.end(), "a certificate entered the DAG without its batches");
+    cost.transactions += it->second.batch->transactions.size();
+    cost.bytes += BatchPayloadBytes(*it->second.batch);
+  }
+  return cost;
 }
 
 void Core::RequeueOrphanedOwnBatches() {
@@ -509,7 +678,9 @@ void Core::GarbageCollect() {
     for (const Digest& d : p.certificate.header.batches) referenced.insert(d);
   }
   absl::erase_if(batches_, [&](const auto& entry) {
-    return entry.second.received_round < gc && !referenced.contains(entry.first);
+    if (entry.second.received_round >= gc || referenced.contains(entry.first)) return false;
+    --stored_per_author_[entry.second.batch->author.value()];
+    return true;
   });
   for (auto& p : pending_headers_) {
     if (p.has_value() && p->header.round <= gc) p.reset();
@@ -528,7 +699,8 @@ void Core::HandleCertificateRequest(Output& out, ValidatorIndex from,
   }
   const uint64_t first = std::max<uint64_t>({req.from_round.value(), dag_.gc_round().value(), 1});
   const uint64_t last = std::min(req.to_round.value(), dag_.highest_round().value() + 1);
-  for (uint64_t r = first; r < last; ++r) {
+  for (uint64_t r = first; r < last && resp.certificates.size() < kMaxResponseCertificates;
+       ++r) {
     for (uint32_t a = 0; a < committee_.size(); ++a) {
       if (resp.certificates.size() >= kMaxResponseCertificates) break;
       const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
@@ -537,12 +709,32 @@ void Core::HandleCertificateRequest(Output& out, ValidatorIndex from,
       }
     }
   }
-  if (resp.certificates.empty()) return;
   std::stable_sort(resp.certificates.begin(), resp.certificates.end(),
                    [](const Certificate& a, const Certificate& b) {
                      return a.header.round < b.header.round;
                    });
-  out.Send(from, std::move(resp));
+  SendResponses(out, from, std::move(resp.certificates));
+}
+
+void Core::SendResponses(Output& out, ValidatorIndex to, std::vector<Certificate> certs) {
+  // Split so each response fits one message (ValidateParameters: any one
+  // certificate does) and the whole answer stays under a byte budget.
+  CertificateResponse resp;
+  size_t resp_bytes = kResponseOverheadBytes;
+  size_t total_bytes = 0;
+  for (Certificate& c : certs) {
+    const size_t bytes = CertificateEncodedBytes(c);
+    if (total_bytes + bytes > kMaxResponseBytesPerRequest) break;
+    if (!resp.certificates.empty() && resp_bytes + bytes > params_.message_bytes_max) {
+      out.Send(to, std::move(resp));
+      resp = CertificateResponse{};
+      resp_bytes = kResponseOverheadBytes;
+    }
+    resp.certificates.push_back(std::move(c));
+    resp_bytes += bytes;
+    total_bytes += bytes;
+  }
+  if (!resp.certificates.empty()) out.Send(to, std::move(resp));
 }
 
 // ---------------------------------------------------------------- catch-up
@@ -556,13 +748,16 @@ void Core::NoteMissingCertificate(const Digest& d, ValidatorIndex peer) {
   missing_certs_.emplace(d, MissingItem{peer, 0, 0});
 }
 
-void Core::NoteMissingBatch(const Digest& d, ValidatorIndex peer) {
-  if (missing_batches_.contains(d)) return;
+void Core::NoteMissingBatch(const Digest& d, ValidatorIndex peer, bool certified) {
+  if (auto it = missing_batches_.find(d); it != missing_batches_.end()) {
+    it->second.certified |= certified;
+    return;
+  }
   if (missing_batches_.size() >= kMaxMissingBatches) {
     ++stats_.dropped_for_bounds;
     return;
   }
-  missing_batches_.emplace(d, MissingItem{peer, 0, 0});
+  missing_batches_.emplace(d, MissingItem{peer, 0, 0, certified});
 }
 
 ValidatorIndex Core::PeerFor(const MissingItem& item) const {
@@ -688,6 +883,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
     }
   }
   Header h;
+  h.chain_id = committee_.chain_id();
   h.slice = committee_.slice();
   h.author = me_;
   h.round = *q + 1;

@@ -25,7 +25,12 @@
 //                       included. Durable like a PersistAction; then execute it.
 //
 // Every buffer is bounded (constants below); what does not fit is dropped and
-// recovered later by retransmission or catch-up.
+// recovered later by retransmission or catch-up. Every bound on what a peer
+// sends is checked when it arrives and refused with a reason (counted in
+// CoreStats, the latest in last_rejection()); nothing a peer sends aborts.
+// The batch store is shared out per author: a batch that does not fit is not
+// stored and not acknowledged (the author retransmits), own batch making
+// waits for room, and a batch a verified certificate needs always fits.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_CORE_H_
 #define GRIDLEDGER_CORE_CONSENSUS_CORE_H_
 
@@ -35,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -85,6 +91,19 @@ inline constexpr size_t kMaxReadyDigests = 4096;
 // behind an ever longer backlog (which client retries would only lengthen).
 inline constexpr size_t kMaxBacklogHeaders = 8;
 inline constexpr size_t kMaxBatchesServedPerRequest = 64;
+// Responses to one catch-up request add up to at most this many bytes (each
+// message also fits params.message_bytes_max).
+inline constexpr size_t kMaxResponseBytesPerRequest = size_t{16} << 20;
+// One CommitAction carries at most this many transactions (execution's block
+// bound, kMaxBlockTxs; the node static_asserts they agree) and payload bytes;
+// a larger committed history is carried over in pieces (bullshark.h).
+inline constexpr size_t kMaxCommitTransactions = size_t{1} << 20;
+inline constexpr size_t kMaxCommitBytes = size_t{64} << 20;
+
+// InvalidArgument unless the parameters are in range and one certificate of
+// the most a peer may send (header_batches_max full batches) fits a commit,
+// and a full batch and a certificate of the largest committee fit a message.
+absl::Status ValidateParameters(const Parameters& params);
 // Headers and certificates further than this ahead of our DAG are ignored
 // (a validator that far behind catches up from certificates it fetches).
 inline constexpr uint64_t kMaxRoundsAhead = 1000;
@@ -92,6 +111,8 @@ inline constexpr uint64_t kMaxRoundsAhead = 1000;
 // Counters for tests, metrics and the simulator's checkers.
 struct CoreStats {
   uint64_t messages_rejected = 0;       // failed verification or bounds
+  uint64_t headers_refused_oversized = 0;  // more than header_batches_max batches
+  uint64_t batches_refused_store_full = 0;  // not stored, so not acknowledged
   uint64_t stale_messages = 0;          // valid but late (e.g. votes after the quorum)
   uint64_t votes_sent = 0;
   uint64_t votes_refused_equivocation = 0;
@@ -108,7 +129,7 @@ struct CoreStats {
 
 class Core {
  public:
-  // `checker` must outlive the core.
+  // `checker` must outlive the core; `params` must pass ValidateParameters.
   Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair key,
        SignatureChecker* checker);
 
@@ -128,6 +149,8 @@ class Core {
   const Dag& dag() const { return dag_; }
   Round last_committed_round() const { return bullshark_.last_committed_round(); }
   const CoreStats& stats() const { return stats_; }
+  // Why the latest refused peer message was refused (empty if none was).
+  const std::string& last_rejection() const { return last_rejection_; }
   size_t pending_certificates() const { return pending_certs_.size(); }
   size_t stored_batches() const { return batches_.size(); }
 
@@ -152,6 +175,8 @@ class Core {
     ValidatorIndex first_peer;  // who told us about it
     uint32_t attempts = 0;
     TimeMs requested_ms = 0;
+    // A verified certificate needs it (a batch: stored beyond its author's quota).
+    bool certified = false;
   };
   struct StoredBatch {
     std::shared_ptr<const Batch> batch;
@@ -175,8 +200,19 @@ class Core {
                                 const CertificateRequest& req);
   void HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req);
 
+  void Reject(const absl::Status& reason);
+  void Reject(std::string reason);
   void SealBatch(Output& out, std::vector<Bytes> txs);
-  void StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
+  // False when the store has no room for it (nothing stored, nothing to ack).
+  bool StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
+  // Store quotas: own batches and each peer's pushed batches get one share
+  // each; peers together never take the own share.
+  size_t AuthorQuota() const { return kMaxStoredBatches / (committee_.size() + 1); }
+  bool RoomForOwnBatch() const;
+  bool RoomForPeerBatch(ValidatorIndex author, const Digest& digest, size_t reserved) const;
+  size_t VerifyingFrom(ValidatorIndex author) const;
+  CommitCost CertificateCost(const Certificate& cert) const;
+  void SendResponses(Output& out, ValidatorIndex to, std::vector<Certificate> certs);
   void TryVote(Output& out, ValidatorIndex author, TimeMs now);
   void SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest);
   void AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now);
@@ -190,7 +226,7 @@ class Core {
   void TryPropose(Output& out, TimeMs now);
   void RequestMissing(Output& out, TimeMs now, bool retry);
   void NoteMissingCertificate(const Digest& d, ValidatorIndex peer);
-  void NoteMissingBatch(const Digest& d, ValidatorIndex peer);
+  void NoteMissingBatch(const Digest& d, ValidatorIndex peer, bool certified);
   ValidatorIndex PeerFor(const MissingItem& item) const;
   void Retransmit(Output& out, TimeMs now);
 
@@ -203,6 +239,7 @@ class Core {
   Bullshark bullshark_;
   BatchMaker batch_maker_;
   CoreStats stats_;
+  std::string last_rejection_;
 
   // Proposer.
   Round round_{0};  // the round of our latest header (0: none yet)
@@ -221,6 +258,7 @@ class Core {
 
   // Batches and certificates.
   absl::flat_hash_map<Digest, StoredBatch> batches_;
+  std::vector<size_t> stored_per_author_;  // batches_ by author
   absl::flat_hash_map<Digest, InVerification> verifying_;
   std::map<std::pair<uint64_t, Digest>, PendingCertificate> pending_certs_;
   absl::flat_hash_set<Digest> pending_cert_digests_;

@@ -22,6 +22,7 @@ enum class Tag : uint8_t {
 };
 
 void EncodeHeaderUnsigned(const Header& h, ByteWriter& w) {
+  w.Raw(h.chain_id.span());
   w.U32(h.slice.value());
   w.U32(h.author.value());
   w.U64(h.round.value());
@@ -103,9 +104,19 @@ size_t BatchPayloadBytes(const Batch& batch) {
   return total;
 }
 
+size_t BatchEncodedBytes(const Batch& batch) {
+  return 4 + 4 + 8 + 4 + 4 * batch.transactions.size() + BatchPayloadBytes(batch);
+}
+
+size_t CertificateEncodedBytes(const Certificate& cert) {
+  const Header& h = cert.header;
+  return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 32 * h.batches.size() + 64 + 4 +
+         (4 + 64) * cert.votes.size();
+}
+
 Digest HeaderDigest(const Header& header) {
   Bytes buf;
-  buf.reserve(64 + 32 * (header.parents.size() + header.batches.size()));
+  buf.reserve(96 + 32 * (header.parents.size() + header.batches.size()));
   ByteWriter w(&buf);
   EncodeHeaderUnsigned(header, w);
   return TaggedHashCached(kTagHeader, buf);
@@ -120,6 +131,7 @@ std::vector<Certificate> GenesisCertificates(const Committee& committee) {
   for (size_t i = 0; i < committee.size(); ++i) {
     Certificate c;
     c.header.slice = committee.slice();
+    c.header.chain_id = committee.chain_id();
     c.header.author = ValidatorIndex(static_cast<uint32_t>(i));
     c.header.round = Round(0);
     out.push_back(std::move(c));
@@ -129,6 +141,11 @@ std::vector<Certificate> GenesisCertificates(const Committee& committee) {
 
 absl::Status VerifyHeader(const Header& header, const Digest& digest,
                           const Committee& committee, SignatureChecker& checker) {
+  if (header.chain_id != committee.chain_id()) {
+    return absl::InvalidArgumentError(
+        "header.chain_id: signed for another network (chain id " + header.chain_id.ShortHex() +
+        ", this network is " + committee.chain_id().ShortHex() + ")");
+  }
   if (header.slice != committee.slice()) {
     return absl::InvalidArgumentError("header.slice: not this committee's slice");
   }
@@ -200,7 +217,7 @@ absl::Status VerifyCertificate(const Certificate& cert, const Digest& digest,
 }
 
 absl::Status VerifyBatchShape(const Batch& batch, const Committee& committee,
-                              size_t max_batch_bytes) {
+                              size_t max_batch_bytes, size_t max_batch_txs) {
   if (batch.slice != committee.slice()) {
     return absl::InvalidArgumentError("batch.slice: not this committee's slice");
   }
@@ -210,9 +227,16 @@ absl::Status VerifyBatchShape(const Batch& batch, const Committee& committee,
   if (batch.transactions.empty()) {
     return absl::InvalidArgumentError("batch.transactions: empty");
   }
+  if (batch.transactions.size() > max_batch_txs) {
+    return absl::InvalidArgumentError("batch.transactions: " +
+                                      std::to_string(batch.transactions.size()) +
+                                      " exceed batch_txs_max " + std::to_string(max_batch_txs));
+  }
   // One transaction may overshoot batch_bytes: the batch maker seals after it.
   if (BatchPayloadBytes(batch) > max_batch_bytes + kMaxTransactionBytes) {
-    return absl::InvalidArgumentError("batch.transactions: over batch_bytes");
+    return absl::InvalidArgumentError("batch.transactions: " +
+                                      std::to_string(BatchPayloadBytes(batch)) +
+                                      " bytes over batch_bytes " + std::to_string(max_batch_bytes));
   }
   return absl::OkStatus();
 }
@@ -296,6 +320,7 @@ absl::StatusOr<Batch> DecodeBatch(ByteReader& r) {
 
 absl::StatusOr<Header> DecodeHeader(ByteReader& r) {
   Header h;
+  GL_ASSIGN_OR_RETURN(h.chain_id, ReadDigest(r, "header.chain_id"));
   GL_ASSIGN_OR_RETURN(uint32_t slice, r.U32("header.slice"));
   GL_ASSIGN_OR_RETURN(uint32_t author, r.U32("header.author"));
   GL_ASSIGN_OR_RETURN(uint64_t round, r.U64("header.round"));

@@ -5,8 +5,8 @@
 //
 //   Batch       slice u32 | author u32 | sequence u64 | n u32 | n x (len u32 | tx)
 //   BatchAck    batch 32
-//   Header      slice u32 | author u32 | round u64 | np u32 | np x parent 32 (strictly
-//               ascending) | nb u32 | nb x batch 32 | signature 64
+//   Header      chain_id 32 | slice u32 | author u32 | round u64 | np u32 | np x parent 32
+//               (strictly ascending) | nb u32 | nb x batch 32 | signature 64
 //   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64
 //   Certificate Header | nv u32 | nv x (voter u32 | signature 64) (voters ascending)
 //   CertificateRequest  nd u32 | nd x digest 32 | from_round u64 | to_round u64
@@ -18,7 +18,10 @@
 // Digests: batch = TaggedHash(kTagBatch, Batch encoding); header =
 // TaggedHash(kTagHeader, Header encoding without its signature); a certificate's
 // digest is its header's. The header author signs the header digest; a voter
-// signs TaggedHash(kTagVote, header digest).
+// signs TaggedHash(kTagVote, header digest). The chain id (genesis digest) is
+// part of the header encoding, so it is inside every header, vote and
+// certificate signature: a message signed for another network cannot be
+// replayed here, and VerifyHeader names the mismatch.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_MESSAGES_H_
 #define GRIDLEDGER_CORE_CONSENSUS_MESSAGES_H_
 
@@ -64,6 +67,7 @@ struct Header {
   std::vector<Digest> parents;  // certificates of round-1, strictly ascending
   std::vector<Digest> batches;  // the author's own acked batches, distinct
   Signature signature;
+  Digest chain_id;  // the network's genesis digest (Committee::chain_id)
   bool operator==(const Header&) const = default;
 };
 
@@ -119,6 +123,13 @@ const char* MessageName(const Message& m);
 // ---- Digests and signing payloads ----
 Digest BatchDigest(const Batch& batch);
 size_t BatchPayloadBytes(const Batch& batch);
+// Exact encoded sizes (EncodeBatch, EncodeCertificate), to split responses so
+// every message fits a transport frame.
+size_t BatchEncodedBytes(const Batch& batch);
+size_t CertificateEncodedBytes(const Certificate& cert);
+// Encoded bytes of a BatchResponse or CertificateResponse with no entries
+// (message tag and count).
+inline constexpr size_t kResponseOverheadBytes = 1 + 4;
 Digest HeaderDigest(const Header& header);
 Digest VotePayload(const Digest& header_digest);
 inline Digest CertificateDigest(const Certificate& c) { return HeaderDigest(c.header); }
@@ -134,9 +145,10 @@ absl::Status VerifyVote(const Vote& vote, const Committee& committee,
 // A certificate of round >= 1: a valid header plus 2f+1 distinct valid votes.
 absl::Status VerifyCertificate(const Certificate& cert, const Digest& digest,
                                const Committee& committee, SignatureChecker& checker);
-// Shape only: slice, author in committee, size bounds.
+// Shape only: slice, author in committee, size bounds (payload bytes at most
+// max_batch_bytes plus one transaction, at most max_batch_txs transactions).
 absl::Status VerifyBatchShape(const Batch& batch, const Committee& committee,
-                              size_t max_batch_bytes);
+                              size_t max_batch_bytes, size_t max_batch_txs);
 
 // ---- Encoding ----
 void EncodeBatch(const Batch& b, ByteWriter& w);

@@ -1,6 +1,9 @@
 // Consensus parameters of one slice (DESIGN.md §2). Every node of a committee
-// must use the same values for gc_depth (it shapes the committed order); the
-// others only affect pacing.
+// must use the same values for gc_depth (it shapes the committed order) and
+// for the peer bounds (batch_bytes, batch_txs_max, header_batches_max: a
+// validator refuses what exceeds its own values, so a smaller value elsewhere
+// stalls the larger proposer); the others only affect pacing.
+// ValidateParameters (core.h) checks they fit the commit and message bounds.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_PARAMS_H_
 #define GRIDLEDGER_CORE_CONSENSUS_PARAMS_H_
 
@@ -15,9 +18,14 @@ using TimeMs = uint64_t;
 struct Parameters {
   // A batch is sealed once its transactions reach this many bytes...
   size_t batch_bytes = 500'000;
+  // ...or when it holds this many transactions. A peer's batch over either
+  // bound (batch_bytes plus one transaction) is refused when it arrives.
+  size_t batch_txs_max = 16'384;
   // ...or this long after its first transaction arrived, whichever is first.
   uint64_t max_batch_delay_ms = 100;
-  // A header carries at most this many batch digests; reaching it proposes at once.
+  // A header carries at most this many batch digests; reaching it proposes at
+  // once. A peer's header with more is refused at vote time, so every
+  // certificate holds at most header_batches_max x batch_txs_max transactions.
   size_t header_batches_max = 32;
   // A header is proposed at the latest this long after the previous one (given
   // 2f+1 parents), so the DAG keeps growing without load.
@@ -31,6 +39,10 @@ struct Parameters {
   // Retransmission period for an uncertified own header, batches short of
   // acks, and catch-up requests still unanswered. Makes progress survive loss.
   uint64_t sync_retry_ms = 500;
+  // The largest message peers accept (the transport's max_frame_bytes):
+  // responses to catch-up requests are split to fit, and a sealed batch
+  // always fits one message.
+  size_t message_bytes_max = size_t{4} << 20;
 };
 
 }  // namespace gridledger::consensus

@@ -5,12 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/execution/executor.h"
 
 namespace gridledger::node {
 
 using consensus::Action;
 using consensus::PersistRecord;
 using consensus::TimeMs;
+
+// Every CommitAction must be executable: the core cuts commits to its bound
+// (core/consensus/bullshark.h), which must not exceed execution's.
+static_assert(consensus::kMaxCommitTransactions <= kMaxBlockTxs,
+              "a consensus commit may exceed the executor's block bound");
 
 ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
                                  std::vector<PublicKey> peer_keys, EventInbox* inbox,
@@ -110,6 +116,8 @@ void ConsensusDriver::Loop() {
     }
     round_.store(core_->round().value());
     votes_sent_.store(core_->stats().votes_sent);
+    messages_rejected_.store(core_->stats().messages_rejected);
+    LogRejections(now);
     if (metrics_ != nullptr) {
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
@@ -117,6 +125,18 @@ void ConsensusDriver::Loop() {
     }
   }
   // A failed core answers what is still queued instead of leaving clients waiting.
+}
+
+void ConsensusDriver::LogRejections(TimeMs now) {
+  // At most one line per period, however fast a peer sends what is refused.
+  if (now < last_rejection_log_ms_ + kRejectionLogPeriodMs) return;
+  const uint64_t rejected = core_->stats().messages_rejected;
+  if (rejected == rejections_logged_) return;
+  std::fprintf(stderr, "gridledger node: consensus refused %llu peer messages, latest: %s\n",
+               static_cast<unsigned long long>(rejected - rejections_logged_),
+               core_->last_rejection().c_str());
+  rejections_logged_ = rejected;
+  last_rejection_log_ms_ = now;
 }
 
 void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {

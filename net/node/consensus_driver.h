@@ -27,6 +27,8 @@ namespace gridledger::node {
 
 // Events handled between two checks of the timer.
 inline constexpr size_t kMaxEventsPerStep = 256;
+// Refused peer messages are logged as one summary line per this period.
+inline constexpr uint64_t kRejectionLogPeriodMs = 10'000;
 
 struct DriverStats {
   uint64_t persist_writes = 0;   // synced LMDB writes of consensus records
@@ -60,6 +62,8 @@ class ConsensusDriver {
   absl::Status failure() const;
   DriverStats stats() const;
   uint64_t votes_sent() const { return votes_sent_.load(); }
+  // Peer messages the core refused (bounds, verification, chain id).
+  uint64_t messages_rejected() const { return messages_rejected_.load(); }
 
  private:
   void Loop();
@@ -68,6 +72,7 @@ class ConsensusDriver {
   void FlushPersist(std::vector<consensus::PersistRecord>* pending);
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
+  void LogRejections(consensus::TimeMs now);
   static consensus::TimeMs NowMs();
 
   std::unique_ptr<consensus::Core> core_;
@@ -81,6 +86,10 @@ class ConsensusDriver {
   std::thread thread_;
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};
+  std::atomic<uint64_t> messages_rejected_{0};
+  // Consensus thread only.
+  uint64_t rejections_logged_ = 0;
+  consensus::TimeMs last_rejection_log_ms_ = 0;
   std::atomic<bool> failed_{false};
   mutable absl::Mutex mu_;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);

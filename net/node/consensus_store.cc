@@ -112,7 +112,7 @@ absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
   }
   Bytes state;
   ByteWriter sw(&state);
-  sw.U64(sub.anchor_round.value());
+  sw.U64(sub.last_committed_round.value());  // bullshark.h: pieces of an anchor
   sw.U64(sub.index + 1);
   Bytes ids;
   ByteWriter iw(&ids);

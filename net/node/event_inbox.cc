@@ -8,6 +8,15 @@ bool EventInbox::Push(DriverEvent event, bool bounded) {
     ++refused_;
     return false;
   }
+  if (const auto* peer = std::get_if<PeerEvent>(&event)) {
+    size_t& queued = queued_per_peer_[peer->from.value()];
+    if (queued >= kMaxInboxEventsPerPeer) {
+      ++refused_;
+      ++refused_peer_share_;
+      return false;
+    }
+    ++queued;
+  }
   events_.push_back(std::move(event));
   return true;
 }
@@ -20,6 +29,10 @@ std::vector<DriverEvent> EventInbox::Take(absl::Time deadline, size_t max_events
   mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
   std::vector<DriverEvent> out;
   while (!events_.empty() && out.size() < max_events) {
+    if (const auto* peer = std::get_if<PeerEvent>(&events_.front())) {
+      auto it = queued_per_peer_.find(peer->from.value());
+      if (--it->second == 0) queued_per_peer_.erase(it);
+    }
     out.push_back(std::move(events_.front()));
     events_.pop_front();
   }
@@ -39,6 +52,11 @@ bool EventInbox::closed() const {
 size_t EventInbox::size() const {
   absl::MutexLock lock(&mu_);
   return events_.size();
+}
+
+uint64_t EventInbox::refused_peer_share() const {
+  absl::MutexLock lock(&mu_);
+  return refused_peer_share_;
 }
 
 uint64_t EventInbox::refused() const {

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -20,6 +21,9 @@ namespace gridledger::node {
 // Peer messages and client submissions beyond this many are refused (peers
 // retransmit, clients retry).
 inline constexpr size_t kMaxInboxEvents = 16384;
+// One validator's queued messages beyond this many are refused, so a flooding
+// peer fills its own share and never starves the others or the clients.
+inline constexpr size_t kMaxInboxEventsPerPeer = kMaxInboxEvents / 8;
 
 // A client request waiting for the core's per-transaction answer.
 class SubmitTicket {
@@ -60,7 +64,8 @@ using DriverEvent = std::variant<PeerEvent, SubmitEvent, VerifiedEvent>;
 class EventInbox {
  public:
   // False when closed, or full and `bounded` (verification results are not
-  // bounded here: the core caps batches in verification).
+  // bounded here: the core caps batches in verification), or for a peer
+  // message when that peer already has kMaxInboxEventsPerPeer queued.
   bool Push(DriverEvent event, bool bounded = true);
   // Waits until an event arrives, `deadline` passes or the inbox closes;
   // returns at most `max_events` events.
@@ -69,10 +74,14 @@ class EventInbox {
   bool closed() const;
   size_t size() const;
   uint64_t refused() const;
+  // Peer messages refused because their sender's share was full.
+  uint64_t refused_peer_share() const;
 
  private:
   mutable absl::Mutex mu_;
   std::deque<DriverEvent> events_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, size_t> queued_per_peer_ ABSL_GUARDED_BY(mu_);
+  uint64_t refused_peer_share_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
 };

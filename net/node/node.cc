@@ -121,8 +121,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                      config.slice, " (", me.key.ShortHex(), ")"));
   }
   for (const GenesisValidator& v : gslice.validators) p->peer_keys.push_back(v.key);
+  // The genesis digest is the chain id: it enters every consensus signature.
   GL_ASSIGN_OR_RETURN(consensus::Committee committee,
-                      consensus::Committee::Create(SliceId(config.slice), p->peer_keys));
+                      consensus::Committee::Create(SliceId(config.slice), p->peer_keys,
+                                                   GenesisDigest(*genesis)));
   p->committee = std::make_unique<consensus::Committee>(std::move(committee));
   p->metrics = std::make_unique<net::NodeMetrics>();
 
@@ -144,7 +146,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                            SliceId(config.slice), p->metrics.get());
 
   // Consensus.
-  auto core = std::make_unique<consensus::Core>(*p->committee, options.params,
+  // Responses are split to fit the transport's frame bound (its default below).
+  consensus::Parameters params = options.params;
+  params.message_bytes_max = net::kDefaultMaxFrameBytes;
+  GL_RETURN_IF_ERROR(consensus::ValidateParameters(params));
+  auto core = std::make_unique<consensus::Core>(*p->committee, params,
                                                 ValidatorIndex(config.validator_index), key,
                                                 &p->signature_checker);
   p->commit_executor = std::make_unique<CommitExecutor>(

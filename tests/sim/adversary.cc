@@ -1,5 +1,7 @@
 #include "tests/sim/adversary.h"
 
+#include <cstring>
+
 #include "tests/sim/test_tx.h"
 
 namespace gridledger::sim {
@@ -29,11 +31,31 @@ void Adversary::Remember(const Bytes& bytes) {
   remembered_.push_back(bytes);
 }
 
+Digest Adversary::RandomDigest() {
+  Digest d;
+  for (size_t i = 0; i < d.bytes.size(); i += 8) {
+    const uint64_t x = rng_.Next();
+    std::memcpy(d.bytes.data() + i, &x, 8);
+  }
+  return d;
+}
+
+Header Adversary::Oversized(Header h) {
+  while (h.batches.size() <= header_batches_max_) h.batches.push_back(RandomDigest());
+  h.signature = key_->Sign(consensus::HeaderDigest(h));
+  return h;
+}
+
 std::vector<Outgoing> Adversary::RewriteSend(const consensus::SendAction& send) {
   std::vector<Outgoing> out;
   std::vector<uint32_t> targets = Targets(send);
   Message message = send.message;
 
+  if (behaviour_.oversize_headers && std::holds_alternative<Header>(message) &&
+      std::get<Header>(message).author.value() == me_ && rng_.Chance(500'000)) {
+    // Honest validators refuse it at vote time; its round goes uncertified.
+    message = Oversized(std::get<Header>(message));
+  }
   if (behaviour_.withhold_batches) {
     if (std::holds_alternative<BatchResponse>(message)) return out;  // never serve fetches
     if (std::holds_alternative<Batch>(message) && targets.size() > 1) {
@@ -135,11 +157,7 @@ std::vector<Outgoing> Adversary::OnTick(Round round) {
     return t >= me_ ? t + 1 : t;
   };
   if (behaviour_.unknown_votes && rng_.Chance(50'000)) {
-    Digest fake;
-    for (size_t i = 0; i < fake.bytes.size(); i += 8) {
-      const uint64_t x = rng_.Next();
-      std::memcpy(fake.bytes.data() + i, &x, 8);
-    }
+    const Digest fake = RandomDigest();
     const uint32_t author = random_peer();
     Vote v{fake, ValidatorIndex(author), round, ValidatorIndex(me_),
            key_->Sign(consensus::VotePayload(fake))};
@@ -148,6 +166,18 @@ std::vector<Outgoing> Adversary::OnTick(Round round) {
   if (behaviour_.replay && !remembered_.empty() && rng_.Chance(100'000)) {
     const Bytes& old = remembered_[rng_.Range(0, remembered_.size() - 1)];
     out.push_back(Outgoing{random_peer(), old});
+  }
+  if (behaviour_.flood_batches) {
+    // Valid batches (so honest validators store them) that no header ever
+    // carries: they fill this author's share of the store, never another's.
+    for (size_t i = 0; i < kFloodBatchesPerTick; ++i) {
+      Batch b{committee_->slice(), ValidatorIndex(me_), flood_sequence_++,
+              {MakeTestTx(1000 + me_, flood_sequence_)}};
+      const Bytes bytes = consensus::EncodeMessage(b);
+      for (uint32_t t = 0; t < n; ++t) {
+        if (t != me_) out.push_back(Outgoing{t, bytes});
+      }
+    }
   }
   if (behaviour_.replay && rng_.Chance(20'000)) {
     Bytes garbage(rng_.Range(1, 64));

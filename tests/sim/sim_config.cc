@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/common/check.h"
+#include "core/crypto/sha256.h"
 #include "tests/sim/sim_rng.h"
 
 namespace gridledger::sim {
@@ -80,8 +81,15 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults) {
     }
     if (!overlaps) c.crashes.push_back(cr);
   }
+  // Drawn last, so the configs drawn before these behaviours existed stay the same.
+  for (ByzantineBehaviour& b : c.behaviours) {
+    b.oversize_headers = rng.Chance(300'000);
+    b.flood_batches = rng.Chance(300'000);
+  }
   return c;
 }
+
+Digest SimChainId() { return TaggedHash("gridledger/sim/chain-id", {}); }
 
 std::string SimConfig::Describe() const {
   std::string s = absl::StrCat(
@@ -111,6 +119,8 @@ std::string SimConfig::Describe() const {
     if (b.withhold_batches) what.push_back("withhold");
     if (b.replay) what.push_back("replay");
     if (b.forged_transactions) what.push_back("forged_txs");
+    if (b.oversize_headers) what.push_back("oversize_headers");
+    if (b.flood_batches) what.push_back("flood_batches");
     absl::StrAppend(&s, " byzantine[v", byzantine[i], " ", absl::StrJoin(what, ","), "]");
   }
   return s;

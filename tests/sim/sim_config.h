@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/types.h"
 #include "core/consensus/params.h"
 
 namespace gridledger::sim {
@@ -32,6 +33,8 @@ struct ByzantineBehaviour {
   bool withhold_batches = false;   // batches to 2f peers only, never answers fetches
   bool replay = false;             // re-sends old messages and garbage bytes
   bool forged_transactions = false;  // seals batches with invalid transactions
+  bool oversize_headers = false;   // pads own headers past header_batches_max
+  bool flood_batches = false;      // pushes valid batches no header will carry
 };
 
 struct SimConfig {
@@ -59,6 +62,9 @@ struct SimConfig {
 
   std::string Describe() const;
 };
+
+// The simulated network's chain id (the committee's genesis digest).
+Digest SimChainId();
 
 // Draws a run. With faults=false: no loss, partitions, crashes or Byzantine
 // validators (the fault-free case whose commit latency is reported).

@@ -128,6 +128,8 @@ class Simulation {
   void ClientsAct();
   bool AllCommitted() const;
   void FinalChecks();
+  // Adds an honest validator's refusals to the result (before a crash drops its core).
+  void AddHonestStats(const Node& node);
 
   SimConfig config_;
   SimRng rng_;
@@ -199,7 +201,7 @@ void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
 
 void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
   Store& s = node.store;
-  s.last_committed_round = sub.anchor_round;
+  s.last_committed_round = sub.last_committed_round;
   s.next_commit_index = sub.index + 1;
   CommitEntry entry;
   entry.anchor = sub.anchor;
@@ -393,6 +395,14 @@ void Simulation::FinalChecks() {
   }
 }
 
+void Simulation::AddHonestStats(const Node& node) {
+  if (node.byzantine) return;
+  const consensus::CoreStats& stats = node.core->stats();
+  result_.rejected_messages += stats.messages_rejected;
+  result_.headers_refused_oversized += stats.headers_refused_oversized;
+  result_.batches_refused_store_full += stats.batches_refused_store_full;
+}
+
 SimResult Simulation::Run() {
   const uint32_t n = config_.validators;
   std::vector<PublicKey> keys;
@@ -402,14 +412,15 @@ SimResult Simulation::Run() {
     nodes_[i].key = std::make_unique<KeyPair>(KeyPair::FromSeed(config_.seed * 1000 + i));
     keys.push_back(nodes_[i].key->public_key());
   }
-  auto committee = Committee::Create(SliceId(1), keys);
+  auto committee = Committee::Create(SliceId(1), keys, SimChainId());
   GL_CHECK(committee.ok());
   committee_ = std::make_unique<Committee>(*std::move(committee));
   for (size_t b = 0; b < config_.byzantine.size(); ++b) {
     Node& node = nodes_[config_.byzantine[b]];
     node.byzantine = true;
     node.adversary = std::make_unique<Adversary>(config_.behaviours[b], node.index,
-                                                 node.key.get(), committee_.get(), rng_.Fork());
+                                                 node.key.get(), committee_.get(),
+                                                 config_.params.header_batches_max, rng_.Fork());
   }
   clients_.resize(config_.clients);
   for (uint32_t c = 0; c < config_.clients; ++c) {
@@ -466,7 +477,7 @@ SimResult Simulation::Run() {
       case EventKind::kCrash: {
         Node& node = nodes_[e.to];
         if (!node.up) break;
-        result_.rejected_messages += node.core->stats().messages_rejected;
+        AddHonestStats(node);
         node.up = false;
         node.core.reset();
         ++node.incarnation;
@@ -488,7 +499,7 @@ SimResult Simulation::Run() {
   for (const Node& node : nodes_) {
     if (!node.core) continue;
     result_.highest_round = std::max(result_.highest_round, node.core->dag().highest_round().value());
-    if (!node.byzantine) result_.rejected_messages += node.core->stats().messages_rejected;
+    AddHonestStats(node);
     if (node.adversary) result_.second_certificates += node.adversary->second_certificates();
   }
   result_.signature_verifications = checker_.verifications();

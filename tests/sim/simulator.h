@@ -36,6 +36,8 @@ struct SimResult {
   uint64_t signature_verifications = 0;
   uint64_t second_certificates = 0;  // equivocating twins an adversary certified
   uint64_t rejected_messages = 0;    // across honest validators
+  uint64_t headers_refused_oversized = 0;   // across honest validators
+  uint64_t batches_refused_store_full = 0;  // across honest validators
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
   double mean_commit_latency_rounds = 0;

@@ -12,102 +12,10 @@
 #include "core/consensus/core.h"
 #include "core/consensus/dag.h"
 #include "core/consensus/messages.h"
+#include "tests/core/consensus/consensus_fixture.h"
 
 namespace gridledger::consensus {
 namespace {
-
-constexpr SliceId kSlice(7);
-
-class Fixture : public ::testing::Test {
- protected:
-  Fixture() {
-    std::vector<PublicKey> pubs;
-    for (int i = 0; i < 4; ++i) {
-      keys_.push_back(KeyPair::FromSeed(100 + i));
-      pubs.push_back(keys_.back().public_key());
-    }
-    committee_ = std::make_unique<Committee>(*Committee::Create(kSlice, pubs));
-    for (const Certificate& c : GenesisCertificates(*committee_)) {
-      genesis_.push_back(CertificateDigest(c));
-    }
-    std::sort(genesis_.begin(), genesis_.end());
-  }
-
-  std::unique_ptr<Core> MakeCore(uint32_t me, const PersistedState& state = {},
-                                 Parameters params = {}) {
-    auto core = std::make_unique<Core>(*committee_, params, ValidatorIndex(me), keys_[me],
-                                       &checker_);
-    core->Start(state, 0);
-    return core;
-  }
-
-  Header MakeHeader(uint32_t author, uint64_t round, std::vector<Digest> parents,
-                    std::vector<Digest> batches = {}) {
-    std::sort(parents.begin(), parents.end());
-    Header h{kSlice, ValidatorIndex(author), Round(round), parents, batches, {}};
-    h.signature = keys_[author].Sign(HeaderDigest(h));
-    return h;
-  }
-
-  Certificate Certify(const Header& h, std::vector<uint32_t> voters) {
-    Certificate c{h, {}};
-    std::sort(voters.begin(), voters.end());
-    for (uint32_t v : voters) {
-      c.votes.push_back({ValidatorIndex(v), keys_[v].Sign(VotePayload(HeaderDigest(h)))});
-    }
-    return c;
-  }
-
-  SchnorrChecker checker_;
-  std::vector<KeyPair> keys_;
-  std::unique_ptr<Committee> committee_;
-  std::vector<Digest> genesis_;
-};
-
-// ---- actions helpers
-
-std::vector<Vote> VotesSent(const std::vector<Action>& actions) {
-  std::vector<Vote> out;
-  for (const Action& a : actions) {
-    if (const auto* s = std::get_if<SendAction>(&a)) {
-      if (const auto* v = std::get_if<Vote>(&s->message)) out.push_back(*v);
-    }
-  }
-  return out;
-}
-
-template <typename T>
-std::vector<T> Sent(const std::vector<Action>& actions) {
-  std::vector<T> out;
-  for (const Action& a : actions) {
-    if (const auto* s = std::get_if<SendAction>(&a)) {
-      if (const auto* m = std::get_if<T>(&s->message)) out.push_back(*m);
-    }
-  }
-  return out;
-}
-
-std::vector<CommittedSubDag> Commits(const std::vector<Action>& actions) {
-  std::vector<CommittedSubDag> out;
-  for (const Action& a : actions) {
-    if (const auto* c = std::get_if<CommitAction>(&a)) out.push_back(c->sub_dag);
-  }
-  return out;
-}
-
-PersistedState StateFrom(const std::vector<Action>& actions) {
-  PersistedState s;
-  for (const Action& a : actions) {
-    const auto* p = std::get_if<PersistAction>(&a);
-    if (p == nullptr) continue;
-    if (const auto* lv = std::get_if<LastVotedRecord>(&p->record)) s.last_voted.push_back(*lv);
-    if (const auto* c = std::get_if<CertificateRecord>(&p->record)) {
-      s.certificates.push_back(c->certificate);
-    }
-    if (const auto* h = std::get_if<OwnHeaderRecord>(&p->record)) s.own_header = h->header;
-  }
-  return s;
-}
 
 // ---- codec
 
@@ -270,7 +178,10 @@ TEST_F(Fixture, AnEquivocatingAuthorNeverGetsTwoCertificatesForOneRound) {
 
 class BullsharkTest : public Fixture {
  protected:
-  BullsharkTest() : dag_(4, GenesisCertificates(*committee_)), bullshark_(committee_.get(), 50) {}
+  // Every certificate costs one transaction; commits are unbounded unless a
+  // test sets limits.
+  explicit BullsharkTest(CommitLimits limits = {kMaxCommitTransactions, kMaxCommitBytes})
+      : dag_(4, GenesisCertificates(*committee_)), bullshark_(committee_.get(), 50, limits) {}
 
   // Inserts an (unsigned) certificate: the DAG and commit rule do not verify.
   Digest Add(uint32_t author, uint64_t round, std::vector<Digest> parents) {
@@ -278,7 +189,8 @@ class BullsharkTest : public Fixture {
     Certificate c{Header{kSlice, ValidatorIndex(author), Round(round), parents, {}, {}}, {}};
     const Digest d = CertificateDigest(c);
     EXPECT_EQ(dag_.Insert(c, d, false), Dag::InsertResult::kInserted);
-    auto subs = bullshark_.OnCertificate(dag_, Round(round));
+    auto subs = bullshark_.OnCertificate(dag_, Round(round),
+                                         [](const Certificate&) { return CommitCost{1, 10}; });
     for (auto& s : subs) commits_.push_back(std::move(s));
     return d;
   }
@@ -375,43 +287,66 @@ TEST_F(BullsharkTest, AnAnchorWithoutAPathIsSkippedForever) {
   for (const Certificate& c : commits_[0].certificates) EXPECT_NE(CertificateDigest(c), a2);
 }
 
-// ---- batches, proposer, garbage collection, end to end
+// Every certificate costs one transaction; a commit carries at most three.
+class BullsharkPiecesTest : public BullsharkTest {
+ protected:
+  BullsharkPiecesTest() : BullsharkTest(CommitLimits{3, 1000}) {}
+};
 
-// Delivers every message immediately, in order, among four honest cores.
-class LocalCluster {
- public:
-  explicit LocalCluster(Fixture* f, std::vector<std::unique_ptr<Core>> cores)
-      : cores_(std::move(cores)) {}
+TEST_F(BullsharkPiecesTest, AHistoryOverTheCommitBoundIsCarriedInConsecutivePieces) {
+  auto r1 = FullRound(1, genesis_);
+  auto r2 = FullRound(2, r1);
+  auto r3 = FullRound(3, r2);
+  // Anchor 2 orders round 1 (4) and itself: pieces of 3 and 2.
+  ASSERT_EQ(commits_.size(), 2u);
+  EXPECT_EQ(commits_[0].certificates.size(), 3u);
+  EXPECT_EQ(commits_[1].certificates.size(), 2u);
+  for (size_t i = 0; i < commits_.size(); ++i) {
+    EXPECT_EQ(commits_[i].index, i);
+    EXPECT_EQ(commits_[i].anchor_round, Round(2));
+  }
+  // Only the last piece moves the durable commit round to the anchor's.
+  EXPECT_EQ(commits_[0].last_committed_round, Round(0));
+  EXPECT_EQ(commits_[1].last_committed_round, Round(2));
+  EXPECT_EQ(CertificateDigest(commits_[1].certificates.back()), commits_[1].anchor);
+}
 
-  void Run(uint32_t node, std::vector<Action> actions, TimeMs now) {
-    queue_.push_back({node, std::move(actions)});
-    while (!queue_.empty()) {
-      auto [from, batch] = std::move(queue_.front());
-      queue_.erase(queue_.begin());
-      for (Action& a : batch) {
-        if (auto* s = std::get_if<SendAction>(&a)) {
-          for (uint32_t to = 0; to < cores_.size(); ++to) {
-            if (to == from || (s->to.has_value() && s->to->value() != to)) continue;
-            queue_.push_back({to, cores_[to]->OnMessage(ValidatorIndex(from), s->message, now)});
-          }
-        } else if (auto* v = std::get_if<VerifyBatchAction>(&a)) {
-          queue_.push_back({from, cores_[from]->OnBatchVerified(v->digest, true, now)});
-        } else if (auto* c = std::get_if<CommitAction>(&a)) {
-          commits_[from].push_back(c->sub_dag);
-        }
-      }
+TEST_F(BullsharkPiecesTest, ARestartBetweenPiecesCommitsTheSameRemainingPieces) {
+  std::vector<Certificate> all;
+  auto r1 = FullRound(1, genesis_);
+  auto r2 = FullRound(2, r1);
+  auto r3 = FullRound(3, r2);
+  auto r4 = FullRound(4, r3);
+  FullRound(5, r4);
+  ASSERT_GE(commits_.size(), 4u);
+  for (uint64_t r = 1; r <= 5; ++r) {
+    for (uint32_t a = 0; a < 4; ++a) all.push_back(dag_.Get(Round(r), ValidatorIndex(a))->certificate);
+  }
+  // Crash after piece 0 was recorded: restore its durable state, replay the DAG.
+  Dag dag(4, GenesisCertificates(*committee_));
+  Bullshark restarted(committee_.get(), 50, CommitLimits{3, 1000});
+  restarted.Restore(commits_[0].last_committed_round, commits_[0].index + 1);
+  std::set<Digest> committed;
+  for (const Certificate& c : commits_[0].certificates) committed.insert(CertificateDigest(c));
+  std::vector<CommittedSubDag> again;
+  for (const Certificate& c : all) {
+    const Digest d = CertificateDigest(c);
+    ASSERT_EQ(dag.Insert(c, d, committed.contains(d)), Dag::InsertResult::kInserted);
+    for (auto& sub : restarted.OnCertificate(dag, c.header.round, [](const Certificate&) {
+           return CommitCost{1, 10};
+         })) {
+      again.push_back(std::move(sub));
     }
   }
-  void Tick(TimeMs now) {
-    for (uint32_t i = 0; i < cores_.size(); ++i) Run(i, cores_[i]->OnTimer(now), now);
+  ASSERT_EQ(again.size(), commits_.size() - 1);
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].index, commits_[i + 1].index);
+    EXPECT_EQ(again[i].certificates, commits_[i + 1].certificates);
+    EXPECT_EQ(again[i].last_committed_round, commits_[i + 1].last_committed_round);
   }
-  Core& core(uint32_t i) { return *cores_[i]; }
-  std::map<uint32_t, std::vector<CommittedSubDag>> commits_;
+}
 
- private:
-  std::vector<std::unique_ptr<Core>> cores_;
-  std::vector<std::pair<uint32_t, std::vector<Action>>> queue_;
-};
+// ---- batches, proposer, garbage collection, end to end
 
 TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
   Parameters params;
@@ -496,17 +431,7 @@ class OrphanTest : public Fixture {
     EXPECT_EQ(core.stats().certificates_formed, 1u);
 
     // The other three build rounds 1..last_round among themselves.
-    std::vector<Certificate> certs;
-    std::vector<Digest> prev = genesis_;
-    for (uint64_t r = 1; r <= last_round; ++r) {
-      std::vector<Digest> next;
-      for (uint32_t a : {1u, 2u, 3u}) {
-        certs.push_back(Certify(MakeHeader(a, r, prev), {1, 2, 3}));
-        next.push_back(CertificateDigest(certs.back()));
-      }
-      std::sort(next.begin(), next.end());
-      prev = next;
-    }
+    const std::vector<Certificate> certs = RoundsWithout0(last_round);
     auto collect = [&](const std::vector<Action>& actions) {
       for (const Header& h : Sent<Header>(actions)) run.later_headers.push_back(h);
     };

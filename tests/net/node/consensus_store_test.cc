@@ -111,6 +111,7 @@ TEST_F(ConsensusStoreTest, RestoresCertificatesBatchesAndCommitsAboveTheHorizon)
   consensus::CommittedSubDag sub;
   sub.index = 6;
   sub.anchor_round = Round(60);
+  sub.last_committed_round = Round(60);
   sub.anchor = consensus::CertificateDigest(new_cert);
   sub.certificates = {new_cert};
   sub.batches = {b_new};

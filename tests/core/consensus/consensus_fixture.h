@@ -1,0 +1,175 @@
+// Shared by the consensus unit tests: a committee of four with known keys,
+// helpers that make signed headers and certificates, and a cluster that
+// delivers every message at once.
+#ifndef GRIDLEDGER_TESTS_CORE_CONSENSUS_CONSENSUS_FIXTURE_H_
+#define GRIDLEDGER_TESTS_CORE_CONSENSUS_CONSENSUS_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/consensus/core.h"
+#include "core/consensus/messages.h"
+#include "core/crypto/sha256.h"
+
+namespace gridledger::consensus {
+
+constexpr SliceId kSlice(7);
+inline const Digest kChainId = TaggedHash("gridledger/test/chain-id", {});
+
+class Fixture : public ::testing::Test {
+ protected:
+  Fixture() {
+    std::vector<PublicKey> pubs;
+    for (int i = 0; i < 4; ++i) {
+      keys_.push_back(KeyPair::FromSeed(100 + i));
+      pubs.push_back(keys_.back().public_key());
+    }
+    committee_ = std::make_unique<Committee>(*Committee::Create(kSlice, pubs, kChainId));
+    for (const Certificate& c : GenesisCertificates(*committee_)) {
+      genesis_.push_back(CertificateDigest(c));
+    }
+    std::sort(genesis_.begin(), genesis_.end());
+  }
+
+  std::unique_ptr<Core> MakeCore(uint32_t me, const PersistedState& state = {},
+                                 Parameters params = {}) {
+    auto core = std::make_unique<Core>(*committee_, params, ValidatorIndex(me), keys_[me],
+                                       &checker_);
+    core->Start(state, 0);
+    return core;
+  }
+
+  Header MakeHeader(uint32_t author, uint64_t round, std::vector<Digest> parents,
+                    std::vector<Digest> batches = {}) {
+    std::sort(parents.begin(), parents.end());
+    Header h{kSlice, ValidatorIndex(author), Round(round), parents, batches, {}};
+    h.chain_id = committee_->chain_id();
+    h.signature = keys_[author].Sign(HeaderDigest(h));
+    return h;
+  }
+
+  Certificate Certify(const Header& h, std::vector<uint32_t> voters) {
+    Certificate c{h, {}};
+    std::sort(voters.begin(), voters.end());
+    for (uint32_t v : voters) {
+      c.votes.push_back({ValidatorIndex(v), keys_[v].Sign(VotePayload(HeaderDigest(h)))});
+    }
+    return c;
+  }
+
+  // Certificates of rounds 1..last_round by validators 1..3 alone, each round
+  // linking to all of the previous one, in round order.
+  std::vector<Certificate> RoundsWithout0(uint64_t last_round) {
+    std::vector<Certificate> certs;
+    std::vector<Digest> prev = genesis_;
+    for (uint64_t r = 1; r <= last_round; ++r) {
+      std::vector<Digest> next;
+      for (uint32_t a : {1u, 2u, 3u}) {
+        certs.push_back(Certify(MakeHeader(a, r, prev), {1, 2, 3}));
+        next.push_back(CertificateDigest(certs.back()));
+      }
+      std::sort(next.begin(), next.end());
+      prev = next;
+    }
+    return certs;
+  }
+
+  SchnorrChecker checker_;
+  std::vector<KeyPair> keys_;
+  std::unique_ptr<Committee> committee_;
+  std::vector<Digest> genesis_;
+};
+
+// ---- actions helpers
+
+inline std::vector<Vote> VotesSent(const std::vector<Action>& actions) {
+  std::vector<Vote> out;
+  for (const Action& a : actions) {
+    if (const auto* s = std::get_if<SendAction>(&a)) {
+      if (const auto* v = std::get_if<Vote>(&s->message)) out.push_back(*v);
+    }
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> Sent(const std::vector<Action>& actions) {
+  std::vector<T> out;
+  for (const Action& a : actions) {
+    if (const auto* s = std::get_if<SendAction>(&a)) {
+      if (const auto* m = std::get_if<T>(&s->message)) out.push_back(*m);
+    }
+  }
+  return out;
+}
+
+inline std::vector<CommittedSubDag> Commits(const std::vector<Action>& actions) {
+  std::vector<CommittedSubDag> out;
+  for (const Action& a : actions) {
+    if (const auto* c = std::get_if<CommitAction>(&a)) out.push_back(c->sub_dag);
+  }
+  return out;
+}
+
+inline PersistedState StateFrom(const std::vector<Action>& actions) {
+  PersistedState s;
+  for (const Action& a : actions) {
+    const auto* p = std::get_if<PersistAction>(&a);
+    if (p == nullptr) continue;
+    if (const auto* lv = std::get_if<LastVotedRecord>(&p->record)) s.last_voted.push_back(*lv);
+    if (const auto* c = std::get_if<CertificateRecord>(&p->record)) {
+      s.certificates.push_back(c->certificate);
+    }
+    if (const auto* h = std::get_if<OwnHeaderRecord>(&p->record)) s.own_header = h->header;
+  }
+  return s;
+}
+
+// Delivers every message immediately, in order, among the cores; a null core
+// is a silent validator (a test plays it by hand).
+class LocalCluster {
+ public:
+  explicit LocalCluster(Fixture* f, std::vector<std::unique_ptr<Core>> cores)
+      : cores_(std::move(cores)) {}
+
+  void Run(uint32_t node, std::vector<Action> actions, TimeMs now) {
+    queue_.push_back({node, std::move(actions)});
+    while (!queue_.empty()) {
+      auto [from, batch] = std::move(queue_.front());
+      queue_.erase(queue_.begin());
+      for (Action& a : batch) {
+        if (auto* s = std::get_if<SendAction>(&a)) {
+          for (uint32_t to = 0; to < cores_.size(); ++to) {
+            if (to == from || (s->to.has_value() && s->to->value() != to)) continue;
+            if (cores_[to] == nullptr) continue;
+            queue_.push_back({to, cores_[to]->OnMessage(ValidatorIndex(from), s->message, now)});
+          }
+        } else if (auto* v = std::get_if<VerifyBatchAction>(&a)) {
+          queue_.push_back({from, cores_[from]->OnBatchVerified(v->digest, true, now)});
+        } else if (auto* c = std::get_if<CommitAction>(&a)) {
+          commits_[from].push_back(c->sub_dag);
+        }
+      }
+    }
+  }
+  void Tick(TimeMs now) {
+    for (uint32_t i = 0; i < cores_.size(); ++i) {
+      if (cores_[i] != nullptr) Run(i, cores_[i]->OnTimer(now), now);
+    }
+  }
+  Core& core(uint32_t i) { return *cores_[i]; }
+  std::map<uint32_t, std::vector<CommittedSubDag>> commits_;
+
+ private:
+  std::vector<std::unique_ptr<Core>> cores_;
+  std::vector<std::pair<uint32_t, std::vector<Action>>> queue_;
+};
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_TESTS_CORE_CONSENSUS_CONSENSUS_FIXTURE_H_
