@@ -24,7 +24,7 @@ test: build
 
 # The fast deterministic suites under AddressSanitizer + UBSan (only their
 # targets are built, to keep CI short).
-ASAN_TARGETS ?= core_test execution_test storage_test consensus_test net_test net_security_test gpu_math_test
+ASAN_TARGETS ?= core_test execution_test storage_test consensus_test consensus_security_test net_test net_security_test gpu_math_test
 test-asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDLEDGER_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS) --target $(ASAN_TARGETS)

@@ -124,7 +124,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // The genesis digest is the chain id: it enters every consensus signature.
   GL_ASSIGN_OR_RETURN(consensus::Committee committee,
                       consensus::Committee::Create(SliceId(config.slice), p->peer_keys,
-                                                   GenesisDigest(*genesis)));
+                                                   chain_id));
   p->committee = std::make_unique<consensus::Committee>(std::move(committee));
   p->metrics = std::make_unique<net::NodeMetrics>();
 
