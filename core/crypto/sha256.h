@@ -41,7 +41,6 @@ inline constexpr absl::string_view kTagBatch = "gridledger/batch";
 inline constexpr absl::string_view kTagHeader = "gridledger/header";
 inline constexpr absl::string_view kTagVote = "gridledger/vote";
 inline constexpr absl::string_view kTagCheckpoint = "gridledger/checkpoint";
-inline constexpr absl::string_view kTagHandshake = "gridledger/handshake";
 
 // Cached tagged hasher (midstate computed once per process per tag).
 Digest TaggedHashCached(absl::string_view tag, ByteSpan data);
