@@ -219,6 +219,12 @@ grpc::Status ClientService::GetAccount(grpc::ServerContext*,
 grpc::Status ClientService::StreamCommits(grpc::ServerContext* context,
                                           const v1::StreamCommitsRequest* request,
                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+  std::optional<SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
+  if (!slot.has_value()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("commit stream: ", subscribers_.max(),
+                                     " subscribers already; retry later"));
+  }
   uint64_t next = request->from_sequence() == 0 ? 1 : request->from_sequence();
   bool caught_up = false;
   for (;;) {

@@ -17,6 +17,7 @@
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
 #include "net/node/pending_txs.h"
+#include "net/node/subscriber_limit.h"
 #include "net/node/tx_checker.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "storage/node_store.h"
@@ -88,6 +89,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   PendingTxs* pending_;
   CommitFeed* feed_;
   ConsensusDriver* driver_;
+  // StreamCommits calls alive at once (each holds a gRPC thread).
+  SubscriberLimit subscribers_;
 };
 
 // "INSUFFICIENT_BALANCE" for kInsufficientBalance, etc.

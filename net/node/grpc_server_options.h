@@ -25,7 +25,7 @@
 
 namespace gridledger::node {
 
-inline constexpr int kGrpcMaxThreads = 32;
+inline constexpr int kGrpcMaxThreads = 64;
 inline constexpr size_t kGrpcMemoryBytes = size_t{256} << 20;
 inline constexpr int kGrpcMaxConcurrentStreams = 64;
 // The largest valid request (kMaxSubmitTransactions envelopes of the largest
