@@ -19,12 +19,23 @@
 namespace gridledger::loadgen {
 namespace {
 
-std::string FreshDir(const std::string& name) {
-  const std::string dir = absl::StrCat(testing::TempDir(), "/plot_", name, "_", getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+// A fresh directory for one test, removed when it ends.
+class ScopedDir {
+ public:
+  explicit ScopedDir(const std::string& name)
+      : path_(absl::StrCat(testing::TempDir(), "/plot_", name, "_", getpid())) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScopedDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 std::string SampleCsv() {
   TimeSeries series;
@@ -93,7 +104,8 @@ TEST(Plot, PngLiesBesideTheCsv) {
 }
 
 TEST(Plot, HeaderOnlyCsvIsNotPlotted) {
-  const std::string dir = FreshDir("empty");
+  const ScopedDir scoped("empty");
+  const std::string& dir = scoped.path();
   ASSERT_TRUE(WriteTextFile(dir + "/run.csv", SeriesCsv(TimeSeries())).ok());
   absl::Status s = RenderPlot("/bin/true", dir + "/run.csv", dir + "/run.png", "t",
                               absl::Seconds(5));
@@ -104,7 +116,8 @@ TEST(Plot, HeaderOnlyCsvIsNotPlotted) {
 }
 
 TEST(Plot, PlotterExitStatusAndMissingPngAreErrors) {
-  const std::string dir = FreshDir("status");
+  const ScopedDir scoped("status");
+  const std::string& dir = scoped.path();
   ASSERT_TRUE(WriteTextFile(dir + "/run.csv", SampleCsv()).ok());
   absl::Status failed = RenderPlot("/bin/false", dir + "/run.csv", dir + "/run.png", "t",
                                    absl::Seconds(10));
@@ -118,7 +131,8 @@ TEST(Plot, PlotterExitStatusAndMissingPngAreErrors) {
 }
 
 TEST(Plot, PlotterThatHangsIsKilledAtTheBound) {
-  const std::string dir = FreshDir("hang");
+  const ScopedDir scoped("hang");
+  const std::string& dir = scoped.path();
   ASSERT_TRUE(WriteTextFile(dir + "/run.csv", SampleCsv()).ok());
   const std::string hang = dir + "/hang.sh";
   ASSERT_TRUE(WriteTextFile(hang, "#!/bin/sh\nexec sleep 60\n").ok());
@@ -133,7 +147,8 @@ TEST(Plot, PlotterThatHangsIsKilledAtTheBound) {
 TEST(Plot, GnuplotDrawsAPng) {
   auto gnuplot = FindGnuplot();
   if (!gnuplot.ok()) GTEST_SKIP() << gnuplot.status().message();
-  const std::string dir = FreshDir("real");
+  const ScopedDir scoped("real");
+  const std::string& dir = scoped.path();
   ASSERT_TRUE(WriteTextFile(dir + "/run.csv", SampleCsv()).ok());
   absl::Status s = RenderPlot(*gnuplot, dir + "/run.csv", dir + "/run.png", "sample run",
                               kGnuplotTimeout);
