@@ -27,6 +27,17 @@ command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 [ -x "$BIN" ] || fail "no gridledger binary at $BIN"
 
+# Leftovers of an earlier run of this test that was killed outright (so its
+# trap never ran): its names carry its pid, which no longer lives.
+for stale in $(ip netns list 2>/dev/null | grep -o '^gl[0-9]*n[0-9]'); do
+  stale_pid=${stale#gl}; stale_pid=${stale_pid%n*}
+  kill -0 "$stale_pid" 2>/dev/null || ip netns del "$stale" 2>/dev/null
+done
+for stale in $(ip -o link show type bridge 2>/dev/null | grep -o 'gl[0-9]*br'); do
+  stale_pid=${stale#gl}; stale_pid=${stale_pid%br}
+  kill -0 "$stale_pid" 2>/dev/null || ip link del "$stale" 2>/dev/null
+done
+
 # Names unique to this run (interface names stay under 16 bytes).
 tag="gl$$"
 bridge="${tag}br"
