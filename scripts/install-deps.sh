@@ -9,6 +9,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   # JSON output of the operator commands (query, submit)
   nlohmann-json3-dev
+  # PNG of a benchmark run beside its CSV (cluster, loadgen); optional at run time
+  gnuplot-nox
   # make fuzz: libFuzzer comes with clang's runtime
   clang libclang-rt-14-dev
 )

@@ -37,6 +37,7 @@
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/plot.h"
 #include "tools/loadgen/process.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/store_check.h"
@@ -443,6 +444,7 @@ int RunCluster(int argc, char** argv) {
         if (args->Has("csv")) {
           absl::Status s = WriteTextFile(args->String("csv", ""), SeriesCsv(result->series));
           if (!s.ok()) return Fail(std::string(s.message()), 1);
+          PlotBesideCsv(args->String("csv", ""), config);
         }
         if (g_stop.load()) return 130;
         return check.done && settled && check.missing == 0 && check.result_mismatches == 0 &&

@@ -1,5 +1,8 @@
 // `gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS
 //  --out=DIR [--base_port=PORT] [--host=HOST]`
+// `gridledger genesis ... --out=DIR --hosts=FILE [--config_dir=/etc/gridledger]
+//  [--data_root=/var/lib/gridledger] [--grpc_base_port=7300]
+//  [--metrics_base_port=7400] [--backend=auto]`
 //
 // Writes into DIR (never overwriting a file):
 //   validator-<slice>-<i>.key  each validator's secret key (hex line, mode 0600)
@@ -8,6 +11,13 @@
 //                              (mode 0600; account j lives in slice j % slices)
 //   genesis.txt                the genesis (format: core/execution/genesis.h)
 // Validator i of slice s listens on HOST:(base_port + s * validators + i).
+// With --hosts (several machines; tools/host_configs.h) validator
+// k = s * validators + i listens on line k of FILE ("IP" or "IP:PORT"), and
+// DIR also gets, for copying to each machine (docs/deploy.md):
+//   node-<slice>-<i>.conf      its node config, with paths under --config_dir
+//                              and --data_root, gRPC on IP:(grpc_base_port + k),
+//                              metrics on IP:(metrics_base_port + k)
+//   prometheus-targets.json    every metrics address, for Prometheus file_sd
 // Flags are parsed here, not as global Abseil flags, so their names cannot
 // collide with other subcommands'.
 #include <fcntl.h>
@@ -18,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,14 +40,19 @@
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
 #include "tools/command.h"
+#include "core/common/file_read.h"
 #include "tools/file_util.h"
+#include "tools/host_configs.h"
 
 namespace gridledger::tools {
 namespace {
 
 constexpr char kUsage[] =
     "usage: gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS\n"
-    "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n";
+    "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n"
+    "       several machines: --hosts=FILE (one IP or IP:PORT per validator, slice-major)\n"
+    "                          [--config_dir=/etc/gridledger] [--data_root=/var/lib/gridledger]\n"
+    "                          [--grpc_base_port=7300] [--metrics_base_port=7400] [--backend=auto]\n";
 constexpr uint64_t kDefaultBasePort = 7100;
 
 int Fail(const std::string& message) {
@@ -52,6 +68,8 @@ struct Args {
   uint64_t base_port = kDefaultBasePort;
   std::string host = "127.0.0.1";
   std::string out;
+  std::string hosts_file;  // empty: every validator on `host`
+  HostLayout layout;
 };
 
 // Parses --name=value flags; an error names the flag.
@@ -59,7 +77,17 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
   std::map<std::string, uint64_t*> numbers = {
       {"validators", &args->validators}, {"slices", &args->slices},
       {"accounts", &args->accounts},     {"balance", &args->balance},
-      {"base_port", &args->base_port}};
+      {"base_port", &args->base_port},
+      {"grpc_base_port", &args->layout.grpc_base_port},
+      {"metrics_base_port", &args->layout.metrics_base_port}};
+  std::map<std::string, std::string*> strings = {
+      {"out", &args->out},
+      {"host", &args->host},
+      {"hosts", &args->hosts_file},
+      {"config_dir", &args->layout.config_dir},
+      {"data_root", &args->layout.data_root},
+      {"backend", &args->layout.backend}};
+  std::set<std::string> given;
   bool have_accounts = false;
   bool have_balance = false;
   for (int i = 1; i < argc; ++i) {
@@ -71,10 +99,12 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
     }
     const std::string name(arg.substr(0, eq - 2));
     const absl::string_view value = arg.substr(eq - 1);
-    if (name == "out") {
-      args->out = std::string(value);
-    } else if (name == "host") {
-      args->host = std::string(value);
+    if (!given.insert(name).second) {
+      *error = absl::StrCat("--", name, " is given twice");
+      return false;
+    }
+    if (auto it = strings.find(name); it != strings.end()) {
+      *it->second = std::string(value);
     } else if (auto it = numbers.find(name); it != numbers.end()) {
       if (!absl::SimpleAtoi(value, it->second) || value.empty() || value[0] == '+' ||
           value[0] == '-') {
@@ -88,7 +118,16 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
       return false;
     }
   }
+  const bool layout_flags = given.count("config_dir") + given.count("data_root") +
+                                given.count("grpc_base_port") + given.count("metrics_base_port") +
+                                given.count("backend") > 0;
+  args->layout.peer_base_port = args->base_port;
   if (args->out.empty()) *error = "--out=DIR is required";
+  else if (given.count("host") > 0 && given.count("hosts") > 0)
+    *error = "--host and --hosts exclude each other (--hosts names every validator's address)";
+  else if (layout_flags && given.count("hosts") == 0)
+    *error = "--config_dir, --data_root, --grpc_base_port, --metrics_base_port and --backend "
+             "shape the node configs, which only --hosts=FILE writes";
   else if (!have_accounts) *error = "--accounts=N is required";
   else if (!have_balance) *error = "--balance=MICROUNITS is required";
   else if (args->validators == 0 || args->validators > kMaxValidatorsPerSlice)
@@ -112,6 +151,18 @@ int RunGenesis(int argc, char** argv) {
     std::fprintf(stderr, "gridledger genesis: %s\n%s", error.c_str(), kUsage);
     return 2;
   }
+  // Every validator's address and ports: one host, or a line of --hosts each.
+  std::vector<ValidatorPlacement> placements;
+  if (!args.hosts_file.empty()) {
+    auto text = ReadFileBounded(args.hosts_file, kMaxHostsFileBytes, "hosts file");
+    if (!text.ok()) return Fail(std::string(text.status().message()));
+    auto entries = ParseHostsFile(*text, args.slices * args.validators);
+    if (!entries.ok()) return Fail(absl::StrCat(args.hosts_file, ": ", entries.status().message()));
+    auto placed = PlaceValidators(*entries, static_cast<uint32_t>(args.slices),
+                                  static_cast<uint32_t>(args.validators), args.layout);
+    if (!placed.ok()) return Fail(std::string(placed.status().message()));
+    placements = std::move(*placed);
+  }
   Genesis genesis;
   const KeyPair dso = KeyPair::Generate();
   genesis.dso = dso.public_key();
@@ -121,9 +172,11 @@ int RunGenesis(int argc, char** argv) {
     GenesisSlice slice{SliceId(static_cast<uint32_t>(s)), {}};
     for (uint64_t i = 0; i < args.validators; ++i) {
       const KeyPair key = KeyPair::Generate();
-      const uint64_t port = args.base_port + s * args.validators + i;
-      slice.validators.push_back(
-          GenesisValidator{key.public_key(), args.host, static_cast<uint16_t>(port)});
+      const uint64_t k = s * args.validators + i;
+      const uint64_t port = placements.empty() ? args.base_port + k : placements[k].peer_port;
+      slice.validators.push_back(GenesisValidator{
+          key.public_key(), placements.empty() ? args.host : placements[k].ip,
+          static_cast<uint16_t>(port)});
       key_files.emplace_back(absl::StrCat(args.out, "/validator-", s, "-", i, ".key"),
                              key.secret().Hex() + "\n");
     }
@@ -138,6 +191,14 @@ int RunGenesis(int argc, char** argv) {
     absl::StrAppend(&accounts_file, slice.value(), " ", key.secret().Hex(), "\n");
   }
   key_files.emplace_back(args.out + "/accounts.keys", accounts_file);
+  std::vector<std::pair<std::string, std::string>> public_files;  // path, content
+  for (const ValidatorPlacement& v : placements) {
+    public_files.emplace_back(args.out + "/" + NodeConfigFileName(v), NodeConfigText(v, args.layout));
+  }
+  if (!placements.empty()) {
+    public_files.emplace_back(args.out + "/prometheus-targets.json",
+                              PrometheusTargetsJson(placements));
+  }
   // Catches a bad --host (the format allows letters, digits, '.', '-').
   if (absl::Status valid = ValidateGenesis(genesis); !valid.ok()) {
     return Fail(std::string(valid.message()));
@@ -153,6 +214,9 @@ int RunGenesis(int argc, char** argv) {
   for (const auto& [path, content] : key_files) {
     if (!WriteNewFile(path, content, 0600, &error)) return Fail(error);
   }
+  for (const auto& [path, content] : public_files) {
+    if (!WriteNewFile(path, content, 0644, &error)) return Fail(error);
+  }
   if (!WriteNewFile(genesis_path, SerializeGenesis(genesis), 0644, &error)) return Fail(error);
 
   std::printf("genesis written to %s\n", genesis_path.c_str());
@@ -160,12 +224,27 @@ int RunGenesis(int argc, char** argv) {
               GenesisDigest(genesis).Hex().c_str());
   std::printf("  dso          %s (secret: %s/dso.key)\n", genesis.dso.Hex().c_str(),
               args.out.c_str());
-  std::printf("  slices       %llu x %llu validators (ports %llu..%llu on %s)\n",
-              static_cast<unsigned long long>(args.slices),
-              static_cast<unsigned long long>(args.validators),
-              static_cast<unsigned long long>(args.base_port),
-              static_cast<unsigned long long>(args.base_port + args.slices * args.validators - 1),
-              args.host.c_str());
+  if (placements.empty()) {
+    std::printf("  slices       %llu x %llu validators (ports %llu..%llu on %s)\n",
+                static_cast<unsigned long long>(args.slices),
+                static_cast<unsigned long long>(args.validators),
+                static_cast<unsigned long long>(args.base_port),
+                static_cast<unsigned long long>(args.base_port + args.slices * args.validators - 1),
+                args.host.c_str());
+  } else {
+    std::printf("  slices       %llu x %llu validators on the hosts of %s\n",
+                static_cast<unsigned long long>(args.slices),
+                static_cast<unsigned long long>(args.validators), args.hosts_file.c_str());
+    for (const ValidatorPlacement& v : placements) {
+      std::printf("    %u/%u  peer %s:%u  grpc %s:%u  metrics %s:%u  -> %s/%s\n", v.slice, v.index,
+                  v.ip.c_str(), v.peer_port, v.ip.c_str(), v.grpc_port, v.ip.c_str(),
+                  v.metrics_port, args.out.c_str(), NodeConfigFileName(v).c_str());
+    }
+    std::printf("  node configs expect genesis.txt and validator-<slice>-<index>.key in %s and\n"
+                "  stores under %s on each host (docs/deploy.md); Prometheus targets: "
+                "%s/prometheus-targets.json\n",
+                args.layout.config_dir.c_str(), args.layout.data_root.c_str(), args.out.c_str());
+  }
   std::printf("  accounts     %llu x %llu micro-units (secrets: %s/accounts.keys)\n",
               static_cast<unsigned long long>(args.accounts),
               static_cast<unsigned long long>(args.balance), args.out.c_str());

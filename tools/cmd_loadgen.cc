@@ -1,6 +1,8 @@
 // `gridledger loadgen --dir=DIR --rate=N --duration=20s [--grpc_base_port=7300]
 //  [--drain=10s] [--attempts=3] [--json=FILE] [--csv=FILE]`
 //
+// With --csv, a PNG of the series is drawn beside it (tools/loadgen/plot.h).
+//
 // Open-loop load against a running deployment: DIR holds genesis.txt and
 // accounts.keys (as `gridledger genesis` writes them); validator i of slice s
 // serves gRPC on the genesis host of that validator at
@@ -14,6 +16,7 @@
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/plot.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/workload.h"
 
@@ -91,6 +94,7 @@ int RunLoadgen(int argc, char** argv) {
   if (args->Has("csv")) {
     absl::Status s = WriteTextFile(args->String("csv", ""), SeriesCsv(result->series));
     if (!s.ok()) return Fail(std::string(s.message()), 1);
+    PlotBesideCsv(args->String("csv", ""), config);
   }
   return 0;
 }
