@@ -47,10 +47,7 @@ std::vector<std::string> Seeds() {
 }  // namespace
 }  // namespace gridledger
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  gridledger::fuzz::MaybeWriteSeeds(gridledger::Seeds());
-  return 0;
-}
+GL_FUZZ_SEEDS(gridledger::Seeds())
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gridledger;

@@ -31,6 +31,14 @@ inline void MaybeWriteSeeds(const std::vector<std::string>& seeds) {
   std::exit(0);
 }
 
+// Defines libFuzzer's initializer to write `seeds_expr` (a
+// std::vector<std::string>) when GL_FUZZ_WRITE_SEEDS is set.
+#define GL_FUZZ_SEEDS(seeds_expr)                                \
+  extern "C" int LLVMFuzzerInitialize(int*, char***) {          \
+    ::gridledger::fuzz::MaybeWriteSeeds(seeds_expr);            \
+    return 0;                                                   \
+  }
+
 // A failed property: print it and abort, so libFuzzer records the input.
 #define GL_FUZZ_ASSERT(cond)                                                  \
   do {                                                                        \

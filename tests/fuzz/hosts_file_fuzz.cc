@@ -12,11 +12,8 @@
 #include "tests/fuzz/fuzz_seeds.h"
 #include "tools/host_configs.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  gridledger::fuzz::MaybeWriteSeeds(
-      {"# validators, slice-major\n10.0.0.1\n10.0.0.2:7100\n\n10.0.0.3\n10.0.0.4:7103\n"});
-  return 0;
-}
+GL_FUZZ_SEEDS(
+      {"# validators, slice-major\n10.0.0.1\n10.0.0.2:7100\n\n10.0.0.3\n10.0.0.4:7103\n"})
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gridledger;
