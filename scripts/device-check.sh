@@ -19,15 +19,21 @@
 #
 # GL_DEVICE_CHECK_DRY=1: check the pack and print the plan without a GPU
 # (runs each binary's cheap self-listing and a CPU verify-batch); exit 0/3.
-# Other knobs: GL_CUDA_TEST_CASES (default 1048576), GL_DEVICE_CHECK_RATES
-# (tx/s, default "5000 20000 50000"), GL_DEVICE_CHECK_CLUSTER_S (default 8).
+# GL_DEVICE_CHECK_REHEARSAL=1: run every step without a GPU (the GPU steps
+# then fail or skip, and the exit status is 1), to rehearse the script, its
+# time boxes and its tables on a CPU machine with small sizes.
+# Other knobs: GL_CUDA_TEST_CASES (default 1048576), GL_DEVICE_CHECK_MAX_BATCH
+# (default 4194304), GL_DEVICE_CHECK_RATES (tx/s, default "5000 20000 50000"),
+# GL_DEVICE_CHECK_CLUSTER_S (default 8).
 set -uo pipefail
 
 start_s=$(date +%s)
 budget_s=${GL_DEVICE_CHECK_BUDGET_S:-450}
 dry=${GL_DEVICE_CHECK_DRY:-0}
+rehearsal=${GL_DEVICE_CHECK_REHEARSAL:-0}
+max_batch=${GL_DEVICE_CHECK_MAX_BATCH:-4194304}
 cases=${GL_CUDA_TEST_CASES:-1048576}
-rates=${GL_DEVICE_CHECK_RATES:-5000 20000 50000}
+rates=${GL_DEVICE_CHECK_RATES-5000 20000 50000}  # empty: no cluster runs
 cluster_s=${GL_DEVICE_CHECK_CLUSTER_S:-8}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${GL_DEVICE_PACK:-}" ]; then
@@ -40,6 +46,7 @@ fi
 OUT=${OUT:-$PWD/device-check-out}
 mkdir -p "$OUT"
 work=$(mktemp -d "${TMPDIR:-/tmp}/gl-device-check.XXXXXX")
+trap 'rm -rf "$work"' EXIT  # everything in it is in $OUT/device-check.tar.gz
 summary=$OUT/summary.txt
 failed=0
 : >"$work/steps.txt"
@@ -51,7 +58,7 @@ elapsed() { echo $(($(date +%s) - start_s)); }
 publish() {
   {
     echo "gridledger device check, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(elapsed) s of ${budget_s} s"
-    echo "pack: $(sed -n 2p "$pack/MANIFEST" 2>/dev/null)"
+    echo "pack $(sed -n 2p "$pack/MANIFEST" 2>/dev/null)"
     echo "gpu: $(cat "$work/gpu-name.txt" 2>/dev/null || echo unknown)"
     echo
     printf '%-6s %-26s %7s  %s\n' result step seconds detail
@@ -101,9 +108,17 @@ run_boxed() {
 packed() { "$pack/run.sh" "$@"; }
 
 fail_setup() {
-  log "$1"
   record FAIL setup 0 "$1"
   exit 3
+}
+
+# A missing GPU ends the check at once, except in a rehearsal.
+fail_gpu() {
+  if [ "$rehearsal" = 1 ]; then
+    record FAIL "$1" 0 "$2 (rehearsal: carrying on)"
+  else
+    fail_setup "$2"
+  fi
 }
 
 # ---- pack and GPU preflight (seconds) ----
@@ -133,12 +148,13 @@ if [ "$dry" = 1 ]; then
 fi
 
 smi=$(command -v nvidia-smi || echo /usr/local/nvidia/bin/nvidia-smi)
-if ! timeout 20 "$smi" >"$work/nvidia-smi.txt" 2>&1; then
-  fail_setup "no GPU: nvidia-smi failed or is absent ($(head -c 300 "$work/nvidia-smi.txt" | tr '\n' ' '))"
+if timeout 20 "$smi" >"$work/nvidia-smi.txt" 2>&1; then
+  timeout 20 "$smi" -L >"$work/gpu-name.txt" 2>&1
+  timeout 20 "$smi" -q >>"$work/nvidia-smi.txt" 2>&1
+  record PASS nvidia-smi "$(elapsed)" "$(head -1 "$work/gpu-name.txt")"
+else
+  fail_gpu nvidia-smi "no GPU: nvidia-smi failed or is absent ($(head -c 300 "$work/nvidia-smi.txt" | tr '\n' ' '))"
 fi
-timeout 20 "$smi" -L >"$work/gpu-name.txt" 2>&1
-timeout 20 "$smi" -q >>"$work/nvidia-smi.txt" 2>&1
-record PASS nvidia-smi "$(elapsed)" "$(head -1 "$work/gpu-name.txt")"
 
 # The backend must really be the GPU: verify-batch says which one it chose.
 run_boxed backend-probe 60 "$pack/run.sh" gridledger verify-batch \
@@ -146,7 +162,7 @@ run_boxed backend-probe 60 "$pack/run.sh" gridledger verify-batch \
 if [ "$rc" = 0 ] && grep -q '^verifier backend: cuda' "$work/backend-probe.txt"; then
   record PASS backend-probe "$secs" "$(grep '^verifier backend' "$work/backend-probe.txt")"
 else
-  fail_setup "no usable CUDA device: $(grep -m1 'verifier backend\|error' "$work/backend-probe.txt")"
+  fail_gpu backend-probe "no usable CUDA device: $(grep -m1 'verifier backend\|error' "$work/backend-probe.txt")"
 fi
 
 # gtest_step NAME LIMIT FILTER: a step over gpu_verify_test; a skipped test
@@ -160,9 +176,9 @@ gtest_step() {
   fi
   local passed skipped
   passed=$(grep -c '^\[       OK \]' "$work/$name.txt")
-  skipped=$(grep -c '^\[  SKIPPED \]' "$work/$name.txt")
+  skipped=$(grep -cE '^\[  SKIPPED \] [^ ]+ \([0-9]+ ms\)' "$work/$name.txt")
   if [ "$rc" = 0 ] && [ "$skipped" = 0 ] && [ "$passed" -gt 0 ]; then
-    record PASS "$name" "$secs" "$passed tests passed ($filter)"
+    record PASS "$name" "$secs" "$passed tests passed ($filter; GL_CUDA_TEST_CASES=$cases)"
   else
     record FAIL "$name" "$secs" "exit $rc, $passed passed, $skipped skipped; $(grep -m1 -E 'mismatch|Failure|case [0-9]+' "$work/$name.txt")"
   fi
@@ -175,7 +191,7 @@ gtest_step fused-tx-pass 90 'CudaVerifierTest.FusedTransactionPass*'
 # ---- verification table ----
 # One libsecp256k1 core is linear in the batch size; the benchmark measures it
 # up to 256k only (1M and 4M on one core would take minutes of device time).
-if run_boxed verify-bench 200 env GL_VERIFY_TABLE_MAX_BATCH=4194304 "$pack/run.sh" gridledger_bench \
+if run_boxed verify-bench 200 env GL_VERIFY_TABLE_MAX_BATCH="$max_batch" "$pack/run.sh" gridledger_bench \
   --benchmark_filter='BM_VerifyTable(SingleCore|CpuPool|Gpu)/' --benchmark_min_time=0.5 \
   --benchmark_out="$work/verify-bench.json" --benchmark_out_format=json; then
   if command -v python3 >/dev/null && [ -s "$work/verify-bench.json" ]; then
@@ -202,7 +218,7 @@ EOPY
     grep -E 'BM_VerifyTable' "$work/verify-bench.txt" >"$work/verify-table.txt"
   fi
   if [ "$rc" = 0 ] && ! grep -q 'error_occurred\|ERROR' "$work/verify-bench.txt" &&
-    grep -q 'BM_VerifyTableGpu/4194304' "$work/verify-bench.txt"; then
+    grep -q "BM_VerifyTableGpu/$max_batch" "$work/verify-bench.txt"; then
     record PASS verify-table "$secs" "see verify-table.txt"
   else
     record FAIL verify-table "$secs" "exit $rc (a rejected valid signature, a CUDA error or the time box)"
@@ -256,5 +272,5 @@ else
   record SKIP ncu 0 "ncu not found"
 fi
 
-record "$([ "$failed" = 0 ] && echo PASS || echo FAIL)" total "$(elapsed)" "work dir $work"
+record "$([ "$failed" = 0 ] && echo PASS || echo FAIL)" total "$(elapsed)" "every log in device-check.tar.gz"
 exit "$failed"

@@ -70,6 +70,27 @@ check_pack() {
 GL_PACK_SCRIPT="$repo/scripts/device-pack-libs.sh" \
   bash "$repo/scripts/device-pack.sh" "$build" "$work/pack-own" || fail "packing with our own script failed"
 check_pack own "$work/pack-own"
+
+# A rehearsal of every step without a GPU, small sizes, no cluster: the GPU
+# steps fail (exit 1), the CPU columns of the table are filled, and every
+# step's log is in the archive.
+clean GL_DEVICE_CHECK_REHEARSAL=1 GL_CUDA_TEST_CASES=512 GL_DEVICE_CHECK_MAX_BATCH=1024 \
+  GL_DEVICE_CHECK_RATES= OUT="$work/rehearsal" timeout 120 bash "$work/pack-own/device-check.sh" \
+  >"$work/rehearsal.log" 2>&1
+rc=$?
+if command -v nvidia-smi >/dev/null; then
+  echo "note: nvidia-smi present, rehearsal exit status not checked"
+elif [ "$rc" != 1 ]; then
+  fail "rehearsal without a GPU exited $rc, want 1: $(cat "$work/rehearsal.log")"
+fi
+for step in differential fused-tx-pass verify-table total; do
+  grep -qE "^(PASS|FAIL) +$step " "$work/rehearsal/summary.txt" || fail "rehearsal: no $step row"
+done
+grep -qE '^ +1024 +[0-9]+ +[0-9]+ ' "$work/rehearsal/summary.txt" ||
+  fail "rehearsal: no CPU figures at 1024 in the table: $(cat "$work/rehearsal/summary.txt")"
+tar -tzf "$work/rehearsal/device-check.tar.gz" >"$work/rehearsal-files.txt"
+grep -q 'differential.txt' "$work/rehearsal-files.txt" ||
+  fail "rehearsal: the archive lacks the step logs"
 if [ -f "$repo/../shared/device/pack.sh" ]; then
   bash "$repo/scripts/device-pack.sh" "$build" "$work/pack-shared" || fail "packing with shared pack.sh failed"
   check_pack shared "$work/pack-shared"
