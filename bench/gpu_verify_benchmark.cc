@@ -15,12 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
 #include "core/verify/cpu_batch_verifier.h"
 #include "gpu/math/host_context.h"
 #ifdef GRIDLEDGER_HAVE_CUDA
 #include "gpu/cuda/cuda_batch_verifier.h"
+#include "gpu/cuda/verify_kernels.h"
 #endif
 
 namespace gridledger {
@@ -132,20 +134,23 @@ BENCHMARK(BM_VerifyTableCpuPool)->Apply([](benchmark::internal::Benchmark* b) {
 });
 
 #ifdef GRIDLEDGER_HAVE_CUDA
-gpu::CudaBatchVerifier* Gpu() {
-  static gpu::CudaBatchVerifier* verifier = [] {
-    gpu::CudaVerifierOptions options;
-    options.min_gpu_batch = 1;  // measure the device path at every size
-    auto v = gpu::CudaBatchVerifier::Create(options);
-    return v.ok() ? v->release() : nullptr;
-  }();
+// One verifier per kernel variant (launch bounds' blocks per SM).
+gpu::CudaBatchVerifier* Gpu(int min_blocks) {
+  static auto* verifiers = new absl::flat_hash_map<int, gpu::CudaBatchVerifier*>();
+  auto it = verifiers->find(min_blocks);
+  if (it != verifiers->end()) return it->second;
+  gpu::CudaVerifierOptions options;
+  options.min_gpu_batch = 1;  // measure the device path at every size
+  options.kernel_min_blocks = min_blocks;
+  auto v = gpu::CudaBatchVerifier::Create(options);
+  gpu::CudaBatchVerifier* verifier = v.ok() ? v->release() : nullptr;
+  (*verifiers)[min_blocks] = verifier;
   return verifier;
 }
 
-void BM_VerifyTableGpu(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0));
+void RunGpu(benchmark::State& state, int min_blocks, size_t n) {
   const auto& all = SignedItems(n);
-  gpu::CudaBatchVerifier* verifier = Gpu();
+  gpu::CudaBatchVerifier* verifier = Gpu(min_blocks);
   if (verifier == nullptr) {
     state.SkipWithError("CUDA backend failed to start");
     return;
@@ -163,6 +168,16 @@ void BM_VerifyTableGpu(benchmark::State& state) {
   state.SetLabel(verifier->device_description());
 }
 
+void BM_VerifyTableGpu(benchmark::State& state) {
+  RunGpu(state, gpu::CudaVerifierOptions().kernel_min_blocks,
+         static_cast<size_t>(state.range(0)));
+}
+
+// Each launch-bounds variant of the kernel at one size: range(0) = blocks/SM.
+void BM_VerifyGpuKernelVariant(benchmark::State& state) {
+  RunGpu(state, static_cast<int>(state.range(0)), static_cast<size_t>(state.range(1)));
+}
+
 // Registered at start-up only when a device is usable.
 const bool kGpuRegistered = [] {
   absl::Status device = gpu::CudaDeviceStatus(0);
@@ -175,6 +190,12 @@ const bool kGpuRegistered = [] {
              kBatchSizes[std::size(kBatchSizes) - 1]);
   benchmark::RegisterBenchmark("BM_VerifyTableGpu_smoke", BM_VerifyTableGpu)
       ->Arg(1024)->Iterations(2);
+  auto* variants = benchmark::RegisterBenchmark("BM_VerifyGpuKernelVariant",
+                                                BM_VerifyGpuKernelVariant);
+  for (int min_blocks : gpu::cuda::kVerifyKernelMinBlocks) {
+    variants->Args({min_blocks, kBatchSizes[3]});
+  }
+  variants->UseRealTime()->Unit(benchmark::kMillisecond);
   return true;
 }();
 #else

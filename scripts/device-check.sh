@@ -185,22 +185,26 @@ gtest_step() {
 }
 
 # ---- correctness ----
-gtest_step differential 180 'CudaVerifierTest.KernelMatches*:BackendSelectTest.*'
+gtest_step differential 180 'CudaVerifierTest.KernelMatches*:CudaVerifierTest.EveryKernelVariant*:CudaVerifierTest.CreateRefuses*:BackendSelectTest.*'
 gtest_step fused-tx-pass 90 'CudaVerifierTest.FusedTransactionPass*'
 
 # ---- verification table ----
 # One libsecp256k1 core is linear in the batch size; the benchmark measures it
 # up to 256k only (1M and 4M on one core would take minutes of device time).
 if run_boxed verify-bench 200 env GL_VERIFY_TABLE_MAX_BATCH="$max_batch" "$pack/run.sh" gridledger_bench \
-  --benchmark_filter='BM_VerifyTable(SingleCore|CpuPool|Gpu)/' --benchmark_min_time=0.5 \
+  --benchmark_filter='BM_VerifyTable(SingleCore|CpuPool|Gpu)/|BM_VerifyGpuKernelVariant/' --benchmark_min_time=0.5 \
   --benchmark_out="$work/verify-bench.json" --benchmark_out_format=json; then
   if command -v python3 >/dev/null && [ -s "$work/verify-bench.json" ]; then
     python3 - "$work/verify-bench.json" >"$work/verify-table.txt" 2>&1 <<'EOPY'
 import json, sys
-rows = {}
+rows, variants = {}, []
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    name, _, size = b["name"].partition("/")
-    size = int(size.split("/")[0])
+    name, _, args = b["name"].partition("/")
+    args = [int(a) for a in args.split("/") if a.isdigit()]
+    if name == "BM_VerifyGpuKernelVariant" and "error_occurred" not in b:
+        variants.append((args[0], args[1], b.get("items_per_second", 0)))
+        continue
+    size = args[0]
     kind = {"BM_VerifyTableSingleCore": "secp256k1 1 core",
             "BM_VerifyTableCpuPool": "cpu pool", "BM_VerifyTableGpu": "gpu"}.get(name)
     if kind and "error_occurred" not in b:
@@ -213,6 +217,10 @@ for size in sorted(rows):
     one = r.get(cols[0]) or max((rows[s].get(cols[0], 0) for s in rows), default=0)
     ratio = "%.1fx" % (r["gpu"] / one) if r.get("gpu") and one else "-"
     print("%10d %18s %18s %18s %12s" % (size, *("%.0f" % r[c] if c in r else "-" for c in cols), ratio))
+if variants:
+    print("\nkernel launch-bounds variants (blocks/SM asked of ptxas), verifications/s")
+    for blocks, size, rate in sorted(variants):
+        print("  min_blocks %d at %d: %.0f" % (blocks, size, rate))
 EOPY
   else
     grep -E 'BM_VerifyTable' "$work/verify-bench.txt" >"$work/verify-table.txt"
