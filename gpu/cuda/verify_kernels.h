@@ -15,7 +15,7 @@ namespace gridledger::gpu::cuda {
 
 inline constexpr int kVerifyThreadsPerBlock = 128;
 // Launch-bounds variants of the signature kernel, by the blocks per SM ptxas
-// must fit (4: 128 registers; 2: 160, no spills; 6: 80): all compiled, the
+// must fit (4: 128 registers; 2: 255, 6: 80; docs/benchmarks.md): all compiled, the
 // default first. The fused tx kernel uses the default.
 inline constexpr int kDefaultVerifyKernelMinBlocks = 4;
 inline constexpr int kVerifyKernelMinBlocks[] = {kDefaultVerifyKernelMinBlocks, 2, 6};
