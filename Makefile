@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan test-tsan demo pipeline bench fuzz fuzz-seeds clean
+.PHONY: all deps configure build test test-asan test-tsan demo pipeline bench fuzz fuzz-seeds device-pack clean
 
 all: build
 
@@ -60,6 +60,19 @@ pipeline: build
 
 bench: build
 	$(BUILD_DIR)/bench/gridledger_bench --benchmark_min_time=0.5
+
+# Builds (CUDA runtime static, sm_90) and packs into .device/pack every binary
+# the one-command GPU check needs, with their non-system libraries and
+# scripts/device-check.sh; on a lent GPU: OUT=$$OUT bash .device/pack/device-check.sh
+# (carry .device/pack). See gpu/README.md.
+DEVICE_PACK_DIR ?= .device/pack
+DEVICE_TARGETS = gridledger gridledger_bench gpu_verify_test gpu_math_test
+NVCC ?= $(firstword $(wildcard /usr/local/cuda/bin/nvcc) $(shell command -v nvcc))
+device-pack:
+	@test -n "$(NVCC)" || { echo "device-pack: nvcc not found (install CUDA 13 at /usr/local/cuda)"; exit 3; }
+	CUDACXX=$(NVCC) cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGRIDLEDGER_CUDA=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target $(DEVICE_TARGETS)
+	bash scripts/device-pack.sh $(BUILD_DIR) $(DEVICE_PACK_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz build-tsan

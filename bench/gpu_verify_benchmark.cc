@@ -1,29 +1,50 @@
 // GPU batch verification, end to end (host VerifyItems in, host results out),
-// at 1k, 16k, 256k and 1M, next to libsecp256k1 on one core and the CPU pool
-// at the same sizes; plus the per-signature cost of the portable
+// at 1k, 16k, 256k and 1M (and 4M when GL_VERIFY_TABLE_MAX_BATCH >= 4194304,
+// as the device check sets it), next to the CPU pool at the same sizes and
+// libsecp256k1 on one core up to 256k (one core is linear in the batch size;
+// 1M on one core takes most of a minute); plus the per-signature cost of the portable
 // (__host__ __device__) math when compiled for the host. items/s =
 // verifications/s. GPU benchmarks register only when the build has CUDA and
 // a device is present at run time.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
 #include "core/verify/cpu_batch_verifier.h"
 #include "gpu/math/host_context.h"
 #ifdef GRIDLEDGER_HAVE_CUDA
 #include "gpu/cuda/cuda_batch_verifier.h"
+#include "gpu/cuda/verify_kernels.h"
 #endif
 
 namespace gridledger {
 namespace {
 
 constexpr size_t kDistinctKeys = 256;
-constexpr int64_t kBatchSizes[] = {1 << 10, 1 << 14, 1 << 18, 1 << 20};
+constexpr int64_t kBatchSizes[] = {1 << 10, 1 << 14, 1 << 18, 1 << 20, 1 << 22};
+constexpr int64_t kDefaultMaxBatch = 1 << 20;
+constexpr int64_t kSingleCoreMaxBatch = 1 << 18;
+
+int64_t MaxBatch() {
+  const char* env = std::getenv("GL_VERIFY_TABLE_MAX_BATCH");
+  return env == nullptr ? kDefaultMaxBatch : std::strtoll(env, nullptr, 10);
+}
+
+// The table's sizes up to `max` (and the run's GL_VERIFY_TABLE_MAX_BATCH).
+void TableSizes(benchmark::internal::Benchmark* b, int64_t max) {
+  for (int64_t n : kBatchSizes) {
+    if (n <= max && n <= MaxBatch()) b->Arg(n);
+  }
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
 
 // Valid signatures over distinct messages, signed in parallel; cached and
 // grown on demand (the 1M set takes a while to sign).
@@ -91,9 +112,9 @@ void BM_VerifyTableSingleCore(benchmark::State& state) {
   CheckAllValid(state, results);
   state.SetItemsProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_VerifyTableSingleCore)
-    ->Arg(kBatchSizes[0])->Arg(kBatchSizes[1])->Arg(kBatchSizes[2])->Arg(kBatchSizes[3])
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VerifyTableSingleCore)->Apply([](benchmark::internal::Benchmark* b) {
+  TableSizes(b, kSingleCoreMaxBatch);
+});
 
 void BM_VerifyTableCpuPool(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
@@ -108,25 +129,28 @@ void BM_VerifyTableCpuPool(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
   state.counters["threads"] = verifier.threads();
 }
-BENCHMARK(BM_VerifyTableCpuPool)
-    ->Arg(kBatchSizes[0])->Arg(kBatchSizes[1])->Arg(kBatchSizes[2])->Arg(kBatchSizes[3])
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VerifyTableCpuPool)->Apply([](benchmark::internal::Benchmark* b) {
+  TableSizes(b, kBatchSizes[std::size(kBatchSizes) - 1]);
+});
 
 #ifdef GRIDLEDGER_HAVE_CUDA
-gpu::CudaBatchVerifier* Gpu() {
-  static gpu::CudaBatchVerifier* verifier = [] {
-    gpu::CudaVerifierOptions options;
-    options.min_gpu_batch = 1;  // measure the device path at every size
-    auto v = gpu::CudaBatchVerifier::Create(options);
-    return v.ok() ? v->release() : nullptr;
-  }();
+// One verifier per kernel variant (launch bounds' blocks per SM).
+gpu::CudaBatchVerifier* Gpu(int min_blocks) {
+  static auto* verifiers = new absl::flat_hash_map<int, gpu::CudaBatchVerifier*>();
+  auto it = verifiers->find(min_blocks);
+  if (it != verifiers->end()) return it->second;
+  gpu::CudaVerifierOptions options;
+  options.min_gpu_batch = 1;  // measure the device path at every size
+  options.kernel_min_blocks = min_blocks;
+  auto v = gpu::CudaBatchVerifier::Create(options);
+  gpu::CudaBatchVerifier* verifier = v.ok() ? v->release() : nullptr;
+  (*verifiers)[min_blocks] = verifier;
   return verifier;
 }
 
-void BM_VerifyTableGpu(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0));
+void RunGpu(benchmark::State& state, int min_blocks, size_t n) {
   const auto& all = SignedItems(n);
-  gpu::CudaBatchVerifier* verifier = Gpu();
+  gpu::CudaBatchVerifier* verifier = Gpu(min_blocks);
   if (verifier == nullptr) {
     state.SkipWithError("CUDA backend failed to start");
     return;
@@ -144,6 +168,16 @@ void BM_VerifyTableGpu(benchmark::State& state) {
   state.SetLabel(verifier->device_description());
 }
 
+void BM_VerifyTableGpu(benchmark::State& state) {
+  RunGpu(state, gpu::CudaVerifierOptions().kernel_min_blocks,
+         static_cast<size_t>(state.range(0)));
+}
+
+// Each launch-bounds variant of the kernel at one size: range(0) = blocks/SM.
+void BM_VerifyGpuKernelVariant(benchmark::State& state) {
+  RunGpu(state, static_cast<int>(state.range(0)), static_cast<size_t>(state.range(1)));
+}
+
 // Registered at start-up only when a device is usable.
 const bool kGpuRegistered = [] {
   absl::Status device = gpu::CudaDeviceStatus(0);
@@ -152,11 +186,16 @@ const bool kGpuRegistered = [] {
                  std::string(device.message()).c_str());
     return false;
   }
-  auto* b = benchmark::RegisterBenchmark("BM_VerifyTableGpu", BM_VerifyTableGpu);
-  for (int64_t n : kBatchSizes) b->Arg(n);
-  b->UseRealTime()->Unit(benchmark::kMillisecond);
+  TableSizes(benchmark::RegisterBenchmark("BM_VerifyTableGpu", BM_VerifyTableGpu),
+             kBatchSizes[std::size(kBatchSizes) - 1]);
   benchmark::RegisterBenchmark("BM_VerifyTableGpu_smoke", BM_VerifyTableGpu)
       ->Arg(1024)->Iterations(2);
+  auto* variants = benchmark::RegisterBenchmark("BM_VerifyGpuKernelVariant",
+                                                BM_VerifyGpuKernelVariant);
+  for (int min_blocks : gpu::cuda::kVerifyKernelMinBlocks) {
+    variants->Args({min_blocks, kBatchSizes[3]});
+  }
+  variants->UseRealTime()->Unit(benchmark::kMillisecond);
   return true;
 }();
 #else

@@ -37,7 +37,8 @@ bool BuiltWithCuda() {
 
 namespace {
 
-VerifierChoice Choose(VerifierBackend backend, int cpu_threads) {
+VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
+                      VerifierFallbackHook on_fallback) {
   auto cpu = [&](std::string reason) {
     return VerifierChoice{std::make_unique<CpuBatchVerifier>(cpu_threads), std::move(reason)};
   };
@@ -54,16 +55,22 @@ VerifierChoice Choose(VerifierBackend backend, int cpu_threads) {
   std::string reason = absl::StrCat(
       backend == VerifierBackend::kGpu ? "requested --backend=gpu" : "auto: CUDA device found",
       ": ", (*cuda)->device_description());
-  return VerifierChoice{*std::move(cuda), std::move(reason)};
+  return VerifierChoice{
+      std::make_unique<FallbackBatchVerifier>(*std::move(cuda),
+                                              std::make_unique<CpuBatchVerifier>(cpu_threads),
+                                              std::move(on_fallback)),
+      std::move(reason)};
 #else
+  (void)on_fallback;
   return cpu(absl::StrCat(fallback, "built without CUDA"));
 #endif
 }
 
 }  // namespace
 
-VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads) {
-  VerifierChoice choice = Choose(backend, cpu_threads);
+VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads,
+                                 VerifierFallbackHook on_fallback) {
+  VerifierChoice choice = Choose(backend, cpu_threads, std::move(on_fallback));
   std::fprintf(stderr, "verifier backend: %s (requested %s; %s)\n",
                std::string(choice.verifier->name()).c_str(),
                std::string(VerifierBackendName(backend)).c_str(), choice.reason.c_str());

@@ -150,9 +150,15 @@ CudaBatchVerifier::~CudaBatchVerifier() {
   if (device_tables_ != nullptr) cudaFree(device_tables_);
 }
 
+static_assert(CudaVerifierOptions().kernel_min_blocks == cuda::kDefaultVerifyKernelMinBlocks);
+
 absl::StatusOr<std::unique_ptr<CudaBatchVerifier>> CudaBatchVerifier::Create(
     const CudaVerifierOptions& options) {
   GL_CHECK(options.chunk_items > 0 && options.chunk_items <= (size_t{1} << 24));
+  if (!cuda::IsVerifyKernelVariant(options.kernel_min_blocks)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel_min_blocks: no compiled kernel variant for ", options.kernel_min_blocks));
+  }
   GL_RETURN_IF_ERROR(CudaDeviceStatus(options.device));
   std::unique_ptr<CudaBatchVerifier> v(new CudaBatchVerifier(options));
   GL_RETURN_IF_ERROR(v->Init());
@@ -234,7 +240,7 @@ absl::Status CudaBatchVerifier::VerifyOnDevice(absl::Span<const VerifyItem> item
                                             cudaMemcpyHostToDevice, s.stream));
     SoaVerifyBatch batch{s.dev_keys, s.dev_messages, s.dev_signatures, s.dev_results,
                          static_cast<uint32_t>(n)};
-    GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerify(ctx, batch, s.stream));
+    GL_CUDA_RETURN_IF_ERROR(cuda::LaunchVerify(ctx, batch, s.stream, options_.kernel_min_blocks));
     GL_CUDA_RETURN_IF_ERROR(
         cudaMemcpyAsync(s.host_results, s.dev_results, n, cudaMemcpyDeviceToHost, s.stream));
     s.pending = Slot::Pending::kVerify;

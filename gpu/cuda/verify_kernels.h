@@ -14,10 +14,18 @@
 namespace gridledger::gpu::cuda {
 
 inline constexpr int kVerifyThreadsPerBlock = 128;
+// Launch-bounds variants of the signature kernel, by the blocks per SM ptxas
+// must fit (4: 128 registers; 2: 255, 6: 80; docs/benchmarks.md): all compiled, the
+// default first. The fused tx kernel uses the default.
+inline constexpr int kDefaultVerifyKernelMinBlocks = 4;
+inline constexpr int kVerifyKernelMinBlocks[] = {kDefaultVerifyKernelMinBlocks, 2, 6};
+bool IsVerifyKernelVariant(int min_blocks);
 
-// `ctx` and the batch must point at device memory.
+// `ctx` and the batch must point at device memory. An unknown `min_blocks`
+// gives cudaErrorInvalidValue.
 cudaError_t LaunchVerify(const VerifyContext& ctx, const SoaVerifyBatch& batch,
-                         cudaStream_t stream);
+                         cudaStream_t stream,
+                         int min_blocks = kDefaultVerifyKernelMinBlocks);
 cudaError_t LaunchVerifyTransactions(const VerifyContext& ctx, const PackedTxBatch& batch,
                                      cudaStream_t stream);
 

@@ -2,7 +2,10 @@
 // scalars are split with the GLV endomorphism into four ~128-bit halves, each
 // written in wNAF, and all four run in one double-and-add loop (Shamir's
 // trick): 128 doublings instead of 512. G uses precomputed affine odd
-// multiples (window 8); P gets a per-call Jacobian table (window 5).
+// multiples (window 8); P gets a per-call table (window 5) in "effective
+// affine" form: all its entries share one Z, so they are affine on an
+// isomorphic curve and each addition of one is a mixed addition
+// (libsecp256k1's ecmult does the same).
 #ifndef GRIDLEDGER_GPU_MATH_ECMULT_H_
 #define GRIDLEDGER_GPU_MATH_ECMULT_H_
 
@@ -85,10 +88,64 @@ inline void BuildGTables(GeStorage g_table[kGTableSize], GeStorage g_lambda_tabl
 
 GL_HD GL_FORCEINLINE int WnafIndex(int digit) { return ((digit < 0 ? -digit : digit) - 1) >> 1; }
 
+// The odd multiples P, 3P, ..., 15P of a finite affine P, all with one common
+// Z: pre[i] = ((2i+1)P.x * zc^2, (2i+1)P.y * zc^3). Seen on the curve
+// isomorphic to secp256k1 by (x, y) -> (x zc^2, y zc^3) (same addition and
+// doubling formulas: they do not use b), the entries are affine.
+// 2P = (X, Y, Z) is affine on the curve scaled by Z, so the chain adds it
+// with mixed additions there; their z ratios then bring every entry to the
+// last entry's Z.
+GL_HD inline void OddMultiplesCommonZ(GeStorage pre[kPTableSize], Fe* zc, const Ge& p) {
+  Gej d;
+  GejSetGe(&d, p);
+  GejDouble(&d, d);  // finite: secp256k1 has no point of order 2
+  Fe dz2, dz3;
+  FeSqr(&dz2, d.z);
+  FeMul(&dz3, dz2, d.z);
+  const Ge d_affine{d.x, d.y, false};
+  Gej acc;
+  FeMul(&acc.x, p.x, dz2);
+  FeMul(&acc.y, p.y, dz3);
+  FeSetInt(&acc.z, 1);
+  acc.infinity = false;
+  pre[0].x = acc.x;
+  pre[0].y = acc.y;
+  // (2i+1)P never equals +-2P below n, so each step is a plain addition.
+  Fe zr[kPTableSize];
+  GL_UNROLL
+  for (int i = 1; i < kPTableSize; ++i) {
+    GejAddGe(&acc, acc, d_affine, &zr[i]);
+    pre[i].x = acc.x;
+    pre[i].y = acc.y;
+  }
+  // Entry i has Z z_i; scale it to z_last by f = z_last / z_i = zr[i+1]...zr[last].
+  Fe f, f2, f3;
+  FeSetInt(&f, 1);
+  GL_UNROLL
+  for (int i = kPTableSize - 2; i >= 0; --i) {
+    FeMul(&f, f, zr[i + 1]);
+    FeSqr(&f2, f);
+    FeMul(&f3, f2, f);
+    FeMul(&pre[i].x, pre[i].x, f2);
+    FeMul(&pre[i].y, pre[i].y, f3);
+  }
+  FeMul(zc, d.z, acc.z);
+}
+
 // r = s*G - e*P for an affine, finite P.
 GL_HD inline void EcmultSGMinusEP(Gej* r, const GeStorage* g_table,
                                   const GeStorage* g_lambda_table, const Ge& p, const Sc& s,
                                   const Sc& e) {
+  // The accumulator lives on the curve scaled by zc, where the table of P is
+  // affine; G's entries are mapped there (x zc^2, y zc^3) as they are added,
+  // and the result is mapped back at the end (Z times zc). The table is built
+  // before the digit arrays exist: its scratch never adds to their peak.
+  GeStorage pre[kPTableSize];
+  Fe zc, zc2, zc3;
+  OddMultiplesCommonZ(pre, &zc, p);
+  FeSqr(&zc2, zc);
+  FeMul(&zc3, zc2, zc);
+
   Sc ne, s1, s2, e1, e2, mag;
   ScNegate(&ne, e);
   ScSplitLambda(&s1, &s2, s);
@@ -109,12 +166,6 @@ GL_HD inline void EcmultSGMinusEP(Gej* r, const GeStorage* g_table,
   l = ScWnaf(w_e2, mag, kPWindow, neg);
   len = l > len ? l : len;
 
-  Gej pre[kPTableSize];
-  GejSetGe(&pre[0], p);
-  Gej twice;
-  GejDouble(&twice, pre[0]);
-  for (int i = 1; i < kPTableSize; ++i) GejAdd(&pre[i], pre[i - 1], twice);
-
   Fe beta;
   FeBeta(&beta);
   GejSetInfinity(r);
@@ -122,32 +173,41 @@ GL_HD inline void EcmultSGMinusEP(Gej* r, const GeStorage* g_table,
     GejDouble(r, *r);
     int d = w_e1[i];
     if (d != 0) {
-      Gej t = pre[WnafIndex(d)];
+      const GeStorage& st = pre[WnafIndex(d)];
+      Ge t{st.x, st.y, false};
       if (d < 0) FeNegate(&t.y, t.y);
-      GejAdd(r, *r, t);
+      GejAddGe(r, *r, t);
     }
     d = w_e2[i];
     if (d != 0) {
-      Gej t = pre[WnafIndex(d)];
+      const GeStorage& st = pre[WnafIndex(d)];
+      Ge t{st.x, st.y, false};
       FeMul(&t.x, t.x, beta);
       if (d < 0) FeNegate(&t.y, t.y);
-      GejAdd(r, *r, t);
+      GejAddGe(r, *r, t);
     }
     d = w_s1[i];
     if (d != 0) {
       const GeStorage& st = g_table[WnafIndex(d)];
-      Ge t{st.x, st.y, false};
+      Ge t;
+      FeMul(&t.x, st.x, zc2);
+      FeMul(&t.y, st.y, zc3);
+      t.infinity = false;
       if (d < 0) FeNegate(&t.y, t.y);
       GejAddGe(r, *r, t);
     }
     d = w_s2[i];
     if (d != 0) {
       const GeStorage& st = g_lambda_table[WnafIndex(d)];
-      Ge t{st.x, st.y, false};
+      Ge t;
+      FeMul(&t.x, st.x, zc2);
+      FeMul(&t.y, st.y, zc3);
+      t.infinity = false;
       if (d < 0) FeNegate(&t.y, t.y);
       GejAddGe(r, *r, t);
     }
   }
+  if (!r->infinity) FeMul(&r->z, r->z, zc);
 }
 
 }  // namespace gridledger::gpu

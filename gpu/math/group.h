@@ -135,10 +135,13 @@ GL_HD inline void GejDouble(Gej* r, const Gej& a) {
   r->infinity = false;
 }
 
-// r = a + b with b affine (b.x, b.y, 1).
-GL_HD inline void GejAddGe(Gej* r, const Gej& a, const Ge& b) {
+// r = a + b with b affine (b.x, b.y, 1). When `zr` is given and a and b are
+// finite with a != -b, *zr = r.z / a.z (the z ratio that lets a chain of
+// additions be brought to one common Z, see OddMultiplesCommonZ).
+GL_HD inline void GejAddGe(Gej* r, const Gej& a, const Ge& b, Fe* zr = nullptr) {
   if (b.infinity) {
     *r = a;
+    if (zr != nullptr) FeSetInt(zr, 1);
     return;
   }
   if (a.infinity) {
@@ -154,12 +157,14 @@ GL_HD inline void GejAddGe(Gej* r, const Gej& a, const Ge& b) {
   FeSub(&rr, s2, a.y);
   if (FeIsZero(h)) {
     if (FeIsZero(rr)) {
+      if (zr != nullptr) FeAdd(zr, a.y, a.y);  // doubling: z3 = 2 y z
       GejDouble(r, a);
     } else {
       GejSetInfinity(r);
     }
     return;
   }
+  if (zr != nullptr) *zr = h;
   Fe h2, h3, v, t;
   FeSqr(&h2, h);
   FeMul(&h3, h2, h);

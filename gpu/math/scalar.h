@@ -69,6 +69,16 @@ GL_HD inline bool ScSetBytes(Sc* r, const uint8_t* bytes) {
   return overflow;
 }
 
+// The same from 8 big-endian 32-bit words (word 0 most significant), as
+// Sha256Finish96 writes a digest.
+GL_HD inline bool ScSetBigEndianWords(Sc* r, const uint32_t words[8]) {
+  GL_UNROLL
+  for (int i = 0; i < 8; ++i) r->v[i] = words[7 - i];
+  bool overflow = ScLimbsGeN(r->v);
+  if (overflow) ScSubN(r->v);
+  return overflow;
+}
+
 GL_HD inline void ScGetBytes(uint8_t* bytes, const Sc& a) { LimbsToBytes(bytes, a.v); }
 
 GL_HD inline bool ScIsZero(const Sc& a) {

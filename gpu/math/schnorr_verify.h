@@ -37,15 +37,10 @@ GL_HD inline bool SchnorrVerify(const VerifyContext& ctx, const uint8_t* pubkey,
   Ge p;
   if (!GeLiftX(&p, px)) return false;
 
-  uint8_t buf[96];
-  for (int i = 0; i < 32; ++i) {
-    buf[i] = sig[i];
-    buf[32 + i] = pubkey[i];
-    buf[64 + i] = msg[i];
-  }
-  uint8_t hash[32];
-  Sha256Finish(ctx.challenge_midstate, kSha256BlockBytes, buf, 96, hash);
-  ScSetBytes(&e, hash);  // e = hash mod n; overflow is not an error here
+  // e = SHA256_challenge(r || P || m) mod n; overflow is not an error here.
+  uint32_t hash[8];
+  Sha256Finish96(ctx.challenge_midstate, kSha256BlockBytes, sig, pubkey, msg, hash);
+  ScSetBigEndianWords(&e, hash);
 
   Gej rj;
   EcmultSGMinusEP(&rj, ctx.g_table, ctx.g_lambda_table, p, s, e);

@@ -52,14 +52,13 @@ GL_HD inline void Sha256Init(uint32_t h[8]) {
   h[7] = 0x5be0cd19u;
 }
 
-// One 64-byte block.
-GL_HD inline void Sha256Compress(uint32_t h[8], const uint8_t* block) {
-  uint32_t w[16];
-  GL_UNROLL
-  for (int i = 0; i < 16; ++i) {
-    const uint8_t* b = block + 4 * i;
-    w[i] = uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
-  }
+GL_HD GL_FORCEINLINE uint32_t LoadBe32(const uint8_t* b) {
+  return uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+}
+
+// One 64-byte block given as 16 big-endian words (overwritten: the message
+// schedule reuses them).
+GL_HD inline void Sha256CompressWords(uint32_t h[8], uint32_t w[16]) {
   uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
   GL_UNROLL
   for (int i = 0; i < 64; ++i) {
@@ -95,6 +94,14 @@ GL_HD inline void Sha256Compress(uint32_t h[8], const uint8_t* block) {
   h[7] += hh;
 }
 
+// One 64-byte block.
+GL_HD inline void Sha256Compress(uint32_t h[8], const uint8_t* block) {
+  uint32_t w[16];
+  GL_UNROLL
+  for (int i = 0; i < 16; ++i) w[i] = LoadBe32(block + 4 * i);
+  Sha256CompressWords(h, w);
+}
+
 GL_HD inline void Sha256StateToBytes(uint8_t out[32], const uint32_t h[8]) {
   for (int i = 0; i < 8; ++i) {
     out[4 * i] = static_cast<uint8_t>(h[i] >> 24);
@@ -128,6 +135,34 @@ GL_HD inline void Sha256Finish(const uint32_t midstate[8], uint64_t prefix_bytes
   for (int i = 0; i < 8; ++i) block[56 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
   Sha256Compress(h, block);
   Sha256StateToBytes(out, h);
+}
+
+// SHA-256 of the 96 bytes a || b || c (32 bytes each) from a midstate that
+// absorbed `prefix_bytes` (a multiple of 64): the BIP-340 challenge
+// r || P || m. The words are loaded straight from the three inputs, with no
+// staging buffer (on the GPU a byte buffer indexed at run time lives on the
+// stack). Result as 8 big-endian words.
+GL_HD inline void Sha256Finish96(const uint32_t midstate[8], uint64_t prefix_bytes,
+                                 const uint8_t* a, const uint8_t* b, const uint8_t* c,
+                                 uint32_t out[8]) {
+  GL_UNROLL
+  for (int i = 0; i < 8; ++i) out[i] = midstate[i];
+  uint32_t w[16];
+  GL_UNROLL
+  for (int i = 0; i < 8; ++i) {
+    w[i] = LoadBe32(a + 4 * i);
+    w[8 + i] = LoadBe32(b + 4 * i);
+  }
+  Sha256CompressWords(out, w);
+  const uint64_t bits = (prefix_bytes + 96) * 8;
+  GL_UNROLL
+  for (int i = 0; i < 8; ++i) w[i] = LoadBe32(c + 4 * i);
+  w[8] = 0x80000000u;
+  GL_UNROLL
+  for (int i = 9; i < 14; ++i) w[i] = 0;
+  w[14] = static_cast<uint32_t>(bits >> 32);
+  w[15] = static_cast<uint32_t>(bits);
+  Sha256CompressWords(out, w);
 }
 
 GL_HD inline void Sha256(const uint8_t* data, uint32_t len, uint8_t out[32]) {

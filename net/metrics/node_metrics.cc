@@ -59,6 +59,19 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
            .Add({}, prometheus::Histogram::BucketBoundaries(
                         kVerifyLatencySecondsBuckets.begin(),
                         kVerifyLatencySecondsBuckets.end()));
+  peer_batches_per_verification_ =
+      &prometheus::BuildHistogram()
+           .Name("gridledger_peer_batches_per_verification")
+           .Help("Peer batches verified together in one backend call (coalescing)")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries(
+                        kPeerBatchesPerVerificationBuckets.begin(),
+                        kPeerBatchesPerVerificationBuckets.end()));
+  verify_fallbacks_ = &prometheus::BuildCounter()
+                           .Name("gridledger_verify_backend_fallbacks_total")
+                           .Help("Verification calls the GPU backend failed and the CPU answered")
+                           .Register(*registry_)
+                           .Add({});
   auto& queue_family = prometheus::BuildGauge()
                            .Name("gridledger_queue_depth")
                            .Help("Items waiting in a bounded queue")
@@ -72,6 +85,10 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
 void NodeMetrics::ObserveVerifyBatch(size_t signatures, absl::Duration latency) {
   verify_batch_size_->Observe(static_cast<double>(signatures));
   verify_batch_latency_seconds_->Observe(absl::ToDoubleSeconds(latency));
+}
+
+void NodeMetrics::ObservePeerBatchesPerVerification(size_t batches) {
+  peer_batches_per_verification_->Observe(static_cast<double>(batches));
 }
 
 void NodeMetrics::SetQueueDepth(MetricsQueue queue, size_t depth) {

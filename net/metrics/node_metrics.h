@@ -32,6 +32,10 @@ absl::string_view MetricsQueueName(MetricsQueue queue);
 // Verification batch sizes: powers of 4 from 1 to 1M signatures.
 inline constexpr std::array<double, 11> kVerifyBatchSizeBuckets = {
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
+// Peer batches verified in one backend call (VerifyWorker coalescing): powers
+// of 2 up to kMaxBatchesInVerification (256).
+inline constexpr std::array<double, 9> kPeerBatchesPerVerificationBuckets = {
+    1, 2, 4, 8, 16, 32, 64, 128, 256};
 // Verification batch latency: 10 us to ~5 s.
 inline constexpr std::array<double, 12> kVerifyLatencySecondsBuckets = {
     1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 5.0};
@@ -54,6 +58,9 @@ class NodeMetrics {
     last_committed_sequence_->Set(static_cast<double>(sequence));
   }
   void ObserveVerifyBatch(size_t signatures, absl::Duration latency);
+  void ObservePeerBatchesPerVerification(size_t batches);
+  // A verification call the GPU failed and the CPU answered.
+  void AddVerifyFallback() { verify_fallbacks_->Increment(); }
   void SetQueueDepth(MetricsQueue queue, size_t depth);
 
  private:
@@ -64,6 +71,8 @@ class NodeMetrics {
   prometheus::Gauge* last_committed_sequence_;
   prometheus::Histogram* verify_batch_size_;
   prometheus::Histogram* verify_batch_latency_seconds_;
+  prometheus::Histogram* peer_batches_per_verification_;
+  prometheus::Counter* verify_fallbacks_;
   std::array<prometheus::Gauge*, kMetricsQueueCount> queue_depth_{};
 };
 

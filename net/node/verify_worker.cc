@@ -4,6 +4,24 @@
 
 namespace gridledger::node {
 
+VerifyWorkerOptions VerifyWorkerOptions::ForBackend(absl::string_view backend_name) {
+  VerifyWorkerOptions options;
+  options.coalesce_txs_max = size_t{1} << 16;
+  if (backend_name == "cuda") {
+    options.coalesce_txs_target = 4096;
+    options.coalesce_wait_max = absl::Milliseconds(2);
+  }
+  return options;
+}
+
+VerifyWorker::VerifyWorker(TxChecker* checker, EventInbox* inbox, net::NodeMetrics* metrics)
+    : VerifyWorker(checker, inbox, VerifyWorkerOptions::ForBackend(checker->backend_name()),
+                   metrics) {}
+
+VerifyWorker::VerifyWorker(TxChecker* checker, EventInbox* inbox, VerifyWorkerOptions options,
+                           net::NodeMetrics* metrics)
+    : checker_(checker), inbox_(inbox), options_(options), metrics_(metrics) {}
+
 void VerifyWorker::Start() {
   GL_CHECK(!thread_.joinable());
   thread_ = std::thread([this] { Loop(); });
@@ -34,9 +52,33 @@ size_t VerifyWorker::queued() const {
   return jobs_.size();
 }
 
+uint64_t VerifyWorker::coalesced_calls() const {
+  absl::MutexLock lock(&mu_);
+  return coalesced_calls_;
+}
+
+uint64_t VerifyWorker::coalesced_batches() const {
+  absl::MutexLock lock(&mu_);
+  return coalesced_batches_;
+}
+
+bool VerifyWorker::TakeLocked(std::vector<Job>* group, size_t* txs) {
+  while (!jobs_.empty()) {
+    const size_t next = jobs_.front().batch->transactions.size();
+    if (!group->empty() && (options_.coalesce_txs_max == 0 ||
+                            *txs + next > options_.coalesce_txs_max)) {
+      return false;
+    }
+    *txs += next;
+    group->push_back(std::move(jobs_.front()));
+    jobs_.pop_front();
+  }
+  return true;
+}
+
 void VerifyWorker::Loop() {
   for (;;) {
-    Job job;
+    std::vector<Job> group;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -44,12 +86,46 @@ void VerifyWorker::Loop() {
       };
       mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      size_t txs = 0;
+      bool room = TakeLocked(&group, &txs);
+      // The bounded wait: only while the group has room and is under target.
+      const absl::Time deadline = absl::Now() + options_.coalesce_wait_max;
+      while (room && txs < options_.coalesce_txs_target && !stopping_) {
+        if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) break;
+        if (stopping_) break;
+        room = TakeLocked(&group, &txs);
+      }
+      if (stopping_) return;
+      if (group.size() > 1) {
+        ++coalesced_calls_;
+        coalesced_batches_ += group.size();
+      }
     }
-    const bool ok = checker_->VerifyPeerBatch(*job.batch);
-    inbox_->Push(VerifiedEvent{job.digest, ok}, /*bounded=*/false);
+    const std::vector<bool> ok = VerifyGroup(group);
+    for (size_t i = 0; i < group.size(); ++i) {
+      inbox_->Push(VerifiedEvent{group[i].digest, ok[i]}, /*bounded=*/false);
+    }
   }
+}
+
+std::vector<bool> VerifyWorker::VerifyGroup(const std::vector<Job>& group) {
+  if (metrics_ != nullptr) metrics_->ObservePeerBatchesPerVerification(group.size());
+  if (group.size() == 1) return {checker_->VerifyPeerBatch(*group[0].batch)};
+  // One call for the union: it passes exactly when every batch would.
+  consensus::Batch all;
+  all.slice = group[0].batch->slice;
+  all.author = group[0].batch->author;
+  size_t total = 0;
+  for (const Job& job : group) total += job.batch->transactions.size();
+  all.transactions.reserve(total);
+  for (const Job& job : group) {
+    all.transactions.insert(all.transactions.end(), job.batch->transactions.begin(),
+                            job.batch->transactions.end());
+  }
+  if (checker_->VerifyPeerBatch(all)) return std::vector<bool>(group.size(), true);
+  std::vector<bool> ok(group.size());
+  for (size_t i = 0; i < group.size(); ++i) ok[i] = checker_->VerifyPeerBatch(*group[i].batch);
+  return ok;
 }
 
 }  // namespace gridledger::node

@@ -15,6 +15,7 @@
 #include "tests/gpu/verify_cases.h"
 #ifdef GRIDLEDGER_HAVE_CUDA
 #include "gpu/cuda/cuda_batch_verifier.h"
+#include "gpu/cuda/verify_kernels.h"
 #endif
 
 namespace gridledger::gpu {
@@ -74,6 +75,47 @@ TEST(CudaVerifierTest, KernelMatchesCpuBackendOnSeededCases) {
     }
   }
   EXPECT_EQ(mismatches, 0u);
+#endif
+}
+
+// Every launch-bounds variant of the kernel (the benchmark compares their
+// speed) gives the CPU backend's answers; fewer cases than the main test.
+TEST(CudaVerifierTest, EveryKernelVariantMatchesCpuBackend) {
+#ifndef GRIDLEDGER_HAVE_CUDA
+  GTEST_SKIP() << "built without CUDA";
+#else
+  if (!CudaDeviceStatus(0).ok()) GTEST_SKIP() << CudaDeviceStatus(0).message();
+  const size_t n = std::min<size_t>(CaseCount(), 1 << 16);
+  std::vector<testing::VerifyCase> cases = testing::MakeVerifyCasesParallel(kSeed + 1, 0, n);
+  std::vector<VerifyItem> items(n);
+  for (size_t i = 0; i < n; ++i) items[i] = cases[i].item;
+  CpuBatchVerifier cpu(0);
+  std::vector<uint8_t> want(n);
+  ASSERT_TRUE(cpu.Verify(items, absl::MakeSpan(want)).ok());
+  for (int min_blocks : cuda::kVerifyKernelMinBlocks) {
+    CudaVerifierOptions options;
+    options.min_gpu_batch = 1;
+    options.kernel_min_blocks = min_blocks;
+    auto gpu = MakeOrSkip(options);
+    ASSERT_NE(gpu, nullptr);
+    std::vector<uint8_t> got(n, 7);
+    ASSERT_TRUE(gpu->Verify(items, absl::MakeSpan(got)).ok());
+    EXPECT_EQ(got, want) << "kernel variant min_blocks=" << min_blocks;
+  }
+#endif
+}
+
+// Checked before the device is touched, so it runs on any CUDA build.
+TEST(CudaVerifierTest, CreateRefusesAKernelVariantNotCompiled) {
+#ifndef GRIDLEDGER_HAVE_CUDA
+  GTEST_SKIP() << "built without CUDA";
+#else
+  CudaVerifierOptions options;
+  options.kernel_min_blocks = 3;
+  auto v = CudaBatchVerifier::Create(options);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(v.status().message().find("kernel_min_blocks"), absl::string_view::npos);
 #endif
 }
 

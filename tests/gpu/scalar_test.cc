@@ -79,6 +79,25 @@ TEST(ScalarTest, SetBytesReportsOverflowAndReduces) {
   }
 }
 
+// The word form (a digest from Sha256Finish96) agrees with the byte form,
+// edge values (n, n - 1, 2^256 - 1, ...) included.
+TEST(ScalarTest, SetBigEndianWordsMatchesSetBytes) {
+  TestRng rng(12);
+  auto edges = EdgeValues();
+  for (int i = 0; i < kRandomCases; ++i) {
+    Bytes32 b = RandomBytes(rng, edges);
+    uint32_t words[8];
+    for (int w = 0; w < 8; ++w) {
+      words[w] = uint32_t{b[4 * w]} << 24 | uint32_t{b[4 * w + 1]} << 16 |
+                 uint32_t{b[4 * w + 2]} << 8 | b[4 * w + 3];
+    }
+    Sc from_bytes, from_words;
+    const bool overflow_bytes = ScSetBytes(&from_bytes, b.data());
+    ASSERT_EQ(ScSetBigEndianWords(&from_words, words), overflow_bytes) << i;
+    ASSERT_EQ(FromSc(from_words), FromSc(from_bytes)) << i;
+  }
+}
+
 TEST(ScalarTest, AddNegMulIsHighMatchBignum) {
   TestRng rng(11);
   auto edges = EdgeValues();

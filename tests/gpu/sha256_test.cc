@@ -64,5 +64,24 @@ TEST(GpuSha256Test, TaggedMidstatesMatchCoreTaggedHash) {
   }
 }
 
+// The challenge hash r || P || m from three separate 32-byte inputs, with no
+// staging buffer: the same digest as the core tagged hash of the
+// concatenation, and as big-endian words.
+TEST(GpuSha256Test, Finish96MatchesCoreTaggedHashOfTheConcatenation) {
+  TestRng rng(32);
+  const VerifyContext& ctx = HostVerifyContext();
+  for (int round = 0; round < 2000; ++round) {
+    std::array<uint8_t, 96> data;
+    rng.FillMixed(data.data(), data.size());
+    uint32_t words[8];
+    Sha256Finish96(ctx.challenge_midstate, kSha256BlockBytes, data.data(), data.data() + 32,
+                   data.data() + 64, words);
+    Digest got;
+    Sha256StateToBytes(got.data(), words);
+    ASSERT_EQ(got, TaggedHash("BIP0340/challenge", ByteSpan(data.data(), data.size())))
+        << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace gridledger::gpu
