@@ -33,13 +33,14 @@ absl::Status FallbackBatchVerifier::Verify(absl::Span<const VerifyItem> items,
   return fallback_->Verify(items, results);
 }
 
-absl::Status FallbackBatchVerifier::VerifyTransactions(absl::Span<const ByteSpan> txs,
+absl::Status FallbackBatchVerifier::VerifyTransactions(const Digest& chain_id,
+                                                       absl::Span<const ByteSpan> txs,
                                                        absl::Span<Digest> ids,
                                                        absl::Span<uint8_t> valid) {
-  absl::Status status = primary_->VerifyTransactions(txs, ids, valid);
+  absl::Status status = primary_->VerifyTransactions(chain_id, txs, ids, valid);
   if (status.ok()) return status;
   OnFallback(status);
-  return fallback_->VerifyTransactions(txs, ids, valid);
+  return fallback_->VerifyTransactions(chain_id, txs, ids, valid);
 }
 
 }  // namespace gridledger

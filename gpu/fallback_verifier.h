@@ -27,8 +27,8 @@ class FallbackBatchVerifier final : public BatchVerifier {
   // The primary's name: the backend the node asked for and normally uses.
   absl::string_view name() const override { return primary_->name(); }
   absl::Status Verify(absl::Span<const VerifyItem> items, absl::Span<uint8_t> results) override;
-  absl::Status VerifyTransactions(absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
-                                  absl::Span<uint8_t> valid) override;
+  absl::Status VerifyTransactions(const Digest& chain_id, absl::Span<const ByteSpan> txs,
+                                  absl::Span<Digest> ids, absl::Span<uint8_t> valid) override;
 
   uint64_t fallbacks() const { return fallbacks_.load(std::memory_order_relaxed); }
 

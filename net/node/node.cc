@@ -140,7 +140,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->metrics->SetLastCommittedSequence(p->store->last_committed_sequence());
 
   // Verifier (choice and reason are logged by MakeBatchVerifier too).
-  VerifierChoice choice = MakeBatchVerifier(config.backend, options.verifier_cpu_threads);
+  // GPU errors fall back to the CPU per call; each fallback is counted.
+  net::NodeMetrics* metrics = p->metrics.get();
+  VerifierChoice choice =
+      MakeBatchVerifier(config.backend, options.verifier_cpu_threads,
+                        [metrics](const absl::Status&) { metrics->AddVerifyFallback(); });
   p->verifier_reason = choice.reason;
   p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), chain_id,
                                            SliceId(config.slice), p->metrics.get());
@@ -156,7 +160,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->commit_executor = std::make_unique<CommitExecutor>(
       p->store.get(), p->consensus_store.get(), SliceId(config.slice), &p->pending,
       p->feed.get(), p->metrics.get());
-  p->verify_worker = std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox);
+  p->verify_worker =
+      std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
   p->driver = std::make_unique<ConsensusDriver>(
       std::move(core), p->peer_keys, &p->inbox, p->consensus_store.get(),
       p->commit_executor.get(), p->verify_worker.get(), p->metrics.get());

@@ -24,10 +24,10 @@ class DeviceThatFails final : public BatchVerifier {
     if (failing) return absl::InternalError("cudaErrorIllegalAddress: an illegal memory access");
     return cpu_.Verify(items, results);
   }
-  absl::Status VerifyTransactions(absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
-                                  absl::Span<uint8_t> valid) override {
+  absl::Status VerifyTransactions(const Digest& chain_id, absl::Span<const ByteSpan> txs,
+                                  absl::Span<Digest> ids, absl::Span<uint8_t> valid) override {
     if (failing) return absl::InternalError("cudaErrorLaunchFailure");
-    return cpu_.VerifyTransactions(txs, ids, valid);
+    return cpu_.VerifyTransactions(chain_id, txs, ids, valid);
   }
 
  private:
@@ -65,9 +65,10 @@ TEST(FallbackVerifierTest, AFailedDeviceCallIsAnsweredByTheCpu) {
   std::vector<ByteSpan> txs{ByteSpan(tx.data(), tx.size())};
   std::vector<Digest> ids(1), want_ids(1);
   std::vector<uint8_t> valid(1, 7), want_valid(1);
-  ASSERT_TRUE(v.VerifyTransactions(txs, absl::MakeSpan(ids), absl::MakeSpan(valid)).ok());
+  ASSERT_TRUE(v.VerifyTransactions(Digest(), txs, absl::MakeSpan(ids), absl::MakeSpan(valid)).ok());
   ASSERT_TRUE(CpuBatchVerifier(1)
-                  .VerifyTransactions(txs, absl::MakeSpan(want_ids), absl::MakeSpan(want_valid))
+                  .VerifyTransactions(Digest(), txs, absl::MakeSpan(want_ids),
+                                      absl::MakeSpan(want_valid))
                   .ok());
   EXPECT_EQ(ids, want_ids);
   EXPECT_EQ(valid, want_valid);

@@ -28,7 +28,7 @@ std::shared_ptr<const consensus::Batch> MakeBatch(uint64_t seed, size_t txs, boo
     tx.nonce = Nonce(i);
     tx.sender = from.public_key();
     tx.body = TransferBody{AccountRef{SliceId(0), to.public_key()}, Amount(1 + i)};
-    SignTransaction(&tx, from);
+    SignTransaction(&tx, from, Digest());  // the all-zero chain id: a test network
     batch->transactions.push_back(Encode(tx));
   }
   batch->sequence = seed;
@@ -73,7 +73,7 @@ VerifyWorkerOptions WaitingOptions(absl::Duration wait) {
 
 class VerifyWorkerTest : public ::testing::Test {
  protected:
-  TxChecker checker_{std::make_unique<CpuBatchVerifier>(2), SliceId(0), &metrics_};
+  TxChecker checker_{std::make_unique<CpuBatchVerifier>(2), Digest(), SliceId(0), &metrics_};
   net::NodeMetrics metrics_;
   EventInbox inbox_;
 };
