@@ -14,12 +14,15 @@
 #include "core/consensus/params.h"
 #include "core/consensus/persistence.h"
 #include "net/node/config.h"
+#include "storage/lmdb_env.h"
 
 namespace gridledger::node {
 
 struct NodeOptions {
   consensus::Parameters params;
   int verifier_cpu_threads = 0;  // 0: all cores
+  // Bound on the LMDB map (tests: a tiny one makes the disk "full").
+  uint64_t lmdb_max_map_size_bytes = storage::kDefaultMaxMapSizeBytes;
 };
 
 class Node {
