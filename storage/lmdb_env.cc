@@ -109,7 +109,10 @@ absl::Status LmdbEnv::Write(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
   for (;;) {
     absl::Status status = WriteOnce(body);
     if (!IsDiskFull(status)) {
-      if (status.ok()) disk_full_.store(false);
+      if (status.ok()) {
+        disk_full_.store(false);
+        synced_writes_.fetch_add(1);
+      }
       return status;
     }
     if (!disk_full_.exchange(true)) {

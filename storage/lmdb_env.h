@@ -81,6 +81,9 @@ class LmdbEnv {
   // Raises (or lowers) the bound on map growth at run time: space returning.
   void SetMaxMapSize(uint64_t max_map_size_bytes);
 
+  // Write() transactions committed (each one synced) since Open.
+  uint64_t synced_writes() const { return synced_writes_.load(); }
+
   uint64_t map_size_bytes() const;
   int map_growths() const;
   const std::string& dir() const { return options_.dir; }
@@ -107,6 +110,7 @@ class LmdbEnv {
   uint64_t max_map_size_bytes_ ABSL_GUARDED_BY(mu_);
   bool stop_waiting_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> disk_full_{false};
+  std::atomic<uint64_t> synced_writes_{0};
 
   friend class Txn;
 };

@@ -19,8 +19,14 @@ class ClientLanes {
    public:
     Turn(ClientLanes* lanes, std::string lane, uint64_t ticket)
         : lanes_(lanes), lane_(std::move(lane)), ticket_(ticket) {}
+    Turn(Turn&& other) noexcept
+        : lanes_(other.lanes_), lane_(std::move(other.lane_)), ticket_(other.ticket_),
+          waited_(other.waited_), released_(other.released_) {
+      other.released_ = true;  // the moved-from turn gives nothing back
+    }
     Turn(const Turn&) = delete;
     Turn& operator=(const Turn&) = delete;
+    Turn& operator=(Turn&&) = delete;
     // Gives the lane to the next request (after waiting for our turn, so an
     // error path never lets a later request overtake an earlier one).
     ~Turn() { Release(); }

@@ -24,6 +24,11 @@ uint64_t FairVerifyQueue::rounds() const {
   return rounds_;
 }
 
+size_t FairVerifyQueue::queued_keys() const {
+  absl::MutexLock lock(&mu_);
+  return ring_.size();
+}
+
 bool FairVerifyQueue::Verify(const std::string& key, absl::Span<const ByteSpan> txs,
                              std::vector<Digest>* ids, std::vector<uint8_t>* valid) {
   ids->assign(txs.size(), Digest());

@@ -50,6 +50,8 @@ class FairVerifyQueue {
   void Stop();
 
   uint64_t rounds() const;
+  // Keys with work not yet handed to a round.
+  size_t queued_keys() const;
 
  private:
   struct Job {
