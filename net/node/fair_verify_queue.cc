@@ -1,6 +1,8 @@
 #include "net/node/fair_verify_queue.h"
 
 #include <algorithm>
+
+#include "absl/time/clock.h"
 #include <vector>
 
 namespace gridledger::node {
@@ -72,7 +74,7 @@ void FairVerifyQueue::Loop() {
       }
       // One pass over the keys with work, an equal share each.
       const size_t keys = ring_.size();
-      const size_t share = std::max(kFairChunkTxs, kFairRoundTxs / keys);
+      const size_t share = std::max(kFairChunkTxs, round_txs_ / keys);
       for (size_t k = 0; k < keys; ++k) {
         std::string key = std::move(ring_.front());
         ring_.pop_front();
@@ -102,8 +104,16 @@ void FairVerifyQueue::Loop() {
     ids.assign(spans.size(), Digest());
     valid.assign(spans.size(), 0);
     // No lock held: callers keep queueing while the backend works.
+    const absl::Time start = absl::Now();
     const bool ok = verify_(spans, absl::MakeSpan(ids), absl::MakeSpan(valid)).ok();
+    const double ns_per_tx =
+        absl::ToDoubleNanoseconds(absl::Now() - start) / static_cast<double>(spans.size());
     absl::MutexLock lock(&mu_);
+    // A moving average, so one slow round (a busy machine) does not swing it.
+    ns_per_tx_ = ns_per_tx_ == 0 ? ns_per_tx : 0.8 * ns_per_tx_ + 0.2 * ns_per_tx;
+    const double fit = absl::ToDoubleNanoseconds(kFairRoundTarget) / std::max(ns_per_tx_, 1.0);
+    round_txs_ = static_cast<size_t>(
+        std::clamp(fit, static_cast<double>(kFairChunkTxs), static_cast<double>(kFairRoundTxs)));
     size_t at = 0;
     for (const Piece& p : pieces) {
       std::copy_n(ids.begin() + at, p.count, p.job->ids + p.offset);

@@ -1,9 +1,11 @@
 // Signature verification shared fairly between clients. Every caller (a
 // client connection's admission, or the peer-batch worker) queues its
 // transactions under its own key and waits; one thread serves the keys round
-// robin, taking an equal share of each round (at least kFairChunkTxs per key,
-// kFairRoundTxs in all) from the front of every key's queue, and runs the
-// round through the backend as one batch with no lock held. A client that
+// robin, taking an equal share of each round (at least kFairChunkTxs per key)
+// from the front of every key's queue, and runs the round through the
+// backend as one batch with no lock held. A round is sized to take about
+// kFairRoundTarget on this backend (measured as it runs: a GPU gets large
+// rounds, a slow CPU small ones), between kFairChunkTxs and kFairRoundTxs. A client that
 // floods (with bad signatures or not) only lengthens its own queue: another
 // key waits at most one round, and each key's requests finish in the order
 // they were queued.
@@ -20,15 +22,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/common/types.h"
 
 namespace gridledger::node {
 
 // A key's share of one round is at least this many transactions...
-inline constexpr size_t kFairChunkTxs = 256;
-// ...and the keys with work split this many per round between them.
+inline constexpr size_t kFairChunkTxs = 64;
+// ...and the keys with work split at most this many per round between them.
 inline constexpr size_t kFairRoundTxs = 16384;
+// The verification time one round aims at: what another key may wait.
+inline constexpr absl::Duration kFairRoundTarget = absl::Milliseconds(10);
 
 class FairVerifyQueue {
  public:
@@ -78,6 +83,9 @@ class FairVerifyQueue {
   absl::flat_hash_map<std::string, std::deque<Job*>> jobs_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t rounds_ ABSL_GUARDED_BY(mu_) = 0;
+  // Transactions per round at kFairRoundTarget, from the rounds so far.
+  size_t round_txs_ ABSL_GUARDED_BY(mu_) = kFairRoundTxs;
+  double ns_per_tx_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace gridledger::node
