@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -134,6 +135,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   storage::LmdbOptions lmdb;
   lmdb.dir = config.data_dir;
   lmdb.max_map_size_bytes = options.lmdb_max_map_size_bytes;
+  lmdb.initial_map_size_bytes = std::min(lmdb.initial_map_size_bytes, lmdb.max_map_size_bytes);
   lmdb.wait_for_space = true;  // a full disk pauses the node; it resumes by itself
   GL_ASSIGN_OR_RETURN(p->store, storage::NodeStore::Open(lmdb));
   GL_RETURN_IF_ERROR(storage::SeedFromGenesis(*p->store, *genesis, SliceId(config.slice)));
@@ -250,8 +252,8 @@ void Node::Stop() {
     p.metrics_server->Unregister(p.transport_collector);
   }
   if (p.transport) p.transport->Stop();
-  if (p.admitted) p.admitted->Stop();
   if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
+  if (p.admitted) p.admitted->Stop();
   if (p.driver) p.driver->Stop();
   if (p.verify_worker) p.verify_worker->Stop();
   p.metrics_server.reset();
@@ -288,5 +290,9 @@ uint64_t Node::commits_already_executed() const {
 }
 uint64_t Node::round() const { return parts_->driver->round(); }
 absl::Status Node::health() const { return parts_->driver->failure(); }
+void Node::SetStorageMaxMapSize(uint64_t max_map_size_bytes) {
+  parts_->store->env().SetMaxMapSize(max_map_size_bytes);
+}
+bool Node::disk_full() const { return parts_->store->env().disk_full(); }
 
 }  // namespace gridledger::node

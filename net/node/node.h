@@ -66,6 +66,10 @@ class Node {
   uint64_t round() const;
   // OK while the consensus thread runs; its fatal error (storage) otherwise.
   absl::Status health() const;
+  // A full disk pauses the node (admission answers UNAVAILABLE "disk full")
+  // until space returns; tests return it by raising the LMDB map bound.
+  bool disk_full() const;
+  void SetStorageMaxMapSize(uint64_t max_map_size_bytes);
 
   struct Parts;
 

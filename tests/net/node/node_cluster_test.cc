@@ -190,6 +190,8 @@ class TestCluster {
   }
 
   void StopNode(uint32_t i) { nodes_[i].reset(); }
+  // For nodes started from now on.
+  NodeOptions& options() { return options_; }
 
   Node& node(uint32_t i) { return *nodes_[i]; }
   v1::Ledger::Stub& stub(uint32_t i) { return *stubs_[i]; }
@@ -715,6 +717,67 @@ TEST(NodeClusterTest, ABadSignatureFloodDoesNotStarveAnotherClient) {
   // Results unchanged: every one of the victim's transfers commits successfully.
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(ids); }));
   for (const TxId& id : ids) EXPECT_TRUE(cluster.GetTx(0, id).result().success());
+}
+
+// Issue 9 item 5: a full disk (the LMDB map at a small bound) stops admission
+// cleanly with UNAVAILABLE "disk full"; when space returns (the bound is
+// raised) every validator resumes by itself and what it accepted commits.
+TEST(NodeClusterTest, DiskFullStopsAdmissionAndTheNodeResumesWhenSpaceReturns) {
+  constexpr uint64_t kTinyMapBytes = uint64_t{2} << 20;
+  constexpr int kTxsPerRequest = 50;
+  constexpr int kMaxRequests = 4000;
+  constexpr absl::Duration kFillLimit = absl::Seconds(120);
+  TestCluster cluster;
+  cluster.options().lmdb_max_map_size_bytes = kTinyMapBytes;
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
+  std::vector<TxId> accepted;
+  uint64_t nonce = 0;
+  grpc::Status refused;
+  const absl::Time deadline = absl::Now() + kFillLimit;
+  for (int r = 0; r < kMaxRequests && absl::Now() < deadline; ++r) {
+    std::vector<Bytes> txs;
+    for (int k = 0; k < kTxsPerRequest; ++k) {
+      txs.push_back(MakeTransfer(cluster.chain_id(), cluster.account(0), nonce + k,
+                                 cluster.account(1).public_key(), 1));
+    }
+    grpc::Status s;
+    v1::SubmitBatchResponse resp = cluster.Submit(0, txs, &s);
+    if (!s.ok()) {
+      refused = s;
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE) break;
+      continue;
+    }
+    // Move on only past a prefix of accepted nonces (no gap).
+    int k = 0;
+    for (; k < resp.results_size() && resp.results(k).accepted(); ++k) {
+      accepted.push_back(ComputeTxId(txs[k]));
+    }
+    nonce += k;
+    if (k < kTxsPerRequest) absl::SleepFor(absl::Milliseconds(20));  // back-pressure
+  }
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << refused.error_code() << " " << refused.error_message() << "; " << accepted.size()
+      << " accepted";
+  EXPECT_TRUE(absl::StartsWith(refused.error_message(), "disk full")) << refused.error_message();
+  EXPECT_TRUE(cluster.node(0).disk_full());
+  ASSERT_FALSE(accepted.empty());
+  // Space returns on every validator: each resumes by itself.
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    cluster.node(i).SetStorageMaxMapSize(uint64_t{1} << 30);
+  }
+  ASSERT_TRUE(WaitFor([&] { return !cluster.node(0).disk_full(); }));
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(accepted); }, 2 * kCommitWait))
+      << accepted.size() << " accepted; last committed " << cluster.MinLastCommitted();
+  for (uint32_t i = 0; i < kValidators; ++i) EXPECT_TRUE(cluster.node(i).health().ok());
+  // And admits again (an account the fill did not touch: a fill transaction
+  // refused as not durable may still be in consensus).
+  const Bytes next = MakeTransfer(cluster.chain_id(), cluster.account(2), 0,
+                                  cluster.account(1).public_key(), 1);
+  v1::SubmitBatchResponse resp = cluster.Submit(0, {next});
+  ASSERT_EQ(resp.results_size(), 1);
+  EXPECT_EQ(resp.results(0).code(), v1::SUBMIT_CODE_ACCEPTED) << resp.results(0).reason();
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({ComputeTxId(next)}); }));
 }
 
 }  // namespace
