@@ -7,7 +7,8 @@
 
 namespace gridledger::node {
 
-FairVerifyQueue::FairVerifyQueue(VerifyFn verify) : verify_(std::move(verify)) {
+FairVerifyQueue::FairVerifyQueue(VerifyFn verify, std::string priority_key)
+    : verify_(std::move(verify)), priority_key_(std::move(priority_key)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -80,7 +81,10 @@ void FairVerifyQueue::Loop() {
         ring_.pop_front();
         auto it = jobs_.find(key);
         std::deque<Job*>& queue = it->second;
-        size_t budget = share;
+        size_t budget =
+            !priority_key_.empty() && key == priority_key_
+                ? std::max(share, round_txs_ / 2)
+                : share;
         while (budget > 0 && !queue.empty()) {
           Job* job = queue.front();
           const size_t count = std::min(budget, job->txs.size() - job->taken);

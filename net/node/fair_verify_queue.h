@@ -42,7 +42,10 @@ class FairVerifyQueue {
                                               absl::Span<Digest> ids,
                                               absl::Span<uint8_t> valid)>;
 
-  explicit FairVerifyQueue(VerifyFn verify);
+  // `priority_key` (may be empty: none) gets half of every contended round
+  // instead of an equal share: the node's own consensus work (peer batches)
+  // must not wait behind many client connections.
+  explicit FairVerifyQueue(VerifyFn verify, std::string priority_key = "");
   ~FairVerifyQueue();  // Stop()s.
 
   // Blocks until every transaction of `txs` was verified. ids/valid are
@@ -76,6 +79,7 @@ class FairVerifyQueue {
   void Loop();
 
   const VerifyFn verify_;
+  const std::string priority_key_;
   std::thread thread_;
   mutable absl::Mutex mu_;
   // Keys with queued work, in service order, and each key's jobs.

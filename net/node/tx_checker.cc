@@ -23,7 +23,8 @@ TxChecker::TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chai
         absl::Status status = verifier_->VerifyTransactions(chain_id_, txs, ids, valid);
         if (metrics_ != nullptr) metrics_->ObserveVerifyBatch(txs.size(), absl::Now() - start);
         return status;
-      }) {}
+      },
+      kPeerBatchesKey) {}
 
 bool TxChecker::Verify(const std::string& key, absl::Span<const ByteSpan> txs,
                        std::vector<Digest>* ids, std::vector<uint8_t>* valid) {
