@@ -40,7 +40,8 @@ BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
 
 absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& executor,
                                               const Digest& anchor,
-                                              absl::Span<const BlockTx> block) {
+                                              absl::Span<const BlockTx> block,
+                                              const ExtraCommitWrite& extra) {
   BlockOutcome outcome;
   uint64_t executed_on = 0;
   {
@@ -52,7 +53,7 @@ absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& 
   // CommitBlock re-checks the sequence inside its write txn: if another commit
   // landed after the snapshot, this one fails instead of applying stale state.
   GL_RETURN_IF_ERROR(
-      store.CommitBlock(MakeBlockWrite(executed_on + 1, anchor, block, outcome)));
+      store.CommitBlock(MakeBlockWrite(executed_on + 1, anchor, block, outcome), extra));
   return outcome;
 }
 

@@ -1,6 +1,7 @@
 #include "storage/lmdb_env.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -104,6 +105,48 @@ absl::StatusOr<WriteTxn> LmdbEnv::BeginWrite() {
 }
 
 absl::Status LmdbEnv::Write(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
+  int64_t wait_ms = kDiskFullRetryMinMs;
+  for (;;) {
+    absl::Status status = WriteOnce(body);
+    if (!IsDiskFull(status)) {
+      if (status.ok()) {
+        disk_full_.store(false);
+        synced_writes_.fetch_add(1);
+      }
+      return status;
+    }
+    if (!disk_full_.exchange(true)) {
+      std::fprintf(stderr, "gridledger storage %s: %s\n", options_.dir.c_str(),
+                   std::string(status.message()).c_str());
+    }
+    if (!options_.wait_for_space) return status;
+    absl::MutexLock lock(&mu_);
+    // Wakes early when stopped or when the bound is raised.
+    const uint64_t bound_seen = max_map_size_bytes_;
+    struct Wake {
+      const bool* stop;
+      const uint64_t* bound;
+      uint64_t seen;
+    } wake{&stop_waiting_, &max_map_size_bytes_, bound_seen};
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](Wake* w) { return *w->stop || *w->bound != w->seen; }, &wake),
+                         absl::Milliseconds(wait_ms));
+    if (stop_waiting_) return status;
+    wait_ms = std::min(wait_ms * 2, kDiskFullRetryMaxMs);
+  }
+}
+
+void LmdbEnv::StopWaitingForSpace() {
+  absl::MutexLock lock(&mu_);
+  stop_waiting_ = true;
+}
+
+void LmdbEnv::SetMaxMapSize(uint64_t max_map_size_bytes) {
+  absl::MutexLock lock(&mu_);
+  max_map_size_bytes_ = max_map_size_bytes;
+}
+
+absl::Status LmdbEnv::WriteOnce(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
   for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
     const uint64_t size_seen_bytes = map_size_bytes();
     bool map_full = false;
@@ -130,12 +173,11 @@ absl::Status LmdbEnv::Grow(uint64_t size_seen_bytes) {
       +[](bool* resizing) { return !*resizing; }, &resizing_));
   // Another writer grew the map since this one failed: just retry.
   if (map_size_bytes_ > size_seen_bytes) return absl::OkStatus();
-  if (map_size_bytes_ >= options_.max_map_size_bytes) {
+  if (map_size_bytes_ >= max_map_size_bytes_) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "lmdb map full at max_map_size_bytes=", options_.max_map_size_bytes));
+        kDiskFull, "lmdb map full at max_map_size_bytes=", max_map_size_bytes_));
   }
-  const uint64_t new_size_bytes =
-      std::min(map_size_bytes_ * 2, options_.max_map_size_bytes);
+  const uint64_t new_size_bytes = std::min(map_size_bytes_ * 2, max_map_size_bytes_);
   resizing_ = true;
   const bool drained = mu_.AwaitWithTimeout(
       absl::Condition(+[](int* open) { return *open == 0; }, &open_txns_),

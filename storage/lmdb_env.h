@@ -9,6 +9,7 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,12 +32,21 @@ inline constexpr uint32_t kLmdbMaxReaders = 126;
 inline constexpr int64_t kMapResizeWaitMs = 5000;
 // Upper bound on write retries; doubling reaches any map bound well before it.
 inline constexpr int kMaxWriteAttempts = 64;
+// With wait_for_space, a write that found the disk full tries again after
+// this long (doubling from kDiskFullRetryMinMs).
+inline constexpr int64_t kDiskFullRetryMinMs = 10;
+inline constexpr int64_t kDiskFullRetryMaxMs = 1000;
 
 struct LmdbOptions {
   std::string dir;  // created if missing
   uint64_t initial_map_size_bytes = kDefaultInitialMapSizeBytes;
   uint64_t max_map_size_bytes = kDefaultMaxMapSizeBytes;
   uint32_t max_tables = kDefaultMaxTables;
+  // When a write finds the disk full (IsDiskFull: ENOSPC, or the map at
+  // max_map_size_bytes), Write() waits and tries again until space returns
+  // or StopWaitingForSpace() is called, instead of failing. A validator sets
+  // it: its consensus thread pauses on a full disk and resumes by itself.
+  bool wait_for_space = false;
 };
 
 class LmdbEnv {
@@ -59,7 +69,20 @@ class LmdbEnv {
   // MDB_MAP_FULL the transaction is aborted, the map doubled (bounded by
   // max_map_size_bytes) and `body` run again from scratch, so it must only
   // write through the txn. `body` must not commit.
+  // A disk-full failure sets disk_full() (cleared by the next successful
+  // write) and, with wait_for_space, is retried as described there.
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTxn&)> body);
+
+  // True from a write that found the disk full until a write succeeds:
+  // admission refuses new work meanwhile.
+  bool disk_full() const { return disk_full_.load(); }
+  // Writes waiting for space return their disk-full error from now on.
+  void StopWaitingForSpace();
+  // Raises (or lowers) the bound on map growth at run time: space returning.
+  void SetMaxMapSize(uint64_t max_map_size_bytes);
+
+  // Write() transactions committed (each one synced) since Open.
+  uint64_t synced_writes() const { return synced_writes_.load(); }
 
   uint64_t map_size_bytes() const;
   int map_growths() const;
@@ -67,12 +90,15 @@ class LmdbEnv {
 
  private:
   LmdbEnv(MDB_env* env, const LmdbOptions& options, uint64_t map_size_bytes)
-      : env_(env), options_(options), map_size_bytes_(map_size_bytes) {}
+      : env_(env), options_(options), map_size_bytes_(map_size_bytes),
+        max_map_size_bytes_(options.max_map_size_bytes) {}
   // Counts open transactions so a resize can wait until none is open
   // (mdb_env_set_mapsize requires that in this process).
   void EnterTxn();
   void LeaveTxn();
   absl::Status Grow(uint64_t size_seen_bytes);
+  // One Write() without waiting for space.
+  absl::Status WriteOnce(absl::FunctionRef<absl::Status(WriteTxn&)> body);
 
   MDB_env* env_;
   const LmdbOptions options_;
@@ -81,6 +107,10 @@ class LmdbEnv {
   int open_txns_ ABSL_GUARDED_BY(mu_) = 0;
   bool resizing_ ABSL_GUARDED_BY(mu_) = false;
   int map_growths_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t max_map_size_bytes_ ABSL_GUARDED_BY(mu_);
+  bool stop_waiting_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> disk_full_{false};
+  std::atomic<uint64_t> synced_writes_{0};
 
   friend class Txn;
 };

@@ -1,5 +1,8 @@
 #include "storage/lmdb_txn.h"
 
+#include <cerrno>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "storage/lmdb_env.h"
@@ -17,11 +20,18 @@ ByteSpan FromVal(const MDB_val& val) {
 
 }  // namespace
 
+bool IsDiskFull(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) && absl::StartsWith(status.message(), kDiskFull);
+}
+
 absl::Status LmdbStatus(int rc, const char* what) {
   if (rc == MDB_SUCCESS) return absl::OkStatus();
   std::string message = absl::StrCat("lmdb ", what, ": ", mdb_strerror(rc));
   if (rc == MDB_NOTFOUND) return absl::NotFoundError(message);
   if (rc == MDB_MAP_FULL) return absl::ResourceExhaustedError(message);
+  // The device is full (or the user's quota spent): nothing this process can
+  // fix by retrying at once; the operator frees space.
+  if (rc == ENOSPC || rc == EDQUOT) return absl::ResourceExhaustedError(absl::StrCat(kDiskFull, message));
   return absl::InternalError(message);
 }
 

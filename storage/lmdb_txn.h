@@ -23,9 +23,16 @@ struct LmdbTable {
 };
 
 // Maps an LMDB return code to a Status: MDB_NOTFOUND -> NotFound,
-// MDB_MAP_FULL -> ResourceExhausted, anything else -> Internal, each with
-// `what` and mdb_strerror's text.
+// MDB_MAP_FULL -> ResourceExhausted, ENOSPC / EDQUOT -> ResourceExhausted
+// starting with kDiskFull, anything else -> Internal, each with `what` and
+// mdb_strerror's text.
 absl::Status LmdbStatus(int rc, const char* what);
+
+// The prefix of every "no room left" error: the device is full, or the map
+// reached its configured bound (LmdbOptions::max_map_size_bytes).
+inline constexpr char kDiskFull[] = "disk full: ";
+// True for a status made with kDiskFull.
+bool IsDiskFull(const absl::Status& status);
 
 // Shared read operations of read and write transactions.
 class Txn {

@@ -110,7 +110,7 @@ absl::Status NodeStore::WriteHold(WriteTxn& txn, const BlockWrite& block) {
   return absl::OkStatus();
 }
 
-absl::Status NodeStore::CommitBlock(const BlockWrite& block) {
+absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra) {
   GL_RETURN_IF_ERROR(CheckBlock(block));
   // Encode (and so check) every record before opening the write txn.
   std::vector<Bytes> tx_records;
@@ -151,7 +151,9 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block) {
         txn.Put(tables_.commits, sequence_value, EncodeCommitRecord(block.meta)));
     GL_RETURN_IF_ERROR(
         txn.Put(tables_.meta, MetaKey(kMetaLastCommittedSequence), sequence_value));
-    return txn.Put(tables_.meta, MetaKey(kMetaStateSummary), block.meta.state_summary.span());
+    GL_RETURN_IF_ERROR(
+        txn.Put(tables_.meta, MetaKey(kMetaStateSummary), block.meta.state_summary.span()));
+    return extra ? extra(txn) : absl::OkStatus();
   }));
   last_committed_sequence_.store(block.sequence);
   return absl::OkStatus();

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -40,6 +41,12 @@ struct BlockWrite {
   std::vector<TxId> released;
 };
 
+// More writes of the caller's own tables that must land in a commit's write
+// transaction (the consensus commit record, admitted-transaction removals):
+// one synced write per commit. Run after the block's own writes; its error
+// aborts the whole commit.
+using ExtraCommitWrite = std::function<absl::Status(WriteTxn&)>;
+
 class NodeStore {
  public:
   // Opens (or creates) the store and recovers the last committed sequence.
@@ -50,8 +57,8 @@ class NodeStore {
   // final result), or the hold change does not fit the stored hold;
   // InvalidArgument for inconsistent input (a tx's sequence or index outside
   // the block, oversized records).
-  // Nothing is written unless everything is.
-  absl::Status CommitBlock(const BlockWrite& block);
+  // Nothing is written unless everything is, `extra` (may be null) included.
+  absl::Status CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra = nullptr);
 
   uint64_t last_committed_sequence() const { return last_committed_sequence_.load(); }
 

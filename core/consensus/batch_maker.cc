@@ -15,6 +15,22 @@ std::optional<std::vector<Bytes>> BatchMaker::Tick(TimeMs now) {
   return Seal();
 }
 
+void BatchMaker::Restore(std::vector<Bytes> txs) {
+  for (Bytes& tx : txs) restored_.push_back(std::move(tx));
+}
+
+std::optional<std::vector<Bytes>> BatchMaker::TakeRestored() {
+  if (restored_.empty()) return std::nullopt;
+  std::vector<Bytes> out;
+  size_t bytes = 0;
+  while (!restored_.empty() && bytes < batch_bytes_ && out.size() < batch_txs_max_) {
+    bytes += restored_.front().size();
+    out.push_back(std::move(restored_.front()));
+    restored_.pop_front();
+  }
+  return out;
+}
+
 std::vector<Bytes> BatchMaker::Seal() {
   std::vector<Bytes> out = std::move(open_);
   open_.clear();

@@ -1,10 +1,13 @@
 // Collects this validator's client transactions (already verified by the
 // runtime) and seals a batch at batch_bytes, at batch_txs_max transactions or
 // max_batch_delay_ms after its first transaction, whichever comes first.
+// After a restart it also holds the transactions this validator acknowledged
+// before the crash (Restore) and hands them out again in batch-sized pieces.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_
 #define GRIDLEDGER_CORE_CONSENSUS_BATCH_MAKER_H_
 
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -26,6 +29,13 @@ class BatchMaker {
   std::optional<std::vector<Bytes>> Tick(TimeMs now);
   size_t open_bytes() const { return open_bytes_; }
 
+  // Queues acknowledged transactions recovered after a restart, in order.
+  void Restore(std::vector<Bytes> txs);
+  // The next batch of restored transactions (bounded like a sealed batch),
+  // nullopt once none are left.
+  std::optional<std::vector<Bytes>> TakeRestored();
+  size_t restored_txs() const { return restored_.size(); }
+
  private:
   std::vector<Bytes> Seal();
   size_t batch_bytes_;
@@ -34,6 +44,7 @@ class BatchMaker {
   std::vector<Bytes> open_;
   size_t open_bytes_ = 0;
   TimeMs opened_ms_ = 0;
+  std::deque<Bytes> restored_;
 };
 
 }  // namespace gridledger::consensus

@@ -89,6 +89,26 @@ void Core::Reject(std::string reason) {
   last_rejection_ = std::move(reason);
 }
 
+void Core::RestoreOwnTransactions(std::vector<Bytes> txs) {
+  GL_CHECK(!started_);
+  // The runtime's record is data read back from disk: keep only what a
+  // submission would have accepted.
+  std::erase_if(txs, [](const Bytes& tx) { return tx.empty() || tx.size() > kMaxTransactionBytes; });
+  batch_maker_.Restore(std::move(txs));
+}
+
+void Core::SealRestored(Output& out) {
+  while (batch_maker_.restored_txs() > 0 && RoomForOwnBatch() && !OwnBacklogFull()) {
+    SealBatch(out, *batch_maker_.TakeRestored());
+  }
+}
+
+bool Core::OwnBacklogFull() const {
+  const size_t backlog = unacked_own_batches_.size() + ready_digests_.size();
+  return unacked_own_batches_.size() >= kMaxUnackedOwnBatches ||
+         backlog >= std::min(kMaxReadyDigests, kMaxBacklogHeaders * params_.header_batches_max);
+}
+
 std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
   GL_CHECK(!started_);
   started_ = true;
@@ -158,6 +178,7 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
       out.Broadcast(h);
     }
   }
+  SealRestored(out);
   TryPropose(out, now);
   RequestMissing(out, now, /*retry=*/false);
   return std::move(out.actions);
@@ -206,6 +227,7 @@ std::vector<Action> Core::OnTimer(TimeMs now) {
   Output out;
   // A full own share of the store: the open batch waits (transactions are
   // refused meanwhile), it is never dropped.
+  SealRestored(out);
   if (RoomForOwnBatch()) {
     if (auto txs = batch_maker_.Tick(now)) SealBatch(out, std::move(*txs));
   }
@@ -224,12 +246,17 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now
     return absl::InvalidArgumentError("transaction: size must be 1.." +
                                       std::to_string(kMaxTransactionBytes) + " bytes");
   }
-  const size_t backlog = unacked_own_batches_.size() + ready_digests_.size();
-  if (unacked_own_batches_.size() >= kMaxUnackedOwnBatches ||
-      backlog >= std::min(kMaxReadyDigests, kMaxBacklogHeaders * params_.header_batches_max)) {
+  if (OwnBacklogFull()) {
     return absl::ResourceExhaustedError(
-        "transaction: back-pressure, " + std::to_string(backlog) +
+        "transaction: back-pressure, " +
+        std::to_string(unacked_own_batches_.size() + ready_digests_.size()) +
         " own batches await acks or a header");
+  }
+  if (batch_maker_.restored_txs() > 0) {
+    // Transactions acknowledged before a restart go first.
+    return absl::ResourceExhaustedError(
+        "transaction: back-pressure, " + std::to_string(batch_maker_.restored_txs()) +
+        " transactions acknowledged before a restart still wait for a batch");
   }
   if (!RoomForOwnBatch()) {
     return absl::ResourceExhaustedError(

@@ -133,6 +133,12 @@ class Core {
   Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair key,
        SignatureChecker* checker);
 
+  // Before Start: client transactions this validator acknowledged before a
+  // crash that have not committed (the runtime's own durable record). They
+  // are sealed into new own batches ahead of any new transaction, as
+  // back-pressure allows; one that a restored certificate also carries is
+  // executed once (execution skips a repeated id).
+  void RestoreOwnTransactions(std::vector<Bytes> txs);
   std::vector<Action> Start(const PersistedState& state, TimeMs now);
   std::vector<Action> OnMessage(ValidatorIndex from, const Message& message, TimeMs now);
   std::vector<Action> OnTimer(TimeMs now);
@@ -203,6 +209,10 @@ class Core {
   void Reject(const absl::Status& reason);
   void Reject(std::string reason);
   void SealBatch(Output& out, std::vector<Bytes> txs);
+  // Seals restored transactions while there is room (RestoreOwnTransactions).
+  void SealRestored(Output& out);
+  // The backlog bound SubmitTransaction applies: too many own batches await acks or a header.
+  bool OwnBacklogFull() const;
   // False when the store has no room for it (nothing stored, nothing to ack).
   bool StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
   // Store quotas: own batches and each peer's pushed batches get one share

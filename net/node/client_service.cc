@@ -47,7 +47,8 @@ std::string ExecutionCodeName(TxResultCode code) {
   return absl::AsciiStrToUpper(TxResultCodeName(code));
 }
 
-grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
+grpc::Status ClientService::Admit(const std::string& client,
+                                  const v1::SubmitBatchRequest& request,
                                   v1::SubmitBatchResponse* response) {
   const int n = request.transactions_size();
   if (n == 0) {
@@ -59,11 +60,19 @@ grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
                         absl::StrCat("transactions: ", n, " exceeds the bound of ",
                                      kMaxSubmitTransactions, " per request"));
   }
-  absl::MutexLock admit_lock(&admit_mu_);
+  // Nothing admitted can be made durable (or committed) until space returns.
+  if (store_->env().disk_full()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "disk full: this validator admits nothing until space returns");
+  }
+  ClientLanes::Turn turn = lanes_.Arrive(client);
   std::vector<ByteSpan> spans;
   spans.reserve(n);
   for (const std::string& tx : request.transactions()) spans.push_back(AsSpan(tx));
-  const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(spans);
+  // No lock held: other connections verify meanwhile, in fair shares.
+  const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(spans, client);
+  // From here on in this connection's arrival order.
+  turn.Wait();
 
   std::vector<Bytes> to_core;
   std::vector<int> to_core_index;
@@ -105,13 +114,35 @@ grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
     to_core.push_back(Bytes(spans[i].begin(), spans[i].end()));
     to_core_index.push_back(i);
   }
-  if (to_core.empty()) return grpc::Status::OK;
+  if (!to_core.empty()) Enter(turn, std::move(to_core), to_core_index, response);
+  return grpc::Status::OK;
+}
 
+void ClientService::Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, const std::vector<int>& to_core_index,
+                          v1::SubmitBatchResponse* response) {
+  // Kept for the durable record: the core takes the bytes.
+  std::vector<std::pair<TxId, Bytes>> durable;
+  if (admitted_ != nullptr) {
+    durable.reserve(to_core.size());
+    for (size_t k = 0; k < to_core.size(); ++k) {
+      durable.emplace_back(TxId::FromSpan(AsSpan(response->results(to_core_index[k]).tx_id())),
+                           to_core[k]);
+    }
+  }
   const std::vector<absl::Status> results = driver_->Submit(std::move(to_core), kSubmitTimeout);
+  // In consensus in arrival order; the durable write below may overlap the
+  // connection's next request.
+  turn.Release();
+  std::vector<std::pair<TxId, Bytes>> accepted;
+  std::vector<int> accepted_index;
   for (size_t k = 0; k < results.size(); ++k) {
     v1::SubmitResult* r = response->mutable_results(to_core_index[k]);
     const absl::Status& s = results[k];
     if (s.ok()) {
+      if (admitted_ != nullptr) {
+        accepted.push_back(std::move(durable[k]));
+        accepted_index.push_back(to_core_index[k]);
+      }
       r->set_accepted(true);
       r->set_code(v1::SUBMIT_CODE_ACCEPTED);
       continue;
@@ -125,22 +156,32 @@ grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
                   absl::StrCat("overloaded: ", s.message()));
     }
   }
-  return grpc::Status::OK;
+  if (accepted.empty()) return;
+  // ACCEPTED only once durable (ledger.proto). A transaction whose record
+  // failed is still in consensus and may commit; the client is told to retry
+  // (a retry of the same bytes is a duplicate, never a second execution).
+  const absl::Status durable_status = admitted_->Persist(std::move(accepted), kSubmitTimeout);
+  if (durable_status.ok()) return;
+  for (int index : accepted_index) {
+    SetRejected(response->mutable_results(index), v1::SUBMIT_CODE_OVERLOADED,
+                absl::StrCat("overloaded: not made durable: ", durable_status.message()));
+  }
 }
 
-grpc::Status ClientService::SubmitBatch(grpc::ServerContext*,
+grpc::Status ClientService::SubmitBatch(grpc::ServerContext* context,
                                         const v1::SubmitBatchRequest* request,
                                         v1::SubmitBatchResponse* response) {
-  return Admit(*request, response);
+  return Admit(context->peer(), *request, response);
 }
 
-grpc::Status ClientService::SubmitStream(grpc::ServerContext*,
+grpc::Status ClientService::SubmitStream(grpc::ServerContext* context,
                                          grpc::ServerReader<v1::SubmitBatchRequest>* reader,
                                          v1::SubmitStreamSummary* summary) {
+  const std::string client = context->peer();
   v1::SubmitBatchRequest request;
   while (reader->Read(&request)) {
     v1::SubmitBatchResponse response;
-    grpc::Status s = Admit(request, &response);
+    grpc::Status s = Admit(client, request, &response);
     if (!s.ok()) {
       return grpc::Status(s.error_code(), absl::StrCat("batch ", summary->batches(), ": ",
                                                        s.error_message()));

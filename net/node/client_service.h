@@ -1,6 +1,10 @@
 // gridledger.v1.Ledger over gRPC's synchronous API: admission (decode, slice,
-// signature through the BatchVerifier, duplicate check) then hand-off to the
-// consensus driver; queries answered from the node store. A transaction the
+// signature through the BatchVerifier, duplicate check), hand-off to the
+// consensus driver, then the durable admitted record (AdmittedStore) before
+// any ACCEPTED answer; queries answered from the node store. Admission holds
+// no lock while signatures verify: each client connection (gRPC peer) gets a
+// fair share of verification (FairVerifyQueue) and its requests enter
+// consensus in the order they arrived on that connection. A transaction the
 // executor holds for a nonce gap reads HELD (GetTransaction) until a later
 // commit executes or expires it; the commit stream carries only final
 // results, each in the commit that produced it.
@@ -13,6 +17,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "core/consensus/committee.h"
+#include "net/node/admitted_store.h"
+#include "net/node/client_lanes.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
@@ -53,6 +59,10 @@ class ClientService final : public gridledger::v1::Ledger::Service {
       : info_(std::move(info)), store_(store), consensus_store_(consensus_store),
         checker_(checker), pending_(pending), feed_(feed), driver_(driver) {}
 
+  // Where accepted transactions are made durable before ACCEPTED is
+  // answered (set before serving; null: ACCEPTED means handed to consensus).
+  void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
                            gridledger::v1::SubmitBatchResponse* response) override;
@@ -73,15 +83,21 @@ class ClientService final : public gridledger::v1::Ledger::Service {
                            gridledger::v1::NodeInfo* response) override;
 
  private:
-  // Admission of one request's transactions; results[i] answers txs[i].
-  grpc::Status Admit(const gridledger::v1::SubmitBatchRequest& request,
+  // Admission of one request's transactions from connection `client`;
+  // results[i] answers txs[i].
+  grpc::Status Admit(const std::string& client,
+                     const gridledger::v1::SubmitBatchRequest& request,
                      gridledger::v1::SubmitBatchResponse* response);
+  // Hands the checked transactions to consensus and makes the accepted ones
+  // durable; runs in `client`'s arrival order (ClientLanes).
+  void Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, const std::vector<int>& to_core_index,
+             gridledger::v1::SubmitBatchResponse* response);
 
-  // Admission runs one request at a time, so requests that reach this node in
-  // order (one client's pipelined calls on one channel) enter consensus in
-  // that order: a sender's consecutive nonces stay consecutive. Signature
-  // checks are serialised by the verifier anyway (it parallelises inside).
-  absl::Mutex admit_mu_;
+  // Requests that reach this node in order on one connection (one client's
+  // pipelined calls) enter consensus in that order, so a sender's
+  // consecutive nonces stay consecutive; other connections never wait.
+  ClientLanes lanes_;
+  AdmittedStore* admitted_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

@@ -60,13 +60,29 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
   for (const BlockTx& tx : block) ids.push_back(tx.id);
 
   if (sequence <= last) {
+    // Executed before (a restart re-emits it, or catch-up delivers it again):
+    // only if it is the same commit; a different anchor at this sequence is
+    // a fork of this node's own history.
+    GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, store_->GetCommit(sequence));
+    if (meta.anchor != sub.anchor) {
+      return absl::InternalError(absl::StrCat(
+          "commit ", sequence, " was executed with anchor ", meta.anchor.ShortHex(),
+          " but is committed again with anchor ", sub.anchor.ShortHex()));
+    }
     ++stats_.already_executed;
+    GL_RETURN_IF_ERROR(consensus_store_->RecordCommit(sub, sequence, ids));
   } else if (sequence != last + 1) {
     return absl::InternalError(absl::StrCat("commit index ", sub.index, " would be sequence ",
                                             sequence, " but the store is at ", last));
   } else {
+    // One synced write: results, accounts, nonce hold, commit metadata, the
+    // consensus commit record and the removal of admitted entries.
+    const storage::ExtraCommitWrite extra = [&](storage::WriteTxn& txn) -> absl::Status {
+      GL_RETURN_IF_ERROR(consensus_store_->WriteCommitRecord(txn, sub, sequence, ids));
+      return admitted_ != nullptr ? admitted_->EraseIn(txn, ids) : absl::OkStatus();
+    };
     GL_ASSIGN_OR_RETURN(BlockOutcome outcome,
-                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block));
+                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block, extra));
     ++stats_.executed;
     if (metrics_ != nullptr) {
       metrics_->AddCommit();
@@ -74,7 +90,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
       metrics_->SetLastCommittedSequence(sequence);
     }
   }
-  GL_RETURN_IF_ERROR(consensus_store_->RecordCommit(sub, sequence, ids));
+  if (admitted_ != nullptr) admitted_->Forget(ids);
   pending_->EraseAll(ids);
   feed_->Publish(sequence);
   return absl::OkStatus();

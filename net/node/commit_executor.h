@@ -1,11 +1,13 @@
 // Executes committed sub-DAGs, in commit order, into the node store: flatten
 // the batches into transactions, decode, de-duplicate by id, order each
 // sender's transactions by nonce (OrderSendersByNonce), execute and
-// commit as store sequence (commit index + 1), then record the commit in the
-// consensus store and tell waiters. The executor's nonce hold (results HELD,
-// releases and expiries) is part of the store write, so a transaction held
-// here executes in whichever later commit fills its account's nonce gap. A commit already in the store (the node
-// crashed between the two writes) is only recorded again, never re-executed.
+// commit as store sequence (commit index + 1) together with the consensus
+// commit record and the removal of the admitted entries it settles, in ONE
+// synced write, then tell waiters. The executor's nonce hold (results HELD,
+// releases and expiries) is part of the same write, so a transaction held
+// here executes in whichever later commit fills its account's nonce gap. A
+// commit already in the store (delivered again) is checked to carry the same
+// anchor, recorded again and never re-executed.
 #ifndef GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
 #define GRIDLEDGER_NET_NODE_COMMIT_EXECUTOR_H_
 
@@ -17,6 +19,7 @@
 #include "core/consensus/bullshark.h"
 #include "core/execution/executor.h"
 #include "net/metrics/node_metrics.h"
+#include "net/node/admitted_store.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_store.h"
 #include "net/node/pending_txs.h"
@@ -48,8 +51,13 @@ class CommitExecutor {
       : store_(store), consensus_store_(consensus_store), executor_(slice),
         pending_(pending), feed_(feed), metrics_(metrics) {}
 
+  // Admitted entries to remove in each commit's write (may stay null);
+  // before the first Execute.
+  void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+
   // Durable when it returns OK. Internal when the commit index skips ahead
-  // of the store (a bug or a damaged data dir); storage errors as they come.
+  // of the store (a bug or a damaged data dir) or an executed sequence comes
+  // again with another anchor; storage errors as they come.
   absl::Status Execute(const consensus::CommittedSubDag& sub);
 
   const CommitExecutorStats& stats() const { return stats_; }
@@ -64,6 +72,7 @@ class CommitExecutor {
   PendingTxs* pending_;
   CommitFeed* feed_;
   net::NodeMetrics* metrics_;
+  AdmittedStore* admitted_ = nullptr;
   CommitExecutorStats stats_;
 };
 

@@ -105,6 +105,15 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
 
 absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
                                           uint64_t sequence, absl::Span<const TxId> tx_ids) {
+  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+    return WriteCommitRecord(txn, sub, sequence, tx_ids);
+  });
+}
+
+absl::Status ConsensusStore::WriteCommitRecord(storage::WriteTxn& txn,
+                                               const consensus::CommittedSubDag& sub,
+                                               uint64_t sequence,
+                                               absl::Span<const TxId> tx_ids) const {
   if (tx_ids.size() > kMaxCommitTxIds) {
     return absl::InvalidArgumentError(
         absl::StrCat("commit ", sequence, ": ", tx_ids.size(), " transactions exceed ",
@@ -119,16 +128,13 @@ absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
   iw.U32(static_cast<uint32_t>(tx_ids.size()));
   for (const TxId& id : tx_ids) iw.Raw(id.span());
   const uint8_t empty = 0;
-  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
-    GL_RETURN_IF_ERROR(txn.Put(t_.commit, ByteSpan(kCommitKey, 1), state));
-    for (const Certificate& c : sub.certificates) {
-      GL_RETURN_IF_ERROR(txn.Put(
-          t_.committed, RoundDigestKey(c.header.round, consensus::CertificateDigest(c)),
-          ByteSpan(&empty, 1)));
-    }
-    GL_RETURN_IF_ERROR(txn.Put(t_.commit_txs, U64Key(sequence), ids));
-    return absl::OkStatus();
-  });
+  GL_RETURN_IF_ERROR(txn.Put(t_.commit, ByteSpan(kCommitKey, 1), state));
+  for (const Certificate& c : sub.certificates) {
+    GL_RETURN_IF_ERROR(txn.Put(
+        t_.committed, RoundDigestKey(c.header.round, consensus::CertificateDigest(c)),
+        ByteSpan(&empty, 1)));
+  }
+  return txn.Put(t_.commit_txs, U64Key(sequence), ids);
 }
 
 absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth) const {

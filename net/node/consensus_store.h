@@ -39,6 +39,10 @@ class ConsensusStore {
   // commit state, its certificates and its executed transaction ids.
   absl::Status RecordCommit(const consensus::CommittedSubDag& sub, uint64_t sequence,
                             absl::Span<const TxId> tx_ids);
+  // RecordCommit's writes inside the caller's transaction (the commit's own
+  // block write: one synced write per commit).
+  absl::Status WriteCommitRecord(storage::WriteTxn& txn, const consensus::CommittedSubDag& sub,
+                                 uint64_t sequence, absl::Span<const TxId> tx_ids) const;
 
   // Everything Core::Start needs: every last-voted record, the own header,
   // certificates (and their batches) from `gc_depth` rounds below the last

@@ -25,7 +25,10 @@
 
 namespace gridledger::node {
 
-inline constexpr int kGrpcMaxThreads = 64;
+// A submit handler waits for its synced admitted write (a few ms of fsync,
+// more on a busy disk): the cap leaves room for the requests of a whole
+// group-commit window and its sync.
+inline constexpr int kGrpcMaxThreads = 128;
 inline constexpr size_t kGrpcMemoryBytes = size_t{256} << 20;
 inline constexpr int kGrpcMaxConcurrentStreams = 64;
 // The largest valid request (kMaxSubmitTransactions envelopes of the largest

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "net/metrics/metrics_server.h"
 #include "net/metrics/node_metrics.h"
 #include "net/metrics/transport_collector.h"
+#include "net/node/admitted_store.h"
 #include "net/node/client_service.h"
 #include "net/node/commit_executor.h"
 #include "net/node/consensus_driver.h"
@@ -64,6 +66,7 @@ struct Node::Parts {
   std::unique_ptr<net::NodeMetrics> metrics;
   std::unique_ptr<storage::NodeStore> store;
   std::unique_ptr<ConsensusStore> consensus_store;
+  std::unique_ptr<AdmittedStore> admitted;
   consensus::PersistedState restored;
   std::unique_ptr<TxChecker> checker;
   std::string verifier_reason;
@@ -131,10 +134,15 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // Storage: the node store seeded from genesis, consensus tables beside it.
   storage::LmdbOptions lmdb;
   lmdb.dir = config.data_dir;
+  lmdb.max_map_size_bytes = options.lmdb_max_map_size_bytes;
+  lmdb.initial_map_size_bytes = std::min(lmdb.initial_map_size_bytes, lmdb.max_map_size_bytes);
+  lmdb.wait_for_space = true;  // a full disk pauses the node; it resumes by itself
   GL_ASSIGN_OR_RETURN(p->store, storage::NodeStore::Open(lmdb));
   GL_RETURN_IF_ERROR(storage::SeedFromGenesis(*p->store, *genesis, SliceId(config.slice)));
   GL_ASSIGN_OR_RETURN(p->consensus_store, ConsensusStore::Open(&p->store->env()));
   GL_ASSIGN_OR_RETURN(p->restored, p->consensus_store->Load(options.params.gc_depth));
+  GL_ASSIGN_OR_RETURN(p->admitted, AdmittedStore::Open(&p->store->env()));
+  GL_ASSIGN_OR_RETURN(auto admitted_before_crash, p->admitted->Recover(*p->store));
   // Only commits whose transaction list is recorded can be streamed.
   p->feed = std::make_unique<CommitFeed>(p->restored.next_commit_index);
   p->metrics->SetLastCommittedSequence(p->store->last_committed_sequence());
@@ -157,9 +165,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   auto core = std::make_unique<consensus::Core>(*p->committee, params,
                                                 ValidatorIndex(config.validator_index), key,
                                                 &p->signature_checker);
+  std::vector<Bytes> restore;
+  for (auto& [id, raw] : admitted_before_crash) {
+    p->pending.Insert(id);
+    restore.push_back(std::move(raw));
+  }
+  core->RestoreOwnTransactions(std::move(restore));
   p->commit_executor = std::make_unique<CommitExecutor>(
       p->store.get(), p->consensus_store.get(), SliceId(config.slice), &p->pending,
       p->feed.get(), p->metrics.get());
+  p->commit_executor->set_admitted_store(p->admitted.get());
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
   p->driver = std::make_unique<ConsensusDriver>(
@@ -202,6 +217,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->service = std::make_unique<ClientService>(info, p->store.get(), p->consensus_store.get(),
                                                p->checker.get(), &p->pending, p->feed.get(),
                                                p->driver.get());
+  p->service->set_admitted_store(p->admitted.get());
   GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
                       ClientApiCredentials(config));
   grpc::ServerBuilder builder;
@@ -241,6 +257,8 @@ void Node::Stop() {
     p.metrics_server->Unregister(p.transport_collector);
   }
   if (p.transport) p.transport->Stop();
+  if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
+  if (p.admitted) p.admitted->Stop();
   if (p.driver) p.driver->Stop();
   if (p.verify_worker) p.verify_worker->Stop();
   p.metrics_server.reset();
@@ -277,5 +295,9 @@ uint64_t Node::commits_already_executed() const {
 }
 uint64_t Node::round() const { return parts_->driver->round(); }
 absl::Status Node::health() const { return parts_->driver->failure(); }
+void Node::SetStorageMaxMapSize(uint64_t max_map_size_bytes) {
+  parts_->store->env().SetMaxMapSize(max_map_size_bytes);
+}
+bool Node::disk_full() const { return parts_->store->env().disk_full(); }
 
 }  // namespace gridledger::node

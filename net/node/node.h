@@ -14,12 +14,15 @@
 #include "core/consensus/params.h"
 #include "core/consensus/persistence.h"
 #include "net/node/config.h"
+#include "storage/lmdb_env.h"
 
 namespace gridledger::node {
 
 struct NodeOptions {
   consensus::Parameters params;
   int verifier_cpu_threads = 0;  // 0: all cores
+  // Bound on the LMDB map (tests: a tiny one makes the disk "full").
+  uint64_t lmdb_max_map_size_bytes = storage::kDefaultMaxMapSizeBytes;
 };
 
 class Node {
@@ -63,6 +66,10 @@ class Node {
   uint64_t round() const;
   // OK while the consensus thread runs; its fatal error (storage) otherwise.
   absl::Status health() const;
+  // A full disk pauses the node (admission answers UNAVAILABLE "disk full")
+  // until space returns; tests return it by raising the LMDB map bound.
+  bool disk_full() const;
+  void SetStorageMaxMapSize(uint64_t max_map_size_bytes);
 
   struct Parts;
 

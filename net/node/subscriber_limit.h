@@ -12,7 +12,7 @@
 
 namespace gridledger::node {
 
-// Well below kGrpcMaxThreads (grpc_server_options.h): each subscriber holds a
+// Far below kGrpcMaxThreads (grpc_server_options.h): each subscriber holds a
 // sync-server thread, and submissions and queries need the rest.
 inline constexpr size_t kMaxCommitSubscribers = 16;
 

@@ -8,25 +8,31 @@ namespace gridledger::node {
 namespace {
 constexpr absl::string_view kBadSignaturePrefix =
     "signature: does not verify under the sender key for chain ";
+
+// Peer batches share the queue under a key no client connection has.
+constexpr char kPeerBatchesKey[] = "\x01peer batches";
+
 }  // namespace
 
-bool TxChecker::VerifyLocked(absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
-                             std::vector<uint8_t>* valid) {
-  ids->assign(txs.size(), Digest());
-  valid->assign(txs.size(), 0);
-  if (txs.empty()) return true;
-  const absl::Time start = absl::Now();
-  absl::Status status;
-  {
-    absl::MutexLock lock(&mu_);
-    status = verifier_->VerifyTransactions(chain_id_, txs, absl::MakeSpan(*ids),
-                                           absl::MakeSpan(*valid));
-  }
-  if (metrics_ != nullptr) metrics_->ObserveVerifyBatch(txs.size(), absl::Now() - start);
-  return status.ok();
+TxChecker::TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chain_id,
+                     SliceId slice, net::NodeMetrics* metrics)
+    : verifier_(std::move(verifier)), chain_id_(chain_id), slice_(slice), metrics_(metrics),
+      queue_([this](absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
+                    absl::Span<uint8_t> valid) {
+        const absl::Time start = absl::Now();
+        absl::Status status = verifier_->VerifyTransactions(chain_id_, txs, ids, valid);
+        if (metrics_ != nullptr) metrics_->ObserveVerifyBatch(txs.size(), absl::Now() - start);
+        return status;
+      },
+      kPeerBatchesKey) {}
+
+bool TxChecker::Verify(const std::string& key, absl::Span<const ByteSpan> txs,
+                       std::vector<Digest>* ids, std::vector<uint8_t>* valid) {
+  return queue_.Verify(key, txs, ids, valid);
 }
 
-std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs) {
+std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs,
+                                                  const std::string& client) {
   std::vector<AdmitCheck> out(txs.size());
   std::vector<ByteSpan> to_verify;
   std::vector<size_t> where;
@@ -57,7 +63,7 @@ std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs
   }
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
-  const bool backend_ok = VerifyLocked(to_verify, &ids, &valid);
+  const bool backend_ok = Verify(client, to_verify, &ids, &valid);
   for (size_t k = 0; k < where.size(); ++k) {
     AdmitCheck& check = out[where[k]];
     if (!backend_ok) {
@@ -86,7 +92,7 @@ bool TxChecker::VerifyPeerBatch(const consensus::Batch& batch) {
   }
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
-  if (!VerifyLocked(spans, &ids, &valid)) return false;
+  if (!Verify(kPeerBatchesKey, spans, &ids, &valid)) return false;
   bool all_valid = true;
   for (size_t i = 0; i < valid.size(); ++i) {
     if (!valid[i]) {

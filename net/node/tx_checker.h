@@ -1,7 +1,9 @@
 // Admission and batch checks of raw transaction envelopes, all signatures
 // through one BatchVerifier (GPU or CPU pool). The verifier is shared by the
-// gRPC handlers and the peer-batch verification worker; a mutex serialises
-// calls because a backend is not required to be re-entrant.
+// gRPC handlers and the peer-batch verification worker through a
+// FairVerifyQueue: its one thread is the only caller of the backend (which
+// need not be re-entrant), no lock is held while it verifies, and every
+// client connection gets an equal share of each verification round.
 #ifndef GRIDLEDGER_NET_NODE_TX_CHECKER_H_
 #define GRIDLEDGER_NET_NODE_TX_CHECKER_H_
 
@@ -18,6 +20,7 @@
 #include "core/verify/batch_verifier.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/failed_tx_cache.h"
+#include "net/node/fair_verify_queue.h"
 
 namespace gridledger::node {
 
@@ -34,13 +37,14 @@ class TxChecker {
   // `metrics` may be null. `chain_id` (the genesis digest) is the network
   // every signature must be made for.
   TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chain_id, SliceId slice,
-            net::NodeMetrics* metrics)
-      : verifier_(std::move(verifier)), chain_id_(chain_id), slice_(slice), metrics_(metrics) {}
+            net::NodeMetrics* metrics);
 
   // Client admission: strict Decode (size bound included), slice must be
   // ours, signature verified. One answer per input, same order. An envelope
   // whose signature failed recently is refused without verifying it again.
-  std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs);
+  // `client` names the connection whose fair share the verification uses.
+  std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs,
+                                         const std::string& client = "");
 
   // A peer's batch: every envelope decodes and every signature verifies.
   bool VerifyPeerBatch(const consensus::Batch& batch);
@@ -51,15 +55,16 @@ class TxChecker {
 
  private:
   // ids/valid sized like txs. False when the backend failed.
-  bool VerifyLocked(absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
-                    std::vector<uint8_t>* valid);
+  bool Verify(const std::string& key, absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
+              std::vector<uint8_t>* valid);
 
-  absl::Mutex mu_;
-  std::unique_ptr<BatchVerifier> verifier_ ABSL_PT_GUARDED_BY(mu_);
+  // Used by the queue's thread only.
+  std::unique_ptr<BatchVerifier> verifier_;
   FailedTxCache failed_;
   const Digest chain_id_;
   const SliceId slice_;
   net::NodeMetrics* metrics_;
+  FairVerifyQueue queue_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace gridledger::node

@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -187,6 +190,8 @@ class TestCluster {
   }
 
   void StopNode(uint32_t i) { nodes_[i].reset(); }
+  // For nodes started from now on.
+  NodeOptions& options() { return options_; }
 
   Node& node(uint32_t i) { return *nodes_[i]; }
   v1::Ledger::Stub& stub(uint32_t i) { return *stubs_[i]; }
@@ -600,6 +605,179 @@ TEST(NodeClusterTest, RestartRecoversWithoutReExecuting) {
   restarted.Stop();
   EXPECT_EQ(restarted.commits_executed() + executed_before,
             restarted.last_committed_sequence());
+}
+
+// A connection of its own (gRPC otherwise shares one TCP connection between
+// channels to the same address), so the node sees a separate client.
+std::unique_ptr<v1::Ledger::Stub> SeparateClient(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return v1::Ledger::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+// Median latency of `count` sequential one-transaction requests from
+// `client`, transfers of `account` from nonce `first_nonce`; every one must
+// be ACCEPTED. Their ids are appended to `ids`.
+absl::Duration MedianSubmitLatency(v1::Ledger::Stub& client, TestCluster& cluster,
+                                   uint32_t account, uint64_t first_nonce, int count,
+                                   std::vector<TxId>* ids) {
+  std::vector<absl::Duration> latencies;
+  for (int k = 0; k < count; ++k) {
+    const Bytes tx = MakeTransfer(cluster.chain_id(), cluster.account(account), first_nonce + k,
+                                  cluster.account((account + 1) % kAccounts).public_key(), 1);
+    ids->push_back(ComputeTxId(tx));
+    v1::SubmitBatchRequest req;
+    req.add_transactions(AsString(tx));
+    v1::SubmitBatchResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    const absl::Time start = absl::Now();
+    const grpc::Status s = client.SubmitBatch(&ctx, req, &resp);
+    latencies.push_back(absl::Now() - start);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.results_size(), 1);
+    if (resp.results_size() == 1) {
+      EXPECT_EQ(resp.results(0).code(), v1::SUBMIT_CODE_ACCEPTED) << resp.results(0).reason();
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  return latencies[latencies.size() / 2];
+}
+
+// Issue 9 item 4: a client flooding one validator with bad signatures (each
+// one new, so the failed-signature cache cannot answer them) leaves another
+// client's results unchanged and its admission latency within kFloodRatioMax
+// of its own latency without the flood, measured in the same run (a ratio,
+// never an absolute time). Measured on a busy 2-core machine: ratio 3 to 17
+// with fair admission; 91 with the former single admission mutex held across
+// verification (the other client waited behind every queued flood request).
+TEST(NodeClusterTest, ABadSignatureFloodDoesNotStarveAnotherClient) {
+  constexpr int kSamples = 9;
+  constexpr int kFloodThreads = 3;
+  constexpr int kFloodTxsPerRequest = 2000;
+  constexpr int kMaxFloodRequests = 2000;  // per thread, a bound on the loop
+  constexpr double kFloodRatioMax = 40.0;
+  TestCluster cluster;
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
+  const std::string address = cluster.node(0).grpc_address();
+  std::unique_ptr<v1::Ledger::Stub> victim = SeparateClient(address);
+  std::unique_ptr<v1::Ledger::Stub> flooder = SeparateClient(address);
+
+  std::vector<TxId> ids;
+  const absl::Duration quiet = MedianSubmitLatency(*victim, cluster, 0, 0, kSamples, &ids);
+
+  // The flood: a valid envelope of account 1 with its signature corrupted in
+  // two bytes, a different pair each time (a new id, a full verification).
+  const Bytes base = MakeTransfer(cluster.chain_id(), cluster.account(1), 0,
+                                  cluster.account(2).public_key(), 1);
+  std::atomic<uint32_t> variant{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> flood_requests{0};
+  std::atomic<int> flood_accepted{0};
+  std::vector<std::thread> flood;
+  for (int t = 0; t < kFloodThreads; ++t) {
+    flood.emplace_back([&] {
+      for (int r = 0; r < kMaxFloodRequests && !stop.load(); ++r) {
+        v1::SubmitBatchRequest req;
+        for (int k = 0; k < kFloodTxsPerRequest; ++k) {
+          Bytes bad = base;
+          const uint32_t v = variant.fetch_add(1);
+          bad[bad.size() - 1] ^= static_cast<uint8_t>(1 + (v & 0x7f));
+          bad[bad.size() - 2] ^= static_cast<uint8_t>(v >> 7);
+          bad[bad.size() - 3] ^= static_cast<uint8_t>(v >> 15);
+          req.add_transactions(AsString(bad));
+        }
+        v1::SubmitBatchResponse resp;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        if (!flooder->SubmitBatch(&ctx, req, &resp).ok()) continue;
+        flood_requests.fetch_add(1);
+        for (const v1::SubmitResult& res : resp.results()) flood_accepted += res.accepted();
+      }
+    });
+  }
+  // Measure only once the flood is being verified.
+  ASSERT_TRUE(WaitFor([&] { return flood_requests.load() >= kFloodThreads; }));
+  const absl::Duration flooded =
+      MedianSubmitLatency(*victim, cluster, 0, kSamples, kSamples, &ids);
+  const int flood_requests_during = flood_requests.load();
+  stop.store(true);
+  for (auto& t : flood) t.join();
+
+  EXPECT_EQ(flood_accepted.load(), 0);
+  EXPECT_GT(flood_requests_during, kFloodThreads);
+  const double ratio = absl::FDivDuration(flooded, std::max(quiet, absl::Milliseconds(1)));
+  std::printf("victim median admission latency: quiet %s, under a bad-signature flood %s "
+              "(ratio %.1f, bound %.0f); %d flood requests of %d\n",
+              absl::FormatDuration(quiet).c_str(), absl::FormatDuration(flooded).c_str(), ratio,
+              kFloodRatioMax, flood_requests.load(), kFloodTxsPerRequest);
+  EXPECT_LE(ratio, kFloodRatioMax) << "quiet " << quiet << ", flooded " << flooded;
+  // Results unchanged: every one of the victim's transfers commits successfully.
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(ids); }));
+  for (const TxId& id : ids) EXPECT_TRUE(cluster.GetTx(0, id).result().success());
+}
+
+// Issue 9 item 5: a full disk (the LMDB map at a small bound) stops admission
+// cleanly with UNAVAILABLE "disk full"; when space returns (the bound is
+// raised) every validator resumes by itself and what it accepted commits.
+TEST(NodeClusterTest, DiskFullStopsAdmissionAndTheNodeResumesWhenSpaceReturns) {
+  constexpr uint64_t kTinyMapBytes = uint64_t{2} << 20;
+  constexpr int kTxsPerRequest = 50;
+  constexpr int kMaxRequests = 4000;
+  constexpr absl::Duration kFillLimit = absl::Seconds(120);
+  TestCluster cluster;
+  cluster.options().lmdb_max_map_size_bytes = kTinyMapBytes;
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
+  std::vector<TxId> accepted;
+  uint64_t nonce = 0;
+  grpc::Status refused;
+  const absl::Time deadline = absl::Now() + kFillLimit;
+  for (int r = 0; r < kMaxRequests && absl::Now() < deadline; ++r) {
+    std::vector<Bytes> txs;
+    for (int k = 0; k < kTxsPerRequest; ++k) {
+      txs.push_back(MakeTransfer(cluster.chain_id(), cluster.account(0), nonce + k,
+                                 cluster.account(1).public_key(), 1));
+    }
+    grpc::Status s;
+    v1::SubmitBatchResponse resp = cluster.Submit(0, txs, &s);
+    if (!s.ok()) {
+      refused = s;
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE) break;
+      continue;
+    }
+    // Move on only past a prefix of accepted nonces (no gap).
+    int k = 0;
+    for (; k < resp.results_size() && resp.results(k).accepted(); ++k) {
+      accepted.push_back(ComputeTxId(txs[k]));
+    }
+    nonce += k;
+    if (k < kTxsPerRequest) absl::SleepFor(absl::Milliseconds(20));  // back-pressure
+  }
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << refused.error_code() << " " << refused.error_message() << "; " << accepted.size()
+      << " accepted";
+  EXPECT_TRUE(absl::StartsWith(refused.error_message(), "disk full")) << refused.error_message();
+  EXPECT_TRUE(cluster.node(0).disk_full());
+  ASSERT_FALSE(accepted.empty());
+  // Space returns on every validator: each resumes by itself.
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    cluster.node(i).SetStorageMaxMapSize(uint64_t{1} << 30);
+  }
+  ASSERT_TRUE(WaitFor([&] { return !cluster.node(0).disk_full(); }));
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(accepted); }, 2 * kCommitWait))
+      << accepted.size() << " accepted; last committed " << cluster.MinLastCommitted();
+  for (uint32_t i = 0; i < kValidators; ++i) EXPECT_TRUE(cluster.node(i).health().ok());
+  // And admits again (an account the fill did not touch: a fill transaction
+  // refused as not durable may still be in consensus).
+  const Bytes next = MakeTransfer(cluster.chain_id(), cluster.account(2), 0,
+                                  cluster.account(1).public_key(), 1);
+  v1::SubmitBatchResponse resp = cluster.Submit(0, {next});
+  ASSERT_EQ(resp.results_size(), 1);
+  EXPECT_EQ(resp.results(0).code(), v1::SUBMIT_CODE_ACCEPTED) << resp.results(0).reason();
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({ComputeTxId(next)}); }));
 }
 
 }  // namespace

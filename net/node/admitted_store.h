@@ -1,0 +1,97 @@
+// What makes ACCEPTED durable: every client transaction this validator
+// acknowledges is first written to the LMDB table
+//
+//   admitted   tx id 32 -> admission order u64 | raw envelope
+//
+// by group commit (one synced write for every transaction admitted within
+// kAdmitGroupWindow, or kAdmitGroupTxsMax of them, whichever comes first), and
+// removed in the write of the commit that executes it (EraseIn, inside the
+// commit's one synced write). After a crash, Recover hands back, in admission
+// order, those not committed yet: the core seals them into new own batches
+// (Core::RestoreOwnTransactions).
+#ifndef GRIDLEDGER_NET_NODE_ADMITTED_STORE_H_
+#define GRIDLEDGER_NET_NODE_ADMITTED_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "core/common/types.h"
+#include "storage/lmdb_env.h"
+#include "storage/node_store.h"
+
+namespace gridledger::node {
+
+inline constexpr absl::string_view kAdmittedTable = "admitted";
+// A group write waits at most this long for more transactions to join it.
+inline constexpr absl::Duration kAdmitGroupWindow = absl::Milliseconds(2);
+// A group write holds at most this many transactions (more wait for the next).
+inline constexpr size_t kAdmitGroupTxsMax = 8192;
+
+struct AdmittedStats {
+  uint64_t writes = 0;  // synced group writes
+  uint64_t txs = 0;     // transactions they held
+};
+
+class AdmittedStore {
+ public:
+  // Opens (creating) the table in `env` (which must outlive the store) and
+  // starts the group-commit thread.
+  static absl::StatusOr<std::unique_ptr<AdmittedStore>> Open(storage::LmdbEnv* env);
+  ~AdmittedStore();  // Stop()s.
+
+  // Makes `txs` (id, raw envelope) durable; returns once the synced write
+  // holding them committed. Unavailable when stopped or not written within
+  // `timeout`; the write's error (e.g. disk full) otherwise.
+  absl::Status Persist(std::vector<std::pair<TxId, Bytes>> txs, absl::Duration timeout);
+
+  // Inside a commit's write transaction: deletes the entries of `ids` this
+  // store wrote (others are not looked up). Call Forget(ids) once it committed.
+  absl::Status EraseIn(storage::WriteTxn& txn, absl::Span<const TxId> ids) const;
+  void Forget(absl::Span<const TxId> ids);
+
+  // At start-up, before any Persist: every admitted transaction `store` has
+  // not indexed, in admission order; entries of indexed ones are deleted.
+  absl::StatusOr<std::vector<std::pair<TxId, Bytes>>> Recover(const storage::NodeStore& store);
+
+  // Answers waiting and later Persist calls Unavailable and joins the thread.
+  void Stop();
+
+  AdmittedStats stats() const;
+  // Entries written and not yet erased by a commit (this process's view).
+  size_t outstanding() const;
+
+ private:
+  struct Request {
+    std::vector<std::pair<TxId, Bytes>> txs;
+    bool done = false;
+    absl::Status status;
+  };
+  AdmittedStore(storage::LmdbEnv* env, storage::LmdbTable table) : env_(env), table_(table) {}
+  void Loop();
+  absl::Status WriteGroup(const std::vector<std::shared_ptr<Request>>& group);
+
+  storage::LmdbEnv* env_;
+  const storage::LmdbTable table_;
+  std::thread thread_;
+  mutable absl::Mutex mu_;
+  std::deque<std::shared_ptr<Request>> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_txs_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<TxId> written_ ABSL_GUARDED_BY(mu_);
+  AdmittedStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_ADMITTED_STORE_H_

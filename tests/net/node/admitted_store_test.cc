@@ -1,0 +1,188 @@
+// ACCEPTED is durable: admitted transactions are on disk before Persist
+// returns, come back after a reopen in admission order unless committed, and
+// a commit removes them in its ONE synced write (with the consensus record);
+// a commit delivered again must carry the anchor it was executed with.
+#include "net/node/admitted_store.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/common/check.h"
+#include "core/crypto/schnorr.h"
+#include "core/tx/codec.h"
+#include "gtest/gtest.h"
+#include "net/node/commit_executor.h"
+#include "net/node/consensus_store.h"
+#include "storage/node_store.h"
+
+namespace gridledger::node {
+namespace {
+
+constexpr absl::Duration kTimeout = absl::Seconds(30);
+
+Bytes Tx(uint64_t nonce) {
+  const KeyPair key = KeyPair::FromSeed(41);
+  Transaction tx;
+  tx.slice = SliceId(0);
+  tx.nonce = Nonce(nonce);
+  tx.sender = key.public_key();
+  tx.body = TransferBody{AccountRef{SliceId(0), KeyPair::FromSeed(42).public_key()}, Amount(1)};
+  SignTransaction(&tx, key, Digest());
+  return Encode(tx);
+}
+
+std::pair<TxId, Bytes> Entry(uint64_t nonce) {
+  Bytes raw = Tx(nonce);
+  const TxId id = ComputeTxId(raw);
+  return {id, std::move(raw)};
+}
+
+class AdmittedStoreTest : public ::testing::Test {
+ protected:
+  AdmittedStoreTest() {
+    std::string pattern = "/tmp/gridledger-admitted-test-XXXXXX";
+    GL_CHECK(mkdtemp(pattern.data()) != nullptr);
+    dir_ = pattern;
+    Reopen();
+  }
+  ~AdmittedStoreTest() override {
+    Close();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  void Close() {
+    admitted_.reset();
+    consensus_.reset();
+    store_.reset();
+  }
+  void Reopen() {
+    Close();
+    storage::LmdbOptions options;
+    options.dir = dir_;
+    auto store = storage::NodeStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto consensus = ConsensusStore::Open(&store_->env());
+    ASSERT_TRUE(consensus.ok()) << consensus.status();
+    consensus_ = std::move(*consensus);
+    auto admitted = AdmittedStore::Open(&store_->env());
+    ASSERT_TRUE(admitted.ok()) << admitted.status();
+    admitted_ = std::move(*admitted);
+  }
+  std::vector<TxId> RecoveredIds() {
+    auto recovered = admitted_->Recover(*store_);
+    EXPECT_TRUE(recovered.ok()) << recovered.status();
+    std::vector<TxId> ids;
+    if (recovered.ok()) {
+      for (const auto& [id, raw] : *recovered) {
+        EXPECT_EQ(ComputeTxId(raw), id);
+        ids.push_back(id);
+      }
+    }
+    return ids;
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage::NodeStore> store_;
+  std::unique_ptr<ConsensusStore> consensus_;
+  std::unique_ptr<AdmittedStore> admitted_;
+};
+
+TEST_F(AdmittedStoreTest, PersistedTransactionsComeBackInAdmissionOrder) {
+  std::vector<TxId> expected;
+  for (uint64_t n = 0; n < 5; ++n) {
+    auto e = Entry(n);
+    expected.push_back(e.first);
+    ASSERT_TRUE(admitted_->Persist({e}, kTimeout).ok());
+  }
+  EXPECT_EQ(admitted_->stats().txs, 5u);
+  EXPECT_LE(admitted_->stats().writes, 5u);
+  // One call, one synced write.
+  const AdmittedStats before = admitted_->stats();
+  ASSERT_TRUE(admitted_->Persist({Entry(5), Entry(6)}, kTimeout).ok());
+  expected.push_back(Entry(5).first);
+  expected.push_back(Entry(6).first);
+  EXPECT_EQ(admitted_->stats().writes, before.writes + 1);
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds(), expected);
+}
+
+TEST_F(AdmittedStoreTest, ConcurrentCallersShareGroupWritesAndAllAreDurable) {
+  constexpr int kCallers = 8;
+  std::vector<std::thread> callers;
+  std::vector<absl::Status> results(kCallers);
+  for (int c = 0; c < kCallers; ++c) {
+    callers.emplace_back([&, c] { results[c] = admitted_->Persist({Entry(100 + c)}, kTimeout); });
+  }
+  for (auto& t : callers) t.join();
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(admitted_->stats().txs, static_cast<uint64_t>(kCallers));
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds().size(), static_cast<size_t>(kCallers));
+}
+
+TEST_F(AdmittedStoreTest, ACommitRemovesItsTransactionsInItsOneSyncedWrite) {
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1), Entry(2)}, kTimeout).ok());
+  PendingTxs pending;
+  CommitFeed feed(0);
+  CommitExecutor executor(store_.get(), consensus_.get(), SliceId(0), &pending, &feed, nullptr);
+  executor.set_admitted_store(admitted_.get());
+  consensus::CommittedSubDag sub;
+  sub.index = 0;
+  sub.anchor.bytes.fill(7);
+  sub.batches.push_back(std::make_shared<const consensus::Batch>(
+      consensus::Batch{SliceId(0), ValidatorIndex(0), 0, {Tx(0), Tx(1)}}));
+  const uint64_t writes_before = store_->env().synced_writes();
+  ASSERT_TRUE(executor.Execute(sub).ok());
+  // Results, accounts, commit metadata, consensus commit record and the
+  // admitted removals: one synced write (two before this change).
+  EXPECT_EQ(store_->env().synced_writes(), writes_before + 1);
+  EXPECT_EQ(store_->last_committed_sequence(), 1u);
+  auto ids = consensus_->CommitTxIds(1);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(ids->size(), 2u);
+  EXPECT_EQ(admitted_->outstanding(), 1u);
+
+  // Delivered again (a restart, or catch-up): recorded, not re-executed, and
+  // only with the same anchor.
+  ASSERT_TRUE(executor.Execute(sub).ok());
+  EXPECT_EQ(executor.stats().already_executed.load(), 1u);
+  consensus::CommittedSubDag forged = sub;
+  forged.anchor.bytes.fill(8);
+  const absl::Status s = executor.Execute(forged);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_EQ(store_->last_committed_sequence(), 1u);
+
+  // After a crash only the uncommitted one comes back.
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds(), std::vector<TxId>{Entry(2).first});
+}
+
+TEST_F(AdmittedStoreTest, RecoverDropsEntriesCommittedBeforeTheirRemovalLanded) {
+  // A commit can land before the admitted write that carries the same id
+  // (the core had the transaction first): the entry is settled at restart.
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1)}, kTimeout).ok());
+  storage::BlockWrite block = {};
+  block.sequence = 1;
+  block.meta.num_txs = 1;
+  block.txs.emplace_back(Entry(0).first,
+                         storage::StoredTx{TxResultCode::kSuccess, "", 1, 0, Tx(0)});
+  ASSERT_TRUE(store_->CommitBlock(block).ok());
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds(), std::vector<TxId>{Entry(1).first});
+  ASSERT_NO_FATAL_FAILURE(Reopen());  // and its entry is gone for good
+  EXPECT_EQ(RecoveredIds(), std::vector<TxId>{Entry(1).first});
+}
+
+TEST_F(AdmittedStoreTest, StoppedStoreRefusesPersist) {
+  admitted_->Stop();
+  EXPECT_EQ(admitted_->Persist({Entry(0)}, kTimeout).code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace gridledger::node

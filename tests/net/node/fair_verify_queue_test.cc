@@ -1,0 +1,170 @@
+// Fair verification: one key's flood does not delay another key's request by
+// more than one round, each key's requests finish in order, and rounds run
+// with no lock held (callers queue while the backend works).
+#include "net/node/fair_verify_queue.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "net/node/client_lanes.h"
+
+namespace gridledger::node {
+namespace {
+
+constexpr absl::Duration kWaitLimit = absl::Seconds(30);
+
+// Transactions are one byte: the key that sent them. "Verifying" records
+// which keys each round held, and answers valid = (byte is even).
+class RecordingBackend {
+ public:
+  absl::Status Verify(absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
+                      absl::Span<uint8_t> valid) {
+    std::vector<uint8_t> round;
+    for (size_t i = 0; i < txs.size(); ++i) {
+      round.push_back(txs[i][0]);
+      ids[i].bytes.fill(txs[i][0]);
+      valid[i] = txs[i][0] % 2 == 0;
+    }
+    absl::MutexLock lock(&mu_);
+    rounds_.push_back(std::move(round));
+    // Tests hold the backend here to build up queues.
+    mu_.Await(absl::Condition(+[](bool* open) { return *open; }, &open_));
+    return absl::OkStatus();
+  }
+  void set_open(bool open) {
+    absl::MutexLock lock(&mu_);
+    open_ = open;
+  }
+  size_t rounds() const {
+    absl::MutexLock lock(&mu_);
+    return rounds_.size();
+  }
+  std::vector<std::vector<uint8_t>> rounds_seen() const {
+    absl::MutexLock lock(&mu_);
+    return rounds_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<std::vector<uint8_t>> rounds_ ABSL_GUARDED_BY(mu_);
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+};
+
+bool WaitUntil(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + kWaitLimit;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return done();
+}
+
+TEST(FairVerifyQueueTest, AFloodingKeyDelaysAnotherByAtMostOneRound) {
+  RecordingBackend backend;
+  FairVerifyQueue queue([&](auto txs, auto ids, auto valid) {
+    return backend.Verify(txs, ids, valid);
+  });
+  // Key "a" floods: 4 requests of 4 rounds' worth each (when alone).
+  const size_t flood_txs = 4 * kFairRoundTxs;
+  std::vector<Bytes> flood_bytes(1, Bytes{1});  // odd: bad signatures
+  std::vector<ByteSpan> flood(flood_txs, ByteSpan(flood_bytes[0]));
+  backend.set_open(false);  // hold the first round so the queues build up
+  std::vector<std::thread> flooders;
+  for (int r = 0; r < 4; ++r) {
+    flooders.emplace_back([&] {
+      std::vector<Digest> ids;
+      std::vector<uint8_t> valid;
+      EXPECT_TRUE(queue.Verify("a", flood, &ids, &valid));
+      for (uint8_t v : valid) EXPECT_EQ(v, 0);
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] { return backend.rounds() == 1; }));
+  // Key "b" asks for 10 while "a" has about 16 rounds queued.
+  const Bytes b_byte{2};
+  std::vector<ByteSpan> b_txs(10, ByteSpan(b_byte));
+  std::atomic<bool> b_done{false};
+  std::thread b([&] {
+    std::vector<Digest> ids;
+    std::vector<uint8_t> valid;
+    EXPECT_TRUE(queue.Verify("b", b_txs, &ids, &valid));
+    for (uint8_t v : valid) EXPECT_EQ(v, 1);
+    b_done.store(true);
+  });
+  // Both keys queued (a still has most of its flood waiting) before the
+  // held round ends.
+  ASSERT_TRUE(WaitUntil([&] { return queue.queued_keys() == 2; }));
+  backend.set_open(true);
+  ASSERT_TRUE(WaitUntil([&] { return b_done.load(); }));
+  b.join();
+  for (auto& t : flooders) t.join();
+  // Find the round that carried b: at most one round of a's after b queued.
+  const auto rounds = backend.rounds_seen();
+  size_t b_round = rounds.size();
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    for (uint8_t k : rounds[r]) {
+      if (k == 2 && b_round == rounds.size()) b_round = r;
+    }
+  }
+  ASSERT_LT(b_round, rounds.size());
+  EXPECT_GE(rounds.size(), 16u);  // a's flood took many rounds
+  // b went in the very next round, which a and b split equally.
+  EXPECT_EQ(b_round, 1u) << "b waited behind " << b_round << " rounds of a's flood";
+  size_t a_in_b_round = 0;
+  for (uint8_t k : rounds[b_round]) a_in_b_round += k == 1;
+  EXPECT_LE(a_in_b_round, kFairRoundTxs / 2);
+}
+
+TEST(FairVerifyQueueTest, AKeysRequestsFinishInOrder) {
+  RecordingBackend backend;
+  FairVerifyQueue queue([&](auto txs, auto ids, auto valid) {
+    return backend.Verify(txs, ids, valid);
+  });
+  constexpr int kRequests = 6;
+  const Bytes byte{4};
+  std::vector<ByteSpan> txs(kFairRoundTxs / 2, ByteSpan(byte));
+  ClientLanes lanes;
+  absl::Mutex mu;
+  std::vector<int> finished;
+  std::vector<std::thread> callers;
+  for (int r = 0; r < kRequests; ++r) {
+    // Tickets in arrival order, then verification concurrently.
+    auto turn = std::make_shared<std::unique_ptr<ClientLanes::Turn>>();
+    *turn = std::make_unique<ClientLanes::Turn>(lanes.Arrive("c"));
+    callers.emplace_back([&, r, turn] {
+      std::vector<Digest> ids;
+      std::vector<uint8_t> valid;
+      EXPECT_TRUE(queue.Verify("c", txs, &ids, &valid));
+      (*turn)->Wait();
+      {
+        absl::MutexLock lock(&mu);
+        finished.push_back(r);
+      }
+      turn->reset();
+    });
+  }
+  for (auto& t : callers) t.join();
+  std::vector<int> expected;
+  for (int r = 0; r < kRequests; ++r) expected.push_back(r);
+  EXPECT_EQ(finished, expected);
+  EXPECT_EQ(lanes.size(), 0u);
+}
+
+TEST(FairVerifyQueueTest, StopFailsWaitingRequests) {
+  RecordingBackend backend;
+  auto queue = std::make_unique<FairVerifyQueue>(
+      [&](auto txs, auto ids, auto valid) { return backend.Verify(txs, ids, valid); });
+  queue->Stop();
+  const Bytes byte{2};
+  std::vector<ByteSpan> txs(1, ByteSpan(byte));
+  std::vector<Digest> ids;
+  std::vector<uint8_t> valid;
+  EXPECT_FALSE(queue->Verify("x", txs, &ids, &valid));
+}
+
+}  // namespace
+}  // namespace gridledger::node
