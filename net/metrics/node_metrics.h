@@ -53,6 +53,11 @@ class NodeMetrics {
   void SetLastCommittedSequence(uint64_t sequence) {
     last_committed_sequence_->Set(static_cast<double>(sequence));
   }
+  // Commit sync (net/node/commit_syncer.h): 1 while catching up from peers.
+  void SetSyncing(bool syncing, uint64_t behind_commits) {
+    syncing_->Set(syncing ? 1.0 : 0.0);
+    behind_commits_->Set(static_cast<double>(behind_commits));
+  }
   void ObserveVerifyBatch(size_t signatures, absl::Duration latency);
   void SetQueueDepth(MetricsQueue queue, size_t depth);
 
@@ -62,6 +67,8 @@ class NodeMetrics {
   prometheus::Counter* commits_;
   prometheus::Gauge* round_;
   prometheus::Gauge* last_committed_sequence_;
+  prometheus::Gauge* syncing_;
+  prometheus::Gauge* behind_commits_;
   prometheus::Histogram* verify_batch_size_;
   prometheus::Histogram* verify_batch_latency_seconds_;
   std::array<prometheus::Gauge*, kMetricsQueueCount> queue_depth_{};

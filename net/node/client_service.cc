@@ -59,6 +59,8 @@ grpc::Status ClientService::Admit(const v1::SubmitBatchRequest& request,
                         absl::StrCat("transactions: ", n, " exceeds the bound of ",
                                      kMaxSubmitTransactions, " per request"));
   }
+  // Behind the committee: what it accepted now it could not propose.
+  if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
   absl::MutexLock admit_lock(&admit_mu_);
   std::vector<ByteSpan> spans;
   spans.reserve(n);
@@ -280,6 +282,8 @@ grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeI
   response->set_last_committed_sequence(store_->last_committed_sequence());
   response->set_verifier_backend(info_.verifier_backend);
   response->set_committee_size(info_.committee_size);
+  response->set_syncing(driver_->syncing());
+  response->set_behind_commits(driver_->behind_commits());
   return grpc::Status::OK;
 }
 
