@@ -24,36 +24,7 @@ class CommitVerifierTest : public Fixture {
  protected:
   CommitVerifierTest() {
     params_.gc_depth = 4;
-    Dag dag(committee_->size(), GenesisCertificates(*committee_));
-    Bullshark bullshark(committee_.get(), params_.gc_depth,
-                        CommitLimits{kMaxCommitTransactions, kMaxCommitBytes});
-    std::map<Digest, std::shared_ptr<const Batch>> batches;
-    std::vector<Digest> prev = genesis_;
-    // Every round links to all of the previous one; each certificate carries one batch.
-    for (uint64_t r = 1; r <= kRounds; ++r) {
-      std::vector<Digest> next;
-      for (uint32_t a = 0; a < 4; ++a) {
-        auto batch = std::make_shared<const Batch>(
-            Batch{kSlice, ValidatorIndex(a), r, {Bytes{uint8_t(a), uint8_t(r), 1, 2, 3}}});
-        const Digest bd = BatchDigest(*batch);
-        batches[bd] = batch;
-        Certificate c = Certify(MakeHeader(a, r, prev, {bd}), {0, 1, 2});
-        const Digest d = CertificateDigest(c);
-        next.push_back(d);
-        if (r == kRounds - 1) round_before_last_.push_back(c);
-        EXPECT_EQ(dag.Insert(c, d, false), Dag::InsertResult::kInserted);
-        for (CommittedSubDag& sub : bullshark.OnCertificate(
-                 dag, Round(r), [](const Certificate&) { return CommitCost{1, 5}; })) {
-          for (const Certificate& sc : sub.certificates) {
-            for (const Digest& b : sc.header.batches) sub.batches.push_back(batches.at(b));
-          }
-          commits_.push_back(std::move(sub));
-        }
-        dag.Prune(bullshark.gc_round());
-      }
-      std::sort(next.begin(), next.end());
-      prev = next;
-    }
+    commits_ = FullDagCommits(kRounds - 1, params_.gc_depth, &round_before_last_);
   }
 
   CommitVerifyResult Verify(const std::vector<CommittedSubDag>& commits,

@@ -15,7 +15,7 @@
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
 #include "net/node/consensus_store.h"
-#include "storage/lmdb_env.h"
+#include "tests/net/node/temp_consensus_store.h"
 
 namespace gridledger::node {
 namespace {
@@ -28,25 +28,6 @@ constexpr size_t kMessageBytes = 4000;
 
 class CommitSyncServerTest : public ::testing::Test {
  protected:
-  CommitSyncServerTest() {
-    std::string pattern = "/tmp/gridledger-syncserve-test-XXXXXX";
-    GL_CHECK(mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-    storage::LmdbOptions options;
-    options.dir = dir_;
-    auto env = storage::LmdbEnv::Open(options);
-    GL_CHECK(env.ok());
-    env_ = std::move(*env);
-    auto store = ConsensusStore::Open(env_.get());
-    GL_CHECK(store.ok());
-    store_ = std::move(*store);
-  }
-  ~CommitSyncServerTest() override {
-    store_.reset();
-    env_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
 
   static Certificate MakeCert(uint32_t author, uint64_t round, std::vector<Digest> parents,
                               std::vector<Digest> batches) {
@@ -84,9 +65,7 @@ class CommitSyncServerTest : public ::testing::Test {
     return sub;
   }
 
-  std::string dir_;
-  std::unique_ptr<storage::LmdbEnv> env_;
-  std::unique_ptr<ConsensusStore> store_;
+  TempConsensusStore store_;
 };
 
 TEST_F(CommitSyncServerTest, ServesRecordedCommitsSplitToTheMessageBound) {
