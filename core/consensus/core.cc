@@ -199,6 +199,9 @@ std::vector<Action> Core::Rejoin(const PersistedState& state, TimeMs now) {
     if (p.has_value() && p->header.round <= dag_.gc_round()) p.reset();
   }
   missing_certs_.clear();
+  // The runtime withheld verification results while it synced: forget those
+  // batches (a late answer is ignored) so they are fetched and verified again.
+  verifying_.clear();
   ProcessPendingCertificates(out, now);
   TryPropose(out, now);
   RequestMissing(out, now, /*retry=*/false);

@@ -138,9 +138,10 @@ class Core {
   // did not make: restarts the DAG and the commit state at `state` (read back
   // from the store, whose commits now run ahead of this core's) and rejoins
   // near the tip. Keeps votes, the own header and batches; certificates in
-  // memory above the new GC horizon are kept. Own batches in certificates
-  // left below it are not requeued (which of them the synced commits hold is
-  // not known here).
+  // memory above the new GC horizon are kept; batches in verification are
+  // forgotten (the runtime may have dropped their results while syncing).
+  // Own batches in certificates left below the horizon are not requeued
+  // (which of them the synced commits hold is not known here).
   std::vector<Action> Rejoin(const PersistedState& state, TimeMs now);
   std::vector<Action> OnMessage(ValidatorIndex from, const Message& message, TimeMs now);
   std::vector<Action> OnTimer(TimeMs now);
