@@ -81,6 +81,8 @@ void CommitSyncer::Start(TimeMs now) {
     return;
   }
   chain_ = verifier_.StateFrom(*persisted);
+  started_ms_ = now;
+  started_index_ = chain_.next_index;
   syncing_ = true;
   behind_commits_ = 0;
   peers_without_progress_ = 0;
@@ -99,8 +101,12 @@ void CommitSyncer::Finish(TimeMs now) {
   request_.reset();
   // Rounds are heard afresh from the rejoined DAG's traffic.
   std::fill(peer_rounds_.begin(), peer_rounds_.end(), 0);
-  std::fprintf(stderr, "gridledger node: commit sync done at sequence %llu, rejoining the DAG\n",
-               static_cast<unsigned long long>(chain_.next_index));
+  std::fprintf(stderr,
+               "gridledger node: commit sync done at sequence %llu (%llu commits in %llu ms), "
+               "rejoining the DAG\n",
+               static_cast<unsigned long long>(chain_.next_index),
+               static_cast<unsigned long long>(chain_.next_index - started_index_),
+               static_cast<unsigned long long>(now - started_ms_));
 }
 
 void CommitSyncer::NextPeer() {

@@ -98,6 +98,8 @@ class CommitSyncer {
   bool syncing_ = false;
   bool rejoin_ = false;
   consensus::TimeMs ended_ms_ = 0;
+  consensus::TimeMs started_ms_ = 0;
+  uint64_t started_index_ = 0;
   bool ever_ended_ = false;
   uint64_t behind_commits_ = 0;
   consensus::CommitChainState chain_;  // what is executed
