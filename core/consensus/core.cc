@@ -123,44 +123,11 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
   }
   bullshark_.Restore(state.last_committed_round, state.next_commit_index);
   dag_.Prune(bullshark_.gc_round());
-  const Round gc = dag_.gc_round();
-
-  // Restored batches are those of certificates and the own header: needed,
-  // so only the total bound applies.
-  for (const Batch& b : state.batches) {
-    if (batches_.size() >= kMaxStoredBatches) break;
-    if (!committee_.Contains(b.author)) continue;
-    if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
-    if (batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0)})
-            .second) {
-      ++stored_per_author_[b.author.value()];
-    }
-  }
-
-  absl::flat_hash_set<Digest> committed(state.committed_certificates.begin(),
-                                        state.committed_certificates.end());
-  std::vector<const Certificate*> certs;
-  // Stored certificates were verified on arrival; these checks only keep a
-  // store written for another committee or network out of the DAG.
-  for (const Certificate& c : state.certificates) {
-    if (c.header.round >= gc && c.header.round.value() > 0 &&
-        committee_.Contains(c.header.author) && c.header.chain_id == committee_.chain_id()) {
-      certs.push_back(&c);
-    }
-  }
-  std::sort(certs.begin(), certs.end(), [](const Certificate* a, const Certificate* b) {
-    return std::make_pair(a->header.round, a->header.author) <
-           std::make_pair(b->header.round, b->header.author);
-  });
-  for (const Certificate* c : certs) {
-    const Digest d = CertificateDigest(*c);
-    bool batches_present = true;
-    for (const Digest& b : c->header.batches) batches_present &= batches_.contains(b);
-    if (c->header.round >= dag_.gc_round() && dag_.ParentsPresent(c->header) &&
-        batches_present) {
-      InsertCertificate(out, *c, d, /*persist=*/false, committed.contains(d), now);
-    }
-  }
+  RestoreBatches(state.batches);
+  RestoreCertificates(out, state.certificates,
+                      absl::flat_hash_set<Digest>(state.committed_certificates.begin(),
+                                                  state.committed_certificates.end()),
+                      now);
 
   if (state.own_header.has_value()) {
     const Header& h = *state.own_header;
@@ -179,6 +146,84 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
     }
   }
   SealRestored(out);
+  TryPropose(out, now);
+  RequestMissing(out, now, /*retry=*/false);
+  return std::move(out.actions);
+}
+
+void Core::RestoreBatches(const std::vector<Batch>& batches) {
+  // Restored batches are those of certificates and the own header: needed,
+  // so only the total bound applies.
+  for (const Batch& b : batches) {
+    if (batches_.size() >= kMaxStoredBatches) break;
+    if (!committee_.Contains(b.author)) continue;
+    if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
+    if (batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0)})
+            .second) {
+      ++stored_per_author_[b.author.value()];
+    }
+  }
+}
+
+void Core::RestoreCertificates(Output& out, const std::vector<Certificate>& certificates,
+                               const absl::flat_hash_set<Digest>& committed, TimeMs now) {
+  const Round gc = dag_.gc_round();
+  std::vector<const Certificate*> certs;
+  // Stored certificates were verified on arrival; these checks only keep a
+  // store written for another committee or network out of the DAG.
+  for (const Certificate& c : certificates) {
+    if (c.header.round >= gc && c.header.round.value() > 0 &&
+        committee_.Contains(c.header.author) && c.header.chain_id == committee_.chain_id()) {
+      certs.push_back(&c);
+    }
+  }
+  std::sort(certs.begin(), certs.end(), [](const Certificate* a, const Certificate* b) {
+    return std::make_pair(a->header.round, a->header.author) <
+           std::make_pair(b->header.round, b->header.author);
+  });
+  for (const Certificate* c : certs) {
+    const Digest d = CertificateDigest(*c);
+    bool batches_present = true;
+    for (const Digest& b : c->header.batches) batches_present &= batches_.contains(b);
+    if (c->header.round >= dag_.gc_round() && dag_.ParentsPresent(c->header) &&
+        batches_present) {
+      InsertCertificate(out, *c, d, /*persist=*/false, committed.contains(d), now);
+    }
+  }
+}
+
+std::vector<Action> Core::Rejoin(const PersistedState& state, TimeMs now) {
+  GL_CHECK(started_);
+  // Internal: the store's commits come from this core or from verified sync,
+  // so they never run behind this core's.
+  GL_CHECK(state.next_commit_index >= bullshark_.next_index());
+  Output out;
+  const Round gc = bullshark_.GcRoundAfter(state.last_committed_round);
+  std::vector<Certificate> certs = state.certificates;
+  absl::flat_hash_set<Digest> committed(state.committed_certificates.begin(),
+                                        state.committed_certificates.end());
+  for (uint64_t r = std::max(gc, dag_.gc_round()).value(); r <= dag_.highest_round().value();
+       ++r) {
+    for (uint32_t a = 0; a < committee_.size(); ++a) {
+      const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
+      if (v == nullptr) continue;
+      certs.push_back(v->certificate);
+      if (v->committed) committed.insert(v->digest);
+    }
+  }
+  dag_ = Dag(committee_.size(), GenesisCertificates(committee_));
+  bullshark_.Restore(state.last_committed_round, state.next_commit_index);
+  dag_.Prune(bullshark_.gc_round());
+  RestoreBatches(state.batches);
+  RestoreCertificates(out, certs, committed, now);
+  for (auto& p : pending_headers_) {
+    if (p.has_value() && p->header.round <= dag_.gc_round()) p.reset();
+  }
+  missing_certs_.clear();
+  // The runtime withheld verification results while it synced: forget those
+  // batches (a late answer is ignored) so they are fetched and verified again.
+  verifying_.clear();
+  ProcessPendingCertificates(out, now);
   TryPropose(out, now);
   RequestMissing(out, now, /*retry=*/false);
   return std::move(out.actions);

@@ -140,6 +140,15 @@ class Core {
   // executed once (execution skips a repeated id).
   void RestoreOwnTransactions(std::vector<Bytes> txs);
   std::vector<Action> Start(const PersistedState& state, TimeMs now);
+  // After commit sync (net/node/commit_syncer.h) executed commits this core
+  // did not make: restarts the DAG and the commit state at `state` (read back
+  // from the store, whose commits now run ahead of this core's) and rejoins
+  // near the tip. Keeps votes, the own header and batches; certificates in
+  // memory above the new GC horizon are kept; batches in verification are
+  // forgotten (the runtime may have dropped their results while syncing).
+  // Own batches in certificates left below the horizon are not requeued
+  // (which of them the synced commits hold is not known here).
+  std::vector<Action> Rejoin(const PersistedState& state, TimeMs now);
   std::vector<Action> OnMessage(ValidatorIndex from, const Message& message, TimeMs now);
   std::vector<Action> OnTimer(TimeMs now);
   // ResourceExhausted while too many own batches wait for acks or a header
@@ -206,6 +215,10 @@ class Core {
                                 const CertificateRequest& req);
   void HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req);
 
+  // Start and Rejoin: restored batches and certificates (parents first).
+  void RestoreBatches(const std::vector<Batch>& batches);
+  void RestoreCertificates(Output& out, const std::vector<Certificate>& certificates,
+                           const absl::flat_hash_set<Digest>& committed, TimeMs now);
   void Reject(const absl::Status& reason);
   void Reject(std::string reason);
   void SealBatch(Output& out, std::vector<Bytes> txs);

@@ -19,6 +19,8 @@ enum class Tag : uint8_t {
   kCertificateResponse = 7,
   kBatchRequest = 8,
   kBatchResponse = 9,
+  kCommitSyncRequest = 10,
+  kCommitSyncResponse = 11,
 };
 
 void EncodeHeaderUnsigned(const Header& h, ByteWriter& w) {
@@ -68,6 +70,61 @@ absl::StatusOr<std::vector<Digest>> DecodeDigests(ByteReader& r, size_t max,
   return out;
 }
 
+absl::StatusOr<CommitPart> DecodeCommitPart(ByteReader& r) {
+  CommitPart p;
+  GL_ASSIGN_OR_RETURN(p.sequence, r.U64("commit_part.sequence"));
+  GL_ASSIGN_OR_RETURN(uint64_t anchor_round, r.U64("commit_part.anchor_round"));
+  GL_ASSIGN_OR_RETURN(p.anchor, ReadDigest(r, "commit_part.anchor"));
+  GL_ASSIGN_OR_RETURN(uint64_t last_round, r.U64("commit_part.last_committed_round"));
+  p.anchor_round = Round(anchor_round);
+  p.last_committed_round = Round(last_round);
+  GL_ASSIGN_OR_RETURN(p.total_certificates,
+                      Count(r, kMaxSyncCommitCertificates, "commit_part.total_certificates"));
+  GL_ASSIGN_OR_RETURN(p.first_certificate, r.U32("commit_part.first_certificate"));
+  GL_ASSIGN_OR_RETURN(uint32_t n,
+                      Count(r, kMaxResponseCertificates, "commit_part.certificates"));
+  if (size_t{p.first_certificate} + n > p.total_certificates) {
+    return absl::InvalidArgumentError(
+        "commit_part.certificates: past total_certificates " +
+        std::to_string(p.total_certificates));
+  }
+  p.certificates.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    GL_ASSIGN_OR_RETURN(Certificate c, DecodeCertificate(r));
+    p.certificates.push_back(std::move(c));
+  }
+  return p;
+}
+
+absl::StatusOr<CommitSyncResponse> DecodeCommitSyncResponse(ByteReader& r) {
+  CommitSyncResponse resp;
+  GL_ASSIGN_OR_RETURN(resp.highest_sequence, r.U64("commit_sync_response.highest_sequence"));
+  GL_ASSIGN_OR_RETURN(uint8_t complete, r.U8("commit_sync_response.complete"));
+  if (complete > 1) {
+    return absl::InvalidArgumentError("commit_sync_response.complete: not 0 or 1");
+  }
+  resp.complete = complete == 1;
+  GL_ASSIGN_OR_RETURN(uint32_t np,
+                      Count(r, kMaxSyncPartsPerMessage, "commit_sync_response.commits"));
+  for (uint32_t i = 0; i < np; ++i) {
+    GL_ASSIGN_OR_RETURN(CommitPart p, DecodeCommitPart(r));
+    resp.commits.push_back(std::move(p));
+  }
+  GL_ASSIGN_OR_RETURN(uint32_t nb,
+                      Count(r, kMaxSyncBatchesPerMessage, "commit_sync_response.batches"));
+  for (uint32_t i = 0; i < nb; ++i) {
+    GL_ASSIGN_OR_RETURN(Batch b, DecodeBatch(r));
+    resp.batches.push_back(std::move(b));
+  }
+  GL_ASSIGN_OR_RETURN(uint32_t ns,
+                      Count(r, Committee::kMaxValidators, "commit_sync_response.support"));
+  for (uint32_t i = 0; i < ns; ++i) {
+    GL_ASSIGN_OR_RETURN(Certificate c, DecodeCertificate(r));
+    resp.support.push_back(std::move(c));
+  }
+  return resp;
+}
+
 absl::StatusOr<Vote> DecodeVote(ByteReader& r) {
   Vote v;
   GL_ASSIGN_OR_RETURN(v.header, ReadDigest(r, "vote.header"));
@@ -87,7 +144,8 @@ const char* MessageName(const Message& m) {
   static constexpr const char* kNames[] = {
       "Batch",       "BatchAck",           "Header",
       "Vote",        "Certificate",        "CertificateRequest",
-      "CertificateResponse", "BatchRequest", "BatchResponse"};
+      "CertificateResponse", "BatchRequest", "BatchResponse",
+      "CommitSyncRequest", "CommitSyncResponse"};
   return kNames[m.index()];
 }
 
@@ -296,6 +354,27 @@ Bytes EncodeMessage(const Message& m) {
         } else if constexpr (std::is_same_v<T, BatchResponse>) {
           w.U32(static_cast<uint32_t>(msg.batches.size()));
           for (const Batch& b : msg.batches) EncodeBatch(b, w);
+        } else if constexpr (std::is_same_v<T, CommitSyncRequest>) {
+          w.U64(msg.from_sequence);
+          w.U32(msg.max_commits);
+        } else if constexpr (std::is_same_v<T, CommitSyncResponse>) {
+          w.U64(msg.highest_sequence);
+          w.U8(msg.complete ? 1 : 0);
+          w.U32(static_cast<uint32_t>(msg.commits.size()));
+          for (const CommitPart& p : msg.commits) {
+            w.U64(p.sequence);
+            w.U64(p.anchor_round.value());
+            w.Raw(p.anchor.span());
+            w.U64(p.last_committed_round.value());
+            w.U32(p.total_certificates);
+            w.U32(p.first_certificate);
+            w.U32(static_cast<uint32_t>(p.certificates.size()));
+            for (const Certificate& c : p.certificates) EncodeCertificate(c, w);
+          }
+          w.U32(static_cast<uint32_t>(msg.batches.size()));
+          for (const Batch& b : msg.batches) EncodeBatch(b, w);
+          w.U32(static_cast<uint32_t>(msg.support.size()));
+          for (const Certificate& c : msg.support) EncodeCertificate(c, w);
         }
       },
       m);
@@ -419,6 +498,21 @@ absl::StatusOr<Message> DecodeMessage(ByteSpan bytes) {
         resp.batches.push_back(std::move(b));
       }
       out = std::move(resp);
+      break;
+    }
+    case Tag::kCommitSyncRequest: {
+      CommitSyncRequest req;
+      GL_ASSIGN_OR_RETURN(req.from_sequence, r.U64("commit_sync_request.from_sequence"));
+      GL_ASSIGN_OR_RETURN(req.max_commits, r.U32("commit_sync_request.max_commits"));
+      if (req.max_commits < 1 || req.max_commits > kMaxSyncCommitsPerRequest) {
+        return absl::InvalidArgumentError("commit_sync_request.max_commits: must be 1.." +
+                                          std::to_string(kMaxSyncCommitsPerRequest));
+      }
+      out = req;
+      break;
+    }
+    case Tag::kCommitSyncResponse: {
+      GL_ASSIGN_OR_RETURN(out, DecodeCommitSyncResponse(r));
       break;
     }
     default:

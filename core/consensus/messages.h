@@ -13,6 +13,12 @@
 //   CertificateResponse nc u32 | nc x Certificate
 //   BatchRequest        nd u32 | nd x digest 32
 //   BatchResponse       nb u32 | nb x Batch
+//   CommitSyncRequest   from_sequence u64 | max_commits u32
+//   CommitSyncResponse  highest_sequence u64 | complete u8 | np u32 | np x CommitPart |
+//                       nb u32 | nb x Batch | ns u32 | ns x Certificate (support)
+//     CommitPart        sequence u64 | anchor_round u64 | anchor 32 |
+//                       last_committed_round u64 | total u32 | first u32 |
+//                       nc u32 | nc x Certificate
 //   Message     tag u8 | one of the above
 //
 // Digests: batch = TaggedHash(kTagBatch, Batch encoding); header =
@@ -45,6 +51,12 @@ inline constexpr size_t kMaxHeaderBatches = 1024;
 inline constexpr size_t kMaxRequestDigests = 1024;
 inline constexpr size_t kMaxResponseCertificates = 512;
 inline constexpr size_t kMaxResponseBatches = 16;
+// Commit sync (net/node/commit_syncer.h): commits asked for at once, parts and
+// batches in one response message, certificates of one commit.
+inline constexpr size_t kMaxSyncCommitsPerRequest = 256;
+inline constexpr size_t kMaxSyncPartsPerMessage = 256;
+inline constexpr size_t kMaxSyncBatchesPerMessage = 1024;
+inline constexpr size_t kMaxSyncCommitCertificates = 1 << 16;
 
 struct Batch {
   SliceId slice;
@@ -116,8 +128,45 @@ struct BatchResponse {
   bool operator==(const BatchResponse&) const = default;
 };
 
+// Commit sync: asks a peer for committed sub-DAGs from store sequence
+// `from_sequence` (commit index + 1) on, at most `max_commits` of them.
+struct CommitSyncRequest {
+  uint64_t from_sequence = 0;
+  uint32_t max_commits = 0;  // 1..kMaxSyncCommitsPerRequest
+  bool operator==(const CommitSyncRequest&) const = default;
+};
+
+// Certificates [first_certificate, first_certificate + certificates.size())
+// of the `total_certificates` of committed sub-DAG `sequence`, in its
+// execution order (a large commit is split over several messages).
+struct CommitPart {
+  uint64_t sequence = 0;
+  Round anchor_round;
+  Digest anchor;
+  Round last_committed_round;  // as in CommittedSubDag (bullshark.h)
+  uint32_t total_certificates = 0;
+  uint32_t first_certificate = 0;
+  std::vector<Certificate> certificates;
+  bool operator==(const CommitPart&) const = default;
+};
+
+// One message of the answer to a CommitSyncRequest; the answer ends with the
+// message whose `complete` is set. `batches` carries the batches of the parts'
+// certificates (each batch once, in any message of the answer); `support`
+// (complete message only) the certificates of the round after the last commit's
+// anchor that link to it, so its commit rule can be checked.
+struct CommitSyncResponse {
+  uint64_t highest_sequence = 0;  // the server's last committed sequence
+  bool complete = false;
+  std::vector<CommitPart> commits;
+  std::vector<Batch> batches;
+  std::vector<Certificate> support;
+  bool operator==(const CommitSyncResponse&) const = default;
+};
+
 using Message = std::variant<Batch, BatchAck, Header, Vote, Certificate, CertificateRequest,
-                             CertificateResponse, BatchRequest, BatchResponse>;
+                             CertificateResponse, BatchRequest, BatchResponse,
+                             CommitSyncRequest, CommitSyncResponse>;
 const char* MessageName(const Message& m);
 
 // ---- Digests and signing payloads ----
@@ -127,6 +176,10 @@ size_t BatchPayloadBytes(const Batch& batch);
 // every message fits a transport frame.
 size_t BatchEncodedBytes(const Batch& batch);
 size_t CertificateEncodedBytes(const Certificate& cert);
+// A CommitSyncResponse with no parts, batches or support certificates, and
+// the fixed bytes of one CommitPart besides its certificates.
+inline constexpr size_t kSyncResponseOverheadBytes = 1 + 8 + 1 + 4 + 4 + 4;
+inline constexpr size_t kCommitPartOverheadBytes = 8 + 8 + 32 + 8 + 4 + 4 + 4;
 // Encoded bytes of a BatchResponse or CertificateResponse with no entries
 // (message tag and count).
 inline constexpr size_t kResponseOverheadBytes = 1 + 4;

@@ -44,6 +44,16 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                                   .Help("Sequence number of the last commit")
                                   .Register(*registry_)
                                   .Add({});
+  syncing_ = &prometheus::BuildGauge()
+                  .Name("gridledger_syncing")
+                  .Help("1 while the validator catches up from peers' stores (commit sync)")
+                  .Register(*registry_)
+                  .Add({});
+  behind_commits_ = &prometheus::BuildGauge()
+                         .Name("gridledger_behind_commits")
+                         .Help("Commits a peer reported beyond this validator's, while syncing")
+                         .Register(*registry_)
+                         .Add({});
   verify_batch_size_ =
       &prometheus::BuildHistogram()
            .Name("gridledger_verify_batch_size")

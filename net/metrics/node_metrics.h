@@ -57,6 +57,11 @@ class NodeMetrics {
   void SetLastCommittedSequence(uint64_t sequence) {
     last_committed_sequence_->Set(static_cast<double>(sequence));
   }
+  // Commit sync (net/node/commit_syncer.h): 1 while catching up from peers.
+  void SetSyncing(bool syncing, uint64_t behind_commits) {
+    syncing_->Set(syncing ? 1.0 : 0.0);
+    behind_commits_->Set(static_cast<double>(behind_commits));
+  }
   void ObserveVerifyBatch(size_t signatures, absl::Duration latency);
   void ObservePeerBatchesPerVerification(size_t batches);
   // A verification call the GPU failed and the CPU answered.
@@ -69,6 +74,8 @@ class NodeMetrics {
   prometheus::Counter* commits_;
   prometheus::Gauge* round_;
   prometheus::Gauge* last_committed_sequence_;
+  prometheus::Gauge* syncing_;
+  prometheus::Gauge* behind_commits_;
   prometheus::Histogram* verify_batch_size_;
   prometheus::Histogram* verify_batch_latency_seconds_;
   prometheus::Histogram* peer_batches_per_verification_;

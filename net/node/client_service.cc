@@ -65,6 +65,8 @@ grpc::Status ClientService::Admit(const std::string& client,
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "disk full: this validator admits nothing until space returns");
   }
+  // Behind the committee: what it accepted now it could not propose.
+  if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
   ClientLanes::Turn turn = lanes_.Arrive(client);
   std::vector<ByteSpan> spans;
   spans.reserve(n);
@@ -327,6 +329,8 @@ grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeI
   response->set_last_committed_sequence(store_->last_committed_sequence());
   response->set_verifier_backend(info_.verifier_backend);
   response->set_committee_size(info_.committee_size);
+  response->set_syncing(driver_->syncing());
+  response->set_behind_commits(driver_->behind_commits());
   return grpc::Status::OK;
 }
 

@@ -46,6 +46,29 @@ void ConsensusDriver::Start(const consensus::PersistedState& state,
   thread_ = std::thread([this] { Loop(); });
 }
 
+void ConsensusDriver::EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,
+                                       std::unique_ptr<CommitSyncServer> server) {
+  GL_CHECK(!thread_.joinable());
+  syncer_ = std::move(syncer);
+  sync_server_ = std::move(server);
+}
+
+void ConsensusDriver::AfterSync(TimeMs now) {
+  if (syncer_->TakeRejoin() && !failed_.load()) {
+    auto state = consensus_store_->Load(core_->params().gc_depth);
+    if (!state.ok()) {
+      Fail(state.status());
+      return;
+    }
+    Execute(core_->Rejoin(*state, now));
+  }
+  syncing_.store(syncer_->syncing());
+  behind_commits_.store(syncer_->behind_commits());
+  commits_synced_.store(syncer_->stats().commits_synced);
+  syncs_started_.store(syncer_->stats().syncs_started);
+  if (metrics_ != nullptr) metrics_->SetSyncing(syncer_->syncing(), syncer_->behind_commits());
+}
+
 void ConsensusDriver::Stop() {
   inbox_->Close();
   if (thread_.joinable()) thread_.join();
@@ -68,6 +91,9 @@ std::vector<absl::Status> ConsensusDriver::Submit(std::vector<Bytes> txs,
   auto ticket = std::make_shared<SubmitTicket>();
   if (failed_.load()) {
     return std::vector<absl::Status>(n, absl::UnavailableError("consensus stopped"));
+  }
+  if (syncing_.load()) {
+    return std::vector<absl::Status>(n, absl::UnavailableError("catching up"));
   }
   if (!inbox_->Push(SubmitEvent{std::move(txs), ticket})) {
     return std::vector<absl::Status>(n, absl::UnavailableError("consensus inbox full"));
@@ -111,7 +137,12 @@ void ConsensusDriver::Loop() {
     }
     const TimeMs now = NowMs();
     if (now >= next_tick_ms && !failed_.load()) {
-      Execute(core_->OnTimer(now));
+      if (syncer_ != nullptr) {
+        Execute(syncer_->OnTimer(now, core_->dag().highest_round()));
+        AfterSync(now);
+      }
+      // While syncing the core waits: it rejoins at the tip afterwards.
+      if (syncer_ == nullptr || !syncer_->syncing()) Execute(core_->OnTimer(now));
       next_tick_ms = now + consensus::kTimerPeriodMs;
     }
     round_.store(core_->round().value());
@@ -140,9 +171,32 @@ void ConsensusDriver::LogRejections(TimeMs now) {
 }
 
 void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
+  const bool paused = syncer_ != nullptr && syncer_->syncing();
   if (auto* peer = std::get_if<PeerEvent>(&event)) {
+    if (syncer_ != nullptr) {
+      if (const auto* req = std::get_if<consensus::CommitSyncRequest>(&peer->message)) {
+        std::vector<Action> answer;
+        for (auto& m : sync_server_->Serve(peer->from, *req, now)) {
+          answer.push_back(consensus::SendAction{peer->from, std::move(m)});
+        }
+        Execute(std::move(answer));
+        return;
+      }
+      if (const auto* resp = std::get_if<consensus::CommitSyncResponse>(&peer->message)) {
+        Execute(syncer_->OnResponse(peer->from, *resp, now));
+        AfterSync(now);
+        return;
+      }
+      syncer_->NotePeerMessage(peer->from, peer->message);
+      if (paused) return;
+    }
     Execute(core_->OnMessage(peer->from, peer->message, now));
   } else if (auto* submit = std::get_if<SubmitEvent>(&event)) {
+    if (paused) {
+      submit->ticket->Complete(std::vector<absl::Status>(
+          submit->txs.size(), absl::UnavailableError("catching up")));
+      return;
+    }
     std::vector<absl::Status> results;
     results.reserve(submit->txs.size());
     std::vector<Action> actions;
@@ -159,7 +213,8 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
     Execute(std::move(actions));
     submit->ticket->Complete(std::move(results));
   } else if (auto* verified = std::get_if<VerifiedEvent>(&event)) {
-    Execute(core_->OnBatchVerified(verified->digest, verified->ok, now));
+    // While syncing the core must not commit (its commit state is behind).
+    if (!paused) Execute(core_->OnBatchVerified(verified->digest, verified->ok, now));
   }
 }
 

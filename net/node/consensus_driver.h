@@ -18,6 +18,8 @@
 #include "core/consensus/core.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/commit_executor.h"
+#include "net/node/commit_sync_server.h"
+#include "net/node/commit_syncer.h"
 #include "net/node/consensus_store.h"
 #include "net/node/event_inbox.h"
 #include "net/node/verify_worker.h"
@@ -47,6 +49,18 @@ class ConsensusDriver {
                   net::NodeMetrics* metrics);
   ~ConsensusDriver();
 
+  // Commit sync (commit_syncer.h, commit_sync_server.h): serves peers from
+  // the store and catches up from theirs. Before Start; without it the node
+  // neither serves nor syncs.
+  void EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,
+                        std::unique_ptr<CommitSyncServer> server);
+  // True while catching up from peers (admission refuses transactions).
+  bool syncing() const { return syncing_.load(); }
+  uint64_t behind_commits() const { return behind_commits_.load(); }
+  // Commits executed from commit sync, and syncs started (tests, logs).
+  uint64_t commits_synced() const { return commits_synced_.load(); }
+  uint64_t syncs_started() const { return syncs_started_.load(); }
+
   // Starts the core from `state` and the thread. `transport` receives sends.
   void Start(const consensus::PersistedState& state, net::Transport* transport);
   // Closes the inbox, joins the thread and answers waiting submissions Unavailable.
@@ -69,6 +83,8 @@ class ConsensusDriver {
   void Loop();
   void Handle(DriverEvent& event, consensus::TimeMs now);
   void Execute(std::vector<consensus::Action> actions);
+  // After the syncer acted: rejoins the core when a sync ended.
+  void AfterSync(consensus::TimeMs now);
   void FlushPersist(std::vector<consensus::PersistRecord>* pending);
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
@@ -83,6 +99,12 @@ class ConsensusDriver {
   VerifyWorker* verify_worker_;
   net::NodeMetrics* metrics_;
   net::Transport* transport_ = nullptr;
+  std::unique_ptr<CommitSyncer> syncer_;
+  std::unique_ptr<CommitSyncServer> sync_server_;
+  std::atomic<bool> syncing_{false};
+  std::atomic<uint64_t> behind_commits_{0};
+  std::atomic<uint64_t> commits_synced_{0};
+  std::atomic<uint64_t> syncs_started_{0};
   std::thread thread_;
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};

@@ -1,5 +1,6 @@
 #include "net/node/consensus_store.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +56,7 @@ absl::StatusOr<std::unique_ptr<ConsensusStore>> ConsensusStore::Open(storage::Lm
   GL_ASSIGN_OR_RETURN(t.commit, env->OpenTable("cons_commit"));
   GL_ASSIGN_OR_RETURN(t.committed, env->OpenTable("cons_committed"));
   GL_ASSIGN_OR_RETURN(t.commit_txs, env->OpenTable("commit_txs"));
+  GL_ASSIGN_OR_RETURN(t.commit_subdag, env->OpenTable("commit_subdag"));
   return std::unique_ptr<ConsensusStore>(new ConsensusStore(env, t));
 }
 
@@ -127,7 +129,19 @@ absl::Status ConsensusStore::WriteCommitRecord(storage::WriteTxn& txn,
   ByteWriter iw(&ids);
   iw.U32(static_cast<uint32_t>(tx_ids.size()));
   for (const TxId& id : tx_ids) iw.Raw(id.span());
+  Bytes subdag;
+  ByteWriter dw(&subdag);
+  dw.U64(sub.anchor_round.value());
+  dw.Raw(sub.anchor.span());
+  dw.U64(sub.last_committed_round.value());
+  dw.U32(static_cast<uint32_t>(sub.certificates.size()));
+  for (const Certificate& c : sub.certificates) {
+    dw.U64(c.header.round.value());
+    dw.Raw(consensus::CertificateDigest(c).span());
+  }
   const uint8_t empty = 0;
+  // The sub-DAG record serves commit sync to peers (commit_sync_server).
+  GL_RETURN_IF_ERROR(txn.Put(t_.commit_subdag, U64Key(sequence), subdag));
   GL_RETURN_IF_ERROR(txn.Put(t_.commit, ByteSpan(kCommitKey, 1), state));
   for (const Certificate& c : sub.certificates) {
     GL_RETURN_IF_ERROR(txn.Put(
@@ -249,6 +263,81 @@ absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIds(uint64_t sequence)
     ids.push_back(TxId(*id));
   }
   return ids;
+}
+
+absl::StatusOr<uint64_t> ConsensusStore::LastRecordedSequence() const {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  auto commit = txn.Get(t_.commit, ByteSpan(kCommitKey, 1));
+  if (absl::IsNotFound(commit.status())) return 0;
+  if (!commit.ok()) return commit.status();
+  ByteReader r(*commit);
+  auto round = r.U64("last_committed_round");
+  auto next = r.U64("next_commit_index");
+  if (!round.ok() || !next.ok()) {
+    return Corrupt("cons_commit", absl::InvalidArgumentError("bad commit state record"));
+  }
+  return *next;  // the next commit index is the last store sequence
+}
+
+absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t sequence) const {
+  if (sequence == 0) return absl::NotFoundError("commit sequence 0");
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_subdag, U64Key(sequence)));
+  consensus::CommittedSubDag sub;
+  sub.index = sequence - 1;
+  ByteReader r(value);
+  auto anchor_round = r.U64("anchor_round");
+  auto anchor = r.Fixed<32>("anchor");
+  auto last_round = r.U64("last_committed_round");
+  auto n = r.U32("count");
+  if (!anchor_round.ok() || !anchor.ok() || !last_round.ok() || !n.ok() ||
+      *n > consensus::kMaxSyncCommitCertificates || r.remaining() != size_t{*n} * 40) {
+    return Corrupt("commit_subdag", absl::InvalidArgumentError(
+                                        absl::StrCat("bad record for sequence ", sequence)));
+  }
+  sub.anchor_round = Round(*anchor_round);
+  sub.anchor = Digest(*anchor);
+  sub.last_committed_round = Round(*last_round);
+  for (uint32_t i = 0; i < *n; ++i) {
+    auto round = r.U64("round");
+    auto digest = r.Fixed<32>("digest");
+    const Digest d(*digest);
+    GL_ASSIGN_OR_RETURN(ByteSpan cert_bytes, txn.Get(t_.certs, RoundDigestKey(Round(*round), d)));
+    ByteReader cr(cert_bytes);
+    auto cert = consensus::DecodeCertificate(cr);
+    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+    for (const Digest& bd : cert->header.batches) {
+      GL_ASSIGN_OR_RETURN(ByteSpan batch_bytes, txn.Get(t_.batches, bd.span()));
+      ByteReader br(batch_bytes);
+      auto batch = consensus::DecodeBatch(br);
+      if (!batch.ok()) return Corrupt("cons_batches", batch.status());
+      sub.batches.push_back(std::make_shared<const Batch>(std::move(*batch)));
+    }
+    sub.certificates.push_back(std::move(*cert));
+  }
+  return sub;
+}
+
+absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
+    Round round, const Digest& parent, size_t max) const {
+  std::vector<Certificate> out;
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.certs));
+  GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(U64Key(round.value())));
+  // Bounded: one (round, author) slot per validator, a few more with conflicts.
+  for (size_t seen = 0; on && out.size() < max && seen < 4 * consensus::Committee::kMaxValidators;
+       ++seen) {
+    ByteReader kr(cur.key());
+    auto key_round = kr.U64("round");
+    if (!key_round.ok() || *key_round != round.value()) break;
+    ByteReader r(cur.value());
+    auto cert = consensus::DecodeCertificate(r);
+    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+    const auto& parents = cert->header.parents;
+    if (std::binary_search(parents.begin(), parents.end(), parent)) out.push_back(std::move(*cert));
+    GL_ASSIGN_OR_RETURN(on, cur.Next());
+  }
+  return out;
 }
 
 }  // namespace gridledger::node

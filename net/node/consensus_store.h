@@ -9,6 +9,10 @@
 //   cons_commit     "s"                        -> last_committed_round u64 | next_commit_index u64
 //   cons_committed  round u64 | digest 32      -> "" (a committed certificate)
 //   commit_txs      sequence u64               -> n u32 | n x tx id 32 (execution order)
+//   commit_subdag   sequence u64               -> anchor_round u64 | anchor 32 |
+//                   last_committed_round u64 | n u32 | n x (round u64 | digest 32)
+//                   (the committed sub-DAG's certificates in order; with cons_certs
+//                   and cons_batches it is what commit sync serves)
 //
 // Every write is one synced LMDB transaction: durable when the call returns.
 #ifndef GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
@@ -53,9 +57,19 @@ class ConsensusStore {
   // NotFound when it has not been recorded.
   absl::StatusOr<std::vector<TxId>> CommitTxIds(uint64_t sequence) const;
 
+  // Commit sync. The last recorded store sequence (0: none).
+  absl::StatusOr<uint64_t> LastRecordedSequence() const;
+  // Committed sub-DAG `sequence` with its certificates and batches (index =
+  // sequence - 1); NotFound when it, or a certificate or batch of it, is not
+  // stored (a commit recorded before this table existed).
+  absl::StatusOr<consensus::CommittedSubDag> ReadCommit(uint64_t sequence) const;
+  // Up to `max` stored certificates of `round` that have `parent` as a parent.
+  absl::StatusOr<std::vector<consensus::Certificate>> CertificatesLinking(
+      Round round, const Digest& parent, size_t max) const;
+
  private:
   struct Tables {
-    storage::LmdbTable voted, own, certs, batches, commit, committed, commit_txs;
+    storage::LmdbTable voted, own, certs, batches, commit, committed, commit_txs, commit_subdag;
   };
   ConsensusStore(storage::LmdbEnv* env, const Tables& t) : env_(env), t_(t) {}
 

@@ -21,6 +21,8 @@
 #include "net/node/admitted_store.h"
 #include "net/node/client_service.h"
 #include "net/node/commit_executor.h"
+#include "net/node/commit_sync_server.h"
+#include "net/node/commit_syncer.h"
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
 #include "net/node/event_inbox.h"
@@ -177,9 +179,15 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->commit_executor->set_admitted_store(p->admitted.get());
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
+  auto syncer = std::make_unique<CommitSyncer>(p->committee.get(), params,
+                                               ValidatorIndex(config.validator_index),
+                                               &p->signature_checker, p->consensus_store.get());
+  auto sync_server = std::make_unique<CommitSyncServer>(
+      p->consensus_store.get(), p->committee->size(), params.message_bytes_max);
   p->driver = std::make_unique<ConsensusDriver>(
       std::move(core), p->peer_keys, &p->inbox, p->consensus_store.get(),
       p->commit_executor.get(), p->verify_worker.get(), p->metrics.get());
+  p->driver->EnableCommitSync(std::move(syncer), std::move(sync_server));
 
   // Peer transport: messages are decoded on its io thread, then queued.
   net::TransportOptions topts(key);
@@ -294,6 +302,9 @@ uint64_t Node::commits_already_executed() const {
   return parts_->commit_executor->stats().already_executed.load();
 }
 uint64_t Node::round() const { return parts_->driver->round(); }
+bool Node::syncing() const { return parts_->driver->syncing(); }
+uint64_t Node::commits_synced() const { return parts_->driver->commits_synced(); }
+uint64_t Node::syncs_started() const { return parts_->driver->syncs_started(); }
 absl::Status Node::health() const { return parts_->driver->failure(); }
 void Node::SetStorageMaxMapSize(uint64_t max_map_size_bytes) {
   parts_->store->env().SetMaxMapSize(max_map_size_bytes);

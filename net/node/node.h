@@ -64,6 +64,10 @@ class Node {
   uint64_t commits_executed() const;
   uint64_t commits_already_executed() const;
   uint64_t round() const;
+  // Commit sync: catching up from peers now; commits executed from it; syncs started.
+  bool syncing() const;
+  uint64_t commits_synced() const;
+  uint64_t syncs_started() const;
   // OK while the consensus thread runs; its fatal error (storage) otherwise.
   absl::Status health() const;
   // A full disk pauses the node (admission answers UNAVAILABLE "disk full")

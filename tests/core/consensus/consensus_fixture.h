@@ -79,6 +79,44 @@ class Fixture : public ::testing::Test {
     return certs;
   }
 
+  // Bullshark's commits (batches filled) over a full DAG of rounds
+  // 1..last_round: every certificate links to all of the previous round and
+  // carries one batch. `last_round_certs` gets the certificates of last_round.
+  std::vector<CommittedSubDag> FullDagCommits(uint64_t last_round, uint64_t gc_depth,
+                                              std::vector<Certificate>* last_round_certs) {
+    Dag dag(committee_->size(), GenesisCertificates(*committee_));
+    Bullshark bullshark(committee_.get(), gc_depth,
+                        CommitLimits{kMaxCommitTransactions, kMaxCommitBytes});
+    std::map<Digest, std::shared_ptr<const Batch>> batches;
+    std::vector<CommittedSubDag> commits;
+    std::vector<Digest> prev = genesis_;
+    for (uint64_t r = 1; r <= last_round; ++r) {
+      std::vector<Digest> next;
+      for (uint32_t a = 0; a < 4; ++a) {
+        auto batch = std::make_shared<const Batch>(
+            Batch{kSlice, ValidatorIndex(a), r, {Bytes{uint8_t(a), uint8_t(r), 1, 2, 3}}});
+        const Digest bd = BatchDigest(*batch);
+        batches[bd] = batch;
+        Certificate c = Certify(MakeHeader(a, r, prev, {bd}), {0, 1, 2});
+        const Digest d = CertificateDigest(c);
+        next.push_back(d);
+        if (r == last_round) last_round_certs->push_back(c);
+        EXPECT_EQ(dag.Insert(c, d, false), Dag::InsertResult::kInserted);
+        for (CommittedSubDag& sub : bullshark.OnCertificate(
+                 dag, Round(r), [](const Certificate&) { return CommitCost{1, 5}; })) {
+          for (const Certificate& sc : sub.certificates) {
+            for (const Digest& b : sc.header.batches) sub.batches.push_back(batches.at(b));
+          }
+          commits.push_back(std::move(sub));
+        }
+        dag.Prune(bullshark.gc_round());
+      }
+      std::sort(next.begin(), next.end());
+      prev = next;
+    }
+    return commits;
+  }
+
   SchnorrChecker checker_;
   std::vector<KeyPair> keys_;
   std::unique_ptr<Committee> committee_;

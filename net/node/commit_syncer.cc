@@ -1,0 +1,268 @@
+#include "net/node/commit_syncer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace gridledger::node {
+
+using consensus::Action;
+using consensus::CommitPart;
+using consensus::CommittedSubDag;
+using consensus::TimeMs;
+
+CommitSyncer::CommitSyncer(const consensus::Committee* committee,
+                           const consensus::Parameters& params, ValidatorIndex me,
+                           consensus::SignatureChecker* checker, ConsensusStore* store)
+    : committee_(committee), params_(params), me_(me), store_(store),
+      verifier_(committee, params, checker), peer_rounds_(committee->size(), 0),
+      peer_(me.value()) {}
+
+void CommitSyncer::NotePeerMessage(ValidatorIndex from, const consensus::Message& message) {
+  if (from.value() >= peer_rounds_.size()) return;
+  uint64_t round = 0;
+  if (const auto* h = std::get_if<consensus::Header>(&message)) {
+    round = h->round.value();
+  } else if (const auto* c = std::get_if<consensus::Certificate>(&message)) {
+    round = c->header.round.value();
+  }
+  peer_rounds_[from.value()] = std::max(peer_rounds_[from.value()], round);
+}
+
+bool CommitSyncer::TakeRejoin() {
+  const bool rejoin = rejoin_;
+  rejoin_ = false;
+  return rejoin;
+}
+
+std::vector<Action> CommitSyncer::OnTimer(TimeMs now, Round dag_round) {
+  std::vector<Action> out;
+  if (!syncing_) {
+    if (ever_ended_ && now < ended_ms_ + kSyncHoldOffMs) return out;
+    // The (f+1)-th highest round among the peers: at least one honest peer is there.
+    std::vector<uint64_t> rounds;
+    for (uint32_t i = 0; i < peer_rounds_.size(); ++i) {
+      if (i != me_.value()) rounds.push_back(peer_rounds_[i]);
+    }
+    const size_t f = committee_->max_faulty();
+    if (rounds.size() <= f) return out;
+    std::nth_element(rounds.begin(), rounds.begin() + f, rounds.end(), std::greater<>());
+    const uint64_t trigger = std::max<uint64_t>(4, params_.gc_depth / 2);
+    if (rounds[f] <= dag_round.value() + trigger) return out;
+    Start(now);
+    if (syncing_) Request(&out, now);
+    return out;
+  }
+  if (request_.has_value() && now >= requested_ms_ + kSyncRequestTimeoutMs) {
+    ++stats_.requests_timed_out;
+    ClearAnswer();
+    request_.reset();
+    NextPeer();
+    if (++peers_without_progress_ >= committee_->size() - 1) {
+      Finish(now);
+      return out;
+    }
+    Request(&out, now);
+  }
+  return out;
+}
+
+void CommitSyncer::Start(TimeMs now) {
+  auto persisted = store_->Load(params_.gc_depth);
+  if (!persisted.ok()) {
+    std::fprintf(stderr, "gridledger node: commit sync cannot start: %s\n",
+                 std::string(persisted.status().message()).c_str());
+    ended_ms_ = now;
+    ever_ended_ = true;
+    return;
+  }
+  chain_ = verifier_.StateFrom(*persisted);
+  started_ms_ = now;
+  started_index_ = chain_.next_index;
+  syncing_ = true;
+  behind_commits_ = 0;
+  peers_without_progress_ = 0;
+  ++stats_.syncs_started;
+  NextPeer();  // each sync starts with another peer
+  std::fprintf(stderr, "gridledger node: behind the committee, commit sync from sequence %llu\n",
+               static_cast<unsigned long long>(chain_.next_index + 1));
+}
+
+void CommitSyncer::Finish(TimeMs now) {
+  syncing_ = false;
+  rejoin_ = true;
+  ended_ms_ = now;
+  ever_ended_ = true;
+  ClearAnswer();
+  request_.reset();
+  // Rounds are heard afresh from the rejoined DAG's traffic.
+  std::fill(peer_rounds_.begin(), peer_rounds_.end(), 0);
+  std::fprintf(stderr,
+               "gridledger node: commit sync done at sequence %llu (%llu commits in %llu ms), "
+               "rejoining the DAG\n",
+               static_cast<unsigned long long>(chain_.next_index),
+               static_cast<unsigned long long>(chain_.next_index - started_index_),
+               static_cast<unsigned long long>(now - started_ms_));
+}
+
+void CommitSyncer::NextPeer() {
+  const uint32_t n = static_cast<uint32_t>(committee_->size());
+  peer_ = (peer_ + 1) % n;
+  if (peer_ == me_.value()) peer_ = (peer_ + 1) % n;
+}
+
+void CommitSyncer::Request(std::vector<Action>* out, TimeMs now) {
+  request_ = consensus::CommitSyncRequest{chain_.next_index + 1, kSyncCommitsPerRequest};
+  requested_ms_ = now;
+  ++stats_.requests_sent;
+  out->push_back(consensus::SendAction{ValidatorIndex(peer_), *request_});
+}
+
+void CommitSyncer::ClearAnswer() {
+  parts_.clear();
+  wanted_batches_.clear();
+  batches_.clear();
+  support_.clear();
+  answer_bytes_ = 0;
+}
+
+void CommitSyncer::Refuse(std::string why) {
+  ++stats_.answers_refused;
+  std::fprintf(stderr, "gridledger node: commit sync refused validator %u's answer: %s\n",
+               peer_, why.c_str());
+  last_refusal_ = std::move(why);
+}
+
+std::vector<Action> CommitSyncer::OnResponse(ValidatorIndex from,
+                                             const consensus::CommitSyncResponse& response,
+                                             TimeMs now) {
+  std::vector<Action> out;
+  if (!syncing_ || !request_.has_value() || from.value() != peer_) return out;  // unasked
+  const uint64_t first = request_->from_sequence;
+  const uint64_t end = first + request_->max_commits;
+  auto refuse = [&](std::string why) {
+    Refuse(std::move(why));
+    ClearAnswer();
+    NextPeer();
+    if (++peers_without_progress_ >= committee_->size() - 1) {
+      Finish(now);
+    } else {
+      Request(&out, now);
+    }
+  };
+  for (const CommitPart& p : response.commits) {
+    if (p.sequence < first || p.sequence >= end) {
+      refuse(absl::StrCat("commit ", p.sequence, " outside the range asked for"));
+      return out;
+    }
+    auto [it, inserted] = parts_.try_emplace(p.sequence);
+    CommitPart& have = it->second;
+    if (inserted) {
+      have = CommitPart{p.sequence, p.anchor_round, p.anchor, p.last_committed_round,
+                        p.total_certificates, 0, {}};
+    }
+    if (have.anchor != p.anchor || have.anchor_round != p.anchor_round ||
+        have.last_committed_round != p.last_committed_round ||
+        have.total_certificates != p.total_certificates ||
+        p.first_certificate != have.certificates.size()) {
+      refuse(absl::StrCat("commit ", p.sequence, ": parts do not fit together"));
+      return out;
+    }
+    for (const consensus::Certificate& c : p.certificates) {
+      answer_bytes_ += consensus::CertificateEncodedBytes(c);
+      for (const Digest& b : c.header.batches) wanted_batches_.insert(b);
+      have.certificates.push_back(c);
+    }
+  }
+  for (const consensus::Batch& b : response.batches) {
+    const Digest d = consensus::BatchDigest(b);
+    if (!wanted_batches_.contains(d) || batches_.contains(d)) continue;  // not asked for
+    answer_bytes_ += consensus::BatchEncodedBytes(b);
+    batches_.emplace(d, std::make_shared<const consensus::Batch>(b));
+  }
+  if (answer_bytes_ > kSyncAnswerBufferBytesMax) {
+    refuse(absl::StrCat("answer over ", kSyncAnswerBufferBytesMax, " bytes"));
+    return out;
+  }
+  if (response.complete) {
+    support_ = response.support;
+    OnAnswer(&out, response.highest_sequence, now);
+  }
+  return out;
+}
+
+void CommitSyncer::OnAnswer(std::vector<Action>* out, uint64_t highest_sequence, TimeMs now) {
+  // Whole commits, from the first asked for on.
+  std::vector<CommittedSubDag> commits;
+  for (uint64_t seq = request_->from_sequence;; ++seq) {
+    auto it = parts_.find(seq);
+    if (it == parts_.end() || it->second.certificates.size() != it->second.total_certificates) {
+      break;
+    }
+    CommitPart& p = it->second;
+    CommittedSubDag sub;
+    sub.index = seq - 1;
+    sub.anchor_round = p.anchor_round;
+    sub.anchor = p.anchor;
+    sub.last_committed_round = p.last_committed_round;
+    bool complete = true;
+    for (const consensus::Certificate& c : p.certificates) {
+      for (const Digest& d : c.header.batches) {
+        auto b = batches_.find(d);
+        if (b == batches_.end()) {
+          complete = false;
+          break;
+        }
+        sub.batches.push_back(b->second);
+      }
+    }
+    if (!complete) break;
+    sub.certificates = std::move(p.certificates);
+    commits.push_back(std::move(sub));
+  }
+  consensus::CommitVerifyResult result = verifier_.Verify(chain_, commits, support_);
+  if (!result.error.ok()) Refuse(std::string(result.error.message()));
+
+  // Proven commits: their certificates and batches durable first (one write,
+  // also what Rejoin and later sync serving read), then executed in order.
+  absl::flat_hash_set<Digest> persisted;
+  for (size_t i = 0; i < result.proven; ++i) {
+    for (const consensus::Certificate& c : commits[i].certificates) {
+      out->push_back(consensus::PersistAction{consensus::CertificateRecord{c}});
+    }
+    for (const auto& b : commits[i].batches) {
+      if (persisted.insert(consensus::BatchDigest(*b)).second) {
+        out->push_back(consensus::PersistAction{consensus::BatchRecord{b}});
+      }
+    }
+  }
+  for (size_t i = 0; i < result.proven; ++i) {
+    out->push_back(consensus::CommitAction{std::move(commits[i])});
+  }
+  stats_.commits_synced += result.proven;
+  chain_ = std::move(result.state);
+  behind_commits_ = highest_sequence > chain_.next_index ? highest_sequence - chain_.next_index : 0;
+  ClearAnswer();
+  request_.reset();
+
+  if (result.error.ok() && highest_sequence <= chain_.next_index) {
+    Finish(now);  // the peer has nothing more
+    return;
+  }
+  if (!result.error.ok() || result.proven == 0) {
+    NextPeer();
+    if (++peers_without_progress_ >= committee_->size() - 1) {
+      Finish(now);  // the DAG tries; the sync starts again if still behind
+      return;
+    }
+  } else {
+    peers_without_progress_ = 0;
+  }
+  Request(out, now);
+}
+
+}  // namespace gridledger::node
