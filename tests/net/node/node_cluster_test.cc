@@ -39,6 +39,7 @@ namespace {
 
 using cluster_test::AsString;
 using cluster_test::kAccounts;
+using cluster_test::kCommitWait;
 using cluster_test::kInitialBalance;
 using cluster_test::kValidators;
 using cluster_test::MakeTransfer;
