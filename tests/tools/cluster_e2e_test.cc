@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -36,15 +37,22 @@ struct ClusterRun {
   std::string output;
 };
 
-ClusterRun RunCluster(const std::string& extra_args) {
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+ClusterRun RunCluster(const std::string& extra_args, const std::string& duration = "6s") {
   char dir_template[] = "/tmp/gridledger-e2e-XXXXXX";
   EXPECT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
   const std::string json_path = dir + "/result.json";
   const std::string log_path = dir + "/output.txt";
   const std::string command =
-      absl::StrCat(GL_GRIDLEDGER_BINARY, " cluster --validators=4 --slices=1 --duration=6s ",
-                   "--rate=200 --drain=10s --json=", json_path, " ", extra_args, " > ", log_path,
+      absl::StrCat(GL_GRIDLEDGER_BINARY, " cluster --validators=4 --slices=1 --duration=",
+                   duration, " --rate=200 --drain=10s --json=", json_path, " ", extra_args, " > ", log_path,
                    " 2>&1");
   ClusterRun run;
   const int status = std::system(command.c_str());
@@ -86,6 +94,53 @@ TEST(ClusterE2E, KilledAndRestartedValidatorHoldsEveryCommit) {
   EXPECT_GT(JsonInt(run.json, "committed"), 0) << run.json;
   // Every transaction acknowledged as committed is in all four stores, with
   // the same result and position.
+  EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "stores"), 4) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+// Issue 8: one real Byzantine process (every behaviour) cannot stop the
+// three honest ones; the load goes to honest validators only.
+TEST(ClusterE2E, ByzantineValidatorCannotStopTheHonestOnes) {
+  char dir_template[] = "/tmp/gridledger-e2e-byz-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = std::string(dir_template) + "/cluster";
+  const ClusterRun run = RunCluster("--byzantine=1 --dir=" + dir);
+  const std::string byzantine_log = ReadAll(dir + "/node-0-3.log");
+  std::string honest_logs;
+  for (int i = 0; i < 3; ++i) honest_logs += ReadAll(absl::StrCat(dir, "/node-0-", i, ".log"));
+  std::filesystem::remove_all(dir_template);
+  ASSERT_FALSE(run.json.empty()) << run.output;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  // It really misbehaved, and the honest validators refused what it sent.
+  EXPECT_NE(byzantine_log.find("TEST ONLY: Byzantine validator 3, behaviours equivocate,"
+                               "oversize_headers,garbage_frames,withhold_batches,flood_batches"),
+            std::string::npos) << byzantine_log.substr(0, 2000);
+  EXPECT_NE(honest_logs.find("consensus refused"), std::string::npos);
+  EXPECT_EQ(JsonInt(run.json, "sent"), 1200) << run.json;
+  EXPECT_GE(JsonInt(run.json, "committed"), 1140) << run.json;  // >= 95%
+  EXPECT_EQ(JsonInt(run.json, "lost"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "stores"), 3) << run.json;  // honest stores only
+  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+}
+
+// Issue 9: a short seeded chaos campaign (kills restarted within ~1.5 s,
+// pauses up to 2 s, never more than f = 1 down): every acknowledged commit in
+// all four stores, and the stores agree. Transactions ACCEPTED by a killed
+// validator and never committed are not asserted yet (ACCEPTED is not durable
+// until issue 9 item 2 lands; see docs/reliability.md).
+TEST(ClusterE2E, ChaosCampaignKeepsEveryStoreInAgreement) {
+  const ClusterRun run = RunCluster("--chaos=1", "20s");
+  ASSERT_FALSE(run.json.empty()) << run.output;
+  EXPECT_NE(run.output.find("SIGKILL+restart down"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("SIGSTOP/SIGCONT down"), std::string::npos) << run.output;
+  EXPECT_NE(run.json.find("\"fault_log\":[\"t="), std::string::npos) << run.json;
+  EXPECT_EQ(run.output.find("never ready"), std::string::npos) << run.output;
+  EXPECT_GT(JsonInt(run.json, "committed"), 0) << run.json;
   EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
   EXPECT_EQ(JsonInt(run.json, "stores"), 4) << run.json;
   EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
