@@ -1,7 +1,8 @@
 // `gridledger cluster --validators=4 --slices=1 --duration=20s --rate=N
 //  [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]
 //  [--backend=auto] [--drain=10s] [--dir=DIR] [--keep=true]
-//  [--byzantine=B] [--byzantine_behaviours=all] [--chaos=SEED] [--chaos_over_f=true]`
+//  [--byzantine=B] [--byzantine_behaviours=all] [--chaos=SEED] [--chaos_over_f=true]
+//  [--chaos_down_max=2s]`
 //
 // A local benchmark in the manner of Narwhal's harness: generates a
 // deployment in a temporary folder, starts every validator as its own
@@ -17,7 +18,8 @@
 // store-checked. --chaos=SEED: a seeded campaign of SIGKILL+restart and
 // SIGSTOP/SIGCONT faults on honest validators for the whole run, at most
 // f - B per slice at once (tools/loadgen/chaos.h); --chaos_over_f=true adds
-// one phase with more than that. The summary lists every fault injected.
+// one phase with more than that; --chaos_down_max bounds each kill or pause
+// (default 1.5 s kills, 2 s pauses). The summary lists every fault injected.
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -65,7 +67,7 @@ constexpr char kUsage[] =
     "         [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]\n"
     "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n"
     "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
-    "         [--chaos_over_f=true]\n";
+    "         [--chaos_over_f=true] [--chaos_down_max=2s]\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
@@ -248,6 +250,9 @@ struct FaultFlags {
   node::ByzantineBehaviours behaviours;
   std::optional<uint64_t> chaos_seed;
   bool chaos_over_f = false;
+  // Longest kill or pause; the default keeps a restarted validator within
+  // reach of its peers' in-memory catch-up (gc_depth rounds).
+  std::optional<absl::Duration> chaos_down_max;
   uint32_t max_down = 0;  // per slice at once under chaos: f - byzantine
 };
 
@@ -280,6 +285,12 @@ absl::StatusOr<FaultFlags> ParseFaultFlags(const NamedArgs& args, uint64_t valid
   flags.chaos_over_f = over_f == "true";
   if (flags.chaos_over_f && !flags.chaos_seed) {
     return absl::InvalidArgumentError("--chaos_over_f needs --chaos");
+  }
+  if (args.Has("chaos_down_max")) {
+    if (!flags.chaos_seed) return absl::InvalidArgumentError("--chaos_down_max needs --chaos");
+    auto down = args.Duration("chaos_down_max", absl::Seconds(2));
+    if (!down.ok()) return down.status();
+    flags.chaos_down_max = *down;
   }
   if (has_kill && (flags.chaos_seed || flags.byzantine > 0)) {
     return absl::InvalidArgumentError("--kill does not combine with --chaos or --byzantine");
@@ -335,6 +346,11 @@ absl::StatusOr<std::vector<PlannedFault>> PlanClusterChaos(const Deployed& d,
   }
   options.max_down = flags.max_down;
   options.over_f = flags.chaos_over_f;
+  if (flags.chaos_down_max) {
+    options.kill_down_max = options.pause_max = *flags.chaos_down_max;
+    options.kill_down_min = std::min(options.kill_down_min, *flags.chaos_down_max);
+    options.pause_min = std::min(options.pause_min, *flags.chaos_down_max);
+  }
   return PlanChaos(options);
 }
 
@@ -402,7 +418,8 @@ int RunCluster(int argc, char** argv) {
   auto args = NamedArgs::Parse(argc, argv,
                                {"validators", "slices", "duration", "rate", "kill", "restart",
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
-                                "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f"});
+                                "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
+                                "chaos_down_max"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
   auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
   auto slices = args->Uint("slices", 1, 1, 16);

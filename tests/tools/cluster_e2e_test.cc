@@ -71,6 +71,16 @@ ClusterRun RunCluster(const std::string& extra_args, const std::string& duration
   return run;
 }
 
+// Every commit the load generator saw is in each of `stores` stores, with the
+// same result and position, and the stores agree at their common commits.
+void ExpectStoresAgree(const ClusterRun& run, int stores) {
+  EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "stores"), stores) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+}
+
 TEST(ClusterE2E, FourValidatorsCommitAndAgree) {
   const ClusterRun run = RunCluster("");
   ASSERT_FALSE(run.json.empty()) << run.output;
@@ -94,11 +104,7 @@ TEST(ClusterE2E, KilledAndRestartedValidatorHoldsEveryCommit) {
   EXPECT_GT(JsonInt(run.json, "committed"), 0) << run.json;
   // Every transaction acknowledged as committed is in all four stores, with
   // the same result and position.
-  EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "stores"), 4) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+  ExpectStoresAgree(run, 4);
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
@@ -123,9 +129,7 @@ TEST(ClusterE2E, ByzantineValidatorCannotStopTheHonestOnes) {
   EXPECT_EQ(JsonInt(run.json, "sent"), 1200) << run.json;
   EXPECT_GE(JsonInt(run.json, "committed"), 1140) << run.json;  // >= 95%
   EXPECT_EQ(JsonInt(run.json, "lost"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "stores"), 3) << run.json;  // honest stores only
-  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+  ExpectStoresAgree(run, 3);  // honest stores only
 }
 
 // Issue 9: a short seeded chaos campaign (kills restarted within ~1.5 s,
@@ -141,11 +145,7 @@ TEST(ClusterE2E, ChaosCampaignKeepsEveryStoreInAgreement) {
   EXPECT_NE(run.json.find("\"fault_log\":[\"t="), std::string::npos) << run.json;
   EXPECT_EQ(run.output.find("never ready"), std::string::npos) << run.output;
   EXPECT_GT(JsonInt(run.json, "committed"), 0) << run.json;
-  EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "stores"), 4) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+  ExpectStoresAgree(run, 4);
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
