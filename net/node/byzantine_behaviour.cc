@@ -70,7 +70,17 @@ Batch ByzantineBehaviour::JunkBatch() {
 }
 
 void ByzantineBehaviour::SendOwnBatch(const Batch& batch, std::vector<RewrittenSend>* out) {
-  std::vector<ValidatorIndex> targets = Targets(consensus::SendAction{std::nullopt, {}});
+  SendOwnBatchTo(batch, Targets(consensus::SendAction{std::nullopt, {}}), out);
+}
+
+void ByzantineBehaviour::SendOwnBatchTo(const Batch& batch, std::vector<ValidatorIndex> targets,
+                                        std::vector<RewrittenSend>* out) {
+  if (behaviours_.withhold_batches && targets.size() == 1) {
+    // The core retransmits a batch to each peer that has not acked it:
+    // exactly the peers it is withheld from.
+    ++stats_.withheld_sends;
+    return;
+  }
   if (behaviours_.withhold_batches) {
     // Just enough for availability (2f others plus itself), a different
     // peer left out each time.
@@ -135,7 +145,7 @@ std::vector<RewrittenSend> ByzantineBehaviour::Rewrite(const consensus::SendActi
     return out;
   }
   if (std::holds_alternative<Batch>(message) && std::get<Batch>(message).author == me_) {
-    SendOwnBatch(std::get<Batch>(message), &out);
+    SendOwnBatchTo(std::get<Batch>(message), targets, &out);
     return out;
   }
   const auto* own = std::get_if<Header>(&message);

@@ -74,6 +74,9 @@ class ByzantineBehaviour {
   consensus::Batch JunkBatch();
   // Sends `batch` to every peer (or, withholding, to 2f of them) into `out`.
   void SendOwnBatch(const consensus::Batch& batch, std::vector<RewrittenSend>* out);
+  // The same to `targets`; withholding drops a send to a single peer (a retransmit).
+  void SendOwnBatchTo(const consensus::Batch& batch, std::vector<ValidatorIndex> targets,
+                      std::vector<RewrittenSend>* out);
   // The twin of own header `h` for its round (made once per round).
   const consensus::Header& Twin(const consensus::Header& h, std::vector<RewrittenSend>* out);
   void AfterOwnHeader(std::vector<RewrittenSend>* out);

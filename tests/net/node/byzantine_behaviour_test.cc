@@ -164,7 +164,10 @@ TEST_F(ByzantineNodeSecurityTest, WithholdingSendsOwnBatchesTo2fPeersAndServesNo
   EXPECT_EQ(received, (std::map<uint32_t, int>{{0, 2}, {1, 2}, {2, 2}}));
   Batch other{kSlice, ValidatorIndex(1), 0, {Bytes(8, 2)}};
   EXPECT_TRUE(byz.Rewrite(SendAction{ValidatorIndex(1), BatchResponse{{other}}}).empty());
-  EXPECT_EQ(byz.stats().withheld_sends, 4u);
+  // The core's retransmit to a peer that never acked is withheld too.
+  Batch own{kSlice, ValidatorIndex(kByzantine), 0, {Bytes(8, 1)}};
+  EXPECT_TRUE(byz.Rewrite(SendAction{ValidatorIndex(2), own}).empty());
+  EXPECT_EQ(byz.stats().withheld_sends, 5u);
 }
 
 TEST_F(ByzantineNodeSecurityTest, FloodBatchesAreValidAndStoredWithinTheAuthorsShare) {
