@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan test-tsan demo pipeline bench fuzz fuzz-seeds device-pack clean
+.PHONY: all deps configure build test test-asan test-tsan demo chaos pipeline bench fuzz fuzz-seeds device-pack clean
 
 all: build
 
@@ -44,6 +44,24 @@ test-tsan: deps
 DEMO_RATE ?= 1000
 demo: build
 	$(BUILD_DIR)/tools/gridledger cluster --validators=4 --slices=1 --duration=20s --rate=$(DEMO_RATE) --json=$(BUILD_DIR)/demo.json --csv=$(BUILD_DIR)/demo.csv
+
+# A fault campaign (issue 9): one cluster run per seed in CHAOS_SEEDS, each
+# CHAOS_DURATION of load while validators are SIGKILLed and restarted or
+# SIGSTOPped and resumed at seeded random times (never more than f at once);
+# CHAOS_OVER_F=true adds a phase with more than f down. Every seed runs; the
+# target fails if any did. Results: $(BUILD_DIR)/chaos-SEED.json.
+CHAOS_SEEDS ?= 1 2 3
+CHAOS_DURATION ?= 60s
+CHAOS_RATE ?= 1000
+CHAOS_OVER_F ?= false
+chaos: build
+	@failed=""; for seed in $(CHAOS_SEEDS); do \
+	  $(BUILD_DIR)/tools/gridledger cluster --validators=4 --slices=1 --duration=$(CHAOS_DURATION) \
+	    --rate=$(CHAOS_RATE) --chaos=$$seed --chaos_over_f=$(CHAOS_OVER_F) \
+	    --json=$(BUILD_DIR)/chaos-$$seed.json || failed="$$failed $$seed"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "chaos: seeds failed:$$failed"; exit 1; fi; \
+	echo "chaos: every seed passed ($(CHAOS_SEEDS))"
 
 # libFuzzer targets (clang) over every parser of outside data, each run for
 # FUZZ_SECONDS over its seed corpus in tests/fuzz/corpus/.

@@ -1,6 +1,8 @@
 // `gridledger cluster --validators=4 --slices=1 --duration=20s --rate=N
 //  [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]
-//  [--backend=auto] [--drain=10s] [--dir=DIR] [--keep=true]`
+//  [--backend=auto] [--drain=10s] [--dir=DIR] [--keep=true]
+//  [--byzantine=B] [--byzantine_behaviours=all] [--chaos=SEED] [--chaos_over_f=true]
+//  [--chaos_down_max=2s]`
 //
 // A local benchmark in the manner of Narwhal's harness: generates a
 // deployment in a temporary folder, starts every validator as its own
@@ -9,6 +11,15 @@
 // restarts them later, waits for the survivors to agree, stops every process
 // it started (also on Ctrl-C), checks every validator's store against the
 // commits the load generator saw, and prints a SUMMARY.
+//
+// --byzantine=B: the last B validators of each slice run the test-only
+// Byzantine behaviours (net/node/byzantine_behaviour.h); the load generator
+// sends only to honest validators, and only honest ones are settled and
+// store-checked. --chaos=SEED: a seeded campaign of SIGKILL+restart and
+// SIGSTOP/SIGCONT faults on honest validators for the whole run, at most
+// f - B per slice at once (tools/loadgen/chaos.h); --chaos_over_f=true adds
+// one phase with more than that; --chaos_down_max bounds each kill or pause
+// (default 1.5 s kills, 2 s pauses). The summary lists every fault injected.
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,9 +44,11 @@
 #include "core/common/status_macros.h"
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
+#include "net/node/byzantine_switch.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
+#include "tools/loadgen/chaos.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/metrics_scrape.h"
 #include "tools/loadgen/plot.h"
@@ -52,7 +66,9 @@ namespace pb = ::gridledger::v1;
 constexpr char kUsage[] =
     "usage: gridledger cluster --validators=4 --slices=1 --duration=20s --rate=N\n"
     "         [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]\n"
-    "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n";
+    "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n"
+    "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
+    "         [--chaos_over_f=true] [--chaos_down_max=2s]\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
@@ -103,6 +119,7 @@ struct Validator {
   std::string metrics_address;
   std::string data_dir;
   std::unique_ptr<ChildProcess> process;
+  bool byzantine = false;  // --byzantine: misbehaves on purpose; not settled or checked
 };
 
 struct Deployed {
@@ -192,7 +209,7 @@ bool Settle(const Deployed& d, uint32_t slices) {
     for (uint32_t s = 0; s < slices && settled; ++s) {
       uint64_t low = UINT64_MAX, high = 0;
       for (const Validator& v : d.validators) {
-        if (v.slice != s || !v.process->running()) continue;
+        if (v.slice != s || !v.process->running() || v.byzantine) continue;
         auto info = NodeInfo(v.grpc_address);
         if (!info.ok()) {
           settled = false;
@@ -226,10 +243,184 @@ void StopAll(Deployed& d) {
   for (Validator& v : d.validators) v.process->Stop(kStopGrace);
 }
 
+// ---- --byzantine and --chaos (issues 8 and 9)
+
+// Faults the cluster injects beyond --kill: Byzantine validators and a chaos campaign.
+struct FaultFlags {
+  uint32_t byzantine = 0;  // per slice, the highest indices
+  node::ByzantineBehaviours behaviours;
+  std::optional<uint64_t> chaos_seed;
+  bool chaos_over_f = false;
+  // Longest kill or pause; the default keeps a restarted validator within
+  // reach of its peers' in-memory catch-up (gc_depth rounds).
+  std::optional<absl::Duration> chaos_down_max;
+  uint32_t max_down = 0;  // per slice at once under chaos: f - byzantine
+};
+
+absl::StatusOr<FaultFlags> ParseFaultFlags(const NamedArgs& args, uint64_t validators,
+                                           bool has_kill) {
+  FaultFlags flags;
+  const uint64_t f = (validators - 1) / 3;
+  auto byzantine = args.Uint("byzantine", 0, 0, f);
+  if (!byzantine.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        byzantine.status().message(), " (at most f = ", f, " of ", validators,
+        " validators may be Byzantine)"));
+  }
+  flags.byzantine = static_cast<uint32_t>(*byzantine);
+  auto behaviours = node::ParseByzantineBehaviours(args.String("byzantine_behaviours", "all"));
+  if (!behaviours.ok()) return behaviours.status();
+  flags.behaviours = *behaviours;
+  if (args.Has("byzantine_behaviours") && flags.byzantine == 0) {
+    return absl::InvalidArgumentError("--byzantine_behaviours needs --byzantine");
+  }
+  if (args.Has("chaos")) {
+    auto seed = args.Uint("chaos", 1, 0, UINT64_MAX);
+    if (!seed.ok()) return seed.status();
+    flags.chaos_seed = *seed;
+  }
+  const std::string over_f = args.String("chaos_over_f", "false");
+  if (over_f != "true" && over_f != "false") {
+    return absl::InvalidArgumentError("--chaos_over_f: expected true or false");
+  }
+  flags.chaos_over_f = over_f == "true";
+  if (flags.chaos_over_f && !flags.chaos_seed) {
+    return absl::InvalidArgumentError("--chaos_over_f needs --chaos");
+  }
+  if (args.Has("chaos_down_max")) {
+    if (!flags.chaos_seed) return absl::InvalidArgumentError("--chaos_down_max needs --chaos");
+    auto down = args.Duration("chaos_down_max", absl::Seconds(2));
+    if (!down.ok()) return down.status();
+    flags.chaos_down_max = *down;
+  }
+  if (has_kill && (flags.chaos_seed || flags.byzantine > 0)) {
+    return absl::InvalidArgumentError("--kill does not combine with --chaos or --byzantine");
+  }
+  flags.max_down = static_cast<uint32_t>(f) - flags.byzantine;
+  if (flags.chaos_seed && flags.max_down == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--chaos: f = ", f, " of ", validators, " validators, ", flags.byzantine,
+        " Byzantine: no validator may fail on top (use more validators)"));
+  }
+  return flags;
+}
+
+// The last `byzantine` validators of each slice get the test-only switch in
+// their config; validator 0 (the first commit stream) stays honest.
+absl::Status MarkByzantine(Deployed& d, const FaultFlags& flags) {
+  for (Validator& v : d.validators) {
+    const size_t per_slice = d.grpc_by_slice[v.slice].size();
+    if (v.index + flags.byzantine < per_slice) continue;
+    v.byzantine = true;
+    const std::string path = absl::StrCat(d.dir, "/node-", v.slice, "-", v.index, ".conf");
+    std::ofstream out(path, std::ios::app);
+    out << "# TEST ONLY: gridledger cluster --byzantine\n"
+        << "test_only_byzantine = yes\n"
+        << "byzantine = " << flags.behaviours.ToString() << "\n";
+    out.close();
+    if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot append"));
+  }
+  return absl::OkStatus();
+}
+
+// What the load generator talks to: honest validators only, since a
+// Byzantine one may drop what its clients send.
+std::vector<std::vector<std::string>> HonestAddresses(const Deployed& d) {
+  std::vector<std::vector<std::string>> out(d.grpc_by_slice.size());
+  for (const Validator& v : d.validators) {
+    if (!v.byzantine) out[v.slice].push_back(v.grpc_address);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PlannedFault>> PlanClusterChaos(const Deployed& d,
+                                                           const FaultFlags& flags,
+                                                           uint32_t slices,
+                                                           absl::Duration duration) {
+  ChaosOptions options;
+  options.seed = *flags.chaos_seed;
+  options.duration = duration;
+  options.slices = slices;
+  options.candidates.resize(slices);
+  for (const Validator& v : d.validators) {
+    if (!v.byzantine) options.candidates[v.slice].push_back(v.index);
+  }
+  options.max_down = flags.max_down;
+  options.over_f = flags.chaos_over_f;
+  if (flags.chaos_down_max) {
+    options.kill_down_max = options.pause_max = *flags.chaos_down_max;
+    options.kill_down_min = std::min(options.kill_down_min, *flags.chaos_down_max);
+    options.pause_min = std::min(options.pause_min, *flags.chaos_down_max);
+  }
+  return PlanChaos(options);
+}
+
+// The chaos thread: injects `plan` once the load starts, until it ends
+// (`load_done`), then lists what it did in `log` and signals `chaos_done`.
+// It stays until `cluster_done`: the validators it restarts die with it.
+std::thread StartChaos(Deployed& d, std::vector<PlannedFault> plan, uint32_t max_down,
+                       absl::Notification& load_started, absl::Notification& load_done,
+                       absl::Notification& chaos_done, absl::Notification& cluster_done,
+                       std::vector<InjectedFault>& log) {
+  std::vector<ChaosTarget> targets;
+  for (Validator& v : d.validators) {
+    if (!v.byzantine) targets.push_back(ChaosTarget{v.slice, v.index, v.process.get()});
+  }
+  return std::thread([&, plan = std::move(plan), targets = std::move(targets), max_down] {
+    load_started.WaitForNotification();
+    ChaosRunOptions options;
+    options.start = absl::Now();
+    options.ready_prefix = kReadyPrefix;
+    options.ready_timeout = kReadyTimeout;
+    options.max_down = max_down;
+    options.finish = &load_done;
+    options.stop = &g_stop;
+    options.log = [](const std::string& line) {
+      std::printf("cluster: chaos %s\n", line.c_str());
+      std::fflush(stdout);
+    };
+    log = RunChaos(plan, targets, options);
+    chaos_done.Notify();
+    cluster_done.WaitForNotification();
+  });
+}
+
+// "chaos seed 7: 12 faults injected (...)" and one line per fault.
+void DescribeChaos(const FaultFlags& flags, uint32_t validators,
+                   const std::vector<InjectedFault>& log, RunConfig* config) {
+  uint64_t kills = 0, pauses = 0, skipped = 0;
+  for (const InjectedFault& f : log) {
+    if (!f.skipped.empty()) {
+      ++skipped;
+    } else {
+      ++(f.planned.kind == FaultKind::kKill ? kills : pauses);
+    }
+    config->fault_log.push_back(DescribeFault(f));
+  }
+  std::string text = absl::StrCat(
+      "chaos seed ", *flags.chaos_seed, ": ", kills + pauses, " faults injected (", kills, " ",
+      FaultKindName(FaultKind::kKill), ", ", pauses, " ", FaultKindName(FaultKind::kPause),
+      "), ", skipped, " skipped; at most ", flags.max_down, " of ", validators,
+      " validators per slice down at once", flags.chaos_over_f ? ", plus one phase over that" : "");
+  config->faults = config->faults.empty() ? text : absl::StrCat(config->faults, "; ", text);
+}
+
+bool ChaosFailed(const std::vector<InjectedFault>& log) {
+  for (const InjectedFault& f : log) {
+    if (!f.error.empty()) {
+      std::fprintf(stderr, "cluster: chaos fault failed: %s\n", DescribeFault(f).c_str());
+      return true;
+    }
+  }
+  return false;
+}
+
 int RunCluster(int argc, char** argv) {
   auto args = NamedArgs::Parse(argc, argv,
                                {"validators", "slices", "duration", "rate", "kill", "restart",
-                                "json", "csv", "accounts", "backend", "drain", "dir", "keep"});
+                                "json", "csv", "accounts", "backend", "drain", "dir", "keep",
+                                "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
+                                "chaos_down_max"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
   auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
   auto slices = args->Uint("slices", 1, 1, 16);
@@ -271,6 +462,8 @@ int RunCluster(int argc, char** argv) {
     if (*r <= kill_spec->at) return Fail("--restart must come after the --kill time", 2);
     restart_at = *r;
   }
+  auto fault_flags = ParseFaultFlags(*args, *validators, kill_spec.has_value());
+  if (!fault_flags.ok()) return Fail(std::string(fault_flags.status().message()), 2);
 
   // The deployment folder: given, or a fresh temporary one.
   std::string dir = args->String("dir", "");
@@ -302,6 +495,18 @@ int RunCluster(int argc, char** argv) {
     } else {
       exit_code = [&]() -> int {
         Deployed& d = *deployed;
+        if (absl::Status s = MarkByzantine(d, *fault_flags); !s.ok()) {
+          return Fail(std::string(s.message()), 1);
+        }
+        std::vector<PlannedFault> chaos_plan;
+        if (fault_flags->chaos_seed) {
+          auto plan = PlanClusterChaos(d, *fault_flags, static_cast<uint32_t>(*slices), *duration);
+          if (!plan.ok()) return Fail(std::string(plan.status().message()), 2);
+          chaos_plan = std::move(*plan);
+          std::printf("cluster: chaos seed %llu: %zu faults planned\n",
+                      static_cast<unsigned long long>(*fault_flags->chaos_seed),
+                      chaos_plan.size());
+        }
         std::printf("cluster: %llu slice(s) x %llu validators in %s\n",
                     static_cast<unsigned long long>(*slices),
                     static_cast<unsigned long long>(*validators), dir.c_str());
@@ -335,6 +540,12 @@ int RunCluster(int argc, char** argv) {
                                        absl::FormatDuration(kill_spec->at));
           if (restart_at) absl::StrAppend(&config.faults, ", restart ",
                                           absl::FormatDuration(*restart_at));
+        }
+        if (fault_flags->byzantine > 0) {
+          config.faults = absl::StrCat("byzantine: last ", fault_flags->byzantine,
+                                       " validator(s) of each slice (",
+                                       fault_flags->behaviours.ToString(),
+                                       "), load sent to honest validators only");
         }
 
         // Victims: the highest-index validators, spread over the slices, so
@@ -384,13 +595,22 @@ int RunCluster(int argc, char** argv) {
           inject_faults();
           cluster_done.WaitForNotification();
         });
+        absl::Notification chaos_done;
+        std::vector<InjectedFault> chaos_log;
+        std::thread chaos;
+        if (fault_flags->chaos_seed) {
+          chaos = StartChaos(d, std::move(chaos_plan), fault_flags->max_down, load_started,
+                             faults_done, chaos_done, cluster_done, chaos_log);
+        } else {
+          chaos_done.Notify();
+        }
 
         auto deployment = LoadDeployment(dir);
         LoadgenOptions options;
         options.rate_per_s = *rate;
         options.duration = *duration;
         options.drain = *drain;
-        options.grpc_by_slice = d.grpc_by_slice;
+        options.grpc_by_slice = HonestAddresses(d);
         options.stop = &g_stop;
         options.on_start = [&] { load_started.Notify(); };
         absl::StatusOr<LoadgenResult> result =
@@ -399,15 +619,22 @@ int RunCluster(int argc, char** argv) {
         if (!load_started.HasBeenNotified()) load_started.Notify();
         faults_done.Notify();
         auto finish = [&] {
+          chaos_done.WaitForNotification();  // no restart races the stop
           StopAll(d);
           cluster_done.Notify();
           faults.join();
+          if (chaos.joinable()) chaos.join();
         };
         if (!result.ok()) {
           finish();
           return Fail(std::string(result.status().message()), 1);
         }
         if (fault_failed.load()) std::fprintf(stderr, "cluster: a restarted validator failed to start\n");
+        chaos_done.WaitForNotification();  // every validator resumed or restarted
+        const bool chaos_failed = ChaosFailed(chaos_log);
+        if (fault_flags->chaos_seed) {
+          DescribeChaos(*fault_flags, static_cast<uint32_t>(*validators), chaos_log, &config);
+        }
 
         const bool settled = Settle(d, config.slices);
         if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
@@ -426,7 +653,9 @@ int RunCluster(int argc, char** argv) {
         StoreCheck check;
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
-          for (const Validator& v : d.validators) store_dirs[v.slice].push_back(v.data_dir);
+          for (const Validator& v : d.validators) {
+            if (!v.byzantine) store_dirs[v.slice].push_back(v.data_dir);
+          }
           auto checked = CheckStores(store_dirs, result->acked_commits);
           if (checked.ok()) {
             check = *checked;
@@ -447,7 +676,8 @@ int RunCluster(int argc, char** argv) {
           PlotBesideCsv(args->String("csv", ""), config);
         }
         if (g_stop.load()) return 130;
-        return check.done && settled && check.missing == 0 && check.result_mismatches == 0 &&
+        return check.done && settled && !chaos_failed && check.missing == 0 &&
+                       check.result_mismatches == 0 &&
                        check.state_mismatches == 0
                    ? 0
                    : 3;

@@ -77,6 +77,7 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
   }
   NodeConfig config;
   absl::flat_hash_set<std::string> seen;
+  bool test_only_byzantine = false;
   size_t line_no = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
     ++line_no;
@@ -136,6 +137,16 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
       config.grpc_tls_cert = std::string(value);
     } else if (key == "grpc_tls_key") {
       config.grpc_tls_key = std::string(value);
+    } else if (key == "byzantine") {
+      auto b = ParseByzantineBehaviours(value);
+      if (!b.ok()) return field_error(b.status());
+      config.byzantine = *b;
+    } else if (key == "test_only_byzantine") {
+      if (value != "yes" && value != "no") {
+        return LineError(line_no, absl::StrCat("test_only_byzantine: expected yes or no, got \"",
+                                               value, "\""));
+      }
+      test_only_byzantine = value == "yes";
     } else {
       return LineError(line_no, absl::StrCat("unknown key ", key));
     }
@@ -148,6 +159,11 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
   if (config.grpc_tls_cert.has_value() != config.grpc_tls_key.has_value()) {
     return absl::InvalidArgumentError(
         "node config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
+  }
+  // A misbehaving validator must never come from a stray line in a real config.
+  if (config.byzantine.any() && !test_only_byzantine) {
+    return absl::InvalidArgumentError(
+        "node config: byzantine is a test-only switch; refused unless test_only_byzantine = yes");
   }
   return config;
 }

@@ -12,6 +12,8 @@
 //   peer_address_override = 127.0.0.1:7100   optional: listen here, not at the genesis address
 //   grpc_tls_cert = /etc/gridledger/api.crt   optional, with grpc_tls_key: serve the client
 //   grpc_tls_key = /etc/gridledger/api.key    API over TLS only (PEM certificate and key)
+//   byzantine = all                          TEST ONLY: misbehave on purpose (byzantine_switch.h);
+//   test_only_byzantine = yes                refused unless this says yes (yes|no)
 //
 // Parsing is strict: an unknown key, a repeated key, a missing `=`, an empty
 // value, a malformed number or address, or a missing required key is
@@ -27,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gpu/backend_select.h"
+#include "net/node/byzantine_switch.h"
 
 namespace gridledger::node {
 
@@ -55,6 +58,8 @@ struct NodeConfig {
   // Both set or both unset (the parser enforces it).
   std::optional<std::string> grpc_tls_cert;
   std::optional<std::string> grpc_tls_key;
+  // TEST ONLY (cluster --byzantine): none unless test_only_byzantine = yes.
+  ByzantineBehaviours byzantine;
 };
 
 absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text);

@@ -258,6 +258,16 @@ void ConsensusDriver::FlushPersist(std::vector<PersistRecord>* pending) {
 
 void ConsensusDriver::Send(consensus::SendAction& send) {
   if (transport_ == nullptr) return;
+  if (send_rewriter_) {  // TEST ONLY: a Byzantine validator (node config `byzantine`)
+    for (RewrittenSend& r : send_rewriter_(send)) {
+      GL_CHECK(r.to.value() < peer_keys_.size());
+      const absl::Status s = transport_->Send(peer_keys_[r.to.value()], std::move(r.bytes));
+      absl::MutexLock lock(&mu_);
+      ++stats_.sends;
+      if (!s.ok()) ++stats_.sends_refused;
+    }
+    return;
+  }
   Bytes bytes = consensus::EncodeMessage(send.message);
   absl::Status s;
   if (send.to.has_value()) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -39,6 +40,14 @@ struct DriverStats {
   uint64_t sends_refused = 0;    // transport queue full or stopped
 };
 
+// TEST ONLY (net/node/byzantine_behaviour.h): a frame sent in place of a
+// SendAction, and the hook that makes them.
+struct RewrittenSend {
+  ValidatorIndex to;
+  Bytes bytes;
+};
+using SendRewriter = std::function<std::vector<RewrittenSend>(const consensus::SendAction&)>;
+
 class ConsensusDriver {
  public:
   // Everything must outlive the driver; metrics may be null. `peer_keys[i]`
@@ -65,6 +74,8 @@ class ConsensusDriver {
   void Start(const consensus::PersistedState& state, net::Transport* transport);
   // Closes the inbox, joins the thread and answers waiting submissions Unavailable.
   void Stop();
+  // TEST ONLY, before Start: every send goes out as `rewriter` rewrites it.
+  void SetSendRewriter(SendRewriter rewriter) { send_rewriter_ = std::move(rewriter); }
 
   // Hands client transactions (already admitted) to the core; one status per
   // transaction: OK, ResourceExhausted (back-pressure), Unavailable (inbox
@@ -105,6 +116,7 @@ class ConsensusDriver {
   std::atomic<uint64_t> behind_commits_{0};
   std::atomic<uint64_t> commits_synced_{0};
   std::atomic<uint64_t> syncs_started_{0};
+  SendRewriter send_rewriter_;  // empty unless a test asked for misbehaviour
   std::thread thread_;
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};

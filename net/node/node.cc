@@ -19,6 +19,7 @@
 #include "net/metrics/node_metrics.h"
 #include "net/metrics/transport_collector.h"
 #include "net/node/admitted_store.h"
+#include "net/node/byzantine_behaviour.h"
 #include "net/node/client_service.h"
 #include "net/node/commit_executor.h"
 #include "net/node/commit_sync_server.h"
@@ -188,6 +189,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
       std::move(core), p->peer_keys, &p->inbox, p->consensus_store.get(),
       p->commit_executor.get(), p->verify_worker.get(), p->metrics.get());
   p->driver->EnableCommitSync(std::move(syncer), std::move(sync_server));
+  if (config.byzantine.any()) {  // TEST ONLY: the config parser demands test_only_byzantine
+    p->driver->SetSendRewriter(MakeByzantineRewriter(config.byzantine, *p->committee,
+                                                     ValidatorIndex(config.validator_index),
+                                                     key, params.header_batches_max));
+  }
 
   // Peer transport: messages are decoded on its io thread, then queued.
   net::TransportOptions topts(key);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -34,17 +35,43 @@ struct ClusterRun {
   int exit_code = -1;
   std::string json;
   std::string output;
+  std::string csv;  // second,sent,committed,...
 };
 
-ClusterRun RunCluster(const std::string& extra_args) {
+// Transactions committed in the CSV rows of seconds >= `from_second`.
+int64_t CommittedFrom(const std::string& csv, int64_t from_second) {
+  int64_t total = 0;
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) {
+    int64_t second = 0, sent = 0, committed = 0;
+    if (std::sscanf(line.c_str(), "%ld,%ld,%ld", &second, &sent, &committed) == 3 &&
+        second >= from_second) {
+      total += committed;
+    }
+  }
+  return total;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+ClusterRun RunCluster(const std::string& extra_args, const std::string& duration = "6s") {
   char dir_template[] = "/tmp/gridledger-e2e-XXXXXX";
   EXPECT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
   const std::string json_path = dir + "/result.json";
   const std::string log_path = dir + "/output.txt";
+  const std::string csv_path = dir + "/series.csv";
   const std::string command =
-      absl::StrCat(GL_GRIDLEDGER_BINARY, " cluster --validators=4 --slices=1 --duration=6s ",
-                   "--rate=200 --drain=10s --json=", json_path, " ", extra_args, " > ", log_path,
+      absl::StrCat(GL_GRIDLEDGER_BINARY, " cluster --validators=4 --slices=1 --duration=",
+                   duration, " --rate=200 --drain=10s --json=", json_path, " --csv=", csv_path,
+                   " ", extra_args, " > ", log_path,
                    " 2>&1");
   ClusterRun run;
   const int status = std::system(command.c_str());
@@ -57,10 +84,22 @@ ClusterRun RunCluster(const std::string& extra_args) {
   std::stringstream out_text;
   out_text << out.rdbuf();
   run.output = out_text.str();
+  run.csv = ReadAll(csv_path);
+  std::remove(csv_path.c_str());
   std::remove(json_path.c_str());
   std::remove(log_path.c_str());
   rmdir(dir.c_str());
   return run;
+}
+
+// Every commit the load generator saw is in each of `stores` stores, with the
+// same result and position, and the stores agree at their common commits.
+void ExpectStoresAgree(const ClusterRun& run, int stores) {
+  EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "stores"), stores) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
 }
 
 TEST(ClusterE2E, FourValidatorsCommitAndAgree) {
@@ -86,11 +125,53 @@ TEST(ClusterE2E, KilledAndRestartedValidatorHoldsEveryCommit) {
   EXPECT_GT(JsonInt(run.json, "committed"), 0) << run.json;
   // Every transaction acknowledged as committed is in all four stores, with
   // the same result and position.
-  EXPECT_NE(run.json.find("\"done\":true"), std::string::npos) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "stores"), 4) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "lost_missing_from_store"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
-  EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
+  ExpectStoresAgree(run, 4);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+// Issue 8: one real Byzantine process (every behaviour) cannot stop the
+// three honest ones; the load goes to honest validators only.
+TEST(ClusterE2E, ByzantineValidatorCannotStopTheHonestOnes) {
+  char dir_template[] = "/tmp/gridledger-e2e-byz-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = std::string(dir_template) + "/cluster";
+  const ClusterRun run = RunCluster("--byzantine=1 --dir=" + dir);
+  const std::string byzantine_log = ReadAll(dir + "/node-0-3.log");
+  std::string honest_logs;
+  for (int i = 0; i < 3; ++i) honest_logs += ReadAll(absl::StrCat(dir, "/node-0-", i, ".log"));
+  std::filesystem::remove_all(dir_template);
+  ASSERT_FALSE(run.json.empty()) << run.output;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  // It really misbehaved, and the honest validators refused what it sent.
+  EXPECT_NE(byzantine_log.find("TEST ONLY: Byzantine validator 3, behaviours equivocate,"
+                               "oversize_headers,garbage_frames,withhold_batches,flood_batches"),
+            std::string::npos) << byzantine_log.substr(0, 2000);
+  EXPECT_NE(honest_logs.find("consensus refused"), std::string::npos);
+  EXPECT_EQ(JsonInt(run.json, "sent"), 1200) << run.json;
+  // The honest validators keep committing to the end of the load. (The 95%
+  // of issue 8 is measured by the 20 s demo in docs/reliability.md; on a
+  // contended CI machine the flood's cost varies, so the bound here only
+  // catches a halt or a collapse.)
+  EXPECT_GE(JsonInt(run.json, "committed"), 900) << run.json;  // >= 75%
+  EXPECT_GT(CommittedFrom(run.csv, 4), 0) << run.csv;
+  EXPECT_EQ(JsonInt(run.json, "lost"), 0) << run.json;
+  ExpectStoresAgree(run, 3);  // honest stores only
+}
+
+// Issue 9: a short seeded chaos campaign (kills restarted within ~1.5 s,
+// pauses up to 2 s, never more than f = 1 down): every acknowledged commit in
+// all four stores, and the stores agree. Transactions ACCEPTED by a killed
+// validator and never committed are not asserted yet (ACCEPTED is not durable
+// until issue 9 item 2 lands; see docs/reliability.md).
+TEST(ClusterE2E, ChaosCampaignKeepsEveryStoreInAgreement) {
+  const ClusterRun run = RunCluster("--chaos=1", "20s");
+  ASSERT_FALSE(run.json.empty()) << run.output;
+  EXPECT_NE(run.output.find("SIGKILL+restart down"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("SIGSTOP/SIGCONT down"), std::string::npos) << run.output;
+  EXPECT_NE(run.json.find("\"fault_log\":[\"t="), std::string::npos) << run.json;
+  EXPECT_EQ(run.output.find("never ready"), std::string::npos) << run.output;
+  EXPECT_GT(JsonInt(run.json, "committed"), 0) << run.json;
+  ExpectStoresAgree(run, 4);
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 

@@ -37,6 +37,7 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
   absl::StrAppendFormat(&out, " Verifier backend: %s\n",
                         config.verifier_backend.empty() ? "unknown" : config.verifier_backend);
   absl::StrAppendFormat(&out, " Faults: %s\n", config.faults.empty() ? "none" : config.faults);
+  for (const std::string& line : config.fault_log) absl::StrAppend(&out, "   ", line, "\n");
   absl::StrAppend(&out, "\n + RESULTS:\n");
   absl::StrAppendFormat(&out, " Sent: %u tx (%u acknowledged)\n", result.sent, result.accepted);
   absl::StrAppendFormat(&out, " Committed: %u tx (%u learnt by query)\n", result.committed,
@@ -89,6 +90,9 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("duration_s").Double(absl::ToDoubleSeconds(config.duration));
   w.Key("verifier_backend").String(config.verifier_backend);
   w.Key("faults").String(config.faults);
+  w.Key("fault_log").BeginArray();
+  for (const std::string& line : config.fault_log) w.String(line);
+  w.EndArray();
   w.EndObject();
   w.Key("planned").Uint(result.planned);
   w.Key("sent").Uint(result.sent);

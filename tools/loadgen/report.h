@@ -21,6 +21,8 @@ struct RunConfig {
   absl::Duration duration;
   std::string verifier_backend;  // as the nodes report it
   std::string faults;            // e.g. "kill 1@2s, restart 4s"; empty for none
+  // One line per fault injected (--chaos), in order; listed in the summary.
+  std::vector<std::string> fault_log;
 };
 
 // After the run, each validator's store checked against the commits the
