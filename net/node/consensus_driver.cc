@@ -1,5 +1,7 @@
 #include "net/node/consensus_driver.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -29,10 +31,17 @@ ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
 
 ConsensusDriver::~ConsensusDriver() { Stop(); }
 
+// Wall time (headers carry it as their timestamp: consensus time), never
+// going back, so the core's timers see a monotone clock.
 TimeMs ConsensusDriver::NowMs() {
-  return static_cast<TimeMs>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count());
+  static std::atomic<TimeMs> last{0};
+  const TimeMs wall = static_cast<TimeMs>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+  TimeMs seen = last.load();
+  while (seen < wall && !last.compare_exchange_weak(seen, wall)) {
+  }
+  return std::max(seen, wall);
 }
 
 void ConsensusDriver::Start(const consensus::PersistedState& state,
