@@ -38,6 +38,8 @@ struct BlockWrite {
   // Ids released from the hold by this commit, in execution order; each has
   // its final result in `txs`.
   std::vector<TxId> released;
+  // The market records' change, ascending by key (nullopt: delete).
+  std::vector<std::pair<Bytes, std::optional<Bytes>>> market;
 };
 
 class NodeStore {

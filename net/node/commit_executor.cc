@@ -66,7 +66,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
                                             sequence, " but the store is at ", last));
   } else {
     GL_ASSIGN_OR_RETURN(BlockOutcome outcome,
-                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block));
+                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block, sub.time_ms));
     ++stats_.executed;
     if (metrics_ != nullptr) {
       metrics_->AddCommit();
