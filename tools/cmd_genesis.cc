@@ -1,5 +1,6 @@
 // `gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS
-//  --out=DIR [--base_port=PORT] [--host=HOST]`
+//  --out=DIR [--base_port=PORT] [--host=HOST] [--market_interval_ms=900000]
+//  [--gate_closure_ms=300000] [--reading_window_ms=3600000]`
 //
 // Writes into DIR (never overwriting a file):
 //   validator-<slice>-<i>.key  each validator's secret key (hex line, mode 0600)
@@ -36,7 +37,9 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS\n"
-    "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n";
+    "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n"
+    "                          [--market_interval_ms=900000] [--gate_closure_ms=300000]\n"
+    "                          [--reading_window_ms=3600000]\n";
 constexpr uint64_t kDefaultBasePort = 7100;
 
 int Fail(const std::string& message) {
@@ -52,6 +55,7 @@ struct Args {
   uint64_t base_port = kDefaultBasePort;
   std::string host = "127.0.0.1";
   std::string out;
+  MarketTiming market;  // genesis bounds check it (ValidateGenesis)
 };
 
 // Parses --name=value flags; an error names the flag.
@@ -59,7 +63,9 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
   std::map<std::string, uint64_t*> numbers = {
       {"validators", &args->validators}, {"slices", &args->slices},
       {"accounts", &args->accounts},     {"balance", &args->balance},
-      {"base_port", &args->base_port}};
+      {"base_port", &args->base_port},   {"market_interval_ms", &args->market.interval_ms},
+      {"gate_closure_ms", &args->market.gate_closure_ms},
+      {"reading_window_ms", &args->market.reading_window_ms}};
   bool have_accounts = false;
   bool have_balance = false;
   for (int i = 1; i < argc; ++i) {
@@ -115,6 +121,7 @@ int RunGenesis(int argc, char** argv) {
   Genesis genesis;
   const KeyPair dso = KeyPair::Generate();
   genesis.dso = dso.public_key();
+  genesis.market = args.market;
   std::vector<std::pair<std::string, std::string>> key_files;  // path, content
   key_files.emplace_back(args.out + "/dso.key", dso.secret().Hex() + "\n");
   for (uint64_t s = 0; s < args.slices; ++s) {
@@ -169,6 +176,10 @@ int RunGenesis(int argc, char** argv) {
   std::printf("  accounts     %llu x %llu micro-units (secrets: %s/accounts.keys)\n",
               static_cast<unsigned long long>(args.accounts),
               static_cast<unsigned long long>(args.balance), args.out.c_str());
+  std::printf("  market       intervals of %llu ms, gate closure %llu ms, reading window %llu ms\n",
+              static_cast<unsigned long long>(genesis.market.interval_ms),
+              static_cast<unsigned long long>(genesis.market.gate_closure_ms),
+              static_cast<unsigned long long>(genesis.market.reading_window_ms));
   std::printf("  validator secrets: %s/validator-<slice>-<index>.key\n", args.out.c_str());
   return 0;
 }
