@@ -31,6 +31,9 @@ class BlockRun {
 
   absl::StatusOr<TxResult> ExecuteInput(const BlockTx& btx, uint32_t index);
   absl::StatusOr<TxResult> ExecuteMarketInput(const BlockTx& btx, uint32_t index);
+  // Runs a market transaction whose nonce is its sender's next; on success
+  // advances the nonce.
+  absl::StatusOr<TxResult> ApplyMarket(const BlockTx& btx, uint32_t index);
   // Steps 1 and 2 of executor.h's nonce hold; appends to `released`.
   absl::Status ReleaseAndExpire(uint32_t first_index, std::vector<ReleasedTx>* released);
 
@@ -71,14 +74,20 @@ absl::StatusOr<TxResult> BlockRun::ExecuteMarketInput(const BlockTx& btx, uint32
                              next.value(), " (replayed or already used)"));
   }
   if (tx.nonce > next) {
+    if (sender.has_value()) return TryHold(btx, index, *sender);
     return Fail(btx.id, index, TxResultCode::kNonceNotNext,
                 absl::StrCat("nonce ", tx.nonce.value(), " is ahead of next nonce ", next.value(),
-                             "; market transactions are not held"));
+                             " of the DSO, which has no account to hold it for"));
   }
+  return ApplyMarket(btx, index);
+}
+
+absl::StatusOr<TxResult> BlockRun::ApplyMarket(const BlockTx& btx, uint32_t index) {
+  const AccountRef sender_ref = SenderOf(btx.tx);
   GL_ASSIGN_OR_RETURN(TxResult result, market_.Execute(btx, index));
   if (!result.ok()) return result;
-  // Re-read: the rule may have moved the sender's balance (escrow).
-  GL_ASSIGN_OR_RETURN(sender, overlay_.Get(sender_ref));
+  // Read after the rule: it may have moved the sender's balance (escrow).
+  GL_ASSIGN_OR_RETURN(std::optional<AccountState> sender, overlay_.Get(sender_ref));
   AccountState advanced = sender.value_or(AccountState{});
   ++advanced.next_nonce;
   overlay_.Set(sender_ref, advanced);
@@ -182,7 +191,9 @@ absl::Status BlockRun::ReleaseAccount(const AccountRef& account, uint32_t* index
           head.btx.raw});
       continue;
     }
-    GL_ASSIGN_OR_RETURN(TxResult result, Apply(head.btx, (*index)++, *sender));
+    GL_ASSIGN_OR_RETURN(TxResult result, head.btx.tx.kind() == TxKind::kTransfer
+                                             ? Apply(head.btx, (*index)++, *sender)
+                                             : ApplyMarket(head.btx, (*index)++));
     const bool ok = result.ok();
     released->push_back(ReleasedTx{std::move(result), head.btx.raw});
     if (!ok) return absl::OkStatus();  // the nonce is not consumed: the rest wait

@@ -37,8 +37,9 @@
 // t run (core/execution/market_exec.h). Market kinds (ORDER, CANCEL,
 // METER_READING, REGISTER, SET_TARIFF) are checked like transfers for
 // duplicate, slice, sender (the slice's DSO may sign before it has an
-// account) and a nonce below the next (bad_nonce); a nonce ahead fails
-// nonce_not_next (only transfers are held); then the market's rules apply.
+// account) and a nonce below the next (bad_nonce); a nonce ahead is held like
+// a transfer's (nonce_not_next only for a DSO that has no account yet); then
+// the market's rules apply, when executed or released.
 // Every credit repays the recipient's market debt first.
 #ifndef GRIDLEDGER_CORE_EXECUTION_EXECUTOR_H_
 #define GRIDLEDGER_CORE_EXECUTION_EXECUTOR_H_

@@ -19,8 +19,8 @@
 // every credit (transfers included) repays the account's debt first. So
 // sum(balances) + sum(escrow) - sum(debt) is the genesis supply, always.
 //
-// Transactions (the sender's nonce already checked to be its next nonce), the
-// first failing rule reported:
+// Transactions (run when the sender's nonce is its next one: at once, or on
+// release from the nonce hold), the first failing rule reported:
 //  REGISTER   sender is the slice DSO (unauthorized); role is not DSO and the
 //             account is not the DSO (role_conflict); the account has no other
 //             role (role_conflict); a prosumer is not registered twice

@@ -36,7 +36,7 @@ enum class TxResultCode : uint8_t {
   kOutsideReadingWindow = 19,  // reading before its interval ended or after its window
   kDuplicateReading = 20,    // a second reading for (prosumer, interval)
   kIntervalTooFar = 21,      // order for an interval beyond the bound ahead
-  kNonceNotNext = 22,        // market transactions need exactly the next nonce
+  kNonceNotNext = 22,        // nonce ahead for a DSO without an account (cannot be held)
 };
 inline constexpr uint8_t kMaxTxResultCode = 22;
 

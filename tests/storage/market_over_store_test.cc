@@ -48,6 +48,7 @@ TEST(MarketOverStoreTest, MemoryAndLmdbAgreeOnAMarketRunAcrossARestart) {
   uint64_t now = 0;
   uint64_t given = 0;
   size_t cleared = 0;
+  size_t held_market = 0;  // market transactions held (record version 2)
   for (int b = 1; b <= 250; ++b) {
     if (b == 125) {
       store->reset();
@@ -65,11 +66,15 @@ TEST(MarketOverStoreTest, MemoryAndLmdbAgreeOnAMarketRunAcrossARestart) {
     ASSERT_EQ(*(*store)->StateSummary(), *memory.StateSummary()) << "block " << b;
     ASSERT_EQ(::gridledger::testing::MoneyInCirculation(memory), supply) << "block " << b;
     for (const auto& [key, value] : in_memory->market) cleared += key[0] == 'K' ? 1 : 0;
+    for (const HeldTx& h : in_memory->held_added) {
+      held_market += h.btx.tx.kind() != TxKind::kTransfer ? 1 : 0;
+    }
     given = workload.NextTime(now);
     now = std::max(now, given);
   }
   EXPECT_EQ(StoreMarket(**store), memory.market());
   EXPECT_GT(cleared, 10u);
+  EXPECT_GT(held_market, 5u);
 }
 
 }  // namespace

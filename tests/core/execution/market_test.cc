@@ -349,15 +349,38 @@ TEST_F(MarketTest, TradesWithoutAReadingSettleAsMissingReading) {
 
 // ---- Consensus time and nonces
 
-TEST_F(MarketTest, ConsensusTimeNeverGoesBackAndMarketNoncesAreNotHeld) {
+TEST_F(MarketTest, ConsensusTimeNeverGoesBack) {
   RegisterAll(5'000);
   // Executed at 100 < 5000: the block runs at 5000, so interval 5's gate is closed.
   EXPECT_EQ(Order(0, OrderSide::kBid, 5, 1, 1, 100).code, TxResultCode::kGateClosed);
   EXPECT_TRUE(Order(0, OrderSide::kBid, 6, 1, 1, 100).ok());
-  auto r = Run({MarketTx(ProsumerKey(0), NextNonce(ProsumerKey(0)) + 1,
-                         OrderBody{OrderSide::kBid, IntervalId(7), EnergyWh(1), PricePerKwh(1)})},
-               5'000);
-  EXPECT_EQ(r[0].code, TxResultCode::kNonceNotNext);
+}
+
+TEST_F(MarketTest, AMarketTransactionAheadIsHeldAndRunsWhenTheGapFills) {
+  RegisterAll();
+  const uint64_t n = NextNonce(ProsumerKey(0));
+  const BlockTx ahead = MarketTx(ProsumerKey(0), n + 1,
+                                 OrderBody{OrderSide::kBid, IntervalId(4), EnergyWh(1'000),
+                                           PricePerKwh(10'000)});
+  EXPECT_EQ(Run({ahead}, 100)[0].code, TxResultCode::kHeld);
+  const uint64_t before = Balance(ProsumerKey(0));
+  auto outcome = executor_.ExecuteBlock(
+      state_,
+      {MarketTx(ProsumerKey(0), n,
+                OrderBody{OrderSide::kBid, IntervalId(3), EnergyWh(1'000), PricePerKwh(10'000)})},
+      100);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_EQ(outcome->released.size(), 1u);
+  EXPECT_EQ(outcome->released[0].result, (TxResult{ahead.id, 1, TxResultCode::kSuccess, ""}));
+  state_.Apply(*outcome);
+  EXPECT_EQ(Balance(ProsumerKey(0)), before - 2 * 10'000);  // both bids escrowed
+  EXPECT_EQ(NextNonce(ProsumerKey(0)), n + 2);
+  // A DSO without an account cannot have a transaction held.
+  MemoryState bare;
+  auto dso = Executor(kMarketSlice, {}, testing::TestMarketConfig())
+                 .ExecuteBlock(bare, {MarketTx(DsoKey(), 1, SetTariffBody{})}, 0);
+  ASSERT_TRUE(dso.ok());
+  EXPECT_EQ(dso->results[0].code, TxResultCode::kNonceNotNext);
 }
 
 // ---- Properties
@@ -422,7 +445,7 @@ TEST(MarketPropertyTest, MoneyAndEnergyAreConservedOverLongRandomMarkets) {
          {TxResultCode::kSuccess, TxResultCode::kGateClosed, TxResultCode::kOneSidePerInterval,
           TxResultCode::kUnknownOrder, TxResultCode::kOutsideReadingWindow,
           TxResultCode::kDuplicateReading, TxResultCode::kUnauthorized,
-          TxResultCode::kInsufficientBalance}) {
+          TxResultCode::kInsufficientBalance, TxResultCode::kHeld}) {
       EXPECT_GT(seen[code], 0) << "seed " << seed << " never saw " << TxResultCodeName(code);
     }
   }

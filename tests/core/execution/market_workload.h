@@ -104,7 +104,9 @@ class MarketWorkload {
         const uint64_t interval = current + 1 + rng_() % 4;
         const uint64_t price = bid ? 20'000 + rng_() % 100'000 : rng_() % 100'000;
         const uint64_t energy = 1 + rng_() % (rng_() % 16 == 0 ? kMaxEnergyWh : 500);
-        BlockTx tx = MarketTx(p, next_nonce(p),
+        // Now and then a nonce gap: held until a later transaction fills it.
+        const uint64_t gap = rng_() % 12 == 0 ? 1 : 0;
+        BlockTx tx = MarketTx(p, next_nonce(p) + gap,
                               OrderBody{bid ? OrderSide::kBid : OrderSide::kAsk,
                                         IntervalId(interval), EnergyWh(energy),
                                         PricePerKwh(price)});
