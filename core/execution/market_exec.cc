@@ -299,6 +299,13 @@ absl::StatusOr<TxResult> MarketRun::Order(const BlockTx& btx, uint32_t index,
                   absl::StrCat("interval ", k, ": gate closed (consensus time ", now_ms_,
                                " ms is not before start - gate_closure_ms)"));
   }
+  // An account in debt trades again once credits repaid it: this also bounds
+  // how much debt (and so how much credited money) one account can create.
+  GL_ASSIGN_OR_RETURN(uint64_t debt, state_.Debt(owner));
+  if (debt > 0) {
+    return Reject(btx, index, TxResultCode::kInsufficientBalance,
+                  absl::StrCat("the account owes ", debt, " from settlement: no new orders"));
+  }
   GL_ASSIGN_OR_RETURN(auto side, state_.AccountSide(k, owner));
   if (side.has_value() && side->first != b.side) {
     return Reject(btx, index, TxResultCode::kOneSidePerInterval,

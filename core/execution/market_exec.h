@@ -33,7 +33,8 @@
 //             for the same interval replaces it.
 //  ORDER      sender is a registered prosumer (not_registered); interval <=
 //             t/I + max_intervals_ahead (interval_too_far); t < k*I -
-//             gate_closure_ms (gate_closed); no open order on the other side in
+//             gate_closure_ms (gate_closed); the account has no debt
+//             (insufficient_balance); no open order on the other side in
 //             k (one_side_per_interval); open orders < max_open_orders_per_account
 //             and the book < max_orders_per_interval (order_limit); a bid's
 //             escrow floor(e*limit/1000) + floor(e*grid_fee/1000) <= balance

@@ -309,6 +309,8 @@ TEST_F(MarketTest, SettlementImbalanceMissingReadingAndDebt) {
   Run({}, 5'500);  // reading window of interval 3 closes
   const uint64_t shortfall = 600 * 400'000 / 1000;  // 240000
   EXPECT_EQ(Balance(ProsumerKey(0)), 0u);
+  // In debt: no new orders (asks need no escrow, so this is the only stop).
+  EXPECT_EQ(Order(0, OrderSide::kAsk, 8, 10, 0, 5'500).code, TxResultCode::kInsufficientBalance);
   EXPECT_EQ(Balance(ProsumerKey(1)), b1 + 300 * 100'000 / 1000);
   EXPECT_EQ(Balance(ProsumerKey(2)), b2 + 50 * 100'000 / 1000);
   EXPECT_EQ(Balance(DsoKey()), dso + shortfall - 30'000 - 5'000);
