@@ -1,8 +1,7 @@
 #include "net/node/consensus_driver.h"
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -31,17 +30,18 @@ ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
 
 ConsensusDriver::~ConsensusDriver() { Stop(); }
 
-// Wall time (headers carry it as their timestamp: consensus time), never
-// going back, so the core's timers see a monotone clock.
+// Wall time as of process start plus steady time elapsed since: headers
+// carry it as their timestamp (consensus time), and it never goes back or
+// stalls when the system clock is stepped, so the core's timers keep running.
 TimeMs ConsensusDriver::NowMs() {
-  static std::atomic<TimeMs> last{0};
-  const TimeMs wall = static_cast<TimeMs>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
-  TimeMs seen = last.load();
-  while (seen < wall && !last.compare_exchange_weak(seen, wall)) {
-  }
-  return std::max(seen, wall);
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  static const int64_t offset_ms =
+      duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return static_cast<TimeMs>(
+      offset_ms +
+      duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
 void ConsensusDriver::Start(const consensus::PersistedState& state,
