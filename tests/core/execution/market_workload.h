@@ -103,7 +103,10 @@ class MarketWorkload {
         const bool bid = rng_() % 2 == 0;
         const uint64_t interval = current + 1 + rng_() % 4;
         const uint64_t price = bid ? 20'000 + rng_() % 100'000 : rng_() % 100'000;
-        const uint64_t energy = 1 + rng_() % (rng_() % 16 == 0 ? kMaxEnergyWh : 500);
+        // Two statements: the order of two rng_() calls in one expression is
+        // unspecified, and the sequence must be the same on every build.
+        const uint64_t energy_max = rng_() % 16 == 0 ? kMaxEnergyWh : 500;
+        const uint64_t energy = 1 + rng_() % energy_max;
         // Now and then a nonce gap: held until a later transaction fills it.
         const uint64_t gap = rng_() % 12 == 0 ? 1 : 0;
         BlockTx tx = MarketTx(p, next_nonce(p) + gap,
