@@ -35,12 +35,14 @@ BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
   write.accounts = outcome.accounts;
   write.held_removed = outcome.held_removed;
   write.held_added = outcome.held_added;
+  write.market = outcome.market;
   return write;
 }
 
 absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& executor,
                                               const Digest& anchor,
                                               absl::Span<const BlockTx> block,
+                                              uint64_t consensus_time_ms,
                                               const ExtraCommitWrite& extra) {
   BlockOutcome outcome;
   uint64_t executed_on = 0;
@@ -48,7 +50,7 @@ absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& 
     // The snapshot's read txn ends before the write, so a map resize can proceed.
     GL_ASSIGN_OR_RETURN(std::unique_ptr<StoreStateView> view, store.Snapshot());
     GL_ASSIGN_OR_RETURN(executed_on, view->LastCommittedSequence());
-    GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block));
+    GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block, consensus_time_ms));
   }
   // CommitBlock re-checks the sequence inside its write txn: if another commit
   // landed after the snapshot, this one fails instead of applying stale state.

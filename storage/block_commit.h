@@ -22,11 +22,13 @@ BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
 
 // Executes `block` over a snapshot of `store`, then commits the results, the
 // account updates and the commit metadata as the next sequence in one synced
-// write transaction, `extra` (may be null) included. Returns the outcome
-// once it is durable.
+// write transaction, `extra` (may be null) included, at consensus time
+// consensus_time_ms (Executor::ExecuteBlock). Returns the outcome once it is
+// durable.
 absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& executor,
                                               const Digest& anchor,
                                               absl::Span<const BlockTx> block,
+                                              uint64_t consensus_time_ms = 0,
                                               const ExtraCommitWrite& extra = nullptr);
 
 }  // namespace gridledger::storage

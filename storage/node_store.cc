@@ -55,6 +55,13 @@ absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
           absl::StrCat("block released tx ", id.ShortHex(), ": no final result in the block"));
     }
   }
+  for (const auto& [key, value] : block.market) {
+    if (key.empty() || key.size() > kMaxMarketKeyBytes ||
+        (value.has_value() && value->size() > kMaxMarketValueBytes)) {
+      return absl::InvalidArgumentError(absl::StrCat("block market record: key ", key.size(),
+                                                     " bytes out of bounds or value too large"));
+    }
+  }
   for (const HeldTx& held : block.held_added) {
     if (held.held_sequence != block.sequence) {
       return absl::InvalidArgumentError(
@@ -147,6 +154,13 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
           txn.Put(tables_.accounts, EncodeAccountKey(ref), EncodeAccountRecord(state)));
     }
     GL_RETURN_IF_ERROR(WriteHold(txn, block));
+    for (const auto& [key, value] : block.market) {
+      if (value.has_value()) {
+        GL_RETURN_IF_ERROR(txn.Put(tables_.market, key, *value));
+      } else {
+        GL_RETURN_IF_ERROR(txn.Delete(tables_.market, key));
+      }
+    }
     GL_RETURN_IF_ERROR(
         txn.Put(tables_.commits, sequence_value, EncodeCommitRecord(block.meta)));
     GL_RETURN_IF_ERROR(

@@ -39,6 +39,8 @@ struct BlockWrite {
   // Ids released from the hold by this commit, in execution order; each has
   // its final result in `txs`.
   std::vector<TxId> released;
+  // The market records' change, ascending by key (nullopt: delete).
+  std::vector<std::pair<Bytes, std::optional<Bytes>>> market;
 };
 
 // More writes of the caller's own tables that must land in a commit's write

@@ -39,6 +39,7 @@ absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
   GL_ASSIGN_OR_RETURN(t.held, env.OpenTable(kHeldTable));
   GL_ASSIGN_OR_RETURN(t.held_expiry, env.OpenTable(kHeldExpiryTable));
   GL_ASSIGN_OR_RETURN(t.released, env.OpenTable(kReleasedTable));
+  GL_ASSIGN_OR_RETURN(t.market, env.OpenTable(kMarketTable));
   return t;
 }
 

@@ -22,6 +22,8 @@ inline constexpr absl::string_view kMetaTable = "meta";
 inline constexpr absl::string_view kHeldTable = "held";
 inline constexpr absl::string_view kHeldExpiryTable = "held_expiry";
 inline constexpr absl::string_view kReleasedTable = "released";
+// The market's key-value records (core/execution/market_state.h), verbatim.
+inline constexpr absl::string_view kMarketTable = "market";
 
 // meta: u64 big-endian; absent means nothing committed yet (sequences start at 1).
 inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_sequence";
@@ -40,6 +42,7 @@ struct NodeTables {
   LmdbTable held;
   LmdbTable held_expiry;
   LmdbTable released;
+  LmdbTable market;
 
   static absl::StatusOr<NodeTables> Open(LmdbEnv& env);
 };

@@ -1,5 +1,7 @@
 #include "storage/records.h"
 
+#include "core/tx/codec.h"
+
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 
@@ -29,6 +31,33 @@ absl::Status CheckVersion(absl::string_view table, uint8_t version) {
     return Corrupt(table, absl::StrCat("version ", version, ", expected ", kRecordVersion));
   }
   return absl::OkStatus();
+}
+
+// A held market transaction: version | id | held_sequence | raw_len | raw;
+// the envelope must decode and match the key.
+absl::StatusOr<HeldTx> DecodeHeldEnvelopeRecord(const HeldKey& key, ByteSpan record) {
+  constexpr absl::string_view kTable = "held";
+  ByteReader r(record);
+  GL_ASSIGN_OR_RETURN(uint8_t version, Read(kTable, r.U8("version")));
+  (void)version;
+  HeldTx held;
+  GL_ASSIGN_OR_RETURN(held.btx.id.bytes, Read(kTable, r.Fixed<32>("id")));
+  GL_ASSIGN_OR_RETURN(held.held_sequence, Read(kTable, r.U64("held_sequence")));
+  GL_ASSIGN_OR_RETURN(uint16_t raw_bytes, Read(kTable, r.U16("raw_len")));
+  if (raw_bytes > kMaxRawTxBytes) return Corrupt(kTable, "raw transaction too long");
+  GL_ASSIGN_OR_RETURN(ByteSpan raw, Read(kTable, r.Raw(raw_bytes, "raw")));
+  if (r.remaining() != 0) {
+    return Corrupt(kTable, absl::StrCat(r.remaining(), " trailing bytes"));
+  }
+  absl::StatusOr<Transaction> tx = Decode(raw);
+  if (!tx.ok()) return Corrupt(kTable, absl::StrCat("envelope: ", tx.status().message()));
+  if (tx->kind() == TxKind::kTransfer || tx->slice != key.account.slice ||
+      tx->sender != key.account.key || tx->nonce != key.nonce) {
+    return Corrupt(kTable, "envelope does not match its key");
+  }
+  held.btx.tx = *std::move(tx);
+  held.btx.raw.assign(raw.begin(), raw.end());
+  return held;
 }
 
 }  // namespace
@@ -219,10 +248,18 @@ absl::StatusOr<Bytes> EncodeHeldRecord(const HeldTx& held) {
         kMaxRawTxBytes));
   }
   const auto* body = std::get_if<TransferBody>(&held.btx.tx.body);
-  if (body == nullptr) {
-    return absl::InvalidArgumentError("held record: only transfers are held");
-  }
   Bytes out;
+  if (body == nullptr) {
+    // Market kinds: the envelope alone (version kHeldEnvelopeVersion); the
+    // decoder re-decodes it with the strict codec.
+    ByteWriter w(&out);
+    w.U8(kHeldEnvelopeVersion);
+    w.Raw(held.btx.id.span());
+    w.U64(held.held_sequence);
+    w.U16(static_cast<uint16_t>(held.btx.raw.size()));
+    w.Raw(held.btx.raw);
+    return out;
+  }
   out.reserve(kHeldRecordMinBytes + held.btx.raw.size());
   ByteWriter w(&out);
   w.U8(kRecordVersion);
@@ -241,6 +278,9 @@ absl::StatusOr<Bytes> EncodeHeldRecord(const HeldTx& held) {
 absl::StatusOr<HeldTx> DecodeHeldRecord(ByteSpan key, ByteSpan record) {
   constexpr absl::string_view kTable = "held";
   GL_ASSIGN_OR_RETURN(HeldKey held_key, DecodeHeldKey(key));
+  if (!record.empty() && record[0] == kHeldEnvelopeVersion) {
+    return DecodeHeldEnvelopeRecord(held_key, record);
+  }
   if (record.size() < kHeldRecordMinBytes) {
     return Corrupt(kTable, absl::StrCat("size ", record.size(), " bytes, below minimum ",
                                         kHeldRecordMinBytes));

@@ -13,8 +13,12 @@
 //                                       -> version u8 | id (32) | held_sequence u64 |
 //                                          tx_version u8 | to_slice u32 | to_key (32) |
 //                                          amount u64 | signature (64) | raw_len u16 | raw
+//                                       (market kinds: version 2 | id (32) |
+//                                          held_sequence u64 | raw_len u16 | raw)
 //   held_expiry key held_sequence u64 | held key (52) -> version u8 (1 B)
 //   released  key sequence u64          -> ids (32 each) released from the hold
+//   market    key (1..64 B)             -> value (<= 256 B), layouts in
+//                                          core/execution/market_state.h
 //   meta      key name (ASCII)          -> value (see node_store.h)
 #ifndef GRIDLEDGER_STORAGE_RECORDS_H_
 #define GRIDLEDGER_STORAGE_RECORDS_H_
@@ -47,6 +51,11 @@ inline constexpr size_t kTxRecordMinBytes = 1 + 1 + 1 + 8 + 4 + 2 + 2;
 inline constexpr size_t kHeldKeyBytes = 44;
 inline constexpr size_t kHeldRecordMinBytes = 1 + 32 + 8 + 1 + 4 + 32 + 8 + 64 + 2;
 inline constexpr size_t kHeldExpiryKeyBytes = 8 + kHeldKeyBytes;
+// A held market transaction's record version: the envelope only.
+inline constexpr uint8_t kHeldEnvelopeVersion = 2;
+// market: key and value bytes as core/execution/market_state.h builds them.
+inline constexpr size_t kMaxMarketKeyBytes = 64;
+inline constexpr size_t kMaxMarketValueBytes = 256;
 
 // One entry of the transaction index.
 struct StoredTx {

@@ -73,6 +73,30 @@ absl::StatusOr<std::vector<HeldTx>> StoreStateView::HeldUpTo(uint64_t max_held_s
   return out;
 }
 
+absl::StatusOr<std::optional<Bytes>> StoreStateView::GetMarket(ByteSpan key) const {
+  if (key.empty()) return std::optional<Bytes>();  // LMDB keys are never empty
+  absl::StatusOr<ByteSpan> record = txn_.Get(tables_.market, key);
+  if (absl::IsNotFound(record.status())) return std::optional<Bytes>();
+  if (!record.ok()) return record.status();
+  return std::optional<Bytes>(Bytes(record->begin(), record->end()));
+}
+
+absl::StatusOr<std::vector<MarketEntry>> StoreStateView::MarketRange(ByteSpan lo, ByteSpan hi,
+                                                                     size_t limit) const {
+  std::vector<MarketEntry> out;
+  if (limit == 0 || lo.empty()) return out;
+  GL_ASSIGN_OR_RETURN(Cursor cursor, txn_.OpenCursor(tables_.market));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(lo));
+  while (on && out.size() < limit) {
+    const ByteSpan key = cursor.key();
+    if (!std::lexicographical_compare(key.begin(), key.end(), hi.begin(), hi.end())) break;
+    out.emplace_back(Bytes(key.begin(), key.end()),
+                     Bytes(cursor.value().begin(), cursor.value().end()));
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  return out;
+}
+
 absl::StatusOr<uint64_t> StoreStateView::HeldCount() const {
   return ReadHeldCount(txn_, tables_);
 }

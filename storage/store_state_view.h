@@ -25,6 +25,9 @@ class StoreStateView : public StateView {
   absl::StatusOr<std::vector<HeldTx>> HeldFor(const AccountRef& account) const override;
   absl::StatusOr<std::vector<HeldTx>> HeldUpTo(uint64_t max_held_sequence) const override;
   absl::StatusOr<uint64_t> HeldCount() const override;
+  absl::StatusOr<std::optional<Bytes>> GetMarket(ByteSpan key) const override;
+  absl::StatusOr<std::vector<MarketEntry>> MarketRange(ByteSpan lo, ByteSpan hi,
+                                                       size_t limit) const override;
 
  private:
   ReadTxn txn_;

@@ -1,5 +1,6 @@
 // `gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS
-//  --out=DIR [--base_port=PORT] [--host=HOST]`
+//  --out=DIR [--base_port=PORT] [--host=HOST] [--market_interval_ms=900000]
+//  [--gate_closure_ms=300000] [--reading_window_ms=3600000]`
 // `gridledger genesis ... --out=DIR --hosts=FILE [--config_dir=/etc/gridledger]
 //  [--data_root=/var/lib/gridledger] [--grpc_base_port=7300]
 //  [--metrics_base_port=7400] [--backend=auto]`
@@ -50,6 +51,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS\n"
     "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n"
+    "                          [--market_interval_ms=900000] [--gate_closure_ms=300000]\n"
+    "                          [--reading_window_ms=3600000]\n"
     "       several machines: --hosts=FILE (one IP or IP:PORT per validator, slice-major)\n"
     "                          [--config_dir=/etc/gridledger] [--data_root=/var/lib/gridledger]\n"
     "                          [--grpc_base_port=7300] [--metrics_base_port=7400] [--backend=auto]\n";
@@ -70,6 +73,7 @@ struct Args {
   std::string out;
   std::string hosts_file;  // empty: every validator on `host`
   HostLayout layout;
+  MarketTiming market;  // genesis bounds check it (ValidateGenesis)
 };
 
 // Parses --name=value flags; an error names the flag.
@@ -79,7 +83,10 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
       {"accounts", &args->accounts},     {"balance", &args->balance},
       {"base_port", &args->base_port},
       {"grpc_base_port", &args->layout.grpc_base_port},
-      {"metrics_base_port", &args->layout.metrics_base_port}};
+      {"metrics_base_port", &args->layout.metrics_base_port},
+      {"market_interval_ms", &args->market.interval_ms},
+      {"gate_closure_ms", &args->market.gate_closure_ms},
+      {"reading_window_ms", &args->market.reading_window_ms}};
   std::map<std::string, std::string*> strings = {
       {"out", &args->out},
       {"host", &args->host},
@@ -166,6 +173,7 @@ int RunGenesis(int argc, char** argv) {
   Genesis genesis;
   const KeyPair dso = KeyPair::Generate();
   genesis.dso = dso.public_key();
+  genesis.market = args.market;
   std::vector<std::pair<std::string, std::string>> key_files;  // path, content
   key_files.emplace_back(args.out + "/dso.key", dso.secret().Hex() + "\n");
   for (uint64_t s = 0; s < args.slices; ++s) {
@@ -248,6 +256,10 @@ int RunGenesis(int argc, char** argv) {
   std::printf("  accounts     %llu x %llu micro-units (secrets: %s/accounts.keys)\n",
               static_cast<unsigned long long>(args.accounts),
               static_cast<unsigned long long>(args.balance), args.out.c_str());
+  std::printf("  market       intervals of %llu ms, gate closure %llu ms, reading window %llu ms\n",
+              static_cast<unsigned long long>(genesis.market.interval_ms),
+              static_cast<unsigned long long>(genesis.market.gate_closure_ms),
+              static_cast<unsigned long long>(genesis.market.reading_window_ms));
   std::printf("  validator secrets: %s/validator-<slice>-<index>.key\n", args.out.c_str());
   return 0;
 }

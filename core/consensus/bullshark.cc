@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/common/check.h"
+#include "core/consensus/consensus_time.h"
 
 namespace gridledger::consensus {
 
@@ -40,6 +41,7 @@ std::vector<CommittedSubDag> Bullshark::OnCertificate(Dag& dag, Round round,
     const Vertex* a = dag.Find(*it);
     GL_CHECK(a != nullptr);
     const Round previous = last_committed_round_;
+    const uint64_t time_ms = AnchorTimeMs(dag, a->certificate.header);
     CommittedSubDag piece;
     CommitCost used;
     auto emit = [&](Round durable_round) {
@@ -47,6 +49,7 @@ std::vector<CommittedSubDag> Bullshark::OnCertificate(Dag& dag, Round round,
       piece.anchor_round = a->certificate.header.round;
       piece.anchor = *it;
       piece.last_committed_round = durable_round;
+      piece.time_ms = time_ms;
       out.push_back(std::move(piece));
       piece = CommittedSubDag{};
       used = CommitCost{};

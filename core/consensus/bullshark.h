@@ -38,6 +38,8 @@ struct CommittedSubDag {
   // commits the anchor again; its history then starts at a piece boundary,
   // and cutting it greedily gives the same remaining pieces.
   Round last_committed_round;
+  // Consensus time of the anchor (consensus_time.h); equal on every piece.
+  uint64_t time_ms = 0;
   std::vector<Certificate> certificates;  // sorted by (round, author); anchor last
   // The certificates' batches in order (certificate order, then header order).
   std::vector<std::shared_ptr<const Batch>> batches;

@@ -960,6 +960,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
   h.author = me_;
   h.round = *q + 1;
   h.parents = dag_.DigestsAtRound(*q);
+  h.timestamp_ms = now;  // the runtime's clock: wall time in the node
   while (!ready_digests_.empty() && h.batches.size() < params_.header_batches_max) {
     h.batches.push_back(ready_digests_.front());
     ready_digests_.pop_front();

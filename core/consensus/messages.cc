@@ -32,6 +32,7 @@ void EncodeHeaderUnsigned(const Header& h, ByteWriter& w) {
   for (const Digest& d : h.parents) w.Raw(d.span());
   w.U32(static_cast<uint32_t>(h.batches.size()));
   for (const Digest& d : h.batches) w.Raw(d.span());
+  w.U64(h.timestamp_ms);
 }
 
 void EncodeDigests(const std::vector<Digest>& ds, ByteWriter& w) {
@@ -168,7 +169,7 @@ size_t BatchEncodedBytes(const Batch& batch) {
 
 size_t CertificateEncodedBytes(const Certificate& cert) {
   const Header& h = cert.header;
-  return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 32 * h.batches.size() + 64 + 4 +
+  return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 32 * h.batches.size() + 8 + 64 + 4 +
          (4 + 64) * cert.votes.size();
 }
 
@@ -414,6 +415,7 @@ absl::StatusOr<Header> DecodeHeader(ByteReader& r) {
     }
   }
   GL_ASSIGN_OR_RETURN(h.batches, DecodeDigests(r, kMaxHeaderBatches, "header.batches"));
+  GL_ASSIGN_OR_RETURN(h.timestamp_ms, r.U64("header.timestamp_ms"));
   GL_ASSIGN_OR_RETURN(h.signature, ReadSignature(r, "header.signature"));
   return h;
 }

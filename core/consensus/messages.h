@@ -6,7 +6,8 @@
 //   Batch       slice u32 | author u32 | sequence u64 | n u32 | n x (len u32 | tx)
 //   BatchAck    batch 32
 //   Header      chain_id 32 | slice u32 | author u32 | round u64 | np u32 | np x parent 32
-//               (strictly ascending) | nb u32 | nb x batch 32 | signature 64
+//               (strictly ascending) | nb u32 | nb x batch 32 | timestamp_ms u64 |
+//               signature 64
 //   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64
 //   Certificate Header | nv u32 | nv x (voter u32 | signature 64) (voters ascending)
 //   CertificateRequest  nd u32 | nd x digest 32 | from_round u64 | to_round u64
@@ -80,6 +81,9 @@ struct Header {
   std::vector<Digest> batches;  // the author's own acked batches, distinct
   Signature signature;
   Digest chain_id;  // the network's genesis digest (Committee::chain_id)
+  // The author's clock when it proposed (ms since the Unix epoch); commits
+  // take consensus time from these (core/consensus/consensus_time.h).
+  uint64_t timestamp_ms = 0;
   bool operator==(const Header&) const = default;
 };
 

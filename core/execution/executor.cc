@@ -1,5 +1,6 @@
 #include "core/execution/executor.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/container/btree_set.h"
@@ -8,6 +9,7 @@
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "core/crypto/sha256.h"
+#include "core/execution/market_exec.h"
 #include "core/execution/overlay.h"
 
 namespace gridledger {
@@ -22,15 +24,21 @@ AccountRef SenderOf(const Transaction& tx) { return AccountRef{tx.slice, tx.send
 // One block's execution: the inputs, then releases and expiries.
 class BlockRun {
  public:
-  BlockRun(SliceId slice, const NonceHoldLimits& limits, const StateView& state,
-           uint64_t sequence)
-      : slice_(slice), limits_(limits), state_(state), sequence_(sequence) {}
+  BlockRun(SliceId slice, const NonceHoldLimits& limits, const MarketConfig& market,
+           const StateView& state, uint64_t sequence, uint64_t now_ms)
+      : slice_(slice), limits_(limits), state_(state), sequence_(sequence),
+        market_(slice, market, &overlay_, now_ms) {}
 
   absl::StatusOr<TxResult> ExecuteInput(const BlockTx& btx, uint32_t index);
+  absl::StatusOr<TxResult> ExecuteMarketInput(const BlockTx& btx, uint32_t index);
+  // Runs a market transaction whose nonce is its sender's next; on success
+  // advances the nonce.
+  absl::StatusOr<TxResult> ApplyMarket(const BlockTx& btx, uint32_t index);
   // Steps 1 and 2 of executor.h's nonce hold; appends to `released`.
   absl::Status ReleaseAndExpire(uint32_t first_index, std::vector<ReleasedTx>* released);
 
   Overlay& overlay() { return overlay_; }
+  MarketRun& market() { return market_; }
 
  private:
   // The checks that do not depend on the account's balance or nonce.
@@ -47,8 +55,45 @@ class BlockRun {
   const StateView& state_;
   const uint64_t sequence_;  // this commit
   Overlay overlay_{state_};
+  MarketRun market_;
   absl::btree_set<AccountRef> advanced_;  // senders whose next nonce moved
 };
+
+absl::StatusOr<TxResult> BlockRun::ExecuteMarketInput(const BlockTx& btx, uint32_t index) {
+  const Transaction& tx = btx.tx;
+  const AccountRef sender_ref = SenderOf(tx);
+  GL_ASSIGN_OR_RETURN(std::optional<AccountState> sender, overlay_.Get(sender_ref));
+  const bool dso = market_.IsDso(tx.sender);
+  if (!sender.has_value() && !dso) {
+    return Fail(btx.id, index, TxResultCode::kUnknownSender, "unknown sender account");
+  }
+  const Nonce next = sender.has_value() ? sender->next_nonce : Nonce(0);
+  if (tx.nonce < next) {
+    return Fail(btx.id, index, TxResultCode::kBadNonce,
+                absl::StrCat("nonce ", tx.nonce.value(), " is below next expected nonce ",
+                             next.value(), " (replayed or already used)"));
+  }
+  if (tx.nonce > next) {
+    if (sender.has_value()) return TryHold(btx, index, *sender);
+    return Fail(btx.id, index, TxResultCode::kNonceNotNext,
+                absl::StrCat("nonce ", tx.nonce.value(), " is ahead of next nonce ", next.value(),
+                             " of the DSO, which has no account to hold it for"));
+  }
+  return ApplyMarket(btx, index);
+}
+
+absl::StatusOr<TxResult> BlockRun::ApplyMarket(const BlockTx& btx, uint32_t index) {
+  const AccountRef sender_ref = SenderOf(btx.tx);
+  GL_ASSIGN_OR_RETURN(TxResult result, market_.Execute(btx, index));
+  if (!result.ok()) return result;
+  // Read after the rule: it may have moved the sender's balance (escrow).
+  GL_ASSIGN_OR_RETURN(std::optional<AccountState> sender, overlay_.Get(sender_ref));
+  AccountState advanced = sender.value_or(AccountState{});
+  ++advanced.next_nonce;
+  overlay_.Set(sender_ref, advanced);
+  advanced_.insert(sender_ref);
+  return result;
+}
 
 std::optional<TxResult> BlockRun::StaticCheck(SliceId slice, const BlockTx& btx,
                                               uint32_t index) {
@@ -94,14 +139,8 @@ absl::StatusOr<TxResult> BlockRun::Apply(const BlockTx& btx, uint32_t index,
   ++sender.next_nonce;
   overlay_.Set(sender_ref, sender);
   advanced_.insert(sender_ref);
-  // Read the recipient after the debit so a self-transfer sees it.
-  GL_ASSIGN_OR_RETURN(std::optional<AccountState> recipient, overlay_.Get(body.to));
-  AccountState credited = recipient.value_or(AccountState{});
-  // Total supply fits in u64 (genesis checks it) and transfers conserve it.
-  GL_CHECK_MSG(credited.balance.value() <= UINT64_MAX - body.amount.value(),
-               "balance overflow: money was created somewhere");
-  credited.balance = credited.balance + body.amount.value();
-  overlay_.Set(body.to, credited);
+  // After the debit, so a self-transfer sees it; repays market debt first.
+  GL_RETURN_IF_ERROR(market_.Credit(body.to.key, body.amount.value()));
   return TxResult{btx.id, index, TxResultCode::kSuccess, ""};
 }
 
@@ -152,7 +191,9 @@ absl::Status BlockRun::ReleaseAccount(const AccountRef& account, uint32_t* index
           head.btx.raw});
       continue;
     }
-    GL_ASSIGN_OR_RETURN(TxResult result, Apply(head.btx, (*index)++, *sender));
+    GL_ASSIGN_OR_RETURN(TxResult result, head.btx.tx.kind() == TxKind::kTransfer
+                                             ? Apply(head.btx, (*index)++, *sender)
+                                             : ApplyMarket(head.btx, (*index)++));
     const bool ok = result.ok();
     released->push_back(ReleasedTx{std::move(result), head.btx.raw});
     if (!ok) return absl::OkStatus();  // the nonce is not consumed: the rest wait
@@ -186,18 +227,30 @@ absl::Status BlockRun::ReleaseAndExpire(uint32_t first_index, std::vector<Releas
 
 }  // namespace
 
-Executor::Executor(SliceId slice, NonceHoldLimits limits) : slice_(slice), limits_(limits) {
+Executor::Executor(SliceId slice, NonceHoldLimits limits, MarketConfig market)
+    : slice_(slice), limits_(limits), market_(market) {
   GL_CHECK_MSG(limits_.hold_commits >= 1, "NonceHoldLimits.hold_commits must be >= 1");
+  GL_CHECK_MSG(market_.timing.interval_ms >= 1, "MarketTiming.interval_ms must be >= 1");
 }
 
 absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
-                                                    absl::Span<const BlockTx> block) const {
+                                                    absl::Span<const BlockTx> block,
+                                                    uint64_t consensus_time_ms) const {
   if (block.size() > kMaxBlockTxs) {
     return absl::InvalidArgumentError(absl::StrCat(
         "block: ", block.size(), " transactions exceeds kMaxBlockTxs=", kMaxBlockTxs));
   }
   GL_ASSIGN_OR_RETURN(uint64_t last, state.LastCommittedSequence());
-  BlockRun run(slice_, limits_, state, last + 1);
+  // Consensus time never goes back (a later anchor may carry an earlier median).
+  uint64_t now_ms = 0;
+  {
+    Overlay probe(state);
+    GL_ASSIGN_OR_RETURN(uint64_t previous, MarketState(&probe).Meta(MarketMeta::kConsensusTime));
+    now_ms = std::max(previous, consensus_time_ms);
+  }
+  BlockRun run(slice_, limits_, market_, state, last + 1, now_ms);
+  if (now_ms > 0) run.market().state().PutMeta(MarketMeta::kConsensusTime, now_ms);
+  GL_RETURN_IF_ERROR(run.market().RunDue());
   absl::flat_hash_set<TxId> seen;  // ids executed earlier in this block
   seen.reserve(block.size());
   BlockOutcome out;
@@ -217,19 +270,16 @@ absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
                        " executed in slice ", slice_.value())));
       continue;
     }
-    if (btx.tx.kind() != TxKind::kTransfer) {
-      out.results.push_back(
-          Fail(btx.id, index, TxResultCode::kNotExecutable,
-               absl::StrCat("kind ", TxKindName(btx.tx.kind()), " not yet executable")));
-      continue;
-    }
-    GL_ASSIGN_OR_RETURN(TxResult result, run.ExecuteInput(btx, index));
+    GL_ASSIGN_OR_RETURN(TxResult result, btx.tx.kind() == TxKind::kTransfer
+                                             ? run.ExecuteInput(btx, index)
+                                             : run.ExecuteMarketInput(btx, index));
     out.results.push_back(std::move(result));
   }
   GL_RETURN_IF_ERROR(
       run.ReleaseAndExpire(static_cast<uint32_t>(block.size()), &out.released));
   out.accounts = run.overlay().SortedChanges();
   run.overlay().HeldChanges(&out.held_added, &out.held_removed);
+  GL_ASSIGN_OR_RETURN(out.market, run.overlay().MarketChanges());
   GL_ASSIGN_OR_RETURN(Digest previous, state.StateSummary());
   out.state_summary = NextStateSummary(previous, out);
   return out;
@@ -268,6 +318,12 @@ Digest NextStateSummary(const Digest& previous, const BlockOutcome& outcome) {
   }
   w.U64(outcome.held_removed.size());
   for (const HeldKey& key : outcome.held_removed) write_key(key);
+  w.U64(outcome.market.size());
+  for (const auto& [key, value] : outcome.market) {
+    w.VarBytes(key);
+    w.U8(value.has_value() ? 1 : 0);
+    if (value.has_value()) w.VarBytes(*value);
+  }
   return TaggedHashCached(kTagStateSummary, buf);
 }
 

@@ -30,6 +30,17 @@
 //     (held_sequence, account, nonce) order.
 // Released and expired results are listed in BlockOutcome::released in that
 // execution order, with indexes continuing after the block's inputs.
+//
+// Consensus time: each block executes at t = max(the block's consensus time,
+// the previous commit's t), kept in the market state; execution never reads a
+// clock. Before the inputs, the market's gate closures and settlements due at
+// t run (core/execution/market_exec.h). Market kinds (ORDER, CANCEL,
+// METER_READING, REGISTER, SET_TARIFF) are checked like transfers for
+// duplicate, slice, sender (the slice's DSO may sign before it has an
+// account) and a nonce below the next (bad_nonce); a nonce ahead is held like
+// a transfer's (nonce_not_next only for a DSO that has no account yet); then
+// the market's rules apply, when executed or released.
+// Every credit repays the recipient's market debt first.
 #ifndef GRIDLEDGER_CORE_EXECUTION_EXECUTOR_H_
 #define GRIDLEDGER_CORE_EXECUTION_EXECUTOR_H_
 
@@ -43,6 +54,7 @@
 #include "absl/types/span.h"
 #include "core/common/types.h"
 #include "core/execution/block_tx.h"
+#include "core/execution/market_params.h"
 #include "core/execution/state_view.h"
 #include "core/execution/tx_result.h"
 #include "core/tx/transaction.h"
@@ -90,32 +102,39 @@ struct BlockOutcome {
   // commit, entries it removed (released, expired or stale).
   std::vector<HeldTx> held_added;
   std::vector<HeldKey> held_removed;
+  // The market records' change, ascending by key (nullopt: deleted).
+  std::vector<std::pair<Bytes, std::optional<Bytes>>> market;
   Digest state_summary;
   bool operator==(const BlockOutcome&) const = default;
 };
 
 class Executor {
  public:
-  explicit Executor(SliceId slice, NonceHoldLimits limits = {});
+  explicit Executor(SliceId slice, NonceHoldLimits limits = {}, MarketConfig market = {});
 
   // InvalidArgument for more than kMaxBlockTxs transactions; other errors
   // come only from the state view (storage faults). The block executes as
-  // commit state.LastCommittedSequence() + 1.
+  // commit state.LastCommittedSequence() + 1, at consensus time
+  // consensus_time_ms (CommittedSubDag::time_ms; 0 for transfer-only tests).
   absl::StatusOr<BlockOutcome> ExecuteBlock(const StateView& state,
-                                            absl::Span<const BlockTx> block) const;
+                                            absl::Span<const BlockTx> block,
+                                            uint64_t consensus_time_ms = 0) const;
 
   SliceId slice() const { return slice_; }
   const NonceHoldLimits& limits() const { return limits_; }
+  const MarketConfig& market() const { return market_; }
 
  private:
   SliceId slice_;
   NonceHoldLimits limits_;
+  MarketConfig market_;
 };
 
 // The summary after a block: TaggedHash(kTagStateSummary, previous summary ||
 // each result (id, code, reason) || each released result || each changed
 // account || each held entry added (key, id, held_sequence) || each removed
-// key), every list prefixed by its length. It chains, so two nodes with equal
+// key || each market change (key, present u8, value)), every list prefixed by
+// its length. It chains, so two nodes with equal
 // summaries executed identical histories.
 Digest NextStateSummary(const Digest& previous, const BlockOutcome& outcome);
 

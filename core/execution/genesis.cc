@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
@@ -103,7 +104,7 @@ class Parser {
   }
 
  private:
-  enum class Section { kHeader, kDso, kSlices, kAccounts };
+  enum class Section { kHeader, kDso, kMarket, kSlices, kAccounts };
 
   absl::Status ParseLine(size_t line, absl::string_view content) {
     if (content.size() > kMaxGenesisLineBytes) {
@@ -126,14 +127,19 @@ class Parser {
         {
           GL_ASSIGN_OR_RETURN(genesis_.dso, ParseKey(line, "dso key", fields[1]));
         }
-        section_ = Section::kSlices;
+        section_ = Section::kMarket;
         return absl::OkStatus();
+      case Section::kMarket:
+        section_ = Section::kSlices;
+        if (kind == "market") return ParseMarket(line, fields);
+        [[fallthrough]];
       case Section::kSlices:
       case Section::kAccounts:
         if (kind == "slice") return ParseSlice(line, fields);
         if (kind == "validator") return ParseValidator(line, fields);
         if (kind == "account") return ParseAccount(line, fields);
         if (kind == "dso") return LineError(line, "duplicate 'dso' record");
+        if (kind == "market") return LineError(line, "'market' must come right after 'dso'");
         return LineError(line, absl::StrCat("unknown record type '", kind, "'"));
     }
     return LineError(line, "unreachable");
@@ -153,11 +159,36 @@ class Parser {
     return absl::OkStatus();
   }
 
+  absl::Status ParseMarket(size_t line, const std::vector<absl::string_view>& fields) {
+    GL_RETURN_IF_ERROR(ExpectFields(line, fields, 4));
+    MarketTiming& m = genesis_.market;
+    GL_RETURN_IF_ERROR(
+        ParseNumber(line, "market interval_ms", fields[1], kMaxMarketIntervalMs, &m.interval_ms));
+    GL_RETURN_IF_ERROR(ParseNumber(line, "market gate_closure_ms", fields[2], kMaxGateClosureMs,
+                                   &m.gate_closure_ms));
+    GL_RETURN_IF_ERROR(ParseNumber(line, "market reading_window_ms", fields[3],
+                                   kMaxReadingWindowMs, &m.reading_window_ms));
+    if (m.interval_ms == 0) return LineError(line, "market interval_ms must be >= 1");
+    if (m.reading_window_ms == 0) return LineError(line, "market reading_window_ms must be >= 1");
+    if (m == MarketTiming{}) {
+      return LineError(line, "'market' repeats the defaults: omit the line (canonical form)");
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ParseSlice(size_t line, const std::vector<absl::string_view>& fields) {
     if (section_ == Section::kAccounts) {
       return LineError(line, "'slice' after an 'account' record (slices come first)");
     }
-    GL_RETURN_IF_ERROR(ExpectFields(line, fields, 2));
+    std::optional<PublicKey> dso;
+    if (fields.size() == 3) {
+      GL_ASSIGN_OR_RETURN(dso, ParseKey(line, "slice dso key", fields[2]));
+      if (*dso == genesis_.dso) {
+        return LineError(line, "slice dso key repeats the 'dso' key: omit it (canonical form)");
+      }
+    } else {
+      GL_RETURN_IF_ERROR(ExpectFields(line, fields, 2));
+    }
     uint64_t id = 0;
     GL_RETURN_IF_ERROR(ParseNumber(line, "slice id", fields[1], UINT32_MAX, &id));
     if (id != genesis_.slices.size()) {
@@ -168,7 +199,7 @@ class Parser {
       return LineError(line, absl::StrCat("more than kMaxGenesisSlices=", kMaxGenesisSlices));
     }
     if (!genesis_.slices.empty()) GL_RETURN_IF_ERROR(CloseSlice(line));
-    genesis_.slices.push_back(GenesisSlice{SliceId(static_cast<uint32_t>(id)), {}});
+    genesis_.slices.push_back(GenesisSlice{SliceId(static_cast<uint32_t>(id)), {}, dso});
     return absl::OkStatus();
   }
 
@@ -273,8 +304,14 @@ absl::StatusOr<Genesis> ParseGenesis(absl::string_view text) { return Parser().R
 std::string SerializeGenesis(const Genesis& genesis) {
   std::string out = absl::StrCat(kGenesisMagic, " ", kGenesisFormatVersion, "\n");
   absl::StrAppend(&out, "dso ", genesis.dso.Hex(), "\n");
+  if (!(genesis.market == MarketTiming{})) {
+    absl::StrAppend(&out, "market ", genesis.market.interval_ms, " ",
+                    genesis.market.gate_closure_ms, " ", genesis.market.reading_window_ms, "\n");
+  }
   for (const GenesisSlice& slice : genesis.slices) {
-    absl::StrAppend(&out, "slice ", slice.id.value(), "\n");
+    absl::StrAppend(&out, "slice ", slice.id.value());
+    if (slice.dso.has_value()) absl::StrAppend(&out, " ", slice.dso->Hex());
+    absl::StrAppend(&out, "\n");
     for (size_t i = 0; i < slice.validators.size(); ++i) {
       const GenesisValidator& v = slice.validators[i];
       absl::StrAppend(&out, "validator ", slice.id.value(), " ", i, " ", v.key.Hex(), " ",
@@ -308,6 +345,12 @@ Digest GenesisStateSummary(const Genesis& genesis, SliceId slice) {
   w.Raw(GenesisDigest(genesis).span());
   w.U32(slice.value());
   return TaggedHash(kTagStateSummary, buf);
+}
+
+PublicKey SliceDso(const Genesis& genesis, SliceId slice) {
+  GL_CHECK_MSG(slice.value() < genesis.slices.size(), "SliceDso of a slice not in the genesis");
+  const std::optional<PublicKey>& own = genesis.slices[slice.value()].dso;
+  return own.value_or(genesis.dso);
 }
 
 std::vector<GenesisAccount> GenesisAccountsOf(const Genesis& genesis, SliceId slice) {

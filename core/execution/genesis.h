@@ -6,7 +6,8 @@
 //
 //   gridledger-genesis 1
 //   dso <key>
-//   slice <slice>
+//   market <interval_ms> <gate_closure_ms> <reading_window_ms>   (optional)
+//   slice <slice> [<dso key>]
 //   validator <slice> <index> <key> <host>:<port>
 //   ...                                   (more validators, then more slices)
 //   account <slice> <key> <balance>
@@ -17,6 +18,14 @@
 //   by its validators (at least one), whose <slice> repeats the slice id and
 //   whose <index> counts 0, 1, 2, ...
 // - <host>: letters, digits, '.', '-' (no IPv6 literals); <port>: 1..65535.
+// - `market` (right after `dso`) sets the market timing; absent means the
+//   defaults (kDefaultMarketIntervalMs, ...), and a line that repeats exactly
+//   the defaults is rejected, so the text stays canonical. Bounds:
+//   1 <= interval_ms <= kMaxMarketIntervalMs, gate_closure_ms <=
+//   kMaxGateClosureMs, 1 <= reading_window_ms <= kMaxReadingWindowMs.
+// - A slice's DSO key (it signs REGISTER and SET_TARIFF there) is the `dso`
+//   key unless the slice line names another one; naming the `dso` key itself
+//   there is rejected (not canonical).
 // - Account lines come after every slice; <balance> is micro-units.
 // - Numbers are canonical decimal (no sign, no leading zeros).
 // - Validator keys, validator addresses and (slice, key) of accounts are
@@ -28,6 +37,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +55,23 @@ inline constexpr size_t kMaxValidatorsPerSlice = 256;
 inline constexpr size_t kMaxGenesisAccounts = size_t{1} << 22;
 inline constexpr size_t kMaxGenesisLineBytes = 512;
 
+// Market timing (issue 10): interval k spans [k * interval_ms, (k+1) *
+// interval_ms) of consensus time; orders close gate_closure_ms before it
+// starts; readings are accepted for reading_window_ms after it ends.
+inline constexpr uint64_t kDefaultMarketIntervalMs = 900'000;
+inline constexpr uint64_t kDefaultGateClosureMs = 300'000;
+inline constexpr uint64_t kDefaultReadingWindowMs = 3'600'000;
+inline constexpr uint64_t kMaxMarketIntervalMs = 86'400'000;
+inline constexpr uint64_t kMaxGateClosureMs = 7 * 86'400'000ULL;
+inline constexpr uint64_t kMaxReadingWindowMs = 7 * 86'400'000ULL;
+
+struct MarketTiming {
+  uint64_t interval_ms = kDefaultMarketIntervalMs;
+  uint64_t gate_closure_ms = kDefaultGateClosureMs;
+  uint64_t reading_window_ms = kDefaultReadingWindowMs;
+  bool operator==(const MarketTiming&) const = default;
+};
+
 struct GenesisValidator {
   PublicKey key;
   std::string host;
@@ -55,6 +82,7 @@ struct GenesisValidator {
 struct GenesisSlice {
   SliceId id;
   std::vector<GenesisValidator> validators;  // committee, by index
+  std::optional<PublicKey> dso;  // nullopt: Genesis::dso
   bool operator==(const GenesisSlice&) const = default;
 };
 
@@ -66,6 +94,7 @@ struct GenesisAccount {
 
 struct Genesis {
   PublicKey dso;
+  MarketTiming market;
   std::vector<GenesisSlice> slices;  // slices[i].id == i
   std::vector<GenesisAccount> accounts;
   bool operator==(const Genesis&) const = default;
@@ -81,6 +110,8 @@ absl::Status ValidateGenesis(const Genesis& genesis);
 Digest GenesisDigest(const Genesis& genesis);
 // The state summary of `slice` before its first commit.
 Digest GenesisStateSummary(const Genesis& genesis, SliceId slice);
+// The DSO key of `slice` (its own, or Genesis::dso). `slice` must exist.
+PublicKey SliceDso(const Genesis& genesis, SliceId slice);
 // The genesis accounts whose home is `slice`, in file order.
 std::vector<GenesisAccount> GenesisAccountsOf(const Genesis& genesis, SliceId slice);
 

@@ -37,6 +37,23 @@ absl::StatusOr<std::vector<HeldTx>> MemoryState::HeldUpTo(uint64_t max_held_sequ
   return out;
 }
 
+absl::StatusOr<std::optional<Bytes>> MemoryState::GetMarket(ByteSpan key) const {
+  auto it = market_.find(Bytes(key.begin(), key.end()));
+  if (it == market_.end()) return std::optional<Bytes>();
+  return std::optional<Bytes>(it->second);
+}
+
+absl::StatusOr<std::vector<MarketEntry>> MemoryState::MarketRange(ByteSpan lo, ByteSpan hi,
+                                                                  size_t limit) const {
+  std::vector<MarketEntry> out;
+  const Bytes end(hi.begin(), hi.end());
+  for (auto it = market_.lower_bound(Bytes(lo.begin(), lo.end()));
+       it != market_.end() && it->first < end && out.size() < limit; ++it) {
+    out.push_back(*it);
+  }
+  return out;
+}
+
 void MemoryState::SetAccount(const AccountRef& account, const AccountState& state) {
   GL_CHECK_MSG(sequence_ == 0, "SetAccount is for genesis, before the first block");
   accounts_[account] = state;
@@ -57,6 +74,13 @@ void MemoryState::Apply(const BlockOutcome& outcome) {
   }
   for (const HeldTx& held : outcome.held_added) {
     GL_CHECK_MSG(held_.emplace(held.key(), held).second, "adding a held entry twice");
+  }
+  for (const auto& [key, value] : outcome.market) {
+    if (value.has_value()) {
+      market_[key] = *value;
+    } else {
+      GL_CHECK_MSG(market_.erase(key) == 1, "deleting a market record that is not there");
+    }
   }
   summary_ = outcome.state_summary;
   ++sequence_;

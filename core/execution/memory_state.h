@@ -28,6 +28,9 @@ class MemoryState : public StateView {
   absl::StatusOr<std::vector<HeldTx>> HeldFor(const AccountRef& account) const override;
   absl::StatusOr<std::vector<HeldTx>> HeldUpTo(uint64_t max_held_sequence) const override;
   absl::StatusOr<uint64_t> HeldCount() const override { return held_.size(); }
+  absl::StatusOr<std::optional<Bytes>> GetMarket(ByteSpan key) const override;
+  absl::StatusOr<std::vector<MarketEntry>> MarketRange(ByteSpan lo, ByteSpan hi,
+                                                       size_t limit) const override;
 
   // Genesis funding; only before the first block.
   void SetAccount(const AccountRef& account, const AccountState& state);
@@ -38,6 +41,8 @@ class MemoryState : public StateView {
   uint64_t last_committed_sequence() const { return sequence_; }
   // Every account sorted by AccountRef (for comparisons and totals).
   std::vector<std::pair<AccountRef, AccountState>> SortedAccounts() const;
+  // Every market record, ascending by key.
+  const std::map<Bytes, Bytes>& market() const { return market_; }
   // Every held transaction's key, id and held sequence, sorted by key.
   std::vector<std::tuple<HeldKey, TxId, uint64_t>> SortedHeld() const;
 
@@ -45,6 +50,7 @@ class MemoryState : public StateView {
   absl::flat_hash_map<AccountRef, AccountState> accounts_;
   absl::flat_hash_set<TxId> executed_;
   std::map<HeldKey, HeldTx> held_;  // ordered: HeldFor is a range
+  std::map<Bytes, Bytes> market_;
   Digest summary_;
   uint64_t sequence_ = 0;
 };

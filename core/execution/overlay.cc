@@ -1,6 +1,8 @@
 #include "core/execution/overlay.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
@@ -50,6 +52,47 @@ void Overlay::Release(const HeldKey& key) {
   GL_CHECK_MSG(it != held_.end() && it->second.current.erase(key.nonce) == 1,
                "Release of a transaction that is not held");
   --held_total_delta_;
+}
+
+absl::StatusOr<std::optional<Bytes>> Overlay::GetMarket(const Bytes& key) const {
+  auto it = market_.find(key);
+  if (it != market_.end()) return it->second;
+  return base_.GetMarket(key);
+}
+
+absl::StatusOr<std::vector<MarketEntry>> Overlay::MarketRange(const Bytes& lo, const Bytes& hi,
+                                                              size_t limit) const {
+  // Local changes in range; each may hide one base entry, so ask the base
+  // for that many more.
+  const auto first = market_.lower_bound(lo);
+  const auto last = market_.lower_bound(hi);
+  const size_t local = static_cast<size_t>(std::distance(first, last));
+  const size_t want = limit > SIZE_MAX - local ? SIZE_MAX : limit + local;
+  GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> base, base_.MarketRange(lo, hi, want));
+  std::vector<MarketEntry> out;
+  auto b = base.begin();
+  auto l = first;
+  while (out.size() < limit && (b != base.end() || l != last)) {
+    if (l == last || (b != base.end() && b->first < l->first)) {
+      out.push_back(std::move(*b++));
+      continue;
+    }
+    if (b != base.end() && b->first == l->first) ++b;  // the local change wins
+    if (l->second.has_value()) out.emplace_back(l->first, *l->second);
+    ++l;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<Bytes, std::optional<Bytes>>>> Overlay::MarketChanges()
+    const {
+  std::vector<std::pair<Bytes, std::optional<Bytes>>> out;
+  for (const auto& [key, value] : market_) {
+    GL_ASSIGN_OR_RETURN(std::optional<Bytes> before, base_.GetMarket(key));
+    if (before == value) continue;
+    out.emplace_back(key, value);
+  }
+  return out;
 }
 
 std::vector<std::pair<AccountRef, AccountState>> Overlay::SortedChanges() const {

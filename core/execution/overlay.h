@@ -36,6 +36,17 @@ class Overlay {
   void Hold(HeldTx held);
   void Release(const HeldKey& key);
 
+  // Market records, read through to the base; nullopt when absent.
+  absl::StatusOr<std::optional<Bytes>> GetMarket(const Bytes& key) const;
+  void PutMarket(Bytes key, Bytes value) { market_[std::move(key)] = std::move(value); }
+  void DeleteMarket(Bytes key) { market_[std::move(key)] = std::nullopt; }
+  // Up to `limit` records with lo <= key < hi as of now, ascending.
+  absl::StatusOr<std::vector<MarketEntry>> MarketRange(const Bytes& lo, const Bytes& hi,
+                                                       size_t limit) const;
+  // The market's change against the base, ascending by key (nullopt: deleted).
+  // A put that rewrites the base value, or deletes an absent key, is dropped.
+  absl::StatusOr<std::vector<std::pair<Bytes, std::optional<Bytes>>>> MarketChanges() const;
+
   // Final states of changed accounts, sorted by AccountRef.
   std::vector<std::pair<AccountRef, AccountState>> SortedChanges() const;
   // The hold's change against the base: entries added and entries removed,
@@ -52,6 +63,7 @@ class Overlay {
   absl::flat_hash_map<AccountRef, AccountState> changed_;
   // Node-based: Held() hands out pointers that must survive later inserts.
   absl::node_hash_map<AccountRef, Queues> held_;
+  std::map<Bytes, std::optional<Bytes>> market_;  // ordered: ranges merge
   std::optional<uint64_t> base_held_total_;
   int64_t held_total_delta_ = 0;
 };

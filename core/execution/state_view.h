@@ -1,19 +1,26 @@
 // The state the executor reads: accounts, which transaction ids already ran
-// (or are held), the nonce hold, the last commit and the running state
+// (or are held), the nonce hold, the market's ordered key-value records
+// (core/execution/market_state.h), the last commit and the running state
 // summary. Implemented in memory (MemoryState: tests, simulator) and over LMDB
 // (storage/store_state_view.h), so the same deterministic executor runs on both.
 #ifndef GRIDLEDGER_CORE_EXECUTION_STATE_VIEW_H_
 #define GRIDLEDGER_CORE_EXECUTION_STATE_VIEW_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "core/execution/block_tx.h"
 
 namespace gridledger {
+
+// One market record: key and value bytes (layouts in market_state.h).
+using MarketEntry = std::pair<Bytes, Bytes>;
 
 struct AccountState {
   Amount balance;
@@ -42,6 +49,12 @@ class StateView {
   virtual absl::StatusOr<std::vector<HeldTx>> HeldUpTo(uint64_t max_held_sequence) const = 0;
   // How many transactions the slice holds.
   virtual absl::StatusOr<uint64_t> HeldCount() const = 0;
+
+  // The market record under `key`; nullopt when absent.
+  virtual absl::StatusOr<std::optional<Bytes>> GetMarket(ByteSpan key) const = 0;
+  // Up to `limit` market records with lo <= key < hi (bytewise), ascending.
+  virtual absl::StatusOr<std::vector<MarketEntry>> MarketRange(ByteSpan lo, ByteSpan hi,
+                                                               size_t limit) const = 0;
 };
 
 }  // namespace gridledger

@@ -16,6 +16,17 @@ absl::string_view TxResultCodeName(TxResultCode code) {
     case TxResultCode::kNonceGapExpired: return "nonce_gap_expired";
     case TxResultCode::kHeld: return "held";
     case TxResultCode::kNonceHoldFull: return "nonce_hold_full";
+    case TxResultCode::kUnauthorized: return "unauthorized";
+    case TxResultCode::kNotRegistered: return "not_registered";
+    case TxResultCode::kRoleConflict: return "role_conflict";
+    case TxResultCode::kGateClosed: return "gate_closed";
+    case TxResultCode::kOrderLimit: return "order_limit";
+    case TxResultCode::kOneSidePerInterval: return "one_side_per_interval";
+    case TxResultCode::kUnknownOrder: return "unknown_order";
+    case TxResultCode::kOutsideReadingWindow: return "outside_reading_window";
+    case TxResultCode::kDuplicateReading: return "duplicate_reading";
+    case TxResultCode::kIntervalTooFar: return "interval_too_far";
+    case TxResultCode::kNonceNotNext: return "nonce_not_next";
   }
   return "unknown";
 }

@@ -25,8 +25,20 @@ enum class TxResultCode : uint8_t {
   kNonceGapExpired = 9,      // held for a nonce gap that did not fill in time
   kHeld = 10,                // NOT final: held until its account's nonce gap fills
   kNonceHoldFull = 11,       // nonce ahead, but the hold bounds are reached
+  // Market rules (core/execution/market_exec.h).
+  kUnauthorized = 12,        // not the DSO, not the order's owner, not the bound meter
+  kNotRegistered = 13,       // sender or named account lacks the needed role
+  kRoleConflict = 14,        // registration contradicts an existing role or binding
+  kGateClosed = 15,          // order or cancel at or after the interval's gate closure
+  kOrderLimit = 16,          // a bound on open orders (per account / per interval)
+  kOneSidePerInterval = 17,  // the account already has orders on the other side
+  kUnknownOrder = 18,        // cancel of an order that is not open
+  kOutsideReadingWindow = 19,  // reading before its interval ended or after its window
+  kDuplicateReading = 20,    // a second reading for (prosumer, interval)
+  kIntervalTooFar = 21,      // order for an interval beyond the bound ahead
+  kNonceNotNext = 22,        // nonce ahead for a DSO without an account (cannot be held)
 };
-inline constexpr uint8_t kMaxTxResultCode = 11;
+inline constexpr uint8_t kMaxTxResultCode = 22;
 
 // Short stable name for logs and tools ("success", "bad_nonce", ...).
 absl::string_view TxResultCodeName(TxResultCode code);

@@ -82,7 +82,8 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
       return admitted_ != nullptr ? admitted_->EraseIn(txn, ids) : absl::OkStatus();
     };
     GL_ASSIGN_OR_RETURN(BlockOutcome outcome,
-                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block, extra));
+                        storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block,
+                                                  sub.time_ms, extra));
     ++stats_.executed;
     if (metrics_ != nullptr) {
       metrics_->AddCommit();

@@ -47,8 +47,9 @@ class CommitExecutor {
  public:
   // Everything must outlive the executor; metrics may be null.
   CommitExecutor(storage::NodeStore* store, ConsensusStore* consensus_store, SliceId slice,
-                 PendingTxs* pending, CommitFeed* feed, net::NodeMetrics* metrics)
-      : store_(store), consensus_store_(consensus_store), executor_(slice),
+                 PendingTxs* pending, CommitFeed* feed, net::NodeMetrics* metrics,
+                 MarketConfig market = {})
+      : store_(store), consensus_store_(consensus_store), executor_(slice, {}, market),
         pending_(pending), feed_(feed), metrics_(metrics) {}
 
   // Admitted entries to remove in each commit's write (may stay null);

@@ -1,6 +1,7 @@
 #include "net/node/consensus_driver.h"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -29,10 +30,18 @@ ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
 
 ConsensusDriver::~ConsensusDriver() { Stop(); }
 
+// Wall time as of process start plus steady time elapsed since: headers
+// carry it as their timestamp (consensus time), and it never goes back or
+// stalls when the system clock is stepped, so the core's timers keep running.
 TimeMs ConsensusDriver::NowMs() {
-  return static_cast<TimeMs>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count());
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  static const int64_t offset_ms =
+      duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return static_cast<TimeMs>(
+      offset_ms +
+      duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
 void ConsensusDriver::Start(const consensus::PersistedState& state,

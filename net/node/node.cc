@@ -14,6 +14,7 @@
 #include "core/consensus/signature_checker.h"
 #include "core/common/file_read.h"
 #include "core/execution/genesis.h"
+#include "core/execution/market_params.h"
 #include "gpu/backend_select.h"
 #include "net/metrics/metrics_server.h"
 #include "net/metrics/node_metrics.h"
@@ -176,7 +177,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   core->RestoreOwnTransactions(std::move(restore));
   p->commit_executor = std::make_unique<CommitExecutor>(
       p->store.get(), p->consensus_store.get(), SliceId(config.slice), &p->pending,
-      p->feed.get(), p->metrics.get());
+      p->feed.get(), p->metrics.get(), MarketConfigFor(*genesis, SliceId(config.slice)));
   p->commit_executor->set_admitted_store(p->admitted.get());
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());

@@ -2,9 +2,14 @@
 // keys, and the single-process pipeline's conservation check.
 #include <sys/wait.h>
 
+#include <stdlib.h>
+
 #include <array>
+#include <filesystem>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -120,6 +125,76 @@ TEST(CliTest, UnknownCommandExitsTwo) {
   CliRun r = RunGridledger("no-such-command");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown command 'no-such-command'"), std::string::npos) << r.output;
+}
+
+TEST(GenesisCliTest, MarketTimingFlagsReachTheGenesisFile) {
+  std::string dir = "/tmp/gridledger-cli-genesis-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string common = absl::StrCat("genesis --validators=1 --accounts=1 --balance=5");
+  CliRun bad = RunGridledger(absl::StrCat(common, " --out=", dir, "/bad --market_interval_ms=0"));
+  EXPECT_NE(bad.exit_code, 0) << bad.output;
+  EXPECT_NE(bad.output.find("interval_ms must be >= 1"), std::string::npos) << bad.output;
+  CliRun ok = RunGridledger(absl::StrCat(common, " --out=", dir,
+                                         "/ok --market_interval_ms=2000 --gate_closure_ms=500"
+                                         " --reading_window_ms=2000"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  FILE* f = fopen((dir + "/ok/genesis.txt").c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text(4096, '\0');
+  text.resize(fread(text.data(), 1, text.size(), f));
+  fclose(f);
+  EXPECT_NE(text.find("\nmarket 2000 500 2000\n"), std::string::npos) << text;
+  std::filesystem::remove_all(dir);
+}
+
+class MarketCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/gridledger-cli-market-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  CliRun Clear(const std::string& book) {
+    const std::string path = dir_ + "/book-" + std::to_string(files_++) + ".csv";
+    FILE* f = fopen(path.c_str(), "w");
+    EXPECT_NE(f, nullptr);
+    fwrite(book.data(), 1, book.size(), f);
+    fclose(f);
+    return RunGridledger("market clear --book=" + path);
+  }
+  std::string dir_;
+  int files_ = 0;
+};
+
+TEST_F(MarketCliTest, ClearPrintsThePriceVolumeAndTradesInWalkOrder) {
+  CliRun r = Clear(
+      "# seq,account,side,energy_wh,price_per_kwh\n"
+      "1,alice,bid,100,300000\n2,bob,bid,50,200000\n\n3,carol,ask,80,100000\n"
+      "4,dave,ask,100,250000\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "{\"clearing_price_per_kwh\":275000,\"cleared_wh\":100,\"trades\":["
+            "{\"bid_seq\":1,\"ask_seq\":3,\"energy_wh\":80},"
+            "{\"bid_seq\":1,\"ask_seq\":4,\"energy_wh\":20}]}\n");
+  CliRun none = Clear("1,a,bid,10,5\n2,b,ask,10,6\n");
+  ASSERT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_EQ(none.output, "{\"clearing_price_per_kwh\":null,\"cleared_wh\":0,\"trades\":[]}\n");
+}
+
+TEST_F(MarketCliTest, BadLinesAndAnAccountOnBothSidesExitNonZeroWithTheReason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"1,a,bid,10,5\n1,b,ask,10,5\n", "book line 2: seq 1 repeated"},
+      {"1,a,sell,10,5\n", "book line 1: side 'sell' is not bid or ask"},
+      {"1,a,bid,0,5\n", "book line 1: energy_wh '0'"},
+      {"1,a,bid,10,1000000001\n", "book line 1: price_per_kwh '1000000001'"},
+      {"1,a,bid,10\n", "book line 1: expected 5 fields"},
+      {"1,a,bid,10,5\n2,a,ask,10,5\n", "book line 2: account 'a' is on both sides"},
+  };
+  for (const auto& [book, reason] : cases) {
+    CliRun r = Clear(book);
+    EXPECT_EQ(r.exit_code, 1) << book << r.output;
+    EXPECT_NE(r.output.find(reason), std::string::npos) << book << r.output;
+  }
 }
 
 }  // namespace

@@ -184,9 +184,11 @@ class BullsharkTest : public Fixture {
       : dag_(4, GenesisCertificates(*committee_)), bullshark_(committee_.get(), 50, limits) {}
 
   // Inserts an (unsigned) certificate: the DAG and commit rule do not verify.
-  Digest Add(uint32_t author, uint64_t round, std::vector<Digest> parents) {
+  Digest Add(uint32_t author, uint64_t round, std::vector<Digest> parents,
+             uint64_t timestamp_ms = 0) {
     std::sort(parents.begin(), parents.end());
     Certificate c{Header{kSlice, ValidatorIndex(author), Round(round), parents, {}, {}}, {}};
+    c.header.timestamp_ms = timestamp_ms;
     const Digest d = CertificateDigest(c);
     EXPECT_EQ(dag_.Insert(c, d, false), Dag::InsertResult::kInserted);
     auto subs = bullshark_.OnCertificate(dag_, Round(round),
@@ -234,6 +236,17 @@ TEST_F(BullsharkTest, AnAnchorWithFSupportCommitsNothingWithFPlusOneCommits) {
   }
   EXPECT_EQ(CertificateDigest(commits_[0].certificates[4]), anchor);
   EXPECT_EQ(bullshark_.last_committed_round(), Round(2));
+}
+
+TEST_F(BullsharkTest, ACommitsTimeIsTheMedianOfItsAnchorsParentTimestamps) {
+  // Author 1 claims a far-future time; the median of the four parents ignores it.
+  const uint64_t times[4] = {1'000, 900'000'000, 1'300, 1'200};
+  std::vector<Digest> r1;
+  for (uint32_t a = 0; a < 4; ++a) r1.push_back(Add(a, 1, genesis_, times[a]));
+  auto r2 = FullRound(2, r1);
+  FullRound(3, r2);
+  ASSERT_EQ(commits_.size(), 1u);
+  EXPECT_EQ(commits_[0].time_ms, 1'300u);
 }
 
 TEST_F(BullsharkTest, WalkBackCommitsSkippedAnchorsOldestFirst) {

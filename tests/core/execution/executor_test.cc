@@ -125,7 +125,7 @@ TEST_F(ExecutorTest, TransactionForAnotherSliceIsRejected) {
   EXPECT_EQ(r.reason, "transaction for slice 1 executed in slice 0");
 }
 
-TEST_F(ExecutorTest, NonTransferKindsAreNotYetExecutable) {
+TEST_F(ExecutorTest, MarketKindsFromAnUnregisteredAccountFailWithoutStateChange) {
   Fund(1, 100);
   Transaction order;
   order.slice = kSlice;
@@ -133,11 +133,14 @@ TEST_F(ExecutorTest, NonTransferKindsAreNotYetExecutable) {
   order.body = OrderBody{OrderSide::kBid, IntervalId(7), EnergyWh(1000), PricePerKwh(50)};
   Transaction cancel = order;
   cancel.body = CancelBody{TxId()};
-  auto results = Run({testing::MakeBlockTx(order), testing::MakeBlockTx(cancel)});
-  ASSERT_EQ(results.size(), 2u);
-  EXPECT_EQ(results[0].code, TxResultCode::kNotExecutable);
-  EXPECT_EQ(results[0].reason, "kind ORDER not yet executable");
-  EXPECT_EQ(results[1].reason, "kind CANCEL not yet executable");
+  Transaction tariff = order;
+  tariff.body = SetTariffBody{PricePerKwh(1), PricePerKwh(2), PricePerKwh(3)};
+  auto results = Run({testing::MakeBlockTx(order), testing::MakeBlockTx(cancel),
+                      testing::MakeBlockTx(tariff)});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].code, TxResultCode::kNotRegistered);
+  EXPECT_EQ(results[1].code, TxResultCode::kUnknownOrder);
+  EXPECT_EQ(results[2].code, TxResultCode::kUnauthorized);  // this executor has no DSO
   EXPECT_EQ(Get(1), (AccountState{Amount(100), Nonce(0)}));
 }
 

@@ -119,6 +119,26 @@ std::string NoValidatorsInSlice0() {
   return absl::StrJoin(lines, "\n") + "\n";
 }
 
+TEST(GenesisTest, MarketTimingAndSliceDsoRoundTripAndDefault) {
+  Genesis g = Sample();
+  EXPECT_EQ(g.market, MarketTiming{});
+  EXPECT_EQ(SliceDso(g, SliceId(1)), g.dso);
+  const Digest before = GenesisDigest(g);
+  g.market = MarketTiming{2000, 500, 2000};
+  g.slices[1].dso = KeyPair::FromSeed(77).public_key();
+  const std::string text = SerializeGenesis(g);
+  EXPECT_NE(text.find(absl::StrCat("\nmarket 2000 500 2000\nslice 0\n")), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(absl::StrCat("\nslice 1 ", KeyHex(77), "\n")), std::string::npos) << text;
+  auto parsed = ParseGenesis(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, g);
+  EXPECT_EQ(SerializeGenesis(*parsed), text);
+  EXPECT_EQ(SliceDso(*parsed, SliceId(1)), KeyPair::FromSeed(77).public_key());
+  EXPECT_EQ(SliceDso(*parsed, SliceId(0)), g.dso);
+  EXPECT_NE(GenesisDigest(g), before);  // the chain id covers the market
+}
+
 TEST(GenesisTest, MalformedLinesAreRejectedWithTheLineNumber) {
   const std::vector<std::string> lines = SampleLines();
   ASSERT_EQ(lines.size(), 17u);
@@ -184,6 +204,19 @@ TEST(GenesisTest, MalformedLinesAreRejectedWithTheLineNumber) {
       {"no slices", "gridledger-genesis 1\ndso " + lines[1].substr(4) + "\n", 3,
        "no slice declared"},
       {"header only", "gridledger-genesis 1\n", 2, "before the dso record"},
+      {"market misplaced", Inserted(4, "market 2000 500 2000"), 4,
+       "'market' must come right after 'dso'"},
+      {"market defaults", Inserted(3, "market 900000 300000 3600000"), 3,
+       "repeats the defaults"},
+      {"market zero interval", Inserted(3, "market 0 500 2000"), 3, "interval_ms must be >= 1"},
+      {"market zero window", Inserted(3, "market 2000 500 0"), 3,
+       "reading_window_ms must be >= 1"},
+      {"market interval too long", Inserted(3, "market 86400001 500 2000"), 3,
+       "market interval_ms '86400001'"},
+      {"market field count", Inserted(3, "market 2000 500"), 3, "'market' needs 3 fields"},
+      {"slice dso repeats dso", With(3, "slice 0 " + lines[1].substr(4)), 3,
+       "repeats the 'dso' key"},
+      {"slice dso bad key", With(3, "slice 0 " + off_curve), 3, "not a valid x-only public key"},
       {"line too long", With(13, "account 0 " + k + " 5" + std::string(600, '0')), 13,
        "longer than 512 bytes"},
   };

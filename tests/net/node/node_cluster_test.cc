@@ -552,6 +552,75 @@ TEST(NodeClusterTest, DiskFullStopsAdmissionAndTheNodeResumesWhenSpaceReturns) {
   ASSERT_EQ(resp.results_size(), 1);
   EXPECT_EQ(resp.results(0).code(), v1::SUBMIT_CODE_ACCEPTED) << resp.results(0).reason();
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({ComputeTxId(next)}); }));
+
+namespace market {
+
+Bytes SignedTx(const Digest& chain_id, const KeyPair& from, uint64_t nonce, TxBody body) {
+  Transaction tx;
+  tx.slice = SliceId(0);
+  tx.nonce = Nonce(nonce);
+  tx.sender = from.public_key();
+  tx.body = std::move(body);
+  SignTransaction(&tx, from, chain_id);
+  return Encode(tx);
+}
+
+}  // namespace market
+
+// Consensus time reaches execution as wall time: the DSO (genesis `dso`, no
+// account) registers a prosumer; its bid for the interval after next (default
+// 15-minute intervals) is accepted, and one for the previous interval is
+// gate_closed. At consensus time 0 both would be interval_too_far.
+TEST(NodeClusterTest, MarketTransactionsExecuteAtWallClockConsensusTime) {
+  TestCluster cluster;
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
+  const KeyPair dso = KeyPair::FromSeed(7);
+  const KeyPair& prosumer = cluster.account(0);
+  auto final_everywhere = [&](const TxId& id) {
+    for (uint32_t i = 0; i < kValidators; ++i) {
+      const auto s = cluster.GetTx(i, id).status();
+      if (s != v1::TRANSACTION_STATUS_COMMITTED && s != v1::TRANSACTION_STATUS_FAILED) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto submit_one = [&](const Bytes& tx) {
+    v1::SubmitBatchResponse resp = cluster.Submit(0, {tx});
+    GL_CHECK(resp.results_size() == 1);
+    EXPECT_TRUE(resp.results(0).accepted()) << resp.results(0).reason();
+    const TxId id = ComputeTxId(tx);
+    EXPECT_TRUE(WaitFor([&] { return final_everywhere(id); }));
+    return id;
+  };
+  const TxId reg = submit_one(market::SignedTx(
+      cluster.chain_id(), dso, 0,
+      RegisterBody{prosumer.public_key(), AccountRole::kProsumer, PublicKey()}));
+  const uint64_t now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+  const uint64_t current = now_ms / kDefaultMarketIntervalMs;
+  const TxId bid = submit_one(market::SignedTx(
+      cluster.chain_id(), prosumer, 0,
+      OrderBody{OrderSide::kBid, IntervalId(current + 2), EnergyWh(1000), PricePerKwh(5000)}));
+  const TxId past = submit_one(market::SignedTx(
+      cluster.chain_id(), prosumer, 1,
+      OrderBody{OrderSide::kBid, IntervalId(current - 1), EnergyWh(1000), PricePerKwh(5000)}));
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    EXPECT_EQ(cluster.GetTx(i, reg).result().code(), "SUCCESS") << "validator " << i;
+    EXPECT_EQ(cluster.GetTx(i, bid).result().code(), "SUCCESS")
+        << "validator " << i << ": " << cluster.GetTx(i, bid).result().reason();
+    EXPECT_EQ(cluster.GetTx(i, past).result().code(), "GATE_CLOSED") << "validator " << i;
+    grpc::ClientContext ctx;
+    v1::GetAccountRequest req;
+    req.set_slice(0);
+    req.set_key(AsString(prosumer.public_key().span()));
+    v1::GetAccountResponse resp;
+    ASSERT_TRUE(cluster.stub(i).GetAccount(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.balance(), kInitialBalance - 1000 * 5000 / 1000);  // the bid's escrow
+    EXPECT_EQ(resp.next_nonce(), 1u);
+  }
+  const uint64_t common = cluster.MinLastCommitted();
+  for (uint64_t seq = 1; seq <= common; ++seq) cluster.ExpectSameSummaryAt(seq);
 }
 
 }  // namespace
