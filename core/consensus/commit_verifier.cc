@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/consensus/consensus_time.h"
 #include "core/consensus/core.h"
 
 namespace gridledger::consensus {
@@ -47,7 +48,8 @@ CommitChainState CommitVerifier::StateFrom(const PersistedState& persisted) cons
   for (const Certificate& c : persisted.certificates) {
     const Digest d = CertificateDigest(c);
     if (c.header.round < gc || !committed.contains(d)) continue;
-    state.committed.emplace(d, CommittedVertex{c.header.round, c.header.author, c.header.parents});
+    state.committed.emplace(d, CommittedVertex{c.header.round, c.header.author, c.header.parents,
+                                               c.header.timestamp_ms});
     const Round r = state.last_committed_round;
     if (Committee::IsAnchorRound(r) && c.header.round == r &&
         c.header.author == committee_->Leader(r)) {
@@ -214,7 +216,8 @@ void CommitVerifier::Apply(absl::Span<const CommittedSubDag> pieces,
   for (const CommittedSubDag& p : pieces) {
     for (const Certificate& c : p.certificates) {
       state->committed.emplace(CertificateDigest(c),
-                               CommittedVertex{c.header.round, c.header.author, c.header.parents});
+                               CommittedVertex{c.header.round, c.header.author, c.header.parents,
+                                               c.header.timestamp_ms});
     }
   }
   state->next_index += pieces.size();
@@ -241,6 +244,28 @@ CommitVerifyResult CommitVerifier::Verify(const CommitChainState& state,
       result.error = s;
       break;
     }
+    // Consensus time, as Bullshark computes it: the anchor (last of the last
+    // piece) and its parents, found among these pieces or earlier commits.
+    absl::flat_hash_map<Digest, uint64_t> piece_times;
+    const Header* anchor = nullptr;
+    for (const CommittedSubDag& p : pieces) {
+      for (const Certificate& c : p.certificates) {
+        const Digest d = CertificateDigest(c);
+        piece_times.emplace(d, c.header.timestamp_ms);
+        if (d == pieces.back().anchor) anchor = &c.header;
+      }
+    }
+    std::vector<uint64_t> parent_times;
+    if (anchor != nullptr) {
+      for (const Digest& parent : anchor->parents) {
+        if (auto it = piece_times.find(parent); it != piece_times.end()) {
+          parent_times.push_back(it->second);
+        } else if (auto c = current.committed.find(parent); c != current.committed.end()) {
+          parent_times.push_back(c->second.timestamp_ms);
+        }
+      }
+    }
+    result.time_ms.resize(i + 1, MedianMs(std::move(parent_times)));
     Apply(pieces, &current);
     for (const CommittedSubDag& p : pieces) {
       for (const Certificate& c : p.certificates) verified.push_back(&c);

@@ -55,6 +55,7 @@ struct CommittedVertex {
   Round round;
   ValidatorIndex author;
   std::vector<Digest> parents;
+  uint64_t timestamp_ms = 0;  // its header's: a later anchor's time needs it
 };
 
 // Where the verified chain stands: what Bullshark's state would be.
@@ -71,6 +72,11 @@ struct CommitChainState {
 
 struct CommitVerifyResult {
   size_t proven = 0;       // leading commits proven (executable), whole anchors
+  // Consensus time of each checked commit (indexed like `commits`): the
+  // median of its anchor's parents' timestamps, exactly what Bullshark set
+  // on the validators that committed it (consensus_time.h). A synced commit
+  // must execute at that time or the market state would diverge.
+  std::vector<uint64_t> time_ms;
   CommitChainState state;  // the state after them
   absl::Status error;      // why the first refused commit was refused (OK if none)
 };

@@ -241,6 +241,7 @@ void CommitSyncer::OnAnswer(std::vector<Action>* out, uint64_t highest_sequence,
     }
   }
   for (size_t i = 0; i < result.proven; ++i) {
+    commits[i].time_ms = result.time_ms[i];  // as the committee executed it
     out->push_back(consensus::CommitAction{std::move(commits[i])});
   }
   stats_.commits_synced += result.proven;

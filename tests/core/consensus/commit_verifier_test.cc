@@ -60,6 +60,18 @@ TEST_F(CommitVerifierTest, HonestCommitsAreProvenUpToTheLastSupportedAnchor) {
   EXPECT_EQ(Verify(commits_, support).proven, 4u);
 }
 
+// A synced commit executes at the consensus time the committee used:
+// exactly Bullshark's median of the anchor's parents.
+TEST_F(CommitVerifierTest, ConsensusTimeEqualsBullsharks) {
+  CommitVerifyResult r = Verify(commits_, round_before_last_);
+  ASSERT_TRUE(r.error.ok()) << r.error;
+  ASSERT_EQ(r.time_ms.size(), commits_.size());
+  for (size_t i = 0; i < commits_.size(); ++i) {
+    EXPECT_EQ(r.time_ms[i], commits_[i].time_ms) << "commit " << i;
+    EXPECT_GT(commits_[i].time_ms, 0u) << "commit " << i;
+  }
+}
+
 TEST_F(CommitVerifierTest, VerifiesInRangesFromTheStateLeft) {
   CommitVerifier verifier(committee_.get(), params_, &checker_);
   const std::vector<CommittedSubDag> first(commits_.begin(), commits_.begin() + 3);

@@ -97,7 +97,10 @@ class Fixture : public ::testing::Test {
             Batch{kSlice, ValidatorIndex(a), r, {Bytes{uint8_t(a), uint8_t(r), 1, 2, 3}}});
         const Digest bd = BatchDigest(*batch);
         batches[bd] = batch;
-        Certificate c = Certify(MakeHeader(a, r, prev, {bd}), {0, 1, 2});
+        Header h = MakeHeader(a, r, prev, {bd});
+        h.timestamp_ms = 1000 * r + 7 * a;  // distinct, so consensus time is checkable
+        h.signature = keys_[a].Sign(HeaderDigest(h));
+        Certificate c = Certify(h, {0, 1, 2});
         const Digest d = CertificateDigest(c);
         next.push_back(d);
         if (r == last_round) last_round_certs->push_back(c);

@@ -552,6 +552,7 @@ TEST(NodeClusterTest, DiskFullStopsAdmissionAndTheNodeResumesWhenSpaceReturns) {
   ASSERT_EQ(resp.results_size(), 1);
   EXPECT_EQ(resp.results(0).code(), v1::SUBMIT_CODE_ACCEPTED) << resp.results(0).reason();
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({ComputeTxId(next)}); }));
+}
 
 namespace market {
 
