@@ -15,25 +15,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "tests/tools/cli_runner.h"
 
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun RunGridledger(const std::string& args) {
-  std::string command = absl::StrCat(GL_GRIDLEDGER_BINARY, " ", args, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) output.append(buf.data(), n);
-  int status = pclose(pipe);
-  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using gridledger::cli_test::CliRun;
+using gridledger::cli_test::RunGridledger;
 
 std::string FieldOf(const std::string& output, const std::string& name) {
   for (absl::string_view line : absl::StrSplit(output, '\n')) {

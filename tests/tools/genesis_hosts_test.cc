@@ -18,27 +18,13 @@
 #include "gtest/gtest.h"
 #include "net/node/config.h"
 #include "nlohmann/json.hpp"
+#include "tests/tools/cli_runner.h"
 
 namespace gridledger {
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun RunGridledger(const std::string& args) {
-  const std::string command = absl::StrCat(GL_GRIDLEDGER_BINARY, " ", args, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  if (pipe == nullptr) return CliRun{-1, ""};
-  std::string output;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using gridledger::cli_test::CliRun;
+using gridledger::cli_test::RunGridledger;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
