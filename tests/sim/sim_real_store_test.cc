@@ -61,17 +61,11 @@ TEST(SimRealStore, CrashRestartSeeds2000) { SweepRealStore(2000, 12); }
 // The run's LMDB directories live under TempDir::BaseDir() and are gone afterwards.
 TEST(SimRealStore, RemovesItsStoreDirectories) {
   const SimConfig config = RealStoreConfig(SeedsWithCrashes(3000, 1).at(0));
-  auto count = [] {
-    int n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(TempDir::BaseDir())) {
-      if (e.path().filename().string().rfind("gl_sim_store_", 0) == 0) ++n;
-    }
-    return n;
-  };
-  const int before = count();
   const SimResult r = RunSimulation(config);
   ASSERT_TRUE(r.ok) << r.failure;
-  EXPECT_EQ(count(), before);
+  ASSERT_FALSE(r.store_dir.empty());
+  EXPECT_EQ(r.store_dir.rfind(TempDir::BaseDir(), 0), 0u) << r.store_dir;
+  EXPECT_FALSE(std::filesystem::exists(r.store_dir)) << r.store_dir;
 }
 
 // Restoring from an older GC horizon (Load with 4 x gc_depth: certificates

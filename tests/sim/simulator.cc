@@ -462,6 +462,7 @@ SimResult Simulation::Run() {
       return result_;
     }
     store_dir_ = *std::move(dir);
+    result_.store_dir = store_dir_->path();
   }
   for (uint32_t i = 0; i < n; ++i) {
     nodes_[i].index = i;

@@ -41,6 +41,7 @@ struct SimResult {
   // Restarts: certificates the restarted validators' stores gave back (the
   // in-memory map, or ConsensusStore::Load in real_store mode).
   uint64_t restored_certificates = 0;
+  std::string store_dir;  // real_store mode: the run's LMDB dirs (removed at the end)
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
   double mean_commit_latency_rounds = 0;
