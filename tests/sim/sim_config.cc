@@ -125,6 +125,7 @@ std::string SimConfig::Describe() const {
   }
   if (real_store) absl::StrAppend(&s, " real_store restore_gc_depth=", restore_gc_depth);
   if (restart_bug_forget_commits) absl::StrAppend(&s, " restart_bug_forget_commits");
+  if (restart_bug_forget_votes) absl::StrAppend(&s, " restart_bug_forget_votes");
   return s;
 }
 

@@ -68,10 +68,13 @@ struct SimConfig {
   // real_store: the GC depth a restart loads with; 0 means params.gc_depth (the
   // node's). A larger one restores from an older horizon (more certificates).
   uint64_t restore_gc_depth = 0;
-  // TEST ONLY, a deliberate restart bug to show the checkers catch the class:
-  // a restarted validator forgets its commit state (last committed round,
-  // next commit index, committed certificates) after loading.
+  // TEST ONLY, a deliberate restart bug to show the checkers catch its class:
+  // after loading, a restarted validator forgets its commit state (last
+  // committed round, next commit index, committed certificates) ...
   bool restart_bug_forget_commits = false;
+  // ... or its last-voted records and own header (so it may vote or propose
+  // twice for one round).
+  bool restart_bug_forget_votes = false;
 
   std::string Describe() const;
 };

@@ -102,5 +102,26 @@ TEST(SimRealStore, RestartBugForgettingCommitsIsCaught) {
   std::printf("restart bug caught on %d of 12 crash seeds\n", caught);
 }
 
+// The other restart bug class: the restored state loses the last-voted
+// records and the own header, so the validator signs a second header or vote
+// for a round. The certified checker (no two certificates for one author and
+// round in honest DAGs) catches it within the first 60 crash seeds.
+TEST(SimRealStore, RestartBugForgettingVotesIsCaught) {
+  const std::vector<uint64_t> seeds = SeedsWithCrashes(1000, 60);
+  std::string failure;
+  for (uint64_t seed : seeds) {
+    SimConfig config = RealStoreConfig(seed);
+    config.restart_bug_forget_votes = true;
+    const SimResult buggy = RunSimulation(config);
+    if (buggy.ok) continue;
+    failure = buggy.failure;
+    config.restart_bug_forget_votes = false;
+    const SimResult fixed = RunSimulation(config);
+    EXPECT_TRUE(fixed.ok) << fixed.failure << "\n  " << config.Describe();
+    break;
+  }
+  EXPECT_NE(failure.find("two certificates for author"), std::string::npos) << failure;
+}
+
 }  // namespace
 }  // namespace gridledger::sim

@@ -350,6 +350,10 @@ void Simulation::StartNode(Node& node) {
     state = PersistedState{};
   }
   if (node.incarnation > 0) result_.restored_certificates += state->certificates.size();
+  if (config_.restart_bug_forget_votes && node.incarnation > 0) {
+    state->last_voted.clear();
+    state->own_header.reset();
+  }
   if (config_.restart_bug_forget_commits && node.incarnation > 0) {
     state->last_committed_round = Round(0);
     state->next_commit_index = 0;
