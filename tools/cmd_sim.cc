@@ -86,7 +86,8 @@ int RunSim(int argc, char** argv) {
                   faults ? "" : " --fault-free", real_store ? " --real_store" : "");
     }
   }
-  std::printf("%" PRIu64 "/%" PRIu64 " seeds passed (n=%" PRIu64 ", %s%s), mean commit latency %.2f rounds\n",
+  std::printf("%" PRIu64 "/%" PRIu64 " seeds passed (n=%" PRIu64
+              ", %s%s), mean commit latency %.2f rounds\n",
               seeds - failed, seeds, validators, faults ? "faults" : "fault-free",
               real_store ? ", real store" : "",
               seeds > 0 ? latency_sum / static_cast<double>(seeds) : 0.0);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/consensus/core.h"
+#include "net/node/persist_order.h"
 #include "tests/sim/adversary.h"
 #include "tests/sim/caching_checker.h"
 #include "tests/sim/real_store.h"
@@ -296,8 +297,7 @@ void Simulation::FlushPersist(Node& node, std::vector<consensus::PersistRecord>*
 void Simulation::Execute(Node& node, std::vector<Action> actions) {
   std::vector<consensus::PersistRecord> pending;  // real_store mode only
   for (Action& action : actions) {
-    if (node.real_store != nullptr && (std::holds_alternative<SendAction>(action) ||
-                                       std::holds_alternative<CommitAction>(action))) {
+    if (node.real_store != nullptr && gridledger::node::MustPersistBefore(action)) {
       FlushPersist(node, &pending);
     }
     if (auto* send = std::get_if<SendAction>(&action)) {
