@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/execution/executor.h"
+#include "net/node/persist_order.h"
 
 namespace gridledger::node {
 
@@ -231,17 +232,17 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
   std::vector<PersistRecord> pending;
   for (Action& action : actions) {
     if (failed_.load()) return;
+    if (MustPersistBefore(action)) {
+      FlushPersist(&pending);
+      if (failed_.load()) return;
+    }
     if (auto* persist = std::get_if<consensus::PersistAction>(&action)) {
       pending.push_back(std::move(persist->record));
     } else if (auto* send = std::get_if<consensus::SendAction>(&action)) {
-      FlushPersist(&pending);
-      if (failed_.load()) return;
       Send(*send);
     } else if (auto* verify = std::get_if<consensus::VerifyBatchAction>(&action)) {
       verify_worker_->Enqueue(verify->digest, std::move(verify->batch));
     } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {
-      FlushPersist(&pending);
-      if (failed_.load()) return;
       absl::Status s = commit_executor_->Execute(commit->sub_dag);
       if (!s.ok()) Fail(s);
     }

@@ -123,6 +123,9 @@ std::string SimConfig::Describe() const {
     if (b.flood_batches) what.push_back("flood_batches");
     absl::StrAppend(&s, " byzantine[v", byzantine[i], " ", absl::StrJoin(what, ","), "]");
   }
+  if (real_store) absl::StrAppend(&s, " real_store restore_gc_depth=", restore_gc_depth);
+  if (restart_bug_forget_commits) absl::StrAppend(&s, " restart_bug_forget_commits");
+  if (restart_bug_forget_votes) absl::StrAppend(&s, " restart_bug_forget_votes");
   return s;
 }
 

@@ -60,6 +60,22 @@ struct SimConfig {
   // After faults end, every honest transaction must commit within this.
   uint64_t heal_deadline_ms = 30000;
 
+  // Persist each validator's consensus state through the node's ConsensusStore
+  // (LMDB, one env per validator in a temp dir the run creates and removes) and
+  // restore a restarted validator with ConsensusStore::Load, as the node does
+  // (real_store.h). Off: the in-memory store (the fast sweeps).
+  bool real_store = false;
+  // real_store: the GC depth a restart loads with; 0 means params.gc_depth (the
+  // node's). A larger one restores from an older horizon (more certificates).
+  uint64_t restore_gc_depth = 0;
+  // TEST ONLY, a deliberate restart bug to show the checkers catch its class:
+  // after loading, a restarted validator forgets its commit state (last
+  // committed round, next commit index, committed certificates) ...
+  bool restart_bug_forget_commits = false;
+  // ... or its last-voted records and own header (so it may vote or propose
+  // twice for one round).
+  bool restart_bug_forget_votes = false;
+
   std::string Describe() const;
 };
 

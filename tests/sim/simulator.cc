@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/consensus/core.h"
+#include "net/node/persist_order.h"
 #include "tests/sim/adversary.h"
 #include "tests/sim/caching_checker.h"
+#include "tests/sim/real_store.h"
 #include "tests/sim/sim_rng.h"
 #include "tests/sim/test_tx.h"
 
@@ -69,6 +71,7 @@ struct Node {
   std::unique_ptr<Core> core;
   std::unique_ptr<Adversary> adversary;
   Store store;
+  std::unique_ptr<RealStore> real_store;  // real_store mode: the node's adapter
   std::vector<CommitEntry> log;
   std::map<TxKey, uint32_t> committed_txs;  // how often each was committed
 };
@@ -124,6 +127,10 @@ class Simulation {
   void OnCommit(Node& node, const CommittedSubDag& sub);
   void OnPersist(Node& node, const consensus::PersistRecord& record);
   void StartNode(Node& node);
+  // real_store mode: one synced ConsensusStore write for `pending`, as the
+  // node's driver does before a send, a commit and at the end of a call.
+  void FlushPersist(Node& node, std::vector<consensus::PersistRecord>* pending);
+  absl::StatusOr<PersistedState> LoadState(const Node& node) const;
   void Tick();
   void ClientsAct();
   bool AllCommitted() const;
@@ -133,6 +140,7 @@ class Simulation {
 
   SimConfig config_;
   SimRng rng_;
+  std::unique_ptr<TempDir> store_dir_;  // real_store mode; removed at the end
   std::unique_ptr<Committee> committee_;
   CachingChecker checker_;
   std::vector<Node> nodes_;
@@ -200,6 +208,14 @@ void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
 }
 
 void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
+  if (node.real_store != nullptr) {
+    const absl::Status recorded = node.real_store->RecordCommit(sub);
+    if (!recorded.ok()) {
+      Fail(absl::StrCat("validator ", node.index, " commit ", sub.index,
+                        " not recorded: ", recorded.ToString()));
+      return;
+    }
+  }
   Store& s = node.store;
   s.last_committed_round = sub.last_committed_round;
   s.next_commit_index = sub.index + 1;
@@ -271,8 +287,19 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
   }
 }
 
+void Simulation::FlushPersist(Node& node, std::vector<consensus::PersistRecord>* pending) {
+  if (pending->empty()) return;
+  const absl::Status s = node.real_store->Persist(*pending);
+  pending->clear();
+  if (!s.ok()) Fail(absl::StrCat("validator ", node.index, " persist: ", s.ToString()));
+}
+
 void Simulation::Execute(Node& node, std::vector<Action> actions) {
+  std::vector<consensus::PersistRecord> pending;  // real_store mode only
   for (Action& action : actions) {
+    if (node.real_store != nullptr && gridledger::node::MustPersistBefore(action)) {
+      FlushPersist(node, &pending);
+    }
     if (auto* send = std::get_if<SendAction>(&action)) {
       if (node.adversary) {
         for (Outgoing& o : node.adversary->RewriteSend(*send)) {
@@ -289,7 +316,8 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
         }
       }
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
-      OnPersist(node, persist->record);
+      OnPersist(node, persist->record);  // the checkers watch every record
+      if (node.real_store != nullptr) pending.push_back(std::move(persist->record));
     } else if (auto* verify = std::get_if<VerifyBatchAction>(&action)) {
       bool ok = true;
       for (const Bytes& tx : verify->batch->transactions) ok &= ParseTestTx(tx).has_value();
@@ -301,13 +329,37 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       OnCommit(node, commit->sub_dag);
     }
   }
+  if (node.real_store != nullptr) FlushPersist(node, &pending);
+}
+
+absl::StatusOr<PersistedState> Simulation::LoadState(const Node& node) const {
+  if (node.real_store == nullptr) return node.store.Load();
+  // The node's start-up load: everything above the GC horizon (node.cc).
+  const uint64_t gc_depth =
+      config_.restore_gc_depth != 0 ? config_.restore_gc_depth : config_.params.gc_depth;
+  return node.real_store->Load(gc_depth);
 }
 
 void Simulation::StartNode(Node& node) {
   node.core = std::make_unique<Core>(*committee_, config_.params, ValidatorIndex(node.index),
                                      *node.key, &checker_);
   node.up = true;
-  Execute(node, node.core->Start(node.store.Load(), now_ms_));
+  absl::StatusOr<PersistedState> state = LoadState(node);
+  if (!state.ok()) {
+    Fail(absl::StrCat("validator ", node.index, " load: ", state.status().ToString()));
+    state = PersistedState{};
+  }
+  if (node.incarnation > 0) result_.restored_certificates += state->certificates.size();
+  if (config_.restart_bug_forget_votes && node.incarnation > 0) {
+    state->last_voted.clear();
+    state->own_header.reset();
+  }
+  if (config_.restart_bug_forget_commits && node.incarnation > 0) {
+    state->last_committed_round = Round(0);
+    state->next_commit_index = 0;
+    state->committed_certificates.clear();
+  }
+  Execute(node, node.core->Start(*state, now_ms_));
 }
 
 void Simulation::ClientsAct() {
@@ -407,8 +459,25 @@ SimResult Simulation::Run() {
   const uint32_t n = config_.validators;
   std::vector<PublicKey> keys;
   nodes_.resize(n);
+  if (config_.real_store) {
+    auto dir = TempDir::Create("gl_sim_store_");
+    if (!dir.ok()) {
+      Fail(dir.status().ToString());
+      return result_;
+    }
+    store_dir_ = *std::move(dir);
+    result_.store_dir = store_dir_->path();
+  }
   for (uint32_t i = 0; i < n; ++i) {
     nodes_[i].index = i;
+    if (config_.real_store) {
+      auto store = RealStore::Open(absl::StrCat(store_dir_->path(), "/v", i));
+      if (!store.ok()) {
+        Fail(absl::StrCat("validator ", i, " store: ", store.status().ToString()));
+        return result_;
+      }
+      nodes_[i].real_store = *std::move(store);
+    }
     nodes_[i].key = std::make_unique<KeyPair>(KeyPair::FromSeed(config_.seed * 1000 + i));
     keys.push_back(nodes_[i].key->public_key());
   }

@@ -38,6 +38,10 @@ struct SimResult {
   uint64_t rejected_messages = 0;    // across honest validators
   uint64_t headers_refused_oversized = 0;   // across honest validators
   uint64_t batches_refused_store_full = 0;  // across honest validators
+  // Restarts: certificates the restarted validators' stores gave back (the
+  // in-memory map, or ConsensusStore::Load in real_store mode).
+  uint64_t restored_certificates = 0;
+  std::string store_dir;  // real_store mode: the run's LMDB dirs (removed at the end)
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
   double mean_commit_latency_rounds = 0;

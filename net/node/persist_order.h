@@ -1,0 +1,23 @@
+// persistence.h's ordering contract in one place, for the node's consensus
+// driver and the simulator's real_store mode (tests/sim/real_store.h): the
+// PersistAction records a call emits are collected and made durable in one
+// ConsensusStore::Persist before the next SendAction or CommitAction runs,
+// and at the end of the call.
+#ifndef GRIDLEDGER_NET_NODE_PERSIST_ORDER_H_
+#define GRIDLEDGER_NET_NODE_PERSIST_ORDER_H_
+
+#include <variant>
+
+#include "core/consensus/core.h"
+
+namespace gridledger::node {
+
+// True when the records collected so far must be durable before `action` runs.
+inline bool MustPersistBefore(const consensus::Action& action) {
+  return std::holds_alternative<consensus::SendAction>(action) ||
+         std::holds_alternative<consensus::CommitAction>(action);
+}
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_PERSIST_ORDER_H_
