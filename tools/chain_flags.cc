@@ -1,7 +1,5 @@
 #include "tools/chain_flags.h"
 
-#include <cstddef>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
@@ -14,10 +12,6 @@ ABSL_FLAG(std::string, chain_id, "",
 ABSL_FLAG(std::string, genesis, "", "a genesis.txt whose digest is the chain id");
 
 namespace gridledger::tools {
-namespace {
-// Far above any genesis this tool writes (1M accounts is ~150 MB).
-constexpr size_t kMaxGenesisFileBytes = size_t{512} << 20;
-}  // namespace
 
 absl::StatusOr<Digest> ChainIdOfGenesisFile(const std::string& path) {
   auto text = ReadFileBounded(path, kMaxGenesisFileBytes, "--genesis");

@@ -54,6 +54,9 @@ inline constexpr size_t kMaxGenesisSlices = 1024;
 inline constexpr size_t kMaxValidatorsPerSlice = 256;
 inline constexpr size_t kMaxGenesisAccounts = size_t{1} << 22;
 inline constexpr size_t kMaxGenesisLineBytes = 512;
+// Bound on reading a genesis file (and the accounts.keys beside it, one line
+// per funded account): every reader uses it with ReadFileBounded.
+inline constexpr size_t kMaxGenesisFileBytes = size_t{512} << 20;
 
 // Market timing (issue 10): interval k spans [k * interval_ms, (k+1) *
 // interval_ms) of consensus time; orders close gate_closure_ms before it

@@ -40,7 +40,6 @@ namespace gridledger::node {
 namespace {
 
 // Bounds on files read at start-up.
-constexpr size_t kMaxGenesisFileBytes = 512u << 20;
 constexpr size_t kMaxKeyFileBytes = 1024;
 // How long stopping waits for in-flight RPCs before cancelling them.
 constexpr absl::Duration kGrpcShutdownGrace = absl::Seconds(2);

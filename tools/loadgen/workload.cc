@@ -1,30 +1,16 @@
 #include "tools/loadgen/workload.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/common/check.h"
+#include "core/common/file_read.h"
 #include "core/common/status_macros.h"
 #include "core/common/thread_pool.h"
 #include "core/tx/codec.h"
 
 namespace gridledger::loadgen {
-namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<std::vector<KeyPair>>> ParseAccountKeys(absl::string_view text,
                                                                    const Genesis& genesis) {
   absl::flat_hash_set<AccountRef> funded;
@@ -63,9 +49,11 @@ absl::StatusOr<std::vector<std::vector<KeyPair>>> ParseAccountKeys(absl::string_
 }
 
 absl::StatusOr<Deployment> LoadDeployment(const std::string& dir) {
-  GL_ASSIGN_OR_RETURN(std::string genesis_text, ReadFile(dir + "/genesis.txt"));
+  GL_ASSIGN_OR_RETURN(std::string genesis_text,
+                      ReadFileBounded(dir + "/genesis.txt", kMaxGenesisFileBytes, "genesis"));
   GL_ASSIGN_OR_RETURN(Genesis genesis, ParseGenesis(genesis_text));
-  GL_ASSIGN_OR_RETURN(std::string keys_text, ReadFile(dir + "/accounts.keys"));
+  GL_ASSIGN_OR_RETURN(std::string keys_text, ReadFileBounded(dir + "/accounts.keys",
+                                                             kMaxGenesisFileBytes, "accounts.keys"));
   GL_ASSIGN_OR_RETURN(auto by_slice, ParseAccountKeys(keys_text, genesis));
   return Deployment{std::move(genesis), std::move(by_slice)};
 }
