@@ -2,6 +2,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "core/common/bytes.h"
 #include "core/common/file_read.h"
 
 ABSL_FLAG(std::string, node, "", "query/submit: the node's client API, HOST:PORT");
@@ -24,6 +25,10 @@ absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode() {
     credentials = grpc::SslCredentials(options);
   }
   return v1::Ledger::NewStub(grpc::CreateChannel(node, credentials));
+}
+
+std::string HexOfBytesField(const std::string& raw) {
+  return HexEncode(ByteSpan(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
 }
 
 std::unique_ptr<grpc::ClientContext> RpcContext() {

@@ -33,6 +33,9 @@ inline constexpr int kExitUnreachable = 6;  // the node did not answer
 // A stub for --node (InvalidArgument when it is missing or --tls_ca unreadable).
 absl::StatusOr<std::unique_ptr<gridledger::v1::Ledger::Stub>> ConnectToNode();
 
+// Raw bytes of a proto `bytes` field (ids, keys) as lowercase hex.
+std::string HexOfBytesField(const std::string& raw);
+
 // A context whose deadline is --timeout_ms from now.
 std::unique_ptr<grpc::ClientContext> RpcContext();
 

@@ -34,10 +34,6 @@ constexpr char kUsage[] =
 // ordered_json keeps the fields in the order written (text output reads top-down).
 using json = nlohmann::ordered_json;
 
-std::string Hex(const std::string& raw) {
-  return HexEncode(ByteSpan(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
-}
-
 int RpcFailed(const grpc::Status& status) {
   std::fprintf(stderr, "gridledger query: %s: %s\n",
                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "deadline exceeded"
@@ -69,7 +65,7 @@ int QueryNode(v1::Ledger::Stub& stub) {
   if (!s.ok()) return RpcFailed(s);
   Print(json{{"slice", info.slice()},
              {"validator_index", info.validator_index()},
-             {"public_key", Hex(info.public_key())},
+             {"public_key", HexOfBytesField(info.public_key())},
              {"round", info.round()},
              {"last_committed_sequence", info.last_committed_sequence()},
              {"verifier_backend", info.verifier_backend()},
@@ -144,13 +140,13 @@ int QueryCommits(v1::Ledger::Stub& stub) {
     json j{{"commit_sequence", tx.commit_sequence()},
            {"index_in_commit", tx.index_in_commit()},
            {"slice", tx.slice()},
-           {"tx_id", Hex(tx.tx_id())},
+           {"tx_id", HexOfBytesField(tx.tx_id())},
            {"result", ResultJson(tx.result())}};
     if (absl::GetFlag(FLAGS_json)) {
       std::printf("%s\n", j.dump().c_str());
     } else {
       std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
-                  tx.index_in_commit(), Hex(tx.tx_id()).c_str(),
+                  tx.index_in_commit(), HexOfBytesField(tx.tx_id()).c_str(),
                   tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
     }
     ++printed;

@@ -33,10 +33,6 @@ constexpr char kUsage[] =
 constexpr size_t kMaxSubmitLines = 1'000'000;
 constexpr size_t kMaxLineBytes = 4096;
 
-std::string Hex(const std::string& raw) {
-  return HexEncode(ByteSpan(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
-}
-
 // Reads the hex lines (blank lines and # comments skipped).
 bool ReadLines(std::istream& in, std::vector<std::string>* out) {
   std::string line;
@@ -109,12 +105,12 @@ int RunSubmit(int argc, char** argv) {
       const v1::SubmitResult& r = response.results(k);
       all_accepted = all_accepted && r.accepted();
       if (absl::GetFlag(FLAGS_json)) {
-        nlohmann::ordered_json j{{"index", begin + k}, {"tx_id", Hex(r.tx_id())},
+        nlohmann::ordered_json j{{"index", begin + k}, {"tx_id", HexOfBytesField(r.tx_id())},
                          {"accepted", r.accepted()}, {"code", v1::SubmitCode_Name(r.code())},
                          {"reason", r.reason()}};
         std::printf("%s\n", j.dump().c_str());
       } else {
-        std::printf("%s %s%s%s\n", r.tx_id().empty() ? "-" : Hex(r.tx_id()).c_str(),
+        std::printf("%s %s%s%s\n", r.tx_id().empty() ? "-" : HexOfBytesField(r.tx_id()).c_str(),
                     v1::SubmitCode_Name(r.code()).c_str(), r.reason().empty() ? "" : ": ",
                     r.reason().c_str());
       }
