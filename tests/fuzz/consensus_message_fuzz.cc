@@ -16,8 +16,6 @@
 namespace gridledger {
 namespace {
 
-std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
 std::vector<std::string> Seeds() {
   using namespace consensus;
   std::vector<std::string> seeds;
@@ -25,7 +23,7 @@ std::vector<std::string> Seeds() {
   batch.slice = SliceId(0);
   batch.author = ValidatorIndex(1);
   batch.transactions = {Bytes(120, 0xab), Bytes(7, 0x01)};
-  seeds.push_back(AsString(EncodeMessage(Message{batch})));
+  seeds.push_back(fuzz::SeedOf(EncodeMessage(Message{batch})));
   Header header;
   header.slice = SliceId(0);
   header.round = Round(3);
@@ -33,14 +31,15 @@ std::vector<std::string> Seeds() {
   header.parents = {Sha256(Bytes{1}), Sha256(Bytes{2}), Sha256(Bytes{3})};
   std::sort(header.parents.begin(), header.parents.end());
   header.batches = {BatchDigest(batch)};
-  seeds.push_back(AsString(EncodeMessage(Message{header})));
+  seeds.push_back(fuzz::SeedOf(EncodeMessage(Message{header})));
   Certificate cert;
   cert.header = header;
-  seeds.push_back(AsString(EncodeMessage(Message{cert})));
-  seeds.push_back(AsString(EncodeMessage(Message{CertificateRequest{{Sha256(Bytes{9})}, Round(1), Round(4)}})));
-  seeds.push_back(AsString(EncodeMessage(Message{BatchRequest{{Sha256(Bytes{8})}}})));
-  seeds.push_back(AsString(EncodeMessage(Message{BatchResponse{{batch}}})));
-  seeds.push_back(AsString(EncodeMessage(Message{CertificateResponse{{cert}}})));
+  seeds.push_back(fuzz::SeedOf(EncodeMessage(Message{cert})));
+  seeds.push_back(fuzz::SeedOf(
+      EncodeMessage(Message{CertificateRequest{{Sha256(Bytes{9})}, Round(1), Round(4)}})));
+  seeds.push_back(fuzz::SeedOf(EncodeMessage(Message{BatchRequest{{Sha256(Bytes{8})}}})));
+  seeds.push_back(fuzz::SeedOf(EncodeMessage(Message{BatchResponse{{batch}}})));
+  seeds.push_back(fuzz::SeedOf(EncodeMessage(Message{CertificateResponse{{cert}}})));
   return seeds;
 }
 

@@ -13,6 +13,11 @@
 
 namespace gridledger::fuzz {
 
+// A seed from an encoder's bytes.
+inline std::string SeedOf(const std::vector<uint8_t>& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
+
 // Writes seeds[i] to DIR/seed-<i> when GL_FUZZ_WRITE_SEEDS is set, then exits
 // the process (0 on success). Does nothing when the variable is unset.
 inline void MaybeWriteSeeds(const std::vector<std::string>& seeds) {

@@ -27,8 +27,8 @@ std::vector<std::string> Seeds() {
   const PublicKey peer = KeyPair::FromSeed(32).public_key();
   std::vector<std::string> seeds;
   for (net::PeerRole role : {net::PeerRole::kClient, net::PeerRole::kServer}) {
-    const Bytes b = net::EncodePeerAuth(net::SignPeerAuth(me, Binding(), chain, peer, role));
-    seeds.emplace_back(b.begin(), b.end());
+    seeds.push_back(
+        fuzz::SeedOf(net::EncodePeerAuth(net::SignPeerAuth(me, Binding(), chain, peer, role))));
   }
   return seeds;
 }

@@ -14,8 +14,6 @@
 namespace gridledger {
 namespace {
 
-std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
 std::vector<std::string> Seeds() {
   const KeyPair sender = KeyPair::FromSeed(1);
   const PublicKey other = KeyPair::FromSeed(2).public_key();
@@ -37,8 +35,8 @@ std::vector<std::string> Seeds() {
     tx.body = std::move(body);
     if (!ValidateTransaction(tx).ok()) continue;  // keep only what the codec accepts
     SignTransaction(&tx, sender, chain);
-    seeds.push_back(AsString(Encode(tx)));
-    seeds.push_back(AsString(EncodeUnsigned(tx)));
+    seeds.push_back(fuzz::SeedOf(Encode(tx)));
+    seeds.push_back(fuzz::SeedOf(EncodeUnsigned(tx)));
   }
   return seeds;
 }
