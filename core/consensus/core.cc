@@ -104,7 +104,8 @@ void Core::SealRestored(Output& out) {
 }
 
 bool Core::OwnBacklogFull() const {
-  const size_t backlog = unacked_own_batches_.size() + ready_digests_.size();
+  const size_t backlog =
+      unacked_own_batches_.size() + acked_waiting_.size() + ready_digests_.size();
   return unacked_own_batches_.size() >= kMaxUnackedOwnBatches ||
          backlog >= std::min(kMaxReadyDigests, kMaxBacklogHeaders * params_.header_batches_max);
 }
@@ -294,7 +295,8 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now
   if (OwnBacklogFull()) {
     return absl::ResourceExhaustedError(
         "transaction: back-pressure, " +
-        std::to_string(unacked_own_batches_.size() + ready_digests_.size()) +
+        std::to_string(unacked_own_batches_.size() + acked_waiting_.size() +
+                       ready_digests_.size()) +
         " own batches await acks or a header");
   }
   if (batch_maker_.restored_txs() > 0) {
@@ -346,13 +348,16 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
 // ---------------------------------------------------------------- batches
 
 void Core::SealBatch(Output& out, std::vector<Bytes> txs) {
-  Batch batch{committee_.slice(), me_, next_batch_sequence_++, std::move(txs)};
+  const uint64_t sequence = next_batch_sequence_++;
+  Batch batch{committee_.slice(), me_, sequence, std::move(txs)};
   const Digest digest = BatchDigest(batch);
   ++stats_.batches_sealed;
   auto shared = std::make_shared<const Batch>(std::move(batch));
   // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
   GL_CHECK(StoreBatch(out, digest, shared));
-  unacked_own_batches_[digest].acks.insert(me_);
+  OwnBatchAcks& acks = unacked_own_batches_[digest];
+  acks.sequence = sequence;
+  acks.acks.insert(me_);
   out.Broadcast(*shared);
 }
 
@@ -431,8 +436,18 @@ void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack,
   if (it == unacked_own_batches_.end()) return;
   it->second.acks.insert(from);
   if (it->second.acks.size() < committee_.quorum()) return;
+  acked_waiting_.emplace(it->second.sequence, ack.batch);
   unacked_own_batches_.erase(it);
-  ready_digests_.push_back(ack.batch);  // bounded: SubmitTransaction refuses past the limit
+  // Release the acked prefix in seal order (bounded: SubmitTransaction
+  // refuses past the backlog limit).
+  uint64_t first_unacked = UINT64_MAX;
+  for (const auto& [digest, entry] : unacked_own_batches_) {
+    first_unacked = std::min(first_unacked, entry.sequence);
+  }
+  while (!acked_waiting_.empty() && acked_waiting_.begin()->first < first_unacked) {
+    ready_digests_.push_back(acked_waiting_.begin()->second);
+    acked_waiting_.erase(acked_waiting_.begin());
+  }
 }
 
 void Core::HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req) {
@@ -736,6 +751,7 @@ void Core::GarbageCollect() {
   // Keep a batch while a certificate in memory or our own proposer needs it.
   absl::flat_hash_set<Digest> referenced(ready_digests_.begin(), ready_digests_.end());
   for (const auto& [d, unused] : unacked_own_batches_) referenced.insert(d);
+  for (const auto& [seq, d] : acked_waiting_) referenced.insert(d);
   if (own_header_.has_value()) {
     for (const Digest& d : own_header_->header.batches) referenced.insert(d);
   }

@@ -198,6 +198,7 @@ class Core {
     Round received_round;
   };
   struct OwnBatchAcks {
+    uint64_t sequence = 0;  // the batch's seal order
     absl::flat_hash_set<ValidatorIndex> acks;
   };
   struct InVerification {
@@ -274,6 +275,11 @@ class Core {
   std::deque<Digest> ready_digests_;  // own batches with 2f+1 acks, FIFO
   uint64_t next_batch_sequence_ = 0;
   std::map<Digest, OwnBatchAcks> unacked_own_batches_;
+  // Own batches with 2f+1 acks that wait for an earlier-sealed batch's acks:
+  // own batches are proposed in seal order, so one account's transactions
+  // reach consensus in nonce order (acks can complete out of order when a
+  // peer's store is full), by sequence.
+  std::map<uint64_t, Digest> acked_waiting_;
 
   // Voter: the highest (round, header digest) voted per author.
   std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;

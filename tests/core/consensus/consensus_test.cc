@@ -386,6 +386,37 @@ TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
   EXPECT_EQ(h2[0].batches, std::vector<Digest>{d});
 }
 
+// Acks can complete out of order (a peer whose store was full acks a later
+// batch first). Own batches still enter headers in seal order, so one
+// account's transactions reach consensus in nonce order.
+TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto author = MakeCore(0, {}, params);
+  std::vector<Digest> sealed;
+  for (uint8_t i = 0; i < 2; ++i) {
+    auto actions = author->SubmitTransaction(Bytes{1, 2, 3, i}, 0);
+    ASSERT_TRUE(actions.ok());
+    auto batches = Sent<Batch>(*actions);
+    ASSERT_EQ(batches.size(), 1u);
+    sealed.push_back(BatchDigest(batches[0]));
+  }
+  // The second batch reaches 2f+1 acks first: it waits for the first.
+  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[1]}, 1);
+  author->OnMessage(ValidatorIndex(2), BatchAck{sealed[1]}, 2);
+  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[0]}, 3);
+  auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
+  ASSERT_EQ(h1.size(), 1u);
+  EXPECT_TRUE(h1[0].batches.empty());
+  author->OnMessage(ValidatorIndex(3), BatchAck{sealed[0]}, 101);
+  std::vector<Certificate> round1;
+  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
+  author->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, 102);
+  auto h2 = Sent<Header>(author->OnTimer(2 * params.max_header_delay_ms + 1));
+  ASSERT_EQ(h2.size(), 1u);
+  EXPECT_EQ(h2[0].batches, sealed);
+}
+
 TEST_F(Fixture, RefusesTransactionsWhileItsBatchBacklogIsFull) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
