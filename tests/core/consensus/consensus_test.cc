@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "core/consensus/bullshark.h"
 #include "core/consensus/core.h"
 #include "core/consensus/dag.h"
@@ -38,6 +40,65 @@ TEST_F(Fixture, EveryMessageRoundTripsThroughTheCodec) {
     ASSERT_TRUE(decoded.ok()) << MessageName(m) << ": " << decoded.status();
     EXPECT_TRUE(*decoded == m) << MessageName(m);
   }
+}
+
+TEST_F(Fixture, WeakLinksRoundTripAndAreCheckedStrictly) {
+  Header h = MakeHeader(1, 4, genesis_);
+  h.weak_parents = {WeakLink{Round(1), genesis_[0]}, WeakLink{Round(2), genesis_[1]}};
+  h.signature = keys_[1].Sign(HeaderDigest(h));
+  auto decoded = DecodeMessage(EncodeMessage(Message{h}));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(*decoded == Message{h});
+  // The links are signed: dropping one changes the digest.
+  Header dropped = h;
+  dropped.weak_parents.pop_back();
+  EXPECT_NE(HeaderDigest(dropped), HeaderDigest(h));
+  // Not ascending: refused by the decoder and by VerifyHeader.
+  Header unsorted = h;
+  std::swap(unsorted.weak_parents[0], unsorted.weak_parents[1]);
+  auto refused = DecodeMessage(EncodeMessage(Message{unsorted}));
+  EXPECT_EQ(refused.status().message(), "header.weak_parents: not strictly ascending");
+  // A link must point at least two rounds back, and never at genesis.
+  for (uint64_t bad_round : {0u, 3u, 4u}) {
+    Header bad = h;
+    bad.weak_parents = {WeakLink{Round(bad_round), genesis_[0]}};
+    bad.signature = keys_[1].Sign(HeaderDigest(bad));
+    const absl::Status s = VerifyHeader(bad, HeaderDigest(bad), *committee_, checker_);
+    EXPECT_TRUE(absl::StrContains(s.message(), "outside 1..round-2")) << bad_round << ": " << s;
+  }
+  // At most the committee size.
+  Header many = h;
+  many.weak_parents.clear();
+  for (uint32_t i = 0; i < 5; ++i) {
+    Digest d;
+    d.bytes[0] = static_cast<uint8_t>(i);
+    many.weak_parents.push_back(WeakLink{Round(1), d});
+  }
+  many.signature = keys_[1].Sign(HeaderDigest(many));
+  EXPECT_TRUE(absl::StrContains(
+      VerifyHeader(many, HeaderDigest(many), *committee_, checker_).message(),
+      "exceed the committee size"));
+}
+
+// Round 3's certificate of validator 1 formed late: round 4 does not link it,
+// round 5 weak-links it. The round-4 anchor (strong paths only) leaves it
+// out; the round-6 anchor orders it, in (round, author) order.
+TEST_F(Fixture, ALateCertificateIsOrderedByALaterAnchorThroughAWeakLink) {
+  std::vector<Certificate> last;
+  Digest late;
+  const auto commits = FullDagCommits(9, 50, &last, LateCertificate{3, 1}, &late);
+  ASSERT_GE(commits.size(), 3u);
+  std::optional<uint64_t> ordered_by;
+  for (const CommittedSubDag& c : commits) {
+    for (const Certificate& cert : c.certificates) {
+      if (CertificateDigest(cert) == late) {
+        EXPECT_FALSE(ordered_by.has_value()) << "ordered twice";
+        ordered_by = c.anchor_round.value();
+      }
+    }
+  }
+  ASSERT_TRUE(ordered_by.has_value()) << "the late certificate was never ordered";
+  EXPECT_EQ(*ordered_by, 6u);
 }
 
 TEST_F(Fixture, DecodingIsStrict) {
@@ -531,6 +592,17 @@ TEST_F(OrphanTest, AnOwnCertificateNoAnchorReachesHasItsBatchesProposedAgain) {
   ASSERT_FALSE(rounds.empty());
   EXPECT_EQ(*rounds.begin(), 8u);
   EXPECT_EQ(run.core->stats().orphaned_own_batches_requeued, 1u);
+}
+
+TEST_F(OrphanTest, TheNextOwnHeaderWeakLinksAnOwnCertificateNobodyLinked) {
+  Run run = Orphan(Parameters{}, /*last_round=*/7, /*own_round2=*/false);
+  ASSERT_FALSE(run.later_headers.empty());
+  const Vertex* own = run.core->dag().Get(Round(1), ValidatorIndex(0));
+  ASSERT_NE(own, nullptr);
+  const Header& next = run.later_headers.front();
+  EXPECT_EQ(next.round, Round(8));
+  const std::vector<WeakLink> want = {WeakLink{Round(1), own->digest}};
+  EXPECT_EQ(next.weak_parents, want);
 }
 
 TEST_F(OrphanTest, ALinkFromAnOrphanedCertificateDoesNotSaveIt) {
