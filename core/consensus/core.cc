@@ -736,6 +736,30 @@ CommitCost Core::CertificateCost(const Certificate& cert) const {
   return cost;
 }
 
+bool Core::NothingToOrder() const {
+  if (!ready_digests_.empty() || !unacked_own_batches_.empty() || !acked_waiting_.empty() ||
+      batch_maker_.open_bytes() > 0 || batch_maker_.restored_txs() > 0 ||
+      !pending_certs_.empty()) {
+    return false;
+  }
+  if (own_header_.has_value() && !own_header_->header.batches.empty()) {
+    const Vertex* own = dag_.Find(own_header_->digest);
+    if (own == nullptr || !own->committed) return false;
+  }
+  for (const auto& p : pending_headers_) {
+    if (p.has_value() && !p->header.batches.empty()) return false;
+  }
+  // Uncommitted payload in the DAG needs rounds until an anchor orders it
+  // (a late certificate below the last anchor too: a weak link will).
+  for (uint64_t r = dag_.gc_round().value(); r <= dag_.highest_round().value(); ++r) {
+    for (uint32_t a = 0; a < committee_.size(); ++a) {
+      const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
+      if (v != nullptr && !v->committed && !v->certificate.header.batches.empty()) return false;
+    }
+  }
+  return true;
+}
+
 void Core::RequeueOrphanedOwnBatches() {
   // A certificate is only ever linked from the next round, so an own
   // certificate that no later header linked to (it formed after the others
@@ -975,6 +999,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
       now < last_proposal_ms_ + params_.max_header_delay_ms) {
     return;
   }
+  if (now < last_proposal_ms_ + params_.idle_header_delay_ms && NothingToOrder()) return;
   if (timed_out) ++stats_.leader_timeouts;
 
   // An own header left uncertified can never be certified now (votes for it

@@ -30,6 +30,11 @@ struct Parameters {
   // A header is proposed at the latest this long after the previous one (given
   // 2f+1 parents), so the DAG keeps growing without load.
   uint64_t max_header_delay_ms = 100;
+  // With nothing to order (no own batch or open transactions, no uncommitted
+  // certificate or pending header carrying batches), rounds slow down to one
+  // header per this long, so an idle validator costs almost nothing. Any
+  // payload anywhere in the DAG brings back max_header_delay_ms.
+  uint64_t idle_header_delay_ms = 1'000;
   // How long a validator in an even round waits for the anchor's certificate
   // before advancing without it (Bullshark's leader timeout).
   uint64_t leader_timeout_ms = 1'000;

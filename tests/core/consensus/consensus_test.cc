@@ -478,6 +478,31 @@ TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
   EXPECT_EQ(h2[0].batches, sealed);
 }
 
+// Without payload a validator proposes once per idle_header_delay_ms; a
+// transaction anywhere (here an own one) brings back max_header_delay_ms.
+TEST_F(Fixture, IdleRoundsSlowDownAndPayloadSpeedsThemUp) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto core = MakeCore(0, {}, params);
+  ASSERT_TRUE(Sent<Header>(core->OnTimer(params.max_header_delay_ms)).empty());
+  auto first = Sent<Header>(core->OnTimer(params.idle_header_delay_ms));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].round, Round(1));
+  std::vector<Certificate> round1;
+  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
+  TimeMs now = params.idle_header_delay_ms + 1;
+  core->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, now);
+  // Parents are there, but nothing to order: no header at the loaded pace.
+  now = params.idle_header_delay_ms + params.max_header_delay_ms + 1;
+  EXPECT_TRUE(Sent<Header>(core->OnTimer(now)).empty());
+  // A transaction: the next header is due at the loaded pace again.
+  auto sealed = core->SubmitTransaction(Bytes{1, 2, 3, 4}, now);
+  ASSERT_TRUE(sealed.ok());
+  auto second = Sent<Header>(*sealed);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].round, Round(2));
+}
+
 TEST_F(Fixture, RefusesTransactionsWhileItsBatchBacklogIsFull) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
@@ -667,8 +692,11 @@ TEST_F(Fixture, FourHonestCoresCommitTheSameSequenceAndCollectGarbage) {
 }
 
 TEST_F(Fixture, RestartRestoresTheDagAndDoesNotRepeatCommits) {
+  // Empty rounds at the loaded pace, so a second of them commits something.
+  Parameters params;
+  params.idle_header_delay_ms = params.max_header_delay_ms;
   std::vector<std::unique_ptr<Core>> cores;
-  for (uint32_t v = 0; v < 4; ++v) cores.push_back(MakeCore(v));
+  for (uint32_t v = 0; v < 4; ++v) cores.push_back(MakeCore(v, {}, params));
   // Record validator 3's persisted state by running it through the cluster.
   LocalCluster cluster(this, std::move(cores));
   for (TimeMs now = 10; now <= 1000; now += 10) cluster.Tick(now);
@@ -685,7 +713,7 @@ TEST_F(Fixture, RestartRestoresTheDagAndDoesNotRepeatCommits) {
     }
     for (const auto& b : sub.batches) state.batches.push_back(*b);
   }
-  auto restarted = MakeCore(3, state);
+  auto restarted = MakeCore(3, state, params);
   EXPECT_EQ(restarted->last_committed_round(), before.back().anchor_round);
   // Exactly the persisted certificates at or above the GC horizon are back.
   const Round gc = restarted->dag().gc_round();
