@@ -215,6 +215,21 @@ TEST(MicrogridWorkload, PlanContinuesFromTheGivenNonces) {
   }
 }
 
+TEST(MicrogridWorkload, WithoutSetupTheDsoSignsNothing) {
+  const Deployment d = TestDeployment(1);
+  MicrogridOptions options = TestOptions(1);
+  options.setup = false;
+  auto plan = PlanMicrogrid(MicrogridKeys{&d, KeyPair::FromSeed(1)}, options, FreshNonces(d));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->registrations, 0u);
+  for (const PlannedTx& p : plan->txs) {
+    auto tx = Decode(p.raw);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_NE(tx->sender, d.genesis.dso);
+  }
+  EXPECT_EQ(plan->orders, Plan(d, 1).orders);
+}
+
 TEST(MicrogridWorkload, RefusesWhatCannotRun) {
   const Deployment d = TestDeployment(1);
   const MicrogridKeys keys{&d, KeyPair::FromSeed(1)};

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -42,7 +43,8 @@ struct PreparedMicrogrid {
   absl::Time start;
 };
 // Loads DIR/dso.key, plans the run from kMicrogridStartDelay after now and
-// prints one line describing it. `nonces` as PlanMicrogrid.
+// prints one line describing it. `nonces` as PlanMicrogrid; the DSO's setup
+// is planned only when it has not signed anything yet.
 absl::StatusOr<PreparedMicrogrid> PrepareMicrogrid(const std::string& dir,
                                                    const Deployment& deployment,
                                                    const WorkloadFlags& flags,
@@ -56,6 +58,17 @@ void UseMicrogrid(const PreparedMicrogrid& prepared, LoadgenOptions* options);
 // commit that settles it. False when stopped or over the bound.
 inline constexpr absl::Duration kMaxSettleWait = absl::Seconds(60);
 bool WaitForSettlement(const MicrogridPlan& plan, const std::atomic<bool>* stop);
+
+// The next nonces of the accounts the workload signs with (the first 2P of
+// each slice and the DSO), asked of validator 0 of each slice, so the
+// workload can run again on the same ledger.
+absl::StatusOr<MicrogridNonces> QueryMicrogridNonces(
+    const Deployment& deployment, const std::vector<std::vector<std::string>>& grpc_by_slice,
+    uint32_t prosumers);
+
+// The loadgen summary's market lines: committed results by kind. The
+// clearing figures live in the validators' stores (`cluster` reads them).
+std::string CommittedByKindText(const std::map<std::string, uint64_t>& committed);
 
 // Committed results of the plan's transactions by kind ("order": 100, ...),
 // successes only; from the load generator's commit stream.

@@ -240,20 +240,23 @@ absl::StatusOr<MicrogridPlan> PlanMicrogrid(const MicrogridKeys& keys,
     uint64_t dso_nonce = nonces.dso[s];
     // Setup: the tariff, then each prosumer and its meter (the DSO's nonces
     // keep them in this order, so a meter's prosumer is registered first).
-    add(s, 0, keys.dso, dso_nonce++,
-        SetTariffBody{PricePerKwh(kMicrogridGridFee), PricePerKwh(kMicrogridShortfallPrice),
-                      PricePerKwh(kMicrogridSurplusPrice)},
-        0, {TxKind::kSetTariff, 0});
-    for (uint32_t i = 0; i < prosumers; ++i) {
-      const PublicKey prosumer = pool[i].public_key();
-      add(s, 0, keys.dso, dso_nonce++, RegisterBody{prosumer, AccountRole::kProsumer, PublicKey()},
-          0, {TxKind::kRegister, 0});
+    if (options.setup) {
       add(s, 0, keys.dso, dso_nonce++,
-          RegisterBody{pool[prosumers + i].public_key(), AccountRole::kMeter, prosumer}, 0,
-          {TxKind::kRegister, 0});
-      plan.registrations += 2;
+          SetTariffBody{PricePerKwh(kMicrogridGridFee), PricePerKwh(kMicrogridShortfallPrice),
+                        PricePerKwh(kMicrogridSurplusPrice)},
+          0, {TxKind::kSetTariff, 0});
+      for (uint32_t i = 0; i < prosumers; ++i) {
+        const PublicKey prosumer = pool[i].public_key();
+        add(s, 0, keys.dso, dso_nonce++,
+            RegisterBody{prosumer, AccountRole::kProsumer, PublicKey()}, 0,
+            {TxKind::kRegister, 0});
+        add(s, 0, keys.dso, dso_nonce++,
+            RegisterBody{pool[prosumers + i].public_key(), AccountRole::kMeter, prosumer}, 0,
+            {TxKind::kRegister, 0});
+        plan.registrations += 2;
+      }
+      ++plan.registrations;
     }
-    ++plan.registrations;
     for (uint32_t i = 0; i < prosumers; ++i) {
       ProsumerModel model(options.seed, s, i);
       const uint32_t meter = prosumers + i;

@@ -70,6 +70,10 @@ struct MicrogridOptions {
   uint64_t reading_delay_ms = 0;
   // Per mille of readings a meter fails to send (outages).
   uint32_t outage_per_mille = 30;
+  // The DSO's tariff and registrations. Off for a ledger where they are in
+  // force already: a REGISTER of a registered account fails without using
+  // its nonce, which would hold every later DSO transaction.
+  bool setup = true;
 };
 
 // The deployment's keys the workload signs with.
