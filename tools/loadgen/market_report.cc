@@ -217,7 +217,7 @@ void WriteMarketJson(JsonWriter& w, const MarketReport& r) {
   w.Key("imbalance_shortfall_paid").Uint(r.shortfall_paid);
   w.Key("imbalance_surplus_paid").Uint(r.surplus_paid);
   w.Key("missing_readings").Uint(r.missing_readings);
-  w.Key("stores").Uint(r.stores);
+  w.Key("stores_read").Uint(r.stores);
   w.Key("disagreements").Uint(r.disagreements);
   w.EndObject();
 }
