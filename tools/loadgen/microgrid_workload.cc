@@ -100,12 +100,16 @@ class ProsumerModel {
     }
     Simulated s;
     s.forecast_net_wh = pv - load + battery;
-    const double pv_noise = 0.85 + 0.3 * Unit(Draw(seed_, slice_, prosumer_, step, kStreamActual, 0));
-    const double load_noise = 0.9 + 0.2 * Unit(Draw(seed_, slice_, prosumer_, step, kStreamActual, 1));
+    // A factor in [low, low + width) drawn for this step.
+    auto noise = [&](Stream stream, uint64_t index, double low, double width) {
+      return low + width * Unit(Draw(seed_, slice_, prosumer_, step, stream, index));
+    };
+    const double pv_noise = noise(kStreamActual, 0, 0.85, 0.3);
+    const double load_noise = noise(kStreamActual, 1, 0.9, 0.2);
     s.actual_net_wh = pv * pv_noise - load * load_noise + battery;
     // Sellers ask less when the sun is high; buyers pay more in the evening.
-    const double ask_noise = 0.9 + 0.2 * Unit(Draw(seed_, slice_, prosumer_, step, kStreamPrice, 0));
-    const double bid_noise = 0.9 + 0.2 * Unit(Draw(seed_, slice_, prosumer_, step, kStreamPrice, 1));
+    const double ask_noise = noise(kStreamPrice, 0, 0.9, 0.2);
+    const double bid_noise = noise(kStreamPrice, 1, 0.9, 0.2);
     s.ask = static_cast<uint64_t>(static_cast<double>(profile_.ask_price) * ask_noise *
                                   (1.0 - 0.3 * PvCurve(hour)));
     s.bid = static_cast<uint64_t>(static_cast<double>(profile_.bid_price) * bid_noise *
