@@ -105,9 +105,16 @@ TEST(MicrogridWorkload, ProfilesMixProducersConsumersAndBatteries) {
     EXPECT_EQ(p.kind == ProsumerKind::kPv, p.pv_peak_wh > 0);
     EXPECT_LT(p.ask_price, p.bid_price);
   }
-  EXPECT_GT(pv, 40);
-  EXPECT_GT(consumers, 40);
+  EXPECT_EQ(pv, 90);  // 9 of every 20
+  EXPECT_EQ(consumers, 110);
   EXPECT_GT(batteries, 20);
+  // A slice of 3 still has both kinds, whatever the seed.
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    int small_pv = 0;
+    for (uint32_t i = 0; i < 3; ++i) small_pv += ProfileFor(seed, 1, i).kind == ProsumerKind::kPv;
+    EXPECT_GT(small_pv, 0) << seed;
+    EXPECT_LT(small_pv, 3) << seed;
+  }
 }
 
 // Every transaction decodes, is signed for this genesis, and meets the

@@ -26,7 +26,7 @@ absl::StatusOr<std::string> MarketGnuplotScript(const std::string& csv_path,
       *head,
       "set datafile missing ''\n",
       "set grid\n",
-      "set key top left\n",
+      "set key outside right top\n",
       // The same x range in both panels: the intervals, half a box either side.
       "stats ", csv, " skip 1 using 3 nooutput\n",
       "set xrange [STATS_min - 0.5 : STATS_max + 0.5]\n",

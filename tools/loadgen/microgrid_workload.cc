@@ -146,7 +146,11 @@ MicrogridNonces FreshNonces(const Deployment& deployment) {
 ProsumerProfile ProfileFor(uint64_t seed, uint32_t slice, uint32_t prosumer) {
   auto draw = [&](uint64_t index) { return Draw(seed, slice, prosumer, 0, kStreamProfile, index); };
   ProsumerProfile p;
-  if (draw(0) % 100 < 45) {
+  // 9 of every 20 consecutive prosumers have PV, spread out (x -> 9x mod 20
+  // is a permutation with no two PV neighbours), from a seeded offset: any 3
+  // consecutive prosumers hold a producer and a consumer.
+  const uint64_t offset = Draw(seed, slice, 0, 0, kStreamProfile, 99) % 20;
+  if ((prosumer + offset) * 9 % 20 < 9) {
     p.kind = ProsumerKind::kPv;
     p.pv_peak_wh = Between(draw(1), 2'500, 6'000);
     p.load_base_wh = Between(draw(2), 300, 800);

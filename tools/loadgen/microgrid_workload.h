@@ -16,8 +16,9 @@
 // 08:00 with the run's first interval, so a short run sees the PV peak, the
 // evening load peak and batteries discharging.
 //
-// Everything (profiles, prices, noise, outages) is drawn from `seed`, the
-// slice and the prosumer's index only: the same seed, start and deployment
+// 9 of every 20 consecutive prosumers of a slice have PV, spread so that
+// any 3 consecutive ones hold both kinds: every slice has sellers and buyers. Everything (profiles, prices, noise, outages) is drawn
+// from `seed`, the slice and the prosumer's index only: the same seed, start and deployment
 // give the same transactions, byte for byte.
 #ifndef GRIDLEDGER_TOOLS_LOADGEN_MICROGRID_WORKLOAD_H_
 #define GRIDLEDGER_TOOLS_LOADGEN_MICROGRID_WORKLOAD_H_
