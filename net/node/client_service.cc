@@ -354,6 +354,13 @@ grpc::Status ClientService::GetTariff(grpc::ServerContext*, const v1::GetTariffR
   return market_->GetTariff(*request, response);
 }
 
+grpc::Status ClientService::GetMarketAccount(grpc::ServerContext*,
+                                             const v1::GetMarketAccountRequest* request,
+                                             v1::MarketAccount* response) {
+  if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
+  return market_->GetMarketAccount(*request, response);
+}
+
 grpc::Status ClientService::StreamMarketEvents(grpc::ServerContext* context,
                                                const v1::StreamMarketEventsRequest* request,
                                                grpc::ServerWriter<v1::MarketEvent>* writer) {

@@ -94,6 +94,9 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   grpc::Status GetTariff(grpc::ServerContext* context,
                          const gridledger::v1::GetTariffRequest* request,
                          gridledger::v1::TariffResponse* response) override;
+  grpc::Status GetMarketAccount(grpc::ServerContext* context,
+                                const gridledger::v1::GetMarketAccountRequest* request,
+                                gridledger::v1::MarketAccount* response) override;
   grpc::Status StreamMarketEvents(
       grpc::ServerContext* context, const gridledger::v1::StreamMarketEventsRequest* request,
       grpc::ServerWriter<gridledger::v1::MarketEvent>* writer) override;

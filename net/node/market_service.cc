@@ -69,6 +69,14 @@ bool TimesOf(const MarketTiming& timing, uint64_t k, IntervalTimes* out) {
   return true;
 }
 
+grpc::Status AccountOf(const std::string& bytes, PublicKey* out) {
+  if (bytes.size() != PublicKey::kSize) {
+    return Invalid(absl::StrCat("account: expected 32 bytes, got ", bytes.size()));
+  }
+  *out = PublicKey::FromSpan(ByteSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  return grpc::Status::OK;
+}
+
 v1::IntervalStatus StatusOf(IntervalStatus s) {
   return s == IntervalStatus::kSettled ? v1::INTERVAL_STATUS_SETTLED : v1::INTERVAL_STATUS_CLEARED;
 }
@@ -180,13 +188,10 @@ grpc::Status MarketService::GetMarketInterval(const v1::GetMarketIntervalRequest
 
 grpc::Status MarketService::GetSettlement(const v1::GetSettlementRequest& request,
                                           v1::SettlementResponse* response) {
-  if (request.account().size() != PublicKey::kSize) {
-    return Invalid(absl::StrCat("account: expected 32 bytes, got ", request.account().size()));
-  }
+  PublicKey account;
+  if (grpc::Status bad = AccountOf(request.account(), &account); !bad.ok()) return bad;
   const uint64_t k = request.interval();
   if (k == 0) return Invalid("interval: must be > 0");
-  const PublicKey account = PublicKey::FromSpan(ByteSpan(
-      reinterpret_cast<const uint8_t*>(request.account().data()), request.account().size()));
   auto snapshot = MarketSnapshot::Open(store_);
   if (!snapshot.ok()) return Internal(snapshot.status());
   const MarketState& state = (*snapshot)->state();
@@ -243,6 +248,44 @@ grpc::Status MarketService::GetTariff(const v1::GetTariffRequest& request,
     response->set_shortfall_price_per_kwh(tariff.shortfall_price);
     response->set_surplus_price_per_kwh(tariff.surplus_price);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status MarketService::GetMarketAccount(const v1::GetMarketAccountRequest& request,
+                                             v1::MarketAccount* response) {
+  PublicKey account;
+  if (grpc::Status bad = AccountOf(request.account(), &account); !bad.ok()) return bad;
+  auto snapshot = MarketSnapshot::Open(store_);
+  if (!snapshot.ok()) return Internal(snapshot.status());
+  const MarketState& state = (*snapshot)->state();
+  auto role = state.Role(account);
+  if (!role.ok()) return Internal(role.status());
+  const bool dso = config_.dso.has_value() && *config_.dso == account;
+  if (!role->has_value() && !dso) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("account ", account.ShortHex(), " has no market role in slice ",
+                                     slice_.value(), " (not registered, not the DSO)"));
+  }
+  response->set_slice(slice_.value());
+  response->set_account(request.account());
+  response->set_as_of_commit_sequence((*snapshot)->as_of());
+  if (dso) {
+    response->set_role(v1::MARKET_ROLE_DSO);
+  } else if ((*role)->role == AccountRole::kMeter) {
+    response->set_role(v1::MARKET_ROLE_METER);
+    response->set_bound_prosumer(AsString((*role)->bound_prosumer.span()));
+  } else {
+    response->set_role(v1::MARKET_ROLE_PROSUMER);
+    auto meter = state.MeterOf(account);
+    if (!meter.ok()) return Internal(meter.status());
+    if (meter->has_value()) response->set_meter(AsString((*meter)->span()));
+  }
+  auto open = state.OpenOrders(account);
+  auto debt = state.Debt(account);
+  if (!open.ok()) return Internal(open.status());
+  if (!debt.ok()) return Internal(debt.status());
+  response->set_open_orders(*open);
+  response->set_debt(*debt);
   return grpc::Status::OK;
 }
 

@@ -48,6 +48,8 @@ class MarketService {
                              gridledger::v1::SettlementResponse* response);
   grpc::Status GetTariff(const gridledger::v1::GetTariffRequest& request,
                          gridledger::v1::TariffResponse* response);
+  grpc::Status GetMarketAccount(const gridledger::v1::GetMarketAccountRequest& request,
+                                gridledger::v1::MarketAccount* response);
   grpc::Status StreamMarketEvents(grpc::ServerContext* context,
                                   const gridledger::v1::StreamMarketEventsRequest& request,
                                   grpc::ServerWriter<gridledger::v1::MarketEvent>* writer);

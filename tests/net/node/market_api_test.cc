@@ -253,6 +253,33 @@ TEST_F(MarketApiTest, SettlementReportsImbalanceMissingReadingAndPayments) {
   EXPECT_EQ(Settlement(ProsumerKey(9), 3, &none).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(MarketApiTest, AccountShowsRoleBindingOrdersAndUnknownIsNotFound) {
+  OrdersPlaced();
+  auto get = [&](const PublicKey& k, v1::MarketAccount* out) {
+    v1::GetMarketAccountRequest request;
+    request.set_account(Str(k));
+    return service_->GetMarketAccount(request, out);
+  };
+  v1::MarketAccount meter;
+  ASSERT_TRUE(get(MeterKey(2), &meter).ok());
+  EXPECT_EQ(meter.role(), v1::MARKET_ROLE_METER);
+  EXPECT_EQ(meter.bound_prosumer(), Str(ProsumerKey(2)));
+  v1::MarketAccount prosumer;
+  ASSERT_TRUE(get(ProsumerKey(2), &prosumer).ok());
+  EXPECT_EQ(prosumer.role(), v1::MARKET_ROLE_PROSUMER);
+  EXPECT_EQ(prosumer.meter(), Str(MeterKey(2)));
+  EXPECT_EQ(prosumer.open_orders(), 1u);
+  v1::MarketAccount dso;
+  ASSERT_TRUE(get(DsoKey(), &dso).ok());
+  EXPECT_EQ(dso.role(), v1::MARKET_ROLE_DSO);
+  v1::MarketAccount unknown;
+  EXPECT_EQ(get(ProsumerKey(9), &unknown).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::GetMarketAccountRequest bad;
+  bad.set_account("short");
+  EXPECT_EQ(service_->GetMarketAccount(bad, &unknown).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(MarketApiTest, BadInputIsInvalidArgument) {
   v1::GetMarketIntervalRequest zero;
   v1::MarketInterval interval;
