@@ -12,6 +12,7 @@
 #include "core/common/status_macros.h"
 #include "core/consensus/core.h"
 #include "core/consensus/signature_checker.h"
+#include "core/crypto/key_file.h"
 #include "core/common/file_read.h"
 #include "core/execution/genesis.h"
 #include "core/execution/market_params.h"
@@ -41,23 +42,8 @@
 namespace gridledger::node {
 namespace {
 
-// Bounds on files read at start-up.
-constexpr size_t kMaxKeyFileBytes = 1024;
 // How long stopping waits for in-flight RPCs before cancelling them.
 constexpr absl::Duration kGrpcShutdownGrace = absl::Seconds(2);
-
-absl::StatusOr<KeyPair> ReadKeyFile(const std::string& path) {
-  GL_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, kMaxKeyFileBytes, "key_file"));
-  auto hex = HexDecodeFixed<32>(absl::StripAsciiWhitespace(text), "key_file");
-  if (!hex.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", hex.status().message()));
-  }
-  auto key = KeyPair::FromSecret(SecretKey(*hex));
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
-  }
-  return *key;
-}
 
 }  // namespace
 
@@ -121,7 +107,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
         absl::StrCat("validator_index ", config.validator_index, " not in slice ",
                      config.slice, " (", gslice.validators.size(), " validators)"));
   }
-  GL_ASSIGN_OR_RETURN(KeyPair key, ReadKeyFile(config.key_file));
+  GL_ASSIGN_OR_RETURN(KeyPair key, ReadKeyFile(config.key_file, "key_file"));
   p->key = std::make_unique<KeyPair>(key);
   const GenesisValidator& me = gslice.validators[config.validator_index];
   if (me.key != key.public_key()) {
