@@ -1,5 +1,6 @@
 // `gridledger market clear --book=FILE`: the ledger's pay-as-clear auction
-// (core/execution/market_clearing.h) run offline on one interval's book.
+// (core/execution/market_clearing.h) run offline on one interval's book. The
+// other verbs sign and send market transactions (cmd_market_node.cc).
 //
 // Book: one order per line, `seq,account,side,energy_wh,price_per_kwh` (side
 // bid|ask); blank lines and lines starting with '#' are ignored. Values follow

@@ -152,6 +152,18 @@ TEST_F(MarketCliTest, DsoProsumersAndMeterDriveAnIntervalToSettlement) {
                                    "--wait --key=", seller_key));
   ASSERT_EQ(ask.exit_code, 0) << ask.output;
 
+  // A second bid, cancelled by its owner; a second cancel finds it gone.
+  CliRun later = Market(absl::StrCat("bid --interval=", k + 2, " --energy_wh=10 --limit_price=10 "
+                                     "--wait --json --key=", buyer_key));
+  ASSERT_EQ(later.exit_code, 0) << later.output;
+  const std::vector<std::string> later_lines = absl::StrSplit(later.output, '\n');
+  const std::string order_id = nlohmann::json::parse(later_lines[0])["tx_id"];
+  CliRun cancel = Market(absl::StrCat("cancel --order_id=", order_id, " --wait --key=", buyer_key));
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.output;
+  CliRun again = Market(absl::StrCat("cancel --order_id=", order_id, " --wait --key=", buyer_key));
+  EXPECT_EQ(again.exit_code, 3) << again.output;
+  EXPECT_TRUE(absl::StrContains(again.output, "UNKNOWN_ORDER")) << again.output;
+
   bool ok = false;
   nlohmann::json interval;
   ASSERT_TRUE(WaitFor([&] {
