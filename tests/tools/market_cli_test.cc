@@ -27,14 +27,14 @@ using node::cluster_test::WaitFor;
 
 constexpr MarketTiming kTiming{1000, 300, 3000};
 
-class MarketCliTest : public ::testing::Test {
+class MarketNodeCliTest : public ::testing::Test {
  protected:
-  MarketCliTest() : cluster_(kTiming) {
+  MarketNodeCliTest() : cluster_(kTiming) {
     std::string pattern = "/tmp/gridledger-market-cli-XXXXXX";
     GL_CHECK(mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
   }
-  ~MarketCliTest() override {
+  ~MarketNodeCliTest() override {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -71,7 +71,7 @@ class MarketCliTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(MarketCliTest, DsoProsumersAndMeterDriveAnIntervalToSettlement) {
+TEST_F(MarketNodeCliTest, DsoProsumersAndMeterDriveAnIntervalToSettlement) {
   const absl::Status started = cluster_.StartAll();
   ASSERT_TRUE(started.ok()) << started;
   const KeyPair dso = KeyPair::FromSeed(7);

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "net/node/market_service.h"
 #include "tests/net/node/test_cluster.h"
@@ -219,6 +220,68 @@ TEST(MarketApiClusterTest, IntervalClearsAndSettlesAlikeOnEveryValidatorWithEven
                        E::kRegistered, E::kRegistered, E::kRegistered, E::kTariffSet,
                        E::kOrderAccepted, E::kOrderAccepted, E::kIntervalCleared, E::kTrade,
                        E::kReading, E::kSettled, E::kSettled, E::kIntervalSettled}));
+}
+
+struct MarketSubscriber {
+  std::unique_ptr<grpc::ClientContext> ctx;
+  std::unique_ptr<grpc::ClientReader<v1::MarketEvent>> reader;
+};
+
+MarketSubscriber SubscribeFromFirst(TestCluster& cluster) {
+  MarketSubscriber s{Context(absl::Seconds(30)), nullptr};
+  v1::StreamMarketEventsRequest request;
+  request.set_from_sequence(1);
+  s.reader = cluster.stub(0).StreamMarketEvents(s.ctx.get(), request);
+  return s;
+}
+
+void End(MarketSubscriber& s) {
+  s.ctx->TryCancel();
+  s.reader->Finish();
+}
+
+// Each stream holds a server thread: past kMaxMarketSubscribers the next is
+// refused with the reason, and a slot frees when a subscriber leaves.
+TEST(MarketApiSecurityTest, MarketStreamSubscriberFloodIsRefused) {
+  TestCluster cluster;
+  const absl::Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started;
+  // One market event, so a live subscriber has something to read at once.
+  const Bytes reg = MakeMarketTx(
+      cluster.chain_id(), KeyPair::FromSeed(7), 0,
+      RegisterBody{cluster.account(0).public_key(), AccountRole::kProsumer, PublicKey()});
+  ASSERT_EQ(cluster.Submit(0, {reg}).results(0).accepted(), true);
+  ASSERT_TRUE(WaitFor([&] { return cluster.FinalEverywhere(ComputeTxId(reg)); }));
+
+  std::vector<MarketSubscriber> subscribers;
+  for (size_t i = 0; i < kMaxMarketSubscribers; ++i) {
+    subscribers.push_back(SubscribeFromFirst(cluster));
+    v1::MarketEvent first;
+    ASSERT_TRUE(subscribers.back().reader->Read(&first)) << "subscriber " << i;
+    EXPECT_TRUE(first.has_registered());
+  }
+  {
+    MarketSubscriber extra = SubscribeFromFirst(cluster);
+    v1::MarketEvent e;
+    EXPECT_FALSE(extra.reader->Read(&e));
+    const grpc::Status s = extra.reader->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "subscribers")) << s.error_message();
+  }
+  // Queries still answer meanwhile.
+  v1::MarketInterval interval;
+  EXPECT_TRUE(GetInterval(cluster, 0, 1, &interval).ok());
+
+  End(subscribers.back());
+  subscribers.pop_back();
+  ASSERT_TRUE(WaitFor([&] {
+    MarketSubscriber again = SubscribeFromFirst(cluster);
+    v1::MarketEvent e;
+    const bool admitted = again.reader->Read(&e);
+    End(again);
+    return admitted;
+  }));
+  for (MarketSubscriber& s : subscribers) End(s);
 }
 
 }  // namespace
