@@ -45,7 +45,8 @@ ABSL_DECLARE_FLAG(uint64_t, surplus_price);
 ABSL_FLAG(std::string, key, "",
           "market: the signer's key file (gridledger keys new --out=FILE); for reading --csv a "
           "comma-separated list, one per meter in the file");
-ABSL_FLAG(std::string, csv, "", "market reading: bulk readings, meter,interval,imported_wh,exported_wh");
+ABSL_FLAG(std::string, csv, "",
+          "market reading: bulk readings, meter,interval,imported_wh,exported_wh");
 
 namespace gridledger::tools {
 
@@ -105,7 +106,8 @@ absl::StatusOr<TxBody> BodyFor(const std::string& verb) {
       return RegisterBody{account, AccountRole::kProsumer, PublicKey()};
     }
     if (role != "meter") return absl::InvalidArgumentError("--role must be prosumer or meter");
-    GL_ASSIGN_OR_RETURN(PublicKey bound, HexFlag<PublicKey>(FLAGS_bound_prosumer, "bound_prosumer"));
+    GL_ASSIGN_OR_RETURN(PublicKey bound,
+                        HexFlag<PublicKey>(FLAGS_bound_prosumer, "bound_prosumer"));
     return RegisterBody{account, AccountRole::kMeter, bound};
   }
   if (verb == "tariff") {
@@ -231,7 +233,9 @@ int RunMarketNode(int argc, char** argv) {
     return kExitUsage;
   }
   const std::string& verb = args[0];
-  if (verb == "reading" && !absl::GetFlag(FLAGS_csv).empty()) return RunCsv(absl::GetFlag(FLAGS_csv));
+  if (const std::string csv = absl::GetFlag(FLAGS_csv); verb == "reading" && !csv.empty()) {
+    return RunCsv(csv);
+  }
   if (verb == "register" || verb == "tariff" || verb == "bid" || verb == "ask" ||
       verb == "cancel" || verb == "reading") {
     return RunSingle(verb);

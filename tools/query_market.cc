@@ -18,7 +18,8 @@
 
 ABSL_DECLARE_FLAG(uint64_t, from_sequence);  // tools/cmd_query.cc
 ABSL_DECLARE_FLAG(uint32_t, count);
-ABSL_FLAG(uint32_t, max_trades, 0, "query market interval: trades to print (0: the node's default)");
+ABSL_FLAG(uint32_t, max_trades, 0,
+          "query market interval: trades to print (0: the node's default)");
 ABSL_FLAG(uint32_t, first_trade, 0, "query market interval: first trade to print (paging)");
 
 namespace gridledger::tools {
@@ -142,7 +143,8 @@ int Tariff(v1::Ledger::Stub& stub, const std::vector<std::string>& args) {
   v1::GetTariffRequest request;
   if (args.size() == 3) {
     uint64_t k = 0;
-    if (!ParseInterval(args[2], &k)) return Bad(absl::StrCat("interval '", args[2], "' is not > 0"));
+    if (!ParseInterval(args[2], &k))
+      return Bad(absl::StrCat("interval '", args[2], "' is not > 0"));
     request.set_interval(k);
   }
   v1::TariffResponse r;

@@ -65,7 +65,8 @@ bool TimesOf(const MarketTiming& timing, uint64_t k, IntervalTimes* out) {
   out->start_ms = static_cast<uint64_t>(start);
   out->end_ms = static_cast<uint64_t>(start + timing.interval_ms);
   out->window_closes_ms = static_cast<uint64_t>(closes);
-  out->gate_ms = out->start_ms > timing.gate_closure_ms ? out->start_ms - timing.gate_closure_ms : 0;
+  out->gate_ms =
+      out->start_ms > timing.gate_closure_ms ? out->start_ms - timing.gate_closure_ms : 0;
   return true;
 }
 
@@ -73,7 +74,8 @@ grpc::Status AccountOf(const std::string& bytes, PublicKey* out) {
   if (bytes.size() != PublicKey::kSize) {
     return Invalid(absl::StrCat("account: expected 32 bytes, got ", bytes.size()));
   }
-  *out = PublicKey::FromSpan(ByteSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  *out =
+      PublicKey::FromSpan(ByteSpan(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   return grpc::Status::OK;
 }
 
@@ -262,9 +264,10 @@ grpc::Status MarketService::GetMarketAccount(const v1::GetMarketAccountRequest& 
   if (!role.ok()) return Internal(role.status());
   const bool dso = config_.dso.has_value() && *config_.dso == account;
   if (!role->has_value() && !dso) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("account ", account.ShortHex(), " has no market role in slice ",
-                                     slice_.value(), " (not registered, not the DSO)"));
+    return grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat("account ", account.ShortHex(), " has no market role in slice ",
+                     slice_.value(), " (not registered, not the DSO)"));
   }
   response->set_slice(slice_.value());
   response->set_account(request.account());

@@ -193,7 +193,8 @@ TEST_F(MarketNodeCliTest, DsoProsumersAndMeterDriveAnIntervalToSettlement) {
     interval = IntervalJson(k, &ok);
     return ok && interval["status"] == "settled";
   })) << interval.dump();
-  CliRun settlement = Query(absl::StrCat("settlement ", seller.public_key().Hex(), " ", k, " --json"));
+  CliRun settlement =
+      Query(absl::StrCat("settlement ", seller.public_key().Hex(), " ", k, " --json"));
   ASSERT_EQ(settlement.exit_code, 0) << settlement.output;
   const nlohmann::json s = nlohmann::json::parse(absl::StripAsciiWhitespace(settlement.output));
   EXPECT_EQ(s["imbalance_wh"], -100);

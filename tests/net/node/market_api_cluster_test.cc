@@ -109,8 +109,9 @@ TEST(MarketApiClusterTest, IntervalClearsAndSettlesAlikeOnEveryValidatorWithEven
 
   submit_final(MakeMarketTx(cluster.chain_id(), dso, 0,
                             RegisterBody{buyer.public_key(), AccountRole::kProsumer, PublicKey()}));
-  submit_final(MakeMarketTx(cluster.chain_id(), dso, 1,
-                            RegisterBody{seller.public_key(), AccountRole::kProsumer, PublicKey()}));
+  submit_final(
+      MakeMarketTx(cluster.chain_id(), dso, 1,
+                   RegisterBody{seller.public_key(), AccountRole::kProsumer, PublicKey()}));
   submit_final(MakeMarketTx(cluster.chain_id(), dso, 2,
                             RegisterBody{meter.public_key(), AccountRole::kMeter,
                                          seller.public_key()}));

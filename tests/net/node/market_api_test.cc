@@ -85,7 +85,8 @@ class MarketApiTest : public ::testing::Test {
       setup.push_back(MarketTx(dso, p, RegisterBody{ProsumerKey(p), AccountRole::kProsumer,
                                                     PublicKey()}));
     }
-    setup.push_back(MarketTx(dso, 4, RegisterBody{MeterKey(2), AccountRole::kMeter, ProsumerKey(2)}));
+    setup.push_back(
+        MarketTx(dso, 4, RegisterBody{MeterKey(2), AccountRole::kMeter, ProsumerKey(2)}));
     setup.push_back(MarketTx(dso, 5, SetTariffBody{PricePerKwh(10'000), PricePerKwh(400'000),
                                                    PricePerKwh(100'000)}));
     ExpectAllOk(Commit(setup, 100));
@@ -249,7 +250,8 @@ TEST_F(MarketApiTest, SettlementReportsImbalanceMissingReadingAndPayments) {
   v1::SettlementResponse none;
   const grpc::Status missing = Settlement(ProsumerKey(1), 3, &none);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_TRUE(absl::StrContains(missing.error_message(), "no settlement")) << missing.error_message();
+  EXPECT_TRUE(absl::StrContains(missing.error_message(), "no settlement"))
+      << missing.error_message();
   EXPECT_EQ(Settlement(ProsumerKey(9), 3, &none).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
