@@ -296,8 +296,9 @@ absl::StatusOr<uint64_t> MarketEventLog::PositionFor(uint64_t from_sequence) con
   return first_position_ + static_cast<uint64_t>(it - events_.begin());
 }
 
-absl::StatusOr<std::vector<v1::MarketEvent>> MarketEventLog::Read(uint64_t position, size_t max,
-                                                                  absl::Duration wait) const {
+absl::StatusOr<MarketEventLog::Batch> MarketEventLog::Read(uint64_t position,
+                                                          uint64_t min_sequence, size_t max,
+                                                          absl::Duration wait) const {
   absl::MutexLock lock(&mu_);
   auto ready = [this, position]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return closed_ || position < first_position_ + events_.size() ||
@@ -310,14 +311,15 @@ absl::StatusOr<std::vector<v1::MarketEvent>> MarketEventLog::Read(uint64_t posit
         "subscriber fell more than ", capacity_, " market events behind; resubscribe from "
         "sequence ", first_complete_sequence_));
   }
-  std::vector<v1::MarketEvent> out;
   const uint64_t end = broken_position_.value_or(first_position_ + events_.size());
-  for (uint64_t p = position; p < end && out.size() < max; ++p) {
-    out.push_back(events_[p - first_position_]);
+  if (position >= end && broken_position_.has_value()) return broken_;
+  Batch out;
+  uint64_t p = position;
+  for (; p < end && out.events.size() < max; ++p) {
+    const v1::MarketEvent& e = events_[p - first_position_];
+    if (e.commit_sequence() >= min_sequence) out.events.push_back(e);
   }
-  if (out.empty() && broken_position_.has_value() && position >= *broken_position_) {
-    return broken_;
-  }
+  out.next_position = p;
   return out;
 }
 

@@ -69,12 +69,18 @@ class MarketEventLog {
   // (0: the position after the newest event). OutOfRange when events of such
   // a commit are no longer kept or predate this log.
   absl::StatusOr<uint64_t> PositionFor(uint64_t from_sequence) const;
-  // Up to `max` events from `position` on, waiting up to `wait` while there
-  // are none (then empty). ResourceExhausted when `position` was dropped
-  // (the reader fell behind); Unavailable once closed; Internal past an
-  // event that could not be derived.
-  absl::StatusOr<std::vector<gridledger::v1::MarketEvent>> Read(uint64_t position, size_t max,
-                                                                absl::Duration wait) const;
+  struct Batch {
+    std::vector<gridledger::v1::MarketEvent> events;
+    uint64_t next_position = 0;  // where the next Read continues
+  };
+  // Up to `max` events from `position` on, skipping those of commits before
+  // `min_sequence` (a subscriber that asked for a commit not executed yet),
+  // waiting up to `wait` while there are none (then empty).
+  // ResourceExhausted when `position` was dropped (the reader fell behind);
+  // Unavailable once closed; Internal past an event that could not be
+  // derived.
+  absl::StatusOr<Batch> Read(uint64_t position, uint64_t min_sequence, size_t max,
+                             absl::Duration wait) const;
 
  private:
   const SliceId slice_;

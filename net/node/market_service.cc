@@ -307,15 +307,16 @@ grpc::Status MarketService::StreamMarketEvents(grpc::ServerContext* context,
   }
   for (;;) {
     if (context->IsCancelled()) return grpc::Status::CANCELLED;
-    auto batch = events_->Read(*position, kMarketEventsPerRead, kMarketStreamPoll);
+    auto batch = events_->Read(*position, request.from_sequence(), kMarketEventsPerRead,
+                               kMarketStreamPoll);
     if (!batch.ok()) {
       return grpc::Status(static_cast<grpc::StatusCode>(batch.status().code()),
                           std::string(batch.status().message()));
     }
-    for (const v1::MarketEvent& e : *batch) {
+    for (const v1::MarketEvent& e : batch->events) {
       if (!writer->Write(e)) return grpc::Status::CANCELLED;
     }
-    *position += batch->size();
+    *position = batch->next_position;
   }
 }
 

@@ -131,9 +131,9 @@ class MarketApiTest : public ::testing::Test {
   std::vector<v1::MarketEvent> AllEvents() {
     auto position = log_->PositionFor(1);
     GL_CHECK(position.ok());
-    auto events = log_->Read(*position, 1000, absl::ZeroDuration());
-    GL_CHECK(events.ok());
-    return *events;
+    auto batch = log_->Read(*position, 0, 1000, absl::ZeroDuration());
+    GL_CHECK(batch.ok());
+    return batch->events;
   }
 
   storage::TempDir dir_;
@@ -357,10 +357,10 @@ TEST_F(MarketApiTest, EventsFollowExecutionOrderCommitByCommit) {
   // From a later commit on: only its events.
   auto from5 = log_->PositionFor(5);
   ASSERT_TRUE(from5.ok());
-  auto tail = log_->Read(*from5, 100, absl::ZeroDuration());
+  auto tail = log_->Read(*from5, 5, 100, absl::ZeroDuration());
   ASSERT_TRUE(tail.ok());
-  ASSERT_EQ(tail->size(), 5u);
-  EXPECT_EQ((*tail)[0].commit_sequence(), 5u);
+  ASSERT_EQ(tail->events.size(), 5u);
+  EXPECT_EQ(tail->events[0].commit_sequence(), 5u);
 }
 
 // A long pause: one commit both clears and settles an interval.
@@ -410,23 +410,35 @@ TEST(MarketEventLogTest, KeepsABoundedHistoryAndTellsLaggardsWhereToResume) {
   EXPECT_EQ(log.PositionFor(1).status().code(), absl::StatusCode::kOutOfRange);
   auto from2 = log.PositionFor(2);
   ASSERT_TRUE(from2.ok());
-  auto events = log.Read(*from2, 10, absl::ZeroDuration());
+  auto events = log.Read(*from2, 2, 10, absl::ZeroDuration());
   ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 2u);
-  EXPECT_EQ((*events)[0].commit_sequence(), 3u);
+  ASSERT_EQ(events->events.size(), 2u);
+  EXPECT_EQ(events->events[0].commit_sequence(), 3u);
+  EXPECT_EQ(events->next_position, *from2 + 2);
+  // A subscriber from a commit not executed yet starts at the head and skips
+  // the commits before the one it asked for.
+  auto ahead = log.PositionFor(5);
+  ASSERT_TRUE(ahead.ok());
+  publish(4, 1);
+  publish(5, 1);
+  auto from5 = log.Read(*ahead, 5, 10, absl::ZeroDuration());
+  ASSERT_TRUE(from5.ok());
+  ASSERT_EQ(from5->events.size(), 1u);
+  EXPECT_EQ(from5->events[0].commit_sequence(), 5u);
+  EXPECT_EQ(from5->next_position, *ahead + 2);
   // A reader still at the first position fell behind.
-  const auto behind = log.Read(*live, 10, absl::ZeroDuration());
+  const auto behind = log.Read(*live, 0, 10, absl::ZeroDuration());
   EXPECT_EQ(behind.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(absl::StrContains(behind.status().message(), "resubscribe from sequence 2"))
+  EXPECT_TRUE(absl::StrContains(behind.status().message(), "resubscribe from sequence 4"))
       << behind.status();
   // At the head: nothing within the wait; after Close: Unavailable.
   auto end = log.PositionFor(0);
   ASSERT_TRUE(end.ok());
-  auto idle = log.Read(*end, 10, absl::Milliseconds(1));
+  auto idle = log.Read(*end, 0, 10, absl::Milliseconds(1));
   ASSERT_TRUE(idle.ok());
-  EXPECT_TRUE(idle->empty());
+  EXPECT_TRUE(idle->events.empty());
   log.Close();
-  EXPECT_EQ(log.Read(*end, 10, absl::Milliseconds(1)).status().code(),
+  EXPECT_EQ(log.Read(*end, 0, 10, absl::Milliseconds(1)).status().code(),
             absl::StatusCode::kUnavailable);
 }
 
