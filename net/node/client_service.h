@@ -22,6 +22,7 @@
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
+#include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
 #include "net/node/subscriber_limit.h"
 #include "net/node/tx_checker.h"
@@ -62,6 +63,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // Where accepted transactions are made durable before ACCEPTED is
   // answered (set before serving; null: ACCEPTED means handed to consensus).
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+  // Answers the market calls (set before serving; null: UNIMPLEMENTED).
+  void set_market_service(MarketService* market) { market_ = market; }
 
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
@@ -81,6 +84,22 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   grpc::Status GetNodeInfo(grpc::ServerContext* context,
                            const gridledger::v1::GetNodeInfoRequest* request,
                            gridledger::v1::NodeInfo* response) override;
+  // Forwarded to the MarketService.
+  grpc::Status GetMarketInterval(grpc::ServerContext* context,
+                                 const gridledger::v1::GetMarketIntervalRequest* request,
+                                 gridledger::v1::MarketInterval* response) override;
+  grpc::Status GetSettlement(grpc::ServerContext* context,
+                             const gridledger::v1::GetSettlementRequest* request,
+                             gridledger::v1::SettlementResponse* response) override;
+  grpc::Status GetTariff(grpc::ServerContext* context,
+                         const gridledger::v1::GetTariffRequest* request,
+                         gridledger::v1::TariffResponse* response) override;
+  grpc::Status GetMarketAccount(grpc::ServerContext* context,
+                                const gridledger::v1::GetMarketAccountRequest* request,
+                                gridledger::v1::MarketAccount* response) override;
+  grpc::Status StreamMarketEvents(
+      grpc::ServerContext* context, const gridledger::v1::StreamMarketEventsRequest* request,
+      grpc::ServerWriter<gridledger::v1::MarketEvent>* writer) override;
 
  private:
   // Admission of one request's transactions from connection `client`;
@@ -98,6 +117,7 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // consecutive nonces stay consecutive; other connections never wait.
   ClientLanes lanes_;
   AdmittedStore* admitted_ = nullptr;
+  MarketService* market_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;
