@@ -9,6 +9,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   # JSON output of the operator commands (query, submit)
   nlohmann-json3-dev
+  # node config and genesis files are TOML, read strictly (core/common/toml_fields.h)
+  libtomlplusplus-dev
   # PNG of a benchmark run beside its CSV (cluster, loadgen); optional at run time
   gnuplot-nox
   # make fuzz: libFuzzer comes with clang's runtime
