@@ -16,7 +16,8 @@ constexpr absl::string_view kWhat = "node config";
 constexpr absl::string_view kKeys[] = {
     "genesis",   "slice",         "validator_index",       "key_file",      "data_dir",
     "grpc_address", "metrics_address", "backend",          "peer_address_override",
-    "grpc_tls_cert", "grpc_tls_key", "byzantine",           "test_only_byzantine"};
+    "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
+    "test_only_byzantine"};
 
 // Canonical decimal: digits only, no sign, no leading zeros.
 bool ParseCanonicalU32(absl::string_view text, uint32_t* out) {
@@ -124,6 +125,13 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
     return absl::InvalidArgumentError(
         "node config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
   }
+  GL_ASSIGN_OR_RETURN(const std::optional<std::string> log_level,
+                      fields.OptionalString("log_level"));
+  if (log_level.has_value()) {
+    auto level = ParseLogLevel(*log_level);
+    if (!level.ok()) return fields.ErrorAt("log_level", level.status().message());
+    config.log_level = *level;
+  }
   GL_ASSIGN_OR_RETURN(const std::optional<std::string> byzantine,
                       fields.OptionalString("byzantine"));
   if (byzantine.has_value()) {
@@ -169,6 +177,7 @@ std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comm
   }
   if (config.grpc_tls_cert.has_value()) string_key("grpc_tls_cert", *config.grpc_tls_cert);
   if (config.grpc_tls_key.has_value()) string_key("grpc_tls_key", *config.grpc_tls_key);
+  string_key("log_level", LogLevelName(config.log_level));
   if (config.byzantine.any()) {
     string_key("byzantine", config.byzantine.ToString());
     absl::StrAppend(&out, "test_only_byzantine = true\n");

@@ -11,6 +11,7 @@
 //   peer_address_override = "127.0.0.1:7100"    optional: listen here, not at the genesis address
 //   grpc_tls_cert = "/etc/gridledger/api.crt"   optional, with grpc_tls_key: serve the client
 //   grpc_tls_key = "/etc/gridledger/api.key"    API over TLS only (PEM certificate and key)
+//   log_level = "info"                          optional: trace|debug|info|warn|error|off
 //   byzantine = "all"                           TEST ONLY: misbehave on purpose (byzantine_switch.h);
 //   test_only_byzantine = true                  refused unless this is true
 //
@@ -30,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/common/log.h"
 #include "gpu/backend_select.h"
 #include "net/node/byzantine_switch.h"
 
@@ -60,6 +62,8 @@ struct NodeConfig {
   // Both set or both unset (the parser enforces it).
   std::optional<std::string> grpc_tls_cert;
   std::optional<std::string> grpc_tls_key;
+  // Lines below this level are not written (core/common/log.h).
+  LogLevel log_level = LogLevel::kInfo;
   // TEST ONLY (cluster --byzantine): none unless test_only_byzantine = true.
   ByzantineBehaviours byzantine;
   bool operator==(const NodeConfig&) const = default;

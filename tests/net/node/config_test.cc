@@ -41,6 +41,7 @@ TEST(NodeConfigTest, DefaultsBackendAutoAndNoOverride) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->backend, VerifierBackend::kAuto);
   EXPECT_FALSE(c->peer_address_override.has_value());
+  EXPECT_EQ(c->log_level, LogLevel::kInfo);
 }
 
 // What every writer (genesis --hosts, cluster, tests) emits reads back equal,
@@ -58,6 +59,7 @@ TEST(NodeConfigTest, SerializeRoundTrips) {
   c.peer_address_override = HostPort{"0.0.0.0", 7100};
   c.grpc_tls_cert = "/etc/gl/api.crt";
   c.grpc_tls_key = "/etc/gl/api.key";
+  c.log_level = LogLevel::kDebug;
   c.byzantine.equivocate = true;
   const std::string text = SerializeNodeConfig(c, "two\nlines");
   EXPECT_EQ(text.substr(0, 14), "# two\n# lines\n") << text;
@@ -116,6 +118,9 @@ TEST(NodeConfigTest, ErrorsNameTheKeyAndTheLine) {
   ExpectError(absl::StrCat("backend = \"fast\"\n", kValid),
               "node config line 1: backend: expected auto|cpu|gpu, got \"fast\"");
   ExpectError(absl::StrCat("backend = \"\"\n", kValid), "node config line 1: backend: empty string");
+  ExpectError(absl::StrCat(kValid, "log_level = \"loud\"\n"),
+              "node config line 10: log_level: expected trace|debug|info|warn|error|off, got "
+              "\"loud\"");
   // Not TOML: the old unquoted format.
   ExpectError(absl::StrCat(kValid, "backend = cpu\n"),
               "node config line 10: Error while parsing value: could not determine value type" +
