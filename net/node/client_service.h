@@ -62,6 +62,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // Where accepted transactions are made durable before ACCEPTED is
   // answered (set before serving; null: ACCEPTED means handed to consensus).
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+  // Refusals are counted by reason there (rejection_metrics.h); may be null.
+  void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
 
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
@@ -98,6 +100,7 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // consecutive nonces stay consecutive; other connections never wait.
   ClientLanes lanes_;
   AdmittedStore* admitted_ = nullptr;
+  net::NodeMetrics* metrics_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

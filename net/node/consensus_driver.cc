@@ -158,6 +158,9 @@ void ConsensusDriver::Loop() {
     messages_rejected_.store(core_->stats().messages_rejected);
     LogRejections(now);
     if (metrics_ != nullptr) {
+      const uint64_t rejected = core_->stats().messages_rejected;
+      metrics_->AddPeerMessagesRefused(rejected - rejections_exported_);
+      rejections_exported_ = rejected;
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());

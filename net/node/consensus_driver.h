@@ -127,6 +127,7 @@ class ConsensusDriver {
   std::atomic<uint64_t> messages_rejected_{0};
   // Consensus thread only.
   uint64_t rejections_logged_ = 0;
+  uint64_t rejections_exported_ = 0;  // into metrics_ (peer_messages_refused)
   consensus::TimeMs last_rejection_log_ms_ = 0;
   std::atomic<bool> failed_{false};
   mutable absl::Mutex mu_;

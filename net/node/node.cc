@@ -160,6 +160,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
       MakeBatchVerifier(config.backend, options.verifier_cpu_threads,
                         [metrics](const absl::Status&) { metrics->AddVerifyFallback(); }, logger);
   p->verifier_reason = choice.reason;
+  p->metrics->SetVerifierBackend(choice.verifier->name());
   p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), chain_id,
                                            SliceId(config.slice), p->metrics.get());
 
@@ -219,7 +220,21 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     raw->inbox.Push(PeerEvent{*index, std::move(*message)});
   };
   auto log = [logger](absl::string_view line) { logger.Info(absl::StrCat("transport: ", line)); };
-  p->transport = std::make_unique<net::Transport>(std::move(topts), on_message, nullptr, log);
+  // Per-peer link state for the dashboard: every peer starts down.
+  for (size_t i = 0; i < p->peer_keys.size(); ++i) {
+    if (i == config.validator_index) continue;
+    for (bool outbound : {false, true}) {
+      p->metrics->SetPeerLinkUp(static_cast<uint32_t>(i), outbound, false);
+    }
+  }
+  auto on_peer_state = [raw](const net::PeerEvent& event) {
+    if (auto index = raw->committee->IndexOf(event.peer); index.has_value()) {
+      raw->metrics->SetPeerLinkUp(index->value(),
+                                  event.direction == net::LinkDirection::kOutbound, event.up);
+    }
+  };
+  p->transport =
+      std::make_unique<net::Transport>(std::move(topts), on_message, on_peer_state, log);
   GL_RETURN_IF_ERROR(p->transport->Start());
   p->verify_worker->Start();
   p->driver->Start(p->restored, p->transport.get());
@@ -235,6 +250,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                p->checker.get(), &p->pending, p->feed.get(),
                                                p->driver.get());
   p->service->set_admitted_store(p->admitted.get());
+  p->service->set_metrics(p->metrics.get());
   GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
                       ClientApiCredentials(config));
   grpc::ServerBuilder builder;
