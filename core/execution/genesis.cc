@@ -138,7 +138,8 @@ class Parser {
     GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> validators,
                         fields.TableArray("validator", kMaxValidatorsPerSlice));
     if (validators.empty()) {
-      return fields.TableError(absl::StrCat("slice ", id, " has no validators ([[slice.validator]])"));
+      return fields.TableError(
+          absl::StrCat("slice ", id, " has no validators ([[slice.validator]])"));
     }
     for (size_t j = 0; j < validators.size(); ++j) {
       GL_ASSIGN_OR_RETURN(
@@ -178,7 +179,8 @@ class Parser {
                                                     "\" is not a decimal number in [1, 65535]"));
     }
     if (!addresses_.insert(address).second) {
-      return fields.ErrorAt("address", absl::StrCat("duplicate validator address \"", address, "\""));
+      return fields.ErrorAt("address",
+                            absl::StrCat("duplicate validator address \"", address, "\""));
     }
     v.host = address.substr(0, colon);
     v.port = static_cast<uint16_t>(port);

@@ -109,7 +109,8 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
   if (backend.has_value()) {
     auto b = ParseVerifierBackend(*backend);
     if (!b.ok()) {
-      return fields.ErrorAt("backend", absl::StrCat("expected auto|cpu|gpu, got \"", *backend, "\""));
+      return fields.ErrorAt("backend",
+                            absl::StrCat("expected auto|cpu|gpu, got \"", *backend, "\""));
     }
     config.backend = *b;
   }

@@ -12,8 +12,8 @@
 //   grpc_tls_cert = "/etc/gridledger/api.crt"   optional, with grpc_tls_key: serve the client
 //   grpc_tls_key = "/etc/gridledger/api.key"    API over TLS only (PEM certificate and key)
 //   log_level = "info"                          optional: trace|debug|info|warn|error|off
-//   byzantine = "all"                           TEST ONLY: misbehave on purpose (byzantine_switch.h);
-//   test_only_byzantine = true                  refused unless this is true
+//   byzantine = "all"                           TEST ONLY: misbehave on purpose, refused
+//   test_only_byzantine = true                  unless this is true (byzantine_switch.h)
 //
 // Parsing is strict (core/common/toml_fields.h): a TOML syntax error, a
 // repeated key, an unknown key, a value of the wrong type, an empty string, a

@@ -33,8 +33,8 @@ TEST(LogTest, LevelFiltersAndOffSilences) {
   debug.Debug("seen");
   off.Error("never");
   const std::string out = testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(std::regex_match(out, std::regex(std::string("^") + kTime + R"( debug \[0/0\] seen\n$)")))
-      << out;
+  const std::regex want(std::string("^") + kTime + R"( debug \[0/0\] seen\n$)");
+  EXPECT_TRUE(std::regex_match(out, want)) << out;
 }
 
 TEST(LogTest, ProcessLoggerHasNoNodeTag) {

@@ -167,7 +167,9 @@ std::vector<std::string> BaseLines() {
           "key = " + q(4),
           "balance = 5"};
 }
-std::string Join(const std::vector<std::string>& lines) { return absl::StrJoin(lines, "\n") + "\n"; }
+std::string Join(const std::vector<std::string>& lines) {
+  return absl::StrJoin(lines, "\n") + "\n";
+}
 std::string With(int line, const std::string& replacement) {
   std::vector<std::string> lines = BaseLines();
   lines[line - 1] = replacement;
@@ -199,17 +201,20 @@ TEST(GenesisTest, MalformedDocumentsAreRejectedNamingKeyAndLine) {
       {"TOML syntax", With(7, "key = " + KeyHex(2)), 7, "Error while parsing"},
       {"duplicate key", Inserted(8, "key = " + k), 8, "cannot redefine existing string 'key'"},
       {"unknown key", Inserted(3, "colour = 1"), 3, "unknown key colour"},
-      {"unknown nested key", Inserted(8, "weight = 1"), 8, "unknown key slice[0].validator[0].weight"},
+      {"unknown nested key", Inserted(8, "weight = 1"), 8,
+       "unknown key slice[0].validator[0].weight"},
       {"version missing", With(1, "# no version"), 0, "missing key version"},
       {"version wrong type", With(1, "version = \"2\""), 1,
        "version: expected an integer, got a string"},
       {"future version", With(1, "version = 3"), 1, "version: 3 is out of range [2, 2]"},
       {"dso missing", With(2, "# no dso"), 0, "missing key dso"},
-      {"dso not hex", With(2, "dso = \"" + std::string(64, 'g') + "\""), 2, "dso: not lowercase hex"},
+      {"dso not hex", With(2, "dso = \"" + std::string(64, 'g') + "\""), 2,
+       "dso: not lowercase hex"},
       {"dso uppercase hex", With(2, "dso = \"" + upper_key + "\""), 2, "dso: not lowercase hex"},
       {"dso short key", With(2, "dso = \"abcd\""), 2, "dso: expected 64 hex digits, got 4"},
       {"dso empty", With(2, "dso = \"\""), 2, "dso: empty string"},
-      {"key off the curve", With(2, "dso = \"" + off_curve + "\""), 2, "not a valid x-only public key"},
+      {"key off the curve", With(2, "dso = \"" + off_curve + "\""), 2,
+       "not a valid x-only public key"},
       {"slice not an array", Join({BaseLines()[0], BaseLines()[1], "[slice]", "id = 0"}), 3,
        "slice: expected an array of tables ([[slice]]), got a table"},
       {"no slices", Join({BaseLines()[0], BaseLines()[1]}), 0, "slice: no [[slice]] declared"},
@@ -233,7 +238,8 @@ TEST(GenesisTest, MalformedDocumentsAreRejectedNamingKeyAndLine) {
       {"port leading zero", With(8, "address = \"h:080\""), 8, "not a decimal number"},
       {"duplicate address", With(12, "address = \"127.0.0.1:7000\""), 12,
        "duplicate validator address \"127.0.0.1:7000\""},
-      {"account unknown slice", With(14, "slice = 2"), 14, "account[0].slice: slice 2 is not declared"},
+      {"account unknown slice", With(14, "slice = 2"), 14,
+       "account[0].slice: slice 2 is not declared"},
       {"balance negative", With(16, "balance = -5"), 16,
        "account[0].balance: -5 is out of range [0, 9223372036854775807]"},
       {"balance past a TOML integer", With(16, "balance = 9223372036854775808"), 16,
@@ -248,7 +254,8 @@ TEST(GenesisTest, MalformedDocumentsAreRejectedNamingKeyAndLine) {
       {"duplicate account",
        Appended(absl::StrCat("[[account]]\nslice = 0\nkey = \"", KeyHex(4), "\"\nbalance = 1\n")),
        19, "account[1].key: duplicate account"},
-      {"market not a table", Inserted(3, "market = 5"), 3, "market: expected a table, got an integer"},
+      {"market not a table", Inserted(3, "market = 5"), 3,
+       "market: expected a table, got an integer"},
       {"market zero interval", Inserted(3, "[market]\ninterval_ms = 0"), 4,
        "market.interval_ms: 0 is out of range [1, 86400000]"},
       {"market zero window", Inserted(3, "[market]\nreading_window_ms = 0"), 4,

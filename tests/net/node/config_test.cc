@@ -98,7 +98,8 @@ TEST(NodeConfigTest, ClientApiTlsNeedsCertAndKeyTogether) {
 
 TEST(NodeConfigTest, ErrorsNameTheKeyAndTheLine) {
   // Unknown key, also inside a table.
-  ExpectError(absl::StrCat(kValid, "colour = \"blue\"\n"), "node config line 10: unknown key colour");
+  ExpectError(absl::StrCat(kValid, "colour = \"blue\"\n"),
+              "node config line 10: unknown key colour");
   ExpectError(absl::StrCat(kValid, "\n[extra]\nx = 1\n"), "node config line 11: unknown key extra");
   // Duplicate key (toml++ refuses it while parsing).
   const std::string kTomlHint =
@@ -117,7 +118,8 @@ TEST(NodeConfigTest, ErrorsNameTheKeyAndTheLine) {
   // Bad values.
   ExpectError(absl::StrCat("backend = \"fast\"\n", kValid),
               "node config line 1: backend: expected auto|cpu|gpu, got \"fast\"");
-  ExpectError(absl::StrCat("backend = \"\"\n", kValid), "node config line 1: backend: empty string");
+  ExpectError(absl::StrCat("backend = \"\"\n", kValid),
+              "node config line 1: backend: empty string");
   ExpectError(absl::StrCat(kValid, "log_level = \"loud\"\n"),
               "node config line 10: log_level: expected trace|debug|info|warn|error|off, got "
               "\"loud\"");
