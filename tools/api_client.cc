@@ -1,5 +1,8 @@
 #include "tools/api_client.h"
 
+#include <cstdio>
+#include <string>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
@@ -36,6 +39,29 @@ std::unique_ptr<grpc::ClientContext> RpcContext() {
   ctx->set_deadline(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
   return ctx;
+}
+
+int ReportRpcFailure(absl::string_view command, const grpc::Status& status) {
+  std::fprintf(stderr, "gridledger %s: %s: %s\n", std::string(command).c_str(),
+               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "deadline exceeded"
+                                                                          : "rpc failed",
+               status.error_message().c_str());
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT: return kExitBadInput;
+    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
+    default: return kExitUnreachable;
+  }
+}
+
+void PrintAnswer(const nlohmann::ordered_json& answer) {
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", answer.dump().c_str());
+    return;
+  }
+  for (const auto& [name, value] : answer.items()) {
+    std::printf("%s: %s\n", name.c_str(),
+                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  }
 }
 
 }  // namespace gridledger::tools

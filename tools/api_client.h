@@ -12,7 +12,9 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "nlohmann/json.hpp"
 
 ABSL_DECLARE_FLAG(std::string, node);
 ABSL_DECLARE_FLAG(std::string, tls_ca);
@@ -38,6 +40,38 @@ std::string HexOfBytesField(const std::string& raw);
 
 // A context whose deadline is --timeout_ms from now.
 std::unique_ptr<grpc::ClientContext> RpcContext();
+
+// Prints a failed call as "gridledger COMMAND: rpc failed: ..." and returns
+// its exit status: kExitBadInput for INVALID_ARGUMENT, kExitNotFound for
+// NOT_FOUND, else kExitUnreachable.
+int ReportRpcFailure(absl::string_view command, const grpc::Status& status);
+
+// Prints up to `count` messages of a server stream that waits at its tail
+// (commits, market events) with `print`, then ends it. Reaching the deadline
+// after printing what exists is the normal end of a query over a quiet
+// ledger. Returns the exit status (ReportRpcFailure for a failed stream).
+template <typename Message, typename Print>
+int PrintStream(absl::string_view command, grpc::ClientContext& ctx,
+                grpc::ClientReader<Message>& reader, uint32_t count, Print print) {
+  Message m;
+  uint32_t printed = 0;
+  while (printed < count && reader.Read(&m)) {
+    print(m);
+    ++printed;
+  }
+  if (printed == count) {
+    ctx.TryCancel();
+    return kExitOk;
+  }
+  grpc::Status s = reader.Finish();
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
+  if (!s.ok()) return ReportRpcFailure(command, s);
+  return kExitOk;
+}
+
+// One answer: with --json one object on one line, else "name: value" lines
+// (ordered_json keeps the fields in the order written).
+void PrintAnswer(const nlohmann::ordered_json& answer);
 
 }  // namespace gridledger::tools
 

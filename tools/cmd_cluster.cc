@@ -2,7 +2,7 @@
 //  [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]
 //  [--backend=auto] [--drain=10s] [--dir=DIR] [--keep=true]
 //  [--byzantine=B] [--byzantine_behaviours=all] [--chaos=SEED] [--chaos_over_f=true]
-//  [--chaos_down_max=2s]`
+//  [--chaos_down_max=2s] [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]`
 //
 // A local benchmark in the manner of Narwhal's harness: generates a
 // deployment in a temporary folder, starts every validator as its own
@@ -20,6 +20,12 @@
 // f - B per slice at once (tools/loadgen/chaos.h); --chaos_over_f=true adds
 // one phase with more than that; --chaos_down_max bounds each kill or pause
 // (default 1.5 s kills, 2 s pauses). The summary lists every fault injected.
+//
+// --workload=microgrid: instead of transfers at --rate, the synthetic
+// microgrid market (tools/loadgen/microgrid_workload.h) on a genesis with
+// compressed market timing; the summary and JSON gain the market as the
+// stores hold it, and a PNG of price and volume per interval beside --csv.
+// Every run checks money on every store (balances + escrow - debt = supply).
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -51,7 +57,10 @@
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/chaos.h"
 #include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/market_plot.h"
+#include "tools/loadgen/market_report.h"
 #include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/process.h"
 #include "tools/loadgen/report.h"
@@ -69,7 +78,8 @@ constexpr char kUsage[] =
     "         [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]\n"
     "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n"
     "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
-    "         [--chaos_over_f=true] [--chaos_down_max=2s]\n";
+    "         [--chaos_over_f=true] [--chaos_down_max=2s]\n"
+    "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
@@ -130,9 +140,12 @@ struct Deployed {
 };
 
 // Writes genesis.toml, the key files and one node config per validator.
+// With `market`: that market timing, and the DSO funded on every slice (it
+// pays surplus imbalances).
 absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices,
                                          uint32_t validators, uint64_t accounts_per_slice,
-                                         const std::string& backend) {
+                                         const std::string& backend,
+                                         const std::optional<MarketTiming>& market) {
   const size_t n = static_cast<size_t>(slices) * validators;
   auto ports = FreePorts(3 * n);
   if (!ports.ok()) return ports.status();
@@ -142,6 +155,7 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
   Genesis genesis;
   const KeyPair dso = KeyPair::Generate();
   genesis.dso = dso.public_key();
+  if (market.has_value()) genesis.market = *market;
   GL_RETURN_IF_ERROR(WriteTextFile(dir + "/dso.key", dso.secret().Hex() + "\n"));
   for (uint32_t s = 0; s < slices; ++s) {
     GenesisSlice slice{SliceId(s), {}};
@@ -185,6 +199,10 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
     genesis.accounts.push_back(
         GenesisAccount{AccountRef{slice, key.public_key()}, Amount(kAccountBalance)});
     absl::StrAppend(&accounts_file, slice.value(), " ", key.secret().Hex(), "\n");
+  }
+  for (uint32_t s = 0; s < slices && market.has_value(); ++s) {
+    genesis.accounts.push_back(
+        GenesisAccount{AccountRef{SliceId(s), dso.public_key()}, Amount(kAccountBalance)});
   }
   GL_RETURN_IF_ERROR(ValidateGenesis(genesis));
   GL_RETURN_IF_ERROR(WriteTextFile(dir + "/accounts.keys", accounts_file));
@@ -425,7 +443,8 @@ int RunCluster(int argc, char** argv) {
                                {"validators", "slices", "duration", "rate", "kill", "restart",
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
                                 "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
-                                "chaos_down_max"});
+                                "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
+                                kWorkloadFlags[2]});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
   auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
   auto slices = args->Uint("slices", 1, 1, 16);
@@ -436,8 +455,13 @@ int RunCluster(int argc, char** argv) {
        {validators.status(), slices.status(), rate.status(), duration.status(), drain.status()}) {
     if (!s.ok()) return Fail(std::string(s.message()), 2);
   }
-  // Enough senders that one account's transfers are ~2 s apart.
-  const uint64_t default_accounts = std::clamp<uint64_t>(2 * *rate / *slices, 100, 20'000);
+  auto workload = ParseWorkloadFlags(*args);
+  if (!workload.ok()) return Fail(std::string(workload.status().message()), 2);
+  // Enough senders that one account's transfers are ~2 s apart; the
+  // microgrid needs a prosumer and a meter account per prosumer.
+  const uint64_t default_accounts = workload->microgrid
+                                        ? 2 * uint64_t{workload->prosumers}
+                                        : std::clamp<uint64_t>(2 * *rate / *slices, 100, 20'000);
   auto accounts = args->Uint("accounts", default_accounts, 2, kMaxGenesisAccounts / *slices);
   if (!accounts.ok()) return Fail(std::string(accounts.status().message()), 2);
   const std::string backend = args->String("backend", "auto");
@@ -493,8 +517,11 @@ int RunCluster(int argc, char** argv) {
 
   int exit_code = 0;
   {
+    const std::optional<MarketTiming> market_timing =
+        workload->microgrid ? std::optional<MarketTiming>(CompressedMarketTiming()) : std::nullopt;
     auto deployed = WriteDeployment(dir, static_cast<uint32_t>(*slices),
-                                    static_cast<uint32_t>(*validators), *accounts, backend);
+                                    static_cast<uint32_t>(*validators), *accounts, backend,
+                                    market_timing);
     if (!deployed.ok()) {
       exit_code = Fail(std::string(deployed.status().message()), 1);
     } else {
@@ -537,6 +564,7 @@ int RunCluster(int argc, char** argv) {
         config.slices = static_cast<uint32_t>(*slices);
         config.rate_per_s = *rate;
         config.duration = *duration;
+        if (workload->microgrid) config.workload = DescribeMicrogrid(*workload, *market_timing);
         if (auto info = NodeInfo(d.validators[0].grpc_address); info.ok()) {
           config.verifier_backend = info->verifier_backend();
         }
@@ -618,9 +646,28 @@ int RunCluster(int argc, char** argv) {
         options.grpc_by_slice = HonestAddresses(d);
         options.stop = &g_stop;
         options.on_start = [&] { load_started.Notify(); };
-        absl::StatusOr<LoadgenResult> result =
-            deployment.ok() ? RunLoad(*deployment, options)
-                            : absl::StatusOr<LoadgenResult>(deployment.status());
+        // --workload=microgrid: the prepared market schedule replaces --rate.
+        absl::StatusOr<PreparedMicrogrid> microgrid = absl::UnknownError("not planned");
+        if (deployment.ok() && workload->microgrid) {
+          microgrid = PrepareMicrogrid(dir, *deployment, *workload, *duration,
+                                       FreshNonces(*deployment));
+          if (microgrid.ok()) {
+            UseMicrogrid(*microgrid, &options);
+            config.rate_per_s = static_cast<uint64_t>(
+                microgrid->plan.txs.size() / std::max(1.0, absl::ToDoubleSeconds(*duration)));
+          }
+        }
+        absl::StatusOr<LoadgenResult> result = absl::UnknownError("not run");
+        if (!deployment.ok()) {
+          result = deployment.status();
+        } else if (workload->microgrid && !microgrid.ok()) {
+          result = microgrid.status();
+        } else {
+          result = RunLoad(*deployment, options);
+        }
+        if (result.ok() && workload->microgrid && !WaitForSettlement(microgrid->plan, &g_stop)) {
+          std::fprintf(stderr, "cluster: stopped before the last market interval settled\n");
+        }
         if (!load_started.HasBeenNotified()) load_started.Notify();
         faults_done.Notify();
         auto finish = [&] {
@@ -656,10 +703,18 @@ int RunCluster(int argc, char** argv) {
         finish();
 
         StoreCheck check;
+        MarketReport market;
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {
             if (!v.byzantine) store_dirs[v.slice].push_back(v.data_dir);
+          }
+          auto read = ReadMarketFromStores(store_dirs, deployment->genesis);
+          if (read.ok()) {
+            market = *std::move(read);
+          } else {
+            std::fprintf(stderr, "cluster: market and money check failed: %s\n",
+                         std::string(read.status().message()).c_str());
           }
           auto checked = CheckStores(store_dirs, result->acked_commits);
           if (checked.ok()) {
@@ -670,20 +725,26 @@ int RunCluster(int argc, char** argv) {
           }
         }
         std::fputs(SummaryText(config, *result, check, cpu).c_str(), stdout);
+        std::fputs(MarketSummaryText(market, workload->microgrid).c_str(), stdout);
         std::fflush(stdout);
         if (args->Has("json")) {
-          absl::Status s = WriteTextFile(args->String("json", ""), ResultJson(config, *result, check, cpu));
+          absl::Status s = WriteTextFile(args->String("json", ""),
+                                         ResultJson(config, *result, check, cpu, &market));
           if (!s.ok()) return Fail(std::string(s.message()), 1);
         }
         if (args->Has("csv")) {
           absl::Status s = WriteTextFile(args->String("csv", ""), SeriesCsv(result->series));
           if (!s.ok()) return Fail(std::string(s.message()), 1);
           PlotBesideCsv(args->String("csv", ""), config);
+          if (workload->microgrid) {
+            PlotMarketBesideCsv(MarketCsvPathFor(args->String("csv", "")), MarketCsv(market),
+                                config);
+          }
         }
         if (g_stop.load()) return 130;
         return check.done && settled && !chaos_failed && check.missing == 0 &&
-                       check.result_mismatches == 0 &&
-                       check.state_mismatches == 0
+                       check.result_mismatches == 0 && check.state_mismatches == 0 &&
+                       market.done && market.money_conserved && market.disagreements == 0
                    ? 0
                    : 3;
       }();

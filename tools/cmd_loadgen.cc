@@ -1,5 +1,13 @@
 // `gridledger loadgen --dir=DIR --rate=N --duration=20s [--grpc_base_port=7300]
-//  [--drain=10s] [--attempts=3] [--json=FILE] [--csv=FILE]`
+//  [--drain=10s] [--attempts=3] [--json=FILE] [--csv=FILE]
+//  [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]`
+//
+// --workload=microgrid: the microgrid market (tools/loadgen/microgrid_workload.h)
+// instead of transfers at --rate, signed with DIR/dso.key and the first
+// 2 x prosumers accounts of each slice, on the genesis's market timing (a
+// run must hold at least one interval: use a genesis with short intervals).
+// Run again on the same ledger, the DSO's registrations fail as role_conflict
+// (they are in force already); the market goes on.
 //
 // With --csv, a PNG of the series is drawn beside it (tools/loadgen/plot.h).
 //
@@ -8,6 +16,7 @@
 // serves gRPC on the genesis host of that validator at
 // grpc_base_port + s * validators + i. Senders' nonces are read from the
 // validators first, so the command can run again against the same ledger.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -16,6 +25,7 @@
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/loadgen.h"
+#include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/workload.h"
@@ -25,7 +35,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: gridledger loadgen --dir=DIR --rate=N --duration=20s [--grpc_base_port=7300]\n"
-    "                          [--drain=10s] [--attempts=3] [--json=FILE] [--csv=FILE]\n";
+    "                          [--drain=10s] [--attempts=3] [--json=FILE] [--csv=FILE]\n"
+    "                          [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n";
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
@@ -39,8 +50,11 @@ int Fail(const std::string& message, int code) {
 int RunLoadgen(int argc, char** argv) {
   using namespace loadgen;
   auto args = NamedArgs::Parse(
-      argc, argv, {"dir", "rate", "duration", "grpc_base_port", "drain", "attempts", "json", "csv"});
+      argc, argv, {"dir", "rate", "duration", "grpc_base_port", "drain", "attempts", "json", "csv",
+                   kWorkloadFlags[0], kWorkloadFlags[1], kWorkloadFlags[2]});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
+  auto workload = ParseWorkloadFlags(*args);
+  if (!workload.ok()) return Fail(std::string(workload.status().message()), 2);
   if (!args->Has("dir")) return Fail("--dir=DIR is required", 2);
   LoadgenOptions options;
   auto rate = args->Uint("rate", 1000, 1, 1'000'000);
@@ -71,6 +85,15 @@ int RunLoadgen(int argc, char** argv) {
   options.max_attempts = static_cast<uint32_t>(*attempts);
   options.query_nonces = true;
   options.stop = &g_stop;
+  absl::StatusOr<PreparedMicrogrid> microgrid = absl::UnknownError("not planned");
+  if (workload->microgrid) {
+    auto nonces = QueryMicrogridNonces(*deployment, options.grpc_by_slice, workload->prosumers);
+    if (!nonces.ok()) return Fail(std::string(nonces.status().message()), 1);
+    microgrid =
+        PrepareMicrogrid(args->String("dir", ""), *deployment, *workload, *duration, *nonces);
+    if (!microgrid.ok()) return Fail(std::string(microgrid.status().message()), 1);
+    UseMicrogrid(*microgrid, &options);
+  }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   auto result = RunLoad(*deployment, options);
@@ -83,9 +106,17 @@ int RunLoadgen(int argc, char** argv) {
   config.slices = static_cast<uint32_t>(slices.size());
   config.rate_per_s = *rate;
   config.duration = *duration;
+  if (workload->microgrid) {
+    config.workload = DescribeMicrogrid(*workload, deployment->genesis.market);
+    config.rate_per_s = static_cast<uint64_t>(microgrid->plan.txs.size() /
+                                              std::max(1.0, absl::ToDoubleSeconds(*duration)));
+  }
   const StoreCheck no_check;  // the stores belong to running nodes
   const CpuCost no_cpu;
   std::fputs(SummaryText(config, *result, no_check, no_cpu).c_str(), stdout);
+  if (workload->microgrid) {
+    std::fputs(CommittedByKindText(CommittedByKind(microgrid->plan, *result)).c_str(), stdout);
+  }
   if (args->Has("json")) {
     absl::Status s = WriteTextFile(args->String("json", ""),
                                    ResultJson(config, *result, no_check, no_cpu));

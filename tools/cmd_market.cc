@@ -1,5 +1,6 @@
 // `gridledger market clear --book=FILE`: the ledger's pay-as-clear auction
-// (core/execution/market_clearing.h) run offline on one interval's book.
+// (core/execution/market_clearing.h) run offline on one interval's book. The
+// other verbs sign and send market transactions (cmd_market_node.cc).
 //
 // Book: one order per line, `seq,account,side,energy_wh,price_per_kwh` (side
 // bid|ask); blank lines and lines starting with '#' are ignored. Values follow
@@ -16,7 +17,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -24,23 +24,22 @@
 #include "core/execution/market_clearing.h"
 #include "core/execution/market_params.h"
 #include "tools/command.h"
+#include "tools/decimal.h"
 
 namespace gridledger::tools {
+
+// The verbs that talk to a node (cmd_market_node.cc).
+int RunMarketNode(int argc, char** argv);
+
 namespace {
 
-constexpr char kUsage[] = "usage: gridledger market clear --book=FILE\n";
+constexpr char kUsage[] =
+    "usage: gridledger market clear --book=FILE\n"
+    "       gridledger market register|tariff|bid|ask|cancel|reading ...  (--help for flags)\n";
 constexpr size_t kMaxBookFileBytes = size_t{64} << 20;
 
 absl::Status LineError(size_t line, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("book line ", line, ": ", what));
-}
-
-// Canonical decimal u64 in [0, max]: it must print back as itself.
-bool ParseNumber(absl::string_view s, uint64_t max, uint64_t* out) {
-  uint64_t v = 0;
-  if (!absl::SimpleAtoi(s, &v) || absl::StrCat(v) != s || v > max) return false;
-  *out = v;
-  return true;
 }
 
 absl::StatusOr<std::vector<BookOrder>> ParseBook(absl::string_view text) {
@@ -59,7 +58,7 @@ absl::StatusOr<std::vector<BookOrder>> ParseBook(absl::string_view text) {
     }
     for (absl::string_view& field : f) field = absl::StripAsciiWhitespace(field);
     BookOrder o;
-    if (!ParseNumber(f[0], UINT64_MAX, &o.seq)) {
+    if (!ParseCanonicalU64(f[0], UINT64_MAX, &o.seq)) {
       return LineError(line, absl::StrCat("seq '", f[0], "' is not a canonical decimal number"));
     }
     if (!seqs.insert(o.seq).second) return LineError(line, absl::StrCat("seq ", o.seq, " repeated"));
@@ -71,12 +70,13 @@ absl::StatusOr<std::vector<BookOrder>> ParseBook(absl::string_view text) {
     } else {
       return LineError(line, absl::StrCat("side '", f[2], "' is not bid or ask"));
     }
-    if (!ParseNumber(f[3], kMaxEnergyWh, &o.energy_wh) || o.energy_wh == 0) {
+    if (!ParseCanonicalU64(f[3], kMaxEnergyWh, &o.energy_wh) || o.energy_wh == 0) {
       return LineError(line, absl::StrCat("energy_wh '", f[3], "' is not in [1, ", kMaxEnergyWh,
                                           "]"));
     }
     const uint64_t min_price = o.side == OrderSide::kBid ? 1 : 0;
-    if (!ParseNumber(f[4], kMaxPricePerKwh, &o.price_per_kwh) || o.price_per_kwh < min_price) {
+    if (!ParseCanonicalU64(f[4], kMaxPricePerKwh, &o.price_per_kwh) ||
+        o.price_per_kwh < min_price) {
       return LineError(line, absl::StrCat("price_per_kwh '", f[4], "' is not in [", min_price,
                                           ", ", kMaxPricePerKwh, "] for a ", f[2]));
     }
@@ -108,6 +108,7 @@ std::string ClearingJson(const ClearingResult& r) {
 }
 
 int RunMarket(int argc, char** argv) {
+  if (argc >= 2 && absl::string_view(argv[1]) != "clear") return RunMarketNode(argc, argv);
   if (argc != 3 || absl::string_view(argv[1]) != "clear" ||
       !absl::StartsWith(argv[2], "--book=")) {
     std::fprintf(stderr, "%s", kUsage);
@@ -131,5 +132,7 @@ int RunMarket(int argc, char** argv) {
 }  // namespace
 }  // namespace gridledger::tools
 
-GL_REGISTER_COMMAND(market, "offline market tools: clear --book=FILE (pay-as-clear auction)",
+GL_REGISTER_COMMAND(market,
+                    "the market: clear --book=FILE offline; register, tariff, bid, ask, cancel, "
+                    "reading signed and sent to a node",
                     gridledger::tools::RunMarket);

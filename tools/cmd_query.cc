@@ -1,4 +1,4 @@
-// `gridledger query node|tx|account|commits --node=HOST:PORT [--json]`: ask a
+// `gridledger query node|tx|account|commits|market --node=HOST:PORT [--json]`: ask a
 // node's client API from the shell. Text is one "name: value" per line; with
 // --json one object per answer (nlohmann-json), keys and ids in hex. The exit
 // status tells a script what happened (tools/api_client.h).
@@ -9,11 +9,13 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
 #include "tools/command.h"
+#include "tools/query_market.h"
 
 ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
 ABSL_FLAG(uint64_t, from_sequence, 1, "query commits: first commit sequence");
@@ -27,6 +29,7 @@ constexpr char kUsage[] =
     "       gridledger query tx ID_HEX --node=HOST:PORT\n"
     "       gridledger query account PUBKEY_HEX --slice=S --node=HOST:PORT\n"
     "       gridledger query commits [--from_sequence=1] [--count=100] --node=HOST:PORT\n"
+    "{market}"  // the market queries (tools/query_market.h)
     "flags: --json (one object per answer), --tls_ca=PEM, --timeout_ms=5000\n"
     "exit: 0 ok/committed, 1 bad input, 2 usage, 3 tx failed, 4 not found,\n"
     "      5 tx pending, 6 node unreachable\n";
@@ -34,25 +37,9 @@ constexpr char kUsage[] =
 // ordered_json keeps the fields in the order written (text output reads top-down).
 using json = nlohmann::ordered_json;
 
-int RpcFailed(const grpc::Status& status) {
-  std::fprintf(stderr, "gridledger query: %s: %s\n",
-               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "deadline exceeded"
-                                                                          : "rpc failed",
-               status.error_message().c_str());
-  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitBadInput
-                                                                   : kExitUnreachable;
-}
+int RpcFailed(const grpc::Status& status) { return ReportRpcFailure("query", status); }
 
-void Print(const json& j) {
-  if (absl::GetFlag(FLAGS_json)) {
-    std::printf("%s\n", j.dump().c_str());
-    return;
-  }
-  for (const auto& [name, value] : j.items()) {
-    std::printf("%s: %s\n", name.c_str(),
-                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
-  }
-}
+void Print(const json& j) { PrintAnswer(j); }
 
 json ResultJson(const v1::ExecutionResult& r) {
   return json{{"success", r.success()}, {"code", r.code()}, {"reason", r.reason()}};
@@ -134,9 +121,7 @@ int QueryCommits(v1::Ledger::Stub& stub) {
   request.set_from_sequence(absl::GetFlag(FLAGS_from_sequence));
   auto ctx = RpcContext();
   auto reader = stub.StreamCommits(ctx.get(), request);
-  v1::CommittedTransaction tx;
-  uint32_t printed = 0;
-  while (printed < count && reader->Read(&tx)) {
+  return PrintStream("query", *ctx, *reader, count, [](const v1::CommittedTransaction& tx) {
     json j{{"commit_sequence", tx.commit_sequence()},
            {"index_in_commit", tx.index_in_commit()},
            {"slice", tx.slice()},
@@ -149,30 +134,20 @@ int QueryCommits(v1::Ledger::Stub& stub) {
                   tx.index_in_commit(), HexOfBytesField(tx.tx_id()).c_str(),
                   tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
     }
-    ++printed;
-  }
-  if (printed == count) {
-    ctx->TryCancel();
-    return kExitOk;
-  }
-  grpc::Status s = reader->Finish();
-  // The stream waits at the tail for new commits: reaching the deadline after
-  // printing what exists is the normal end of a query over a quiet ledger.
-  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
-  if (!s.ok()) return RpcFailed(s);
-  return kExitOk;
+  });
 }
 
 int RunQuery(int argc, char** argv) {
-  std::vector<std::string> args = ParseFlags(argc, argv, kUsage);
+  const std::string usage = absl::StrReplaceAll(kUsage, {{"{market}", kQueryMarketUsage}});
+  std::vector<std::string> args = ParseFlags(argc, argv, usage.c_str());
   if (args.empty()) {
-    std::fprintf(stderr, "%s", kUsage);
+    std::fprintf(stderr, "%s", usage.c_str());
     return kExitUsage;
   }
   auto stub = ConnectToNode();
   if (!stub.ok()) {
     std::fprintf(stderr, "gridledger query: %s\n%s", std::string(stub.status().message()).c_str(),
-                 kUsage);
+                 usage.c_str());
     return kExitUsage;
   }
   const std::string& what = args[0];
@@ -180,7 +155,8 @@ int RunQuery(int argc, char** argv) {
   if (what == "tx" && args.size() == 2) return QueryTx(**stub, args[1]);
   if (what == "account" && args.size() == 2) return QueryAccount(**stub, args[1]);
   if (what == "commits" && args.size() == 1) return QueryCommits(**stub);
-  std::fprintf(stderr, "gridledger query: bad arguments\n%s", kUsage);
+  if (what == "market") return QueryMarket(**stub, args);
+  std::fprintf(stderr, "gridledger query: bad arguments\n%s", usage.c_str());
   return kExitUsage;
 }
 

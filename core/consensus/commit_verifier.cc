@@ -121,13 +121,6 @@ absl::Status CommitVerifier::CheckAnchor(const CommitChainState& state,
       if (absl::Status valid = VerifyCertificate(c, d, *committee_, *checker_); !valid.ok()) {
         return Refuse(p.index, valid.message());
       }
-      // Another leader between the previous anchor and this one, in this
-      // anchor's history, would have been committed before it.
-      if (d != last.anchor && Committee::IsAnchorRound(h.round) && h.round > previous &&
-          h.author == committee_->Leader(h.round)) {
-        return Refuse(p.index, absl::StrCat("skips the anchor of round ", h.round.value(),
-                                            " that its history contains"));
-      }
       for (const Digest& bd : h.batches) {
         if (next_batch >= p.batches.size()) return Refuse(p.index, "a batch is missing");
         const Batch& b = *p.batches[next_batch++];
@@ -166,18 +159,60 @@ absl::Status CommitVerifier::CheckAnchor(const CommitChainState& state,
       }
     }
   }
+  // Weak links at or above the horizon too (dag.h UncommittedHistory).
+  for (const auto& [d, c] : group) {
+    for (const WeakLink& l : c->header.weak_parents) {
+      if (l.round < gc) continue;
+      Round linked_round;
+      if (auto g = group.find(l.certificate); g != group.end()) {
+        linked_round = g->second->header.round;
+      } else if (auto s = state.committed.find(l.certificate); s != state.committed.end()) {
+        linked_round = s->second.round;
+      } else {
+        return Refuse(first_index, absl::StrCat("history incomplete: a weak link of a round-",
+                                                c->header.round.value(), " certificate is "
+                                                "neither in the commit nor committed before"));
+      }
+      if (linked_round != l.round) return Refuse(first_index, "a weak link names the wrong round");
+    }
+  }
   absl::flat_hash_set<Digest> reached = {last.anchor};
   std::vector<Digest> stack = {last.anchor};
   while (!stack.empty()) {
     const Digest d = stack.back();
     stack.pop_back();
-    for (const Digest& parent : group.at(d)->header.parents) {
+    const Header& h = group.at(d)->header;
+    for (const Digest& parent : h.parents) {
       if (group.contains(parent) && reached.insert(parent).second) stack.push_back(parent);
+    }
+    for (const WeakLink& l : h.weak_parents) {
+      if (l.round >= gc && group.contains(l.certificate) && reached.insert(l.certificate).second) {
+        stack.push_back(l.certificate);
+      }
     }
   }
   if (reached.size() != group.size()) {
     return Refuse(first_index, absl::StrCat(group.size() - reached.size(),
                                             " certificates not in the anchor's history"));
+  }
+  // Another leader between the previous anchor and this one that the anchor
+  // reaches through strong parents would have been committed before it (the
+  // walk back follows strong paths; a leader reached only by a weak link is
+  // ordered like any certificate).
+  absl::flat_hash_set<Digest> strong = {last.anchor};
+  stack = {last.anchor};
+  while (!stack.empty()) {
+    const Digest d = stack.back();
+    stack.pop_back();
+    const Header& h = group.at(d)->header;
+    if (d != last.anchor && Committee::IsAnchorRound(h.round) && h.round > previous &&
+        h.author == committee_->Leader(h.round)) {
+      return Refuse(first_index, absl::StrCat("skips the anchor of round ", h.round.value(),
+                                              " that its history contains"));
+    }
+    for (const Digest& parent : h.parents) {
+      if (group.contains(parent) && strong.insert(parent).second) stack.push_back(parent);
+    }
   }
 
   // The walk back: the anchor reaches the previous one through the round

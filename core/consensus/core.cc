@@ -50,6 +50,7 @@ absl::Status ValidateParameters(const Parameters& p) {
       kResponseOverheadBytes + 20 + 4 * p.batch_txs_max + batch_payload_max;
   Certificate largest;
   largest.header.parents.resize(Committee::kMaxValidators);
+  largest.header.weak_parents.resize(kMaxWeakLinks);
   largest.header.batches.resize(p.header_batches_max);
   largest.votes.resize(Committee::kMaxValidators);
   const size_t cert_message_max = kResponseOverheadBytes + CertificateEncodedBytes(largest);
@@ -540,6 +541,22 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
       return;
     }
   }
+  // Weak links below the horizon were decided; the rest must be here, with
+  // the round the link names, before a vote vouches for the history.
+  for (const WeakLink& l : h.weak_parents) {
+    if (l.round < dag_.gc_round()) continue;
+    const Vertex* v = dag_.Find(l.certificate);
+    if (v == nullptr) {
+      if (!pending_cert_digests_.contains(l.certificate)) {
+        NoteMissingCertificate(l.certificate, author);
+      }
+      missing = true;
+    } else if (v->certificate.header.round != l.round) {
+      Reject("header.weak_parents: a link names the wrong round");
+      pending.reset();
+      return;
+    }
+  }
   for (const Digest& b : h.batches) {
     auto it = batches_.find(b);
     if (it == batches_.end()) {
@@ -647,10 +664,8 @@ void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
     bool ready = true;
     if (!dag_.ParentsPresent(h)) {
       ready = false;
-      for (const Digest& parent : h.parents) {
-        if (!dag_.Contains(parent) && !pending_cert_digests_.contains(parent)) {
-          NoteMissingCertificate(parent, p.from);
-        }
+      for (const Digest& parent : dag_.MissingParents(h)) {
+        if (!pending_cert_digests_.contains(parent)) NoteMissingCertificate(parent, p.from);
       }
     }
     for (const Digest& b : h.batches) {
@@ -719,6 +734,30 @@ CommitCost Core::CertificateCost(const Certificate& cert) const {
     cost.bytes += BatchPayloadBytes(*it->second.batch);
   }
   return cost;
+}
+
+bool Core::NothingToOrder() const {
+  if (!ready_digests_.empty() || !unacked_own_batches_.empty() || !acked_waiting_.empty() ||
+      batch_maker_.open_bytes() > 0 || batch_maker_.restored_txs() > 0 ||
+      !pending_certs_.empty()) {
+    return false;
+  }
+  if (own_header_.has_value() && !own_header_->header.batches.empty()) {
+    const Vertex* own = dag_.Find(own_header_->digest);
+    if (own == nullptr || !own->committed) return false;
+  }
+  for (const auto& p : pending_headers_) {
+    if (p.has_value() && !p->header.batches.empty()) return false;
+  }
+  // Uncommitted payload in the DAG needs rounds until an anchor orders it
+  // (a late certificate below the last anchor too: a weak link will).
+  for (uint64_t r = dag_.gc_round().value(); r <= dag_.highest_round().value(); ++r) {
+    for (uint32_t a = 0; a < committee_.size(); ++a) {
+      const Vertex* v = dag_.Get(Round(r), ValidatorIndex(a));
+      if (v != nullptr && !v->committed && !v->certificate.header.batches.empty()) return false;
+    }
+  }
+  return true;
 }
 
 void Core::RequeueOrphanedOwnBatches() {
@@ -960,6 +999,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
       now < last_proposal_ms_ + params_.max_header_delay_ms) {
     return;
   }
+  if (now < last_proposal_ms_ + params_.idle_header_delay_ms && NothingToOrder()) return;
   if (timed_out) ++stats_.leader_timeouts;
 
   // An own header left uncertified can never be certified now (votes for it
@@ -976,6 +1016,13 @@ void Core::TryPropose(Output& out, TimeMs now) {
   h.author = me_;
   h.round = *q + 1;
   h.parents = dag_.DigestsAtRound(*q);
+  // Certificates our parents do not reach (formed late, nobody linked them):
+  // weak links let a later anchor order them (dag.h Unreached).
+  if (q->value() >= 1) {
+    const Round min_round(std::max<uint64_t>(dag_.gc_round().value(), 1));
+    h.weak_parents = dag_.Unreached(h.parents, min_round, Round(q->value() - 1),
+                                    std::min(committee_.size(), kMaxWeakLinks));
+  }
   h.timestamp_ms = now;  // the runtime's clock: wall time in the node
   while (!ready_digests_.empty() && h.batches.size() < params_.header_batches_max) {
     h.batches.push_back(ready_digests_.front());

@@ -246,6 +246,8 @@ class Core {
   void GarbageCollect();
   // Before pruning: own certificates leaving the DAG uncommitted give their
   // batches back to the proposer.
+  // True when no payload anywhere waits for rounds (Parameters::idle_header_delay_ms).
+  bool NothingToOrder() const;
   void RequeueOrphanedOwnBatches();
   void TryPropose(Output& out, TimeMs now);
   void RequestMissing(Output& out, TimeMs now, bool retry);

@@ -52,7 +52,24 @@ bool Dag::ParentsPresent(const Header& header) const {
     const Vertex* v = Find(p);
     if (v == nullptr || v->certificate.header.round + 1 != header.round) return false;
   }
+  for (const WeakLink& l : header.weak_parents) {
+    if (l.round < gc_round_) continue;
+    const Vertex* v = Find(l.certificate);
+    if (v == nullptr || v->certificate.header.round != l.round) return false;
+  }
   return true;
+}
+
+std::vector<Digest> Dag::MissingParents(const Header& header) const {
+  std::vector<Digest> out;
+  if (header.round.value() == 0 || header.round <= gc_round_) return out;
+  for (const Digest& p : header.parents) {
+    if (!Contains(p)) out.push_back(p);
+  }
+  for (const WeakLink& l : header.weak_parents) {
+    if (l.round >= gc_round_ && !Contains(l.certificate)) out.push_back(l.certificate);
+  }
+  return out;
 }
 
 size_t Dag::CountAtRound(Round round) const {
@@ -113,11 +130,36 @@ std::vector<Digest> Dag::UncommittedHistory(const Digest& from, Round min_round)
     for (const Digest& p : v->certificate.header.parents) {
       if (seen.insert(p).second) stack.push_back(p);
     }
+    for (const WeakLink& l : v->certificate.header.weak_parents) {
+      if (l.round >= min_round && seen.insert(l.certificate).second) {
+        stack.push_back(l.certificate);
+      }
+    }
   }
   std::sort(found.begin(), found.end());
   std::vector<Digest> out;
   out.reserve(found.size());
   for (auto& f : found) out.push_back(f.second);
+  return out;
+}
+
+std::vector<WeakLink> Dag::Unreached(const std::vector<Digest>& from, Round min_round,
+                                     Round max_round, size_t limit) const {
+  std::vector<WeakLink> out;
+  if (limit == 0 || max_round < min_round) return out;
+  absl::flat_hash_set<Digest> reached;
+  for (const Digest& d : from) {
+    for (const Digest& h : UncommittedHistory(d, min_round)) reached.insert(h);
+  }
+  for (auto it = rounds_.lower_bound(min_round.value());
+       it != rounds_.end() && it->first <= max_round.value() && out.size() < limit; ++it) {
+    for (const auto& slot : it->second) {
+      if (!slot.has_value() || slot->committed || reached.contains(slot->digest)) continue;
+      out.push_back(WeakLink{Round(it->first), slot->digest});
+      if (out.size() == limit) break;
+    }
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

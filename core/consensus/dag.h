@@ -38,8 +38,12 @@ class Dag {
   bool Contains(const Digest& digest) const { return index_.contains(digest); }
   const Vertex* Find(const Digest& digest) const;
   const Vertex* Get(Round round, ValidatorIndex author) const;
-  // True when every parent is present or lies below the GC horizon.
+  // True when every parent, strong and weak, is present (a weak one with the
+  // round its link names) or lies below the GC horizon.
   bool ParentsPresent(const Header& header) const;
+  // The digests of the header's parents and weak links at or above the GC
+  // horizon that are not in the DAG (to fetch).
+  std::vector<Digest> MissingParents(const Header& header) const;
   size_t CountAtRound(Round round) const;
   // Digests of the round's certificates, ascending (a header's parent list).
   std::vector<Digest> DigestsAtRound(Round round) const;
@@ -47,11 +51,19 @@ class Dag {
   Round gc_round() const { return gc_round_; }
 
   void MarkCommitted(const Digest& digest);
-  // True when `to` is reachable from `from` through parent links.
+  // True when `to` is reachable from `from` through strong parent links
+  // (the commit rule's paths; weak links never count).
   bool HasPath(const Digest& from, const Digest& to) const;
-  // `from`'s causal history with round >= min_round not yet committed, sorted
-  // by (round, author): Bullshark's deterministic flattening.
+  // `from`'s causal history through strong parents and weak links, with round
+  // >= min_round, not yet committed, sorted by (round, author): Bullshark's
+  // deterministic flattening. A weak link below min_round is not followed
+  // (its target was decided by an earlier commit's horizon).
   std::vector<Digest> UncommittedHistory(const Digest& from, Round min_round) const;
+  // Uncommitted certificates of rounds min_round..max_round that the
+  // uncommitted histories of `from` do not reach, by (round, author): what a
+  // new header should weak-link. At most `limit`.
+  std::vector<WeakLink> Unreached(const std::vector<Digest>& from, Round min_round,
+                                  Round max_round, size_t limit) const;
 
   // Drops every round below gc_round; returns the dropped certificates' batch digests.
   std::vector<Digest> Prune(Round gc_round);

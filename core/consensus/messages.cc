@@ -1,5 +1,6 @@
 #include "core/consensus/messages.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -30,6 +31,11 @@ void EncodeHeaderUnsigned(const Header& h, ByteWriter& w) {
   w.U64(h.round.value());
   w.U32(static_cast<uint32_t>(h.parents.size()));
   for (const Digest& d : h.parents) w.Raw(d.span());
+  w.U32(static_cast<uint32_t>(h.weak_parents.size()));
+  for (const WeakLink& l : h.weak_parents) {
+    w.U64(l.round.value());
+    w.Raw(l.certificate.span());
+  }
   w.U32(static_cast<uint32_t>(h.batches.size()));
   for (const Digest& d : h.batches) w.Raw(d.span());
   w.U64(h.timestamp_ms);
@@ -169,13 +175,15 @@ size_t BatchEncodedBytes(const Batch& batch) {
 
 size_t CertificateEncodedBytes(const Certificate& cert) {
   const Header& h = cert.header;
-  return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 32 * h.batches.size() + 8 + 64 + 4 +
+  return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 40 * h.weak_parents.size() + 4 +
+         32 * h.batches.size() + 8 + 64 + 4 +
          (4 + 64) * cert.votes.size();
 }
 
 Digest HeaderDigest(const Header& header) {
   Bytes buf;
-  buf.reserve(96 + 32 * (header.parents.size() + header.batches.size()));
+  buf.reserve(100 + 32 * (header.parents.size() + header.batches.size()) +
+              40 * header.weak_parents.size());
   ByteWriter w(&buf);
   EncodeHeaderUnsigned(header, w);
   return TaggedHashCached(kTagHeader, buf);
@@ -222,6 +230,21 @@ absl::Status VerifyHeader(const Header& header, const Digest& digest,
   for (size_t i = 1; i < header.parents.size(); ++i) {
     if (!(header.parents[i - 1] < header.parents[i])) {
       return absl::InvalidArgumentError("header.parents: not strictly ascending");
+    }
+  }
+  if (header.weak_parents.size() > std::min(committee.size(), kMaxWeakLinks)) {
+    return absl::InvalidArgumentError("header.weak_parents: " +
+                                      std::to_string(header.weak_parents.size()) +
+                                      " exceed the committee size or kMaxWeakLinks");
+  }
+  for (size_t i = 0; i < header.weak_parents.size(); ++i) {
+    const Round r = header.weak_parents[i].round;
+    if (r.value() == 0 || r.value() + 2 > header.round.value()) {
+      return absl::InvalidArgumentError("header.weak_parents: round " + std::to_string(r.value()) +
+                                        " outside 1..round-2");
+    }
+    if (i > 0 && !(header.weak_parents[i - 1] < header.weak_parents[i])) {
+      return absl::InvalidArgumentError("header.weak_parents: not strictly ascending");
     }
   }
   if (header.batches.size() > kMaxHeaderBatches) {
@@ -413,6 +436,18 @@ absl::StatusOr<Header> DecodeHeader(ByteReader& r) {
     if (!(h.parents[i - 1] < h.parents[i])) {
       return absl::InvalidArgumentError("header.parents: not strictly ascending");
     }
+  }
+  GL_ASSIGN_OR_RETURN(uint32_t nw, Count(r, kMaxWeakLinks, "header.weak_parents"));
+  h.weak_parents.reserve(nw);
+  for (uint32_t i = 0; i < nw; ++i) {
+    WeakLink l;
+    GL_ASSIGN_OR_RETURN(uint64_t weak_round, r.U64("header.weak_parents.round"));
+    l.round = Round(weak_round);
+    GL_ASSIGN_OR_RETURN(l.certificate, ReadDigest(r, "header.weak_parents.certificate"));
+    if (!h.weak_parents.empty() && !(h.weak_parents.back() < l)) {
+      return absl::InvalidArgumentError("header.weak_parents: not strictly ascending");
+    }
+    h.weak_parents.push_back(l);
   }
   GL_ASSIGN_OR_RETURN(h.batches, DecodeDigests(r, kMaxHeaderBatches, "header.batches"));
   GL_ASSIGN_OR_RETURN(h.timestamp_ms, r.U64("header.timestamp_ms"));

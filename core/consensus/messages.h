@@ -6,8 +6,9 @@
 //   Batch       slice u32 | author u32 | sequence u64 | n u32 | n x (len u32 | tx)
 //   BatchAck    batch 32
 //   Header      chain_id 32 | slice u32 | author u32 | round u64 | np u32 | np x parent 32
-//               (strictly ascending) | nb u32 | nb x batch 32 | timestamp_ms u64 |
-//               signature 64
+//               (strictly ascending) | nw u32 | nw x (round u64 | certificate 32)
+//               (weak links, strictly ascending by (round, digest)) | nb u32 |
+//               nb x batch 32 | timestamp_ms u64 | signature 64
 //   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64
 //   Certificate Header | nv u32 | nv x (voter u32 | signature 64) (voters ascending)
 //   CertificateRequest  nd u32 | nd x digest 32 | from_round u64 | to_round u64
@@ -49,6 +50,9 @@ namespace gridledger::consensus {
 inline constexpr size_t kMaxBatchTransactions = 1 << 16;
 inline constexpr size_t kMaxTransactionBytes = 4096;
 inline constexpr size_t kMaxHeaderBatches = 1024;
+// Weak links per header (also at most the committee size): late certificates
+// are few, and a header stays small whatever the committee.
+inline constexpr size_t kMaxWeakLinks = 32;
 inline constexpr size_t kMaxRequestDigests = 1024;
 inline constexpr size_t kMaxResponseCertificates = 512;
 inline constexpr size_t kMaxResponseBatches = 16;
@@ -73,6 +77,22 @@ struct BatchAck {
   bool operator==(const BatchAck&) const = default;
 };
 
+// A weak link (Bullshark, after Narwhal/DAG-Rider): a certificate of an
+// earlier round (at most round - 2) that the header's strong parents do not
+// reach. The commit rule follows strong parents only; ordering follows both,
+// so a certificate that formed after the others moved on (nobody linked it
+// from the next round) is ordered by a later anchor instead of orphaned.
+// The round travels with the digest so a link below a validator's GC horizon
+// is known to be decided without the certificate.
+struct WeakLink {
+  Round round;
+  Digest certificate;
+  bool operator==(const WeakLink&) const = default;
+  bool operator<(const WeakLink& o) const {
+    return round != o.round ? round < o.round : certificate < o.certificate;
+  }
+};
+
 struct Header {
   SliceId slice;
   ValidatorIndex author;
@@ -84,6 +104,9 @@ struct Header {
   // The author's clock when it proposed (ms since the Unix epoch); commits
   // take consensus time from these (core/consensus/consensus_time.h).
   uint64_t timestamp_ms = 0;
+  // Weak links, strictly ascending, at most min(committee size,
+  // kMaxWeakLinks); each of a round in 1..round-2.
+  std::vector<WeakLink> weak_parents;
   bool operator==(const Header&) const = default;
 };
 

@@ -22,14 +22,19 @@ struct Parameters {
   // bound (batch_bytes plus one transaction) is refused when it arrives.
   size_t batch_txs_max = 16'384;
   // ...or this long after its first transaction arrived, whichever is first.
-  uint64_t max_batch_delay_ms = 100;
+  uint64_t max_batch_delay_ms = 20;
   // A header carries at most this many batch digests; reaching it proposes at
   // once. A peer's header with more is refused at vote time, so every
   // certificate holds at most header_batches_max x batch_txs_max transactions.
   size_t header_batches_max = 32;
   // A header is proposed at the latest this long after the previous one (given
   // 2f+1 parents), so the DAG keeps growing without load.
-  uint64_t max_header_delay_ms = 100;
+  uint64_t max_header_delay_ms = 50;
+  // With nothing to order (no own batch or open transactions, no uncommitted
+  // certificate or pending header carrying batches), rounds slow down to one
+  // header per this long, so an idle validator costs almost nothing. Any
+  // payload anywhere in the DAG brings back max_header_delay_ms.
+  uint64_t idle_header_delay_ms = 1'000;
   // How long a validator in an even round waits for the anchor's certificate
   // before advancing without it (Bullshark's leader timeout).
   uint64_t leader_timeout_ms = 1'000;

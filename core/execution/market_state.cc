@@ -60,14 +60,19 @@ Bytes KeyOf(uint8_t tag, uint64_t interval, const PublicKey& k) {
 }
 Bytes KeyOf(uint8_t tag, const PublicKey& k) { return MarketKey(tag, Span(k)); }
 
-// Every record whose key starts with `prefix`.
-absl::StatusOr<std::vector<MarketEntry>> Prefixed(const Overlay& o, const Bytes& prefix) {
+// The first key after every key that starts with `prefix`: prefix + 1 with
+// carry (prefixes here never are all 0xff).
+Bytes PrefixEnd(const Bytes& prefix) {
   Bytes hi = prefix;
-  // prefix + 1 (carry); prefixes here never are all 0xff.
   for (size_t i = hi.size(); i-- > 0;) {
     if (++hi[i] != 0) break;
   }
-  return o.MarketRange(prefix, hi, SIZE_MAX);
+  return hi;
+}
+
+// Every record whose key starts with `prefix`.
+absl::StatusOr<std::vector<MarketEntry>> Prefixed(const Overlay& o, const Bytes& prefix) {
+  return o.MarketRange(prefix, PrefixEnd(prefix), SIZE_MAX);
 }
 
 PublicKey KeyTail(const Bytes& key) {
@@ -138,18 +143,26 @@ void MarketState::DeleteMeterOf(const PublicKey& prosumer) {
 }
 
 absl::StatusOr<Tariff> MarketState::TariffFor(uint64_t interval) const {
+  GL_ASSIGN_OR_RETURN(auto record, TariffRecordFor(interval));
+  return record.has_value() ? record->second : Tariff{};
+}
+
+absl::StatusOr<std::optional<std::pair<uint64_t, Tariff>>> MarketState::TariffRecordFor(
+    uint64_t interval) const {
+  using Found = std::optional<std::pair<uint64_t, Tariff>>;
   // Keys hold ~effective, so the first key >= ~interval is the latest tariff
   // with effective <= interval.
   GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> found,
                       o_.MarketRange(KeyOf(kTariff, ~interval), MarketKey(kTariff + 1), 1));
-  if (found.empty()) return Tariff{};
+  if (found.empty()) return Found();
+  if (found[0].first.size() != 9) return Corrupt(kTariff, "key size");
   Reader r(kTariff, found[0].second);
   Tariff t;
   GL_ASSIGN_OR_RETURN(t.grid_fee, r.U64());
   GL_ASSIGN_OR_RETURN(t.shortfall_price, r.U64());
   GL_ASSIGN_OR_RETURN(t.surplus_price, r.U64());
   GL_RETURN_IF_ERROR(r.End());
-  return t;
+  return Found(std::make_pair(~U64At(found[0].first, 1), t));
 }
 
 void MarketState::PutTariff(uint64_t effective_interval, const Tariff& tariff) {
@@ -204,7 +217,14 @@ void MarketState::DeleteOrder(uint64_t interval, uint64_t seq) {
 
 absl::StatusOr<std::vector<std::pair<uint64_t, OrderRecord>>> MarketState::Book(
     uint64_t interval) const {
-  GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> entries, Prefixed(o_, KeyOf(kOrder, interval)));
+  return BookPage(interval, 0, SIZE_MAX);
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, OrderRecord>>> MarketState::BookPage(
+    uint64_t interval, uint64_t first_seq, size_t limit) const {
+  GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> entries,
+                      o_.MarketRange(MarketKey(kOrder, U64Be(interval), U64Be(first_seq)),
+                                     PrefixEnd(KeyOf(kOrder, interval)), limit));
   std::vector<std::pair<uint64_t, OrderRecord>> out;
   out.reserve(entries.size());
   for (const auto& [key, value] : entries) {
@@ -369,7 +389,17 @@ void MarketState::PutTrade(uint64_t interval, uint32_t index, const TradeRecord&
 }
 
 absl::StatusOr<std::vector<TradeRecord>> MarketState::Trades(uint64_t interval) const {
-  GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> entries, Prefixed(o_, KeyOf(kTrade, interval)));
+  return TradesPage(interval, 0, SIZE_MAX);
+}
+
+absl::StatusOr<std::vector<TradeRecord>> MarketState::TradesPage(uint64_t interval,
+                                                                 uint32_t first_index,
+                                                                 size_t limit) const {
+  Bytes first;
+  ByteWriter(&first).U32(first_index);
+  GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> entries,
+                      o_.MarketRange(MarketKey(kTrade, U64Be(interval), first),
+                                     PrefixEnd(KeyOf(kTrade, interval)), limit));
   std::vector<TradeRecord> out;
   for (const auto& [key, value] : entries) {
     Reader r(kTrade, value);

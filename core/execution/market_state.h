@@ -130,6 +130,9 @@ class MarketState {
   // The tariff in force for `interval`: the latest with effective <= interval
   // (all zero before the first).
   absl::StatusOr<Tariff> TariffFor(uint64_t interval) const;
+  // The same with the interval it took effect from; nullopt before the first.
+  absl::StatusOr<std::optional<std::pair<uint64_t, Tariff>>> TariffRecordFor(
+      uint64_t interval) const;
   void PutTariff(uint64_t effective_interval, const Tariff& tariff);
 
   absl::StatusOr<std::optional<OrderRecord>> Order(uint64_t interval, uint64_t seq) const;
@@ -137,6 +140,11 @@ class MarketState {
   void DeleteOrder(uint64_t interval, uint64_t seq);
   // The interval's book, ascending by sequence.
   absl::StatusOr<std::vector<std::pair<uint64_t, OrderRecord>>> Book(uint64_t interval) const;
+  // At most `limit` orders of the book with sequence >= first_seq, ascending
+  // (bounded reads for the query side).
+  absl::StatusOr<std::vector<std::pair<uint64_t, OrderRecord>>> BookPage(uint64_t interval,
+                                                                         uint64_t first_seq,
+                                                                         size_t limit) const;
   absl::StatusOr<std::optional<std::pair<uint64_t, uint64_t>>> OrderIndex(const TxId& id) const;
   void PutOrderIndex(const TxId& id, uint64_t interval, uint64_t seq);
   void DeleteOrderIndex(const TxId& id);
@@ -160,6 +168,9 @@ class MarketState {
   void PutInterval(uint64_t interval, const IntervalRecord& record);
   void PutTrade(uint64_t interval, uint32_t index, const TradeRecord& trade);
   absl::StatusOr<std::vector<TradeRecord>> Trades(uint64_t interval) const;
+  // At most `limit` trades from index first_index on, in walk order.
+  absl::StatusOr<std::vector<TradeRecord>> TradesPage(uint64_t interval, uint32_t first_index,
+                                                      size_t limit) const;
   absl::StatusOr<Position> PositionOf(uint64_t interval, const PublicKey& account) const;
   void PutPosition(uint64_t interval, const PublicKey& account, const Position& position);
   // Every position / reading of the interval, ascending by account.

@@ -336,4 +336,38 @@ grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeI
   return grpc::Status::OK;
 }
 
+grpc::Status ClientService::GetMarketInterval(grpc::ServerContext*,
+                                              const v1::GetMarketIntervalRequest* request,
+                                              v1::MarketInterval* response) {
+  if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
+  return market_->GetMarketInterval(*request, response);
+}
+
+grpc::Status ClientService::GetSettlement(grpc::ServerContext*,
+                                          const v1::GetSettlementRequest* request,
+                                          v1::SettlementResponse* response) {
+  if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
+  return market_->GetSettlement(*request, response);
+}
+
+grpc::Status ClientService::GetTariff(grpc::ServerContext*, const v1::GetTariffRequest* request,
+                                      v1::TariffResponse* response) {
+  if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
+  return market_->GetTariff(*request, response);
+}
+
+grpc::Status ClientService::GetMarketAccount(grpc::ServerContext*,
+                                             const v1::GetMarketAccountRequest* request,
+                                             v1::MarketAccount* response) {
+  if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
+  return market_->GetMarketAccount(*request, response);
+}
+
+grpc::Status ClientService::StreamMarketEvents(grpc::ServerContext* context,
+                                               const v1::StreamMarketEventsRequest* request,
+                                               grpc::ServerWriter<v1::MarketEvent>* writer) {
+  if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
+  return market_->StreamMarketEvents(context, *request, writer);
+}
+
 }  // namespace gridledger::node

@@ -22,6 +22,7 @@
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
+#include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
 #include "net/node/subscriber_limit.h"
 #include "net/node/tx_checker.h"
@@ -64,6 +65,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
   // Refusals are counted by reason there (rejection_metrics.h); may be null.
   void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
+  // Answers the market calls (set before serving; null: UNIMPLEMENTED).
+  void set_market_service(MarketService* market) { market_ = market; }
 
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
@@ -83,6 +86,22 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   grpc::Status GetNodeInfo(grpc::ServerContext* context,
                            const gridledger::v1::GetNodeInfoRequest* request,
                            gridledger::v1::NodeInfo* response) override;
+  // Forwarded to the MarketService.
+  grpc::Status GetMarketInterval(grpc::ServerContext* context,
+                                 const gridledger::v1::GetMarketIntervalRequest* request,
+                                 gridledger::v1::MarketInterval* response) override;
+  grpc::Status GetSettlement(grpc::ServerContext* context,
+                             const gridledger::v1::GetSettlementRequest* request,
+                             gridledger::v1::SettlementResponse* response) override;
+  grpc::Status GetTariff(grpc::ServerContext* context,
+                         const gridledger::v1::GetTariffRequest* request,
+                         gridledger::v1::TariffResponse* response) override;
+  grpc::Status GetMarketAccount(grpc::ServerContext* context,
+                                const gridledger::v1::GetMarketAccountRequest* request,
+                                gridledger::v1::MarketAccount* response) override;
+  grpc::Status StreamMarketEvents(
+      grpc::ServerContext* context, const gridledger::v1::StreamMarketEventsRequest* request,
+      grpc::ServerWriter<gridledger::v1::MarketEvent>* writer) override;
 
  private:
   // Admission of one request's transactions from connection `client`;
@@ -101,6 +120,7 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   ClientLanes lanes_;
   AdmittedStore* admitted_ = nullptr;
   net::NodeMetrics* metrics_ = nullptr;
+  MarketService* market_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

@@ -85,6 +85,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
                         storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block,
                                                   sub.time_ms, extra));
     ++stats_.executed;
+    if (observer_) observer_(sequence, block, outcome);
     if (metrics_ != nullptr) {
       metrics_->AddCommit();
       metrics_->AddCommittedTransactions(outcome.results.size());

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -55,6 +56,11 @@ class CommitExecutor {
   // Admitted entries to remove in each commit's write (may stay null);
   // before the first Execute.
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+  // Told of every commit executed here, once durable, in commit order, on the
+  // executing thread (the market event log); before the first Execute.
+  using CommitObserver = std::function<void(uint64_t sequence, absl::Span<const BlockTx> block,
+                                            const BlockOutcome& outcome)>;
+  void set_commit_observer(CommitObserver observer) { observer_ = std::move(observer); }
 
   // Durable when it returns OK. Internal when the commit index skips ahead
   // of the store (a bug or a damaged data dir) or an executed sequence comes
@@ -74,6 +80,7 @@ class CommitExecutor {
   CommitFeed* feed_;
   net::NodeMetrics* metrics_;
   AdmittedStore* admitted_ = nullptr;
+  CommitObserver observer_;
   CommitExecutorStats stats_;
 };
 

@@ -12,6 +12,7 @@
 #include "core/common/status_macros.h"
 #include "core/consensus/core.h"
 #include "core/consensus/signature_checker.h"
+#include "core/crypto/key_file.h"
 #include "core/common/file_read.h"
 #include "core/execution/genesis.h"
 #include "core/execution/market_params.h"
@@ -29,6 +30,8 @@
 #include "net/node/consensus_store.h"
 #include "net/node/event_inbox.h"
 #include "net/node/grpc_server_options.h"
+#include "net/node/market_events.h"
+#include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
 #include "net/node/tx_checker.h"
 #include "net/node/verify_worker.h"
@@ -39,23 +42,8 @@
 namespace gridledger::node {
 namespace {
 
-// Bounds on files read at start-up.
-constexpr size_t kMaxKeyFileBytes = 1024;
 // How long stopping waits for in-flight RPCs before cancelling them.
 constexpr absl::Duration kGrpcShutdownGrace = absl::Seconds(2);
-
-absl::StatusOr<KeyPair> ReadKeyFile(const std::string& path) {
-  GL_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, kMaxKeyFileBytes, "key_file"));
-  auto hex = HexDecodeFixed<32>(absl::StripAsciiWhitespace(text), "key_file");
-  if (!hex.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", hex.status().message()));
-  }
-  auto key = KeyPair::FromSecret(SecretKey(*hex));
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
-  }
-  return *key;
-}
 
 }  // namespace
 
@@ -77,10 +65,12 @@ struct Node::Parts {
   std::unique_ptr<CommitFeed> feed;
   EventInbox inbox;
   consensus::SchnorrChecker signature_checker;
+  std::unique_ptr<MarketEventLog> market_events;
   std::unique_ptr<CommitExecutor> commit_executor;
   std::unique_ptr<VerifyWorker> verify_worker;
   std::unique_ptr<ConsensusDriver> driver;
   std::unique_ptr<net::Transport> transport;
+  std::unique_ptr<MarketService> market;
   std::unique_ptr<ClientService> service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
@@ -119,7 +109,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
         absl::StrCat("validator_index ", config.validator_index, " not in slice ",
                      config.slice, " (", gslice.validators.size(), " validators)"));
   }
-  GL_ASSIGN_OR_RETURN(KeyPair key, ReadKeyFile(config.key_file));
+  GL_ASSIGN_OR_RETURN(KeyPair key, ReadKeyFile(config.key_file, "key_file"));
   p->key = std::make_unique<KeyPair>(key);
   const GenesisValidator& me = gslice.validators[config.validator_index];
   if (me.key != key.public_key()) {
@@ -178,10 +168,19 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     restore.push_back(std::move(raw));
   }
   core->RestoreOwnTransactions(std::move(restore));
+  const MarketConfig market = MarketConfigFor(*genesis, SliceId(config.slice));
   p->commit_executor = std::make_unique<CommitExecutor>(
       p->store.get(), p->consensus_store.get(), SliceId(config.slice), &p->pending,
-      p->feed.get(), p->metrics.get(), MarketConfigFor(*genesis, SliceId(config.slice)));
+      p->feed.get(), p->metrics.get(), market);
   p->commit_executor->set_admitted_store(p->admitted.get());
+  GL_ASSIGN_OR_RETURN(p->market_events,
+                      MarketEventLogFor(SliceId(config.slice), market, p->store.get()));
+  p->market_events->set_logger(logger);
+  p->commit_executor->set_commit_observer(
+      [log = p->market_events.get()](uint64_t sequence, absl::Span<const BlockTx> block,
+                                     const BlockOutcome& outcome) {
+        log->Publish(sequence, block, outcome);
+      });
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
   auto syncer = std::make_unique<CommitSyncer>(p->committee.get(), params,
@@ -250,6 +249,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                p->checker.get(), &p->pending, p->feed.get(),
                                                p->driver.get());
   p->service->set_admitted_store(p->admitted.get());
+  p->market = std::make_unique<MarketService>(SliceId(config.slice), market, p->store.get(),
+                                              p->market_events.get());
+  p->service->set_market_service(p->market.get());
   p->service->set_metrics(p->metrics.get());
   GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
                       ClientApiCredentials(config));
@@ -280,6 +282,7 @@ void Node::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   if (p.feed) p.feed->Close();  // commit streams return
+  if (p.market_events) p.market_events->Close();  // market streams return
   if (p.grpc_server) {
     p.grpc_server->Shutdown(std::chrono::system_clock::now() +
                             std::chrono::milliseconds(

@@ -15,6 +15,7 @@
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "tools/loadgen/nonce_query.h"
 
 namespace gridledger::loadgen {
 namespace {
@@ -27,6 +28,8 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 // seen committed: bounded so a dead cluster cannot stall the report.
 constexpr uint64_t kMaxStatusQueries = 200'000;
 constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
+// The furthest LoadgenOptions::start_at may lie ahead.
+constexpr absl::Duration kMaxStartWait = absl::Seconds(60);
 
 // kHeld: a query found it committed but held for a nonce gap (not final).
 enum class State : uint8_t {
@@ -74,7 +77,9 @@ std::chrono::system_clock::time_point Deadline(absl::Duration d) {
 class Runner {
  public:
   Runner(const Deployment& deployment, const LoadgenOptions& options)
-      : deployment_(deployment), options_(options), schedule_(options.rate_per_s) {}
+      : deployment_(deployment),
+        options_(options),
+        schedule_(std::max<uint64_t>(options.rate_per_s, 1)) {}
 
   absl::StatusOr<LoadgenResult> Run();
 
@@ -153,19 +158,10 @@ absl::Status Runner::QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce
   for (size_t s = 0; s < first_nonce->size(); ++s) {
     const auto& pool = deployment_.accounts_by_slice[s];
     for (size_t a = 0; a < pool.size(); ++a) {
-      pb::GetAccountRequest request;
-      request.set_slice(static_cast<uint32_t>(s));
-      request.set_key(std::string(reinterpret_cast<const char*>(pool[a].public_key().data()),
-                                  PublicKey::kSize));
-      pb::GetAccountResponse response;
-      grpc::ClientContext context;
-      context.set_deadline(Deadline(kRpcDeadline));
-      grpc::Status status = stubs_[s][0]->GetAccount(&context, request, &response);
-      if (!status.ok()) {
-        return absl::UnavailableError(absl::StrCat("GetAccount on slice ", s, " validator 0: ",
-                                                   status.error_message()));
-      }
-      (*first_nonce)[s][a] = response.next_nonce();
+      GL_ASSIGN_OR_RETURN((*first_nonce)[s][a],
+                          QueryNextNonce(*stubs_[s][0], static_cast<uint32_t>(s),
+                                         pool[a].public_key(),
+                                         absl::ToInt64Milliseconds(kRpcDeadline)));
     }
   }
   return absl::OkStatus();
@@ -447,15 +443,30 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   GL_RETURN_IF_ERROR(Connect());
   const size_t slices = deployment_.genesis.slices.size();
   const int64_t duration_ns = absl::ToInt64Nanoseconds(options_.duration);
-  const uint64_t total = schedule_.DueCount(duration_ns - 1);
+  const bool prepared = options_.plan != nullptr;
+  const uint64_t total = prepared ? options_.plan->size() : schedule_.DueCount(duration_ns - 1);
   std::vector<std::vector<uint64_t>> first_nonce(slices);
   for (size_t s = 0; s < slices; ++s) {
     first_nonce[s].assign(deployment_.accounts_by_slice[s].size(), 0);
   }
-  if (options_.query_nonces) GL_RETURN_IF_ERROR(QueryNonces(&first_nonce));
+  if (options_.query_nonces && !prepared) GL_RETURN_IF_ERROR(QueryNonces(&first_nonce));
   const auto sign_start = Clock::now();
-  GL_ASSIGN_OR_RETURN(plan_, PlanTransfers(deployment_, total, first_nonce));
-  if (options_.print_progress) {
+  if (prepared) {
+    plan_ = *options_.plan;
+  } else {
+    GL_ASSIGN_OR_RETURN(plan_, PlanTransfers(deployment_, total, first_nonce));
+  }
+  // When transaction i is due, and how many are due at `now` (from the start).
+  auto due_offset_ns = [&](uint64_t i) {
+    return prepared ? plan_[i].send_at_ns : schedule_.DueOffsetNs(i);
+  };
+  auto due_count = [&](int64_t now) -> uint64_t {
+    if (!prepared) return schedule_.DueCount(now);
+    return std::upper_bound(plan_.begin(), plan_.end(), now,
+                            [](int64_t t, const PlannedTx& p) { return t < p.send_at_ns; }) -
+           plan_.begin();
+  };
+  if (options_.print_progress && !prepared) {
     std::printf("loadgen: %llu transfers pre-signed in %.1f s (%llu tx/s for %s)\n",
                 static_cast<unsigned long long>(total),
                 std::chrono::duration<double>(Clock::now() - sign_start).count(),
@@ -482,6 +493,17 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
     }
     from_sequence[s] = info.last_committed_sequence() + 1;
   }
+  if (options_.start_at.has_value()) {
+    const absl::Duration wait = *options_.start_at - absl::Now();
+    if (wait > kMaxStartWait) {
+      return absl::InvalidArgumentError(absl::StrCat("start_at is ", absl::FormatDuration(wait),
+                                                     " away (at most ",
+                                                     absl::FormatDuration(kMaxStartWait), ")"));
+    }
+    while (absl::Now() < *options_.start_at && !Stopping()) {
+      absl::SleepFor(std::min(absl::Milliseconds(20), *options_.start_at - absl::Now()));
+    }
+  }
   start_ = Clock::now();
   if (options_.on_start) options_.on_start();
   std::vector<std::thread> streams;
@@ -497,9 +519,9 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   const auto validators_of = [this](uint32_t s) { return static_cast<uint32_t>(stubs_[s].size()); };
   while (next < total && !Stopping()) {
     const int64_t now = NowNs();
-    const uint64_t due = std::min(total, schedule_.DueCount(now));
+    const uint64_t due = std::min(total, due_count(now));
     if (due > next && inflight_.load() < kMaxInflightRpcs) {
-      max_lag_ns_ = std::max(max_lag_ns_, now - schedule_.DueOffsetNs(next));
+      max_lag_ns_ = std::max(max_lag_ns_, now - due_offset_ns(next));
       // Group by target validator: the sender's fixed home validator.
       std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
       {
@@ -528,7 +550,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
-    const int64_t wake = std::max(now + kSendTickNs, next < total ? schedule_.DueOffsetNs(next) : 0);
+    const int64_t wake = std::max(now + kSendTickNs, next < total ? due_offset_ns(next) : 0);
     std::this_thread::sleep_until(start_ + std::chrono::nanoseconds(std::min(wake, next_progress_ns)));
   }
 
@@ -567,7 +589,16 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
 
 absl::StatusOr<LoadgenResult> RunLoad(const Deployment& deployment,
                                       const LoadgenOptions& options) {
-  if (options.rate_per_s == 0) return absl::InvalidArgumentError("rate must be at least 1 tx/s");
+  if (options.rate_per_s == 0 && options.plan == nullptr) {
+    return absl::InvalidArgumentError("rate must be at least 1 tx/s");
+  }
+  if (options.plan != nullptr &&
+      !std::is_sorted(options.plan->begin(), options.plan->end(),
+                      [](const PlannedTx& a, const PlannedTx& b) {
+                        return a.send_at_ns < b.send_at_ns;
+                      })) {
+    return absl::InvalidArgumentError("the prepared plan is not ascending by send time");
+  }
   if (options.max_attempts == 0) return absl::InvalidArgumentError("max_attempts must be >= 1");
   Runner runner(deployment, options);
   return runner.Run();

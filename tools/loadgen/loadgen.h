@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,13 @@ struct LoadgenOptions {
   bool query_nonces = false;
   bool print_progress = true;
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to end early
+  // A prepared plan (e.g. the microgrid workload), ascending by send_at_ns,
+  // sent instead of transfers at rate_per_s; must outlive the run. Its
+  // nonces are the planner's (query_nonces does not apply).
+  const std::vector<PlannedTx>* plan = nullptr;
+  // When set, the schedule starts at this wall-clock time (the plan's time
+  // zero); the run waits for it.
+  std::optional<absl::Time> start_at;
   // Called once at the start of the schedule (after pre-signing), e.g. to
   // time fault injection from the load's start.
   std::function<void()> on_start;

@@ -27,9 +27,11 @@ constexpr size_t kOutputTailBytes = 2048;  // of gnuplot's output, kept for the 
 constexpr int kPollPeriodMs = 50;
 constexpr char kPngSignature[] = "\x89PNG\r\n\x1a\n";
 
+}  // namespace
+
 // A single-quoted gnuplot string: '' stands for one quote, nothing else is
 // special. Control characters cannot be written in one.
-absl::StatusOr<std::string> Quote(absl::string_view text, absl::string_view what) {
+absl::StatusOr<std::string> GnuplotQuote(absl::string_view text, absl::string_view what) {
   for (char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return absl::InvalidArgumentError(
@@ -38,6 +40,8 @@ absl::StatusOr<std::string> Quote(absl::string_view text, absl::string_view what
   }
   return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
 }
+
+namespace {
 
 bool HasPngSignature(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -136,34 +140,47 @@ absl::StatusOr<PlotColumns> FindPlotColumns(absl::string_view csv_header) {
   return c;
 }
 
-absl::StatusOr<std::string> GnuplotScript(const std::string& csv_path,
-                                          const std::string& png_path, const std::string& title,
-                                          const PlotColumns& c) {
-  auto csv = Quote(csv_path, "the CSV path");
+absl::StatusOr<std::string> GnuplotTwoPanelHead(const std::string& csv_path,
+                                                const std::string& png_path,
+                                                const std::string& title,
+                                                absl::string_view source,
+                                                std::string* quoted_csv) {
+  auto csv = GnuplotQuote(csv_path, "the CSV path");
   if (!csv.ok()) return csv.status();
-  auto png = Quote(png_path, "the PNG path");
+  auto png = GnuplotQuote(png_path, "the PNG path");
   if (!png.ok()) return png.status();
-  auto quoted_title = Quote(title, "the title");
+  auto quoted_title = GnuplotQuote(title, "the title");
   if (!quoted_title.ok()) return quoted_title.status();
-  // Seconds without a commit have no latency: drawn as gaps (NaN), not zeros.
-  const std::string has_commits = absl::StrCat("(column(", c.committed, ") > 0)");
+  *quoted_csv = *csv;
   return absl::StrCat(
-      "# Written by gridledger (tools/loadgen/plot.cc); run `gnuplot FILE` to redraw.\n",
+      "# Written by gridledger (", source, "); run `gnuplot FILE` to redraw.\n",
       "set terminal pngcairo size 1200,800 font 'sans,10'\n",
       "set output ", *png, "\n",
       "set datafile separator ','\n",
-      "set multiplot layout 2,1 title ", *quoted_title, "\n",
+      "set multiplot layout 2,1 title ", *quoted_title, "\n");
+}
+
+absl::StatusOr<std::string> GnuplotScript(const std::string& csv_path,
+                                          const std::string& png_path, const std::string& title,
+                                          const PlotColumns& c) {
+  std::string csv;
+  auto head = GnuplotTwoPanelHead(csv_path, png_path, title, "tools/loadgen/plot.cc", &csv);
+  if (!head.ok()) return head.status();
+  // Seconds without a commit have no latency: drawn as gaps (NaN), not zeros.
+  const std::string has_commits = absl::StrCat("(column(", c.committed, ") > 0)");
+  return absl::StrCat(
+      *head,
       "set grid\n",
       "set key top left\n",
       "set xlabel 'seconds since the load started'\n",
       "set ylabel 'transactions per second'\n",
       "set yrange [0:*]\n",
-      "plot ", *csv, " skip 1 using ", c.second, ":", c.committed,
+      "plot ", csv, " skip 1 using ", c.second, ":", c.committed,
       " with lines linewidth 2 title 'committed', \\\n",
       "     '' skip 1 using ", c.second, ":", c.sent,
       " with lines dashtype 2 title 'sent'\n",
       "set ylabel 'commit latency (ms)'\n",
-      "plot ", *csv, " skip 1 using ", c.second, ":(", has_commits, " ? column(",
+      "plot ", csv, " skip 1 using ", c.second, ":(", has_commits, " ? column(",
       c.latency_p50_ms, ") : NaN) with linespoints pointtype 7 pointsize 0.5 title 'p50', \\\n",
       "     '' skip 1 using ", c.second, ":(", has_commits, " ? column(", c.latency_p99_ms,
       ") : NaN) with linespoints pointtype 7 pointsize 0.5 title 'p99'\n",
@@ -178,9 +195,12 @@ std::string PngPathFor(const std::string& csv_path) {
 }
 
 std::string PlotTitle(const RunConfig& config) {
+  const std::string load = config.workload == "transfer"
+                               ? absl::StrCat(config.rate_per_s, " tx/s")
+                               : config.workload;
   return absl::StrCat(config.validators, " validators x ", config.slices,
-                      config.slices == 1 ? " slice, " : " slices, ", config.rate_per_s,
-                      " tx/s for ", absl::FormatDuration(config.duration),
+                      config.slices == 1 ? " slice, " : " slices, ", load,
+                      " for ", absl::FormatDuration(config.duration),
                       config.faults.empty() ? "" : ", faults: ", config.faults);
 }
 
@@ -209,10 +229,15 @@ absl::Status RenderPlot(const std::string& gnuplot, const std::string& csv_path,
   if (!columns.ok()) return columns.status();
   auto script = GnuplotScript(csv_path, png_path, title, *columns);
   if (!script.ok()) return script.status();
+  return RunGnuplotScript(gnuplot, *script, png_path, timeout);
+}
+
+absl::Status RunGnuplotScript(const std::string& gnuplot, const std::string& script,
+                              const std::string& png_path, absl::Duration timeout) {
   absl::string_view stem = png_path;
   absl::ConsumeSuffix(&stem, ".png");
   const std::string script_path = absl::StrCat(stem, ".gp");
-  if (absl::Status s = WriteTextFile(script_path, *script); !s.ok()) return s;
+  if (absl::Status s = WriteTextFile(script_path, script); !s.ok()) return s;
   std::remove(png_path.c_str());  // a stale picture must not pass for this run's
   std::string output;
   auto code = RunBounded({gnuplot, script_path}, timeout, &output);

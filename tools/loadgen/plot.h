@@ -54,6 +54,24 @@ absl::Status RenderPlot(const std::string& gnuplot, const std::string& csv_path,
                         const std::string& png_path, const std::string& title,
                         absl::Duration timeout);
 
+// Writes `script` to `png_path` with ".gp" in place of ".png" and runs
+// gnuplot on it; the errors of RenderPlot.
+absl::Status RunGnuplotScript(const std::string& gnuplot, const std::string& script,
+                              const std::string& png_path, absl::Duration timeout);
+
+// A single-quoted gnuplot string; InvalidArgument (naming `what`) when
+// `text` holds a control character.
+absl::StatusOr<std::string> GnuplotQuote(absl::string_view text, absl::string_view what);
+
+// The start of a two-panel PNG program (header comment naming `source`,
+// terminal, output, CSV separator, multiplot with the title); `quoted_csv`
+// gets the CSV path as a gnuplot string. The errors of GnuplotQuote.
+absl::StatusOr<std::string> GnuplotTwoPanelHead(const std::string& csv_path,
+                                                const std::string& png_path,
+                                                const std::string& title,
+                                                absl::string_view source,
+                                                std::string* quoted_csv);
+
 // What the cluster and loadgen commands call after writing the CSV: renders
 // the PNG beside it and prints "plot: PATH", or "plot: skipped (REASON)"
 // when gnuplot is absent or fails. Never fails the run.

@@ -9,6 +9,7 @@
 #include "core/crypto/schnorr.h"
 #include "core/tx/codec.h"
 #include "tools/loadgen/json_writer.h"
+#include "tools/loadgen/market_report.h"
 
 namespace gridledger::loadgen {
 namespace {
@@ -32,8 +33,12 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
   absl::StrAppendFormat(&out, " Slices: %u\n", config.slices);
   absl::StrAppendFormat(&out, " Input rate: %u tx/s\n", config.rate_per_s);
   absl::StrAppendFormat(&out, " Duration: %s\n", absl::FormatDuration(config.duration));
-  absl::StrAppendFormat(&out, " Transaction: transfer, %u B signed\n",
-                        TxEncodedBytes(TxKind::kTransfer));
+  if (config.workload == "transfer") {
+    absl::StrAppendFormat(&out, " Transaction: transfer, %u B signed\n",
+                          TxEncodedBytes(TxKind::kTransfer));
+  } else {
+    absl::StrAppendFormat(&out, " Workload: %s\n", config.workload);
+  }
   absl::StrAppendFormat(&out, " Verifier backend: %s\n",
                         config.verifier_backend.empty() ? "unknown" : config.verifier_backend);
   absl::StrAppendFormat(&out, " Faults: %s\n", config.faults.empty() ? "none" : config.faults);
@@ -80,7 +85,7 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
 }
 
 std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
-                       const StoreCheck& check, const CpuCost& cpu) {
+                       const StoreCheck& check, const CpuCost& cpu, const MarketReport* market) {
   JsonWriter w;
   w.BeginObject();
   w.Key("config").BeginObject();
@@ -90,6 +95,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("duration_s").Double(absl::ToDoubleSeconds(config.duration));
   w.Key("verifier_backend").String(config.verifier_backend);
   w.Key("faults").String(config.faults);
+  w.Key("workload").String(config.workload);
   w.Key("fault_log").BeginArray();
   for (const std::string& line : config.fault_log) w.String(line);
   w.EndArray();
@@ -133,6 +139,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("verify_cost_us").Double(cpu.verify_cost_us);
   w.Key("verify_s").Double(cpu.verify_s());
   w.EndObject();
+  if (market != nullptr) WriteMarketJson(w, *market);
   w.EndObject();
   return w.Finish() + "\n";
 }

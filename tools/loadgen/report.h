@@ -23,6 +23,8 @@ struct RunConfig {
   std::string faults;            // e.g. "kill 1@2s, restart 4s"; empty for none
   // One line per fault injected (--chaos), in order; listed in the summary.
   std::vector<std::string> fault_log;
+  // "transfer", or "microgrid (24 prosumers per slice, seed 1)".
+  std::string workload = "transfer";
 };
 
 // After the run, each validator's store checked against the commits the
@@ -54,8 +56,12 @@ uint64_t TotalLost(const LoadgenResult& result, const StoreCheck& check);
 
 std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
                         const StoreCheck& check, const CpuCost& cpu);
+struct MarketReport;  // market_report.h
+// With `market` (read from the stores after a cluster run): also the
+// top-level "money_conserved" and the "market" object.
 std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
-                       const StoreCheck& check, const CpuCost& cpu);
+                       const StoreCheck& check, const CpuCost& cpu,
+                       const MarketReport* market = nullptr);
 // "second,sent,committed,rejected,latency_p50_ms,latency_p99_ms\n" then one
 // row per second since the start.
 std::string SeriesCsv(const TimeSeries& series);

@@ -37,6 +37,9 @@ struct PlannedTx {
   uint32_t account = 0;  // sender's index within its slice's accounts
   TxId id;
   Bytes raw;             // the signed envelope
+  // A prepared plan's send time after the start (LoadgenOptions::plan);
+  // transfers at a fixed rate ignore it.
+  int64_t send_at_ns = 0;
 };
 
 // `count` transfers of 1 micro-unit. Transaction i belongs to slice i % S;

@@ -60,6 +60,32 @@ TEST_F(CommitVerifierTest, HonestCommitsAreProvenUpToTheLastSupportedAnchor) {
   EXPECT_EQ(Verify(commits_, support).proven, 4u);
 }
 
+// A late certificate ordered through a weak link (dag.h) is part of the
+// anchor's history: the verifier follows weak links as Bullshark does.
+TEST_F(CommitVerifierTest, CommitsOrderingAWeakLinkedCertificateAreProven) {
+  std::vector<Certificate> support;
+  Digest late;
+  const auto commits = FullDagCommits(kRounds - 1, params_.gc_depth, &support,
+                                      LateCertificate{3, 1}, &late);
+  const CommitVerifyResult r = Verify(commits, support);
+  ASSERT_TRUE(r.error.ok()) << r.error;
+  EXPECT_EQ(r.proven, commits.size());
+  // Without the late certificate the history is incomplete.
+  std::vector<CommittedSubDag> cut = commits;
+  for (CommittedSubDag& c : cut) {
+    for (size_t i = 0; i < c.certificates.size(); ++i) {
+      if (CertificateDigest(c.certificates[i]) != late) continue;
+      size_t batch_index = 0;
+      for (size_t j = 0; j < i; ++j) batch_index += c.certificates[j].header.batches.size();
+      c.batches.erase(c.batches.begin() + batch_index);
+      c.certificates.erase(c.certificates.begin() + i);
+      break;
+    }
+  }
+  const CommitVerifyResult refused = Verify(cut, support);
+  EXPECT_TRUE(absl::StrContains(refused.error.message(), "weak link")) << refused.error;
+}
+
 // A synced commit executes at the consensus time the committee used:
 // exactly Bullshark's median of the anchor's parents.
 TEST_F(CommitVerifierTest, ConsensusTimeEqualsBullsharks) {

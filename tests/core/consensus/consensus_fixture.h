@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -79,11 +80,22 @@ class Fixture : public ::testing::Test {
     return certs;
   }
 
+  // A certificate that the next round does not link (it formed late); every
+  // certificate of the round after that weak-links it.
+  struct LateCertificate {
+    uint64_t round = 0;
+    uint32_t author = 0;
+  };
+
   // Bullshark's commits (batches filled) over a full DAG of rounds
-  // 1..last_round: every certificate links to all of the previous round and
-  // carries one batch. `last_round_certs` gets the certificates of last_round.
+  // 1..last_round: every certificate links to all of the previous round
+  // (except `late`) and carries one batch. `last_round_certs` gets the
+  // certificates of last_round; `late_digest` the late certificate's digest.
   std::vector<CommittedSubDag> FullDagCommits(uint64_t last_round, uint64_t gc_depth,
-                                              std::vector<Certificate>* last_round_certs) {
+                                              std::vector<Certificate>* last_round_certs,
+                                              std::optional<LateCertificate> late = std::nullopt,
+                                              Digest* late_digest = nullptr) {
+    std::optional<WeakLink> weak;
     Dag dag(committee_->size(), GenesisCertificates(*committee_));
     Bullshark bullshark(committee_.get(), gc_depth,
                         CommitLimits{kMaxCommitTransactions, kMaxCommitBytes});
@@ -99,10 +111,16 @@ class Fixture : public ::testing::Test {
         batches[bd] = batch;
         Header h = MakeHeader(a, r, prev, {bd});
         h.timestamp_ms = 1000 * r + 7 * a;  // distinct, so consensus time is checkable
+        if (weak.has_value() && weak->round.value() + 2 == r) h.weak_parents = {*weak};
         h.signature = keys_[a].Sign(HeaderDigest(h));
         Certificate c = Certify(h, {0, 1, 2});
         const Digest d = CertificateDigest(c);
-        next.push_back(d);
+        if (late.has_value() && late->round == r && late->author == a) {
+          weak = WeakLink{Round(r), d};
+          if (late_digest != nullptr) *late_digest = d;
+        } else {
+          next.push_back(d);
+        }
         if (r == last_round) last_round_certs->push_back(c);
         EXPECT_EQ(dag.Insert(c, d, false), Dag::InsertResult::kInserted);
         for (CommittedSubDag& sub : bullshark.OnCertificate(

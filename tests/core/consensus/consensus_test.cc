@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "core/consensus/bullshark.h"
 #include "core/consensus/core.h"
 #include "core/consensus/dag.h"
@@ -38,6 +40,65 @@ TEST_F(Fixture, EveryMessageRoundTripsThroughTheCodec) {
     ASSERT_TRUE(decoded.ok()) << MessageName(m) << ": " << decoded.status();
     EXPECT_TRUE(*decoded == m) << MessageName(m);
   }
+}
+
+TEST_F(Fixture, WeakLinksRoundTripAndAreCheckedStrictly) {
+  Header h = MakeHeader(1, 4, genesis_);
+  h.weak_parents = {WeakLink{Round(1), genesis_[0]}, WeakLink{Round(2), genesis_[1]}};
+  h.signature = keys_[1].Sign(HeaderDigest(h));
+  auto decoded = DecodeMessage(EncodeMessage(Message{h}));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(*decoded == Message{h});
+  // The links are signed: dropping one changes the digest.
+  Header dropped = h;
+  dropped.weak_parents.pop_back();
+  EXPECT_NE(HeaderDigest(dropped), HeaderDigest(h));
+  // Not ascending: refused by the decoder and by VerifyHeader.
+  Header unsorted = h;
+  std::swap(unsorted.weak_parents[0], unsorted.weak_parents[1]);
+  auto refused = DecodeMessage(EncodeMessage(Message{unsorted}));
+  EXPECT_EQ(refused.status().message(), "header.weak_parents: not strictly ascending");
+  // A link must point at least two rounds back, and never at genesis.
+  for (uint64_t bad_round : {0u, 3u, 4u}) {
+    Header bad = h;
+    bad.weak_parents = {WeakLink{Round(bad_round), genesis_[0]}};
+    bad.signature = keys_[1].Sign(HeaderDigest(bad));
+    const absl::Status s = VerifyHeader(bad, HeaderDigest(bad), *committee_, checker_);
+    EXPECT_TRUE(absl::StrContains(s.message(), "outside 1..round-2")) << bad_round << ": " << s;
+  }
+  // At most the committee size.
+  Header many = h;
+  many.weak_parents.clear();
+  for (uint32_t i = 0; i < 5; ++i) {
+    Digest d;
+    d.bytes[0] = static_cast<uint8_t>(i);
+    many.weak_parents.push_back(WeakLink{Round(1), d});
+  }
+  many.signature = keys_[1].Sign(HeaderDigest(many));
+  EXPECT_TRUE(absl::StrContains(
+      VerifyHeader(many, HeaderDigest(many), *committee_, checker_).message(),
+      "exceed the committee size"));
+}
+
+// Round 3's certificate of validator 1 formed late: round 4 does not link it,
+// round 5 weak-links it. The round-4 anchor (strong paths only) leaves it
+// out; the round-6 anchor orders it, in (round, author) order.
+TEST_F(Fixture, ALateCertificateIsOrderedByALaterAnchorThroughAWeakLink) {
+  std::vector<Certificate> last;
+  Digest late;
+  const auto commits = FullDagCommits(9, 50, &last, LateCertificate{3, 1}, &late);
+  ASSERT_GE(commits.size(), 3u);
+  std::optional<uint64_t> ordered_by;
+  for (const CommittedSubDag& c : commits) {
+    for (const Certificate& cert : c.certificates) {
+      if (CertificateDigest(cert) == late) {
+        EXPECT_FALSE(ordered_by.has_value()) << "ordered twice";
+        ordered_by = c.anchor_round.value();
+      }
+    }
+  }
+  ASSERT_TRUE(ordered_by.has_value()) << "the late certificate was never ordered";
+  EXPECT_EQ(*ordered_by, 6u);
 }
 
 TEST_F(Fixture, DecodingIsStrict) {
@@ -417,6 +478,31 @@ TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
   EXPECT_EQ(h2[0].batches, sealed);
 }
 
+// Without payload a validator proposes once per idle_header_delay_ms; a
+// transaction anywhere (here an own one) brings back max_header_delay_ms.
+TEST_F(Fixture, IdleRoundsSlowDownAndPayloadSpeedsThemUp) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto core = MakeCore(0, {}, params);
+  ASSERT_TRUE(Sent<Header>(core->OnTimer(params.max_header_delay_ms)).empty());
+  auto first = Sent<Header>(core->OnTimer(params.idle_header_delay_ms));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].round, Round(1));
+  std::vector<Certificate> round1;
+  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
+  TimeMs now = params.idle_header_delay_ms + 1;
+  core->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, now);
+  // Parents are there, but nothing to order: no header at the loaded pace.
+  now = params.idle_header_delay_ms + params.max_header_delay_ms + 1;
+  EXPECT_TRUE(Sent<Header>(core->OnTimer(now)).empty());
+  // A transaction: the next header is due at the loaded pace again.
+  auto sealed = core->SubmitTransaction(Bytes{1, 2, 3, 4}, now);
+  ASSERT_TRUE(sealed.ok());
+  auto second = Sent<Header>(*sealed);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].round, Round(2));
+}
+
 TEST_F(Fixture, RefusesTransactionsWhileItsBatchBacklogIsFull) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
@@ -533,6 +619,17 @@ TEST_F(OrphanTest, AnOwnCertificateNoAnchorReachesHasItsBatchesProposedAgain) {
   EXPECT_EQ(run.core->stats().orphaned_own_batches_requeued, 1u);
 }
 
+TEST_F(OrphanTest, TheNextOwnHeaderWeakLinksAnOwnCertificateNobodyLinked) {
+  Run run = Orphan(Parameters{}, /*last_round=*/7, /*own_round2=*/false);
+  ASSERT_FALSE(run.later_headers.empty());
+  const Vertex* own = run.core->dag().Get(Round(1), ValidatorIndex(0));
+  ASSERT_NE(own, nullptr);
+  const Header& next = run.later_headers.front();
+  EXPECT_EQ(next.round, Round(8));
+  const std::vector<WeakLink> want = {WeakLink{Round(1), own->digest}};
+  EXPECT_EQ(next.weak_parents, want);
+}
+
 TEST_F(OrphanTest, ALinkFromAnOrphanedCertificateDoesNotSaveIt) {
   // Validator 0's own round-2 certificate links to the round-1 one, but no
   // anchor reaches either.
@@ -595,8 +692,11 @@ TEST_F(Fixture, FourHonestCoresCommitTheSameSequenceAndCollectGarbage) {
 }
 
 TEST_F(Fixture, RestartRestoresTheDagAndDoesNotRepeatCommits) {
+  // Empty rounds at the loaded pace, so a second of them commits something.
+  Parameters params;
+  params.idle_header_delay_ms = params.max_header_delay_ms;
   std::vector<std::unique_ptr<Core>> cores;
-  for (uint32_t v = 0; v < 4; ++v) cores.push_back(MakeCore(v));
+  for (uint32_t v = 0; v < 4; ++v) cores.push_back(MakeCore(v, {}, params));
   // Record validator 3's persisted state by running it through the cluster.
   LocalCluster cluster(this, std::move(cores));
   for (TimeMs now = 10; now <= 1000; now += 10) cluster.Tick(now);
@@ -613,7 +713,7 @@ TEST_F(Fixture, RestartRestoresTheDagAndDoesNotRepeatCommits) {
     }
     for (const auto& b : sub.batches) state.batches.push_back(*b);
   }
-  auto restarted = MakeCore(3, state);
+  auto restarted = MakeCore(3, state, params);
   EXPECT_EQ(restarted->last_committed_round(), before.back().anchor_round);
   // Exactly the persisted certificates at or above the GC horizon are back.
   const Round gc = restarted->dag().gc_round();

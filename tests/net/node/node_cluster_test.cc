@@ -43,6 +43,7 @@ using cluster_test::kAccounts;
 using cluster_test::kCommitWait;
 using cluster_test::kInitialBalance;
 using cluster_test::kValidators;
+using cluster_test::MakeMarketTx;
 using cluster_test::MakeTransfer;
 using cluster_test::TestCluster;
 using cluster_test::WaitFor;
@@ -584,20 +585,6 @@ TEST(NodeClusterTest, DiskFullStopsAdmissionAndTheNodeResumesWhenSpaceReturns) {
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({ComputeTxId(next)}); }));
 }
 
-namespace market {
-
-Bytes SignedTx(const Digest& chain_id, const KeyPair& from, uint64_t nonce, TxBody body) {
-  Transaction tx;
-  tx.slice = SliceId(0);
-  tx.nonce = Nonce(nonce);
-  tx.sender = from.public_key();
-  tx.body = std::move(body);
-  SignTransaction(&tx, from, chain_id);
-  return Encode(tx);
-}
-
-}  // namespace market
-
 // Consensus time reaches execution as wall time: the DSO (genesis `dso`, no
 // account) registers a prosumer; its bid for the interval after next (default
 // 15-minute intervals) is accepted, and one for the previous interval is
@@ -625,15 +612,15 @@ TEST(NodeClusterTest, MarketTransactionsExecuteAtWallClockConsensusTime) {
     EXPECT_TRUE(WaitFor([&] { return final_everywhere(id); }));
     return id;
   };
-  const TxId reg = submit_one(market::SignedTx(
+  const TxId reg = submit_one(MakeMarketTx(
       cluster.chain_id(), dso, 0,
       RegisterBody{prosumer.public_key(), AccountRole::kProsumer, PublicKey()}));
   const uint64_t now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
   const uint64_t current = now_ms / kDefaultMarketIntervalMs;
-  const TxId bid = submit_one(market::SignedTx(
+  const TxId bid = submit_one(MakeMarketTx(
       cluster.chain_id(), prosumer, 0,
       OrderBody{OrderSide::kBid, IntervalId(current + 2), EnergyWh(1000), PricePerKwh(5000)}));
-  const TxId past = submit_one(market::SignedTx(
+  const TxId past = submit_one(MakeMarketTx(
       cluster.chain_id(), prosumer, 1,
       OrderBody{OrderSide::kBid, IntervalId(current - 1), EnergyWh(1000), PricePerKwh(5000)}));
   for (uint32_t i = 0; i < kValidators; ++i) {

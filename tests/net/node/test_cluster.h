@@ -96,14 +96,28 @@ inline Bytes MakeTransfer(const Digest& chain_id, const KeyPair& from, uint64_t 
   return Encode(tx);
 }
 
+// A signed market transaction (any kind) for slice 0.
+inline Bytes MakeMarketTx(const Digest& chain_id, const KeyPair& from, uint64_t nonce,
+                          TxBody body) {
+  Transaction tx;
+  tx.slice = SliceId(0);
+  tx.nonce = Nonce(nonce);
+  tx.sender = from.public_key();
+  tx.body = std::move(body);
+  SignTransaction(&tx, from, chain_id);
+  return Encode(tx);
+}
+
 class TestCluster {
  public:
-  TestCluster() {
+  // `market`: the genesis market timing (market tests use short intervals).
+  explicit TestCluster(const MarketTiming& market = MarketTiming{}) {
     std::string pattern = "/tmp/gridledger-node-test-XXXXXX";
     GL_CHECK(mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
     Genesis genesis;
     genesis.dso = KeyPair::FromSeed(7).public_key();
+    genesis.market = market;
     GenesisSlice slice;
     slice.id = SliceId(0);
     for (uint32_t i = 0; i < kValidators; ++i) {
@@ -228,6 +242,18 @@ class TestCluster {
       if (!nodes_[i]) continue;
       for (const TxId& id : ids) {
         if (GetTx(i, id).status() != v1::TRANSACTION_STATUS_COMMITTED) return false;
+      }
+    }
+    return true;
+  }
+
+  // Every running validator has `id`'s final result (COMMITTED or FAILED).
+  bool FinalEverywhere(const TxId& id) {
+    for (uint32_t i = 0; i < kValidators; ++i) {
+      if (!nodes_[i]) continue;
+      const v1::TransactionStatus s = GetTx(i, id).status();
+      if (s != v1::TRANSACTION_STATUS_COMMITTED && s != v1::TRANSACTION_STATUS_FAILED) {
+        return false;
       }
     }
     return true;

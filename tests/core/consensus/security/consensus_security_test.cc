@@ -58,7 +58,7 @@ TEST_F(Fixture, AHeaderSignedForAnotherNetworkIsRefusedWithItsReason) {
 
 TEST_F(Fixture, AVoteSignedForAnotherNetworkIsRefused) {
   auto core = MakeCore(0);
-  auto own = Sent<Header>(core->OnTimer(Parameters{}.max_header_delay_ms));
+  auto own = Sent<Header>(core->OnTimer(Parameters{}.idle_header_delay_ms));
   ASSERT_EQ(own.size(), 1u);
   EXPECT_EQ(own[0].chain_id, kChainId);
   // Validator 1 signs our header as it would look on another network.
@@ -69,7 +69,7 @@ TEST_F(Fixture, AVoteSignedForAnotherNetworkIsRefused) {
   core->OnMessage(ValidatorIndex(1),
                   Vote{d, ValidatorIndex(0), own[0].round, ValidatorIndex(1),
                        keys_[1].Sign(VotePayload(d))},
-                  1);
+                  Parameters{}.idle_header_delay_ms + 1);
   EXPECT_EQ(core->stats().messages_rejected, 1u);
   EXPECT_NE(core->last_rejection().find("another network"), std::string::npos);
 }
@@ -183,11 +183,12 @@ TEST_F(Fixture, LateVotesForAnOwnHeaderBelowTheGcHorizonAreStaleNotFatal) {
   Parameters params;
   params.gc_depth = 2;
   auto core = MakeCore(0, {}, params);
-  auto own = Sent<Header>(core->OnTimer(params.max_header_delay_ms));
+  auto own = Sent<Header>(core->OnTimer(params.idle_header_delay_ms));
   ASSERT_EQ(own.size(), 1u);
   ASSERT_EQ(own[0].round, Round(1));
   // The others race ahead and commit before the next proposal is due.
-  core->OnMessage(ValidatorIndex(1), CertificateResponse{RoundsWithout0(12)}, 101);
+  const TimeMs now = params.idle_header_delay_ms + 1;
+  core->OnMessage(ValidatorIndex(1), CertificateResponse{RoundsWithout0(12)}, now);
   ASSERT_GT(core->dag().gc_round(), Round(1));
   const Digest d = HeaderDigest(own[0]);
   const uint64_t stale = core->stats().stale_messages;
@@ -195,7 +196,7 @@ TEST_F(Fixture, LateVotesForAnOwnHeaderBelowTheGcHorizonAreStaleNotFatal) {
     core->OnMessage(ValidatorIndex(v),
                     Vote{d, ValidatorIndex(0), Round(1), ValidatorIndex(v),
                          keys_[v].Sign(VotePayload(d))},
-                    102);
+                    now + 1);
   }
   EXPECT_FALSE(core->dag().Contains(d));
   EXPECT_GT(core->stats().stale_messages, stale);
