@@ -158,6 +158,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // Responses are split to fit the transport's frame bound (its default below).
   consensus::Parameters params = options.params;
   params.message_bytes_max = net::kDefaultMaxFrameBytes;
+  // Consensus time moves only with commits: idle rounds are kept at most a
+  // quarter of the market's shortest deadline (gate closure, reading window),
+  // never faster than loaded ones, so those deadlines keep their meaning.
+  const MarketTiming& timing = genesis->market;
+  params.idle_header_delay_ms = std::max(
+      params.max_header_delay_ms,
+      std::min({params.idle_header_delay_ms, timing.gate_closure_ms / 4,
+                timing.reading_window_ms / 4}));
   GL_RETURN_IF_ERROR(consensus::ValidateParameters(params));
   auto core = std::make_unique<consensus::Core>(*p->committee, params,
                                                 ValidatorIndex(config.validator_index), key,

@@ -74,7 +74,7 @@ TEST(ProtoTest, ServiceShape) {
           "gridledger.v1.Ledger");
   ASSERT_NE(service, nullptr);
   EXPECT_EQ(service->full_name(), "gridledger.v1.Ledger");
-  ASSERT_EQ(service->method_count(), 6);
+  ASSERT_EQ(service->method_count(), 11);
   struct Shape {
     const char* name;
     bool client_streaming;
@@ -82,7 +82,10 @@ TEST(ProtoTest, ServiceShape) {
   };
   const Shape shapes[] = {{"SubmitBatch", false, false},   {"SubmitStream", true, false},
                           {"GetTransaction", false, false}, {"GetAccount", false, false},
-                          {"StreamCommits", false, true},  {"GetNodeInfo", false, false}};
+                          {"StreamCommits", false, true},  {"GetNodeInfo", false, false},
+                          {"GetMarketInterval", false, false}, {"GetSettlement", false, false},
+                          {"GetTariff", false, false},     {"GetMarketAccount", false, false},
+                          {"StreamMarketEvents", false, true}};
   for (const Shape& shape : shapes) {
     const auto* method = service->FindMethodByName(shape.name);
     ASSERT_NE(method, nullptr) << shape.name;

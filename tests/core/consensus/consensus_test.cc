@@ -425,6 +425,7 @@ TEST_F(BullsharkPiecesTest, ARestartBetweenPiecesCommitsTheSameRemainingPieces) 
 TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
+  params.max_header_delay_ms = 100;  // the times below assume it
   auto author = MakeCore(0, {}, params);
   auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
   ASSERT_TRUE(sealed.ok());
@@ -453,6 +454,7 @@ TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
 TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
+  params.max_header_delay_ms = 100;  // the times below assume it
   auto author = MakeCore(0, {}, params);
   std::vector<Digest> sealed;
   for (uint8_t i = 0; i < 2; ++i) {
@@ -543,6 +545,7 @@ class OrphanTest : public Fixture {
 
   Run Orphan(Parameters params, uint64_t last_round, bool own_round2) {
     params.batch_bytes = 4;  // one transaction seals a batch
+    params.max_header_delay_ms = 100;  // the times below assume it
     Run run;
     run.core = MakeCore(0, {}, params);
     Core& core = *run.core;
