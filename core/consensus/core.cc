@@ -1046,6 +1046,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
     const Round min_round(std::max<uint64_t>(dag_.gc_round().value(), 1));
     h.weak_parents = dag_.Unreached(h.parents, min_round, Round(q->value() - 1),
                                     std::min(committee_.size(), kMaxWeakLinks));
+    stats_.weak_links_proposed += h.weak_parents.size();
   }
   h.timestamp_ms = now;  // the runtime's clock: wall time in the node
   while (!ready_digests_.empty() && h.batches.size() < params_.header_batches_max) {
