@@ -22,6 +22,8 @@
 #include "net/metrics/transport_collector.h"
 #include "net/node/admitted_store.h"
 #include "net/node/byzantine_behaviour.h"
+#include "net/node/checkpoint_signer.h"
+#include "net/node/checkpoint_store.h"
 #include "net/node/client_service.h"
 #include "net/node/commit_executor.h"
 #include "net/node/commit_sync_server.h"
@@ -69,6 +71,8 @@ struct Node::Parts {
   std::unique_ptr<CommitExecutor> commit_executor;
   std::unique_ptr<VerifyWorker> verify_worker;
   std::unique_ptr<ConsensusDriver> driver;
+  std::unique_ptr<CheckpointStore> checkpoints;
+  std::unique_ptr<CheckpointSigner> checkpoint_signer;
   std::unique_ptr<net::Transport> transport;
   std::unique_ptr<MarketService> market;
   std::unique_ptr<ClientService> service;
@@ -179,10 +183,19 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->commit_executor->set_admitted_store(p->admitted.get());
   GL_ASSIGN_OR_RETURN(p->market_events,
                       MarketEventLogFor(SliceId(config.slice), market, p->store.get()));
+  // Checkpoints: signed after each commit, sent over the peer links.
+  GL_ASSIGN_OR_RETURN(p->checkpoints, CheckpointStore::Open(&p->store->env()));
+  Parts* parts = p.get();
+  p->checkpoint_signer = std::make_unique<CheckpointSigner>(
+      p->committee.get(), ValidatorIndex(config.validator_index), p->key.get(), p->store.get(),
+      p->checkpoints.get(), [parts](Bytes vote) {
+        if (parts->transport) parts->transport->Broadcast(std::move(vote)).IgnoreError();
+      });
   p->commit_executor->set_commit_observer(
-      [log = p->market_events.get()](uint64_t sequence, absl::Span<const BlockTx> block,
-                                     const BlockOutcome& outcome) {
+      [log = p->market_events.get(), signer = p->checkpoint_signer.get()](
+          uint64_t sequence, absl::Span<const BlockTx> block, const BlockOutcome& outcome) {
         log->Publish(sequence, block, outcome);
+        signer->OnCommitted(sequence);
       });
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
@@ -215,6 +228,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   auto on_message = [raw](const PublicKey& from, Bytes payload) {
     auto index = raw->committee->IndexOf(from);
     if (!index.has_value()) return;
+    if (!payload.empty() && payload[0] == consensus::kCheckpointVoteTag) {
+      raw->checkpoint_signer->OnPeerMessage(*index, payload);
+      return;
+    }
     auto message = consensus::DecodeMessage(payload);
     if (!message.ok()) return;  // the core would reject it too; nothing to learn
     raw->inbox.Push(PeerEvent{*index, std::move(*message)});
@@ -225,6 +242,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->transport = std::make_unique<net::Transport>(std::move(topts), on_message, nullptr, log);
   GL_RETURN_IF_ERROR(p->transport->Start());
   p->verify_worker->Start();
+  p->checkpoint_signer->Start();
   p->driver->Start(p->restored, p->transport.get());
 
   // Client API.
@@ -284,6 +302,7 @@ void Node::Stop() {
   if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (p.admitted) p.admitted->Stop();
   if (p.driver) p.driver->Stop();
+  if (p.checkpoint_signer) p.checkpoint_signer->Stop();  // writes the finals it holds
   if (p.verify_worker) p.verify_worker->Stop();
   p.metrics_server.reset();
 }
@@ -310,6 +329,19 @@ absl::StatusOr<Digest> Node::state_summary() const { return parts_->store->State
 absl::StatusOr<Digest> Node::StateSummaryAt(uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, parts_->store->GetCommit(sequence));
   return meta.state_summary;
+}
+absl::StatusOr<Digest> Node::state_root() const { return parts_->store->StateRoot(); }
+absl::StatusOr<Digest> Node::StateRootAt(uint64_t sequence) const {
+  return parts_->store->StateRootAt(sequence);
+}
+absl::StatusOr<Digest> Node::RecomputeStateRoot() const {
+  return parts_->store->RecomputeStateRoot();
+}
+absl::StatusOr<SignedCheckpoint> Node::FinalCheckpoint(uint64_t sequence) const {
+  return parts_->checkpoints->Get(sequence);
+}
+CheckpointSignerStats Node::checkpoint_stats() const {
+  return parts_->checkpoint_signer->stats();
 }
 const consensus::PersistedState& Node::restored_state() const { return parts_->restored; }
 uint64_t Node::votes_sent() const { return parts_->driver->votes_sent(); }

@@ -5,44 +5,26 @@
 
 #include <gtest/gtest.h>
 
-#include <optional>
 #include <vector>
 
-#include "core/crypto/schnorr.h"
-#include "core/crypto/sha256.h"
+#include "tests/core/consensus/checkpoint_fixture.h"
 
 namespace gridledger::consensus {
 namespace {
 
-Digest D(uint8_t seed) { return Sha256(ByteSpan(&seed, 1)); }
+using testing::D;
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  CheckpointTest() {
-    std::vector<PublicKey> keys;
-    for (uint64_t i = 0; i < 4; ++i) {
-      keys_.push_back(KeyPair::FromSeed(300 + i));
-      keys.push_back(keys_.back().public_key());
-    }
-    auto committee = Committee::Create(SliceId(2), keys, D(1));
-    EXPECT_TRUE(committee.ok());
-    committee_.emplace(std::move(*committee));
-  }
+  CheckpointTest() : signers_(SliceId(2), 300), committee_(&signers_.committee()) {}
 
   CheckpointVote Signed(uint32_t signer, uint64_t sequence, const Digest& root,
-                        const Digest& chain_id) {
-    CheckpointVote v;
-    v.checkpoint = Checkpoint{chain_id, SliceId(2), sequence, root, Digest()};
-    v.signer = ValidatorIndex(signer);
-    v.signature = keys_[signer].Sign(CheckpointDigest(v.checkpoint));
-    return v;
-  }
-  CheckpointVote Signed(uint32_t signer, uint64_t sequence, const Digest& root) {
-    return Signed(signer, sequence, root, D(1));
+                        const Digest& chain_id = D(1)) {
+    return signers_.Vote(signer, sequence, root, chain_id);
   }
 
-  std::vector<KeyPair> keys_;
-  std::optional<Committee> committee_;
+  testing::CheckpointSigners signers_;
+  const Committee* committee_;
   SchnorrChecker checker_;
 };
 
@@ -105,7 +87,7 @@ TEST_F(CheckpointTest, SecurityForgedForeignAndNonMemberVotesAreRefused) {
   // Another slice.
   CheckpointVote other_slice = Signed(1, 5, D(9));
   other_slice.checkpoint.slice = SliceId(0);
-  other_slice.signature = keys_[1].Sign(CheckpointDigest(other_slice.checkpoint));
+  other_slice.signature = signers_.key(1).Sign(CheckpointDigest(other_slice.checkpoint));
   EXPECT_EQ(VerifyCheckpointVote(other_slice, *committee_, checker_).code(),
             absl::StatusCode::kInvalidArgument);
   // A non-member index.
