@@ -64,6 +64,15 @@ TEST(CheckpointClusterTest, FourValidatorsReachFinalCheckpointsOverEqualStateRoo
     EXPECT_EQ(stats.pool.root_mismatches, 0u) << "validator " << i;
     EXPECT_EQ(stats.pool.own_divergences, 0u) << "validator " << i;
     EXPECT_GE(stats.signed_own, 1u) << "validator " << i;
+
+    // GetNodeInfo pairs a sequence with the root recorded at it.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::NodeInfo info;
+    ASSERT_TRUE(cluster.stub(i).GetNodeInfo(&ctx, v1::GetNodeInfoRequest(), &info).ok());
+    EXPECT_EQ(info.state_root(),
+              AsString(cluster.node(i).StateRootAt(info.last_committed_sequence())->span()));
+    EXPECT_GE(info.last_final_checkpoint(), sequence);
   }
 
   cluster.StopAll();
