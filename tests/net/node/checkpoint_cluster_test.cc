@@ -88,5 +88,55 @@ TEST(CheckpointClusterTest, FourValidatorsReachFinalCheckpointsOverEqualStateRoo
   }
 }
 
+// Submits `count` transfers (account j's nonces from next_nonce[j]) and waits
+// until every running validator committed them.
+void CommitTransfers(TestCluster& cluster, uint64_t count, std::vector<uint64_t>* next_nonce) {
+  std::vector<TxId> ids;
+  for (uint64_t n = 0; n < count; ++n) {
+    const uint32_t from = static_cast<uint32_t>(n % kAccounts);
+    const Bytes tx = MakeTransfer(cluster.chain_id(), cluster.account(from), (*next_nonce)[from]++,
+                                  cluster.account((from + 1) % kAccounts).public_key(), 1 + n);
+    ids.push_back(ComputeTxId(tx));
+    cluster.Submit(0, {tx});
+  }
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(ids); }));
+}
+
+bool FinalEverywhereAt(TestCluster& cluster, uint64_t sequence) {
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    if (!cluster.node(i).FinalCheckpoint(sequence).ok()) return false;
+  }
+  return true;
+}
+
+TEST(CheckpointClusterTest, ARestartedValidatorKeepsItsFinalCheckpointsAndReachesNewOnes) {
+  TestCluster cluster;
+  ASSERT_TRUE(cluster.StartAll().ok());
+  std::vector<uint64_t> next_nonce(kAccounts, 0);
+  ASSERT_NO_FATAL_FAILURE(CommitTransfers(cluster, 8, &next_nonce));
+  const uint64_t before = cluster.MinLastCommitted();
+  ASSERT_TRUE(WaitFor([&] { return FinalEverywhereAt(cluster, before); }));
+
+  cluster.StopNode(3);
+  ASSERT_NO_FATAL_FAILURE(CommitTransfers(cluster, 8, &next_nonce));
+  ASSERT_TRUE(cluster.StartNode(3).ok());
+  // Back in step with the others, then new commits.
+  ASSERT_NO_FATAL_FAILURE(CommitTransfers(cluster, 8, &next_nonce));
+  const uint64_t after = cluster.MinLastCommitted();
+  ASSERT_GT(after, before);
+  ASSERT_TRUE(WaitFor([&] { return FinalEverywhereAt(cluster, after); }))
+      << "no final checkpoint of commit " << after << " everywhere";
+  // Stored before the restart, still there after it.
+  auto kept = cluster.node(3).FinalCheckpoint(before);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->checkpoint.state_root, *cluster.node(0).StateRootAt(before));
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    EXPECT_EQ(cluster.node(i).FinalCheckpoint(after)->checkpoint.state_root,
+              *cluster.node(0).StateRootAt(after))
+        << "validator " << i;
+    EXPECT_EQ(cluster.node(i).checkpoint_stats().pool.root_mismatches, 0u) << "validator " << i;
+  }
+}
+
 }  // namespace
 }  // namespace gridledger::node::cluster_test
