@@ -1,7 +1,8 @@
-#define OPENSSL_SUPPRESS_DEPRECATED  // the low-level API copies a midstate cheaply
 #include "core/crypto/lthash.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
@@ -10,24 +11,23 @@
 namespace gridledger {
 namespace {
 
-// Writes the element's expansion into `out`.
+// Writes the element's expansion into `out`: the ChaCha20 keystream
+// (RFC 8439; counter and nonce 0) keyed by the element's tagged SHA-256.
 void Expand(ByteSpan element, std::array<uint16_t, LtHash16::kLanes>& out) {
   const Digest seed = TaggedHashCached(kTagLtHashElement, element);
-  SHA256_CTX base;
-  GL_CHECK(SHA256_Init(&base) == 1);
-  GL_CHECK(SHA256_Update(&base, seed.data(), seed.size()) == 1);
-  constexpr size_t kLanesPerBlock = 16;
-  for (uint32_t k = 0; k < LtHash16::kLanes / kLanesPerBlock; ++k) {
-    const uint8_t counter[4] = {static_cast<uint8_t>(k >> 24), static_cast<uint8_t>(k >> 16),
-                                static_cast<uint8_t>(k >> 8), static_cast<uint8_t>(k)};
-    SHA256_CTX ctx = base;
-    uint8_t block[32];
-    GL_CHECK(SHA256_Update(&ctx, counter, sizeof(counter)) == 1);
-    GL_CHECK(SHA256_Final(block, &ctx) == 1);
-    for (size_t i = 0; i < kLanesPerBlock; ++i) {
-      out[k * kLanesPerBlock + i] =
-          static_cast<uint16_t>(block[2 * i] | static_cast<uint16_t>(block[2 * i + 1]) << 8);
-    }
+  // One context per thread: EVP allocates, and expansions are per state entry.
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(
+      EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  GL_CHECK(ctx != nullptr);
+  static constexpr uint8_t kIv[16] = {};  // 32-bit block counter 0 | 96-bit nonce 0
+  static constexpr uint8_t kZeros[LtHash16::kBytes] = {};
+  uint8_t stream[LtHash16::kBytes];
+  int written = 0;
+  GL_CHECK(EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, seed.data(), kIv) == 1);
+  GL_CHECK(EVP_EncryptUpdate(ctx.get(), stream, &written, kZeros, sizeof(kZeros)) == 1);
+  GL_CHECK(written == static_cast<int>(sizeof(stream)));
+  for (size_t i = 0; i < LtHash16::kLanes; ++i) {
+    out[i] = static_cast<uint16_t>(stream[2 * i] | static_cast<uint16_t>(stream[2 * i + 1]) << 8);
   }
 }
 

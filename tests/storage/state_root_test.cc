@@ -51,6 +51,18 @@ TEST(LtHashTest, OrderFreeAndInvertible) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Pins the expansion (ChaCha20 keyed by the tagged SHA-256): every store's
+// root depends on it, so a change must be deliberate. The values were checked
+// independently (Python hashlib + cryptography's ChaCha20).
+TEST(LtHashTest, KnownAnswer) {
+  LtHash16 h;
+  h.Add(Str("gridledger"));
+  const Bytes lanes = h.Serialize();
+  EXPECT_EQ(HexEncode(ByteSpan(lanes.data(), 8)), "edcdc0fc252f6866");
+  EXPECT_EQ(h.Root().Hex(), "9a7a50527bb44e091372481c7f86af12d07f9bc705afaf9fb69715e01640594a");
+  EXPECT_EQ(LtHash16().Root().Hex(), "61e1f01f77b6d1526bd6b9e882eb3444037dd167c6190e8fd34bcedbdefb4209");
+}
+
 LmdbOptions Options(const TempDir& dir) {
   LmdbOptions options;
   options.dir = dir.path();
