@@ -23,6 +23,24 @@ absl::string_view MetricsQueueName(MetricsQueue queue) {
   GL_CHECK_MSG(false, "unknown MetricsQueue");
 }
 
+absl::string_view TxRejectionName(TxRejection reason) {
+  switch (reason) {
+    case TxRejection::kMalformed:
+      return "malformed";
+    case TxRejection::kBadSignature:
+      return "bad_signature";
+    case TxRejection::kWrongSlice:
+      return "wrong_slice";
+    case TxRejection::kDuplicate:
+      return "duplicate";
+    case TxRejection::kOverloaded:
+      return "overloaded";
+    case TxRejection::kTooLarge:
+      return "too_large";
+  }
+  GL_CHECK_MSG(false, "unknown TxRejection");
+}
+
 NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   committed_transactions_ = &prometheus::BuildCounter()
                                  .Name("gridledger_committed_transactions_total")
@@ -90,6 +108,38 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
     queue_depth_[i] = &queue_family.Add(
         {{"queue", std::string(MetricsQueueName(static_cast<MetricsQueue>(i)))}});
   }
+  verifier_backend_ = &prometheus::BuildGauge()
+                           .Name("gridledger_verifier_backend")
+                           .Help("1 for the signature verifier backend the node chose")
+                           .Register(*registry_);
+  peer_link_up_ = &prometheus::BuildGauge()
+                       .Name("gridledger_peer_link_up")
+                       .Help("1 while an authenticated link to the peer validator is up")
+                       .Register(*registry_);
+  auto& rejection_family = prometheus::BuildCounter()
+                               .Name("gridledger_transactions_rejected_total")
+                               .Help("Client transactions refused at admission, by reason")
+                               .Register(*registry_);
+  for (size_t i = 0; i < kTxRejectionCount; ++i) {
+    tx_rejections_[i] = &rejection_family.Add(
+        {{"reason", std::string(TxRejectionName(static_cast<TxRejection>(i)))}});
+  }
+  peer_messages_refused_ = &prometheus::BuildCounter()
+                                .Name("gridledger_peer_messages_refused_total")
+                                .Help("Peer consensus messages the core refused")
+                                .Register(*registry_)
+                                .Add({});
+}
+
+void NodeMetrics::SetVerifierBackend(absl::string_view backend) {
+  verifier_backend_->Add({{"backend", std::string(backend)}}).Set(1);
+}
+
+void NodeMetrics::SetPeerLinkUp(uint32_t peer, bool outbound, bool up) {
+  // Family::Add returns the series already made for these labels.
+  peer_link_up_
+      ->Add({{"peer", std::to_string(peer)}, {"direction", outbound ? "outbound" : "inbound"}})
+      .Set(up ? 1.0 : 0.0);
 }
 
 void NodeMetrics::ObserveVerifyBatch(size_t signatures, absl::Duration latency) {

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -28,6 +29,19 @@ enum class MetricsQueue : uint8_t {
 };
 inline constexpr size_t kMetricsQueueCount = 5;
 absl::string_view MetricsQueueName(MetricsQueue queue);
+
+// Why a client transaction was refused (label reason="<name>"), one per
+// refusal code of the client API (ledger.proto SubmitCode).
+enum class TxRejection : uint8_t {
+  kMalformed = 0,
+  kBadSignature = 1,
+  kWrongSlice = 2,
+  kDuplicate = 3,
+  kOverloaded = 4,
+  kTooLarge = 5,
+};
+inline constexpr size_t kTxRejectionCount = 6;
+absl::string_view TxRejectionName(TxRejection reason);
 
 // Verification batch sizes: powers of 4 from 1 to 1M signatures.
 inline constexpr std::array<double, 11> kVerifyBatchSizeBuckets = {
@@ -67,6 +81,18 @@ class NodeMetrics {
   // A verification call the GPU failed and the CPU answered.
   void AddVerifyFallback() { verify_fallbacks_->Increment(); }
   void SetQueueDepth(MetricsQueue queue, size_t depth);
+  // The verifier the node chose at start-up ("cpu", "cuda"): that series is 1.
+  void SetVerifierBackend(absl::string_view backend);
+  // An authenticated link to committee member `peer` (validator index) came
+  // up or went down; labels peer="<index>", direction="inbound|outbound".
+  void SetPeerLinkUp(uint32_t peer, bool outbound, bool up);
+  void AddTransactionRejected(TxRejection reason) {
+    tx_rejections_[static_cast<size_t>(reason)]->Increment();
+  }
+  // Peer consensus messages the core refused (bounds, signatures, chain id).
+  void AddPeerMessagesRefused(uint64_t count) {
+    peer_messages_refused_->Increment(static_cast<double>(count));
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -81,6 +107,10 @@ class NodeMetrics {
   prometheus::Histogram* peer_batches_per_verification_;
   prometheus::Counter* verify_fallbacks_;
   std::array<prometheus::Gauge*, kMetricsQueueCount> queue_depth_{};
+  prometheus::Family<prometheus::Gauge>* verifier_backend_;
+  prometheus::Family<prometheus::Gauge>* peer_link_up_;
+  std::array<prometheus::Counter*, kTxRejectionCount> tx_rejections_{};
+  prometheus::Counter* peer_messages_refused_;
 };
 
 }  // namespace gridledger::net

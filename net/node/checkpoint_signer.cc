@@ -1,6 +1,5 @@
 #include "net/node/checkpoint_signer.h"
 
-#include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -12,10 +11,6 @@ namespace {
 // Bound on final checkpoints held for a write that keeps failing (disk full):
 // the oldest go first; they are certificates, the state is safe either way.
 constexpr size_t kMaxUnwrittenFinals = 4096;
-
-void Log(const std::string& line) {
-  std::fprintf(stderr, "gridledger node: checkpoints: %s\n", line.c_str());
-}
 }  // namespace
 
 CheckpointSigner::CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me,
@@ -100,14 +95,14 @@ void CheckpointSigner::Handle(Event& event) {
   absl::StatusOr<std::vector<SignedCheckpoint>> finals = pool_.AddPeer(peer.from, peer.vote);
   if (!finals.ok()) {
     if (absl::IsFailedPrecondition(finals.status())) {  // every one: it means divergence
-      Log(absl::StrCat("STATE ROOT MISMATCH: ", finals.status().message()));
+      logger_.Error(absl::StrCat("checkpoints: STATE ROOT MISMATCH: ", finals.status().message()));
       return;
     }
     // Other refusals: one line per period, however fast a peer sends them.
     ++refusals_unlogged_;
     if (absl::Now() - last_refusal_log_ >= kCheckpointRefusalLogPeriod) {
-      Log(absl::StrCat("refused ", refusals_unlogged_, " checkpoint votes, latest: ",
-                       finals.status().message()));
+      logger_.Warn(absl::StrCat("checkpoints: refused ", refusals_unlogged_,
+                                " checkpoint votes, latest: ", finals.status().message()));
       refusals_unlogged_ = 0;
       last_refusal_log_ = absl::Now();
     }
@@ -119,7 +114,8 @@ void CheckpointSigner::Handle(Event& event) {
 void CheckpointSigner::SignOwn(uint64_t sequence) {
   absl::StatusOr<Digest> root = store_->StateRootAt(sequence);
   if (!root.ok()) {
-    Log(absl::StrCat("no state root for commit ", sequence, ": ", root.status().message()));
+    logger_.Error(absl::StrCat("checkpoints: no state root for commit ", sequence, ": ",
+                               root.status().message()));
     return;
   }
   consensus::CheckpointVote vote;
@@ -132,7 +128,9 @@ void CheckpointSigner::SignOwn(uint64_t sequence) {
   broadcast_(consensus::EncodeCheckpointVote(vote));
   std::vector<std::string> divergence;
   std::vector<SignedCheckpoint> finals = pool_.AddOwn(vote, &divergence);
-  for (const std::string& line : divergence) Log(absl::StrCat("STATE ROOT MISMATCH: ", line));
+  for (const std::string& line : divergence) {
+    logger_.Error(absl::StrCat("checkpoints: STATE ROOT MISMATCH: ", line));
+  }
   {
     absl::MutexLock lock(&mu_);
     ++stats_.signed_own;
@@ -155,7 +153,8 @@ void CheckpointSigner::Flush() {
   absl::MutexLock lock(&mu_);
   if (!s.ok()) {
     ++stats_.write_errors;
-    Log(absl::StrCat("storing ", unwritten_.size(), " final checkpoints: ", s.message()));
+    logger_.Error(absl::StrCat("checkpoints: storing ", unwritten_.size(),
+                               " final checkpoints: ", s.message()));
     return;
   }
   stats_.stored += unwritten_.size();

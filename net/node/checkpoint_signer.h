@@ -25,6 +25,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/common/log.h"
 #include "core/consensus/checkpoint.h"
 #include "core/consensus/committee.h"
 #include "core/consensus/signature_checker.h"
@@ -58,6 +59,8 @@ class CheckpointSigner {
                    storage::NodeStore* store, CheckpointStore* finals, Broadcast broadcast);
   ~CheckpointSigner();  // Stop()s.
 
+  // Before Start.
+  void set_logger(Logger logger) { logger_ = std::move(logger); }
   void Start();
   // Handles what is queued, writes the final checkpoints held, joins.
   void Stop();
@@ -94,6 +97,7 @@ class CheckpointSigner {
   storage::NodeStore* store_;
   CheckpointStore* finals_store_;
   Broadcast broadcast_;
+  Logger logger_;
   consensus::SchnorrChecker checker_;
   // Signer thread only.
   CheckpointPool pool_;

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "net/node/rejection_metrics.h"
 
 namespace gridledger::node {
 namespace {
@@ -117,6 +118,7 @@ grpc::Status ClientService::Admit(const std::string& client,
     to_core_index.push_back(i);
   }
   if (!to_core.empty()) Enter(turn, std::move(to_core), to_core_index, response);
+  CountRejections(*response, metrics_);
   return grpc::Status::OK;
 }
 

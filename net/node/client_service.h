@@ -64,6 +64,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // Where accepted transactions are made durable before ACCEPTED is
   // answered (set before serving; null: ACCEPTED means handed to consensus).
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+  // Refusals are counted by reason there (rejection_metrics.h); may be null.
+  void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
   // Answers the market calls (set before serving; null: UNIMPLEMENTED).
   void set_market_service(MarketService* market) { market_ = market; }
   // GetNodeInfo reports its last final checkpoint (may stay null).
@@ -120,6 +122,7 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // consecutive nonces stay consecutive; other connections never wait.
   ClientLanes lanes_;
   AdmittedStore* admitted_ = nullptr;
+  net::NodeMetrics* metrics_ = nullptr;
   MarketService* market_ = nullptr;
   const CheckpointSigner* checkpoints_ = nullptr;
   const ClientServiceInfo info_;
