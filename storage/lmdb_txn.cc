@@ -131,6 +131,11 @@ absl::StatusOr<bool> Cursor::First() {
   return Move(&k, MDB_FIRST);
 }
 
+absl::StatusOr<bool> Cursor::Last() {
+  MDB_val k{0, nullptr};
+  return Move(&k, MDB_LAST);
+}
+
 absl::StatusOr<bool> Cursor::SeekAtLeast(ByteSpan key) {
   MDB_val k = ToVal(key);
   return Move(&k, MDB_SET_RANGE);

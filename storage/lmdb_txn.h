@@ -98,6 +98,7 @@ class Cursor {
   ~Cursor();
 
   absl::StatusOr<bool> First();
+  absl::StatusOr<bool> Last();
   // The first entry with key >= `key`.
   absl::StatusOr<bool> SeekAtLeast(ByteSpan key);
   absl::StatusOr<bool> Next();

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "storage/state_root.h"
 
 namespace gridledger::storage {
 
@@ -21,7 +22,25 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
       GL_RETURN_IF_ERROR(DecodeCommitRecord(record).status());
     }
   }
+  GL_RETURN_IF_ERROR(EnsureStateHash(*env, tables));
   return std::unique_ptr<NodeStore>(new NodeStore(std::move(env), tables, last));
+}
+
+// A store written before the state root existed has state but no running
+// hash: compute it once from scratch (O(state)), so later commits update it.
+absl::Status NodeStore::EnsureStateHash(LmdbEnv& env, const NodeTables& tables) {
+  {
+    GL_ASSIGN_OR_RETURN(ReadTxn txn, env.BeginRead());
+    absl::StatusOr<ByteSpan> stored = txn.Get(tables.meta, MetaKey(kMetaStateHash));
+    if (stored.ok()) return ReadStateHash(txn, tables).status();  // present: check its size
+    if (!absl::IsNotFound(stored.status())) return stored.status();
+    GL_ASSIGN_OR_RETURN(LtHash16 hash, ComputeStateHash(txn, tables));
+    if (hash == LtHash16()) return absl::OkStatus();  // empty store
+  }
+  return env.Write([&](WriteTxn& txn) -> absl::Status {
+    GL_ASSIGN_OR_RETURN(LtHash16 hash, ComputeStateHash(txn, tables));
+    return txn.Put(tables.meta, MetaKey(kMetaStateHash), hash.Serialize());
+  });
 }
 
 absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
@@ -72,7 +91,7 @@ absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
   return absl::OkStatus();
 }
 
-absl::Status NodeStore::WriteHold(WriteTxn& txn, const BlockWrite& block) {
+absl::Status NodeStore::WriteHold(WriteTxn& txn, StateWriter& state, const BlockWrite& block) {
   GL_ASSIGN_OR_RETURN(uint64_t count, ReadHeldCount(txn, tables_));
   for (const HeldKey& key : block.held_removed) {
     const Bytes held_key = EncodeHeldKey(key);
@@ -83,7 +102,7 @@ absl::Status NodeStore::WriteHold(WriteTxn& txn, const BlockWrite& block) {
     }
     GL_RETURN_IF_ERROR(record.status());
     GL_ASSIGN_OR_RETURN(HeldTx held, DecodeHeldRecord(held_key, *record));
-    GL_RETURN_IF_ERROR(txn.Delete(tables_.held, held_key));
+    GL_RETURN_IF_ERROR(state.Delete(StateTable::kHeld, held_key));
     GL_RETURN_IF_ERROR(
         txn.Delete(tables_.held_expiry, EncodeHeldExpiryKey(held.held_sequence, key)));
     if (count == 0) return absl::DataLossError("corrupt meta record held_count: below entries");
@@ -98,7 +117,7 @@ absl::Status NodeStore::WriteHold(WriteTxn& txn, const BlockWrite& block) {
     }
     if (!absl::IsNotFound(existing.status())) return existing.status();
     GL_ASSIGN_OR_RETURN(Bytes record, EncodeHeldRecord(held));
-    GL_RETURN_IF_ERROR(txn.Put(tables_.held, held_key, record));
+    GL_RETURN_IF_ERROR(state.Put(StateTable::kHeld, held_key, record));
     const uint8_t version = kRecordVersion;
     GL_RETURN_IF_ERROR(txn.Put(tables_.held_expiry,
                                EncodeHeldExpiryKey(held.held_sequence, held.key()),
@@ -128,6 +147,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   }
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
+    GL_ASSIGN_OR_RETURN(StateWriter state, StateWriter::Begin(&txn, tables_));
     GL_ASSIGN_OR_RETURN(uint64_t last, ReadLastCommittedSequence(txn, tables_));
     if (block.sequence != last + 1) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -147,20 +167,22 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
       } else if (!absl::IsNotFound(existing.status())) {
         return existing.status();
       }
-      GL_RETURN_IF_ERROR(txn.Put(tables_.txs, id.span(), tx_records[i]));
+      GL_RETURN_IF_ERROR(state.Put(StateTable::kTxs, id.span(), tx_records[i]));
     }
-    for (const auto& [ref, state] : block.accounts) {
-      GL_RETURN_IF_ERROR(
-          txn.Put(tables_.accounts, EncodeAccountKey(ref), EncodeAccountRecord(state)));
+    for (const auto& [ref, account] : block.accounts) {
+      GL_RETURN_IF_ERROR(state.Put(StateTable::kAccounts, EncodeAccountKey(ref),
+                                   EncodeAccountRecord(account)));
     }
-    GL_RETURN_IF_ERROR(WriteHold(txn, block));
+    GL_RETURN_IF_ERROR(WriteHold(txn, state, block));
     for (const auto& [key, value] : block.market) {
       if (value.has_value()) {
-        GL_RETURN_IF_ERROR(txn.Put(tables_.market, key, *value));
+        GL_RETURN_IF_ERROR(state.Put(StateTable::kMarket, key, *value));
       } else {
-        GL_RETURN_IF_ERROR(txn.Delete(tables_.market, key));
+        GL_RETURN_IF_ERROR(state.Delete(StateTable::kMarket, key));
       }
     }
+    GL_ASSIGN_OR_RETURN(const Digest root, state.Finish());
+    GL_RETURN_IF_ERROR(txn.Put(tables_.state_roots, sequence_value, root.span()));
     GL_RETURN_IF_ERROR(
         txn.Put(tables_.commits, sequence_value, EncodeCommitRecord(block.meta)));
     GL_RETURN_IF_ERROR(
@@ -204,6 +226,28 @@ absl::StatusOr<Digest> NodeStore::StateSummary() const {
   return ReadStateSummary(txn, tables_);
 }
 
+absl::StatusOr<Digest> NodeStore::StateRoot() const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(LtHash16 hash, ReadStateHash(txn, tables_));
+  return hash.Root();
+}
+
+absl::StatusOr<Digest> NodeStore::StateRootAt(uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan root, txn.Get(tables_.state_roots, EncodeCommitKey(sequence)));
+  if (root.size() != Digest::kSize) {
+    return absl::DataLossError(absl::StrCat("corrupt state_roots record ", sequence, ": ",
+                                            root.size(), " bytes"));
+  }
+  return Digest::FromSpan(root);
+}
+
+absl::StatusOr<Digest> NodeStore::RecomputeStateRoot() const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(LtHash16 hash, ComputeStateHash(txn, tables_));
+  return hash.Root();
+}
+
 absl::StatusOr<std::optional<Digest>> NodeStore::GenesisDigest() const {
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   return ReadGenesisDigest(txn, tables_);
@@ -244,10 +288,12 @@ absl::Status NodeStore::SeedGenesis(
       return absl::FailedPreconditionError(
           "store is not empty but has no genesis digest: refusing to seed");
     }
-    for (const auto& [ref, state] : accounts) {
-      GL_RETURN_IF_ERROR(
-          txn.Put(tables_.accounts, EncodeAccountKey(ref), EncodeAccountRecord(state)));
+    GL_ASSIGN_OR_RETURN(StateWriter state, StateWriter::Begin(&txn, tables_));
+    for (const auto& [ref, account] : accounts) {
+      GL_RETURN_IF_ERROR(state.Put(StateTable::kAccounts, EncodeAccountKey(ref),
+                                   EncodeAccountRecord(account)));
     }
+    GL_RETURN_IF_ERROR(state.Finish().status());
     GL_RETURN_IF_ERROR(txn.Put(tables_.meta, MetaKey(kMetaStateSummary), initial_summary.span()));
     return txn.Put(tables_.meta, MetaKey(kMetaGenesisDigest), genesis_digest.span());
   }));

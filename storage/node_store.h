@@ -21,6 +21,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/node_tables.h"
 #include "storage/records.h"
+#include "storage/state_root.h"
 #include "storage/store_state_view.h"
 
 namespace gridledger::storage {
@@ -60,6 +61,8 @@ class NodeStore {
   // InvalidArgument for inconsistent input (a tx's sequence or index outside
   // the block, oversized records).
   // Nothing is written unless everything is, `extra` (may be null) included.
+  // The state root after the block (storage/state_root.h) is computed in the
+  // same write from the entries it changed and recorded (StateRootAt).
   absl::Status CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra = nullptr);
 
   uint64_t last_committed_sequence() const { return last_committed_sequence_.load(); }
@@ -71,6 +74,13 @@ class NodeStore {
   // The ids released from the nonce hold by commit `sequence` (empty when none).
   absl::StatusOr<std::vector<TxId>> ReleasedTxIds(uint64_t sequence) const;
   absl::StatusOr<Digest> StateSummary() const;
+  // The state root now (after the last commit, or genesis), and the one
+  // recorded with commit `sequence` (NotFound when absent).
+  absl::StatusOr<Digest> StateRoot() const;
+  absl::StatusOr<Digest> StateRootAt(uint64_t sequence) const;
+  // The root hashed from scratch over every state entry (O(state)): what a
+  // snapshot is checked with; equals StateRoot() unless the store is damaged.
+  absl::StatusOr<Digest> RecomputeStateRoot() const;
   // nullopt until seeded from a genesis.
   absl::StatusOr<std::optional<Digest>> GenesisDigest() const;
 
@@ -93,7 +103,8 @@ class NodeStore {
   absl::Status CheckBlock(const BlockWrite& block) const;
   // The nonce-hold part of CommitBlock: held entries, expiry index, count and
   // released ids.
-  absl::Status WriteHold(WriteTxn& txn, const BlockWrite& block);
+  absl::Status WriteHold(WriteTxn& txn, StateWriter& state, const BlockWrite& block);
+  static absl::Status EnsureStateHash(LmdbEnv& env, const NodeTables& tables);
 
   std::unique_ptr<LmdbEnv> env_;
   NodeTables tables_;

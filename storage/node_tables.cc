@@ -40,6 +40,7 @@ absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
   GL_ASSIGN_OR_RETURN(t.held_expiry, env.OpenTable(kHeldExpiryTable));
   GL_ASSIGN_OR_RETURN(t.released, env.OpenTable(kReleasedTable));
   GL_ASSIGN_OR_RETURN(t.market, env.OpenTable(kMarketTable));
+  GL_ASSIGN_OR_RETURN(t.state_roots, env.OpenTable(kStateRootsTable));
   return t;
 }
 

@@ -24,6 +24,8 @@ inline constexpr absl::string_view kHeldExpiryTable = "held_expiry";
 inline constexpr absl::string_view kReleasedTable = "released";
 // The market's key-value records (core/execution/market_state.h), verbatim.
 inline constexpr absl::string_view kMarketTable = "market";
+// Per commit: the state root after it (storage/state_root.h), 32 bytes.
+inline constexpr absl::string_view kStateRootsTable = "state_roots";
 
 // meta: u64 big-endian; absent means nothing committed yet (sequences start at 1).
 inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_sequence";
@@ -33,6 +35,9 @@ inline constexpr absl::string_view kMetaStateSummary = "state_summary";
 inline constexpr absl::string_view kMetaGenesisDigest = "genesis_digest";
 // meta: u64 big-endian entries in the held table; absent means 0.
 inline constexpr absl::string_view kMetaHeldCount = "held_count";
+// meta: the running LtHash16 of the execution state (storage/state_root.h),
+// 2048 bytes; absent in a store that has never been written.
+inline constexpr absl::string_view kMetaStateHash = "state_lthash";
 
 struct NodeTables {
   LmdbTable txs;
@@ -43,6 +48,7 @@ struct NodeTables {
   LmdbTable held_expiry;
   LmdbTable released;
   LmdbTable market;
+  LmdbTable state_roots;
 
   static absl::StatusOr<NodeTables> Open(LmdbEnv& env);
 };

@@ -56,7 +56,9 @@ int QueryNode(v1::Ledger::Stub& stub) {
              {"round", info.round()},
              {"last_committed_sequence", info.last_committed_sequence()},
              {"verifier_backend", info.verifier_backend()},
-             {"committee_size", info.committee_size()}});
+             {"committee_size", info.committee_size()},
+             {"state_root", HexOfBytesField(info.state_root())},
+             {"last_final_checkpoint", info.last_final_checkpoint()}});
   return kExitOk;
 }
 

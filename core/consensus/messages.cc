@@ -22,6 +22,8 @@ enum class Tag : uint8_t {
   kBatchResponse = 9,
   kCommitSyncRequest = 10,
   kCommitSyncResponse = 11,
+  // 12 is kCheckpointVoteTag (core/consensus/checkpoint.h): checkpoint votes
+  // share the peer frame space but are not consensus Messages.
 };
 
 void EncodeHeaderUnsigned(const Header& h, ByteWriter& w) {

@@ -333,6 +333,14 @@ grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeI
   response->set_committee_size(info_.committee_size);
   response->set_syncing(driver_->syncing());
   response->set_behind_commits(driver_->behind_commits());
+  // The root recorded with that sequence (the store may move on meanwhile).
+  const uint64_t sequence = response->last_committed_sequence();
+  absl::StatusOr<Digest> root =
+      sequence == 0 ? store_->StateRoot() : store_->StateRootAt(sequence);
+  if (root.ok()) response->set_state_root(AsString(root->span()));
+  if (checkpoints_ != nullptr) {
+    response->set_last_final_checkpoint(checkpoints_->stats().pool.last_final_sequence);
+  }
   return grpc::Status::OK;
 }
 

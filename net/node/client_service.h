@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/consensus/committee.h"
 #include "net/node/admitted_store.h"
+#include "net/node/checkpoint_signer.h"
 #include "net/node/client_lanes.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
@@ -67,6 +68,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
   // Answers the market calls (set before serving; null: UNIMPLEMENTED).
   void set_market_service(MarketService* market) { market_ = market; }
+  // GetNodeInfo reports its last final checkpoint (may stay null).
+  void set_checkpoint_signer(const CheckpointSigner* signer) { checkpoints_ = signer; }
 
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
@@ -121,6 +124,7 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   AdmittedStore* admitted_ = nullptr;
   net::NodeMetrics* metrics_ = nullptr;
   MarketService* market_ = nullptr;
+  const CheckpointSigner* checkpoints_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

@@ -22,6 +22,8 @@
 #include "net/metrics/transport_collector.h"
 #include "net/node/admitted_store.h"
 #include "net/node/byzantine_behaviour.h"
+#include "net/node/checkpoint_signer.h"
+#include "net/node/checkpoint_store.h"
 #include "net/node/client_service.h"
 #include "net/node/commit_executor.h"
 #include "net/node/commit_sync_server.h"
@@ -69,6 +71,8 @@ struct Node::Parts {
   std::unique_ptr<CommitExecutor> commit_executor;
   std::unique_ptr<VerifyWorker> verify_worker;
   std::unique_ptr<ConsensusDriver> driver;
+  std::unique_ptr<CheckpointStore> checkpoints;
+  std::unique_ptr<CheckpointSigner> checkpoint_signer;
   std::unique_ptr<net::Transport> transport;
   std::unique_ptr<MarketService> market;
   std::unique_ptr<ClientService> service;
@@ -184,10 +188,20 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   GL_ASSIGN_OR_RETURN(p->market_events,
                       MarketEventLogFor(SliceId(config.slice), market, p->store.get()));
   p->market_events->set_logger(logger);
+  // Checkpoints: signed after each commit, sent over the peer links.
+  GL_ASSIGN_OR_RETURN(p->checkpoints, CheckpointStore::Open(&p->store->env()));
+  Parts* parts = p.get();
+  p->checkpoint_signer = std::make_unique<CheckpointSigner>(
+      p->committee.get(), ValidatorIndex(config.validator_index), p->key.get(), p->store.get(),
+      p->checkpoints.get(), [parts](Bytes vote) {
+        if (parts->transport) parts->transport->Broadcast(std::move(vote)).IgnoreError();
+      });
+  p->checkpoint_signer->set_logger(logger);
   p->commit_executor->set_commit_observer(
-      [log = p->market_events.get()](uint64_t sequence, absl::Span<const BlockTx> block,
-                                     const BlockOutcome& outcome) {
+      [log = p->market_events.get(), signer = p->checkpoint_signer.get()](
+          uint64_t sequence, absl::Span<const BlockTx> block, const BlockOutcome& outcome) {
         log->Publish(sequence, block, outcome);
+        signer->OnCommitted(sequence);
       });
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
@@ -222,6 +236,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   auto on_message = [raw](const PublicKey& from, Bytes payload) {
     auto index = raw->committee->IndexOf(from);
     if (!index.has_value()) return;
+    if (!payload.empty() && payload[0] == consensus::kCheckpointVoteTag) {
+      raw->checkpoint_signer->OnPeerMessage(*index, payload);
+      return;
+    }
     auto message = consensus::DecodeMessage(payload);
     if (!message.ok()) return;  // the core would reject it too; nothing to learn
     raw->inbox.Push(PeerEvent{*index, std::move(*message)});
@@ -244,6 +262,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
       std::make_unique<net::Transport>(std::move(topts), on_message, on_peer_state, log);
   GL_RETURN_IF_ERROR(p->transport->Start());
   p->verify_worker->Start();
+  p->checkpoint_signer->Start();
   p->driver->Start(p->restored, p->transport.get());
 
   // Client API.
@@ -261,6 +280,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                               p->market_events.get());
   p->service->set_market_service(p->market.get());
   p->service->set_metrics(p->metrics.get());
+  p->service->set_checkpoint_signer(p->checkpoint_signer.get());
   GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
                       ClientApiCredentials(config));
   grpc::ServerBuilder builder;
@@ -304,6 +324,7 @@ void Node::Stop() {
   if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (p.admitted) p.admitted->Stop();
   if (p.driver) p.driver->Stop();
+  if (p.checkpoint_signer) p.checkpoint_signer->Stop();  // writes the finals it holds
   if (p.verify_worker) p.verify_worker->Stop();
   p.metrics_server.reset();
 }
@@ -330,6 +351,19 @@ absl::StatusOr<Digest> Node::state_summary() const { return parts_->store->State
 absl::StatusOr<Digest> Node::StateSummaryAt(uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, parts_->store->GetCommit(sequence));
   return meta.state_summary;
+}
+absl::StatusOr<Digest> Node::state_root() const { return parts_->store->StateRoot(); }
+absl::StatusOr<Digest> Node::StateRootAt(uint64_t sequence) const {
+  return parts_->store->StateRootAt(sequence);
+}
+absl::StatusOr<Digest> Node::RecomputeStateRoot() const {
+  return parts_->store->RecomputeStateRoot();
+}
+absl::StatusOr<SignedCheckpoint> Node::FinalCheckpoint(uint64_t sequence) const {
+  return parts_->checkpoints->Get(sequence);
+}
+CheckpointSignerStats Node::checkpoint_stats() const {
+  return parts_->checkpoint_signer->stats();
 }
 const consensus::PersistedState& Node::restored_state() const { return parts_->restored; }
 uint64_t Node::votes_sent() const { return parts_->driver->votes_sent(); }

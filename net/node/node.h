@@ -13,6 +13,8 @@
 #include "absl/status/statusor.h"
 #include "core/consensus/params.h"
 #include "core/consensus/persistence.h"
+#include "net/node/checkpoint_signer.h"
+#include "net/node/checkpoint_store.h"
 #include "net/node/config.h"
 #include "storage/lmdb_env.h"
 
@@ -58,6 +60,14 @@ class Node {
   absl::StatusOr<Digest> state_summary() const;
   // The state summary recorded with commit `sequence` (NotFound if absent).
   absl::StatusOr<Digest> StateSummaryAt(uint64_t sequence) const;
+  // The state root (storage/state_root.h) now, recorded with commit
+  // `sequence` (NotFound if absent), and hashed from scratch (O(state)).
+  absl::StatusOr<Digest> state_root() const;
+  absl::StatusOr<Digest> StateRootAt(uint64_t sequence) const;
+  absl::StatusOr<Digest> RecomputeStateRoot() const;
+  // The final checkpoint of commit `sequence` (NotFound until stored).
+  absl::StatusOr<SignedCheckpoint> FinalCheckpoint(uint64_t sequence) const;
+  CheckpointSignerStats checkpoint_stats() const;
   // What Core::Start was given (tests: restart recovery).
   const consensus::PersistedState& restored_state() const;
   uint64_t votes_sent() const;

@@ -61,6 +61,7 @@ TEST(QueryCliTest, SubmitThenQueryTransactionAccountNodeAndCommits) {
   const nlohmann::json n = nlohmann::json::parse(absl::StripAsciiWhitespace(info.output));
   EXPECT_EQ(n["committee_size"], 4);
   EXPECT_EQ(n["validator_index"], 0);
+  EXPECT_EQ(n["state_root"].get<std::string>().size(), 64u) << info.output;
 
   CliRun commits = RunGridledger(absl::StrCat("query commits --count=50 --timeout_ms=2000", node));
   EXPECT_EQ(commits.exit_code, 0) << commits.output;

@@ -34,7 +34,9 @@ struct StoreCheck {
   uint64_t stores = 0;
   uint64_t missing = 0;          // acknowledged commits absent from some store of their slice
   uint64_t result_mismatches = 0;  // stores disagreeing on a transaction's result or position
-  uint64_t state_mismatches = 0;   // slices whose stores differ at a common commit
+  // Slices whose stores differ at a common commit (anchor, summary or state
+  // root), or where a store's state root is not the hash of its contents.
+  uint64_t state_mismatches = 0;
 };
 
 // CPU seconds the validator processes used, and the share spent verifying

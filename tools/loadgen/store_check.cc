@@ -49,7 +49,17 @@ absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string
         if (!first.has_value()) first = *std::move(tx);
       }
     }
-    // Stores agree on every commit they all hold (same anchor, same state).
+    // Each store's running state root equals its from-scratch hash.
+    for (const auto& store : stores) {
+      GL_ASSIGN_OR_RETURN(Digest running, store->StateRoot());
+      GL_ASSIGN_OR_RETURN(Digest recomputed, store->RecomputeStateRoot());
+      if (running != recomputed) {
+        ++check.state_mismatches;
+        break;
+      }
+    }
+    // Stores agree on every commit they all hold (same anchor, same state
+    // summary, same state root).
     uint64_t common = UINT64_MAX;
     for (const auto& store : stores) common = std::min(common, store->last_committed_sequence());
     for (uint64_t seq = 1; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
@@ -57,7 +67,9 @@ absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string
       bool same = true;
       for (size_t i = 1; i < stores.size() && same; ++i) {
         GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, stores[i]->GetCommit(seq));
-        same = meta == reference;
+        GL_ASSIGN_OR_RETURN(Digest root, stores[i]->StateRootAt(seq));
+        GL_ASSIGN_OR_RETURN(Digest reference_root, stores[0]->StateRootAt(seq));
+        same = meta == reference && root == reference_root;
       }
       if (!same) {
         ++check.state_mismatches;

@@ -1,0 +1,71 @@
+// Checkpoints of one slice (DESIGN.md §3): after executing commit `sequence`,
+// each validator signs what the slice's state is after it. 2f+1 signatures
+// over the same checkpoint make it final (net/node/checkpoint_signer.h).
+//
+//   Checkpoint      chain_id 32 | slice u32 | sequence u64 | state_root 32 |
+//                   receipts_root 32                                (108 B)
+//   CheckpointVote  tag u8 (kCheckpointVoteTag) | Checkpoint | signer u32 |
+//                   signature 64                                    (177 B)
+//
+// The vote travels over the slice's authenticated peer links in the same
+// frame space as consensus Messages (core/consensus/messages.h): its tag is
+// reserved there and the node routes it by that first byte. Decoding is
+// strict: exact length, known tag, sequence >= 1.
+//
+// Signing domain: digest = TaggedHash(kTagCheckpoint, Checkpoint encoding);
+// the chain id (genesis digest) and the slice are inside it, so a checkpoint
+// signature of another network or slice never verifies here.
+// receipts_root is all zero until cross-slice receipts exist (issue 11 item 2).
+#ifndef GRIDLEDGER_CORE_CONSENSUS_CHECKPOINT_H_
+#define GRIDLEDGER_CORE_CONSENSUS_CHECKPOINT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/common/bytes.h"
+#include "core/common/types.h"
+#include "core/consensus/committee.h"
+#include "core/consensus/signature_checker.h"
+
+namespace gridledger::consensus {
+
+// The message tag after the last consensus Message tag (messages.cc).
+inline constexpr uint8_t kCheckpointVoteTag = 12;
+inline constexpr size_t kCheckpointBytes = 32 + 4 + 8 + 32 + 32;
+inline constexpr size_t kCheckpointVoteBytes = 1 + kCheckpointBytes + 4 + 64;
+
+struct Checkpoint {
+  Digest chain_id;
+  SliceId slice;
+  uint64_t sequence = 0;  // the store sequence of the commit (commit index + 1)
+  Digest state_root;      // storage/state_root.h
+  Digest receipts_root;   // zero: no cross-slice receipts yet
+  bool operator==(const Checkpoint&) const = default;
+};
+
+struct CheckpointVote {
+  Checkpoint checkpoint;
+  ValidatorIndex signer;
+  Signature signature;
+  bool operator==(const CheckpointVote&) const = default;
+};
+
+void EncodeCheckpoint(const Checkpoint& c, ByteWriter& w);
+absl::StatusOr<Checkpoint> DecodeCheckpoint(ByteReader& r);
+Digest CheckpointDigest(const Checkpoint& c);
+
+Bytes EncodeCheckpointVote(const CheckpointVote& v);
+// InvalidArgument naming the field for anything but a well-formed vote.
+absl::StatusOr<CheckpointVote> DecodeCheckpointVote(ByteSpan bytes);
+
+// The vote is for this committee's chain and slice, from a member, and its
+// signature verifies with the member's key. InvalidArgument (chain id, slice)
+// or PermissionDenied (non-member, bad signature), naming the reason.
+absl::Status VerifyCheckpointVote(const CheckpointVote& vote, const Committee& committee,
+                                  SignatureChecker& checker);
+
+}  // namespace gridledger::consensus
+
+#endif  // GRIDLEDGER_CORE_CONSENSUS_CHECKPOINT_H_

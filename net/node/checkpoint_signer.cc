@@ -1,0 +1,164 @@
+#include "net/node/checkpoint_signer.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+
+namespace gridledger::node {
+
+namespace {
+// Bound on final checkpoints held for a write that keeps failing (disk full):
+// the oldest go first; they are certificates, the state is safe either way.
+constexpr size_t kMaxUnwrittenFinals = 4096;
+}  // namespace
+
+CheckpointSigner::CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me,
+                                   const KeyPair* key, storage::NodeStore* store,
+                                   CheckpointStore* finals, Broadcast broadcast)
+    : committee_(*committee), me_(me), key_(*key), store_(store), finals_store_(finals),
+      broadcast_(std::move(broadcast)),
+      pool_(committee, &checker_, store->last_committed_sequence()) {
+  GL_CHECK(committee_.Contains(me_) && committee_.key(me_) == key_.public_key());
+}
+
+CheckpointSigner::~CheckpointSigner() { Stop(); }
+
+void CheckpointSigner::Start() {
+  GL_CHECK(!thread_.joinable());
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void CheckpointSigner::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckpointSigner::Push(Event event) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= kMaxCheckpointEvents) {
+    ++stats_.dropped_events;
+    return;
+  }
+  queue_.push_back(std::move(event));
+}
+
+void CheckpointSigner::OnCommitted(uint64_t sequence) { Push(Committed{sequence}); }
+
+void CheckpointSigner::OnPeerMessage(ValidatorIndex from, ByteSpan bytes) {
+  absl::StatusOr<consensus::CheckpointVote> vote = consensus::DecodeCheckpointVote(bytes);
+  if (!vote.ok()) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.undecodable;
+    return;
+  }
+  Push(PeerVote{from, std::move(*vote)});
+}
+
+CheckpointSignerStats CheckpointSigner::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void CheckpointSigner::Loop() {
+  for (;;) {
+    std::deque<Event> events;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), kCheckpointFlushPeriod);
+      events.swap(queue_);
+      stopping = stopping_;
+    }
+    for (Event& e : events) Handle(e);
+    if (stopping || absl::Now() - last_flush_ >= kCheckpointFlushPeriod) Flush();
+    {
+      absl::MutexLock lock(&mu_);
+      stats_.pool = pool_.stats();
+    }
+    if (stopping) return;
+  }
+}
+
+void CheckpointSigner::Handle(Event& event) {
+  if (const auto* c = std::get_if<Committed>(&event)) {
+    SignOwn(c->sequence);
+    return;
+  }
+  auto& peer = std::get<PeerVote>(event);
+  absl::StatusOr<std::vector<SignedCheckpoint>> finals = pool_.AddPeer(peer.from, peer.vote);
+  if (!finals.ok()) {
+    if (absl::IsFailedPrecondition(finals.status())) {  // every one: it means divergence
+      logger_.Error(absl::StrCat("checkpoints: STATE ROOT MISMATCH: ", finals.status().message()));
+      return;
+    }
+    // Other refusals: one line per period, however fast a peer sends them.
+    ++refusals_unlogged_;
+    if (absl::Now() - last_refusal_log_ >= kCheckpointRefusalLogPeriod) {
+      logger_.Warn(absl::StrCat("checkpoints: refused ", refusals_unlogged_,
+                                " checkpoint votes, latest: ", finals.status().message()));
+      refusals_unlogged_ = 0;
+      last_refusal_log_ = absl::Now();
+    }
+    return;
+  }
+  Finalized(std::move(*finals));
+}
+
+void CheckpointSigner::SignOwn(uint64_t sequence) {
+  absl::StatusOr<Digest> root = store_->StateRootAt(sequence);
+  if (!root.ok()) {
+    logger_.Error(absl::StrCat("checkpoints: no state root for commit ", sequence, ": ",
+                               root.status().message()));
+    return;
+  }
+  consensus::CheckpointVote vote;
+  vote.checkpoint.chain_id = committee_.chain_id();
+  vote.checkpoint.slice = committee_.slice();
+  vote.checkpoint.sequence = sequence;
+  vote.checkpoint.state_root = *root;
+  vote.signer = me_;
+  vote.signature = key_.Sign(consensus::CheckpointDigest(vote.checkpoint));
+  broadcast_(consensus::EncodeCheckpointVote(vote));
+  std::vector<std::string> divergence;
+  std::vector<SignedCheckpoint> finals = pool_.AddOwn(vote, &divergence);
+  for (const std::string& line : divergence) {
+    logger_.Error(absl::StrCat("checkpoints: STATE ROOT MISMATCH: ", line));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.signed_own;
+  }
+  Finalized(std::move(finals));
+}
+
+void CheckpointSigner::Finalized(std::vector<SignedCheckpoint> finals) {
+  for (SignedCheckpoint& f : finals) unwritten_.push_back(std::move(f));
+  if (unwritten_.size() > kMaxUnwrittenFinals) {
+    unwritten_.erase(unwritten_.begin(),
+                     unwritten_.begin() + (unwritten_.size() - kMaxUnwrittenFinals));
+  }
+}
+
+void CheckpointSigner::Flush() {
+  last_flush_ = absl::Now();
+  if (unwritten_.empty()) return;
+  absl::Status s = finals_store_->Write(unwritten_, committee_.quorum());
+  absl::MutexLock lock(&mu_);
+  if (!s.ok()) {
+    ++stats_.write_errors;
+    logger_.Error(absl::StrCat("checkpoints: storing ", unwritten_.size(),
+                               " final checkpoints: ", s.message()));
+    return;
+  }
+  stats_.stored += unwritten_.size();
+  unwritten_.clear();
+}
+
+}  // namespace gridledger::node

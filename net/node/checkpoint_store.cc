@@ -1,0 +1,105 @@
+#include "net/node/checkpoint_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::node {
+namespace {
+
+constexpr uint8_t kCheckpointRecordVersion = 1;
+
+Bytes SequenceKey(uint64_t sequence) {
+  Bytes key;
+  ByteWriter(&key).U64(sequence);
+  return key;
+}
+
+absl::Status Corrupt(const absl::Status& s) {
+  return absl::DataLossError(absl::StrCat("corrupt checkpoints record: ", s.message()));
+}
+
+}  // namespace
+
+Bytes EncodeSignedCheckpoint(const SignedCheckpoint& c) {
+  Bytes out;
+  ByteWriter w(&out);
+  w.U8(kCheckpointRecordVersion);
+  consensus::EncodeCheckpoint(c.checkpoint, w);
+  w.U32(static_cast<uint32_t>(c.signatures.size()));
+  for (const auto& [signer, signature] : c.signatures) {
+    w.U32(signer.value());
+    w.Raw(signature.span());
+  }
+  return out;
+}
+
+absl::StatusOr<SignedCheckpoint> DecodeSignedCheckpoint(ByteSpan record) {
+  ByteReader r(record);
+  absl::StatusOr<uint8_t> version = r.U8("version");
+  if (!version.ok()) return Corrupt(version.status());
+  if (*version != kCheckpointRecordVersion) {
+    return absl::DataLossError(absl::StrCat("corrupt checkpoints record: version ", *version));
+  }
+  SignedCheckpoint c;
+  absl::StatusOr<consensus::Checkpoint> checkpoint = consensus::DecodeCheckpoint(r);
+  if (!checkpoint.ok()) return Corrupt(checkpoint.status());
+  c.checkpoint = *checkpoint;
+  absl::StatusOr<uint32_t> n = r.U32("signatures");
+  if (!n.ok()) return Corrupt(n.status());
+  if (*n > consensus::Committee::kMaxValidators) {
+    return absl::DataLossError(absl::StrCat("corrupt checkpoints record: ", *n, " signatures"));
+  }
+  for (uint32_t i = 0; i < *n; ++i) {
+    absl::StatusOr<uint32_t> signer = r.U32("signer");
+    if (!signer.ok()) return Corrupt(signer.status());
+    absl::StatusOr<std::array<uint8_t, 64>> signature = r.Fixed<64>("signature");
+    if (!signature.ok()) return Corrupt(signature.status());
+    if (!c.signatures.empty() && c.signatures.back().first.value() >= *signer) {
+      return absl::DataLossError("corrupt checkpoints record: signers not ascending");
+    }
+    c.signatures.emplace_back(ValidatorIndex(*signer), Signature(*signature));
+  }
+  absl::Status end = r.ExpectEnd("checkpoints record");
+  if (!end.ok()) return Corrupt(end);
+  return c;
+}
+
+absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(storage::LmdbEnv* env) {
+  GL_ASSIGN_OR_RETURN(storage::LmdbTable table, env->OpenTable(kCheckpointsTable));
+  return std::unique_ptr<CheckpointStore>(new CheckpointStore(env, table));
+}
+
+absl::Status CheckpointStore::Write(absl::Span<const SignedCheckpoint> finals, size_t quorum) {
+  for (const SignedCheckpoint& c : finals) {
+    if (c.signatures.size() < quorum) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "checkpoint ", c.checkpoint.sequence, ": ", c.signatures.size(),
+          " signatures, a final one needs ", quorum));
+    }
+  }
+  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+    for (const SignedCheckpoint& c : finals) {
+      GL_RETURN_IF_ERROR(txn.Put(table_, SequenceKey(c.checkpoint.sequence),
+                                 EncodeSignedCheckpoint(c)));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<SignedCheckpoint> CheckpointStore::Get(uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(table_, SequenceKey(sequence)));
+  return DecodeSignedCheckpoint(record);
+}
+
+absl::StatusOr<std::optional<SignedCheckpoint>> CheckpointStore::Last() const {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(table_));
+  // Keys are big-endian sequences: the last key is the highest.
+  GL_ASSIGN_OR_RETURN(bool on, cursor.Last());
+  if (!on) return std::optional<SignedCheckpoint>();
+  GL_ASSIGN_OR_RETURN(SignedCheckpoint c, DecodeSignedCheckpoint(cursor.value()));
+  return std::optional<SignedCheckpoint>(std::move(c));
+}
+
+}  // namespace gridledger::node

@@ -1,0 +1,60 @@
+// Final checkpoints (core/consensus/checkpoint.h) of this validator's slice,
+// in the node store's LMDB environment:
+//
+//   checkpoints  sequence u64 -> version u8 | Checkpoint (108) | n u32 |
+//                                n x (signer u32 | signature 64)   (signers ascending)
+//
+// Each record carries the 2f+1 (or more) signatures that made it final, so
+// it can be handed to anyone who knows the committee (an archive, a state
+// sync, a destination slice) and checked there.
+#ifndef GRIDLEDGER_NET_NODE_CHECKPOINT_STORE_H_
+#define GRIDLEDGER_NET_NODE_CHECKPOINT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/consensus/checkpoint.h"
+#include "core/consensus/committee.h"
+#include "storage/lmdb_env.h"
+
+namespace gridledger::node {
+
+inline constexpr absl::string_view kCheckpointsTable = "checkpoints";
+
+struct SignedCheckpoint {
+  consensus::Checkpoint checkpoint;
+  std::vector<std::pair<ValidatorIndex, Signature>> signatures;  // signers ascending
+  bool operator==(const SignedCheckpoint&) const = default;
+};
+
+Bytes EncodeSignedCheckpoint(const SignedCheckpoint& c);
+// DataLoss for a corrupt record.
+absl::StatusOr<SignedCheckpoint> DecodeSignedCheckpoint(ByteSpan record);
+
+class CheckpointStore {
+ public:
+  // Opens (creating) the table in `env`, which must outlive the store.
+  static absl::StatusOr<std::unique_ptr<CheckpointStore>> Open(storage::LmdbEnv* env);
+
+  // All of them in one synced write. InvalidArgument when one has fewer
+  // than `quorum` signatures (our misuse would store an unfinal checkpoint).
+  absl::Status Write(absl::Span<const SignedCheckpoint> finals, size_t quorum);
+  // NotFound when sequence has no final checkpoint stored.
+  absl::StatusOr<SignedCheckpoint> Get(uint64_t sequence) const;
+  // The highest stored; nullopt when none.
+  absl::StatusOr<std::optional<SignedCheckpoint>> Last() const;
+
+ private:
+  CheckpointStore(storage::LmdbEnv* env, storage::LmdbTable table) : env_(env), table_(table) {}
+  storage::LmdbEnv* env_;
+  storage::LmdbTable table_;
+};
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_CHECKPOINT_STORE_H_

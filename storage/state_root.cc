@@ -1,0 +1,93 @@
+#include "storage/state_root.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::storage {
+
+Bytes StateElement(StateTable table, ByteSpan key, ByteSpan value) {
+  GL_CHECK(key.size() <= UINT16_MAX);
+  Bytes out;
+  out.reserve(3 + key.size() + value.size());
+  ByteWriter w(&out);
+  w.U8(static_cast<uint8_t>(table));
+  w.U16(static_cast<uint16_t>(key.size()));
+  w.Raw(key);
+  w.Raw(value);
+  return out;
+}
+
+LmdbTable TableOf(const NodeTables& tables, StateTable table) {
+  switch (table) {
+    case StateTable::kAccounts: return tables.accounts;
+    case StateTable::kTxs: return tables.txs;
+    case StateTable::kHeld: return tables.held;
+    case StateTable::kMarket: return tables.market;
+  }
+  GL_CHECK_MSG(false, "unknown state table");
+  return {};
+}
+
+absl::StatusOr<LtHash16> ReadStateHash(const Txn& txn, const NodeTables& tables) {
+  absl::StatusOr<ByteSpan> value = txn.Get(tables.meta, MetaKey(kMetaStateHash));
+  if (absl::IsNotFound(value.status())) return LtHash16();
+  GL_RETURN_IF_ERROR(value.status());
+  absl::StatusOr<LtHash16> hash = LtHash16::Parse(*value);
+  if (!hash.ok()) {
+    return absl::DataLossError(absl::StrCat("corrupt meta record ", kMetaStateHash, ": ",
+                                            hash.status().message()));
+  }
+  return hash;
+}
+
+absl::StatusOr<LtHash16> ComputeStateHash(const Txn& txn, const NodeTables& tables) {
+  LtHash16 hash;
+  for (StateTable table : kStateTables) {
+    GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
+    GL_ASSIGN_OR_RETURN(bool on, cursor.First());
+    while (on) {
+      hash.Add(StateElement(table, cursor.key(), cursor.value()));
+      GL_ASSIGN_OR_RETURN(on, cursor.Next());
+    }
+  }
+  return hash;
+}
+
+absl::StatusOr<StateWriter> StateWriter::Begin(WriteTxn* txn, const NodeTables& tables) {
+  GL_ASSIGN_OR_RETURN(LtHash16 hash, ReadStateHash(*txn, tables));
+  return StateWriter(txn, tables, hash);
+}
+
+absl::Status StateWriter::RemoveOld(StateTable table, LmdbTable dbi, ByteSpan key,
+                                    bool* found) {
+  absl::StatusOr<ByteSpan> old = txn_->Get(dbi, key);
+  *found = old.ok();
+  if (absl::IsNotFound(old.status())) return absl::OkStatus();
+  GL_RETURN_IF_ERROR(old.status());
+  hash_.Remove(StateElement(table, key, *old));
+  return absl::OkStatus();
+}
+
+absl::Status StateWriter::Put(StateTable table, ByteSpan key, ByteSpan value) {
+  const LmdbTable dbi = TableOf(tables_, table);
+  bool found = false;
+  GL_RETURN_IF_ERROR(RemoveOld(table, dbi, key, &found));
+  hash_.Add(StateElement(table, key, value));
+  return txn_->Put(dbi, key, value);
+}
+
+absl::Status StateWriter::Delete(StateTable table, ByteSpan key) {
+  const LmdbTable dbi = TableOf(tables_, table);
+  bool found = false;
+  GL_RETURN_IF_ERROR(RemoveOld(table, dbi, key, &found));
+  if (!found) return absl::NotFoundError("state entry to delete is absent");
+  return txn_->Delete(dbi, key);
+}
+
+absl::StatusOr<Digest> StateWriter::Finish() {
+  GL_RETURN_IF_ERROR(txn_->Put(tables_.meta, MetaKey(kMetaStateHash), hash_.Serialize()));
+  return hash_.Root();
+}
+
+}  // namespace gridledger::storage

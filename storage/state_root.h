@@ -1,0 +1,71 @@
+// The state root: a commitment to the slice's whole execution state, kept up
+// to date inside each commit's single write transaction.
+//
+// The state is the set of entries (table, key, value) of the tables execution
+// reads: accounts, txs (the executed-id index and results), held (the nonce
+// hold) and market. Derived indexes (held_expiry, the held count), per-commit
+// history (commits, released, state_roots) and the chained state summary are
+// not state: they follow from it or from the log. The root is
+// LtHash16(elements).Root() (core/crypto/lthash.h) with
+// element = table id u8 | key_len u16 | key | value, so a write costs one
+// expansion per entry changed (subtract the old entry, add the new) and a
+// snapshot can be checked against the root by hashing it from scratch.
+//
+// StateWriter is the ONE place that writes those tables: every put or delete
+// of NodeStore::CommitBlock and SeedGenesis goes through it, so the running
+// hash cannot miss a change.
+#ifndef GRIDLEDGER_STORAGE_STATE_ROOT_H_
+#define GRIDLEDGER_STORAGE_STATE_ROOT_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "core/common/bytes.h"
+#include "core/common/types.h"
+#include "core/crypto/lthash.h"
+#include "storage/lmdb_env.h"
+#include "storage/node_tables.h"
+
+namespace gridledger::storage {
+
+// The tables the root covers; the value is the table's id in the element.
+enum class StateTable : uint8_t { kAccounts = 'a', kTxs = 't', kHeld = 'h', kMarket = 'm' };
+inline constexpr StateTable kStateTables[] = {StateTable::kAccounts, StateTable::kTxs,
+                                              StateTable::kHeld, StateTable::kMarket};
+
+Bytes StateElement(StateTable table, ByteSpan key, ByteSpan value);
+
+class StateWriter {
+ public:
+  // Starts from the hash stored in meta (DataLoss when it is corrupt; the
+  // empty hash when absent: a new store).
+  static absl::StatusOr<StateWriter> Begin(WriteTxn* txn, const NodeTables& tables);
+
+  absl::Status Put(StateTable table, ByteSpan key, ByteSpan value);
+  // NotFound when the key is absent (nothing changes).
+  absl::Status Delete(StateTable table, ByteSpan key);
+  // Stores the running hash in meta; returns the root. Call once, last.
+  absl::StatusOr<Digest> Finish();
+
+ private:
+  StateWriter(WriteTxn* txn, const NodeTables& tables, LtHash16 hash)
+      : txn_(txn), tables_(tables), hash_(hash) {}
+  // Subtracts the stored entry, if any.
+  absl::Status RemoveOld(StateTable table, LmdbTable dbi, ByteSpan key, bool* found);
+
+  WriteTxn* txn_;
+  NodeTables tables_;
+  LtHash16 hash_;
+};
+
+LmdbTable TableOf(const NodeTables& tables, StateTable table);
+
+// The running hash stored in meta; the empty hash when absent.
+absl::StatusOr<LtHash16> ReadStateHash(const Txn& txn, const NodeTables& tables);
+// The hash recomputed from every entry of the state tables (O(state)): what a
+// snapshot is checked with, and what tests compare the running hash to.
+absl::StatusOr<LtHash16> ComputeStateHash(const Txn& txn, const NodeTables& tables);
+
+}  // namespace gridledger::storage
+
+#endif  // GRIDLEDGER_STORAGE_STATE_ROOT_H_
