@@ -144,6 +144,8 @@ TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
   // (800 + 2400) / 200 / 4 = 4 per validator, explained.
   EXPECT_NE(text.find("per validator (steady window): 4.00"), std::string::npos) << text;
   EXPECT_NE(text.find("above 1 per validator"), std::string::npos) << text;
+  EXPECT_NE(text.find("by validator: 0 4.00, 1 4.00, 2 4.00, 3 4.00\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("commit 6.0 /"), std::string::npos) << text;
 
   JsonWriter w;
@@ -156,6 +158,10 @@ TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
   EXPECT_NE(json.find("\"validator_cpu_us_per_tx\":40000.0"), std::string::npos) << json;
   EXPECT_NE(json.find("\"tx_verifications_per_committed_tx_per_validator\":4.000"),
             std::string::npos) << json;
+  // Two slices of 2: each validator verifies about half the commits.
+  cpu.bound.validators = 2;
+  EXPECT_NE(CostSummaryText(result, cpu).find("per validator (steady window): 8.00"),
+            std::string::npos) << CostSummaryText(result, cpu);
 }
 
 TEST(SteadyWindow, ARestartedValidatorMeansNotMeasured) {

@@ -1,5 +1,7 @@
 #include "tools/loadgen/cost_report.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -22,20 +24,44 @@ void BoundText(const LoadgenResult& result, const VerificationBound& bound, std:
                         Ratio(result.tps_steady, bound.tps()));
 }
 
+// Validators per slice: each verifies every transaction of its slice.
+double PerSlice(const CpuCost& cpu) {
+  return cpu.bound.validators > 0 ? cpu.bound.validators : cpu.steady.validators;
+}
+
+// Transaction verifications per committed transaction, per validator: each
+// validator verifies its slice's transactions, about committed / slices.
+double PerValidator(const CpuCost& cpu, double verifications) {
+  const SteadyCost& s = cpu.steady;
+  const double n = PerSlice(cpu);
+  if (s.committed == 0 || n <= 0 || s.validators == 0) return 0;
+  const double slices = std::max(1.0, s.validators / n);
+  return verifications * slices / static_cast<double>(s.committed);
+}
+
 // Verifications per committed transaction per validator, and why above 1.
-void VerificationText(const LoadgenResult& result, const SteadyCost& s, std::string* out) {
+void VerificationText(const LoadgenResult& result, const CpuCost& cpu, std::string* out) {
+  const SteadyCost& s = cpu.steady;
   if (!s.verifications_measured || s.committed == 0 || s.validators == 0) return;
   const double committed = static_cast<double>(s.committed);
-  const double n = s.validators;
+  const double n = PerSlice(cpu);
   const double admission = s.verifications[kAdmission] / committed;
   const double peer = s.verifications[kPeerBatch] / committed;
-  const double per_validator = (admission + peer) / n;
+  const double per_validator =
+      PerValidator(cpu, s.verifications[kAdmission] + s.verifications[kPeerBatch]) / s.validators;
   absl::StrAppendFormat(out,
                         " Transaction verifications per committed tx, per validator (steady "
-                        "window): %.2f (admission %.2f + peer batches %.2f across %u validators; "
-                        "consensus signatures %.2f per validator)\n",
-                        per_validator, admission, peer, s.validators,
-                        s.verifications[kConsensus] / committed / n);
+                        "window): %.2f (cluster: admission %.2f + peer batches %.2f; consensus "
+                        "signatures %.2f per validator)\n",
+                        per_validator, admission, peer,
+                        PerValidator(cpu, s.verifications[kConsensus]) / s.validators);
+  if (s.tx_verifications_by_validator.size() == s.validators) {
+    absl::StrAppend(out, "   by validator:");
+    for (size_t v = 0; v < s.validators; ++v) {
+      absl::StrAppendFormat(out, " %u %.2f%s", v, PerValidator(cpu, s.tx_verifications_by_validator[v]),
+                            v + 1 < s.validators ? "," : "\n");
+    }
+  }
   if (per_validator <= 1.005 || s.sent == 0) return;
   // Per transaction sent in the window: each needs 1 admission check (at the
   // validator it was sent to) and n-1 peer-batch checks. Commits lag sends
@@ -91,7 +117,7 @@ void SteadyCpuText(const LoadgenResult& result, const CpuCost& cpu, std::string*
                         " Load generator CPU per committed tx (this process, steady window): "
                         "%.0f us\n",
                         s.harness_cpu_s * 1e6 / committed);
-  VerificationText(result, s, out);
+  VerificationText(result, cpu, out);
   if (!s.stages.empty()) {
     absl::StrAppend(out, " Latency anatomy (own batches, steady window, p50 / p99 ms):");
     for (const StageLatency& stage : s.stages) {
@@ -147,9 +173,13 @@ void WriteCostJson(JsonWriter& w, const LoadgenResult& result, const CpuCost& cp
   }
   w.EndObject();
   w.Key("tx_verifications_per_committed_tx_per_validator")
-      .Double(s.validators == 0 ? 0
-                                : Ratio(s.verifications[kAdmission] + s.verifications[kPeerBatch],
-                                        committed) / s.validators);
+      .Double(s.validators == 0
+                  ? 0
+                  : PerValidator(cpu, s.verifications[kAdmission] + s.verifications[kPeerBatch]) /
+                        s.validators);
+  w.Key("tx_verifications_per_committed_tx_by_validator").BeginArray();
+  for (double v : s.tx_verifications_by_validator) w.Double(PerValidator(cpu, v));
+  w.EndArray();
   w.Key("stages_ms").BeginObject();
   for (const StageLatency& stage : s.stages) {
     w.Key(stage.stage).BeginObject();

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <cmath>
+#include <string_view>
 #include <utility>
 
 #include "core/common/check.h"
@@ -68,15 +69,18 @@ SteadyCost ComputeSteadyCost(const WindowProbe& begin, const WindowProbe& end,
       return cost;
     }
     cost.validator_cpu_s += b.cpu_s - a.cpu_s;
+    double tx_verifications = 0;
     for (size_t k = 0; k < kSignatureKinds.size(); ++k) {
       auto x = SumMetricWhere(a.metrics, kVerificationsMetric, "kind", kSignatureKinds[k]);
       auto y = SumMetricWhere(b.metrics, kVerificationsMetric, "kind", kSignatureKinds[k]);
       if (x.ok() && y.ok()) {
         cost.verifications[k] += *y - *x;
+        if (kSignatureKinds[k] != std::string_view("consensus")) tx_verifications += *y - *x;
       } else {
         cost.verifications_measured = false;
       }
     }
+    cost.tx_verifications_by_validator.push_back(tx_verifications);
     for (size_t s = 0; s < kLatencyStages.size(); ++s) {
       auto x = ReadHistogram(a.metrics, kStageMetric, "stage", kLatencyStages[s]);
       auto y = ReadHistogram(b.metrics, kStageMetric, "stage", kLatencyStages[s]);

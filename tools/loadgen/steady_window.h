@@ -68,6 +68,7 @@ struct SteadyCost {
   double harness_cpu_s = 0;
   std::array<double, 3> verifications{};  // by kSignatureKinds, all validators
   bool verifications_measured = false;
+  std::vector<double> tx_verifications_by_validator;  // admission + peer batch, per probe order
   std::vector<StageLatency> stages;  // kLatencyStages with observations
   double window_s() const { return end_s - begin_s; }
 };
