@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A CPU profile of the validators at a given load (issue 12 item 6): runs
 # `gridledger cluster`, waits until its load is 3 s in, records every
-# validator process with `perf record -g` for SECONDS, then prints the
+# validator process with `perf record -a -g` for SECONDS (system-wide, then
+# only the validators' samples), then prints the
 # profile grouped by cost (scripts/profile_groups.py) beside the cluster
 # SUMMARY. Needs perf (Debian: linux-perf) and perf_event access (root, or
 # kernel.perf_event_paranoid <= 1).
@@ -27,10 +28,12 @@ done
 sleep 3
 pids="$(pgrep -d, -P "$harness" || true)"
 [ -n "$pids" ] || { echo "profile-cluster: no validator processes under $harness" >&2; exit 1; }
-perf record -g -o "$out/perf.data" -p "$pids" -- sleep "$seconds" >"$out/perf-record.txt" 2>&1
+# System-wide, then only the validators' samples in the report: attaching to
+# the pids (-p) fails when gRPC threads come and go under load.
+perf record -a -g -o "$out/perf.data" -- sleep "$seconds" >"$out/perf-record.txt" 2>&1
 wait "$harness" || true
 trap - EXIT
-perf report -i "$out/perf.data" --stdio --no-children --sort dso,sym -g none --percent-limit 0 \
+perf report -i "$out/perf.data" --pid="$pids" --stdio --no-children --sort dso,sym -g none --percent-limit 0 \
   2>/dev/null >"$out/report.txt"
 echo "validators $pids, $seconds s at $rate tx/s; perf.data and report.txt in $out"
 python3 "$here/profile_groups.py" <"$out/report.txt"
