@@ -13,7 +13,7 @@ import re
 import statistics
 import sys
 
-STAGES = ["batch", "header", "certificate", "commit", "execute"]
+STAGES = ["admit", "batch", "header", "certificate", "commit", "execute"]
 
 def med(values):
     values = [v for v in values if v is not None]

@@ -47,6 +47,8 @@ absl::string_view LatencyStageName(LatencyStage stage) {
       return "commit";
     case LatencyStage::kExecute:
       return "execute";
+    case LatencyStage::kAdmit:
+      return "admit";
   }
   GL_CHECK_MSG(false, "unknown LatencyStage");
 }
@@ -132,7 +134,8 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
       prometheus::BuildHistogram()
           .Name("gridledger_stage_latency_seconds")
           .Help("Latency anatomy of own batches: admitted->sealed (batch), sealed->own header "
-                "(header), header->certificate, certificate->commit, commit->executed (execute)")
+                "(header), header->certificate, certificate->commit, commit->executed (execute); "
+                "submit request received->answered (admit)")
           .Register(*registry_);
   for (size_t i = 0; i < kLatencyStageCount; ++i) {
     stage_latency_seconds_[i] = &stage_family.Add(

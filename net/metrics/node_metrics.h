@@ -44,15 +44,18 @@ absl::string_view SignatureKindName(SignatureKind kind);
 
 // Latency anatomy of this validator's own batches (label stage="<name>",
 // net/node/latency_anatomy.h): first transaction admitted -> batch sealed ->
-// in an own header -> certificate -> committed -> executed.
+// in an own header -> certificate -> committed -> executed; and before that
+// the admission of each submit request (ClientService).
 enum class LatencyStage : uint8_t {
   kBatch = 0,        // first transaction admitted -> batch sealed
   kHeader = 1,       // batch sealed -> included in an own header (acks, proposal wait)
   kCertificate = 2,  // own header proposed -> its certificate formed
   kCommit = 3,       // certificate formed -> committed by an anchor
   kExecute = 4,      // commit -> executed and stored (every commit)
+  kAdmit = 5,        // a submit request received -> answered (verification, hand-over to
+                     // consensus and the durable record included), per request
 };
-inline constexpr size_t kLatencyStageCount = 5;
+inline constexpr size_t kLatencyStageCount = 6;
 absl::string_view LatencyStageName(LatencyStage stage);
 // 0.25 ms to 10 s, fine enough to read a median from.
 inline constexpr std::array<double, 26> kStageLatencySecondsBuckets = {

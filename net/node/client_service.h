@@ -17,6 +17,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "core/consensus/committee.h"
+#include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
 #include "net/node/client_lanes.h"
 #include "net/node/commit_feed.h"
@@ -65,6 +66,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
   // Answers the market calls (set before serving; null: UNIMPLEMENTED).
   void set_market_service(MarketService* market) { market_ = market; }
+  // Times each submit request (stage "admit"); set before serving, may stay null.
+  void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
 
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
@@ -118,6 +121,7 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   ClientLanes lanes_;
   AdmittedStore* admitted_ = nullptr;
   MarketService* market_ = nullptr;
+  net::NodeMetrics* metrics_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

@@ -243,6 +243,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->market = std::make_unique<MarketService>(SliceId(config.slice), market, p->store.get(),
                                               p->market_events.get());
   p->service->set_market_service(p->market.get());
+  p->service->set_metrics(p->metrics.get());
   GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
                       ClientApiCredentials(config));
   grpc::ServerBuilder builder;

@@ -46,8 +46,8 @@ double ProcessCpuSeconds();
 inline constexpr std::array<const char*, 3> kSignatureKinds = {"tx_admission", "tx_peer_batch",
                                                                "consensus"};
 // Latency anatomy stages as the node labels them, in order.
-inline constexpr std::array<const char*, 5> kLatencyStages = {"batch", "header", "certificate",
-                                                              "commit", "execute"};
+inline constexpr std::array<const char*, 6> kLatencyStages = {
+    "admit", "batch", "header", "certificate", "commit", "execute"};
 
 struct StageLatency {
   std::string stage;
