@@ -1,6 +1,5 @@
 #include "gpu/backend_select.h"
 
-#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "core/verify/cpu_batch_verifier.h"
@@ -38,7 +37,7 @@ bool BuiltWithCuda() {
 namespace {
 
 VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
-                      VerifierFallbackHook on_fallback) {
+                      VerifierFallbackHook on_fallback, const Logger& logger) {
   auto cpu = [&](std::string reason) {
     return VerifierChoice{std::make_unique<CpuBatchVerifier>(cpu_threads), std::move(reason)};
   };
@@ -58,10 +57,11 @@ VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
   return VerifierChoice{
       std::make_unique<FallbackBatchVerifier>(*std::move(cuda),
                                               std::make_unique<CpuBatchVerifier>(cpu_threads),
-                                              std::move(on_fallback)),
+                                              std::move(on_fallback), logger),
       std::move(reason)};
 #else
   (void)on_fallback;
+  (void)logger;
   return cpu(absl::StrCat(fallback, "built without CUDA"));
 #endif
 }
@@ -69,11 +69,10 @@ VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
 }  // namespace
 
 VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads,
-                                 VerifierFallbackHook on_fallback) {
-  VerifierChoice choice = Choose(backend, cpu_threads, std::move(on_fallback));
-  std::fprintf(stderr, "verifier backend: %s (requested %s; %s)\n",
-               std::string(choice.verifier->name()).c_str(),
-               std::string(VerifierBackendName(backend)).c_str(), choice.reason.c_str());
+                                 VerifierFallbackHook on_fallback, const Logger& logger) {
+  VerifierChoice choice = Choose(backend, cpu_threads, std::move(on_fallback), logger);
+  logger.Info(absl::StrCat("verifier backend: ", choice.verifier->name(), " (requested ",
+                           VerifierBackendName(backend), "; ", choice.reason, ")"));
   return choice;
 }
 

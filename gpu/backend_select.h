@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/common/log.h"
 #include "core/verify/batch_verifier.h"
 #include "gpu/fallback_verifier.h"
 
@@ -29,12 +30,13 @@ struct VerifierChoice {
 };
 
 // kGpu without a usable device falls back to the CPU (same results) with the
-// reason; kAuto picks the GPU when one is usable. Logs the choice to stderr.
+// reason; kAuto picks the GPU when one is usable. Logs the choice to `logger`.
 // A GPU choice comes wrapped in FallbackBatchVerifier: a call that fails on
 // the device (a CUDA error) is answered by the CPU pool, and `on_fallback`
 // (may be empty) hears of each such call.
 VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads = 0,
-                                 VerifierFallbackHook on_fallback = {});
+                                 VerifierFallbackHook on_fallback = {},
+                                 const Logger& logger = Logger());
 
 }  // namespace gridledger
 

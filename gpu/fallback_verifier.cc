@@ -1,26 +1,29 @@
 #include "gpu/fallback_verifier.h"
 
-#include <cstdio>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 
 namespace gridledger {
 
 FallbackBatchVerifier::FallbackBatchVerifier(std::unique_ptr<BatchVerifier> primary,
                                              std::unique_ptr<BatchVerifier> fallback,
-                                             VerifierFallbackHook hook)
-    : primary_(std::move(primary)), fallback_(std::move(fallback)), hook_(std::move(hook)) {
+                                             VerifierFallbackHook hook, Logger logger)
+    : primary_(std::move(primary)),
+      fallback_(std::move(fallback)),
+      hook_(std::move(hook)),
+      logger_(std::move(logger)) {
   GL_CHECK(primary_ != nullptr && fallback_ != nullptr);
 }
 
 void FallbackBatchVerifier::OnFallback(const absl::Status& error) {
   if (fallbacks_.fetch_add(1, std::memory_order_relaxed) == 0) {
-    std::fprintf(stderr,
-                 "verifier backend %s failed, this batch and any later failing one go to %s "
-                 "(logged once; see gridledger_verify_backend_fallbacks_total): %s\n",
-                 std::string(primary_->name()).c_str(), std::string(fallback_->name()).c_str(),
-                 error.ToString().c_str());
+    logger_.Error(absl::StrCat("verifier backend ", primary_->name(),
+                               " failed, this batch and any later failing one go to ",
+                               fallback_->name(),
+                               " (logged once; see gridledger_verify_backend_fallbacks_total): ",
+                               error.ToString()));
   }
   if (hook_) hook_(error);
 }

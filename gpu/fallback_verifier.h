@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/common/log.h"
 #include "core/verify/batch_verifier.h"
 
 namespace gridledger {
@@ -22,7 +23,8 @@ using VerifierFallbackHook = std::function<void(const absl::Status&)>;
 class FallbackBatchVerifier final : public BatchVerifier {
  public:
   FallbackBatchVerifier(std::unique_ptr<BatchVerifier> primary,
-                        std::unique_ptr<BatchVerifier> fallback, VerifierFallbackHook hook = {});
+                        std::unique_ptr<BatchVerifier> fallback, VerifierFallbackHook hook = {},
+                        Logger logger = Logger());
 
   // The primary's name: the backend the node asked for and normally uses.
   absl::string_view name() const override { return primary_->name(); }
@@ -38,6 +40,7 @@ class FallbackBatchVerifier final : public BatchVerifier {
   std::unique_ptr<BatchVerifier> primary_;
   std::unique_ptr<BatchVerifier> fallback_;
   VerifierFallbackHook hook_;
+  Logger logger_;
   std::atomic<uint64_t> fallbacks_{0};
 };
 

@@ -1,7 +1,6 @@
 #include "storage/lmdb_env.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -116,8 +115,7 @@ absl::Status LmdbEnv::Write(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
       return status;
     }
     if (!disk_full_.exchange(true)) {
-      std::fprintf(stderr, "gridledger storage %s: %s\n", options_.dir.c_str(),
-                   std::string(status.message()).c_str());
+      options_.logger.Warn(absl::StrCat("storage ", options_.dir, ": ", status.message()));
     }
     if (!options_.wait_for_space) return status;
     absl::MutexLock lock(&mu_);

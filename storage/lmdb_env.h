@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "core/common/log.h"
 #include "storage/lmdb_txn.h"
 
 namespace gridledger::storage {
@@ -47,6 +48,8 @@ struct LmdbOptions {
   // or StopWaitingForSpace() is called, instead of failing. A validator sets
   // it: its consensus thread pauses on a full disk and resumes by itself.
   bool wait_for_space = false;
+  // Where a full disk is reported (a node passes its own, core/common/log.h).
+  Logger logger;
 };
 
 class LmdbEnv {

@@ -9,7 +9,7 @@
 
 ABSL_FLAG(std::string, chain_id, "",
           "the network's chain id (64 hex digits: the genesis digest `gridledger genesis` prints)");
-ABSL_FLAG(std::string, genesis, "", "a genesis.txt whose digest is the chain id");
+ABSL_FLAG(std::string, genesis, "", "a genesis.toml whose digest is the chain id");
 
 namespace gridledger::tools {
 

@@ -51,6 +51,7 @@
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
 #include "net/node/byzantine_switch.h"
+#include "net/node/config.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
@@ -140,7 +141,7 @@ struct Deployed {
   std::vector<std::vector<std::string>> grpc_by_slice;
 };
 
-// Writes genesis.txt, the key files and one node config per validator.
+// Writes genesis.toml, the key files and one node config per validator.
 // With `market`: that market timing, and the DSO funded on every slice (it
 // pays surplus imbalances).
 absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices,
@@ -172,14 +173,18 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
       v.grpc_address = absl::StrCat("127.0.0.1:", (*ports)[3 * k + 1]);
       v.metrics_address = absl::StrCat("127.0.0.1:", (*ports)[3 * k + 2]);
       v.data_dir = absl::StrCat(dir, "/node-", s, "-", i);
-      const std::string config_path = absl::StrCat(dir, "/node-", s, "-", i, ".conf");
+      const std::string config_path = absl::StrCat(dir, "/node-", s, "-", i, ".toml");
+      node::NodeConfig config;
+      config.genesis_path = dir + "/genesis.toml";
+      config.slice = s;
+      config.validator_index = i;
+      config.key_file = key_file;
+      config.data_dir = v.data_dir;
+      config.grpc_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 1]};
+      config.metrics_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 2]};
+      GL_ASSIGN_OR_RETURN(config.backend, ParseVerifierBackend(backend));
       GL_RETURN_IF_ERROR(WriteTextFile(
-          config_path,
-          absl::StrCat("# written by gridledger cluster\n", "genesis = ", dir, "/genesis.txt\n",
-                       "slice = ", s, "\n", "validator_index = ", i, "\n", "key_file = ", key_file,
-                       "\n", "data_dir = ", v.data_dir, "\n", "grpc_address = ", v.grpc_address,
-                       "\n", "metrics_address = ", v.metrics_address, "\n", "backend = ", backend,
-                       "\n")));
+          config_path, node::SerializeNodeConfig(config, "written by gridledger cluster")));
       v.process = std::make_unique<ChildProcess>(
           "/proc/self/exe",
           std::vector<std::string>{"node", absl::StrCat("--config=", config_path)},
@@ -203,7 +208,7 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
   }
   GL_RETURN_IF_ERROR(ValidateGenesis(genesis));
   GL_RETURN_IF_ERROR(WriteTextFile(dir + "/accounts.keys", accounts_file));
-  GL_RETURN_IF_ERROR(WriteTextFile(dir + "/genesis.txt", SerializeGenesis(genesis)));
+  GL_RETURN_IF_ERROR(WriteTextFile(dir + "/genesis.toml", SerializeGenesis(genesis)));
   return d;
 }
 
@@ -332,11 +337,11 @@ absl::Status MarkByzantine(Deployed& d, const FaultFlags& flags) {
     const size_t per_slice = d.grpc_by_slice[v.slice].size();
     if (v.index + flags.byzantine < per_slice) continue;
     v.byzantine = true;
-    const std::string path = absl::StrCat(d.dir, "/node-", v.slice, "-", v.index, ".conf");
+    const std::string path = absl::StrCat(d.dir, "/node-", v.slice, "-", v.index, ".toml");
     std::ofstream out(path, std::ios::app);
     out << "# TEST ONLY: gridledger cluster --byzantine\n"
-        << "test_only_byzantine = yes\n"
-        << "byzantine = " << flags.behaviours.ToString() << "\n";
+        << "test_only_byzantine = true\n"
+        << "byzantine = \"" << flags.behaviours.ToString() << "\"\n";
     out.close();
     if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot append"));
   }

@@ -10,12 +10,12 @@
 //   dso.key                    the DSO's secret key (mode 0600)
 //   accounts.keys              one funded account per line: "<slice> <secret hex>"
 //                              (mode 0600; account j lives in slice j % slices)
-//   genesis.txt                the genesis (format: core/execution/genesis.h)
+//   genesis.toml               the genesis (TOML; format: core/execution/genesis.h)
 // Validator i of slice s listens on HOST:(base_port + s * validators + i).
 // With --hosts (several machines; tools/host_configs.h) validator
 // k = s * validators + i listens on line k of FILE ("IP" or "IP:PORT"), and
 // DIR also gets, for copying to each machine (docs/deploy.md):
-//   node-<slice>-<i>.conf      its node config, with paths under --config_dir
+//   node-<slice>-<i>.toml      its node config (TOML), with paths under --config_dir
 //                              and --data_root, gRPC on IP:(grpc_base_port + k),
 //                              metrics on IP:(metrics_base_port + k)
 //   prometheus-targets.json    every metrics address, for Prometheus file_sd
@@ -143,6 +143,8 @@ bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
     *error = absl::StrCat("--slices must be in [1, ", kMaxGenesisSlices, "]");
   else if (args->accounts > kMaxGenesisAccounts)
     *error = absl::StrCat("--accounts must be at most ", kMaxGenesisAccounts);
+  else if (args->balance > kMaxGenesisBalance)
+    *error = absl::StrCat("--balance must be at most ", kMaxGenesisBalance, " (a TOML integer)");
   else if (args->accounts > 0 && args->balance > UINT64_MAX / args->accounts)
     *error = "--accounts times --balance overflows 64 bits";
   else if (args->base_port == 0 ||
@@ -214,7 +216,7 @@ int RunGenesis(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
   if (ec) return Fail(args.out + ": " + ec.message());
-  const std::string genesis_path = args.out + "/genesis.txt";
+  const std::string genesis_path = args.out + "/genesis.toml";
   if (std::filesystem::exists(genesis_path)) {
     return Fail(genesis_path + " already exists: refusing to overwrite");
   }
@@ -248,7 +250,7 @@ int RunGenesis(int argc, char** argv) {
                   v.ip.c_str(), v.peer_port, v.ip.c_str(), v.grpc_port, v.ip.c_str(),
                   v.metrics_port, args.out.c_str(), NodeConfigFileName(v).c_str());
     }
-    std::printf("  node configs expect genesis.txt and validator-<slice>-<index>.key in %s and\n"
+    std::printf("  node configs expect genesis.toml and validator-<slice>-<index>.key in %s and\n"
                 "  stores under %s on each host (docs/deploy.md); Prometheus targets: "
                 "%s/prometheus-targets.json\n",
                 args.layout.config_dir.c_str(), args.layout.data_root.c_str(), args.out.c_str());
@@ -267,5 +269,5 @@ int RunGenesis(int argc, char** argv) {
 }  // namespace
 }  // namespace gridledger::tools
 
-GL_REGISTER_COMMAND(genesis, "generate validator, DSO and account keys plus genesis.txt",
+GL_REGISTER_COMMAND(genesis, "generate validator, DSO and account keys plus genesis.toml",
                     gridledger::tools::RunGenesis);

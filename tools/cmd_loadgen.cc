@@ -11,7 +11,7 @@
 //
 // With --csv, a PNG of the series is drawn beside it (tools/loadgen/plot.h).
 //
-// Open-loop load against a running deployment: DIR holds genesis.txt and
+// Open-loop load against a running deployment: DIR holds genesis.toml and
 // accounts.keys (as `gridledger genesis` writes them); validator i of slice s
 // serves gRPC on the genesis host of that validator at
 // grpc_base_port + s * validators + i. Senders' nonces are read from the

@@ -3,7 +3,9 @@
 // Contract with parent processes (gridledger cluster, tests):
 //   stdout: exactly one line "gridledger node ready slice=S index=I grpc=HOST:PORT"
 //           (flushed) once the gRPC API serves; nothing else goes to stdout.
-//   stderr: logs (verifier choice and reason, peer transport events).
+//   stderr: log lines "<UTC time> <level> [slice/index] <message>"
+//           (core/common/log.h; level set by the config's log_level): verifier
+//           choice and reason, peer transport events, consensus refusals.
 //   exit 0: clean shutdown after SIGINT/SIGTERM;
 //   exit 1: start-up failed (bad genesis/key/data dir, port in use) or the
 //           consensus thread stopped on a storage fault;
@@ -16,11 +18,13 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/log.h"
 #include "net/node/config.h"
 #include "net/node/node.h"
 #include "tools/command.h"
 
-ABSL_FLAG(std::string, config, "", "node config file (key = value lines)");
+ABSL_FLAG(std::string, config, "", "node config file (TOML, net/node/config.h)");
 
 namespace gridledger::tools {
 namespace {
@@ -53,18 +57,17 @@ int RunNode(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  const Logger logger =
+      Logger::ForNode(config->slice, config->validator_index, config->log_level);
   auto node = node::Node::Start(*config);
   if (!node.ok()) {
-    std::fprintf(stderr, "gridledger node: start failed: %s\n",
-                 node.status().ToString().c_str());
+    logger.Error(absl::StrCat("start failed: ", node.status().ToString()));
     return 1;
   }
-  std::fprintf(stderr,
-               "gridledger node: slice %u validator %u: verifier %s (%s); peer port %u, "
-               "metrics port %u\n",
-               config->slice, config->validator_index, (*node)->verifier_name().c_str(),
-               (*node)->verifier_reason().c_str(), (*node)->peer_port(),
-               (*node)->metrics_port());
+  logger.Info(absl::StrCat("slice ", config->slice, " validator ", config->validator_index,
+                           ": verifier ", (*node)->verifier_name(), " (",
+                           (*node)->verifier_reason(), "); peer port ", (*node)->peer_port(),
+                           ", metrics port ", (*node)->metrics_port()));
   std::printf("gridledger node ready slice=%u index=%u grpc=%s\n", config->slice,
               config->validator_index, (*node)->grpc_address().c_str());
   std::fflush(stdout);
@@ -74,19 +77,18 @@ int RunNode(int argc, char** argv) {
     const timespec period{0, kHealthCheckPeriodNs};
     const int sig = sigtimedwait(&stop_signals, nullptr, &period);
     if (sig == SIGINT || sig == SIGTERM) {
-      std::fprintf(stderr, "gridledger node: signal %d, stopping\n", sig);
+      logger.Info(absl::StrCat("signal ", sig, ", stopping"));
       break;
     }
     if (absl::Status health = (*node)->health(); !health.ok()) {
-      std::fprintf(stderr, "gridledger node: stopping after fatal error: %s\n",
-                   health.ToString().c_str());
+      logger.Error(absl::StrCat("stopping after fatal error: ", health.ToString()));
       exit_code = 1;
       break;
     }
   }
   (*node)->Stop();
   node->reset();
-  std::fprintf(stderr, "gridledger node: stopped\n");
+  logger.Info("stopped");
   return exit_code;
 }
 

@@ -29,7 +29,7 @@ absl::StatusOr<std::vector<HostsEntry>> ParseHostsFile(absl::string_view text, s
 
 // Where every validator's files live on its machine, and its ports.
 struct HostLayout {
-  std::string config_dir = "/etc/gridledger";     // genesis.txt, keys, node configs
+  std::string config_dir = "/etc/gridledger";     // genesis.toml, keys, node configs
   std::string data_root = "/var/lib/gridledger";  // node-<slice>-<index>/ stores
   uint64_t peer_base_port = 7100;                 // for entries without a port
   uint64_t grpc_base_port = 7300;
@@ -47,13 +47,12 @@ struct ValidatorPlacement {
 };
 // Validator k = slice * validators + index is entries[k]. InvalidArgument
 // when a port leaves [1, 65535], two sockets of one IP collide, a directory
-// is not absolute or holds a character the config format cannot carry, or
-// the backend is not auto|cpu|gpu.
+// is not absolute, or the backend is not auto|cpu|gpu.
 absl::StatusOr<std::vector<ValidatorPlacement>> PlaceValidators(
     const std::vector<HostsEntry>& entries, uint32_t slices, uint32_t validators,
     const HostLayout& layout);
 
-std::string NodeConfigFileName(const ValidatorPlacement& v);  // "node-<slice>-<index>.conf"
+std::string NodeConfigFileName(const ValidatorPlacement& v);  // "node-<slice>-<index>.toml"
 std::string NodeConfigText(const ValidatorPlacement& v, const HostLayout& layout);
 // [{"targets": ["IP:PORT"], "labels": {"slice": "S", "validator": "I"}}, ...]
 std::string PrometheusTargetsJson(const std::vector<ValidatorPlacement>& placements);

@@ -213,11 +213,35 @@ std::vector<Action> Core::Rejoin(const PersistedState& state, TimeMs now) {
       if (v->committed) committed.insert(v->digest);
     }
   }
+  // Own certificates this core holds uncommitted: acknowledged to clients.
+  std::vector<std::pair<Digest, std::vector<Digest>>> own_uncommitted;
+  for (uint64_t r = std::max<uint64_t>(dag_.gc_round().value(), 1);
+       r <= dag_.highest_round().value(); ++r) {
+    const Vertex* v = dag_.Get(Round(r), me_);
+    if (v != nullptr && !v->committed && !committed.contains(v->digest)) {
+      own_uncommitted.emplace_back(v->digest, v->certificate.header.batches);
+    }
+  }
   dag_ = Dag(committee_.size(), GenesisCertificates(committee_));
   bullshark_.Restore(state.last_committed_round, state.next_commit_index);
   dag_.Prune(bullshark_.gc_round());
   RestoreBatches(state.batches);
   RestoreCertificates(out, certs, committed, now);
+  // Those the new DAG lost (below the new horizon, or their history gone)
+  // can no longer be ordered as they are: their transactions are proposed
+  // again in new batches. A copy that a synced commit already ordered is
+  // harmless: execution never runs one transaction id twice.
+  std::vector<Bytes> again;
+  for (const auto& [digest, batches] : own_uncommitted) {
+    if (dag_.Contains(digest)) continue;
+    for (const Digest& b : batches) {
+      auto it = batches_.find(b);
+      if (it == batches_.end()) continue;
+      for (const Bytes& tx : it->second.batch->transactions) again.push_back(tx);
+    }
+  }
+  stats_.rejoin_own_txs_requeued += again.size();
+  batch_maker_.Restore(std::move(again));
   for (auto& p : pending_headers_) {
     if (p.has_value() && p->header.round <= dag_.gc_round()) p.reset();
   }
@@ -1022,6 +1046,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
     const Round min_round(std::max<uint64_t>(dag_.gc_round().value(), 1));
     h.weak_parents = dag_.Unreached(h.parents, min_round, Round(q->value() - 1),
                                     std::min(committee_.size(), kMaxWeakLinks));
+    stats_.weak_links_proposed += h.weak_parents.size();
   }
   h.timestamp_ms = now;  // the runtime's clock: wall time in the node
   while (!ready_digests_.empty() && h.batches.size() < params_.header_batches_max) {

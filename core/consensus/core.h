@@ -125,6 +125,8 @@ struct CoreStats {
   uint64_t dropped_for_bounds = 0;
   uint64_t leader_timeouts = 0;
   uint64_t orphaned_own_batches_requeued = 0;  // see RequeueOrphanedOwnBatches
+  uint64_t rejoin_own_txs_requeued = 0;        // see Rejoin
+  uint64_t weak_links_proposed = 0;            // in own headers (dag.h Unreached)
 };
 
 class Core {

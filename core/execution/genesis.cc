@@ -3,15 +3,14 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 
-#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "core/common/toml_fields.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
 #include "core/execution/executor.h"
@@ -19,9 +18,13 @@
 namespace gridledger {
 namespace {
 
-absl::Status LineError(size_t line, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("genesis line ", line, ": ", what));
-}
+constexpr absl::string_view kWhat = "genesis";
+constexpr absl::string_view kRootKeys[] = {"version", "dso", "market", "slice", "account"};
+constexpr absl::string_view kMarketKeys[] = {"interval_ms", "gate_closure_ms",
+                                             "reading_window_ms"};
+constexpr absl::string_view kSliceKeys[] = {"id", "dso", "validator"};
+constexpr absl::string_view kValidatorKeys[] = {"index", "key", "address"};
+constexpr absl::string_view kAccountKeys[] = {"slice", "key", "balance"};
 
 // Canonical decimal: digits only, no leading zeros, fits in u64.
 bool ParseCanonicalU64(absl::string_view s, uint64_t* out) {
@@ -38,29 +41,25 @@ bool ParseCanonicalU64(absl::string_view s, uint64_t* out) {
   return true;
 }
 
-absl::Status ParseNumber(size_t line, absl::string_view field, absl::string_view s,
-                         uint64_t max, uint64_t* out) {
-  if (!ParseCanonicalU64(s, out) || *out > max) {
-    return LineError(line, absl::StrCat(field, " '", s,
-                                        "' is not a canonical decimal number in [0, ", max, "]"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<PublicKey> ParseKey(size_t line, absl::string_view field, absl::string_view s) {
-  for (char c : s) {
+// A BIP-340 x-only key in lowercase hex; the error names `key` and its line.
+absl::StatusOr<PublicKey> ParseKey(const TomlFields& fields, absl::string_view key) {
+  GL_ASSIGN_OR_RETURN(const std::string hex, fields.String(key));
+  for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return LineError(line, absl::StrCat(field, ": not lowercase hex"));
+      return fields.ErrorAt(key, "not lowercase hex");
     }
   }
-  auto bytes = HexDecodeFixed<32>(s, field);
-  if (!bytes.ok()) return LineError(line, bytes.status().message());
-  PublicKey key(*bytes);
-  secp256k1_xonly_pubkey parsed;
-  if (secp256k1_xonly_pubkey_parse(SecpContext(), &parsed, key.data()) != 1) {
-    return LineError(line, absl::StrCat(field, ": not a valid x-only public key"));
+  if (hex.size() != 64) {
+    return fields.ErrorAt(key, absl::StrCat("expected 64 hex digits, got ", hex.size()));
   }
-  return key;
+  auto bytes = HexDecodeFixed<32>(hex, key);
+  if (!bytes.ok()) return fields.LocatedAt(key, bytes.status().message());
+  PublicKey out(*bytes);
+  secp256k1_xonly_pubkey parsed;
+  if (secp256k1_xonly_pubkey_parse(SecpContext(), &parsed, out.data()) != 1) {
+    return fields.ErrorAt(key, "not a valid x-only public key");
+  }
+  return out;
 }
 
 bool ValidHost(absl::string_view host) {
@@ -73,223 +72,144 @@ bool ValidHost(absl::string_view host) {
   return true;
 }
 
-absl::Status ExpectFields(size_t line, const std::vector<absl::string_view>& fields,
-                          size_t count) {
-  if (fields.size() != count) {
-    return LineError(line, absl::StrCat("'", fields[0], "' needs ", count - 1, " fields, got ",
-                                        fields.size() - 1));
-  }
-  return absl::OkStatus();
-}
+std::string ItemPath(absl::string_view array, size_t i) { return absl::StrCat(array, "[", i, "]"); }
 
 class Parser {
  public:
   absl::StatusOr<Genesis> Run(absl::string_view text) {
-    if (text.empty()) return LineError(1, "empty input: missing header");
-    if (text.back() != '\n') {
-      return LineError(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1,
-                       "missing final newline");
+    // The line format this one replaced starts with its magic; say so
+    // rather than report a TOML syntax error.
+    if (text.substr(0, 19) == "gridledger-genesis ") {
+      return absl::InvalidArgumentError(
+          "genesis line 1: this is the old line format (version 1); the genesis is TOML since "
+          "version 2: regenerate it or convert it (docs/deploy.md, migration)");
     }
-    text.remove_suffix(1);
-    size_t line = 0;
-    for (absl::string_view content : absl::StrSplit(text, '\n')) {
-      ++line;
-      GL_RETURN_IF_ERROR(ParseLine(line, content));
+    GL_ASSIGN_OR_RETURN(const toml::table root, ParseTomlDocument(text, kWhat));
+    GL_ASSIGN_OR_RETURN(const TomlFields fields, TomlFields::Of(root, kWhat, "", kRootKeys));
+    GL_RETURN_IF_ERROR(
+        fields.Uint("version", kGenesisFormatVersion, kGenesisFormatVersion).status());
+    GL_ASSIGN_OR_RETURN(genesis_.dso, ParseKey(fields, "dso"));
+    GL_ASSIGN_OR_RETURN(const toml::table* market, fields.OptionalTable("market"));
+    if (market != nullptr) GL_RETURN_IF_ERROR(ParseMarket(*market));
+    GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> slices,
+                        fields.TableArray("slice", kMaxGenesisSlices));
+    if (slices.empty()) return fields.ErrorAt("slice", "no [[slice]] declared");
+    for (size_t i = 0; i < slices.size(); ++i) GL_RETURN_IF_ERROR(ParseSlice(*slices[i], i));
+    GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> accounts,
+                        fields.TableArray("account", kMaxGenesisAccounts));
+    genesis_.accounts.reserve(accounts.size());
+    for (size_t i = 0; i < accounts.size(); ++i) {
+      GL_RETURN_IF_ERROR(ParseAccount(*accounts[i], i));
     }
-    const size_t end = line + 1;
-    if (line < 2) return LineError(end, "end of file before the dso record");
-    if (genesis_.slices.empty()) return LineError(end, "end of file: no slice declared");
-    GL_RETURN_IF_ERROR(CloseSlice(end));
     return std::move(genesis_);
   }
 
  private:
-  enum class Section { kHeader, kDso, kMarket, kSlices, kAccounts };
-
-  absl::Status ParseLine(size_t line, absl::string_view content) {
-    if (content.size() > kMaxGenesisLineBytes) {
-      return LineError(line, absl::StrCat("longer than ", kMaxGenesisLineBytes, " bytes"));
-    }
-    if (content.empty()) return LineError(line, "blank line");
-    for (char c : content) {
-      if (c == '\r' || c == '\t') return LineError(line, "control character (CR or tab)");
-    }
-    std::vector<absl::string_view> fields = absl::StrSplit(content, ' ');
-    for (absl::string_view f : fields) {
-      if (f.empty()) return LineError(line, "empty field (leading, trailing or double space)");
-    }
-    const absl::string_view kind = fields[0];
-    switch (section_) {
-      case Section::kHeader: return ParseHeader(line, fields);
-      case Section::kDso:
-        if (kind != "dso") return LineError(line, "expected the 'dso' record on line 2");
-        GL_RETURN_IF_ERROR(ExpectFields(line, fields, 2));
-        {
-          GL_ASSIGN_OR_RETURN(genesis_.dso, ParseKey(line, "dso key", fields[1]));
-        }
-        section_ = Section::kMarket;
-        return absl::OkStatus();
-      case Section::kMarket:
-        section_ = Section::kSlices;
-        if (kind == "market") return ParseMarket(line, fields);
-        [[fallthrough]];
-      case Section::kSlices:
-      case Section::kAccounts:
-        if (kind == "slice") return ParseSlice(line, fields);
-        if (kind == "validator") return ParseValidator(line, fields);
-        if (kind == "account") return ParseAccount(line, fields);
-        if (kind == "dso") return LineError(line, "duplicate 'dso' record");
-        if (kind == "market") return LineError(line, "'market' must come right after 'dso'");
-        return LineError(line, absl::StrCat("unknown record type '", kind, "'"));
-    }
-    return LineError(line, "unreachable");
-  }
-
-  absl::Status ParseHeader(size_t line, const std::vector<absl::string_view>& fields) {
-    if (fields[0] != kGenesisMagic || fields.size() != 2) {
-      return LineError(line, absl::StrCat("expected header '", kGenesisMagic, " ",
-                                          kGenesisFormatVersion, "'"));
-    }
-    uint64_t version = 0;
-    if (!ParseCanonicalU64(fields[1], &version) || version != kGenesisFormatVersion) {
-      return LineError(line, absl::StrCat("unsupported genesis version '", fields[1],
-                                          "' (this build reads ", kGenesisFormatVersion, ")"));
-    }
-    section_ = Section::kDso;
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseMarket(size_t line, const std::vector<absl::string_view>& fields) {
-    GL_RETURN_IF_ERROR(ExpectFields(line, fields, 4));
+  absl::Status ParseMarket(const toml::table& table) {
+    GL_ASSIGN_OR_RETURN(const TomlFields fields,
+                        TomlFields::Of(table, kWhat, "market", kMarketKeys));
     MarketTiming& m = genesis_.market;
-    GL_RETURN_IF_ERROR(
-        ParseNumber(line, "market interval_ms", fields[1], kMaxMarketIntervalMs, &m.interval_ms));
-    GL_RETURN_IF_ERROR(ParseNumber(line, "market gate_closure_ms", fields[2], kMaxGateClosureMs,
-                                   &m.gate_closure_ms));
-    GL_RETURN_IF_ERROR(ParseNumber(line, "market reading_window_ms", fields[3],
-                                   kMaxReadingWindowMs, &m.reading_window_ms));
-    if (m.interval_ms == 0) return LineError(line, "market interval_ms must be >= 1");
-    if (m.reading_window_ms == 0) return LineError(line, "market reading_window_ms must be >= 1");
-    if (m == MarketTiming{}) {
-      return LineError(line, "'market' repeats the defaults: omit the line (canonical form)");
-    }
+    GL_ASSIGN_OR_RETURN(const std::optional<uint64_t> interval,
+                        fields.OptionalUint("interval_ms", 1, kMaxMarketIntervalMs));
+    GL_ASSIGN_OR_RETURN(const std::optional<uint64_t> gate,
+                        fields.OptionalUint("gate_closure_ms", 0, kMaxGateClosureMs));
+    GL_ASSIGN_OR_RETURN(const std::optional<uint64_t> window,
+                        fields.OptionalUint("reading_window_ms", 1, kMaxReadingWindowMs));
+    m.interval_ms = interval.value_or(kDefaultMarketIntervalMs);
+    m.gate_closure_ms = gate.value_or(kDefaultGateClosureMs);
+    m.reading_window_ms = window.value_or(kDefaultReadingWindowMs);
     return absl::OkStatus();
   }
 
-  absl::Status ParseSlice(size_t line, const std::vector<absl::string_view>& fields) {
-    if (section_ == Section::kAccounts) {
-      return LineError(line, "'slice' after an 'account' record (slices come first)");
+  absl::Status ParseSlice(const toml::table& table, size_t i) {
+    GL_ASSIGN_OR_RETURN(const TomlFields fields,
+                        TomlFields::Of(table, kWhat, ItemPath("slice", i), kSliceKeys));
+    GL_ASSIGN_OR_RETURN(const uint64_t id, fields.Uint("id", 0, UINT32_MAX));
+    if (id != i) {
+      return fields.ErrorAt("id", absl::StrCat(id, " out of order (expected ", i, ")"));
     }
-    std::optional<PublicKey> dso;
-    if (fields.size() == 3) {
-      GL_ASSIGN_OR_RETURN(dso, ParseKey(line, "slice dso key", fields[2]));
-      if (*dso == genesis_.dso) {
-        return LineError(line, "slice dso key repeats the 'dso' key: omit it (canonical form)");
+    GenesisSlice slice{SliceId(static_cast<uint32_t>(id)), {}, std::nullopt};
+    if (fields.Has("dso")) {
+      GL_ASSIGN_OR_RETURN(slice.dso, ParseKey(fields, "dso"));
+      if (*slice.dso == genesis_.dso) {
+        return fields.ErrorAt("dso", "repeats the top-level dso key: omit it");
       }
-    } else {
-      GL_RETURN_IF_ERROR(ExpectFields(line, fields, 2));
     }
-    uint64_t id = 0;
-    GL_RETURN_IF_ERROR(ParseNumber(line, "slice id", fields[1], UINT32_MAX, &id));
-    if (id != genesis_.slices.size()) {
-      return LineError(line, absl::StrCat("slice id ", id, " out of order (expected ",
-                                          genesis_.slices.size(), ")"));
+    GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> validators,
+                        fields.TableArray("validator", kMaxValidatorsPerSlice));
+    if (validators.empty()) {
+      return fields.TableError(
+          absl::StrCat("slice ", id, " has no validators ([[slice.validator]])"));
     }
-    if (genesis_.slices.size() >= kMaxGenesisSlices) {
-      return LineError(line, absl::StrCat("more than kMaxGenesisSlices=", kMaxGenesisSlices));
+    for (size_t j = 0; j < validators.size(); ++j) {
+      GL_ASSIGN_OR_RETURN(
+          GenesisValidator v,
+          ParseValidator(*validators[j], absl::StrCat(ItemPath("slice", i), ".",
+                                                      ItemPath("validator", j)), j));
+      slice.validators.push_back(std::move(v));
     }
-    if (!genesis_.slices.empty()) GL_RETURN_IF_ERROR(CloseSlice(line));
-    genesis_.slices.push_back(GenesisSlice{SliceId(static_cast<uint32_t>(id)), {}, dso});
+    genesis_.slices.push_back(std::move(slice));
     return absl::OkStatus();
   }
 
-  absl::Status CloseSlice(size_t line) {
-    if (genesis_.slices.back().validators.empty()) {
-      return LineError(line, absl::StrCat("slice ", genesis_.slices.back().id.value(),
-                                          " has no validators"));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseValidator(size_t line, const std::vector<absl::string_view>& fields) {
-    if (section_ == Section::kAccounts) {
-      return LineError(line, "'validator' after an 'account' record (slices come first)");
-    }
-    GL_RETURN_IF_ERROR(ExpectFields(line, fields, 5));
-    if (genesis_.slices.empty()) return LineError(line, "'validator' before any 'slice'");
-    GenesisSlice& slice = genesis_.slices.back();
-    uint64_t slice_id = 0;
-    uint64_t index = 0;
-    GL_RETURN_IF_ERROR(ParseNumber(line, "validator slice", fields[1], UINT32_MAX, &slice_id));
-    if (slice_id != slice.id.value()) {
-      return LineError(line, absl::StrCat("validator slice ", slice_id,
-                                          " is not the current slice ", slice.id.value()));
-    }
-    GL_RETURN_IF_ERROR(ParseNumber(line, "validator index", fields[2], UINT32_MAX, &index));
-    if (index != slice.validators.size()) {
-      return LineError(line, absl::StrCat("validator index ", index, " out of order (expected ",
-                                          slice.validators.size(), ")"));
-    }
-    if (slice.validators.size() >= kMaxValidatorsPerSlice) {
-      return LineError(line,
-                       absl::StrCat("more than kMaxValidatorsPerSlice=", kMaxValidatorsPerSlice));
+  absl::StatusOr<GenesisValidator> ParseValidator(const toml::table& table, std::string path,
+                                                  size_t j) {
+    GL_ASSIGN_OR_RETURN(const TomlFields fields,
+                        TomlFields::Of(table, kWhat, std::move(path), kValidatorKeys));
+    GL_ASSIGN_OR_RETURN(const uint64_t index, fields.Uint("index", 0, UINT32_MAX));
+    if (index != j) {
+      return fields.ErrorAt("index", absl::StrCat(index, " out of order (expected ", j, ")"));
     }
     GenesisValidator v;
-    GL_ASSIGN_OR_RETURN(v.key, ParseKey(line, "validator key", fields[3]));
+    GL_ASSIGN_OR_RETURN(v.key, ParseKey(fields, "key"));
     if (!validator_keys_.insert(v.key).second) {
-      return LineError(line, "duplicate validator key");
+      return fields.ErrorAt("key", "duplicate validator key");
     }
-    const absl::string_view address = fields[4];
+    GL_ASSIGN_OR_RETURN(const std::string address, fields.String("address"));
     const size_t colon = address.rfind(':');
-    if (colon == absl::string_view::npos || !ValidHost(address.substr(0, colon))) {
-      return LineError(line, absl::StrCat("address '", address,
-                                          "' is not host:port (host: letters, digits, '.', '-')"));
+    if (colon == std::string::npos || !ValidHost(absl::string_view(address).substr(0, colon))) {
+      return fields.ErrorAt("address", absl::StrCat("\"", address,
+                                                    "\" is not host:port (host: letters, digits, "
+                                                    "'.', '-')"));
     }
     uint64_t port = 0;
-    GL_RETURN_IF_ERROR(ParseNumber(line, "port", address.substr(colon + 1), 65535, &port));
-    if (port == 0) return LineError(line, "port 0 is not allowed");
-    if (!addresses_.insert(std::string(address)).second) {
-      return LineError(line, absl::StrCat("duplicate validator address '", address, "'"));
+    if (!ParseCanonicalU64(absl::string_view(address).substr(colon + 1), &port) || port == 0 ||
+        port > 65535) {
+      return fields.ErrorAt("address", absl::StrCat("port of \"", address,
+                                                    "\" is not a decimal number in [1, 65535]"));
     }
-    v.host = std::string(address.substr(0, colon));
+    if (!addresses_.insert(address).second) {
+      return fields.ErrorAt("address",
+                            absl::StrCat("duplicate validator address \"", address, "\""));
+    }
+    v.host = address.substr(0, colon);
     v.port = static_cast<uint16_t>(port);
-    slice.validators.push_back(std::move(v));
-    return absl::OkStatus();
+    return v;
   }
 
-  absl::Status ParseAccount(size_t line, const std::vector<absl::string_view>& fields) {
-    if (genesis_.slices.empty()) return LineError(line, "'account' before any 'slice'");
-    if (section_ == Section::kSlices) {
-      GL_RETURN_IF_ERROR(CloseSlice(line));
-      section_ = Section::kAccounts;
-    }
-    GL_RETURN_IF_ERROR(ExpectFields(line, fields, 4));
-    uint64_t slice = 0;
-    uint64_t balance = 0;
-    GL_RETURN_IF_ERROR(ParseNumber(line, "account slice", fields[1], UINT32_MAX, &slice));
+  absl::Status ParseAccount(const toml::table& table, size_t i) {
+    GL_ASSIGN_OR_RETURN(const TomlFields fields,
+                        TomlFields::Of(table, kWhat, ItemPath("account", i), kAccountKeys));
+    GL_ASSIGN_OR_RETURN(const uint64_t slice, fields.Uint("slice", 0, UINT32_MAX));
     if (slice >= genesis_.slices.size()) {
-      return LineError(line, absl::StrCat("account slice ", slice, " is not declared"));
+      return fields.ErrorAt("slice", absl::StrCat("slice ", slice, " is not declared"));
     }
     GenesisAccount account;
     account.account.slice = SliceId(static_cast<uint32_t>(slice));
-    GL_ASSIGN_OR_RETURN(account.account.key, ParseKey(line, "account key", fields[2]));
-    GL_RETURN_IF_ERROR(ParseNumber(line, "balance", fields[3], UINT64_MAX, &balance));
+    GL_ASSIGN_OR_RETURN(account.account.key, ParseKey(fields, "key"));
+    GL_ASSIGN_OR_RETURN(const uint64_t balance, fields.Uint("balance", 0, kMaxGenesisBalance));
     if (balance > UINT64_MAX - total_supply_) {
-      return LineError(line, "total supply overflows 64 bits");
+      return fields.ErrorAt("balance", "total supply overflows 64 bits");
     }
     total_supply_ += balance;
     account.balance = Amount(balance);
-    if (genesis_.accounts.size() >= kMaxGenesisAccounts) {
-      return LineError(line, absl::StrCat("more than kMaxGenesisAccounts=", kMaxGenesisAccounts));
-    }
     if (!accounts_.insert(account.account).second) {
-      return LineError(line, "duplicate account (same slice and key)");
+      return fields.ErrorAt("key", "duplicate account (same slice and key)");
     }
     genesis_.accounts.push_back(account);
     return absl::OkStatus();
   }
 
-  Section section_ = Section::kHeader;
   Genesis genesis_;
   uint64_t total_supply_ = 0;
   absl::flat_hash_set<PublicKey> validator_keys_;
@@ -297,12 +217,11 @@ class Parser {
   absl::flat_hash_set<AccountRef> accounts_;
 };
 
-}  // namespace
-
-absl::StatusOr<Genesis> ParseGenesis(absl::string_view text) { return Parser().Run(text); }
-
-std::string SerializeGenesis(const Genesis& genesis) {
-  std::string out = absl::StrCat(kGenesisMagic, " ", kGenesisFormatVersion, "\n");
+// The pre-image of the chain id: the version 1 line format, which the TOML
+// file replaced. Keeping it keeps every chain id (and every store made
+// before) unchanged, and makes the digest independent of TOML layout.
+std::string DigestText(const Genesis& genesis) {
+  std::string out = "gridledger-genesis 1\n";
   absl::StrAppend(&out, "dso ", genesis.dso.Hex(), "\n");
   if (!(genesis.market == MarketTiming{})) {
     absl::StrAppend(&out, "market ", genesis.market.interval_ms, " ",
@@ -325,6 +244,37 @@ std::string SerializeGenesis(const Genesis& genesis) {
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<Genesis> ParseGenesis(absl::string_view text) { return Parser().Run(text); }
+
+std::string SerializeGenesis(const Genesis& genesis) {
+  // Keys and hosts are hex and [A-Za-z0-9.-] (ValidateGenesis): quoting them
+  // needs no escapes, so the layout is written directly.
+  std::string out = absl::StrCat("# gridledger genesis (TOML, core/execution/genesis.h)\n",
+                                 "version = ", kGenesisFormatVersion, "\n",
+                                 "dso = \"", genesis.dso.Hex(), "\"\n");
+  if (!(genesis.market == MarketTiming{})) {
+    absl::StrAppend(&out, "\n[market]\ninterval_ms = ", genesis.market.interval_ms,
+                    "\ngate_closure_ms = ", genesis.market.gate_closure_ms,
+                    "\nreading_window_ms = ", genesis.market.reading_window_ms, "\n");
+  }
+  for (const GenesisSlice& slice : genesis.slices) {
+    absl::StrAppend(&out, "\n[[slice]]\nid = ", slice.id.value(), "\n");
+    if (slice.dso.has_value()) absl::StrAppend(&out, "dso = \"", slice.dso->Hex(), "\"\n");
+    for (size_t i = 0; i < slice.validators.size(); ++i) {
+      const GenesisValidator& v = slice.validators[i];
+      absl::StrAppend(&out, "\n[[slice.validator]]\nindex = ", i, "\nkey = \"", v.key.Hex(),
+                      "\"\naddress = \"", v.host, ":", v.port, "\"\n");
+    }
+  }
+  for (const GenesisAccount& a : genesis.accounts) {
+    absl::StrAppend(&out, "\n[[account]]\nslice = ", a.account.slice.value(), "\nkey = \"",
+                    a.account.key.Hex(), "\"\nbalance = ", a.balance.value(), "\n");
+  }
+  return out;
+}
+
 absl::Status ValidateGenesis(const Genesis& genesis) {
   GL_ASSIGN_OR_RETURN(Genesis parsed, ParseGenesis(SerializeGenesis(genesis)));
   if (!(parsed == genesis)) {
@@ -334,7 +284,7 @@ absl::Status ValidateGenesis(const Genesis& genesis) {
 }
 
 Digest GenesisDigest(const Genesis& genesis) {
-  const std::string text = SerializeGenesis(genesis);
+  const std::string text = DigestText(genesis);
   return TaggedHash(kTagGenesis,
                     ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }

@@ -53,6 +53,24 @@ absl::string_view LatencyStageName(LatencyStage stage) {
   GL_CHECK_MSG(false, "unknown LatencyStage");
 }
 
+absl::string_view TxRejectionName(TxRejection reason) {
+  switch (reason) {
+    case TxRejection::kMalformed:
+      return "malformed";
+    case TxRejection::kBadSignature:
+      return "bad_signature";
+    case TxRejection::kWrongSlice:
+      return "wrong_slice";
+    case TxRejection::kDuplicate:
+      return "duplicate";
+    case TxRejection::kOverloaded:
+      return "overloaded";
+    case TxRejection::kTooLarge:
+      return "too_large";
+  }
+  GL_CHECK_MSG(false, "unknown TxRejection");
+}
+
 NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   committed_transactions_ = &prometheus::BuildCounter()
                                  .Name("gridledger_committed_transactions_total")
@@ -143,6 +161,27 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
         prometheus::Histogram::BucketBoundaries(kStageLatencySecondsBuckets.begin(),
                                                 kStageLatencySecondsBuckets.end()));
   }
+  verifier_backend_ = &prometheus::BuildGauge()
+                           .Name("gridledger_verifier_backend")
+                           .Help("1 for the signature verifier backend the node chose")
+                           .Register(*registry_);
+  peer_link_up_ = &prometheus::BuildGauge()
+                       .Name("gridledger_peer_link_up")
+                       .Help("1 while an authenticated link to the peer validator is up")
+                       .Register(*registry_);
+  auto& rejection_family = prometheus::BuildCounter()
+                               .Name("gridledger_transactions_rejected_total")
+                               .Help("Client transactions refused at admission, by reason")
+                               .Register(*registry_);
+  for (size_t i = 0; i < kTxRejectionCount; ++i) {
+    tx_rejections_[i] = &rejection_family.Add(
+        {{"reason", std::string(TxRejectionName(static_cast<TxRejection>(i)))}});
+  }
+  peer_messages_refused_ = &prometheus::BuildCounter()
+                                .Name("gridledger_peer_messages_refused_total")
+                                .Help("Peer consensus messages the core refused")
+                                .Register(*registry_)
+                                .Add({});
 }
 
 void NodeMetrics::AddSignatureVerifications(SignatureKind kind, uint64_t count) {
@@ -155,6 +194,18 @@ void NodeMetrics::ObserveStage(LatencyStage stage, absl::Duration latency) {
   const size_t index = static_cast<size_t>(stage);
   GL_CHECK(index < kLatencyStageCount);
   stage_latency_seconds_[index]->Observe(absl::ToDoubleSeconds(latency));
+
+}
+
+void NodeMetrics::SetVerifierBackend(absl::string_view backend) {
+  verifier_backend_->Add({{"backend", std::string(backend)}}).Set(1);
+}
+
+void NodeMetrics::SetPeerLinkUp(uint32_t peer, bool outbound, bool up) {
+  // Family::Add returns the series already made for these labels.
+  peer_link_up_
+      ->Add({{"peer", std::to_string(peer)}, {"direction", outbound ? "outbound" : "inbound"}})
+      .Set(up ? 1.0 : 0.0);
 }
 
 void NodeMetrics::ObserveVerifyBatch(size_t signatures, absl::Duration latency) {

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -62,6 +63,19 @@ inline constexpr std::array<double, 26> kStageLatencySecondsBuckets = {
     0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05,
     0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0};
 
+// Why a client transaction was refused (label reason="<name>"), one per
+// refusal code of the client API (ledger.proto SubmitCode).
+enum class TxRejection : uint8_t {
+  kMalformed = 0,
+  kBadSignature = 1,
+  kWrongSlice = 2,
+  kDuplicate = 3,
+  kOverloaded = 4,
+  kTooLarge = 5,
+};
+inline constexpr size_t kTxRejectionCount = 6;
+absl::string_view TxRejectionName(TxRejection reason);
+
 // Verification batch sizes: powers of 4 from 1 to 1M signatures.
 inline constexpr std::array<double, 11> kVerifyBatchSizeBuckets = {
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
@@ -102,6 +116,18 @@ class NodeMetrics {
   void SetQueueDepth(MetricsQueue queue, size_t depth);
   void AddSignatureVerifications(SignatureKind kind, uint64_t count);
   void ObserveStage(LatencyStage stage, absl::Duration latency);
+  // The verifier the node chose at start-up ("cpu", "cuda"): that series is 1.
+  void SetVerifierBackend(absl::string_view backend);
+  // An authenticated link to committee member `peer` (validator index) came
+  // up or went down; labels peer="<index>", direction="inbound|outbound".
+  void SetPeerLinkUp(uint32_t peer, bool outbound, bool up);
+  void AddTransactionRejected(TxRejection reason) {
+    tx_rejections_[static_cast<size_t>(reason)]->Increment();
+  }
+  // Peer consensus messages the core refused (bounds, signatures, chain id).
+  void AddPeerMessagesRefused(uint64_t count) {
+    peer_messages_refused_->Increment(static_cast<double>(count));
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -118,6 +144,10 @@ class NodeMetrics {
   std::array<prometheus::Gauge*, kMetricsQueueCount> queue_depth_{};
   std::array<prometheus::Counter*, kSignatureKindCount> signature_verifications_{};
   std::array<prometheus::Histogram*, kLatencyStageCount> stage_latency_seconds_{};
+  prometheus::Family<prometheus::Gauge>* verifier_backend_;
+  prometheus::Family<prometheus::Gauge>* peer_link_up_;
+  std::array<prometheus::Counter*, kTxRejectionCount> tx_rejections_{};
+  prometheus::Counter* peer_messages_refused_;
 };
 
 }  // namespace gridledger::net

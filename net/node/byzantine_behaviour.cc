@@ -1,9 +1,9 @@
 #include "net/node/byzantine_behaviour.h"
 
-#include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "core/tx/codec.h"
 #include "core/tx/transaction.h"
 
@@ -177,10 +177,10 @@ std::vector<RewrittenSend> ByzantineBehaviour::Rewrite(const consensus::SendActi
 
 SendRewriter MakeByzantineRewriter(ByzantineBehaviours behaviours,
                                    const consensus::Committee& committee, ValidatorIndex me,
-                                   const KeyPair& key, size_t header_batches_max) {
-  std::fprintf(stderr,
-               "gridledger node: TEST ONLY: Byzantine validator %u, behaviours %s\n",
-               me.value(), behaviours.ToString().c_str());
+                                   const KeyPair& key, size_t header_batches_max,
+                                   const Logger& logger) {
+  logger.Warn(absl::StrCat("TEST ONLY: Byzantine validator ", me.value(), ", behaviours ",
+                           behaviours.ToString()));
   auto behaviour = std::make_shared<ByzantineBehaviour>(
       behaviours, committee, me, key, header_batches_max, std::random_device()());
   return [behaviour](const consensus::SendAction& send) { return behaviour->Rewrite(send); };

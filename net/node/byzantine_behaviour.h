@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/log.h"
 #include "core/consensus/committee.h"
 #include "core/consensus/core.h"
 #include "core/crypto/schnorr.h"
@@ -97,10 +98,11 @@ class ByzantineBehaviour {
 };
 
 // The driver hook for `behaviours` (consensus thread only; the object lives
-// in the returned function). Logs once to stderr that the node misbehaves.
+// in the returned function). Logs once to `logger` that the node misbehaves.
 SendRewriter MakeByzantineRewriter(ByzantineBehaviours behaviours,
                                    const consensus::Committee& committee, ValidatorIndex me,
-                                   const KeyPair& key, size_t header_batches_max);
+                                   const KeyPair& key, size_t header_batches_max,
+                                   const Logger& logger = Logger());
 
 }  // namespace gridledger::node
 

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "net/node/rejection_metrics.h"
 
 namespace gridledger::node {
 namespace {
@@ -124,6 +125,7 @@ grpc::Status ClientService::Admit(const std::string& client,
     to_core_index.push_back(i);
   }
   if (!to_core.empty()) Enter(turn, std::move(to_core), to_core_index, response);
+  CountRejections(*response, metrics_);
   return grpc::Status::OK;
 }
 

@@ -64,10 +64,11 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // Where accepted transactions are made durable before ACCEPTED is
   // answered (set before serving; null: ACCEPTED means handed to consensus).
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
+  // Refusals are counted by reason there (rejection_metrics.h), and each
+  // submit request is timed (stage "admit"); may be null.
+  void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
   // Answers the market calls (set before serving; null: UNIMPLEMENTED).
   void set_market_service(MarketService* market) { market_ = market; }
-  // Times each submit request (stage "admit"); set before serving, may stay null.
-  void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
 
   grpc::Status SubmitBatch(grpc::ServerContext* context,
                            const gridledger::v1::SubmitBatchRequest* request,
@@ -120,8 +121,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // consecutive nonces stay consecutive; other connections never wait.
   ClientLanes lanes_;
   AdmittedStore* admitted_ = nullptr;
-  MarketService* market_ = nullptr;
   net::NodeMetrics* metrics_ = nullptr;
+  MarketService* market_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

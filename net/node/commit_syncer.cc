@@ -1,7 +1,6 @@
 #include "net/node/commit_syncer.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <functional>
 #include <string>
 #include <utility>
@@ -74,8 +73,7 @@ std::vector<Action> CommitSyncer::OnTimer(TimeMs now, Round dag_round) {
 void CommitSyncer::Start(TimeMs now) {
   auto persisted = store_->Load(params_.gc_depth);
   if (!persisted.ok()) {
-    std::fprintf(stderr, "gridledger node: commit sync cannot start: %s\n",
-                 std::string(persisted.status().message()).c_str());
+    logger_.Error(absl::StrCat("commit sync cannot start: ", persisted.status().message()));
     ended_ms_ = now;
     ever_ended_ = true;
     return;
@@ -88,8 +86,8 @@ void CommitSyncer::Start(TimeMs now) {
   peers_without_progress_ = 0;
   ++stats_.syncs_started;
   NextPeer();  // each sync starts with another peer
-  std::fprintf(stderr, "gridledger node: behind the committee, commit sync from sequence %llu\n",
-               static_cast<unsigned long long>(chain_.next_index + 1));
+  logger_.Info(
+      absl::StrCat("behind the committee, commit sync from sequence ", chain_.next_index + 1));
 }
 
 void CommitSyncer::Finish(TimeMs now) {
@@ -101,12 +99,9 @@ void CommitSyncer::Finish(TimeMs now) {
   request_.reset();
   // Rounds are heard afresh from the rejoined DAG's traffic.
   std::fill(peer_rounds_.begin(), peer_rounds_.end(), 0);
-  std::fprintf(stderr,
-               "gridledger node: commit sync done at sequence %llu (%llu commits in %llu ms), "
-               "rejoining the DAG\n",
-               static_cast<unsigned long long>(chain_.next_index),
-               static_cast<unsigned long long>(chain_.next_index - started_index_),
-               static_cast<unsigned long long>(now - started_ms_));
+  logger_.Info(absl::StrCat("commit sync done at sequence ", chain_.next_index, " (",
+                            chain_.next_index - started_index_, " commits in ", now - started_ms_,
+                            " ms), rejoining the DAG"));
 }
 
 void CommitSyncer::NextPeer() {
@@ -132,8 +127,7 @@ void CommitSyncer::ClearAnswer() {
 
 void CommitSyncer::Refuse(std::string why) {
   ++stats_.answers_refused;
-  std::fprintf(stderr, "gridledger node: commit sync refused validator %u's answer: %s\n",
-               peer_, why.c_str());
+  logger_.Warn(absl::StrCat("commit sync refused validator ", peer_, "'s answer: ", why));
   last_refusal_ = std::move(why);
 }
 

@@ -27,6 +27,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "core/common/log.h"
 #include "core/consensus/commit_verifier.h"
 #include "core/consensus/core.h"
 #include "net/node/consensus_store.h"
@@ -66,6 +67,9 @@ class CommitSyncer {
                                             const consensus::CommitSyncResponse& response,
                                             consensus::TimeMs now);
 
+  // Before the first call: where its lines go (default: the process logger).
+  void set_logger(Logger logger) { logger_ = std::move(logger); }
+
   bool syncing() const { return syncing_; }
   // Commits the latest answer's server had beyond ours (0 when not syncing).
   uint64_t behind_commits() const { return syncing_ ? behind_commits_ : 0; }
@@ -90,6 +94,7 @@ class CommitSyncer {
   consensus::Parameters params_;
   ValidatorIndex me_;
   ConsensusStore* store_;
+  Logger logger_;
   consensus::CommitVerifier verifier_;
   std::vector<uint64_t> peer_rounds_;  // the highest round each peer sent
   CommitSyncerStats stats_;

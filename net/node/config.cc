@@ -2,24 +2,22 @@
 
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/common/file_read.h"
 #include "core/common/status_macros.h"
+#include "core/common/toml_fields.h"
 
 namespace gridledger::node {
 namespace {
 
-constexpr absl::string_view kRequiredKeys[] = {
-    "genesis", "slice", "validator_index", "key_file",
-    "data_dir", "grpc_address", "metrics_address"};
-
-absl::Status LineError(size_t line, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("node config line ", line, ": ", what));
-}
+constexpr absl::string_view kWhat = "node config";
+constexpr absl::string_view kKeys[] = {
+    "genesis",   "slice",         "validator_index",       "key_file",      "data_dir",
+    "grpc_address", "metrics_address", "backend",          "peer_address_override",
+    "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
+    "test_only_byzantine"};
 
 // Canonical decimal: digits only, no sign, no leading zeros.
 bool ParseCanonicalU32(absl::string_view text, uint32_t* out) {
@@ -42,6 +40,19 @@ bool IsIpv4Literal(absl::string_view host) {
     if (!ParseCanonicalU32(p, &v) || v > 255) return false;
   }
   return true;
+}
+
+// ParseHostPort's message (it names the key), at the key's line.
+absl::StatusOr<HostPort> Address(const TomlFields& fields, absl::string_view key,
+                                 absl::string_view text) {
+  auto hp = ParseHostPort(text, key);
+  if (!hp.ok()) return fields.LocatedAt(key, hp.status().message());
+  return *hp;
+}
+
+absl::StatusOr<HostPort> RequiredAddress(const TomlFields& fields, absl::string_view key) {
+  GL_ASSIGN_OR_RETURN(const std::string text, fields.String(key));
+  return Address(fields, key, text);
 }
 
 }  // namespace
@@ -75,97 +86,104 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("node config: ", text.size(), " bytes exceeds ", kMaxConfigBytes));
   }
+  absl::StatusOr<toml::table> parsed = ParseTomlDocument(text, kWhat);
+  if (!parsed.ok()) {
+    // Most likely a config from before TOML (unquoted strings).
+    return absl::InvalidArgumentError(absl::StrCat(
+        parsed.status().message(), " (the config is TOML: strings in double quotes; "
+                                   "docs/deploy.md, migration)"));
+  }
+  const toml::table& root = *parsed;
+  GL_ASSIGN_OR_RETURN(const TomlFields fields, TomlFields::Of(root, kWhat, "", kKeys));
   NodeConfig config;
-  absl::flat_hash_set<std::string> seen;
-  bool test_only_byzantine = false;
-  size_t line_no = 0;
-  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
-    ++line_no;
-    if (raw.size() > kMaxConfigLineBytes) return LineError(line_no, "line too long");
-    absl::string_view line = raw;
-    if (const size_t hash = line.find('#'); hash != absl::string_view::npos) {
-      line = line.substr(0, hash);
+  GL_ASSIGN_OR_RETURN(config.genesis_path, fields.String("genesis"));
+  GL_ASSIGN_OR_RETURN(const uint64_t slice, fields.Uint("slice", 0, UINT32_MAX));
+  config.slice = static_cast<uint32_t>(slice);
+  GL_ASSIGN_OR_RETURN(const uint64_t index, fields.Uint("validator_index", 0, UINT32_MAX));
+  config.validator_index = static_cast<uint32_t>(index);
+  GL_ASSIGN_OR_RETURN(config.key_file, fields.String("key_file"));
+  GL_ASSIGN_OR_RETURN(config.data_dir, fields.String("data_dir"));
+  GL_ASSIGN_OR_RETURN(config.grpc_address, RequiredAddress(fields, "grpc_address"));
+  GL_ASSIGN_OR_RETURN(config.metrics_address, RequiredAddress(fields, "metrics_address"));
+  GL_ASSIGN_OR_RETURN(const std::optional<std::string> backend, fields.OptionalString("backend"));
+  if (backend.has_value()) {
+    auto b = ParseVerifierBackend(*backend);
+    if (!b.ok()) {
+      return fields.ErrorAt("backend",
+                            absl::StrCat("expected auto|cpu|gpu, got \"", *backend, "\""));
     }
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
-    const size_t eq = line.find('=');
-    if (eq == absl::string_view::npos) return LineError(line_no, "expected key = value");
-    const absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, eq));
-    const absl::string_view value = absl::StripAsciiWhitespace(line.substr(eq + 1));
-    if (key.empty()) return LineError(line_no, "empty key");
-    if (value.empty()) return LineError(line_no, absl::StrCat(key, ": empty value"));
-    if (!seen.insert(std::string(key)).second) {
-      return LineError(line_no, absl::StrCat("duplicate key ", key));
-    }
-    auto field_error = [&](const absl::Status& s) {
-      return LineError(line_no, s.message());
-    };
-    if (key == "genesis") {
-      config.genesis_path = std::string(value);
-    } else if (key == "slice") {
-      if (!ParseCanonicalU32(value, &config.slice)) {
-        return LineError(line_no, absl::StrCat("slice: expected a decimal u32, got \"", value, "\""));
-      }
-    } else if (key == "validator_index") {
-      if (!ParseCanonicalU32(value, &config.validator_index)) {
-        return LineError(line_no, absl::StrCat(
-            "validator_index: expected a decimal u32, got \"", value, "\""));
-      }
-    } else if (key == "key_file") {
-      config.key_file = std::string(value);
-    } else if (key == "data_dir") {
-      config.data_dir = std::string(value);
-    } else if (key == "grpc_address") {
-      auto hp = ParseHostPort(value, "grpc_address");
-      if (!hp.ok()) return field_error(hp.status());
-      config.grpc_address = *hp;
-    } else if (key == "metrics_address") {
-      auto hp = ParseHostPort(value, "metrics_address");
-      if (!hp.ok()) return field_error(hp.status());
-      config.metrics_address = *hp;
-    } else if (key == "backend") {
-      auto b = ParseVerifierBackend(value);
-      if (!b.ok()) {
-        return LineError(line_no, absl::StrCat("backend: expected auto|cpu|gpu, got \"", value, "\""));
-      }
-      config.backend = *b;
-    } else if (key == "peer_address_override") {
-      auto hp = ParseHostPort(value, "peer_address_override");
-      if (!hp.ok()) return field_error(hp.status());
-      config.peer_address_override = *hp;
-    } else if (key == "grpc_tls_cert") {
-      config.grpc_tls_cert = std::string(value);
-    } else if (key == "grpc_tls_key") {
-      config.grpc_tls_key = std::string(value);
-    } else if (key == "byzantine") {
-      auto b = ParseByzantineBehaviours(value);
-      if (!b.ok()) return field_error(b.status());
-      config.byzantine = *b;
-    } else if (key == "test_only_byzantine") {
-      if (value != "yes" && value != "no") {
-        return LineError(line_no, absl::StrCat("test_only_byzantine: expected yes or no, got \"",
-                                               value, "\""));
-      }
-      test_only_byzantine = value == "yes";
-    } else {
-      return LineError(line_no, absl::StrCat("unknown key ", key));
-    }
+    config.backend = *b;
   }
-  for (absl::string_view key : kRequiredKeys) {
-    if (!seen.contains(key)) {
-      return absl::InvalidArgumentError(absl::StrCat("node config: missing key ", key));
-    }
+  GL_ASSIGN_OR_RETURN(const std::optional<std::string> peer,
+                      fields.OptionalString("peer_address_override"));
+  if (peer.has_value()) {
+    GL_ASSIGN_OR_RETURN(config.peer_address_override,
+                        Address(fields, "peer_address_override", *peer));
   }
+  GL_ASSIGN_OR_RETURN(config.grpc_tls_cert, fields.OptionalString("grpc_tls_cert"));
+  GL_ASSIGN_OR_RETURN(config.grpc_tls_key, fields.OptionalString("grpc_tls_key"));
   if (config.grpc_tls_cert.has_value() != config.grpc_tls_key.has_value()) {
     return absl::InvalidArgumentError(
         "node config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
   }
+  GL_ASSIGN_OR_RETURN(const std::optional<std::string> log_level,
+                      fields.OptionalString("log_level"));
+  if (log_level.has_value()) {
+    auto level = ParseLogLevel(*log_level);
+    if (!level.ok()) return fields.ErrorAt("log_level", level.status().message());
+    config.log_level = *level;
+  }
+  GL_ASSIGN_OR_RETURN(const std::optional<std::string> byzantine,
+                      fields.OptionalString("byzantine"));
+  if (byzantine.has_value()) {
+    auto b = ParseByzantineBehaviours(*byzantine);
+    if (!b.ok()) return fields.LocatedAt("byzantine", b.status().message());
+    config.byzantine = *b;
+  }
+  bool test_only_byzantine = false;
+  if (const toml::node* node = root.get("test_only_byzantine"); node != nullptr) {
+    if (!node->is_boolean()) {
+      return fields.ErrorAt("test_only_byzantine", "expected true or false");
+    }
+    test_only_byzantine = node->as_boolean()->get();
+  }
   // A misbehaving validator must never come from a stray line in a real config.
   if (config.byzantine.any() && !test_only_byzantine) {
     return absl::InvalidArgumentError(
-        "node config: byzantine is a test-only switch; refused unless test_only_byzantine = yes");
+        "node config: byzantine is a test-only switch; refused unless test_only_byzantine = true");
   }
   return config;
+}
+
+std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comment) {
+  std::string out;
+  if (!comment.empty()) {
+    for (absl::string_view line : absl::StrSplit(comment, '\n')) {
+      absl::StrAppend(&out, "# ", line, "\n");
+    }
+  }
+  auto string_key = [&out](absl::string_view key, absl::string_view value) {
+    absl::StrAppend(&out, key, " = ", TomlString(value), "\n");
+  };
+  string_key("genesis", config.genesis_path);
+  absl::StrAppend(&out, "slice = ", config.slice, "\n");
+  absl::StrAppend(&out, "validator_index = ", config.validator_index, "\n");
+  string_key("key_file", config.key_file);
+  string_key("data_dir", config.data_dir);
+  string_key("grpc_address", config.grpc_address.ToString());
+  string_key("metrics_address", config.metrics_address.ToString());
+  string_key("backend", VerifierBackendName(config.backend));
+  if (config.peer_address_override.has_value()) {
+    string_key("peer_address_override", config.peer_address_override->ToString());
+  }
+  if (config.grpc_tls_cert.has_value()) string_key("grpc_tls_cert", *config.grpc_tls_cert);
+  if (config.grpc_tls_key.has_value()) string_key("grpc_tls_key", *config.grpc_tls_key);
+  string_key("log_level", LogLevelName(config.log_level));
+  if (config.byzantine.any()) {
+    string_key("byzantine", config.byzantine.ToString());
+    absl::StrAppend(&out, "test_only_byzantine = true\n");
+  }
+  return out;
 }
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {

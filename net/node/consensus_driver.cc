@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
@@ -133,8 +132,7 @@ DriverStats ConsensusDriver::stats() const {
 }
 
 void ConsensusDriver::Fail(const absl::Status& status) {
-  std::fprintf(stderr, "gridledger node: consensus stopped: %s\n",
-               std::string(status.message()).c_str());
+  logger_.Error(absl::StrCat("consensus stopped: ", status.message()));
   absl::MutexLock lock(&mu_);
   if (failure_.ok()) failure_ = status;
   failed_.store(true);
@@ -166,6 +164,9 @@ void ConsensusDriver::Loop() {
     messages_rejected_.store(core_->stats().messages_rejected);
     LogRejections(now);
     if (metrics_ != nullptr) {
+      const uint64_t rejected = core_->stats().messages_rejected;
+      metrics_->AddPeerMessagesRefused(rejected - rejections_exported_);
+      rejections_exported_ = rejected;
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());
@@ -179,9 +180,8 @@ void ConsensusDriver::LogRejections(TimeMs now) {
   if (now < last_rejection_log_ms_ + kRejectionLogPeriodMs) return;
   const uint64_t rejected = core_->stats().messages_rejected;
   if (rejected == rejections_logged_) return;
-  std::fprintf(stderr, "gridledger node: consensus refused %llu peer messages, latest: %s\n",
-               static_cast<unsigned long long>(rejected - rejections_logged_),
-               core_->last_rejection().c_str());
+  logger_.Warn(absl::StrCat("consensus refused ", rejected - rejections_logged_,
+                            " peer messages, latest: ", core_->last_rejection()));
   rejections_logged_ = rejected;
   last_rejection_log_ms_ = now;
 }

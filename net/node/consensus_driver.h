@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "core/common/log.h"
 #include "core/consensus/core.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/commit_executor.h"
@@ -75,6 +76,8 @@ class ConsensusDriver {
   void Start(const consensus::PersistedState& state, net::Transport* transport);
   // Closes the inbox, joins the thread and answers waiting submissions Unavailable.
   void Stop();
+  // Before Start: where the driver's lines go (default: the process logger).
+  void set_logger(Logger logger) { logger_ = std::move(logger); }
   // TEST ONLY, before Start: every send goes out as `rewriter` rewrites it.
   void SetSendRewriter(SendRewriter rewriter) { send_rewriter_ = std::move(rewriter); }
 
@@ -120,12 +123,14 @@ class ConsensusDriver {
   std::atomic<uint64_t> commits_synced_{0};
   std::atomic<uint64_t> syncs_started_{0};
   SendRewriter send_rewriter_;  // empty unless a test asked for misbehaviour
+  Logger logger_;
   std::thread thread_;
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};
   std::atomic<uint64_t> messages_rejected_{0};
   // Consensus thread only.
   uint64_t rejections_logged_ = 0;
+  uint64_t rejections_exported_ = 0;  // into metrics_ (peer_messages_refused)
   consensus::TimeMs last_rejection_log_ms_ = 0;
   std::atomic<bool> failed_{false};
   mutable absl::Mutex mu_;

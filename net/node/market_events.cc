@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -252,9 +251,8 @@ void MarketEventLog::Publish(uint64_t sequence, absl::Span<const BlockTx> block,
       MarketEventsOf(slice_, interval_ms_, sequence, block, outcome, &time_ms);
   absl::MutexLock lock(&mu_);
   if (!events.ok()) {
-    std::fprintf(stderr, "gridledger node: market events of commit %llu: %s\n",
-                 static_cast<unsigned long long>(sequence),
-                 std::string(events.status().message()).c_str());
+    logger_.Error(
+        absl::StrCat("market events of commit ", sequence, ": ", events.status().message()));
     broken_position_ = first_position_ + events_.size();
     broken_ = absl::InternalError(absl::StrCat("market events of commit ", sequence,
                                                " could not be derived: ",

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/common/log.h"
 #include "core/execution/executor.h"
 #include "core/execution/market_state.h"
 #include "net/proto/ledger.pb.h"
@@ -64,6 +65,9 @@ class MarketEventLog {
   void Publish(uint64_t sequence, absl::Span<const BlockTx> block, const BlockOutcome& outcome);
   // Wakes readers for good (node stopping).
   void Close();
+  // Before the first Publish: where a failure is logged (default: the
+  // process logger, core/common/log.h).
+  void set_logger(Logger logger) { logger_ = std::move(logger); }
 
   // The position of the first kept event of a commit >= from_sequence
   // (0: the position after the newest event). OutOfRange when events of such
@@ -86,6 +90,7 @@ class MarketEventLog {
   const SliceId slice_;
   const uint64_t interval_ms_;
   const size_t capacity_;
+  Logger logger_;
   mutable absl::Mutex mu_;
   std::deque<gridledger::v1::MarketEvent> events_ ABSL_GUARDED_BY(mu_);
   uint64_t first_position_ ABSL_GUARDED_BY(mu_) = 0;  // of events_.front()

@@ -3,12 +3,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/common/log.h"
 #include "core/common/status_macros.h"
 #include "core/consensus/core.h"
 #include "core/consensus/signature_checker.h"
@@ -87,6 +87,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                   const NodeOptions& options) {
   auto p = std::make_unique<Parts>();
   p->config = config;
+  // Every line of this node carries its slice/index (core/common/log.h).
+  const Logger logger = Logger::ForNode(config.slice, config.validator_index, config.log_level);
 
   // Genesis, committee and our place in it.
   GL_ASSIGN_OR_RETURN(std::string genesis_text,
@@ -132,6 +134,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   lmdb.max_map_size_bytes = options.lmdb_max_map_size_bytes;
   lmdb.initial_map_size_bytes = std::min(lmdb.initial_map_size_bytes, lmdb.max_map_size_bytes);
   lmdb.wait_for_space = true;  // a full disk pauses the node; it resumes by itself
+  lmdb.logger = logger;
   GL_ASSIGN_OR_RETURN(p->store, storage::NodeStore::Open(lmdb));
   GL_RETURN_IF_ERROR(storage::SeedFromGenesis(*p->store, *genesis, SliceId(config.slice)));
   GL_ASSIGN_OR_RETURN(p->consensus_store, ConsensusStore::Open(&p->store->env()));
@@ -147,8 +150,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   net::NodeMetrics* metrics = p->metrics.get();
   VerifierChoice choice =
       MakeBatchVerifier(config.backend, options.verifier_cpu_threads,
-                        [metrics](const absl::Status&) { metrics->AddVerifyFallback(); });
+                        [metrics](const absl::Status&) { metrics->AddVerifyFallback(); }, logger);
   p->verifier_reason = choice.reason;
+  p->metrics->SetVerifierBackend(choice.verifier->name());
   p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), chain_id,
                                            SliceId(config.slice), p->metrics.get());
 
@@ -181,6 +185,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->commit_executor->set_admitted_store(p->admitted.get());
   GL_ASSIGN_OR_RETURN(p->market_events,
                       MarketEventLogFor(SliceId(config.slice), market, p->store.get()));
+  p->market_events->set_logger(logger);
   p->commit_executor->set_commit_observer(
       [log = p->market_events.get()](uint64_t sequence, absl::Span<const BlockTx> block,
                                      const BlockOutcome& outcome) {
@@ -191,16 +196,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   auto syncer = std::make_unique<CommitSyncer>(p->committee.get(), params,
                                                ValidatorIndex(config.validator_index),
                                                &p->signature_checker, p->consensus_store.get());
+  syncer->set_logger(logger);
   auto sync_server = std::make_unique<CommitSyncServer>(
       p->consensus_store.get(), p->committee->size(), params.message_bytes_max);
   p->driver = std::make_unique<ConsensusDriver>(
       std::move(core), p->peer_keys, &p->inbox, p->consensus_store.get(),
       p->commit_executor.get(), p->verify_worker.get(), p->metrics.get());
+  p->driver->set_logger(logger);
   p->driver->EnableCommitSync(std::move(syncer), std::move(sync_server));
   if (config.byzantine.any()) {  // TEST ONLY: the config parser demands test_only_byzantine
     p->driver->SetSendRewriter(MakeByzantineRewriter(config.byzantine, *p->committee,
                                                      ValidatorIndex(config.validator_index),
-                                                     key, params.header_batches_max));
+                                                     key, params.header_batches_max, logger));
   }
 
   // Peer transport: messages are decoded on its io thread, then queued.
@@ -221,10 +228,22 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     if (!message.ok()) return;  // the core would reject it too; nothing to learn
     raw->inbox.Push(PeerEvent{*index, std::move(*message)});
   };
-  auto log = [](absl::string_view line) {
-    std::fprintf(stderr, "gridledger node: transport: %s\n", std::string(line).c_str());
+  auto log = [logger](absl::string_view line) { logger.Info(absl::StrCat("transport: ", line)); };
+  // Per-peer link state for the dashboard: every peer starts down.
+  for (size_t i = 0; i < p->peer_keys.size(); ++i) {
+    if (i == config.validator_index) continue;
+    for (bool outbound : {false, true}) {
+      p->metrics->SetPeerLinkUp(static_cast<uint32_t>(i), outbound, false);
+    }
+  }
+  auto on_peer_state = [raw](const net::PeerEvent& event) {
+    if (auto index = raw->committee->IndexOf(event.peer); index.has_value()) {
+      raw->metrics->SetPeerLinkUp(index->value(),
+                                  event.direction == net::LinkDirection::kOutbound, event.up);
+    }
   };
-  p->transport = std::make_unique<net::Transport>(std::move(topts), on_message, nullptr, log);
+  p->transport =
+      std::make_unique<net::Transport>(std::move(topts), on_message, on_peer_state, log);
   GL_RETURN_IF_ERROR(p->transport->Start());
   p->verify_worker->Start();
   p->driver->Start(p->restored, p->transport.get());

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
-#include <iostream>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -15,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/common/check.h"
+#include "core/common/log.h"
 #include "net/transport/connection.h"
 #include "net/transport/log_rate_limiter.h"
 #include "net/transport/preauth_limiter.h"
@@ -174,8 +174,7 @@ void Transport::Impl::Log(absl::string_view line) const {
   if (log_) {
     log_(line);
   } else {
-    std::cerr << "transport " << options_.own_key.public_key().ShortHex() << ": " << line
-              << "\n";
+    Logger().Info(absl::StrCat("transport ", options_.own_key.public_key().ShortHex(), ": ", line));
   }
 }
 

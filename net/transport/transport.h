@@ -128,7 +128,8 @@ class Transport {
   using LogCallback = std::function<void(absl::string_view line)>;
 
   // Misuse (bad options: zero bounds, min > max backoff, frame bound above
-  // u32) is an assertion. log may be empty: then lines go to stderr.
+  // u32) is an assertion. log may be empty: then lines go to the process
+  // logger (core/common/log.h).
   Transport(TransportOptions options, MessageCallback on_message,
             PeerCallback on_peer_state = nullptr, LogCallback log = nullptr);
   ~Transport();  // Stop()s.

@@ -17,12 +17,12 @@ std::vector<std::string> Seeds() {
       "# gridledger node config\n"
       "slice = 0\n"
       "validator_index = 1\n"
-      "genesis = /tmp/d/genesis.txt\n"
-      "key_file = /tmp/d/validator-0-1.key\n"
-      "data_dir = /tmp/d/node-0-1\n"
-      "grpc_address = 127.0.0.1:7101\n"
-      "metrics_address = 127.0.0.1:9101\n"
-      "backend = cpu\n",
+      "genesis = \"/tmp/d/genesis.toml\"\n"
+      "key_file = '/tmp/d/validator-0-1.key'\n"
+      "data_dir = \"/tmp/d/node-0-1\"\n"
+      "grpc_address = \"127.0.0.1:7101\"\n"
+      "metrics_address = \"127.0.0.1:9101\"\n"
+      "backend = \"cpu\"\n",
   };
 }
 

@@ -90,6 +90,34 @@ TEST_F(MetricsTest, ExposesNodeMetricsOnEphemeralPort) {
   server_->Unregister(metrics.registry());
 }
 
+// The dashboard's verifier, peer link and rejection panels (deploy/grafana).
+TEST_F(MetricsTest, ExposesVerifierBackendPeerLinksAndRejections) {
+  ASSERT_NE(server_, nullptr);
+  NodeMetrics metrics;
+  server_->Register(metrics.registry());
+  metrics.SetVerifierBackend("cpu");
+  metrics.SetPeerLinkUp(1, /*outbound=*/true, true);
+  metrics.SetPeerLinkUp(2, /*outbound=*/false, true);
+  metrics.SetPeerLinkUp(2, /*outbound=*/false, false);  // the same series goes down
+  metrics.AddTransactionRejected(TxRejection::kDuplicate);
+  metrics.AddTransactionRejected(TxRejection::kDuplicate);
+  metrics.AddTransactionRejected(TxRejection::kBadSignature);
+  metrics.AddPeerMessagesRefused(3);
+  metrics.AddPeerMessagesRefused(0);
+
+  const std::string response = Scrape(server_->port());
+  EXPECT_TRUE(HasLine(response, "gridledger_verifier_backend{backend=\"cpu\"} 1")) << response;
+  EXPECT_TRUE(HasLine(response, "gridledger_peer_link_up{direction=\"outbound\",peer=\"1\"} 1"));
+  EXPECT_TRUE(HasLine(response, "gridledger_peer_link_up{direction=\"inbound\",peer=\"2\"} 0"));
+  EXPECT_TRUE(HasLine(response, "gridledger_transactions_rejected_total{reason=\"duplicate\"} 2"));
+  EXPECT_TRUE(
+      HasLine(response, "gridledger_transactions_rejected_total{reason=\"bad_signature\"} 1"));
+  // Every reason is exported from the start, so a rate() has a series.
+  EXPECT_TRUE(HasLine(response, "gridledger_transactions_rejected_total{reason=\"too_large\"} 0"));
+  EXPECT_TRUE(HasLine(response, "gridledger_peer_messages_refused_total 3"));
+  server_->Unregister(metrics.registry());
+}
+
 TEST_F(MetricsTest, ExposesTransportCountersAtScrapeTime) {
   const KeyPair own = KeyPair::FromSeed(90);
   const KeyPair peer = KeyPair::FromSeed(91);

@@ -453,6 +453,7 @@ void Simulation::AddHonestStats(const Node& node) {
   result_.rejected_messages += stats.messages_rejected;
   result_.headers_refused_oversized += stats.headers_refused_oversized;
   result_.batches_refused_store_full += stats.batches_refused_store_full;
+  result_.weak_links_proposed += stats.weak_links_proposed;
 }
 
 SimResult Simulation::Run() {

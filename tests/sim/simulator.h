@@ -38,6 +38,7 @@ struct SimResult {
   uint64_t rejected_messages = 0;    // across honest validators
   uint64_t headers_refused_oversized = 0;   // across honest validators
   uint64_t batches_refused_store_full = 0;  // across honest validators
+  uint64_t weak_links_proposed = 0;         // across honest validators
   // Restarts: certificates the restarted validators' stores gave back (the
   // in-memory map, or ConsensusStore::Load in real_store mode).
   uint64_t restored_certificates = 0;

@@ -120,17 +120,21 @@ TEST(GenesisCliTest, MarketTimingFlagsReachTheGenesisFile) {
   const std::string common = absl::StrCat("genesis --validators=1 --accounts=1 --balance=5");
   CliRun bad = RunGridledger(absl::StrCat(common, " --out=", dir, "/bad --market_interval_ms=0"));
   EXPECT_NE(bad.exit_code, 0) << bad.output;
-  EXPECT_NE(bad.output.find("interval_ms must be >= 1"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("market.interval_ms: 0 is out of range [1, "), std::string::npos)
+      << bad.output;
   CliRun ok = RunGridledger(absl::StrCat(common, " --out=", dir,
                                          "/ok --market_interval_ms=2000 --gate_closure_ms=500"
                                          " --reading_window_ms=2000"));
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
-  FILE* f = fopen((dir + "/ok/genesis.txt").c_str(), "r");
+  FILE* f = fopen((dir + "/ok/genesis.toml").c_str(), "r");
   ASSERT_NE(f, nullptr);
   std::string text(4096, '\0');
   text.resize(fread(text.data(), 1, text.size(), f));
   fclose(f);
-  EXPECT_NE(text.find("\nmarket 2000 500 2000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n[market]\ninterval_ms = 2000\ngate_closure_ms = 500\n"
+                      "reading_window_ms = 2000\n"),
+            std::string::npos)
+      << text;
   std::filesystem::remove_all(dir);
 }
 

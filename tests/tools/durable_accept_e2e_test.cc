@@ -27,6 +27,7 @@
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
 #include "core/tx/codec.h"
+#include "net/node/config.h"
 #include "gtest/gtest.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "tools/loadgen/process.h"
@@ -103,12 +104,16 @@ class Deployment {
       const std::string key_file = absl::StrCat(dir_, "/validator-", i, ".key");
       WriteFile(key_file, key.secret().Hex() + "\n");
       grpc_.push_back(absl::StrCat("127.0.0.1:", ports[3 * i + 1]));
-      const std::string config = absl::StrCat(dir_, "/node-", i, ".conf");
-      WriteFile(config, absl::StrCat("genesis = ", dir_, "/genesis.txt\nslice = 0\n",
-                                     "validator_index = ", i, "\nkey_file = ", key_file,
-                                     "\ndata_dir = ", dir_, "/node-", i, "\ngrpc_address = ",
-                                     grpc_.back(), "\nmetrics_address = 127.0.0.1:",
-                                     ports[3 * i + 2], "\nbackend = cpu\n"));
+      const std::string config = absl::StrCat(dir_, "/node-", i, ".toml");
+      node::NodeConfig c;
+      c.genesis_path = dir_ + "/genesis.toml";
+      c.validator_index = i;
+      c.key_file = key_file;
+      c.data_dir = absl::StrCat(dir_, "/node-", i);
+      c.grpc_address = node::HostPort{"127.0.0.1", ports[3 * i + 1]};
+      c.metrics_address = node::HostPort{"127.0.0.1", ports[3 * i + 2]};
+      c.backend = VerifierBackend::kCpu;
+      WriteFile(config, node::SerializeNodeConfig(c));
       processes_.push_back(std::make_unique<ChildProcess>(
           GL_GRIDLEDGER_BINARY, std::vector<std::string>{"node", "--config=" + config},
           absl::StrCat(dir_, "/node-", i, ".log")));
@@ -120,7 +125,7 @@ class Deployment {
           AccountRef{SliceId(0), accounts_.back().public_key()}, Amount(1'000'000'000)});
     }
     ASSERT_TRUE(ValidateGenesis(genesis).ok());
-    WriteFile(dir_ + "/genesis.txt", SerializeGenesis(genesis));
+    WriteFile(dir_ + "/genesis.toml", SerializeGenesis(genesis));
     chain_id_ = GenesisDigest(genesis);
   }
 

@@ -63,7 +63,7 @@ TEST_F(GenesisHostsTest, WritesOneParsableConfigPerValidatorOnItsHost) {
       " --grpc_base_port=8300 --metrics_base_port=8400 --backend=cpu"));
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
-  auto genesis = ParseGenesis(ReadFile(out + "/genesis.txt"));
+  auto genesis = ParseGenesis(ReadFile(out + "/genesis.toml"));
   ASSERT_TRUE(genesis.ok()) << genesis.status();
   ASSERT_EQ(genesis->slices.size(), 2u);
   const std::string want_host[2][2] = {{"10.1.0.1", "10.1.0.2"}, {"10.1.0.3", "10.1.0.1"}};
@@ -74,11 +74,11 @@ TEST_F(GenesisHostsTest, WritesOneParsableConfigPerValidatorOnItsHost) {
       const uint32_t k = s * 2 + i;
       EXPECT_EQ(genesis->slices[s].validators[i].host, want_host[s][i]);
       EXPECT_EQ(genesis->slices[s].validators[i].port, want_peer_port[s][i]);
-      auto config = node::LoadNodeConfig(absl::StrCat(out, "/node-", s, "-", i, ".conf"));
+      auto config = node::LoadNodeConfig(absl::StrCat(out, "/node-", s, "-", i, ".toml"));
       ASSERT_TRUE(config.ok()) << config.status();
       EXPECT_EQ(config->slice, s);
       EXPECT_EQ(config->validator_index, i);
-      EXPECT_EQ(config->genesis_path, "/srv/gl/etc/genesis.txt");
+      EXPECT_EQ(config->genesis_path, "/srv/gl/etc/genesis.toml");
       EXPECT_EQ(config->key_file, absl::StrCat("/srv/gl/etc/validator-", s, "-", i, ".key"));
       EXPECT_EQ(config->data_dir, absl::StrCat("/srv/gl/data/node-", s, "-", i));
       EXPECT_EQ(config->grpc_address.ToString(), absl::StrCat(want_host[s][i], ":", 8300 + k));

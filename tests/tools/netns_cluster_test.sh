@@ -106,7 +106,7 @@ mkdir -p "$dir/data"
 for i in $(seq 0 $((N - 1))); do
   # setpriv: a node dies with this script even if the script is killed outright.
   ip netns exec "${tag}n$i" setpriv --pdeathsig KILL -- \
-    "$BIN" node --config="$dir/genesis/node-0-$i.conf" > "$dir/node-0-$i.log" 2>&1 &
+    "$BIN" node --config="$dir/genesis/node-0-$i.toml" > "$dir/node-0-$i.log" 2>&1 &
   pids+=($!)
 done
 
@@ -130,7 +130,7 @@ recipient=$("$BIN" keys show "$dir/recipient.key" | sed -n 's/^public //p')
 [ ${#recipient} -eq 64 ] || fail "recipient public key"
 : > "$dir/txs"
 for nonce in 0 1 2; do
-  "$BIN" tx build --kind=transfer --slice=0 --nonce=$nonce --genesis="$dir/genesis/genesis.txt" \
+  "$BIN" tx build --kind=transfer --slice=0 --nonce=$nonce --genesis="$dir/genesis/genesis.toml" \
     --sender_secret="$sender_secret" --to_slice=0 --to="$recipient" --amount=7 >> "$dir/txs" ||
     fail "tx build nonce $nonce"
 done

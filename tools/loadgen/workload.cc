@@ -50,7 +50,7 @@ absl::StatusOr<std::vector<std::vector<KeyPair>>> ParseAccountKeys(absl::string_
 
 absl::StatusOr<Deployment> LoadDeployment(const std::string& dir) {
   GL_ASSIGN_OR_RETURN(std::string genesis_text,
-                      ReadFileBounded(dir + "/genesis.txt", kMaxGenesisFileBytes, "genesis"));
+                      ReadFileBounded(dir + "/genesis.toml", kMaxGenesisFileBytes, "genesis"));
   GL_ASSIGN_OR_RETURN(Genesis genesis, ParseGenesis(genesis_text));
   GL_ASSIGN_OR_RETURN(std::string keys_text, ReadFileBounded(dir + "/accounts.keys",
                                                              kMaxGenesisFileBytes, "accounts.keys"));

@@ -1,5 +1,5 @@
 // The load generator's workload: funded accounts read from a deployment
-// (DIR/genesis.txt and DIR/accounts.keys, as `gridledger genesis` writes
+// (DIR/genesis.toml and DIR/accounts.keys, as `gridledger genesis` writes
 // them), and transfers pre-signed before the run so signing never paces it.
 #ifndef GRIDLEDGER_TOOLS_LOADGEN_WORKLOAD_H_
 #define GRIDLEDGER_TOOLS_LOADGEN_WORKLOAD_H_

@@ -633,6 +633,30 @@ TEST_F(OrphanTest, TheNextOwnHeaderWeakLinksAnOwnCertificateNobodyLinked) {
   EXPECT_EQ(next.weak_parents, want);
 }
 
+// After commit sync the core rejoins far ahead: its own certificate of
+// round 1 (uncommitted, carrying an acknowledged batch) lies below the new
+// horizon. Its transactions are proposed again in a new batch, not lost.
+TEST_F(OrphanTest, RejoinProposesAgainTheOwnTransactionsTheNewHorizonDrops) {
+  Run run = Orphan(Parameters{}, /*last_round=*/7, /*own_round2=*/false);
+  ASSERT_FALSE(run.core->dag().Get(Round(1), ValidatorIndex(0))->committed);
+  PersistedState synced;
+  synced.last_committed_round = Round(200);
+  synced.next_commit_index = 100;
+  run.core->Rejoin(synced, 6000);
+  EXPECT_EQ(run.core->dag().Get(Round(1), ValidatorIndex(0)), nullptr);
+  EXPECT_EQ(run.core->stats().rejoin_own_txs_requeued, 1u);
+  std::vector<Batch> sealed;
+  for (TimeMs now = 6010; now <= 7000 && sealed.empty(); now += 10) {
+    sealed = Sent<Batch>(run.core->OnTimer(now));
+  }
+  // One new batch (sent to each peer) with the transaction.
+  ASSERT_FALSE(sealed.empty());
+  for (const Batch& b : sealed) {
+    EXPECT_EQ(BatchDigest(b), BatchDigest(sealed[0]));
+    EXPECT_EQ(b.transactions, std::vector<Bytes>{Bytes({1, 2, 3, 4})});
+  }
+}
+
 TEST_F(OrphanTest, ALinkFromAnOrphanedCertificateDoesNotSaveIt) {
   // Validator 0's own round-2 certificate links to the round-1 one, but no
   // anchor reaches either.

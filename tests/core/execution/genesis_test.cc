@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/crypto/schnorr.h"
+#include "core/crypto/sha256.h"
 #include "gtest/gtest.h"
 
 namespace gridledger {
@@ -34,7 +35,7 @@ Genesis Sample() {
   return g;
 }
 
-TEST(GenesisTest, SerializesToTheDocumentedFormat) {
+TEST(GenesisTest, SerializesToTheDocumentedLayout) {
   Genesis g;
   g.dso = KeyPair::FromSeed(1).public_key();
   g.slices.push_back(GenesisSlice{SliceId(0), {GenesisValidator{
@@ -42,11 +43,48 @@ TEST(GenesisTest, SerializesToTheDocumentedFormat) {
                                                   7001}}});
   g.accounts.push_back(
       GenesisAccount{AccountRef{SliceId(0), KeyPair::FromSeed(3).public_key()}, Amount(42)});
-  EXPECT_EQ(SerializeGenesis(g), absl::StrCat("gridledger-genesis 1\n",
-                                              "dso ", KeyHex(1), "\n",
-                                              "slice 0\n",
-                                              "validator 0 0 ", KeyHex(2), " node-a.lan:7001\n",
-                                              "account 0 ", KeyHex(3), " 42\n"));
+  EXPECT_EQ(SerializeGenesis(g),
+            absl::StrCat("# gridledger genesis (TOML, core/execution/genesis.h)\n",
+                         "version = 2\n",
+                         "dso = \"", KeyHex(1), "\"\n",
+                         "\n[[slice]]\nid = 0\n",
+                         "\n[[slice.validator]]\nindex = 0\nkey = \"", KeyHex(2),
+                         "\"\naddress = \"node-a.lan:7001\"\n",
+                         "\n[[account]]\nslice = 0\nkey = \"", KeyHex(3), "\"\nbalance = 42\n"));
+  // The chain id is the hash of the version 1 line text, whatever the file
+  // format: a genesis converted to TOML keeps its chain id and its stores.
+  const std::string v1 = absl::StrCat("gridledger-genesis 1\n", "dso ", KeyHex(1), "\n",
+                                      "slice 0\n", "validator 0 0 ", KeyHex(2),
+                                      " node-a.lan:7001\n", "account 0 ", KeyHex(3), " 42\n");
+  EXPECT_EQ(GenesisDigest(g),
+            TaggedHash(kTagGenesis,
+                       ByteSpan(reinterpret_cast<const uint8_t*>(v1.data()), v1.size())));
+}
+
+// What an operator may write differently (comments, key order, inline
+// tables, accounts before slices) is the same genesis with the same chain id.
+TEST(GenesisTest, LayoutAndCommentsDoNotChangeTheGenesis) {
+  Genesis g;
+  g.dso = KeyPair::FromSeed(1).public_key();
+  g.market = MarketTiming{2000, kDefaultGateClosureMs, 4000};
+  g.slices.push_back(GenesisSlice{SliceId(0), {GenesisValidator{
+                                                  KeyPair::FromSeed(2).public_key(), "10.0.0.1",
+                                                  7001}}});
+  g.accounts.push_back(
+      GenesisAccount{AccountRef{SliceId(0), KeyPair::FromSeed(3).public_key()}, Amount(42)});
+  const std::string text = absl::StrCat(
+      "# accounts first, market keys partly given\n",
+      "account = [ { balance = 42, slice = 0, key = \"", KeyHex(3), "\" } ]\n",
+      "dso = \"", KeyHex(1), "\"   # the DSO\n",
+      "version = 2\n",
+      "market = { reading_window_ms = 4000, interval_ms = 2000 }\n",
+      "[[slice]]\n",
+      "validator = [ { address = \"10.0.0.1:7001\", index = 0, key = \"", KeyHex(2), "\" } ]\n",
+      "id = 0\n");
+  auto parsed = ParseGenesis(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, g);
+  EXPECT_EQ(GenesisDigest(*parsed), GenesisDigest(*ParseGenesis(SerializeGenesis(g))));
 }
 
 TEST(GenesisTest, ParseAndSerializeRoundTrip) {
@@ -81,44 +119,6 @@ TEST(GenesisTest, ValidateRejectsGenesisBuiltWrongInCode) {
   EXPECT_EQ(ValidateGenesis(g).code(), absl::StatusCode::kInvalidArgument);
 }
 
-// Each malformed-line class is rejected with the number of the offending line.
-struct Malformed {
-  const char* name;
-  std::string text;
-  int line;
-  const char* reason;  // substring of the message
-};
-
-std::vector<std::string> SampleLines() {
-  std::vector<std::string> lines = absl::StrSplit(SerializeGenesis(Sample()), '\n');
-  lines.pop_back();  // the empty piece after the final newline
-  return lines;
-}
-
-// Lines: 1 header, 2 dso, 3 slice 0, 4-7 validators, 8 slice 1, 9-12
-// validators, 13-17 accounts.
-std::string With(int line, const std::string& replacement) {
-  std::vector<std::string> lines = SampleLines();
-  lines[line - 1] = replacement;
-  return absl::StrJoin(lines, "\n") + "\n";
-}
-std::string Without(int line) {
-  std::vector<std::string> lines = SampleLines();
-  lines.erase(lines.begin() + (line - 1));
-  return absl::StrJoin(lines, "\n") + "\n";
-}
-std::string Inserted(int line, const std::string& content) {
-  std::vector<std::string> lines = SampleLines();
-  lines.insert(lines.begin() + (line - 1), content);
-  return absl::StrJoin(lines, "\n") + "\n";
-}
-
-std::string NoValidatorsInSlice0() {
-  std::vector<std::string> lines = SampleLines();
-  lines.erase(lines.begin() + 3, lines.begin() + 7);
-  return absl::StrJoin(lines, "\n") + "\n";
-}
-
 TEST(GenesisTest, MarketTimingAndSliceDsoRoundTripAndDefault) {
   Genesis g = Sample();
   EXPECT_EQ(g.market, MarketTiming{});
@@ -127,9 +127,13 @@ TEST(GenesisTest, MarketTimingAndSliceDsoRoundTripAndDefault) {
   g.market = MarketTiming{2000, 500, 2000};
   g.slices[1].dso = KeyPair::FromSeed(77).public_key();
   const std::string text = SerializeGenesis(g);
-  EXPECT_NE(text.find(absl::StrCat("\nmarket 2000 500 2000\nslice 0\n")), std::string::npos)
+  EXPECT_NE(text.find("\n[market]\ninterval_ms = 2000\ngate_closure_ms = 500\n"
+                      "reading_window_ms = 2000\n"),
+            std::string::npos)
       << text;
-  EXPECT_NE(text.find(absl::StrCat("\nslice 1 ", KeyHex(77), "\n")), std::string::npos) << text;
+  EXPECT_NE(text.find(absl::StrCat("\n[[slice]]\nid = 1\ndso = \"", KeyHex(77), "\"\n")),
+            std::string::npos)
+      << text;
   auto parsed = ParseGenesis(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, g);
@@ -139,92 +143,134 @@ TEST(GenesisTest, MarketTimingAndSliceDsoRoundTripAndDefault) {
   EXPECT_NE(GenesisDigest(g), before);  // the chain id covers the market
 }
 
-TEST(GenesisTest, MalformedLinesAreRejectedWithTheLineNumber) {
-  const std::vector<std::string> lines = SampleLines();
-  ASSERT_EQ(lines.size(), 17u);
-  const std::string good = absl::StrJoin(lines, "\n") + "\n";
-  const std::string k = KeyHex(5000);
-  std::string upper_key = k;
+// Every error names its line and its key. The base document, one line each:
+//  1 version = 2          5 [[slice.validator]]   9 [[slice.validator]]  13 [[account]]
+//  2 dso = K1             6 index = 0            10 index = 1            14 slice = 0
+//  3 [[slice]]            7 key = K2             11 key = K3             15 key = K4
+//  4 id = 0               8 address = ..:7000    12 address = ..:7001    16 balance = 5
+std::vector<std::string> BaseLines() {
+  auto q = [](uint64_t seed) { return absl::StrCat("\"", KeyHex(seed), "\""); };
+  return {"version = 2",
+          "dso = " + q(1),
+          "[[slice]]",
+          "id = 0",
+          "[[slice.validator]]",
+          "index = 0",
+          "key = " + q(2),
+          "address = \"127.0.0.1:7000\"",
+          "[[slice.validator]]",
+          "index = 1",
+          "key = " + q(3),
+          "address = \"127.0.0.1:7001\"",
+          "[[account]]",
+          "slice = 0",
+          "key = " + q(4),
+          "balance = 5"};
+}
+std::string Join(const std::vector<std::string>& lines) {
+  return absl::StrJoin(lines, "\n") + "\n";
+}
+std::string With(int line, const std::string& replacement) {
+  std::vector<std::string> lines = BaseLines();
+  lines[line - 1] = replacement;
+  return Join(lines);
+}
+std::string Inserted(int line, const std::string& content) {
+  std::vector<std::string> lines = BaseLines();
+  lines.insert(lines.begin() + (line - 1), content);
+  return Join(lines);
+}
+std::string Appended(const std::string& content) { return Join(BaseLines()) + content; }
+
+struct Malformed {
+  const char* name;
+  std::string text;
+  int line;            // 0: the message names no line
+  const char* reason;  // substring of the message
+};
+
+TEST(GenesisTest, MalformedDocumentsAreRejectedNamingKeyAndLine) {
+  ASSERT_TRUE(ParseGenesis(Join(BaseLines())).ok()) << ParseGenesis(Join(BaseLines())).status();
+  const std::string k = absl::StrCat("\"", KeyHex(5000), "\"");
+  std::string upper_key = KeyHex(5000);
   for (char& c : upper_key) c = static_cast<char>(std::toupper(c));
   const std::string off_curve(64, 'f');  // x >= p: not a valid x-only key
+  const std::string max = "9223372036854775807";
   const std::vector<Malformed> cases = {
-      {"empty", "", 1, "missing header"},
-      {"bad magic", With(1, "gridledger-genesys 1"), 1, "expected header"},
-      {"header field count", With(1, "gridledger-genesis"), 1, "expected header"},
-      {"future version", With(1, "gridledger-genesis 2"), 1, "unsupported genesis version '2'"},
-      {"no final newline", good.substr(0, good.size() - 1), 17, "missing final newline"},
-      {"blank line", Inserted(3, ""), 3, "blank line"},
-      {"carriage return", With(5, lines[4] + "\r"), 5, "control character"},
-      {"double space", With(4, absl::StrCat("validator 0  0 ", k, " h:1")), 4, "empty field"},
-      {"trailing space", With(13, lines[12] + " "), 13, "empty field"},
-      {"dso missing", Without(2), 2, "expected the 'dso' record"},
-      {"dso twice", Inserted(3, "dso " + k), 3, "duplicate 'dso'"},
-      {"dso not hex", With(2, "dso " + std::string(64, 'g')), 2, "not lowercase hex"},
-      {"dso uppercase hex", With(2, "dso " + upper_key), 2, "not lowercase hex"},
-      {"dso short key", With(2, "dso abcd"), 2, "expected 32 bytes"},
-      {"key off the curve", With(2, "dso " + off_curve), 2, "not a valid x-only public key"},
-      {"unknown record", With(13, "acount 0 " + k + " 5"), 13, "unknown record type 'acount'"},
-      {"slice out of order", With(3, "slice 1"), 3, "slice id 1 out of order"},
-      {"slice id non-canonical", With(8, "slice 01"), 8, "not a canonical decimal"},
-      {"slice without validators", NoValidatorsInSlice0(), 4, "slice 0 has no validators"},
-      {"last slice without validators", absl::StrJoin(lines.begin(), lines.begin() + 8, "\n") + "\n",
-       9, "slice 1 has no validators"},
-      {"validator before slice", Inserted(3, "validator 0 0 " + k + " h:1"), 3,
-       "'validator' before any 'slice'"},
-      {"validator index gap", With(5, absl::StrCat("validator 0 2 ", k, " h:1")), 5,
-       "validator index 2 out of order (expected 1)"},
-      {"validator wrong slice", With(5, absl::StrCat("validator 1 1 ", k, " h:1")), 5,
-       "not the current slice 0"},
-      {"validator field count", With(5, absl::StrCat("validator 0 1 ", k)), 5,
-       "'validator' needs 4 fields, got 3"},
-      {"validator index repeated", With(5, lines[3]), 5, "validator index 0 out of order"},
-      {"duplicate validator key", With(9, absl::StrCat("validator 1 0 ", lines[3].substr(14))), 9,
-       "duplicate validator key"},
-      {"address without port", With(5, absl::StrCat("validator 0 1 ", k, " localhost")), 5,
-       "is not host:port"},
-      {"address bad host", With(5, absl::StrCat("validator 0 1 ", k, " my_host:80")), 5,
-       "is not host:port"},
-      {"port zero", With(5, absl::StrCat("validator 0 1 ", k, " h:0")), 5, "port 0"},
-      {"port too big", With(5, absl::StrCat("validator 0 1 ", k, " h:65536")), 5,
-       "port '65536' is not a canonical decimal number in [0, 65535]"},
-      {"duplicate address", With(5, absl::StrCat("validator 0 1 ", k, " 127.0.0.1:7000")), 5,
-       "duplicate validator address '127.0.0.1:7000'"},
-      {"account unknown slice", With(13, "account 2 " + k + " 5"), 13,
-       "account slice 2 is not declared"},
-      {"balance with sign", With(13, "account 0 " + k + " -5"), 13, "balance '-5'"},
-      {"balance leading zero", With(13, "account 0 " + k + " 05"), 13, "balance '05'"},
-      {"balance overflow", With(13, "account 0 " + k + " 18446744073709551616"), 13,
-       "balance '18446744073709551616'"},
-      {"total supply overflow", With(14, "account 1 " + k + " 18446744073709551615"), 14,
-       "total supply overflows 64 bits"},
-      {"duplicate account", Inserted(14, lines[12]), 14, "duplicate account"},
-      {"slice after accounts", Inserted(14, "slice 2"), 14, "'slice' after an 'account'"},
-      {"validator after accounts", Inserted(14, absl::StrCat("validator 1 4 ", k, " h:9")), 14,
-       "'validator' after an 'account'"},
-      {"no slices", "gridledger-genesis 1\ndso " + lines[1].substr(4) + "\n", 3,
-       "no slice declared"},
-      {"header only", "gridledger-genesis 1\n", 2, "before the dso record"},
-      {"market misplaced", Inserted(4, "market 2000 500 2000"), 4,
-       "'market' must come right after 'dso'"},
-      {"market defaults", Inserted(3, "market 900000 300000 3600000"), 3,
-       "repeats the defaults"},
-      {"market zero interval", Inserted(3, "market 0 500 2000"), 3, "interval_ms must be >= 1"},
-      {"market zero window", Inserted(3, "market 2000 500 0"), 3,
-       "reading_window_ms must be >= 1"},
-      {"market interval too long", Inserted(3, "market 86400001 500 2000"), 3,
-       "market interval_ms '86400001'"},
-      {"market field count", Inserted(3, "market 2000 500"), 3, "'market' needs 3 fields"},
-      {"slice dso repeats dso", With(3, "slice 0 " + lines[1].substr(4)), 3,
-       "repeats the 'dso' key"},
-      {"slice dso bad key", With(3, "slice 0 " + off_curve), 3, "not a valid x-only public key"},
-      {"line too long", With(13, "account 0 " + k + " 5" + std::string(600, '0')), 13,
-       "longer than 512 bytes"},
+      {"old line format", "gridledger-genesis 1\ndso " + KeyHex(1) + "\n", 1, "old line format"},
+      {"TOML syntax", With(7, "key = " + KeyHex(2)), 7, "Error while parsing"},
+      {"duplicate key", Inserted(8, "key = " + k), 8, "cannot redefine existing string 'key'"},
+      {"unknown key", Inserted(3, "colour = 1"), 3, "unknown key colour"},
+      {"unknown nested key", Inserted(8, "weight = 1"), 8,
+       "unknown key slice[0].validator[0].weight"},
+      {"version missing", With(1, "# no version"), 0, "missing key version"},
+      {"version wrong type", With(1, "version = \"2\""), 1,
+       "version: expected an integer, got a string"},
+      {"future version", With(1, "version = 3"), 1, "version: 3 is out of range [2, 2]"},
+      {"dso missing", With(2, "# no dso"), 0, "missing key dso"},
+      {"dso not hex", With(2, "dso = \"" + std::string(64, 'g') + "\""), 2,
+       "dso: not lowercase hex"},
+      {"dso uppercase hex", With(2, "dso = \"" + upper_key + "\""), 2, "dso: not lowercase hex"},
+      {"dso short key", With(2, "dso = \"abcd\""), 2, "dso: expected 64 hex digits, got 4"},
+      {"dso empty", With(2, "dso = \"\""), 2, "dso: empty string"},
+      {"key off the curve", With(2, "dso = \"" + off_curve + "\""), 2,
+       "not a valid x-only public key"},
+      {"slice not an array", Join({BaseLines()[0], BaseLines()[1], "[slice]", "id = 0"}), 3,
+       "slice: expected an array of tables ([[slice]]), got a table"},
+      {"no slices", Join({BaseLines()[0], BaseLines()[1]}), 0, "slice: no [[slice]] declared"},
+      {"slice out of order", With(4, "id = 1"), 4, "slice[0].id: 1 out of order (expected 0)"},
+      {"slice id missing", With(4, "# no id"), 3, "missing key slice[0].id"},
+      {"slice without validators",
+       Join({BaseLines()[0], BaseLines()[1], "[[slice]]", "id = 0"}), 3,
+       "slice[0]: slice 0 has no validators"},
+      {"slice dso repeats dso", Inserted(5, "dso = \"" + KeyHex(1) + "\""), 5,
+       "slice[0].dso: repeats the top-level dso key"},
+      {"validator index gap", With(10, "index = 2"), 10,
+       "slice[0].validator[1].index: 2 out of order (expected 1)"},
+      {"duplicate validator key", With(11, "key = \"" + KeyHex(2) + "\""), 11,
+       "slice[0].validator[1].key: duplicate validator key"},
+      {"address wrong type", With(8, "address = 7000"), 8,
+       "slice[0].validator[0].address: expected a string, got an integer"},
+      {"address without port", With(8, "address = \"localhost\""), 8, "is not host:port"},
+      {"address bad host", With(8, "address = \"my_host:80\""), 8, "is not host:port"},
+      {"port zero", With(8, "address = \"h:0\""), 8, "not a decimal number in [1, 65535]"},
+      {"port too big", With(8, "address = \"h:65536\""), 8, "not a decimal number in [1, 65535]"},
+      {"port leading zero", With(8, "address = \"h:080\""), 8, "not a decimal number"},
+      {"duplicate address", With(12, "address = \"127.0.0.1:7000\""), 12,
+       "duplicate validator address \"127.0.0.1:7000\""},
+      {"account unknown slice", With(14, "slice = 2"), 14,
+       "account[0].slice: slice 2 is not declared"},
+      {"balance negative", With(16, "balance = -5"), 16,
+       "account[0].balance: -5 is out of range [0, 9223372036854775807]"},
+      {"balance past a TOML integer", With(16, "balance = 9223372036854775808"), 16,
+       "not representable in 64 bits"},
+      {"balance as a float", With(16, "balance = 5.0"), 16,
+       "account[0].balance: expected an integer, got a float"},
+      {"total supply overflow",
+       Appended(absl::StrCat("[[account]]\nslice = 0\nkey = ", k, "\nbalance = ", max,
+                             "\n[[account]]\nslice = 0\nkey = \"", KeyHex(5001),
+                             "\"\nbalance = ", max, "\n")),
+       24, "account[2].balance: total supply overflows 64 bits"},
+      {"duplicate account",
+       Appended(absl::StrCat("[[account]]\nslice = 0\nkey = \"", KeyHex(4), "\"\nbalance = 1\n")),
+       19, "account[1].key: duplicate account"},
+      {"market not a table", Inserted(3, "market = 5"), 3,
+       "market: expected a table, got an integer"},
+      {"market zero interval", Inserted(3, "[market]\ninterval_ms = 0"), 4,
+       "market.interval_ms: 0 is out of range [1, 86400000]"},
+      {"market zero window", Inserted(3, "[market]\nreading_window_ms = 0"), 4,
+       "market.reading_window_ms: 0 is out of range [1, "},
+      {"market interval too long", Inserted(3, "[market]\ninterval_ms = 86400001"), 4,
+       "market.interval_ms: 86400001 is out of range"},
+      {"market unknown key", Inserted(3, "[market]\nintervall_ms = 2000"), 4,
+       "unknown key market.intervall_ms"},
   };
   for (const Malformed& c : cases) {
     auto parsed = ParseGenesis(c.text);
     ASSERT_FALSE(parsed.ok()) << c.name;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
-    const std::string prefix = absl::StrCat("genesis line ", c.line, ": ");
+    const std::string prefix =
+        c.line == 0 ? "genesis: " : absl::StrCat("genesis line ", c.line, ": ");
     EXPECT_EQ(std::string(parsed.status().message()).substr(0, prefix.size()), prefix)
         << c.name << ": " << parsed.status();
     EXPECT_NE(parsed.status().message().find(c.reason), absl::string_view::npos)

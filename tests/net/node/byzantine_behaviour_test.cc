@@ -48,21 +48,23 @@ TEST(ByzantineSwitchTest, ParsesAllAndLists) {
 }
 
 const char kConfig[] =
-    "genesis = /tmp/g/genesis.txt\nslice = 0\nvalidator_index = 3\n"
-    "key_file = /tmp/g/k\ndata_dir = /tmp/g/d\ngrpc_address = 127.0.0.1:0\n"
-    "metrics_address = 127.0.0.1:0\n";
+    "genesis = \"/tmp/g/genesis.toml\"\nslice = 0\nvalidator_index = 3\n"
+    "key_file = \"/tmp/g/k\"\ndata_dir = \"/tmp/g/d\"\ngrpc_address = \"127.0.0.1:0\"\n"
+    "metrics_address = \"127.0.0.1:0\"\n";
 
 TEST(ByzantineSwitchTest, ConfigRefusesTheSwitchUnlessMarkedTestOnly) {
-  auto refused = ParseNodeConfig(absl::StrCat(kConfig, "byzantine = all\n"));
+  auto refused = ParseNodeConfig(absl::StrCat(kConfig, "byzantine = \"all\"\n"));
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("test_only_byzantine = yes"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("test_only_byzantine = true"), std::string::npos)
       << refused.status();
+  EXPECT_FALSE(ParseNodeConfig(
+                   absl::StrCat(kConfig, "byzantine = \"all\"\ntest_only_byzantine = false\n"))
+                   .ok());
   EXPECT_FALSE(
-      ParseNodeConfig(absl::StrCat(kConfig, "byzantine = all\ntest_only_byzantine = no\n")).ok());
-  EXPECT_FALSE(
-      ParseNodeConfig(absl::StrCat(kConfig, "byzantine = all\ntest_only_byzantine = 1\n")).ok());
+      ParseNodeConfig(absl::StrCat(kConfig, "byzantine = \"all\"\ntest_only_byzantine = 1\n"))
+          .ok());
   auto ok = ParseNodeConfig(
-      absl::StrCat(kConfig, "test_only_byzantine = yes\nbyzantine = equivocate\n"));
+      absl::StrCat(kConfig, "test_only_byzantine = true\nbyzantine = \"equivocate\"\n"));
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_TRUE(ok->byzantine.equivocate);
   EXPECT_FALSE(ok->byzantine.flood_batches);

@@ -134,7 +134,7 @@ class TestCluster {
           AccountRef{SliceId(0), accounts_.back().public_key()}, Amount(kInitialBalance)});
     }
     GL_CHECK(ValidateGenesis(genesis).ok());
-    WriteFile(dir_ + "/genesis.txt", SerializeGenesis(genesis));
+    WriteFile(dir_ + "/genesis.toml", SerializeGenesis(genesis));
     chain_id_ = GenesisDigest(genesis);
     nodes_.resize(kValidators);
     options_.params.max_batch_delay_ms = 10;
@@ -150,7 +150,7 @@ class TestCluster {
 
   NodeConfig ConfigFor(uint32_t i) const {
     NodeConfig c;
-    c.genesis_path = dir_ + "/genesis.txt";
+    c.genesis_path = dir_ + "/genesis.toml";
     c.slice = 0;
     c.validator_index = i;
     c.key_file = KeyPath(i);
