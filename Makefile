@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan test-tsan demo demo-transfer chaos pipeline bench fuzz fuzz-seeds device-pack clean
+.PHONY: all deps configure build test test-asan test-tsan demo demo-transfer chaos pipeline bench profile fuzz fuzz-seeds device-pack clean
 
 all: build
 
@@ -90,6 +90,11 @@ pipeline: build
 
 bench: build
 	$(BUILD_DIR)/bench/gridledger_bench --benchmark_min_time=0.5
+
+# perf profile of the 4 validators under load, grouped by cost (issue 12):
+# `make profile RATE=4000 SECONDS=10` (needs linux-perf and perf_event access).
+profile: build
+	GRIDLEDGER=$(BUILD_DIR)/tools/gridledger scripts/profile-cluster.sh $(or $(RATE),4000) $(or $(SECONDS),10)
 
 # Builds (CUDA runtime static, sm_90) and packs into .device/pack every binary
 # the one-command GPU check needs, with their non-system libraries and

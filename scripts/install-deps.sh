@@ -17,6 +17,8 @@ packages=(
   gnuplot-nox
   # make fuzz: libFuzzer comes with clang's runtime
   clang libclang-rt-14-dev
+  # make profile: perf record of the validators under load (scripts/profile-cluster.sh)
+  linux-perf
 )
 missing=()
 for p in "${packages[@]}"; do

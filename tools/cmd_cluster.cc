@@ -64,7 +64,9 @@
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/process.h"
 #include "tools/loadgen/report.h"
+#include "tools/loadgen/steady_window.h"
 #include "tools/loadgen/store_check.h"
+#include "tools/loadgen/verification_bound.h"
 #include "tools/loadgen/workload.h"
 
 namespace gridledger::tools {
@@ -559,6 +561,12 @@ int RunCluster(int argc, char** argv) {
         }
         std::printf("cluster: all %zu validators ready\n", d.validators.size());
         std::fflush(stdout);
+        // The verification bound, calibrated in this process right before
+        // and right after the load (issue 12 item 6).
+        CpuCost cpu;
+        cpu.bound.cores = UsableCores();
+        cpu.bound.validators = static_cast<uint32_t>(*validators);
+        cpu.bound.verify_us_before = MeasureVerifyCostUs(kVerifyCalibrationCount);
         RunConfig config;
         config.validators = static_cast<uint32_t>(*validators);
         config.slices = static_cast<uint32_t>(*slices);
@@ -645,7 +653,31 @@ int RunCluster(int argc, char** argv) {
         options.drain = *drain;
         options.grpc_by_slice = HonestAddresses(d);
         options.stop = &g_stop;
-        options.on_start = [&] { load_started.Notify(); };
+        // Steady-window probes; not with faults, which restart validators
+        // (their pids change under the probe).
+        const bool faults_injected = kill_spec.has_value() || fault_flags->chaos_seed.has_value();
+        const absl::Duration window_end = SteadyWindowEnd(*duration);
+        SteadyWindowSampler sampler(
+            [&d] {
+              WindowProbe probe;
+              for (const Validator& v : d.validators) {
+                ValidatorProbe vp;
+                vp.pid = v.process->running() ? v.process->pid() : -1;
+                vp.cpu_s = v.process->CpuSeconds();
+                probe.validators.push_back(vp);
+              }
+              for (size_t i = 0; i < d.validators.size(); ++i) {
+                auto text = FetchMetrics(d.validators[i].metrics_address);
+                if (text.ok()) probe.validators[i].metrics = *std::move(text);
+              }
+              probe.harness_cpu_s = ProcessCpuSeconds();
+              return probe;
+            },
+            kSteadyWindowBegin, std::max(window_end, kSteadyWindowBegin + absl::Seconds(1)));
+        options.on_start = [&] {
+          load_started.Notify();
+          if (!faults_injected && window_end > kSteadyWindowBegin) sampler.Start(absl::Now());
+        };
         // --workload=microgrid: the prepared market schedule replaces --rate.
         absl::StatusOr<PreparedMicrogrid> microgrid = absl::UnknownError("not planned");
         if (deployment.ok() && workload->microgrid) {
@@ -665,6 +697,8 @@ int RunCluster(int argc, char** argv) {
         } else {
           result = RunLoad(*deployment, options);
         }
+        const auto window_probes = sampler.Finish();
+        cpu.bound.verify_us_after = MeasureVerifyCostUs(kVerifyCalibrationCount);
         if (result.ok() && workload->microgrid && !WaitForSettlement(microgrid->plan, &g_stop)) {
           std::fprintf(stderr, "cluster: stopped before the last market interval settled\n");
         }
@@ -691,8 +725,16 @@ int RunCluster(int argc, char** argv) {
         const bool settled = Settle(d, config.slices);
         if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
                                    absl::FormatDuration(kSettleTimeout).c_str());
-        CpuCost cpu;
-        cpu.verify_cost_us = MeasureVerifyCostUs(2000);
+        cpu.verify_cost_us = cpu.bound.verify_us();
+        if (window_probes.has_value() && result->series.buckets().size() > 0) {
+          cpu.steady = ComputeSteadyCost(window_probes->first, window_probes->second,
+                                         result->series, kSteadyWindowBegin, window_end);
+        } else {
+          cpu.steady.not_measured = faults_injected ? "faults restart validators in the window"
+                                    : window_end <= kSteadyWindowBegin
+                                        ? "the load is shorter than 2 s"
+                                        : "the load ended before the window did";
+        }
         for (const Validator& v : d.validators) {
           cpu.process_cpu_s += v.process->CpuSeconds();
           if (v.process->running()) {

@@ -23,6 +23,36 @@ absl::string_view MetricsQueueName(MetricsQueue queue) {
   GL_CHECK_MSG(false, "unknown MetricsQueue");
 }
 
+absl::string_view SignatureKindName(SignatureKind kind) {
+  switch (kind) {
+    case SignatureKind::kTxAdmission:
+      return "tx_admission";
+    case SignatureKind::kTxPeerBatch:
+      return "tx_peer_batch";
+    case SignatureKind::kConsensus:
+      return "consensus";
+  }
+  GL_CHECK_MSG(false, "unknown SignatureKind");
+}
+
+absl::string_view LatencyStageName(LatencyStage stage) {
+  switch (stage) {
+    case LatencyStage::kBatch:
+      return "batch";
+    case LatencyStage::kHeader:
+      return "header";
+    case LatencyStage::kCertificate:
+      return "certificate";
+    case LatencyStage::kCommit:
+      return "commit";
+    case LatencyStage::kExecute:
+      return "execute";
+    case LatencyStage::kAdmit:
+      return "admit";
+  }
+  GL_CHECK_MSG(false, "unknown LatencyStage");
+}
+
 absl::string_view TxRejectionName(TxRejection reason) {
   switch (reason) {
     case TxRejection::kMalformed:
@@ -108,6 +138,29 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
     queue_depth_[i] = &queue_family.Add(
         {{"queue", std::string(MetricsQueueName(static_cast<MetricsQueue>(i)))}});
   }
+  auto& verifications_family =
+      prometheus::BuildCounter()
+          .Name("gridledger_signature_verifications_total")
+          .Help("Signatures handed to a verifier: client transactions at admission, "
+                "transactions of peers' batches, consensus signatures")
+          .Register(*registry_);
+  for (size_t i = 0; i < kSignatureKindCount; ++i) {
+    signature_verifications_[i] = &verifications_family.Add(
+        {{"kind", std::string(SignatureKindName(static_cast<SignatureKind>(i)))}});
+  }
+  auto& stage_family =
+      prometheus::BuildHistogram()
+          .Name("gridledger_stage_latency_seconds")
+          .Help("Latency anatomy of own batches: admitted->sealed (batch), sealed->own header "
+                "(header), header->certificate, certificate->commit, commit->executed (execute); "
+                "submit request received->answered (admit)")
+          .Register(*registry_);
+  for (size_t i = 0; i < kLatencyStageCount; ++i) {
+    stage_latency_seconds_[i] = &stage_family.Add(
+        {{"stage", std::string(LatencyStageName(static_cast<LatencyStage>(i)))}},
+        prometheus::Histogram::BucketBoundaries(kStageLatencySecondsBuckets.begin(),
+                                                kStageLatencySecondsBuckets.end()));
+  }
   verifier_backend_ = &prometheus::BuildGauge()
                            .Name("gridledger_verifier_backend")
                            .Help("1 for the signature verifier backend the node chose")
@@ -129,6 +182,19 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                                 .Help("Peer consensus messages the core refused")
                                 .Register(*registry_)
                                 .Add({});
+}
+
+void NodeMetrics::AddSignatureVerifications(SignatureKind kind, uint64_t count) {
+  const size_t index = static_cast<size_t>(kind);
+  GL_CHECK(index < kSignatureKindCount);
+  signature_verifications_[index]->Increment(static_cast<double>(count));
+}
+
+void NodeMetrics::ObserveStage(LatencyStage stage, absl::Duration latency) {
+  const size_t index = static_cast<size_t>(stage);
+  GL_CHECK(index < kLatencyStageCount);
+  stage_latency_seconds_[index]->Observe(absl::ToDoubleSeconds(latency));
+
 }
 
 void NodeMetrics::SetVerifierBackend(absl::string_view backend) {

@@ -30,6 +30,39 @@ enum class MetricsQueue : uint8_t {
 inline constexpr size_t kMetricsQueueCount = 5;
 absl::string_view MetricsQueueName(MetricsQueue queue);
 
+// Signature verifications by what they check (label kind="<name>"): a
+// client transaction at admission, the transactions of a peer's batch, or a
+// consensus signature (header, vote, certificate). Counted where the work is
+// handed to the verifier, so the cluster can report verifications per
+// committed transaction (issue 12 item 1).
+enum class SignatureKind : uint8_t {
+  kTxAdmission = 0,
+  kTxPeerBatch = 1,
+  kConsensus = 2,
+};
+inline constexpr size_t kSignatureKindCount = 3;
+absl::string_view SignatureKindName(SignatureKind kind);
+
+// Latency anatomy of this validator's own batches (label stage="<name>",
+// net/node/latency_anatomy.h): first transaction admitted -> batch sealed ->
+// in an own header -> certificate -> committed -> executed; and before that
+// the admission of each submit request (ClientService).
+enum class LatencyStage : uint8_t {
+  kBatch = 0,        // first transaction admitted -> batch sealed
+  kHeader = 1,       // batch sealed -> included in an own header (acks, proposal wait)
+  kCertificate = 2,  // own header proposed -> its certificate formed
+  kCommit = 3,       // certificate formed -> committed by an anchor
+  kExecute = 4,      // commit -> executed and stored (every commit)
+  kAdmit = 5,        // a submit request received -> answered (verification, hand-over to
+                     // consensus and the durable record included), per request
+};
+inline constexpr size_t kLatencyStageCount = 6;
+absl::string_view LatencyStageName(LatencyStage stage);
+// 0.25 ms to 10 s, fine enough to read a median from.
+inline constexpr std::array<double, 26> kStageLatencySecondsBuckets = {
+    0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05,
+    0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0};
+
 // Why a client transaction was refused (label reason="<name>"), one per
 // refusal code of the client API (ledger.proto SubmitCode).
 enum class TxRejection : uint8_t {
@@ -81,6 +114,8 @@ class NodeMetrics {
   // A verification call the GPU failed and the CPU answered.
   void AddVerifyFallback() { verify_fallbacks_->Increment(); }
   void SetQueueDepth(MetricsQueue queue, size_t depth);
+  void AddSignatureVerifications(SignatureKind kind, uint64_t count);
+  void ObserveStage(LatencyStage stage, absl::Duration latency);
   // The verifier the node chose at start-up ("cpu", "cuda"): that series is 1.
   void SetVerifierBackend(absl::string_view backend);
   // An authenticated link to committee member `peer` (validator index) came
@@ -107,6 +142,8 @@ class NodeMetrics {
   prometheus::Histogram* peer_batches_per_verification_;
   prometheus::Counter* verify_fallbacks_;
   std::array<prometheus::Gauge*, kMetricsQueueCount> queue_depth_{};
+  std::array<prometheus::Counter*, kSignatureKindCount> signature_verifications_{};
+  std::array<prometheus::Histogram*, kLatencyStageCount> stage_latency_seconds_{};
   prometheus::Family<prometheus::Gauge>* verifier_backend_;
   prometheus::Family<prometheus::Gauge>* peer_link_up_;
   std::array<prometheus::Counter*, kTxRejectionCount> tx_rejections_{};

@@ -3,9 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "net/node/rejection_metrics.h"
 
 namespace gridledger::node {
@@ -51,6 +53,11 @@ std::string ExecutionCodeName(TxResultCode code) {
 grpc::Status ClientService::Admit(const std::string& client,
                                   const v1::SubmitBatchRequest& request,
                                   v1::SubmitBatchResponse* response) {
+  // Latency anatomy: the whole admission, however it ends.
+  absl::Cleanup observe = [this, start = absl::Now()] {
+    if (metrics_ == nullptr) return;
+    metrics_->ObserveStage(net::LatencyStage::kAdmit, absl::Now() - start);
+  };
   const int n = request.transactions_size();
   if (n == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -17,6 +17,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "core/consensus/committee.h"
+#include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
 #include "net/node/checkpoint_signer.h"
 #include "net/node/client_lanes.h"
@@ -64,7 +65,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // Where accepted transactions are made durable before ACCEPTED is
   // answered (set before serving; null: ACCEPTED means handed to consensus).
   void set_admitted_store(AdmittedStore* admitted) { admitted_ = admitted; }
-  // Refusals are counted by reason there (rejection_metrics.h); may be null.
+  // Refusals are counted by reason there (rejection_metrics.h), and each
+  // submit request is timed (stage "admit"); may be null.
   void set_metrics(net::NodeMetrics* metrics) { metrics_ = metrics; }
   // Answers the market calls (set before serving; null: UNIMPLEMENTED).
   void set_market_service(MarketService* market) { market_ = market; }

@@ -26,7 +26,7 @@ ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
                                  net::NodeMetrics* metrics)
     : core_(std::move(core)), peer_keys_(std::move(peer_keys)), inbox_(inbox),
       consensus_store_(consensus_store), commit_executor_(commit_executor),
-      verify_worker_(verify_worker), metrics_(metrics) {}
+      verify_worker_(verify_worker), metrics_(metrics), anatomy_(core_->me(), metrics) {}
 
 ConsensusDriver::~ConsensusDriver() { Stop(); }
 
@@ -42,6 +42,12 @@ TimeMs ConsensusDriver::NowMs() {
   return static_cast<TimeMs>(
       offset_ms +
       duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+int64_t ConsensusDriver::MonotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 void ConsensusDriver::Start(const consensus::PersistedState& state,
@@ -217,6 +223,7 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
         continue;
       }
       results.push_back(absl::OkStatus());
+      anatomy_.OnAdmitted(MonotonicNs(), LatencyAnatomy::SealsOwnBatch(*out, core_->me()));
       for (Action& a : *out) actions.push_back(std::move(a));
     }
     // Actions first: the answer "accepted" must not precede a persisted batch.
@@ -232,6 +239,7 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
   std::vector<PersistRecord> pending;
   for (Action& action : actions) {
     if (failed_.load()) return;
+    anatomy_.OnAction(action, MonotonicNs());
     if (MustPersistBefore(action)) {
       FlushPersist(&pending);
       if (failed_.load()) return;
@@ -243,7 +251,9 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
     } else if (auto* verify = std::get_if<consensus::VerifyBatchAction>(&action)) {
       verify_worker_->Enqueue(verify->digest, std::move(verify->batch));
     } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {
+      const int64_t commit_ns = MonotonicNs();
       absl::Status s = commit_executor_->Execute(commit->sub_dag);
+      anatomy_.OnExecuted(commit_ns, MonotonicNs());
       if (!s.ok()) Fail(s);
     }
   }

@@ -24,6 +24,7 @@
 #include "net/node/commit_syncer.h"
 #include "net/node/consensus_store.h"
 #include "net/node/event_inbox.h"
+#include "net/node/latency_anatomy.h"
 #include "net/node/verify_worker.h"
 #include "net/transport/transport.h"
 
@@ -104,6 +105,7 @@ class ConsensusDriver {
   void Fail(const absl::Status& status);
   void LogRejections(consensus::TimeMs now);
   static consensus::TimeMs NowMs();
+  static int64_t MonotonicNs();  // the latency anatomy's clock
 
   std::unique_ptr<consensus::Core> core_;
   std::vector<PublicKey> peer_keys_;
@@ -112,6 +114,7 @@ class ConsensusDriver {
   CommitExecutor* commit_executor_;
   VerifyWorker* verify_worker_;
   net::NodeMetrics* metrics_;
+  LatencyAnatomy anatomy_;  // consensus thread only
   net::Transport* transport_ = nullptr;
   std::unique_ptr<CommitSyncer> syncer_;
   std::unique_ptr<CommitSyncServer> sync_server_;

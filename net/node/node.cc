@@ -30,6 +30,7 @@
 #include "net/node/commit_syncer.h"
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
+#include "net/node/counting_signature_checker.h"
 #include "net/node/event_inbox.h"
 #include "net/node/grpc_server_options.h"
 #include "net/node/market_events.h"
@@ -66,7 +67,7 @@ struct Node::Parts {
   PendingTxs pending;
   std::unique_ptr<CommitFeed> feed;
   EventInbox inbox;
-  consensus::SchnorrChecker signature_checker;
+  CountingSignatureChecker signature_checker;  // counts into metrics
   std::unique_ptr<MarketEventLog> market_events;
   std::unique_ptr<CommitExecutor> commit_executor;
   std::unique_ptr<VerifyWorker> verify_worker;
@@ -129,6 +130,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                    chain_id));
   p->committee = std::make_unique<consensus::Committee>(std::move(committee));
   p->metrics = std::make_unique<net::NodeMetrics>();
+  p->signature_checker.set_metrics(p->metrics.get());
 
   // Storage: the node store seeded from genesis, consensus tables beside it.
   storage::LmdbOptions lmdb;

@@ -63,6 +63,9 @@ std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs
   }
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
+  if (metrics_ != nullptr) {
+    metrics_->AddSignatureVerifications(net::SignatureKind::kTxAdmission, to_verify.size());
+  }
   const bool backend_ok = Verify(client, to_verify, &ids, &valid);
   for (size_t k = 0; k < where.size(); ++k) {
     AdmitCheck& check = out[where[k]];
@@ -92,6 +95,9 @@ bool TxChecker::VerifyPeerBatch(const consensus::Batch& batch) {
   }
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
+  if (metrics_ != nullptr) {
+    metrics_->AddSignatureVerifications(net::SignatureKind::kTxPeerBatch, spans.size());
+  }
   if (!Verify(kPeerBatchesKey, spans, &ids, &valid)) return false;
   bool all_valid = true;
   for (size_t i = 0; i < valid.size(); ++i) {

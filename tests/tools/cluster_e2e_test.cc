@@ -115,6 +115,17 @@ TEST(ClusterE2E, FourValidatorsCommitAndAgree) {
   EXPECT_EQ(JsonInt(run.json, "result_mismatches"), 0) << run.json;
   EXPECT_EQ(JsonInt(run.json, "state_mismatches"), 0) << run.json;
   EXPECT_NE(run.output.find(" SUMMARY:"), std::string::npos) << run.output;
+  // Issue 12 item 6: the bound from this run, the steady window's cost and
+  // the nodes' latency anatomy reach the summary and the JSON.
+  EXPECT_NE(run.output.find(" Verification bound (measured this run): "), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.json.find("\"verification_bound\":{\"tps\":"), std::string::npos) << run.json;
+  EXPECT_NE(run.json.find("\"tps_to_bound\":"), std::string::npos) << run.json;
+  EXPECT_NE(run.output.find("(steady window): "), std::string::npos) << run.output;
+  EXPECT_NE(run.json.find("\"measured\":true"), std::string::npos) << run.json;
+  EXPECT_NE(run.output.find("Latency anatomy (own batches, steady window"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.json.find("\"admit\":{\"count\":"), std::string::npos) << run.json;
 }
 
 // Issue 10: the microgrid market on four real validators with 2 s

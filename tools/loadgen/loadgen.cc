@@ -379,6 +379,7 @@ LoadgenResult Runner::Summarize() {
     const TxTrack& t = track_[i];
     if (t.send_ns < 0) continue;
     ++r.sent;
+    r.submissions += t.attempts;
     if (first_send < 0 || t.send_ns < first_send) first_send = t.send_ns;
     last_send = std::max(last_send, t.send_ns);
     if (t.acked) ++r.accepted;

@@ -73,6 +73,7 @@ struct LoadgenResult {
   uint64_t planned = 0;
   uint64_t sent = 0;
   uint64_t accepted = 0;          // acknowledged by a node
+  uint64_t submissions = 0;       // sends including retries to another validator
   uint64_t committed = 0;         // committed and executed successfully
   uint64_t failed = 0;            // committed, rejected by execution
   uint64_t rejected = 0;          // refused at submission or failed in execution

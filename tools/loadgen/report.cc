@@ -1,6 +1,7 @@
 #include "tools/loadgen/report.h"
 
-#include <chrono>
+#include <time.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -68,15 +69,7 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
     absl::StrAppendFormat(&out, " Stores checked: %u (result mismatches %u, state mismatches %u)\n",
                           check.stores, check.result_mismatches, check.state_mismatches);
   }
-  if (cpu.process_cpu_s > 0 && result.committed > 0) {
-    const double per_tx_us = cpu.process_cpu_s * 1e6 / result.committed;
-    const double verify_us = cpu.verify_s() * 1e6 / result.committed;
-    absl::StrAppendFormat(&out,
-                          " CPU per committed tx, all validators: %.0f us (signature checks %.0f us"
-                          " = %.1f verifications x %.1f us, other %.0f us)\n",
-                          per_tx_us, verify_us, cpu.signatures_verified / result.committed,
-                          cpu.verify_cost_us, per_tx_us - verify_us);
-  }
+  absl::StrAppend(&out, CostSummaryText(result, cpu));
   absl::StrAppendFormat(&out, " Max send lag: %.1f ms%s\n",
                         static_cast<double>(result.max_send_lag_us) / 1000.0,
                         result.stopped_early ? " (stopped early)" : "");
@@ -103,6 +96,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("planned").Uint(result.planned);
   w.Key("sent").Uint(result.sent);
   w.Key("accepted").Uint(result.accepted);
+  w.Key("submissions").Uint(result.submissions);
   w.Key("committed").Uint(result.committed);
   w.Key("committed_late").Uint(result.committed_late);
   w.Key("failed").Uint(result.failed);
@@ -133,12 +127,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("max_send_lag_ms").Double(static_cast<double>(result.max_send_lag_us) / 1000.0);
   w.Key("stream_reconnects").Uint(result.stream_reconnects);
   w.Key("stopped_early").Bool(result.stopped_early);
-  w.Key("cpu").BeginObject();
-  w.Key("process_cpu_s").Double(cpu.process_cpu_s);
-  w.Key("signatures_verified").Double(cpu.signatures_verified, 0);
-  w.Key("verify_cost_us").Double(cpu.verify_cost_us);
-  w.Key("verify_s").Double(cpu.verify_s());
-  w.EndObject();
+  WriteCostJson(w, result, cpu);
   if (market != nullptr) WriteMarketJson(w, *market);
   w.EndObject();
   return w.Finish() + "\n";
@@ -162,11 +151,17 @@ double MeasureVerifyCostUs(int count) {
   Digest message;
   message.bytes[0] = 1;
   const Signature sig = key.Sign(message);
-  const auto start = std::chrono::steady_clock::now();
+  // This thread's CPU time, not wall time: on a busy machine the thread is
+  // descheduled now and then, which costs wall time but no CPU.
+  auto thread_cpu_us = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+  };
+  const double start = thread_cpu_us();
   int ok = 0;
   for (int i = 0; i < count; ++i) ok += SchnorrVerify(key.public_key(), message, sig) ? 1 : 0;
-  const double us = std::chrono::duration<double, std::micro>(
-                        std::chrono::steady_clock::now() - start).count();
+  const double us = thread_cpu_us() - start;
   GL_CHECK(ok == count);
   return us / count;
 }

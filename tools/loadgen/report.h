@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "tools/loadgen/cost_report.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/stats.h"
 
@@ -39,19 +40,9 @@ struct StoreCheck {
   uint64_t state_mismatches = 0;
 };
 
-// CPU seconds the validator processes used, and the share spent verifying
-// signatures: the signatures the nodes verified (their verify_batch_size
-// histogram sums) times the single-core cost of one libsecp256k1
-// verification measured in this process. The nodes' verify latency
-// histogram is not used: it is wall time and includes waiting for the
-// verifier. Zero when not measured.
-struct CpuCost {
-  double process_cpu_s = 0;
-  double signatures_verified = 0;
-  double verify_cost_us = 0;  // per signature, one core
-  double verify_s() const { return signatures_verified * verify_cost_us / 1e6; }
-};
-// Times `count` BIP-340 verifications on this thread; microseconds each.
+// CpuCost (the validators' CPU, the verification bound, the steady
+// window): cost_report.h.
+// Times `count` BIP-340 verifications on this thread; CPU microseconds each.
 double MeasureVerifyCostUs(int count);
 
 uint64_t TotalLost(const LoadgenResult& result, const StoreCheck& check);

@@ -85,6 +85,39 @@ TEST(TxCheckerSecurityTest, ARecentlyFailedSignatureIsRefusedWithoutVerifyingAga
   EXPECT_EQ(verified.load(), before + 1);
 }
 
+double Verifications(const net::NodeMetrics& metrics, net::SignatureKind kind) {
+  for (const auto& family : metrics.registry()->Collect()) {
+    if (family.name != "gridledger_signature_verifications_total") continue;
+    for (const auto& metric : family.metric) {
+      if (metric.label.size() == 1 &&
+          metric.label[0].value == std::string(net::SignatureKindName(kind))) {
+        return metric.counter.value;
+      }
+    }
+  }
+  return -1;
+}
+
+// The verification counters (issue 12 item 1) count what reaches the
+// backend, by kind: a cached refusal is not a verification.
+TEST(TxCheckerTest, CountsVerificationsByKindAsTheBackendSeesThem) {
+  std::atomic<uint64_t> verified{0};
+  net::NodeMetrics metrics;
+  TxChecker checker(std::make_unique<CountingVerifier>(&verified), kChain, SliceId(0), &metrics);
+  const Bytes bad = Transfer(0, /*corrupt=*/true);
+  const Bytes good = Transfer(1, /*corrupt=*/false);
+  std::vector<ByteSpan> spans{ByteSpan(bad), ByteSpan(good)};
+  checker.CheckClientTxs(spans);
+  checker.CheckClientTxs(spans);  // the bad one from the cache
+  EXPECT_EQ(Verifications(metrics, net::SignatureKind::kTxAdmission), 3.0);
+  consensus::Batch batch;
+  batch.transactions = {good, Transfer(2, /*corrupt=*/false)};
+  EXPECT_TRUE(checker.VerifyPeerBatch(batch));
+  EXPECT_EQ(Verifications(metrics, net::SignatureKind::kTxPeerBatch), 2.0);
+  EXPECT_EQ(Verifications(metrics, net::SignatureKind::kConsensus), 0.0);
+  EXPECT_EQ(verified.load(), 5u);
+}
+
 TEST(FailedTxCacheTest, ForgetsTheOldestAtCapacity) {
   FailedTxCache cache(3);
   std::vector<TxId> ids;

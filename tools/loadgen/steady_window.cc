@@ -1,0 +1,135 @@
+#include "tools/loadgen/steady_window.h"
+
+#include <sys/resource.h>
+
+#include <cmath>
+#include <string_view>
+#include <utility>
+
+#include "core/common/check.h"
+#include "tools/loadgen/metrics_scrape.h"
+
+namespace gridledger::loadgen {
+namespace {
+
+constexpr char kVerificationsMetric[] = "gridledger_signature_verifications_total";
+constexpr char kStageMetric[] = "gridledger_stage_latency_seconds";
+
+// Adds `b` into `sum` bucket by bucket (same bounds), or starts it.
+bool Accumulate(const HistogramBuckets& b, HistogramBuckets* sum) {
+  if (sum->upper.empty()) {
+    *sum = b;
+    return true;
+  }
+  if (sum->upper != b.upper) return false;
+  for (size_t i = 0; i < b.cumulative.size(); ++i) sum->cumulative[i] += b.cumulative[i];
+  return true;
+}
+
+}  // namespace
+
+absl::Duration SteadyWindowEnd(absl::Duration duration) {
+  return absl::Seconds(std::floor(absl::ToDoubleSeconds(duration)));
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+SteadyCost ComputeSteadyCost(const WindowProbe& begin, const WindowProbe& end,
+                             const TimeSeries& series, absl::Duration window_begin,
+                             absl::Duration window_end) {
+  SteadyCost cost;
+  cost.begin_s = absl::ToDoubleSeconds(window_begin);
+  cost.end_s = absl::ToDoubleSeconds(window_end);
+  const auto& buckets = series.buckets();
+  for (size_t s = static_cast<size_t>(cost.begin_s);
+       s < static_cast<size_t>(cost.end_s) && s < buckets.size(); ++s) {
+    cost.committed += buckets[s].committed;
+    cost.sent += buckets[s].sent;
+  }
+  if (begin.validators.size() != end.validators.size() || begin.validators.empty()) {
+    cost.not_measured = "validators probed differ";
+    return cost;
+  }
+  cost.validators = static_cast<uint32_t>(begin.validators.size());
+  cost.harness_cpu_s = end.harness_cpu_s - begin.harness_cpu_s;
+  cost.verifications_measured = true;
+  std::vector<HistogramBuckets> stage_before(kLatencyStages.size()),
+      stage_after(kLatencyStages.size());
+  std::vector<bool> stage_ok(kLatencyStages.size(), true);
+  for (size_t v = 0; v < begin.validators.size(); ++v) {
+    const ValidatorProbe& a = begin.validators[v];
+    const ValidatorProbe& b = end.validators[v];
+    if (a.pid < 0 || a.pid != b.pid) {
+      cost.not_measured = "a validator stopped or restarted in the window";
+      return cost;
+    }
+    cost.validator_cpu_s += b.cpu_s - a.cpu_s;
+    double tx_verifications = 0;
+    for (size_t k = 0; k < kSignatureKinds.size(); ++k) {
+      auto x = SumMetricWhere(a.metrics, kVerificationsMetric, "kind", kSignatureKinds[k]);
+      auto y = SumMetricWhere(b.metrics, kVerificationsMetric, "kind", kSignatureKinds[k]);
+      if (x.ok() && y.ok()) {
+        cost.verifications[k] += *y - *x;
+        if (kSignatureKinds[k] != std::string_view("consensus")) tx_verifications += *y - *x;
+      } else {
+        cost.verifications_measured = false;
+      }
+    }
+    cost.tx_verifications_by_validator.push_back(tx_verifications);
+    for (size_t s = 0; s < kLatencyStages.size(); ++s) {
+      auto x = ReadHistogram(a.metrics, kStageMetric, "stage", kLatencyStages[s]);
+      auto y = ReadHistogram(b.metrics, kStageMetric, "stage", kLatencyStages[s]);
+      stage_ok[s] = stage_ok[s] && x.ok() && y.ok() && Accumulate(*x, &stage_before[s]) &&
+                    Accumulate(*y, &stage_after[s]);
+    }
+  }
+  for (size_t s = 0; s < kLatencyStages.size(); ++s) {
+    if (!stage_ok[s]) continue;
+    const auto p50 = QuantileBetween(stage_before[s], stage_after[s], 0.5);
+    const auto p99 = QuantileBetween(stage_before[s], stage_after[s], 0.99);
+    if (!p50.has_value() || !p99.has_value()) continue;
+    StageLatency stage;
+    stage.stage = kLatencyStages[s];
+    stage.count = static_cast<uint64_t>(stage_after[s].cumulative.back() -
+                                        stage_before[s].cumulative.back());
+    stage.p50_ms = *p50 * 1e3;
+    stage.p99_ms = *p99 * 1e3;
+    cost.stages.push_back(std::move(stage));
+  }
+  cost.measured = true;
+  return cost;
+}
+
+SteadyWindowSampler::SteadyWindowSampler(Probe probe, absl::Duration begin, absl::Duration end)
+    : probe_(std::move(probe)), begin_(begin), end_(end) {
+  GL_CHECK(begin_ < end_);
+}
+
+SteadyWindowSampler::~SteadyWindowSampler() { Finish(); }
+
+void SteadyWindowSampler::Start(absl::Time load_start) {
+  GL_CHECK(!thread_.joinable());
+  thread_ = std::thread([this, load_start] {
+    for (absl::Duration at : {begin_, end_}) {
+      if (finish_.WaitForNotificationWithDeadline(load_start + at)) return;
+      WindowProbe probe = probe_();
+      absl::MutexLock lock(&mu_);
+      probes_.push_back(std::move(probe));
+    }
+  });
+}
+
+std::optional<std::pair<WindowProbe, WindowProbe>> SteadyWindowSampler::Finish() {
+  if (!finish_.HasBeenNotified()) finish_.Notify();
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  if (probes_.size() != 2) return std::nullopt;
+  return std::make_pair(probes_[0], probes_[1]);
+}
+
+}  // namespace gridledger::loadgen
