@@ -22,7 +22,7 @@
 namespace gridledger {
 
 // Parses a whole document; a syntax error (including a key given twice) is
-// "<what> line N: <toml++ description>".
+// "<what> line N: <toml++ description>". Only ASCII is accepted.
 absl::StatusOr<toml::table> ParseTomlDocument(absl::string_view text, absl::string_view what);
 
 // `value` as a TOML basic string (quotes and escapes by toml++), for writers.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +82,16 @@ void ExpectError(const std::string& text, const std::string& message) {
   ASSERT_FALSE(c.ok()) << text;
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.status().message(), message);
+}
+
+// Found by node_config_fuzz: toml++ 3.3 reaches __builtin_unreachable on
+// some non-ASCII code points; such input is refused before it parses.
+TEST(NodeConfigTest, NonAsciiInputIsRefusedBeforeTomlParsesIt) {
+  auto c = ParseNodeConfig(absl::StrCat(kValid, "\xef\xaf\xbb [\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(),
+                                "node config line 10: non-ASCII byte 0xef"))
+      << c.status();
 }
 
 TEST(NodeConfigTest, ClientApiTlsNeedsCertAndKeyTogether) {
