@@ -36,8 +36,10 @@ struct Parameters {
   // payload anywhere in the DAG brings back max_header_delay_ms.
   uint64_t idle_header_delay_ms = 1'000;
   // How long a validator in an even round waits for the anchor's certificate
-  // before advancing without it (Bullshark's leader timeout).
-  uint64_t leader_timeout_ms = 1'000;
+  // before advancing without it (Bullshark's leader timeout). Short, so a
+  // crashed leader costs its rounds 300 ms, not a second: a skipped anchor
+  // is still committed by the next one's walk back when a path exists.
+  uint64_t leader_timeout_ms = 300;
   // Memory keeps certificates and batches this many rounds behind the last
   // committed anchor; older ones are garbage collected (storage keeps them).
   uint64_t gc_depth = 50;
