@@ -116,17 +116,18 @@ bool Dag::HasPath(const Digest& from, const Digest& to) const {
   return false;
 }
 
-std::vector<Digest> Dag::UncommittedHistory(const Digest& from, Round min_round) const {
-  std::vector<std::pair<std::pair<uint64_t, uint32_t>, Digest>> found;
-  absl::flat_hash_set<Digest> seen = {from};
-  std::vector<Digest> stack = {from};
+absl::flat_hash_set<Digest> Dag::UncommittedReach(absl::Span<const Digest> from,
+                                                  Round min_round) const {
+  absl::flat_hash_set<Digest> reached;
+  absl::flat_hash_set<Digest> seen(from.begin(), from.end());
+  std::vector<Digest> stack(from.begin(), from.end());
   while (!stack.empty()) {
     Digest d = stack.back();
     stack.pop_back();
     const Vertex* v = Find(d);
     // Absent means below the GC horizon (insertion keeps histories complete above it).
     if (v == nullptr || v->committed || v->certificate.header.round < min_round) continue;
-    found.push_back({{v->certificate.header.round.value(), v->certificate.header.author.value()}, d});
+    reached.insert(d);
     for (const Digest& p : v->certificate.header.parents) {
       if (seen.insert(p).second) stack.push_back(p);
     }
@@ -135,6 +136,15 @@ std::vector<Digest> Dag::UncommittedHistory(const Digest& from, Round min_round)
         stack.push_back(l.certificate);
       }
     }
+  }
+  return reached;
+}
+
+std::vector<Digest> Dag::UncommittedHistory(const Digest& from, Round min_round) const {
+  std::vector<std::pair<std::pair<uint64_t, uint32_t>, Digest>> found;
+  for (const Digest& d : UncommittedReach({from}, min_round)) {
+    const Header& h = Find(d)->certificate.header;
+    found.push_back({{h.round.value(), h.author.value()}, d});
   }
   std::sort(found.begin(), found.end());
   std::vector<Digest> out;
@@ -147,10 +157,8 @@ std::vector<WeakLink> Dag::Unreached(const std::vector<Digest>& from, Round min_
                                      Round max_round, size_t limit) const {
   std::vector<WeakLink> out;
   if (limit == 0 || max_round < min_round) return out;
-  absl::flat_hash_set<Digest> reached;
-  for (const Digest& d : from) {
-    for (const Digest& h : UncommittedHistory(d, min_round)) reached.insert(h);
-  }
+  // One walk from all parents: their histories overlap almost entirely.
+  const absl::flat_hash_set<Digest> reached = UncommittedReach(from, min_round);
   for (auto it = rounds_.lower_bound(min_round.value());
        it != rounds_.end() && it->first <= max_round.value() && out.size() < limit; ++it) {
     for (const auto& slot : it->second) {

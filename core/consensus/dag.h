@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
 #include "core/common/types.h"
 #include "core/consensus/messages.h"
 
@@ -71,6 +73,10 @@ class Dag {
 
  private:
   Vertex* MutableFind(const Digest& digest);
+  // The uncommitted certificates of round >= min_round reachable from `from`
+  // through strong parents and weak links at or above min_round.
+  absl::flat_hash_set<Digest> UncommittedReach(absl::Span<const Digest> from,
+                                               Round min_round) const;
   size_t committee_size_;
   Round gc_round_{0};
   std::map<uint64_t, std::vector<std::optional<Vertex>>> rounds_;
