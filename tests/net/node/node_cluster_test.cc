@@ -601,21 +601,12 @@ TEST(NodeClusterTest, MarketTransactionsExecuteAtWallClockConsensusTime) {
   ASSERT_TRUE(started.ok()) << started;
   const KeyPair dso = KeyPair::FromSeed(7);
   const KeyPair& prosumer = cluster.account(0);
-  auto final_everywhere = [&](const TxId& id) {
-    for (uint32_t i = 0; i < kValidators; ++i) {
-      const auto s = cluster.GetTx(i, id).status();
-      if (s != v1::TRANSACTION_STATUS_COMMITTED && s != v1::TRANSACTION_STATUS_FAILED) {
-        return false;
-      }
-    }
-    return true;
-  };
   auto submit_one = [&](const Bytes& tx) {
     v1::SubmitBatchResponse resp = cluster.Submit(0, {tx});
     GL_CHECK(resp.results_size() == 1);
     EXPECT_TRUE(resp.results(0).accepted()) << resp.results(0).reason();
     const TxId id = ComputeTxId(tx);
-    EXPECT_TRUE(WaitFor([&] { return final_everywhere(id); }));
+    EXPECT_TRUE(WaitFor([&] { return cluster.FinalEverywhere(id); }));
     return id;
   };
   const TxId reg = submit_one(MakeMarketTx(
