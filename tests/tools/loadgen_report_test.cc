@@ -76,8 +76,8 @@ TEST(Report, JsonHasTheAgreedFields) {
   for (const char* field :
        {"\"sent\":10,", "\"committed\":7,", "\"rejected\":2,", "\"lost\":3,",
         "\"lost_never_committed\":1,", "\"lost_missing_from_store\":2,", "\"held_at_end\":4,",
-        "\"tps_committed\":3.5,", "\"p50\":4.000,", "\"p90\":7.000,", "\"p99\":7.000,",
-        "\"max\":7.000,", "\"submit:overloaded\":1", "\"verifier_backend\":\"cpu-pool\""}) {
+        "\"tps_committed\":3.5,", "\"p50\":4.0,", "\"p90\":7.0,", "\"p99\":7.0,",
+        "\"max\":7.0,", "\"submit:overloaded\":1", "\"verifier_backend\":\"cpu-pool\""}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
   }
   EXPECT_EQ(TotalLost(SampleResult(), check), 3u);
