@@ -1,10 +1,9 @@
-// The JSON writer, the report's fields, the CSV series, metric scraping text
-// and accounts.keys parsing.
+// The JSON writer, the report's fields, the CSV series and accounts.keys
+// parsing.
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tools/loadgen/json_writer.h"
-#include "tools/loadgen/metrics_scrape.h"
 #include "tools/loadgen/report.h"
 #include "core/tx/codec.h"
 #include "tools/loadgen/workload.h"
@@ -103,21 +102,6 @@ TEST(Report, SummaryNamesTheResults) {
   // Held transactions are neither committed nor lost: reported apart.
   EXPECT_NE(text.find(" Held for a nonce gap at the end (not final): 4 tx\n"),
             std::string::npos);
-}
-
-TEST(SumMetric, AddsEveryLabelSetOfTheExactName) {
-  const char* text =
-      "# HELP gridledger_verify_batch_latency_seconds x\n"
-      "gridledger_verify_batch_latency_seconds_sum 1.5\n"
-      "gridledger_verify_batch_latency_seconds_sum{backend=\"cpu\"} 0.25\n"
-      "gridledger_verify_batch_latency_seconds_sum_other 100\n"
-      "gridledger_verify_batch_latency_seconds_count 7\n";
-  auto sum = SumMetric(text, "gridledger_verify_batch_latency_seconds_sum");
-  ASSERT_TRUE(sum.ok()) << sum.status();
-  EXPECT_DOUBLE_EQ(*sum, 1.75);
-  EXPECT_EQ(SumMetric(text, "missing").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(SumMetric("m{a=\"b\"} x\n", "m").status().code(),
-            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Workload, AccountKeysMustBeGenesisAccountsOfTheirSlice) {
