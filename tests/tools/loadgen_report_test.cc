@@ -104,6 +104,31 @@ TEST(Report, SummaryNamesTheResults) {
             std::string::npos);
 }
 
+// The load generator's own CPU over its steady window (issue 12 item 5):
+// per transaction sent and as a share of a core, in the summary and JSON.
+TEST(Report, LoadGeneratorReportsItsOwnCpuPerTransaction) {
+  LoadgenResult r = SampleResult();
+  const std::string unmeasured = SummaryText(RunConfig{}, r, StoreCheck{}, CpuCost{});
+  EXPECT_NE(unmeasured.find(" Load generator CPU: not measured"), std::string::npos);
+  r.own_cpu_measured = true;
+  r.own_cpu_s = 0.5;
+  r.own_cpu_window_s = 10;
+  r.own_cpu_sent = 20'000;
+  r.submit_path = "stream";
+  EXPECT_DOUBLE_EQ(r.own_cpu_us_per_tx(), 25.0);
+  EXPECT_DOUBLE_EQ(r.own_cpu_cores(), 0.05);
+  const std::string text = SummaryText(RunConfig{}, r, StoreCheck{}, CpuCost{});
+  EXPECT_NE(text.find(" Load generator CPU (this process, steady window 10.0 s, stream "
+                      "submission): 25.0 us per tx sent, 0.05 of a core\n"),
+            std::string::npos)
+      << text;
+  const std::string json = ResultJson(RunConfig{}, r, StoreCheck{}, CpuCost{});
+  for (const char* field : {"\"loadgen_cpu\":{\"measured\":true,\"submit_path\":\"stream\",",
+                            "\"us_per_tx\":25.0,", "\"cores\":0.050", "\"sent\":20000,"}) {
+    EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
+  }
+}
+
 TEST(Workload, AccountKeysMustBeGenesisAccountsOfTheirSlice) {
   const KeyPair a = KeyPair::FromSeed(1);
   const KeyPair b = KeyPair::FromSeed(2);
