@@ -172,7 +172,8 @@ absl::Status Runner::Connect() {
     submit_streams_.resize(slices);
     for (size_t s = 0; s < slices; ++s) {
       for (auto& stub : stubs_[s]) {
-        submit_streams_[s].push_back(std::make_unique<SubmitStreamClient>(stub.get(), kRpcDeadline));
+        submit_streams_[s].push_back(std::make_unique<SubmitStreamClient>(
+            stub.get(), kRpcDeadline, kMaxTxsPerRpc, kMaxBytesPerRpc));
       }
     }
   }

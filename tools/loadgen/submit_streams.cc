@@ -15,8 +15,9 @@ constexpr absl::Duration kWatchdogTick = absl::Milliseconds(100);
 
 }  // namespace
 
-SubmitStreamClient::SubmitStreamClient(pb::Ledger::Stub* stub, absl::Duration deadline)
-    : stub_(stub), deadline_(deadline) {
+SubmitStreamClient::SubmitStreamClient(pb::Ledger::Stub* stub, absl::Duration deadline,
+                                       size_t max_txs, size_t max_bytes)
+    : stub_(stub), deadline_(deadline), max_txs_(max_txs), max_bytes_(max_bytes) {
   writer_ = std::thread([this] { WriterLoop(); });
   watchdog_ = std::thread([this] { WatchdogLoop(); });
 }
@@ -27,8 +28,8 @@ void SubmitStreamClient::Send(pb::SubmitStreamRequest request, Done done) {
   {
     absl::MutexLock lock(&mu_);
     if (!closing_) {
-      request.set_sequence(next_sequence_++);
-      outgoing_.push_back(Outgoing{std::move(request), std::move(done), absl::Now()});
+      const size_t bytes = request.ByteSizeLong();
+      outgoing_.push_back(Outgoing{std::move(request), std::move(done), absl::Now(), bytes});
       return;
     }
   }
@@ -52,6 +53,57 @@ bool SubmitStreamClient::Expired(absl::Time now) const {
   return false;
 }
 
+std::pair<pb::SubmitStreamRequest, SubmitStreamClient::Pending> SubmitStreamClient::Merge() {
+  std::pair<pb::SubmitStreamRequest, Pending> merged;
+  auto& [request, pending] = merged;
+  size_t bytes = 0;
+  pending.queued = outgoing_.front().queued;
+  while (!outgoing_.empty()) {
+    Outgoing& o = outgoing_.front();
+    const size_t n = static_cast<size_t>(o.request.transactions_size());
+    if (!pending.parts.empty() &&
+        (request.transactions_size() + n > max_txs_ || bytes + o.bytes > max_bytes_)) {
+      break;
+    }
+    for (std::string& tx : *o.request.mutable_transactions()) {
+      request.add_transactions(std::move(tx));
+    }
+    bytes += o.bytes;
+    pending.parts.push_back(Part{std::move(o.done), static_cast<int>(n)});
+    outgoing_.pop_front();
+  }
+  request.set_sequence(next_sequence_++);
+  return merged;
+}
+
+void SubmitStreamClient::Answer(Pending pending, pb::SubmitStreamResponse& response) {
+  int total = 0;
+  for (const Part& part : pending.parts) total += part.count;
+  if (pending.parts.size() == 1 || response.results_size() != total) {
+    // Alone, or a reply of the wrong size (each part sees the mismatch).
+    for (Part& part : pending.parts) {
+      if (pending.parts.size() == 1) {
+        part.done(grpc::Status::OK, &response);
+      } else {
+        pb::SubmitStreamResponse mismatch;
+        mismatch.set_sequence(response.sequence());
+        part.done(grpc::Status::OK, &mismatch);
+      }
+    }
+    return;
+  }
+  int at = 0;
+  for (Part& part : pending.parts) {
+    pb::SubmitStreamResponse own;
+    own.set_sequence(response.sequence());
+    for (int k = 0; k < part.count; ++k) {
+      *own.add_results() = std::move(*response.mutable_results(at + k));
+    }
+    at += part.count;
+    part.done(grpc::Status::OK, &own);
+  }
+}
+
 void SubmitStreamClient::WatchdogLoop() {
   absl::MutexLock lock(&mu_);
   while (!stopped_) {
@@ -66,15 +118,15 @@ void SubmitStreamClient::WatchdogLoop() {
 void SubmitStreamClient::ReaderLoop(Stream* stream) {
   pb::SubmitStreamResponse response;
   while (stream->rw->Read(&response)) {
-    std::optional<Done> done;
+    std::optional<Pending> answered;
     {
       absl::MutexLock lock(&mu_);
       auto it = pending_.find(response.sequence());
       if (it == pending_.end()) continue;  // not a sequence of ours: ignored
-      done.emplace(std::move(it->second.done));
+      answered.emplace(std::move(it->second));
       pending_.erase(it);
     }
-    (*done)(grpc::Status::OK, &response);
+    Answer(*std::move(answered), response);
   }
   absl::MutexLock lock(&mu_);
   broken_ = true;
@@ -94,7 +146,9 @@ void SubmitStreamClient::EndStream(std::unique_ptr<Stream> stream, bool graceful
     } else if (status.ok()) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream ended without an answer");
     }
-    for (auto& [sequence, p] : pending_) failed.push_back(std::move(p.done));
+    for (auto& [sequence, p] : pending_) {
+      for (Part& part : p.parts) failed.push_back(std::move(part.done));
+    }
     pending_.clear();
     broken_ = false;
     expired_ = false;
@@ -105,17 +159,14 @@ void SubmitStreamClient::EndStream(std::unique_ptr<Stream> stream, bool graceful
 void SubmitStreamClient::WriterLoop() {
   std::unique_ptr<Stream> stream;
   for (;;) {
-    std::optional<Outgoing> out;
+    std::optional<std::pair<pb::SubmitStreamRequest, Pending>> out;
     bool broken, closing;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &SubmitStreamClient::HasWork));
       broken = broken_;
       closing = closing_;
-      if (!broken && !outgoing_.empty()) {
-        out.emplace(std::move(outgoing_.front()));
-        outgoing_.pop_front();
-      }
+      if (!broken && !outgoing_.empty() && pending_.size() < kStreamWindow) out.emplace(Merge());
     }
     if (broken) {
       if (stream != nullptr) {
@@ -146,17 +197,18 @@ void SubmitStreamClient::WriterLoop() {
         current_ = &stream->context;
         if (expired_) stream->context.TryCancel();
       }
+      auto& [request, pending] = *out;
       {
         absl::MutexLock lock(&mu_);
-        pending_.emplace(out->request.sequence(), Pending{std::move(out->done), out->queued});
+        pending_.emplace(request.sequence(), std::move(pending));
       }
-      if (!stream->rw->Write(out->request)) {
+      if (!stream->rw->Write(request)) {
         absl::MutexLock lock(&mu_);
         broken_ = true;
       }
       continue;
     }
-    if (closing) {
+    if (closing) {  // and nothing left to write
       if (stream != nullptr) {
         stream->rw->WritesDone();
         {
