@@ -160,7 +160,15 @@ absl::StatusOr<ArchiveReport> CheckArchives(
       if (running != recomputed) disagree("its state root is not the hash of its contents");
       for (size_t v = 0; v < validators.size(); ++v) {
         const uint64_t theirs = validators[v]->last_committed_sequence();
-        if (theirs > held) report.behind_commits = std::max(report.behind_commits, theirs - held);
+        if (theirs > held) {
+          report.behind_commits = std::max(report.behind_commits, theirs - held);
+          uint64_t txs = 0;  // in the commits the archive lacks (idle commits hold none)
+          for (uint64_t seq = held + 1; seq <= theirs; ++seq) {
+            GL_ASSIGN_OR_RETURN(storage::CommitMeta meta, validators[v]->GetCommit(seq));
+            txs += meta.num_txs;
+          }
+          report.behind_transactions = std::max(report.behind_transactions, txs);
+        }
         const uint64_t at = std::min(theirs, held);
         if (at == 0) {
           if (theirs > 0) disagree("followed no commit");
@@ -189,7 +197,8 @@ std::string ArchiveSummaryText(const ArchiveReport& report) {
   std::string out = absl::StrCat(
       "archive: ", report.archives, " archive(s) ",
       report.agrees ? "agree with" : "DISAGREE with", " the validators; ",
-      report.behind_commits, " commit(s) behind after drain; each holds >= ",
+      report.behind_commits, " commit(s) (", report.behind_transactions,
+      " transaction(s)) behind after drain; each holds >= ",
       report.executed_min, " commits per slice\n");
   for (const std::string& line : report.disagreements) absl::StrAppend(&out, "  ", line, "\n");
   return out;
@@ -201,7 +210,8 @@ std::string WithArchiveJson(const std::string& json, const ArchiveReport& report
   const std::string member = absl::StrCat(
       "\"archive\":{\"archives\":", report.archives, ",\"checked\":",
       report.done ? "true" : "false", ",\"agrees\":", report.agrees ? "true" : "false",
-      ",\"behind_commits\":", report.behind_commits, ",\"executed_min\":", report.executed_min,
+      ",\"behind_commits\":", report.behind_commits,
+      ",\"behind_transactions\":", report.behind_transactions, ",\"executed_min\":", report.executed_min,
       ",\"disagreements\":", report.disagreements.size(), "}");
   // Before the object's closing brace; a comma unless the object is empty.
   const size_t last = json.find_last_not_of(" \n\t\r", end - 1);

@@ -8,7 +8,8 @@
 //                   (so the same accounts, results, nonce hold and market),
 //                   and its running root equals the hash of its contents.
 //   behind_commits: per slice, the validators' last commit minus the
-//                   archive's, the largest over archives and slices.
+//                   archive's, the largest over archives and slices, and
+//                   the transactions those commits hold.
 #ifndef GRIDLEDGER_TOOLS_CLUSTER_ARCHIVES_H_
 #define GRIDLEDGER_TOOLS_CLUSTER_ARCHIVES_H_
 
@@ -67,6 +68,9 @@ struct ArchiveReport {
   uint32_t archives = 0;
   bool agrees = false;
   uint64_t behind_commits = 0;
+  // Transactions in those commits: the archives stop first, so a validator's
+  // idle (empty) commit made meanwhile shows in behind_commits only.
+  uint64_t behind_transactions = 0;
   uint64_t executed_min = 0;     // the fewest commits an archive holds of a slice
   std::vector<std::string> disagreements;  // one line each
 };
