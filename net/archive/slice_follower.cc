@@ -1,5 +1,6 @@
 #include "net/archive/slice_follower.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -82,6 +83,8 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
       });
 
   f->sources_ = std::move(sources);
+  f->penalty_.assign(f->sources_.size(), 0);
+  f->skip_.assign(f->sources_.size(), 0);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   for (const node::HostPort& s : f->sources_) {
@@ -113,11 +116,24 @@ uint64_t SliceFollower::behind_commits() const {
   return source > ours ? source - ours : 0;
 }
 
-void SliceFollower::NextSource(absl::string_view why) {
-  const size_t next = (source_.load() + 1) % sources_.size();
-  if (next != source_.load()) ++stats_.source_switches;
+void SliceFollower::NextSource(absl::string_view why, bool penalize) {
+  const size_t from = source_.load();
+  if (penalize) {
+    // Each refusal in a row doubles how many turns the source sits out.
+    penalty_[from] = std::min<uint32_t>(std::max<uint32_t>(1, 2 * penalty_[from]),
+                                        kMaxSourcePenaltyTurns);
+    skip_[from] = penalty_[from];
+  }
+  // The next source not sitting out a penalty; each one passed over serves
+  // one turn of it. If every source sits out, the least penalized is asked.
+  size_t next = (from + 1) % sources_.size();
+  for (size_t tried = 0; tried < sources_.size() && skip_[next] > 0; ++tried) {
+    --skip_[next];
+    next = (next + 1) % sources_.size();
+  }
+  if (next != from) ++stats_.source_switches;
   logger_.Debug(absl::StrCat("archive slice ", slice_.value(), ": source ",
-                             sources_[source_.load()].ToString(), " ", why, "; next ",
+                             sources_[from].ToString(), " ", why, "; next ",
                              sources_[next].ToString()));
   source_ = next;
 }
@@ -136,12 +152,13 @@ void SliceFollower::Run() {
     }
     switch (outcome) {
       case Outcome::kProgress:
+        penalty_[source_.load()] = 0;  // it served what verifies
         break;  // ask the same source for more at once
       case Outcome::kNothingNew:
         NextSource("has nothing new");
         break;
       case Outcome::kGarbage:
-        NextSource("served what does not verify");
+        NextSource("served what does not verify", /*penalize=*/true);
         break;
       case Outcome::kUnreachable:
         NextSource("is unreachable");

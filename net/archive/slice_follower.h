@@ -12,8 +12,10 @@
 //
 // Sources: one at a time, in config order. A source that serves what does
 // not verify (a forged or garbled commit, a checkpoint without a quorum) is
-// counted, logged and replaced by the next; so is one that is unreachable,
-// and one with nothing new (so a source that withholds costs one poll). A
+// counted, logged and replaced by the next, and sits out a number of turns
+// that doubles with each refusal in a row (kMaxSourcePenaltyTurns at most);
+// one that is unreachable, or has nothing new, is replaced too (so a source
+// that withholds costs one poll). A
 // final checkpoint whose root differs from ours means this archive's
 // execution diverged: counted, logged, and the slice stops executing.
 // Bounds: one request asks for kSyncCommitsPerRequest commits and buffers
@@ -58,6 +60,8 @@ inline constexpr absl::Duration kFollowPollInterval = absl::Milliseconds(100);
 inline constexpr absl::Duration kFetchDeadline = absl::Seconds(10);
 // Final checkpoints ahead of what is executed, kept to check later.
 inline constexpr size_t kMaxPendingCheckpoints = 64;
+// A source refused k times in a row sits out min(2^(k-1), this) turns.
+inline constexpr uint32_t kMaxSourcePenaltyTurns = 64;
 
 struct SliceFollowerStats {
   std::atomic<uint64_t> commits_executed{0};
@@ -107,7 +111,8 @@ class SliceFollower {
   Outcome FetchCheckpoint();
   // Compares pending final checkpoints at or below what is executed.
   Outcome CheckPendingCheckpoints();
-  void NextSource(absl::string_view why);
+  // `penalize`: the source served what does not verify and sits out turns.
+  void NextSource(absl::string_view why, bool penalize = false);
   gridledger::v1::ArchiveFeed::Stub* Stub(size_t source);
 
   SliceId slice_;
@@ -128,6 +133,8 @@ class SliceFollower {
   std::vector<std::unique_ptr<gridledger::v1::ArchiveFeed::Stub>> stubs_;
 
   // Follower thread only.
+  std::vector<uint32_t> penalty_;  // per source: turns it sits out after its next refusal / 2
+  std::vector<uint32_t> skip_;     // per source: turns still to sit out
   consensus::CommitChainState chain_;
   std::map<uint64_t, node::SignedCheckpoint> pending_checkpoints_;  // verified, ahead of us
   absl::Time last_divergence_log_ = absl::InfinitePast();
