@@ -9,8 +9,9 @@ namespace gridledger::archive {
 namespace {
 
 constexpr absl::string_view kWhat = "archive config";
-constexpr absl::string_view kKeys[] = {"genesis", "data_dir", "grpc_address", "log_level",
-                                       "source"};
+constexpr absl::string_view kKeys[] = {"genesis",       "data_dir",     "grpc_address",
+                                       "log_level",     "source",       "grpc_tls_cert",
+                                       "grpc_tls_key",  "source_tls_ca"};
 constexpr absl::string_view kSourceKeys[] = {"slice", "grpc"};
 
 absl::StatusOr<node::HostPort> Address(const TomlFields& fields, absl::string_view key) {
@@ -40,6 +41,13 @@ absl::StatusOr<ArchiveConfig> ParseArchiveConfig(absl::string_view text) {
     if (!level.ok()) return fields.ErrorAt("log_level", level.status().message());
     config.log_level = *level;
   }
+  GL_ASSIGN_OR_RETURN(config.grpc_tls_cert, fields.OptionalString("grpc_tls_cert"));
+  GL_ASSIGN_OR_RETURN(config.grpc_tls_key, fields.OptionalString("grpc_tls_key"));
+  if (config.grpc_tls_cert.has_value() != config.grpc_tls_key.has_value()) {
+    return absl::InvalidArgumentError(
+        "archive config: grpc_tls_cert and grpc_tls_key go together (give both or neither)");
+  }
+  GL_ASSIGN_OR_RETURN(config.source_tls_ca, fields.OptionalString("source_tls_ca"));
   GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> sources,
                       fields.TableArray("source", kMaxArchiveSources));
   if (sources.empty()) return fields.ErrorAt("source", "at least one [[source]] is required");
@@ -62,6 +70,11 @@ std::string SerializeArchiveConfig(const ArchiveConfig& config) {
                                  "grpc_address = ", TomlString(config.grpc_address.ToString()),
                                  "\n", "log_level = ", TomlString(LogLevelName(config.log_level)),
                                  "\n");
+  for (const auto& [key, value] : {std::pair{"grpc_tls_cert", &config.grpc_tls_cert},
+                                   std::pair{"grpc_tls_key", &config.grpc_tls_key},
+                                   std::pair{"source_tls_ca", &config.source_tls_ca}}) {
+    if (value->has_value()) absl::StrAppend(&out, key, " = ", TomlString(**value), "\n");
+  }
   for (const ArchiveSource& s : config.sources) {
     absl::StrAppend(&out, "\n[[source]]\nslice = ", s.slice, "\ngrpc = ",
                     TomlString(s.grpc.ToString()), "\n");

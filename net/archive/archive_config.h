@@ -5,6 +5,10 @@
 //   data_dir = "/abs/path/archive-0"       required: one LMDB store per slice (slice-N/)
 //   grpc_address = "127.0.0.1:7500"        required (port 0: the OS picks)
 //   log_level = "info"                     optional
+//   grpc_tls_cert = "/etc/gl/api.crt"      optional, with grpc_tls_key: serve over TLS
+//   grpc_tls_key = "/etc/gl/api.key"
+//   source_tls_ca = "/etc/gl/ca.pem"       optional: the validators' APIs serve TLS
+//                                          with certificates this CA signed
 //   [[source]]                             one per validator it may read from:
 //   slice = 0                              the validator's slice
 //   grpc = "127.0.0.1:7300"                its client API (gridledger.v1.ArchiveFeed)
@@ -15,6 +19,7 @@
 #define GRIDLEDGER_NET_ARCHIVE_ARCHIVE_CONFIG_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +43,9 @@ struct ArchiveConfig {
   std::string data_dir;
   node::HostPort grpc_address;
   LogLevel log_level = LogLevel::kInfo;
+  std::optional<std::string> grpc_tls_cert;  // both or neither (the parser enforces it)
+  std::optional<std::string> grpc_tls_key;
+  std::optional<std::string> source_tls_ca;
   std::vector<ArchiveSource> sources;
   bool operator==(const ArchiveConfig&) const = default;
 };

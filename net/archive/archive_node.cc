@@ -27,6 +27,20 @@ absl::StatusOr<std::unique_ptr<ArchiveNode>> ArchiveNode::Start(const ArchiveCon
     }
     sources[s.slice].push_back(s.grpc);
   }
+  // TLS both ways when configured: to the validators' APIs, and our own.
+  std::shared_ptr<grpc::ChannelCredentials> source_credentials = grpc::InsecureChannelCredentials();
+  if (config.source_tls_ca.has_value()) {
+    GL_ASSIGN_OR_RETURN(std::string pem, ReadFileBounded(*config.source_tls_ca,
+                                                         node::kMaxTlsPemBytes, "source_tls_ca"));
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = std::move(pem);
+    source_credentials = grpc::SslCredentials(options);
+  }
+  node::NodeConfig tls;  // only its TLS fields are read
+  tls.grpc_tls_cert = config.grpc_tls_cert;
+  tls.grpc_tls_key = config.grpc_tls_key;
+  GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> api_credentials,
+                      node::ClientApiCredentials(tls));
   auto node = std::unique_ptr<ArchiveNode>(new ArchiveNode());
   node->config_ = config;
   std::vector<SliceFollower*> followers;
@@ -37,15 +51,14 @@ absl::StatusOr<std::unique_ptr<ArchiveNode>> ArchiveNode::Start(const ArchiveCon
         std::unique_ptr<SliceFollower> f,
         SliceFollower::Open(*genesis, SliceId(slice),
                             absl::StrCat(config.data_dir, "/slice-", slice),
-                            std::move(sources[slice]), logger));
+                            std::move(sources[slice]), logger, source_credentials));
     followers.push_back(f.get());
     node->followers_.push_back(std::move(f));
   }
   node->service_ = std::make_unique<ArchiveService>(followers);
   grpc::ServerBuilder builder;
   node::ApplyGrpcLimits(builder);
-  builder.AddListeningPort(config.grpc_address.ToString(), grpc::InsecureServerCredentials(),
-                           &node->grpc_port_);
+  builder.AddListeningPort(config.grpc_address.ToString(), api_credentials, &node->grpc_port_);
   builder.RegisterService(node->service_.get());
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {

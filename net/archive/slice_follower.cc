@@ -27,7 +27,8 @@ constexpr int kMaxReceiveMessageBytes = static_cast<int>(node::kArchiveChunkByte
 
 absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
     const Genesis& genesis, SliceId slice, const std::string& dir,
-    std::vector<node::HostPort> sources, Logger logger) {
+    std::vector<node::HostPort> sources, Logger logger,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   if (slice.value() >= genesis.slices.size()) {
     return absl::InvalidArgumentError(absl::StrCat("slice ", slice.value(), " not in genesis"));
   }
@@ -89,7 +90,7 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
   args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   for (const node::HostPort& s : f->sources_) {
     f->stubs_.push_back(v1::ArchiveFeed::NewStub(grpc::CreateCustomChannel(
-        s.ToString(), grpc::InsecureChannelCredentials(), args)));
+        s.ToString(), credentials, args)));
   }
   return f;
 }

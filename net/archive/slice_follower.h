@@ -81,7 +81,8 @@ class SliceFollower {
   // Opens (creating, seeded from genesis) the store under `dir`.
   static absl::StatusOr<std::unique_ptr<SliceFollower>> Open(
       const Genesis& genesis, SliceId slice, const std::string& dir,
-      std::vector<node::HostPort> sources, Logger logger);
+      std::vector<node::HostPort> sources, Logger logger,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials());
   ~SliceFollower();  // Stop()s.
 
   void Start();

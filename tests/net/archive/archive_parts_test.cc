@@ -20,6 +20,9 @@ TEST(ArchiveConfigTest, RoundTripsAndRefusesWhatIsOff) {
   config.grpc_address = node::HostPort{"127.0.0.1", 7500};
   config.sources = {ArchiveSource{0, node::HostPort{"127.0.0.1", 7300}},
                     ArchiveSource{1, node::HostPort{"10.0.0.2", 7301}}};
+  config.grpc_tls_cert = "/etc/gl/api.crt";
+  config.grpc_tls_key = "/etc/gl/api.key";
+  config.source_tls_ca = "/etc/gl/ca.pem";
   auto parsed = ParseArchiveConfig(SerializeArchiveConfig(config));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, config);
@@ -33,6 +36,10 @@ TEST(ArchiveConfigTest, RoundTripsAndRefusesWhatIsOff) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_TRUE(absl::StrContains(unknown.status().message(), "line 7")) << unknown.status();
   EXPECT_TRUE(absl::StrContains(unknown.status().message(), "port")) << unknown.status();
+  auto half_tls = ParseArchiveConfig(
+      absl::StrCat(head, "grpc_tls_cert = \"/c\"\n[[source]]\nslice = 0\ngrpc = \"127.0.0.1:1\"\n"));
+  ASSERT_FALSE(half_tls.ok());
+  EXPECT_TRUE(absl::StrContains(half_tls.status().message(), "grpc_tls_key")) << half_tls.status();
   auto bad_address =
       ParseArchiveConfig(absl::StrCat(head, "[[source]]\nslice = 0\ngrpc = \"host:1\"\n"));
   ASSERT_FALSE(bad_address.ok());
