@@ -15,6 +15,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
 #include "tools/command.h"
+#include "tools/query_archive.h"
 #include "tools/query_market.h"
 
 ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
@@ -50,15 +51,17 @@ int QueryNode(v1::Ledger::Stub& stub) {
   auto ctx = RpcContext();
   grpc::Status s = stub.GetNodeInfo(ctx.get(), v1::GetNodeInfoRequest(), &info);
   if (!s.ok()) return RpcFailed(s);
-  Print(json{{"slice", info.slice()},
-             {"validator_index", info.validator_index()},
-             {"public_key", HexOfBytesField(info.public_key())},
-             {"round", info.round()},
-             {"last_committed_sequence", info.last_committed_sequence()},
-             {"verifier_backend", info.verifier_backend()},
-             {"committee_size", info.committee_size()},
-             {"state_root", HexOfBytesField(info.state_root())},
-             {"last_final_checkpoint", info.last_final_checkpoint()}});
+  json j{{"slice", info.slice()},
+         {"validator_index", info.validator_index()},
+         {"public_key", HexOfBytesField(info.public_key())},
+         {"round", info.round()},
+         {"last_committed_sequence", info.last_committed_sequence()},
+         {"verifier_backend", info.verifier_backend()},
+         {"committee_size", info.committee_size()},
+         {"state_root", HexOfBytesField(info.state_root())},
+         {"last_final_checkpoint", info.last_final_checkpoint()}};
+  if (info.archive()) AddArchiveSlices(info, &j);  // tools/query_archive.h
+  Print(j);
   return kExitOk;
 }
 
