@@ -34,6 +34,13 @@ CLI::Option* AddDuration(CLI::App* app, const std::string& name, absl::Duration*
       ->check(check);
 }
 
+CLI::Option* AddPath(CLI::App* app, const std::string& name, std::string* value,
+                     const std::string& help) {
+  return app->add_option(name, *value, help)->check([](const std::string& v) {
+    return v.empty() ? std::string("an empty path") : std::string();
+  });
+}
+
 CLI::Option* AddChoice(CLI::App* app, const std::string& name, std::string* value,
                        const std::string& help, const std::vector<std::string>& choices) {
   return app->add_option(name, *value, help)->capture_default_str()->check(CLI::IsMember(choices));

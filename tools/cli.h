@@ -88,6 +88,10 @@ CLI::Option* AddNumber(CLI::App* app, const std::string& name, T* value, const s
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, absl::Duration* value,
                          const std::string& help, bool positive = true);
 
+// A file or folder path; an empty value (--out=) is refused.
+CLI::Option* AddPath(CLI::App* app, const std::string& name, std::string* value,
+                     const std::string& help);
+
 // A string option that must be one of `choices` (its default shown).
 CLI::Option* AddChoice(CLI::App* app, const std::string& name, std::string* value,
                        const std::string& help, const std::vector<std::string>& choices);

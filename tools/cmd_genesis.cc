@@ -81,9 +81,7 @@ void AddGenesisOptions(CLI::App* app, Args* args) {
   AddNumber<uint64_t>(app, "--balance", &args->balance, "each account's balance, micro-units", 0,
                       kMaxGenesisBalance)
       ->required();
-  app->add_option("--out", args->out, "the directory to write into")
-      ->required()
-      ->check([](const std::string& v) { return v.empty() ? "empty path" : ""; });
+  AddPath(app, "--out", &args->out, "the directory to write into")->required();
   AddNumber<uint64_t>(app, "--base_port", &args->base_port, "the first validator's peer port",
                       1, 65535);
   app->add_option("--host", args->host, "every validator's address (one machine)")

@@ -70,8 +70,7 @@ int RunKeys(int argc, char** argv) {
   std::string out;
   CLI::App* fresh = app.add_subcommand("new", "a fresh secret key; --out=FILE gets it (mode "
                                               "0600), else it is printed");
-  fresh->add_option("--out", out, "the key file to create (never overwritten)")
-      ->check([](const std::string& v) { return v.empty() ? "empty path" : ""; });
+  AddPath(fresh, "--out", &out, "the key file to create (never overwritten)");
   fresh->callback([&] { run = [&] { return New(out); }; });
   std::string path;
   CLI::App* show = app.add_subcommand("show", "the x-only public key of a key file");

@@ -34,9 +34,7 @@ int RunNode(int argc, char** argv) {
   CLI::App app("Run one validator until SIGINT or SIGTERM.", "gridledger node");
   app.footer("exit: 0 clean shutdown, 1 start-up failed or storage fault, 2 usage or bad config");
   std::string path;
-  app.add_option("--config", path, "node config file (TOML, net/node/config.h)")
-      ->required()
-      ->check([](const std::string& v) { return v.empty() ? "empty path" : ""; });
+  AddPath(&app, "--config", &path, "node config file (TOML, net/node/config.h)")->required();
   GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
   auto config = node::LoadNodeConfig(path);
   if (!config.ok()) {

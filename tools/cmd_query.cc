@@ -13,6 +13,7 @@
 #include "tools/api_client.h"
 #include "tools/cli.h"
 #include "tools/command.h"
+#include "tools/query_archive.h"
 #include "tools/query_market.h"
 
 namespace gridledger::tools {
@@ -36,16 +37,17 @@ int QueryNode(const NodeOptions& options, v1::Ledger::Stub& stub) {
   auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetNodeInfo(ctx.get(), v1::GetNodeInfoRequest(), &info);
   if (!s.ok()) return RpcFailed(s);
-  PrintAnswer(json{{"slice", info.slice()},
-             {"validator_index", info.validator_index()},
-             {"public_key", HexOfBytesField(info.public_key())},
-             {"round", info.round()},
-             {"last_committed_sequence", info.last_committed_sequence()},
-             {"verifier_backend", info.verifier_backend()},
-             {"committee_size", info.committee_size()},
-             {"state_root", HexOfBytesField(info.state_root())},
-             {"last_final_checkpoint", info.last_final_checkpoint()}},
-        options.json);
+  json j{{"slice", info.slice()},
+         {"validator_index", info.validator_index()},
+         {"public_key", HexOfBytesField(info.public_key())},
+         {"round", info.round()},
+         {"last_committed_sequence", info.last_committed_sequence()},
+         {"verifier_backend", info.verifier_backend()},
+         {"committee_size", info.committee_size()},
+         {"state_root", HexOfBytesField(info.state_root())},
+         {"last_final_checkpoint", info.last_final_checkpoint()}};
+  if (info.archive()) AddArchiveSlices(info, &j);  // tools/query_archive.h
+  PrintAnswer(j, options.json);
   return kExitOk;
 }
 
@@ -103,29 +105,56 @@ int QueryAccount(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t sl
   return response.exists() ? kExitOk : kExitNotFound;
 }
 
+void PrintCommitted(const NodeOptions& options, const v1::CommittedTransaction& tx) {
+  json j{{"commit_sequence", tx.commit_sequence()},
+         {"index_in_commit", tx.index_in_commit()},
+         {"slice", tx.slice()},
+         {"tx_id", HexOfBytesField(tx.tx_id())},
+         {"result", ResultJson(tx.result())}};
+  if (options.json) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
+                tx.index_in_commit(), HexOfBytesField(tx.tx_id()).c_str(),
+                tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
+  }
+}
+
 // Bounded in count and time: stops after --count transactions or when the
-// deadline passes, whichever is first.
+// deadline passes, whichever is first. Reads the batched commit stream (one
+// message per commit) and prints one line per transaction; a server without
+// it (an archive node serves StreamCommits only) is read one transaction per
+// message instead.
 int QueryCommits(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t from_sequence,
                  uint32_t count) {
   v1::StreamCommitsRequest request;
   request.set_from_sequence(from_sequence);
   auto ctx = RpcContext(options.timeout_ms);
-  auto reader = stub.StreamCommits(ctx.get(), request);
-  const bool as_json = options.json;
-  return PrintStream("query", *ctx, *reader, count, [as_json](const v1::CommittedTransaction& tx) {
-    json j{{"commit_sequence", tx.commit_sequence()},
-           {"index_in_commit", tx.index_in_commit()},
-           {"slice", tx.slice()},
-           {"tx_id", HexOfBytesField(tx.tx_id())},
-           {"result", ResultJson(tx.result())}};
-    if (as_json) {
-      std::printf("%s\n", j.dump().c_str());
-    } else {
-      std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
-                  tx.index_in_commit(), HexOfBytesField(tx.tx_id()).c_str(),
-                  tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
+  auto reader = stub.StreamCommitBatches(ctx.get(), request);
+  uint32_t printed = 0;
+  v1::CommitBatch batch;
+  while (printed < count && reader->Read(&batch)) {
+    for (const v1::CommittedTransaction& tx : batch.transactions()) {
+      if (printed == count) break;
+      ++printed;
+      PrintCommitted(options, tx);
     }
-  });
+  }
+  if (printed == count) {
+    ctx->TryCancel();
+    return kExitOk;
+  }
+  // The deadline ends a query over a quiet ledger normally.
+  grpc::Status s = reader->Finish();
+  if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED && printed == 0) {
+    auto one_ctx = RpcContext(options.timeout_ms);
+    auto one_reader = stub.StreamCommits(one_ctx.get(), request);
+    return PrintStream("query", *one_ctx, *one_reader, count,
+                       [&](const v1::CommittedTransaction& tx) { PrintCommitted(options, tx); });
+  }
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
+  if (!s.ok()) return ReportRpcFailure("query", s);
+  return kExitOk;
 }
 
 int RunQuery(int argc, char** argv) {
