@@ -32,9 +32,7 @@
 // beside the validators; the summary and JSON gain `archive` {agrees,
 // behind_commits} (tools/cluster_archives.h). --kill=aK@Ts kills archive K
 // instead of validators (and --restart restarts it).
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <grpcpp/grpcpp.h>
@@ -47,12 +45,14 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/common/status_macros.h"
 #include "core/crypto/schnorr.h"
@@ -64,6 +64,7 @@
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/chaos.h"
+#include "tools/loadgen/free_ports.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/market_plot.h"
 #include "tools/loadgen/market_report.h"
@@ -106,32 +107,6 @@ int Fail(const std::string& message, int code) {
   std::fprintf(stderr, "gridledger cluster: %s\n", message.c_str());
   if (code == 2) std::fputs(kUsage, stderr);
   return code;
-}
-
-// Free loopback ports: all bound to port 0 at once (so they differ), then
-// released for the nodes to take.
-absl::StatusOr<std::vector<uint16_t>> FreePorts(size_t count) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  absl::Status status;
-  for (size_t i = 0; i < count && status.ok(); ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      status = absl::UnavailableError("cannot bind a loopback port");
-    } else {
-      ports.push_back(ntohs(addr.sin_port));
-    }
-    if (fd >= 0) fds.push_back(fd);
-  }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
-  return ports;
 }
 
 struct Validator {
@@ -640,6 +615,9 @@ int RunCluster(int argc, char** argv) {
         // PR_SET_PDEATHSIG fires when the thread that forked them exits.
         absl::Notification load_started, faults_done, cluster_done;
         std::atomic<bool> fault_failed{false};
+        // Victims killed and not (yet) restarted: their stores are not compared.
+        absl::Mutex down_mu;
+        std::set<const Validator*> down;
         auto inject_faults = [&] {
           load_started.WaitForNotification();
           const absl::Time start = absl::Now();
@@ -657,6 +635,10 @@ int RunCluster(int argc, char** argv) {
           }
           for (Validator* v : victims) {
             v->process->Kill();
+            {
+              absl::MutexLock lock(&down_mu);
+              down.insert(v);
+            }
             std::printf("cluster: t=%s SIGKILL validator %u/%u\n",
                         absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
           }
@@ -668,7 +650,12 @@ int RunCluster(int argc, char** argv) {
                         absl::FormatDuration(absl::Now() - start).c_str(), *kill_archive);
           }
           for (Validator* v : victims) {
-            if (!v->process->Start().ok()) fault_failed.store(true);
+            if (!v->process->Start().ok()) {
+              fault_failed.store(true);
+            } else {
+              absl::MutexLock lock(&down_mu);
+              down.erase(v);
+            }
             std::printf("cluster: t=%s restart validator %u/%u\n",
                         absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
           }
@@ -807,7 +794,21 @@ int RunCluster(int argc, char** argv) {
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {
-            if (!v.byzantine) store_dirs[v.slice].push_back(v.data_dir);
+            if (v.byzantine) continue;
+            // A validator killed and not restarted cannot have caught up: its
+            // store is not compared (its acknowledged transactions are durable
+            // on its disk and commit when it restarts).
+            bool is_down = false;
+            {
+              absl::MutexLock lock(&down_mu);
+              is_down = down.contains(&v);
+            }
+            if (is_down) {
+              std::printf("cluster: validator %u/%u is down at the end; its store is not compared\n",
+                          v.slice, v.index);
+              continue;
+            }
+            store_dirs[v.slice].push_back(v.data_dir);
           }
           auto read = ReadMarketFromStores(store_dirs, deployment->genesis);
           if (read.ok()) {

@@ -182,6 +182,13 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                                 .Help("Peer consensus messages the core refused")
                                 .Register(*registry_)
                                 .Add({});
+  auto& leader_waits = prometheus::BuildCounter()
+                           .Name("gridledger_anchor_rounds_without_leader_total")
+                           .Help("Anchor rounds left without the leader's certificate: after "
+                                 "the leader timeout, or at once for a suspected leader")
+                           .Register(*registry_);
+  leader_timeouts_ = &leader_waits.Add({{"outcome", "timeout"}});
+  suspected_leader_skips_ = &leader_waits.Add({{"outcome", "suspected_skip"}});
 }
 
 void NodeMetrics::AddSignatureVerifications(SignatureKind kind, uint64_t count) {

@@ -128,6 +128,13 @@ class NodeMetrics {
   void AddPeerMessagesRefused(uint64_t count) {
     peer_messages_refused_->Increment(static_cast<double>(count));
   }
+  // Anchor rounds this validator left without the leader's certificate:
+  // after the full leader timeout, or at once because the leader is
+  // suspected (core/consensus/leader_reputation.h).
+  void AddLeaderTimeouts(uint64_t count) { leader_timeouts_->Increment(static_cast<double>(count)); }
+  void AddSuspectedLeaderSkips(uint64_t count) {
+    suspected_leader_skips_->Increment(static_cast<double>(count));
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -148,6 +155,8 @@ class NodeMetrics {
   prometheus::Family<prometheus::Gauge>* peer_link_up_;
   std::array<prometheus::Counter*, kTxRejectionCount> tx_rejections_{};
   prometheus::Counter* peer_messages_refused_;
+  prometheus::Counter* leader_timeouts_;
+  prometheus::Counter* suspected_leader_skips_;
 };
 
 }  // namespace gridledger::net
