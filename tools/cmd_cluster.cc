@@ -68,7 +68,7 @@
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/market_plot.h"
 #include "tools/loadgen/market_report.h"
-#include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/node_counters.h"
 #include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/process.h"
@@ -91,6 +91,7 @@ constexpr char kUsage[] =
     "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
     "         [--chaos_over_f=true] [--chaos_down_max=2s]\n"
     "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n"
+    "         [--submit=stream|batch]\n"
     "         [--archives=A]   (--kill=aK@Ts: kill archive K, e.g. a0@5s)\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
@@ -430,8 +431,13 @@ int RunCluster(int argc, char** argv) {
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
                                 "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
                                 "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
-                                kWorkloadFlags[2], "archives"});
+                                kWorkloadFlags[2], "submit", "archives"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
+  // How the load reaches the validators (loadgen.h SubmitPath).
+  const std::string submit = args->String("submit", "stream");
+  if (submit != "stream" && submit != "batch") {
+    return Fail("--submit: expected stream or batch, got " + submit, 2);
+  }
   auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
   auto slices = args->Uint("slices", 1, 1, 16);
   auto rate = args->Uint("rate", 500, 1, 1'000'000);
@@ -686,6 +692,7 @@ int RunCluster(int argc, char** argv) {
         options.rate_per_s = *rate;
         options.duration = *duration;
         options.drain = *drain;
+        options.submit_path = submit == "batch" ? SubmitPath::kBatch : SubmitPath::kStream;
         options.grpc_by_slice = HonestAddresses(d);
         options.stop = &g_stop;
         // Steady-window probes; not with faults, which restart validators
@@ -702,8 +709,8 @@ int RunCluster(int argc, char** argv) {
                 probe.validators.push_back(vp);
               }
               for (size_t i = 0; i < d.validators.size(); ++i) {
-                auto text = FetchMetrics(d.validators[i].metrics_address);
-                if (text.ok()) probe.validators[i].metrics = *std::move(text);
+                auto counters = FetchCounters(d.validators[i].grpc_address);
+                if (counters.ok()) probe.validators[i].counters = *std::move(counters);
               }
               probe.harness_cpu_s = ProcessCpuSeconds();
               return probe;
@@ -782,8 +789,8 @@ int RunCluster(int argc, char** argv) {
         for (const Validator& v : d.validators) {
           cpu.process_cpu_s += v.process->CpuSeconds();
           if (v.process->running()) {
-            auto sum = ScrapeMetricSum(v.metrics_address, "gridledger_verify_batch_size_sum");
-            if (sum.ok()) cpu.signatures_verified += *sum;
+            auto counters = FetchCounters(v.grpc_address);
+            if (counters.ok()) cpu.signatures_verified += counters->signatures_verified();
           }
         }
         finish();
