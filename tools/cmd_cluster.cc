@@ -59,6 +59,7 @@
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/market_plot.h"
 #include "tools/loadgen/market_report.h"
+#include "tools/cross_slice_drain.h"
 #include "tools/loadgen/metrics_scrape.h"
 #include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
@@ -81,7 +82,8 @@ constexpr char kUsage[] =
     "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n"
     "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
     "         [--chaos_over_f=true] [--chaos_down_max=2s]\n"
-    "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n";
+    "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n"
+    "         [--cross_slice_percent=P]\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
@@ -183,6 +185,13 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
       config.grpc_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 1]};
       config.metrics_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 2]};
       GL_ASSIGN_OR_RETURN(config.backend, ParseVerifierBackend(backend));
+      // Receipts for other slices go to their validators' client API.
+      for (uint32_t t = 0; t < slices; ++t) {
+        for (uint32_t j = 0; j < validators && t != s; ++j) {
+          config.relay_targets.push_back(node::RelayTarget{
+              t, node::HostPort{"127.0.0.1", (*ports)[3 * (size_t{t} * validators + j) + 1]}});
+        }
+      }
       GL_RETURN_IF_ERROR(WriteTextFile(
           config_path, node::SerializeNodeConfig(config, "written by gridledger cluster")));
       v.process = std::make_unique<ChildProcess>(
@@ -446,7 +455,7 @@ int RunCluster(int argc, char** argv) {
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
                                 "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
                                 "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
-                                kWorkloadFlags[2]});
+                                kWorkloadFlags[2], "cross_slice_percent"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
   auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
   auto slices = args->Uint("slices", 1, 1, 16);
@@ -457,6 +466,8 @@ int RunCluster(int argc, char** argv) {
        {validators.status(), slices.status(), rate.status(), duration.status(), drain.status()}) {
     if (!s.ok()) return Fail(std::string(s.message()), 2);
   }
+  auto cross_slice_percent = args->Uint("cross_slice_percent", 0, 0, 100);
+  if (!cross_slice_percent.ok()) return Fail(std::string(cross_slice_percent.status().message()), 2);
   auto workload = ParseWorkloadFlags(*args);
   if (!workload.ok()) return Fail(std::string(workload.status().message()), 2);
   // Enough senders that one account's transfers are ~2 s apart; the
@@ -652,6 +663,7 @@ int RunCluster(int argc, char** argv) {
         options.duration = *duration;
         options.drain = *drain;
         options.grpc_by_slice = HonestAddresses(d);
+        options.cross_slice_percent = static_cast<uint32_t>(*cross_slice_percent);
         options.stop = &g_stop;
         // Steady-window probes; not with faults, which restart validators
         // (their pids change under the probe).
@@ -722,6 +734,11 @@ int RunCluster(int argc, char** argv) {
           DescribeChaos(*fault_flags, static_cast<uint32_t>(*validators), chaos_log, &config);
         }
 
+        // Cross-slice receipts still relayed after the load: wait for them.
+        if (*cross_slice_percent > 0 && !WaitReceiptsCredited(HonestAddresses(d), kSettleTimeout)) {
+          std::fprintf(stderr, "cluster: receipts still in flight after %s\n",
+                       absl::FormatDuration(kSettleTimeout).c_str());
+        }
         const bool settled = Settle(d, config.slices);
         if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
                                    absl::FormatDuration(kSettleTimeout).c_str());

@@ -85,7 +85,8 @@ absl::StatusOr<ImportOutcome> BlockRun::CreditImport(const Bytes& raw) {
   }
   const SliceId source = import->checkpoint.slice;
   const Bytes key = NextInKey(source);
-  GL_ASSIGN_OR_RETURN(uint64_t next, ReadU64Record(overlay_, key, 1));
+  GL_ASSIGN_OR_RETURN(ReceiptCounter counter, ReadCounter(overlay_, key));
+  uint64_t& next = counter.next;
   for (const Receipt& r : import->receipts) {
     if (r.number < next) {
       ++out.duplicates;
@@ -100,8 +101,9 @@ absl::StatusOr<ImportOutcome> BlockRun::CreditImport(const Bytes& raw) {
     GL_RETURN_IF_ERROR(market_.Credit(r.to, r.amount.value()));
     ++out.credited;
     ++next;
+    counter.amount += r.amount.value();
   }
-  if (out.credited > 0) overlay_.PutMarket(key, EncodeU64Value(next));
+  if (out.credited > 0) overlay_.PutMarket(key, EncodeCounter(counter));
   return out;
 }
 
@@ -110,11 +112,12 @@ absl::StatusOr<uint64_t> BlockRun::EmitReceipt(const BlockTx& btx) {
   const SliceId dest = body.to.slice;
   std::vector<Receipt>& list = receipts_[dest];
   const Bytes next_key = NextOutKey(dest);
-  GL_ASSIGN_OR_RETURN(uint64_t number, ReadU64Record(overlay_, next_key, 1));
+  GL_ASSIGN_OR_RETURN(ReceiptCounter counter, ReadCounter(overlay_, next_key));
+  const uint64_t number = counter.next;
   Receipt r{slice_, sequence_, static_cast<uint32_t>(list.size()), number, dest,
             body.to.key, body.amount, btx.id};
   overlay_.PutMarket(OutReceiptKey(dest, number), EncodeReceipt(r));
-  overlay_.PutMarket(next_key, EncodeU64Value(number + 1));
+  overlay_.PutMarket(next_key, EncodeCounter({number + 1, counter.amount + body.amount.value()}));
   list.push_back(r);
   return number;
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/execution/genesis.h"
 
 namespace gridledger {
 namespace {
@@ -19,10 +20,25 @@ Bytes SliceKey(uint8_t tag, SliceId slice) {
   return key;
 }
 
-absl::StatusOr<uint64_t> ReadU64(const StateView& state, const Bytes& key, uint64_t absent) {
+absl::StatusOr<ReceiptCounter> ReadCounter(const StateView& state, const Bytes& key) {
   GL_ASSIGN_OR_RETURN(std::optional<Bytes> value, state.GetMarket(key));
-  if (!value.has_value()) return absent;
-  return DecodeU64Value(*value);
+  if (!value.has_value()) return ReceiptCounter{};
+  return DecodeCounter(*value);
+}
+
+// Every counter record with this tag (one per other slice at most).
+absl::StatusOr<ReceiptCounter> SumCounters(const StateView& state, uint8_t tag, uint64_t* count) {
+  const Bytes lo{tag};
+  const Bytes hi{static_cast<uint8_t>(tag + 1)};
+  GL_ASSIGN_OR_RETURN(std::vector<MarketEntry> entries,
+                      state.MarketRange(lo, hi, kMaxGenesisSlices));
+  ReceiptCounter sum{0, 0};
+  for (const MarketEntry& e : entries) {
+    GL_ASSIGN_OR_RETURN(ReceiptCounter c, DecodeCounter(e.second));
+    *count += c.next - 1;
+    sum.amount += c.amount;
+  }
+  return sum;
 }
 
 absl::StatusOr<Receipt> DecodeStoredReceipt(ByteSpan value) {
@@ -53,16 +69,22 @@ Bytes CommitReceiptsKey(uint64_t sequence) {
   return key;
 }
 
-Bytes EncodeU64Value(uint64_t value) {
+Bytes EncodeCounter(const ReceiptCounter& counter) {
   Bytes out;
-  ByteWriter(&out).U64(value);
+  ByteWriter w(&out);
+  w.U64(counter.next);
+  w.U64(counter.amount);
   return out;
 }
 
-absl::StatusOr<uint64_t> DecodeU64Value(ByteSpan value) {
-  if (value.size() != 8) return absl::DataLossError("corrupt receipt counter record");
+absl::StatusOr<ReceiptCounter> DecodeCounter(ByteSpan value) {
+  if (value.size() != 16) return absl::DataLossError("corrupt receipt counter record");
   ByteReader r(value);
-  return r.U64("counter");
+  ReceiptCounter c;
+  GL_ASSIGN_OR_RETURN(c.next, r.U64("counter.next"));
+  GL_ASSIGN_OR_RETURN(c.amount, r.U64("counter.amount"));
+  if (c.next == 0) return absl::DataLossError("corrupt receipt counter record: next 0");
+  return c;
 }
 
 Bytes EncodeDestinationHashes(absl::Span<const std::pair<SliceId, Digest>> hashes) {
@@ -94,11 +116,13 @@ absl::StatusOr<std::vector<std::pair<SliceId, Digest>>> DecodeDestinationHashes(
 }
 
 absl::StatusOr<uint64_t> NextIncoming(const StateView& state, SliceId source) {
-  return ReadU64(state, NextInKey(source), 1);
+  GL_ASSIGN_OR_RETURN(ReceiptCounter c, ReadCounter(state, NextInKey(source)));
+  return c.next;
 }
 
 absl::StatusOr<uint64_t> NextOutgoing(const StateView& state, SliceId destination) {
-  return ReadU64(state, NextOutKey(destination), 1);
+  GL_ASSIGN_OR_RETURN(ReceiptCounter c, ReadCounter(state, NextOutKey(destination)));
+  return c.next;
 }
 
 absl::StatusOr<std::optional<Receipt>> OutgoingReceipt(const StateView& state,
@@ -145,11 +169,19 @@ absl::StatusOr<uint64_t> OutgoingAmountFrom(const StateView& state, SliceId dest
   }
 }
 
-absl::StatusOr<uint64_t> ReadU64Record(const Overlay& overlay, const Bytes& key,
-                                       uint64_t absent) {
+absl::StatusOr<ReceiptCounter> ReadCounter(const Overlay& overlay, const Bytes& key) {
   GL_ASSIGN_OR_RETURN(std::optional<Bytes> value, overlay.GetMarket(key));
-  if (!value.has_value()) return absent;
-  return DecodeU64Value(*value);
+  if (!value.has_value()) return ReceiptCounter{};
+  return DecodeCounter(*value);
+}
+
+absl::StatusOr<ReceiptTotals> ReadReceiptTotals(const StateView& state) {
+  ReceiptTotals t;
+  GL_ASSIGN_OR_RETURN(ReceiptCounter sent, SumCounters(state, kNextOutTag, &t.sent));
+  GL_ASSIGN_OR_RETURN(ReceiptCounter credited, SumCounters(state, kNextInTag, &t.credited));
+  t.sent_amount = sent.amount;
+  t.credited_amount = credited.amount;
+  return t;
 }
 
 }  // namespace gridledger

@@ -5,14 +5,18 @@
 // of their own. Tags are lowercase letters the market does not use.
 //
 //   'r' destination u32 | number u64   Receipt (receipt.h)   outgoing, kept
-//   's' destination u32                u64: next outgoing number (absent: 1)
+//   's' destination u32                ReceiptCounter: next outgoing number,
+//                                      amount sent so far (absent: 1, 0)
 //   'q' sequence u64                   n u16 | n x (destination u32 | dest hash 32)
 //                                      the commit's receipts by destination
-//   'c' source u32                     u64: next incoming number to credit (absent: 1)
+//   'c' source u32                     ReceiptCounter: next incoming number to
+//                                      credit, amount credited so far (absent: 1, 0)
 //
 // A receipt from source S numbered k is credited at its destination exactly
 // when that destination's 'c' S record is above k; so "receipts in flight"
-// are the outgoing ones numbered at or above the destination's 'c'.
+// are the outgoing ones numbered at or above the destination's 'c'. The
+// amounts let each slice check its own money alone: balances + escrow - debt
+// + sent - credited = its genesis supply.
 #ifndef GRIDLEDGER_CORE_EXECUTION_RECEIPT_RECORDS_H_
 #define GRIDLEDGER_CORE_EXECUTION_RECEIPT_RECORDS_H_
 
@@ -35,10 +39,16 @@ Bytes NextOutKey(SliceId destination);
 Bytes CommitReceiptsKey(uint64_t sequence);
 Bytes NextInKey(SliceId source);
 
-Bytes EncodeU64Value(uint64_t value);
+// next u64 | amount u64.
+struct ReceiptCounter {
+  uint64_t next = 1;
+  uint64_t amount = 0;
+  bool operator==(const ReceiptCounter&) const = default;
+};
+Bytes EncodeCounter(const ReceiptCounter& counter);
 Bytes EncodeDestinationHashes(absl::Span<const std::pair<SliceId, Digest>> hashes);
 // DataLoss for a corrupt record.
-absl::StatusOr<uint64_t> DecodeU64Value(ByteSpan value);
+absl::StatusOr<ReceiptCounter> DecodeCounter(ByteSpan value);
 absl::StatusOr<std::vector<std::pair<SliceId, Digest>>> DecodeDestinationHashes(ByteSpan value);
 
 // Readers over a committed state (relay, queries, totals). Errors: storage
@@ -61,8 +71,17 @@ absl::StatusOr<uint64_t> OutgoingAmountFrom(const StateView& state, SliceId dest
                                             uint64_t first);
 
 // The same reads inside a block (through the executor's overlay).
-absl::StatusOr<uint64_t> ReadU64Record(const Overlay& overlay, const Bytes& key,
-                                       uint64_t absent);
+absl::StatusOr<ReceiptCounter> ReadCounter(const Overlay& overlay, const Bytes& key);
+
+// This slice's receipt totals over every other slice (counts are numbers
+// given or credited; amounts in micro-units).
+struct ReceiptTotals {
+  uint64_t sent = 0;
+  uint64_t sent_amount = 0;
+  uint64_t credited = 0;
+  uint64_t credited_amount = 0;
+};
+absl::StatusOr<ReceiptTotals> ReadReceiptTotals(const StateView& state);
 
 }  // namespace gridledger
 

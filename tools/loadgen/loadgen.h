@@ -58,6 +58,8 @@ struct LoadgenOptions {
   // Called once at the start of the schedule (after pre-signing), e.g. to
   // time fault injection from the load's start.
   std::function<void()> on_start;
+  // Percent of the planned transfers that pay an account of another slice.
+  uint32_t cross_slice_percent = 0;
 };
 
 // A transaction a validator reported committed (success or execution failure).

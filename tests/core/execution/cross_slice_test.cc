@@ -413,11 +413,23 @@ TEST(CrossSliceTest, MoneyIsConservedAcrossSlicesUnderReorderAndReplay) {
       for (Bytes& i : Imports(slices[s], o, SliceId(d))) produced[d].push_back(std::move(i));
     }
     ASSERT_EQ(total(), supply) << "step " << step;
+    // Each slice alone: balances + sent - credited = its genesis supply.
+    for (const auto& sl : slices) {
+      const ReceiptTotals t = *ReadReceiptTotals(sl.state());
+      ASSERT_EQ(sl.Total() + t.sent_amount - t.credited_amount, kAccounts * 1000);
+    }
   }
   // Drain: deliver every import in order until nothing is in flight.
   for (uint32_t d = 0; d < 3; ++d) slices[d].Run({}, produced[d]);
   EXPECT_EQ(in_flight(), 0u);
   EXPECT_EQ(total(), supply);
+  uint64_t sent = 0, credited = 0;
+  for (const auto& sl : slices) {
+    sent += ReadReceiptTotals(sl.state())->sent;
+    credited += ReadReceiptTotals(sl.state())->credited;
+  }
+  EXPECT_GT(sent, 100u);
+  EXPECT_EQ(credited, sent);
 }
 
 }  // namespace
