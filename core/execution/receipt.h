@@ -53,7 +53,7 @@ struct Genesis;
 inline constexpr uint8_t kReceiptImportTag = 0xF1;
 inline constexpr size_t kReceiptBytes = 4 + 8 + 4 + 8 + 4 + 32 + 8 + 32;
 inline constexpr size_t kReceiptsPerChunk = 16;
-inline constexpr size_t kMaxReceiptChunks = 16;
+inline constexpr size_t kMaxReceiptChunks = 32;
 // Receipts of one commit for one destination; a cross-slice transfer beyond
 // it fails (kCrossSlice, "receipt limit") and may be sent again.
 inline constexpr size_t kMaxReceiptsPerDestination = kReceiptsPerChunk * kMaxReceiptChunks;
