@@ -65,9 +65,10 @@ json SettlementJson(const v1::MarketSettlement& s) {
               {"missing_reading", s.missing_reading()}};
 }
 
-int Interval(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string& k_text,
-             uint32_t max_trades, uint32_t first_trade) {
+int Interval(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+             const std::string& k_text, uint32_t max_trades, uint32_t first_trade) {
   v1::GetMarketIntervalRequest request;
+  request.set_slice(slice);  // read by archive nodes
   uint64_t k = 0;
   if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
   request.set_interval(k);
@@ -107,13 +108,14 @@ int Interval(const NodeOptions& options, v1::Ledger::Stub& stub, const std::stri
   return kExitOk;
 }
 
-int Settlement(const NodeOptions& options, v1::Ledger::Stub& stub,
+int Settlement(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
                const std::string& account_hex, const std::string& k_text) {
   auto key = HexDecodeFixed<PublicKey::kSize>(account_hex, "account key");
   if (!key.ok()) return Bad(std::string(key.status().message()));
   uint64_t k = 0;
   if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
   v1::GetSettlementRequest request;
+  request.set_slice(slice);  // read by archive nodes
   request.set_account(KeyBytes(*key));
   request.set_interval(k);
   v1::SettlementResponse r;
@@ -134,8 +136,10 @@ int Settlement(const NodeOptions& options, v1::Ledger::Stub& stub,
 }
 
 // `k_text` empty: the current interval.
-int Tariff(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string& k_text) {
+int Tariff(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+           const std::string& k_text) {
   v1::GetTariffRequest request;
+  request.set_slice(slice);  // read by archive nodes
   if (!k_text.empty()) {
     uint64_t k = 0;
     if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
@@ -159,10 +163,12 @@ int Tariff(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string
   return kExitOk;
 }
 
-int Account(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string& account_hex) {
+int Account(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+            const std::string& account_hex) {
   auto key = HexDecodeFixed<PublicKey::kSize>(account_hex, "account key");
   if (!key.ok()) return Bad(std::string(key.status().message()));
   v1::GetMarketAccountRequest request;
+  request.set_slice(slice);  // read by archive nodes
   request.set_account(KeyBytes(*key));
   v1::MarketAccount r;
   auto ctx = RpcContext(options.timeout_ms);
@@ -249,9 +255,10 @@ json EventJson(const v1::MarketEvent& e) {
 }
 
 // Bounded like `query commits`: --count events or the deadline.
-int Events(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t from_sequence,
-           uint32_t count) {
+int Events(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+           uint64_t from_sequence, uint32_t count) {
   v1::StreamMarketEventsRequest request;
+  request.set_slice(slice);  // read by archive nodes
   request.set_from_sequence(from_sequence);
   auto ctx = RpcContext(options.timeout_ms);
   auto reader = stub.StreamMarketEvents(ctx.get(), request);
@@ -262,6 +269,11 @@ int Events(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t from_seq
 }
 
 }  // namespace
+
+void QueryMarketCommand::AddSliceOption(CLI::App* verb) {
+  AddNumber(verb, "--slice", &slice_,
+            "against an archive node: the slice to read (a validator answers for its own)");
+}
 
 QueryMarketCommand::QueryMarketCommand(CLI::App* query, NodeOptions* options, Run* run)
     : options_(options) {
@@ -275,9 +287,10 @@ QueryMarketCommand::QueryMarketCommand(CLI::App* query, NodeOptions* options, Ru
   AddNumber(interval, "--max_trades", &max_trades_, "trades to print (0: the node's default)");
   AddNumber(interval, "--first_trade", &first_trade_, "first trade to print (paging)");
   AddNodeOptions(interval, options);
+  AddSliceOption(interval);
   interval->callback([this, run] {
     *run = [this](v1::Ledger::Stub& s) {
-      return Interval(*options_, s, interval_, max_trades_, first_trade_);
+      return Interval(*options_, s, slice_, interval_, max_trades_, first_trade_);
     };
   });
 
@@ -287,9 +300,10 @@ QueryMarketCommand::QueryMarketCommand(CLI::App* query, NodeOptions* options, Ru
       ->required();
   settlement->add_option("K", interval_, "the interval id (> 0)")->required();
   AddNodeOptions(settlement, options);
+  AddSliceOption(settlement);
   settlement->callback([this, run] {
     *run = [this](v1::Ledger::Stub& s) {
-      return Settlement(*options_, s, account_hex_, interval_);
+      return Settlement(*options_, s, slice_, account_hex_, interval_);
     };
   });
 
@@ -297,16 +311,18 @@ QueryMarketCommand::QueryMarketCommand(CLI::App* query, NodeOptions* options, Ru
                                                       "(no K: the current interval)");
   tariff->add_option("K", interval_, "the interval id (> 0)");
   AddNodeOptions(tariff, options);
+  AddSliceOption(tariff);
   tariff->callback([this, run] {
-    *run = [this](v1::Ledger::Stub& s) { return Tariff(*options_, s, interval_); };
+    *run = [this](v1::Ledger::Stub& s) { return Tariff(*options_, s, slice_, interval_); };
   });
 
   CLI::App* account = market->add_subcommand("account", "an account's market role, open orders "
                                                         "and debt");
   account->add_option("ACCOUNT", account_hex_, "the account's key (64 hex digits)")->required();
   AddNodeOptions(account, options);
+  AddSliceOption(account);
   account->callback([this, run] {
-    *run = [this](v1::Ledger::Stub& s) { return Account(*options_, s, account_hex_); };
+    *run = [this](v1::Ledger::Stub& s) { return Account(*options_, s, slice_, account_hex_); };
   });
 
   CLI::App* events = market->add_subcommand(
@@ -315,8 +331,9 @@ QueryMarketCommand::QueryMarketCommand(CLI::App* query, NodeOptions* options, Ru
   AddNumber(events, "--from_sequence", &from_sequence_, "first commit sequence");
   AddNumber(events, "--count", &count_, "how many events to print, then stop");
   AddNodeOptions(events, options);
+  AddSliceOption(events);
   events->callback([this, run] {
-    *run = [this](v1::Ledger::Stub& s) { return Events(*options_, s, from_sequence_, count_); };
+    *run = [this](v1::Ledger::Stub& s) { return Events(*options_, s, slice_, from_sequence_, count_); };
   });
 }
 

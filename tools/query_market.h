@@ -21,7 +21,10 @@ class QueryMarketCommand {
   QueryMarketCommand(CLI::App* query, NodeOptions* options, Run* run);
 
  private:
+  void AddSliceOption(CLI::App* verb);
+
   const NodeOptions* options_;
+  uint32_t slice_ = 0;
   std::string interval_;  // K, checked when run (exit 1 when not > 0)
   std::string account_hex_;
   uint32_t max_trades_ = 0;
