@@ -788,8 +788,9 @@ int RunCluster(int argc, char** argv) {
         const bool settled = Settle(d, config.slices);
         if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
                                    absl::FormatDuration(kSettleTimeout).c_str());
-        if (!archives.empty() &&
-            !DrainArchives(archives, HonestAddresses(d), kArchiveDrainTimeout, &g_stop)) {
+        absl::Duration archive_drain;
+        if (!archives.empty() && !DrainArchives(archives, HonestAddresses(d), kArchiveDrainTimeout,
+                                                &g_stop, &archive_drain)) {
           std::fprintf(stderr, "cluster: archives did not reach the validators within %s\n",
                        absl::FormatDuration(kArchiveDrainTimeout).c_str());
         }
@@ -816,6 +817,7 @@ int RunCluster(int argc, char** argv) {
         MarketReport market;
         ArchiveReport archive_report;
         archive_report.archives = static_cast<uint32_t>(archives.size());
+        archive_report.drain = archive_drain;
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {
