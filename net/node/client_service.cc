@@ -401,6 +401,7 @@ grpc::Status ClientService::GetCounters(grpc::ServerContext*, const v1::GetCount
   response->set_slice(info_.slice.value());
   response->set_validator_index(info_.index.value());
   FillNodeCounters(*metrics_, response);
+  response->set_synced_writes(store_->env().synced_writes());
   return grpc::Status::OK;
 }
 
