@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/archive/proto_bytes.h"
-#include "net/node/client_service.h"
+#include "net/node/commit_batches.h"
 
 namespace gridledger::archive {
 namespace {
@@ -100,33 +100,8 @@ grpc::Status ArchiveService::GetAccount(grpc::ServerContext*, const v1::GetAccou
   return grpc::Status::OK;
 }
 
-grpc::Status ArchiveService::WriteCommit(SliceFollower& f, uint64_t sequence,
-                                         grpc::ServerWriter<v1::CommittedTransaction>* writer) {
-  auto ids = f.consensus_store()->CommitTxIds(sequence);
-  if (!ids.ok()) return Internal(ids.status());
-  // Then the ids the commit released from the nonce hold.
-  auto released = f.store()->ReleasedTxIds(sequence);
-  if (!released.ok()) return Internal(released.status());
-  ids->insert(ids->end(), released->begin(), released->end());
-  for (const TxId& id : *ids) {
-    auto stored = f.store()->GetTx(id);
-    if (!stored.ok()) return Internal(stored.status());
-    // Another commit's (first executed there), or held: streamed where final.
-    if (stored->commit_sequence != sequence || stored->status() == TxStatus::kHeld) continue;
-    v1::CommittedTransaction out;
-    out.set_tx_id(StringOf(id.span()));
-    FillResult(*stored, out.mutable_result());
-    out.set_commit_sequence(sequence);
-    out.set_index_in_commit(stored->index);
-    out.set_slice(f.slice().value());
-    if (!writer->Write(out)) return grpc::Status::CANCELLED;
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
-                                           const v1::StreamCommitsRequest* request,
-                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+grpc::Status ArchiveService::FollowMerged(grpc::ServerContext* context, uint64_t from_sequence,
+                                          const MergedSender& send) {
   std::optional<node::SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
   if (!slot.has_value()) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -135,11 +110,11 @@ grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
   }
   // Per slice: the next sequence to send, and whether it caught up once
   // (from then on a lag over kMaxSubscriberLagCommits ends the stream).
-  const uint64_t from = std::max<uint64_t>(request->from_sequence(), 1);
+  const uint64_t from = std::max<uint64_t>(from_sequence, 1);
   std::vector<uint64_t> next(followers_.size(), from);
   std::vector<bool> caught_up(followers_.size(), false);
   for (;;) {
-    bool wrote = false;
+    bool sent = false;
     for (size_t s = 0; s < followers_.size(); ++s) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       SliceFollower& f = *followers_[s];
@@ -158,16 +133,44 @@ grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
                                          node::kMaxSubscriberLagCommits,
                                          "); resubscribe from sequence ", next[s]));
       }
+      const node::CommitSource source{f.store(), f.consensus_store(), f.feed(), f.slice()};
       for (uint64_t k = 0; k < kStreamCommitsPerTurn && next[s] <= recorded; ++k, ++next[s]) {
-        if (grpc::Status st = WriteCommit(f, next[s], writer); !st.ok()) return st;
-        wrote = true;
+        auto entries = node::ReadCommitEntries(source, next[s]);
+        if (!entries.ok()) return Internal(entries.status());
+        if (!send(f.slice(), next[s], *entries)) return grpc::Status::CANCELLED;
+        sent = true;
       }
     }
-    if (!wrote) {
+    if (!sent) {
       // Nothing anywhere: wait for slice 0 briefly, then look at all again.
       followers_[0]->feed()->WaitBeyond(next[0] - 1, node::kStreamPollInterval);
     }
   }
+}
+
+grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
+                                           const v1::StreamCommitsRequest* request,
+                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+  return FollowMerged(context, request->from_sequence(),
+                      [writer](SliceId, uint64_t, std::vector<v1::CommittedTransaction>& entries) {
+                        for (const v1::CommittedTransaction& entry : entries) {
+                          if (!writer->Write(entry)) return false;
+                        }
+                        return true;
+                      });
+}
+
+grpc::Status ArchiveService::StreamCommitBatches(grpc::ServerContext* context,
+                                                 const v1::StreamCommitsRequest* request,
+                                                 grpc::ServerWriter<v1::CommitBatch>* writer) {
+  return FollowMerged(
+      context, request->from_sequence(),
+      [writer](SliceId slice, uint64_t sequence, std::vector<v1::CommittedTransaction>& entries) {
+        for (const v1::CommitBatch& batch : node::PackCommitBatches(sequence, slice, entries)) {
+          if (!writer->Write(batch)) return false;
+        }
+        return true;
+      });
 }
 
 grpc::Status ArchiveService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeInfoRequest*,

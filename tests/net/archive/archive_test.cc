@@ -208,6 +208,26 @@ TEST_F(ArchiveTest, EqualsTheValidatorsAndServesReads) {
     reader->Finish();
     for (const TxId& id : last_ids_) EXPECT_TRUE(seen.contains(StringOf(id.span())));
   }
+  // The same per commit (StreamCommitBatches).
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::StreamCommitsRequest req;
+    req.set_from_sequence(1);
+    auto reader = stub->StreamCommitBatches(&ctx, req);
+    absl::flat_hash_set<std::string> seen;
+    uint64_t last_sequence = 0;
+    v1::CommitBatch batch;
+    while (seen.size() < last_ids_.size() && reader->Read(&batch)) {
+      EXPECT_EQ(batch.slice(), 0u);
+      EXPECT_GE(batch.commit_sequence(), last_sequence);
+      last_sequence = batch.commit_sequence();
+      for (const v1::CommittedTransaction& tx : batch.transactions()) seen.insert(tx.tx_id());
+    }
+    ctx.TryCancel();
+    reader->Finish();
+    for (const TxId& id : last_ids_) EXPECT_TRUE(seen.contains(StringOf(id.span())));
+  }
   // Node info: an archive, following slice 0, confirmed by a checkpoint.
   {
     v1::NodeInfo info;
