@@ -6,17 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "net/archive/proto_bytes.h"
 #include "net/node/commit_batches.h"
+#include "net/node/ledger_reads.h"
 
 namespace gridledger::archive {
 namespace {
 
 namespace v1 = gridledger::v1;
-
-void FillResult(const storage::StoredTx& stored, v1::ExecutionResult* out) {
-  out->set_success(stored.code == TxResultCode::kSuccess);
-  out->set_code(node::ExecutionCodeName(stored.code));
-  out->set_reason(stored.reason);
-}
 
 grpc::Status Internal(const absl::Status& s) {
   return grpc::Status(grpc::StatusCode::INTERNAL, std::string(s.message()));
@@ -51,25 +46,17 @@ grpc::Status ArchiveService::SubmitStream(grpc::ServerContext*,
 grpc::Status ArchiveService::GetTransaction(grpc::ServerContext*,
                                             const v1::GetTransactionRequest* request,
                                             v1::GetTransactionResponse* response) {
-  if (request->tx_id().size() != TxId::kSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("tx_id: expected 32 bytes, got ", request->tx_id().size()));
+  if (std::string bad = node::Bytes32Problem("tx_id", request->tx_id()); !bad.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
   const TxId id = TxId::FromSpan(SpanOf(request->tx_id()));
   response->set_tx_id(request->tx_id());
   response->set_status(v1::TRANSACTION_STATUS_UNKNOWN);
-  for (SliceFollower* f : followers_) {
-    auto stored = f->store()->GetTx(id);
-    if (absl::IsNotFound(stored.status())) continue;
-    if (!stored.ok()) return Internal(stored.status());
+  for (SliceFollower* f : followers_) {  // ids are unique across slices
+    absl::Status stored = node::FillStoredTransaction(*f->store(), id, response);
+    if (absl::IsNotFound(stored)) continue;
+    if (!stored.ok()) return Internal(stored);
     response->set_slice(f->slice().value());
-    switch (stored->status()) {
-      case TxStatus::kCommitted: response->set_status(v1::TRANSACTION_STATUS_COMMITTED); break;
-      case TxStatus::kFailed: response->set_status(v1::TRANSACTION_STATUS_FAILED); break;
-      case TxStatus::kHeld: response->set_status(v1::TRANSACTION_STATUS_HELD); break;
-    }
-    FillResult(*stored, response->mutable_result());
-    response->set_commit_sequence(stored->commit_sequence);
     return grpc::Status::OK;
   }
   return grpc::Status::OK;
@@ -77,26 +64,13 @@ grpc::Status ArchiveService::GetTransaction(grpc::ServerContext*,
 
 grpc::Status ArchiveService::GetAccount(grpc::ServerContext*, const v1::GetAccountRequest* request,
                                         v1::GetAccountResponse* response) {
-  if (request->key().size() != PublicKey::kSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("key: expected 32 bytes, got ", request->key().size()));
+  if (std::string bad = node::Bytes32Problem("key", request->key()); !bad.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
   SliceFollower* f = nullptr;
   if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
-  response->set_as_of_commit_sequence(f->last_committed_sequence());
-  response->set_slice(request->slice());
-  response->set_key(request->key());
-  auto account = f->store()->GetAccount(
-      AccountRef{SliceId(request->slice()), PublicKey::FromSpan(SpanOf(request->key()))});
-  if (account.ok()) {
-    response->set_exists(true);
-    response->set_balance(account->balance.value());
-    response->set_next_nonce(account->next_nonce.value());
-  } else if (absl::IsNotFound(account.status())) {
-    response->set_exists(false);
-  } else {
-    return Internal(account.status());
-  }
+  absl::Status read = node::FillAccount(*f->store(), f->slice(), request->key(), response);
+  if (!read.ok()) return Internal(read);
   return grpc::Status::OK;
 }
 
