@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
   const MarketConfig market = MarketConfigFor(genesis, slice);
   f->executor_ = std::make_unique<node::CommitExecutor>(f->store_.get(), f->consensus_store_.get(),
                                                         slice, &f->pending_, f->feed_.get(),
-                                                        /*metrics=*/nullptr, market);
+                                                        /*metrics=*/nullptr, market,
+                                                        CrossSliceConfig::FromGenesis(genesis));
   GL_ASSIGN_OR_RETURN(f->market_events_, node::MarketEventLogFor(slice, market, f->store_.get()));
   f->market_events_->set_logger(f->logger_);
   f->market_ = std::make_unique<node::MarketService>(slice, market, f->store_.get(),
