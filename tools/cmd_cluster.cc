@@ -759,11 +759,15 @@ int RunCluster(int argc, char** argv) {
         }
         if (!load_started.HasBeenNotified()) load_started.Notify();
         faults_done.Notify();
+        double archive_cpu_s = 0;  // read as the archives stop
         auto finish = [&] {
           chaos_done.WaitForNotification();  // no restart races the stop
           // Archives first: the validators' later (idle) commits then show
           // as behind_commits rather than as a moving target.
-          for (ClusterArchive& a : archives) a.process->Stop(kStopGrace);
+          for (ClusterArchive& a : archives) {
+            archive_cpu_s += a.process->CpuSeconds();
+            a.process->Stop(kStopGrace);
+          }
           StopAll(d);
           cluster_done.Notify();
           faults.join();
@@ -817,7 +821,6 @@ int RunCluster(int argc, char** argv) {
         MarketReport market;
         ArchiveReport archive_report;
         archive_report.archives = static_cast<uint32_t>(archives.size());
-        archive_report.drain = archive_drain;
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {
@@ -848,6 +851,9 @@ int RunCluster(int argc, char** argv) {
             auto checked_archives = CheckArchives(archives, store_dirs);
             if (checked_archives.ok()) {
               archive_report = *std::move(checked_archives);
+              archive_report.drain = archive_drain;
+              archive_report.cpu_s = archive_cpu_s;
+              archive_report.committed_txs = result->committed;
             } else {
               std::fprintf(stderr, "cluster: archive check failed: %s\n",
                            std::string(checked_archives.status().message()).c_str());

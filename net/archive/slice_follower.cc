@@ -98,6 +98,18 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
 
 SliceFollower::~SliceFollower() { Stop(); }
 
+SliceFollower::InFlight::InFlight(SliceFollower* follower, grpc::ClientContext* context)
+    : follower_(follower) {
+  absl::MutexLock lock(&follower_->mu_);
+  follower_->in_flight_ = context;
+  if (follower_->stopping_) context->TryCancel();
+}
+
+SliceFollower::InFlight::~InFlight() {
+  absl::MutexLock lock(&follower_->mu_);
+  follower_->in_flight_ = nullptr;
+}
+
 void SliceFollower::Start() {
   thread_ = std::thread([this] { Run(); });
 }
@@ -106,7 +118,9 @@ void SliceFollower::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    if (in_flight_ != nullptr) in_flight_->TryCancel();  // the fetch returns at once
   }
+  if (store_) store_->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (thread_.joinable()) thread_.join();
   if (feed_) feed_->Close();
   if (market_events_) market_events_->Close();
@@ -192,6 +206,7 @@ SliceFollower::Outcome SliceFollower::FetchCommits() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(kFetchDeadline));
+  InFlight in_flight(this, &context);
   node::CommitAnswer answer(from, node::kSyncCommitsPerRequest, node::kSyncAnswerBufferBytesMax);
   std::unique_ptr<grpc::ClientReader<v1::FetchCommitsChunk>> reader =
       stubs_[source]->FetchCommits(&context, request);
@@ -278,6 +293,7 @@ SliceFollower::Outcome SliceFollower::FetchCheckpoint() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(kFetchDeadline));
+  InFlight in_flight(this, &context);
   const grpc::Status status = stubs_[source]->FetchCheckpoint(&context, request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return Outcome::kNothingNew;
   if (!status.ok()) {
