@@ -38,6 +38,9 @@ inline constexpr absl::string_view kMetaHeldCount = "held_count";
 // meta: the running LtHash16 of the execution state (storage/state_root.h),
 // 2048 bytes; absent in a store that has never been written.
 inline constexpr absl::string_view kMetaStateHash = "state_lthash";
+// meta: u64 big-endian, the sequence a state sync restored this store at
+// (storage/state_snapshot.h); absent when it never was.
+inline constexpr absl::string_view kMetaStateSyncedFrom = "state_synced_from";
 
 struct NodeTables {
   LmdbTable txs;
