@@ -65,15 +65,15 @@ TEST(StateSyncClusterTest, AWipedValidatorRestoresASnapshotAndCommitsAgain) {
   const std::string data_dir = cluster.ConfigFor(kWiped).data_dir;
   cluster.StopNode(kWiped);
   std::filesystem::remove_all(data_dir);
-  // The others go on far past its peers' memory (10 x gc_depth rounds).
+  // The others go on under load far past its peers' memory (4 x gc_depth rounds).
   const uint64_t stopped_round = cluster.node(0).round();
   std::vector<TxId> during;
   ASSERT_TRUE(WaitFor(
       [&] {
-        if (during.size() < 5) {
+        if (during.size() < 200) {
           if (std::optional<TxId> id = transfer(0)) during.push_back(*id);
         }
-        return during.size() == 5 && cluster.node(0).round() > stopped_round + 10 * kGcDepth;
+        return during.size() >= 5 && cluster.node(0).round() > stopped_round + 4 * kGcDepth;
       },
       kSyncWait));
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(during); }));
@@ -84,8 +84,9 @@ TEST(StateSyncClusterTest, AWipedValidatorRestoresASnapshotAndCommitsAgain) {
   Node& wiped = **restarted;
   ASSERT_TRUE(WaitFor(
       [&] {
+        // Stats after the write: both show once the restore is complete.
         absl::StatusOr<std::optional<uint64_t>> from = wiped.StateSyncedFrom();
-        return from.ok() && from->has_value();
+        return wiped.state_sync_stats().restores_done > 0 && from.ok() && from->has_value();
       },
       kSyncWait))
       << "no snapshot restored; restores started " << wiped.state_sync_stats().restores_started;
