@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -28,6 +29,8 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 // seen committed: bounded so a dead cluster cannot stall the report.
 constexpr uint64_t kMaxStatusQueries = 200'000;
 constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
+// Acknowledged but not committed after this long: resubmitted once elsewhere.
+constexpr absl::Duration kResubmitAfter = absl::Seconds(5);
 // The furthest LoadgenOptions::start_at may lie ahead.
 constexpr absl::Duration kMaxStartWait = absl::Seconds(60);
 
@@ -45,6 +48,7 @@ struct TxTrack {
   State state = State::kUnsent;
   bool acked = false;
   uint8_t attempts = 0;
+  bool resubmitted = false;  // sent again to another validator (ResubmitStale)
   std::string reason;  // for kRejected / kFailed
   uint64_t commit_sequence = 0;
   uint32_t index_in_commit = 0;
@@ -102,6 +106,11 @@ class Runner {
   absl::Status Connect();
   absl::Status QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce);
   void Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs);
+  // As a client does: an acknowledged transaction not committed within
+  // kResubmitAfter goes once to the next validator (safe: ids are
+  // de-duplicated). It recovers what a validator acknowledged and then lost
+  // with its disk (cluster --wipe).
+  void ResubmitStale(int64_t now);
   void OnReply(Call* call, const grpc::Status& status);
   void StreamLoop(uint32_t slice, uint64_t from_sequence);
   void RecordCommit(const pb::CommittedTransaction& c);
@@ -125,6 +134,7 @@ class Runner {
   uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resubmitted_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<grpc::ClientContext*> stream_contexts_ ABSL_GUARDED_BY(mu_);
   bool streams_done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t stream_reconnects_ ABSL_GUARDED_BY(mu_) = 0;
@@ -181,6 +191,32 @@ void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs)
   stubs_[slice][validator]->async()->SubmitBatch(
       &call->context, &call->request, &call->response,
       [this, call](grpc::Status status) { OnReply(call, status); });
+}
+
+void Runner::ResubmitStale(int64_t now) {
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t before = now - absl::ToInt64Nanoseconds(kResubmitAfter);
+    for (uint64_t i = 0; i < track_.size(); ++i) {
+      TxTrack& t = track_[i];
+      if (t.state != State::kAccepted || t.resubmitted || t.send_ns < 0 || t.send_ns > before) {
+        continue;
+      }
+      t.resubmitted = true;
+      ++t.attempts;
+      ++resubmitted_;
+      const PlannedTx& p = plan_[i];
+      const uint32_t validators = static_cast<uint32_t>(stubs_[p.slice].size());
+      groups[{p.slice, (p.account + 1) % validators}].push_back(i);
+    }
+  }
+  for (auto& [target, txs] : groups) {
+    for (size_t b = 0; b < txs.size(); b += kMaxTxsPerRpc) {
+      const size_t e = std::min(txs.size(), b + kMaxTxsPerRpc);
+      Send(target.first, target.second, std::vector<uint64_t>(txs.begin() + b, txs.begin() + e));
+    }
+  }
 }
 
 void Runner::OnReply(Call* call, const grpc::Status& status) {
@@ -517,6 +553,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   // Open-loop pacing from a fixed start.
   uint64_t next = 0;
   int64_t next_progress_ns = kNsPerS;
+  int64_t next_resubmit_ns = kNsPerS;
   const auto validators_of = [this](uint32_t s) { return static_cast<uint32_t>(stubs_[s].size()); };
   while (next < total && !Stopping()) {
     const int64_t now = NowNs();
@@ -551,6 +588,10 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
+    if (now >= next_resubmit_ns) {
+      ResubmitStale(now);
+      next_resubmit_ns = now + kNsPerS;
+    }
     const int64_t wake = std::max(now + kSendTickNs, next < total ? due_offset_ns(next) : 0);
     std::this_thread::sleep_until(start_ + std::chrono::nanoseconds(std::min(wake, next_progress_ns)));
   }
@@ -569,10 +610,22 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
+    if (now >= next_resubmit_ns) {
+      ResubmitStale(now);
+      next_resubmit_ns = now + kNsPerS;
+    }
     absl::SleepFor(absl::Milliseconds(20));
   }
   // Replies still outstanding end by their deadline.
   while (inflight_.load() > 0) absl::SleepFor(absl::Milliseconds(10));
+  if (options_.print_progress) {
+    absl::MutexLock lock(&mu_);
+    if (resubmitted_ > 0) {
+      std::printf("loadgen: resubmitted %llu acknowledged tx not committed after %s\n",
+                  static_cast<unsigned long long>(resubmitted_),
+                  absl::FormatDuration(kResubmitAfter).c_str());
+    }
+  }
   {
     absl::MutexLock lock(&mu_);
     streams_done_ = true;

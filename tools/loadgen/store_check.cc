@@ -59,10 +59,21 @@ absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string
       }
     }
     // Stores agree on every commit they all hold (same anchor, same state
-    // summary, same state root).
+    // summary, same state root); a store restored by state sync holds the
+    // commits from its snapshot's sequence on.
     uint64_t common = UINT64_MAX;
-    for (const auto& store : stores) common = std::min(common, store->last_committed_sequence());
-    for (uint64_t seq = 1; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
+    uint64_t first = 1;
+    for (size_t i = 0; i < stores.size(); ++i) {
+      const auto& store = stores[i];
+      common = std::min(common, store->last_committed_sequence());
+      GL_ASSIGN_OR_RETURN(std::optional<uint64_t> synced, store->StateSyncedFrom());
+      if (!synced.has_value()) continue;
+      first = std::max(first, *synced);
+      check.state_synced.push_back(StoreCheck::StateSynced{
+          static_cast<uint32_t>(s), static_cast<uint32_t>(i), *synced,
+          store->last_committed_sequence()});
+    }
+    for (uint64_t seq = first; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
       GL_ASSIGN_OR_RETURN(storage::CommitMeta reference, stores[0]->GetCommit(seq));
       bool same = true;
       for (size_t i = 1; i < stores.size() && same; ++i) {
