@@ -490,7 +490,7 @@ void StateSync::OnCheckpoints(ValidatorIndex from, const CheckpointsAnswer& answ
 void StateSync::CatchUp(absl::Time now) {
   last_catch_up_ = now;
   if (phase_ != Phase::kIdle) return;
-  if (catch_up_outstanding_ && now - catch_up_asked_at_ < kStateSyncRequestTimeout) return;
+  if (catch_up_outstanding_ && now - catch_up_asked_at_ < timeouts_.request) return;
   const uint64_t last = store_->last_committed_sequence();
   if (last <= catch_up_floor_ + kCatchUpLagCommits) return;
   const uint64_t to = last - kCatchUpLagCommits;
@@ -517,12 +517,12 @@ void StateSync::Tick(absl::Time now) {
       break;
     case Phase::kManifest:
     case Phase::kChunks:
-      if (now - asked_at_ >= kStateSyncRequestTimeout) {
+      if (now - asked_at_ >= timeouts_.request) {
         AttemptFailed("no answer in time", false, now);
       }
       break;
     case Phase::kCheckpoint:
-      if (now - checkpoint_since_ >= kSnapshotCheckpointWaitMax) {
+      if (now - checkpoint_since_ >= timeouts_.checkpoint_wait) {
         AttemptFailed(absl::StrCat("no final checkpoint of sequence ", manifest_.sequence),
                       false, now);
       } else if (now - asked_at_ >= kSnapshotCheckpointRetry) {

@@ -70,6 +70,13 @@ inline constexpr double kStateSyncServeBytesPerSecond = 64.0 * (1 << 20);
 inline constexpr double kStateSyncServeBurstBytes = 64.0 * (1 << 20);
 inline constexpr double kStateSyncRequestMinCostBytes = 4.0 * (1 << 10);
 
+// How long a request, and the wait for the snapshot's final checkpoint, may
+// take before the next peer is tried (tests shorten them).
+struct StateSyncTimeouts {
+  absl::Duration request = kStateSyncRequestTimeout;
+  absl::Duration checkpoint_wait = kSnapshotCheckpointWaitMax;
+};
+
 struct StateSyncStats {
   // Serving.
   uint64_t snapshots_cut = 0;
@@ -104,6 +111,7 @@ class StateSync {
   void set_logger(Logger logger) { logger_ = std::move(logger); }
   // Called on this thread once a restore is durable (the commit feed, metrics).
   void set_on_restored(std::function<void(uint64_t sequence)> f) { on_restored_ = std::move(f); }
+  void set_timeouts(const StateSyncTimeouts& timeouts) { timeouts_ = timeouts; }
   void Start();
   void Stop();
 
@@ -172,6 +180,7 @@ class StateSync {
   Send send_;
   Logger logger_;
   std::function<void(uint64_t)> on_restored_;
+  StateSyncTimeouts timeouts_;
   mutable consensus::SchnorrChecker checker_;
 
   // This thread only.
