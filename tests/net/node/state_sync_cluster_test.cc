@@ -82,8 +82,12 @@ TEST(StateSyncClusterTest, AWipedValidatorRestoresASnapshotAndCommitsAgain) {
   absl::StatusOr<Node*> restarted = cluster.StartNode(kWiped);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   Node& wiped = **restarted;
+  // The others keep committing while it restores: commit sync must bring it
+  // from the snapshot's sequence to theirs.
+  size_t while_restoring = 0;
   ASSERT_TRUE(WaitFor(
       [&] {
+        if (while_restoring < 200 && transfer(0).has_value()) ++while_restoring;
         // Stats after the write: both show once the restore is complete.
         absl::StatusOr<std::optional<uint64_t>> from = wiped.StateSyncedFrom();
         return wiped.state_sync_stats().restores_done > 0 && from.ok() && from->has_value();

@@ -103,6 +103,15 @@ class StateSyncPeerTest : public ::testing::Test {
     return c;
   }
 
+  // Validators 0..2 serve the honest state (validator 0 as `first_diverges`
+  // says), the client starts empty.
+  void MakePeers(bool first_diverges, bool finals) {
+    MakePeer(0, kSequence, first_diverges, finals && !first_diverges);
+    MakePeer(1, kSequence, false, finals);
+    MakePeer(2, kSequence, false, finals);
+    MakePeer(kClient, 0, false, false);
+  }
+
   void StartAll() {
     for (auto& p : peers_) p->sync->Start();
   }
@@ -128,10 +137,7 @@ class StateSyncPeerTest : public ::testing::Test {
 };
 
 TEST_F(StateSyncPeerTest, AnEmptyStoreRestoresFromAnHonestPeer) {
-  MakePeer(0, kSequence, false, true);
-  MakePeer(1, kSequence, false, true);
-  MakePeer(2, kSequence, false, true);
-  MakePeer(kClient, 0, false, false);
+  MakePeers(/*first_diverges=*/false, /*finals=*/true);
   StartAll();
   ASSERT_EQ(Restore(), kSequence);
   const Peer& client = *peers_[kClient];
@@ -148,10 +154,7 @@ TEST_F(StateSyncPeerTest, AnEmptyStoreRestoresFromAnHonestPeer) {
 TEST_F(StateSyncPeerTest, APeerWhoseSnapshotIsNotTheFinalRootIsRefusedAndAnotherUsed) {
   // Validator 0 (asked first) has another state at the same sequence; it
   // cannot make a final checkpoint for it (one signature is its own).
-  MakePeer(0, kSequence, /*diverge=*/true, false);
-  MakePeer(1, kSequence, false, true);
-  MakePeer(2, kSequence, false, true);
-  MakePeer(kClient, 0, false, false);
+  MakePeers(/*first_diverges=*/true, /*finals=*/true);
   StartAll();
   ASSERT_EQ(Restore(), kSequence);
   const Peer& client = *peers_[kClient];
@@ -161,10 +164,7 @@ TEST_F(StateSyncPeerTest, APeerWhoseSnapshotIsNotTheFinalRootIsRefusedAndAnother
 }
 
 TEST_F(StateSyncPeerTest, APeerServingATruncatedChunkIsRefusedAndAnotherUsed) {
-  MakePeer(0, kSequence, false, true);
-  MakePeer(1, kSequence, false, true);
-  MakePeer(2, kSequence, false, true);
-  MakePeer(kClient, 0, false, false);
+  MakePeers(/*first_diverges=*/false, /*finals=*/true);
   // Validator 0 cuts a byte off every chunk payload it serves.
   tampers_[0] = [](Bytes bytes) {
     absl::StatusOr<StateSyncMessage> m = DecodeStateSync(bytes);
@@ -185,10 +185,7 @@ TEST_F(StateSyncPeerTest, WithoutAFinalCheckpointNothingIsWritten) {
   // Every peer has the state but none holds its final checkpoint (and f+1
   // signatures are all a Byzantine pair could add): the restore is
   // abandoned and the store stays empty.
-  MakePeer(0, kSequence, false, false);
-  MakePeer(1, kSequence, false, false);
-  MakePeer(2, kSequence, false, false);
-  MakePeer(kClient, 0, false, false);
+  MakePeers(/*first_diverges=*/false, /*finals=*/false);
   SignedCheckpoint weak = Final(*peers_[1]);
   weak.signatures.pop_back();  // f+1 = 2 signatures
   ASSERT_TRUE(peers_[1]->checkpoints->Write({weak}, 2).ok());
