@@ -27,6 +27,10 @@ inline constexpr absl::string_view kMarketTable = "market";
 // Per commit: the state root after it (storage/state_root.h), 32 bytes.
 inline constexpr absl::string_view kStateRootsTable = "state_roots";
 
+// Final checkpoints by sequence u64 (net/node/checkpoint_store.h owns the
+// records; named here so a store reader can count them).
+inline constexpr absl::string_view kCheckpointsTable = "checkpoints";
+
 // meta: u64 big-endian; absent means nothing committed yet (sequences start at 1).
 inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_sequence";
 // meta: 32-byte state summary after the last commit (or after genesis).

@@ -21,10 +21,11 @@
 #include "core/consensus/checkpoint.h"
 #include "core/consensus/committee.h"
 #include "storage/lmdb_env.h"
+#include "storage/node_tables.h"
 
 namespace gridledger::node {
 
-inline constexpr absl::string_view kCheckpointsTable = "checkpoints";
+using storage::kCheckpointsTable;
 
 struct SignedCheckpoint {
   consensus::Checkpoint checkpoint;

@@ -69,6 +69,12 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
     absl::StrAppendFormat(&out, " Stores checked: %u (result mismatches %u, state mismatches %u)\n",
                           check.stores, check.result_mismatches, check.state_mismatches);
   }
+  if (check.done) {
+    absl::StrAppendFormat(&out,
+                          " Final checkpoints missing from the stores (from each restart point, "
+                          "the last %u commits aside): %u\n",
+                          kCheckpointHoleMarginCommits, check.checkpoint_holes);
+  }
   for (const StoreCheck::StateSynced& r : check.state_synced) {
     absl::StrAppendFormat(&out,
                           " State sync: slice %u store %u restored a snapshot at sequence %u, "
@@ -120,6 +126,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("stores").Uint(check.stores);
   w.Key("result_mismatches").Uint(check.result_mismatches);
   w.Key("state_mismatches").Uint(check.state_mismatches);
+  w.Key("checkpoint_holes").Uint(check.checkpoint_holes);
   w.EndObject();
   w.Key("state_sync").BeginArray();
   for (const StoreCheck::StateSynced& r : check.state_synced) {

@@ -47,7 +47,12 @@ struct StoreCheck {
     uint64_t last_sequence = 0;
   };
   std::vector<StateSynced> state_synced;
+  // Commits without a final checkpoint in a store, from its restart point
+  // (1, or where a state sync restored it) up to kCheckpointHoleMarginCommits
+  // below its last commit (those may still have been collecting votes).
+  uint64_t checkpoint_holes = 0;
 };
+inline constexpr uint64_t kCheckpointHoleMarginCommits = 64;
 
 // CpuCost (the validators' CPU, the verification bound, the steady
 // window): cost_report.h.

@@ -9,6 +9,32 @@
 
 namespace gridledger::loadgen {
 
+namespace {
+
+// Sequences without a final checkpoint from the store's restart point up to
+// kCheckpointHoleMarginCommits below its last commit.
+absl::StatusOr<uint64_t> CheckpointHoles(storage::NodeStore& store) {
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> synced, store.StateSyncedFrom());
+  const uint64_t from = synced.value_or(1);
+  const uint64_t last = store.last_committed_sequence();
+  if (last < from + kCheckpointHoleMarginCommits) return 0;
+  const uint64_t to = last - kCheckpointHoleMarginCommits;
+  GL_ASSIGN_OR_RETURN(storage::LmdbTable table, store.env().OpenTable(storage::kCheckpointsTable));
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store.env().BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(table));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(storage::EncodeCommitKey(from)));
+  uint64_t present = 0;
+  while (on) {
+    GL_ASSIGN_OR_RETURN(uint64_t sequence, storage::DecodeCommitKey(cursor.key()));
+    if (sequence > to) break;
+    ++present;
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  return (to - from + 1) - present;
+}
+
+}  // namespace
+
 absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string>>& store_dirs,
                                        const std::vector<AckedCommit>& acked) {
   StoreCheck check;
@@ -72,6 +98,10 @@ absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string
       check.state_synced.push_back(StoreCheck::StateSynced{
           static_cast<uint32_t>(s), static_cast<uint32_t>(i), *synced,
           store->last_committed_sequence()});
+    }
+    for (const auto& store : stores) {
+      GL_ASSIGN_OR_RETURN(uint64_t holes, CheckpointHoles(*store));
+      check.checkpoint_holes += holes;
     }
     for (uint64_t seq = first; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
       GL_ASSIGN_OR_RETURN(storage::CommitMeta reference, stores[0]->GetCommit(seq));
