@@ -2,7 +2,8 @@
 //  [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]
 //  [--backend=auto] [--drain=10s] [--dir=DIR] [--keep=true]
 //  [--byzantine=B] [--byzantine_behaviours=all] [--chaos=SEED] [--chaos_over_f=true]
-//  [--chaos_down_max=2s] [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]`
+//  [--chaos_down_max=2s] [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]
+//  [--archives=A]`
 //
 // A local benchmark in the manner of Narwhal's harness: generates a
 // deployment in a temporary folder, starts every validator as its own
@@ -27,13 +28,16 @@
 // stores hold it, and a PNG of price and volume per interval beside --csv.
 // Every run checks money on every store (balances + escrow - debt = supply).
 //
+// --archives=A: A archive nodes (`gridledger archive`) follow every slice
+// beside the validators; the summary and JSON gain `archive` {agrees,
+// behind_commits} (tools/cluster_archives.h). --kill=aK@Ts kills archive K
+// instead of validators (and --restart restarts it).
+//
 // --wipe (with --kill and --restart): the killed validators restart with an
 // EMPTY data directory, so they come back by state sync (a snapshot verified
 // against a final checkpoint, net/node/state_sync.h); the summary says from
 // which sequence each restored and how far it committed after.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <grpcpp/grpcpp.h>
@@ -46,11 +50,14 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/common/status_macros.h"
 #include "core/crypto/schnorr.h"
@@ -58,13 +65,15 @@
 #include "net/node/byzantine_switch.h"
 #include "net/node/config.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "tools/cluster_archives.h"
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/chaos.h"
+#include "tools/loadgen/free_ports.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/market_plot.h"
 #include "tools/loadgen/market_report.h"
-#include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/node_counters.h"
 #include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/process.h"
@@ -87,6 +96,8 @@ constexpr char kUsage[] =
     "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
     "         [--chaos_over_f=true] [--chaos_down_max=2s]\n"
     "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n"
+    "         [--submit=stream|batch]\n"
+    "         [--archives=A]   (--kill=aK@Ts: kill archive K, e.g. a0@5s)\n"
     "         [--wipe] (restart the killed validators with an empty data dir)\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
@@ -103,32 +114,6 @@ int Fail(const std::string& message, int code) {
   std::fprintf(stderr, "gridledger cluster: %s\n", message.c_str());
   if (code == 2) std::fputs(kUsage, stderr);
   return code;
-}
-
-// Free loopback ports: all bound to port 0 at once (so they differ), then
-// released for the nodes to take.
-absl::StatusOr<std::vector<uint16_t>> FreePorts(size_t count) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  absl::Status status;
-  for (size_t i = 0; i < count && status.ok(); ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      status = absl::UnavailableError("cannot bind a loopback port");
-    } else {
-      ports.push_back(ntohs(addr.sin_port));
-    }
-    if (fd >= 0) fds.push_back(fd);
-  }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
-  return ports;
 }
 
 struct Validator {
@@ -460,8 +445,13 @@ int RunCluster(int argc, char** argv) {
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
                                 "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
                                 "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
-                                kWorkloadFlags[2], "wipe"});
+                                kWorkloadFlags[2], "submit", "archives", "wipe"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
+  // How the load reaches the validators (loadgen.h SubmitPath).
+  const std::string submit = args->String("submit", "stream");
+  if (submit != "stream" && submit != "batch") {
+    return Fail("--submit: expected stream or batch, got " + submit, 2);
+  }
   auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
   auto slices = args->Uint("slices", 1, 1, 16);
   auto rate = args->Uint("rate", 500, 1, 1'000'000);
@@ -486,9 +476,19 @@ int RunCluster(int argc, char** argv) {
   }
   const std::string keep = args->String("keep", "false");
   if (keep != "true" && keep != "false") return Fail("--keep: expected true or false", 2);
+  auto archive_count = args->Uint("archives", 0, 0, kMaxClusterArchives);
+  if (!archive_count.ok()) return Fail(std::string(archive_count.status().message()), 2);
   std::optional<KillSpec> kill_spec;
   std::optional<absl::Duration> restart_at;
-  if (args->Has("kill")) {
+  // --kill=aK@Ts: archive K is the victim (kill_spec->count stays 0).
+  std::optional<uint32_t> kill_archive;
+  if (args->Has("kill") && absl::StartsWith(args->String("kill", ""), "a")) {
+    auto k = ParseArchiveKill(args->String("kill", ""));
+    if (!k.ok()) return Fail(std::string(k.status().message()), 2);
+    if (k->index >= *archive_count) return Fail("--kill: no such archive (see --archives)", 2);
+    kill_archive = k->index;
+    kill_spec = KillSpec{0, k->at};
+  } else if (args->Has("kill")) {
     auto k = ParseKillSpec(args->String("kill", ""));
     if (!k.ok()) return Fail(std::string(k.status().message()), 2);
     if (k->count * 3 >= *validators) {
@@ -579,6 +579,24 @@ int RunCluster(int argc, char** argv) {
         }
         std::printf("cluster: all %zu validators ready\n", d.validators.size());
         std::fflush(stdout);
+        // --archives: started once the validators serve; each prints its port.
+        auto archives_written = WriteArchives(dir, static_cast<uint32_t>(*archive_count),
+                                              d.grpc_by_slice);
+        if (!archives_written.ok()) {
+          StopAll(d);
+          return Fail(std::string(archives_written.status().message()), 1);
+        }
+        std::vector<ClusterArchive>& archives = *archives_written;
+        for (ClusterArchive& a : archives) {
+          if (absl::Status s = StartArchive(a, &g_stop); !s.ok()) {
+            StopAll(d);
+            return Fail(std::string(s.message()), 1);
+          }
+        }
+        if (!archives.empty()) {
+          std::printf("cluster: %zu archive(s) ready\n", archives.size());
+          std::fflush(stdout);
+        }
         // The verification bound, calibrated in this process right before
         // and right after the load (issue 12 item 6).
         CpuCost cpu;
@@ -595,8 +613,9 @@ int RunCluster(int argc, char** argv) {
           config.verifier_backend = info->verifier_backend();
         }
         if (kill_spec) {
-          config.faults = absl::StrCat("kill ", kill_spec->count, "@",
-                                       absl::FormatDuration(kill_spec->at));
+          config.faults = absl::StrCat("kill ", kill_archive ? absl::StrCat("archive a", *kill_archive)
+                                                             : absl::StrCat(kill_spec->count),
+                                       "@", absl::FormatDuration(kill_spec->at));
           if (restart_at) absl::StrAppend(&config.faults, ", restart ",
                                           absl::FormatDuration(*restart_at));
           if (wipe) absl::StrAppend(&config.faults, " with an empty data dir (state sync)");
@@ -621,6 +640,9 @@ int RunCluster(int argc, char** argv) {
         // PR_SET_PDEATHSIG fires when the thread that forked them exits.
         absl::Notification load_started, faults_done, cluster_done;
         std::atomic<bool> fault_failed{false};
+        // Victims killed and not (yet) restarted: their stores are not compared.
+        absl::Mutex down_mu;
+        std::set<const Validator*> down;
         auto inject_faults = [&] {
           load_started.WaitForNotification();
           const absl::Time start = absl::Now();
@@ -631,13 +653,27 @@ int RunCluster(int argc, char** argv) {
             return !g_stop.load() && !faults_done.HasBeenNotified();
           };
           if (!sleep_until(start + kill_spec->at)) return;
+          if (kill_archive) {
+            archives[*kill_archive].process->Kill();
+            std::printf("cluster: t=%s SIGKILL archive a%u\n",
+                        absl::FormatDuration(absl::Now() - start).c_str(), *kill_archive);
+          }
           for (Validator* v : victims) {
             v->process->Kill();
+            {
+              absl::MutexLock lock(&down_mu);
+              down.insert(v);
+            }
             std::printf("cluster: t=%s SIGKILL validator %u/%u\n",
                         absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
           }
           std::fflush(stdout);
           if (!restart_at || !sleep_until(start + *restart_at)) return;
+          if (kill_archive) {
+            if (!StartArchive(archives[*kill_archive], &g_stop).ok()) fault_failed.store(true);
+            std::printf("cluster: t=%s restart archive a%u\n",
+                        absl::FormatDuration(absl::Now() - start).c_str(), *kill_archive);
+          }
           for (Validator* v : victims) {
             if (wipe) {  // an empty disk: it must come back by state sync
               std::error_code ec;
@@ -645,7 +681,12 @@ int RunCluster(int argc, char** argv) {
               std::filesystem::create_directories(v->data_dir, ec);
               if (ec) fault_failed.store(true);
             }
-            if (!v->process->Start().ok()) fault_failed.store(true);
+            if (!v->process->Start().ok()) {
+              fault_failed.store(true);
+            } else {
+              absl::MutexLock lock(&down_mu);
+              down.erase(v);
+            }
             std::printf("cluster: t=%s restart validator %u/%u%s\n",
                         absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index,
                         wipe ? " with an empty data dir" : "");
@@ -677,6 +718,7 @@ int RunCluster(int argc, char** argv) {
         options.rate_per_s = *rate;
         options.duration = *duration;
         options.drain = *drain;
+        options.submit_path = submit == "batch" ? SubmitPath::kBatch : SubmitPath::kStream;
         options.grpc_by_slice = HonestAddresses(d);
         options.stop = &g_stop;
         // Steady-window probes; not with faults, which restart validators
@@ -693,8 +735,8 @@ int RunCluster(int argc, char** argv) {
                 probe.validators.push_back(vp);
               }
               for (size_t i = 0; i < d.validators.size(); ++i) {
-                auto text = FetchMetrics(d.validators[i].metrics_address);
-                if (text.ok()) probe.validators[i].metrics = *std::move(text);
+                auto counters = FetchCounters(d.validators[i].grpc_address);
+                if (counters.ok()) probe.validators[i].counters = *std::move(counters);
               }
               probe.harness_cpu_s = ProcessCpuSeconds();
               return probe;
@@ -732,6 +774,9 @@ int RunCluster(int argc, char** argv) {
         faults_done.Notify();
         auto finish = [&] {
           chaos_done.WaitForNotification();  // no restart races the stop
+          // Archives first: the validators' later (idle) commits then show
+          // as behind_commits rather than as a moving target.
+          for (ClusterArchive& a : archives) a.process->Stop(kStopGrace);
           StopAll(d);
           cluster_done.Notify();
           faults.join();
@@ -751,6 +796,11 @@ int RunCluster(int argc, char** argv) {
         const bool settled = Settle(d, config.slices);
         if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
                                    absl::FormatDuration(kSettleTimeout).c_str());
+        if (!archives.empty() &&
+            !DrainArchives(archives, HonestAddresses(d), kArchiveDrainTimeout, &g_stop)) {
+          std::fprintf(stderr, "cluster: archives did not reach the validators within %s\n",
+                       absl::FormatDuration(kArchiveDrainTimeout).c_str());
+        }
         cpu.verify_cost_us = cpu.bound.verify_us();
         if (window_probes.has_value() && result->series.buckets().size() > 0) {
           cpu.steady = ComputeSteadyCost(window_probes->first, window_probes->second,
@@ -764,18 +814,34 @@ int RunCluster(int argc, char** argv) {
         for (const Validator& v : d.validators) {
           cpu.process_cpu_s += v.process->CpuSeconds();
           if (v.process->running()) {
-            auto sum = ScrapeMetricSum(v.metrics_address, "gridledger_verify_batch_size_sum");
-            if (sum.ok()) cpu.signatures_verified += *sum;
+            auto counters = FetchCounters(v.grpc_address);
+            if (counters.ok()) cpu.signatures_verified += counters->signatures_verified();
           }
         }
         finish();
 
         StoreCheck check;
         MarketReport market;
+        ArchiveReport archive_report;
+        archive_report.archives = static_cast<uint32_t>(archives.size());
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {
-            if (!v.byzantine) store_dirs[v.slice].push_back(v.data_dir);
+            if (v.byzantine) continue;
+            // A validator killed and not restarted cannot have caught up: its
+            // store is not compared (its acknowledged transactions are durable
+            // on its disk and commit when it restarts).
+            bool is_down = false;
+            {
+              absl::MutexLock lock(&down_mu);
+              is_down = down.contains(&v);
+            }
+            if (is_down) {
+              std::printf("cluster: validator %u/%u is down at the end; its store is not compared\n",
+                          v.slice, v.index);
+              continue;
+            }
+            store_dirs[v.slice].push_back(v.data_dir);
           }
           auto read = ReadMarketFromStores(store_dirs, deployment->genesis);
           if (read.ok()) {
@@ -783,6 +849,15 @@ int RunCluster(int argc, char** argv) {
           } else {
             std::fprintf(stderr, "cluster: market and money check failed: %s\n",
                          std::string(read.status().message()).c_str());
+          }
+          if (!archives.empty()) {
+            auto checked_archives = CheckArchives(archives, store_dirs);
+            if (checked_archives.ok()) {
+              archive_report = *std::move(checked_archives);
+            } else {
+              std::fprintf(stderr, "cluster: archive check failed: %s\n",
+                           std::string(checked_archives.status().message()).c_str());
+            }
           }
           auto checked = CheckStores(store_dirs, result->acked_commits);
           if (checked.ok()) {
@@ -794,10 +869,12 @@ int RunCluster(int argc, char** argv) {
         }
         std::fputs(SummaryText(config, *result, check, cpu).c_str(), stdout);
         std::fputs(MarketSummaryText(market, workload->microgrid).c_str(), stdout);
+        std::fputs(ArchiveSummaryText(archive_report).c_str(), stdout);
         std::fflush(stdout);
         if (args->Has("json")) {
           absl::Status s = WriteTextFile(args->String("json", ""),
-                                         ResultJson(config, *result, check, cpu, &market));
+                                         WithArchiveJson(ResultJson(config, *result, check, cpu, &market),
+                                                         archive_report));
           if (!s.ok()) return Fail(std::string(s.message()), 1);
         }
         if (args->Has("csv")) {
@@ -812,7 +889,8 @@ int RunCluster(int argc, char** argv) {
         if (g_stop.load()) return 130;
         return check.done && settled && !chaos_failed && check.missing == 0 &&
                        check.result_mismatches == 0 && check.state_mismatches == 0 &&
-                       market.done && market.money_conserved && market.disagreements == 0
+                       market.done && market.money_conserved && market.disagreements == 0 &&
+                       (archives.empty() || (archive_report.done && archive_report.agrees))
                    ? 0
                    : 3;
       }();

@@ -72,6 +72,8 @@ Core::Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair ke
       dag_(committee_.size(), GenesisCertificates(committee_)),
       bullshark_(&committee_, params.gc_depth,
                  CommitLimits{kMaxCommitTransactions, kMaxCommitBytes}),
+      reputation_(static_cast<uint32_t>(committee_.size()),
+                  static_cast<uint32_t>(committee_.max_faulty()), params.leader_misses_to_suspect),
       batch_maker_(params.batch_bytes, params.batch_txs_max, params.max_batch_delay_ms),
       last_voted_(committee_.size()),
       pending_headers_(committee_.size()),
@@ -725,6 +727,10 @@ void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest&
     return;
   }
   ++stats_.certificates_inserted;
+  // Still current (at most one round behind ours): its author keeps up.
+  if (!committed && cert.header.round.value() + 1 >= round_.value()) {
+    reputation_.OnCurrent(cert.header.author);
+  }
   if (persist) out.Persist(CertificateRecord{cert});
   missing_certs_.erase(digest);
   if (own_header_.has_value() && own_header_->digest == digest) own_header_->certified = true;
@@ -1013,18 +1019,27 @@ void Core::TryPropose(Output& out, TimeMs now) {
     quorum_since_ms_ = now;
   }
   bool timed_out = false;
-  if (Committee::IsAnchorRound(*q) && dag_.Get(*q, committee_.Leader(*q)) == nullptr) {
+  bool skipped_suspect = false;
+  const bool anchor_round = Committee::IsAnchorRound(*q);
+  const ValidatorIndex leader = anchor_round ? committee_.Leader(*q) : ValidatorIndex(0);
+  if (anchor_round && dag_.Get(*q, leader) == nullptr) {
     const TimeMs since = (*q == round_) ? std::max(round_entered_ms_, quorum_since_ms_)
                                         : quorum_since_ms_;
-    if (now < since + params_.leader_timeout_ms) return;
-    timed_out = true;
+    const uint64_t wait_ms = reputation_.WaitMs(leader, params_.leader_timeout_ms);
+    if (now < since + wait_ms) return;
+    timed_out = wait_ms > 0;
+    skipped_suspect = wait_ms == 0;
   }
   if (ready_digests_.size() < params_.header_batches_max &&
       now < last_proposal_ms_ + params_.max_header_delay_ms) {
     return;
   }
   if (now < last_proposal_ms_ + params_.idle_header_delay_ms && NothingToOrder()) return;
-  if (timed_out) ++stats_.leader_timeouts;
+  if (timed_out) {
+    ++stats_.leader_timeouts;
+    reputation_.OnTimedOut(leader);
+  }
+  if (skipped_suspect) ++stats_.suspected_leader_skips;
 
   // An own header left uncertified can never be certified now (votes for it
   // are ignored from here on): its batches go back to the front of the queue.

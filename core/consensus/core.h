@@ -52,6 +52,7 @@
 #include "core/consensus/bullshark.h"
 #include "core/consensus/committee.h"
 #include "core/consensus/dag.h"
+#include "core/consensus/leader_reputation.h"
 #include "core/consensus/messages.h"
 #include "core/consensus/params.h"
 #include "core/consensus/persistence.h"
@@ -124,6 +125,8 @@ struct CoreStats {
   uint64_t commits = 0;
   uint64_t dropped_for_bounds = 0;
   uint64_t leader_timeouts = 0;
+  // Anchor rounds left at once because their leader is suspected (leader_reputation.h).
+  uint64_t suspected_leader_skips = 0;
   uint64_t orphaned_own_batches_requeued = 0;  // see RequeueOrphanedOwnBatches
   uint64_t rejoin_own_txs_requeued = 0;        // see Rejoin
   uint64_t weak_links_proposed = 0;            // in own headers (dag.h Unreached)
@@ -265,6 +268,7 @@ class Core {
   SignatureChecker* checker_;
   Dag dag_;
   Bullshark bullshark_;
+  LeaderReputation reputation_;
   BatchMaker batch_maker_;
   CoreStats stats_;
   std::string last_rejection_;

@@ -40,6 +40,11 @@ struct Parameters {
   // crashed leader costs its rounds 300 ms, not a second: a skipped anchor
   // is still committed by the next one's walk back when a path exists.
   uint64_t leader_timeout_ms = 300;
+  // After this many consecutive timeouts on one leader, stop waiting for its
+  // anchors until one of its certificates arrives current again
+  // (leader_reputation.h); at most f leaders are suspected at once. 0: always
+  // wait. Local to each validator: it only affects pacing.
+  uint32_t leader_misses_to_suspect = 2;
   // Memory keeps certificates and batches this many rounds behind the last
   // committed anchor; older ones are garbage collected (storage keeps them).
   uint64_t gc_depth = 50;

@@ -1,5 +1,6 @@
 #include "net/metrics/node_metrics.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -182,12 +183,48 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                                 .Help("Peer consensus messages the core refused")
                                 .Register(*registry_)
                                 .Add({});
+  auto& leader_waits = prometheus::BuildCounter()
+                           .Name("gridledger_anchor_rounds_without_leader_total")
+                           .Help("Anchor rounds left without the leader's certificate: after "
+                                 "the leader timeout, or at once for a suspected leader")
+                           .Register(*registry_);
+  leader_timeouts_ = &leader_waits.Add({{"outcome", "timeout"}});
+  suspected_leader_skips_ = &leader_waits.Add({{"outcome", "suspected_skip"}});
 }
 
 void NodeMetrics::AddSignatureVerifications(SignatureKind kind, uint64_t count) {
   const size_t index = static_cast<size_t>(kind);
   GL_CHECK(index < kSignatureKindCount);
   signature_verifications_[index]->Increment(static_cast<double>(count));
+}
+
+uint64_t NodeMetrics::signature_verifications(SignatureKind kind) const {
+  const size_t index = static_cast<size_t>(kind);
+  GL_CHECK(index < kSignatureKindCount);
+  return Whole(signature_verifications_[index]->Value());
+}
+
+uint64_t NodeMetrics::signatures_verified() const {
+  return Whole(verify_batch_size_->Collect().histogram.sample_sum);
+}
+
+HistogramReading NodeMetrics::stage_latency_seconds(LatencyStage stage) const {
+  const size_t index = static_cast<size_t>(stage);
+  GL_CHECK(index < kLatencyStageCount);
+  const prometheus::ClientMetric metric = stage_latency_seconds_[index]->Collect();
+  HistogramReading reading;
+  reading.sum = metric.histogram.sample_sum;
+  for (const prometheus::ClientMetric::Bucket& b : metric.histogram.bucket) {
+    if (std::isfinite(b.upper_bound)) reading.upper_bounds.push_back(b.upper_bound);
+    reading.cumulative_counts.push_back(b.cumulative_count);
+  }
+  return reading;
+}
+
+uint64_t NodeMetrics::transactions_rejected(TxRejection reason) const {
+  const size_t index = static_cast<size_t>(reason);
+  GL_CHECK(index < kTxRejectionCount);
+  return Whole(tx_rejections_[index]->Value());
 }
 
 void NodeMetrics::ObserveStage(LatencyStage stage, absl::Duration latency) {

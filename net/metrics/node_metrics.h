@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -87,6 +88,14 @@ inline constexpr std::array<double, 9> kPeerBatchesPerVerificationBuckets = {
 inline constexpr std::array<double, 12> kVerifyLatencySecondsBuckets = {
     1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 5.0};
 
+// One histogram read back: cumulative counts per finite upper bound, then
+// the +Inf count (so counts has one more entry than upper_bounds).
+struct HistogramReading {
+  std::vector<double> upper_bounds;
+  std::vector<uint64_t> cumulative_counts;
+  double sum = 0;
+};
+
 class NodeMetrics {
  public:
   NodeMetrics();
@@ -128,8 +137,28 @@ class NodeMetrics {
   void AddPeerMessagesRefused(uint64_t count) {
     peer_messages_refused_->Increment(static_cast<double>(count));
   }
+  // Anchor rounds this validator left without the leader's certificate:
+  // after the full leader timeout, or at once because the leader is
+  // suspected (core/consensus/leader_reputation.h).
+  void AddLeaderTimeouts(uint64_t count) { leader_timeouts_->Increment(static_cast<double>(count)); }
+  void AddSuspectedLeaderSkips(uint64_t count) {
+    suspected_leader_skips_->Increment(static_cast<double>(count));
+  }
+
+  // Read back for the client API's GetCounters (net/node/node_counters.h),
+  // so tools need not parse the exposition text.
+  uint64_t committed_transactions() const { return Whole(committed_transactions_->Value()); }
+  uint64_t commits() const { return Whole(commits_->Value()); }
+  uint64_t signature_verifications(SignatureKind kind) const;
+  // Signatures in every verification batch (the batch-size histogram's sum).
+  uint64_t signatures_verified() const;
+  HistogramReading stage_latency_seconds(LatencyStage stage) const;
+  uint64_t transactions_rejected(TxRejection reason) const;
 
  private:
+  // Counters hold whole numbers in doubles (exact below 2^53).
+  static uint64_t Whole(double v) { return static_cast<uint64_t>(v); }
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Counter* committed_transactions_;
   prometheus::Counter* commits_;
@@ -148,6 +177,8 @@ class NodeMetrics {
   prometheus::Family<prometheus::Gauge>* peer_link_up_;
   std::array<prometheus::Counter*, kTxRejectionCount> tx_rejections_{};
   prometheus::Counter* peer_messages_refused_;
+  prometheus::Counter* leader_timeouts_;
+  prometheus::Counter* suspected_leader_skips_;
 };
 
 }  // namespace gridledger::net

@@ -5,10 +5,11 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "net/node/node_counters.h"
 #include "net/node/rejection_metrics.h"
+#include "net/node/submit_stream.h"
 
 namespace gridledger::node {
 namespace {
@@ -44,21 +45,22 @@ v1::TransactionStatus TransactionStatusOf(TxStatus status) {
   return v1::TRANSACTION_STATUS_UNKNOWN;
 }
 
-}  // namespace
-
-std::string ExecutionCodeName(TxResultCode code) {
-  return absl::AsciiStrToUpper(TxResultCodeName(code));
+// A stream refused because `max` are already open.
+grpc::Status Full(absl::string_view what, size_t max, absl::string_view of) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      absl::StrCat(what, ": ", max, " ", of, " already; retry later"));
 }
 
-grpc::Status ClientService::Admit(const std::string& client,
-                                  const v1::SubmitBatchRequest& request,
-                                  v1::SubmitBatchResponse* response) {
+}  // namespace
+
+grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& client,
+                                  const Txs& txs, v1::SubmitBatchResponse* response) {
   // Latency anatomy: the whole admission, however it ends.
   absl::Cleanup observe = [this, start = absl::Now()] {
     if (metrics_ == nullptr) return;
     metrics_->ObserveStage(net::LatencyStage::kAdmit, absl::Now() - start);
   };
-  const int n = request.transactions_size();
+  const int n = txs.size();
   if (n == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "transactions: empty request");
@@ -75,10 +77,9 @@ grpc::Status ClientService::Admit(const std::string& client,
   }
   // Behind the committee: what it accepted now it could not propose.
   if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
-  ClientLanes::Turn turn = lanes_.Arrive(client);
   std::vector<ByteSpan> spans;
   spans.reserve(n);
-  for (const std::string& tx : request.transactions()) spans.push_back(AsSpan(tx));
+  for (const std::string& tx : txs) spans.push_back(AsSpan(tx));
   // No lock held: other connections verify meanwhile, in fair shares.
   const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(spans, client);
   // From here on in this connection's arrival order.
@@ -182,7 +183,8 @@ void ClientService::Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, c
 grpc::Status ClientService::SubmitBatch(grpc::ServerContext* context,
                                         const v1::SubmitBatchRequest* request,
                                         v1::SubmitBatchResponse* response) {
-  return Admit(context->peer(), *request, response);
+  const std::string client = context->peer();
+  return Admit(lanes_.Arrive(client), client, request->transactions(), response);
 }
 
 grpc::Status ClientService::SubmitStream(grpc::ServerContext* context,
@@ -192,7 +194,7 @@ grpc::Status ClientService::SubmitStream(grpc::ServerContext* context,
   v1::SubmitBatchRequest request;
   while (reader->Read(&request)) {
     v1::SubmitBatchResponse response;
-    grpc::Status s = Admit(client, request, &response);
+    grpc::Status s = Admit(lanes_.Arrive(client), client, request.transactions(), &response);
     if (!s.ok()) {
       return grpc::Status(s.error_code(), absl::StrCat("batch ", summary->batches(), ": ",
                                                        s.error_message()));
@@ -272,61 +274,14 @@ grpc::Status ClientService::StreamCommits(grpc::ServerContext* context,
                                           const v1::StreamCommitsRequest* request,
                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
   std::optional<SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
-  if (!slot.has_value()) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("commit stream: ", subscribers_.max(),
-                                     " subscribers already; retry later"));
-  }
-  uint64_t next = request->from_sequence() == 0 ? 1 : request->from_sequence();
-  bool caught_up = false;
-  for (;;) {
-    if (context->IsCancelled()) return grpc::Status::CANCELLED;
-    if (feed_->closed()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is stopping");
-    const uint64_t recorded = feed_->recorded();
-    if (next > recorded) {
-      caught_up = true;
-      feed_->WaitBeyond(recorded, kStreamPollInterval);
-      continue;
-    }
-    if (caught_up && recorded - next >= kMaxSubscriberLagCommits) {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("subscriber fell ", recorded - next + 1,
-                                       " commits behind (bound ", kMaxSubscriberLagCommits,
-                                       "); resubscribe from sequence ", next));
-    }
-    auto ids = consensus_store_->CommitTxIds(next);
-    if (!ids.ok()) {
-      return grpc::Status(grpc::StatusCode::INTERNAL,
-                          absl::StrCat("commit ", next, ": ", ids.status().message()));
-    }
-    // Then the ids this commit released from the nonce hold (their indexes
-    // follow the commit's own).
-    auto released = store_->ReleasedTxIds(next);
-    if (!released.ok()) {
-      return grpc::Status(grpc::StatusCode::INTERNAL,
-                          absl::StrCat("commit ", next, ": ", released.status().message()));
-    }
-    ids->insert(ids->end(), released->begin(), released->end());
-    for (const TxId& id : *ids) {
-      auto stored = store_->GetTx(id);
-      if (!stored.ok()) {
-        return grpc::Status(grpc::StatusCode::INTERNAL,
-                            absl::StrCat("commit ", next, " tx ", id.ShortHex(), ": ",
-                                         stored.status().message()));
-      }
-      // An id first executed by an earlier commit is that commit's, not ours;
-      // one held here is streamed by the commit that releases it.
-      if (stored->commit_sequence != next || stored->status() == TxStatus::kHeld) continue;
-      v1::CommittedTransaction out;
-      out.set_tx_id(AsString(id.span()));
-      FillExecution(*stored, out.mutable_result());
-      out.set_commit_sequence(next);
-      out.set_index_in_commit(stored->index);
-      out.set_slice(info_.slice.value());
-      if (!writer->Write(out)) return grpc::Status::CANCELLED;
-    }
-    ++next;
-  }
+  if (!slot.has_value()) return Full("commit stream", subscribers_.max(), "subscribers");
+  return FollowCommits(context, commit_source(), request->from_sequence(),
+                       [writer](uint64_t, std::vector<v1::CommittedTransaction>& entries) {
+                         for (const v1::CommittedTransaction& entry : entries) {
+                           if (!writer->Write(entry)) return false;
+                         }
+                         return true;
+                       });
 }
 
 grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeInfoRequest*,
@@ -383,6 +338,70 @@ grpc::Status ClientService::StreamMarketEvents(grpc::ServerContext* context,
                                                grpc::ServerWriter<v1::MarketEvent>* writer) {
   if (market_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no market API");
   return market_->StreamMarketEvents(context, *request, writer);
+}
+
+void ClientService::AdmitStreamed(ClientLanes::Turn turn, const std::string& client,
+                                  const v1::SubmitStreamRequest& request,
+                                  v1::SubmitStreamResponse* response) {
+  v1::SubmitBatchResponse answer;
+  const grpc::Status status = Admit(std::move(turn), client, request.transactions(), &answer);
+  if (status.ok() || request.transactions_size() == 0) {
+    response->mutable_results()->Swap(answer.mutable_results());
+    return;
+  }
+  // Refused as a whole (too many, disk full, catching up): the stream goes
+  // on, and each transaction still gets its answer.
+  answer.Clear();
+  const bool too_large = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+  for (int i = 0; i < request.transactions_size(); ++i) {
+    SetRejected(answer.add_results(),
+                too_large ? v1::SUBMIT_CODE_TOO_LARGE : v1::SUBMIT_CODE_OVERLOADED,
+                too_large ? status.error_message()
+                          : absl::StrCat("overloaded: ", status.error_message()));
+  }
+  CountRejections(answer, metrics_);
+  response->mutable_results()->Swap(answer.mutable_results());
+}
+
+grpc::Status ClientService::SubmitBatchStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::SubmitStreamResponse, v1::SubmitStreamRequest>* stream) {
+  std::optional<SubscriberLimit::Slot> slot = submit_streams_.TryAcquire();
+  if (!slot.has_value()) return Full("submit stream", submit_streams_.max(), "streams");
+  const std::string client = context->peer();
+  return ServeSubmitStream(
+      context, stream, &lanes_, client,
+      [this, &client](ClientLanes::Turn turn, const v1::SubmitStreamRequest& request,
+                      v1::SubmitStreamResponse* response) {
+        AdmitStreamed(std::move(turn), client, request, response);
+      });
+}
+
+grpc::Status ClientService::StreamCommitBatches(grpc::ServerContext* context,
+                                                const v1::StreamCommitsRequest* request,
+                                                grpc::ServerWriter<v1::CommitBatch>* writer) {
+  std::optional<SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
+  if (!slot.has_value()) return Full("commit stream", subscribers_.max(), "subscribers");
+  const SliceId slice = info_.slice;
+  return FollowCommits(
+      context, commit_source(), request->from_sequence(),
+      [writer, slice](uint64_t sequence, std::vector<v1::CommittedTransaction>& entries) {
+        for (const v1::CommitBatch& batch : PackCommitBatches(sequence, slice, entries)) {
+          if (!writer->Write(batch)) return false;
+        }
+        return true;
+      });
+}
+
+grpc::Status ClientService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*,
+                                        v1::NodeCounters* response) {
+  if (metrics_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "counters: this node keeps no metrics");
+  }
+  response->set_slice(info_.slice.value());
+  response->set_validator_index(info_.index.value());
+  FillNodeCounters(*metrics_, response);
+  return grpc::Status::OK;
 }
 
 }  // namespace gridledger::node

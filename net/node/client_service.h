@@ -21,6 +21,7 @@
 #include "net/node/admitted_store.h"
 #include "net/node/checkpoint_signer.h"
 #include "net/node/client_lanes.h"
+#include "net/node/commit_batches.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
 #include "net/node/consensus_store.h"
@@ -38,13 +39,10 @@ namespace gridledger::node {
 inline constexpr size_t kMaxSubmitTransactions = 10'000;
 // How long a handler waits for the consensus thread to take its transactions.
 inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
+// SubmitBatchStream calls served at once (RESOURCE_EXHAUSTED beyond).
+inline constexpr size_t kMaxSubmitStreams = 16;
 // SubmitStreamSummary.first_rejections holds at most this many.
 inline constexpr size_t kMaxReportedRejections = 16;
-// A live commit-stream subscriber this many commits behind is disconnected
-// with RESOURCE_EXHAUSTED (it would otherwise read an ever-longer backlog).
-inline constexpr uint64_t kMaxSubscriberLagCommits = 1024;
-// How often an idle commit stream checks for cancellation.
-inline constexpr absl::Duration kStreamPollInterval = absl::Milliseconds(100);
 
 struct ClientServiceInfo {
   SliceId slice;
@@ -107,13 +105,32 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   grpc::Status StreamMarketEvents(
       grpc::ServerContext* context, const gridledger::v1::StreamMarketEventsRequest* request,
       grpc::ServerWriter<gridledger::v1::MarketEvent>* writer) override;
+  // Issue 12 item 5 (net/node/submit_stream.h, commit_batches.h, node_counters.h).
+  grpc::Status SubmitBatchStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<gridledger::v1::SubmitStreamResponse,
+                               gridledger::v1::SubmitStreamRequest>* stream) override;
+  grpc::Status StreamCommitBatches(
+      grpc::ServerContext* context, const gridledger::v1::StreamCommitsRequest* request,
+      grpc::ServerWriter<gridledger::v1::CommitBatch>* writer) override;
+  grpc::Status GetCounters(grpc::ServerContext* context,
+                           const gridledger::v1::GetCountersRequest* request,
+                           gridledger::v1::NodeCounters* response) override;
 
  private:
-  // Admission of one request's transactions from connection `client`;
-  // results[i] answers txs[i].
-  grpc::Status Admit(const std::string& client,
-                     const gridledger::v1::SubmitBatchRequest& request,
+  using Txs = google::protobuf::RepeatedPtrField<std::string>;
+  // Admission of one request's transactions from connection `client`, in
+  // the lane place `turn` taken when it arrived; results[i] answers txs[i].
+  grpc::Status Admit(ClientLanes::Turn turn, const std::string& client, const Txs& txs,
                      gridledger::v1::SubmitBatchResponse* response);
+  // Admit for one SubmitBatchStream message: a message refused as a whole is
+  // answered per transaction (TOO_LARGE or OVERLOADED).
+  void AdmitStreamed(ClientLanes::Turn turn, const std::string& client,
+                     const gridledger::v1::SubmitStreamRequest& request,
+                     gridledger::v1::SubmitStreamResponse* response);
+  CommitSource commit_source() const {
+    return CommitSource{store_, consensus_store_, feed_, info_.slice};
+  }
   // Hands the checked transactions to consensus and makes the accepted ones
   // durable; runs in `client`'s arrival order (ClientLanes).
   void Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, const std::vector<int>& to_core_index,
@@ -136,10 +153,10 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   ConsensusDriver* driver_;
   // StreamCommits calls alive at once (each holds a gRPC thread).
   SubscriberLimit subscribers_;
+  // SubmitBatchStream calls alive at once (each holds a gRPC thread and
+  // kSubmitStreamInflight workers).
+  SubscriberLimit submit_streams_{kMaxSubmitStreams};
 };
-
-// "INSUFFICIENT_BALANCE" for kInsufficientBalance, etc.
-std::string ExecutionCodeName(TxResultCode code);
 
 }  // namespace gridledger::node
 

@@ -10,7 +10,6 @@
 namespace gridledger::node {
 
 using consensus::Action;
-using consensus::CommitPart;
 using consensus::CommittedSubDag;
 using consensus::TimeMs;
 
@@ -122,18 +121,13 @@ void CommitSyncer::NextPeer() {
 
 void CommitSyncer::Request(std::vector<Action>* out, TimeMs now) {
   request_ = consensus::CommitSyncRequest{chain_.next_index + 1, kSyncCommitsPerRequest};
+  answer_.emplace(request_->from_sequence, request_->max_commits, kSyncAnswerBufferBytesMax);
   requested_ms_ = now;
   ++stats_.requests_sent;
   out->push_back(consensus::SendAction{ValidatorIndex(peer_), *request_});
 }
 
-void CommitSyncer::ClearAnswer() {
-  parts_.clear();
-  wanted_batches_.clear();
-  batches_.clear();
-  support_.clear();
-  answer_bytes_ = 0;
-}
+void CommitSyncer::ClearAnswer() { answer_.reset(); }
 
 void CommitSyncer::Refuse(std::string why) {
   ++stats_.answers_refused;
@@ -146,8 +140,6 @@ std::vector<Action> CommitSyncer::OnResponse(ValidatorIndex from,
                                              TimeMs now) {
   std::vector<Action> out;
   if (!syncing_ || !request_.has_value() || from.value() != peer_) return out;  // unasked
-  const uint64_t first = request_->from_sequence;
-  const uint64_t end = first + request_->max_commits;
   auto refuse = [&](std::string why) {
     Refuse(std::move(why));
     ClearAnswer();
@@ -158,78 +150,20 @@ std::vector<Action> CommitSyncer::OnResponse(ValidatorIndex from,
       Request(&out, now);
     }
   };
-  for (const CommitPart& p : response.commits) {
-    if (p.sequence < first || p.sequence >= end) {
-      refuse(absl::StrCat("commit ", p.sequence, " outside the range asked for"));
-      return out;
-    }
-    auto [it, inserted] = parts_.try_emplace(p.sequence);
-    CommitPart& have = it->second;
-    if (inserted) {
-      have = CommitPart{p.sequence, p.anchor_round, p.anchor, p.last_committed_round,
-                        p.total_certificates, 0, {}};
-    }
-    if (have.anchor != p.anchor || have.anchor_round != p.anchor_round ||
-        have.last_committed_round != p.last_committed_round ||
-        have.total_certificates != p.total_certificates ||
-        p.first_certificate != have.certificates.size()) {
-      refuse(absl::StrCat("commit ", p.sequence, ": parts do not fit together"));
-      return out;
-    }
-    for (const consensus::Certificate& c : p.certificates) {
-      answer_bytes_ += consensus::CertificateEncodedBytes(c);
-      for (const Digest& b : c.header.batches) wanted_batches_.insert(b);
-      have.certificates.push_back(c);
-    }
-  }
-  for (const consensus::Batch& b : response.batches) {
-    const Digest d = consensus::BatchDigest(b);
-    if (!wanted_batches_.contains(d) || batches_.contains(d)) continue;  // not asked for
-    answer_bytes_ += consensus::BatchEncodedBytes(b);
-    batches_.emplace(d, std::make_shared<const consensus::Batch>(b));
-  }
-  if (answer_bytes_ > kSyncAnswerBufferBytesMax) {
-    refuse(absl::StrCat("answer over ", kSyncAnswerBufferBytesMax, " bytes"));
+  if (!answer_.has_value()) return out;
+  if (absl::Status added = answer_->Add(response); !added.ok()) {
+    refuse(std::string(added.message()));
     return out;
   }
-  if (response.complete) {
-    support_ = response.support;
-    OnAnswer(&out, response.highest_sequence, now);
-  }
+  if (answer_->complete()) OnAnswer(&out, answer_->highest_sequence(), now);
   return out;
 }
 
 void CommitSyncer::OnAnswer(std::vector<Action>* out, uint64_t highest_sequence, TimeMs now) {
   // Whole commits, from the first asked for on.
-  std::vector<CommittedSubDag> commits;
-  for (uint64_t seq = request_->from_sequence;; ++seq) {
-    auto it = parts_.find(seq);
-    if (it == parts_.end() || it->second.certificates.size() != it->second.total_certificates) {
-      break;
-    }
-    CommitPart& p = it->second;
-    CommittedSubDag sub;
-    sub.index = seq - 1;
-    sub.anchor_round = p.anchor_round;
-    sub.anchor = p.anchor;
-    sub.last_committed_round = p.last_committed_round;
-    bool complete = true;
-    for (const consensus::Certificate& c : p.certificates) {
-      for (const Digest& d : c.header.batches) {
-        auto b = batches_.find(d);
-        if (b == batches_.end()) {
-          complete = false;
-          break;
-        }
-        sub.batches.push_back(b->second);
-      }
-    }
-    if (!complete) break;
-    sub.certificates = std::move(p.certificates);
-    commits.push_back(std::move(sub));
-  }
+  std::vector<CommittedSubDag> commits = answer_->TakeCommits();
   if (commits.empty() && highest_sequence > chain_.next_index) ++unavailable_answers_;
-  consensus::CommitVerifyResult result = verifier_.Verify(chain_, commits, support_);
+  consensus::CommitVerifyResult result = verifier_.Verify(chain_, commits, answer_->support());
   if (!result.error.ok()) Refuse(std::string(result.error.message()));
 
   // Proven commits: their certificates and batches durable first (one write,

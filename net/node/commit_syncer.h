@@ -31,6 +31,7 @@
 #include "core/common/log.h"
 #include "core/consensus/commit_verifier.h"
 #include "core/consensus/core.h"
+#include "net/node/commit_answer.h"
 #include "net/node/consensus_store.h"
 
 namespace gridledger::node {
@@ -127,11 +128,7 @@ class CommitSyncer {
   // The outstanding request and its answer so far.
   std::optional<consensus::CommitSyncRequest> request_;
   consensus::TimeMs requested_ms_ = 0;
-  std::map<uint64_t, consensus::CommitPart> parts_;  // by sequence
-  absl::flat_hash_set<Digest> wanted_batches_;
-  absl::flat_hash_map<Digest, std::shared_ptr<const consensus::Batch>> batches_;
-  std::vector<consensus::Certificate> support_;
-  size_t answer_bytes_ = 0;
+  std::optional<CommitAnswer> answer_;
 };
 
 }  // namespace gridledger::node

@@ -196,6 +196,12 @@ void ConsensusDriver::Loop() {
       const uint64_t rejected = core_->stats().messages_rejected;
       metrics_->AddPeerMessagesRefused(rejected - rejections_exported_);
       rejections_exported_ = rejected;
+      const consensus::CoreStats& core_stats = core_->stats();
+      metrics_->AddLeaderTimeouts(core_stats.leader_timeouts - leader_timeouts_exported_);
+      leader_timeouts_exported_ = core_stats.leader_timeouts;
+      metrics_->AddSuspectedLeaderSkips(core_stats.suspected_leader_skips -
+                                        suspected_skips_exported_);
+      suspected_skips_exported_ = core_stats.suspected_leader_skips;
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());

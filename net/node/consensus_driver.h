@@ -140,6 +140,8 @@ class ConsensusDriver {
   // Consensus thread only.
   uint64_t rejections_logged_ = 0;
   uint64_t rejections_exported_ = 0;  // into metrics_ (peer_messages_refused)
+  uint64_t leader_timeouts_exported_ = 0;  // into metrics_, like rejections_exported_
+  uint64_t suspected_skips_exported_ = 0;
   consensus::TimeMs last_rejection_log_ms_ = 0;
   std::atomic<bool> failed_{false};
   mutable absl::Mutex mu_;

@@ -249,6 +249,11 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
 
 absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIds(uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  return CommitTxIdsIn(txn, sequence);
+}
+
+absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIdsIn(const storage::Txn& txn,
+                                                                uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_txs, U64Key(sequence)));
   ByteReader r(value);
   auto n = r.U32("count");

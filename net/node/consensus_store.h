@@ -57,6 +57,9 @@ class ConsensusStore {
   // The executed transaction ids of store sequence `sequence`, in order;
   // NotFound when it has not been recorded.
   absl::StatusOr<std::vector<TxId>> CommitTxIds(uint64_t sequence) const;
+  // The same inside the caller's read transaction of this store's env (one
+  // read per commit for the batched commit stream, net/node/commit_batches.h).
+  absl::StatusOr<std::vector<TxId>> CommitTxIdsIn(const storage::Txn& txn, uint64_t sequence) const;
 
   // Commit sync. The last recorded store sequence (0: none).
   absl::StatusOr<uint64_t> LastRecordedSequence() const;

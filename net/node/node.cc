@@ -21,6 +21,7 @@
 #include "net/metrics/node_metrics.h"
 #include "net/metrics/transport_collector.h"
 #include "net/node/admitted_store.h"
+#include "net/node/archive_feed_service.h"
 #include "net/node/byzantine_behaviour.h"
 #include "net/node/checkpoint_signer.h"
 #include "net/node/checkpoint_store.h"
@@ -79,6 +80,7 @@ struct Node::Parts {
   std::unique_ptr<net::Transport> transport;
   std::unique_ptr<MarketService> market;
   std::unique_ptr<ClientService> service;
+  std::unique_ptr<ArchiveFeedService> archive_feed;  // read by archive nodes
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   std::unique_ptr<net::MetricsServer> metrics_server;
@@ -319,6 +321,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   ApplyGrpcLimits(builder);
   builder.AddListeningPort(config.grpc_address.ToString(), api_credentials, &p->grpc_port);
   builder.RegisterService(p->service.get());
+  p->archive_feed = std::make_unique<ArchiveFeedService>(p->consensus_store.get(),
+                                                         p->checkpoints.get(), p->store.get());
+  builder.RegisterService(p->archive_feed.get());
   p->grpc_server = builder.BuildAndStart();
   auto node = std::unique_ptr<Node>(new Node(std::move(p)));
   if (node->parts_->grpc_server == nullptr || node->parts_->grpc_port == 0) {

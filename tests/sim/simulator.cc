@@ -267,6 +267,12 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
     }
   } else {
     canonical_.push_back(entry);
+    // The anchor is the last certificate of its anchor's last piece.
+    if (sub.last_committed_round == sub.anchor_round) {
+      const uint32_t author = sub.certificates.back().header.author.value();
+      ++result_.anchors_committed_by_author[author];
+      result_.last_anchor_commit_ms_by_author[author] = now_ms_;
+    }
   }
   node.log.push_back(std::move(entry));
   const uint64_t height = node.core ? node.core->dag().highest_round().value() : 0;
@@ -454,12 +460,16 @@ void Simulation::AddHonestStats(const Node& node) {
   result_.headers_refused_oversized += stats.headers_refused_oversized;
   result_.batches_refused_store_full += stats.batches_refused_store_full;
   result_.weak_links_proposed += stats.weak_links_proposed;
+  result_.leader_timeouts += stats.leader_timeouts;
+  result_.suspected_leader_skips += stats.suspected_leader_skips;
 }
 
 SimResult Simulation::Run() {
   const uint32_t n = config_.validators;
   std::vector<PublicKey> keys;
   nodes_.resize(n);
+  result_.anchors_committed_by_author.assign(n, 0);
+  result_.last_anchor_commit_ms_by_author.assign(n, 0);
   if (config_.real_store) {
     auto dir = TempDir::Create("gl_sim_store_");
     if (!dir.ok()) {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tests/sim/sim_config.h"
 
@@ -39,6 +40,12 @@ struct SimResult {
   uint64_t headers_refused_oversized = 0;   // across honest validators
   uint64_t batches_refused_store_full = 0;  // across honest validators
   uint64_t weak_links_proposed = 0;         // across honest validators
+  uint64_t leader_timeouts = 0;             // across honest validators
+  uint64_t suspected_leader_skips = 0;      // across honest validators (leader_reputation.h)
+  // Canonical commits per anchor author, and when (virtual ms) its last one
+  // was first committed by an honest validator.
+  std::vector<uint64_t> anchors_committed_by_author;
+  std::vector<uint64_t> last_anchor_commit_ms_by_author;
   // Restarts: certificates the restarted validators' stores gave back (the
   // in-memory map, or ConsensusStore::Load in real_store mode).
   uint64_t restored_certificates = 0;

@@ -207,3 +207,17 @@ TEST(ClusterE2E, ChaosCampaignKeepsEveryStoreInAgreement) {
 }
 
 }  // namespace
+
+// Issue 11 item 3: an archive beside the validators, killed and restarted
+// mid-run, ends equal to them (agrees) with nothing of the load missing.
+TEST(ClusterE2E, KilledAndRestartedArchiveAgreesWithTheValidators) {
+  const ClusterRun run = RunCluster("--archives=1 --kill=a0@2s --restart=4s");
+  ASSERT_FALSE(run.json.empty()) << run.output;
+  EXPECT_NE(run.output.find("SIGKILL archive a0"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("restart archive a0"), std::string::npos) << run.output;
+  EXPECT_NE(run.json.find("\"agrees\":true"), std::string::npos) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "behind_transactions"), 0) << run.json;
+  EXPECT_GT(JsonInt(run.json, "executed_min"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "lost"), 0) << run.json;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}

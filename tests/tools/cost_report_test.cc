@@ -1,5 +1,5 @@
-// The honest cost report (issue 12 item 6): metric and histogram reading,
-// window quantiles, the verification bound, the steady window's arithmetic
+// The honest cost report (issue 12 item 6): node counters (GetCounters) and
+// their stage histograms, window quantiles, the verification bound, the steady window's arithmetic
 // and the summary / JSON lines built from them.
 #include <string>
 #include <vector>
@@ -8,7 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "tools/loadgen/cost_report.h"
-#include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/histogram_quantile.h"
+#include "tools/loadgen/node_counters.h"
 #include "tools/loadgen/steady_window.h"
 #include "tools/loadgen/verification_bound.h"
 
@@ -17,47 +18,32 @@ namespace {
 
 constexpr int64_t kSecondNs = 1'000'000'000;
 
-// A node's exposition text as prometheus-cpp writes it: verification
-// counters and one stage histogram with `in_2ms` observations <= 2 ms and
-// `in_10ms` more in (2 ms, 10 ms].
-std::string Exposition(double admission, double peer, double consensus, double in_2ms,
-                       double in_10ms) {
-  std::string t = "# TYPE gridledger_signature_verifications_total counter\n";
-  absl::StrAppendFormat(&t, "gridledger_signature_verifications_total{kind=\"tx_admission\"} %g\n",
-                        admission);
-  absl::StrAppendFormat(&t, "gridledger_signature_verifications_total{kind=\"tx_peer_batch\"} %g\n",
-                        peer);
-  absl::StrAppendFormat(&t, "gridledger_signature_verifications_total{kind=\"consensus\"} %g\n",
-                        consensus);
+// A node's counters as GetCounters answers them: verification counters and
+// stage histograms (bounds 2 ms and 10 ms) where only "commit" has
+// observations: `in_2ms` <= 2 ms and `in_10ms` more in (2 ms, 10 ms].
+gridledger::v1::NodeCounters Counters(double admission, double peer, double consensus,
+                                      double in_2ms, double in_10ms) {
+  gridledger::v1::NodeCounters c;
+  c.set_tx_admission_verifications(static_cast<uint64_t>(admission));
+  c.set_tx_peer_batch_verifications(static_cast<uint64_t>(peer));
+  c.set_consensus_verifications(static_cast<uint64_t>(consensus));
   for (const char* stage : kLatencyStages) {
     const bool timed = std::string(stage) == "commit";
-    const double a = timed ? in_2ms : 0, b = timed ? in_2ms + in_10ms : 0;
-    absl::StrAppendFormat(&t, "gridledger_stage_latency_seconds_count{stage=\"%s\"} %g\n", stage, b);
-    absl::StrAppendFormat(&t, "gridledger_stage_latency_seconds_bucket{stage=\"%s\",le=\"0.002\"} %g\n",
-                          stage, a);
-    absl::StrAppendFormat(&t, "gridledger_stage_latency_seconds_bucket{stage=\"%s\",le=\"0.01\"} %g\n",
-                          stage, b);
-    absl::StrAppendFormat(&t, "gridledger_stage_latency_seconds_bucket{stage=\"%s\",le=\"+Inf\"} %g\n",
-                          stage, b);
+    const uint64_t a = timed ? in_2ms : 0, b = timed ? in_2ms + in_10ms : 0;
+    gridledger::v1::StageLatencyHistogram* h = c.add_stages();
+    h->set_stage(stage);
+    h->add_upper_bounds_s(0.002);
+    h->add_upper_bounds_s(0.01);
+    h->add_cumulative_counts(a);
+    h->add_cumulative_counts(b);
+    h->add_cumulative_counts(b);  // +Inf
   }
-  return t;
+  return c;
 }
 
-TEST(MetricsScrape, SumsOnlyTheSamplesWithTheLabel) {
-  const std::string text = Exposition(7, 30, 4, 0, 0);
-  EXPECT_EQ(*SumMetricWhere(text, "gridledger_signature_verifications_total", "kind",
-                            "tx_peer_batch"), 30);
-  EXPECT_EQ(*SumMetric(text, "gridledger_signature_verifications_total"), 41);
-  EXPECT_EQ(SumMetricWhere(text, "gridledger_signature_verifications_total", "kind", "other")
-                .status().code(),
-            absl::StatusCode::kNotFound);
-}
-
-TEST(MetricsScrape, ReadsAHistogramAndInterpolatesQuantilesBetweenTwoReads) {
-  auto before = ReadHistogram(Exposition(0, 0, 0, 10, 0), "gridledger_stage_latency_seconds",
-                              "stage", "commit");
-  auto after = ReadHistogram(Exposition(0, 0, 0, 10, 100), "gridledger_stage_latency_seconds",
-                             "stage", "commit");
+TEST(NodeCounters, StageBucketsAndQuantilesBetweenTwoReads) {
+  auto before = StageBuckets(Counters(0, 0, 0, 10, 0), "commit");
+  auto after = StageBuckets(Counters(0, 0, 0, 10, 100), "commit");
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_TRUE(after.ok()) << after.status();
   ASSERT_EQ(after->upper.size(), 3u);
@@ -69,9 +55,13 @@ TEST(MetricsScrape, ReadsAHistogramAndInterpolatesQuantilesBetweenTwoReads) {
   // From zero: 10 in the first bucket, 100 in the second.
   EXPECT_NEAR(*QuantileBetween(HistogramBuckets{}, *after, 0.05), 0.002 * 5.5 / 10, 1e-12);
   EXPECT_FALSE(QuantileBetween(*after, *after, 0.5).has_value());  // nothing in between
-  EXPECT_EQ(ReadHistogram("", "gridledger_stage_latency_seconds", "stage", "commit")
-                .status().code(),
+  EXPECT_EQ(StageBuckets(gridledger::v1::NodeCounters(), "commit").status().code(),
             absl::StatusCode::kNotFound);
+  // Counts must be one more than the bounds (the +Inf bucket).
+  gridledger::v1::NodeCounters bad = Counters(0, 0, 0, 1, 1);
+  bad.mutable_stages(0)->add_cumulative_counts(7);
+  EXPECT_EQ(StageBuckets(bad, bad.stages(0).stage()).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(VerificationBound, IsCoresOverValidatorsTimesTheLowerCalibration) {
@@ -102,7 +92,7 @@ WindowProbe Probe(std::vector<pid_t> pids, double cpu_each, double harness, doub
   WindowProbe p;
   for (pid_t pid : pids) {
     p.validators.push_back(
-        ValidatorProbe{pid, cpu_each, Exposition(admission, peer, 1, 0, in_10ms)});
+        ValidatorProbe{pid, cpu_each, Counters(admission, peer, 1, 0, in_10ms)});
   }
   p.harness_cpu_s = harness;
   return p;

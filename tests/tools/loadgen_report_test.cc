@@ -1,10 +1,9 @@
-// The JSON writer, the report's fields, the CSV series, metric scraping text
-// and accounts.keys parsing.
+// The JSON writer, the report's fields, the CSV series and accounts.keys
+// parsing.
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tools/loadgen/json_writer.h"
-#include "tools/loadgen/metrics_scrape.h"
 #include "tools/loadgen/report.h"
 #include "core/tx/codec.h"
 #include "tools/loadgen/workload.h"
@@ -105,19 +104,29 @@ TEST(Report, SummaryNamesTheResults) {
             std::string::npos);
 }
 
-TEST(SumMetric, AddsEveryLabelSetOfTheExactName) {
-  const char* text =
-      "# HELP gridledger_verify_batch_latency_seconds x\n"
-      "gridledger_verify_batch_latency_seconds_sum 1.5\n"
-      "gridledger_verify_batch_latency_seconds_sum{backend=\"cpu\"} 0.25\n"
-      "gridledger_verify_batch_latency_seconds_sum_other 100\n"
-      "gridledger_verify_batch_latency_seconds_count 7\n";
-  auto sum = SumMetric(text, "gridledger_verify_batch_latency_seconds_sum");
-  ASSERT_TRUE(sum.ok()) << sum.status();
-  EXPECT_DOUBLE_EQ(*sum, 1.75);
-  EXPECT_EQ(SumMetric(text, "missing").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(SumMetric("m{a=\"b\"} x\n", "m").status().code(),
-            absl::StatusCode::kInvalidArgument);
+// The load generator's own CPU over its steady window (issue 12 item 5):
+// per transaction sent and as a share of a core, in the summary and JSON.
+TEST(Report, LoadGeneratorReportsItsOwnCpuPerTransaction) {
+  LoadgenResult r = SampleResult();
+  const std::string unmeasured = SummaryText(RunConfig{}, r, StoreCheck{}, CpuCost{});
+  EXPECT_NE(unmeasured.find(" Load generator CPU: not measured"), std::string::npos);
+  r.own_cpu_measured = true;
+  r.own_cpu_s = 0.5;
+  r.own_cpu_window_s = 10;
+  r.own_cpu_sent = 20'000;
+  r.submit_path = "stream";
+  EXPECT_DOUBLE_EQ(r.own_cpu_us_per_tx(), 25.0);
+  EXPECT_DOUBLE_EQ(r.own_cpu_cores(), 0.05);
+  const std::string text = SummaryText(RunConfig{}, r, StoreCheck{}, CpuCost{});
+  EXPECT_NE(text.find(" Load generator CPU (this process, steady window 10.0 s, stream "
+                      "submission): 25.0 us per tx sent, 0.05 of a core\n"),
+            std::string::npos)
+      << text;
+  const std::string json = ResultJson(RunConfig{}, r, StoreCheck{}, CpuCost{});
+  for (const char* field : {"\"loadgen_cpu\":{\"measured\":true,\"submit_path\":\"stream\",",
+                            "\"us_per_tx\":25.0,", "\"cores\":0.050", "\"sent\":20000,"}) {
+    EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
+  }
 }
 
 TEST(Workload, AccountKeysMustBeGenesisAccountsOfTheirSlice) {

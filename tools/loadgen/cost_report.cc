@@ -113,10 +113,6 @@ void SteadyCpuText(const LoadgenResult& result, const CpuCost& cpu, std::string*
     absl::StrAppendFormat(out, " CPU per committed tx, all validators (steady window): %.0f us\n",
                           per_tx_us);
   }
-  absl::StrAppendFormat(out,
-                        " Load generator CPU per committed tx (this process, steady window): "
-                        "%.0f us\n",
-                        s.harness_cpu_s * 1e6 / committed);
   VerificationText(result, cpu, out);
   if (!s.stages.empty()) {
     absl::StrAppend(out, " Latency anatomy (own batches, steady window, p50 / p99 ms):");

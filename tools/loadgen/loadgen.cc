@@ -17,6 +17,8 @@
 #include "core/common/status_macros.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "tools/loadgen/nonce_query.h"
+#include "tools/loadgen/steady_window.h"
+#include "tools/loadgen/submit_streams.h"
 
 namespace gridledger::loadgen {
 namespace {
@@ -88,6 +90,7 @@ class Runner {
   absl::StatusOr<LoadgenResult> Run();
 
  private:
+  // One unary SubmitBatch call (SubmitPath::kBatch).
   struct Call {
     grpc::ClientContext context;
     pb::SubmitBatchRequest request;
@@ -96,6 +99,7 @@ class Runner {
     uint32_t slice = 0;
     uint32_t validator = 0;
   };
+  using Results = google::protobuf::RepeatedPtrField<pb::SubmitResult>;
 
   int64_t NowNs() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count();
@@ -106,14 +110,21 @@ class Runner {
   absl::Status Connect();
   absl::Status QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce);
   void Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs);
+  // Sends txs[b, e) in messages bounded by kMaxTxsPerRpc and kMaxBytesPerRpc.
+  void SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs);
   // As a client does: an acknowledged transaction not committed within
   // kResubmitAfter goes once to the next validator (safe: ids are
   // de-duplicated). It recovers what a validator acknowledged and then lost
   // with its disk (cluster --wipe).
   void ResubmitStale(int64_t now);
-  void OnReply(Call* call, const grpc::Status& status);
+  // The answer to one message: `results` (one per tx) when status is OK.
+  void OnReply(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs,
+               const grpc::Status& status, const Results* results);
   void StreamLoop(uint32_t slice, uint64_t from_sequence);
   void RecordCommit(const pb::CommittedTransaction& c);
+  // Own CPU at the steady window's ends (called by the pacer); `last`: the
+  // schedule is done (its last send is due before the window's end).
+  void SampleOwnCpu(int64_t now_ns, int64_t window_end_ns, bool last = false);
   void PrintProgress(int64_t now_ns);
   // Asks the validators about acknowledged transactions not seen committed.
   void ResolveByQuery();
@@ -124,6 +135,8 @@ class Runner {
   FixedRateSchedule schedule_;
   Clock::time_point start_;
   std::vector<std::vector<std::unique_ptr<pb::Ledger::Stub>>> stubs_;  // [slice][validator]
+  // SubmitPath::kStream: one stream client per stub, [slice][validator].
+  std::vector<std::vector<std::unique_ptr<SubmitStreamClient>>> submit_streams_;
   std::vector<PlannedTx> plan_;
   absl::flat_hash_map<TxId, uint64_t> index_of_;  // built before the run, then read-only
 
@@ -142,6 +155,10 @@ class Runner {
 
   std::atomic<int64_t> inflight_{0};
   int64_t max_lag_ns_ = 0;
+  // Own CPU over the steady window (pacer thread only).
+  std::optional<double> own_cpu_begin_s_, own_cpu_end_s_;
+  uint64_t sent_at_window_begin_ = 0, sent_at_window_end_ = 0;
+  int64_t own_cpu_begin_ns_ = 0, own_cpu_end_ns_ = 0;
 };
 
 absl::Status Runner::Connect() {
@@ -161,6 +178,15 @@ absl::Status Runner::Connect() {
           grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
     }
   }
+  if (options_.submit_path == SubmitPath::kStream) {
+    submit_streams_.resize(slices);
+    for (size_t s = 0; s < slices; ++s) {
+      for (auto& stub : stubs_[s]) {
+        submit_streams_[s].push_back(std::make_unique<SubmitStreamClient>(
+            stub.get(), kRpcDeadline, kMaxTxsPerRpc, kMaxBytesPerRpc));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -178,6 +204,22 @@ absl::Status Runner::QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce
 }
 
 void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs) {
+  inflight_.fetch_add(1);
+  if (options_.submit_path == SubmitPath::kStream) {
+    pb::SubmitStreamRequest request;
+    for (uint64_t i : txs) {
+      request.add_transactions(reinterpret_cast<const char*>(plan_[i].raw.data()),
+                               plan_[i].raw.size());
+    }
+    submit_streams_[slice][validator]->Send(
+        std::move(request),
+        [this, slice, validator, txs = std::move(txs)](const grpc::Status& status,
+                                                       const pb::SubmitStreamResponse* response) {
+          OnReply(slice, validator, txs, status, response == nullptr ? nullptr : &response->results());
+          inflight_.fetch_sub(1);
+        });
+    return;
+  }
   auto* call = new Call;
   call->slice = slice;
   call->validator = validator;
@@ -187,10 +229,13 @@ void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs)
                                    plan_[i].raw.size());
   }
   call->txs = std::move(txs);
-  inflight_.fetch_add(1);
   stubs_[slice][validator]->async()->SubmitBatch(
-      &call->context, &call->request, &call->response,
-      [this, call](grpc::Status status) { OnReply(call, status); });
+      &call->context, &call->request, &call->response, [this, call](grpc::Status status) {
+        std::unique_ptr<Call> owned(call);
+        OnReply(call->slice, call->validator, call->txs, status,
+                status.ok() ? &call->response.results() : nullptr);
+        inflight_.fetch_sub(1);
+      });
 }
 
 void Runner::ResubmitStale(int64_t now) {
@@ -211,18 +256,27 @@ void Runner::ResubmitStale(int64_t now) {
       groups[{p.slice, (p.account + 1) % validators}].push_back(i);
     }
   }
-  for (auto& [target, txs] : groups) {
-    for (size_t b = 0; b < txs.size(); b += kMaxTxsPerRpc) {
-      const size_t e = std::min(txs.size(), b + kMaxTxsPerRpc);
-      Send(target.first, target.second, std::vector<uint64_t>(txs.begin() + b, txs.begin() + e));
+  for (auto& [target, txs] : groups) SendBounded(target.first, target.second, txs);
+}
+
+void Runner::SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs) {
+  size_t b = 0;
+  while (b < txs.size()) {
+    size_t e = b, bytes = 0;
+    while (e < txs.size() && e - b < kMaxTxsPerRpc &&
+           (e == b || bytes + plan_[txs[e]].raw.size() <= kMaxBytesPerRpc)) {
+      bytes += plan_[txs[e]].raw.size();
+      ++e;
     }
+    Send(slice, validator, std::vector<uint64_t>(txs.begin() + b, txs.begin() + e));
+    b = e;
   }
 }
 
-void Runner::OnReply(Call* call, const grpc::Status& status) {
-  std::unique_ptr<Call> owned(call);
-  const uint32_t validators = static_cast<uint32_t>(stubs_[call->slice].size());
-  const uint32_t next = (call->validator + 1) % validators;
+void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs,
+                     const grpc::Status& status, const Results* results) {
+  const uint32_t validators = static_cast<uint32_t>(stubs_[slice].size());
+  const uint32_t next = (validator + 1) % validators;
   std::vector<uint64_t> retry;
   {
     absl::MutexLock lock(&mu_);
@@ -236,13 +290,13 @@ void Runner::OnReply(Call* call, const grpc::Status& status) {
       ++rejected_;
       ++series_.At(now).rejected;
     };
-    const bool bad_reply = status.ok() && call->response.results_size() !=
-                                              static_cast<int>(call->txs.size());
+    const bool bad_reply =
+        status.ok() && (results == nullptr || results->size() != static_cast<int>(txs.size()));
     if (!status.ok() || bad_reply) {
       const bool retryable = !bad_reply && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                                             status.error_code() ==
                                                 grpc::StatusCode::RESOURCE_EXHAUSTED);
-      for (uint64_t i : call->txs) {
+      for (uint64_t i : txs) {
         if (retryable && track_[i].attempts < options_.max_attempts &&
             track_[i].state == State::kInFlight) {
           retry.push_back(i);
@@ -251,9 +305,9 @@ void Runner::OnReply(Call* call, const grpc::Status& status) {
         }
       }
     } else {
-      for (size_t k = 0; k < call->txs.size(); ++k) {
-        const uint64_t i = call->txs[k];
-        const pb::SubmitResult& r = call->response.results(static_cast<int>(k));
+      for (size_t k = 0; k < txs.size(); ++k) {
+        const uint64_t i = txs[k];
+        const pb::SubmitResult& r = (*results)[static_cast<int>(k)];
         TxTrack& t = track_[i];
         // DUPLICATE on a retry: an earlier attempt got through after all.
         if (r.accepted() || (r.code() == pb::SUBMIT_CODE_DUPLICATE && t.attempts > 1)) {
@@ -269,8 +323,7 @@ void Runner::OnReply(Call* call, const grpc::Status& status) {
     }
     for (uint64_t i : retry) ++track_[i].attempts;
   }
-  if (!retry.empty()) Send(call->slice, next, std::move(retry));
-  inflight_.fetch_sub(1);
+  if (!retry.empty()) Send(slice, next, std::move(retry));
 }
 
 void Runner::RecordCommit(const pb::CommittedTransaction& c) {
@@ -321,12 +374,14 @@ void Runner::StreamLoop(uint32_t slice, uint64_t from_sequence) {
     }
     pb::StreamCommitsRequest request;
     request.set_from_sequence(next_sequence);
-    auto reader = stubs_[slice][attempt % validators]->StreamCommits(&context, request);
-    pb::CommittedTransaction c;
-    while (reader->Read(&c)) {
-      RecordCommit(c);
-      // Resume at the same commit: its remaining entries may not have arrived.
-      next_sequence = c.commit_sequence();
+    // One message per commit (StreamCommitBatches), without gaps.
+    auto reader = stubs_[slice][attempt % validators]->StreamCommitBatches(&context, request);
+    pb::CommitBatch batch;
+    while (reader->Read(&batch)) {
+      for (const pb::CommittedTransaction& c : batch.transactions()) RecordCommit(c);
+      // Resume after a complete commit, else at the same one: its remaining
+      // entries may not have arrived.
+      next_sequence = batch.commit_sequence() + (batch.commit_complete() ? 1 : 0);
     }
     reader->Finish();
     bool done;
@@ -404,6 +459,25 @@ void Runner::ResolveByQuery() {
   }
 }
 
+void Runner::SampleOwnCpu(int64_t now_ns, int64_t window_end_ns, bool last) {
+  const int64_t begin_ns = absl::ToInt64Nanoseconds(kSteadyWindowBegin);
+  if (window_end_ns <= begin_ns) return;
+  auto sent = [this] {
+    absl::MutexLock lock(&mu_);
+    return sent_;
+  };
+  if (!own_cpu_begin_s_.has_value() && now_ns >= begin_ns) {
+    own_cpu_begin_s_ = ProcessCpuSeconds();
+    own_cpu_begin_ns_ = now_ns;
+    sent_at_window_begin_ = sent();
+  } else if (own_cpu_begin_s_.has_value() && !own_cpu_end_s_.has_value() &&
+             (now_ns >= window_end_ns || last)) {
+    own_cpu_end_s_ = ProcessCpuSeconds();
+    own_cpu_end_ns_ = now_ns;
+    sent_at_window_end_ = sent();
+  }
+}
+
 LoadgenResult Runner::Summarize() {
   absl::MutexLock lock(&mu_);
   LoadgenResult r;
@@ -471,6 +545,13 @@ LoadgenResult Runner::Summarize() {
   for (size_t s = 1; s < window_end; ++s) steady += buckets[s].committed;
   if (window_end > 1) r.tps_steady = static_cast<double>(steady) / (window_end - 1);
   r.max_send_lag_us = max_lag_ns_ / 1000;
+  if (own_cpu_begin_s_.has_value() && own_cpu_end_s_.has_value()) {
+    r.own_cpu_measured = true;
+    r.own_cpu_s = *own_cpu_end_s_ - *own_cpu_begin_s_;
+    r.own_cpu_window_s = static_cast<double>(own_cpu_end_ns_ - own_cpu_begin_ns_) / kNsPerS;
+    r.own_cpu_sent = sent_at_window_end_ - sent_at_window_begin_;
+  }
+  r.submit_path = options_.submit_path == SubmitPath::kStream ? "stream" : "batch";
   r.stream_reconnects = stream_reconnects_;
   r.series = series_;
   return r;
@@ -551,6 +632,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   }
 
   // Open-loop pacing from a fixed start.
+  const int64_t window_end_ns = absl::ToInt64Nanoseconds(SteadyWindowEnd(options_.duration));
   uint64_t next = 0;
   int64_t next_progress_ns = kNsPerS;
   int64_t next_resubmit_ns = kNsPerS;
@@ -577,13 +659,9 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
         }
       }
       next = due;
-      for (auto& [target, txs] : groups) {
-        for (size_t b = 0; b < txs.size(); b += kMaxTxsPerRpc) {
-          const size_t e = std::min(txs.size(), b + kMaxTxsPerRpc);
-          Send(target.first, target.second, std::vector<uint64_t>(txs.begin() + b, txs.begin() + e));
-        }
-      }
+      for (auto& [target, txs] : groups) SendBounded(target.first, target.second, txs);
     }
+    SampleOwnCpu(now, window_end_ns);
     if (options_.print_progress && now >= next_progress_ns) {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
@@ -595,6 +673,8 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
     const int64_t wake = std::max(now + kSendTickNs, next < total ? due_offset_ns(next) : 0);
     std::this_thread::sleep_until(start_ + std::chrono::nanoseconds(std::min(wake, next_progress_ns)));
   }
+
+  if (next == total && !Stopping()) SampleOwnCpu(NowNs(), window_end_ns, /*last=*/true);
 
   // Drain: wait for replies and commits, bounded.
   const int64_t drain_end = NowNs() + absl::ToInt64Nanoseconds(options_.drain);
@@ -625,6 +705,9 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
                   static_cast<unsigned long long>(resubmitted_),
                   absl::FormatDuration(kResubmitAfter).c_str());
     }
+  }
+  for (auto& slice_streams : submit_streams_) {
+    for (auto& stream : slice_streams) stream->Close();
   }
   {
     absl::MutexLock lock(&mu_);

@@ -23,11 +23,19 @@
 
 namespace gridledger::loadgen {
 
-// Transactions per SubmitBatch call (the node bounds a request too).
-inline constexpr size_t kMaxTxsPerRpc = 256;
-// Submit calls awaiting a reply; beyond it sends fall behind schedule (and
+// Transactions per submit message (SubmitBatchStream message or SubmitBatch
+// call), bounded in count and bytes (the node bounds a message too: 10000
+// transactions, 16 MiB).
+inline constexpr size_t kMaxTxsPerRpc = 4096;
+inline constexpr size_t kMaxBytesPerRpc = size_t{1} << 20;
+// Submit messages awaiting a reply; beyond it sends fall behind schedule (and
 // the lag is reported) instead of queueing without bound.
 inline constexpr int64_t kMaxInflightRpcs = 512;
+
+// How transactions reach the validators: one SubmitBatchStream per
+// validator (many transactions per message, an answer per message), or a
+// unary SubmitBatch call per message (the older path, kept to compare).
+enum class SubmitPath { kStream, kBatch };
 // The pacer wakes at most this often, so a fast rate is sent in small
 // batches rather than one call per transaction.
 inline constexpr int64_t kSendTickNs = 5'000'000;
@@ -58,6 +66,7 @@ struct LoadgenOptions {
   // Called once at the start of the schedule (after pre-signing), e.g. to
   // time fault injection from the load's start.
   std::function<void()> on_start;
+  SubmitPath submit_path = SubmitPath::kStream;
 };
 
 // A transaction a validator reported committed (success or execution failure).
@@ -93,6 +102,19 @@ struct LoadgenResult {
   bool stopped_early = false;
   TimeSeries series;
   std::vector<AckedCommit> acked_commits;
+  // This process's own CPU (getrusage: user + system, all threads) over the
+  // steady window [1 s, floor(duration)) of the load, so the load generator
+  // is never an unnoticed bottleneck. Not measured when the load ended first.
+  bool own_cpu_measured = false;
+  double own_cpu_s = 0;
+  double own_cpu_window_s = 0;
+  uint64_t own_cpu_sent = 0;  // transactions sent in that window
+  double own_cpu_us_per_tx() const {
+    return own_cpu_sent == 0 ? 0 : own_cpu_s * 1e6 / static_cast<double>(own_cpu_sent);
+  }
+  // Share of one core the load generator used in the window.
+  double own_cpu_cores() const { return own_cpu_window_s > 0 ? own_cpu_s / own_cpu_window_s : 0; }
+  std::string submit_path;  // "stream" or "batch"
 };
 
 // Runs the load against the validators in options.grpc_by_slice.

@@ -86,6 +86,16 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
   absl::StrAppendFormat(&out, " Max send lag: %.1f ms%s\n",
                         static_cast<double>(result.max_send_lag_us) / 1000.0,
                         result.stopped_early ? " (stopped early)" : "");
+  if (result.own_cpu_measured) {
+    absl::StrAppendFormat(&out,
+                          " Load generator CPU (this process, steady window %.1f s, %s "
+                          "submission): %.1f us per tx sent, %.2f of a core\n",
+                          result.own_cpu_window_s, result.submit_path,
+                          result.own_cpu_us_per_tx(), result.own_cpu_cores());
+  } else {
+    absl::StrAppendFormat(&out, " Load generator CPU: not measured (the load ended before its "
+                                "steady window did)\n");
+  }
   absl::StrAppend(&out, "-----------------------------------------\n");
   return out;
 }
@@ -151,6 +161,15 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("max_send_lag_ms").Double(static_cast<double>(result.max_send_lag_us) / 1000.0);
   w.Key("stream_reconnects").Uint(result.stream_reconnects);
   w.Key("stopped_early").Bool(result.stopped_early);
+  w.Key("loadgen_cpu").BeginObject();
+  w.Key("measured").Bool(result.own_cpu_measured);
+  w.Key("submit_path").String(result.submit_path);
+  w.Key("cpu_s").Double(result.own_cpu_s);
+  w.Key("window_s").Double(result.own_cpu_window_s);
+  w.Key("sent").Uint(result.own_cpu_sent);
+  w.Key("us_per_tx").Double(result.own_cpu_us_per_tx(), 1);
+  w.Key("cores").Double(result.own_cpu_cores());
+  w.EndObject();
   WriteCostJson(w, result, cpu);
   if (market != nullptr) WriteMarketJson(w, *market);
   w.EndObject();

@@ -2,18 +2,26 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string_view>
 #include <utility>
 
 #include "core/common/check.h"
-#include "tools/loadgen/metrics_scrape.h"
+#include "tools/loadgen/histogram_quantile.h"
+#include "tools/loadgen/node_counters.h"
 
 namespace gridledger::loadgen {
 namespace {
 
-constexpr char kVerificationsMetric[] = "gridledger_signature_verifications_total";
-constexpr char kStageMetric[] = "gridledger_stage_latency_seconds";
+// Verifications of kSignatureKinds[kind] in `c`.
+double Verifications(const gridledger::v1::NodeCounters& c, size_t kind) {
+  switch (kind) {
+    case 0: return static_cast<double>(c.tx_admission_verifications());
+    case 1: return static_cast<double>(c.tx_peer_batch_verifications());
+    default: return static_cast<double>(c.consensus_verifications());
+  }
+}
 
 // Adds `b` into `sum` bucket by bucket (same bounds), or starts it.
 bool Accumulate(const HistogramBuckets& b, HistogramBuckets* sum) {
@@ -70,20 +78,21 @@ SteadyCost ComputeSteadyCost(const WindowProbe& begin, const WindowProbe& end,
     }
     cost.validator_cpu_s += b.cpu_s - a.cpu_s;
     double tx_verifications = 0;
+    if (!a.counters.has_value() || !b.counters.has_value()) {
+      cost.verifications_measured = false;
+      std::fill(stage_ok.begin(), stage_ok.end(), false);
+      cost.tx_verifications_by_validator.push_back(0);
+      continue;
+    }
     for (size_t k = 0; k < kSignatureKinds.size(); ++k) {
-      auto x = SumMetricWhere(a.metrics, kVerificationsMetric, "kind", kSignatureKinds[k]);
-      auto y = SumMetricWhere(b.metrics, kVerificationsMetric, "kind", kSignatureKinds[k]);
-      if (x.ok() && y.ok()) {
-        cost.verifications[k] += *y - *x;
-        if (kSignatureKinds[k] != std::string_view("consensus")) tx_verifications += *y - *x;
-      } else {
-        cost.verifications_measured = false;
-      }
+      const double d = Verifications(*b.counters, k) - Verifications(*a.counters, k);
+      cost.verifications[k] += d;
+      if (kSignatureKinds[k] != std::string_view("consensus")) tx_verifications += d;
     }
     cost.tx_verifications_by_validator.push_back(tx_verifications);
     for (size_t s = 0; s < kLatencyStages.size(); ++s) {
-      auto x = ReadHistogram(a.metrics, kStageMetric, "stage", kLatencyStages[s]);
-      auto y = ReadHistogram(b.metrics, kStageMetric, "stage", kLatencyStages[s]);
+      auto x = StageBuckets(*a.counters, kLatencyStages[s]);
+      auto y = StageBuckets(*b.counters, kLatencyStages[s]);
       stage_ok[s] = stage_ok[s] && x.ok() && y.ok() && Accumulate(*x, &stage_before[s]) &&
                     Accumulate(*y, &stage_after[s]);
     }

@@ -3,8 +3,8 @@
 // steady committed TPS is the mean of, so validator start-up (e.g. LMDB
 // set-up) and the drain after the last send are not charged to the
 // transactions. A sampler thread probes every validator (CPU seconds from
-// /proc/<pid>/stat and its metrics text) and this process at both ends; the
-// differences are the window's.
+// /proc/<pid>/stat and its counters over gRPC, GetCounters) and this process
+// at both ends; the differences are the window's.
 #ifndef GRIDLEDGER_TOOLS_LOADGEN_STEADY_WINDOW_H_
 #define GRIDLEDGER_TOOLS_LOADGEN_STEADY_WINDOW_H_
 
@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "net/proto/ledger.pb.h"
 #include "tools/loadgen/stats.h"
 
 namespace gridledger::loadgen {
@@ -33,7 +34,8 @@ absl::Duration SteadyWindowEnd(absl::Duration duration);
 struct ValidatorProbe {
   pid_t pid = -1;        // -1: not running
   double cpu_s = 0;      // user + system since it started
-  std::string metrics;   // its /metrics text; empty when the scrape failed
+  // Its counters (GetCounters); absent when the call failed.
+  std::optional<gridledger::v1::NodeCounters> counters;
 };
 struct WindowProbe {
   std::vector<ValidatorProbe> validators;

@@ -209,6 +209,8 @@ class TestCluster {
   v1::Ledger::Stub& stub(uint32_t i) { return *stubs_[i]; }
   const KeyPair& account(uint32_t j) const { return accounts_[j]; }
   const Digest& chain_id() const { return chain_id_; }
+  std::string genesis_path() const { return dir_ + "/genesis.toml"; }
+  std::string dir() const { return dir_; }
 
   v1::GetTransactionResponse GetTx(uint32_t i, const TxId& id) {
     grpc::ClientContext ctx;

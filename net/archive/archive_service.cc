@@ -1,0 +1,244 @@
+#include "net/archive/archive_service.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "net/archive/proto_bytes.h"
+#include "net/node/client_service.h"
+
+namespace gridledger::archive {
+namespace {
+
+namespace v1 = gridledger::v1;
+
+void FillResult(const storage::StoredTx& stored, v1::ExecutionResult* out) {
+  out->set_success(stored.code == TxResultCode::kSuccess);
+  out->set_code(node::ExecutionCodeName(stored.code));
+  out->set_reason(stored.reason);
+}
+
+grpc::Status Internal(const absl::Status& s) {
+  return grpc::Status(grpc::StatusCode::INTERNAL, std::string(s.message()));
+}
+
+constexpr absl::string_view kNoSubmit =
+    "an archive node does not accept transactions; submit to a validator of the slice";
+
+}  // namespace
+
+grpc::Status ArchiveService::Slice(uint32_t slice, SliceFollower** out) const {
+  if (slice >= followers_.size()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("slice: ", slice, " is not followed here (slices 0..",
+                                     followers_.size() - 1, ")"));
+  }
+  *out = followers_[slice];
+  return grpc::Status::OK;
+}
+
+grpc::Status ArchiveService::SubmitBatch(grpc::ServerContext*, const v1::SubmitBatchRequest*,
+                                         v1::SubmitBatchResponse*) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, std::string(kNoSubmit));
+}
+
+grpc::Status ArchiveService::SubmitStream(grpc::ServerContext*,
+                                          grpc::ServerReader<v1::SubmitBatchRequest>*,
+                                          v1::SubmitStreamSummary*) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, std::string(kNoSubmit));
+}
+
+grpc::Status ArchiveService::GetTransaction(grpc::ServerContext*,
+                                            const v1::GetTransactionRequest* request,
+                                            v1::GetTransactionResponse* response) {
+  if (request->tx_id().size() != TxId::kSize) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("tx_id: expected 32 bytes, got ", request->tx_id().size()));
+  }
+  const TxId id = TxId::FromSpan(SpanOf(request->tx_id()));
+  response->set_tx_id(request->tx_id());
+  response->set_status(v1::TRANSACTION_STATUS_UNKNOWN);
+  for (SliceFollower* f : followers_) {
+    auto stored = f->store()->GetTx(id);
+    if (absl::IsNotFound(stored.status())) continue;
+    if (!stored.ok()) return Internal(stored.status());
+    response->set_slice(f->slice().value());
+    switch (stored->status()) {
+      case TxStatus::kCommitted: response->set_status(v1::TRANSACTION_STATUS_COMMITTED); break;
+      case TxStatus::kFailed: response->set_status(v1::TRANSACTION_STATUS_FAILED); break;
+      case TxStatus::kHeld: response->set_status(v1::TRANSACTION_STATUS_HELD); break;
+    }
+    FillResult(*stored, response->mutable_result());
+    response->set_commit_sequence(stored->commit_sequence);
+    return grpc::Status::OK;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ArchiveService::GetAccount(grpc::ServerContext*, const v1::GetAccountRequest* request,
+                                        v1::GetAccountResponse* response) {
+  if (request->key().size() != PublicKey::kSize) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("key: expected 32 bytes, got ", request->key().size()));
+  }
+  SliceFollower* f = nullptr;
+  if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
+  response->set_as_of_commit_sequence(f->last_committed_sequence());
+  response->set_slice(request->slice());
+  response->set_key(request->key());
+  auto account = f->store()->GetAccount(
+      AccountRef{SliceId(request->slice()), PublicKey::FromSpan(SpanOf(request->key()))});
+  if (account.ok()) {
+    response->set_exists(true);
+    response->set_balance(account->balance.value());
+    response->set_next_nonce(account->next_nonce.value());
+  } else if (absl::IsNotFound(account.status())) {
+    response->set_exists(false);
+  } else {
+    return Internal(account.status());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ArchiveService::WriteCommit(SliceFollower& f, uint64_t sequence,
+                                         grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+  auto ids = f.consensus_store()->CommitTxIds(sequence);
+  if (!ids.ok()) return Internal(ids.status());
+  // Then the ids the commit released from the nonce hold.
+  auto released = f.store()->ReleasedTxIds(sequence);
+  if (!released.ok()) return Internal(released.status());
+  ids->insert(ids->end(), released->begin(), released->end());
+  for (const TxId& id : *ids) {
+    auto stored = f.store()->GetTx(id);
+    if (!stored.ok()) return Internal(stored.status());
+    // Another commit's (first executed there), or held: streamed where final.
+    if (stored->commit_sequence != sequence || stored->status() == TxStatus::kHeld) continue;
+    v1::CommittedTransaction out;
+    out.set_tx_id(StringOf(id.span()));
+    FillResult(*stored, out.mutable_result());
+    out.set_commit_sequence(sequence);
+    out.set_index_in_commit(stored->index);
+    out.set_slice(f.slice().value());
+    if (!writer->Write(out)) return grpc::Status::CANCELLED;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
+                                           const v1::StreamCommitsRequest* request,
+                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+  std::optional<node::SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
+  if (!slot.has_value()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("commit stream: ", subscribers_.max(),
+                                     " subscribers already; retry later"));
+  }
+  // Per slice: the next sequence to send, and whether it caught up once
+  // (from then on a lag over kMaxSubscriberLagCommits ends the stream).
+  const uint64_t from = std::max<uint64_t>(request->from_sequence(), 1);
+  std::vector<uint64_t> next(followers_.size(), from);
+  std::vector<bool> caught_up(followers_.size(), false);
+  for (;;) {
+    bool wrote = false;
+    for (size_t s = 0; s < followers_.size(); ++s) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      SliceFollower& f = *followers_[s];
+      if (f.feed()->closed()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "archive is stopping");
+      }
+      const uint64_t recorded = f.feed()->recorded();
+      if (next[s] > recorded) {
+        caught_up[s] = true;
+        continue;
+      }
+      if (caught_up[s] && recorded - next[s] >= node::kMaxSubscriberLagCommits) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("subscriber fell ", recorded - next[s] + 1,
+                                         " commits behind on slice ", s, " (bound ",
+                                         node::kMaxSubscriberLagCommits,
+                                         "); resubscribe from sequence ", next[s]));
+      }
+      for (uint64_t k = 0; k < kStreamCommitsPerTurn && next[s] <= recorded; ++k, ++next[s]) {
+        if (grpc::Status st = WriteCommit(f, next[s], writer); !st.ok()) return st;
+        wrote = true;
+      }
+    }
+    if (!wrote) {
+      // Nothing anywhere: wait for slice 0 briefly, then look at all again.
+      followers_[0]->feed()->WaitBeyond(next[0] - 1, node::kStreamPollInterval);
+    }
+  }
+}
+
+grpc::Status ArchiveService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeInfoRequest*,
+                                         v1::NodeInfo* response) {
+  response->set_archive(true);
+  response->set_verifier_backend("none");
+  for (SliceFollower* f : followers_) {
+    v1::ArchiveSliceInfo* info = response->add_archive_slices();
+    info->set_slice(f->slice().value());
+    const uint64_t sequence = f->last_committed_sequence();
+    info->set_last_committed_sequence(sequence);
+    absl::StatusOr<Digest> root =
+        sequence == 0 ? f->store()->StateRoot() : f->store()->StateRootAt(sequence);
+    if (root.ok()) info->set_state_root(StringOf(root->span()));
+    const SliceFollowerStats& stats = f->stats();
+    info->set_verified_through(stats.verified_through.load());
+    info->set_behind_commits(f->behind_commits());
+    info->set_source(f->current_source_address());
+    info->set_answers_refused(stats.answers_refused.load());
+    info->set_checkpoints_refused(stats.checkpoints_refused.load());
+    info->set_root_mismatches(stats.root_mismatches.load());
+    info->set_source_switches(stats.source_switches.load());
+  }
+  // The top-level fields describe slice 0 (clients that know only them).
+  const v1::ArchiveSliceInfo& first = response->archive_slices(0);
+  response->set_slice(first.slice());
+  response->set_last_committed_sequence(first.last_committed_sequence());
+  response->set_state_root(first.state_root());
+  response->set_last_final_checkpoint(first.verified_through());
+  response->set_behind_commits(first.behind_commits());
+  response->set_committee_size(static_cast<uint32_t>(followers_[0]->committee().size()));
+  return grpc::Status::OK;
+}
+
+grpc::Status ArchiveService::GetMarketInterval(grpc::ServerContext*,
+                                               const v1::GetMarketIntervalRequest* request,
+                                               v1::MarketInterval* response) {
+  SliceFollower* f = nullptr;
+  if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
+  return f->market()->GetMarketInterval(*request, response);
+}
+
+grpc::Status ArchiveService::GetSettlement(grpc::ServerContext*,
+                                           const v1::GetSettlementRequest* request,
+                                           v1::SettlementResponse* response) {
+  SliceFollower* f = nullptr;
+  if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
+  return f->market()->GetSettlement(*request, response);
+}
+
+grpc::Status ArchiveService::GetTariff(grpc::ServerContext*, const v1::GetTariffRequest* request,
+                                       v1::TariffResponse* response) {
+  SliceFollower* f = nullptr;
+  if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
+  return f->market()->GetTariff(*request, response);
+}
+
+grpc::Status ArchiveService::GetMarketAccount(grpc::ServerContext*,
+                                              const v1::GetMarketAccountRequest* request,
+                                              v1::MarketAccount* response) {
+  SliceFollower* f = nullptr;
+  if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
+  return f->market()->GetMarketAccount(*request, response);
+}
+
+grpc::Status ArchiveService::StreamMarketEvents(grpc::ServerContext* context,
+                                                const v1::StreamMarketEventsRequest* request,
+                                                grpc::ServerWriter<v1::MarketEvent>* writer) {
+  SliceFollower* f = nullptr;
+  if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
+  return f->market()->StreamMarketEvents(context, *request, writer);
+}
+
+}  // namespace gridledger::archive

@@ -1,0 +1,77 @@
+// gridledger.v1.Ledger on an archive node: the read side across every slice
+// it follows. GetTransaction looks in every slice's store; GetAccount reads
+// the slice asked for; StreamCommits merges all slices' commit streams (each
+// transaction carries its slice; per slice in commit order, slices taken in
+// turns of at most kStreamCommitsPerTurn commits); GetNodeInfo reports each
+// slice's progress (archive_slices); the market calls read the slice named in
+// the request (`slice`, absent: 0). Submissions are UNIMPLEMENTED: an archive
+// never orders anything, clients submit to a validator of the slice.
+#ifndef GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_
+#define GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "net/archive/slice_follower.h"
+#include "net/node/subscriber_limit.h"
+#include "net/proto/ledger.grpc.pb.h"
+
+namespace gridledger::archive {
+
+inline constexpr uint64_t kStreamCommitsPerTurn = 16;
+
+class ArchiveService final : public gridledger::v1::Ledger::Service {
+ public:
+  // followers[i] follows slice i; they must outlive the service.
+  explicit ArchiveService(std::vector<SliceFollower*> followers)
+      : followers_(std::move(followers)) {}
+
+  grpc::Status SubmitBatch(grpc::ServerContext* context,
+                           const gridledger::v1::SubmitBatchRequest* request,
+                           gridledger::v1::SubmitBatchResponse* response) override;
+  grpc::Status SubmitStream(grpc::ServerContext* context,
+                            grpc::ServerReader<gridledger::v1::SubmitBatchRequest>* reader,
+                            gridledger::v1::SubmitStreamSummary* summary) override;
+  grpc::Status GetTransaction(grpc::ServerContext* context,
+                              const gridledger::v1::GetTransactionRequest* request,
+                              gridledger::v1::GetTransactionResponse* response) override;
+  grpc::Status GetAccount(grpc::ServerContext* context,
+                          const gridledger::v1::GetAccountRequest* request,
+                          gridledger::v1::GetAccountResponse* response) override;
+  grpc::Status StreamCommits(
+      grpc::ServerContext* context, const gridledger::v1::StreamCommitsRequest* request,
+      grpc::ServerWriter<gridledger::v1::CommittedTransaction>* writer) override;
+  grpc::Status GetNodeInfo(grpc::ServerContext* context,
+                           const gridledger::v1::GetNodeInfoRequest* request,
+                           gridledger::v1::NodeInfo* response) override;
+  grpc::Status GetMarketInterval(grpc::ServerContext* context,
+                                 const gridledger::v1::GetMarketIntervalRequest* request,
+                                 gridledger::v1::MarketInterval* response) override;
+  grpc::Status GetSettlement(grpc::ServerContext* context,
+                             const gridledger::v1::GetSettlementRequest* request,
+                             gridledger::v1::SettlementResponse* response) override;
+  grpc::Status GetTariff(grpc::ServerContext* context,
+                         const gridledger::v1::GetTariffRequest* request,
+                         gridledger::v1::TariffResponse* response) override;
+  grpc::Status GetMarketAccount(grpc::ServerContext* context,
+                                const gridledger::v1::GetMarketAccountRequest* request,
+                                gridledger::v1::MarketAccount* response) override;
+  grpc::Status StreamMarketEvents(
+      grpc::ServerContext* context, const gridledger::v1::StreamMarketEventsRequest* request,
+      grpc::ServerWriter<gridledger::v1::MarketEvent>* writer) override;
+
+ private:
+  // The follower of `slice`, or INVALID_ARGUMENT naming the slices there are.
+  grpc::Status Slice(uint32_t slice, SliceFollower** out) const;
+  // Writes commit `sequence` of `f` (its final results); false when the
+  // client went away.
+  grpc::Status WriteCommit(SliceFollower& f, uint64_t sequence,
+                           grpc::ServerWriter<gridledger::v1::CommittedTransaction>* writer);
+
+  std::vector<SliceFollower*> followers_;
+  node::SubscriberLimit subscribers_;
+};
+
+}  // namespace gridledger::archive
+
+#endif  // GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_

@@ -1,0 +1,122 @@
+#include "net/node/commit_batches.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "storage/records.h"
+
+namespace gridledger::node {
+namespace {
+
+namespace v1 = gridledger::v1;
+
+std::string AsString(ByteSpan b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+}  // namespace
+
+std::string ExecutionCodeName(TxResultCode code) {
+  return absl::AsciiStrToUpper(TxResultCodeName(code));
+}
+
+absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
+    const CommitSource& source, uint64_t sequence) {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, source.store->env().BeginRead());
+  GL_ASSIGN_OR_RETURN(std::vector<TxId> ids, source.consensus->CommitTxIdsIn(txn, sequence));
+  // Then the ids this commit released from the nonce hold (their indexes
+  // follow the commit's own).
+  const storage::NodeTables& tables = source.store->tables();
+  absl::StatusOr<ByteSpan> released =
+      txn.Get(tables.released, storage::EncodeCommitKey(sequence));
+  if (released.ok()) {
+    GL_ASSIGN_OR_RETURN(std::vector<TxId> more, storage::DecodeReleasedRecord(*released));
+    ids.insert(ids.end(), more.begin(), more.end());
+  } else if (!absl::IsNotFound(released.status())) {
+    return released.status();
+  }
+  std::vector<v1::CommittedTransaction> entries;
+  entries.reserve(ids.size());
+  for (const TxId& id : ids) {
+    absl::StatusOr<ByteSpan> record = txn.Get(tables.txs, id.span());
+    if (!record.ok()) {
+      return absl::Status(record.status().code(),
+                          absl::StrCat("tx ", id.ShortHex(), ": ", record.status().message()));
+    }
+    GL_ASSIGN_OR_RETURN(storage::StoredTx stored, storage::DecodeTxRecord(*record));
+    // An id first executed by an earlier commit is that commit's, not ours;
+    // one held here is streamed by the commit that releases it.
+    if (stored.commit_sequence != sequence || stored.status() == TxStatus::kHeld) continue;
+    v1::CommittedTransaction& out = entries.emplace_back();
+    out.set_tx_id(AsString(id.span()));
+    v1::ExecutionResult* result = out.mutable_result();
+    result->set_success(stored.code == TxResultCode::kSuccess);
+    result->set_code(ExecutionCodeName(stored.code));
+    result->set_reason(std::move(stored.reason));
+    out.set_commit_sequence(sequence);
+    out.set_index_in_commit(stored.index);
+    out.set_slice(source.slice.value());
+  }
+  return entries;
+}
+
+grpc::Status FollowCommits(grpc::ServerContext* context, const CommitSource& source,
+                           uint64_t from_sequence, const CommitSender& send) {
+  uint64_t next = from_sequence == 0 ? 1 : from_sequence;
+  bool caught_up = false;
+  for (;;) {
+    if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    if (source.feed->closed()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is stopping");
+    }
+    const uint64_t recorded = source.feed->recorded();
+    if (next > recorded) {
+      caught_up = true;
+      source.feed->WaitBeyond(recorded, kStreamPollInterval);
+      continue;
+    }
+    if (caught_up && recorded - next >= kMaxSubscriberLagCommits) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("subscriber fell ", recorded - next + 1,
+                                       " commits behind (bound ", kMaxSubscriberLagCommits,
+                                       "); resubscribe from sequence ", next));
+    }
+    absl::StatusOr<std::vector<v1::CommittedTransaction>> entries =
+        ReadCommitEntries(source, next);
+    if (!entries.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("commit ", next, ": ", entries.status().message()));
+    }
+    if (!send(next, *entries)) return grpc::Status::CANCELLED;
+    ++next;
+  }
+}
+
+std::vector<v1::CommitBatch> PackCommitBatches(uint64_t sequence, SliceId slice,
+                                               std::vector<v1::CommittedTransaction>& entries) {
+  std::vector<v1::CommitBatch> batches(1);
+  size_t bytes = 0;
+  for (v1::CommittedTransaction& entry : entries) {
+    const size_t entry_bytes = entry.ByteSizeLong();
+    v1::CommitBatch* last = &batches.back();
+    if (last->transactions_size() > 0 &&
+        (static_cast<size_t>(last->transactions_size()) >= kMaxCommitBatchTxs ||
+         bytes + entry_bytes > kMaxCommitBatchBytes)) {
+      last = &batches.emplace_back();
+      bytes = 0;
+    }
+    bytes += entry_bytes;
+    *last->add_transactions() = std::move(entry);
+  }
+  for (v1::CommitBatch& batch : batches) {
+    batch.set_commit_sequence(sequence);
+    batch.set_slice(slice.value());
+  }
+  batches.back().set_commit_complete(true);
+  return batches;
+}
+
+}  // namespace gridledger::node

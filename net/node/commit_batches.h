@@ -1,0 +1,76 @@
+// The commit stream's reading and following, shared by StreamCommits (one
+// message per transaction) and StreamCommitBatches (one message per commit):
+// each commit's streamed entries are read in ONE LMDB read transaction
+// (commit's tx ids, released ids and every result), instead of one read per
+// transaction; then the subscriber follows the CommitFeed with the lag bound
+// and cancellation checks of the client API.
+#ifndef GRIDLEDGER_NET_NODE_COMMIT_BATCHES_H_
+#define GRIDLEDGER_NET_NODE_COMMIT_BATCHES_H_
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/common/types.h"
+#include "core/execution/tx_result.h"
+#include "net/node/commit_feed.h"
+#include "net/node/consensus_store.h"
+#include "net/proto/ledger.grpc.pb.h"
+#include "storage/node_store.h"
+
+namespace gridledger::node {
+
+// A live commit-stream subscriber this many commits behind is disconnected
+// with RESOURCE_EXHAUSTED (it would otherwise read an ever-longer backlog).
+inline constexpr uint64_t kMaxSubscriberLagCommits = 1024;
+// How often an idle commit stream checks for cancellation.
+inline constexpr absl::Duration kStreamPollInterval = absl::Milliseconds(100);
+// One CommitBatch message holds at most this many entries and about this
+// many bytes (a larger commit is split; the gRPC send bound is 16 MiB).
+inline constexpr size_t kMaxCommitBatchTxs = 8192;
+inline constexpr size_t kMaxCommitBatchBytes = size_t{1} << 20;
+
+// "INSUFFICIENT_BALANCE" for kInsufficientBalance, etc.
+std::string ExecutionCodeName(TxResultCode code);
+
+// Where a commit stream reads from. `consensus` shares `store`'s LMDB env.
+struct CommitSource {
+  storage::NodeStore* store = nullptr;
+  const ConsensusStore* consensus = nullptr;
+  const CommitFeed* feed = nullptr;
+  SliceId slice;
+};
+
+// The entries commit `sequence` streams, by index: its own transactions
+// first executed by it, then those it released from the nonce hold; ids
+// first executed by an earlier commit, and ones it held, are left out.
+// One read transaction. INTERNAL-worthy errors come back as Status.
+absl::StatusOr<std::vector<gridledger::v1::CommittedTransaction>> ReadCommitEntries(
+    const CommitSource& source, uint64_t sequence);
+
+// Calls send(sequence, entries) for every recorded commit from
+// `from_sequence` (0 means 1) on, in order, then for new ones as they are
+// recorded, until the client cancels (or send returns false: CANCELLED), the
+// feed closes (UNAVAILABLE), the subscriber falls kMaxSubscriberLagCommits
+// behind after having caught up (RESOURCE_EXHAUSTED naming the sequence to
+// resubscribe from), or a read fails (INTERNAL).
+using CommitSender =
+    std::function<bool(uint64_t sequence, std::vector<gridledger::v1::CommittedTransaction>&)>;
+grpc::Status FollowCommits(grpc::ServerContext* context, const CommitSource& source,
+                           uint64_t from_sequence, const CommitSender& send);
+
+// Splits one commit's entries into CommitBatch messages (at least one, the
+// last with commit_complete) within kMaxCommitBatchTxs / kMaxCommitBatchBytes.
+std::vector<gridledger::v1::CommitBatch> PackCommitBatches(
+    uint64_t sequence, SliceId slice, std::vector<gridledger::v1::CommittedTransaction>& entries);
+
+}  // namespace gridledger::node
+
+#endif  // GRIDLEDGER_NET_NODE_COMMIT_BATCHES_H_
