@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/common/check.h"
@@ -112,10 +113,10 @@ class Runner {
   void Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs);
   // Sends txs[b, e) in messages bounded by kMaxTxsPerRpc and kMaxBytesPerRpc.
   void SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs);
-  // As a client does: an acknowledged transaction not committed within
-  // kResubmitAfter goes once to the next validator (safe: ids are
-  // de-duplicated). It recovers what a validator acknowledged and then lost
-  // with its disk (cluster --wipe).
+  // As a client does: an acknowledged transaction (or one whose send failed
+  // in transport) not committed within kResubmitAfter goes once to the next
+  // validator (safe: ids are de-duplicated). It recovers what a validator
+  // acknowledged and then lost with its disk (cluster --wipe).
   void ResubmitStale(int64_t now);
   // The answer to one message: `results` (one per tx) when status is OK.
   void OnReply(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs,
@@ -245,9 +246,11 @@ void Runner::ResubmitStale(int64_t now) {
     const int64_t before = now - absl::ToInt64Nanoseconds(kResubmitAfter);
     for (uint64_t i = 0; i < track_.size(); ++i) {
       TxTrack& t = track_[i];
-      if (t.state != State::kAccepted || t.resubmitted || t.send_ns < 0 || t.send_ns > before) {
-        continue;
-      }
+      // Acknowledged, or lost in transport (the outcome is unknown: a
+      // stream cut by a killed validator).
+      const bool unknown = t.state == State::kAccepted ||
+                           (t.state == State::kRejected && absl::StartsWith(t.reason, "rpc:"));
+      if (!unknown || t.resubmitted || t.send_ns < 0 || t.send_ns > before) continue;
       t.resubmitted = true;
       ++t.attempts;
       ++resubmitted_;
@@ -701,7 +704,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   if (options_.print_progress) {
     absl::MutexLock lock(&mu_);
     if (resubmitted_ > 0) {
-      std::printf("loadgen: resubmitted %llu acknowledged tx not committed after %s\n",
+      std::printf("loadgen: resubmitted %llu tx (acknowledged, or cut in transport) not committed after %s\n",
                   static_cast<unsigned long long>(resubmitted_),
                   absl::FormatDuration(kResubmitAfter).c_str());
     }
