@@ -704,7 +704,8 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   if (options_.print_progress) {
     absl::MutexLock lock(&mu_);
     if (resubmitted_ > 0) {
-      std::printf("loadgen: resubmitted %llu tx (acknowledged, or cut in transport) not committed after %s\n",
+      std::printf("loadgen: resubmitted %llu tx (acknowledged, or cut in transport) not "
+                  "committed after %s\n",
                   static_cast<unsigned long long>(resubmitted_),
                   absl::FormatDuration(kResubmitAfter).c_str());
     }
