@@ -43,14 +43,15 @@ absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& 
                                               const Digest& anchor,
                                               absl::Span<const BlockTx> block,
                                               uint64_t consensus_time_ms,
-                                              const ExtraCommitWrite& extra) {
+                                              const ExtraCommitWrite& extra,
+                                              absl::Span<const Bytes> imports) {
   BlockOutcome outcome;
   uint64_t executed_on = 0;
   {
     // The snapshot's read txn ends before the write, so a map resize can proceed.
     GL_ASSIGN_OR_RETURN(std::unique_ptr<StoreStateView> view, store.Snapshot());
     GL_ASSIGN_OR_RETURN(executed_on, view->LastCommittedSequence());
-    GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block, consensus_time_ms));
+    GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block, consensus_time_ms, imports));
   }
   // CommitBlock re-checks the sequence inside its write txn: if another commit
   // landed after the snapshot, this one fails instead of applying stale state.

@@ -23,13 +23,15 @@ BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
 // Executes `block` over a snapshot of `store`, then commits the results, the
 // account updates and the commit metadata as the next sequence in one synced
 // write transaction, `extra` (may be null) included, at consensus time
-// consensus_time_ms (Executor::ExecuteBlock). Returns the outcome once it is
-// durable.
+// consensus_time_ms (Executor::ExecuteBlock), with the commit's receipt
+// imports (their credits and the receipts the block emits are market-table
+// records: receipt_records.h). Returns the outcome once it is durable.
 absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& executor,
                                               const Digest& anchor,
                                               absl::Span<const BlockTx> block,
                                               uint64_t consensus_time_ms = 0,
-                                              const ExtraCommitWrite& extra = nullptr);
+                                              const ExtraCommitWrite& extra = nullptr,
+                                              absl::Span<const Bytes> imports = {});
 
 }  // namespace gridledger::storage
 

@@ -107,7 +107,8 @@ absl::Status StartArchive(ClusterArchive& archive, const std::atomic<bool>* stop
 
 bool DrainArchives(const std::vector<ClusterArchive>& archives,
                    const std::vector<std::vector<std::string>>& grpc_by_slice,
-                   absl::Duration timeout, const std::atomic<bool>* stop) {
+                   absl::Duration timeout, const std::atomic<bool>* stop, absl::Duration* took) {
+  const absl::Time start = absl::Now();
   std::vector<uint64_t> target(grpc_by_slice.size(), 0);
   for (size_t s = 0; s < grpc_by_slice.size(); ++s) {
     for (const std::string& address : grpc_by_slice[s]) {
@@ -130,9 +131,11 @@ bool DrainArchives(const std::vector<ClusterArchive>& archives,
         if (s.last_committed_sequence() < target[s.slice()]) drained = false;
       }
     }
+    *took = absl::Now() - start;
     if (drained) return true;
     absl::SleepFor(absl::Milliseconds(100));
   }
+  *took = absl::Now() - start;
   return false;
 }
 
@@ -199,7 +202,8 @@ std::string ArchiveSummaryText(const ArchiveReport& report) {
       report.agrees ? "agree with" : "DISAGREE with", " the validators; ",
       report.behind_commits, " commit(s) (", report.behind_transactions,
       " transaction(s)) behind after drain; each holds >= ",
-      report.executed_min, " commits per slice\n");
+      report.executed_min, " commits per slice; drained in ",
+      absl::FormatDuration(absl::Trunc(report.drain, absl::Milliseconds(1))), "\n");
   for (const std::string& line : report.disagreements) absl::StrAppend(&out, "  ", line, "\n");
   return out;
 }
@@ -212,6 +216,7 @@ std::string WithArchiveJson(const std::string& json, const ArchiveReport& report
       report.done ? "true" : "false", ",\"agrees\":", report.agrees ? "true" : "false",
       ",\"behind_commits\":", report.behind_commits,
       ",\"behind_transactions\":", report.behind_transactions, ",\"executed_min\":", report.executed_min,
+      ",\"drain_ms\":", absl::ToInt64Milliseconds(report.drain),
       ",\"disagreements\":", report.disagreements.size(), "}");
   // Before the object's closing brace; a comma unless the object is empty.
   const size_t last = json.find_last_not_of(" \n\t\r", end - 1);

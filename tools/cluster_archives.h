@@ -58,10 +58,10 @@ absl::Status StartArchive(ClusterArchive& archive, const std::atomic<bool>* stop
 
 // Until every running archive reports, for every slice, at least the last
 // commit the running validators of `grpc_by_slice` report now; false at
-// the timeout or on `stop`.
+// the timeout or on `stop`. `took`: how long the wait was.
 bool DrainArchives(const std::vector<ClusterArchive>& archives,
                    const std::vector<std::vector<std::string>>& grpc_by_slice,
-                   absl::Duration timeout, const std::atomic<bool>* stop);
+                   absl::Duration timeout, const std::atomic<bool>* stop, absl::Duration* took);
 
 struct ArchiveReport {
   bool done = false;
@@ -72,6 +72,7 @@ struct ArchiveReport {
   // idle (empty) commit made meanwhile shows in behind_commits only.
   uint64_t behind_transactions = 0;
   uint64_t executed_min = 0;     // the fewest commits an archive holds of a slice
+  absl::Duration drain;          // from the load's end until every archive had caught up
   std::vector<std::string> disagreements;  // one line each
 };
 

@@ -74,6 +74,7 @@
 #include "tools/loadgen/market_plot.h"
 #include "tools/loadgen/market_report.h"
 #include "tools/loadgen/node_counters.h"
+#include "tools/cross_slice_drain.h"
 #include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/process.h"
@@ -98,6 +99,7 @@ constexpr char kUsage[] =
     "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n"
     "         [--submit=stream|batch]\n"
     "         [--archives=A]   (--kill=aK@Ts: kill archive K, e.g. a0@5s)\n"
+    "         [--cross_slice_percent=P]\n"
     "         [--wipe] (restart the killed validators with an empty data dir)\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
@@ -174,6 +176,13 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
       config.grpc_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 1]};
       config.metrics_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 2]};
       GL_ASSIGN_OR_RETURN(config.backend, ParseVerifierBackend(backend));
+      // Receipts for other slices go to their validators' client API.
+      for (uint32_t t = 0; t < slices; ++t) {
+        for (uint32_t j = 0; j < validators && t != s; ++j) {
+          config.relay_targets.push_back(node::RelayTarget{
+              t, node::HostPort{"127.0.0.1", (*ports)[3 * (size_t{t} * validators + j) + 1]}});
+        }
+      }
       GL_RETURN_IF_ERROR(WriteTextFile(
           config_path, node::SerializeNodeConfig(config, "written by gridledger cluster")));
       v.process = std::make_unique<ChildProcess>(
@@ -445,7 +454,8 @@ int RunCluster(int argc, char** argv) {
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
                                 "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
                                 "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
-                                kWorkloadFlags[2], "submit", "archives", "wipe"});
+                                kWorkloadFlags[2], "submit", "archives",
+                                "cross_slice_percent", "wipe"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
   // How the load reaches the validators (loadgen.h SubmitPath).
   const std::string submit = args->String("submit", "stream");
@@ -461,6 +471,8 @@ int RunCluster(int argc, char** argv) {
        {validators.status(), slices.status(), rate.status(), duration.status(), drain.status()}) {
     if (!s.ok()) return Fail(std::string(s.message()), 2);
   }
+  auto cross_slice_percent = args->Uint("cross_slice_percent", 0, 0, 100);
+  if (!cross_slice_percent.ok()) return Fail(std::string(cross_slice_percent.status().message()), 2);
   auto workload = ParseWorkloadFlags(*args);
   if (!workload.ok()) return Fail(std::string(workload.status().message()), 2);
   // Enough senders that one account's transfers are ~2 s apart; the
@@ -720,6 +732,7 @@ int RunCluster(int argc, char** argv) {
         options.drain = *drain;
         options.submit_path = submit == "batch" ? SubmitPath::kBatch : SubmitPath::kStream;
         options.grpc_by_slice = HonestAddresses(d);
+        options.cross_slice_percent = static_cast<uint32_t>(*cross_slice_percent);
         options.stop = &g_stop;
         // Steady-window probes; not with faults, which restart validators
         // (their pids change under the probe).
@@ -793,11 +806,17 @@ int RunCluster(int argc, char** argv) {
           DescribeChaos(*fault_flags, static_cast<uint32_t>(*validators), chaos_log, &config);
         }
 
+        // Cross-slice receipts still relayed after the load: wait for them.
+        if (*cross_slice_percent > 0 && !WaitReceiptsCredited(HonestAddresses(d), kSettleTimeout)) {
+          std::fprintf(stderr, "cluster: receipts still in flight after %s\n",
+                       absl::FormatDuration(kSettleTimeout).c_str());
+        }
         const bool settled = Settle(d, config.slices);
         if (!settled) std::fprintf(stderr, "cluster: validators did not reach the same commit within %s\n",
                                    absl::FormatDuration(kSettleTimeout).c_str());
-        if (!archives.empty() &&
-            !DrainArchives(archives, HonestAddresses(d), kArchiveDrainTimeout, &g_stop)) {
+        absl::Duration archive_drain;
+        if (!archives.empty() && !DrainArchives(archives, HonestAddresses(d), kArchiveDrainTimeout,
+                                                &g_stop, &archive_drain)) {
           std::fprintf(stderr, "cluster: archives did not reach the validators within %s\n",
                        absl::FormatDuration(kArchiveDrainTimeout).c_str());
         }
@@ -824,6 +843,7 @@ int RunCluster(int argc, char** argv) {
         MarketReport market;
         ArchiveReport archive_report;
         archive_report.archives = static_cast<uint32_t>(archives.size());
+        archive_report.drain = archive_drain;
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {

@@ -118,9 +118,25 @@ int QueryAccount(v1::Ledger::Stub& stub, const std::string& key_hex) {
   return response.exists() ? kExitOk : kExitNotFound;
 }
 
+void PrintCommitted(const v1::CommittedTransaction& tx) {
+  json j{{"commit_sequence", tx.commit_sequence()},
+         {"index_in_commit", tx.index_in_commit()},
+         {"slice", tx.slice()},
+         {"tx_id", HexOfBytesField(tx.tx_id())},
+         {"result", ResultJson(tx.result())}};
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
+                tx.index_in_commit(), HexOfBytesField(tx.tx_id()).c_str(),
+                tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
+  }
+}
+
 // Bounded in count and time: stops after --count transactions or when the
 // deadline passes, whichever is first. Reads the batched commit stream (one
-// message per commit) and prints one line per transaction.
+// message per commit); a node without it (an archive node) is read with the
+// per-transaction StreamCommits instead.
 int QueryCommits(v1::Ledger::Stub& stub) {
   const uint32_t count = absl::GetFlag(FLAGS_count);
   v1::StreamCommitsRequest request;
@@ -133,18 +149,7 @@ int QueryCommits(v1::Ledger::Stub& stub) {
     for (const v1::CommittedTransaction& tx : batch.transactions()) {
       if (printed == count) break;
       ++printed;
-      json j{{"commit_sequence", tx.commit_sequence()},
-             {"index_in_commit", tx.index_in_commit()},
-             {"slice", tx.slice()},
-             {"tx_id", HexOfBytesField(tx.tx_id())},
-             {"result", ResultJson(tx.result())}};
-      if (absl::GetFlag(FLAGS_json)) {
-        std::printf("%s\n", j.dump().c_str());
-      } else {
-        std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
-                    tx.index_in_commit(), HexOfBytesField(tx.tx_id()).c_str(),
-                    tx.result().success() ? "SUCCESS" : tx.result().code().c_str());
-      }
+      PrintCommitted(tx);
     }
   }
   if (printed == count) {
@@ -153,6 +158,11 @@ int QueryCommits(v1::Ledger::Stub& stub) {
   }
   // The deadline ends a query over a quiet ledger normally.
   grpc::Status s = reader->Finish();
+  if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED && printed == 0) {
+    auto single_ctx = RpcContext();
+    auto single = stub.StreamCommits(single_ctx.get(), request);
+    return PrintStream("query", *single_ctx, *single, count, PrintCommitted);
+  }
   if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
   if (!s.ok()) return ReportRpcFailure("query", s);
   return kExitOk;

@@ -18,6 +18,7 @@
 
 ABSL_DECLARE_FLAG(uint64_t, from_sequence);  // tools/cmd_query.cc
 ABSL_DECLARE_FLAG(uint32_t, count);
+ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
 ABSL_FLAG(uint32_t, max_trades, 0,
           "query market interval: trades to print (0: the node's default)");
 ABSL_FLAG(uint32_t, first_trade, 0, "query market interval: first trade to print (paging)");
@@ -75,6 +76,7 @@ json SettlementJson(const v1::MarketSettlement& s) {
 
 int Interval(v1::Ledger::Stub& stub, const std::string& k_text) {
   v1::GetMarketIntervalRequest request;
+  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
   uint64_t k = 0;
   if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
   request.set_interval(k);
@@ -120,6 +122,7 @@ int Settlement(v1::Ledger::Stub& stub, const std::string& account_hex, const std
   uint64_t k = 0;
   if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
   v1::GetSettlementRequest request;
+  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
   request.set_account(KeyBytes(*key));
   request.set_interval(k);
   v1::SettlementResponse r;
@@ -141,6 +144,7 @@ int Settlement(v1::Ledger::Stub& stub, const std::string& account_hex, const std
 
 int Tariff(v1::Ledger::Stub& stub, const std::vector<std::string>& args) {
   v1::GetTariffRequest request;
+  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
   if (args.size() == 3) {
     uint64_t k = 0;
     if (!ParseInterval(args[2], &k))
@@ -168,6 +172,7 @@ int Account(v1::Ledger::Stub& stub, const std::string& account_hex) {
   auto key = HexDecodeFixed<PublicKey::kSize>(account_hex, "account key");
   if (!key.ok()) return Bad(std::string(key.status().message()));
   v1::GetMarketAccountRequest request;
+  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
   request.set_account(KeyBytes(*key));
   v1::MarketAccount r;
   auto ctx = RpcContext();
@@ -257,6 +262,7 @@ json EventJson(const v1::MarketEvent& e) {
 int Events(v1::Ledger::Stub& stub) {
   const uint32_t count = absl::GetFlag(FLAGS_count);
   v1::StreamMarketEventsRequest request;
+  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
   request.set_from_sequence(absl::GetFlag(FLAGS_from_sequence));
   auto ctx = RpcContext();
   auto reader = stub.StreamMarketEvents(ctx.get(), request);

@@ -17,7 +17,8 @@ inline constexpr char kQueryMarketUsage[] =
     "       gridledger query market settlement ACCOUNT_HEX K --node=HOST:PORT\n"
     "       gridledger query market tariff [K] --node=HOST:PORT   (no K: the current interval)\n"
     "       gridledger query market account ACCOUNT_HEX --node=HOST:PORT\n"
-    "       gridledger query market events [--from_sequence=1] [--count=100] --node=HOST:PORT\n";
+    "       gridledger query market events [--from_sequence=1] [--count=100] --node=HOST:PORT\n"
+    "       (against an archive node, --slice=S picks the slice; default 0)\n";
 
 // args = {"market", WHAT, ...}: prints the answer, returns the exit status
 // (tools/api_client.h; 4 for NOT_FOUND, 2 for a wrong shape).

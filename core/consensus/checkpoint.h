@@ -15,7 +15,8 @@
 // Signing domain: digest = TaggedHash(kTagCheckpoint, Checkpoint encoding);
 // the chain id (genesis digest) and the slice are inside it, so a checkpoint
 // signature of another network or slice never verifies here.
-// receipts_root is all zero until cross-slice receipts exist (issue 11 item 2).
+// receipts_root commits to the commit's outgoing cross-slice receipts
+// (core/execution/receipt.h); all zero for a commit without any.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_CHECKPOINT_H_
 #define GRIDLEDGER_CORE_CONSENSUS_CHECKPOINT_H_
 
@@ -41,7 +42,7 @@ struct Checkpoint {
   SliceId slice;
   uint64_t sequence = 0;  // the store sequence of the commit (commit index + 1)
   Digest state_root;      // storage/state_root.h
-  Digest receipts_root;   // zero: no cross-slice receipts yet
+  Digest receipts_root;   // core/execution/receipt.h; zero: no receipts
   bool operator==(const Checkpoint&) const = default;
 };
 

@@ -1,6 +1,7 @@
 #include "core/execution/executor.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "absl/container/btree_set.h"
@@ -11,6 +12,7 @@
 #include "core/crypto/sha256.h"
 #include "core/execution/market_exec.h"
 #include "core/execution/overlay.h"
+#include "core/execution/receipt_records.h"
 
 namespace gridledger {
 namespace {
@@ -25,9 +27,16 @@ AccountRef SenderOf(const Transaction& tx) { return AccountRef{tx.slice, tx.send
 class BlockRun {
  public:
   BlockRun(SliceId slice, const NonceHoldLimits& limits, const MarketConfig& market,
-           const StateView& state, uint64_t sequence, uint64_t now_ms)
-      : slice_(slice), limits_(limits), state_(state), sequence_(sequence),
-        market_(slice, market, &overlay_, now_ms) {}
+           const CrossSliceConfig& cross_slice, const StateView& state, uint64_t sequence,
+           uint64_t now_ms)
+      : slice_(slice), limits_(limits), cross_slice_(cross_slice), state_(state),
+        sequence_(sequence), market_(slice, market, &overlay_, now_ms) {}
+
+  // Credits one receipt import's receipts that are next (executor.h).
+  absl::StatusOr<ImportOutcome> CreditImport(const Bytes& raw);
+  // Records the commit's receipts ('q' record) and returns them with their
+  // root, sorted by (destination, index).
+  std::vector<Receipt> FinishReceipts(Digest* root);
 
   absl::StatusOr<TxResult> ExecuteInput(const BlockTx& btx, uint32_t index);
   absl::StatusOr<TxResult> ExecuteMarketInput(const BlockTx& btx, uint32_t index);
@@ -42,7 +51,9 @@ class BlockRun {
 
  private:
   // The checks that do not depend on the account's balance or nonce.
-  static std::optional<TxResult> StaticCheck(SliceId slice, const BlockTx& btx, uint32_t index);
+  std::optional<TxResult> StaticCheck(const BlockTx& btx, uint32_t index) const;
+  // Emits the receipt of a debited cross-slice transfer; returns its number.
+  absl::StatusOr<uint64_t> EmitReceipt(const BlockTx& btx);
   // Executes a transfer whose nonce equals its sender's next nonce.
   absl::StatusOr<TxResult> Apply(const BlockTx& btx, uint32_t index, AccountState sender);
   absl::StatusOr<TxResult> TryHold(const BlockTx& btx, uint32_t index,
@@ -52,12 +63,75 @@ class BlockRun {
 
   const SliceId slice_;
   const NonceHoldLimits& limits_;
+  const CrossSliceConfig& cross_slice_;
   const StateView& state_;
   const uint64_t sequence_;  // this commit
   Overlay overlay_{state_};
   MarketRun market_;
   absl::btree_set<AccountRef> advanced_;  // senders whose next nonce moved
+  std::map<SliceId, std::vector<Receipt>> receipts_;  // emitted, by destination
 };
+
+absl::StatusOr<ImportOutcome> BlockRun::CreditImport(const Bytes& raw) {
+  ImportOutcome out;
+  absl::StatusOr<ReceiptImport> import = DecodeReceiptImport(raw);
+  if (!import.ok()) {
+    out.refused = std::string(import.status().message());
+    return out;
+  }
+  if (absl::Status s = VerifyReceiptImport(*import, cross_slice_, slice_); !s.ok()) {
+    out.refused = std::string(s.message());
+    return out;
+  }
+  const SliceId source = import->checkpoint.slice;
+  const Bytes key = NextInKey(source);
+  GL_ASSIGN_OR_RETURN(ReceiptCounter counter, ReadCounter(overlay_, key));
+  uint64_t& next = counter.next;
+  for (const Receipt& r : import->receipts) {
+    if (r.number < next) {
+      ++out.duplicates;
+      continue;
+    }
+    if (r.number > next) {
+      // Numbers in an import are consecutive: nothing of it can be credited.
+      out.refused = absl::StrCat("out of order: receipt ", r.number, " from slice ",
+                                 source.value(), ", next expected is ", next);
+      return out;
+    }
+    GL_RETURN_IF_ERROR(market_.Credit(r.to, r.amount.value()));
+    ++out.credited;
+    ++next;
+    counter.amount += r.amount.value();
+  }
+  if (out.credited > 0) overlay_.PutMarket(key, EncodeCounter(counter));
+  return out;
+}
+
+absl::StatusOr<uint64_t> BlockRun::EmitReceipt(const BlockTx& btx) {
+  const auto& body = std::get<TransferBody>(btx.tx.body);
+  const SliceId dest = body.to.slice;
+  std::vector<Receipt>& list = receipts_[dest];
+  const Bytes next_key = NextOutKey(dest);
+  GL_ASSIGN_OR_RETURN(ReceiptCounter counter, ReadCounter(overlay_, next_key));
+  const uint64_t number = counter.next;
+  Receipt r{slice_, sequence_, static_cast<uint32_t>(list.size()), number, dest,
+            body.to.key, body.amount, btx.id};
+  overlay_.PutMarket(OutReceiptKey(dest, number), EncodeReceipt(r));
+  overlay_.PutMarket(next_key, EncodeCounter({number + 1, counter.amount + body.amount.value()}));
+  list.push_back(r);
+  return number;
+}
+
+std::vector<Receipt> BlockRun::FinishReceipts(Digest* root) {
+  std::vector<Receipt> all;
+  for (auto& [dest, list] : receipts_) all.insert(all.end(), list.begin(), list.end());
+  const std::vector<std::pair<SliceId, Digest>> hashes = DestinationHashes(all);
+  *root = ReceiptsRootOf(hashes);
+  if (!all.empty()) {
+    overlay_.PutMarket(CommitReceiptsKey(sequence_), EncodeDestinationHashes(hashes));
+  }
+  return all;
+}
 
 absl::StatusOr<TxResult> BlockRun::ExecuteMarketInput(const BlockTx& btx, uint32_t index) {
   const Transaction& tx = btx.tx;
@@ -95,15 +169,14 @@ absl::StatusOr<TxResult> BlockRun::ApplyMarket(const BlockTx& btx, uint32_t inde
   return result;
 }
 
-std::optional<TxResult> BlockRun::StaticCheck(SliceId slice, const BlockTx& btx,
-                                              uint32_t index) {
+std::optional<TxResult> BlockRun::StaticCheck(const BlockTx& btx, uint32_t index) const {
   const auto& body = std::get<TransferBody>(btx.tx.body);
   if (body.amount.value() == 0) {
     return Fail(btx.id, index, TxResultCode::kZeroAmount, "amount must be greater than 0");
   }
-  if (body.to.slice != slice) {
+  if (body.to.slice != slice_ && !cross_slice_.HasSlice(body.to.slice)) {
     return Fail(btx.id, index, TxResultCode::kCrossSlice,
-                "cross-slice transfers not yet supported");
+                absl::StrCat("recipient slice ", body.to.slice.value(), " does not exist"));
   }
   return std::nullopt;
 }
@@ -119,7 +192,7 @@ absl::StatusOr<TxResult> BlockRun::ExecuteInput(const BlockTx& btx, uint32_t ind
                 absl::StrCat("nonce ", tx.nonce.value(), " is below next expected nonce ",
                              sender->next_nonce.value(), " (replayed or already used)"));
   }
-  if (std::optional<TxResult> failed = StaticCheck(slice_, btx, index)) return *failed;
+  if (std::optional<TxResult> failed = StaticCheck(btx, index)) return *failed;
   if (tx.nonce > sender->next_nonce) return TryHold(btx, index, *sender);
   return Apply(btx, index, *sender);
 }
@@ -134,11 +207,27 @@ absl::StatusOr<TxResult> BlockRun::Apply(const BlockTx& btx, uint32_t index,
                 absl::StrCat("insufficient balance: ", sender.balance.value(), " < amount ",
                              body.amount.value()));
   }
+  const bool cross = body.to.slice != slice_;
+  if (cross) {
+    auto it = receipts_.find(body.to.slice);
+    if (it != receipts_.end() && it->second.size() >= kMaxReceiptsPerDestination) {
+      return Fail(btx.id, index, TxResultCode::kCrossSlice,
+                  absl::StrCat("receipt limit: this commit already has ",
+                               kMaxReceiptsPerDestination, " receipts for slice ",
+                               body.to.slice.value(), "; send it again"));
+    }
+  }
   const AccountRef sender_ref = SenderOf(tx);
   sender.balance = sender.balance - body.amount.value();
   ++sender.next_nonce;
   overlay_.Set(sender_ref, sender);
   advanced_.insert(sender_ref);
+  if (cross) {
+    // Success with an empty reason like any transfer (the tx index requires
+    // it); the receipt is found by (destination, number) or its commit.
+    GL_RETURN_IF_ERROR(EmitReceipt(btx).status());
+    return TxResult{btx.id, index, TxResultCode::kSuccess, ""};
+  }
   // After the debit, so a self-transfer sees it; repays market debt first.
   GL_RETURN_IF_ERROR(market_.Credit(body.to.key, body.amount.value()));
   return TxResult{btx.id, index, TxResultCode::kSuccess, ""};
@@ -227,15 +316,17 @@ absl::Status BlockRun::ReleaseAndExpire(uint32_t first_index, std::vector<Releas
 
 }  // namespace
 
-Executor::Executor(SliceId slice, NonceHoldLimits limits, MarketConfig market)
-    : slice_(slice), limits_(limits), market_(market) {
+Executor::Executor(SliceId slice, NonceHoldLimits limits, MarketConfig market,
+                   CrossSliceConfig cross_slice)
+    : slice_(slice), limits_(limits), market_(market), cross_slice_(std::move(cross_slice)) {
   GL_CHECK_MSG(limits_.hold_commits >= 1, "NonceHoldLimits.hold_commits must be >= 1");
   GL_CHECK_MSG(market_.timing.interval_ms >= 1, "MarketTiming.interval_ms must be >= 1");
 }
 
 absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
                                                     absl::Span<const BlockTx> block,
-                                                    uint64_t consensus_time_ms) const {
+                                                    uint64_t consensus_time_ms,
+                                                    absl::Span<const Bytes> imports) const {
   if (block.size() > kMaxBlockTxs) {
     return absl::InvalidArgumentError(absl::StrCat(
         "block: ", block.size(), " transactions exceeds kMaxBlockTxs=", kMaxBlockTxs));
@@ -248,12 +339,21 @@ absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
     GL_ASSIGN_OR_RETURN(uint64_t previous, MarketState(&probe).Meta(MarketMeta::kConsensusTime));
     now_ms = std::max(previous, consensus_time_ms);
   }
-  BlockRun run(slice_, limits_, market_, state, last + 1, now_ms);
+  if (imports.size() > kMaxBlockTxs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "block: ", imports.size(), " receipt imports exceeds kMaxBlockTxs=", kMaxBlockTxs));
+  }
+  BlockRun run(slice_, limits_, market_, cross_slice_, state, last + 1, now_ms);
   if (now_ms > 0) run.market().state().PutMeta(MarketMeta::kConsensusTime, now_ms);
   GL_RETURN_IF_ERROR(run.market().RunDue());
+  BlockOutcome out;
+  out.imports.reserve(imports.size());
+  for (const Bytes& raw : imports) {
+    GL_ASSIGN_OR_RETURN(ImportOutcome credited, run.CreditImport(raw));
+    out.imports.push_back(std::move(credited));
+  }
   absl::flat_hash_set<TxId> seen;  // ids executed earlier in this block
   seen.reserve(block.size());
-  BlockOutcome out;
   out.results.reserve(block.size());
   for (size_t i = 0; i < block.size(); ++i) {
     const BlockTx& btx = block[i];
@@ -277,6 +377,7 @@ absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
   }
   GL_RETURN_IF_ERROR(
       run.ReleaseAndExpire(static_cast<uint32_t>(block.size()), &out.released));
+  out.receipts = run.FinishReceipts(&out.receipts_root);
   out.accounts = run.overlay().SortedChanges();
   run.overlay().HeldChanges(&out.held_added, &out.held_removed);
   GL_ASSIGN_OR_RETURN(out.market, run.overlay().MarketChanges());

@@ -8,8 +8,22 @@
 //   duplicate id (executed, failed or held before) -> skipped ("duplicate"),
 //   envelope slice == executing slice, kind is TRANSFER, sender exists,
 //   nonce >= sender's next nonce (below: bad_nonce, a replay),
-//   amount > 0, recipient in this slice,
-//   nonce == next nonce (ahead: held, see below), balance >= amount.
+//   amount > 0, recipient's slice exists (this one, or another one the
+//   CrossSliceConfig knows), nonce == next nonce (ahead: held, see below),
+//   balance >= amount; for a recipient in another slice also fewer than
+//   kMaxReceiptsPerDestination receipts for that slice in this commit.
+//
+// Cross-slice TRANSFER (receipt.h, receipt_records.h): the sender is debited
+// and the commit emits a Receipt numbered next for (this slice, destination);
+// the result is kSuccess (the debit is final; the credit follows). The
+// destination's execution takes receipt imports (a final checkpoint of the
+// source with 2f+1 signatures of the source committee, plus receipts that
+// hash to its receipts root; VerifyReceiptImport) before its transactions and
+// credits receipt number k from source S exactly when k is the next number it
+// expects from S (then expects k + 1): a lower number is a duplicate (skipped),
+// a higher one is out of order (the import is refused; the relay sends the
+// missing one first). The expected numbers are state (records 'c'), written
+// in the commit's one write, so a crash or replay credits nothing twice.
 // A failed transaction changes no state (its nonce is not consumed). The
 // recipient account is created on first credit with next nonce 0.
 //
@@ -46,6 +60,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -55,6 +70,7 @@
 #include "core/common/types.h"
 #include "core/execution/block_tx.h"
 #include "core/execution/market_params.h"
+#include "core/execution/receipt.h"
 #include "core/execution/state_view.h"
 #include "core/execution/tx_result.h"
 #include "core/tx/transaction.h"
@@ -90,6 +106,17 @@ struct ReleasedTx {
   bool operator==(const ReleasedTx&) const = default;
 };
 
+// What one receipt import did (executor.h: cross-slice transfers).
+struct ImportOutcome {
+  uint32_t credited = 0;    // receipts credited now
+  uint32_t duplicates = 0;  // receipts credited before: skipped
+  // Set when the import changed nothing for a reason other than duplicates:
+  // undecodable, not verified (signatures, root, wrong slice), or out of
+  // order (its first new receipt is not the next one expected).
+  std::string refused;
+  bool operator==(const ImportOutcome&) const = default;
+};
+
 struct BlockOutcome {
   std::vector<TxResult> results;  // one per input, same order (kHeld: not final)
   // Final results of held transactions (from this or an earlier commit) that
@@ -102,32 +129,47 @@ struct BlockOutcome {
   // commit, entries it removed (released, expired or stale).
   std::vector<HeldTx> held_added;
   std::vector<HeldKey> held_removed;
-  // The market records' change, ascending by key (nullopt: deleted).
+  // The market records' change, ascending by key (nullopt: deleted); the
+  // cross-slice receipt records (receipt_records.h) are among them.
   std::vector<std::pair<Bytes, std::optional<Bytes>>> market;
+  // Receipts this commit emitted, by (destination, index), and their root
+  // (receipt.h; zero when none): the checkpoint's receipts_root.
+  std::vector<Receipt> receipts;
+  Digest receipts_root;
+  // One per receipt import given to ExecuteBlock, same order.
+  std::vector<ImportOutcome> imports;
   Digest state_summary;
   bool operator==(const BlockOutcome&) const = default;
 };
 
 class Executor {
  public:
-  explicit Executor(SliceId slice, NonceHoldLimits limits = {}, MarketConfig market = {});
+  // `cross_slice` knows the other slices (CrossSliceConfig::FromGenesis); the
+  // default knows none, so every cross-slice transfer fails kCrossSlice.
+  explicit Executor(SliceId slice, NonceHoldLimits limits = {}, MarketConfig market = {},
+                    CrossSliceConfig cross_slice = {});
 
   // InvalidArgument for more than kMaxBlockTxs transactions; other errors
   // come only from the state view (storage faults). The block executes as
   // commit state.LastCommittedSequence() + 1, at consensus time
   // consensus_time_ms (CommittedSubDag::time_ms; 0 for transfer-only tests).
+  // `imports` are the commit's receipt-import entries (receipt.h) in commit
+  // order, as raw bytes: they run before the block's transactions.
   absl::StatusOr<BlockOutcome> ExecuteBlock(const StateView& state,
                                             absl::Span<const BlockTx> block,
-                                            uint64_t consensus_time_ms = 0) const;
+                                            uint64_t consensus_time_ms = 0,
+                                            absl::Span<const Bytes> imports = {}) const;
 
   SliceId slice() const { return slice_; }
   const NonceHoldLimits& limits() const { return limits_; }
   const MarketConfig& market() const { return market_; }
+  const CrossSliceConfig& cross_slice() const { return cross_slice_; }
 
  private:
   SliceId slice_;
   NonceHoldLimits limits_;
   MarketConfig market_;
+  CrossSliceConfig cross_slice_;
 };
 
 // The summary after a block: TaggedHash(kTagStateSummary, previous summary ||

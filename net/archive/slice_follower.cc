@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
   const MarketConfig market = MarketConfigFor(genesis, slice);
   f->executor_ = std::make_unique<node::CommitExecutor>(f->store_.get(), f->consensus_store_.get(),
                                                         slice, &f->pending_, f->feed_.get(),
-                                                        /*metrics=*/nullptr, market);
+                                                        /*metrics=*/nullptr, market,
+                                                        CrossSliceConfig::FromGenesis(genesis));
   GL_ASSIGN_OR_RETURN(f->market_events_, node::MarketEventLogFor(slice, market, f->store_.get()));
   f->market_events_->set_logger(f->logger_);
   f->market_ = std::make_unique<node::MarketService>(slice, market, f->store_.get(),
@@ -192,18 +193,26 @@ SliceFollower::Outcome SliceFollower::FetchCommits() {
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(kFetchDeadline));
   node::CommitAnswer answer(from, node::kSyncCommitsPerRequest, node::kSyncAnswerBufferBytesMax);
+  std::unique_ptr<grpc::ClientReader<v1::FetchCommitsChunk>> reader =
+      stubs_[source]->FetchCommits(&context, request);
+  v1::FetchCommitsChunk chunk;
+  bool finished = false;
   auto garbage = [&](absl::string_view why) {
     ++stats_.answers_refused;
     logger_.Warn(absl::StrCat("archive slice ", slice_.value(), ": refused commits from ",
                               sources_[source].ToString(), ": ", why));
-    context.TryCancel();
+    if (!finished) {  // the call ends here: cancelled, the rest discarded, finished
+      context.TryCancel();
+      while (reader->Read(&chunk)) {
+      }
+      reader->Finish().error_code();  // CANCELLED or the server's own end
+    }
     return Outcome::kGarbage;
   };
-  std::unique_ptr<grpc::ClientReader<v1::FetchCommitsChunk>> reader =
-      stubs_[source]->FetchCommits(&context, request);
-  v1::FetchCommitsChunk chunk;
+  size_t chunks = 0;
   while (reader->Read(&chunk)) {
     if (answer.complete()) return garbage("a message after the complete one");
+    if (++chunks > kMaxChunksPerAnswer) return garbage("too many messages in one answer");
     auto message = consensus::DecodeMessage(SpanOf(chunk.message()));
     if (!message.ok()) return garbage(message.status().message());
     const auto* response = std::get_if<consensus::CommitSyncResponse>(&*message);
@@ -213,6 +222,7 @@ SliceFollower::Outcome SliceFollower::FetchCommits() {
     }
   }
   const grpc::Status status = reader->Finish();
+  finished = true;
   if (!status.ok()) {
     ++stats_.fetch_failures;
     logger_.Debug(absl::StrCat("archive slice ", slice_.value(), ": ",

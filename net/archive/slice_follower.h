@@ -60,6 +60,9 @@ inline constexpr absl::Duration kFollowPollInterval = absl::Milliseconds(100);
 inline constexpr absl::Duration kFetchDeadline = absl::Seconds(10);
 // Final checkpoints ahead of what is executed, kept to check later.
 inline constexpr size_t kMaxPendingCheckpoints = 64;
+// Messages in one FetchCommits answer (an honest one of 64 commits needs a
+// few dozen; the byte bound holds anyway, this bounds empty ones).
+inline constexpr size_t kMaxChunksPerAnswer = 1024;
 // A source refused k times in a row sits out min(2^(k-1), this) turns.
 inline constexpr uint32_t kMaxSourcePenaltyTurns = 64;
 

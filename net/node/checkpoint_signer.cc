@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/common/status_macros.h"
+#include "core/execution/receipt.h"
+#include "core/execution/receipt_records.h"
 
 namespace gridledger::node {
 
@@ -118,7 +121,19 @@ void CheckpointSigner::SignOwn(uint64_t sequence) {
                                root.status().message()));
     return;
   }
+  // The commit's receipts root, from its 'q' record (receipt_records.h).
+  absl::StatusOr<Digest> receipts_root = [&]() -> absl::StatusOr<Digest> {
+    GL_ASSIGN_OR_RETURN(std::unique_ptr<storage::StoreStateView> view, store_->Snapshot());
+    GL_ASSIGN_OR_RETURN(auto destinations, CommitDestinations(*view, sequence));
+    return ReceiptsRootOf(destinations);
+  }();
+  if (!receipts_root.ok()) {
+    logger_.Error(absl::StrCat("checkpoints: no receipts root for commit ", sequence, ": ",
+                               receipts_root.status().message()));
+    return;
+  }
   consensus::CheckpointVote vote;
+  vote.checkpoint.receipts_root = *receipts_root;
   vote.checkpoint.chain_id = committee_.chain_id();
   vote.checkpoint.slice = committee_.slice();
   vote.checkpoint.sequence = sequence;

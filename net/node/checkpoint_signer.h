@@ -1,7 +1,7 @@
 // The checkpoint actor of one validator (DESIGN.md §3, issue 11 item 1).
 // After each commit executed here it signs Checkpoint{chain id, slice,
-// sequence, state root (storage/state_root.h), receipts root (zero: no
-// cross-slice receipts yet)} with the validator key, broadcasts the vote over
+// sequence, state root (storage/state_root.h), receipts root (the commit's
+// outgoing receipts, core/execution/receipt.h; zero when none)} with the validator key, broadcasts the vote over
 // the slice's authenticated peer links and counts it with the peers' votes
 // (CheckpointPool); 2f+1 over the same checkpoint make it final and it is
 // stored with its signatures (CheckpointStore).

@@ -8,16 +8,26 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/execution/receipt.h"
 #include "core/tx/codec.h"
 #include "storage/block_commit.h"
 
 namespace gridledger::node {
 
-std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& sub) {
+std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& sub,
+                                             std::vector<Bytes>* imports,
+                                             std::vector<TxId>* import_ids) {
   std::vector<BlockTx> block;
   absl::flat_hash_set<TxId> seen;
   for (const auto& batch : sub.batches) {
     for (const Bytes& raw : batch->transactions) {
+      if (IsReceiptImport(raw)) {
+        const TxId id = ComputeTxId(raw);
+        if (!seen.insert(id).second) continue;
+        imports->push_back(raw);
+        import_ids->push_back(id);
+        continue;
+      }
       // Certified batches were verified by 2f+1 validators; an envelope that
       // still fails to decode is skipped by every honest node alike.
       auto tx = Decode(raw);
@@ -54,10 +64,16 @@ void OrderSendersByNonce(std::vector<BlockTx>* block) {
 absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
   const uint64_t sequence = sub.index + 1;
   const uint64_t last = store_->last_committed_sequence();
-  std::vector<BlockTx> block = Flatten(sub);
+  std::vector<Bytes> imports;
+  std::vector<TxId> import_ids;
+  std::vector<BlockTx> block = Flatten(sub, &imports, &import_ids);
   std::vector<TxId> ids;
   ids.reserve(block.size());
   for (const BlockTx& tx : block) ids.push_back(tx.id);
+  // What this commit settles in the mempool: transactions and imports (the
+  // commit record lists only transactions: the commit stream reads them).
+  std::vector<TxId> settled = ids;
+  settled.insert(settled.end(), import_ids.begin(), import_ids.end());
 
   if (sequence <= last) {
     // Executed before (a restart re-emits it, or catch-up delivers it again):
@@ -83,8 +99,13 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
     };
     GL_ASSIGN_OR_RETURN(BlockOutcome outcome,
                         storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block,
-                                                  sub.time_ms, extra));
+                                                  sub.time_ms, extra, imports));
     ++stats_.executed;
+    for (const ImportOutcome& io : outcome.imports) {
+      stats_.receipts_credited += io.credited;
+      stats_.receipts_duplicate += io.duplicates;
+      if (!io.refused.empty()) ++stats_.imports_refused;
+    }
     if (observer_) observer_(sequence, block, outcome);
     if (metrics_ != nullptr) {
       metrics_->AddCommit();
@@ -93,7 +114,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
     }
   }
   if (admitted_ != nullptr) admitted_->Forget(ids);
-  pending_->EraseAll(ids);
+  pending_->EraseAll(settled);
   feed_->Publish(sequence);
   return absl::OkStatus();
 }

@@ -33,6 +33,12 @@ struct CommitExecutorStats {
   std::atomic<uint64_t> executed{0};           // commits executed here
   std::atomic<uint64_t> already_executed{0};   // commits found in the store (re-emitted after restart)
   std::atomic<uint64_t> undecodable_skipped{0};
+  // Cross-slice receipt imports (core/execution/receipt.h) executed here:
+  // receipts credited, receipts skipped as credited before, imports refused
+  // (unverified or out of order; the reason is logged by the caller).
+  std::atomic<uint64_t> receipts_credited{0};
+  std::atomic<uint64_t> receipts_duplicate{0};
+  std::atomic<uint64_t> imports_refused{0};
 };
 
 // Within one committed block, gives each sender's transactions that sender's
@@ -49,8 +55,9 @@ class CommitExecutor {
   // Everything must outlive the executor; metrics may be null.
   CommitExecutor(storage::NodeStore* store, ConsensusStore* consensus_store, SliceId slice,
                  PendingTxs* pending, CommitFeed* feed, net::NodeMetrics* metrics,
-                 MarketConfig market = {})
-      : store_(store), consensus_store_(consensus_store), executor_(slice, {}, market),
+                 MarketConfig market = {}, CrossSliceConfig cross_slice = {})
+      : store_(store), consensus_store_(consensus_store),
+        executor_(slice, {}, market, std::move(cross_slice)),
         pending_(pending), feed_(feed), metrics_(metrics) {}
 
   // Admitted entries to remove in each commit's write (may stay null);
@@ -68,10 +75,14 @@ class CommitExecutor {
   absl::Status Execute(const consensus::CommittedSubDag& sub);
 
   const CommitExecutorStats& stats() const { return stats_; }
+  const Executor& executor() const { return executor_; }
 
  private:
   // The block in execution order: decodable, first occurrence of each id.
-  std::vector<BlockTx> Flatten(const consensus::CommittedSubDag& sub);
+  // Receipt import entries go to `imports` (first occurrence, commit order)
+  // with their ids.
+  std::vector<BlockTx> Flatten(const consensus::CommittedSubDag& sub, std::vector<Bytes>* imports,
+                               std::vector<TxId>* import_ids);
 
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;

@@ -17,7 +17,10 @@ constexpr absl::string_view kKeys[] = {
     "genesis",   "slice",         "validator_index",       "key_file",      "data_dir",
     "grpc_address", "metrics_address", "backend",          "peer_address_override",
     "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
-    "test_only_byzantine"};
+    "test_only_byzantine", "relay"};
+constexpr absl::string_view kRelayKeys[] = {"slice", "grpc_address"};
+// Other slices' validators this node relays receipts to (receipt_relay.h).
+constexpr size_t kMaxRelayTargets = 4096;
 
 // Canonical decimal: digits only, no sign, no leading zeros.
 bool ParseCanonicalU32(absl::string_view text, uint32_t* out) {
@@ -152,6 +155,18 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
     return absl::InvalidArgumentError(
         "node config: byzantine is a test-only switch; refused unless test_only_byzantine = true");
   }
+  GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> relays,
+                      fields.TableArray("relay", kMaxRelayTargets));
+  for (size_t i = 0; i < relays.size(); ++i) {
+    GL_ASSIGN_OR_RETURN(const TomlFields relay,
+                        TomlFields::Of(*relays[i], kWhat, absl::StrCat("relay[", i, "]"),
+                                       kRelayKeys));
+    RelayTarget target;
+    GL_ASSIGN_OR_RETURN(const uint64_t relay_slice, relay.Uint("slice", 0, UINT32_MAX));
+    target.slice = static_cast<uint32_t>(relay_slice);
+    GL_ASSIGN_OR_RETURN(target.grpc_address, RequiredAddress(relay, "grpc_address"));
+    config.relay_targets.push_back(std::move(target));
+  }
   return config;
 }
 
@@ -182,6 +197,10 @@ std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comm
   if (config.byzantine.any()) {
     string_key("byzantine", config.byzantine.ToString());
     absl::StrAppend(&out, "test_only_byzantine = true\n");
+  }
+  for (const RelayTarget& t : config.relay_targets) {
+    absl::StrAppend(&out, "\n[[relay]]\nslice = ", t.slice, "\n");
+    string_key("grpc_address", t.grpc_address.ToString());
   }
   return out;
 }

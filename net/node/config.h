@@ -15,6 +15,10 @@
 //   byzantine = "all"                           TEST ONLY: misbehave on purpose, refused
 //   test_only_byzantine = true                  unless this is true (byzantine_switch.h)
 //
+//   [[relay]]                                   optional, any number: a validator of
+//   slice = 1                                   another slice whose client API takes
+//   grpc_address = "127.0.0.1:7301"             this slice's receipts (receipt_relay.h)
+//
 // Parsing is strict (core/common/toml_fields.h): a TOML syntax error, a
 // repeated key, an unknown key, a value of the wrong type, an empty string, a
 // number out of range or a malformed address is InvalidArgument
@@ -28,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -49,6 +54,12 @@ struct HostPort {
 // "a.b.c.d:port" (port 0..65535). InvalidArgument naming `field` otherwise.
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, absl::string_view field);
 
+struct RelayTarget {
+  uint32_t slice = 0;
+  HostPort grpc_address;
+  bool operator==(const RelayTarget&) const = default;
+};
+
 struct NodeConfig {
   std::string genesis_path;
   uint32_t slice = 0;
@@ -66,6 +77,8 @@ struct NodeConfig {
   LogLevel log_level = LogLevel::kInfo;
   // TEST ONLY (cluster --byzantine): none unless test_only_byzantine = true.
   ByzantineBehaviours byzantine;
+  // Where this validator relays its slice's receipts (receipt_relay.h).
+  std::vector<RelayTarget> relay_targets;
   bool operator==(const NodeConfig&) const = default;
 };
 

@@ -37,6 +37,8 @@
 #include "net/node/market_events.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
+#include "net/node/receipt_relay.h"
+#include "net/node/receipt_service.h"
 #include "net/node/state_sync.h"
 #include "net/node/tx_checker.h"
 #include "net/node/verify_worker.h"
@@ -76,6 +78,9 @@ struct Node::Parts {
   std::unique_ptr<ConsensusDriver> driver;
   std::unique_ptr<CheckpointStore> checkpoints;
   std::unique_ptr<CheckpointSigner> checkpoint_signer;
+  CrossSliceConfig cross_slice;  // every slice's committee: receipt imports
+  std::unique_ptr<ReceiptService> receipts;
+  std::unique_ptr<ReceiptRelay> relay;
   std::unique_ptr<StateSync> state_sync;
   std::unique_ptr<net::Transport> transport;
   std::unique_ptr<MarketService> market;
@@ -187,9 +192,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   }
   core->RestoreOwnTransactions(std::move(restore));
   const MarketConfig market = MarketConfigFor(*genesis, SliceId(config.slice));
+  p->cross_slice = CrossSliceConfig::FromGenesis(*genesis);
+  p->checker->set_import_checker(
+      [config = &p->cross_slice, slice = SliceId(config.slice)](ByteSpan entry) {
+        return CheckReceiptImport(entry, *config, slice).ok();
+      });
   p->commit_executor = std::make_unique<CommitExecutor>(
       p->store.get(), p->consensus_store.get(), SliceId(config.slice), &p->pending,
-      p->feed.get(), p->metrics.get(), market);
+      p->feed.get(), p->metrics.get(), market, p->cross_slice);
   p->commit_executor->set_admitted_store(p->admitted.get());
   GL_ASSIGN_OR_RETURN(p->market_events,
                       MarketEventLogFor(SliceId(config.slice), market, p->store.get()));
@@ -324,7 +334,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->archive_feed = std::make_unique<ArchiveFeedService>(p->consensus_store.get(),
                                                          p->checkpoints.get(), p->store.get());
   builder.RegisterService(p->archive_feed.get());
+  p->receipts = std::make_unique<ReceiptService>(SliceId(config.slice), &p->cross_slice,
+                                                 p->store.get(), &p->pending, p->driver.get());
+  builder.RegisterService(p->receipts.get());
   p->grpc_server = builder.BuildAndStart();
+  p->relay = std::make_unique<ReceiptRelay>(SliceId(config.slice), p->committee->quorum(),
+                                            p->store.get(), p->checkpoints.get(),
+                                            RelayDestinationsOf(config), logger);
+  p->relay->Start();
   auto node = std::unique_ptr<Node>(new Node(std::move(p)));
   if (node->parts_->grpc_server == nullptr || node->parts_->grpc_port == 0) {
     return absl::UnavailableError(
@@ -348,6 +365,7 @@ void Node::Stop() {
   p.stopped = true;
   if (p.feed) p.feed->Close();  // commit streams return
   if (p.market_events) p.market_events->Close();  // market streams return
+  if (p.relay) p.relay->Stop();
   if (p.grpc_server) {
     p.grpc_server->Shutdown(std::chrono::system_clock::now() +
                             std::chrono::milliseconds(
@@ -399,6 +417,11 @@ absl::StatusOr<Digest> Node::RecomputeStateRoot() const {
 }
 absl::StatusOr<SignedCheckpoint> Node::FinalCheckpoint(uint64_t sequence) const {
   return parts_->checkpoints->Get(sequence);
+}
+ReceiptCounts Node::receipt_counts() const {
+  const CommitExecutorStats& e = parts_->commit_executor->stats();
+  return ReceiptCounts{e.receipts_credited.load(), e.receipts_duplicate.load(),
+                       e.imports_refused.load(), parts_->relay->stats().imports_accepted.load()};
 }
 StateSyncStats Node::state_sync_stats() const { return parts_->state_sync->stats(); }
 absl::StatusOr<std::optional<uint64_t>> Node::StateSyncedFrom() const {

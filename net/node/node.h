@@ -28,6 +28,14 @@ struct NodeOptions {
   uint64_t lmdb_max_map_size_bytes = storage::kDefaultMaxMapSizeBytes;
 };
 
+// Cross-slice receipts at this validator since it started.
+struct ReceiptCounts {
+  uint64_t credited = 0;          // receipts credited by commits executed here
+  uint64_t duplicates = 0;        // receipts in imports that were credited before
+  uint64_t imports_refused = 0;   // imports that changed nothing (reason: executor.h)
+  uint64_t relayed_accepted = 0;  // imports this validator's relay got taken
+};
+
 class Node {
  public:
   // InvalidArgument for a bad genesis/key/config combination, Unavailable when
@@ -69,6 +77,7 @@ class Node {
   // The final checkpoint of commit `sequence` (NotFound until stored).
   absl::StatusOr<SignedCheckpoint> FinalCheckpoint(uint64_t sequence) const;
   CheckpointSignerStats checkpoint_stats() const;
+  ReceiptCounts receipt_counts() const;
   // State sync (net/node/state_sync.h): what it served, restored, fetched;
   // the sequence this store was restored at (nullopt: never).
   StateSyncStats state_sync_stats() const;

@@ -7,6 +7,7 @@
 #ifndef GRIDLEDGER_NET_NODE_TX_CHECKER_H_
 #define GRIDLEDGER_NET_NODE_TX_CHECKER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,8 +47,14 @@ class TxChecker {
   std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs,
                                          const std::string& client = "");
 
-  // A peer's batch: every envelope decodes and every signature verifies.
+  // A peer's batch: every envelope decodes and every signature verifies; a
+  // receipt import entry (core/execution/receipt.h) passes the import checker.
   bool VerifyPeerBatch(const consensus::Batch& batch);
+
+  // Checks a receipt import entry of a peer's batch (ReceiptService's
+  // CheckReceiptImport); before the first batch. Unset: imports are refused.
+  using ImportChecker = std::function<bool(ByteSpan entry)>;
+  void set_import_checker(ImportChecker checker) { import_checker_ = std::move(checker); }
 
   const FailedTxCache& failed_cache() const { return failed_; }
 
@@ -61,6 +68,7 @@ class TxChecker {
   // Used by the queue's thread only.
   std::unique_ptr<BatchVerifier> verifier_;
   FailedTxCache failed_;
+  ImportChecker import_checker_;
   const Digest chain_id_;
   const SliceId slice_;
   net::NodeMetrics* metrics_;

@@ -69,6 +69,14 @@ TEST(ArchiveCliTest, QueryTxAccountNodeAndCommitsAgainstAnArchive) {
   EXPECT_EQ(commits.exit_code, 0) << commits.output;
   EXPECT_TRUE(absl::StrContains(commits.output, id + " SUCCESS")) << commits.output;
 
+  // Market queries name the slice; one the archive does not follow is refused.
+  CliRun tariff = RunGridledger(absl::StrCat("query market tariff --slice=0", node));
+  EXPECT_EQ(tariff.exit_code, 0) << tariff.output;
+  EXPECT_TRUE(absl::StrContains(tariff.output, "slice: 0")) << tariff.output;
+  CliRun other = RunGridledger(absl::StrCat("query market tariff --slice=5", node));
+  EXPECT_NE(other.exit_code, 0) << other.output;
+  EXPECT_TRUE(absl::StrContains(other.output, "not followed here")) << other.output;
+
   // The archive orders nothing: submit is refused (UNIMPLEMENTED).
   CliRun submit = RunGridledger(absl::StrCat("submit ", HexEncode(tx), node));
   EXPECT_NE(submit.exit_code, 0) << submit.output;

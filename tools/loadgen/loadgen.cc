@@ -575,7 +575,8 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   if (prepared) {
     plan_ = *options_.plan;
   } else {
-    GL_ASSIGN_OR_RETURN(plan_, PlanTransfers(deployment_, total, first_nonce));
+    GL_ASSIGN_OR_RETURN(plan_, PlanTransfers(deployment_, total, first_nonce,
+                                                options_.cross_slice_percent));
   }
   // When transaction i is due, and how many are due at `now` (from the start).
   auto due_offset_ns = [&](uint64_t i) {

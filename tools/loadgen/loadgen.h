@@ -67,6 +67,8 @@ struct LoadgenOptions {
   // time fault injection from the load's start.
   std::function<void()> on_start;
   SubmitPath submit_path = SubmitPath::kStream;
+  // Percent of the planned transfers that pay an account of another slice.
+  uint32_t cross_slice_percent = 0;
 };
 
 // A transaction a validator reported committed (success or execution failure).

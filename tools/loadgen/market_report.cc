@@ -10,6 +10,7 @@
 #include "core/common/status_macros.h"
 #include "core/execution/market_state.h"
 #include "core/execution/overlay.h"
+#include "core/execution/receipt_records.h"
 #include "storage/node_store.h"
 #include "storage/records.h"
 
@@ -87,7 +88,10 @@ absl::StatusOr<__int128> MoneyIn(storage::NodeStore& store, const StateView& vie
   MarketState market(&overlay);
   GL_ASSIGN_OR_RETURN(uint64_t escrow, market.Meta(MarketMeta::kTotalEscrow));
   GL_ASSIGN_OR_RETURN(uint64_t debt, market.Meta(MarketMeta::kTotalDebt));
-  return total + escrow - debt;
+  // Money that left for other slices is still this slice's supply until
+  // credited there; money credited from other slices is theirs.
+  GL_ASSIGN_OR_RETURN(ReceiptTotals receipts, ReadReceiptTotals(view));
+  return total + escrow - debt + receipts.sent_amount - receipts.credited_amount;
 }
 
 std::string Int128(__int128 v) {
@@ -101,6 +105,45 @@ std::string Int128(__int128 v) {
 }
 
 double Units(uint64_t micro) { return static_cast<double>(micro) / 1e6; }
+
+// MarketReport::cross_slice from validator 0's store of each slice.
+absl::Status ReadCrossSlice(const std::vector<std::vector<std::string>>& store_dirs,
+                            MarketReport* report) {
+  std::vector<std::unique_ptr<storage::NodeStore>> stores;
+  std::vector<std::unique_ptr<storage::StoreStateView>> views;
+  for (const auto& dirs : store_dirs) {
+    if (dirs.empty()) return absl::OkStatus();  // a slice with no store read
+    storage::LmdbOptions options;
+    options.dir = dirs[0];
+    GL_ASSIGN_OR_RETURN(stores.emplace_back(), storage::NodeStore::Open(options));
+    GL_ASSIGN_OR_RETURN(views.emplace_back(), stores.back()->Snapshot());
+  }
+  MarketReport::CrossSlice& x = report->cross_slice;
+  uint64_t sent_amount = 0, credited_amount = 0;
+  for (size_t s = 0; s < views.size(); ++s) {
+    GL_ASSIGN_OR_RETURN(ReceiptTotals t, ReadReceiptTotals(*views[s]));
+    x.sent += t.sent;
+    x.credited += t.credited;
+    sent_amount += t.sent_amount;
+    credited_amount += t.credited_amount;
+    for (size_t d = 0; d < views.size(); ++d) {
+      if (d == s) continue;
+      const SliceId source(static_cast<uint32_t>(s)), dest(static_cast<uint32_t>(d));
+      GL_ASSIGN_OR_RETURN(uint64_t next, NextIncoming(*views[d], source));
+      GL_ASSIGN_OR_RETURN(uint64_t out, NextOutgoing(*views[s], dest));
+      x.in_flight += out - next;
+      GL_ASSIGN_OR_RETURN(uint64_t amount, OutgoingAmountFrom(*views[s], dest, next));
+      x.in_flight_amount += amount;
+    }
+  }
+  if (x.in_flight_amount != sent_amount - credited_amount) {
+    report->money_conserved = false;
+    report->money_errors.push_back(absl::StrCat(
+        "receipts in flight sum to ", x.in_flight_amount, " but sent - credited is ",
+        sent_amount - credited_amount));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -158,6 +201,7 @@ absl::StatusOr<MarketReport> ReadMarketFromStores(
     report.surplus_paid += reference->surplus_paid;
     report.missing_readings += reference->missing_readings;
   }
+  GL_RETURN_IF_ERROR(ReadCrossSlice(store_dirs, &report));
   report.done = true;
   return report;
 }
@@ -195,12 +239,25 @@ std::string MarketSummaryText(const MarketReport& r, bool market_section) {
                         "%u stores\n",
                         r.money_conserved ? "yes" : "NO", r.stores);
   for (const std::string& e : r.money_errors) absl::StrAppend(&out, "   ", e, "\n");
+  if (r.cross_slice.sent > 0) {
+    absl::StrAppendFormat(&out,
+                          " Cross-slice receipts: %u sent, %u credited, %u in flight "
+                          "(%.4f; counted in the money check)\n",
+                          r.cross_slice.sent, r.cross_slice.credited, r.cross_slice.in_flight,
+                          Units(r.cross_slice.in_flight_amount));
+  }
   absl::StrAppend(&out, "-----------------------------------------\n");
   return out;
 }
 
 void WriteMarketJson(JsonWriter& w, const MarketReport& r) {
   w.Key("money_conserved").Bool(r.done && r.money_conserved);
+  w.Key("cross_slice").BeginObject();
+  w.Key("sent").Uint(r.cross_slice.sent);
+  w.Key("credited").Uint(r.cross_slice.credited);
+  w.Key("in_flight").Uint(r.cross_slice.in_flight);
+  w.Key("in_flight_amount").Uint(r.cross_slice.in_flight_amount);
+  w.EndObject();
   w.Key("market").BeginObject();
   w.Key("read_from_stores").Bool(r.done);
   w.Key("intervals_cleared").Uint(r.intervals_cleared);

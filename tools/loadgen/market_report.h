@@ -50,6 +50,18 @@ struct MarketReport {
   std::vector<std::string> money_errors;  // "slice 0 validator 2: 10 != supply 12"
   // Stores whose market figures differ from validator 0's of their slice.
   uint64_t disagreements = 0;
+  // Cross-slice receipts (core/execution/receipt_records.h), from validator
+  // 0's store of each slice: given at the sources, credited at the
+  // destinations, and the rest in flight. Each store's money check adds
+  // what its slice sent and subtracts what it credited; in_flight_amount is
+  // summed from the outgoing receipts not yet credited and must equal sent
+  // minus credited amounts (else money_conserved is false).
+  struct CrossSlice {
+    uint64_t sent = 0;
+    uint64_t credited = 0;
+    uint64_t in_flight = 0;
+    uint64_t in_flight_amount = 0;
+  } cross_slice;
 };
 
 // store_dirs[s][i]: the LMDB directory of validator i of slice s (stopped).

@@ -60,7 +60,7 @@ absl::StatusOr<Deployment> LoadDeployment(const std::string& dir) {
 
 absl::StatusOr<std::vector<PlannedTx>> PlanTransfers(
     const Deployment& deployment, uint64_t count,
-    const std::vector<std::vector<uint64_t>>& first_nonce) {
+    const std::vector<std::vector<uint64_t>>& first_nonce, uint32_t cross_slice_percent) {
   const size_t slices = deployment.accounts_by_slice.size();
   if (count > kMaxWorkloadTxs) {
     return absl::InvalidArgumentError(
@@ -87,7 +87,18 @@ absl::StatusOr<std::vector<PlannedTx>> PlanTransfers(
     tx.slice = SliceId(s);
     tx.nonce = Nonce(next_nonce[s][from]++);
     tx.sender = pool[from].public_key();
-    tx.body = TransferBody{AccountRef{SliceId(s), pool[to].public_key()}, Amount(1)};
+    // Evenly spread: transfer k of the slice crosses when the running share
+    // of crossing ones falls below the percentage.
+    const bool cross = slices > 1 && (k + 1) * cross_slice_percent / 100 >
+                                         k * cross_slice_percent / 100;
+    if (cross) {
+      const uint32_t d = static_cast<uint32_t>((s + 1 + k % (slices - 1)) % slices);
+      const auto& dest_pool = deployment.accounts_by_slice[d];
+      tx.body = TransferBody{AccountRef{SliceId(d), dest_pool[to % dest_pool.size()].public_key()},
+                             Amount(1)};
+    } else {
+      tx.body = TransferBody{AccountRef{SliceId(s), pool[to].public_key()}, Amount(1)};
+    }
     plan[i].slice = s;
     plan[i].account = from;
   }

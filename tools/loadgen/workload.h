@@ -47,10 +47,13 @@ struct PlannedTx {
 // transfers are as far apart as the pool allows), each paying the next
 // account of the pool, with consecutive nonces from `first_nonce` (indexed
 // like accounts_by_slice; all zero for a fresh deployment). Every slice needs
-// at least two accounts (FailedPrecondition otherwise).
+// at least two accounts (FailedPrecondition otherwise). With S > 1,
+// `cross_slice_percent` percent of the transfers (spread evenly) pay an
+// account of another slice instead: a cross-slice receipt
+// (core/execution/receipt.h).
 absl::StatusOr<std::vector<PlannedTx>> PlanTransfers(
     const Deployment& deployment, uint64_t count,
-    const std::vector<std::vector<uint64_t>>& first_nonce);
+    const std::vector<std::vector<uint64_t>>& first_nonce, uint32_t cross_slice_percent = 0);
 
 }  // namespace gridledger::loadgen
 

@@ -110,11 +110,11 @@ TEST_F(ExecutorTest, UnknownSenderIsRejected) {
   EXPECT_TRUE(state_.SortedAccounts().empty());
 }
 
-TEST_F(ExecutorTest, CrossSliceTransferIsRejectedWithItsReason) {
+TEST_F(ExecutorTest, TransferToAnUnknownSliceIsRejectedWithItsReason) {
   Fund(1, 100);
   TxResult r = Single(Run({Transfer(kSlice, TestKey(1), 0, Acct(2, kOtherSlice), 10)}));
   EXPECT_EQ(r.code, TxResultCode::kCrossSlice);
-  EXPECT_EQ(r.reason, "cross-slice transfers not yet supported");
+  EXPECT_EQ(r.reason, "recipient slice 1 does not exist");
   EXPECT_EQ(Get(1), (AccountState{Amount(100), Nonce(0)}));
 }
 

@@ -66,10 +66,20 @@ class ForgingFeed final : public v1::ArchiveFeed::Service {
     auto checkpoint = node::DecodeSignedCheckpoint(SpanOf(response->signed_checkpoint()));
     if (!checkpoint.ok()) return s;
     checkpoint->checkpoint.state_root = Digest{};  // a root the committee never signed
+    if (!colluders.empty()) {
+      checkpoint->signatures.clear();
+      for (uint32_t i = 0; i < colluders.size(); ++i) {
+        checkpoint->signatures.emplace_back(
+            ValidatorIndex(i), colluders[i].Sign(consensus::CheckpointDigest(checkpoint->checkpoint)));
+      }
+    }
     response->set_signed_checkpoint(StringOf(node::EncodeSignedCheckpoint(*checkpoint)));
     return s;
   }
 
+  // More than f validators collude (outside the fault model): the forged
+  // root is signed by them, so the checkpoint is final but false.
+  std::vector<KeyPair> colluders;
   std::atomic<bool> forge_commits{true};
   std::atomic<int> forged_answers{0};
 
@@ -245,6 +255,34 @@ TEST_F(ArchiveTest, SecurityForgedCommitsAndCheckpointsAreRefusedAndAnotherSourc
   Transfers(10);
   ASSERT_TRUE(WaitFor([&] { return stats.checkpoints_refused.load() >= 1; }, kArchiveWait));
   ExpectCaughtUpAndEqual(**archive);
+  (*archive)->Stop();
+  server->Shutdown();
+}
+
+// A final checkpoint (2f+1 valid signatures) over a root other than the one
+// the archive computed: the archive reports divergence and stops following
+// that slice instead of serving on as if nothing happened.
+TEST_F(ArchiveTest, AFinalCheckpointOverAnotherRootStopsTheSlice) {
+  Transfers(5);
+  ForgingFeed forging(cluster_.node(0).grpc_address());
+  forging.forge_commits = false;
+  for (uint32_t i = 0; i < 3; ++i) forging.colluders.push_back(KeyPair::FromSeed(100 + i));
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&forging);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto archive = ArchiveNode::Start(Config({absl::StrCat("127.0.0.1:", port)}));
+  ASSERT_TRUE(archive.ok()) << archive.status();
+  const SliceFollowerStats& stats = (*archive)->follower(0).stats();
+  ASSERT_TRUE(WaitFor([&] { return stats.diverged.load(); }, kArchiveWait));
+  EXPECT_GE(stats.root_mismatches.load(), 1u);
+  EXPECT_EQ(stats.verified_through.load(), 0u);
+  // It follows no further.
+  const uint64_t stopped_at = (*archive)->follower(0).last_committed_sequence();
+  Transfers(3);
+  EXPECT_EQ((*archive)->follower(0).last_committed_sequence(), stopped_at);
   (*archive)->Stop();
   server->Shutdown();
 }
