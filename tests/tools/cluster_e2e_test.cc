@@ -126,6 +126,14 @@ TEST(ClusterE2E, FourValidatorsCommitAndAgree) {
   EXPECT_NE(run.output.find("Latency anatomy (own batches, steady window"), std::string::npos)
       << run.output;
   EXPECT_NE(run.json.find("\"admit\":{\"count\":"), std::string::npos) << run.json;
+  // Issue 12 item 5: the load generator's own CPU over its steady window,
+  // submitting over the stream (node counters came over gRPC: see "admit").
+  EXPECT_NE(run.output.find(" Load generator CPU (this process, steady window "),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.json.find("\"loadgen_cpu\":{\"measured\":true,\"submit_path\":\"stream\""),
+            std::string::npos)
+      << run.json;
 }
 
 // Issue 10: the microgrid market on four real validators with 2 s
