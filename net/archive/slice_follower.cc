@@ -7,11 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/execution/market_params.h"
-#include "net/archive/checkpoint_check.h"
 #include "net/archive/proto_bytes.h"
 #include "net/node/archive_feed_service.h"
 #include "net/node/commit_answer.h"
 #include "net/node/commit_syncer.h"
+#include "net/node/final_checkpoint.h"
 #include "net/transport/frame.h"
 #include "storage/genesis_seed.h"
 
@@ -309,7 +309,8 @@ SliceFollower::Outcome SliceFollower::FetchCheckpoint() {
   };
   auto checkpoint = node::DecodeSignedCheckpoint(SpanOf(response.signed_checkpoint()));
   if (!checkpoint.ok()) return garbage(checkpoint.status().message());
-  if (absl::Status s = VerifyFinalCheckpoint(*checkpoint, *committee_, checker_); !s.ok()) {
+  if (absl::Status s = node::VerifyFinalCheckpoint(*checkpoint, *committee_, checker_);
+      !s.ok()) {
     return garbage(s.message());
   }
   const uint64_t sequence = checkpoint->checkpoint.sequence;
