@@ -74,7 +74,7 @@ TEST(ProtoTest, ServiceShape) {
           "gridledger.v1.Ledger");
   ASSERT_NE(service, nullptr);
   EXPECT_EQ(service->full_name(), "gridledger.v1.Ledger");
-  ASSERT_EQ(service->method_count(), 11);
+  ASSERT_EQ(service->method_count(), 14);
   struct Shape {
     const char* name;
     bool client_streaming;
@@ -85,7 +85,8 @@ TEST(ProtoTest, ServiceShape) {
                           {"StreamCommits", false, true},  {"GetNodeInfo", false, false},
                           {"GetMarketInterval", false, false}, {"GetSettlement", false, false},
                           {"GetTariff", false, false},     {"GetMarketAccount", false, false},
-                          {"StreamMarketEvents", false, true}};
+                          {"StreamMarketEvents", false, true}, {"SubmitBatchStream", true, true},
+                          {"StreamCommitBatches", false, true}, {"GetCounters", false, false}};
   for (const Shape& shape : shapes) {
     const auto* method = service->FindMethodByName(shape.name);
     ASSERT_NE(method, nullptr) << shape.name;

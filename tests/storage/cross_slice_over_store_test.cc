@@ -26,7 +26,8 @@ Genesis MakeGenesis() {
   Genesis g;
   g.dso = KeyPair::FromSeed(1).public_key();
   for (uint32_t s = 0; s < 2; ++s) {
-    GenesisSlice slice{SliceId(s), {}};
+    GenesisSlice slice;
+    slice.id = SliceId(s);
     for (uint32_t i = 0; i < 4; ++i) {
       slice.validators.push_back(GenesisValidator{KeyPair::FromSeed(10 * (s + 1) + i).public_key(),
                                                   "127.0.0.1",

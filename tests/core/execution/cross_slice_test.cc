@@ -239,7 +239,7 @@ TEST(CrossSliceTest, ManyReceiptsTravelInChunksAndTheLimitHolds) {
   EXPECT_EQ(b.Balance(2), 10 * kMaxReceiptsPerDestination);
 }
 
-class ForgedImportTest : public ::testing::Test {
+class ForgedImportSecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     a_.Fund(1, 1000);
@@ -270,16 +270,16 @@ class ForgedImportTest : public ::testing::Test {
   ReceiptImport import_;
 };
 
-TEST_F(ForgedImportTest, TheGenuineImportCredits) {
+TEST_F(ForgedImportSecurityTest, TheGenuineImportCredits) {
   EXPECT_EQ(Single(b_.Run({}, {*EncodeReceiptImport(import_)})).credited, 1u);
 }
 
-TEST_F(ForgedImportTest, OnlyFPlusOneSignatures) {
+TEST_F(ForgedImportSecurityTest, OnlyFPlusOneSignatures) {
   EXPECT_EQ(Refused(Resigned(checkpoint_, {0, 1})),
             "receipt_import: 2 checkpoint signatures, slice 0 needs 3");
 }
 
-TEST_F(ForgedImportTest, AForgedAmount) {
+TEST_F(ForgedImportSecurityTest, AForgedAmount) {
   ReceiptImport m = import_;
   m.receipts[0].amount = Amount(3000);
   EXPECT_EQ(Refused(m), "receipt_import.receipts: do not hash to chunk 0's hash");
@@ -294,7 +294,7 @@ TEST_F(ForgedImportTest, AForgedAmount) {
             "receipt_import: checkpoint signature of validator 0 of slice 0 does not verify");
 }
 
-TEST_F(ForgedImportTest, SignedByAnotherSlicesCommittee) {
+TEST_F(ForgedImportSecurityTest, SignedByAnotherSlicesCommittee) {
   ReceiptImport m = import_;
   for (auto& [signer, sig] : m.signatures) {
     sig = Net().keys[2][signer.value()].Sign(consensus::CheckpointDigest(checkpoint_));
@@ -303,25 +303,25 @@ TEST_F(ForgedImportTest, SignedByAnotherSlicesCommittee) {
             "receipt_import: checkpoint signature of validator 0 of slice 0 does not verify");
 }
 
-TEST_F(ForgedImportTest, ASignerOutsideTheCommittee) {
+TEST_F(ForgedImportSecurityTest, ASignerOutsideTheCommittee) {
   ReceiptImport m = import_;
   m.signatures.back().first = ValidatorIndex(9);
   EXPECT_EQ(Refused(m), "receipt_import: signer 9 is not in slice 0");
 }
 
-TEST_F(ForgedImportTest, AnotherChain) {
+TEST_F(ForgedImportSecurityTest, AnotherChain) {
   consensus::Checkpoint c = checkpoint_;
   c.chain_id = Sha256(Bytes{'o'});
   EXPECT_NE(Refused(Resigned(c)).find("is not this chain's"), std::string::npos);
 }
 
-TEST_F(ForgedImportTest, AnUnknownSourceSlice) {
+TEST_F(ForgedImportSecurityTest, AnUnknownSourceSlice) {
   ReceiptImport m = import_;
   m.checkpoint.slice = SliceId(9);
   EXPECT_EQ(Refused(m), "receipt_import.checkpoint.slice: 9 unknown");
 }
 
-TEST_F(ForgedImportTest, ForAnotherDestination) {
+TEST_F(ForgedImportSecurityTest, ForAnotherDestination) {
   // Genuine, but for B: slice C refuses it.
   Slice c(kC);
   const ImportOutcome io = Single(c.Run({}, {*EncodeReceiptImport(import_)}));
@@ -329,7 +329,7 @@ TEST_F(ForgedImportTest, ForAnotherDestination) {
   EXPECT_EQ(io.refused, "receipt_import.destination: 1 is not this slice 2");
 }
 
-TEST_F(ForgedImportTest, UndecodableBytes) {
+TEST_F(ForgedImportSecurityTest, UndecodableBytes) {
   Bytes raw = *EncodeReceiptImport(import_);
   raw.push_back(0);
   EXPECT_NE(Single(b_.Run({}, {raw})).refused, "");
@@ -338,7 +338,7 @@ TEST_F(ForgedImportTest, UndecodableBytes) {
   EXPECT_EQ(b_.Balance(2), 0u);
 }
 
-TEST_F(ForgedImportTest, ReceiptsOfAnotherCheckpointUnderThisOne) {
+TEST_F(ForgedImportSecurityTest, ReceiptsOfAnotherCheckpointUnderThisOne) {
   // The next commit's receipt under this commit's certified checkpoint.
   const BlockOutcome o2 = a_.Run({Transfer(kA, TestKey(1), 1, AccountRef{kB, TestKey(2)}, 50)});
   ReceiptImport m = import_;
