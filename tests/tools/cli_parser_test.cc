@@ -122,5 +122,35 @@ TEST(CliParserTest, FlagsTakeAnExplicitBoolean) {
   ExpectUsageError("query node --node=127.0.0.1:1 --json=maybe", {"--json"});
 }
 
+// cluster and loadgen fail on their options before starting anything.
+TEST(CliParserTest, ClusterAndLoadgenOptions) {
+  ExpectUsageError("cluster --bogus=1", {"--bogus"});
+  ExpectUsageError("cluster --rate=0", {"--rate", "[1, 1000000]"});
+  ExpectUsageError("cluster --validators=65", {"--validators", "[1, 64]"});
+  ExpectUsageError("cluster --duration=fast", {"--duration", "fast", "duration"});
+  ExpectUsageError("cluster --duration=-1s", {"--duration"});
+  ExpectUsageError("cluster --rate=1 --rate=2", {"--rate"});
+  ExpectUsageError("cluster --kill=0@2s", {"--kill", "COUNT@TIME"});
+  ExpectUsageError("cluster --restart=5s", {"--restart needs --kill"});
+  ExpectUsageError("cluster --validators=4 --byzantine=2", {"--byzantine", "[0, 1]"});
+  ExpectUsageError("cluster --chaos_over_f", {"--chaos_over_f needs --chaos"});
+  ExpectUsageError("cluster --workload=batch", {"--workload", "batch"});
+  ExpectUsageError("cluster --seed=3", {"--prosumers and --seed need --workload=microgrid"});
+  ExpectUsageError("cluster --cross_slice_percent=101", {"--cross_slice_percent", "[0, 100]"});
+  ExpectUsageError("cluster --submit=carrier_pigeon", {"--submit", "carrier_pigeon"});
+  ExpectUsageError("cluster --archives=1 --kill=a1@2s", {"no such archive"});
+  ExpectUsageError("cluster --kill=ax@2s", {"--kill"});
+  ExpectUsageError("loadgen --rate=5", {"--dir"});
+  ExpectUsageError("loadgen --dir=/nonexistent --attempts=17", {"--attempts", "[1, 16]"});
+  ExpectUsageError("loadgen --dir=/nonexistent --validators=4", {"--validators"});
+  for (const char* command : {"cluster", "loadgen"}) {
+    CliRun help = RunGridledger(absl::StrCat(command, " --help"));
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    for (const char* needle : {"--rate", "--duration", "=20s", "--workload", "--json"}) {
+      EXPECT_NE(help.output.find(needle), std::string::npos) << needle << "\n" << help.output;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gridledger
