@@ -3,6 +3,7 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -19,7 +20,8 @@ namespace gridledger {
 namespace {
 
 constexpr absl::string_view kWhat = "genesis";
-constexpr absl::string_view kRootKeys[] = {"version", "dso", "market", "slice", "account"};
+constexpr absl::string_view kRootKeys[] = {"version", "dso", "market", "slice", "account",
+                                           "accounts"};
 constexpr absl::string_view kMarketKeys[] = {"interval_ms", "gate_closure_ms",
                                              "reading_window_ms"};
 constexpr absl::string_view kSliceKeys[] = {"id", "dso", "validator"};
@@ -41,25 +43,32 @@ bool ParseCanonicalU64(absl::string_view s, uint64_t* out) {
   return true;
 }
 
-// A BIP-340 x-only key in lowercase hex; the error names `key` and its line.
-absl::StatusOr<PublicKey> ParseKey(const TomlFields& fields, absl::string_view key) {
-  GL_ASSIGN_OR_RETURN(const std::string hex, fields.String(key));
+// A BIP-340 x-only key in lowercase hex; InvalidArgument with the reason alone.
+absl::StatusOr<PublicKey> ParseKeyHex(absl::string_view hex) {
   for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return fields.ErrorAt(key, "not lowercase hex");
+      return absl::InvalidArgumentError("not lowercase hex");
     }
   }
   if (hex.size() != 64) {
-    return fields.ErrorAt(key, absl::StrCat("expected 64 hex digits, got ", hex.size()));
+    return absl::InvalidArgumentError(absl::StrCat("expected 64 hex digits, got ", hex.size()));
   }
-  auto bytes = HexDecodeFixed<32>(hex, key);
-  if (!bytes.ok()) return fields.LocatedAt(key, bytes.status().message());
+  auto bytes = HexDecodeFixed<32>(hex, "key");
+  if (!bytes.ok()) return bytes.status();
   PublicKey out(*bytes);
   secp256k1_xonly_pubkey parsed;
   if (secp256k1_xonly_pubkey_parse(SecpContext(), &parsed, out.data()) != 1) {
-    return fields.ErrorAt(key, "not a valid x-only public key");
+    return absl::InvalidArgumentError("not a valid x-only public key");
   }
   return out;
+}
+
+// The same for a TOML key; the error names `key` and its line.
+absl::StatusOr<PublicKey> ParseKey(const TomlFields& fields, absl::string_view key) {
+  GL_ASSIGN_OR_RETURN(const std::string hex, fields.String(key));
+  auto parsed = ParseKeyHex(hex);
+  if (!parsed.ok()) return fields.ErrorAt(key, parsed.status().message());
+  return *parsed;
 }
 
 bool ValidHost(absl::string_view host) {
@@ -101,6 +110,9 @@ class Parser {
     for (size_t i = 0; i < accounts.size(); ++i) {
       GL_RETURN_IF_ERROR(ParseAccount(*accounts[i], i));
     }
+    GL_ASSIGN_OR_RETURN(const std::optional<std::string> compact,
+                        fields.OptionalString("accounts"));
+    if (compact.has_value()) GL_RETURN_IF_ERROR(ParseCompactAccounts(fields, *compact));
     return std::move(genesis_);
   }
 
@@ -210,6 +222,54 @@ class Parser {
     return absl::OkStatus();
   }
 
+  // The compact form (genesis.h): one "<slice> <key> <balance>" per line of
+  // one string, so toml++ holds a single value instead of a table per
+  // account. Same rules as [[account]]; an error names the entry.
+  absl::Status ParseCompactAccounts(const TomlFields& fields, absl::string_view text) {
+    size_t entry = 0;
+    for (absl::string_view rest = text; !rest.empty();) {
+      const size_t eol = rest.find('\n');
+      const absl::string_view line = rest.substr(0, eol);
+      rest = eol == absl::string_view::npos ? absl::string_view() : rest.substr(eol + 1);
+      if (line.empty()) continue;  // the string's first or last newline
+      ++entry;
+      if (genesis_.accounts.size() >= kMaxGenesisAccounts) {
+        return fields.ErrorAt("accounts", absl::StrCat("more than ", kMaxGenesisAccounts,
+                                                       " accounts in all"));
+      }
+      auto bad = [&](absl::string_view why) {
+        return fields.ErrorAt(
+            "accounts", absl::StrCat("entry ", entry, " \"",
+                                     line.substr(0, std::min<size_t>(line.size(), 96)),
+                                     "\": ", why));
+      };
+      const size_t a = line.find(' ');
+      const size_t b = a == absl::string_view::npos ? a : line.find(' ', a + 1);
+      if (b == absl::string_view::npos || line.find(' ', b + 1) != absl::string_view::npos) {
+        return bad("expected \"<slice> <key> <balance>\", single spaces");
+      }
+      uint64_t slice = 0, balance = 0;
+      if (!ParseCanonicalU64(line.substr(0, a), &slice) || slice >= genesis_.slices.size()) {
+        return bad("slice is not a declared slice id");
+      }
+      auto key = ParseKeyHex(line.substr(a + 1, b - a - 1));
+      if (!key.ok()) return bad(absl::StrCat("key: ", key.status().message()));
+      if (!ParseCanonicalU64(line.substr(b + 1), &balance) || balance > kMaxGenesisBalance) {
+        return bad(absl::StrCat("balance is not a decimal in [0, ", kMaxGenesisBalance, "]"));
+      }
+      if (balance > UINT64_MAX - total_supply_) return bad("total supply overflows 64 bits");
+      total_supply_ += balance;
+      GenesisAccount account{AccountRef{SliceId(static_cast<uint32_t>(slice)), *key},
+                             Amount(balance)};
+      if (!accounts_.insert(account.account).second) {
+        return bad("duplicate account (same slice and key)");
+      }
+      genesis_.accounts.push_back(account);
+    }
+    if (entry == 0) return fields.ErrorAt("accounts", "no entries: omit the key");
+    return absl::OkStatus();
+  }
+
   Genesis genesis_;
   uint64_t total_supply_ = 0;
   absl::flat_hash_set<PublicKey> validator_keys_;
@@ -254,6 +314,18 @@ std::string SerializeGenesis(const Genesis& genesis) {
   std::string out = absl::StrCat("# gridledger genesis (TOML, core/execution/genesis.h)\n",
                                  "version = ", kGenesisFormatVersion, "\n",
                                  "dso = \"", genesis.dso.Hex(), "\"\n");
+  const bool compact = genesis.accounts.size() > kCompactAccountsAbove;
+  if (compact) {
+    // At the root, so before any table; a TOML literal string: keys and
+    // decimals need no escapes.
+    absl::StrAppend(&out, "# accounts: <slice> <key> <balance> per line (compact form)\n",
+                    "accounts = '''\n");
+    for (const GenesisAccount& a : genesis.accounts) {
+      absl::StrAppend(&out, a.account.slice.value(), " ", a.account.key.Hex(), " ",
+                      a.balance.value(), "\n");
+    }
+    absl::StrAppend(&out, "'''\n");
+  }
   if (!(genesis.market == MarketTiming{})) {
     absl::StrAppend(&out, "\n[market]\ninterval_ms = ", genesis.market.interval_ms,
                     "\ngate_closure_ms = ", genesis.market.gate_closure_ms,
@@ -269,6 +341,7 @@ std::string SerializeGenesis(const Genesis& genesis) {
     }
   }
   for (const GenesisAccount& a : genesis.accounts) {
+    if (compact) break;
     absl::StrAppend(&out, "\n[[account]]\nslice = ", a.account.slice.value(), "\nkey = \"",
                     a.account.key.Hex(), "\"\nbalance = ", a.balance.value(), "\n");
   }

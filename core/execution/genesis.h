@@ -2,6 +2,9 @@
 //
 //   version = 2
 //   dso = "<key>"
+//   accounts = '''                  # optional compact form of [[account]], at the
+//   0 <key> 1000000                 # root (before any table): one "<slice> <key>
+//   '''                             # <balance>" per line
 //
 //   [market]                        # optional table; each key optional
 //   interval_ms = 900000
@@ -38,7 +41,11 @@
 // value out of range) is InvalidArgument "genesis line N: <key>: ..."
 // (core/common/toml_fields.h). Parse(Serialize(g)) == g.
 // Cost: toml++ holds the whole document while parsing, about 1 KB and 7 us
-// per account (200,000 accounts: 22 MB of text, 1.5 s, 220 MB peak).
+// per [[account]] table (200,000 accounts: 22 MB of text, 1.5 s, 220 MB
+// peak). The compact `accounts` string holds them as one value, 82 B of text
+// each; the curve check of each key remains (docs/benchmarks.md). The same
+// account rules apply to both forms, and an account may appear in one only.
+// SerializeGenesis writes the compact form above kCompactAccountsAbove.
 //
 // The chain id (GenesisDigest) hashes a fixed canonical encoding of the
 // Genesis, not the file: comments, order of keys and whitespace do not
@@ -64,6 +71,8 @@ inline constexpr absl::string_view kTagGenesis = "gridledger/genesis";
 inline constexpr size_t kMaxGenesisSlices = 1024;
 inline constexpr size_t kMaxValidatorsPerSlice = 256;
 inline constexpr size_t kMaxGenesisAccounts = size_t{1} << 22;
+// SerializeGenesis writes more accounts than this in the compact form.
+inline constexpr size_t kCompactAccountsAbove = 64;
 inline constexpr uint64_t kMaxGenesisBalance = INT64_MAX;  // a TOML integer
 // Bound on reading a genesis file (and the accounts.keys beside it, one line
 // per funded account): every reader uses it with ReadFileBounded.

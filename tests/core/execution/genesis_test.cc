@@ -82,7 +82,7 @@ TEST(GenesisTest, LayoutAndCommentsDoNotChangeTheGenesis) {
       "validator = [ { address = \"10.0.0.1:7001\", index = 0, key = \"", KeyHex(2), "\" } ]\n",
       "id = 0\n");
   auto parsed = ParseGenesis(text);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << text.substr(0, 600);
   EXPECT_EQ(*parsed, g);
   EXPECT_EQ(GenesisDigest(*parsed), GenesisDigest(*ParseGenesis(SerializeGenesis(g))));
 }
@@ -91,7 +91,7 @@ TEST(GenesisTest, ParseAndSerializeRoundTrip) {
   const Genesis g = Sample();
   const std::string text = SerializeGenesis(g);
   auto parsed = ParseGenesis(text);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << text.substr(0, 600);
   EXPECT_EQ(*parsed, g);
   EXPECT_EQ(SerializeGenesis(*parsed), text);
   EXPECT_TRUE(ValidateGenesis(g).ok());
@@ -135,7 +135,7 @@ TEST(GenesisTest, MarketTimingAndSliceDsoRoundTripAndDefault) {
             std::string::npos)
       << text;
   auto parsed = ParseGenesis(text);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << text.substr(0, 600);
   EXPECT_EQ(*parsed, g);
   EXPECT_EQ(SerializeGenesis(*parsed), text);
   EXPECT_EQ(SliceDso(*parsed, SliceId(1)), KeyPair::FromSeed(77).public_key());
@@ -276,6 +276,100 @@ TEST(GenesisTest, MalformedDocumentsAreRejectedNamingKeyAndLine) {
     EXPECT_NE(parsed.status().message().find(c.reason), absl::string_view::npos)
         << c.name << ": " << parsed.status();
   }
+}
+
+}  // namespace
+}  // namespace gridledger
+
+namespace gridledger {
+namespace {
+
+// The compact accounts form (issue 14: large geneses): same Genesis, same
+// chain id as the [[account]] tables; every account rule applies; an error
+// names the entry.
+TEST(GenesisCompactAccounts, LargeGenesisRoundTripsInTheCompactFormWithTheSameChainId) {
+  Genesis g;
+  g.dso = KeyPair::FromSeed(1).public_key();
+  g.slices.push_back(GenesisSlice{SliceId(0), {GenesisValidator{KeyPair::FromSeed(2).public_key(),
+                                                                "127.0.0.1", 7001}}});
+  g.slices.push_back(GenesisSlice{SliceId(1), {GenesisValidator{KeyPair::FromSeed(3).public_key(),
+                                                                "127.0.0.1", 7002}}});
+  for (uint32_t a = 0; a < kCompactAccountsAbove + 1; ++a) {
+    g.accounts.push_back(GenesisAccount{
+        AccountRef{SliceId(a % 2), KeyPair::FromSeed(5000 + a).public_key()}, Amount(a)});
+  }
+  const std::string text = SerializeGenesis(g);
+  EXPECT_EQ(text.find("[[account]]"), std::string::npos);
+  EXPECT_NE(text.find("accounts = '''\n0 " + KeyHex(5000) + " 0\n1 "), std::string::npos) << text;
+  auto parsed = ParseGenesis(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << text.substr(0, 600);
+  EXPECT_EQ(*parsed, g);
+  EXPECT_TRUE(ValidateGenesis(g).ok());
+  // The chain id hashes the accounts, not their form: the same Genesis
+  // written as tables gives the same id.
+  const size_t from = text.find("# accounts: ");
+  ASSERT_NE(from, std::string::npos);
+  const size_t to = text.find("'''\n", text.find("accounts = '''") + 14) + 4;
+  std::string as_tables = text.substr(0, from) + text.substr(to);
+  for (const GenesisAccount& a : g.accounts) {
+    absl::StrAppend(&as_tables, "\n[[account]]\nslice = ", a.account.slice.value(), "\nkey = \"",
+                    a.account.key.Hex(), "\"\nbalance = ", a.balance.value(), "\n");
+  }
+  auto from_tables = ParseGenesis(as_tables);
+  ASSERT_TRUE(from_tables.ok()) << from_tables.status();
+  EXPECT_EQ(GenesisDigest(*from_tables), GenesisDigest(g));
+}
+
+std::string OneSliceWith(const std::string& root, const std::string& tail = "") {
+  return absl::StrCat("version = 2\ndso = \"", KeyHex(1), "\"\n", root, "[[slice]]\nid = 0\n",
+                      "[[slice.validator]]\nindex = 0\nkey = \"", KeyHex(2),
+                      "\"\naddress = \"h:1\"\n", tail);
+}
+
+TEST(GenesisCompactAccounts, BothFormsTogetherAndEveryRuleNamingTheEntry) {
+  // Tables and the compact string may be mixed; tables come first.
+  auto mixed = ParseGenesis(OneSliceWith(
+      absl::StrCat("accounts = '''\n0 ", KeyHex(4), " 7\n'''\n"),
+      absl::StrCat("[[account]]\nslice = 0\nkey = \"", KeyHex(3), "\"\nbalance = 5\n")));
+  ASSERT_TRUE(mixed.ok()) << mixed.status();
+  ASSERT_EQ(mixed->accounts.size(), 2u);
+  EXPECT_EQ(mixed->accounts[0].balance, Amount(5));
+  EXPECT_EQ(mixed->accounts[1].balance, Amount(7));
+
+  struct Bad {
+    std::string entries;
+    std::string reason;
+  };
+  const std::string k = KeyHex(4);
+  const Bad bad[] = {
+      {"1 " + k + " 7", "entry 1 \"1 " + k + " 7\": slice is not a declared slice id"},
+      {"0 " + k + " 7\n0 " + k + " 8", "entry 2 "},
+      {"0 " + k + " 7\n0 " + k + " 8", "duplicate account (same slice and key)"},
+      {"0 " + k.substr(2) + " 7", "key: expected 64 hex digits, got 62"},
+      {"0 " + std::string(64, 'f') + " 7", "key: not a valid x-only public key"},
+      {"0 " + k + " 07", "balance is not a decimal"},
+      {"0 " + k + " 9223372036854775808", "balance is not a decimal"},
+      {"0  " + k + " 7", "single spaces"},
+      {"0 " + k, "expected \"<slice> <key> <balance>\""},
+      {"0 " + k + " 7 9", "expected \"<slice> <key> <balance>\""},
+      {"\n", "no entries"},
+  };
+  for (const Bad& b : bad) {
+    auto parsed = ParseGenesis(OneSliceWith("accounts = '''\n" + b.entries + "\n'''\n"));
+    ASSERT_FALSE(parsed.ok()) << b.entries;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find("genesis line 3: accounts: "), std::string::npos)
+        << parsed.status();
+    EXPECT_NE(parsed.status().message().find(b.reason), std::string::npos)
+        << b.entries << " -> " << parsed.status();
+  }
+  // One account in both forms is a duplicate too.
+  auto twice = ParseGenesis(OneSliceWith(
+      absl::StrCat("accounts = '''\n0 ", k, " 7\n'''\n"),
+      absl::StrCat("[[account]]\nslice = 0\nkey = \"", k, "\"\nbalance = 5\n")));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("duplicate account"), std::string::npos)
+      << twice.status();
 }
 
 }  // namespace
