@@ -19,6 +19,12 @@ namespace gridledger::tools {
 absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode() {
   const std::string node = absl::GetFlag(FLAGS_node);
   if (node.empty()) return absl::InvalidArgumentError("--node=HOST:PORT is required");
+  auto channel = ChannelTo(node);
+  if (!channel.ok()) return channel.status();
+  return v1::Ledger::NewStub(*channel);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& address) {
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
     auto pem = ReadFileBounded(ca, size_t{1} << 20, "--tls_ca");
@@ -27,7 +33,7 @@ absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode() {
     options.pem_root_certs = *pem;
     credentials = grpc::SslCredentials(options);
   }
-  return v1::Ledger::NewStub(grpc::CreateChannel(node, credentials));
+  return grpc::CreateChannel(address, credentials);
 }
 
 std::string HexOfBytesField(const std::string& raw) {

@@ -34,6 +34,8 @@ inline constexpr int kExitUnreachable = 6;  // the node did not answer
 
 // A stub for --node (InvalidArgument when it is missing or --tls_ca unreadable).
 absl::StatusOr<std::unique_ptr<gridledger::v1::Ledger::Stub>> ConnectToNode();
+// A channel to another node's client API, with --tls_ca as for --node.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& address);
 
 // Raw bytes of a proto `bytes` field (ids, keys) as lowercase hex.
 std::string HexOfBytesField(const std::string& raw);

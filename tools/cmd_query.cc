@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
+#include "net/node/transfer_follow.h"
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
 #include "tools/command.h"
@@ -21,13 +22,16 @@
 ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
 ABSL_FLAG(uint64_t, from_sequence, 1, "query commits: first commit sequence");
 ABSL_FLAG(uint32_t, count, 100, "query commits: how many transactions to print, then stop");
+ABSL_FLAG(std::string, dest_node, "",
+          "query tx: a validator of a cross-slice transfer's destination slice, HOST:PORT, "
+          "asked whether the receipt is credited");
 
 namespace gridledger::tools {
 namespace {
 
 constexpr char kUsage[] =
     "usage: gridledger query node --node=HOST:PORT\n"
-    "       gridledger query tx ID_HEX --node=HOST:PORT\n"
+    "       gridledger query tx ID_HEX --node=HOST:PORT [--dest_node=HOST:PORT]\n"
     "       gridledger query account PUBKEY_HEX --slice=S --node=HOST:PORT\n"
     "       gridledger query commits [--from_sequence=1] [--count=100] --node=HOST:PORT\n"
     "{market}"  // the market queries (tools/query_market.h)
@@ -65,6 +69,34 @@ int QueryNode(v1::Ledger::Stub& stub) {
   return kExitOk;
 }
 
+// A committed cross-slice transfer: its receipt, and "debited, receipt
+// pending" until --dest_node (a destination validator) says it is credited.
+int FollowReceipt(const v1::GetTransactionResponse& response, json* j) {
+  const v1::OutgoingReceipt& receipt = response.receipt();
+  (*j)["receipt"] = json{{"destination_slice", receipt.destination_slice()},
+                         {"number", receipt.number()},
+                         {"amount", receipt.amount()},
+                         {"to", HexOfBytesField(receipt.to())}};
+  (*j)["transfer"] = node::kTransferPending;
+  const std::string dest = absl::GetFlag(FLAGS_dest_node);
+  if (dest.empty()) return kExitOk;
+  auto channel = ChannelTo(dest);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "gridledger query: %s\n", std::string(channel.status().message()).c_str());
+    return kExitUsage;
+  }
+  auto answer = node::AskCredited(*channel, response.slice(), receipt,
+                                  std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  if (!answer.ok()) {
+    return ReportRpcFailure("query", grpc::Status(static_cast<grpc::StatusCode>(
+                                                      answer.status().code()),
+                                                  std::string(answer.status().message())));
+  }
+  (*j)["destination_next_expected"] = answer->next_expected;
+  if (answer->credited) (*j)["transfer"] = node::kTransferCredited;
+  return kExitOk;
+}
+
 int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
   auto id = HexDecodeFixed<TxId::kSize>(id_hex, "transaction id");
   if (!id.ok()) {
@@ -86,7 +118,14 @@ int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
     j["commit_sequence"] = response.commit_sequence();
     j["result"] = ResultJson(response.result());
   }
+  bool transfer_pending = false;
+  if (response.has_receipt()) {
+    const int code = FollowReceipt(response, &j);  // a cross-slice transfer
+    if (code != kExitOk) return code;
+    transfer_pending = j["transfer"] == node::kTransferPending;
+  }
   Print(j);
+  if (transfer_pending && !absl::GetFlag(FLAGS_dest_node).empty()) return kExitPending;
   switch (response.status()) {
     case v1::TRANSACTION_STATUS_COMMITTED: return kExitOk;
     case v1::TRANSACTION_STATUS_FAILED: return kExitRejected;

@@ -10,6 +10,7 @@
 #include "net/node/node_counters.h"
 #include "net/node/rejection_metrics.h"
 #include "net/node/submit_stream.h"
+#include "net/node/transfer_follow.h"
 
 namespace gridledger::node {
 namespace {
@@ -230,6 +231,10 @@ grpc::Status ClientService::GetTransaction(grpc::ServerContext*,
     response->set_status(TransactionStatusOf(stored->status()));
     FillExecution(*stored, response->mutable_result());
     response->set_commit_sequence(stored->commit_sequence);
+    if (stored->status() == TxStatus::kCommitted) {
+      absl::Status found = FillOutgoingReceipt(*store_, stored->commit_sequence, id, response);
+      if (!found.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(found.message()));
+    }
     return grpc::Status::OK;
   }
   if (!absl::IsNotFound(stored.status())) {

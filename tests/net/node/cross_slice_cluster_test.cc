@@ -13,6 +13,7 @@
 #include "core/common/status_macros.h"
 #include "core/consensus/checkpoint.h"
 #include "core/execution/receipt.h"
+#include "net/node/transfer_follow.h"
 #include "tests/net/node/test_cluster.h"
 
 namespace gridledger::node::cluster_test {
@@ -116,13 +117,7 @@ class TwoSlices {
         nodes_[0][0]->grpc_address(), grpc::InsecureChannelCredentials()));
     v1::SubmitBatchRequest request;
     for (uint64_t n = first_nonce; n < first_nonce + count; ++n) {
-      Transaction tx;
-      tx.slice = SliceId(0);
-      tx.nonce = Nonce(n);
-      tx.sender = sender_.public_key();
-      tx.body = TransferBody{AccountRef{SliceId(1), recipient_.public_key()}, Amount(kAmount)};
-      SignTransaction(&tx, sender_, chain_id_);
-      request.add_transactions(AsString(Encode(tx)));
+      request.add_transactions(AsString(Encode(Transfer(n))));
     }
     v1::SubmitBatchResponse response;
     grpc::ClientContext ctx;
@@ -166,6 +161,35 @@ class TwoSlices {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     EXPECT_TRUE(stub->SubmitReceipts(&ctx, request, &response).ok());
     return response;
+  }
+
+  // The kAmount transfer from the slice-0 sender to the slice-1 recipient.
+  Transaction Transfer(uint64_t nonce) {
+    Transaction tx;
+    tx.slice = SliceId(0);
+    tx.nonce = Nonce(nonce);
+    tx.sender = sender_.public_key();
+    tx.body = TransferBody{AccountRef{SliceId(1), recipient_.public_key()}, Amount(kAmount)};
+    SignTransaction(&tx, sender_, chain_id_);
+    return tx;
+  }
+  TxId TransferId(uint64_t nonce) { return ComputeTxId(Encode(Transfer(nonce))); }
+
+  // GetTransaction at slice-0 validator `i` (status UNKNOWN if it fails).
+  v1::GetTransactionResponse GetTransaction(uint32_t i, const TxId& id) {
+    auto stub = v1::Ledger::NewStub(grpc::CreateChannel(
+        nodes_[0][i]->grpc_address(), grpc::InsecureChannelCredentials()));
+    v1::GetTransactionRequest request;
+    request.set_tx_id(AsString(id.span()));
+    v1::GetTransactionResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (!stub->GetTransaction(&ctx, request, &response).ok()) return v1::GetTransactionResponse();
+    return response;
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(uint32_t s, uint32_t i) {
+    return grpc::CreateChannel(nodes_[s][i]->grpc_address(), grpc::InsecureChannelCredentials());
   }
 
   Node& node(uint32_t s, uint32_t i) { return *nodes_[s][i]; }
@@ -253,6 +277,47 @@ TEST(CrossSliceClusterTest, ReceiptsAreCreditedOnceAtEveryDestinationValidator) 
   ASSERT_TRUE(WaitFor([&] { return net.RecipientHasEverywhere(8 * kAmount); }))
       << "restarted validator: " << net.Balance(1, 3, net.recipient()).value_or(0);
   EXPECT_EQ(net.SubmitReceipts(3, {}).next_expected(), 9u);
+}
+
+// A client follows one transfer: committed at the source with its receipt
+// (destination slice, number), "debited, receipt pending" while the
+// destination slice cannot commit (three of its four validators stopped),
+// then "credited" once they return.
+TEST(CrossSliceClusterTest, ClientFollowsOneTransferFromPendingToCredited) {
+  TwoSlices net;
+  ASSERT_TRUE(net.StartAll().ok());
+  for (uint32_t i = 1; i < kValidators; ++i) net.Stop(1, i);
+  net.Send(0, 1);
+  const TxId id = net.TransferId(0);
+  v1::GetTransactionResponse tx;
+  ASSERT_TRUE(WaitFor([&] {
+    tx = net.GetTransaction(0, id);
+    return tx.status() == v1::TRANSACTION_STATUS_COMMITTED;
+  }));
+  EXPECT_TRUE(tx.result().success());
+  ASSERT_TRUE(tx.has_receipt());
+  EXPECT_EQ(tx.receipt().destination_slice(), 1u);
+  EXPECT_EQ(tx.receipt().number(), 1u);
+  EXPECT_EQ(tx.receipt().amount(), kAmount);
+  EXPECT_EQ(tx.receipt().to(), AsString(net.recipient().span()));
+
+  constexpr std::chrono::milliseconds kTimeout(5000);
+  absl::StatusOr<CreditAnswer> answer = AskCredited(net.Channel(1, 0), 0, tx.receipt(), kTimeout);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_FALSE(answer->credited);
+  EXPECT_EQ(answer->next_expected, 1u);
+  // A validator of the wrong slice is refused, not answered.
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      AskCredited(net.Channel(0, 1), 0, tx.receipt(), kTimeout).status()));
+
+  for (uint32_t i = 1; i < kValidators; ++i) ASSERT_TRUE(net.Start(1, i).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    answer = AskCredited(net.Channel(1, 0), 0, tx.receipt(), kTimeout);
+    return answer.ok() && answer->credited;
+  })) << (answer.ok() ? absl::StrCat("next_expected ", answer->next_expected)
+                      : answer.status().ToString());
+  EXPECT_EQ(answer->next_expected, 2u);
+  EXPECT_EQ(net.Balance(1, 0, net.recipient()), kAmount);
 }
 
 }  // namespace
