@@ -37,6 +37,7 @@
 #include "net/node/market_events.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
+#include "net/node/receipt_collector.h"
 #include "net/node/receipt_relay.h"
 #include "net/node/receipt_service.h"
 #include "net/node/tx_checker.h"
@@ -88,6 +89,7 @@ struct Node::Parts {
   int grpc_port = 0;
   std::unique_ptr<net::MetricsServer> metrics_server;
   std::shared_ptr<net::TransportCollector> transport_collector;
+  std::shared_ptr<ReceiptCollector> receipt_collector;
   bool stopped = false;
 };
 
@@ -326,6 +328,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   node->parts_->transport_collector =
       std::make_shared<net::TransportCollector>(node->parts_->transport.get());
   node->parts_->metrics_server->Register(node->parts_->transport_collector);
+  Parts& np = *node->parts_;
+  np.receipt_collector = std::make_shared<ReceiptCollector>(ReceiptCollectorSources{
+      SliceId(config.slice), &np.cross_slice, np.store.get(), np.relay.get(),
+      &np.receipts->stats(), &np.commit_executor->stats()});
+  np.metrics_server->Register(np.receipt_collector);
   return node;
 }
 
@@ -345,6 +352,7 @@ void Node::Stop() {
   if (p.metrics_server && p.transport_collector) {
     p.metrics_server->Unregister(p.transport_collector);
   }
+  if (p.metrics_server && p.receipt_collector) p.metrics_server->Unregister(p.receipt_collector);
   if (p.transport) p.transport->Stop();
   if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (p.admitted) p.admitted->Stop();

@@ -175,6 +175,10 @@ void ReceiptRelay::Round(Target& t, absl::Time now) {
   stats_.imports_accepted += accepted;
   const bool progress = response.next_expected() > t.next_expected;
   t.next_expected = std::max(t.next_expected, response.next_expected());
+  {
+    absl::MutexLock lock(&reported_mu_);
+    reported_[t.destination.slice.value()] = t.next_expected;
+  }
   if (progress) {
     t.backoff = kRelayBackoffMin;
     t.next_attempt = now + kRelayBackoffMin;
@@ -187,6 +191,17 @@ void ReceiptRelay::Round(Target& t, absl::Time now) {
     t.backoff = std::min(t.backoff * 2, kRelayBackoffMax);
     t.next_attempt = now + t.backoff;
   }
+}
+
+std::vector<std::pair<SliceId, uint64_t>> ReceiptRelay::ReportedNextExpected() const {
+  std::vector<std::pair<SliceId, uint64_t>> out;
+  {
+    absl::MutexLock lock(&reported_mu_);
+    for (const auto& [slice, next] : reported_) out.emplace_back(SliceId(slice), next);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first.value() < b.first.value(); });
+  return out;
 }
 
 }  // namespace gridledger::node

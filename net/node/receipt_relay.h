@@ -21,8 +21,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -77,6 +79,10 @@ class ReceiptRelay {
   void Start();
   void Stop();  // joins
   const RelayStats& stats() const { return stats_; }
+  // Each destination's next expected number from this slice as last
+  // reported to this relay, by destination ascending (metrics: receipts in
+  // flight); a destination not answered yet is absent.
+  std::vector<std::pair<SliceId, uint64_t>> ReportedNextExpected() const;
 
  private:
   struct Target {
@@ -99,6 +105,8 @@ class ReceiptRelay {
   std::vector<Target> targets_;  // relay thread only
   absl::Time last_error_log_ = absl::InfinitePast();
   RelayStats stats_;
+  mutable absl::Mutex reported_mu_;
+  absl::flat_hash_map<uint32_t, uint64_t> reported_ ABSL_GUARDED_BY(reported_mu_);
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

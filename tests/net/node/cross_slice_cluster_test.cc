@@ -14,12 +14,30 @@
 #include "core/consensus/checkpoint.h"
 #include "core/execution/receipt.h"
 #include "net/node/transfer_follow.h"
+#include "tests/net/net_test_util.h"
 #include "tests/net/node/test_cluster.h"
 
 namespace gridledger::node::cluster_test {
 namespace {
 
 constexpr uint32_t kSlices = 2;
+
+// The node's /metrics text (empty if it does not answer).
+std::string ScrapeMetrics(uint16_t port) {
+  net::testing::RawClient client;
+  if (!client.Connect(port).ok()) return "";
+  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (!client.Write(ByteSpan(reinterpret_cast<const uint8_t*>(request.data()), request.size()))
+           .ok()) {
+    return "";
+  }
+  absl::StatusOr<std::string> response = client.ReadToEnd(size_t{1} << 20);
+  return response.ok() ? *response : "";
+}
+
+bool HasLine(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
 constexpr uint64_t kAmount = 1000;
 
 class TwoSlices {
@@ -318,6 +336,23 @@ TEST(CrossSliceClusterTest, ClientFollowsOneTransferFromPendingToCredited) {
                       : answer.status().ToString());
   EXPECT_EQ(answer->next_expected, 2u);
   EXPECT_EQ(net.Balance(1, 0, net.recipient()), kAmount);
+
+  // The receipt counters as metrics: sent at the source, credited at the
+  // destination, none in flight once the relay hears the destination's count.
+  std::string source_text;
+  EXPECT_TRUE(WaitFor([&] {
+    source_text = ScrapeMetrics(net.node(0, 0).metrics_port());
+    return HasLine(source_text, R"(gridledger_receipts_in_flight{source="0",destination="1"} 0)");
+  })) << source_text;
+  EXPECT_TRUE(HasLine(source_text,
+                      R"(gridledger_receipts_sent_total{source="0",destination="1"} 1)"))
+      << source_text;
+  const std::string dest_text = ScrapeMetrics(net.node(1, 0).metrics_port());
+  EXPECT_TRUE(HasLine(dest_text,
+                      R"(gridledger_receipts_credited_total{source="0",destination="1"} 1)"))
+      << dest_text;
+  EXPECT_TRUE(HasLine(dest_text, R"(gridledger_receipt_imports_refused_total{reason="invalid"} 0)"))
+      << dest_text;
 }
 
 }  // namespace
