@@ -132,6 +132,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                      " is not validator ", config.validator_index, " of slice ",
                      config.slice, " (", me.key.ShortHex(), ")"));
   }
+  // Read before anything starts: a bad relay_tls_ca stops the start with its name.
+  GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> relay_credentials,
+                      RelayCredentials(config));
   for (const GenesisValidator& v : gslice.validators) p->peer_keys.push_back(v.key);
   // The genesis digest is the chain id: it enters every consensus signature.
   GL_ASSIGN_OR_RETURN(consensus::Committee committee,
@@ -312,7 +315,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->grpc_server = builder.BuildAndStart();
   p->relay = std::make_unique<ReceiptRelay>(SliceId(config.slice), p->committee->quorum(),
                                             p->store.get(), p->checkpoints.get(),
-                                            RelayDestinationsOf(config), logger);
+                                            RelayDestinationsOf(config), logger,
+                                            std::move(relay_credentials));
   p->relay->Start();
   auto node = std::unique_ptr<Node>(new Node(std::move(p)));
   if (node->parts_->grpc_server == nullptr || node->parts_->grpc_port == 0) {

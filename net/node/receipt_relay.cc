@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/file_read.h"
 #include "core/execution/receipt_records.h"
+#include "net/node/grpc_server_options.h"
 
 namespace gridledger::node {
 namespace {
@@ -74,10 +76,23 @@ absl::StatusOr<std::vector<Bytes>> BuildRelayImports(storage::NodeStore& store,
   return out;
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> RelayCredentials(
+    const NodeConfig& config) {
+  if (!config.relay_tls_ca.has_value()) return grpc::InsecureChannelCredentials();
+  GL_ASSIGN_OR_RETURN(std::string pem,
+                      ReadFileBounded(*config.relay_tls_ca, kMaxTlsPemBytes, "relay_tls_ca"));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = std::move(pem);
+  return grpc::SslCredentials(options);
+}
+
 ReceiptRelay::ReceiptRelay(SliceId slice, size_t quorum, storage::NodeStore* store,
                            const CheckpointStore* finals,
-                           std::vector<RelayDestination> destinations, Logger logger)
-    : slice_(slice), quorum_(quorum), store_(store), finals_(*finals), logger_(std::move(logger)) {
+                           std::vector<RelayDestination> destinations, Logger logger,
+                           std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : slice_(slice), quorum_(quorum), store_(store), finals_(*finals), logger_(std::move(logger)),
+      credentials_(credentials != nullptr ? std::move(credentials)
+                                          : grpc::InsecureChannelCredentials()) {
   for (RelayDestination& d : destinations) {
     if (d.grpc_addresses.empty() || d.slice == slice_) continue;
     Target t;
@@ -107,8 +122,8 @@ void ReceiptRelay::Stop() {
 
 void ReceiptRelay::Rotate(Target& t) {
   t.address = (t.address + 1) % t.destination.grpc_addresses.size();
-  t.stub = v1::Receipts::NewStub(grpc::CreateChannel(t.destination.grpc_addresses[t.address],
-                                                     grpc::InsecureChannelCredentials()));
+  t.stub = v1::Receipts::NewStub(
+      grpc::CreateChannel(t.destination.grpc_addresses[t.address], credentials_));
 }
 
 void ReceiptRelay::Loop() {

@@ -15,6 +15,8 @@
 #ifndef GRIDLEDGER_NET_NODE_RECEIPT_RELAY_H_
 #define GRIDLEDGER_NET_NODE_RECEIPT_RELAY_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +59,12 @@ struct RelayDestination {
   std::vector<std::string> grpc_addresses;  // its validators' client API
 };
 
+// How the relay dials the destinations' client APIs: TLS trusting the
+// config's relay_tls_ca (PEM) when set, else plaintext. InvalidArgument names
+// a file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> RelayCredentials(
+    const NodeConfig& config);
+
 // The node config's [[relay]] targets grouped by slice (ascending).
 std::vector<RelayDestination> RelayDestinationsOf(const NodeConfig& config);
 
@@ -73,7 +81,8 @@ class ReceiptRelay {
   // Everything must outlive the relay. `quorum`: 2f+1 of this slice.
   ReceiptRelay(SliceId slice, size_t quorum, storage::NodeStore* store,
                const CheckpointStore* finals, std::vector<RelayDestination> destinations,
-               Logger logger);
+               Logger logger,
+               std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
   ~ReceiptRelay() { Stop(); }
 
   void Start();
@@ -102,6 +111,7 @@ class ReceiptRelay {
   storage::NodeStore* store_;
   const CheckpointStore& finals_;
   Logger logger_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::vector<Target> targets_;  // relay thread only
   absl::Time last_error_log_ = absl::InfinitePast();
   RelayStats stats_;

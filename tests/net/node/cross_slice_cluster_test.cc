@@ -15,6 +15,7 @@
 #include "core/execution/receipt.h"
 #include "net/node/transfer_follow.h"
 #include "tests/net/net_test_util.h"
+#include "tests/net/node/test_certificate.h"
 #include "tests/net/node/test_cluster.h"
 
 namespace gridledger::node::cluster_test {
@@ -42,7 +43,9 @@ constexpr uint64_t kAmount = 1000;
 
 class TwoSlices {
  public:
-  TwoSlices() {
+  // tls: slice 1 serves its client API over TLS only and slice 0's relays
+  // trust its certificate (relay_tls_ca).
+  explicit TwoSlices(bool tls = false) {
     std::string pattern = "/tmp/gridledger-xslice-test-XXXXXX";
     GL_CHECK(mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
@@ -71,6 +74,12 @@ class TwoSlices {
     options_.params.max_batch_delay_ms = 10;
     options_.params.max_header_delay_ms = 50;
     options_.verifier_cpu_threads = 1;
+    if (tls) {
+      tls_ = testing_tls::MakeCertificate();
+      GL_CHECK(!tls_->cert.empty());
+      Write(dir_ + "/api.crt", tls_->cert);
+      Write(dir_ + "/api.key", tls_->key);
+    }
   }
   ~TwoSlices() {
     std::vector<std::thread> stoppers;
@@ -97,6 +106,11 @@ class TwoSlices {
     c.metrics_address = HostPort{"127.0.0.1", 0};
     c.peer_address_override = HostPort{"127.0.0.1", 0};
     c.backend = VerifierBackend::kCpu;
+    if (tls_.has_value() && s == 1) {
+      c.grpc_tls_cert = dir_ + "/api.crt";
+      c.grpc_tls_key = dir_ + "/api.key";
+    }
+    if (tls_.has_value() && s == 0) c.relay_tls_ca = dir_ + "/api.crt";
     if (s == 0) {
       c.relay_targets.push_back(RelayTarget{1, HostPort{"127.0.0.1", dead_.port()}});
       for (const HostPort& a : grpc_[1]) c.relay_targets.push_back(RelayTarget{1, a});
@@ -227,6 +241,7 @@ class TwoSlices {
   }
 
   std::string dir_;
+  std::optional<testing_tls::Pem> tls_;
   std::vector<std::unique_ptr<ReservedPort>> ports_;
   ReservedPort dead_;  // a relay target that refuses every connection
   std::vector<std::vector<KeyPair>> keys_;
@@ -353,6 +368,32 @@ TEST(CrossSliceClusterTest, ClientFollowsOneTransferFromPendingToCredited) {
       << dest_text;
   EXPECT_TRUE(HasLine(dest_text, R"(gridledger_receipt_imports_refused_total{reason="invalid"} 0)"))
       << dest_text;
+}
+
+// The relay over TLS: slice 1 serves its client API over TLS only, so its
+// validators credit slice 0's receipts only if slice 0's relays dial TLS
+// and trust the certificate (relay_tls_ca).
+TEST(CrossSliceClusterTest, RelayDialsTlsWhenTheConfigNamesACa) {
+  TwoSlices net(/*tls=*/true);
+  ASSERT_TRUE(net.StartAll().ok());
+  net.Send(0, 3);
+  auto credited_everywhere = [&] {
+    for (uint32_t i = 0; i < kValidators; ++i) {
+      if (net.node(1, i).receipt_counts().credited != 3) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(WaitFor(credited_everywhere))
+      << "slice 1 validator 0 credited " << net.node(1, 0).receipt_counts().credited;
+  // Slice 1 answers no plaintext call, so the credits came over TLS.
+  auto plain = v1::Receipts::NewStub(
+      grpc::CreateChannel(net.node(1, 0).grpc_address(), grpc::InsecureChannelCredentials()));
+  v1::SubmitReceiptsRequest request;
+  request.set_source_slice(0);
+  v1::SubmitReceiptsResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_FALSE(plain->SubmitReceipts(&ctx, request, &response).ok());
 }
 
 }  // namespace
