@@ -90,6 +90,11 @@ absl::Status WriteTxn::Delete(LmdbTable table, ByteSpan key) {
   return Check(mdb_del(txn_, table.dbi, &k, nullptr), "del");
 }
 
+absl::Status WriteTxn::Clear(LmdbTable table) {
+  GL_CHECK(live());
+  return Check(mdb_drop(txn_, table.dbi, 0), "drop");
+}
+
 absl::Status WriteTxn::Commit() {
   GL_CHECK(live());
   GL_CHECK_MSG(open_cursors_ == 0, "commit with open cursors");

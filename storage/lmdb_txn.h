@@ -74,6 +74,8 @@ class WriteTxn : public Txn {
   absl::Status Put(LmdbTable table, ByteSpan key, ByteSpan value);
   // NotFound when the key is absent.
   absl::Status Delete(LmdbTable table, ByteSpan key);
+  // Deletes every entry of `table` (the table stays open).
+  absl::Status Clear(LmdbTable table);
   // Commits and syncs (the env never sets MDB_NOSYNC). The txn ends either way.
   absl::Status Commit();
   // True once an operation failed with MDB_MAP_FULL: the txn is dead and the

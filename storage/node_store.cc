@@ -248,6 +248,22 @@ absl::StatusOr<Digest> NodeStore::RecomputeStateRoot() const {
   return hash.Root();
 }
 
+absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
+                                        const SnapshotPoint& point,
+                                        const ExtraCommitWrite& extra) {
+  GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
+    GL_RETURN_IF_ERROR(WriteSnapshot(txn, tables_, snapshot, point));
+    return extra ? extra(txn) : absl::OkStatus();
+  }));
+  last_committed_sequence_.store(point.sequence);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<uint64_t>> NodeStore::StateSyncedFrom() const {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  return ReadStateSyncedFrom(txn, tables_);
+}
+
 absl::StatusOr<std::optional<Digest>> NodeStore::GenesisDigest() const {
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   return ReadGenesisDigest(txn, tables_);

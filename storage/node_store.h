@@ -22,6 +22,7 @@
 #include "storage/node_tables.h"
 #include "storage/records.h"
 #include "storage/state_root.h"
+#include "storage/state_snapshot.h"
 #include "storage/store_state_view.h"
 
 namespace gridledger::storage {
@@ -93,6 +94,14 @@ class NodeStore {
   // accounts or commits but no genesis, is FailedPrecondition.
   absl::Status SeedGenesis(const Digest& genesis_digest, const Digest& initial_summary,
                            absl::Span<const std::pair<AccountRef, AccountState>> accounts);
+
+  // State sync (storage/state_snapshot.h): replaces the execution state by
+  // a verified snapshot at `point` and runs `extra` (the consensus tables),
+  // all in one synced write; the store then continues from point.sequence.
+  absl::Status RestoreSnapshot(const SnapshotAssembler& snapshot, const SnapshotPoint& point,
+                               const ExtraCommitWrite& extra = nullptr);
+  // The sequence a state sync restored this store at; nullopt if never.
+  absl::StatusOr<std::optional<uint64_t>> StateSyncedFrom() const;
 
   LmdbEnv& env() { return *env_; }
   const NodeTables& tables() const { return tables_; }

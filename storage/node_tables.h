@@ -27,6 +27,10 @@ inline constexpr absl::string_view kMarketTable = "market";
 // Per commit: the state root after it (storage/state_root.h), 32 bytes.
 inline constexpr absl::string_view kStateRootsTable = "state_roots";
 
+// Final checkpoints by sequence u64 (net/node/checkpoint_store.h owns the
+// records; named here so a store reader can count them).
+inline constexpr absl::string_view kCheckpointsTable = "checkpoints";
+
 // meta: u64 big-endian; absent means nothing committed yet (sequences start at 1).
 inline constexpr absl::string_view kMetaLastCommittedSequence = "last_committed_sequence";
 // meta: 32-byte state summary after the last commit (or after genesis).
@@ -38,6 +42,9 @@ inline constexpr absl::string_view kMetaHeldCount = "held_count";
 // meta: the running LtHash16 of the execution state (storage/state_root.h),
 // 2048 bytes; absent in a store that has never been written.
 inline constexpr absl::string_view kMetaStateHash = "state_lthash";
+// meta: u64 big-endian, the sequence a state sync restored this store at
+// (storage/state_snapshot.h); absent when it never was.
+inline constexpr absl::string_view kMetaStateSyncedFrom = "state_synced_from";
 
 struct NodeTables {
   LmdbTable txs;

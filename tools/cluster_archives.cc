@@ -204,6 +204,12 @@ std::string ArchiveSummaryText(const ArchiveReport& report) {
       " transaction(s)) behind after drain; each holds >= ",
       report.executed_min, " commits per slice; drained in ",
       absl::FormatDuration(absl::Trunc(report.drain, absl::Milliseconds(1))), "\n");
+  if (report.committed_txs > 0) {
+    absl::StrAppend(&out, "archive: CPU ", absl::SixDigits(report.cpu_s), " s, ",
+                    absl::SixDigits(report.cpu_s * 1e6 / static_cast<double>(report.committed_txs) /
+                                    report.archives),
+                    " us per committed tx per archive\n");
+  }
   for (const std::string& line : report.disagreements) absl::StrAppend(&out, "  ", line, "\n");
   return out;
 }
@@ -217,6 +223,7 @@ std::string WithArchiveJson(const std::string& json, const ArchiveReport& report
       ",\"behind_commits\":", report.behind_commits,
       ",\"behind_transactions\":", report.behind_transactions, ",\"executed_min\":", report.executed_min,
       ",\"drain_ms\":", absl::ToInt64Milliseconds(report.drain),
+      ",\"cpu_s\":", absl::SixDigits(report.cpu_s),
       ",\"disagreements\":", report.disagreements.size(), "}");
   // Before the object's closing brace; a comma unless the object is empty.
   const size_t last = json.find_last_not_of(" \n\t\r", end - 1);

@@ -73,6 +73,10 @@ struct ArchiveReport {
   uint64_t behind_transactions = 0;
   uint64_t executed_min = 0;     // the fewest commits an archive holds of a slice
   absl::Duration drain;          // from the load's end until every archive had caught up
+  // CPU (user + system) of the archive processes as they stop (a restarted
+  // one: since its restart), and the transactions the run committed.
+  double cpu_s = 0;
+  uint64_t committed_txs = 0;
   std::vector<std::string> disagreements;  // one line each
 };
 

@@ -32,6 +32,11 @@
 // beside the validators; the summary and JSON gain `archive` {agrees,
 // behind_commits} (tools/cluster_archives.h). --kill=aK@Ts kills archive K
 // instead of validators (and --restart restarts it).
+//
+// --wipe (with --kill and --restart): the killed validators restart with an
+// EMPTY data directory, so they come back by state sync (a snapshot verified
+// against a final checkpoint, net/node/state_sync.h); the summary says from
+// which sequence each restored and how far it committed after.
 #include <signal.h>
 #include <unistd.h>
 
@@ -94,7 +99,8 @@ constexpr char kUsage[] =
     "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n"
     "         [--submit=stream|batch]\n"
     "         [--archives=A]   (--kill=aK@Ts: kill archive K, e.g. a0@5s)\n"
-    "         [--cross_slice_percent=P]\n";
+    "         [--cross_slice_percent=P]\n"
+    "         [--wipe] (restart the killed validators with an empty data dir)\n";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
@@ -435,13 +441,21 @@ bool ChaosFailed(const std::vector<InjectedFault>& log) {
 }
 
 int RunCluster(int argc, char** argv) {
+  // --wipe is a bare switch; NamedArgs takes --name=value only.
+  std::vector<std::string> arg_text(argv, argv + argc);
+  for (std::string& a : arg_text) {
+    if (a == "--wipe") a = "--wipe=true";
+  }
+  std::vector<char*> arg_ptrs;
+  for (std::string& a : arg_text) arg_ptrs.push_back(a.data());
+  argv = arg_ptrs.data();
   auto args = NamedArgs::Parse(argc, argv,
                                {"validators", "slices", "duration", "rate", "kill", "restart",
                                 "json", "csv", "accounts", "backend", "drain", "dir", "keep",
                                 "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
                                 "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
                                 kWorkloadFlags[2], "submit", "archives",
-                                "cross_slice_percent"});
+                                "cross_slice_percent", "wipe"});
   if (!args.ok()) return Fail(std::string(args.status().message()), 2);
   // How the load reaches the validators (loadgen.h SubmitPath).
   const std::string submit = args->String("submit", "stream");
@@ -505,6 +519,10 @@ int RunCluster(int argc, char** argv) {
     if (*r <= kill_spec->at) return Fail("--restart must come after the --kill time", 2);
     restart_at = *r;
   }
+  const std::string wipe_text = args->String("wipe", "false");
+  if (wipe_text != "true" && wipe_text != "false") return Fail("--wipe: expected true or false", 2);
+  const bool wipe = wipe_text == "true";
+  if (wipe && !restart_at) return Fail("--wipe needs --kill and --restart", 2);
   auto fault_flags = ParseFaultFlags(*args, *validators, kill_spec.has_value());
   if (!fault_flags.ok()) return Fail(std::string(fault_flags.status().message()), 2);
 
@@ -612,6 +630,7 @@ int RunCluster(int argc, char** argv) {
                                        "@", absl::FormatDuration(kill_spec->at));
           if (restart_at) absl::StrAppend(&config.faults, ", restart ",
                                           absl::FormatDuration(*restart_at));
+          if (wipe) absl::StrAppend(&config.faults, " with an empty data dir (state sync)");
         }
         if (fault_flags->byzantine > 0) {
           config.faults = absl::StrCat("byzantine: last ", fault_flags->byzantine,
@@ -668,14 +687,21 @@ int RunCluster(int argc, char** argv) {
                         absl::FormatDuration(absl::Now() - start).c_str(), *kill_archive);
           }
           for (Validator* v : victims) {
+            if (wipe) {  // an empty disk: it must come back by state sync
+              std::error_code ec;
+              std::filesystem::remove_all(v->data_dir, ec);
+              std::filesystem::create_directories(v->data_dir, ec);
+              if (ec) fault_failed.store(true);
+            }
             if (!v->process->Start().ok()) {
               fault_failed.store(true);
             } else {
               absl::MutexLock lock(&down_mu);
               down.erase(v);
             }
-            std::printf("cluster: t=%s restart validator %u/%u\n",
-                        absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
+            std::printf("cluster: t=%s restart validator %u/%u%s\n",
+                        absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index,
+                        wipe ? " with an empty data dir" : "");
           }
           std::fflush(stdout);
           for (Validator* v : victims) {
@@ -759,11 +785,15 @@ int RunCluster(int argc, char** argv) {
         }
         if (!load_started.HasBeenNotified()) load_started.Notify();
         faults_done.Notify();
+        double archive_cpu_s = 0;  // read as the archives stop
         auto finish = [&] {
           chaos_done.WaitForNotification();  // no restart races the stop
           // Archives first: the validators' later (idle) commits then show
           // as behind_commits rather than as a moving target.
-          for (ClusterArchive& a : archives) a.process->Stop(kStopGrace);
+          for (ClusterArchive& a : archives) {
+            archive_cpu_s += a.process->CpuSeconds();
+            a.process->Stop(kStopGrace);
+          }
           StopAll(d);
           cluster_done.Notify();
           faults.join();
@@ -817,7 +847,6 @@ int RunCluster(int argc, char** argv) {
         MarketReport market;
         ArchiveReport archive_report;
         archive_report.archives = static_cast<uint32_t>(archives.size());
-        archive_report.drain = archive_drain;
         if (!g_stop.load()) {
           std::vector<std::vector<std::string>> store_dirs(config.slices);
           for (const Validator& v : d.validators) {
@@ -848,6 +877,9 @@ int RunCluster(int argc, char** argv) {
             auto checked_archives = CheckArchives(archives, store_dirs);
             if (checked_archives.ok()) {
               archive_report = *std::move(checked_archives);
+              archive_report.drain = archive_drain;
+              archive_report.cpu_s = archive_cpu_s;
+              archive_report.committed_txs = result->committed;
             } else {
               std::fprintf(stderr, "cluster: archive check failed: %s\n",
                            std::string(checked_archives.status().message()).c_str());

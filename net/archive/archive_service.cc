@@ -5,18 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/archive/proto_bytes.h"
-#include "net/node/client_service.h"
+#include "net/node/commit_batches.h"
+#include "net/node/ledger_reads.h"
 
 namespace gridledger::archive {
 namespace {
 
 namespace v1 = gridledger::v1;
-
-void FillResult(const storage::StoredTx& stored, v1::ExecutionResult* out) {
-  out->set_success(stored.code == TxResultCode::kSuccess);
-  out->set_code(node::ExecutionCodeName(stored.code));
-  out->set_reason(stored.reason);
-}
 
 grpc::Status Internal(const absl::Status& s) {
   return grpc::Status(grpc::StatusCode::INTERNAL, std::string(s.message()));
@@ -51,25 +46,17 @@ grpc::Status ArchiveService::SubmitStream(grpc::ServerContext*,
 grpc::Status ArchiveService::GetTransaction(grpc::ServerContext*,
                                             const v1::GetTransactionRequest* request,
                                             v1::GetTransactionResponse* response) {
-  if (request->tx_id().size() != TxId::kSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("tx_id: expected 32 bytes, got ", request->tx_id().size()));
+  if (std::string bad = node::Bytes32Problem("tx_id", request->tx_id()); !bad.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
   const TxId id = TxId::FromSpan(SpanOf(request->tx_id()));
   response->set_tx_id(request->tx_id());
   response->set_status(v1::TRANSACTION_STATUS_UNKNOWN);
-  for (SliceFollower* f : followers_) {
-    auto stored = f->store()->GetTx(id);
-    if (absl::IsNotFound(stored.status())) continue;
-    if (!stored.ok()) return Internal(stored.status());
+  for (SliceFollower* f : followers_) {  // ids are unique across slices
+    absl::Status stored = node::FillStoredTransaction(*f->store(), id, response);
+    if (absl::IsNotFound(stored)) continue;
+    if (!stored.ok()) return Internal(stored);
     response->set_slice(f->slice().value());
-    switch (stored->status()) {
-      case TxStatus::kCommitted: response->set_status(v1::TRANSACTION_STATUS_COMMITTED); break;
-      case TxStatus::kFailed: response->set_status(v1::TRANSACTION_STATUS_FAILED); break;
-      case TxStatus::kHeld: response->set_status(v1::TRANSACTION_STATUS_HELD); break;
-    }
-    FillResult(*stored, response->mutable_result());
-    response->set_commit_sequence(stored->commit_sequence);
     return grpc::Status::OK;
   }
   return grpc::Status::OK;
@@ -77,56 +64,18 @@ grpc::Status ArchiveService::GetTransaction(grpc::ServerContext*,
 
 grpc::Status ArchiveService::GetAccount(grpc::ServerContext*, const v1::GetAccountRequest* request,
                                         v1::GetAccountResponse* response) {
-  if (request->key().size() != PublicKey::kSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("key: expected 32 bytes, got ", request->key().size()));
+  if (std::string bad = node::Bytes32Problem("key", request->key()); !bad.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
   SliceFollower* f = nullptr;
   if (grpc::Status s = Slice(request->slice(), &f); !s.ok()) return s;
-  response->set_as_of_commit_sequence(f->last_committed_sequence());
-  response->set_slice(request->slice());
-  response->set_key(request->key());
-  auto account = f->store()->GetAccount(
-      AccountRef{SliceId(request->slice()), PublicKey::FromSpan(SpanOf(request->key()))});
-  if (account.ok()) {
-    response->set_exists(true);
-    response->set_balance(account->balance.value());
-    response->set_next_nonce(account->next_nonce.value());
-  } else if (absl::IsNotFound(account.status())) {
-    response->set_exists(false);
-  } else {
-    return Internal(account.status());
-  }
+  absl::Status read = node::FillAccount(*f->store(), f->slice(), request->key(), response);
+  if (!read.ok()) return Internal(read);
   return grpc::Status::OK;
 }
 
-grpc::Status ArchiveService::WriteCommit(SliceFollower& f, uint64_t sequence,
-                                         grpc::ServerWriter<v1::CommittedTransaction>* writer) {
-  auto ids = f.consensus_store()->CommitTxIds(sequence);
-  if (!ids.ok()) return Internal(ids.status());
-  // Then the ids the commit released from the nonce hold.
-  auto released = f.store()->ReleasedTxIds(sequence);
-  if (!released.ok()) return Internal(released.status());
-  ids->insert(ids->end(), released->begin(), released->end());
-  for (const TxId& id : *ids) {
-    auto stored = f.store()->GetTx(id);
-    if (!stored.ok()) return Internal(stored.status());
-    // Another commit's (first executed there), or held: streamed where final.
-    if (stored->commit_sequence != sequence || stored->status() == TxStatus::kHeld) continue;
-    v1::CommittedTransaction out;
-    out.set_tx_id(StringOf(id.span()));
-    FillResult(*stored, out.mutable_result());
-    out.set_commit_sequence(sequence);
-    out.set_index_in_commit(stored->index);
-    out.set_slice(f.slice().value());
-    if (!writer->Write(out)) return grpc::Status::CANCELLED;
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
-                                           const v1::StreamCommitsRequest* request,
-                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+grpc::Status ArchiveService::FollowMerged(grpc::ServerContext* context, uint64_t from_sequence,
+                                          const MergedSender& send) {
   std::optional<node::SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
   if (!slot.has_value()) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -135,11 +84,11 @@ grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
   }
   // Per slice: the next sequence to send, and whether it caught up once
   // (from then on a lag over kMaxSubscriberLagCommits ends the stream).
-  const uint64_t from = std::max<uint64_t>(request->from_sequence(), 1);
+  const uint64_t from = std::max<uint64_t>(from_sequence, 1);
   std::vector<uint64_t> next(followers_.size(), from);
   std::vector<bool> caught_up(followers_.size(), false);
   for (;;) {
-    bool wrote = false;
+    bool sent = false;
     for (size_t s = 0; s < followers_.size(); ++s) {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       SliceFollower& f = *followers_[s];
@@ -158,16 +107,44 @@ grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
                                          node::kMaxSubscriberLagCommits,
                                          "); resubscribe from sequence ", next[s]));
       }
+      const node::CommitSource source{f.store(), f.consensus_store(), f.feed(), f.slice()};
       for (uint64_t k = 0; k < kStreamCommitsPerTurn && next[s] <= recorded; ++k, ++next[s]) {
-        if (grpc::Status st = WriteCommit(f, next[s], writer); !st.ok()) return st;
-        wrote = true;
+        auto entries = node::ReadCommitEntries(source, next[s]);
+        if (!entries.ok()) return Internal(entries.status());
+        if (!send(f.slice(), next[s], *entries)) return grpc::Status::CANCELLED;
+        sent = true;
       }
     }
-    if (!wrote) {
+    if (!sent) {
       // Nothing anywhere: wait for slice 0 briefly, then look at all again.
       followers_[0]->feed()->WaitBeyond(next[0] - 1, node::kStreamPollInterval);
     }
   }
+}
+
+grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
+                                           const v1::StreamCommitsRequest* request,
+                                           grpc::ServerWriter<v1::CommittedTransaction>* writer) {
+  return FollowMerged(context, request->from_sequence(),
+                      [writer](SliceId, uint64_t, std::vector<v1::CommittedTransaction>& entries) {
+                        for (const v1::CommittedTransaction& entry : entries) {
+                          if (!writer->Write(entry)) return false;
+                        }
+                        return true;
+                      });
+}
+
+grpc::Status ArchiveService::StreamCommitBatches(grpc::ServerContext* context,
+                                                 const v1::StreamCommitsRequest* request,
+                                                 grpc::ServerWriter<v1::CommitBatch>* writer) {
+  return FollowMerged(
+      context, request->from_sequence(),
+      [writer](SliceId slice, uint64_t sequence, std::vector<v1::CommittedTransaction>& entries) {
+        for (const v1::CommitBatch& batch : node::PackCommitBatches(sequence, slice, entries)) {
+          if (!writer->Write(batch)) return false;
+        }
+        return true;
+      });
 }
 
 grpc::Status ArchiveService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeInfoRequest*,

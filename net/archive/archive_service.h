@@ -1,15 +1,18 @@
 // gridledger.v1.Ledger on an archive node: the read side across every slice
 // it follows. GetTransaction looks in every slice's store; GetAccount reads
-// the slice asked for; StreamCommits merges all slices' commit streams (each
-// transaction carries its slice; per slice in commit order, slices taken in
-// turns of at most kStreamCommitsPerTurn commits); GetNodeInfo reports each
+// the slice asked for; StreamCommits (one message per transaction) and
+// StreamCommitBatches (one per commit) merge all slices' commit streams (each
+// entry carries its slice; per slice in commit order, slices taken in turns
+// of at most kStreamCommitsPerTurn commits); GetNodeInfo reports each
 // slice's progress (archive_slices); the market calls read the slice named in
-// the request (`slice`, absent: 0). Submissions are UNIMPLEMENTED: an archive
-// never orders anything, clients submit to a validator of the slice.
+// the request (`slice`, absent: 0). Submissions (and GetCounters, which
+// reports a validator's own counters) are UNIMPLEMENTED: an archive never
+// orders anything, clients submit to a validator of the slice.
 #ifndef GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_
 #define GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "net/archive/slice_follower.h"
@@ -41,6 +44,10 @@ class ArchiveService final : public gridledger::v1::Ledger::Service {
   grpc::Status StreamCommits(
       grpc::ServerContext* context, const gridledger::v1::StreamCommitsRequest* request,
       grpc::ServerWriter<gridledger::v1::CommittedTransaction>* writer) override;
+  // The same entries, one message per commit (split when large).
+  grpc::Status StreamCommitBatches(grpc::ServerContext* context,
+                                   const gridledger::v1::StreamCommitsRequest* request,
+                                   grpc::ServerWriter<gridledger::v1::CommitBatch>* writer) override;
   grpc::Status GetNodeInfo(grpc::ServerContext* context,
                            const gridledger::v1::GetNodeInfoRequest* request,
                            gridledger::v1::NodeInfo* response) override;
@@ -63,10 +70,12 @@ class ArchiveService final : public gridledger::v1::Ledger::Service {
  private:
   // The follower of `slice`, or INVALID_ARGUMENT naming the slices there are.
   grpc::Status Slice(uint32_t slice, SliceFollower** out) const;
-  // Writes commit `sequence` of `f` (its final results); false when the
-  // client went away.
-  grpc::Status WriteCommit(SliceFollower& f, uint64_t sequence,
-                           grpc::ServerWriter<gridledger::v1::CommittedTransaction>* writer);
+  // Every slice's commits from `from_sequence` on, merged (see above):
+  // send(slice, sequence, entries) per commit; false when the client went away.
+  using MergedSender = std::function<bool(
+      SliceId slice, uint64_t sequence, std::vector<gridledger::v1::CommittedTransaction>& entries)>;
+  grpc::Status FollowMerged(grpc::ServerContext* context, uint64_t from_sequence,
+                            const MergedSender& send);
 
   std::vector<SliceFollower*> followers_;
   node::SubscriberLimit subscribers_;

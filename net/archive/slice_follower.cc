@@ -7,11 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/execution/market_params.h"
-#include "net/archive/checkpoint_check.h"
 #include "net/archive/proto_bytes.h"
 #include "net/node/archive_feed_service.h"
 #include "net/node/commit_answer.h"
 #include "net/node/commit_syncer.h"
+#include "net/node/final_checkpoint.h"
 #include "net/transport/frame.h"
 #include "storage/genesis_seed.h"
 
@@ -98,6 +98,18 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
 
 SliceFollower::~SliceFollower() { Stop(); }
 
+SliceFollower::InFlight::InFlight(SliceFollower* follower, grpc::ClientContext* context)
+    : follower_(follower) {
+  absl::MutexLock lock(&follower_->mu_);
+  follower_->in_flight_ = context;
+  if (follower_->stopping_) context->TryCancel();
+}
+
+SliceFollower::InFlight::~InFlight() {
+  absl::MutexLock lock(&follower_->mu_);
+  follower_->in_flight_ = nullptr;
+}
+
 void SliceFollower::Start() {
   thread_ = std::thread([this] { Run(); });
 }
@@ -106,7 +118,9 @@ void SliceFollower::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    if (in_flight_ != nullptr) in_flight_->TryCancel();  // the fetch returns at once
   }
+  if (store_) store_->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (thread_.joinable()) thread_.join();
   if (feed_) feed_->Close();
   if (market_events_) market_events_->Close();
@@ -192,6 +206,7 @@ SliceFollower::Outcome SliceFollower::FetchCommits() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(kFetchDeadline));
+  InFlight in_flight(this, &context);
   node::CommitAnswer answer(from, node::kSyncCommitsPerRequest, node::kSyncAnswerBufferBytesMax);
   std::unique_ptr<grpc::ClientReader<v1::FetchCommitsChunk>> reader =
       stubs_[source]->FetchCommits(&context, request);
@@ -278,6 +293,7 @@ SliceFollower::Outcome SliceFollower::FetchCheckpoint() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(kFetchDeadline));
+  InFlight in_flight(this, &context);
   const grpc::Status status = stubs_[source]->FetchCheckpoint(&context, request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return Outcome::kNothingNew;
   if (!status.ok()) {
@@ -293,7 +309,8 @@ SliceFollower::Outcome SliceFollower::FetchCheckpoint() {
   };
   auto checkpoint = node::DecodeSignedCheckpoint(SpanOf(response.signed_checkpoint()));
   if (!checkpoint.ok()) return garbage(checkpoint.status().message());
-  if (absl::Status s = VerifyFinalCheckpoint(*checkpoint, *committee_, checker_); !s.ok()) {
+  if (absl::Status s = node::VerifyFinalCheckpoint(*checkpoint, *committee_, checker_);
+      !s.ok()) {
     return garbage(s.message());
   }
   const uint64_t sequence = checkpoint->checkpoint.sequence;

@@ -145,8 +145,18 @@ class SliceFollower {
 
   std::atomic<size_t> source_{0};
   SliceFollowerStats stats_;
+  // The fetch in flight, cancelled by Stop (set for the call's duration).
+  class InFlight {
+   public:
+    InFlight(SliceFollower* follower, grpc::ClientContext* context);
+    ~InFlight();
+
+   private:
+    SliceFollower* follower_;
+  };
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread thread_;
 };
 

@@ -102,4 +102,38 @@ absl::StatusOr<std::optional<SignedCheckpoint>> CheckpointStore::Last() const {
   return std::optional<SignedCheckpoint>(std::move(c));
 }
 
+absl::StatusOr<std::vector<Bytes>> CheckpointStore::Records(uint64_t from,
+                                                            uint32_t count) const {
+  std::vector<Bytes> out;
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(table_));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(SequenceKey(from)));
+  while (on && out.size() < count) {
+    ByteReader r(cursor.key());
+    GL_ASSIGN_OR_RETURN(uint64_t sequence, r.U64("checkpoint sequence"));
+    if (sequence >= from + count) break;
+    out.emplace_back(cursor.value().begin(), cursor.value().end());
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<uint64_t>> CheckpointStore::FirstMissing(uint64_t from,
+                                                                      uint64_t to) const {
+  if (from > to) return std::optional<uint64_t>();
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(table_));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(SequenceKey(from)));
+  uint64_t expected = from;
+  while (on && expected <= to) {
+    ByteReader r(cursor.key());
+    GL_ASSIGN_OR_RETURN(uint64_t sequence, r.U64("checkpoint sequence"));
+    if (sequence != expected) break;
+    ++expected;
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  if (expected > to) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(expected);
+}
+
 }  // namespace gridledger::node

@@ -21,10 +21,11 @@
 #include "core/consensus/checkpoint.h"
 #include "core/consensus/committee.h"
 #include "storage/lmdb_env.h"
+#include "storage/node_tables.h"
 
 namespace gridledger::node {
 
-inline constexpr absl::string_view kCheckpointsTable = "checkpoints";
+using storage::kCheckpointsTable;
 
 struct SignedCheckpoint {
   consensus::Checkpoint checkpoint;
@@ -48,6 +49,12 @@ class CheckpointStore {
   absl::StatusOr<SignedCheckpoint> Get(uint64_t sequence) const;
   // The highest stored; nullopt when none.
   absl::StatusOr<std::optional<SignedCheckpoint>> Last() const;
+  // The stored records of sequences [from, from + count), ascending (state
+  // sync serves them as they are).
+  absl::StatusOr<std::vector<Bytes>> Records(uint64_t from, uint32_t count) const;
+  // The first sequence in [from, to] without a stored checkpoint; nullopt
+  // when none is missing.
+  absl::StatusOr<std::optional<uint64_t>> FirstMissing(uint64_t from, uint64_t to) const;
 
  private:
   CheckpointStore(storage::LmdbEnv* env, storage::LmdbTable table) : env_(env), table_(table) {}

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "net/node/ledger_reads.h"
 #include "net/node/node_counters.h"
 #include "net/node/rejection_metrics.h"
 #include "net/node/submit_stream.h"
@@ -29,21 +30,6 @@ void SetRejected(v1::SubmitResult* r, v1::SubmitCode code, std::string reason) {
   r->set_accepted(false);
   r->set_code(code);
   r->set_reason(std::move(reason));
-}
-
-void FillExecution(const storage::StoredTx& stored, v1::ExecutionResult* out) {
-  out->set_success(stored.code == TxResultCode::kSuccess);
-  out->set_code(ExecutionCodeName(stored.code));
-  out->set_reason(stored.reason);
-}
-
-v1::TransactionStatus TransactionStatusOf(TxStatus status) {
-  switch (status) {
-    case TxStatus::kCommitted: return v1::TRANSACTION_STATUS_COMMITTED;
-    case TxStatus::kFailed: return v1::TRANSACTION_STATUS_FAILED;
-    case TxStatus::kHeld: return v1::TRANSACTION_STATUS_HELD;
-  }
-  return v1::TRANSACTION_STATUS_UNKNOWN;
 }
 
 // A stream refused because `max` are already open.
@@ -219,59 +205,40 @@ grpc::Status ClientService::SubmitStream(grpc::ServerContext* context,
 grpc::Status ClientService::GetTransaction(grpc::ServerContext*,
                                            const v1::GetTransactionRequest* request,
                                            v1::GetTransactionResponse* response) {
-  if (request->tx_id().size() != TxId::kSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("tx_id: expected 32 bytes, got ", request->tx_id().size()));
+  if (std::string bad = Bytes32Problem("tx_id", request->tx_id()); !bad.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
   const TxId id = TxId::FromSpan(AsSpan(request->tx_id()));
   response->set_tx_id(request->tx_id());
   response->set_slice(info_.slice.value());
-  auto stored = store_->GetTx(id);
-  if (stored.ok()) {
-    response->set_status(TransactionStatusOf(stored->status()));
-    FillExecution(*stored, response->mutable_result());
-    response->set_commit_sequence(stored->commit_sequence);
-    if (stored->status() == TxStatus::kCommitted) {
-      absl::Status found = FillOutgoingReceipt(*store_, stored->commit_sequence, id, response);
-      if (!found.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(found.message()));
-    }
-    return grpc::Status::OK;
+  absl::Status stored = FillStoredTransaction(*store_, id, response);
+  if (absl::IsNotFound(stored)) {
+    response->set_status(pending_->Contains(id) ? v1::TRANSACTION_STATUS_PENDING
+                                                : v1::TRANSACTION_STATUS_UNKNOWN);
+  } else if (!stored.ok()) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, std::string(stored.message()));
+  } else if (response->status() == v1::TRANSACTION_STATUS_COMMITTED) {
+    // A cross-slice transfer: the receipt it emitted (transfer_follow.h).
+    absl::Status found =
+        FillOutgoingReceipt(*store_, response->commit_sequence(), id, response);
+    if (!found.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(found.message()));
   }
-  if (!absl::IsNotFound(stored.status())) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, std::string(stored.status().message()));
-  }
-  response->set_status(pending_->Contains(id) ? v1::TRANSACTION_STATUS_PENDING
-                                              : v1::TRANSACTION_STATUS_UNKNOWN);
   return grpc::Status::OK;
 }
 
 grpc::Status ClientService::GetAccount(grpc::ServerContext*,
                                        const v1::GetAccountRequest* request,
                                        v1::GetAccountResponse* response) {
-  if (request->key().size() != PublicKey::kSize) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("key: expected 32 bytes, got ", request->key().size()));
+  if (std::string bad = Bytes32Problem("key", request->key()); !bad.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
   if (request->slice() != info_.slice.value()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("slice: this node serves slice ", info_.slice.value(),
                                      ", not ", request->slice()));
   }
-  // Read the sequence first: the answer reflects at least that commit.
-  response->set_as_of_commit_sequence(store_->last_committed_sequence());
-  response->set_slice(request->slice());
-  response->set_key(request->key());
-  auto account = store_->GetAccount(
-      AccountRef{SliceId(request->slice()), PublicKey::FromSpan(AsSpan(request->key()))});
-  if (account.ok()) {
-    response->set_exists(true);
-    response->set_balance(account->balance.value());
-    response->set_next_nonce(account->next_nonce.value());
-  } else if (absl::IsNotFound(account.status())) {
-    response->set_exists(false);
-  } else {
-    return grpc::Status(grpc::StatusCode::INTERNAL, std::string(account.status().message()));
-  }
+  absl::Status read = FillAccount(*store_, info_.slice, request->key(), response);
+  if (!read.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(read.message()));
   return grpc::Status::OK;
 }
 
@@ -406,6 +373,7 @@ grpc::Status ClientService::GetCounters(grpc::ServerContext*, const v1::GetCount
   response->set_slice(info_.slice.value());
   response->set_validator_index(info_.index.value());
   FillNodeCounters(*metrics_, response);
+  response->set_synced_writes(store_->env().synced_writes());
   return grpc::Status::OK;
 }
 

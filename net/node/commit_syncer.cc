@@ -47,10 +47,17 @@ std::vector<Action> CommitSyncer::OnTimer(TimeMs now, Round dag_round) {
       if (i != me_.value()) rounds.push_back(peer_rounds_[i]);
     }
     const size_t f = committee_->max_faulty();
-    if (rounds.size() <= f) return out;
-    std::nth_element(rounds.begin(), rounds.begin() + f, rounds.end(), std::greater<>());
-    const uint64_t trigger = std::max<uint64_t>(4, params_.gc_depth / 2);
-    if (rounds[f] <= dag_round.value() + trigger) return out;
+    if (!force_start_) {
+      if (rounds.size() <= f) return out;
+      std::nth_element(rounds.begin(), rounds.begin() + f, rounds.end(), std::greater<>());
+      const uint64_t trigger = std::max<uint64_t>(4, params_.gc_depth / 2);
+      if (rounds[f] <= dag_round.value() + trigger) return out;
+      if (snapshot_policy_ && snapshot_policy_(next_commit_unavailable_)) {
+        next_commit_unavailable_ = false;
+        return out;
+      }
+    }
+    force_start_ = false;
     Start(now);
     if (syncing_) Request(&out, now);
     return out;
@@ -83,6 +90,7 @@ void CommitSyncer::Start(TimeMs now) {
   syncing_ = true;
   behind_commits_ = 0;
   peers_without_progress_ = 0;
+  unavailable_answers_ = 0;
   ++stats_.syncs_started;
   NextPeer();  // each sync starts with another peer
   logger_.Info(
@@ -91,6 +99,8 @@ void CommitSyncer::Start(TimeMs now) {
 
 void CommitSyncer::Finish(TimeMs now) {
   syncing_ = false;
+  // Peers are ahead but none served our next commit: only a snapshot helps.
+  next_commit_unavailable_ = chain_.next_index == started_index_ && unavailable_answers_ > 0;
   rejoin_ = true;
   ended_ms_ = now;
   ever_ended_ = true;
@@ -152,6 +162,7 @@ std::vector<Action> CommitSyncer::OnResponse(ValidatorIndex from,
 void CommitSyncer::OnAnswer(std::vector<Action>* out, uint64_t highest_sequence, TimeMs now) {
   // Whole commits, from the first asked for on.
   std::vector<CommittedSubDag> commits = answer_->TakeCommits();
+  if (commits.empty() && highest_sequence > chain_.next_index) ++unavailable_answers_;
   consensus::CommitVerifyResult result = verifier_.Verify(chain_, commits, answer_->support());
   if (!result.error.ok()) Refuse(std::string(result.error.message()));
 

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -70,6 +71,15 @@ class CommitSyncer {
 
   // Before the first call: where its lines go (default: the process logger).
   void set_logger(Logger logger) { logger_ = std::move(logger); }
+  // State sync (net/node/state_sync.h): asked, when behind, whether a
+  // snapshot restore replaces this sync (it returns true once it started
+  // one); `next_commit_unavailable` is true when the last sync found that
+  // peers have later commits but no longer serve our next one.
+  using SnapshotPolicy = std::function<bool(bool next_commit_unavailable)>;
+  void set_snapshot_policy(SnapshotPolicy policy) { snapshot_policy_ = std::move(policy); }
+  // The next OnTimer starts a sync however far the peers are (after a
+  // restore: the commits after the snapshot come from peers' stores).
+  void ForceStart() { force_start_ = true; }
 
   bool syncing() const { return syncing_; }
   // Commits the latest answer's server had beyond ours (0 when not syncing).
@@ -103,6 +113,10 @@ class CommitSyncer {
 
   bool syncing_ = false;
   bool rejoin_ = false;
+  SnapshotPolicy snapshot_policy_;
+  bool force_start_ = false;
+  uint64_t unavailable_answers_ = 0;  // this sync: peers ahead that served nothing
+  bool next_commit_unavailable_ = false;
   consensus::TimeMs ended_ms_ = 0;
   consensus::TimeMs started_ms_ = 0;
   uint64_t started_index_ = 0;

@@ -68,6 +68,24 @@ void ConsensusDriver::EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,
   sync_server_ = std::move(server);
 }
 
+void ConsensusDriver::EnableStateSync(StateSync* state_sync) {
+  GL_CHECK(!thread_.joinable());
+  state_sync_ = state_sync;
+}
+
+void ConsensusDriver::AfterRestore(uint64_t sequence, TimeMs now) {
+  if (failed_.load()) return;
+  auto state = consensus_store_->Load(core_->params().gc_depth);
+  if (!state.ok()) {
+    Fail(state.status());
+    return;
+  }
+  logger_.Info(absl::StrCat("state sync: rejoining at sequence ", sequence,
+                            " (round ", state->last_committed_round.value(), ")"));
+  Execute(core_->Rejoin(*state, now));
+  if (syncer_ != nullptr) syncer_->ForceStart();
+}
+
 void ConsensusDriver::AfterSync(TimeMs now) {
   if (syncer_->TakeRejoin() && !failed_.load()) {
     auto state = consensus_store_->Load(core_->params().gc_depth);
@@ -77,7 +95,7 @@ void ConsensusDriver::AfterSync(TimeMs now) {
     }
     Execute(core_->Rejoin(*state, now));
   }
-  syncing_.store(syncer_->syncing());
+  syncing_.store(syncer_->syncing() || Restoring());
   behind_commits_.store(syncer_->behind_commits());
   commits_synced_.store(syncer_->stats().commits_synced);
   syncs_started_.store(syncer_->stats().syncs_started);
@@ -151,12 +169,23 @@ void ConsensusDriver::Loop() {
     }
     const TimeMs now = NowMs();
     if (now >= next_tick_ms && !failed_.load()) {
-      if (syncer_ != nullptr) {
+      if (state_sync_ != nullptr) {
+        if (std::optional<uint64_t> restored = state_sync_->TakeRestored()) {
+          AfterRestore(*restored, now);
+        }
+      }
+      const bool restoring = Restoring();
+      if (restoring) {
+        syncing_.store(true);
+        if (metrics_ != nullptr) metrics_->SetSyncing(true, 0);
+      } else if (syncer_ != nullptr) {
         Execute(syncer_->OnTimer(now, core_->dag().highest_round()));
         AfterSync(now);
       }
       // While syncing the core waits: it rejoins at the tip afterwards.
-      if (syncer_ == nullptr || !syncer_->syncing()) Execute(core_->OnTimer(now));
+      if (!restoring && !Restoring() && (syncer_ == nullptr || !syncer_->syncing())) {
+        Execute(core_->OnTimer(now));
+      }
       next_tick_ms = now + consensus::kTimerPeriodMs;
     }
     round_.store(core_->round().value());
@@ -193,7 +222,7 @@ void ConsensusDriver::LogRejections(TimeMs now) {
 }
 
 void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
-  const bool paused = syncer_ != nullptr && syncer_->syncing();
+  const bool paused = (syncer_ != nullptr && syncer_->syncing()) || Restoring();
   if (auto* peer = std::get_if<PeerEvent>(&event)) {
     if (syncer_ != nullptr) {
       if (const auto* req = std::get_if<consensus::CommitSyncRequest>(&peer->message)) {

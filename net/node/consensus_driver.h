@@ -25,6 +25,7 @@
 #include "net/node/consensus_store.h"
 #include "net/node/event_inbox.h"
 #include "net/node/latency_anatomy.h"
+#include "net/node/state_sync.h"
 #include "net/node/verify_worker.h"
 #include "net/transport/transport.h"
 
@@ -65,6 +66,10 @@ class ConsensusDriver {
   // neither serves nor syncs.
   void EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,
                         std::unique_ptr<CommitSyncServer> server);
+  // State sync (state_sync.h): while it restores a snapshot the core waits
+  // as during commit sync; once written, the core rejoins from the store and
+  // commit sync fetches the commits after the snapshot. Before Start.
+  void EnableStateSync(StateSync* state_sync);
   // True while catching up from peers (admission refuses transactions).
   bool syncing() const { return syncing_.load(); }
   uint64_t behind_commits() const { return behind_commits_.load(); }
@@ -100,6 +105,9 @@ class ConsensusDriver {
   void Execute(std::vector<consensus::Action> actions);
   // After the syncer acted: rejoins the core when a sync ended.
   void AfterSync(consensus::TimeMs now);
+  // After a snapshot restore reached the store at `sequence`.
+  void AfterRestore(uint64_t sequence, consensus::TimeMs now);
+  bool Restoring() const { return state_sync_ != nullptr && state_sync_->restoring(); }
   void FlushPersist(std::vector<consensus::PersistRecord>* pending);
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
@@ -118,6 +126,7 @@ class ConsensusDriver {
   net::Transport* transport_ = nullptr;
   std::unique_ptr<CommitSyncer> syncer_;
   std::unique_ptr<CommitSyncServer> sync_server_;
+  StateSync* state_sync_ = nullptr;
   std::atomic<bool> syncing_{false};
   std::atomic<uint64_t> behind_commits_{0};
   std::atomic<uint64_t> commits_synced_{0};

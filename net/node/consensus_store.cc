@@ -345,4 +345,75 @@ absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
   return out;
 }
 
+absl::StatusOr<std::optional<ConsensusStore::CommitState>> ConsensusStore::ReadCommitState(
+    const storage::Txn& txn) const {
+  auto commit = txn.Get(t_.commit, ByteSpan(kCommitKey, 1));
+  if (absl::IsNotFound(commit.status())) return std::optional<CommitState>();
+  if (!commit.ok()) return commit.status();
+  ByteReader r(*commit);
+  auto round = r.U64("last_committed_round");
+  auto next = r.U64("next_commit_index");
+  if (!round.ok() || !next.ok() || !r.ExpectEnd("commit state").ok()) {
+    return Corrupt("cons_commit", absl::InvalidArgumentError("bad commit state record"));
+  }
+  return std::optional<CommitState>(CommitState{Round(*round), *next});
+}
+
+absl::Status ConsensusStore::ReadCommitted(const storage::Txn& txn, Round from, Round to,
+                                           std::vector<Certificate>* certificates,
+                                           std::vector<Batch>* batches) const {
+  GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.committed));
+  GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(U64Key(from.value())));
+  std::vector<Digest> batch_digests;
+  while (on) {
+    if (cur.key().size() != 40) {
+      return Corrupt("cons_committed", absl::InvalidArgumentError("bad key size"));
+    }
+    ByteReader kr(cur.key());
+    GL_ASSIGN_OR_RETURN(uint64_t round, kr.U64("round"));
+    if (round > to.value()) break;
+    GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.certs, cur.key()));
+    ByteReader r(value);
+    auto cert = consensus::DecodeCertificate(r);
+    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+    for (const Digest& d : cert->header.batches) batch_digests.push_back(d);
+    certificates->push_back(std::move(*cert));
+    GL_ASSIGN_OR_RETURN(on, cur.Next());
+  }
+  for (const Digest& d : batch_digests) {
+    GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.batches, d.span()));
+    ByteReader r(value);
+    auto batch = consensus::DecodeBatch(r);
+    if (!batch.ok()) return Corrupt("cons_batches", batch.status());
+    batches->push_back(std::move(*batch));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConsensusStore::WriteRestoredTip(storage::WriteTxn& txn, const CommitState& state,
+                                              absl::Span<const Certificate> certificates,
+                                              absl::Span<const Batch> batches) const {
+  Bytes value;
+  ByteWriter w(&value);
+  w.U64(state.last_committed_round.value());
+  w.U64(state.next_commit_index);
+  GL_RETURN_IF_ERROR(txn.Put(t_.commit, ByteSpan(kCommitKey, 1), value));
+  const uint8_t empty = 0;
+  for (const Certificate& c : certificates) {
+    const Bytes key = RoundDigestKey(c.header.round, consensus::CertificateDigest(c));
+    Bytes cert;
+    ByteWriter cw(&cert);
+    consensus::EncodeCertificate(c, cw);
+    GL_RETURN_IF_ERROR(txn.Put(t_.certs, key, cert));
+    GL_RETURN_IF_ERROR(txn.Put(t_.committed, key, ByteSpan(&empty, 1)));
+  }
+  for (const Batch& b : batches) {
+    Bytes batch;
+    ByteWriter bw(&batch);
+    consensus::EncodeBatch(b, bw);
+    GL_RETURN_IF_ERROR(txn.Put(t_.batches, consensus::BatchDigest(b).span(), batch));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace gridledger::node

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -69,6 +70,26 @@ class ConsensusStore {
   // Up to `max` stored certificates of `round` that have `parent` as a parent.
   absl::StatusOr<std::vector<consensus::Certificate>> CertificatesLinking(
       Round round, const Digest& parent, size_t max) const;
+
+  // State sync (net/node/state_sync.h). The commit state inside the
+  // caller's transaction (nullopt before the first commit).
+  struct CommitState {
+    Round last_committed_round{0};
+    uint64_t next_commit_index = 0;
+  };
+  absl::StatusOr<std::optional<CommitState>> ReadCommitState(const storage::Txn& txn) const;
+  // The committed certificates of rounds [from, to] in (round, digest)
+  // order, and their batches, inside the caller's transaction.
+  absl::Status ReadCommitted(const storage::Txn& txn, Round from, Round to,
+                             std::vector<consensus::Certificate>* certificates,
+                             std::vector<consensus::Batch>* batches) const;
+  // A restored snapshot's consensus tip, in the caller's write: the commit
+  // state and the committed certificates and batches (verified by the
+  // caller). Last votes and the own header are kept: they guard against
+  // voting twice.
+  absl::Status WriteRestoredTip(storage::WriteTxn& txn, const CommitState& state,
+                                absl::Span<const consensus::Certificate> certificates,
+                                absl::Span<const consensus::Batch> batches) const;
 
  private:
   struct Tables {

@@ -40,6 +40,7 @@
 #include "net/node/receipt_collector.h"
 #include "net/node/receipt_relay.h"
 #include "net/node/receipt_service.h"
+#include "net/node/state_sync.h"
 #include "net/node/tx_checker.h"
 #include "net/node/verify_worker.h"
 #include "net/transport/transport.h"
@@ -81,6 +82,7 @@ struct Node::Parts {
   CrossSliceConfig cross_slice;  // every slice's committee: receipt imports
   std::unique_ptr<ReceiptService> receipts;
   std::unique_ptr<ReceiptRelay> relay;
+  std::unique_ptr<StateSync> state_sync;
   std::unique_ptr<net::Transport> transport;
   std::unique_ptr<MarketService> market;
   std::unique_ptr<ClientService> service;
@@ -222,12 +224,34 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
         log->Publish(sequence, block, outcome);
         signer->OnCommitted(sequence);
       });
+  // State sync and checkpoint catch-up: their own thread, peer links.
+  p->state_sync = std::make_unique<StateSync>(
+      p->committee.get(), ValidatorIndex(config.validator_index), params, p->store.get(),
+      p->consensus_store.get(), p->checkpoints.get(), [parts](ValidatorIndex to, Bytes bytes) {
+        if (parts->transport) {
+          parts->transport->Send(parts->peer_keys[to.value()], std::move(bytes)).IgnoreError();
+        }
+      });
+  p->state_sync->set_logger(logger);
+  p->state_sync->set_on_restored([parts](uint64_t sequence) {
+    parts->feed->Publish(sequence);
+    parts->metrics->SetLastCommittedSequence(sequence);
+  });
   p->verify_worker =
       std::make_unique<VerifyWorker>(p->checker.get(), &p->inbox, p->metrics.get());
   auto syncer = std::make_unique<CommitSyncer>(p->committee.get(), params,
                                                ValidatorIndex(config.validator_index),
                                                &p->signature_checker, p->consensus_store.get());
   syncer->set_logger(logger);
+  // An empty store (a wiped disk) behind its peers, or a next commit no peer
+  // serves any more: restore a snapshot instead of replaying every commit.
+  syncer->set_snapshot_policy([store = p->store.get(),
+                               sync = p->state_sync.get()](bool next_commit_unavailable) {
+    if (!sync->MayRestore()) return false;
+    if (store->last_committed_sequence() != 0 && !next_commit_unavailable) return false;
+    sync->RequestRestore();
+    return true;
+  });
   auto sync_server = std::make_unique<CommitSyncServer>(
       p->consensus_store.get(), p->committee->size(), params.message_bytes_max);
   p->driver = std::make_unique<ConsensusDriver>(
@@ -235,6 +259,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
       p->commit_executor.get(), p->verify_worker.get(), p->metrics.get());
   p->driver->set_logger(logger);
   p->driver->EnableCommitSync(std::move(syncer), std::move(sync_server));
+  p->driver->EnableStateSync(p->state_sync.get());
   if (config.byzantine.any()) {  // TEST ONLY: the config parser demands test_only_byzantine
     p->driver->SetSendRewriter(MakeByzantineRewriter(config.byzantine, *p->committee,
                                                      ValidatorIndex(config.validator_index),
@@ -257,6 +282,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     if (!index.has_value()) return;
     if (!payload.empty() && payload[0] == consensus::kCheckpointVoteTag) {
       raw->checkpoint_signer->OnPeerMessage(*index, payload);
+      return;
+    }
+    if (!payload.empty() && payload[0] == kStateSyncTag) {
+      raw->state_sync->OnPeerMessage(*index, payload);
       return;
     }
     auto message = consensus::DecodeMessage(payload);
@@ -282,6 +311,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   GL_RETURN_IF_ERROR(p->transport->Start());
   p->verify_worker->Start();
   p->checkpoint_signer->Start();
+  p->state_sync->Start();
   p->driver->Start(p->restored, p->transport.get());
 
   // Client API.
@@ -361,6 +391,7 @@ void Node::Stop() {
   if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (p.admitted) p.admitted->Stop();
   if (p.driver) p.driver->Stop();
+  if (p.state_sync) p.state_sync->Stop();
   if (p.checkpoint_signer) p.checkpoint_signer->Stop();  // writes the finals it holds
   if (p.verify_worker) p.verify_worker->Stop();
   p.metrics_server.reset();
@@ -403,6 +434,10 @@ ReceiptCounts Node::receipt_counts() const {
   const CommitExecutorStats& e = parts_->commit_executor->stats();
   return ReceiptCounts{e.receipts_credited.load(), e.receipts_duplicate.load(),
                        e.imports_refused.load(), parts_->relay->stats().imports_accepted.load()};
+}
+StateSyncStats Node::state_sync_stats() const { return parts_->state_sync->stats(); }
+absl::StatusOr<std::optional<uint64_t>> Node::StateSyncedFrom() const {
+  return parts_->store->StateSyncedFrom();
 }
 CheckpointSignerStats Node::checkpoint_stats() const {
   return parts_->checkpoint_signer->stats();

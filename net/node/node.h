@@ -16,6 +16,7 @@
 #include "net/node/checkpoint_signer.h"
 #include "net/node/checkpoint_store.h"
 #include "net/node/config.h"
+#include "net/node/state_sync.h"
 #include "storage/lmdb_env.h"
 
 namespace gridledger::node {
@@ -77,6 +78,10 @@ class Node {
   absl::StatusOr<SignedCheckpoint> FinalCheckpoint(uint64_t sequence) const;
   CheckpointSignerStats checkpoint_stats() const;
   ReceiptCounts receipt_counts() const;
+  // State sync (net/node/state_sync.h): what it served, restored, fetched;
+  // the sequence this store was restored at (nullopt: never).
+  StateSyncStats state_sync_stats() const;
+  absl::StatusOr<std::optional<uint64_t>> StateSyncedFrom() const;
   // What Core::Start was given (tests: restart recovery).
   const consensus::PersistedState& restored_state() const;
   uint64_t votes_sent() const;

@@ -61,7 +61,8 @@ std::string ReadAll(const std::string& path) {
   return text.str();
 }
 
-ClusterRun RunCluster(const std::string& extra_args, const std::string& duration = "6s") {
+ClusterRun RunCluster(const std::string& extra_args, const std::string& duration = "6s",
+                      int slices = 1) {
   char dir_template[] = "/tmp/gridledger-e2e-XXXXXX";
   EXPECT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
@@ -69,7 +70,7 @@ ClusterRun RunCluster(const std::string& extra_args, const std::string& duration
   const std::string log_path = dir + "/output.txt";
   const std::string csv_path = dir + "/series.csv";
   const std::string command =
-      absl::StrCat(GL_GRIDLEDGER_BINARY, " cluster --validators=4 --slices=1 --duration=",
+      absl::StrCat(GL_GRIDLEDGER_BINARY, " cluster --validators=4 --slices=", slices, " --duration=",
                    duration, " --rate=200 --drain=10s --json=", json_path, " --csv=", csv_path,
                    " ", extra_args, " > ", log_path,
                    " 2>&1");
@@ -226,6 +227,23 @@ TEST(ClusterE2E, KilledAndRestartedArchiveAgreesWithTheValidators) {
   EXPECT_NE(run.json.find("\"agrees\":true"), std::string::npos) << run.json;
   EXPECT_EQ(JsonInt(run.json, "behind_transactions"), 0) << run.json;
   EXPECT_GT(JsonInt(run.json, "executed_min"), 0) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "lost"), 0) << run.json;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+// Issue 11 items 2 and 3 together: two slices with cross-slice transfers and
+// an archive following both; it agrees with every validator's store (receipt
+// imports included) and every receipt sent is credited.
+TEST(ClusterE2E, ArchiveFollowsTwoSlicesWithCrossSliceTransfers) {
+  const ClusterRun run = RunCluster("--archives=1 --cross_slice_percent=30", "6s", 2);
+  ASSERT_FALSE(run.json.empty()) << run.output;
+  EXPECT_NE(run.json.find("\"agrees\":true"), std::string::npos) << run.json;
+  EXPECT_EQ(JsonInt(run.json, "behind_transactions"), 0) << run.json;
+  const size_t cross = run.json.find("\"cross_slice\":");
+  ASSERT_NE(cross, std::string::npos) << run.json;
+  const std::string cross_json = run.json.substr(cross);
+  EXPECT_GT(JsonInt(cross_json, "credited"), 0) << run.json;
+  EXPECT_EQ(JsonInt(cross_json, "credited"), JsonInt(cross_json, "sent")) << run.json;
   EXPECT_EQ(JsonInt(run.json, "lost"), 0) << run.json;
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }

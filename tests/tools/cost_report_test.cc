@@ -101,7 +101,10 @@ WindowProbe Probe(std::vector<pid_t> pids, double cpu_each, double harness, doub
 TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
   // 4 validators: 3 s of start-up CPU each before the window, 2 s each in it.
   const WindowProbe begin = Probe({11, 12, 13, 14}, 3.0, 1.0, 100, 300, 0);
-  const WindowProbe end = Probe({11, 12, 13, 14}, 5.0, 1.5, 100 + 200, 300 + 600, 50);
+  WindowProbe end = Probe({11, 12, 13, 14}, 5.0, 1.5, 100 + 200, 300 + 600, 50);
+  // 50 synced writes each in the window (none counted before it: the
+  // difference is what is charged).
+  for (ValidatorProbe& v : end.validators) v.counters->set_synced_writes(50);
   const SteadyCost cost = ComputeSteadyCost(begin, end, TenSecondsAt(100, 100),
                                             absl::Seconds(1), absl::Seconds(3));
   ASSERT_TRUE(cost.measured) << cost.not_measured;
@@ -137,6 +140,9 @@ TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
   EXPECT_NE(text.find("by validator: 0 4.00, 1 4.00, 2 4.00, 3 4.00\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("commit 6.0 /"), std::string::npos) << text;
+  // 200 writes over 200 commits, each stored by 4 validators: 0.25 each.
+  EXPECT_NE(text.find("per committed tx, per validator (steady window): 0.250 (200 writes"),
+            std::string::npos) << text;
 
   JsonWriter w;
   w.BeginObject();

@@ -114,6 +114,13 @@ void SteadyCpuText(const LoadgenResult& result, const CpuCost& cpu, std::string*
                           per_tx_us);
   }
   VerificationText(result, cpu, out);
+  if (s.verifications_measured && s.validators > 0) {
+    // Each validator stores every transaction of its slice.
+    absl::StrAppendFormat(out,
+                          " Synced writes (fsync'd LMDB commits) per committed tx, per validator "
+                          "(steady window): %.3f (%.0f writes, all validators)\n",
+                          PerValidator(cpu, s.synced_writes) / s.validators, s.synced_writes);
+  }
   if (!s.stages.empty()) {
     absl::StrAppend(out, " Latency anatomy (own batches, steady window, p50 / p99 ms):");
     for (const StageLatency& stage : s.stages) {
@@ -173,6 +180,9 @@ void WriteCostJson(JsonWriter& w, const LoadgenResult& result, const CpuCost& cp
                   ? 0
                   : PerValidator(cpu, s.verifications[kAdmission] + s.verifications[kPeerBatch]) /
                         s.validators);
+  w.Key("synced_writes").Double(s.synced_writes, 0);
+  w.Key("synced_writes_per_committed_tx_per_validator")
+      .Double(s.validators == 0 ? 0 : PerValidator(cpu, s.synced_writes) / s.validators, 4);
   w.Key("tx_verifications_per_committed_tx_by_validator").BeginArray();
   for (double v : s.tx_verifications_by_validator) w.Double(PerValidator(cpu, v));
   w.EndArray();

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/common/check.h"
@@ -30,6 +32,8 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 // seen committed: bounded so a dead cluster cannot stall the report.
 constexpr uint64_t kMaxStatusQueries = 200'000;
 constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
+// Acknowledged but not committed after this long: resubmitted once elsewhere.
+constexpr absl::Duration kResubmitAfter = absl::Seconds(5);
 // The furthest LoadgenOptions::start_at may lie ahead.
 constexpr absl::Duration kMaxStartWait = absl::Seconds(60);
 
@@ -47,6 +51,7 @@ struct TxTrack {
   State state = State::kUnsent;
   bool acked = false;
   uint8_t attempts = 0;
+  bool resubmitted = false;  // sent again to another validator (ResubmitStale)
   std::string reason;  // for kRejected / kFailed
   uint64_t commit_sequence = 0;
   uint32_t index_in_commit = 0;
@@ -108,6 +113,11 @@ class Runner {
   void Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs);
   // Sends txs[b, e) in messages bounded by kMaxTxsPerRpc and kMaxBytesPerRpc.
   void SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs);
+  // As a client does: an acknowledged transaction (or one whose send failed
+  // in transport) not committed within kResubmitAfter goes once to the next
+  // validator (safe: ids are de-duplicated). It recovers what a validator
+  // acknowledged and then lost with its disk (cluster --wipe).
+  void ResubmitStale(int64_t now);
   // The answer to one message: `results` (one per tx) when status is OK.
   void OnReply(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs,
                const grpc::Status& status, const Results* results);
@@ -138,6 +148,7 @@ class Runner {
   uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resubmitted_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<grpc::ClientContext*> stream_contexts_ ABSL_GUARDED_BY(mu_);
   bool streams_done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t stream_reconnects_ ABSL_GUARDED_BY(mu_) = 0;
@@ -226,6 +237,29 @@ void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs)
                 status.ok() ? &call->response.results() : nullptr);
         inflight_.fetch_sub(1);
       });
+}
+
+void Runner::ResubmitStale(int64_t now) {
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t before = now - absl::ToInt64Nanoseconds(kResubmitAfter);
+    for (uint64_t i = 0; i < track_.size(); ++i) {
+      TxTrack& t = track_[i];
+      // Acknowledged, or lost in transport (the outcome is unknown: a
+      // stream cut by a killed validator).
+      const bool unknown = t.state == State::kAccepted ||
+                           (t.state == State::kRejected && absl::StartsWith(t.reason, "rpc:"));
+      if (!unknown || t.resubmitted || t.send_ns < 0 || t.send_ns > before) continue;
+      t.resubmitted = true;
+      ++t.attempts;
+      ++resubmitted_;
+      const PlannedTx& p = plan_[i];
+      const uint32_t validators = static_cast<uint32_t>(stubs_[p.slice].size());
+      groups[{p.slice, (p.account + 1) % validators}].push_back(i);
+    }
+  }
+  for (auto& [target, txs] : groups) SendBounded(target.first, target.second, txs);
 }
 
 void Runner::SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs) {
@@ -605,6 +639,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   const int64_t window_end_ns = absl::ToInt64Nanoseconds(SteadyWindowEnd(options_.duration));
   uint64_t next = 0;
   int64_t next_progress_ns = kNsPerS;
+  int64_t next_resubmit_ns = kNsPerS;
   const auto validators_of = [this](uint32_t s) { return static_cast<uint32_t>(stubs_[s].size()); };
   while (next < total && !Stopping()) {
     const int64_t now = NowNs();
@@ -635,6 +670,10 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
+    if (now >= next_resubmit_ns) {
+      ResubmitStale(now);
+      next_resubmit_ns = now + kNsPerS;
+    }
     const int64_t wake = std::max(now + kSendTickNs, next < total ? due_offset_ns(next) : 0);
     std::this_thread::sleep_until(start_ + std::chrono::nanoseconds(std::min(wake, next_progress_ns)));
   }
@@ -655,10 +694,23 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
+    if (now >= next_resubmit_ns) {
+      ResubmitStale(now);
+      next_resubmit_ns = now + kNsPerS;
+    }
     absl::SleepFor(absl::Milliseconds(20));
   }
   // Replies still outstanding end by their deadline.
   while (inflight_.load() > 0) absl::SleepFor(absl::Milliseconds(10));
+  if (options_.print_progress) {
+    absl::MutexLock lock(&mu_);
+    if (resubmitted_ > 0) {
+      std::printf("loadgen: resubmitted %llu tx (acknowledged, or cut in transport) not "
+                  "committed after %s\n",
+                  static_cast<unsigned long long>(resubmitted_),
+                  absl::FormatDuration(kResubmitAfter).c_str());
+    }
+  }
   for (auto& slice_streams : submit_streams_) {
     for (auto& stream : slice_streams) stream->Close();
   }

@@ -69,6 +69,19 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
     absl::StrAppendFormat(&out, " Stores checked: %u (result mismatches %u, state mismatches %u)\n",
                           check.stores, check.result_mismatches, check.state_mismatches);
   }
+  if (check.done) {
+    absl::StrAppendFormat(&out,
+                          " Final checkpoints missing from the stores (from each restart point, "
+                          "the last %u commits aside): %u\n",
+                          kCheckpointHoleMarginCommits, check.checkpoint_holes);
+  }
+  for (const StoreCheck::StateSynced& r : check.state_synced) {
+    absl::StrAppendFormat(&out,
+                          " State sync: slice %u store %u restored a snapshot at sequence %u, "
+                          "then committed to %u (%u commits after it)\n",
+                          r.slice, r.store, r.from_sequence, r.last_sequence,
+                          r.last_sequence - r.from_sequence);
+  }
   absl::StrAppend(&out, CostSummaryText(result, cpu));
   absl::StrAppendFormat(&out, " Max send lag: %.1f ms%s\n",
                         static_cast<double>(result.max_send_lag_us) / 1000.0,
@@ -123,7 +136,18 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("stores").Uint(check.stores);
   w.Key("result_mismatches").Uint(check.result_mismatches);
   w.Key("state_mismatches").Uint(check.state_mismatches);
+  w.Key("checkpoint_holes").Uint(check.checkpoint_holes);
   w.EndObject();
+  w.Key("state_sync").BeginArray();
+  for (const StoreCheck::StateSynced& r : check.state_synced) {
+    w.BeginObject();
+    w.Key("slice").Uint(r.slice);
+    w.Key("store").Uint(r.store);
+    w.Key("from_sequence").Uint(r.from_sequence);
+    w.Key("last_sequence").Uint(r.last_sequence);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("tps_committed").Double(result.tps_committed, 1);
   w.Key("tps_steady").Double(result.tps_steady, 1);
   w.Key("latency_ms").BeginObject();

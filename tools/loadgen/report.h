@@ -38,7 +38,21 @@ struct StoreCheck {
   // Slices whose stores differ at a common commit (anchor, summary or state
   // root), or where a store's state root is not the hash of its contents.
   uint64_t state_mismatches = 0;
+  // Stores a state sync restored (cluster --wipe): from which sequence, and
+  // the last commit they hold (beyond it: committed after the restore).
+  struct StateSynced {
+    uint32_t slice = 0;
+    uint32_t store = 0;  // the store's position among its slice's checked stores
+    uint64_t from_sequence = 0;
+    uint64_t last_sequence = 0;
+  };
+  std::vector<StateSynced> state_synced;
+  // Commits without a final checkpoint in a store, from its restart point
+  // (1, or where a state sync restored it) up to kCheckpointHoleMarginCommits
+  // below its last commit (those may still have been collecting votes).
+  uint64_t checkpoint_holes = 0;
 };
+inline constexpr uint64_t kCheckpointHoleMarginCommits = 64;
 
 // CpuCost (the validators' CPU, the verification bound, the steady
 // window): cost_report.h.

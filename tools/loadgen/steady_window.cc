@@ -90,6 +90,8 @@ SteadyCost ComputeSteadyCost(const WindowProbe& begin, const WindowProbe& end,
       if (kSignatureKinds[k] != std::string_view("consensus")) tx_verifications += d;
     }
     cost.tx_verifications_by_validator.push_back(tx_verifications);
+    cost.synced_writes +=
+        static_cast<double>(b.counters->synced_writes()) - static_cast<double>(a.counters->synced_writes());
     for (size_t s = 0; s < kLatencyStages.size(); ++s) {
       auto x = StageBuckets(*a.counters, kLatencyStages[s]);
       auto y = StageBuckets(*b.counters, kLatencyStages[s]);

@@ -72,6 +72,7 @@ struct SteadyCost {
   bool verifications_measured = false;
   std::vector<double> tx_verifications_by_validator;  // admission + peer batch, per probe order
   std::vector<StageLatency> stages;  // kLatencyStages with observations
+  double synced_writes = 0;          // all validators' synced LMDB writes in the window
   double window_s() const { return end_s - begin_s; }
 };
 

@@ -9,6 +9,32 @@
 
 namespace gridledger::loadgen {
 
+namespace {
+
+// Sequences without a final checkpoint from the store's restart point up to
+// kCheckpointHoleMarginCommits below its last commit.
+absl::StatusOr<uint64_t> CheckpointHoles(storage::NodeStore& store) {
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> synced, store.StateSyncedFrom());
+  const uint64_t from = synced.value_or(1);
+  const uint64_t last = store.last_committed_sequence();
+  if (last < from + kCheckpointHoleMarginCommits) return 0;
+  const uint64_t to = last - kCheckpointHoleMarginCommits;
+  GL_ASSIGN_OR_RETURN(storage::LmdbTable table, store.env().OpenTable(storage::kCheckpointsTable));
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store.env().BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(table));
+  GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(storage::EncodeCommitKey(from)));
+  uint64_t present = 0;
+  while (on) {
+    GL_ASSIGN_OR_RETURN(uint64_t sequence, storage::DecodeCommitKey(cursor.key()));
+    if (sequence > to) break;
+    ++present;
+    GL_ASSIGN_OR_RETURN(on, cursor.Next());
+  }
+  return (to - from + 1) - present;
+}
+
+}  // namespace
+
 absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string>>& store_dirs,
                                        const std::vector<AckedCommit>& acked) {
   StoreCheck check;
@@ -59,10 +85,25 @@ absl::StatusOr<StoreCheck> CheckStores(const std::vector<std::vector<std::string
       }
     }
     // Stores agree on every commit they all hold (same anchor, same state
-    // summary, same state root).
+    // summary, same state root); a store restored by state sync holds the
+    // commits from its snapshot's sequence on.
     uint64_t common = UINT64_MAX;
-    for (const auto& store : stores) common = std::min(common, store->last_committed_sequence());
-    for (uint64_t seq = 1; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
+    uint64_t first = 1;
+    for (size_t i = 0; i < stores.size(); ++i) {
+      const auto& store = stores[i];
+      common = std::min(common, store->last_committed_sequence());
+      GL_ASSIGN_OR_RETURN(std::optional<uint64_t> synced, store->StateSyncedFrom());
+      if (!synced.has_value()) continue;
+      first = std::max(first, *synced);
+      check.state_synced.push_back(StoreCheck::StateSynced{
+          static_cast<uint32_t>(s), static_cast<uint32_t>(i), *synced,
+          store->last_committed_sequence()});
+    }
+    for (const auto& store : stores) {
+      GL_ASSIGN_OR_RETURN(uint64_t holes, CheckpointHoles(*store));
+      check.checkpoint_holes += holes;
+    }
+    for (uint64_t seq = first; !stores.empty() && seq <= common && common != UINT64_MAX; ++seq) {
       GL_ASSIGN_OR_RETURN(storage::CommitMeta reference, stores[0]->GetCommit(seq));
       bool same = true;
       for (size_t i = 1; i < stores.size() && same; ++i) {

@@ -8,7 +8,7 @@
 #include "core/consensus/checkpoint.h"
 #include "gtest/gtest.h"
 #include "net/archive/archive_config.h"
-#include "net/archive/checkpoint_check.h"
+#include "net/node/final_checkpoint.h"
 
 namespace gridledger::archive {
 namespace {
@@ -66,7 +66,9 @@ class FinalCheckpointTest : public ::testing::Test {
           ValidatorIndex(i), keys_[i].Sign(consensus::CheckpointDigest(checkpoint_.checkpoint)));
     }
   }
-  absl::Status Check() { return VerifyFinalCheckpoint(checkpoint_, *committee_, checker_); }
+  absl::Status Check() {
+    return node::VerifyFinalCheckpoint(checkpoint_, *committee_, checker_);
+  }
 
   Digest chain_ = Digest{};
   std::vector<KeyPair> keys_;

@@ -4,6 +4,7 @@
 // is refused and another validator used; a restart resumes from the store.
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "net/archive/archive_node.h"
 #include "net/archive/proto_bytes.h"
 #include "net/node/checkpoint_store.h"
+#include "tests/net/node/test_certificate.h"
 #include "tests/net/node/test_cluster.h"
 
 namespace gridledger::archive {
@@ -62,7 +64,7 @@ class ForgingFeed final : public v1::ArchiveFeed::Service {
                                v1::FetchCheckpointResponse* response) override {
     grpc::ClientContext ctx;
     grpc::Status s = real_->FetchCheckpoint(&ctx, *request, response);
-    if (!s.ok()) return s;
+    if (!s.ok() || !forge_checkpoints.load()) return s;
     auto checkpoint = node::DecodeSignedCheckpoint(SpanOf(response->signed_checkpoint()));
     if (!checkpoint.ok()) return s;
     checkpoint->checkpoint.state_root = Digest{};  // a root the committee never signed
@@ -81,6 +83,7 @@ class ForgingFeed final : public v1::ArchiveFeed::Service {
   // root is signed by them, so the checkpoint is final but false.
   std::vector<KeyPair> colluders;
   std::atomic<bool> forge_commits{true};
+  std::atomic<bool> forge_checkpoints{true};
   std::atomic<int> forged_answers{0};
 
  private:
@@ -208,6 +211,26 @@ TEST_F(ArchiveTest, EqualsTheValidatorsAndServesReads) {
     reader->Finish();
     for (const TxId& id : last_ids_) EXPECT_TRUE(seen.contains(StringOf(id.span())));
   }
+  // The same per commit (StreamCommitBatches).
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::StreamCommitsRequest req;
+    req.set_from_sequence(1);
+    auto reader = stub->StreamCommitBatches(&ctx, req);
+    absl::flat_hash_set<std::string> seen;
+    uint64_t last_sequence = 0;
+    v1::CommitBatch batch;
+    while (seen.size() < last_ids_.size() && reader->Read(&batch)) {
+      EXPECT_EQ(batch.slice(), 0u);
+      EXPECT_GE(batch.commit_sequence(), last_sequence);
+      last_sequence = batch.commit_sequence();
+      for (const v1::CommittedTransaction& tx : batch.transactions()) seen.insert(tx.tx_id());
+    }
+    ctx.TryCancel();
+    reader->Finish();
+    for (const TxId& id : last_ids_) EXPECT_TRUE(seen.contains(StringOf(id.span())));
+  }
   // Node info: an archive, following slice 0, confirmed by a checkpoint.
   {
     v1::NodeInfo info;
@@ -283,6 +306,51 @@ TEST_F(ArchiveTest, AFinalCheckpointOverAnotherRootStopsTheSlice) {
   const uint64_t stopped_at = (*archive)->follower(0).last_committed_sequence();
   Transfers(3);
   EXPECT_EQ((*archive)->follower(0).last_committed_sequence(), stopped_at);
+  (*archive)->Stop();
+  server->Shutdown();
+}
+
+// TLS both ways: the source serves its ArchiveFeed over TLS (a relay of
+// validator 0 that forges nothing), the archive trusts it through
+// source_tls_ca and serves its own API over TLS.
+TEST_F(ArchiveTest, FollowsATlsSourceAndServesTls) {
+  Transfers(5);
+  const node::cluster_test::Pem pem = node::cluster_test::MakeCertificate();
+  ASSERT_FALSE(pem.cert.empty());
+  const std::string cert = cluster_.dir() + "/api.crt", key = cluster_.dir() + "/api.key";
+  std::ofstream(cert) << pem.cert;
+  std::ofstream(key) << pem.key;
+  ForgingFeed relay(cluster_.node(0).grpc_address());
+  relay.forge_commits = false;
+  relay.forge_checkpoints = false;
+  grpc::SslServerCredentialsOptions tls;
+  tls.pem_key_cert_pairs.push_back({pem.key, pem.cert});
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+  builder.RegisterService(&relay);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ArchiveConfig config = Config({absl::StrCat("127.0.0.1:", port)});
+  config.source_tls_ca = cert;
+  config.grpc_tls_cert = cert;
+  config.grpc_tls_key = key;
+  auto archive = ArchiveNode::Start(config);
+  ASSERT_TRUE(archive.ok()) << archive.status();
+  ExpectCaughtUpAndEqual(**archive);
+  EXPECT_EQ((*archive)->follower(0).stats().answers_refused.load(), 0u);
+
+  auto ask = [&](std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    auto stub = v1::Ledger::NewStub(grpc::CreateChannel((*archive)->grpc_address(), credentials));
+    v1::NodeInfo info;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    return stub->GetNodeInfo(&ctx, v1::GetNodeInfoRequest{}, &info);
+  };
+  grpc::SslCredentialsOptions trusting;
+  trusting.pem_root_certs = pem.cert;
+  EXPECT_TRUE(ask(grpc::SslCredentials(trusting)).ok());
+  EXPECT_FALSE(ask(grpc::InsecureChannelCredentials()).ok());
   (*archive)->Stop();
   server->Shutdown();
 }

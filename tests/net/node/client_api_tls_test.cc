@@ -18,9 +18,9 @@
 namespace gridledger::node {
 namespace {
 
+using cluster_test::MakeCertificate;
+using cluster_test::Pem;
 using cluster_test::TestCluster;
-using testing_tls::MakeCertificate;
-using testing_tls::Pem;
 namespace v1 = gridledger::v1;
 
 grpc::Status Ask(const std::string& address, std::shared_ptr<grpc::ChannelCredentials> creds,

@@ -75,7 +75,7 @@ class TwoSlices {
     options_.params.max_header_delay_ms = 50;
     options_.verifier_cpu_threads = 1;
     if (tls) {
-      tls_ = testing_tls::MakeCertificate();
+      tls_ = MakeCertificate();
       GL_CHECK(!tls_->cert.empty());
       Write(dir_ + "/api.crt", tls_->cert);
       Write(dir_ + "/api.key", tls_->key);
@@ -241,7 +241,7 @@ class TwoSlices {
   }
 
   std::string dir_;
-  std::optional<testing_tls::Pem> tls_;
+  std::optional<Pem> tls_;
   std::vector<std::unique_ptr<ReservedPort>> ports_;
   ReservedPort dead_;  // a relay target that refuses every connection
   std::vector<std::vector<KeyPair>> keys_;

@@ -1,5 +1,5 @@
-// A self-signed certificate for the client API over TLS in tests (the
-// node's grpc_tls_cert/grpc_tls_key; clients and relays trust it as a CA).
+// A self-signed TLS certificate for loopback tests of the client API over
+// TLS (client_api_tls_test.cc, tests/net/archive/archive_test.cc).
 #ifndef GRIDLEDGER_TESTS_NET_NODE_TEST_CERTIFICATE_H_
 #define GRIDLEDGER_TESTS_NET_NODE_TEST_CERTIFICATE_H_
 
@@ -12,7 +12,7 @@
 
 #include "gtest/gtest.h"
 
-namespace gridledger::node::testing_tls {
+namespace gridledger::node::cluster_test {
 
 struct Pem {
   std::string cert;
@@ -63,6 +63,6 @@ inline Pem MakeCertificate() {
   return pem;
 }
 
-}  // namespace gridledger::node::testing_tls
+}  // namespace gridledger::node::cluster_test
 
 #endif  // GRIDLEDGER_TESTS_NET_NODE_TEST_CERTIFICATE_H_

@@ -1,0 +1,535 @@
+#include "net/node/state_sync.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
+#include "net/node/final_checkpoint.h"
+
+namespace gridledger::node {
+
+StateSync::StateSync(const consensus::Committee* committee, ValidatorIndex me,
+                     const consensus::Parameters& params, storage::NodeStore* store,
+                     ConsensusStore* consensus_store, CheckpointStore* checkpoints, Send send)
+    : committee_(*committee), me_(me), params_(params), store_(store),
+      consensus_store_(consensus_store), checkpoints_(checkpoints), send_(std::move(send)),
+      buckets_(committee->size()), peer_(me.value()), checkpoint_peer_(me.value()),
+      catch_up_peer_(me.value()) {}
+
+StateSync::~StateSync() { Stop(); }
+
+void StateSync::Start() {
+  GL_CHECK(!thread_.joinable());
+  // A restored store has no checkpoints below its restore point to fill.
+  absl::StatusOr<std::optional<uint64_t>> from = store_->StateSyncedFrom();
+  catch_up_floor_ = from.ok() && from->has_value() ? **from : 0;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void StateSync::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void StateSync::OnPeerMessage(ValidatorIndex from, ByteSpan bytes) {
+  absl::StatusOr<StateSyncMessage> message = DecodeStateSync(bytes);
+  absl::MutexLock lock(&mu_);
+  if (!message.ok()) {
+    ++stats_.undecodable;
+    return;
+  }
+  if (stopping_ || queue_.size() >= kMaxStateSyncEvents) {
+    ++stats_.dropped_events;
+    return;
+  }
+  queue_.push_back(Frame{from, std::move(*message)});
+}
+
+bool StateSync::MayRestore() const {
+  absl::MutexLock lock(&mu_);
+  return !restoring_ && !restore_requested_ && absl::Now() >= hold_off_until_;
+}
+
+void StateSync::RequestRestore() {
+  absl::MutexLock lock(&mu_);
+  if (restoring_) return;
+  restoring_ = true;
+  restore_requested_ = true;
+}
+
+bool StateSync::restoring() const {
+  absl::MutexLock lock(&mu_);
+  return restoring_;
+}
+
+std::optional<uint64_t> StateSync::TakeRestored() {
+  absl::MutexLock lock(&mu_);
+  std::optional<uint64_t> out = restored_;
+  restored_.reset();
+  return out;
+}
+
+StateSyncStats StateSync::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void StateSync::Loop() {
+  for (;;) {
+    std::deque<Frame> frames;
+    bool begin = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty() || restore_requested_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
+      if (stopping_) return;
+      frames.swap(queue_);
+      begin = restore_requested_;
+      restore_requested_ = false;
+    }
+    if (begin && phase_ == Phase::kIdle) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.restores_started;
+      }
+      peers_tried_ = 0;
+      logger_.Info(absl::StrCat("state sync: restoring from a snapshot (store at sequence ",
+                                store_->last_committed_sequence(), ")"));
+      BeginAttempt(absl::Now());
+    }
+    for (const Frame& f : frames) Handle(f);
+    Tick(absl::Now());
+  }
+}
+
+uint32_t StateSync::NextPeer(uint32_t after) const {
+  const uint32_t n = static_cast<uint32_t>(committee_.size());
+  uint32_t p = (after + 1) % n;
+  if (p == me_.value()) p = (p + 1) % n;
+  return p;
+}
+
+void StateSync::SendTo(ValidatorIndex to, const StateSyncMessage& message) {
+  send_(to, EncodeStateSync(message));
+}
+
+bool StateSync::Charge(ValidatorIndex from, size_t bytes) {
+  Bucket& b = buckets_[from.value()];
+  const absl::Time now = absl::Now();
+  if (b.updated != absl::InfinitePast()) {
+    b.tokens = std::min(kStateSyncServeBurstBytes,
+                        b.tokens + absl::ToDoubleSeconds(now - b.updated) *
+                                       kStateSyncServeBytesPerSecond);
+  }
+  b.updated = now;
+  const double cost = std::max(kStateSyncRequestMinCostBytes, static_cast<double>(bytes));
+  if (b.tokens < cost) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.requests_over_rate;
+    return false;
+  }
+  b.tokens -= cost;
+  return true;
+}
+
+void StateSync::Handle(const Frame& f) {
+  if (f.from.value() >= committee_.size() || f.from == me_) return;
+  const absl::Time now = absl::Now();
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, ManifestRequest>) {
+          ServeManifest(f.from);
+        } else if constexpr (std::is_same_v<T, ChunkRequest>) {
+          ServeChunk(f.from, m);
+        } else if constexpr (std::is_same_v<T, CheckpointRequest>) {
+          ServeCheckpoints(f.from, m);
+        } else if constexpr (std::is_same_v<T, SnapshotManifest>) {
+          OnManifest(f.from, m, now);
+        } else if constexpr (std::is_same_v<T, SnapshotChunk>) {
+          OnChunk(f.from, m, now);
+        } else if constexpr (std::is_same_v<T, CheckpointsAnswer>) {
+          OnCheckpoints(f.from, m, now);
+        }
+      },
+      f.message);
+}
+
+// ---- Serving ----
+
+absl::Status StateSync::CutImage() {
+  Image image;
+  image.cut_at = absl::Now();
+  SnapshotManifest& m = image.manifest;
+  {
+    GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store_->env().BeginRead());
+    const storage::NodeTables& tables = store_->tables();
+    GL_ASSIGN_OR_RETURN(m.sequence, storage::ReadLastCommittedSequence(txn, tables));
+    if (m.sequence == 0) return absl::UnavailableError("nothing committed");
+    GL_ASSIGN_OR_RETURN(std::optional<ConsensusStore::CommitState> state,
+                        consensus_store_->ReadCommitState(txn));
+    if (!state.has_value() || state->next_commit_index != m.sequence) {
+      return absl::UnavailableError("consensus commit record not at the store's sequence");
+    }
+    m.last_committed_round = state->last_committed_round.value();
+    const Bytes key = storage::EncodeCommitKey(m.sequence);
+    GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables.commits, key));
+    m.commit_record.assign(record.begin(), record.end());
+    GL_ASSIGN_OR_RETURN(ByteSpan root, txn.Get(tables.state_roots, key));
+    if (root.size() != Digest::kSize) return absl::DataLossError("corrupt state_roots record");
+    m.state_root = Digest::FromSpan(root);
+    GL_ASSIGN_OR_RETURN(image.chunks, storage::CutStateChunks(txn, tables));
+    const uint64_t r = m.last_committed_round;
+    const Round gc(r > params_.gc_depth ? r - params_.gc_depth : 0);
+    ConsensusPart part;
+    GL_RETURN_IF_ERROR(consensus_store_->ReadCommitted(txn, Round(std::max<uint64_t>(gc.value(), 1)),
+                                                       Round(r), &part.certificates,
+                                                       &part.batches));
+    std::vector<Bytes> consensus = CutConsensusChunks(part, storage::kSnapshotChunkBytesMax);
+    m.state_chunks = static_cast<uint32_t>(image.chunks.size());
+    m.consensus_chunks = static_cast<uint32_t>(consensus.size());
+    for (Bytes& c : consensus) image.chunks.push_back(std::move(c));
+  }  // the read transaction ends before anything is sent
+  if (image.chunks.size() > storage::kSnapshotChunksMax || m.state_chunks == 0) {
+    return absl::ResourceExhaustedError("snapshot has too many chunks or none");
+  }
+  m.available = true;
+  image_ = std::move(image);
+  absl::MutexLock lock(&mu_);
+  ++stats_.snapshots_cut;
+  return absl::OkStatus();
+}
+
+void StateSync::ServeManifest(ValidatorIndex from) {
+  if (!Charge(from, 0)) return;
+  const bool stale = !image_.has_value() ||
+                     (absl::Now() - image_->cut_at >= kSnapshotImageMaxAge &&
+                      store_->last_committed_sequence() > image_->manifest.sequence);
+  if (stale) {
+    absl::Status s = CutImage();
+    if (!s.ok()) {
+      logger_.Warn(absl::StrCat("state sync: no snapshot to serve: ", s.message()));
+      SendTo(from, SnapshotManifest{});
+      return;
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.manifests_served;
+  }
+  SendTo(from, image_->manifest);
+}
+
+void StateSync::ServeChunk(ValidatorIndex from, const ChunkRequest& request) {
+  if (!image_.has_value() || image_->manifest.sequence != request.sequence ||
+      request.index >= image_->chunks.size()) {
+    if (Charge(from, 0)) SendTo(from, SnapshotChunk{request.sequence, request.index, {}});
+    return;
+  }
+  const Bytes& chunk = image_->chunks[request.index];
+  if (!Charge(from, chunk.size())) return;
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.chunks_served;
+  }
+  SendTo(from, SnapshotChunk{request.sequence, request.index, chunk});
+}
+
+void StateSync::ServeCheckpoints(ValidatorIndex from, const CheckpointRequest& request) {
+  if (!Charge(from, size_t{request.count} * 512)) return;
+  absl::StatusOr<std::vector<Bytes>> records = checkpoints_->Records(request.from, request.count);
+  if (!records.ok()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.checkpoint_requests_served;
+  }
+  SendTo(from, CheckpointsAnswer{std::move(*records)});
+}
+
+// ---- Restoring ----
+
+void StateSync::BeginAttempt(absl::Time now) {
+  phase_ = Phase::kManifest;
+  peer_ = NextPeer(peer_);
+  assembler_.reset();
+  consensus_ = ConsensusPart{};
+  next_chunk_ = 0;
+  asked_at_ = now;
+  SendTo(ValidatorIndex(peer_), ManifestRequest{});
+}
+
+void StateSync::AttemptFailed(const std::string& why, bool peer_fault, absl::Time now) {
+  if (peer_fault) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.peers_refused;
+  }
+  logger_.Warn(absl::StrCat("state sync: validator ", peer_, (peer_fault ? " refused: " : ": "),
+                            why));
+  assembler_.reset();
+  consensus_ = ConsensusPart{};
+  if (++peers_tried_ >= committee_.size() - 1) {
+    phase_ = Phase::kIdle;
+    logger_.Warn("state sync: no peer gave a verified snapshot; trying again later");
+    absl::MutexLock lock(&mu_);
+    restoring_ = false;
+    hold_off_until_ = now + kRestoreHoldOff;
+    return;
+  }
+  BeginAttempt(now);
+}
+
+void StateSync::OnManifest(ValidatorIndex from, const SnapshotManifest& m, absl::Time now) {
+  if (phase_ != Phase::kManifest || from.value() != peer_) return;
+  if (!m.available || m.sequence <= store_->last_committed_sequence()) {
+    AttemptFailed("no snapshot beyond our last commit", /*peer_fault=*/false, now);
+    return;
+  }
+  absl::StatusOr<storage::CommitMeta> commit = storage::DecodeCommitRecord(m.commit_record);
+  if (!commit.ok()) {
+    AttemptFailed(absl::StrCat("manifest commit record: ", commit.status().message()), true, now);
+    return;
+  }
+  manifest_ = m;
+  commit_ = *commit;
+  assembler_ = std::make_unique<storage::SnapshotAssembler>();
+  consensus_ = ConsensusPart{};
+  next_chunk_ = 0;
+  phase_ = Phase::kChunks;
+  RequestChunk(now);
+}
+
+void StateSync::RequestChunk(absl::Time now) {
+  asked_at_ = now;
+  SendTo(ValidatorIndex(peer_), ChunkRequest{manifest_.sequence, next_chunk_});
+}
+
+void StateSync::OnChunk(ValidatorIndex from, const SnapshotChunk& c, absl::Time now) {
+  if (phase_ != Phase::kChunks || from.value() != peer_ || c.sequence != manifest_.sequence ||
+      c.index != next_chunk_) {
+    return;  // not the one asked for (a late answer)
+  }
+  if (c.payload.empty()) {
+    AttemptFailed("the snapshot is gone (cut again)", false, now);
+    return;
+  }
+  absl::Status s = c.index < manifest_.state_chunks
+                       ? assembler_->Add(c.payload)
+                       : DecodeConsensusChunk(c.payload, &consensus_);
+  if (!s.ok()) {
+    AttemptFailed(absl::StrCat("chunk ", c.index, ": ", s.message()), true, now);
+    return;
+  }
+  ++next_chunk_;
+  if (next_chunk_ < manifest_.state_chunks + manifest_.consensus_chunks) {
+    RequestChunk(now);
+    return;
+  }
+  if (absl::Status v = VerifyConsensusPart(); !v.ok()) {
+    AttemptFailed(absl::StrCat("consensus part: ", v.message()), true, now);
+    return;
+  }
+  phase_ = Phase::kCheckpoint;
+  checkpoint_since_ = now;
+  checkpoint_peer_ = peer_;
+  // Our own table may already hold it (a node that was behind, not wiped).
+  if (auto own = checkpoints_->Get(manifest_.sequence); own.ok()) {
+    OnSnapshotCheckpoint(*own, now);
+    return;
+  }
+  AskCheckpoint(now);
+}
+
+void StateSync::AskCheckpoint(absl::Time now) {
+  asked_at_ = now;
+  SendTo(ValidatorIndex(checkpoint_peer_), CheckpointRequest{manifest_.sequence, 1});
+  checkpoint_peer_ = NextPeer(checkpoint_peer_);
+}
+
+absl::Status StateSync::VerifyConsensusPart() const {
+  const uint64_t r = manifest_.last_committed_round;
+  const uint64_t gc = r > params_.gc_depth ? r - params_.gc_depth : 0;
+  absl::flat_hash_set<Digest> certs;
+  absl::flat_hash_map<Digest, ValidatorIndex> wanted;  // batch -> its certificate's author
+  for (const consensus::Certificate& c : consensus_.certificates) {
+    const uint64_t round = c.header.round.value();
+    if (round == 0 || round < gc || round > r) {
+      return absl::InvalidArgumentError(absl::StrCat("certificate of round ", round,
+                                                     " outside [", gc, ", ", r, "]"));
+    }
+    const Digest d = consensus::CertificateDigest(c);
+    if (!certs.insert(d).second) return absl::InvalidArgumentError("a certificate twice");
+    GL_RETURN_IF_ERROR(
+        consensus::VerifyCertificate(c, d, committee_, checker_));
+    if (c.header.batches.size() > params_.header_batches_max) {
+      return absl::InvalidArgumentError("a certificate over header_batches_max batches");
+    }
+    for (const Digest& b : c.header.batches) wanted.emplace(b, c.header.author);
+  }
+  absl::flat_hash_set<Digest> got;
+  for (const consensus::Batch& b : consensus_.batches) {
+    const Digest d = consensus::BatchDigest(b);
+    auto it = wanted.find(d);
+    if (it == wanted.end() || it->second != b.author) {
+      return absl::InvalidArgumentError("a batch no certificate names (or of another author)");
+    }
+    if (!got.insert(d).second) return absl::InvalidArgumentError("a batch twice");
+    GL_RETURN_IF_ERROR(
+        consensus::VerifyBatchShape(b, committee_, params_.batch_bytes, params_.batch_txs_max));
+  }
+  if (got.size() != wanted.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(wanted.size() - got.size(),
+                                                   " batches of the certificates missing"));
+  }
+  return absl::OkStatus();
+}
+
+void StateSync::OnSnapshotCheckpoint(const SignedCheckpoint& checkpoint, absl::Time now) {
+  if (checkpoint.checkpoint.state_root != assembler_->Root()) {
+    AttemptFailed(absl::StrCat("snapshot of sequence ", manifest_.sequence, " hashes to ",
+                               assembler_->Root().ShortHex(), ", its final checkpoint says ",
+                               checkpoint.checkpoint.state_root.ShortHex()),
+                  true, now);
+    return;
+  }
+  Restore(checkpoint);
+}
+
+void StateSync::Restore(const SignedCheckpoint& checkpoint) {
+  const absl::Time started = absl::Now();
+  storage::SnapshotPoint point;
+  point.sequence = manifest_.sequence;
+  point.state_root = checkpoint.checkpoint.state_root;
+  point.commit = commit_;
+  const ConsensusStore::CommitState tip{Round(manifest_.last_committed_round),
+                                        manifest_.sequence};
+  absl::Status s = store_->RestoreSnapshot(
+      *assembler_, point, [&](storage::WriteTxn& txn) {
+        return consensus_store_->WriteRestoredTip(txn, tip, consensus_.certificates,
+                                                  consensus_.batches);
+      });
+  if (s.ok()) s = checkpoints_->Write({checkpoint}, committee_.quorum());
+  if (!s.ok()) {
+    // Our own storage failed: nothing a peer did. Try again later.
+    logger_.Error(absl::StrCat("state sync: writing the snapshot failed: ", s.message()));
+    phase_ = Phase::kIdle;
+    absl::MutexLock lock(&mu_);
+    restoring_ = false;
+    hold_off_until_ = absl::Now() + kRestoreHoldOff;
+    return;
+  }
+  logger_.Info(absl::StrCat("state sync: restored sequence ", point.sequence, " from validator ",
+                            peer_, " (", assembler_->entries().size(), " entries, ",
+                            assembler_->bytes(), " bytes, ", consensus_.certificates.size(),
+                            " certificates; written in ",
+                            absl::FormatDuration(absl::Now() - started), ")"));
+  catch_up_floor_ = point.sequence;
+  phase_ = Phase::kIdle;
+  if (on_restored_) on_restored_(point.sequence);
+  absl::MutexLock lock(&mu_);
+  ++stats_.restores_done;
+  stats_.restored_sequence = point.sequence;
+  stats_.restored_entries = assembler_->entries().size();
+  stats_.restored_bytes = assembler_->bytes();
+  assembler_.reset();
+  consensus_ = ConsensusPart{};
+  restored_ = point.sequence;
+  restoring_ = false;
+}
+
+// ---- Final checkpoints (the restore's, and catch-up) ----
+
+void StateSync::OnCheckpoints(ValidatorIndex from, const CheckpointsAnswer& answer,
+                              absl::Time now) {
+  if (from.value() == catch_up_peer_) catch_up_outstanding_ = false;
+  std::vector<SignedCheckpoint> verified;
+  uint64_t refused = 0;
+  for (const Bytes& record : answer.records) {
+    absl::StatusOr<SignedCheckpoint> c = DecodeSignedCheckpoint(record);
+    if (!c.ok() || !VerifyFinalCheckpoint(*c, committee_, checker_).ok()) {
+      ++refused;
+      continue;
+    }
+    const uint64_t sequence = c->checkpoint.sequence;
+    if (phase_ == Phase::kCheckpoint && sequence == manifest_.sequence) {
+      OnSnapshotCheckpoint(*c, now);
+      continue;
+    }
+    if (sequence <= catch_up_floor_ || sequence > store_->last_committed_sequence()) continue;
+    absl::StatusOr<Digest> ours = store_->StateRootAt(sequence);
+    if (!ours.ok()) continue;
+    if (*ours != c->checkpoint.state_root) {
+      logger_.Error(absl::StrCat("checkpoints: STATE ROOT MISMATCH: final checkpoint ", sequence,
+                                 " from validator ", from.value(), " has root ",
+                                 c->checkpoint.state_root.ShortHex(), ", ours is ",
+                                 ours->ShortHex()));
+      ++refused;
+      continue;
+    }
+    verified.push_back(std::move(*c));
+  }
+  if (!verified.empty()) {
+    absl::Status s = checkpoints_->Write(verified, committee_.quorum());
+    if (!s.ok()) logger_.Error(absl::StrCat("checkpoints: storing fetched: ", s.message()));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.checkpoints_fetched += verified.size();
+    stats_.checkpoints_refused += refused;
+  }
+  if (!verified.empty()) CatchUp(now);  // progress: ask for the next range at once
+}
+
+void StateSync::CatchUp(absl::Time now) {
+  last_catch_up_ = now;
+  if (phase_ != Phase::kIdle) return;
+  if (catch_up_outstanding_ && now - catch_up_asked_at_ < timeouts_.request) return;
+  const uint64_t last = store_->last_committed_sequence();
+  if (last <= catch_up_floor_ + kCatchUpLagCommits) return;
+  const uint64_t to = last - kCatchUpLagCommits;
+  absl::StatusOr<std::optional<uint64_t>> missing =
+      checkpoints_->FirstMissing(catch_up_floor_ + 1, to);
+  if (!missing.ok()) return;
+  if (!missing->has_value()) {
+    catch_up_floor_ = to;
+    return;
+  }
+  catch_up_floor_ = **missing - 1;
+  const uint32_t count =
+      static_cast<uint32_t>(std::min<uint64_t>(kCheckpointsPerRequest, to - **missing + 1));
+  catch_up_peer_ = NextPeer(catch_up_peer_);
+  catch_up_outstanding_ = true;
+  catch_up_asked_at_ = now;
+  SendTo(ValidatorIndex(catch_up_peer_), CheckpointRequest{**missing, count});
+}
+
+void StateSync::Tick(absl::Time now) {
+  switch (phase_) {
+    case Phase::kIdle:
+      if (now - last_catch_up_ >= kCatchUpPeriod) CatchUp(now);
+      break;
+    case Phase::kManifest:
+    case Phase::kChunks:
+      if (now - asked_at_ >= timeouts_.request) {
+        AttemptFailed("no answer in time", false, now);
+      }
+      break;
+    case Phase::kCheckpoint:
+      if (now - checkpoint_since_ >= timeouts_.checkpoint_wait) {
+        AttemptFailed(absl::StrCat("no final checkpoint of sequence ", manifest_.sequence),
+                      false, now);
+      } else if (now - asked_at_ >= kSnapshotCheckpointRetry) {
+        AskCheckpoint(now);
+      }
+      break;
+  }
+}
+
+}  // namespace gridledger::node

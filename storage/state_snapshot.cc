@@ -1,0 +1,200 @@
+#include "storage/state_snapshot.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+
+namespace gridledger::storage {
+namespace {
+
+constexpr size_t kEntryOverheadBytes = 1 + 2 + 4;
+
+// The table's position in kStateTables: the snapshot's table order.
+std::optional<size_t> TablePosition(uint8_t id) {
+  for (size_t i = 0; i < std::size(kStateTables); ++i) {
+    if (static_cast<uint8_t>(kStateTables[i]) == id) return i;
+  }
+  return std::nullopt;
+}
+
+bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
+
+Bytes U64Value(uint64_t v) {
+  Bytes out;
+  ByteWriter(&out).U64(v);
+  return out;
+}
+
+}  // namespace
+
+void ChunkCutter::Seal() {
+  if (count_ == 0) return;
+  Bytes chunk;
+  ByteWriter(&chunk).U32(count_);
+  chunk.insert(chunk.end(), body_.begin(), body_.end());
+  chunks_.push_back(std::move(chunk));
+  body_.clear();
+  count_ = 0;
+}
+
+ByteWriter ChunkCutter::Next(size_t item_bytes) {
+  if (count_ > 0 && (4 + body_.size() + item_bytes > chunk_bytes_max_ || count_ >= items_max_)) {
+    Seal();
+  }
+  ++count_;
+  return ByteWriter(&body_);
+}
+
+std::vector<Bytes> ChunkCutter::Finish() {
+  Seal();
+  return std::move(chunks_);
+}
+
+absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTables& tables,
+                                                  size_t chunk_bytes_max,
+                                                  size_t total_bytes_max) {
+  ChunkCutter cutter(chunk_bytes_max);
+  size_t total = 0;
+  for (StateTable table : kStateTables) {
+    GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
+    GL_ASSIGN_OR_RETURN(bool on, cursor.First());
+    while (on) {
+      const ByteSpan key = cursor.key();
+      const ByteSpan value = cursor.value();
+      if (key.size() > kSnapshotKeyBytesMax || value.size() > kSnapshotValueBytesMax) {
+        return absl::DataLossError(absl::StrCat("state entry of ", key.size(), "+", value.size(),
+                                                " bytes exceeds the snapshot's entry bounds"));
+      }
+      const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
+      total += entry_bytes;
+      if (total > total_bytes_max) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
+      }
+      ByteWriter w = cutter.Next(entry_bytes);
+      w.U8(static_cast<uint8_t>(table));
+      w.U16(static_cast<uint16_t>(key.size()));
+      w.Raw(key);
+      w.VarBytes(value);
+      GL_ASSIGN_OR_RETURN(on, cursor.Next());
+    }
+  }
+  return cutter.Finish();
+}
+
+absl::Status SnapshotAssembler::Add(ByteSpan chunk) {
+  if (chunk.size() > kSnapshotChunkBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot chunk of ", chunk.size(),
+                                                   " bytes exceeds ", kSnapshotChunkBytesMax));
+  }
+  if (bytes_ + chunk.size() > total_bytes_max_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("snapshot over ", total_bytes_max_, " bytes"));
+  }
+  ByteReader r(chunk);
+  GL_ASSIGN_OR_RETURN(uint32_t n, r.U32("snapshot chunk entries"));
+  if (n == 0) return absl::InvalidArgumentError("snapshot chunk without entries");
+  // Each entry takes at least its overhead: a count the bytes cannot hold is refused first.
+  if (size_t{n} * kEntryOverheadBytes > r.remaining()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot chunk: ", n, " entries in ", r.remaining(), " bytes"));
+  }
+  std::vector<SnapshotEntry> decoded;
+  decoded.reserve(n);
+  const SnapshotEntry* previous = entries_.empty() ? nullptr : &entries_.back();
+  const bool had_previous = previous != nullptr;
+  size_t previous_position =
+      had_previous ? TablePosition(static_cast<uint8_t>(previous->table)).value_or(0) : 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    GL_ASSIGN_OR_RETURN(uint8_t table_id, r.U8("snapshot entry table"));
+    const std::optional<size_t> position = TablePosition(table_id);
+    if (!position.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("snapshot entry ", i, ": unknown state table ", int{table_id}));
+    }
+    GL_ASSIGN_OR_RETURN(uint16_t key_size, r.U16("snapshot entry key length"));
+    if (key_size == 0 || key_size > kSnapshotKeyBytesMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("snapshot entry ", i, ": key length ", key_size, " out of range"));
+    }
+    GL_ASSIGN_OR_RETURN(ByteSpan key, r.Raw(key_size, "snapshot entry key"));
+    GL_ASSIGN_OR_RETURN(ByteSpan value, r.VarBytes(kSnapshotValueBytesMax, "snapshot entry value"));
+    const bool ascending =
+        (i == 0 && !had_previous) || *position > previous_position ||
+        (*position == previous_position && KeyBefore(previous->key, key));
+    if (!ascending) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("snapshot entry ", i, ": not after the previous entry (order or repeat)"));
+    }
+    decoded.push_back(SnapshotEntry{static_cast<StateTable>(table_id),
+                                    Bytes(key.begin(), key.end()),
+                                    Bytes(value.begin(), value.end())});
+    previous = &decoded.back();
+    previous_position = *position;
+  }
+  GL_RETURN_IF_ERROR(r.ExpectEnd("snapshot chunk"));
+  for (SnapshotEntry& e : decoded) {
+    hash_.Add(StateElement(e.table, e.key, e.value));
+    entries_.push_back(std::move(e));
+  }
+  bytes_ += chunk.size();
+  return absl::OkStatus();
+}
+
+absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
+                           const SnapshotAssembler& snapshot, const SnapshotPoint& point) {
+  if (snapshot.Root() != point.state_root) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot hashes to state root ", snapshot.Root().ShortHex(),
+                     ", the checkpoint of sequence ", point.sequence, " says ",
+                     point.state_root.ShortHex()));
+  }
+  if (point.sequence == 0) return absl::InvalidArgumentError("snapshot sequence 0");
+  for (StateTable table : kStateTables) GL_RETURN_IF_ERROR(txn.Clear(TableOf(tables, table)));
+  GL_RETURN_IF_ERROR(txn.Clear(tables.held_expiry));
+  uint64_t held = 0;
+  const uint8_t version = kRecordVersion;
+  for (const SnapshotEntry& e : snapshot.entries()) {
+    GL_RETURN_IF_ERROR(txn.Put(TableOf(tables, e.table), e.key, e.value));
+    if (e.table != StateTable::kHeld) continue;
+    // The derived expiry index: every held entry names its held sequence.
+    absl::StatusOr<HeldTx> tx = DecodeHeldRecord(e.key, e.value);
+    if (!tx.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("snapshot held entry does not decode: ", tx.status().message()));
+    }
+    GL_RETURN_IF_ERROR(txn.Put(tables.held_expiry,
+                               EncodeHeldExpiryKey(tx->held_sequence, tx->key()),
+                               ByteSpan(&version, 1)));
+    ++held;
+  }
+  const Bytes sequence = EncodeCommitKey(point.sequence);
+  GL_RETURN_IF_ERROR(txn.Put(tables.meta, MetaKey(kMetaHeldCount), U64Value(held)));
+  GL_RETURN_IF_ERROR(
+      txn.Put(tables.meta, MetaKey(kMetaStateHash), snapshot.hash().Serialize()));
+  GL_RETURN_IF_ERROR(txn.Put(tables.state_roots, sequence, point.state_root.span()));
+  GL_RETURN_IF_ERROR(txn.Put(tables.commits, sequence, EncodeCommitRecord(point.commit)));
+  GL_RETURN_IF_ERROR(txn.Put(tables.meta, MetaKey(kMetaLastCommittedSequence), sequence));
+  GL_RETURN_IF_ERROR(
+      txn.Put(tables.meta, MetaKey(kMetaStateSummary), point.commit.state_summary.span()));
+  return txn.Put(tables.meta, MetaKey(kMetaStateSyncedFrom), sequence);
+}
+
+absl::StatusOr<std::optional<uint64_t>> ReadStateSyncedFrom(const Txn& txn,
+                                                            const NodeTables& tables) {
+  absl::StatusOr<ByteSpan> value = txn.Get(tables.meta, MetaKey(kMetaStateSyncedFrom));
+  if (absl::IsNotFound(value.status())) return std::optional<uint64_t>();
+  GL_RETURN_IF_ERROR(value.status());
+  ByteReader r(*value);
+  absl::StatusOr<uint64_t> sequence = r.U64("state_synced_from");
+  if (!sequence.ok() || !r.ExpectEnd("state_synced_from").ok()) {
+    return absl::DataLossError("corrupt meta record state_synced_from");
+  }
+  return std::optional<uint64_t>(*sequence);
+}
+
+}  // namespace gridledger::storage
