@@ -4,9 +4,13 @@
 // port (a relayer reaching a validator that never answers). Every receipt is
 // credited exactly once at every slice-1 validator, across the restart of a
 // slice-1 validator, and an import that is not certified changes nothing.
+#include <sys/wait.h>
+
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +43,26 @@ std::string ScrapeMetrics(uint16_t port) {
 bool HasLine(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos;
 }
+
+#ifdef GL_GRIDLEDGER_BINARY
+// `gridledger query tx ID --node=SRC --dest_node=DST --json`: its exit status
+// and stdout.
+std::pair<int, std::string> QueryTxCli(const TxId& id, const std::string& source,
+                                       const std::string& destination) {
+  const std::string command =
+      absl::StrCat(GL_GRIDLEDGER_BINARY, " query tx ", id.Hex(), " --node=", source,
+                   " --dest_node=", destination, " --json 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0 && out.size() < (1u << 20);) {
+    out.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+#endif
 constexpr uint64_t kAmount = 1000;
 
 class TwoSlices {
@@ -339,6 +363,15 @@ TEST(CrossSliceClusterTest, ClientFollowsOneTransferFromPendingToCredited) {
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_FALSE(answer->credited);
   EXPECT_EQ(answer->next_expected, 1u);
+#ifdef GL_GRIDLEDGER_BINARY
+  const auto [pending_exit, pending_out] =
+      QueryTxCli(id, net.node(0, 0).grpc_address(), net.node(1, 0).grpc_address());
+  EXPECT_EQ(pending_exit, 5) << pending_out;  // kExitPending
+  EXPECT_NE(pending_out.find(R"("transfer":"debited, receipt pending")"), std::string::npos)
+      << pending_out;
+  EXPECT_NE(pending_out.find(R"("destination_slice":1,"number":1)"), std::string::npos)
+      << pending_out;
+#endif
   // A validator of the wrong slice is refused, not answered.
   EXPECT_TRUE(absl::IsFailedPrecondition(
       AskCredited(net.Channel(0, 1), 0, tx.receipt(), kTimeout).status()));
@@ -351,6 +384,12 @@ TEST(CrossSliceClusterTest, ClientFollowsOneTransferFromPendingToCredited) {
                       : answer.status().ToString());
   EXPECT_EQ(answer->next_expected, 2u);
   EXPECT_EQ(net.Balance(1, 0, net.recipient()), kAmount);
+#ifdef GL_GRIDLEDGER_BINARY
+  const auto [credited_exit, credited_out] =
+      QueryTxCli(id, net.node(0, 0).grpc_address(), net.node(1, 0).grpc_address());
+  EXPECT_EQ(credited_exit, 0) << credited_out;
+  EXPECT_NE(credited_out.find(R"("transfer":"credited")"), std::string::npos) << credited_out;
+#endif
 
   // The receipt counters as metrics: sent at the source, credited at the
   // destination, none in flight once the relay hears the destination's count.
