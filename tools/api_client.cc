@@ -25,6 +25,13 @@ void AddNodeOptions(CLI::App* app, NodeOptions* options) {
 absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode(const NodeOptions& options) {
   const std::string& node = options.node;
   if (node.empty()) return absl::InvalidArgumentError("--node=HOST:PORT is required");
+  auto channel = ChannelTo(options, node);
+  if (!channel.ok()) return channel.status();
+  return v1::Ledger::NewStub(*channel);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const NodeOptions& options,
+                                                         const std::string& address) {
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (const std::string& ca = options.tls_ca; !ca.empty()) {
     auto pem = ReadFileBounded(ca, size_t{1} << 20, "--tls_ca");
@@ -33,7 +40,7 @@ absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode(const NodeOption
     options.pem_root_certs = *pem;
     credentials = grpc::SslCredentials(options);
   }
-  return v1::Ledger::NewStub(grpc::CreateChannel(node, credentials));
+  return grpc::CreateChannel(address, credentials);
 }
 
 std::string HexOfBytesField(const std::string& raw) {

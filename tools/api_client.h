@@ -33,6 +33,9 @@ void AddNodeOptions(CLI::App* app, NodeOptions* options);
 // A stub for --node (InvalidArgument when --tls_ca is unreadable).
 absl::StatusOr<std::unique_ptr<gridledger::v1::Ledger::Stub>> ConnectToNode(
     const NodeOptions& options);
+// A channel to another node's client API, trusting --tls_ca as for --node.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const NodeOptions& options,
+                                                         const std::string& address);
 
 // Raw bytes of a proto `bytes` field (ids, keys) as lowercase hex.
 std::string HexOfBytesField(const std::string& raw);

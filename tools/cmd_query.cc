@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
+#include "net/node/transfer_follow.h"
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
 #include "tools/cli.h"
@@ -51,7 +52,36 @@ int QueryNode(const NodeOptions& options, v1::Ledger::Stub& stub) {
   return kExitOk;
 }
 
-int QueryTx(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string& id_hex) {
+// A committed cross-slice transfer: its receipt, and "debited, receipt
+// pending" until `dest_node` (a destination validator) says it is credited.
+int FollowReceipt(const NodeOptions& options, const std::string& dest_node,
+                  const v1::GetTransactionResponse& response, json* j) {
+  const v1::OutgoingReceipt& receipt = response.receipt();
+  (*j)["receipt"] = json{{"destination_slice", receipt.destination_slice()},
+                         {"number", receipt.number()},
+                         {"amount", receipt.amount()},
+                         {"to", HexOfBytesField(receipt.to())}};
+  (*j)["transfer"] = node::kTransferPending;
+  if (dest_node.empty()) return kExitOk;
+  auto channel = ChannelTo(options, dest_node);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "gridledger query: %s\n", std::string(channel.status().message()).c_str());
+    return kExitUsage;
+  }
+  auto answer = node::AskCredited(*channel, response.slice(), receipt,
+                                  std::chrono::milliseconds(options.timeout_ms));
+  if (!answer.ok()) {
+    return ReportRpcFailure("query", grpc::Status(static_cast<grpc::StatusCode>(
+                                                      answer.status().code()),
+                                                  std::string(answer.status().message())));
+  }
+  (*j)["destination_next_expected"] = answer->next_expected;
+  if (answer->credited) (*j)["transfer"] = node::kTransferCredited;
+  return kExitOk;
+}
+
+int QueryTx(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string& id_hex,
+            const std::string& dest_node) {
   auto id = HexDecodeFixed<TxId::kSize>(id_hex, "transaction id");
   if (!id.ok()) {
     std::fprintf(stderr, "gridledger query: %s\n", std::string(id.status().message()).c_str());
@@ -72,7 +102,14 @@ int QueryTx(const NodeOptions& options, v1::Ledger::Stub& stub, const std::strin
     j["commit_sequence"] = response.commit_sequence();
     j["result"] = ResultJson(response.result());
   }
+  bool transfer_pending = false;
+  if (response.has_receipt()) {  // a cross-slice transfer
+    const int code = FollowReceipt(options, dest_node, response, &j);
+    if (code != kExitOk) return code;
+    transfer_pending = j["transfer"] == node::kTransferPending;
+  }
   PrintAnswer(j, options.json);
+  if (transfer_pending && !dest_node.empty()) return kExitPending;
   switch (response.status()) {
     case v1::TRANSACTION_STATUS_COMMITTED: return kExitOk;
     case v1::TRANSACTION_STATUS_FAILED: return kExitRejected;
@@ -174,7 +211,13 @@ int RunQuery(int argc, char** argv) {
                                           "4 unknown, 5 pending)");
   tx->add_option("ID", id_hex, "the transaction id (64 hex digits)")->required();
   AddNodeOptions(tx, &options);
-  tx->callback([&] { run = [&](v1::Ledger::Stub& s) { return QueryTx(options, s, id_hex); }; });
+  std::string dest_node;
+  tx->add_option("--dest_node", dest_node,
+                 "a validator of a cross-slice transfer's destination slice, HOST:PORT: prints "
+                 "\"credited\" or \"debited, receipt pending\" (exit 5)");
+  tx->callback([&] {
+    run = [&](v1::Ledger::Stub& s) { return QueryTx(options, s, id_hex, dest_node); };
+  });
 
   std::string key_hex;
   uint32_t slice = 0;

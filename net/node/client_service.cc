@@ -11,6 +11,7 @@
 #include "net/node/node_counters.h"
 #include "net/node/rejection_metrics.h"
 #include "net/node/submit_stream.h"
+#include "net/node/transfer_follow.h"
 
 namespace gridledger::node {
 namespace {
@@ -216,6 +217,11 @@ grpc::Status ClientService::GetTransaction(grpc::ServerContext*,
                                                 : v1::TRANSACTION_STATUS_UNKNOWN);
   } else if (!stored.ok()) {
     return grpc::Status(grpc::StatusCode::INTERNAL, std::string(stored.message()));
+  } else if (response->status() == v1::TRANSACTION_STATUS_COMMITTED) {
+    // A cross-slice transfer: the receipt it emitted (transfer_follow.h).
+    absl::Status found =
+        FillOutgoingReceipt(*store_, response->commit_sequence(), id, response);
+    if (!found.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, std::string(found.message()));
   }
   return grpc::Status::OK;
 }

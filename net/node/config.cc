@@ -17,7 +17,7 @@ constexpr absl::string_view kKeys[] = {
     "genesis",   "slice",         "validator_index",       "key_file",      "data_dir",
     "grpc_address", "metrics_address", "backend",          "peer_address_override",
     "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
-    "test_only_byzantine", "relay"};
+    "test_only_byzantine", "relay", "relay_tls_ca"};
 constexpr absl::string_view kRelayKeys[] = {"slice", "grpc_address"};
 // Other slices' validators this node relays receipts to (receipt_relay.h).
 constexpr size_t kMaxRelayTargets = 4096;
@@ -155,6 +155,7 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
     return absl::InvalidArgumentError(
         "node config: byzantine is a test-only switch; refused unless test_only_byzantine = true");
   }
+  GL_ASSIGN_OR_RETURN(config.relay_tls_ca, fields.OptionalString("relay_tls_ca"));
   GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> relays,
                       fields.TableArray("relay", kMaxRelayTargets));
   for (size_t i = 0; i < relays.size(); ++i) {
@@ -198,6 +199,7 @@ std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comm
     string_key("byzantine", config.byzantine.ToString());
     absl::StrAppend(&out, "test_only_byzantine = true\n");
   }
+  if (config.relay_tls_ca.has_value()) string_key("relay_tls_ca", *config.relay_tls_ca);
   for (const RelayTarget& t : config.relay_targets) {
     absl::StrAppend(&out, "\n[[relay]]\nslice = ", t.slice, "\n");
     string_key("grpc_address", t.grpc_address.ToString());

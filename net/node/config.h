@@ -18,6 +18,8 @@
 //   [[relay]]                                   optional, any number: a validator of
 //   slice = 1                                   another slice whose client API takes
 //   grpc_address = "127.0.0.1:7301"             this slice's receipts (receipt_relay.h)
+//   relay_tls_ca = "/etc/gridledger/ca.pem"     optional (before any [[relay]]): the other
+//                                               slices' APIs serve TLS; trust this PEM
 //
 // Parsing is strict (core/common/toml_fields.h): a TOML syntax error, a
 // repeated key, an unknown key, a value of the wrong type, an empty string, a
@@ -79,6 +81,8 @@ struct NodeConfig {
   ByzantineBehaviours byzantine;
   // Where this validator relays its slice's receipts (receipt_relay.h).
   std::vector<RelayTarget> relay_targets;
+  // When set, the relay dials them over TLS trusting this PEM (else plaintext).
+  std::optional<std::string> relay_tls_ca;
   bool operator==(const NodeConfig&) const = default;
 };
 

@@ -37,6 +37,7 @@
 #include "net/node/market_events.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
+#include "net/node/receipt_collector.h"
 #include "net/node/receipt_relay.h"
 #include "net/node/receipt_service.h"
 #include "net/node/state_sync.h"
@@ -90,6 +91,7 @@ struct Node::Parts {
   int grpc_port = 0;
   std::unique_ptr<net::MetricsServer> metrics_server;
   std::shared_ptr<net::TransportCollector> transport_collector;
+  std::shared_ptr<ReceiptCollector> receipt_collector;
   bool stopped = false;
 };
 
@@ -132,6 +134,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                      " is not validator ", config.validator_index, " of slice ",
                      config.slice, " (", me.key.ShortHex(), ")"));
   }
+  // Read before anything starts: a bad relay_tls_ca stops the start with its name.
+  GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> relay_credentials,
+                      RelayCredentials(config));
   for (const GenesisValidator& v : gslice.validators) p->peer_keys.push_back(v.key);
   // The genesis digest is the chain id: it enters every consensus signature.
   GL_ASSIGN_OR_RETURN(consensus::Committee committee,
@@ -340,7 +345,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   p->grpc_server = builder.BuildAndStart();
   p->relay = std::make_unique<ReceiptRelay>(SliceId(config.slice), p->committee->quorum(),
                                             p->store.get(), p->checkpoints.get(),
-                                            RelayDestinationsOf(config), logger);
+                                            RelayDestinationsOf(config), logger,
+                                            std::move(relay_credentials));
   p->relay->Start();
   auto node = std::unique_ptr<Node>(new Node(std::move(p)));
   if (node->parts_->grpc_server == nullptr || node->parts_->grpc_port == 0) {
@@ -356,6 +362,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   node->parts_->transport_collector =
       std::make_shared<net::TransportCollector>(node->parts_->transport.get());
   node->parts_->metrics_server->Register(node->parts_->transport_collector);
+  Parts& np = *node->parts_;
+  np.receipt_collector = std::make_shared<ReceiptCollector>(ReceiptCollectorSources{
+      SliceId(config.slice), &np.cross_slice, np.store.get(), np.relay.get(),
+      &np.receipts->stats(), &np.commit_executor->stats()});
+  np.metrics_server->Register(np.receipt_collector);
   return node;
 }
 
@@ -375,6 +386,7 @@ void Node::Stop() {
   if (p.metrics_server && p.transport_collector) {
     p.metrics_server->Unregister(p.transport_collector);
   }
+  if (p.metrics_server && p.receipt_collector) p.metrics_server->Unregister(p.receipt_collector);
   if (p.transport) p.transport->Stop();
   if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (p.admitted) p.admitted->Stop();

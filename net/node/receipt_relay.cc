@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/file_read.h"
 #include "core/execution/receipt_records.h"
+#include "net/node/grpc_server_options.h"
 
 namespace gridledger::node {
 namespace {
@@ -74,10 +76,23 @@ absl::StatusOr<std::vector<Bytes>> BuildRelayImports(storage::NodeStore& store,
   return out;
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> RelayCredentials(
+    const NodeConfig& config) {
+  if (!config.relay_tls_ca.has_value()) return grpc::InsecureChannelCredentials();
+  GL_ASSIGN_OR_RETURN(std::string pem,
+                      ReadFileBounded(*config.relay_tls_ca, kMaxTlsPemBytes, "relay_tls_ca"));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = std::move(pem);
+  return grpc::SslCredentials(options);
+}
+
 ReceiptRelay::ReceiptRelay(SliceId slice, size_t quorum, storage::NodeStore* store,
                            const CheckpointStore* finals,
-                           std::vector<RelayDestination> destinations, Logger logger)
-    : slice_(slice), quorum_(quorum), store_(store), finals_(*finals), logger_(std::move(logger)) {
+                           std::vector<RelayDestination> destinations, Logger logger,
+                           std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : slice_(slice), quorum_(quorum), store_(store), finals_(*finals), logger_(std::move(logger)),
+      credentials_(credentials != nullptr ? std::move(credentials)
+                                          : grpc::InsecureChannelCredentials()) {
   for (RelayDestination& d : destinations) {
     if (d.grpc_addresses.empty() || d.slice == slice_) continue;
     Target t;
@@ -107,8 +122,8 @@ void ReceiptRelay::Stop() {
 
 void ReceiptRelay::Rotate(Target& t) {
   t.address = (t.address + 1) % t.destination.grpc_addresses.size();
-  t.stub = v1::Receipts::NewStub(grpc::CreateChannel(t.destination.grpc_addresses[t.address],
-                                                     grpc::InsecureChannelCredentials()));
+  t.stub = v1::Receipts::NewStub(
+      grpc::CreateChannel(t.destination.grpc_addresses[t.address], credentials_));
 }
 
 void ReceiptRelay::Loop() {
@@ -175,6 +190,10 @@ void ReceiptRelay::Round(Target& t, absl::Time now) {
   stats_.imports_accepted += accepted;
   const bool progress = response.next_expected() > t.next_expected;
   t.next_expected = std::max(t.next_expected, response.next_expected());
+  {
+    absl::MutexLock lock(&reported_mu_);
+    reported_[t.destination.slice.value()] = t.next_expected;
+  }
   if (progress) {
     t.backoff = kRelayBackoffMin;
     t.next_attempt = now + kRelayBackoffMin;
@@ -187,6 +206,17 @@ void ReceiptRelay::Round(Target& t, absl::Time now) {
     t.backoff = std::min(t.backoff * 2, kRelayBackoffMax);
     t.next_attempt = now + t.backoff;
   }
+}
+
+std::vector<std::pair<SliceId, uint64_t>> ReceiptRelay::ReportedNextExpected() const {
+  std::vector<std::pair<SliceId, uint64_t>> out;
+  {
+    absl::MutexLock lock(&reported_mu_);
+    for (const auto& [slice, next] : reported_) out.emplace_back(SliceId(slice), next);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first.value() < b.first.value(); });
+  return out;
 }
 
 }  // namespace gridledger::node

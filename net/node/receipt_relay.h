@@ -15,14 +15,18 @@
 #ifndef GRIDLEDGER_NET_NODE_RECEIPT_RELAY_H_
 #define GRIDLEDGER_NET_NODE_RECEIPT_RELAY_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -55,6 +59,12 @@ struct RelayDestination {
   std::vector<std::string> grpc_addresses;  // its validators' client API
 };
 
+// How the relay dials the destinations' client APIs: TLS trusting the
+// config's relay_tls_ca (PEM) when set, else plaintext. InvalidArgument names
+// a file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> RelayCredentials(
+    const NodeConfig& config);
+
 // The node config's [[relay]] targets grouped by slice (ascending).
 std::vector<RelayDestination> RelayDestinationsOf(const NodeConfig& config);
 
@@ -71,12 +81,17 @@ class ReceiptRelay {
   // Everything must outlive the relay. `quorum`: 2f+1 of this slice.
   ReceiptRelay(SliceId slice, size_t quorum, storage::NodeStore* store,
                const CheckpointStore* finals, std::vector<RelayDestination> destinations,
-               Logger logger);
+               Logger logger,
+               std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
   ~ReceiptRelay() { Stop(); }
 
   void Start();
   void Stop();  // joins
   const RelayStats& stats() const { return stats_; }
+  // Each destination's next expected number from this slice as last
+  // reported to this relay, by destination ascending (metrics: receipts in
+  // flight); a destination not answered yet is absent.
+  std::vector<std::pair<SliceId, uint64_t>> ReportedNextExpected() const;
 
  private:
   struct Target {
@@ -96,9 +111,12 @@ class ReceiptRelay {
   storage::NodeStore* store_;
   const CheckpointStore& finals_;
   Logger logger_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::vector<Target> targets_;  // relay thread only
   absl::Time last_error_log_ = absl::InfinitePast();
   RelayStats stats_;
+  mutable absl::Mutex reported_mu_;
+  absl::flat_hash_map<uint32_t, uint64_t> reported_ ABSL_GUARDED_BY(reported_mu_);
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

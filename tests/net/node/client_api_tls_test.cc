@@ -69,5 +69,15 @@ TEST(ClientApiTlsSecurityTest, AMissingCertificateFileStopsTheStartWithItsName) 
       << node.status();
 }
 
+TEST(ClientApiTlsSecurityTest, AMissingRelayCaFileStopsTheStartWithItsName) {
+  TestCluster cluster;
+  NodeConfig config = cluster.ConfigFor(0);
+  config.relay_tls_ca = config.data_dir + ".absent.pem";
+  auto node = Node::Start(config, cluster.options());
+  ASSERT_FALSE(node.ok());
+  EXPECT_NE(node.status().message().find("relay_tls_ca"), absl::string_view::npos)
+      << node.status();
+}
+
 }  // namespace
 }  // namespace gridledger::node

@@ -62,6 +62,8 @@ TEST(NodeConfigTest, SerializeRoundTrips) {
   c.grpc_tls_key = "/etc/gl/api.key";
   c.log_level = LogLevel::kDebug;
   c.byzantine.equivocate = true;
+  c.relay_tls_ca = "/etc/gl/ca.pem";
+  c.relay_targets.push_back(RelayTarget{1, HostPort{"10.0.1.1", 7301}});
   const std::string text = SerializeNodeConfig(c, "two\nlines");
   EXPECT_EQ(text.substr(0, 14), "# two\n# lines\n") << text;
   auto parsed = ParseNodeConfig(text);
