@@ -5,7 +5,6 @@
 // exactly its bytes and then goes through VerifyReceiptImport against a
 // fixed two-slice config (the seeds are signed for it, so the fuzzer reaches
 // the hash and signature checks); accepted records re-encode to their bytes.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -83,10 +82,6 @@ std::vector<std::string> Seeds() {
   return seeds;
 }
 
-bool SameBytes(const Bytes& a, const uint8_t* data, size_t size) {
-  return a.size() == size && std::equal(a.begin(), a.end(), data);
-}
-
 }  // namespace
 }  // namespace gridledger
 
@@ -94,6 +89,7 @@ GL_FUZZ_SEEDS(gridledger::Seeds())
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gridledger;
+  using fuzz::SameBytes;
   const ByteSpan in(data, size);
   auto import = DecodeReceiptImport(in);
   if (import.ok()) {
