@@ -9,6 +9,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   # JSON output of the operator commands (query, submit)
   nlohmann-json3-dev
+  # the argument parser of every gridledger subcommand (tools/cli.h)
+  libcli11-dev
   # node config and genesis files are TOML, read strictly (core/common/toml_fields.h)
   libtomlplusplus-dev
   # node log lines with time, level and slice/index (core/common/log.h)

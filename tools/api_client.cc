@@ -3,24 +3,30 @@
 #include <cstdio>
 #include <string>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
 #include "core/common/file_read.h"
 
-ABSL_FLAG(std::string, node, "", "query/submit: the node's client API, HOST:PORT");
-ABSL_FLAG(std::string, tls_ca, "",
-          "query/submit: PEM certificate to trust when the node serves its API over TLS");
-ABSL_FLAG(int32_t, timeout_ms, 5000, "query/submit: deadline of each call");
-ABSL_FLAG(bool, json, false, "query/submit: one JSON object per answer instead of text");
-
 namespace gridledger::tools {
 
-absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode() {
-  const std::string node = absl::GetFlag(FLAGS_node);
+void AddNodeOptions(CLI::App* app, NodeOptions* options) {
+  app->add_option("--node", options->node, "the node's client API, HOST:PORT")
+      ->required()
+      ->check([](const std::string& v) {
+        return v.empty() ? std::string("empty; give HOST:PORT") : std::string();
+      });
+  app->add_option("--tls_ca", options->tls_ca,
+                  "PEM certificate to trust when the node serves its API over TLS");
+  AddNumber<int32_t>(app, "--timeout_ms", &options->timeout_ms, "deadline of each call, ms", 1,
+                     std::numeric_limits<int32_t>::max());
+  app->add_flag("--json", options->json, "one JSON object per answer instead of text");
+}
+
+absl::StatusOr<std::unique_ptr<v1::Ledger::Stub>> ConnectToNode(const NodeOptions& options) {
+  const std::string& node = options.node;
   if (node.empty()) return absl::InvalidArgumentError("--node=HOST:PORT is required");
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
+  if (const std::string& ca = options.tls_ca; !ca.empty()) {
     auto pem = ReadFileBounded(ca, size_t{1} << 20, "--tls_ca");
     if (!pem.ok()) return absl::InvalidArgumentError(pem.status().message());
     grpc::SslCredentialsOptions options;
@@ -34,10 +40,9 @@ std::string HexOfBytesField(const std::string& raw) {
   return HexEncode(ByteSpan(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
 }
 
-std::unique_ptr<grpc::ClientContext> RpcContext() {
+std::unique_ptr<grpc::ClientContext> RpcContext(int32_t timeout_ms) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
   return ctx;
 }
 
@@ -53,8 +58,8 @@ int ReportRpcFailure(absl::string_view command, const grpc::Status& status) {
   }
 }
 
-void PrintAnswer(const nlohmann::ordered_json& answer) {
-  if (absl::GetFlag(FLAGS_json)) {
+void PrintAnswer(const nlohmann::ordered_json& answer, bool as_json) {
+  if (as_json) {
     std::printf("%s\n", answer.dump().c_str());
     return;
   }

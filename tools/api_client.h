@@ -10,36 +10,35 @@
 #include <memory>
 #include <string>
 
-#include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "nlohmann/json.hpp"
-
-ABSL_DECLARE_FLAG(std::string, node);
-ABSL_DECLARE_FLAG(std::string, tls_ca);
-ABSL_DECLARE_FLAG(int32_t, timeout_ms);
-ABSL_DECLARE_FLAG(bool, json);
+#include "tools/cli.h"
+#include "tools/exit_codes.h"
 
 namespace gridledger::tools {
 
-// Exit statuses shared by `query` and `submit`, so scripts can branch on them.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitBadInput = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitRejected = 3;     // submit: a transaction was refused; query tx: FAILED
-inline constexpr int kExitNotFound = 4;     // query tx: unknown id; query account: no account
-inline constexpr int kExitPending = 5;      // query tx: admitted, not final yet
-inline constexpr int kExitUnreachable = 6;  // the node did not answer
+// The options of every command that talks to a node's client API.
+struct NodeOptions {
+  std::string node;     // HOST:PORT
+  std::string tls_ca;   // PEM to trust; empty: plaintext
+  int32_t timeout_ms = 5000;
+  bool json = false;    // one JSON object per answer instead of text
+};
 
-// A stub for --node (InvalidArgument when it is missing or --tls_ca unreadable).
-absl::StatusOr<std::unique_ptr<gridledger::v1::Ledger::Stub>> ConnectToNode();
+// Declares --node (required), --tls_ca, --timeout_ms and --json on `app`.
+void AddNodeOptions(CLI::App* app, NodeOptions* options);
+
+// A stub for --node (InvalidArgument when --tls_ca is unreadable).
+absl::StatusOr<std::unique_ptr<gridledger::v1::Ledger::Stub>> ConnectToNode(
+    const NodeOptions& options);
 
 // Raw bytes of a proto `bytes` field (ids, keys) as lowercase hex.
 std::string HexOfBytesField(const std::string& raw);
 
-// A context whose deadline is --timeout_ms from now.
-std::unique_ptr<grpc::ClientContext> RpcContext();
+// A context whose deadline is `timeout_ms` from now.
+std::unique_ptr<grpc::ClientContext> RpcContext(int32_t timeout_ms);
 
 // Prints a failed call as "gridledger COMMAND: rpc failed: ..." and returns
 // its exit status: kExitBadInput for INVALID_ARGUMENT, kExitNotFound for
@@ -69,9 +68,9 @@ int PrintStream(absl::string_view command, grpc::ClientContext& ctx,
   return kExitOk;
 }
 
-// One answer: with --json one object on one line, else "name: value" lines
+// One answer: with `as_json` one object on one line, else "name: value" lines
 // (ordered_json keeps the fields in the order written).
-void PrintAnswer(const nlohmann::ordered_json& answer);
+void PrintAnswer(const nlohmann::ordered_json& answer, bool as_json);
 
 }  // namespace gridledger::tools
 

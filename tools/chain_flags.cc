@@ -1,17 +1,22 @@
 #include "tools/chain_flags.h"
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
 #include "core/common/file_read.h"
 #include "core/common/status_macros.h"
 #include "core/execution/genesis.h"
 
-ABSL_FLAG(std::string, chain_id, "",
-          "the network's chain id (64 hex digits: the genesis digest `gridledger genesis` prints)");
-ABSL_FLAG(std::string, genesis, "", "a genesis.toml whose digest is the chain id");
-
 namespace gridledger::tools {
+
+void AddChainOptions(CLI::App* app, ChainOptions* options) {
+  CLI::Option* hex = app->add_option(
+      "--chain_id", options->chain_id_hex,
+      "the network's chain id (64 hex digits: the genesis digest `gridledger genesis` prints)");
+  CLI::Option* file =
+      app->add_option("--genesis", options->genesis_path, "a genesis.toml whose digest is the "
+                                                          "chain id (instead of --chain_id)");
+  hex->excludes(file);
+}
 
 absl::StatusOr<Digest> ChainIdOfGenesisFile(const std::string& path) {
   auto text = ReadFileBounded(path, kMaxGenesisFileBytes, "--genesis");
@@ -24,9 +29,9 @@ absl::StatusOr<Digest> ChainIdOfGenesisFile(const std::string& path) {
   return GenesisDigest(*genesis);
 }
 
-absl::StatusOr<Digest> ChainIdFromFlags() {
-  const std::string hex = absl::GetFlag(FLAGS_chain_id);
-  const std::string path = absl::GetFlag(FLAGS_genesis);
+absl::StatusOr<Digest> ChainIdFromOptions(const ChainOptions& options) {
+  const std::string& hex = options.chain_id_hex;
+  const std::string& path = options.genesis_path;
   if (hex.empty() == path.empty()) {
     return absl::InvalidArgumentError(
         "give the network: --chain_id=HEX (printed by `gridledger genesis`) or "

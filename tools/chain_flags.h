@@ -6,18 +6,23 @@
 
 #include <string>
 
-#include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "core/common/types.h"
-
-ABSL_DECLARE_FLAG(std::string, chain_id);
-ABSL_DECLARE_FLAG(std::string, genesis);
+#include "tools/cli.h"
 
 namespace gridledger::tools {
 
-// InvalidArgument when neither or both flags are given, the hex is not 64
-// digits, or the genesis file cannot be read or parsed (the reason names it).
-absl::StatusOr<Digest> ChainIdFromFlags();
+struct ChainOptions {
+  std::string chain_id_hex;
+  std::string genesis_path;
+};
+
+// Declares --chain_id and --genesis (mutually exclusive) on `app`.
+void AddChainOptions(CLI::App* app, ChainOptions* options);
+
+// InvalidArgument when neither or both are given, the hex is not 64 digits,
+// or the genesis file cannot be read or parsed (the reason names it).
+absl::StatusOr<Digest> ChainIdFromOptions(const ChainOptions& options);
 
 // The digest of the genesis file at `path` (bounded read, strict parse).
 absl::StatusOr<Digest> ChainIdOfGenesisFile(const std::string& path);

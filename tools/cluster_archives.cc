@@ -12,6 +12,7 @@
 #include "core/common/status_macros.h"
 #include "net/archive/archive_config.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "storage/node_store.h"
 #include "tools/loadgen/args.h"
 #include "tools/loadgen/report.h"
@@ -215,20 +216,20 @@ std::string ArchiveSummaryText(const ArchiveReport& report) {
 }
 
 std::string WithArchiveJson(const std::string& json, const ArchiveReport& report) {
-  const size_t end = json.find_last_of('}');
-  if (report.archives == 0 || end == std::string::npos) return json;
-  const std::string member = absl::StrCat(
-      "\"archive\":{\"archives\":", report.archives, ",\"checked\":",
-      report.done ? "true" : "false", ",\"agrees\":", report.agrees ? "true" : "false",
-      ",\"behind_commits\":", report.behind_commits,
-      ",\"behind_transactions\":", report.behind_transactions, ",\"executed_min\":", report.executed_min,
-      ",\"drain_ms\":", absl::ToInt64Milliseconds(report.drain),
-      ",\"cpu_s\":", absl::SixDigits(report.cpu_s),
-      ",\"disagreements\":", report.disagreements.size(), "}");
-  // Before the object's closing brace; a comma unless the object is empty.
-  const size_t last = json.find_last_not_of(" \n\t\r", end - 1);
-  const bool empty = last != std::string::npos && json[last] == '{';
-  return absl::StrCat(json.substr(0, end), empty ? "" : ",", member, json.substr(end));
+  if (report.archives == 0) return json;
+  // `json` is ours (ResultJson); not one object means nothing to add to.
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(json, nullptr, false);
+  if (!doc.is_object()) return json;
+  doc["archive"] = nlohmann::ordered_json{{"archives", report.archives},
+                                          {"checked", report.done},
+                                          {"agrees", report.agrees},
+                                          {"behind_commits", report.behind_commits},
+                                          {"behind_transactions", report.behind_transactions},
+                                          {"executed_min", report.executed_min},
+                                          {"drain_ms", absl::ToInt64Milliseconds(report.drain)},
+                                          {"cpu_s", report.cpu_s},
+                                          {"disagreements", report.disagreements.size()}};
+  return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace gridledger::tools

@@ -13,31 +13,25 @@
 #include <cstdio>
 #include <string>
 
-#include "absl/flags/declare.h"
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "net/archive/archive_config.h"
 #include "net/archive/archive_node.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-
-ABSL_DECLARE_FLAG(std::string, config);  // cmd_node.cc: the same --config
 
 namespace gridledger::tools {
 namespace {
 
 int RunArchive(int argc, char** argv) {
-  const std::vector<std::string> positional =
-      ParseFlags(argc, argv, "gridledger archive --config=FILE");
-  if (!positional.empty()) {
-    std::fprintf(stderr, "gridledger archive: unexpected argument %s\n", positional[0].c_str());
-    return 2;
-  }
-  const std::string path = absl::GetFlag(FLAGS_config);
-  if (path.empty()) {
-    std::fprintf(stderr, "gridledger archive: --config=FILE is required\n");
-    return 2;
-  }
+  CLI::App app("Run an archive node: follow every slice, verify and execute its commits, "
+               "serve reads across slices.",
+               "gridledger archive");
+  app.footer("exit: 0 clean shutdown, 1 start-up failed, 2 usage or bad config");
+  std::string path;
+  AddPath(&app, "--config", &path, "archive config file (TOML, net/archive/archive_config.h)")
+      ->required();
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
   auto config = archive::LoadArchiveConfig(path);
   if (!config.ok()) {
     std::fprintf(stderr, "gridledger archive: %s\n",

@@ -65,6 +65,7 @@
 #include "net/node/byzantine_switch.h"
 #include "net/node/config.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "tools/cli.h"
 #include "tools/cluster_archives.h"
 #include "tools/command.h"
 #include "tools/loadgen/args.h"
@@ -83,6 +84,7 @@
 #include "tools/loadgen/store_check.h"
 #include "tools/loadgen/verification_bound.h"
 #include "tools/loadgen/workload.h"
+#include "tools/workload_options.h"
 
 namespace gridledger::tools {
 namespace {
@@ -90,17 +92,10 @@ namespace {
 using namespace ::gridledger::loadgen;
 namespace pb = ::gridledger::v1;
 
-constexpr char kUsage[] =
-    "usage: gridledger cluster --validators=4 --slices=1 --duration=20s --rate=N\n"
-    "         [--kill=k@Ts] [--restart=Ts] [--json=FILE] [--csv=FILE] [--accounts=N]\n"
-    "         [--backend=auto|cpu|gpu] [--drain=10s] [--dir=DIR] [--keep=true]\n"
-    "         [--byzantine=B] [--byzantine_behaviours=all|LIST] [--chaos=SEED]\n"
-    "         [--chaos_over_f=true] [--chaos_down_max=2s]\n"
-    "         [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n"
-    "         [--submit=stream|batch]\n"
-    "         [--archives=A]   (--kill=aK@Ts: kill archive K, e.g. a0@5s)\n"
-    "         [--cross_slice_percent=P]\n"
-    "         [--wipe] (restart the killed validators with an empty data dir)\n";
+constexpr char kFooter[] =
+    "--kill=aK@T kills archive K (of --archives) instead of validators, e.g. a0@5s.\n"
+    "exit: 0 the run passed its checks (stores agree with what was acknowledged, money\n"
+    "      conserved), 1 the cluster could not run, 2 usage, 3 a check failed, 130 interrupted";
 constexpr uint64_t kAccountBalance = 1'000'000'000'000;
 constexpr char kReadyPrefix[] = "gridledger node ready";
 constexpr absl::Duration kReadyTimeout = absl::Seconds(60);
@@ -114,7 +109,7 @@ void OnSignal(int) { g_stop.store(true); }
 
 int Fail(const std::string& message, int code) {
   std::fprintf(stderr, "gridledger cluster: %s\n", message.c_str());
-  if (code == 2) std::fputs(kUsage, stderr);
+  if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
   return code;
 }
 
@@ -282,41 +277,60 @@ struct FaultFlags {
   uint32_t max_down = 0;  // per slice at once under chaos: f - byzantine
 };
 
-absl::StatusOr<FaultFlags> ParseFaultFlags(const NamedArgs& args, uint64_t validators,
-                                           bool has_kill) {
+// The fault options as given (FaultFlags checks them against each other).
+struct FaultArgs {
+  uint32_t byzantine = 0;
+  std::string byzantine_behaviours = "all";
+  uint64_t chaos_seed = 0;  // meaningful when --chaos is given
+  bool chaos_over_f = false;
+  absl::Duration chaos_down_max = absl::Seconds(2);
+};
+
+void AddFaultOptions(CLI::App* app, FaultArgs* a) {
+  AddNumber(app, "--byzantine", &a->byzantine,
+            "the last B validators of each slice misbehave (at most f)");
+  app->add_option("--byzantine_behaviours", a->byzantine_behaviours,
+                  "what the Byzantine validators do: all, or a comma-separated list "
+                  "(net/node/byzantine_behaviour.h)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        auto parsed = node::ParseByzantineBehaviours(v);
+        return parsed.ok() ? std::string() : std::string(parsed.status().message());
+      });
+  AddNumber(app, "--chaos", &a->chaos_seed,
+            "a seeded campaign of kills and pauses on honest validators, at most f - B per "
+            "slice at once")
+      ->default_str("");
+  app->add_flag("--chaos_over_f", a->chaos_over_f, "--chaos: add one phase with more than that");
+  AddDuration(app, "--chaos_down_max", &a->chaos_down_max,
+              "--chaos: the longest kill or pause (default 1.5 s kills, 2 s pauses)")
+      ->default_str("");
+}
+
+absl::StatusOr<FaultFlags> ParseFaultFlags(const CLI::App& app, const FaultArgs& a,
+                                           uint64_t validators, bool has_kill) {
   FaultFlags flags;
   const uint64_t f = (validators - 1) / 3;
-  auto byzantine = args.Uint("byzantine", 0, 0, f);
-  if (!byzantine.ok()) {
+  if (a.byzantine > f) {
     return absl::InvalidArgumentError(absl::StrCat(
-        byzantine.status().message(), " (at most f = ", f, " of ", validators,
-        " validators may be Byzantine)"));
+        "--byzantine: ", a.byzantine, " is outside [0, ", f, "] (at most f = ", f, " of ",
+        validators, " validators may be Byzantine)"));
   }
-  flags.byzantine = static_cast<uint32_t>(*byzantine);
-  auto behaviours = node::ParseByzantineBehaviours(args.String("byzantine_behaviours", "all"));
+  flags.byzantine = a.byzantine;
+  auto behaviours = node::ParseByzantineBehaviours(a.byzantine_behaviours);
   if (!behaviours.ok()) return behaviours.status();
   flags.behaviours = *behaviours;
-  if (args.Has("byzantine_behaviours") && flags.byzantine == 0) {
+  if (app.count("--byzantine_behaviours") > 0 && flags.byzantine == 0) {
     return absl::InvalidArgumentError("--byzantine_behaviours needs --byzantine");
   }
-  if (args.Has("chaos")) {
-    auto seed = args.Uint("chaos", 1, 0, UINT64_MAX);
-    if (!seed.ok()) return seed.status();
-    flags.chaos_seed = *seed;
-  }
-  const std::string over_f = args.String("chaos_over_f", "false");
-  if (over_f != "true" && over_f != "false") {
-    return absl::InvalidArgumentError("--chaos_over_f: expected true or false");
-  }
-  flags.chaos_over_f = over_f == "true";
+  if (app.count("--chaos") > 0) flags.chaos_seed = a.chaos_seed;
+  flags.chaos_over_f = a.chaos_over_f;
   if (flags.chaos_over_f && !flags.chaos_seed) {
     return absl::InvalidArgumentError("--chaos_over_f needs --chaos");
   }
-  if (args.Has("chaos_down_max")) {
+  if (app.count("--chaos_down_max") > 0) {
     if (!flags.chaos_seed) return absl::InvalidArgumentError("--chaos_down_max needs --chaos");
-    auto down = args.Duration("chaos_down_max", absl::Seconds(2));
-    if (!down.ok()) return down.status();
-    flags.chaos_down_max = *down;
+    flags.chaos_down_max = a.chaos_down_max;
   }
   if (has_kill && (flags.chaos_seed || flags.byzantine > 0)) {
     return absl::InvalidArgumentError("--kill does not combine with --chaos or --byzantine");
@@ -440,94 +454,135 @@ bool ChaosFailed(const std::vector<InjectedFault>& log) {
   return false;
 }
 
+// Every option of `gridledger cluster` as given.
+struct ClusterArgs {
+  uint64_t validators = 4;
+  uint64_t slices = 1;
+  uint64_t rate = 500;
+  absl::Duration duration = absl::Seconds(20);
+  absl::Duration drain = absl::Seconds(10);
+  uint64_t accounts = 0;  // default: from --rate, --slices and the workload
+  std::string backend = "auto";
+  std::string dir;
+  bool keep = false;
+  std::string kill;
+  absl::Duration restart;
+  std::string json;
+  std::string csv;
+  FaultArgs faults;
+  WorkloadOptions workload;
+  std::string submit = "stream";  // how the load reaches the validators (loadgen.h SubmitPath)
+  uint32_t archives = 0;
+  uint32_t cross_slice_percent = 0;
+  bool wipe = false;  // with --kill and --restart: restart with an empty data dir
+};
+
+void AddClusterOptions(CLI::App* app, ClusterArgs* a) {
+  AddNumber<uint64_t>(app, "--validators", &a->validators, "validators per slice", 1,
+                      kMaxClusterValidators);
+  AddNumber<uint64_t>(app, "--slices", &a->slices, "slices", 1, 16);
+  AddNumber<uint64_t>(app, "--rate", &a->rate, "transfers per second, open loop", 1,
+                      1'000'000);
+  AddDuration(app, "--duration", &a->duration, "how long to send");
+  AddDuration(app, "--drain", &a->drain, "after sending: how long to wait for commits");
+  AddNumber<uint64_t>(app, "--accounts", &a->accounts,
+                      "funded accounts per slice (default: about 2 s between one account's "
+                      "transfers, in [100, 20000]; microgrid: 2 per prosumer)",
+                      2, kMaxGenesisAccounts)
+      ->default_str("");
+  AddChoice(app, "--backend", &a->backend, "every validator's signature verifier",
+            {"auto", "cpu", "gpu"});
+  app->add_option("--dir", a->dir,
+                  "the deployment folder, new or empty (default: a temporary one, removed "
+                  "at the end unless --keep)");
+  app->add_flag("--keep", a->keep, "keep the temporary deployment, logs and stores");
+  app->add_option("--kill", a->kill,
+                  "k@T: SIGKILL k validators T after the load starts (aK@T: archive K)")
+      ->check([](const std::string& v) {
+        const absl::Status s = absl::StartsWith(v, "a") ? ParseArchiveKill(v).status()
+                                                        : ParseKillSpec(v).status();
+        return s.ok() ? std::string() : std::string(s.message());
+      });
+  AddDuration(app, "--restart", &a->restart, "--kill: restart them T after the load starts")
+      ->default_str("");
+  app->add_option("--json", a->json, "write the result as JSON to FILE");
+  app->add_option("--csv", a->csv, "write the per-second series to FILE (and a PNG beside it)");
+  AddFaultOptions(app, &a->faults);
+  AddWorkloadOptions(app, &a->workload);
+  AddChoice(app, "--submit", &a->submit,
+            "stream (many transactions per message) or batch (one SubmitBatch call each)",
+            {"stream", "batch"});
+  AddNumber<uint32_t>(app, "--archives", &a->archives,
+                      "archive nodes following every slice beside the validators", 0,
+                      kMaxClusterArchives);
+  AddNumber<uint32_t>(app, "--cross_slice_percent", &a->cross_slice_percent,
+                      "percent of the transfers that pay an account of another slice", 0, 100);
+  app->add_flag("--wipe", a->wipe,
+                "with --kill and --restart: restart the killed validators with an empty data "
+                "dir (they come back by state sync)");
+}
+
 int RunCluster(int argc, char** argv) {
-  // --wipe is a bare switch; NamedArgs takes --name=value only.
-  std::vector<std::string> arg_text(argv, argv + argc);
-  for (std::string& a : arg_text) {
-    if (a == "--wipe") a = "--wipe=true";
-  }
-  std::vector<char*> arg_ptrs;
-  for (std::string& a : arg_text) arg_ptrs.push_back(a.data());
-  argv = arg_ptrs.data();
-  auto args = NamedArgs::Parse(argc, argv,
-                               {"validators", "slices", "duration", "rate", "kill", "restart",
-                                "json", "csv", "accounts", "backend", "drain", "dir", "keep",
-                                "byzantine", "byzantine_behaviours", "chaos", "chaos_over_f",
-                                "chaos_down_max", kWorkloadFlags[0], kWorkloadFlags[1],
-                                kWorkloadFlags[2], "submit", "archives",
-                                "cross_slice_percent", "wipe"});
-  if (!args.ok()) return Fail(std::string(args.status().message()), 2);
-  // How the load reaches the validators (loadgen.h SubmitPath).
-  const std::string submit = args->String("submit", "stream");
-  if (submit != "stream" && submit != "batch") {
-    return Fail("--submit: expected stream or batch, got " + submit, 2);
-  }
-  auto validators = args->Uint("validators", 4, 1, kMaxClusterValidators);
-  auto slices = args->Uint("slices", 1, 1, 16);
-  auto rate = args->Uint("rate", 500, 1, 1'000'000);
-  auto duration = args->Duration("duration", absl::Seconds(20));
-  auto drain = args->Duration("drain", absl::Seconds(10));
-  for (const absl::Status& s :
-       {validators.status(), slices.status(), rate.status(), duration.status(), drain.status()}) {
-    if (!s.ok()) return Fail(std::string(s.message()), 2);
-  }
-  auto cross_slice_percent = args->Uint("cross_slice_percent", 0, 0, 100);
-  if (!cross_slice_percent.ok()) return Fail(std::string(cross_slice_percent.status().message()), 2);
-  auto workload = ParseWorkloadFlags(*args);
-  if (!workload.ok()) return Fail(std::string(workload.status().message()), 2);
+  CLI::App app("Run n validators x S slices on loopback under load, check every store and "
+               "print a summary.",
+               "gridledger cluster");
+  app.footer(kFooter);
+  ClusterArgs args;
+  AddClusterOptions(&app, &args);
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  auto workload = WorkloadFromOptions(app, args.workload);
+  if (!workload.ok()) return Fail(std::string(workload.status().message()), kExitUsage);
   // Enough senders that one account's transfers are ~2 s apart; the
   // microgrid needs a prosumer and a meter account per prosumer.
-  const uint64_t default_accounts = workload->microgrid
-                                        ? 2 * uint64_t{workload->prosumers}
-                                        : std::clamp<uint64_t>(2 * *rate / *slices, 100, 20'000);
-  auto accounts = args->Uint("accounts", default_accounts, 2, kMaxGenesisAccounts / *slices);
-  if (!accounts.ok()) return Fail(std::string(accounts.status().message()), 2);
-  const std::string backend = args->String("backend", "auto");
-  if (backend != "auto" && backend != "cpu" && backend != "gpu") {
-    return Fail("--backend: expected auto, cpu or gpu", 2);
+  if (app.count("--accounts") == 0) {
+    args.accounts = workload->microgrid ? 2 * uint64_t{workload->prosumers}
+                                     : std::clamp<uint64_t>(2 * args.rate / args.slices, 100, 20'000);
   }
-  const std::string keep = args->String("keep", "false");
-  if (keep != "true" && keep != "false") return Fail("--keep: expected true or false", 2);
-  auto archive_count = args->Uint("archives", 0, 0, kMaxClusterArchives);
-  if (!archive_count.ok()) return Fail(std::string(archive_count.status().message()), 2);
+  if (args.accounts > kMaxGenesisAccounts / args.slices) {
+    return Fail(absl::StrCat("--accounts: ", args.accounts, " is outside [2, ",
+                             kMaxGenesisAccounts / args.slices, "] for ", args.slices, " slices"),
+                kExitUsage);
+  }
   std::optional<KillSpec> kill_spec;
   std::optional<absl::Duration> restart_at;
   // --kill=aK@Ts: archive K is the victim (kill_spec->count stays 0).
   std::optional<uint32_t> kill_archive;
-  if (args->Has("kill") && absl::StartsWith(args->String("kill", ""), "a")) {
-    auto k = ParseArchiveKill(args->String("kill", ""));
-    if (!k.ok()) return Fail(std::string(k.status().message()), 2);
-    if (k->index >= *archive_count) return Fail("--kill: no such archive (see --archives)", 2);
+  if (absl::StartsWith(args.kill, "a")) {
+    auto k = ParseArchiveKill(args.kill);
+    if (!k.ok()) return Fail(std::string(k.status().message()), kExitUsage);
+    if (k->index >= args.archives) {
+      return Fail("--kill: no such archive (see --archives)", kExitUsage);
+    }
     kill_archive = k->index;
     kill_spec = KillSpec{0, k->at};
-  } else if (args->Has("kill")) {
-    auto k = ParseKillSpec(args->String("kill", ""));
-    if (!k.ok()) return Fail(std::string(k.status().message()), 2);
-    if (k->count * 3 >= *validators) {
+  } else if (!args.kill.empty()) {
+    auto k = ParseKillSpec(args.kill);
+    if (!k.ok()) return Fail(std::string(k.status().message()), kExitUsage);
+    if (k->count * 3 >= args.validators) {
       // More than f = (n-1)/3 faulty stops a slice; allowed, but say so.
       std::fprintf(stderr, "gridledger cluster: warning: killing %llu of %llu validators "
                    "exceeds f; slices may stall\n", static_cast<unsigned long long>(k->count),
-                   static_cast<unsigned long long>(*validators));
+                   static_cast<unsigned long long>(args.validators));
     }
-    if (k->count > *validators * *slices) return Fail("--kill: more validators than exist", 2);
+    if (k->count > args.validators * args.slices) {
+      return Fail("--kill: more validators than exist", kExitUsage);
+    }
     kill_spec = *k;
   }
-  if (args->Has("restart")) {
-    if (!kill_spec) return Fail("--restart needs --kill", 2);
-    auto r = args->Duration("restart", absl::Seconds(1));
-    if (!r.ok()) return Fail(std::string(r.status().message()), 2);
-    if (*r <= kill_spec->at) return Fail("--restart must come after the --kill time", 2);
-    restart_at = *r;
+  if (app.count("--restart") > 0) {
+    if (!kill_spec) return Fail("--restart needs --kill", kExitUsage);
+    if (args.restart <= kill_spec->at) {
+      return Fail("--restart must come after the --kill time", kExitUsage);
+    }
+    restart_at = args.restart;
   }
-  const std::string wipe_text = args->String("wipe", "false");
-  if (wipe_text != "true" && wipe_text != "false") return Fail("--wipe: expected true or false", 2);
-  const bool wipe = wipe_text == "true";
-  if (wipe && !restart_at) return Fail("--wipe needs --kill and --restart", 2);
-  auto fault_flags = ParseFaultFlags(*args, *validators, kill_spec.has_value());
-  if (!fault_flags.ok()) return Fail(std::string(fault_flags.status().message()), 2);
+  if (args.wipe && !restart_at) return Fail("--wipe needs --kill and --restart", kExitUsage);
+  const bool wipe = args.wipe;
+  auto fault_flags = ParseFaultFlags(app, args.faults, args.validators, kill_spec.has_value());
+  if (!fault_flags.ok()) return Fail(std::string(fault_flags.status().message()), kExitUsage);
 
   // The deployment folder: given, or a fresh temporary one.
-  std::string dir = args->String("dir", "");
+  std::string dir = args.dir;
   const bool temporary = dir.empty();
   if (temporary) {
     std::string pattern = (std::filesystem::temp_directory_path() / "gridledger-cluster-XXXXXX");
@@ -551,8 +606,8 @@ int RunCluster(int argc, char** argv) {
   {
     const std::optional<MarketTiming> market_timing =
         workload->microgrid ? std::optional<MarketTiming>(CompressedMarketTiming()) : std::nullopt;
-    auto deployed = WriteDeployment(dir, static_cast<uint32_t>(*slices),
-                                    static_cast<uint32_t>(*validators), *accounts, backend,
+    auto deployed = WriteDeployment(dir, static_cast<uint32_t>(args.slices),
+                                    static_cast<uint32_t>(args.validators), args.accounts, args.backend,
                                     market_timing);
     if (!deployed.ok()) {
       exit_code = Fail(std::string(deployed.status().message()), 1);
@@ -564,7 +619,7 @@ int RunCluster(int argc, char** argv) {
         }
         std::vector<PlannedFault> chaos_plan;
         if (fault_flags->chaos_seed) {
-          auto plan = PlanClusterChaos(d, *fault_flags, static_cast<uint32_t>(*slices), *duration);
+          auto plan = PlanClusterChaos(d, *fault_flags, static_cast<uint32_t>(args.slices), args.duration);
           if (!plan.ok()) return Fail(std::string(plan.status().message()), 2);
           chaos_plan = std::move(*plan);
           std::printf("cluster: chaos seed %llu: %zu faults planned\n",
@@ -572,8 +627,8 @@ int RunCluster(int argc, char** argv) {
                       chaos_plan.size());
         }
         std::printf("cluster: %llu slice(s) x %llu validators in %s\n",
-                    static_cast<unsigned long long>(*slices),
-                    static_cast<unsigned long long>(*validators), dir.c_str());
+                    static_cast<unsigned long long>(args.slices),
+                    static_cast<unsigned long long>(args.validators), dir.c_str());
         for (Validator& v : d.validators) {
           if (absl::Status s = v.process->Start(); !s.ok()) {
             StopAll(d);
@@ -592,7 +647,7 @@ int RunCluster(int argc, char** argv) {
         std::printf("cluster: all %zu validators ready\n", d.validators.size());
         std::fflush(stdout);
         // --archives: started once the validators serve; each prints its port.
-        auto archives_written = WriteArchives(dir, static_cast<uint32_t>(*archive_count),
+        auto archives_written = WriteArchives(dir, args.archives,
                                               d.grpc_by_slice);
         if (!archives_written.ok()) {
           StopAll(d);
@@ -613,13 +668,13 @@ int RunCluster(int argc, char** argv) {
         // and right after the load (issue 12 item 6).
         CpuCost cpu;
         cpu.bound.cores = UsableCores();
-        cpu.bound.validators = static_cast<uint32_t>(*validators);
+        cpu.bound.validators = static_cast<uint32_t>(args.validators);
         cpu.bound.verify_us_before = MeasureVerifyCostUs(kVerifyCalibrationCount);
         RunConfig config;
-        config.validators = static_cast<uint32_t>(*validators);
-        config.slices = static_cast<uint32_t>(*slices);
-        config.rate_per_s = *rate;
-        config.duration = *duration;
+        config.validators = static_cast<uint32_t>(args.validators);
+        config.slices = static_cast<uint32_t>(args.slices);
+        config.rate_per_s = args.rate;
+        config.duration = args.duration;
         if (workload->microgrid) config.workload = DescribeMicrogrid(*workload, *market_timing);
         if (auto info = NodeInfo(d.validators[0].grpc_address); info.ok()) {
           config.verifier_backend = info->verifier_backend();
@@ -642,9 +697,9 @@ int RunCluster(int argc, char** argv) {
         // Victims: the highest-index validators, spread over the slices, so
         // validator 0 of each slice (the first commit stream) survives.
         std::vector<Validator*> victims;
-        for (uint32_t i = *validators; i-- > 0 && kill_spec && victims.size() < kill_spec->count;) {
-          for (uint32_t s = 0; s < *slices && victims.size() < kill_spec->count; ++s) {
-            victims.push_back(&d.validators[s * *validators + i]);
+        for (uint32_t i = args.validators; i-- > 0 && kill_spec && victims.size() < kill_spec->count;) {
+          for (uint32_t s = 0; s < args.slices && victims.size() < kill_spec->count; ++s) {
+            victims.push_back(&d.validators[s * args.validators + i]);
           }
         }
         // faults_done ends fault injection; cluster_done lets the fault
@@ -727,17 +782,17 @@ int RunCluster(int argc, char** argv) {
 
         auto deployment = LoadDeployment(dir);
         LoadgenOptions options;
-        options.rate_per_s = *rate;
-        options.duration = *duration;
-        options.drain = *drain;
-        options.submit_path = submit == "batch" ? SubmitPath::kBatch : SubmitPath::kStream;
+        options.rate_per_s = args.rate;
+        options.duration = args.duration;
+        options.drain = args.drain;
+        options.submit_path = args.submit == "batch" ? SubmitPath::kBatch : SubmitPath::kStream;
         options.grpc_by_slice = HonestAddresses(d);
-        options.cross_slice_percent = static_cast<uint32_t>(*cross_slice_percent);
+        options.cross_slice_percent = args.cross_slice_percent;
         options.stop = &g_stop;
         // Steady-window probes; not with faults, which restart validators
         // (their pids change under the probe).
         const bool faults_injected = kill_spec.has_value() || fault_flags->chaos_seed.has_value();
-        const absl::Duration window_end = SteadyWindowEnd(*duration);
+        const absl::Duration window_end = SteadyWindowEnd(args.duration);
         SteadyWindowSampler sampler(
             [&d] {
               WindowProbe probe;
@@ -762,12 +817,12 @@ int RunCluster(int argc, char** argv) {
         // --workload=microgrid: the prepared market schedule replaces --rate.
         absl::StatusOr<PreparedMicrogrid> microgrid = absl::UnknownError("not planned");
         if (deployment.ok() && workload->microgrid) {
-          microgrid = PrepareMicrogrid(dir, *deployment, *workload, *duration,
+          microgrid = PrepareMicrogrid(dir, *deployment, *workload, args.duration,
                                        FreshNonces(*deployment));
           if (microgrid.ok()) {
             UseMicrogrid(*microgrid, &options);
             config.rate_per_s = static_cast<uint64_t>(
-                microgrid->plan.txs.size() / std::max(1.0, absl::ToDoubleSeconds(*duration)));
+                microgrid->plan.txs.size() / std::max(1.0, absl::ToDoubleSeconds(args.duration)));
           }
         }
         absl::StatusOr<LoadgenResult> result = absl::UnknownError("not run");
@@ -807,11 +862,12 @@ int RunCluster(int argc, char** argv) {
         chaos_done.WaitForNotification();  // every validator resumed or restarted
         const bool chaos_failed = ChaosFailed(chaos_log);
         if (fault_flags->chaos_seed) {
-          DescribeChaos(*fault_flags, static_cast<uint32_t>(*validators), chaos_log, &config);
+          DescribeChaos(*fault_flags, static_cast<uint32_t>(args.validators), chaos_log, &config);
         }
 
         // Cross-slice receipts still relayed after the load: wait for them.
-        if (*cross_slice_percent > 0 && !WaitReceiptsCredited(HonestAddresses(d), kSettleTimeout)) {
+        if (args.cross_slice_percent > 0 &&
+            !WaitReceiptsCredited(HonestAddresses(d), kSettleTimeout)) {
           std::fprintf(stderr, "cluster: receipts still in flight after %s\n",
                        absl::FormatDuration(kSettleTimeout).c_str());
         }
@@ -897,18 +953,18 @@ int RunCluster(int argc, char** argv) {
         std::fputs(MarketSummaryText(market, workload->microgrid).c_str(), stdout);
         std::fputs(ArchiveSummaryText(archive_report).c_str(), stdout);
         std::fflush(stdout);
-        if (args->Has("json")) {
-          absl::Status s = WriteTextFile(args->String("json", ""),
-                                         WithArchiveJson(ResultJson(config, *result, check, cpu, &market),
-                                                         archive_report));
+        if (!args.json.empty()) {
+          absl::Status s = WriteTextFile(
+              args.json,
+              WithArchiveJson(ResultJson(config, *result, check, cpu, &market), archive_report));
           if (!s.ok()) return Fail(std::string(s.message()), 1);
         }
-        if (args->Has("csv")) {
-          absl::Status s = WriteTextFile(args->String("csv", ""), SeriesCsv(result->series));
+        if (!args.csv.empty()) {
+          absl::Status s = WriteTextFile(args.csv, SeriesCsv(result->series));
           if (!s.ok()) return Fail(std::string(s.message()), 1);
-          PlotBesideCsv(args->String("csv", ""), config);
+          PlotBesideCsv(args.csv, config);
           if (workload->microgrid) {
-            PlotMarketBesideCsv(MarketCsvPathFor(args->String("csv", "")), MarketCsv(market),
+            PlotMarketBesideCsv(MarketCsvPathFor(args.csv), MarketCsv(market),
                                 config);
           }
         }
@@ -924,7 +980,7 @@ int RunCluster(int argc, char** argv) {
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  if (temporary && keep == "false") {
+  if (temporary && !args.keep) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   } else {

@@ -19,8 +19,6 @@
 //                              and --data_root, gRPC on IP:(grpc_base_port + k),
 //                              metrics on IP:(metrics_base_port + k)
 //   prometheus-targets.json    every metrics address, for Prometheus file_sd
-// Flags are parsed here, not as global Abseil flags, so their names cannot
-// collide with other subcommands'.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,34 +26,28 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
-#include "tools/command.h"
 #include "core/common/file_read.h"
+#include "tools/cli.h"
+#include "tools/command.h"
 #include "tools/file_util.h"
 #include "tools/host_configs.h"
 
 namespace gridledger::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: gridledger genesis --validators=4 --slices=1 --accounts=N --balance=MICROUNITS\n"
-    "                          --out=DIR [--base_port=7100] [--host=127.0.0.1]\n"
-    "                          [--market_interval_ms=900000] [--gate_closure_ms=300000]\n"
-    "                          [--reading_window_ms=3600000]\n"
-    "       several machines: --hosts=FILE (one IP or IP:PORT per validator, slice-major)\n"
-    "                          [--config_dir=/etc/gridledger] [--data_root=/var/lib/gridledger]\n"
-    "                          [--grpc_base_port=7300] [--metrics_base_port=7400] [--backend=auto]\n";
+constexpr char kFooter[] =
+    "Writes DIR/genesis.toml, DIR/dso.key, DIR/validator-<slice>-<i>.key and DIR/accounts.keys\n"
+    "(never overwriting). Validator i of slice s listens on\n"
+    "HOST:(base_port + s * validators + i); with --hosts, on line s * validators + i of FILE,\n"
+    "and DIR also gets node-<slice>-<i>.toml and prometheus-targets.json (docs/deploy.md).\n"
+    "exit: 0 ok, 1 bad input (hosts file, existing files), 2 usage";
 constexpr uint64_t kDefaultBasePort = 7100;
 
 int Fail(const std::string& message) {
@@ -76,90 +68,77 @@ struct Args {
   MarketTiming market;  // genesis bounds check it (ValidateGenesis)
 };
 
-// Parses --name=value flags; an error names the flag.
-bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
-  std::map<std::string, uint64_t*> numbers = {
-      {"validators", &args->validators}, {"slices", &args->slices},
-      {"accounts", &args->accounts},     {"balance", &args->balance},
-      {"base_port", &args->base_port},
-      {"grpc_base_port", &args->layout.grpc_base_port},
-      {"metrics_base_port", &args->layout.metrics_base_port},
-      {"market_interval_ms", &args->market.interval_ms},
-      {"gate_closure_ms", &args->market.gate_closure_ms},
-      {"reading_window_ms", &args->market.reading_window_ms}};
-  std::map<std::string, std::string*> strings = {
-      {"out", &args->out},
-      {"host", &args->host},
-      {"hosts", &args->hosts_file},
-      {"config_dir", &args->layout.config_dir},
-      {"data_root", &args->layout.data_root},
-      {"backend", &args->layout.backend}};
-  std::set<std::string> given;
-  bool have_accounts = false;
-  bool have_balance = false;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    const size_t eq = arg.find('=');
-    if (!absl::ConsumePrefix(&arg, "--") || eq == absl::string_view::npos) {
-      *error = absl::StrCat("unexpected argument '", argv[i], "' (flags are --name=value)");
-      return false;
-    }
-    const std::string name(arg.substr(0, eq - 2));
-    const absl::string_view value = arg.substr(eq - 1);
-    if (!given.insert(name).second) {
-      *error = absl::StrCat("--", name, " is given twice");
-      return false;
-    }
-    if (auto it = strings.find(name); it != strings.end()) {
-      *it->second = std::string(value);
-    } else if (auto it = numbers.find(name); it != numbers.end()) {
-      if (!absl::SimpleAtoi(value, it->second) || value.empty() || value[0] == '+' ||
-          value[0] == '-') {
-        *error = absl::StrCat("--", name, ": '", value, "' is not a non-negative integer");
-        return false;
-      }
-      have_accounts |= name == "accounts";
-      have_balance |= name == "balance";
-    } else {
-      *error = absl::StrCat("unknown flag --", name);
-      return false;
-    }
-  }
-  const bool layout_flags = given.count("config_dir") + given.count("data_root") +
-                                given.count("grpc_base_port") + given.count("metrics_base_port") +
-                                given.count("backend") > 0;
-  args->layout.peer_base_port = args->base_port;
-  if (args->out.empty()) *error = "--out=DIR is required";
-  else if (given.count("host") > 0 && given.count("hosts") > 0)
-    *error = "--host and --hosts exclude each other (--hosts names every validator's address)";
-  else if (layout_flags && given.count("hosts") == 0)
-    *error = "--config_dir, --data_root, --grpc_base_port, --metrics_base_port and --backend "
-             "shape the node configs, which only --hosts=FILE writes";
-  else if (!have_accounts) *error = "--accounts=N is required";
-  else if (!have_balance) *error = "--balance=MICROUNITS is required";
-  else if (args->validators == 0 || args->validators > kMaxValidatorsPerSlice)
-    *error = absl::StrCat("--validators must be in [1, ", kMaxValidatorsPerSlice, "]");
-  else if (args->slices == 0 || args->slices > kMaxGenesisSlices)
-    *error = absl::StrCat("--slices must be in [1, ", kMaxGenesisSlices, "]");
-  else if (args->accounts > kMaxGenesisAccounts)
-    *error = absl::StrCat("--accounts must be at most ", kMaxGenesisAccounts);
-  else if (args->balance > kMaxGenesisBalance)
-    *error = absl::StrCat("--balance must be at most ", kMaxGenesisBalance, " (a TOML integer)");
-  else if (args->accounts > 0 && args->balance > UINT64_MAX / args->accounts)
-    *error = "--accounts times --balance overflows 64 bits";
-  else if (args->base_port == 0 ||
-           args->base_port + args->slices * args->validators - 1 > 65535)
-    *error = "--base_port: validator ports must fit in [1, 65535]";
-  return error->empty();
+// Declares the options on `app`; the checks that involve several of them
+// run after parsing (CheckArgs).
+void AddGenesisOptions(CLI::App* app, Args* args) {
+  AddNumber<uint64_t>(app, "--validators", &args->validators, "validators per slice", 1,
+                      kMaxValidatorsPerSlice);
+  AddNumber<uint64_t>(app, "--slices", &args->slices, "slices", 1, kMaxGenesisSlices);
+  AddNumber<uint64_t>(app, "--accounts", &args->accounts,
+                      "funded accounts (account j lives in slice j % slices)", 0,
+                      kMaxGenesisAccounts)
+      ->required();
+  AddNumber<uint64_t>(app, "--balance", &args->balance, "each account's balance, micro-units", 0,
+                      kMaxGenesisBalance)
+      ->required();
+  AddPath(app, "--out", &args->out, "the directory to write into")->required();
+  AddNumber<uint64_t>(app, "--base_port", &args->base_port, "the first validator's peer port",
+                      1, 65535);
+  app->add_option("--host", args->host, "every validator's address (one machine)")
+      ->capture_default_str();
+  app->add_option("--hosts", args->hosts_file,
+                  "several machines: one IP or IP:PORT per validator, slice-major");
+  AddNumber(app, "--market_interval_ms", &args->market.interval_ms, "market interval length");
+  AddNumber(app, "--gate_closure_ms", &args->market.gate_closure_ms,
+            "orders close this long before the interval starts");
+  AddNumber(app, "--reading_window_ms", &args->market.reading_window_ms,
+            "meter readings are accepted this long after the interval ends");
+  app->add_option("--config_dir", args->layout.config_dir,
+                  "--hosts: where each machine keeps genesis, keys and node configs")
+      ->capture_default_str();
+  app->add_option("--data_root", args->layout.data_root,
+                  "--hosts: where each machine's stores live")
+      ->capture_default_str();
+  AddNumber<uint64_t>(app, "--grpc_base_port", &args->layout.grpc_base_port,
+                      "--hosts: validator k serves its client API on grpc_base_port + k", 1, 65535);
+  AddNumber<uint64_t>(app, "--metrics_base_port", &args->layout.metrics_base_port,
+                      "--hosts: validator k serves /metrics on metrics_base_port + k", 1, 65535);
+  AddChoice(app, "--backend", &args->layout.backend, "--hosts: each node's signature verifier",
+            {"auto", "cpu", "gpu"});
+}
+
+// The rules across options; the message names them.
+std::string CheckArgs(const CLI::App& app, const Args* args) {
+  const bool has_hosts = app.count("--hosts") > 0;
+  const bool layout_flags = app.count("--config_dir") + app.count("--data_root") +
+                                app.count("--grpc_base_port") + app.count("--metrics_base_port") +
+                                app.count("--backend") > 0;
+  if (app.count("--host") > 0 && has_hosts)
+    return "--host and --hosts exclude each other (--hosts names every validator's address)";
+  if (layout_flags && !has_hosts)
+    return "--config_dir, --data_root, --grpc_base_port, --metrics_base_port and --backend "
+           "shape the node configs, which only --hosts=FILE writes";
+  if (args->accounts > 0 && args->balance > UINT64_MAX / args->accounts)
+    return "--accounts times --balance overflows 64 bits";
+  if (args->base_port + args->slices * args->validators - 1 > 65535)
+    return "--base_port: validator ports must fit in [1, 65535]";
+  return "";
 }
 
 int RunGenesis(int argc, char** argv) {
+  CLI::App app("Generate validator, DSO and account keys plus genesis.toml.",
+               "gridledger genesis");
+  app.footer(kFooter);
   Args args;
-  std::string error;
-  if (!ParseArgs(argc, argv, &args, &error)) {
-    std::fprintf(stderr, "gridledger genesis: %s\n%s", error.c_str(), kUsage);
-    return 2;
+  AddGenesisOptions(&app, &args);
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  std::string error = CheckArgs(app, &args);
+  if (!error.empty()) {
+    std::fprintf(stderr, "gridledger genesis: %s\nRun with --help for more information.\n",
+                 error.c_str());
+    return kExitUsage;
   }
+  args.layout.peer_base_port = args.base_port;
   // Every validator's address and ports: one host, or a line of --hosts each.
   std::vector<ValidatorPlacement> placements;
   if (!args.hosts_file.empty()) {

@@ -1,8 +1,7 @@
 // `gridledger keys new [--out=FILE]` and `gridledger keys show FILE`.
 //
 // A key file holds one BIP-340 secret key: 64 lowercase hex digits and a
-// newline, mode 0600. Flags are parsed here, not as global Abseil flags, so
-// their names cannot collide with other subcommands'.
+// newline, mode 0600.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,41 +9,29 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "core/common/bytes.h"
 #include "core/crypto/schnorr.h"
+#include "tools/cli.h"
 #include "tools/command.h"
 #include "tools/file_util.h"
 
 namespace gridledger::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: gridledger keys new [--out=FILE]   fresh secret key; FILE gets it (mode 0600)\n"
-    "       gridledger keys show FILE          the x-only public key of a key file\n";
 constexpr size_t kMaxKeyFileBytes = 128;
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "gridledger keys: %s\n", message.c_str());
-  return 1;
+  return kExitBadInput;
 }
 
-int New(int argc, char** argv) {
-  std::string out;
-  for (int i = 2; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--out=") && !arg.empty()) {
-      out = std::string(arg);
-    } else {
-      std::fprintf(stderr, "%s", kUsage);
-      return 2;
-    }
-  }
+int New(const std::string& out) {
   const KeyPair key = KeyPair::Generate();
   if (out.empty()) {
     std::printf("secret %s\npublic %s\n", key.secret().Hex().c_str(),
@@ -58,12 +45,7 @@ int New(int argc, char** argv) {
   return 0;
 }
 
-int Show(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
-  }
-  const std::string path = argv[2];
+int Show(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(path + ": " + std::strerror(errno));
   std::string text;
@@ -82,10 +64,20 @@ int Show(int argc, char** argv) {
 }
 
 int RunKeys(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "new") == 0) return New(argc, argv);
-  if (argc >= 2 && std::strcmp(argv[1], "show") == 0) return Show(argc, argv);
-  std::fprintf(stderr, "%s", kUsage);
-  return 2;
+  CLI::App app("Create a key, or show a key file's public key.", "gridledger keys");
+  app.require_subcommand(1);
+  std::function<int()> run;
+  std::string out;
+  CLI::App* fresh = app.add_subcommand("new", "a fresh secret key; --out=FILE gets it (mode "
+                                              "0600), else it is printed");
+  AddPath(fresh, "--out", &out, "the key file to create (never overwritten)");
+  fresh->callback([&] { run = [&] { return New(out); }; });
+  std::string path;
+  CLI::App* show = app.add_subcommand("show", "the x-only public key of a key file");
+  show->add_option("FILE", path, "the key file")->required();
+  show->callback([&] { run = [&] { return Show(path); }; });
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  return run();
 }
 
 }  // namespace

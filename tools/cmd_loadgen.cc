@@ -22,67 +22,85 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-#include "tools/loadgen/args.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/microgrid_run.h"
 #include "tools/loadgen/plot.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/workload.h"
+#include "tools/workload_options.h"
 
 namespace gridledger::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: gridledger loadgen --dir=DIR --rate=N --duration=20s [--grpc_base_port=7300]\n"
-    "                          [--drain=10s] [--attempts=3] [--json=FILE] [--csv=FILE]\n"
-    "                          [--workload=transfer|microgrid] [--prosumers=24] [--seed=1]\n";
+constexpr char kFooter[] =
+    "DIR holds genesis.toml and accounts.keys (as `gridledger genesis` writes them); validator\n"
+    "i of slice s serves gRPC on its genesis host at grpc_base_port + s * validators + i.\n"
+    "exit: 0 ok, 1 the run failed (deployment, nodes, files), 2 usage";
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 int Fail(const std::string& message, int code) {
   std::fprintf(stderr, "gridledger loadgen: %s\n", message.c_str());
-  if (code == 2) std::fputs(kUsage, stderr);
+  if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
   return code;
+}
+
+struct LoadgenArgs {
+  std::string dir;
+  uint64_t rate = 1000;
+  absl::Duration duration = absl::Seconds(20);
+  absl::Duration drain = absl::Seconds(10);
+  uint32_t attempts = 3;
+  uint64_t grpc_base_port = 7300;
+  std::string json;
+  std::string csv;
+  WorkloadOptions workload;
+};
+
+void AddLoadgenOptions(CLI::App* app, LoadgenArgs* a) {
+  app->add_option("--dir", a->dir, "the deployment: genesis.toml and accounts.keys")->required();
+  AddNumber<uint64_t>(app, "--rate", &a->rate, "transfers per second, open loop", 1, 1'000'000);
+  AddDuration(app, "--duration", &a->duration, "how long to send");
+  AddDuration(app, "--drain", &a->drain, "after sending: how long to wait for commits");
+  AddNumber<uint32_t>(app, "--attempts", &a->attempts, "tries per transaction", 1, 16);
+  AddNumber<uint64_t>(app, "--grpc_base_port", &a->grpc_base_port,
+                      "the first validator's gRPC port", 1, 65535);
+  app->add_option("--json", a->json, "write the result as JSON to FILE");
+  app->add_option("--csv", a->csv, "write the per-second series to FILE (and a PNG beside it)");
+  AddWorkloadOptions(app, &a->workload);
 }
 
 int RunLoadgen(int argc, char** argv) {
   using namespace loadgen;
-  auto args = NamedArgs::Parse(
-      argc, argv, {"dir", "rate", "duration", "grpc_base_port", "drain", "attempts", "json", "csv",
-                   kWorkloadFlags[0], kWorkloadFlags[1], kWorkloadFlags[2]});
-  if (!args.ok()) return Fail(std::string(args.status().message()), 2);
-  auto workload = ParseWorkloadFlags(*args);
-  if (!workload.ok()) return Fail(std::string(workload.status().message()), 2);
-  if (!args->Has("dir")) return Fail("--dir=DIR is required", 2);
+  CLI::App app("Open-loop fixed-rate load against running validators over gRPC.",
+               "gridledger loadgen");
+  app.footer(kFooter);
+  LoadgenArgs args;
+  AddLoadgenOptions(&app, &args);
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  auto workload = WorkloadFromOptions(app, args.workload);
+  if (!workload.ok()) return Fail(std::string(workload.status().message()), kExitUsage);
   LoadgenOptions options;
-  auto rate = args->Uint("rate", 1000, 1, 1'000'000);
-  auto duration = args->Duration("duration", absl::Seconds(20));
-  auto drain = args->Duration("drain", absl::Seconds(10));
-  auto attempts = args->Uint("attempts", 3, 1, 16);
-  auto base_port = args->Uint("grpc_base_port", 7300, 1, 65535);
-  for (const absl::Status& s : {rate.status(), duration.status(), drain.status(),
-                                attempts.status(), base_port.status()}) {
-    if (!s.ok()) return Fail(std::string(s.message()), 2);
-  }
-  auto deployment = LoadDeployment(args->String("dir", ""));
+  auto deployment = LoadDeployment(args.dir);
   if (!deployment.ok()) return Fail(std::string(deployment.status().message()), 1);
   const auto& slices = deployment->genesis.slices;
   const uint64_t per_slice = slices[0].validators.size();
   for (const auto& slice : slices) {
     std::vector<std::string> addresses;
     for (size_t i = 0; i < slice.validators.size(); ++i) {
-      const uint64_t port = *base_port + slice.id.value() * per_slice + i;
+      const uint64_t port = args.grpc_base_port + slice.id.value() * per_slice + i;
       if (port > 65535) return Fail("--grpc_base_port: gRPC ports exceed 65535", 2);
       addresses.push_back(absl::StrCat(slice.validators[i].host, ":", port));
     }
     options.grpc_by_slice.push_back(std::move(addresses));
   }
-  options.rate_per_s = *rate;
-  options.duration = *duration;
-  options.drain = *drain;
-  options.max_attempts = static_cast<uint32_t>(*attempts);
+  options.rate_per_s = args.rate;
+  options.duration = args.duration;
+  options.drain = args.drain;
+  options.max_attempts = args.attempts;
   options.query_nonces = true;
   options.stop = &g_stop;
   absl::StatusOr<PreparedMicrogrid> microgrid = absl::UnknownError("not planned");
@@ -90,7 +108,7 @@ int RunLoadgen(int argc, char** argv) {
     auto nonces = QueryMicrogridNonces(*deployment, options.grpc_by_slice, workload->prosumers);
     if (!nonces.ok()) return Fail(std::string(nonces.status().message()), 1);
     microgrid =
-        PrepareMicrogrid(args->String("dir", ""), *deployment, *workload, *duration, *nonces);
+        PrepareMicrogrid(args.dir, *deployment, *workload, args.duration, *nonces);
     if (!microgrid.ok()) return Fail(std::string(microgrid.status().message()), 1);
     UseMicrogrid(*microgrid, &options);
   }
@@ -104,12 +122,12 @@ int RunLoadgen(int argc, char** argv) {
   RunConfig config;
   config.validators = static_cast<uint32_t>(per_slice);
   config.slices = static_cast<uint32_t>(slices.size());
-  config.rate_per_s = *rate;
-  config.duration = *duration;
+  config.rate_per_s = args.rate;
+  config.duration = args.duration;
   if (workload->microgrid) {
     config.workload = DescribeMicrogrid(*workload, deployment->genesis.market);
     config.rate_per_s = static_cast<uint64_t>(microgrid->plan.txs.size() /
-                                              std::max(1.0, absl::ToDoubleSeconds(*duration)));
+                                              std::max(1.0, absl::ToDoubleSeconds(args.duration)));
   }
   const StoreCheck no_check;  // the stores belong to running nodes
   const CpuCost no_cpu;
@@ -117,15 +135,15 @@ int RunLoadgen(int argc, char** argv) {
   if (workload->microgrid) {
     std::fputs(CommittedByKindText(CommittedByKind(microgrid->plan, *result)).c_str(), stdout);
   }
-  if (args->Has("json")) {
-    absl::Status s = WriteTextFile(args->String("json", ""),
+  if (!args.json.empty()) {
+    absl::Status s = WriteTextFile(args.json,
                                    ResultJson(config, *result, no_check, no_cpu));
     if (!s.ok()) return Fail(std::string(s.message()), 1);
   }
-  if (args->Has("csv")) {
-    absl::Status s = WriteTextFile(args->String("csv", ""), SeriesCsv(result->series));
+  if (!args.csv.empty()) {
+    absl::Status s = WriteTextFile(args.csv, SeriesCsv(result->series));
     if (!s.ok()) return Fail(std::string(s.message()), 1);
-    PlotBesideCsv(args->String("csv", ""), config);
+    PlotBesideCsv(args.csv, config);
   }
   return 0;
 }

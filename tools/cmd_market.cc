@@ -10,32 +10,34 @@
 // null when nothing crosses), `cleared_wh`, and `trades` (`bid_seq`,
 // `ask_seq`, `energy_wh`, in walk order). A bad line exits 1 with its reason.
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "core/common/file_read.h"
 #include "core/execution/market_clearing.h"
 #include "core/execution/market_params.h"
+#include "nlohmann/json.hpp"
+#include "tools/cli.h"
 #include "tools/command.h"
 #include "tools/decimal.h"
 
 namespace gridledger::tools {
 
-// The verbs that talk to a node (cmd_market_node.cc).
-int RunMarketNode(int argc, char** argv);
+// Declares the verbs that talk to a node (cmd_market_node.cc).
+void AddMarketNodeCommands(CLI::App* market, std::function<int()>* run);
 
 namespace {
 
-constexpr char kUsage[] =
-    "usage: gridledger market clear --book=FILE\n"
-    "       gridledger market register|tariff|bid|ask|cancel|reading ...  (--help for flags)\n";
+constexpr char kExitHelp[] =
+    "exit: 0 ok, 1 bad input, 2 usage, 3 refused or failed, 4 unknown account,\n"
+    "      5 not final within --wait_ms, 6 node unreachable";
 constexpr size_t kMaxBookFileBytes = size_t{64} << 20;
 
 absl::Status LineError(size_t line, absl::string_view what) {
@@ -95,38 +97,52 @@ absl::StatusOr<std::vector<BookOrder>> ParseBook(absl::string_view text) {
 }
 
 std::string ClearingJson(const ClearingResult& r) {
-  std::string out = "{\"clearing_price_per_kwh\":";
-  absl::StrAppend(&out, r.price_per_kwh.has_value() ? absl::StrCat(*r.price_per_kwh) : "null",
-                  ",\"cleared_wh\":", r.cleared_wh, ",\"trades\":[");
-  for (size_t i = 0; i < r.trades.size(); ++i) {
-    const ClearingTrade& t = r.trades[i];
-    absl::StrAppend(&out, i == 0 ? "" : ",", "{\"bid_seq\":", t.bid_seq, ",\"ask_seq\":",
-                    t.ask_seq, ",\"energy_wh\":", t.energy_wh, "}");
+  nlohmann::ordered_json trades = nlohmann::ordered_json::array();
+  for (const ClearingTrade& t : r.trades) {
+    trades.push_back({{"bid_seq", t.bid_seq}, {"ask_seq", t.ask_seq}, {"energy_wh", t.energy_wh}});
   }
-  out += "]}";
-  return out;
+  const nlohmann::ordered_json out{
+      {"clearing_price_per_kwh",
+       r.price_per_kwh.has_value() ? nlohmann::ordered_json(*r.price_per_kwh) : nullptr},
+      {"cleared_wh", r.cleared_wh},
+      {"trades", std::move(trades)}};
+  return out.dump();
 }
 
-int RunMarket(int argc, char** argv) {
-  if (argc >= 2 && absl::string_view(argv[1]) != "clear") return RunMarketNode(argc, argv);
-  if (argc != 3 || absl::string_view(argv[1]) != "clear" ||
-      !absl::StartsWith(argv[2], "--book=")) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
-  }
-  const std::string path = std::string(absl::string_view(argv[2]).substr(7));
+int Clear(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFileBounded(path, kMaxBookFileBytes, "book");
   if (!text.ok()) {
-    std::fprintf(stderr, "gridledger market clear: %s\n", std::string(text.status().message()).c_str());
-    return 1;
+    std::fprintf(stderr, "gridledger market clear: %s\n",
+                 std::string(text.status().message()).c_str());
+    return kExitBadInput;
   }
   absl::StatusOr<std::vector<BookOrder>> book = ParseBook(*text);
   if (!book.ok()) {
-    std::fprintf(stderr, "gridledger market clear: %s\n", std::string(book.status().message()).c_str());
-    return 1;
+    std::fprintf(stderr, "gridledger market clear: %s\n",
+                 std::string(book.status().message()).c_str());
+    return kExitBadInput;
   }
   std::printf("%s\n", ClearingJson(ClearBook(*book)).c_str());
-  return 0;
+  return kExitOk;
+}
+
+int RunMarket(int argc, char** argv) {
+  CLI::App app("The DSO market: clear a book offline, or sign market transactions and send "
+               "them to a node.",
+               "gridledger market");
+  app.footer(kExitHelp);
+  app.require_subcommand(1);
+  std::function<int()> run;
+  std::string book;
+  CLI::App* clear = app.add_subcommand(
+      "clear", "pay-as-clear clearing of one interval's book, offline; prints one JSON object");
+  clear->add_option("--book", book, "the book: one order per line, "
+                                    "seq,account,side,energy_wh,price_per_kwh ('#' comments)")
+      ->required();
+  clear->callback([&] { run = [&] { return Clear(book); }; });
+  AddMarketNodeCommands(&app, &run);
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  return run();
 }
 
 }  // namespace

@@ -9,12 +9,12 @@
 // command needs is unknown, 5 --wait ran out before a result was final,
 // 6 the node did not answer.
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/flags/declare.h"
-#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -23,61 +23,33 @@
 #include "core/common/status_macros.h"
 #include "core/crypto/key_file.h"
 #include "tools/api_client.h"
+#include "tools/cli.h"
 #include "tools/command.h"
 #include "tools/market_client.h"
 #include "tools/readings_csv.h"
-
-// Body flags shared with `gridledger tx build` (tools/cmd_tx.cc).
-ABSL_DECLARE_FLAG(uint64_t, interval);
-ABSL_DECLARE_FLAG(uint64_t, energy_wh);
-ABSL_DECLARE_FLAG(uint64_t, limit_price);
-ABSL_DECLARE_FLAG(std::string, order_id);
-ABSL_DECLARE_FLAG(std::string, prosumer);
-ABSL_DECLARE_FLAG(uint64_t, imported_wh);
-ABSL_DECLARE_FLAG(uint64_t, exported_wh);
-ABSL_DECLARE_FLAG(std::string, account);
-ABSL_DECLARE_FLAG(std::string, role);
-ABSL_DECLARE_FLAG(std::string, bound_prosumer);
-ABSL_DECLARE_FLAG(uint64_t, grid_fee);
-ABSL_DECLARE_FLAG(uint64_t, shortfall_price);
-ABSL_DECLARE_FLAG(uint64_t, surplus_price);
-
-ABSL_FLAG(std::string, key, "",
-          "market: the signer's key file (gridledger keys new --out=FILE); for reading --csv a "
-          "comma-separated list, one per meter in the file");
-ABSL_FLAG(std::string, csv, "",
-          "market reading: bulk readings, meter,interval,imported_wh,exported_wh");
+#include "tools/tx_body_options.h"
 
 namespace gridledger::tools {
 
-constexpr char kMarketNodeUsage[] =
-    "usage (talk to a node; all take --node=HOST:PORT, --chain_id=HEX or --genesis=FILE,\n"
-    "       --key=FILE, and optionally --wait [--wait_ms=30000] --json --tls_ca=PEM):\n"
-    "  gridledger market register --account=HEX --role=prosumer|meter [--bound_prosumer=HEX]"
-    "   (DSO key)\n"
-    "  gridledger market tariff --grid_fee=N --shortfall_price=N --surplus_price=N   (DSO key)\n"
-    "  gridledger market bid|ask --interval=K --energy_wh=N --limit_price=N   (prosumer key)\n"
-    "  gridledger market cancel --order_id=HEX   (the order's owner)\n"
-    "  gridledger market reading --interval=K --imported_wh=N --exported_wh=N [--prosumer=HEX]"
-    "   (meter key)\n"
-    "  gridledger market reading --csv=FILE --key=M1.key[,M2.key...]\n"
-    "     CSV lines meter,interval,imported_wh,exported_wh ('#' comments)\n"
-    "offline: gridledger market clear --book=FILE\n"
-    "exit: 0 ok, 1 bad input, 2 usage, 3 refused or failed, 4 unknown account,\n"
-    "      5 not final within --wait_ms, 6 node unreachable\n";
-
 namespace {
 
+// Every option of the verbs (each verb declares only its own).
+struct MarketArgs {
+  MarketOptions options;
+  std::string key;  // key file; for reading --csv a comma-separated list
+  std::string csv;
+  TxBodyArgs body;
+};
+
 template <typename Fixed>
-absl::StatusOr<Fixed> HexFlag(const absl::Flag<std::string>& flag, absl::string_view name) {
-  const std::string value = absl::GetFlag(flag);
+absl::StatusOr<Fixed> HexFlag(const std::string& value, absl::string_view name) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
   GL_ASSIGN_OR_RETURN(auto bytes, HexDecodeFixed<Fixed::kSize>(value, absl::StrCat("--", name)));
   return Fixed(bytes);
 }
 
-absl::StatusOr<std::vector<KeyPair>> KeysFromFlag() {
-  const std::string list = absl::GetFlag(FLAGS_key);
+absl::StatusOr<std::vector<KeyPair>> KeysFromFlag(const MarketArgs& a) {
+  const std::string& list = a.key;
   if (list.empty()) return absl::InvalidArgumentError("--key=FILE (the signer's key) is required");
   std::vector<KeyPair> keys;
   for (absl::string_view path : absl::StrSplit(list, ',', absl::SkipEmpty())) {
@@ -89,48 +61,44 @@ absl::StatusOr<std::vector<KeyPair>> KeysFromFlag() {
   return keys;
 }
 
-absl::StatusOr<KeyPair> OneKey() {
-  GL_ASSIGN_OR_RETURN(std::vector<KeyPair> keys, KeysFromFlag());
+absl::StatusOr<KeyPair> OneKey(const MarketArgs& a) {
+  GL_ASSIGN_OR_RETURN(std::vector<KeyPair> keys, KeysFromFlag(a));
   if (keys.size() != 1) return absl::InvalidArgumentError("--key: give exactly one key file");
   return keys[0];
 }
 
-absl::StatusOr<TxBody> BodyFor(const std::string& verb) {
+absl::StatusOr<TxBody> BodyFor(const std::string& verb, const MarketArgs& a) {
   if (verb == "register") {
-    GL_ASSIGN_OR_RETURN(PublicKey account, HexFlag<PublicKey>(FLAGS_account, "account"));
-    const std::string role = absl::AsciiStrToLower(absl::GetFlag(FLAGS_role));
+    GL_ASSIGN_OR_RETURN(PublicKey account, HexFlag<PublicKey>(a.body.account, "account"));
+    const std::string role = absl::AsciiStrToLower(a.body.role);
     if (role == "prosumer") {
-      if (!absl::GetFlag(FLAGS_bound_prosumer).empty()) {
+      if (!a.body.bound_prosumer.empty()) {
         return absl::InvalidArgumentError("--bound_prosumer is for --role=meter only");
       }
       return RegisterBody{account, AccountRole::kProsumer, PublicKey()};
     }
     if (role != "meter") return absl::InvalidArgumentError("--role must be prosumer or meter");
     GL_ASSIGN_OR_RETURN(PublicKey bound,
-                        HexFlag<PublicKey>(FLAGS_bound_prosumer, "bound_prosumer"));
+                        HexFlag<PublicKey>(a.body.bound_prosumer, "bound_prosumer"));
     return RegisterBody{account, AccountRole::kMeter, bound};
   }
   if (verb == "tariff") {
-    return SetTariffBody{PricePerKwh(absl::GetFlag(FLAGS_grid_fee)),
-                         PricePerKwh(absl::GetFlag(FLAGS_shortfall_price)),
-                         PricePerKwh(absl::GetFlag(FLAGS_surplus_price))};
+    return SetTariffBody{PricePerKwh(a.body.grid_fee), PricePerKwh(a.body.shortfall_price),
+                         PricePerKwh(a.body.surplus_price)};
   }
   if (verb == "bid" || verb == "ask") {
     return OrderBody{verb == "bid" ? OrderSide::kBid : OrderSide::kAsk,
-                     IntervalId(absl::GetFlag(FLAGS_interval)),
-                     EnergyWh(absl::GetFlag(FLAGS_energy_wh)),
-                     PricePerKwh(absl::GetFlag(FLAGS_limit_price))};
+                     IntervalId(a.body.interval), EnergyWh(a.body.energy_wh),
+                     PricePerKwh(a.body.limit_price)};
   }
-  GL_ASSIGN_OR_RETURN(TxId order, HexFlag<TxId>(FLAGS_order_id, "order_id"));  // cancel
+  GL_ASSIGN_OR_RETURN(TxId order, HexFlag<TxId>(a.body.order_id, "order_id"));  // cancel
   return CancelBody{order};
 }
 
 // The prosumer a meter reports for: --prosumer, else its binding on the ledger.
 absl::StatusOr<PublicKey> ProsumerOf(MarketSession& session, const PublicKey& meter,
-                                     bool use_flag) {
-  if (use_flag && !absl::GetFlag(FLAGS_prosumer).empty()) {
-    return HexFlag<PublicKey>(FLAGS_prosumer, "prosumer");
-  }
+                                     const std::string& prosumer_flag) {
+  if (!prosumer_flag.empty()) return HexFlag<PublicKey>(prosumer_flag, "prosumer");
   absl::StatusOr<v1::MarketAccount> account = session.Account(meter);
   if (absl::IsNotFound(account.status())) {
     return absl::NotFoundError(absl::StrCat("meter ", meter.Hex(), " is not registered"));
@@ -147,20 +115,20 @@ absl::StatusOr<PublicKey> ProsumerOf(MarketSession& session, const PublicKey& me
 }
 
 // One transaction from one key.
-int RunSingle(const std::string& verb) {
-  absl::StatusOr<KeyPair> key = OneKey();
+int RunSingle(const std::string& verb, const MarketArgs& a) {
+  absl::StatusOr<KeyPair> key = OneKey(a);
   if (!key.ok()) return ReportMarketFailure(key.status());
   absl::StatusOr<TxBody> body = verb == "reading" ? absl::StatusOr<TxBody>(TxBody{})
-                                                   : BodyFor(verb);
+                                                   : BodyFor(verb, a);
   if (!body.ok()) return ReportMarketFailure(body.status());
-  auto session = MarketSession::Open();
+  auto session = MarketSession::Open(a.options);
   if (!session.ok()) return ReportMarketFailure(session.status());
   if (verb == "reading") {
-    absl::StatusOr<PublicKey> prosumer = ProsumerOf(**session, key->public_key(), true);
+    absl::StatusOr<PublicKey> prosumer =
+        ProsumerOf(**session, key->public_key(), a.body.prosumer);
     if (!prosumer.ok()) return ReportMarketFailure(prosumer.status());
-    body = MeterReadingBody{*prosumer, IntervalId(absl::GetFlag(FLAGS_interval)),
-                            EnergyWh(absl::GetFlag(FLAGS_imported_wh)),
-                            EnergyWh(absl::GetFlag(FLAGS_exported_wh))};
+    body = MeterReadingBody{*prosumer, IntervalId(a.body.interval),
+                            EnergyWh(a.body.imported_wh), EnergyWh(a.body.exported_wh)};
   }
   absl::StatusOr<uint64_t> nonce = (*session)->NextNonce(key->public_key());
   if (!nonce.ok()) return ReportMarketFailure(nonce.status());
@@ -171,8 +139,9 @@ int RunSingle(const std::string& verb) {
 
 // Every reading of the CSV, each signed by its meter's key with consecutive
 // nonces in file order. Nothing is submitted unless every line is good.
-int RunCsv(const std::string& path) {
-  absl::StatusOr<std::vector<KeyPair>> keys = KeysFromFlag();
+int RunCsv(const MarketArgs& a) {
+  const std::string& path = a.csv;
+  absl::StatusOr<std::vector<KeyPair>> keys = KeysFromFlag(a);
   if (!keys.ok()) return ReportMarketFailure(keys.status());
   absl::flat_hash_map<PublicKey, KeyPair> by_meter;
   for (const KeyPair& k : *keys) by_meter.emplace(k.public_key(), k);
@@ -187,7 +156,7 @@ int RunCsv(const std::string& path) {
     }
   }
   if (lines->empty()) return ReportMarketFailure(absl::InvalidArgumentError("--csv: no readings"));
-  auto session = MarketSession::Open();
+  auto session = MarketSession::Open(a.options);
   if (!session.ok()) return ReportMarketFailure(session.status());
   struct Meter {
     PublicKey prosumer;
@@ -199,7 +168,7 @@ int RunCsv(const std::string& path) {
   for (const ReadingLine& r : *lines) {
     auto it = meters.find(r.meter);
     if (it == meters.end()) {
-      absl::StatusOr<PublicKey> prosumer = ProsumerOf(**session, r.meter, false);
+      absl::StatusOr<PublicKey> prosumer = ProsumerOf(**session, r.meter, "");
       absl::StatusOr<uint64_t> nonce =
           prosumer.ok() ? (*session)->NextNonce(r.meter) : prosumer.status();
       if (!nonce.ok()) {
@@ -225,23 +194,50 @@ int RunCsv(const std::string& path) {
 
 }  // namespace
 
-// Called by `gridledger market` (cmd_market.cc) for every verb but `clear`.
-int RunMarketNode(int argc, char** argv) {
-  std::vector<std::string> args = ParseFlags(argc, argv, kMarketNodeUsage);
-  if (args.size() != 1) {
-    std::fprintf(stderr, "%s", kMarketNodeUsage);
-    return kExitUsage;
+// Declares the verbs that talk to a node under `gridledger market`
+// (cmd_market.cc); once a verb's options parse, *run is set to it.
+void AddMarketNodeCommands(CLI::App* market, std::function<int()>* run) {
+  auto a = std::make_shared<MarketArgs>();
+  auto verb = [&](const char* name, const char* help) {
+    CLI::App* sub = market->add_subcommand(name, help);
+    sub->add_option("--key", a->key, "the signer's key file (gridledger keys new --out=FILE)")
+        ->required();
+    AddMarketOptions(sub, &a->options);
+    sub->callback([a, run, name = std::string(name)] {
+      *run = [a, name] { return RunSingle(name, *a); };
+    });
+    return sub;
+  };
+  CLI::App* reg = verb("register", "register an account as a prosumer or meter (DSO key)");
+  AddRegisterOptions(reg, &a->body, {"prosumer", "meter"});
+  reg->get_option("--account")->required();
+  reg->get_option("--role")->required();
+
+  CLI::App* tariff = verb("tariff", "set the tariff from the next interval (DSO key)");
+  AddTariffOptions(tariff, &a->body);
+
+  for (const char* side : {"bid", "ask"}) {
+    CLI::App* order = verb(side, side == std::string("bid") ? "buy energy in an interval "
+                                                              "(prosumer key)"
+                                                            : "sell energy in an interval "
+                                                              "(prosumer key)");
+    AddIntervalOption(order, &a->body);
+    AddOrderOptions(order, &a->body);
   }
-  const std::string& verb = args[0];
-  if (const std::string csv = absl::GetFlag(FLAGS_csv); verb == "reading" && !csv.empty()) {
-    return RunCsv(csv);
-  }
-  if (verb == "register" || verb == "tariff" || verb == "bid" || verb == "ask" ||
-      verb == "cancel" || verb == "reading") {
-    return RunSingle(verb);
-  }
-  std::fprintf(stderr, "gridledger market: unknown verb '%s'\n%s", verb.c_str(), kMarketNodeUsage);
-  return kExitUsage;
+
+  CLI::App* cancel = verb("cancel", "cancel an open order (the order's owner)");
+  AddOrderIdOption(cancel, &a->body)->required();
+
+  CLI::App* reading = verb("reading", "a meter's reading for an interval (meter key), or bulk "
+                                      "readings from --csv");
+  AddIntervalOption(reading, &a->body);
+  AddReadingOptions(reading, &a->body);
+  reading->add_option("--csv", a->csv,
+                      "bulk readings, lines meter,interval,imported_wh,exported_wh ('#' "
+                      "comments); --key then lists one key file per meter, comma-separated");
+  reading->callback([a, run] {
+    *run = [a] { return a->csv.empty() ? RunSingle("reading", *a) : RunCsv(*a); };
+  });
 }
 
 }  // namespace gridledger::tools

@@ -17,14 +17,12 @@
 #include <ctime>
 #include <string>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "net/node/config.h"
 #include "net/node/node.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-
-ABSL_FLAG(std::string, config, "", "node config file (TOML, net/node/config.h)");
 
 namespace gridledger::tools {
 namespace {
@@ -33,17 +31,11 @@ namespace {
 constexpr long kHealthCheckPeriodNs = 200'000'000;
 
 int RunNode(int argc, char** argv) {
-  const std::vector<std::string> positional =
-      ParseFlags(argc, argv, "gridledger node --config=FILE");
-  if (!positional.empty()) {
-    std::fprintf(stderr, "gridledger node: unexpected argument %s\n", positional[0].c_str());
-    return 2;
-  }
-  const std::string path = absl::GetFlag(FLAGS_config);
-  if (path.empty()) {
-    std::fprintf(stderr, "gridledger node: --config=FILE is required\n");
-    return 2;
-  }
+  CLI::App app("Run one validator until SIGINT or SIGTERM.", "gridledger node");
+  app.footer("exit: 0 clean shutdown, 1 start-up failed or storage fault, 2 usage or bad config");
+  std::string path;
+  AddPath(&app, "--config", &path, "node config file (TOML, net/node/config.h)")->required();
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
   auto config = node::LoadNodeConfig(path);
   if (!config.ok()) {
     std::fprintf(stderr, "gridledger node: %s\n", std::string(config.status().message()).c_str());

@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "core/common/check.h"
 #include "core/common/thread_pool.h"
@@ -25,17 +24,8 @@
 #include "storage/block_commit.h"
 #include "storage/genesis_seed.h"
 #include "storage/node_store.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-#include "tools/common_flags.h"
-
-ABSL_FLAG(uint64_t, pipeline_txs, 100000, "pipeline: transfers to generate");
-ABSL_FLAG(uint32_t, pipeline_accounts, 1000, "pipeline: funded accounts");
-ABSL_FLAG(uint32_t, pipeline_block_txs, 5000, "pipeline: transactions per committed block");
-ABSL_FLAG(uint32_t, pipeline_invalid_permille, 1,
-          "pipeline: transactions per 1000 generated with a corrupted signature");
-ABSL_FLAG(uint64_t, pipeline_seed, 1, "pipeline: seed for keys and the transfer pattern");
-ABSL_FLAG(std::string, pipeline_dir, "",
-          "pipeline: LMDB directory (default: a fresh temporary one, removed at the end)");
 
 namespace gridledger::tools {
 namespace {
@@ -111,27 +101,40 @@ Workload Generate(uint64_t n, std::vector<KeyPair> keys, uint32_t invalid_permil
 }
 
 int RunPipeline(int argc, char** argv) {
-  ParseFlags(argc, argv,
-             "gridledger pipeline [--pipeline_txs=N] [--pipeline_accounts=K] "
-             "[--pipeline_block_txs=B] [--backend=auto|cpu|gpu]\n"
-             "Generates N signed transfers among K accounts, verifies them in batches, "
-             "executes and commits them to LMDB, and prints a summary.");
-  const uint64_t n = absl::GetFlag(FLAGS_pipeline_txs);
-  const uint32_t accounts = absl::GetFlag(FLAGS_pipeline_accounts);
-  const uint32_t block_txs = absl::GetFlag(FLAGS_pipeline_block_txs);
-  if (accounts < 2 || block_txs == 0 || block_txs > kMaxBlockTxs) {
-    std::fprintf(stderr, "pipeline: need --pipeline_accounts >= 2 and 0 < --pipeline_block_txs <= %zu\n",
-                 kMaxBlockTxs);
-    return 2;
-  }
-  auto backend = ParseVerifierBackend(absl::GetFlag(FLAGS_backend));
+  CLI::App app("Generate N signed transfers among K accounts, verify them in batches, execute "
+               "and commit them to LMDB, and print a summary.",
+               "gridledger pipeline");
+  app.footer("exit: 0 money conserved and every planted bad signature caught, 1 otherwise, "
+             "2 usage");
+  uint64_t n = 100000;
+  uint32_t accounts = 1000;
+  uint32_t block_txs = 5000;
+  uint32_t invalid_permille = 1;
+  uint64_t seed = 1;
+  std::string dir;
+  std::string backend_name = "auto";
+  AddNumber(&app, "--pipeline_txs", &n, "transfers to generate");
+  AddNumber<uint32_t>(&app, "--pipeline_accounts", &accounts, "funded accounts", 2,
+                      std::numeric_limits<uint32_t>::max());
+  AddNumber<uint32_t>(&app, "--pipeline_block_txs", &block_txs,
+                      "transactions per committed block", 1,
+                      static_cast<uint32_t>(kMaxBlockTxs));
+  AddNumber<uint32_t>(&app, "--pipeline_invalid_permille", &invalid_permille,
+                      "transactions per 1000 generated with a corrupted signature", 0, 1000);
+  AddNumber(&app, "--pipeline_seed", &seed, "seed for keys and the transfer pattern");
+  app.add_option("--pipeline_dir", dir,
+                 "LMDB directory (default: a fresh temporary one, removed at the end)");
+  AddChoice(&app, "--backend", &backend_name,
+            "signature verification backend: auto (GPU when present) | cpu | gpu",
+            {"auto", "cpu", "gpu"});
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  auto backend = ParseVerifierBackend(backend_name);
   if (!backend.ok()) {
     std::fprintf(stderr, "pipeline: %s\n", std::string(backend.status().message()).c_str());
     return 2;
   }
   VerifierChoice choice = MakeBatchVerifier(*backend);
 
-  std::string dir = absl::GetFlag(FLAGS_pipeline_dir);
   const bool temporary_dir = dir.empty();
   if (temporary_dir) {
     char tmpl[] = "/tmp/gridledger-pipeline-XXXXXX";
@@ -144,11 +147,10 @@ int RunPipeline(int argc, char** argv) {
               static_cast<unsigned long long>(n), accounts, block_txs,
               std::string(choice.verifier->name()).c_str(), choice.reason.c_str(), dir.c_str());
   auto gen_start = Clock::now();
-  const uint64_t seed = absl::GetFlag(FLAGS_pipeline_seed);
   std::vector<KeyPair> keys = AccountKeys(accounts, seed);
   const Genesis genesis = PipelineGenesis(keys, seed);
   const Digest chain_id = GenesisDigest(genesis);
-  Workload w = Generate(n, std::move(keys), absl::GetFlag(FLAGS_pipeline_invalid_permille), seed,
+  Workload w = Generate(n, std::move(keys), invalid_permille, seed,
                         chain_id, pool);
   std::printf("pipeline: generated and signed in %.2f s (%llu planted bad signatures)\n",
               Seconds(Clock::now() - gen_start),

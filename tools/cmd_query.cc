@@ -6,49 +6,35 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
+#include "tools/cli.h"
 #include "tools/command.h"
 #include "tools/query_archive.h"
 #include "tools/query_market.h"
 
-ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
-ABSL_FLAG(uint64_t, from_sequence, 1, "query commits: first commit sequence");
-ABSL_FLAG(uint32_t, count, 100, "query commits: how many transactions to print, then stop");
-
 namespace gridledger::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: gridledger query node --node=HOST:PORT\n"
-    "       gridledger query tx ID_HEX --node=HOST:PORT\n"
-    "       gridledger query account PUBKEY_HEX --slice=S --node=HOST:PORT\n"
-    "       gridledger query commits [--from_sequence=1] [--count=100] --node=HOST:PORT\n"
-    "{market}"  // the market queries (tools/query_market.h)
-    "flags: --json (one object per answer), --tls_ca=PEM, --timeout_ms=5000\n"
+constexpr char kExitHelp[] =
     "exit: 0 ok/committed, 1 bad input, 2 usage, 3 tx failed, 4 not found,\n"
-    "      5 tx pending, 6 node unreachable\n";
+    "      5 tx pending, 6 node unreachable";
 
 // ordered_json keeps the fields in the order written (text output reads top-down).
 using json = nlohmann::ordered_json;
 
 int RpcFailed(const grpc::Status& status) { return ReportRpcFailure("query", status); }
 
-void Print(const json& j) { PrintAnswer(j); }
-
 json ResultJson(const v1::ExecutionResult& r) {
   return json{{"success", r.success()}, {"code", r.code()}, {"reason", r.reason()}};
 }
 
-int QueryNode(v1::Ledger::Stub& stub) {
+int QueryNode(const NodeOptions& options, v1::Ledger::Stub& stub) {
   v1::NodeInfo info;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetNodeInfo(ctx.get(), v1::GetNodeInfoRequest(), &info);
   if (!s.ok()) return RpcFailed(s);
   json j{{"slice", info.slice()},
@@ -61,11 +47,11 @@ int QueryNode(v1::Ledger::Stub& stub) {
          {"state_root", HexOfBytesField(info.state_root())},
          {"last_final_checkpoint", info.last_final_checkpoint()}};
   if (info.archive()) AddArchiveSlices(info, &j);  // tools/query_archive.h
-  Print(j);
+  PrintAnswer(j, options.json);
   return kExitOk;
 }
 
-int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
+int QueryTx(const NodeOptions& options, v1::Ledger::Stub& stub, const std::string& id_hex) {
   auto id = HexDecodeFixed<TxId::kSize>(id_hex, "transaction id");
   if (!id.ok()) {
     std::fprintf(stderr, "gridledger query: %s\n", std::string(id.status().message()).c_str());
@@ -74,7 +60,7 @@ int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
   v1::GetTransactionRequest request;
   request.set_tx_id(std::string(id->begin(), id->end()));
   v1::GetTransactionResponse response;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetTransaction(ctx.get(), request, &response);
   if (!s.ok()) return RpcFailed(s);
   json j{{"tx_id", id_hex},
@@ -86,7 +72,7 @@ int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
     j["commit_sequence"] = response.commit_sequence();
     j["result"] = ResultJson(response.result());
   }
-  Print(j);
+  PrintAnswer(j, options.json);
   switch (response.status()) {
     case v1::TRANSACTION_STATUS_COMMITTED: return kExitOk;
     case v1::TRANSACTION_STATUS_FAILED: return kExitRejected;
@@ -95,17 +81,18 @@ int QueryTx(v1::Ledger::Stub& stub, const std::string& id_hex) {
   }
 }
 
-int QueryAccount(v1::Ledger::Stub& stub, const std::string& key_hex) {
+int QueryAccount(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+                 const std::string& key_hex) {
   auto key = HexDecodeFixed<PublicKey::kSize>(key_hex, "account key");
   if (!key.ok()) {
     std::fprintf(stderr, "gridledger query: %s\n", std::string(key.status().message()).c_str());
     return kExitBadInput;
   }
   v1::GetAccountRequest request;
-  request.set_slice(absl::GetFlag(FLAGS_slice));
+  request.set_slice(slice);
   request.set_key(std::string(key->begin(), key->end()));
   v1::GetAccountResponse response;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetAccount(ctx.get(), request, &response);
   if (!s.ok()) return RpcFailed(s);
   json j{{"slice", response.slice()}, {"key", key_hex}, {"exists", response.exists()},
@@ -114,17 +101,17 @@ int QueryAccount(v1::Ledger::Stub& stub, const std::string& key_hex) {
     j["balance"] = response.balance();
     j["next_nonce"] = response.next_nonce();
   }
-  Print(j);
+  PrintAnswer(j, options.json);
   return response.exists() ? kExitOk : kExitNotFound;
 }
 
-void PrintCommitted(const v1::CommittedTransaction& tx) {
+void PrintCommitted(const NodeOptions& options, const v1::CommittedTransaction& tx) {
   json j{{"commit_sequence", tx.commit_sequence()},
          {"index_in_commit", tx.index_in_commit()},
          {"slice", tx.slice()},
          {"tx_id", HexOfBytesField(tx.tx_id())},
          {"result", ResultJson(tx.result())}};
-  if (absl::GetFlag(FLAGS_json)) {
+  if (options.json) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%llu/%u %s %s\n", static_cast<unsigned long long>(tx.commit_sequence()),
@@ -135,13 +122,14 @@ void PrintCommitted(const v1::CommittedTransaction& tx) {
 
 // Bounded in count and time: stops after --count transactions or when the
 // deadline passes, whichever is first. Reads the batched commit stream (one
-// message per commit); a node without it (an archive node) is read with the
-// per-transaction StreamCommits instead.
-int QueryCommits(v1::Ledger::Stub& stub) {
-  const uint32_t count = absl::GetFlag(FLAGS_count);
+// message per commit) and prints one line per transaction; a server without
+// it (an archive node serves StreamCommits only) is read one transaction per
+// message instead.
+int QueryCommits(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t from_sequence,
+                 uint32_t count) {
   v1::StreamCommitsRequest request;
-  request.set_from_sequence(absl::GetFlag(FLAGS_from_sequence));
-  auto ctx = RpcContext();
+  request.set_from_sequence(from_sequence);
+  auto ctx = RpcContext(options.timeout_ms);
   auto reader = stub.StreamCommitBatches(ctx.get(), request);
   uint32_t printed = 0;
   v1::CommitBatch batch;
@@ -149,7 +137,7 @@ int QueryCommits(v1::Ledger::Stub& stub) {
     for (const v1::CommittedTransaction& tx : batch.transactions()) {
       if (printed == count) break;
       ++printed;
-      PrintCommitted(tx);
+      PrintCommitted(options, tx);
     }
   }
   if (printed == count) {
@@ -159,9 +147,10 @@ int QueryCommits(v1::Ledger::Stub& stub) {
   // The deadline ends a query over a quiet ledger normally.
   grpc::Status s = reader->Finish();
   if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED && printed == 0) {
-    auto single_ctx = RpcContext();
-    auto single = stub.StreamCommits(single_ctx.get(), request);
-    return PrintStream("query", *single_ctx, *single, count, PrintCommitted);
+    auto one_ctx = RpcContext(options.timeout_ms);
+    auto one_reader = stub.StreamCommits(one_ctx.get(), request);
+    return PrintStream("query", *one_ctx, *one_reader, count,
+                       [&](const v1::CommittedTransaction& tx) { PrintCommitted(options, tx); });
   }
   if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
   if (!s.ok()) return ReportRpcFailure("query", s);
@@ -169,26 +158,56 @@ int QueryCommits(v1::Ledger::Stub& stub) {
 }
 
 int RunQuery(int argc, char** argv) {
-  const std::string usage = absl::StrReplaceAll(kUsage, {{"{market}", kQueryMarketUsage}});
-  std::vector<std::string> args = ParseFlags(argc, argv, usage.c_str());
-  if (args.empty()) {
-    std::fprintf(stderr, "%s", usage.c_str());
-    return kExitUsage;
-  }
-  auto stub = ConnectToNode();
+  CLI::App app("Ask a node's client API from the shell.", "gridledger query");
+  app.footer(kExitHelp);
+  app.require_subcommand(1);
+  NodeOptions options;
+  // The chosen query, set by its subcommand once its arguments parse.
+  std::function<int(v1::Ledger::Stub&)> run;
+
+  CLI::App* node = app.add_subcommand("node", "the node's slice, index, round, last commit");
+  AddNodeOptions(node, &options);
+  node->callback([&] { run = [&](v1::Ledger::Stub& s) { return QueryNode(options, s); }; });
+
+  std::string id_hex;
+  CLI::App* tx = app.add_subcommand("tx", "a transaction's status and result (exit 3 failed, "
+                                          "4 unknown, 5 pending)");
+  tx->add_option("ID", id_hex, "the transaction id (64 hex digits)")->required();
+  AddNodeOptions(tx, &options);
+  tx->callback([&] { run = [&](v1::Ledger::Stub& s) { return QueryTx(options, s, id_hex); }; });
+
+  std::string key_hex;
+  uint32_t slice = 0;
+  CLI::App* account = app.add_subcommand("account", "an account's balance and next nonce "
+                                                    "(exit 4 when it does not exist)");
+  account->add_option("PUBKEY", key_hex, "the account's x-only public key (64 hex digits)")
+      ->required();
+  AddNumber(account, "--slice", &slice, "the account's home slice");
+  AddNodeOptions(account, &options);
+  account->callback([&] {
+    run = [&](v1::Ledger::Stub& s) { return QueryAccount(options, s, slice, key_hex); };
+  });
+
+  uint64_t from_sequence = 1;
+  uint32_t count = 100;
+  CLI::App* commits = app.add_subcommand(
+      "commits", "committed transactions in order; stops after --count or --timeout_ms");
+  AddNumber(commits, "--from_sequence", &from_sequence, "first commit sequence");
+  AddNumber(commits, "--count", &count, "how many transactions to print, then stop");
+  AddNodeOptions(commits, &options);
+  commits->callback([&] {
+    run = [&](v1::Ledger::Stub& s) { return QueryCommits(options, s, from_sequence, count); };
+  });
+
+  QueryMarketCommand market(&app, &options, &run);  // tools/query_market.h
+
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  auto stub = ConnectToNode(options);
   if (!stub.ok()) {
-    std::fprintf(stderr, "gridledger query: %s\n%s", std::string(stub.status().message()).c_str(),
-                 usage.c_str());
+    std::fprintf(stderr, "gridledger query: %s\n", std::string(stub.status().message()).c_str());
     return kExitUsage;
   }
-  const std::string& what = args[0];
-  if (what == "node" && args.size() == 1) return QueryNode(**stub);
-  if (what == "tx" && args.size() == 2) return QueryTx(**stub, args[1]);
-  if (what == "account" && args.size() == 2) return QueryAccount(**stub, args[1]);
-  if (what == "commits" && args.size() == 1) return QueryCommits(**stub);
-  if (what == "market") return QueryMarket(**stub, args);
-  std::fprintf(stderr, "gridledger query: bad arguments\n%s", usage.c_str());
-  return kExitUsage;
+  return run(**stub);
 }
 
 }  // namespace

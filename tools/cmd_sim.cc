@@ -4,64 +4,39 @@
 // consensus store (tests/sim/real_store.h).
 // On a failure it prints the seed and its drawn parameters; `--seeds=1
 // --seed=THAT` replays it exactly. Exit code 0 only when every seed passes.
-//
-// Flags are parsed here rather than with Abseil flags so their short names
-// (--seed, --validators) cannot collide with other subcommands' flags.
 #include <cinttypes>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/match.h"
 #include "tests/sim/sim_config.h"
 #include "tests/sim/simulator.h"
+#include "tools/cli.h"
 #include "tools/command.h"
 
 namespace gridledger::tools {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gridledger sim [--seeds=N] [--seed=S] [--validators=n] [--fault-free] [--real_store]"
-    " [--verbose]\n"
-    "  runs N simulator seeds starting at S (defaults 1 and 1), n = 3f+1 validators (4);\n"
-    "  --real_store: each validator persists through the node's LMDB consensus store\n";
-
-bool ParseU64(const std::string& arg, const char* name, uint64_t* out) {
-  const std::string prefix = std::string("--") + name + "=";
-  if (!absl::StartsWith(arg, prefix)) return false;
-  if (!absl::SimpleAtoi(arg.substr(prefix.size()), out)) {
-    std::fprintf(stderr, "gridledger sim: --%s needs a number, got '%s'\n", name,
-                 arg.c_str());
-    std::exit(2);
-  }
-  return true;
-}
-
 int RunSim(int argc, char** argv) {
+  CLI::App app("Run the deterministic consensus simulator over N seeds starting at S; a failing "
+               "seed prints its parameters and the line that replays it.",
+               "gridledger sim");
+  app.footer("exit: 0 every seed passed, 1 a seed failed, 2 usage");
   uint64_t seeds = 1, seed = 1, validators = 4;
-  bool faults = true, verbose = false, real_store = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (ParseU64(arg, "seeds", &seeds) || ParseU64(arg, "seed", &seed) ||
-        ParseU64(arg, "validators", &validators)) {
-      continue;
-    }
-    if (arg == "--fault-free") {
-      faults = false;
-    } else if (arg == "--real_store" || arg == "--real-store") {
-      real_store = true;
-    } else if (arg == "--verbose") {
-      verbose = true;
-    } else {
-      std::fprintf(stderr, "gridledger sim: unknown argument '%s'\n%s", arg.c_str(), kUsage);
-      return 2;
-    }
-  }
-  if (validators < 4 || validators > 256 || (validators - 1) % 3 != 0) {
-    std::fprintf(stderr, "gridledger sim: --validators must be 3f+1 in [4, 256]\n");
-    return 2;
-  }
+  bool fault_free = false, verbose = false, real_store = false;
+  AddNumber(&app, "--seeds", &seeds, "how many seeds to run");
+  AddNumber(&app, "--seed", &seed, "the first seed");
+  AddNumber<uint64_t>(&app, "--validators", &validators, "n = 3f+1 validators", 4, 256)
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return (std::stoull(v) - 1) % 3 == 0 ? std::string() : v + " is not 3f+1";
+          },
+          "3f+1"));
+  app.add_flag("--fault-free", fault_free, "draw fault-free runs (no injected faults)");
+  app.add_flag("--real_store,--real-store", real_store,
+               "each validator persists through the node's LMDB consensus store");
+  app.add_flag("--verbose", verbose, "one line per seed, not only for failures");
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  const bool faults = !fault_free;
   uint64_t failed = 0;
   double latency_sum = 0;
   for (uint64_t s = seed; s < seed + seeds; ++s) {

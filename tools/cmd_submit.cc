@@ -10,25 +10,20 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
 #include "net/node/client_service.h"
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-
-ABSL_FLAG(std::string, tx_file, "", "submit: file of hex envelopes, one per line (- for stdin)");
 
 namespace gridledger::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: gridledger submit HEX... --node=HOST:PORT\n"
-    "       gridledger submit --tx_file=FILE|- --node=HOST:PORT\n"
-    "flags: --json, --tls_ca=PEM, --timeout_ms=5000\n"
-    "exit: 0 all accepted, 1 bad input, 2 usage, 3 some refused, 6 node unreachable\n";
+constexpr char kExitHelp[] =
+    "exit: 0 all accepted, 1 bad input, 2 usage, 3 some refused, 6 node unreachable";
 // Bounds what one invocation reads (a file line holds one envelope).
 constexpr size_t kMaxSubmitLines = 1'000'000;
 constexpr size_t kMaxLineBytes = 4096;
@@ -52,12 +47,25 @@ bool ReadLines(std::istream& in, std::vector<std::string>* out) {
 }
 
 int RunSubmit(int argc, char** argv) {
-  std::vector<std::string> hexes = ParseFlags(argc, argv, kUsage);
-  if (const std::string file = absl::GetFlag(FLAGS_tx_file); !file.empty()) {
-    if (!hexes.empty()) {
-      std::fprintf(stderr, "gridledger submit: give envelopes or --tx_file, not both\n");
-      return kExitUsage;
+  CLI::App app("Submit signed transaction envelopes (hex, as `gridledger tx build` prints them) "
+               "to a node; prints each one's id and the node's answer.",
+               "gridledger submit");
+  app.footer(kExitHelp);
+  NodeOptions options;
+  std::vector<std::string> hexes;
+  std::string file;
+  CLI::Option* positional = app.add_option("HEX", hexes, "signed envelopes in hex");
+  CLI::Option* from_file =
+      app.add_option("--tx_file", file, "file of hex envelopes, one per line (- for stdin)");
+  positional->excludes(from_file);
+  AddNodeOptions(&app, &options);
+  app.callback([&] {
+    if (hexes.empty() && file.empty()) {
+      throw CLI::RequiredError("HEX... or --tx_file");
     }
+  });
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  if (!file.empty()) {
     if (file == "-") {
       if (!ReadLines(std::cin, &hexes)) return kExitBadInput;
     } else {
@@ -70,8 +78,8 @@ int RunSubmit(int argc, char** argv) {
     }
   }
   if (hexes.empty()) {
-    std::fprintf(stderr, "%s", kUsage);
-    return kExitUsage;
+    std::fprintf(stderr, "gridledger submit: %s has no envelopes\n", file.c_str());
+    return kExitBadInput;
   }
   std::vector<std::string> envelopes;
   for (size_t i = 0; i < hexes.size(); ++i) {
@@ -82,7 +90,7 @@ int RunSubmit(int argc, char** argv) {
     }
     envelopes.emplace_back(bytes->begin(), bytes->end());
   }
-  auto stub = ConnectToNode();
+  auto stub = ConnectToNode(options);
   if (!stub.ok()) {
     std::fprintf(stderr, "gridledger submit: %s\n", std::string(stub.status().message()).c_str());
     return kExitUsage;
@@ -93,7 +101,7 @@ int RunSubmit(int argc, char** argv) {
     v1::SubmitBatchRequest request;
     for (size_t i = begin; i < end; ++i) request.add_transactions(envelopes[i]);
     v1::SubmitBatchResponse response;
-    auto ctx = RpcContext();
+    auto ctx = RpcContext(options.timeout_ms);
     grpc::Status s = (*stub)->SubmitBatch(ctx.get(), request, &response);
     if (!s.ok()) {
       std::fprintf(stderr, "gridledger submit: rpc failed: %s (transactions %zu..%zu not known "
@@ -104,7 +112,7 @@ int RunSubmit(int argc, char** argv) {
     for (int k = 0; k < response.results_size(); ++k) {
       const v1::SubmitResult& r = response.results(k);
       all_accepted = all_accepted && r.accepted();
-      if (absl::GetFlag(FLAGS_json)) {
+      if (options.json) {
         nlohmann::ordered_json j{{"index", begin + k}, {"tx_id", HexOfBytesField(r.tx_id())},
                          {"accepted", r.accepted()}, {"code", v1::SubmitCode_Name(r.code())},
                          {"reason", r.reason()}};

@@ -1,14 +1,11 @@
 // `gridledger tx build|sign|decode`: build, sign and inspect transaction
 // envelopes (core/tx/codec.h) as hex.
-//
-// Abseil flags are process-wide: another command that needs --slice, --nonce,
-// --kind, --to, --account ... should ABSL_DECLARE_FLAG them from here rather
-// than define them again (a second definition is a link error).
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -17,70 +14,41 @@
 #include "core/crypto/schnorr.h"
 #include "core/tx/codec.h"
 #include "tools/chain_flags.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-
-// Envelope.
-ABSL_FLAG(std::string, kind, "", "tx build: transfer|order|cancel|meter_reading|register|set_tariff");
-ABSL_FLAG(uint32_t, slice, 0, "tx build: the sender's home slice");
-ABSL_FLAG(uint64_t, nonce, 0, "tx build: the sender's next nonce");
-ABSL_FLAG(std::string, sender_secret, "",
-          "tx build/sign: sender secret key (64 hex digits); the envelope is signed with it. "
-          "For development only: a secret on the command line is visible to other users");
-ABSL_FLAG(std::string, sender, "",
-          "tx build: sender x-only public key (64 hex) when building unsigned "
-          "(no --sender_secret)");
-// TRANSFER.
-ABSL_FLAG(uint32_t, to_slice, 0, "transfer: recipient's home slice");
-ABSL_FLAG(std::string, to, "", "transfer: recipient x-only public key (64 hex)");
-ABSL_FLAG(uint64_t, amount, 0, "transfer: amount in micro-units (> 0)");
-// ORDER / METER_READING.
-ABSL_FLAG(std::string, order_side, "", "order: bid|ask");
-ABSL_FLAG(uint64_t, interval, 0, "order, meter_reading: 15-minute interval id (unix s / 900)");
-ABSL_FLAG(uint64_t, energy_wh, 0, "order: energy in Wh");
-ABSL_FLAG(uint64_t, limit_price, 0, "order: limit price in micro-units per kWh");
-// CANCEL.
-ABSL_FLAG(std::string, order_id, "", "cancel: id of the ORDER transaction (64 hex)");
-// METER_READING.
-ABSL_FLAG(std::string, prosumer, "", "meter_reading: the metered prosumer's key (64 hex)");
-ABSL_FLAG(uint64_t, imported_wh, 0, "meter_reading: energy imported from the grid, Wh");
-ABSL_FLAG(uint64_t, exported_wh, 0, "meter_reading: energy exported to the grid, Wh");
-// REGISTER.
-ABSL_FLAG(std::string, account, "", "register: the account's key (64 hex)");
-ABSL_FLAG(std::string, role, "", "register: prosumer|meter|dso");
-ABSL_FLAG(std::string, bound_prosumer, "", "register: for a meter, its prosumer's key (64 hex)");
-// SET_TARIFF.
-ABSL_FLAG(uint64_t, grid_fee, 0, "set_tariff: grid fee, micro-units per kWh");
-ABSL_FLAG(uint64_t, shortfall_price, 0, "set_tariff: imbalance price per kWh delivered short");
-ABSL_FLAG(uint64_t, surplus_price, 0, "set_tariff: imbalance price per kWh delivered in excess");
-// decode.
-ABSL_FLAG(std::string, format, "text", "tx decode: text (one field per line) or hex (one line)");
+#include "tools/tx_body_options.h"
 
 namespace gridledger::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage:\n"
-    "gridledger tx build --kind=KIND [flags]   build (and with --sender_secret sign) a "
-    "transaction; prints hex\n"
-    "gridledger tx sign HEX --sender_secret=SK  sign an unsigned or re-sign a signed envelope\n"
-    "gridledger tx decode HEX [--format=text|hex]  print fields, id and signature check\n"
-    "\n"
+constexpr char kFooter[] =
     "Signing and decode need the network: --chain_id=HEX (the genesis digest) or\n"
     "--genesis=FILE; a signature made for another network does not verify.\n"
-    "build flags, by kind (all kinds: --slice --nonce and --sender_secret or --sender):\n"
+    "Exit status: 0 ok; 1 bad input (the reason is printed); 2 usage;\n"
+    "3 (decode) the envelope is well-formed but its signature does not verify.";
+constexpr char kBuildFooter[] =
+    "build options, by kind (all kinds: --slice --nonce and --sender_secret or --sender):\n"
     "  transfer       --to_slice --to --amount\n"
     "  order          --order_side=bid|ask --interval --energy_wh --limit_price\n"
     "  cancel         --order_id\n"
     "  meter_reading  --prosumer --interval --imported_wh --exported_wh\n"
     "  register       --account --role=prosumer|meter|dso [--bound_prosumer for a meter]\n"
-    "  set_tariff     --grid_fee --shortfall_price --surplus_price\n"
-    "\n"
-    "Exit status: 0 ok; 1 bad input (the reason is printed); 2 usage;\n"
-    "3 (decode) the envelope is well-formed but its signature does not verify.\n";
+    "  set_tariff     --grid_fee --shortfall_price --surplus_price";
 
-constexpr int kExitBadInput = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitBadSignature = 3;
+constexpr int kExitBadSignature = kExitRejected;
+
+// Every option of the three verbs (each declares only its own).
+struct TxArgs {
+  ChainOptions chain;
+  std::string kind;
+  uint32_t slice = 0;
+  uint64_t nonce = 0;
+  std::string sender_secret;
+  std::string sender;
+  TxBodyArgs body;
+  std::string format = "text";
+  std::string hex;  // sign, decode: the envelope
+};
 
 int Fail(absl::string_view what, const absl::Status& status) {
   std::fprintf(stderr, "gridledger tx %s: %s\n", std::string(what).c_str(),
@@ -89,9 +57,7 @@ int Fail(absl::string_view what, const absl::Status& status) {
 }
 
 template <typename Fixed>
-absl::StatusOr<Fixed> HexFlag(const absl::Flag<std::string>& flag, absl::string_view name,
-                              bool required) {
-  const std::string value = absl::GetFlag(flag);
+absl::StatusOr<Fixed> HexFlag(const std::string& value, absl::string_view name, bool required) {
   if (value.empty()) {
     if (required) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
     return Fixed();
@@ -100,44 +66,40 @@ absl::StatusOr<Fixed> HexFlag(const absl::Flag<std::string>& flag, absl::string_
   return Fixed(bytes);
 }
 
-absl::StatusOr<KeyPair> SenderKey() {
-  GL_ASSIGN_OR_RETURN(SecretKey secret,
-                      HexFlag<SecretKey>(FLAGS_sender_secret, "sender_secret", true));
+absl::StatusOr<KeyPair> SenderKey(const TxArgs& a) {
+  GL_ASSIGN_OR_RETURN(SecretKey secret, HexFlag<SecretKey>(a.sender_secret, "sender_secret", true));
   auto key = KeyPair::FromSecret(secret);
   if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("--sender_secret: ", key.status().message()));
   return key;
 }
 
-absl::StatusOr<TxBody> BodyFromFlags(TxKind kind) {
+absl::StatusOr<TxBody> BodyFromFlags(TxKind kind, const TxBodyArgs& a) {
   switch (kind) {
     case TxKind::kTransfer: {
-      GL_ASSIGN_OR_RETURN(PublicKey to, HexFlag<PublicKey>(FLAGS_to, "to", true));
-      return TransferBody{AccountRef{SliceId(absl::GetFlag(FLAGS_to_slice)), to},
-                          Amount(absl::GetFlag(FLAGS_amount))};
+      GL_ASSIGN_OR_RETURN(PublicKey to, HexFlag<PublicKey>(a.to, "to", true));
+      return TransferBody{AccountRef{SliceId(a.to_slice), to}, Amount(a.amount)};
     }
     case TxKind::kOrder: {
-      const std::string side = absl::AsciiStrToLower(absl::GetFlag(FLAGS_order_side));
+      const std::string side = absl::AsciiStrToLower(a.order_side);
       if (side != "bid" && side != "ask") {
         return absl::InvalidArgumentError("--order_side must be bid or ask");
       }
       return OrderBody{side == "bid" ? OrderSide::kBid : OrderSide::kAsk,
-                       IntervalId(absl::GetFlag(FLAGS_interval)),
-                       EnergyWh(absl::GetFlag(FLAGS_energy_wh)),
-                       PricePerKwh(absl::GetFlag(FLAGS_limit_price))};
+                       IntervalId(a.interval), EnergyWh(a.energy_wh),
+                       PricePerKwh(a.limit_price)};
     }
     case TxKind::kCancel: {
-      GL_ASSIGN_OR_RETURN(TxId id, HexFlag<TxId>(FLAGS_order_id, "order_id", true));
+      GL_ASSIGN_OR_RETURN(TxId id, HexFlag<TxId>(a.order_id, "order_id", true));
       return CancelBody{id};
     }
     case TxKind::kMeterReading: {
-      GL_ASSIGN_OR_RETURN(PublicKey prosumer, HexFlag<PublicKey>(FLAGS_prosumer, "prosumer", true));
-      return MeterReadingBody{prosumer, IntervalId(absl::GetFlag(FLAGS_interval)),
-                              EnergyWh(absl::GetFlag(FLAGS_imported_wh)),
-                              EnergyWh(absl::GetFlag(FLAGS_exported_wh))};
+      GL_ASSIGN_OR_RETURN(PublicKey prosumer, HexFlag<PublicKey>(a.prosumer, "prosumer", true));
+      return MeterReadingBody{prosumer, IntervalId(a.interval), EnergyWh(a.imported_wh),
+                              EnergyWh(a.exported_wh)};
     }
     case TxKind::kRegister: {
-      GL_ASSIGN_OR_RETURN(PublicKey account, HexFlag<PublicKey>(FLAGS_account, "account", true));
-      const std::string role_name = absl::AsciiStrToLower(absl::GetFlag(FLAGS_role));
+      GL_ASSIGN_OR_RETURN(PublicKey account, HexFlag<PublicKey>(a.account, "account", true));
+      const std::string role_name = absl::AsciiStrToLower(a.role);
       AccountRole role;
       if (role_name == "prosumer") {
         role = AccountRole::kProsumer;
@@ -148,21 +110,20 @@ absl::StatusOr<TxBody> BodyFromFlags(TxKind kind) {
       } else {
         return absl::InvalidArgumentError("--role must be prosumer, meter or dso");
       }
-      GL_ASSIGN_OR_RETURN(PublicKey bound, HexFlag<PublicKey>(FLAGS_bound_prosumer,
+      GL_ASSIGN_OR_RETURN(PublicKey bound, HexFlag<PublicKey>(a.bound_prosumer,
                                                               "bound_prosumer", false));
       return RegisterBody{account, role, bound};
     }
     case TxKind::kSetTariff:
-      return SetTariffBody{PricePerKwh(absl::GetFlag(FLAGS_grid_fee)),
-                           PricePerKwh(absl::GetFlag(FLAGS_shortfall_price)),
-                           PricePerKwh(absl::GetFlag(FLAGS_surplus_price))};
+      return SetTariffBody{PricePerKwh(a.grid_fee), PricePerKwh(a.shortfall_price),
+                           PricePerKwh(a.surplus_price)};
   }
   return absl::InvalidArgumentError("--kind: not a transaction kind");
 }
 
 // The built envelope as hex: signed when --sender_secret is set, else unsigned.
-absl::StatusOr<std::string> Build() {
-  const std::string kind_name = absl::GetFlag(FLAGS_kind);
+absl::StatusOr<std::string> Build(const TxArgs& a) {
+  const std::string& kind_name = a.kind;
   std::optional<TxKind> kind = TxKindFromName(kind_name);
   if (!kind.has_value()) {
     return absl::InvalidArgumentError(
@@ -171,26 +132,26 @@ absl::StatusOr<std::string> Build() {
                      "set_tariff"));
   }
   Transaction tx;
-  tx.slice = SliceId(absl::GetFlag(FLAGS_slice));
-  tx.nonce = Nonce(absl::GetFlag(FLAGS_nonce));
-  GL_ASSIGN_OR_RETURN(tx.body, BodyFromFlags(*kind));
-  const bool sign = !absl::GetFlag(FLAGS_sender_secret).empty();
+  tx.slice = SliceId(a.slice);
+  tx.nonce = Nonce(a.nonce);
+  GL_ASSIGN_OR_RETURN(tx.body, BodyFromFlags(*kind, a.body));
+  const bool sign = !a.sender_secret.empty();
   std::optional<KeyPair> key;
   if (sign) {
-    if (!absl::GetFlag(FLAGS_sender).empty()) {
+    if (!a.sender.empty()) {
       return absl::InvalidArgumentError("give --sender_secret or --sender, not both");
     }
-    GL_ASSIGN_OR_RETURN(key, SenderKey());
+    GL_ASSIGN_OR_RETURN(key, SenderKey(a));
     tx.sender = key->public_key();
   } else {
-    GL_ASSIGN_OR_RETURN(tx.sender, HexFlag<PublicKey>(FLAGS_sender, "sender", false));
+    GL_ASSIGN_OR_RETURN(tx.sender, HexFlag<PublicKey>(a.sender, "sender", false));
     if (tx.sender.IsZero()) {
       return absl::InvalidArgumentError("--sender_secret (to sign) or --sender is required");
     }
   }
   GL_RETURN_IF_ERROR(ValidateTransaction(tx));
   if (!sign) return HexEncode(EncodeUnsigned(tx));
-  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromFlags());
+  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromOptions(a.chain));
   SignTransaction(&tx, *key, chain_id);
   return HexEncode(Encode(tx));
 }
@@ -210,31 +171,27 @@ absl::StatusOr<Transaction> DecodeEither(ByteSpan bytes) {
   return Decode(bytes);
 }
 
-absl::StatusOr<std::string> Sign(absl::string_view hex) {
-  GL_ASSIGN_OR_RETURN(Bytes bytes, HexDecode(hex, "envelope hex"));
+absl::StatusOr<std::string> Sign(const TxArgs& a) {
+  GL_ASSIGN_OR_RETURN(Bytes bytes, HexDecode(a.hex, "envelope hex"));
   GL_ASSIGN_OR_RETURN(Transaction tx, DecodeEither(bytes));
-  GL_ASSIGN_OR_RETURN(KeyPair key, SenderKey());
+  GL_ASSIGN_OR_RETURN(KeyPair key, SenderKey(a));
   if (tx.sender != key.public_key()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "sender: the envelope's sender ", tx.sender.Hex(), " is not --sender_secret's key ",
         key.public_key().Hex()));
   }
-  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromFlags());
+  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromOptions(a.chain));
   SignTransaction(&tx, key, chain_id);
   return HexEncode(Encode(tx));
 }
 
-int RunDecode(absl::string_view hex) {
-  const std::string format = absl::GetFlag(FLAGS_format);
-  if (format != "text" && format != "hex") {
-    std::fprintf(stderr, "gridledger tx decode: --format must be text or hex\n");
-    return kExitUsage;
-  }
-  auto bytes = HexDecode(hex, "envelope hex");
+int RunDecode(const TxArgs& a) {
+  const std::string& format = a.format;
+  auto bytes = HexDecode(a.hex, "envelope hex");
   if (!bytes.ok()) return Fail("decode", bytes.status());
   auto tx = Decode(*bytes);
   if (!tx.ok()) return Fail("decode", tx.status());
-  auto chain_id = ChainIdFromFlags();
+  auto chain_id = ChainIdFromOptions(a.chain);
   if (!chain_id.ok()) return Fail("decode", chain_id.status());
   const TxId id = ComputeTxId(*bytes);
   const bool valid = VerifyTransactionSignature(*tx, *chain_id);
@@ -249,27 +206,70 @@ int RunDecode(absl::string_view hex) {
 }
 
 int RunTx(int argc, char** argv) {
-  std::vector<std::string> args = ParseFlags(argc, argv, kUsage);
-  if (args.empty()) {
-    std::fprintf(stderr, "%s", kUsage);
-    return kExitUsage;
-  }
-  const std::string& verb = args[0];
-  if (verb == "build" && args.size() == 1) {
-    auto hex = Build();
-    if (!hex.ok()) return Fail("build", hex.status());
-    std::printf("%s\n", hex->c_str());
-    return 0;
-  }
-  if (verb == "sign" && args.size() == 2) {
-    auto hex = Sign(args[1]);
-    if (!hex.ok()) return Fail("sign", hex.status());
-    std::printf("%s\n", hex->c_str());
-    return 0;
-  }
-  if (verb == "decode" && args.size() == 2) return RunDecode(args[1]);
-  std::fprintf(stderr, "gridledger tx: bad arguments\n%s", kUsage);
-  return kExitUsage;
+  CLI::App app("Build, sign and decode transaction envelopes (hex).", "gridledger tx");
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  TxArgs a;
+  std::function<int()> run;
+
+  CLI::App* build = app.add_subcommand(
+      "build", "build (and with --sender_secret sign) a transaction; prints hex");
+  build->footer(kBuildFooter);
+  AddChoice(build, "--kind", &a.kind, "the transaction kind",
+            {"transfer", "order", "cancel", "meter_reading", "register", "set_tariff"})
+      ->required();
+  AddNumber(build, "--slice", &a.slice, "the sender's home slice");
+  AddNumber(build, "--nonce", &a.nonce, "the sender's next nonce");
+  build->add_option("--sender_secret", a.sender_secret,
+                    "sender secret key (64 hex digits); the envelope is signed with it. For "
+                    "development only: a secret on the command line is visible to other users");
+  build->add_option("--sender", a.sender,
+                    "sender x-only public key (64 hex) when building unsigned "
+                    "(no --sender_secret)");
+  AddTransferOptions(build, &a.body);
+  build->add_option("--order_side", a.body.order_side, "order: bid|ask")
+      ->transform(CLI::IsMember({"bid", "ask"}, CLI::ignore_case));
+  AddIntervalOption(build, &a.body);
+  AddOrderOptions(build, &a.body);
+  AddOrderIdOption(build, &a.body);
+  AddReadingOptions(build, &a.body);
+  AddRegisterOptions(build, &a.body, {"prosumer", "meter", "dso"});
+  AddTariffOptions(build, &a.body);
+  AddChainOptions(build, &a.chain);
+  build->callback([&] {
+    run = [&] {
+      auto hex = Build(a);
+      if (!hex.ok()) return Fail("build", hex.status());
+      std::printf("%s\n", hex->c_str());
+      return kExitOk;
+    };
+  });
+
+  CLI::App* sign = app.add_subcommand("sign", "sign an unsigned or re-sign a signed envelope");
+  sign->add_option("HEX", a.hex, "the envelope")->required();
+  sign->add_option("--sender_secret", a.sender_secret,
+                   "sender secret key (64 hex digits); must match the envelope's sender")
+      ->required();
+  AddChainOptions(sign, &a.chain);
+  sign->callback([&] {
+    run = [&] {
+      auto hex = Sign(a);
+      if (!hex.ok()) return Fail("sign", hex.status());
+      std::printf("%s\n", hex->c_str());
+      return kExitOk;
+    };
+  });
+
+  CLI::App* decode = app.add_subcommand(
+      "decode", "print an envelope's fields, id and signature check (exit 3: bad signature)");
+  decode->add_option("HEX", a.hex, "the signed envelope")->required();
+  AddChoice(decode, "--format", &a.format, "text (one field per line) or hex (one line)",
+            {"text", "hex"});
+  AddChainOptions(decode, &a.chain);
+  decode->callback([&] { run = [&] { return RunDecode(a); }; });
+
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  return run();
 }
 
 }  // namespace

@@ -9,15 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/common/bytes.h"
 #include "core/verify/batch_verifier.h"
 #include "gpu/backend_select.h"
+#include "tools/cli.h"
 #include "tools/command.h"
-#include "tools/common_flags.h"
 
 namespace gridledger::tools {
 namespace {
@@ -51,15 +50,17 @@ absl::StatusOr<VerifyItem> ParseLine(absl::string_view line) {
 }
 
 int RunVerifyBatch(int argc, char** argv) {
-  std::vector<std::string> args = ParseFlags(
-      argc, argv,
-      "gridledger verify-batch FILE [--backend=auto|cpu|gpu]\n"
-      "  FILE: one 'pubkey_hex,msg_hex,sig_hex' per line; prints 1 (valid) or 0 per line");
-  if (args.size() != 1) {
-    std::fprintf(stderr, "verify-batch: expected exactly one FILE argument\n");
-    return 2;
-  }
-  auto backend = ParseVerifierBackend(absl::GetFlag(FLAGS_backend));
+  CLI::App app("Verify one BIP-340 signature per line of FILE; prints 1 (valid) or 0 per line.",
+               "gridledger verify-batch");
+  app.footer("exit: 0 ok, 1 a malformed line (nothing printed) or a backend failure, 2 usage");
+  std::vector<std::string> args(1);
+  std::string backend_name = "auto";
+  app.add_option("FILE", args[0], "one 'pubkey_hex,msg_hex,sig_hex' per line")->required();
+  AddChoice(&app, "--backend", &backend_name,
+            "signature verification backend: auto (GPU when present) | cpu | gpu",
+            {"auto", "cpu", "gpu"});
+  GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
+  auto backend = ParseVerifierBackend(backend_name);
   if (!backend.ok()) {
     std::fprintf(stderr, "verify-batch: %s\n", std::string(backend.status().message()).c_str());
     return 2;

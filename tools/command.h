@@ -1,13 +1,12 @@
 // Subcommand registry. Each tools/cmd_*.cc registers itself:
 //   GL_REGISTER_COMMAND(keys, "create and show validator/account keys", RunKeys);
-// run(argc, argv) gets argv[0] = "gridledger keys" and the rest; it parses its
-// own positional args and calls ParseFlags for --flags. Returns the exit code.
+// run(argc, argv) gets argv[0] = "gridledger keys" and the rest; it parses
+// them with its own CLI11 app (tools/cli.h). Returns the exit code.
 #ifndef GRIDLEDGER_TOOLS_COMMAND_H_
 #define GRIDLEDGER_TOOLS_COMMAND_H_
 
 #include <map>
 #include <string>
-#include <vector>
 
 namespace gridledger::tools {
 
@@ -23,9 +22,6 @@ struct CommandRegistrar {
     Commands()[name] = Command{summary, run};
   }
 };
-
-// Parses --flags (Abseil) and returns the positional arguments after argv[0].
-std::vector<std::string> ParseFlags(int argc, char** argv, const char* usage);
 
 }  // namespace gridledger::tools
 

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <thread>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/common/status_macros.h"
@@ -14,10 +13,6 @@
 #include "nlohmann/json.hpp"
 #include "tools/api_client.h"
 #include "tools/chain_flags.h"
-
-ABSL_FLAG(bool, wait, false,
-          "market: after submitting, wait until each transaction is final and print its result");
-ABSL_FLAG(int32_t, wait_ms, 30000, "market --wait: how long to wait for final results");
 
 namespace gridledger::tools {
 namespace {
@@ -32,15 +27,20 @@ bool IsFinal(v1::TransactionStatus s) {
   return s == v1::TRANSACTION_STATUS_COMMITTED || s == v1::TRANSACTION_STATUS_FAILED;
 }
 
-void PrintLine(const json& j, const std::string& text) {
-  if (absl::GetFlag(FLAGS_json)) {
-    std::printf("%s\n", j.dump().c_str());
-  } else {
-    std::printf("%s\n", text.c_str());
-  }
+}  // namespace
+
+void AddMarketOptions(CLI::App* app, MarketOptions* options) {
+  AddNodeOptions(app, &options->node);
+  AddChainOptions(app, &options->chain);
+  app->add_flag("--wait", options->wait,
+                "after submitting, wait until each transaction is final and print its result");
+  AddNumber<int32_t>(app, "--wait_ms", &options->wait_ms, "--wait: how long to wait, ms", 1,
+                     std::numeric_limits<int32_t>::max());
 }
 
-}  // namespace
+void MarketSession::PrintLine(const json& j, const std::string& text) const {
+  std::printf("%s\n", options_.node.json ? j.dump().c_str() : text.c_str());
+}
 
 absl::Status FromGrpc(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
@@ -54,14 +54,14 @@ int ReportMarketFailure(const absl::Status& status) {
   return kExitUnreachable;
 }
 
-absl::StatusOr<std::unique_ptr<MarketSession>> MarketSession::Open() {
-  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromFlags());
-  GL_ASSIGN_OR_RETURN(std::unique_ptr<v1::Ledger::Stub> stub, ConnectToNode());
+absl::StatusOr<std::unique_ptr<MarketSession>> MarketSession::Open(const MarketOptions& options) {
+  GL_ASSIGN_OR_RETURN(Digest chain_id, ChainIdFromOptions(options.chain));
+  GL_ASSIGN_OR_RETURN(std::unique_ptr<v1::Ledger::Stub> stub, ConnectToNode(options.node));
   v1::NodeInfo info;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.node.timeout_ms);
   GL_RETURN_IF_ERROR(FromGrpc(stub->GetNodeInfo(ctx.get(), v1::GetNodeInfoRequest(), &info)));
   return std::unique_ptr<MarketSession>(
-      new MarketSession(std::move(stub), SliceId(info.slice()), chain_id));
+      new MarketSession(options, std::move(stub), SliceId(info.slice()), chain_id));
 }
 
 absl::StatusOr<uint64_t> MarketSession::NextNonce(const PublicKey& key) {
@@ -69,7 +69,7 @@ absl::StatusOr<uint64_t> MarketSession::NextNonce(const PublicKey& key) {
   request.set_slice(slice_.value());
   request.set_key(AsString(key.span()));
   v1::GetAccountResponse response;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options_.node.timeout_ms);
   GL_RETURN_IF_ERROR(FromGrpc(stub_->GetAccount(ctx.get(), request, &response)));
   return response.exists() ? response.next_nonce() : 0;
 }
@@ -78,7 +78,7 @@ absl::StatusOr<v1::MarketAccount> MarketSession::Account(const PublicKey& key) {
   v1::GetMarketAccountRequest request;
   request.set_account(AsString(key.span()));
   v1::MarketAccount response;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options_.node.timeout_ms);
   GL_RETURN_IF_ERROR(FromGrpc(stub_->GetMarketAccount(ctx.get(), request, &response)));
   return response;
 }
@@ -104,7 +104,7 @@ int MarketSession::SubmitAndReport(const std::vector<Bytes>& txs,
     v1::SubmitBatchRequest request;
     for (size_t i = begin; i < end; ++i) request.add_transactions(AsString(txs[i]));
     v1::SubmitBatchResponse response;
-    auto ctx = RpcContext();
+    auto ctx = RpcContext(options_.node.timeout_ms);
     grpc::Status s = stub_->SubmitBatch(ctx.get(), request, &response);
     if (!s.ok()) {
       std::fprintf(stderr, "gridledger market: submit failed: %s (transactions %zu..%zu not known "
@@ -128,7 +128,7 @@ int MarketSession::SubmitAndReport(const std::vector<Bytes>& txs,
     }
   }
   int exit_code = all_accepted ? kExitOk : kExitRejected;
-  if (absl::GetFlag(FLAGS_wait) && !accepted_ids.empty()) {
+  if (options_.wait && !accepted_ids.empty()) {
     const int waited = WaitAndReport(accepted_ids, accepted_labels);
     if (waited != kExitOk && exit_code == kExitOk) exit_code = waited;
   }
@@ -137,7 +137,7 @@ int MarketSession::SubmitAndReport(const std::vector<Bytes>& txs,
 
 int MarketSession::WaitAndReport(const std::vector<std::string>& ids,
                                  const std::vector<std::string>& labels) {
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(absl::GetFlag(FLAGS_wait_ms));
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.wait_ms);
   std::vector<v1::GetTransactionResponse> answers(ids.size());
   std::vector<bool> done(ids.size(), false);
   size_t remaining = ids.size();
@@ -147,7 +147,7 @@ int MarketSession::WaitAndReport(const std::vector<std::string>& ids,
       if (done[i]) continue;
       v1::GetTransactionRequest request;
       request.set_tx_id(ids[i]);
-      auto ctx = RpcContext();
+      auto ctx = RpcContext(options_.node.timeout_ms);
       grpc::Status s = stub_->GetTransaction(ctx.get(), request, &answers[i]);
       if (!s.ok()) return ReportRpcFailure("market", s);
       if (IsFinal(answers[i].status())) {
@@ -167,7 +167,7 @@ int MarketSession::WaitAndReport(const std::vector<std::string>& ids,
       exit_code = exit_code == kExitOk ? kExitPending : exit_code;
       PrintLine(json{{"what", labels[i]}, {"tx_id", id}, {"status", status}, {"final", false}},
                 absl::StrCat(id, " ", labels[i], " ", status, " (not final within ",
-                             absl::GetFlag(FLAGS_wait_ms), " ms)"));
+                             options_.wait_ms, " ms)"));
       continue;
     }
     if (!a.result().success()) exit_code = kExitRejected;

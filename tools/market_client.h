@@ -11,16 +11,26 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "core/crypto/schnorr.h"
 #include "core/tx/transaction.h"
 #include "net/proto/ledger.grpc.pb.h"
-
-ABSL_DECLARE_FLAG(bool, wait);
-ABSL_DECLARE_FLAG(int32_t, wait_ms);
+#include "tools/api_client.h"
+#include "tools/chain_flags.h"
+#include "tools/cli.h"
 
 namespace gridledger::tools {
+
+// The options every market command that signs shares.
+struct MarketOptions {
+  NodeOptions node;
+  ChainOptions chain;
+  bool wait = false;  // after submitting, wait until each transaction is final
+  int32_t wait_ms = 30000;
+};
+
+// Declares the node options, --chain_id/--genesis, --wait and --wait_ms.
+void AddMarketOptions(CLI::App* app, MarketOptions* options);
 
 // How often --wait asks for the result of transactions not yet final.
 inline constexpr int kWaitPollMs = 100;
@@ -29,7 +39,7 @@ class MarketSession {
  public:
   // Connects to --node and reads its slice and the network's chain id.
   // InvalidArgument for missing or bad flags; the call's code otherwise.
-  static absl::StatusOr<std::unique_ptr<MarketSession>> Open();
+  static absl::StatusOr<std::unique_ptr<MarketSession>> Open(const MarketOptions& options);
 
   SliceId slice() const { return slice_; }
   gridledger::v1::Ledger::Stub& stub() { return *stub_; }
@@ -52,12 +62,15 @@ class MarketSession {
   int SubmitAndReport(const std::vector<Bytes>& txs, const std::vector<std::string>& labels);
 
  private:
-  MarketSession(std::unique_ptr<gridledger::v1::Ledger::Stub> stub, SliceId slice,
-                const Digest& chain_id)
-      : stub_(std::move(stub)), slice_(slice), chain_id_(chain_id) {}
+  MarketSession(const MarketOptions& options, std::unique_ptr<gridledger::v1::Ledger::Stub> stub,
+                SliceId slice, const Digest& chain_id)
+      : options_(options), stub_(std::move(stub)), slice_(slice), chain_id_(chain_id) {}
+  // One line of output: `j` with --json, else `text`.
+  void PrintLine(const nlohmann::ordered_json& j, const std::string& text) const;
   // Polls the accepted ids until final or the deadline; prints each result.
   int WaitAndReport(const std::vector<std::string>& ids, const std::vector<std::string>& labels);
 
+  MarketOptions options_;
   std::unique_ptr<gridledger::v1::Ledger::Stub> stub_;
   SliceId slice_;
   Digest chain_id_;

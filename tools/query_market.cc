@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
@@ -15,13 +13,6 @@
 #include "tools/api_client.h"
 #include "tools/decimal.h"
 #include "tools/query_market.h"
-
-ABSL_DECLARE_FLAG(uint64_t, from_sequence);  // tools/cmd_query.cc
-ABSL_DECLARE_FLAG(uint32_t, count);
-ABSL_DECLARE_FLAG(uint32_t, slice);  // tools/cmd_tx.cc
-ABSL_FLAG(uint32_t, max_trades, 0,
-          "query market interval: trades to print (0: the node's default)");
-ABSL_FLAG(uint32_t, first_trade, 0, "query market interval: first trade to print (paging)");
 
 namespace gridledger::tools {
 
@@ -74,16 +65,17 @@ json SettlementJson(const v1::MarketSettlement& s) {
               {"missing_reading", s.missing_reading()}};
 }
 
-int Interval(v1::Ledger::Stub& stub, const std::string& k_text) {
+int Interval(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+             const std::string& k_text, uint32_t max_trades, uint32_t first_trade) {
   v1::GetMarketIntervalRequest request;
-  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
+  request.set_slice(slice);  // read by archive nodes
   uint64_t k = 0;
   if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
   request.set_interval(k);
-  request.set_max_trades(absl::GetFlag(FLAGS_max_trades));
-  request.set_first_trade(absl::GetFlag(FLAGS_first_trade));
+  request.set_max_trades(max_trades);
+  request.set_first_trade(first_trade);
   v1::MarketInterval r;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetMarketInterval(ctx.get(), request, &r);
   if (!s.ok()) return ReportRpcFailure("query", s);
   json j{{"slice", r.slice()},
@@ -112,21 +104,22 @@ int Interval(v1::Ledger::Stub& stub, const std::string& k_text) {
     j["trades"] = trades;
     j["next_trade"] = r.next_trade();
   }
-  PrintAnswer(j);
+  PrintAnswer(j, options.json);
   return kExitOk;
 }
 
-int Settlement(v1::Ledger::Stub& stub, const std::string& account_hex, const std::string& k_text) {
+int Settlement(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+               const std::string& account_hex, const std::string& k_text) {
   auto key = HexDecodeFixed<PublicKey::kSize>(account_hex, "account key");
   if (!key.ok()) return Bad(std::string(key.status().message()));
   uint64_t k = 0;
   if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
   v1::GetSettlementRequest request;
-  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
+  request.set_slice(slice);  // read by archive nodes
   request.set_account(KeyBytes(*key));
   request.set_interval(k);
   v1::SettlementResponse r;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetSettlement(ctx.get(), request, &r);
   if (!s.ok()) return ReportRpcFailure("query", s);
   json j = SettlementJson(r.settlement());
@@ -138,21 +131,22 @@ int Settlement(v1::Ledger::Stub& stub, const std::string& account_hex, const std
   }
   j["debt"] = r.debt();
   j["as_of_commit_sequence"] = r.as_of_commit_sequence();
-  PrintAnswer(j);
+  PrintAnswer(j, options.json);
   return kExitOk;
 }
 
-int Tariff(v1::Ledger::Stub& stub, const std::vector<std::string>& args) {
+// `k_text` empty: the current interval.
+int Tariff(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+           const std::string& k_text) {
   v1::GetTariffRequest request;
-  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
-  if (args.size() == 3) {
+  request.set_slice(slice);  // read by archive nodes
+  if (!k_text.empty()) {
     uint64_t k = 0;
-    if (!ParseInterval(args[2], &k))
-      return Bad(absl::StrCat("interval '", args[2], "' is not > 0"));
+    if (!ParseInterval(k_text, &k)) return Bad(absl::StrCat("interval '", k_text, "' is not > 0"));
     request.set_interval(k);
   }
   v1::TariffResponse r;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetTariff(ctx.get(), request, &r);
   if (!s.ok()) return ReportRpcFailure("query", s);
   PrintAnswer(json{{"slice", r.slice()},
@@ -164,18 +158,20 @@ int Tariff(v1::Ledger::Stub& stub, const std::vector<std::string>& args) {
                    {"shortfall_price_per_kwh", r.shortfall_price_per_kwh()},
                    {"surplus_price_per_kwh", r.surplus_price_per_kwh()},
                    {"consensus_time_ms", r.consensus_time_ms()},
-                   {"as_of_commit_sequence", r.as_of_commit_sequence()}});
+                   {"as_of_commit_sequence", r.as_of_commit_sequence()}},
+              options.json);
   return kExitOk;
 }
 
-int Account(v1::Ledger::Stub& stub, const std::string& account_hex) {
+int Account(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+            const std::string& account_hex) {
   auto key = HexDecodeFixed<PublicKey::kSize>(account_hex, "account key");
   if (!key.ok()) return Bad(std::string(key.status().message()));
   v1::GetMarketAccountRequest request;
-  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
+  request.set_slice(slice);  // read by archive nodes
   request.set_account(KeyBytes(*key));
   v1::MarketAccount r;
-  auto ctx = RpcContext();
+  auto ctx = RpcContext(options.timeout_ms);
   grpc::Status s = stub.GetMarketAccount(ctx.get(), request, &r);
   if (!s.ok()) return ReportRpcFailure("query", s);
   json j{{"slice", r.slice()}, {"account", account_hex}, {"role", v1::MarketRole_Name(r.role())}};
@@ -184,7 +180,7 @@ int Account(v1::Ledger::Stub& stub, const std::string& account_hex) {
   j["open_orders"] = r.open_orders();
   j["debt"] = r.debt();
   j["as_of_commit_sequence"] = r.as_of_commit_sequence();
-  PrintAnswer(j);
+  PrintAnswer(j, options.json);
   return kExitOk;
 }
 
@@ -259,12 +255,12 @@ json EventJson(const v1::MarketEvent& e) {
 }
 
 // Bounded like `query commits`: --count events or the deadline.
-int Events(v1::Ledger::Stub& stub) {
-  const uint32_t count = absl::GetFlag(FLAGS_count);
+int Events(const NodeOptions& options, v1::Ledger::Stub& stub, uint32_t slice,
+           uint64_t from_sequence, uint32_t count) {
   v1::StreamMarketEventsRequest request;
-  request.set_slice(absl::GetFlag(FLAGS_slice));  // read by archive nodes
-  request.set_from_sequence(absl::GetFlag(FLAGS_from_sequence));
-  auto ctx = RpcContext();
+  request.set_slice(slice);  // read by archive nodes
+  request.set_from_sequence(from_sequence);
+  auto ctx = RpcContext(options.timeout_ms);
   auto reader = stub.StreamMarketEvents(ctx.get(), request);
   // One JSON object per line, with or without --json.
   return PrintStream("query", *ctx, *reader, count, [](const v1::MarketEvent& e) {
@@ -274,16 +270,71 @@ int Events(v1::Ledger::Stub& stub) {
 
 }  // namespace
 
-// args: {"market", WHAT, ...}. kExitUsage when the shape is wrong.
-int QueryMarket(v1::Ledger::Stub& stub, const std::vector<std::string>& args) {
-  const std::string what = args.size() >= 2 ? args[1] : "";
-  if (what == "interval" && args.size() == 3) return Interval(stub, args[2]);
-  if (what == "settlement" && args.size() == 4) return Settlement(stub, args[2], args[3]);
-  if (what == "tariff" && (args.size() == 2 || args.size() == 3)) return Tariff(stub, args);
-  if (what == "account" && args.size() == 3) return Account(stub, args[2]);
-  if (what == "events" && args.size() == 2) return Events(stub);
-  std::fprintf(stderr, "gridledger query market: bad arguments\nusage:\n%s", kQueryMarketUsage);
-  return kExitUsage;
+void QueryMarketCommand::AddSliceOption(CLI::App* verb) {
+  AddNumber(verb, "--slice", &slice_,
+            "against an archive node: the slice to read (a validator answers for its own)");
+}
+
+QueryMarketCommand::QueryMarketCommand(CLI::App* query, NodeOptions* options, Run* run)
+    : options_(options) {
+  CLI::App* market = query->add_subcommand("market", "the DSO market: intervals, settlements, "
+                                                     "tariff, accounts, events");
+  market->require_subcommand(1);
+
+  CLI::App* interval = market->add_subcommand("interval", "one interval: status, depth or "
+                                                          "clearing price and trades");
+  interval->add_option("K", interval_, "the interval id (> 0)")->required();
+  AddNumber(interval, "--max_trades", &max_trades_, "trades to print (0: the node's default)");
+  AddNumber(interval, "--first_trade", &first_trade_, "first trade to print (paging)");
+  AddNodeOptions(interval, options);
+  AddSliceOption(interval);
+  interval->callback([this, run] {
+    *run = [this](v1::Ledger::Stub& s) {
+      return Interval(*options_, s, slice_, interval_, max_trades_, first_trade_);
+    };
+  });
+
+  CLI::App* settlement = market->add_subcommand("settlement", "an account's settlement of "
+                                                              "interval K (exit 4: none yet)");
+  settlement->add_option("ACCOUNT", account_hex_, "the account's key (64 hex digits)")
+      ->required();
+  settlement->add_option("K", interval_, "the interval id (> 0)")->required();
+  AddNodeOptions(settlement, options);
+  AddSliceOption(settlement);
+  settlement->callback([this, run] {
+    *run = [this](v1::Ledger::Stub& s) {
+      return Settlement(*options_, s, slice_, account_hex_, interval_);
+    };
+  });
+
+  CLI::App* tariff = market->add_subcommand("tariff", "the tariff in force in interval K "
+                                                      "(no K: the current interval)");
+  tariff->add_option("K", interval_, "the interval id (> 0)");
+  AddNodeOptions(tariff, options);
+  AddSliceOption(tariff);
+  tariff->callback([this, run] {
+    *run = [this](v1::Ledger::Stub& s) { return Tariff(*options_, s, slice_, interval_); };
+  });
+
+  CLI::App* account = market->add_subcommand("account", "an account's market role, open orders "
+                                                        "and debt");
+  account->add_option("ACCOUNT", account_hex_, "the account's key (64 hex digits)")->required();
+  AddNodeOptions(account, options);
+  AddSliceOption(account);
+  account->callback([this, run] {
+    *run = [this](v1::Ledger::Stub& s) { return Account(*options_, s, slice_, account_hex_); };
+  });
+
+  CLI::App* events = market->add_subcommand(
+      "events", "market events in commit order, one JSON object per line; stops after --count "
+                "or --timeout_ms");
+  AddNumber(events, "--from_sequence", &from_sequence_, "first commit sequence");
+  AddNumber(events, "--count", &count_, "how many events to print, then stop");
+  AddNodeOptions(events, options);
+  AddSliceOption(events);
+  events->callback([this, run] {
+    *run = [this](v1::Ledger::Stub& s) { return Events(*options_, s, slice_, from_sequence_, count_); };
+  });
 }
 
 }  // namespace gridledger::tools

@@ -3,26 +3,35 @@
 #ifndef GRIDLEDGER_TOOLS_QUERY_MARKET_H_
 #define GRIDLEDGER_TOOLS_QUERY_MARKET_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
-#include <vector>
 
 #include "net/proto/ledger.grpc.pb.h"
+#include "tools/api_client.h"
+#include "tools/cli.h"
 
 namespace gridledger::tools {
 
-// Usage lines, appended to `gridledger query`'s.
-inline constexpr char kQueryMarketUsage[] =
-    "       gridledger query market interval K [--max_trades=N] [--first_trade=N] "
-    "--node=HOST:PORT\n"
-    "       gridledger query market settlement ACCOUNT_HEX K --node=HOST:PORT\n"
-    "       gridledger query market tariff [K] --node=HOST:PORT   (no K: the current interval)\n"
-    "       gridledger query market account ACCOUNT_HEX --node=HOST:PORT\n"
-    "       gridledger query market events [--from_sequence=1] [--count=100] --node=HOST:PORT\n"
-    "       (against an archive node, --slice=S picks the slice; default 0)\n";
+// `query market interval|settlement|tariff|account|events`, declared under
+// `gridledger query`: once a verb's arguments parse, *run is set to it.
+class QueryMarketCommand {
+ public:
+  using Run = std::function<int(gridledger::v1::Ledger::Stub&)>;
+  QueryMarketCommand(CLI::App* query, NodeOptions* options, Run* run);
 
-// args = {"market", WHAT, ...}: prints the answer, returns the exit status
-// (tools/api_client.h; 4 for NOT_FOUND, 2 for a wrong shape).
-int QueryMarket(gridledger::v1::Ledger::Stub& stub, const std::vector<std::string>& args);
+ private:
+  void AddSliceOption(CLI::App* verb);
+
+  const NodeOptions* options_;
+  uint32_t slice_ = 0;
+  std::string interval_;  // K, checked when run (exit 1 when not > 0)
+  std::string account_hex_;
+  uint32_t max_trades_ = 0;
+  uint32_t first_trade_ = 0;
+  uint64_t from_sequence_ = 1;
+  uint32_t count_ = 100;
+};
 
 }  // namespace gridledger::tools
 

@@ -152,7 +152,7 @@ TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
   EXPECT_NE(json.find("\"verification_bound\":{\"tps\":12500.0"), std::string::npos) << json;
   EXPECT_NE(json.find("\"tps_to_bound\":0.008"), std::string::npos) << json;
   EXPECT_NE(json.find("\"validator_cpu_us_per_tx\":40000.0"), std::string::npos) << json;
-  EXPECT_NE(json.find("\"tx_verifications_per_committed_tx_per_validator\":4.000"),
+  EXPECT_NE(json.find("\"tx_verifications_per_committed_tx_per_validator\":4.0"),
             std::string::npos) << json;
   // Two slices of 2: each validator verifies about half the commits.
   cpu.bound.validators = 2;

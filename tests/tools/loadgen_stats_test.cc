@@ -84,50 +84,6 @@ TEST(TimeSeries, BucketsByWholeSecondAndClampsTheEnds) {
   EXPECT_EQ(series.buckets()[TimeSeries::kMaxSeconds - 1].rejected, 1u);
 }
 
-std::vector<char*> Argv(std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  return argv;
-}
-
-TEST(NamedArgs, ParsesKnownFlagsAndRejectsTheRest) {
-  std::vector<std::string> args = {"gridledger cluster", "--rate=200", "--duration=6s"};
-  auto argv = Argv(args);
-  auto parsed = NamedArgs::Parse(static_cast<int>(argv.size()), argv.data(), {"rate", "duration"});
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(*parsed->Uint("rate", 1, 1, 1000), 200u);
-  EXPECT_EQ(*parsed->Duration("duration", absl::Seconds(1)), absl::Seconds(6));
-  EXPECT_EQ(*parsed->Uint("missing", 9, 1, 1000), 9u);
-
-  std::vector<std::string> unknown = {"x", "--bogus=1"};
-  auto argv2 = Argv(unknown);
-  auto bad = NamedArgs::Parse(2, argv2.data(), {"rate"});
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(bad.status().message(), "unknown flag --bogus");
-
-  std::vector<std::string> twice = {"x", "--rate=1", "--rate=2"};
-  auto argv3 = Argv(twice);
-  EXPECT_EQ(NamedArgs::Parse(3, argv3.data(), {"rate"}).status().message(), "--rate given twice");
-
-  std::vector<std::string> values = {"x", "--rate=012", "--duration=-1s"};
-  auto argv4 = Argv(values);
-  auto v = NamedArgs::Parse(3, argv4.data(), {"rate", "duration"});
-  ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->Uint("rate", 1, 1, 1000).status().message(),
-            "--rate: '012' is not a non-negative integer");
-  EXPECT_EQ(v->Duration("duration", absl::Seconds(1)).status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST(NamedArgs, RangeIsChecked) {
-  std::vector<std::string> args = {"x", "--validators=0"};
-  auto argv = Argv(args);
-  auto parsed = NamedArgs::Parse(2, argv.data(), {"validators"});
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->Uint("validators", 4, 1, 64).status().message(),
-            "--validators: 0 is outside [1, 64]");
-}
-
 TEST(KillSpec, Parses) {
   auto k = ParseKillSpec("1@2s");
   ASSERT_TRUE(k.ok());

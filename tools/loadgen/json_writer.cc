@@ -2,125 +2,96 @@
 
 #include <cmath>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "core/common/check.h"
 
 namespace gridledger::loadgen {
 
-void JsonWriter::BeforeValue() {
-  if (scopes_.empty()) {
-    GL_CHECK(out_.empty());  // one top-level value
-    return;
+using json = nlohmann::ordered_json;
+
+json* JsonWriter::Add(json value) {
+  if (open_.empty()) {
+    GL_CHECK(!has_root_);  // one top-level value
+    has_root_ = true;
+    root_ = std::move(value);
+    return &root_;
   }
-  if (scopes_.back() == Scope::kObject) {
-    GL_CHECK(key_pending_);
-    key_pending_ = false;
-    return;
+  json& parent = *open_.back();
+  if (parent.is_object()) {
+    GL_CHECK(pending_key_.has_value());
+    json& slot = parent[*pending_key_];
+    pending_key_.reset();
+    slot = std::move(value);
+    return &slot;
   }
-  if (!first_.back()) out_ += ',';
-  first_.back() = false;
+  parent.push_back(std::move(value));
+  return &parent.back();
 }
 
 JsonWriter& JsonWriter::BeginObject() {
-  BeforeValue();
-  out_ += '{';
-  scopes_.push_back(Scope::kObject);
-  first_.push_back(true);
+  open_.push_back(Add(json::object()));
   return *this;
 }
 
 JsonWriter& JsonWriter::EndObject() {
-  GL_CHECK(!scopes_.empty() && scopes_.back() == Scope::kObject && !key_pending_);
-  scopes_.pop_back();
-  first_.pop_back();
-  out_ += '}';
+  GL_CHECK(!open_.empty() && open_.back()->is_object() && !pending_key_.has_value());
+  open_.pop_back();
   return *this;
 }
 
 JsonWriter& JsonWriter::BeginArray() {
-  BeforeValue();
-  out_ += '[';
-  scopes_.push_back(Scope::kArray);
-  first_.push_back(true);
+  open_.push_back(Add(json::array()));
   return *this;
 }
 
 JsonWriter& JsonWriter::EndArray() {
-  GL_CHECK(!scopes_.empty() && scopes_.back() == Scope::kArray);
-  scopes_.pop_back();
-  first_.pop_back();
-  out_ += ']';
+  GL_CHECK(!open_.empty() && open_.back()->is_array());
+  open_.pop_back();
   return *this;
 }
 
 JsonWriter& JsonWriter::Key(absl::string_view key) {
-  GL_CHECK(!scopes_.empty() && scopes_.back() == Scope::kObject && !key_pending_);
-  if (!first_.back()) out_ += ',';
-  first_.back() = false;
-  AppendEscaped(key);
-  out_ += ':';
-  key_pending_ = true;
+  GL_CHECK(!open_.empty() && open_.back()->is_object() && !pending_key_.has_value());
+  pending_key_ = std::string(key);
   return *this;
 }
 
-void JsonWriter::AppendEscaped(absl::string_view s) {
-  out_ += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out_, "\\u%04x", c);
-        } else {
-          out_ += static_cast<char>(c);
-        }
-    }
-  }
-  out_ += '"';
-}
-
 JsonWriter& JsonWriter::String(absl::string_view value) {
-  BeforeValue();
-  AppendEscaped(value);
+  Add(std::string(value));
   return *this;
 }
 
 JsonWriter& JsonWriter::Uint(uint64_t value) {
-  BeforeValue();
-  absl::StrAppend(&out_, value);
+  Add(value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Int(int64_t value) {
-  BeforeValue();
-  absl::StrAppend(&out_, value);
+  Add(value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Bool(bool value) {
-  BeforeValue();
-  out_ += value ? "true" : "false";
+  Add(value);
   return *this;
 }
 
 JsonWriter& JsonWriter::Double(double value, int decimals) {
   GL_CHECK(decimals >= 0 && decimals <= 9);
-  BeforeValue();
   if (!std::isfinite(value)) {
-    out_ += "null";
-  } else {
-    absl::StrAppendFormat(&out_, "%.*f", decimals, value);
+    Add(nullptr);
+    return *this;
   }
+  const double scale = std::pow(10.0, decimals);
+  const double rounded = std::round(value * scale) / scale;
+  // Rounding a huge value can overflow; keep it as it was then.
+  Add(std::isfinite(rounded) ? rounded : value);
   return *this;
 }
 
 const std::string& JsonWriter::Finish() const {
-  GL_CHECK(scopes_.empty() && !out_.empty());
+  GL_CHECK(open_.empty() && has_root_);
+  // Invalid UTF-8 in a string (a peer's reason text) is replaced, not thrown.
+  out_ = root_.dump(-1, ' ', false, json::error_handler_t::replace);
   return out_;
 }
 

@@ -21,23 +21,6 @@ constexpr int64_t kNonceQueryMs = 5'000;
 
 }  // namespace
 
-absl::StatusOr<WorkloadFlags> ParseWorkloadFlags(const NamedArgs& args) {
-  WorkloadFlags flags;
-  const std::string workload = args.String("workload", "transfer");
-  if (workload != "transfer" && workload != "microgrid") {
-    return absl::InvalidArgumentError("--workload: expected transfer or microgrid");
-  }
-  flags.microgrid = workload == "microgrid";
-  if (!flags.microgrid && (args.Has("prosumers") || args.Has("seed"))) {
-    return absl::InvalidArgumentError("--prosumers and --seed need --workload=microgrid");
-  }
-  GL_ASSIGN_OR_RETURN(uint64_t prosumers,
-                      args.Uint("prosumers", kDefaultProsumersPerSlice, 1, kMaxProsumersPerSlice));
-  flags.prosumers = static_cast<uint32_t>(prosumers);
-  GL_ASSIGN_OR_RETURN(flags.seed, args.Uint("seed", 1, 0, UINT64_MAX));
-  return flags;
-}
-
 std::string DescribeMicrogrid(const WorkloadFlags& flags, const MarketTiming& timing) {
   return absl::StrCat("microgrid (", flags.prosumers, " prosumers per slice, seed ", flags.seed,
                       "; intervals ", timing.interval_ms, " ms, gate closure ",

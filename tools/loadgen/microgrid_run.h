@@ -1,6 +1,7 @@
-// Glue between the microgrid workload and the cluster/loadgen commands: the
-// --workload, --prosumers and --seed flags, planning against a deployment
-// folder, and waiting for the last planned interval to settle.
+// Glue between the microgrid workload and the cluster/loadgen commands: what
+// --workload, --prosumers and --seed chose (tools/workload_options.h),
+// planning against a deployment folder, and waiting for the last planned
+// interval to settle.
 #ifndef GRIDLEDGER_TOOLS_LOADGEN_MICROGRID_RUN_H_
 #define GRIDLEDGER_TOOLS_LOADGEN_MICROGRID_RUN_H_
 
@@ -12,23 +13,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "tools/loadgen/args.h"
 #include "tools/loadgen/loadgen.h"
 #include "tools/loadgen/microgrid_workload.h"
 
 namespace gridledger::loadgen {
-
-// The flags both commands accept besides their own.
-inline constexpr const char* kWorkloadFlags[] = {"workload", "prosumers", "seed"};
 
 struct WorkloadFlags {
   bool microgrid = false;  // --workload=microgrid (default transfer)
   uint32_t prosumers = kDefaultProsumersPerSlice;
   uint64_t seed = 1;
 };
-// InvalidArgument for an unknown workload, or --prosumers/--seed without
-// --workload=microgrid.
-absl::StatusOr<WorkloadFlags> ParseWorkloadFlags(const NamedArgs& args);
 
 // "microgrid (24 prosumers per slice, seed 1; intervals 2000 ms, gate
 // closure 500 ms, reading window 2000 ms)".
