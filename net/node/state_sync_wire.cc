@@ -20,6 +20,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Spelled out: clang before 17 has no aggregate deduction (the fuzz build).
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 absl::StatusOr<StateSyncMessage> DecodeBody(uint8_t kind, ByteReader& r) {
   switch (kind) {

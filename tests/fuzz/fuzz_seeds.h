@@ -5,6 +5,8 @@
 #ifndef GRIDLEDGER_TESTS_FUZZ_FUZZ_SEEDS_H_
 #define GRIDLEDGER_TESTS_FUZZ_FUZZ_SEEDS_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +18,11 @@ namespace gridledger::fuzz {
 // A seed from an encoder's bytes.
 inline std::string SeedOf(const std::vector<uint8_t>& bytes) {
   return std::string(bytes.begin(), bytes.end());
+}
+
+// Whether an encoder's output is exactly the fuzzer's input.
+inline bool SameBytes(const std::vector<uint8_t>& encoded, const uint8_t* data, size_t size) {
+  return encoded.size() == size && std::equal(encoded.begin(), encoded.end(), data);
 }
 
 // Writes seeds[i] to DIR/seed-<i> when GL_FUZZ_WRITE_SEEDS is set, then exits
