@@ -159,9 +159,8 @@ void PrintCommitted(const NodeOptions& options, const v1::CommittedTransaction& 
 
 // Bounded in count and time: stops after --count transactions or when the
 // deadline passes, whichever is first. Reads the batched commit stream (one
-// message per commit) and prints one line per transaction; a server without
-// it (an archive node serves StreamCommits only) is read one transaction per
-// message instead.
+// message per commit; validators and archive nodes both serve it) and prints
+// one line per transaction.
 int QueryCommits(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t from_sequence,
                  uint32_t count) {
   v1::StreamCommitsRequest request;
@@ -183,12 +182,6 @@ int QueryCommits(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t fr
   }
   // The deadline ends a query over a quiet ledger normally.
   grpc::Status s = reader->Finish();
-  if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED && printed == 0) {
-    auto one_ctx = RpcContext(options.timeout_ms);
-    auto one_reader = stub.StreamCommits(one_ctx.get(), request);
-    return PrintStream("query", *one_ctx, *one_reader, count,
-                       [&](const v1::CommittedTransaction& tx) { PrintCommitted(options, tx); });
-  }
   if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitOk;
   if (!s.ok()) return ReportRpcFailure("query", s);
   return kExitOk;
