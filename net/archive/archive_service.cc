@@ -7,6 +7,7 @@
 #include "net/archive/proto_bytes.h"
 #include "net/node/commit_batches.h"
 #include "net/node/ledger_reads.h"
+#include "net/node/transfer_follow.h"
 
 namespace gridledger::archive {
 namespace {
@@ -57,6 +58,12 @@ grpc::Status ArchiveService::GetTransaction(grpc::ServerContext*,
     if (absl::IsNotFound(stored)) continue;
     if (!stored.ok()) return Internal(stored);
     response->set_slice(f->slice().value());
+    if (response->status() == v1::TRANSACTION_STATUS_COMMITTED) {
+      // A cross-slice transfer: the receipt it emitted, as a validator says.
+      absl::Status found =
+          node::FillOutgoingReceipt(*f->store(), response->commit_sequence(), id, response);
+      if (!found.ok()) return Internal(found);
+    }
     return grpc::Status::OK;
   }
   return grpc::Status::OK;

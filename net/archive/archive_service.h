@@ -1,5 +1,6 @@
 // gridledger.v1.Ledger on an archive node: the read side across every slice
-// it follows. GetTransaction looks in every slice's store; GetAccount reads
+// it follows. GetTransaction looks in every slice's store (and names the
+// receipt a committed cross-slice transfer emitted); GetAccount reads
 // the slice asked for; StreamCommits (one message per transaction) and
 // StreamCommitBatches (one per commit) merge all slices' commit streams (each
 // entry carries its slice; per slice in commit order, slices taken in turns

@@ -376,5 +376,58 @@ TEST_F(ArchiveTest, RestartResumesFromItsStore) {
   EXPECT_GT((*archive)->follower(0).last_committed_sequence(), before);
 }
 
+// A committed cross-slice TRANSFER (slice 0 to slice 1, whose validators are
+// not running: the receipt stays pending): the archive's GetTransaction names
+// the receipt it emitted exactly as slice 0's validators do.
+TEST(ArchiveCrossSliceTest, GetTransactionNamesTheReceiptLikeAValidator) {
+  TestCluster cluster(MarketTiming{}, /*idle_slices=*/1);
+  ASSERT_TRUE(cluster.StartAll().ok());
+  Transaction tx;
+  tx.slice = SliceId(0);
+  tx.nonce = Nonce(0);
+  tx.sender = cluster.account(0).public_key();
+  tx.body = TransferBody{AccountRef{SliceId(1), cluster.account(1).public_key()}, Amount(7)};
+  SignTransaction(&tx, cluster.account(0), cluster.chain_id());
+  const Bytes bytes = Encode(tx);
+  v1::SubmitBatchResponse submitted = cluster.Submit(0, {bytes});
+  ASSERT_EQ(submitted.results_size(), 1);
+  ASSERT_TRUE(submitted.results(0).accepted()) << submitted.results(0).reason();
+  const TxId id = ComputeTxId(bytes);
+  ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere({id}); }));
+
+  // Slice 1's only source is a port nobody listens on.
+  node::cluster_test::ReservedPort dead;
+  ArchiveConfig config;
+  config.genesis_path = cluster.genesis_path();
+  config.data_dir = cluster.dir() + "/archive";
+  config.grpc_address = node::HostPort{"127.0.0.1", 0};
+  auto source = node::ParseHostPort(cluster.node(0).grpc_address(), "source");
+  ASSERT_TRUE(source.ok()) << source.status();
+  config.sources.push_back(ArchiveSource{0, *source});
+  config.sources.push_back(ArchiveSource{1, node::HostPort{"127.0.0.1", dead.port()}});
+  auto archive = ArchiveNode::Start(config);
+  ASSERT_TRUE(archive.ok()) << archive.status();
+  const uint64_t target = cluster.GetTx(0, id).commit_sequence();
+  ASSERT_TRUE(WaitFor([&] { return (*archive)->follower(0).last_committed_sequence() >= target; },
+                      kArchiveWait));
+
+  v1::GetTransactionRequest req;
+  req.set_tx_id(StringOf(id.span()));
+  v1::GetTransactionResponse from_archive, from_validator;
+  auto stub = v1::Ledger::NewStub(
+      grpc::CreateChannel((*archive)->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext a, b;
+  ASSERT_TRUE(stub->GetTransaction(&a, req, &from_archive).ok());
+  ASSERT_TRUE(cluster.stub(0).GetTransaction(&b, req, &from_validator).ok());
+  EXPECT_EQ(from_archive.status(), v1::TRANSACTION_STATUS_COMMITTED);
+  EXPECT_EQ(from_archive.slice(), 0u);
+  ASSERT_TRUE(from_validator.has_receipt());
+  ASSERT_TRUE(from_archive.has_receipt());
+  EXPECT_EQ(from_archive.receipt().destination_slice(), 1u);
+  EXPECT_EQ(from_archive.receipt().number(), from_validator.receipt().number());
+  EXPECT_EQ(from_archive.receipt().amount(), 7u);
+  EXPECT_EQ(from_archive.receipt().to(), from_validator.receipt().to());
+}
+
 }  // namespace
 }  // namespace gridledger::archive

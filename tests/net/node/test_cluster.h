@@ -111,7 +111,9 @@ inline Bytes MakeMarketTx(const Digest& chain_id, const KeyPair& from, uint64_t 
 class TestCluster {
  public:
   // `market`: the genesis market timing (market tests use short intervals).
-  explicit TestCluster(const MarketTiming& market = MarketTiming{}) {
+  // `idle_slices`: more genesis slices (1, 2, ...) whose validators never
+  // start, so slice 0 can commit cross-slice transfers to them.
+  explicit TestCluster(const MarketTiming& market = MarketTiming{}, uint32_t idle_slices = 0) {
     std::string pattern = "/tmp/gridledger-node-test-XXXXXX";
     GL_CHECK(mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
@@ -128,6 +130,16 @@ class TestCluster {
       WriteFile(KeyPath(i), validators_.back().secret().Hex() + "\n");
     }
     genesis.slices.push_back(slice);
+    for (uint32_t s = 1; s <= idle_slices; ++s) {
+      GenesisSlice idle;
+      idle.id = SliceId(s);
+      for (uint32_t i = 0; i < kValidators; ++i) {
+        reserved_ports_.push_back(std::make_unique<ReservedPort>());
+        idle.validators.push_back(GenesisValidator{KeyPair::FromSeed(500 + 10 * s + i).public_key(),
+                                                   "127.0.0.1", reserved_ports_.back()->port()});
+      }
+      genesis.slices.push_back(idle);
+    }
     for (uint32_t j = 0; j < kAccounts; ++j) {
       accounts_.push_back(KeyPair::FromSeed(1000 + j));
       genesis.accounts.push_back(GenesisAccount{
