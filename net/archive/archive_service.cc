@@ -154,6 +154,13 @@ grpc::Status ArchiveService::StreamCommitBatches(grpc::ServerContext* context,
       });
 }
 
+grpc::Status ArchiveService::GetCounters(grpc::ServerContext*, const v1::GetCountersRequest*,
+                                         v1::NodeCounters*) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      "an archive node has no validator counters; GetNodeInfo's archive_slices "
+                      "reports each slice's progress");
+}
+
 grpc::Status ArchiveService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeInfoRequest*,
                                          v1::NodeInfo* response) {
   response->set_archive(true);

@@ -6,9 +6,12 @@
 // entry carries its slice; per slice in commit order, slices taken in turns
 // of at most kStreamCommitsPerTurn commits); GetNodeInfo reports each
 // slice's progress (archive_slices); the market calls read the slice named in
-// the request (`slice`, absent: 0). Submissions (and GetCounters, which
-// reports a validator's own counters) are UNIMPLEMENTED: an archive never
-// orders anything, clients submit to a validator of the slice.
+// the request (`slice`, absent: 0). Submissions are UNIMPLEMENTED: an
+// archive never orders anything, clients submit to a validator of the slice.
+// GetCounters is UNIMPLEMENTED with a reason: NodeCounters describes one
+// validator of one slice (index, verifications, stage latencies, refusals),
+// none of which an archive has; its per-slice progress is in GetNodeInfo's
+// archive_slices.
 #ifndef GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_
 #define GRIDLEDGER_NET_ARCHIVE_ARCHIVE_SERVICE_H_
 
@@ -49,6 +52,9 @@ class ArchiveService final : public gridledger::v1::Ledger::Service {
   grpc::Status StreamCommitBatches(grpc::ServerContext* context,
                                    const gridledger::v1::StreamCommitsRequest* request,
                                    grpc::ServerWriter<gridledger::v1::CommitBatch>* writer) override;
+  grpc::Status GetCounters(grpc::ServerContext* context,
+                           const gridledger::v1::GetCountersRequest* request,
+                           gridledger::v1::NodeCounters* response) override;
   grpc::Status GetNodeInfo(grpc::ServerContext* context,
                            const gridledger::v1::GetNodeInfoRequest* request,
                            gridledger::v1::NodeInfo* response) override;

@@ -248,6 +248,14 @@ TEST_F(ArchiveTest, EqualsTheValidatorsAndServesReads) {
     grpc::ClientContext ctx;
     EXPECT_EQ(stub->SubmitBatch(&ctx, req, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
   }
+  // It has no validator counters, and says where its progress is.
+  {
+    v1::NodeCounters counters;
+    grpc::ClientContext ctx;
+    const grpc::Status s = stub->GetCounters(&ctx, v1::GetCountersRequest{}, &counters);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_NE(s.error_message().find("archive_slices"), std::string::npos) << s.error_message();
+  }
 }
 
 TEST_F(ArchiveTest, SecurityForgedCommitsAndCheckpointsAreRefusedAndAnotherSourceUsed) {
