@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/common/file_read.h"
 #include "core/common/status_macros.h"
 #include "core/common/toml_fields.h"
 #include "core/crypto/schnorr.h"
@@ -307,6 +308,15 @@ std::string DigestText(const Genesis& genesis) {
 }  // namespace
 
 absl::StatusOr<Genesis> ParseGenesis(absl::string_view text) { return Parser().Run(text); }
+
+absl::StatusOr<Genesis> ReadGenesisFile(const std::string& path) {
+  GL_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, kMaxGenesisFileBytes, "genesis"));
+  auto genesis = ParseGenesis(text);
+  if (!genesis.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", genesis.status().message()));
+  }
+  return genesis;
+}
 
 std::string SerializeGenesis(const Genesis& genesis) {
   // Keys and hosts are hex and [A-Za-z0-9.-] (ValidateGenesis): quoting them

@@ -124,6 +124,10 @@ struct Genesis {
 };
 
 absl::StatusOr<Genesis> ParseGenesis(absl::string_view text);
+// Reads `path` (at most kMaxGenesisFileBytes) and parses it; a parse error is
+// InvalidArgument "<path>: <ParseGenesis's message>". Nodes and archives load
+// their genesis through this.
+absl::StatusOr<Genesis> ReadGenesisFile(const std::string& path);
 // The TOML text, one fixed layout. It parses back only if `genesis` obeys
 // the rules above; ValidateGenesis checks exactly that (for genesis built in
 // code).

@@ -11,13 +11,8 @@
 namespace gridledger::archive {
 
 absl::StatusOr<std::unique_ptr<ArchiveNode>> ArchiveNode::Start(const ArchiveConfig& config) {
-  GL_ASSIGN_OR_RETURN(std::string genesis_text,
-                      ReadFileBounded(config.genesis_path, kMaxGenesisFileBytes, "genesis"));
-  auto genesis = ParseGenesis(genesis_text);
-  if (!genesis.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.genesis_path, ": ", genesis.status().message()));
-  }
+  GL_ASSIGN_OR_RETURN(const Genesis loaded, ReadGenesisFile(config.genesis_path));
+  const Genesis* genesis = &loaded;
   std::vector<std::vector<node::HostPort>> sources(genesis->slices.size());
   for (const ArchiveSource& s : config.sources) {
     if (s.slice >= sources.size()) {

@@ -13,7 +13,6 @@
 #include "core/consensus/core.h"
 #include "core/consensus/signature_checker.h"
 #include "core/crypto/key_file.h"
-#include "core/common/file_read.h"
 #include "core/execution/genesis.h"
 #include "core/execution/market_params.h"
 #include "gpu/backend_select.h"
@@ -106,13 +105,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   const Logger logger = Logger::ForNode(config.slice, config.validator_index, config.log_level);
 
   // Genesis, committee and our place in it.
-  GL_ASSIGN_OR_RETURN(std::string genesis_text,
-                      ReadFileBounded(config.genesis_path, kMaxGenesisFileBytes, "genesis"));
-  auto genesis = ParseGenesis(genesis_text);
-  if (!genesis.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.genesis_path, ": ", genesis.status().message()));
-  }
+  GL_ASSIGN_OR_RETURN(const Genesis loaded, ReadGenesisFile(config.genesis_path));
+  const Genesis* genesis = &loaded;
   if (config.slice >= genesis->slices.size()) {
     return absl::InvalidArgumentError(absl::StrCat("slice ", config.slice, " not in genesis (",
                                                    genesis->slices.size(), " slices)"));
