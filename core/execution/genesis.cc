@@ -4,6 +4,7 @@
 #include <secp256k1_extrakeys.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -211,16 +212,28 @@ class Parser {
     account.account.slice = SliceId(static_cast<uint32_t>(slice));
     GL_ASSIGN_OR_RETURN(account.account.key, ParseKey(fields, "key"));
     GL_ASSIGN_OR_RETURN(const uint64_t balance, fields.Uint("balance", 0, kMaxGenesisBalance));
-    if (balance > UINT64_MAX - total_supply_) {
-      return fields.ErrorAt("balance", "total supply overflows 64 bits");
-    }
-    total_supply_ += balance;
     account.balance = Amount(balance);
-    if (!accounts_.insert(account.account).second) {
-      return fields.ErrorAt("key", "duplicate account (same slice and key)");
+    if (const std::optional<Refusal> refused = AddAccount(account)) {
+      return fields.ErrorAt(refused->field, refused->reason);
     }
-    genesis_.accounts.push_back(account);
     return absl::OkStatus();
+  }
+
+  // The rules both account forms share, checked as an account is added.
+  struct Refusal {
+    absl::string_view field;  // the [[account]] key the reason is about
+    absl::string_view reason;
+  };
+  std::optional<Refusal> AddAccount(const GenesisAccount& account) {
+    if (account.balance.value() > UINT64_MAX - total_supply_) {
+      return Refusal{"balance", "total supply overflows 64 bits"};
+    }
+    if (!accounts_.insert(account.account).second) {
+      return Refusal{"key", "duplicate account (same slice and key)"};
+    }
+    total_supply_ += account.balance.value();
+    genesis_.accounts.push_back(account);
+    return std::nullopt;
   }
 
   // The compact form (genesis.h): one "<slice> <key> <balance>" per line of
@@ -258,14 +271,11 @@ class Parser {
       if (!ParseCanonicalU64(line.substr(b + 1), &balance) || balance > kMaxGenesisBalance) {
         return bad(absl::StrCat("balance is not a decimal in [0, ", kMaxGenesisBalance, "]"));
       }
-      if (balance > UINT64_MAX - total_supply_) return bad("total supply overflows 64 bits");
-      total_supply_ += balance;
-      GenesisAccount account{AccountRef{SliceId(static_cast<uint32_t>(slice)), *key},
-                             Amount(balance)};
-      if (!accounts_.insert(account.account).second) {
-        return bad("duplicate account (same slice and key)");
+      const GenesisAccount account{AccountRef{SliceId(static_cast<uint32_t>(slice)), *key},
+                                   Amount(balance)};
+      if (const std::optional<Refusal> refused = AddAccount(account)) {
+        return bad(refused->reason);
       }
-      genesis_.accounts.push_back(account);
     }
     if (entry == 0) return fields.ErrorAt("accounts", "no entries: omit the key");
     return absl::OkStatus();
