@@ -42,6 +42,7 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
   }
   absl::StrAppendFormat(&out, " Verifier backend: %s\n",
                         config.verifier_backend.empty() ? "unknown" : config.verifier_backend);
+  if (!config.pacing.empty()) absl::StrAppendFormat(&out, " Pacing: %s\n", config.pacing);
   absl::StrAppendFormat(&out, " Faults: %s\n", config.faults.empty() ? "none" : config.faults);
   for (const std::string& line : config.fault_log) absl::StrAppend(&out, "   ", line, "\n");
   absl::StrAppend(&out, "\n + RESULTS:\n");
@@ -116,6 +117,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("rate").Uint(config.rate_per_s);
   w.Key("duration_s").Double(absl::ToDoubleSeconds(config.duration));
   w.Key("verifier_backend").String(config.verifier_backend);
+  w.Key("pacing").String(config.pacing);
   w.Key("faults").String(config.faults);
   w.Key("workload").String(config.workload);
   w.Key("fault_log").BeginArray();
