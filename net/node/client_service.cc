@@ -64,6 +64,18 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   }
   // Behind the committee: what it accepted now it could not propose.
   if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
+  if (const absl::Duration queued = checker_->QueuedVerification(client);
+      queued > kMaxQueuedVerification) {
+    const std::string reason =
+        absl::StrCat("overloaded: ", absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
+                     " of this connection's signature verification queued (bound ",
+                     absl::FormatDuration(kMaxQueuedVerification), "); retry later");
+    for (int i = 0; i < n; ++i) {
+      SetRejected(response->add_results(), v1::SUBMIT_CODE_OVERLOADED, reason);
+    }
+    CountRejections(*response, metrics_);
+    return grpc::Status::OK;
+  }
   std::vector<ByteSpan> spans;
   spans.reserve(n);
   for (const std::string& tx : txs) spans.push_back(AsSpan(tx));

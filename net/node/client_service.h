@@ -39,6 +39,12 @@ namespace gridledger::node {
 inline constexpr size_t kMaxSubmitTransactions = 10'000;
 // How long a handler waits for the consensus thread to take its transactions.
 inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
+// With more of its own connection's verification than this still queued, a
+// request is refused at once (OVERLOADED: retry later or elsewhere) instead
+// of answered after the client's deadline: an overloaded node says so while
+// the answer is useful. Per connection, so one client's flood never gets
+// another client refused (the queue serves connections in fair shares).
+inline constexpr absl::Duration kMaxQueuedVerification = absl::Seconds(1);
 // SubmitBatchStream calls served at once (RESOURCE_EXHAUSTED beyond).
 inline constexpr size_t kMaxSubmitStreams = 16;
 // SubmitStreamSummary.first_rejections holds at most this many.

@@ -15,6 +15,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/common/types.h"
 #include "core/consensus/messages.h"
@@ -59,6 +60,11 @@ class TxChecker {
   const FailedTxCache& failed_cache() const { return failed_; }
 
   absl::string_view backend_name() const { return verifier_->name(); }
+  // Verification of `client`'s own requests still queued
+  // (FairVerifyQueue::QueuedWork).
+  absl::Duration QueuedVerification(const std::string& client) const {
+    return queue_.QueuedWork(client);
+  }
 
  private:
   // ids/valid sized like txs. False when the backend failed.
