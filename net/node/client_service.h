@@ -14,8 +14,10 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "core/consensus/committee.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
@@ -139,8 +141,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   }
   // Hands the checked transactions to consensus and makes the accepted ones
   // durable; runs in `client`'s arrival order (ClientLanes).
-  void Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, const std::vector<int>& to_core_index,
-             gridledger::v1::SubmitBatchResponse* response);
+  void Enter(ClientLanes::Turn& turn, std::shared_ptr<const consensus::TxList> to_core,
+             absl::Span<const int> to_core_index, gridledger::v1::SubmitBatchResponse* response);
 
   // Requests that reach this node in order on one connection (one client's
   // pipelined calls) enter consensus in that order, so a sender's

@@ -50,7 +50,10 @@ class TxChecker {
 
   // A peer's batch: every envelope decodes and every signature verifies; a
   // receipt import entry (core/execution/receipt.h) passes the import checker.
-  bool VerifyPeerBatch(const consensus::Batch& batch);
+  bool VerifyPeerBatch(const consensus::Batch& batch) { return VerifyPeerBatches({&batch}); }
+  // Several peers' batches in one backend call (VerifyWorker's coalescing),
+  // without copying their transactions: true exactly when each would pass.
+  bool VerifyPeerBatches(absl::Span<const consensus::Batch* const> batches);
 
   // Checks a receipt import entry of a peer's batch (ReceiptService's
   // CheckReceiptImport); before the first batch. Unset: imports are refused.
