@@ -189,7 +189,7 @@ TEST_F(ByzantineNodeSecurityTest, FloodBatchesAreValidAndStoredWithinTheAuthorsS
     if (const auto* batch = std::get_if<Batch>(&*m)) {
       batches.insert(consensus::BatchDigest(*batch));
       EXPECT_GE(batch->sequence, kFloodSequenceBase);
-      for (const Bytes& raw : batch->transactions) {
+      for (ByteSpan raw : batch->transactions) {
         auto tx = Decode(raw);
         ASSERT_TRUE(tx.ok()) << tx.status();
         // Correctly signed for this network, so an honest node stores it.
