@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/common/status_macros.h"
 #include "storage/lmdb_env.h"
 
 namespace gridledger::storage {
@@ -95,6 +96,15 @@ absl::Status WriteTxn::Clear(LmdbTable table) {
   return Check(mdb_drop(txn_, table.dbi, 0), "drop");
 }
 
+absl::StatusOr<WriteCursor> WriteTxn::OpenWriteCursor(LmdbTable table) {
+  GL_CHECK(live());
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, table.dbi, &cursor);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "cursor_open");
+  ++open_cursors_;
+  return WriteCursor(this, cursor);
+}
+
 absl::Status WriteTxn::Commit() {
   GL_CHECK(live());
   GL_CHECK_MSG(open_cursors_ == 0, "commit with open cursors");
@@ -114,6 +124,41 @@ Cursor::~Cursor() {
   GL_CHECK_MSG(txn_->live(), "cursor outlived its transaction");
   mdb_cursor_close(cursor_);
   --txn_->open_cursors_;
+}
+
+WriteCursor::WriteCursor(WriteCursor&& other) noexcept
+    : txn_(other.txn_), cursor_(other.cursor_) {
+  other.cursor_ = nullptr;
+}
+
+WriteCursor::~WriteCursor() {
+  if (cursor_ == nullptr) return;
+  GL_CHECK_MSG(txn_->live(), "write cursor outlived its transaction");
+  mdb_cursor_close(cursor_);
+  --txn_->open_cursors_;
+}
+
+absl::Status WriteCursor::Put(ByteSpan key, ByteSpan value,
+                              absl::FunctionRef<absl::Status(ByteSpan old)> replace) {
+  GL_CHECK(cursor_ != nullptr && txn_->live());
+  MDB_val k = ToVal(key);
+  // MDB_NOOVERWRITE: one search that inserts when absent and, when present,
+  // returns the stored value in `found` with the cursor on its entry.
+  MDB_val found = ToVal(value);
+  const int rc = mdb_cursor_put(cursor_, &k, &found, MDB_NOOVERWRITE);
+  if (rc != MDB_KEYEXIST) return txn_->Check(rc, "cursor_put");
+  GL_RETURN_IF_ERROR(replace(FromVal(found)));
+  MDB_val v = ToVal(value);
+  return txn_->Check(mdb_cursor_put(cursor_, &k, &v, MDB_CURRENT), "cursor_put(current)");
+}
+
+absl::Status WriteCursor::Delete(ByteSpan key, absl::FunctionRef<void(ByteSpan old)> removed) {
+  GL_CHECK(cursor_ != nullptr && txn_->live());
+  MDB_val k = ToVal(key);
+  MDB_val found;
+  GL_RETURN_IF_ERROR(txn_->Check(mdb_cursor_get(cursor_, &k, &found, MDB_SET), "cursor_get"));
+  removed(FromVal(found));
+  return txn_->Check(mdb_cursor_del(cursor_, 0), "cursor_del");
 }
 
 absl::StatusOr<bool> Cursor::Move(MDB_val* key, MDB_cursor_op op) {
