@@ -85,6 +85,15 @@ absl::Status WriteTxn::Put(LmdbTable table, ByteSpan key, ByteSpan value) {
   return Check(mdb_put(txn_, table.dbi, &k, &v, 0), "put");
 }
 
+absl::Status WriteTxn::Append(LmdbTable table, ByteSpan key, ByteSpan value) {
+  GL_CHECK(live());
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  const int rc = mdb_put(txn_, table.dbi, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) return absl::AlreadyExistsError("lmdb append: key not above the last");
+  return Check(rc, "put(append)");
+}
+
 absl::Status WriteTxn::Delete(LmdbTable table, ByteSpan key) {
   GL_CHECK(live());
   MDB_val k = ToVal(key);

@@ -75,6 +75,10 @@ class ReadTxn : public Txn {
 class WriteTxn : public Txn {
  public:
   absl::Status Put(LmdbTable table, ByteSpan key, ByteSpan value);
+  // Put of a key above every key of `table` (MDB_APPEND: no search, the
+  // last leaf page fills up instead of splitting in half); AlreadyExists
+  // when the key is not above the last one.
+  absl::Status Append(LmdbTable table, ByteSpan key, ByteSpan value);
   // NotFound when the key is absent.
   absl::Status Delete(LmdbTable table, ByteSpan key);
   // Deletes every entry of `table` (the table stays open).

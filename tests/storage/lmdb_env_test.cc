@@ -382,5 +382,36 @@ TEST(LmdbEnvTest, WriteCursorAgreesWithAMapOverManyMixedWrites) {
   EXPECT_TRUE(got == want) << got.size() << " entries, want " << want.size();
 }
 
+TEST(LmdbEnvTest, HasTableDoesNotCreateIt) {
+  Fixture f;
+  auto has = f.env->HasTable("t");
+  ASSERT_TRUE(has.ok()) << has.status();
+  EXPECT_TRUE(*has);
+  has = f.env->HasTable("absent");
+  ASSERT_TRUE(has.ok()) << has.status();
+  EXPECT_FALSE(*has);
+  has = f.env->HasTable("absent");  // still absent: the look-up created nothing
+  ASSERT_TRUE(has.ok()) << has.status();
+  EXPECT_FALSE(*has);
+}
+
+TEST(LmdbEnvTest, AppendTakesOnlyKeysAboveTheLast) {
+  Fixture f;
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    for (const char* k : {"a", "b", "c"}) {
+      if (absl::Status s = txn.Append(f.table, S(k), S(k)); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }).ok());
+  for (const char* k : {"c", "b"}) {
+    const absl::Status s = f.env->Write([&](WriteTxn& txn) { return txn.Append(f.table, S(k), S("x")); });
+    EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << k;
+  }
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Str(*read->Get(f.table, S("b"))), "b");
+  EXPECT_EQ(Str(*read->Get(f.table, S("c"))), "c");
+}
+
 }  // namespace
 }  // namespace gridledger::storage
