@@ -36,6 +36,16 @@ Bytes Tx(uint64_t nonce) {
   return Encode(tx);
 }
 
+// Commit index 0 (anchor 7...) of one batch holding `txs`.
+consensus::CommittedSubDag FirstCommit(std::vector<Bytes> txs) {
+  consensus::CommittedSubDag sub;
+  sub.index = 0;
+  sub.anchor.bytes.fill(7);
+  sub.batches.push_back(std::make_shared<const consensus::Batch>(
+      consensus::Batch{SliceId(0), ValidatorIndex(0), 0, std::move(txs)}));
+  return sub;
+}
+
 std::pair<TxId, Bytes> Entry(uint64_t nonce) {
   Bytes raw = Tx(nonce);
   const TxId id = ComputeTxId(raw);
@@ -132,11 +142,7 @@ TEST_F(AdmittedStoreTest, ACommitRemovesItsTransactionsInItsOneSyncedWrite) {
   CommitFeed feed(0);
   CommitExecutor executor(store_.get(), consensus_.get(), SliceId(0), &pending, &feed, nullptr);
   executor.set_admitted_store(admitted_.get());
-  consensus::CommittedSubDag sub;
-  sub.index = 0;
-  sub.anchor.bytes.fill(7);
-  sub.batches.push_back(std::make_shared<const consensus::Batch>(
-      consensus::Batch{SliceId(0), ValidatorIndex(0), 0, {Tx(0), Tx(1)}}));
+  const consensus::CommittedSubDag sub = FirstCommit({Tx(0), Tx(1)});
   const uint64_t writes_before = store_->env().synced_writes();
   ASSERT_TRUE(executor.Execute(sub).ok());
   // Results, accounts, commit metadata, consensus commit record and the
@@ -192,12 +198,7 @@ TEST_F(AdmittedStoreTest, ATransactionAdmittedTwiceIsStoredOnceAndErasedByItsCom
   CommitFeed feed(0);
   CommitExecutor executor(store_.get(), consensus_.get(), SliceId(0), &pending, &feed, nullptr);
   executor.set_admitted_store(admitted_.get());
-  consensus::CommittedSubDag sub;
-  sub.index = 0;
-  sub.anchor.bytes.fill(7);
-  sub.batches.push_back(std::make_shared<const consensus::Batch>(
-      consensus::Batch{SliceId(0), ValidatorIndex(0), 0, {Tx(0)}}));
-  ASSERT_TRUE(executor.Execute(sub).ok());
+  ASSERT_TRUE(executor.Execute(FirstCommit({Tx(0)})).ok());
   EXPECT_EQ(admitted_->outstanding(), 1u);
   ASSERT_NO_FATAL_FAILURE(Reopen());
   EXPECT_EQ(RecoveredIds(), std::vector<TxId>{Entry(1).first});
