@@ -5,6 +5,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "net/node/ledger_reads.h"
@@ -64,7 +65,20 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   }
   // Behind the committee: what it accepted now it could not propose.
   if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
-  std::vector<ByteSpan> spans;
+  if (const absl::Duration queued = checker_->QueuedVerification(client);
+      queued > kMaxQueuedVerification) {
+    const std::string reason =
+        absl::StrCat("overloaded: ", absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
+                     " of this connection's signature verification queued (bound ",
+                     absl::FormatDuration(kMaxQueuedVerification), "); retry later");
+    for (int i = 0; i < n; ++i) {
+      SetRejected(response->add_results(), v1::SUBMIT_CODE_OVERLOADED, reason);
+    }
+    CountRejections(*response, metrics_);
+    return grpc::Status::OK;
+  }
+  // Per request, not per transaction: a request often carries one or two.
+  absl::InlinedVector<ByteSpan, 8> spans;
   spans.reserve(n);
   for (const std::string& tx : txs) spans.push_back(AsSpan(tx));
   // No lock held: other connections verify meanwhile, in fair shares.
@@ -72,9 +86,11 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   // From here on in this connection's arrival order.
   turn.Wait();
 
-  std::vector<Bytes> to_core;
-  std::vector<int> to_core_index;
-  absl::flat_hash_set<TxId> in_request;
+  // One buffer for the request's transactions, shared with consensus.
+  auto to_core = std::make_shared<consensus::TxList>();
+  absl::InlinedVector<int, 8> to_core_index;
+  absl::flat_hash_set<TxId> in_request;  // a lone transaction repeats nothing
+  if (n > 1) in_request.reserve(n);
   for (int i = 0; i < n; ++i) {
     v1::SubmitResult* r = response->add_results();
     const AdmitCheck& c = checks[i];
@@ -93,7 +109,7 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
         break;
     }
     const TxId& id = *c.id;
-    if (!in_request.insert(id).second) {
+    if (n > 1 && !in_request.insert(id).second) {
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: repeated in this request");
       continue;
     }
@@ -109,26 +125,19 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: already pending");
       continue;
     }
-    to_core.push_back(Bytes(spans[i].begin(), spans[i].end()));
+    to_core->push_back(spans[i]);
     to_core_index.push_back(i);
   }
-  if (!to_core.empty()) Enter(turn, std::move(to_core), to_core_index, response);
+  if (!to_core->empty()) Enter(turn, std::move(to_core), to_core_index, response);
   CountRejections(*response, metrics_);
   return grpc::Status::OK;
 }
 
-void ClientService::Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, const std::vector<int>& to_core_index,
-                          v1::SubmitBatchResponse* response) {
-  // Kept for the durable record: the core takes the bytes.
-  std::vector<std::pair<TxId, Bytes>> durable;
-  if (admitted_ != nullptr) {
-    durable.reserve(to_core.size());
-    for (size_t k = 0; k < to_core.size(); ++k) {
-      durable.emplace_back(TxId::FromSpan(AsSpan(response->results(to_core_index[k]).tx_id())),
-                           to_core[k]);
-    }
-  }
-  const std::vector<absl::Status> results = driver_->Submit(std::move(to_core), kSubmitTimeout);
+void ClientService::Enter(ClientLanes::Turn& turn, std::shared_ptr<const consensus::TxList> to_core,
+                          absl::Span<const int> to_core_index, v1::SubmitBatchResponse* response) {
+  // The list is shared with consensus: the durable record below copies only
+  // the accepted transactions.
+  const std::vector<absl::Status> results = driver_->Submit(to_core, kSubmitTimeout);
   // In consensus in arrival order; the durable write below may overlap the
   // connection's next request.
   turn.Release();
@@ -139,7 +148,8 @@ void ClientService::Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, c
     const absl::Status& s = results[k];
     if (s.ok()) {
       if (admitted_ != nullptr) {
-        accepted.push_back(std::move(durable[k]));
+        const ByteSpan tx = (*to_core)[k];
+        accepted.emplace_back(TxId::FromSpan(AsSpan(r->tx_id())), Bytes(tx.begin(), tx.end()));
         accepted_index.push_back(to_core_index[k]);
       }
       r->set_accepted(true);

@@ -14,8 +14,10 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "core/consensus/committee.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
@@ -39,6 +41,12 @@ namespace gridledger::node {
 inline constexpr size_t kMaxSubmitTransactions = 10'000;
 // How long a handler waits for the consensus thread to take its transactions.
 inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
+// With more of its own connection's verification than this still queued, a
+// request is refused at once (OVERLOADED: retry later or elsewhere) instead
+// of answered after the client's deadline: an overloaded node says so while
+// the answer is useful. Per connection, so one client's flood never gets
+// another client refused (the queue serves connections in fair shares).
+inline constexpr absl::Duration kMaxQueuedVerification = absl::Seconds(1);
 // SubmitBatchStream calls served at once (RESOURCE_EXHAUSTED beyond).
 inline constexpr size_t kMaxSubmitStreams = 16;
 // SubmitStreamSummary.first_rejections holds at most this many.
@@ -133,8 +141,8 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   }
   // Hands the checked transactions to consensus and makes the accepted ones
   // durable; runs in `client`'s arrival order (ClientLanes).
-  void Enter(ClientLanes::Turn& turn, std::vector<Bytes> to_core, const std::vector<int>& to_core_index,
-             gridledger::v1::SubmitBatchResponse* response);
+  void Enter(ClientLanes::Turn& turn, std::shared_ptr<const consensus::TxList> to_core,
+             absl::Span<const int> to_core_index, gridledger::v1::SubmitBatchResponse* response);
 
   // Requests that reach this node in order on one connection (one client's
   // pipelined calls) enter consensus in that order, so a sender's

@@ -112,15 +112,16 @@ void ConsensusDriver::Stop() {
     for (DriverEvent& e : rest) {
       if (auto* submit = std::get_if<SubmitEvent>(&e)) {
         submit->ticket->Complete(std::vector<absl::Status>(
-            submit->txs.size(), absl::UnavailableError("node is stopping")));
+            submit->txs->size(), absl::UnavailableError("node is stopping")));
       }
     }
   }
 }
 
-std::vector<absl::Status> ConsensusDriver::Submit(std::vector<Bytes> txs,
+std::vector<absl::Status> ConsensusDriver::Submit(std::shared_ptr<const consensus::TxList> txs,
                                                   absl::Duration timeout) {
-  const size_t n = txs.size();
+  GL_CHECK(txs != nullptr);
+  const size_t n = txs->size();
   auto ticket = std::make_shared<SubmitTicket>();
   if (failed_.load()) {
     return std::vector<absl::Status>(n, absl::UnavailableError("consensus stopped"));
@@ -245,14 +246,14 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
   } else if (auto* submit = std::get_if<SubmitEvent>(&event)) {
     if (paused) {
       submit->ticket->Complete(std::vector<absl::Status>(
-          submit->txs.size(), absl::UnavailableError("catching up")));
+          submit->txs->size(), absl::UnavailableError("catching up")));
       return;
     }
     std::vector<absl::Status> results;
-    results.reserve(submit->txs.size());
+    results.reserve(submit->txs->size());
     std::vector<Action> actions;
-    for (Bytes& tx : submit->txs) {
-      auto out = core_->SubmitTransaction(std::move(tx), now);
+    for (ByteSpan tx : *submit->txs) {
+      auto out = core_->SubmitTransaction(tx, now);
       if (!out.ok()) {
         results.push_back(out.status());
         continue;

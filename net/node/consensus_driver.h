@@ -88,8 +88,11 @@ class ConsensusDriver {
 
   // Hands client transactions (already admitted) to the core; one status per
   // transaction: OK, ResourceExhausted (back-pressure), Unavailable (inbox
-  // full, stopping or no answer within `timeout`).
-  std::vector<absl::Status> Submit(std::vector<Bytes> txs, absl::Duration timeout);
+  // full, stopping or no answer within `timeout`). Shared, not copied: the
+  // core copies each into its open batch, and the caller may keep the list
+  // (the durable admitted record) even when the answer times out.
+  std::vector<absl::Status> Submit(std::shared_ptr<const consensus::TxList> txs,
+                                   absl::Duration timeout);
 
   uint64_t round() const { return round_.load(); }
   // The fatal error that stopped the core, if any (storage failure).
