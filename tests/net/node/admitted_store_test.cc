@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -37,7 +38,7 @@ Bytes Tx(uint64_t nonce) {
 }
 
 // Commit index 0 (anchor 7...) of one batch holding `txs`.
-consensus::CommittedSubDag FirstCommit(std::vector<Bytes> txs) {
+consensus::CommittedSubDag FirstCommit(std::initializer_list<Bytes> txs) {
   consensus::CommittedSubDag sub;
   sub.index = 0;
   sub.anchor.bytes.fill(7);
