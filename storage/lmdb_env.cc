@@ -68,6 +68,16 @@ absl::StatusOr<LmdbTable> LmdbEnv::OpenTable(absl::string_view name) {
   return table;
 }
 
+absl::StatusOr<bool> LmdbEnv::HasTable(absl::string_view name) {
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, BeginRead());
+  MDB_dbi dbi = 0;
+  const std::string name_z(name);
+  const int rc = mdb_dbi_open(txn.txn_, name_z.c_str(), 0, &dbi);
+  if (rc == MDB_NOTFOUND) return false;
+  GL_RETURN_IF_ERROR(LmdbStatus(rc, "dbi_open"));
+  return true;
+}
+
 void LmdbEnv::EnterTxn() {
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(

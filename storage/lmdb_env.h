@@ -62,6 +62,9 @@ class LmdbEnv {
   // Opens (creating if needed) a named table. Call at start-up, before
   // transactions run concurrently.
   absl::StatusOr<LmdbTable> OpenTable(absl::string_view name);
+  // Whether a named table exists, without creating it (a store's layout
+  // check at start-up, before transactions run concurrently).
+  absl::StatusOr<bool> HasTable(absl::string_view name);
 
   absl::StatusOr<ReadTxn> BeginRead();
   // A raw write transaction: MDB_MAP_FULL surfaces as ResourceExhausted.

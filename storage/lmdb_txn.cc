@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/common/status_macros.h"
 #include "storage/lmdb_env.h"
 
 namespace gridledger::storage {
@@ -91,6 +92,15 @@ absl::Status WriteTxn::Put(LmdbTable table, ByteSpan key, ByteSpan value) {
   return Check(mdb_put(txn_, table.dbi, &k, &v, 0), "put");
 }
 
+absl::Status WriteTxn::Append(LmdbTable table, ByteSpan key, ByteSpan value) {
+  GL_CHECK(live());
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  const int rc = mdb_put(txn_, table.dbi, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) return absl::AlreadyExistsError("lmdb append: key not above the last");
+  return Check(rc, "put(append)");
+}
+
 absl::Status WriteTxn::Delete(LmdbTable table, ByteSpan key) {
   GL_CHECK(live());
   MDB_val k = ToVal(key);
@@ -100,6 +110,15 @@ absl::Status WriteTxn::Delete(LmdbTable table, ByteSpan key) {
 absl::Status WriteTxn::Clear(LmdbTable table) {
   GL_CHECK(live());
   return Check(mdb_drop(txn_, table.dbi, 0), "drop");
+}
+
+absl::StatusOr<WriteCursor> WriteTxn::OpenWriteCursor(LmdbTable table) {
+  GL_CHECK(live());
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, table.dbi, &cursor);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "cursor_open");
+  ++open_cursors_;
+  return WriteCursor(this, cursor);
 }
 
 absl::Status WriteTxn::Commit() {
@@ -121,6 +140,41 @@ Cursor::~Cursor() {
   GL_CHECK_MSG(txn_->live(), "cursor outlived its transaction");
   mdb_cursor_close(cursor_);
   --txn_->open_cursors_;
+}
+
+WriteCursor::WriteCursor(WriteCursor&& other) noexcept
+    : txn_(other.txn_), cursor_(other.cursor_) {
+  other.cursor_ = nullptr;
+}
+
+WriteCursor::~WriteCursor() {
+  if (cursor_ == nullptr) return;
+  GL_CHECK_MSG(txn_->live(), "write cursor outlived its transaction");
+  mdb_cursor_close(cursor_);
+  --txn_->open_cursors_;
+}
+
+absl::Status WriteCursor::Put(ByteSpan key, ByteSpan value,
+                              absl::FunctionRef<absl::Status(ByteSpan old)> replace) {
+  GL_CHECK(cursor_ != nullptr && txn_->live());
+  MDB_val k = ToVal(key);
+  // MDB_NOOVERWRITE: one search that inserts when absent and, when present,
+  // returns the stored value in `found` with the cursor on its entry.
+  MDB_val found = ToVal(value);
+  const int rc = mdb_cursor_put(cursor_, &k, &found, MDB_NOOVERWRITE);
+  if (rc != MDB_KEYEXIST) return txn_->Check(rc, "cursor_put");
+  GL_RETURN_IF_ERROR(replace(FromVal(found)));
+  MDB_val v = ToVal(value);
+  return txn_->Check(mdb_cursor_put(cursor_, &k, &v, MDB_CURRENT), "cursor_put(current)");
+}
+
+absl::Status WriteCursor::Delete(ByteSpan key, absl::FunctionRef<void(ByteSpan old)> removed) {
+  GL_CHECK(cursor_ != nullptr && txn_->live());
+  MDB_val k = ToVal(key);
+  MDB_val found;
+  GL_RETURN_IF_ERROR(txn_->Check(mdb_cursor_get(cursor_, &k, &found, MDB_SET), "cursor_get"));
+  removed(FromVal(found));
+  return txn_->Check(mdb_cursor_del(cursor_, 0), "cursor_del");
 }
 
 absl::StatusOr<bool> Cursor::Move(MDB_val* key, MDB_cursor_op op) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/common/bytes.h"
@@ -16,6 +17,7 @@ namespace gridledger::storage {
 
 class LmdbEnv;
 class Cursor;
+class WriteCursor;
 
 // A named LMDB database ("table") opened once at start-up.
 struct LmdbTable {
@@ -61,6 +63,7 @@ class Txn {
   mutable int open_cursors_ = 0;
 
   friend class Cursor;
+  friend class WriteCursor;
 };
 
 class ReadTxn : public Txn {
@@ -72,10 +75,16 @@ class ReadTxn : public Txn {
 class WriteTxn : public Txn {
  public:
   absl::Status Put(LmdbTable table, ByteSpan key, ByteSpan value);
+  // Put of a key above every key of `table` (MDB_APPEND: no search, the
+  // last leaf page fills up instead of splitting in half); AlreadyExists
+  // when the key is not above the last one.
+  absl::Status Append(LmdbTable table, ByteSpan key, ByteSpan value);
   // NotFound when the key is absent.
   absl::Status Delete(LmdbTable table, ByteSpan key);
   // Deletes every entry of `table` (the table stays open).
   absl::Status Clear(LmdbTable table);
+  // A cursor for writes of `table` (WriteCursor); destroy it before Commit.
+  absl::StatusOr<WriteCursor> OpenWriteCursor(LmdbTable table);
   // Commits and syncs (the env never sets MDB_NOSYNC). The txn ends either way.
   absl::Status Commit();
   // True once an operation failed with MDB_MAP_FULL: the txn is dead and the
@@ -87,6 +96,37 @@ class WriteTxn : public Txn {
   absl::Status Check(int rc, const char* what);
   bool map_full_ = false;
   friend class LmdbEnv;
+  friend class WriteCursor;
+};
+
+// Writes of one table that each cost one B-tree search, where Get then Put
+// costs two or three: the search that finds the stored value also positions
+// the write. A cursor kept across writes also skips the descent from the
+// root when the next key falls in the leaf page it is on, so write keys in
+// ascending order where the order is free.
+class WriteCursor {
+ public:
+  WriteCursor(WriteCursor&& other) noexcept;
+  WriteCursor& operator=(WriteCursor&&) = delete;
+  WriteCursor(const WriteCursor&) = delete;
+  WriteCursor& operator=(const WriteCursor&) = delete;
+  ~WriteCursor();
+
+  // Stores key -> value. When the key is present, `replace(old)` runs first
+  // with the stored value (valid only during the call): its error leaves the
+  // entry as it was and is returned; OK overwrites it.
+  absl::Status Put(ByteSpan key, ByteSpan value,
+                   absl::FunctionRef<absl::Status(ByteSpan old)> replace);
+  // Deletes the key after `removed(old)` saw the stored value; NotFound when
+  // absent (then `removed` does not run).
+  absl::Status Delete(ByteSpan key, absl::FunctionRef<void(ByteSpan old)> removed);
+
+ private:
+  WriteCursor(WriteTxn* txn, MDB_cursor* cursor) : txn_(txn), cursor_(cursor) {}
+
+  WriteTxn* txn_;
+  MDB_cursor* cursor_;
+  friend class WriteTxn;
 };
 
 // Iterates a table in key order (LMDB's default: lexicographic bytes).

@@ -1,5 +1,7 @@
 #include "storage/node_store.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -145,6 +147,17 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     GL_ASSIGN_OR_RETURN(Bytes record, EncodeTxRecord(entry.second));
     tx_records.push_back(std::move(record));
   }
+  std::vector<size_t> tx_order(block.txs.size());
+  for (size_t i = 0; i < tx_order.size(); ++i) tx_order[i] = i;
+  std::sort(tx_order.begin(), tx_order.end(), [&](size_t a, size_t b) {
+    return block.txs[a].first < block.txs[b].first;
+  });
+  std::vector<std::pair<Bytes, Bytes>> accounts;
+  accounts.reserve(block.accounts.size());
+  for (const auto& [ref, account] : block.accounts) {
+    accounts.emplace_back(EncodeAccountKey(ref), EncodeAccountRecord(account));
+  }
+  std::sort(accounts.begin(), accounts.end());
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_ASSIGN_OR_RETURN(StateWriter state, StateWriter::Begin(&txn, tables_));
@@ -153,25 +166,24 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
       return absl::FailedPreconditionError(absl::StrCat(
           "commit sequence ", block.sequence, " does not follow last committed ", last));
     }
-    for (size_t i = 0; i < block.txs.size(); ++i) {
+    // Keys in ascending order: the cursor stays on a leaf page while the
+    // next key falls in it (the state root does not depend on order).
+    for (size_t i : tx_order) {
       const TxId& id = block.txs[i].first;
-      absl::StatusOr<ByteSpan> existing = txn.Get(tables_.txs, id.span());
-      if (existing.ok()) {
-        // Only a held transaction's record is replaced, by its final result.
-        GL_ASSIGN_OR_RETURN(StoredTx stored, DecodeTxRecord(*existing));
-        if (stored.status() != TxStatus::kHeld ||
-            block.txs[i].second.status() == TxStatus::kHeld) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("tx ", id.Hex(), " is already indexed"));
-        }
-      } else if (!absl::IsNotFound(existing.status())) {
-        return existing.status();
-      }
-      GL_RETURN_IF_ERROR(state.Put(StateTable::kTxs, id.span(), tx_records[i]));
+      // Only a held transaction's record is replaced, by its final result.
+      GL_RETURN_IF_ERROR(state.Put(
+          StateTable::kTxs, id.span(), tx_records[i], [&](ByteSpan existing) -> absl::Status {
+            GL_ASSIGN_OR_RETURN(StoredTx stored, DecodeTxRecord(existing));
+            if (stored.status() != TxStatus::kHeld ||
+                block.txs[i].second.status() == TxStatus::kHeld) {
+              return absl::FailedPreconditionError(
+                  absl::StrCat("tx ", id.Hex(), " is already indexed"));
+            }
+            return absl::OkStatus();
+          }));
     }
-    for (const auto& [ref, account] : block.accounts) {
-      GL_RETURN_IF_ERROR(state.Put(StateTable::kAccounts, EncodeAccountKey(ref),
-                                   EncodeAccountRecord(account)));
+    for (const auto& [key, record] : accounts) {
+      GL_RETURN_IF_ERROR(state.Put(StateTable::kAccounts, key, record));
     }
     GL_RETURN_IF_ERROR(WriteHold(txn, state, block));
     for (const auto& [key, value] : block.market) {

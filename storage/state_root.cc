@@ -59,33 +59,42 @@ absl::StatusOr<StateWriter> StateWriter::Begin(WriteTxn* txn, const NodeTables& 
   return StateWriter(txn, tables, hash);
 }
 
-absl::Status StateWriter::RemoveOld(StateTable table, LmdbTable dbi, ByteSpan key,
-                                    bool* found) {
-  absl::StatusOr<ByteSpan> old = txn_->Get(dbi, key);
-  *found = old.ok();
-  if (absl::IsNotFound(old.status())) return absl::OkStatus();
-  GL_RETURN_IF_ERROR(old.status());
-  hash_.Remove(StateElement(table, key, *old));
-  return absl::OkStatus();
+absl::StatusOr<WriteCursor*> StateWriter::CursorFor(StateTable table) {
+  size_t i = 0;
+  while (kStateTables[i] != table) ++i;  // kStateTables lists every StateTable
+  if (!cursors_[i].has_value()) {
+    GL_ASSIGN_OR_RETURN(WriteCursor cursor, txn_->OpenWriteCursor(TableOf(tables_, table)));
+    cursors_[i].emplace(std::move(cursor));
+  }
+  return &*cursors_[i];
 }
 
 absl::Status StateWriter::Put(StateTable table, ByteSpan key, ByteSpan value) {
-  const LmdbTable dbi = TableOf(tables_, table);
-  bool found = false;
-  GL_RETURN_IF_ERROR(RemoveOld(table, dbi, key, &found));
+  return Put(table, key, value, [](ByteSpan) { return absl::OkStatus(); });
+}
+
+absl::Status StateWriter::Put(StateTable table, ByteSpan key, ByteSpan value,
+                              absl::FunctionRef<absl::Status(ByteSpan old)> may_replace) {
+  GL_ASSIGN_OR_RETURN(WriteCursor* cursor, CursorFor(table));
+  GL_RETURN_IF_ERROR(cursor->Put(key, value, [&](ByteSpan old) -> absl::Status {
+    GL_RETURN_IF_ERROR(may_replace(old));
+    hash_.Remove(StateElement(table, key, old));
+    return absl::OkStatus();
+  }));
   hash_.Add(StateElement(table, key, value));
-  return txn_->Put(dbi, key, value);
+  return absl::OkStatus();
 }
 
 absl::Status StateWriter::Delete(StateTable table, ByteSpan key) {
-  const LmdbTable dbi = TableOf(tables_, table);
-  bool found = false;
-  GL_RETURN_IF_ERROR(RemoveOld(table, dbi, key, &found));
-  if (!found) return absl::NotFoundError("state entry to delete is absent");
-  return txn_->Delete(dbi, key);
+  GL_ASSIGN_OR_RETURN(WriteCursor* cursor, CursorFor(table));
+  absl::Status status = cursor->Delete(
+      key, [&](ByteSpan old) { hash_.Remove(StateElement(table, key, old)); });
+  if (absl::IsNotFound(status)) return absl::NotFoundError("state entry to delete is absent");
+  return status;
 }
 
 absl::StatusOr<Digest> StateWriter::Finish() {
+  for (auto& cursor : cursors_) cursor.reset();
   GL_RETURN_IF_ERROR(txn_->Put(tables_.meta, MetaKey(kMetaStateHash), hash_.Serialize()));
   return hash_.Root();
 }

@@ -17,8 +17,12 @@
 #ifndef GRIDLEDGER_STORAGE_STATE_ROOT_H_
 #define GRIDLEDGER_STORAGE_STATE_ROOT_H_
 
+#include <array>
 #include <cstdint>
+#include <iterator>
+#include <optional>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
@@ -41,7 +45,13 @@ class StateWriter {
   // empty hash when absent: a new store).
   static absl::StatusOr<StateWriter> Begin(WriteTxn* txn, const NodeTables& tables);
 
+  // One B-tree search per write (WriteCursor): the search that finds the old
+  // entry, whose element the hash subtracts, also places the new one.
   absl::Status Put(StateTable table, ByteSpan key, ByteSpan value);
+  // Put where a stored entry is replaced only if `may_replace(old)` is OK;
+  // its error is returned and nothing changes.
+  absl::Status Put(StateTable table, ByteSpan key, ByteSpan value,
+                   absl::FunctionRef<absl::Status(ByteSpan old)> may_replace);
   // NotFound when the key is absent (nothing changes).
   absl::Status Delete(StateTable table, ByteSpan key);
   // Stores the running hash in meta; returns the root. Call once, last.
@@ -50,12 +60,13 @@ class StateWriter {
  private:
   StateWriter(WriteTxn* txn, const NodeTables& tables, LtHash16 hash)
       : txn_(txn), tables_(tables), hash_(hash) {}
-  // Subtracts the stored entry, if any.
-  absl::Status RemoveOld(StateTable table, LmdbTable dbi, ByteSpan key, bool* found);
+  // The table's cursor, opened on first use and kept until Finish.
+  absl::StatusOr<WriteCursor*> CursorFor(StateTable table);
 
   WriteTxn* txn_;
   NodeTables tables_;
   LtHash16 hash_;
+  std::array<std::optional<WriteCursor>, std::size(kStateTables)> cursors_;
 };
 
 LmdbTable TableOf(const NodeTables& tables, StateTable table);

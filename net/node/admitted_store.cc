@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
 #include "core/common/check.h"
@@ -10,9 +11,39 @@
 
 namespace gridledger::node {
 
+namespace {
+
+Bytes OrderKey(uint64_t order) {
+  Bytes key;
+  ByteWriter(&key).U64(order);
+  return key;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AdmittedStore>> AdmittedStore::Open(storage::LmdbEnv* env) {
+  GL_ASSIGN_OR_RETURN(const bool v1, env->HasTable(kAdmittedTableV1));
+  if (v1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data dir ", env->dir(), " holds admitted transactions in the version-1 layout (table '",
+        kAdmittedTableV1, "', keyed by id), which this version does not read; there is no "
+        "migration: start from an empty data dir"));
+  }
   GL_ASSIGN_OR_RETURN(storage::LmdbTable table, env->OpenTable(kAdmittedTable));
   auto store = std::unique_ptr<AdmittedStore>(new AdmittedStore(env, table));
+  {
+    // Orders continue above the last entry even if Recover is never called.
+    GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env->BeginRead());
+    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(table));
+    GL_ASSIGN_OR_RETURN(bool on, cur.Last());
+    if (on) {
+      ByteReader r(cur.key());
+      auto last = r.U64("order");
+      if (!last.ok() || r.remaining() != 0) return absl::DataLossError("admitted: corrupt key");
+      absl::MutexLock lock(&store->mu_);
+      store->next_order_ = *last + 1;
+    }
+  }
   store->thread_ = std::thread([raw = store.get()] { raw->Loop(); });
   return store;
 }
@@ -76,59 +107,68 @@ void AdmittedStore::Loop() {
       }
       queued_txs_ -= taken;
     }
-    const absl::Status status = WriteGroup(group);
+    const absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> written = WriteGroup(group);
     absl::MutexLock lock(&mu_);
-    if (status.ok()) {
+    if (written.ok()) {
       ++stats_.writes;
-      for (const auto& r : group) {
-        stats_.txs += r->txs.size();
-        for (const auto& [id, raw] : r->txs) written_.insert(id);
-      }
+      for (const auto& r : group) stats_.txs += r->txs.size();
+      for (const auto& [id, order] : *written) written_.emplace(id, order);
     }
     for (const auto& r : group) {
-      r->status = status;
+      r->status = written.status();
       r->done = true;
       r->txs.clear();
     }
   }
 }
 
-absl::Status AdmittedStore::WriteGroup(const std::vector<std::shared_ptr<Request>>& group) {
-  uint64_t order = 0;
-  size_t n = 0;
+absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> AdmittedStore::WriteGroup(
+    const std::vector<std::shared_ptr<Request>>& group) {
+  // Each transaction once: one already in the table (admitted again before
+  // its commit) is durable as it is.
+  std::vector<std::pair<TxId, uint64_t>> orders;
+  std::vector<const Bytes*> raws;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& r : group) n += r->txs.size();
-    order = next_order_;
-    next_order_ += n;
-  }
-  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
-    uint64_t o = order;
-    Bytes value;
+    absl::flat_hash_set<TxId> in_group;
     for (const auto& r : group) {
       for (const auto& [id, raw] : r->txs) {
-        value.clear();
-        ByteWriter w(&value);
-        w.U64(o++);
-        w.Raw(raw);
-        GL_RETURN_IF_ERROR(txn.Put(table_, id.span(), value));
+        if (written_.contains(id) || !in_group.insert(id).second) continue;
+        orders.emplace_back(id, next_order_++);
+        raws.push_back(&raw);
       }
     }
+  }
+  GL_RETURN_IF_ERROR(env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+    Bytes value;
+    for (size_t i = 0; i < orders.size(); ++i) {
+      value.clear();
+      ByteWriter w(&value);
+      w.Raw(orders[i].first.span());
+      w.Raw(*raws[i]);
+      GL_RETURN_IF_ERROR(txn.Append(table_, OrderKey(orders[i].second), value));
+    }
     return absl::OkStatus();
-  });
+  }));
+  return orders;
 }
 
 absl::Status AdmittedStore::EraseIn(storage::WriteTxn& txn, absl::Span<const TxId> ids) const {
-  std::vector<TxId> ours;
+  std::vector<uint64_t> orders;
   {
     absl::MutexLock lock(&mu_);
     if (written_.empty()) return absl::OkStatus();
     for (const TxId& id : ids) {
-      if (written_.contains(id)) ours.push_back(id);
+      auto it = written_.find(id);
+      if (it != written_.end()) orders.push_back(it->second);
     }
   }
-  for (const TxId& id : ours) {
-    absl::Status s = txn.Delete(table_, id.span());
+  if (orders.empty()) return absl::OkStatus();
+  // Ascending: the cursor stays on a leaf page while the next key is in it.
+  std::sort(orders.begin(), orders.end());
+  GL_ASSIGN_OR_RETURN(storage::WriteCursor cursor, txn.OpenWriteCursor(table_));
+  for (uint64_t order : orders) {
+    absl::Status s = cursor.Delete(OrderKey(order), [](ByteSpan) {});
     if (!s.ok() && !absl::IsNotFound(s)) return s;
   }
   return absl::OkStatus();
@@ -142,34 +182,31 @@ void AdmittedStore::Forget(absl::Span<const TxId> ids) {
 
 absl::StatusOr<std::vector<std::pair<TxId, Bytes>>> AdmittedStore::Recover(
     const storage::NodeStore& store) {
-  struct Entry {
-    uint64_t order;
-    TxId id;
-    Bytes raw;
-  };
-  std::vector<Entry> entries;
-  std::vector<TxId> settled;
-  uint64_t next_order = 0;
+  std::vector<std::pair<TxId, Bytes>> out;
+  std::vector<std::pair<TxId, uint64_t>> kept;
+  std::vector<uint64_t> settled;
   {
     GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
     GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(table_));
+    absl::flat_hash_set<TxId> seen;
+    // In key order, which is admission order.
     GL_ASSIGN_OR_RETURN(bool on, cur.First());
     while (on) {
-      ByteReader r(cur.value());
-      auto order = r.U64("order");
-      if (cur.key().size() != TxId::kSize || !order.ok() || r.remaining() == 0) {
+      ByteReader kr(cur.key());
+      auto order = kr.U64("order");
+      if (!order.ok() || kr.remaining() != 0 || cur.value().size() <= TxId::kSize) {
         return absl::DataLossError("admitted: corrupt record");
       }
-      const TxId id = TxId::FromSpan(cur.key());
-      next_order = std::max(next_order, *order + 1);
-      const ByteSpan raw = cur.value().subspan(8);
+      const TxId id = TxId::FromSpan(cur.value().first(TxId::kSize));
+      const ByteSpan raw = cur.value().subspan(TxId::kSize);
       // Written only after the envelope decoded and its id matched.
       if (ComputeTxId(raw) != id) return absl::DataLossError("admitted: id does not match record");
       auto stored = store.GetTx(id);
-      if (stored.ok()) {
-        settled.push_back(id);
+      if (stored.ok() || !seen.insert(id).second) {
+        settled.push_back(*order);  // committed, or a second copy
       } else if (absl::IsNotFound(stored.status())) {
-        entries.push_back(Entry{*order, id, Bytes(raw.begin(), raw.end())});
+        kept.emplace_back(id, *order);
+        out.emplace_back(id, Bytes(raw.begin(), raw.end()));
       } else {
         return stored.status();
       }
@@ -178,20 +215,12 @@ absl::StatusOr<std::vector<std::pair<TxId, Bytes>>> AdmittedStore::Recover(
   }
   if (!settled.empty()) {
     GL_RETURN_IF_ERROR(env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
-      for (const TxId& id : settled) GL_RETURN_IF_ERROR(txn.Delete(table_, id.span()));
+      for (uint64_t order : settled) GL_RETURN_IF_ERROR(txn.Delete(table_, OrderKey(order)));
       return absl::OkStatus();
     }));
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.order < b.order; });
-  std::vector<std::pair<TxId, Bytes>> out;
-  out.reserve(entries.size());
   absl::MutexLock lock(&mu_);
-  next_order_ = std::max(next_order_, next_order);
-  for (Entry& e : entries) {
-    written_.insert(e.id);
-    out.emplace_back(e.id, std::move(e.raw));
-  }
+  for (const auto& [id, order] : kept) written_.emplace(id, order);
   return out;
 }
 

@@ -1,7 +1,12 @@
 // What makes ACCEPTED durable: every client transaction this validator
 // acknowledges is first written to the LMDB table
 //
-//   admitted   tx id 32 -> admission order u64 | raw envelope
+//   admitted_v2   admission order u64 (big-endian) -> tx id 32 | raw envelope
+//
+// Keyed by order, so a group write appends to the table's last page and a
+// commit's removals hit neighbouring pages, where id keys put each entry on
+// its own random page. The table's name carries the layout version: a data
+// dir with the version-1 table `admitted` (keyed by id) is refused at Open.
 //
 // by group commit (one synced write for every transaction admitted within
 // kAdmitGroupWindow, or kAdmitGroupTxsMax of them, whichever comes first), and
@@ -20,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -31,7 +36,9 @@
 
 namespace gridledger::node {
 
-inline constexpr absl::string_view kAdmittedTable = "admitted";
+inline constexpr absl::string_view kAdmittedTable = "admitted_v2";
+// The version-1 layout (tx id -> order | envelope), not read by this version.
+inline constexpr absl::string_view kAdmittedTableV1 = "admitted";
 // A group write waits at most this long for more transactions to join it.
 inline constexpr absl::Duration kAdmitGroupWindow = absl::Milliseconds(2);
 // A group write holds at most this many transactions (more wait for the next).
@@ -45,7 +52,8 @@ struct AdmittedStats {
 class AdmittedStore {
  public:
   // Opens (creating) the table in `env` (which must outlive the store) and
-  // starts the group-commit thread.
+  // starts the group-commit thread. FailedPrecondition for a data dir of
+  // the version-1 layout (no migration: there are no deployments).
   static absl::StatusOr<std::unique_ptr<AdmittedStore>> Open(storage::LmdbEnv* env);
   ~AdmittedStore();  // Stop()s.
 
@@ -78,7 +86,10 @@ class AdmittedStore {
   };
   AdmittedStore(storage::LmdbEnv* env, storage::LmdbTable table) : env_(env), table_(table) {}
   void Loop();
-  absl::Status WriteGroup(const std::vector<std::shared_ptr<Request>>& group);
+  // Writes the group's transactions not written before, each under a new
+  // order; on success returns them with their orders.
+  absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> WriteGroup(
+      const std::vector<std::shared_ptr<Request>>& group);
 
   storage::LmdbEnv* env_;
   const storage::LmdbTable table_;
@@ -88,7 +99,8 @@ class AdmittedStore {
   size_t queued_txs_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_set<TxId> written_ ABSL_GUARDED_BY(mu_);
+  // Entries in the table: id -> its order (key).
+  absl::flat_hash_map<TxId, uint64_t> written_ ABSL_GUARDED_BY(mu_);
   AdmittedStats stats_ ABSL_GUARDED_BY(mu_);
 };
 

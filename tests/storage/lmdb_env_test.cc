@@ -1,6 +1,7 @@
 #include "storage/lmdb_env.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -264,6 +265,152 @@ TEST(LmdbEnvTest, RejectsBadOptions) {
   options.initial_map_size_bytes = 2 << 20;
   options.max_map_size_bytes = 1 << 20;
   EXPECT_EQ(LmdbEnv::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LmdbEnvTest, WriteCursorPutInsertsOrReplacesOnlyWhenAllowed) {
+  Fixture f;
+  int replace_calls = 0;
+  std::string seen_old;
+  auto allow = [&](ByteSpan old) {
+    ++replace_calls;
+    seen_old = Str(old);
+    return absl::OkStatus();
+  };
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    auto cursor = txn.OpenWriteCursor(f.table);
+    if (!cursor.ok()) return cursor.status();
+    if (absl::Status s = cursor->Put(S("a"), S("1"), allow); !s.ok()) return s;
+    return cursor->Put(S("a"), S("second, longer"), allow);
+  }).ok());
+  EXPECT_EQ(replace_calls, 1);  // not for the insert
+  EXPECT_EQ(seen_old, "1");
+  // A refused replacement leaves the entry and returns the refusal.
+  absl::Status refused = f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    auto cursor = txn.OpenWriteCursor(f.table);
+    if (!cursor.ok()) return cursor.status();
+    absl::Status s = cursor->Put(S("a"), S("3"), [&](ByteSpan old) {
+      seen_old = Str(old);
+      return absl::FailedPreconditionError("kept");
+    });
+    EXPECT_EQ(Str(*txn.Get(f.table, S("a"))), "second, longer");
+    return s;
+  });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(seen_old, "second, longer");
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Str(*read->Get(f.table, S("a"))), "second, longer");
+}
+
+TEST(LmdbEnvTest, WriteCursorDeleteHandsOverTheOldValue) {
+  Fixture f;
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("a"), S("1")); }).ok());
+  std::vector<std::string> removed;
+  absl::Status missing = f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    auto cursor = txn.OpenWriteCursor(f.table);
+    if (!cursor.ok()) return cursor.status();
+    if (absl::Status s = cursor->Delete(S("a"), [&](ByteSpan old) { removed.push_back(Str(old)); });
+        !s.ok()) {
+      return s;
+    }
+    return cursor->Delete(S("b"), [&](ByteSpan old) { removed.push_back(Str(old)); });
+  });
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);  // and the write rolled back
+  EXPECT_EQ(removed, std::vector<std::string>{"1"});
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    auto cursor = txn.OpenWriteCursor(f.table);
+    if (!cursor.ok()) return cursor.status();
+    return cursor->Delete(S("a"), [](ByteSpan) {});
+  }).ok());
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->Get(f.table, S("a")).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Random keys, values of every size class (in-page, overflow pages), mixed
+// inserts, replacements and deletes through one cursor kept across them,
+// interleaved with plain puts: the table ends as a map fed the same writes.
+TEST(LmdbEnvTest, WriteCursorAgreesWithAMapOverManyMixedWrites) {
+  Fixture f;
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::string> want;
+  for (int round = 0; round < 4; ++round) {
+    ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+      auto cursor = txn.OpenWriteCursor(f.table);
+      if (!cursor.ok()) return cursor.status();
+      for (int i = 0; i < 3000; ++i) {
+        const std::string key = "k" + std::to_string(rng() % 2000);
+        const size_t sizes[] = {1, 17, 200, 5000};
+        const std::string value(sizes[rng() % 4], static_cast<char>('a' + rng() % 26));
+        absl::Status s;
+        switch (rng() % 4) {
+          case 0:
+            s = cursor->Delete(S(key), [&](ByteSpan old) { EXPECT_EQ(Str(old), want[key]); });
+            if (absl::IsNotFound(s)) {
+              EXPECT_FALSE(want.contains(key));
+              s = absl::OkStatus();
+            }
+            want.erase(key);
+            break;
+          case 1:
+            s = txn.Put(f.table, S(key), S(value));
+            want[key] = value;
+            break;
+          default:
+            s = cursor->Put(S(key), S(value), [&](ByteSpan old) {
+              EXPECT_EQ(Str(old), want[key]);
+              return absl::OkStatus();
+            });
+            want[key] = value;
+        }
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }).ok());
+  }
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  auto cursor = read->OpenCursor(f.table);
+  ASSERT_TRUE(cursor.ok());
+  std::map<std::string, std::string> got;
+  auto on = cursor->First();
+  for (size_t n = 0; on.ok() && *on && n <= want.size(); ++n) {
+    got[Str(cursor->key())] = Str(cursor->value());
+    on = cursor->Next();
+  }
+  ASSERT_TRUE(on.ok());
+  EXPECT_TRUE(got == want) << got.size() << " entries, want " << want.size();
+}
+
+TEST(LmdbEnvTest, HasTableDoesNotCreateIt) {
+  Fixture f;
+  auto has = f.env->HasTable("t");
+  ASSERT_TRUE(has.ok()) << has.status();
+  EXPECT_TRUE(*has);
+  has = f.env->HasTable("absent");
+  ASSERT_TRUE(has.ok()) << has.status();
+  EXPECT_FALSE(*has);
+  has = f.env->HasTable("absent");  // still absent: the look-up created nothing
+  ASSERT_TRUE(has.ok()) << has.status();
+  EXPECT_FALSE(*has);
+}
+
+TEST(LmdbEnvTest, AppendTakesOnlyKeysAboveTheLast) {
+  Fixture f;
+  ASSERT_TRUE(f.env->Write([&](WriteTxn& txn) -> absl::Status {
+    for (const char* k : {"a", "b", "c"}) {
+      if (absl::Status s = txn.Append(f.table, S(k), S(k)); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }).ok());
+  for (const char* k : {"c", "b"}) {
+    const absl::Status s = f.env->Write([&](WriteTxn& txn) { return txn.Append(f.table, S(k), S("x")); });
+    EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << k;
+  }
+  auto read = f.env->BeginRead();
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Str(*read->Get(f.table, S("b"))), "b");
+  EXPECT_EQ(Str(*read->Get(f.table, S("c"))), "c");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,6 +35,16 @@ Bytes Tx(uint64_t nonce) {
   tx.body = TransferBody{AccountRef{SliceId(0), KeyPair::FromSeed(42).public_key()}, Amount(1)};
   SignTransaction(&tx, key, Digest());
   return Encode(tx);
+}
+
+// Commit index 0 (anchor 7...) of one batch holding `txs`.
+consensus::CommittedSubDag FirstCommit(std::initializer_list<Bytes> txs) {
+  consensus::CommittedSubDag sub;
+  sub.index = 0;
+  sub.anchor.bytes.fill(7);
+  sub.batches.push_back(std::make_shared<const consensus::Batch>(
+      consensus::Batch{SliceId(0), ValidatorIndex(0), 0, std::move(txs)}));
+  return sub;
 }
 
 std::pair<TxId, Bytes> Entry(uint64_t nonce) {
@@ -132,11 +143,7 @@ TEST_F(AdmittedStoreTest, ACommitRemovesItsTransactionsInItsOneSyncedWrite) {
   CommitFeed feed(0);
   CommitExecutor executor(store_.get(), consensus_.get(), SliceId(0), &pending, &feed, nullptr);
   executor.set_admitted_store(admitted_.get());
-  consensus::CommittedSubDag sub;
-  sub.index = 0;
-  sub.anchor.bytes.fill(7);
-  sub.batches.push_back(std::make_shared<const consensus::Batch>(
-      consensus::Batch{SliceId(0), ValidatorIndex(0), 0, {Tx(0), Tx(1)}}));
+  const consensus::CommittedSubDag sub = FirstCommit({Tx(0), Tx(1)});
   const uint64_t writes_before = store_->env().synced_writes();
   ASSERT_TRUE(executor.Execute(sub).ok());
   // Results, accounts, commit metadata, consensus commit record and the
@@ -182,6 +189,44 @@ TEST_F(AdmittedStoreTest, RecoverDropsEntriesCommittedBeforeTheirRemovalLanded) 
 TEST_F(AdmittedStoreTest, StoppedStoreRefusesPersist) {
   admitted_->Stop();
   EXPECT_EQ(admitted_->Persist({Entry(0)}, kTimeout).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(AdmittedStoreTest, ATransactionAdmittedTwiceIsStoredOnceAndErasedByItsCommit) {
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(0)}, kTimeout).ok());
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1)}, kTimeout).ok());
+  EXPECT_EQ(admitted_->outstanding(), 2u);
+  PendingTxs pending;
+  CommitFeed feed(0);
+  CommitExecutor executor(store_.get(), consensus_.get(), SliceId(0), &pending, &feed, nullptr);
+  executor.set_admitted_store(admitted_.get());
+  ASSERT_TRUE(executor.Execute(FirstCommit({Tx(0)})).ok());
+  EXPECT_EQ(admitted_->outstanding(), 1u);
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds(), std::vector<TxId>{Entry(1).first});
+}
+
+TEST_F(AdmittedStoreTest, AdmissionOrderContinuesAcrossAReopenWithoutRecover) {
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1)}, kTimeout).ok());
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_TRUE(admitted_->Persist({Entry(2)}, kTimeout).ok());  // appended after both
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds(), (std::vector<TxId>{Entry(0).first, Entry(1).first, Entry(2).first}));
+}
+
+TEST_F(AdmittedStoreTest, ADataDirOfTheVersionOneLayoutIsRefused) {
+  Close();
+  {
+    storage::LmdbOptions options;
+    options.dir = dir_;
+    auto env = storage::LmdbEnv::Open(options);
+    ASSERT_TRUE(env.ok()) << env.status();
+    ASSERT_TRUE((*env)->OpenTable(kAdmittedTableV1).ok());  // what version 1 created
+    const auto opened = AdmittedStore::Open(env->get());
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(opened.status().message().find("version-1 layout"), absl::string_view::npos)
+        << opened.status();
+  }
 }
 
 }  // namespace
