@@ -24,8 +24,9 @@ void SubmitStreamReactor::OnReadDone(bool ok) {
     {
       absl::MutexLock lock(&mu_);
       message = std::move(reading_);
-      // After a failed write the stream is broken: what arrives is dropped.
-      admit = !write_failed_;
+      // After a failed write or a cancel the stream is broken: what arrives
+      // is dropped.
+      admit = !write_failed_ && !cancelled_;
       if (admit) ++admitting_;
     }
     if (admit) {
@@ -45,7 +46,7 @@ void SubmitStreamReactor::OnReadDone(bool ok) {
   {
     absl::MutexLock lock(&mu_);
     read_pending_ = false;
-    if (!ok || write_failed_) reads_done_ = true;
+    if (!ok || write_failed_ || cancelled_) reads_done_ = true;
     next = Decide();
   }
   Run(next);
@@ -56,7 +57,7 @@ void SubmitStreamReactor::OnAdmitted(std::unique_ptr<Message> message) {
   {
     absl::MutexLock lock(&mu_);
     --admitting_;
-    if (!write_failed_) answers_.push_back(std::move(message));
+    if (!write_failed_ && !cancelled_) answers_.push_back(std::move(message));
     next = Decide();
   }
   Run(next);
@@ -77,8 +78,16 @@ void SubmitStreamReactor::OnWriteDone(bool ok) {
 }
 
 void SubmitStreamReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  cancelled_ = true;
+  // No read is started after this (one pending fails by itself), answers
+  // are dropped, and the reactor finishes once its admissions complete.
+  Actions next;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    answers_.clear();
+    next = Decide();
+  }
+  Run(next);
 }
 
 SubmitStreamReactor::Actions SubmitStreamReactor::Decide() {
@@ -90,15 +99,16 @@ SubmitStreamReactor::Actions SubmitStreamReactor::Decide() {
     a.write = &writing_->response;
   }
   const size_t inflight = admitting_ + answers_.size() + (writing_ != nullptr ? 1 : 0);
-  if (!read_pending_ && !reads_done_ && !write_failed_ && inflight < kSubmitStreamInflight) {
+  const bool broken = write_failed_ || cancelled_;  // nothing more is read
+  if (!read_pending_ && !reads_done_ && !broken && inflight < kSubmitStreamInflight) {
     reading_ = std::make_unique<Message>();
     read_pending_ = true;
     a.read = &reading_->request;
   }
-  if (!read_pending_ && (reads_done_ || write_failed_) && admitting_ == 0 &&
-      writing_ == nullptr && answers_.empty()) {
+  if (!read_pending_ && (reads_done_ || broken) && admitting_ == 0 && writing_ == nullptr &&
+      answers_.empty()) {
     finished_ = true;
-    a.finish = write_failed_ || cancelled_ ? grpc::Status::CANCELLED : grpc::Status::OK;
+    a.finish = broken ? grpc::Status::CANCELLED : grpc::Status::OK;
   }
   return a;
 }
