@@ -60,6 +60,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/common/status_macros.h"
+#include "core/consensus/params.h"
 #include "core/crypto/schnorr.h"
 #include "core/execution/genesis.h"
 #include "net/node/byzantine_switch.h"
@@ -129,13 +130,26 @@ struct Deployed {
   std::vector<std::vector<std::string>> grpc_by_slice;
 };
 
+// Pacing written into every node config (0: the node's default); pacing
+// never changes the committed order, so it can be tuned per run.
+struct PacingArgs {
+  uint64_t batch_delay_ms = 0;
+  uint64_t header_delay_ms = 0;
+  uint64_t leader_timeout_ms = 0;
+};
+
+std::optional<uint64_t> UnlessZero(uint64_t v) {
+  return v == 0 ? std::nullopt : std::optional<uint64_t>(v);
+}
+
 // Writes genesis.toml, the key files and one node config per validator.
 // With `market`: that market timing, and the DSO funded on every slice (it
 // pays surplus imbalances).
 absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices,
                                          uint32_t validators, uint64_t accounts_per_slice,
                                          const std::string& backend,
-                                         const std::optional<MarketTiming>& market) {
+                                         const std::optional<MarketTiming>& market,
+                                         const PacingArgs& pacing) {
   const size_t n = static_cast<size_t>(slices) * validators;
   auto ports = FreePorts(3 * n);
   if (!ports.ok()) return ports.status();
@@ -171,6 +185,9 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
       config.grpc_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 1]};
       config.metrics_address = node::HostPort{"127.0.0.1", (*ports)[3 * k + 2]};
       GL_ASSIGN_OR_RETURN(config.backend, ParseVerifierBackend(backend));
+      config.batch_delay_ms = UnlessZero(pacing.batch_delay_ms);
+      config.header_delay_ms = UnlessZero(pacing.header_delay_ms);
+      config.leader_timeout_ms = UnlessZero(pacing.leader_timeout_ms);
       // Receipts for other slices go to their validators' client API.
       for (uint32_t t = 0; t < slices; ++t) {
         for (uint32_t j = 0; j < validators && t != s; ++j) {
@@ -475,6 +492,7 @@ struct ClusterArgs {
   uint32_t archives = 0;
   uint32_t cross_slice_percent = 0;
   bool wipe = false;  // with --kill and --restart: restart with an empty data dir
+  PacingArgs pacing;
 };
 
 void AddClusterOptions(CLI::App* app, ClusterArgs* a) {
@@ -520,6 +538,20 @@ void AddClusterOptions(CLI::App* app, ClusterArgs* a) {
   app->add_flag("--wipe", a->wipe,
                 "with --kill and --restart: restart the killed validators with an empty data "
                 "dir (they come back by state sync)");
+  AddNumber<uint64_t>(app, "--batch_delay_ms", &a->pacing.batch_delay_ms,
+                      "seal a batch this long after its first transaction (default: the "
+                      "node's, core/consensus/params.h)",
+                      1, node::kMaxBatchDelayMs)
+      ->default_str("");
+  AddNumber<uint64_t>(app, "--header_delay_ms", &a->pacing.header_delay_ms,
+                      "propose a header at the latest this long after the previous one "
+                      "(default: the node's)",
+                      1, node::kMaxHeaderDelayMs)
+      ->default_str("");
+  AddNumber<uint64_t>(app, "--leader_timeout_ms", &a->pacing.leader_timeout_ms,
+                      "how long to wait for an anchor before moving on (default: the node's)",
+                      node::kMinLeaderTimeoutMs, node::kMaxLeaderTimeoutMs)
+      ->default_str("");
 }
 
 int RunCluster(int argc, char** argv) {
@@ -608,7 +640,7 @@ int RunCluster(int argc, char** argv) {
         workload->microgrid ? std::optional<MarketTiming>(CompressedMarketTiming()) : std::nullopt;
     auto deployed = WriteDeployment(dir, static_cast<uint32_t>(args.slices),
                                     static_cast<uint32_t>(args.validators), args.accounts, args.backend,
-                                    market_timing);
+                                    market_timing, args.pacing);
     if (!deployed.ok()) {
       exit_code = Fail(std::string(deployed.status().message()), 1);
     } else {
@@ -676,6 +708,15 @@ int RunCluster(int argc, char** argv) {
         config.rate_per_s = args.rate;
         config.duration = args.duration;
         if (workload->microgrid) config.workload = DescribeMicrogrid(*workload, *market_timing);
+        {
+          const consensus::Parameters defaults;
+          auto pick = [](uint64_t given, uint64_t fallback) { return given != 0 ? given : fallback; };
+          config.pacing = absl::StrCat(
+              "batch delay ", pick(args.pacing.batch_delay_ms, defaults.max_batch_delay_ms),
+              " ms, header delay ", pick(args.pacing.header_delay_ms, defaults.max_header_delay_ms),
+              " ms, leader timeout ",
+              pick(args.pacing.leader_timeout_ms, defaults.leader_timeout_ms), " ms");
+        }
         if (auto info = NodeInfo(d.validators[0].grpc_address); info.ok()) {
           config.verifier_backend = info->verifier_backend();
         }

@@ -35,12 +35,18 @@ int RunSim(int argc, char** argv) {
   app.add_flag("--real_store,--real-store", real_store,
                "each validator persists through the node's LMDB consensus store");
   app.add_flag("--verbose", verbose, "one line per seed, not only for failures");
+  bool node_pacing = false;
+  app.add_flag("--node_pacing", node_pacing,
+               "draw batch/header delays around the node's defaults (5-15 / 20-30 ms) "
+               "instead of the wide 10-60 / 40-100 ms");
   GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
   const bool faults = !fault_free;
   uint64_t failed = 0;
   double latency_sum = 0;
   for (uint64_t s = seed; s < seed + seeds; ++s) {
-    sim::SimConfig config = sim::DrawConfig(s, static_cast<uint32_t>(validators), faults);
+    sim::SimConfig config =
+        sim::DrawConfig(s, static_cast<uint32_t>(validators), faults,
+                        node_pacing ? sim::SimPacing::kNode : sim::SimPacing::kWide);
     config.real_store = real_store;
     const sim::SimResult r = sim::RunSimulation(config);
     latency_sum += r.mean_commit_latency_rounds;
@@ -56,9 +62,10 @@ int RunSim(int argc, char** argv) {
     if (!r.ok) {
       ++failed;
       std::printf("  failure: %s\n  params: %s\n  replay: gridledger sim --seeds=1 --seed=%" PRIu64
-                  " --validators=%" PRIu64 "%s%s\n",
+                  " --validators=%" PRIu64 "%s%s%s\n",
                   r.failure.c_str(), config.Describe().c_str(), s, validators,
-                  faults ? "" : " --fault-free", real_store ? " --real_store" : "");
+                  faults ? "" : " --fault-free", real_store ? " --real_store" : "",
+                  node_pacing ? " --node_pacing" : "");
     }
   }
   std::printf("%" PRIu64 "/%" PRIu64 " seeds passed (n=%" PRIu64

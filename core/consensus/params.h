@@ -22,14 +22,17 @@ struct Parameters {
   // bound (batch_bytes plus one transaction) is refused when it arrives.
   size_t batch_txs_max = 16'384;
   // ...or this long after its first transaction arrived, whichever is first.
-  uint64_t max_batch_delay_ms = 20;
+  // With max_header_delay_ms it sets latency at low load (docs/benchmarks.md,
+  // "Pacing": 10/25 ms halve p50 against 20/50 ms at 1000 tx/s, for ~30 %
+  // more CPU per transaction there and almost none near saturation).
+  uint64_t max_batch_delay_ms = 10;
   // A header carries at most this many batch digests; reaching it proposes at
   // once. A peer's header with more is refused at vote time, so every
   // certificate holds at most header_batches_max x batch_txs_max transactions.
   size_t header_batches_max = 32;
   // A header is proposed at the latest this long after the previous one (given
   // 2f+1 parents), so the DAG keeps growing without load.
-  uint64_t max_header_delay_ms = 50;
+  uint64_t max_header_delay_ms = 25;
   // With nothing to order (no own batch or open transactions, no uncommitted
   // certificate or pending header carrying batches), rounds slow down to one
   // header per this long, so an idle validator costs almost nothing. Any

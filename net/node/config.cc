@@ -17,7 +17,8 @@ constexpr absl::string_view kKeys[] = {
     "genesis",   "slice",         "validator_index",       "key_file",      "data_dir",
     "grpc_address", "metrics_address", "backend",          "peer_address_override",
     "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
-    "test_only_byzantine", "relay", "relay_tls_ca"};
+    "test_only_byzantine", "relay", "relay_tls_ca", "batch_delay_ms", "header_delay_ms",
+    "leader_timeout_ms"};
 constexpr absl::string_view kRelayKeys[] = {"slice", "grpc_address"};
 // Other slices' validators this node relays receipts to (receipt_relay.h).
 constexpr size_t kMaxRelayTargets = 4096;
@@ -156,6 +157,13 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
         "node config: byzantine is a test-only switch; refused unless test_only_byzantine = true");
   }
   GL_ASSIGN_OR_RETURN(config.relay_tls_ca, fields.OptionalString("relay_tls_ca"));
+  GL_ASSIGN_OR_RETURN(config.batch_delay_ms,
+                      fields.OptionalUint("batch_delay_ms", 1, kMaxBatchDelayMs));
+  GL_ASSIGN_OR_RETURN(config.header_delay_ms,
+                      fields.OptionalUint("header_delay_ms", 1, kMaxHeaderDelayMs));
+  GL_ASSIGN_OR_RETURN(config.leader_timeout_ms,
+                      fields.OptionalUint("leader_timeout_ms", kMinLeaderTimeoutMs,
+                                          kMaxLeaderTimeoutMs));
   GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> relays,
                       fields.TableArray("relay", kMaxRelayTargets));
   for (size_t i = 0; i < relays.size(); ++i) {
@@ -200,6 +208,12 @@ std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comm
     absl::StrAppend(&out, "test_only_byzantine = true\n");
   }
   if (config.relay_tls_ca.has_value()) string_key("relay_tls_ca", *config.relay_tls_ca);
+  auto uint_key = [&out](absl::string_view key, const std::optional<uint64_t>& value) {
+    if (value.has_value()) absl::StrAppend(&out, key, " = ", *value, "\n");
+  };
+  uint_key("batch_delay_ms", config.batch_delay_ms);
+  uint_key("header_delay_ms", config.header_delay_ms);
+  uint_key("leader_timeout_ms", config.leader_timeout_ms);
   for (const RelayTarget& t : config.relay_targets) {
     absl::StrAppend(&out, "\n[[relay]]\nslice = ", t.slice, "\n");
     string_key("grpc_address", t.grpc_address.ToString());

@@ -14,6 +14,9 @@
 //   log_level = "info"                          optional: trace|debug|info|warn|error|off
 //   byzantine = "all"                           TEST ONLY: misbehave on purpose, refused
 //   test_only_byzantine = true                  unless this is true (byzantine_switch.h)
+//   batch_delay_ms = 20                         optional pacing (core/consensus/params.h):
+//   header_delay_ms = 50                        max_batch_delay_ms, max_header_delay_ms and
+//   leader_timeout_ms = 300                     leader_timeout_ms; local to this validator
 //
 //   [[relay]]                                   optional, any number: a validator of
 //   slice = 1                                   another slice whose client API takes
@@ -83,10 +86,23 @@ struct NodeConfig {
   std::vector<RelayTarget> relay_targets;
   // When set, the relay dials them over TLS trusting this PEM (else plaintext).
   std::optional<std::string> relay_tls_ca;
+  // Pacing overrides (unset: the compiled defaults). They only shape this
+  // validator's timing, never the committed order, so validators of one
+  // committee may differ (params.h).
+  std::optional<uint64_t> batch_delay_ms;
+  std::optional<uint64_t> header_delay_ms;
+  std::optional<uint64_t> leader_timeout_ms;
   bool operator==(const NodeConfig&) const = default;
 };
 
 absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text);
+// Bounds of the pacing keys (ms): a batch delay above a second, or a header
+// delay above five, would only mean a typo; a leader timeout below 50 ms
+// would time out healthy leaders on a loaded machine.
+inline constexpr uint64_t kMaxBatchDelayMs = 1'000;
+inline constexpr uint64_t kMaxHeaderDelayMs = 5'000;
+inline constexpr uint64_t kMinLeaderTimeoutMs = 50;
+inline constexpr uint64_t kMaxLeaderTimeoutMs = 60'000;
 // The TOML text of `config` (every key it sets, in the order above), for the
 // tools and tests that write configs; ParseNodeConfig reads it back equal.
 // Lines of `comment` come first, each as a "# " line.

@@ -10,7 +10,7 @@
 
 namespace gridledger::sim {
 
-SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults) {
+SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing pacing) {
   GL_CHECK(validators >= 4 && (validators - 1) % 3 == 0);
   SimRng rng(seed);
   SimConfig c;
@@ -19,9 +19,10 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults) {
   const uint32_t f = (validators - 1) / 3;
   // Pacing: fast rounds keep a run short; gc_depth small enough to be exercised.
   c.params.batch_bytes = 24 * rng.Range(8, 64);
-  c.params.max_batch_delay_ms = rng.Range(10, 60);
+  const bool node_pacing = pacing == SimPacing::kNode;
+  c.params.max_batch_delay_ms = node_pacing ? rng.Range(5, 15) : rng.Range(10, 60);
   c.params.header_batches_max = rng.Range(1, 8);
-  c.params.max_header_delay_ms = rng.Range(40, 100);
+  c.params.max_header_delay_ms = node_pacing ? rng.Range(20, 30) : rng.Range(40, 100);
   c.params.leader_timeout_ms = rng.Range(200, 600);
   c.params.gc_depth = rng.Range(30, 60);
   c.params.sync_retry_ms = rng.Range(150, 400);

@@ -82,9 +82,15 @@ struct SimConfig {
 // The simulated network's chain id (the committee's genesis digest).
 Digest SimChainId();
 
+// How a run's batch and header delays are drawn: kWide over 10-60 / 40-100 ms
+// (the sweeps' historic ranges, which their seeds' expectations assume), kNode
+// over 5-15 / 20-30 ms, around the node's defaults (params.h: 10 / 25 ms).
+enum class SimPacing { kWide, kNode };
+
 // Draws a run. With faults=false: no loss, partitions, crashes or Byzantine
 // validators (the fault-free case whose commit latency is reported).
-SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults);
+SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults,
+                     SimPacing pacing = SimPacing::kWide);
 
 }  // namespace gridledger::sim
 

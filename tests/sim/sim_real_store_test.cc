@@ -30,21 +30,22 @@ std::vector<uint64_t> SeedsWithCrashes(uint64_t first, int wanted) {
   return seeds;
 }
 
-SimConfig RealStoreConfig(uint64_t seed) {
-  SimConfig config = DrawConfig(seed, kValidators, /*faults=*/true);
+SimConfig RealStoreConfig(uint64_t seed, SimPacing pacing = SimPacing::kWide) {
+  SimConfig config = DrawConfig(seed, kValidators, /*faults=*/true, pacing);
   config.real_store = true;
   return config;
 }
 
-void SweepRealStore(uint64_t first_seed, int seeds) {
+void SweepRealStore(uint64_t first_seed, int seeds, SimPacing pacing = SimPacing::kWide) {
   const std::vector<uint64_t> picked = SeedsWithCrashes(first_seed, seeds);
   ASSERT_EQ(static_cast<int>(picked.size()), seeds);
   uint64_t restored = 0;
   for (uint64_t seed : picked) {
-    const SimConfig config = RealStoreConfig(seed);
+    const SimConfig config = RealStoreConfig(seed, pacing);
     const SimResult r = RunSimulation(config);
     ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger sim --seeds=1 --seed=" << seed
-                      << " --validators=" << kValidators << " --real_store\n  "
+                      << " --validators=" << kValidators << " --real_store"
+                      << (pacing == SimPacing::kNode ? " --node_pacing" : "") << "\n  "
                       << config.Describe();
     EXPECT_GT(r.commits, 0u) << config.Describe();
     restored += r.restored_certificates;
@@ -57,6 +58,8 @@ void SweepRealStore(uint64_t first_seed, int seeds) {
 // Byzantine validators), split so ctest -j runs them in parallel.
 TEST(SimRealStore, CrashRestartSeeds1000) { SweepRealStore(1000, 12); }
 TEST(SimRealStore, CrashRestartSeeds2000) { SweepRealStore(2000, 12); }
+// The same at the node's pacing (10 ms batches, 25 ms headers).
+TEST(SimRealStore, CrashRestartNodePacingSeeds5000) { SweepRealStore(5000, 12, SimPacing::kNode); }
 
 // The run's LMDB directories live under TempDir::BaseDir() and are gone afterwards.
 TEST(SimRealStore, RemovesItsStoreDirectories) {

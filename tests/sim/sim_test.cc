@@ -11,13 +11,15 @@
 namespace gridledger::sim {
 namespace {
 
-void Sweep(uint64_t first_seed, int seeds, uint32_t validators) {
+void Sweep(uint64_t first_seed, int seeds, uint32_t validators,
+           SimPacing pacing = SimPacing::kWide) {
   uint64_t weak_links = 0;
   for (int i = 0; i < seeds; ++i) {
-    const SimConfig config = DrawConfig(first_seed + i, validators, /*faults=*/true);
+    const SimConfig config = DrawConfig(first_seed + i, validators, /*faults=*/true, pacing);
     const SimResult r = RunSimulation(config);
     ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger sim --seeds=1 --seed="
-                      << config.seed << " --validators=" << validators << "\n  "
+                      << config.seed << " --validators=" << validators
+                      << (pacing == SimPacing::kNode ? " --node_pacing" : "") << "\n  "
                       << config.Describe();
     EXPECT_GT(r.commits, 0u) << config.Describe();
     weak_links += r.weak_links_proposed;
@@ -62,6 +64,10 @@ TEST(SimN7, Seeds5000) { Sweep(5000, 20, 7); }
 TEST(SimN7, Seeds6000) { Sweep(6000, 20, 7); }
 TEST(SimN7, Seeds7000) { Sweep(7000, 20, 7); }
 TEST(SimN7, Seeds8000) { Sweep(8000, 20, 7); }
+// The node's own pacing (10 ms batches, 25 ms headers) under the same faults:
+// faster rounds make more late certificates and leader timeouts.
+TEST(SimN4NodePacing, Seeds9000) { Sweep(9000, 30, 4, SimPacing::kNode); }
+TEST(SimN7NodePacing, Seeds9500) { Sweep(9500, 15, 7, SimPacing::kNode); }
 
 }  // namespace
 }  // namespace gridledger::sim

@@ -32,14 +32,15 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 // seen committed: bounded so a dead cluster cannot stall the report.
 constexpr uint64_t kMaxStatusQueries = 200'000;
 constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
-// Acknowledged but not committed after this long: resubmitted once elsewhere.
+// Acknowledged but not committed after this long, by a validator whose
+// transport failed since: resubmitted once elsewhere.
 constexpr absl::Duration kResubmitAfter = absl::Seconds(5);
 // The furthest LoadgenOptions::start_at may lie ahead.
 constexpr absl::Duration kMaxStartWait = absl::Seconds(60);
 
 // kHeld: a query found it committed but held for a nonce gap (not final).
 enum class State : uint8_t {
-  kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed, kHeld
+  kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed, kHeld, kPendingAtEnd
 };
 
 // The commit stream carries final results only; a held one is never final.
@@ -52,6 +53,9 @@ struct TxTrack {
   bool acked = false;
   uint8_t attempts = 0;
   bool resubmitted = false;  // sent again to another validator (ResubmitStale)
+  // Who acknowledged it, and that validator's transport failures then.
+  uint32_t acked_by = 0;
+  uint32_t acked_failures = 0;
   std::string reason;  // for kRejected / kFailed
   uint64_t commit_sequence = 0;
   uint32_t index_in_commit = 0;
@@ -113,10 +117,14 @@ class Runner {
   void Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs);
   // Sends txs[b, e) in messages bounded by kMaxTxsPerRpc and kMaxBytesPerRpc.
   void SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs);
-  // As a client does: an acknowledged transaction (or one whose send failed
-  // in transport) not committed within kResubmitAfter goes once to the next
-  // validator (safe: ids are de-duplicated). It recovers what a validator
-  // acknowledged and then lost with its disk (cluster --wipe).
+  // As a client does: an acknowledged transaction not committed within
+  // kResubmitAfter, whose validator's transport failed since the ack (it may
+  // have restarted without its disk, or be down for good), or one whose send
+  // failed in transport, goes once to the next validator (safe: ids are
+  // de-duplicated). It recovers what a validator acknowledged and then lost
+  // with its disk (cluster --wipe). An acknowledgement from a validator that
+  // stayed reachable is durable there, so slow commits alone (overload) never
+  // cause a resubmission: that would only add load when it hurts most.
   void ResubmitStale(int64_t now);
   // The answer to one message: `results` (one per tx) when status is OK.
   void OnReply(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs,
@@ -149,6 +157,9 @@ class Runner {
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t resubmitted_ ABSL_GUARDED_BY(mu_) = 0;
+  // Broken or refused connections seen per [slice][validator] (submit and
+  // commit streams).
+  std::vector<std::vector<uint32_t>> transport_failures_ ABSL_GUARDED_BY(mu_);
   std::vector<grpc::ClientContext*> stream_contexts_ ABSL_GUARDED_BY(mu_);
   bool streams_done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t stream_reconnects_ ABSL_GUARDED_BY(mu_) = 0;
@@ -178,6 +189,11 @@ absl::Status Runner::Connect() {
       stubs_[s].push_back(pb::Ledger::NewStub(
           grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
     }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    transport_failures_.resize(slices);
+    for (size_t s = 0; s < slices; ++s) transport_failures_[s].assign(stubs_[s].size(), 0);
   }
   if (options_.submit_path == SubmitPath::kStream) {
     submit_streams_.resize(slices);
@@ -248,13 +264,15 @@ void Runner::ResubmitStale(int64_t now) {
       TxTrack& t = track_[i];
       // Acknowledged, or lost in transport (the outcome is unknown: a
       // stream cut by a killed validator).
-      const bool unknown = t.state == State::kAccepted ||
+      const PlannedTx& p = plan_[i];
+      const bool ack_in_doubt = t.state == State::kAccepted &&
+                                transport_failures_[p.slice][t.acked_by] != t.acked_failures;
+      const bool unknown = ack_in_doubt ||
                            (t.state == State::kRejected && absl::StartsWith(t.reason, "rpc:"));
       if (!unknown || t.resubmitted || t.send_ns < 0 || t.send_ns > before) continue;
       t.resubmitted = true;
       ++t.attempts;
       ++resubmitted_;
-      const PlannedTx& p = plan_[i];
       const uint32_t validators = static_cast<uint32_t>(stubs_[p.slice].size());
       groups[{p.slice, (p.account + 1) % validators}].push_back(i);
     }
@@ -295,6 +313,11 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
     };
     const bool bad_reply =
         status.ok() && (results == nullptr || results->size() != static_cast<int>(txs.size()));
+    // UNAVAILABLE: the connection broke or was refused (a validator stopped);
+    // a deadline or an overload says nothing about what it holds.
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      ++transport_failures_[slice][validator];
+    }
     if (!status.ok() || bad_reply) {
       const bool retryable = !bad_reply && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                                             status.error_code() ==
@@ -315,7 +338,11 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
         // DUPLICATE on a retry: an earlier attempt got through after all.
         if (r.accepted() || (r.code() == pb::SUBMIT_CODE_DUPLICATE && t.attempts > 1)) {
           t.acked = true;
-          if (t.state == State::kInFlight) t.state = State::kAccepted;
+          if (t.state == State::kInFlight) {
+            t.state = State::kAccepted;
+            t.acked_by = validator;
+            t.acked_failures = transport_failures_[slice][validator];
+          }
         } else if (r.code() == pb::SUBMIT_CODE_OVERLOADED && t.attempts < options_.max_attempts &&
                    t.state == State::kInFlight) {
           retry.push_back(i);
@@ -343,7 +370,7 @@ void Runner::RecordCommit(const pb::CommittedTransaction& c) {
     // Refused by one node or timed out, yet committed: the commit is the truth.
     --rejected_;
   } else if (t.state == State::kInFlight || t.state == State::kAccepted ||
-             t.state == State::kHeld) {
+             t.state == State::kHeld || t.state == State::kPendingAtEnd) {
     --unresolved_;
   }
   t.commit_ns = now;
@@ -386,10 +413,13 @@ void Runner::StreamLoop(uint32_t slice, uint64_t from_sequence) {
       // entries may not have arrived.
       next_sequence = batch.commit_sequence() + (batch.commit_complete() ? 1 : 0);
     }
-    reader->Finish();
+    const grpc::Status status = reader->Finish();
     bool done;
     {
       absl::MutexLock lock(&mu_);
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        ++transport_failures_[slice][attempt % validators];
+      }
       stream_contexts_.erase(
           std::find(stream_contexts_.begin(), stream_contexts_.end(), &context));
       done = streams_done_;
@@ -421,7 +451,8 @@ void Runner::ResolveByQuery() {
   {
     absl::MutexLock lock(&mu_);
     for (uint64_t i = 0; i < track_.size(); ++i) {
-      if ((track_[i].state == State::kAccepted || track_[i].state == State::kHeld) &&
+      if ((track_[i].state == State::kAccepted || track_[i].state == State::kHeld ||
+           track_[i].state == State::kPendingAtEnd) &&
           pending.size() < kMaxStatusQueries) {
         pending.push_back(i);
       }
@@ -431,11 +462,14 @@ void Runner::ResolveByQuery() {
     const PlannedTx& p = plan_[i];
     pb::GetTransactionRequest request;
     request.set_tx_id(std::string(reinterpret_cast<const char*>(p.id.data()), TxId::kSize));
+    bool pending_somewhere = false;
+    bool resolved = false;
     for (auto& stub : stubs_[p.slice]) {
       pb::GetTransactionResponse response;
       grpc::ClientContext context;
       context.set_deadline(Deadline(absl::Seconds(1)));
       if (!stub->GetTransaction(&context, request, &response).ok()) continue;
+      if (response.status() == pb::TRANSACTION_STATUS_PENDING) pending_somewhere = true;
       if (response.status() == pb::TRANSACTION_STATUS_HELD) {
         // Committed into the ledger, waiting for a nonce gap: not final yet.
         absl::MutexLock lock(&mu_);
@@ -456,8 +490,13 @@ void Runner::ResolveByQuery() {
           t.reason = "execution:" + absl::AsciiStrToLower(response.result().code());
         }
         ++committed_late_;  // under mu_ (locked above)
+        resolved = true;
         break;
       }
+    }
+    if (!resolved && pending_somewhere) {
+      absl::MutexLock lock(&mu_);
+      if (track_[i].state == State::kAccepted) track_[i].state = State::kPendingAtEnd;
     }
   }
 }
@@ -515,6 +554,9 @@ LoadgenResult Runner::Summarize() {
         break;
       case State::kAccepted:
         ++r.lost_never_committed;
+        break;
+      case State::kPendingAtEnd:
+        ++r.pending_at_end;
         break;
       case State::kHeld:
         ++r.held_at_end;

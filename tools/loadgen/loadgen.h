@@ -93,6 +93,10 @@ struct LoadgenResult {
   // Committed but still held for a nonce gap when the run ended (not final,
   // so neither committed nor failed nor lost; see TRANSACTION_STATUS_HELD).
   uint64_t held_at_end = 0;
+  // Acknowledged, not committed when the drain ended, and still pending at a
+  // validator that answered the query (durable there, not yet ordered: the
+  // backlog of an overload), so not lost. Lost is unknown to every validator.
+  uint64_t pending_at_end = 0;
   std::map<std::string, uint64_t> rejected_by_reason;  // "submit:overloaded", "execution:bad_nonce"
   LatencySummary latency;         // send -> seen in the commit stream
   double tps_committed = 0;       // committed / (last commit - first send)

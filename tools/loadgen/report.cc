@@ -42,6 +42,7 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
   }
   absl::StrAppendFormat(&out, " Verifier backend: %s\n",
                         config.verifier_backend.empty() ? "unknown" : config.verifier_backend);
+  if (!config.pacing.empty()) absl::StrAppendFormat(&out, " Pacing: %s\n", config.pacing);
   absl::StrAppendFormat(&out, " Faults: %s\n", config.faults.empty() ? "none" : config.faults);
   for (const std::string& line : config.fault_log) absl::StrAppend(&out, "   ", line, "\n");
   absl::StrAppend(&out, "\n + RESULTS:\n");
@@ -61,6 +62,12 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
   }
   absl::StrAppendFormat(&out, " Lost: %u tx (%u never committed, %u missing from a store)\n",
                         TotalLost(result, check), result.lost_never_committed, check.missing);
+  if (result.pending_at_end > 0) {
+    absl::StrAppendFormat(&out,
+                          " Pending at the end (acknowledged, still queued at a validator, not "
+                          "yet committed when the drain ended): %u tx\n",
+                          result.pending_at_end);
+  }
   if (result.held_at_end > 0) {
     absl::StrAppendFormat(&out, " Held for a nonce gap at the end (not final): %u tx\n",
                           result.held_at_end);
@@ -110,6 +117,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("rate").Uint(config.rate_per_s);
   w.Key("duration_s").Double(absl::ToDoubleSeconds(config.duration));
   w.Key("verifier_backend").String(config.verifier_backend);
+  w.Key("pacing").String(config.pacing);
   w.Key("faults").String(config.faults);
   w.Key("workload").String(config.workload);
   w.Key("fault_log").BeginArray();
@@ -131,6 +139,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("lost_never_committed").Uint(result.lost_never_committed);
   w.Key("lost_missing_from_store").Uint(check.missing);
   w.Key("held_at_end").Uint(result.held_at_end);
+  w.Key("pending_at_end").Uint(result.pending_at_end);
   w.Key("store_check").BeginObject();
   w.Key("done").Bool(check.done);
   w.Key("stores").Uint(check.stores);

@@ -21,6 +21,7 @@ struct RunConfig {
   uint64_t rate_per_s = 0;
   absl::Duration duration;
   std::string verifier_backend;  // as the nodes report it
+  std::string pacing;            // "batch 20 ms, header 50 ms, leader timeout 300 ms"
   std::string faults;            // e.g. "kill 1@2s, restart 4s"; empty for none
   // One line per fault injected (--chaos), in order; listed in the summary.
   std::vector<std::string> fault_log;

@@ -63,6 +63,9 @@ TEST(NodeConfigTest, SerializeRoundTrips) {
   c.log_level = LogLevel::kDebug;
   c.byzantine.equivocate = true;
   c.relay_tls_ca = "/etc/gl/ca.pem";
+  c.batch_delay_ms = 10;
+  c.header_delay_ms = 30;
+  c.leader_timeout_ms = 250;
   c.relay_targets.push_back(RelayTarget{1, HostPort{"10.0.1.1", 7301}});
   const std::string text = SerializeNodeConfig(c, "two\nlines");
   EXPECT_EQ(text.substr(0, 14), "# two\n# lines\n") << text;
@@ -160,6 +163,28 @@ TEST(NodeConfigTest, RejectsOutOfRangeNumbersAndBadAddresses) {
   text.replace(text.find("127.0.0.1:0"), 11, "127.0.0.1");
   ExpectError(text,
               "node config line 9: metrics_address: expected IPv4:port, got \"127.0.0.1\"");
+}
+
+// Pacing keys are optional and bounded; out of range names the key and line.
+TEST(NodeConfigTest, PacingKeysAreOptionalAndBounded) {
+  auto plain = ParseNodeConfig(kValid);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->batch_delay_ms.has_value());
+  EXPECT_FALSE(plain->header_delay_ms.has_value());
+  EXPECT_FALSE(plain->leader_timeout_ms.has_value());
+  auto tuned = ParseNodeConfig(std::string(kValid) + "header_delay_ms = 25\n");
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  EXPECT_EQ(tuned->header_delay_ms, 25u);
+  auto zero = ParseNodeConfig(std::string(kValid) + "batch_delay_ms = 0\n");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("batch_delay_ms: 0 is out of range [1, 1000]"),
+            std::string::npos)
+      << zero.status();
+  auto short_timeout = ParseNodeConfig(std::string(kValid) + "leader_timeout_ms = 10\n");
+  ASSERT_FALSE(short_timeout.ok());
+  EXPECT_NE(short_timeout.status().message().find("leader_timeout_ms: 10 is out of range"),
+            std::string::npos)
+      << short_timeout.status();
 }
 
 TEST(NodeConfigTest, MissingRequiredKey) {
