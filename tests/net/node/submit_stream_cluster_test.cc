@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,20 @@ std::vector<v1::SubmitStreamRequest> Transfers(TestCluster& cluster, std::vector
   return messages;
 }
 
+using Stream = grpc::ClientReaderWriter<v1::SubmitStreamRequest, v1::SubmitStreamResponse>;
+
+// Opens a stream to validator 0, writes every message without waiting and
+// reads the first answer, so admission is under way.
+void WriteAllAndReadFirst(TestCluster& cluster, grpc::ClientContext* ctx,
+                          const std::vector<v1::SubmitStreamRequest>& messages,
+                          std::unique_ptr<Stream>* stream) {
+  *stream = cluster.stub(0).SubmitBatchStream(ctx);
+  for (const v1::SubmitStreamRequest& m : messages) ASSERT_TRUE((*stream)->Write(m));
+  v1::SubmitStreamResponse first;
+  ASSERT_TRUE((*stream)->Read(&first));
+  ASSERT_EQ(first.results_size(), kTxsPerMessage);
+}
+
 TEST(SubmitStreamClusterTest, ACancelMidStreamLosesNothingAndLeavesTheLaneUsable) {
   TestCluster cluster;
   const absl::Status started = cluster.StartAll();
@@ -61,11 +76,8 @@ TEST(SubmitStreamClusterTest, ACancelMidStreamLosesNothingAndLeavesTheLaneUsable
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(In(20));
-    auto stream = cluster.stub(0).SubmitBatchStream(&ctx);
-    for (const v1::SubmitStreamRequest& m : messages) ASSERT_TRUE(stream->Write(m));
-    v1::SubmitStreamResponse first;
-    ASSERT_TRUE(stream->Read(&first));  // admission is under way
-    ASSERT_EQ(first.results_size(), kTxsPerMessage);
+    std::unique_ptr<Stream> stream;
+    ASSERT_NO_FATAL_FAILURE(WriteAllAndReadFirst(cluster, &ctx, messages, &stream));
     ctx.TryCancel();
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
@@ -101,14 +113,13 @@ TEST(SubmitStreamClusterTest, AValidatorStoppedWithMessagesInFlightStopsAndTheSt
   const std::vector<v1::SubmitStreamRequest> messages = Transfers(cluster, &ids);
   grpc::ClientContext ctx;
   ctx.set_deadline(In(60));
-  auto stream = cluster.stub(0).SubmitBatchStream(&ctx);
-  for (const v1::SubmitStreamRequest& m : messages) ASSERT_TRUE(stream->Write(m));
-  v1::SubmitStreamResponse response;
-  ASSERT_TRUE(stream->Read(&response));
+  std::unique_ptr<Stream> stream;
+  ASSERT_NO_FATAL_FAILURE(WriteAllAndReadFirst(cluster, &ctx, messages, &stream));
   std::future<void> stopped =
       std::async(std::launch::async, [&cluster] { cluster.StopNode(0); });
   ASSERT_EQ(stopped.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   // Every answer that still arrives is whole, and the stream ends.
+  v1::SubmitStreamResponse response;
   while (stream->Read(&response)) ASSERT_EQ(response.results_size(), kTxsPerMessage);
   const grpc::Status status = stream->Finish();
   EXPECT_NE(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
