@@ -82,7 +82,7 @@ class AdmittedStore {
     std::vector<std::pair<TxId, Bytes>> txs;
     bool done = false;
     absl::Status status;
-    PersistDone on_done;  // PersistAsync's; run by the writer, no lock held
+    PersistDone on_done = nullptr;  // PersistAsync's; run by the writer, no lock held
   };
   // Queues `request` (false: stopping).
   bool Enqueue(std::shared_ptr<Request> request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -327,6 +327,10 @@ grpc::Status ClientService::StreamMarketEvents(grpc::ServerContext* context,
 }
 
 struct ClientService::AsyncAdmission {
+  AsyncAdmission(ClientLanes::Turn t, const v1::SubmitStreamRequest* req,
+                 v1::SubmitStreamResponse* resp, StreamAdmitDone d)
+      : turn(std::move(t)), request(req), response(resp), done(std::move(d)),
+        start(absl::Now()) {}
   ClientLanes::Turn turn;
   const v1::SubmitStreamRequest* request;
   v1::SubmitStreamResponse* response;
@@ -342,8 +346,8 @@ struct ClientService::AsyncAdmission {
 void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client,
                                const v1::SubmitStreamRequest& request,
                                v1::SubmitStreamResponse* response, StreamAdmitDone done) {
-  auto job = std::make_unique<AsyncAdmission>(AsyncAdmission{
-      std::move(turn), &request, response, std::move(done), absl::Now()});
+  auto job = std::make_unique<AsyncAdmission>(std::move(turn), &request, response,
+                                              std::move(done));
   AsyncAdmission* j = job.get();
   if (grpc::Status refused = RefuseWhole(request.transactions_size()); !refused.ok()) {
     // The lane's next message waits for this one's turn, as in Admit.

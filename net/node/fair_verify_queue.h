@@ -78,7 +78,7 @@ class FairVerifyQueue {
     size_t finished = 0;  // answered
     bool failed = false;
     bool done = false;
-    VerifyDone on_done;  // set: VerifyAsync's job, deleted after it runs
+    VerifyDone on_done = nullptr;  // set: VerifyAsync's job, deleted after it runs
   };
   struct Piece {
     Job* job;
