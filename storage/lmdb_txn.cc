@@ -59,6 +59,13 @@ absl::StatusOr<ByteSpan> Txn::Get(LmdbTable table, ByteSpan key) const {
   MDB_val k = ToVal(key);
   MDB_val v;
   int rc = mdb_get(txn_, table.dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    // A miss is a normal answer (several per executed transaction): the
+    // same status every time, copied (a reference count), not rebuilt (a
+    // message and a status allocation each).
+    static const absl::Status* const kNotFound = new absl::Status(LmdbStatus(rc, "get"));
+    return *kNotFound;
+  }
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "get");
   return FromVal(v);
 }

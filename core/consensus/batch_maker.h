@@ -13,6 +13,7 @@
 
 #include "core/common/bytes.h"
 #include "core/consensus/params.h"
+#include "core/consensus/tx_list.h"
 
 namespace gridledger::consensus {
 
@@ -23,25 +24,26 @@ class BatchMaker {
         batch_txs_max_(batch_txs_max),
         max_batch_delay_ms_(max_batch_delay_ms) {}
 
-  // Returns the sealed transactions when this one filled the batch.
-  std::optional<std::vector<Bytes>> Add(Bytes tx, TimeMs now);
+  // Copies `tx` into the open batch's buffer (sized for a full batch when
+  // it opens). Returns the sealed transactions when this one filled it.
+  std::optional<TxList> Add(ByteSpan tx, TimeMs now);
   // Returns the sealed transactions when the open batch is old enough.
-  std::optional<std::vector<Bytes>> Tick(TimeMs now);
+  std::optional<TxList> Tick(TimeMs now);
   size_t open_bytes() const { return open_bytes_; }
 
   // Queues acknowledged transactions recovered after a restart, in order.
   void Restore(std::vector<Bytes> txs);
   // The next batch of restored transactions (bounded like a sealed batch),
   // nullopt once none are left.
-  std::optional<std::vector<Bytes>> TakeRestored();
+  std::optional<TxList> TakeRestored();
   size_t restored_txs() const { return restored_.size(); }
 
  private:
-  std::vector<Bytes> Seal();
+  TxList Seal();
   size_t batch_bytes_;
   size_t batch_txs_max_;
   uint64_t max_batch_delay_ms_;
-  std::vector<Bytes> open_;
+  TxList open_;
   size_t open_bytes_ = 0;
   TimeMs opened_ms_ = 0;
   std::deque<Bytes> restored_;

@@ -239,7 +239,7 @@ std::vector<Action> Core::Rejoin(const PersistedState& state, TimeMs now) {
     for (const Digest& b : batches) {
       auto it = batches_.find(b);
       if (it == batches_.end()) continue;
-      for (const Bytes& tx : it->second.batch->transactions) again.push_back(tx);
+      for (ByteSpan tx : it->second.batch->transactions) again.emplace_back(tx.begin(), tx.end());
     }
   }
   stats_.rejoin_own_txs_requeued += again.size();
@@ -313,7 +313,7 @@ std::vector<Action> Core::OnTimer(TimeMs now) {
   return std::move(out.actions);
 }
 
-absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now) {
+absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(ByteSpan tx, TimeMs now) {
   GL_CHECK(started_);
   if (tx.empty() || tx.size() > kMaxTransactionBytes) {
     return absl::InvalidArgumentError("transaction: size must be 1.." +
@@ -338,7 +338,7 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(Bytes tx, TimeMs now
         std::to_string(stored_per_author_[me_.value()]) + " own batches (its share)");
   }
   Output out;
-  if (auto txs = batch_maker_.Add(std::move(tx), now)) SealBatch(out, std::move(*txs));
+  if (auto txs = batch_maker_.Add(tx, now)) SealBatch(out, std::move(*txs));
   TryPropose(out, now);
   return std::move(out.actions);
 }
@@ -374,7 +374,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
 
 // ---------------------------------------------------------------- batches
 
-void Core::SealBatch(Output& out, std::vector<Bytes> txs) {
+void Core::SealBatch(Output& out, TxList txs) {
   const uint64_t sequence = next_batch_sequence_++;
   Batch batch{committee_.slice(), me_, sequence, std::move(txs)};
   const Digest digest = BatchDigest(batch);

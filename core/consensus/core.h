@@ -159,7 +159,8 @@ class Core {
   // ResourceExhausted while too many own batches wait for acks or a header
   // (back-pressure, kMaxBacklogHeaders);
   // InvalidArgument for an empty or oversized transaction.
-  absl::StatusOr<std::vector<Action>> SubmitTransaction(Bytes tx, TimeMs now);
+  // The bytes are copied into the open batch.
+  absl::StatusOr<std::vector<Action>> SubmitTransaction(ByteSpan tx, TimeMs now);
   std::vector<Action> OnBatchVerified(const Digest& digest, bool ok, TimeMs now);
 
   ValidatorIndex me() const { return me_; }
@@ -227,7 +228,7 @@ class Core {
                            const absl::flat_hash_set<Digest>& committed, TimeMs now);
   void Reject(const absl::Status& reason);
   void Reject(std::string reason);
-  void SealBatch(Output& out, std::vector<Bytes> txs);
+  void SealBatch(Output& out, TxList txs);
   // Seals restored transactions while there is room (RestoreOwnTransactions).
   void SealRestored(Output& out);
   // The backlog bound SubmitTransaction applies: too many own batches await acks or a header.

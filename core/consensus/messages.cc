@@ -160,15 +160,16 @@ const char* MessageName(const Message& m) {
 
 Digest BatchDigest(const Batch& batch) {
   Bytes buf;
+  buf.reserve(BatchEncodedBytes(batch));  // one allocation, not a doubling series
   ByteWriter w(&buf);
   EncodeBatch(batch, w);
-  return TaggedHashCached(kTagBatch, buf);
+  return BatchDigestOfEncoding(buf);
 }
 
+Digest BatchDigestOfEncoding(ByteSpan encoded) { return TaggedHashCached(kTagBatch, encoded); }
+
 size_t BatchPayloadBytes(const Batch& batch) {
-  size_t total = 0;
-  for (const Bytes& tx : batch.transactions) total += tx.size();
-  return total;
+  return batch.transactions.payload_bytes();
 }
 
 size_t BatchEncodedBytes(const Batch& batch) {
@@ -330,7 +331,7 @@ void EncodeBatch(const Batch& b, ByteWriter& w) {
   w.U32(b.author.value());
   w.U64(b.sequence);
   w.U32(static_cast<uint32_t>(b.transactions.size()));
-  for (const Bytes& tx : b.transactions) w.VarBytes(tx);
+  for (ByteSpan tx : b.transactions) w.VarBytes(tx);
 }
 
 void EncodeHeader(const Header& h, ByteWriter& w) {
@@ -349,6 +350,7 @@ void EncodeCertificate(const Certificate& c, ByteWriter& w) {
 
 Bytes EncodeMessage(const Message& m) {
   Bytes out;
+  if (const Batch* b = std::get_if<Batch>(&m)) out.reserve(1 + BatchEncodedBytes(*b));
   ByteWriter w(&out);
   w.U8(static_cast<uint8_t>(m.index() + 1));
   std::visit(
@@ -415,10 +417,19 @@ absl::StatusOr<Batch> DecodeBatch(ByteReader& r) {
   GL_ASSIGN_OR_RETURN(uint32_t n, Count(r, kMaxBatchTransactions, "batch.transactions"));
   b.slice = SliceId(slice);
   b.author = ValidatorIndex(author);
-  b.transactions.reserve(n);
+  // Two passes over the same bytes: the first checks every length (the same
+  // errors, in the same order, as one pass) and sums them, so the second
+  // copies into a list sized once.
+  ByteReader sizing = r;
+  size_t payload_bytes = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    GL_ASSIGN_OR_RETURN(ByteSpan tx, sizing.VarBytes(kMaxTransactionBytes, "batch.transaction"));
+    payload_bytes += tx.size();
+  }
+  b.transactions.reserve(n, payload_bytes);
   for (uint32_t i = 0; i < n; ++i) {
     GL_ASSIGN_OR_RETURN(ByteSpan tx, r.VarBytes(kMaxTransactionBytes, "batch.transaction"));
-    b.transactions.emplace_back(tx.begin(), tx.end());
+    b.transactions.push_back(tx);
   }
   return b;
 }

@@ -44,6 +44,7 @@
 #include "core/common/types.h"
 #include "core/consensus/committee.h"
 #include "core/consensus/signature_checker.h"
+#include "core/consensus/tx_list.h"
 
 namespace gridledger::consensus {
 
@@ -67,7 +68,7 @@ struct Batch {
   SliceId slice;
   ValidatorIndex author;
   uint64_t sequence = 0;  // per author, so equal payloads still differ
-  std::vector<Bytes> transactions;
+  TxList transactions;  // one buffer: two allocations per batch, not one per tx
   bool operator==(const Batch&) const = default;
 };
 
@@ -198,6 +199,8 @@ const char* MessageName(const Message& m);
 
 // ---- Digests and signing payloads ----
 Digest BatchDigest(const Batch& batch);
+// The same digest from a batch's EncodeBatch bytes (when they are at hand).
+Digest BatchDigestOfEncoding(ByteSpan encoded);
 size_t BatchPayloadBytes(const Batch& batch);
 // Exact encoded sizes (EncodeBatch, EncodeCertificate), to split responses so
 // every message fits a transport frame.

@@ -15,15 +15,22 @@ namespace {
 // (RFC 8439; counter and nonce 0) keyed by the element's tagged SHA-256.
 void Expand(ByteSpan element, std::array<uint16_t, LtHash16::kLanes>& out) {
   const Digest seed = TaggedHashCached(kTagLtHashElement, element);
-  // One context per thread: EVP allocates, and expansions are per state entry.
-  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(
-      EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  GL_CHECK(ctx != nullptr);
+  // One context per thread, its cipher set once: EVP allocates, and
+  // expansions are per state entry. Passing the cipher on every init made
+  // OpenSSL 3 fetch its implementation again (two allocations per call);
+  // a null cipher keeps the context's and only sets key and IV.
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx = [] {
+    std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> c(EVP_CIPHER_CTX_new(),
+                                                                       &EVP_CIPHER_CTX_free);
+    GL_CHECK(c != nullptr);
+    GL_CHECK(EVP_EncryptInit_ex(c.get(), EVP_chacha20(), nullptr, nullptr, nullptr) == 1);
+    return c;
+  }();
   static constexpr uint8_t kIv[16] = {};  // 32-bit block counter 0 | 96-bit nonce 0
   static constexpr uint8_t kZeros[LtHash16::kBytes] = {};
   uint8_t stream[LtHash16::kBytes];
   int written = 0;
-  GL_CHECK(EVP_EncryptInit_ex(ctx.get(), EVP_chacha20(), nullptr, seed.data(), kIv) == 1);
+  GL_CHECK(EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, seed.data(), kIv) == 1);
   GL_CHECK(EVP_EncryptUpdate(ctx.get(), stream, &written, kZeros, sizeof(kZeros)) == 1);
   GL_CHECK(written == static_cast<int>(sizeof(stream)));
   for (size_t i = 0; i < LtHash16::kLanes; ++i) {

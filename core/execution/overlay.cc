@@ -18,7 +18,14 @@ absl::StatusOr<std::optional<AccountState>> Overlay::Get(const AccountRef& ref) 
 absl::StatusOr<const Overlay::HeldQueue*> Overlay::Held(const AccountRef& ref) {
   auto it = held_.find(ref);
   if (it == held_.end()) {
-    GL_ASSIGN_OR_RETURN(std::vector<HeldTx> stored, base_.HeldFor(ref));
+    // Nothing held in the whole base (its count, which the hold limit
+    // already relies on): no per-account lookup, which costs an LMDB cursor
+    // and seek plus key encodings for every sender of every block.
+    GL_ASSIGN_OR_RETURN(const uint64_t base_total, BaseHeldTotal());
+    std::vector<HeldTx> stored;
+    if (base_total > 0) {
+      GL_ASSIGN_OR_RETURN(stored, base_.HeldFor(ref));
+    }
     Queues queues;
     for (HeldTx& h : stored) {
       const Nonce nonce = h.btx.tx.nonce;
@@ -30,12 +37,17 @@ absl::StatusOr<const Overlay::HeldQueue*> Overlay::Held(const AccountRef& ref) {
   return &it->second.current;
 }
 
-absl::StatusOr<uint64_t> Overlay::HeldTotal() {
+absl::StatusOr<uint64_t> Overlay::BaseHeldTotal() {
   if (!base_held_total_.has_value()) {
     GL_ASSIGN_OR_RETURN(uint64_t total, base_.HeldCount());
     base_held_total_ = total;
   }
-  return static_cast<uint64_t>(static_cast<int64_t>(*base_held_total_) + held_total_delta_);
+  return *base_held_total_;
+}
+
+absl::StatusOr<uint64_t> Overlay::HeldTotal() {
+  GL_ASSIGN_OR_RETURN(const uint64_t base_total, BaseHeldTotal());
+  return static_cast<uint64_t>(static_cast<int64_t>(base_total) + held_total_delta_);
 }
 
 void Overlay::Hold(HeldTx held) {

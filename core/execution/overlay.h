@@ -59,6 +59,9 @@ class Overlay {
     HeldQueue current;  // after this block's changes
   };
 
+  // Transactions held in the base view (read once).
+  absl::StatusOr<uint64_t> BaseHeldTotal();
+
   const StateView& base_;
   absl::flat_hash_map<AccountRef, AccountState> changed_;
   // Node-based: Held() hands out pointers that must survive later inserts.

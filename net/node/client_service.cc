@@ -5,6 +5,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "net/node/ledger_reads.h"
@@ -69,7 +70,12 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   // Latency anatomy: the whole admission, however it ends.
   absl::Cleanup observe = [this, start = absl::Now()] { ObserveAdmit(start); };
   if (grpc::Status refused = RefuseWhole(txs.size()); !refused.ok()) return refused;
-  std::vector<ByteSpan> spans;
+  if (RefuseQueued(client, txs.size(), response)) {
+    CountRejections(*response, metrics_);
+    return grpc::Status::OK;
+  }
+  // Per request, not per transaction: a request often carries one or two.
+  absl::InlinedVector<ByteSpan, 8> spans;
   spans.reserve(txs.size());
   for (const std::string& tx : txs) spans.push_back(AsSpan(tx));
   // No lock held: other connections verify meanwhile, in fair shares.
@@ -77,17 +83,33 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   // From here on in this connection's arrival order.
   turn.Wait();
   ToCore to_core = Classify(checks, spans, response);
-  if (!to_core.txs.empty()) Enter(turn, std::move(to_core), response);
+  if (!to_core.txs->empty()) Enter(turn, std::move(to_core), response);
   CountRejections(*response, metrics_);
   return grpc::Status::OK;
+}
+
+bool ClientService::RefuseQueued(const std::string& client, int n,
+                                 v1::SubmitBatchResponse* response) const {
+  const absl::Duration queued = checker_->QueuedVerification(client);
+  if (queued <= kMaxQueuedVerification) return false;
+  const std::string reason =
+      absl::StrCat("overloaded: ", absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
+                   " of this connection's signature verification queued (bound ",
+                   absl::FormatDuration(kMaxQueuedVerification), "); retry later");
+  for (int i = 0; i < n; ++i) {
+    SetRejected(response->add_results(), v1::SUBMIT_CODE_OVERLOADED, reason);
+  }
+  return true;
 }
 
 ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& checks,
                                               absl::Span<const ByteSpan> spans,
                                               v1::SubmitBatchResponse* response) {
   ToCore to_core;
-  absl::flat_hash_set<TxId> in_request;
-  for (size_t i = 0; i < spans.size(); ++i) {
+  const size_t n = spans.size();
+  absl::flat_hash_set<TxId> in_request;  // a lone transaction repeats nothing
+  if (n > 1) in_request.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
     v1::SubmitResult* r = response->add_results();
     const AdmitCheck& c = checks[i];
     if (c.id.has_value()) r->set_tx_id(AsString(c.id->span()));
@@ -105,7 +127,7 @@ ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& che
         break;
     }
     const TxId& id = *c.id;
-    if (!in_request.insert(id).second) {
+    if (n > 1 && !in_request.insert(id).second) {
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: repeated in this request");
       continue;
     }
@@ -121,16 +143,14 @@ ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& che
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: already pending");
       continue;
     }
-    to_core.txs.push_back(Bytes(spans[i].begin(), spans[i].end()));
+    to_core.txs->push_back(spans[i]);
     to_core.index.push_back(static_cast<int>(i));
-    // Kept for the durable record: the core takes the bytes.
-    if (admitted_ != nullptr) to_core.durable.emplace_back(id, to_core.txs.back());
   }
   return to_core;
 }
 
 ClientService::Accepted ClientService::ApplySubmitResults(
-    const std::vector<absl::Status>& results, ToCore& to_core,
+    const std::vector<absl::Status>& results, const ToCore& to_core,
     v1::SubmitBatchResponse* response) {
   Accepted accepted;
   for (size_t k = 0; k < results.size(); ++k) {
@@ -138,7 +158,10 @@ ClientService::Accepted ClientService::ApplySubmitResults(
     const absl::Status& s = results[k];
     if (s.ok()) {
       if (admitted_ != nullptr) {
-        accepted.txs.push_back(std::move(to_core.durable[k]));
+        // The list is shared with consensus: the durable record copies only
+        // the accepted transactions.
+        const ByteSpan tx = (*to_core.txs)[k];
+        accepted.txs.emplace_back(TxId::FromSpan(AsSpan(r->tx_id())), Bytes(tx.begin(), tx.end()));
         accepted.index.push_back(to_core.index[k]);
       }
       r->set_accepted(true);
@@ -171,7 +194,7 @@ void ClientService::ApplyDurable(const absl::Status& status, const std::vector<i
 
 void ClientService::Enter(ClientLanes::Turn& turn, ToCore to_core,
                           v1::SubmitBatchResponse* response) {
-  const std::vector<absl::Status> results = driver_->Submit(std::move(to_core.txs), kSubmitTimeout);
+  const std::vector<absl::Status> results = driver_->Submit(to_core.txs, kSubmitTimeout);
   // In consensus in arrival order; the durable write below may overlap the
   // connection's next request.
   turn.Release();
@@ -349,24 +372,28 @@ void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client
   auto job = std::make_unique<AsyncAdmission>(std::move(turn), &request, response,
                                               std::move(done));
   AsyncAdmission* j = job.get();
-  if (grpc::Status refused = RefuseWhole(request.transactions_size()); !refused.ok()) {
-    // The lane's next message waits for this one's turn, as in Admit.
-    j->turn.WhenReady([this, job = std::move(job), refused]() mutable {
-      job->turn.Release();
-      AdmitAsyncDone(std::move(job), refused);
-    });
+  grpc::Status refused = RefuseWhole(request.transactions_size());
+  if (refused.ok() && RefuseQueued(client, request.transactions_size(), &j->answer)) {
+    refused = grpc::Status::OK;  // answered per transaction, OVERLOADED
+  } else if (refused.ok()) {
+    j->spans.reserve(request.transactions_size());
+    for (const std::string& tx : request.transactions()) j->spans.push_back(AsSpan(tx));
+    checker_->CheckClientTxsAsync(
+        j->spans, client, [this, job = std::move(job)](std::vector<AdmitCheck> checks) mutable {
+          job->checks = std::move(checks);
+          AsyncAdmission* j = job.get();
+          j->turn.WhenReady([this, job = std::move(job)]() mutable {
+            AdmitAsyncInTurn(std::move(job));
+          });
+        });
     return;
   }
-  j->spans.reserve(request.transactions_size());
-  for (const std::string& tx : request.transactions()) j->spans.push_back(AsSpan(tx));
-  checker_->CheckClientTxsAsync(
-      j->spans, client, [this, job = std::move(job)](std::vector<AdmitCheck> checks) mutable {
-        job->checks = std::move(checks);
-        AsyncAdmission* j = job.get();
-        j->turn.WhenReady([this, job = std::move(job)]() mutable {
-          AdmitAsyncInTurn(std::move(job));
-        });
-      });
+  // Refused: the lane's next message still waits for this one's turn, as in
+  // Admit.
+  j->turn.WhenReady([this, job = std::move(job), refused]() mutable {
+    job->turn.Release();
+    AdmitAsyncDone(std::move(job), refused);
+  });
 }
 
 void ClientService::AdmitAsyncInTurn(std::unique_ptr<AsyncAdmission> job) {
@@ -374,12 +401,12 @@ void ClientService::AdmitAsyncInTurn(std::unique_ptr<AsyncAdmission> job) {
   // The turn goes with the submission: once queued, this message enters
   // consensus before the lane's next one (the inbox is taken in order).
   ClientLanes::Turn turn = std::move(job->turn);
-  if (job->to_core.txs.empty()) {
+  if (job->to_core.txs->empty()) {
     turn.Release();
     AdmitAsyncDone(std::move(job), grpc::Status::OK);
     return;
   }
-  std::vector<Bytes> txs = std::move(job->to_core.txs);
+  std::shared_ptr<const consensus::TxList> txs = job->to_core.txs;  // shared, not copied
   driver_->SubmitAsync(std::move(txs),
                        [this, job = std::move(job)](std::vector<absl::Status> results) mutable {
                          AdmitAsyncSubmitted(std::move(job), results);

@@ -14,8 +14,11 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "core/consensus/committee.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
@@ -40,6 +43,12 @@ namespace gridledger::node {
 inline constexpr size_t kMaxSubmitTransactions = 10'000;
 // How long a handler waits for the consensus thread to take its transactions.
 inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
+// With more of its own connection's verification than this still queued, a
+// request is refused at once (OVERLOADED: retry later or elsewhere) instead
+// of answered after the client's deadline: an overloaded node says so while
+// the answer is useful. Per connection, so one client's flood never gets
+// another client refused (the queue serves connections in fair shares).
+inline constexpr absl::Duration kMaxQueuedVerification = absl::Seconds(1);
 // SubmitBatchStream calls served at once (RESOURCE_EXHAUSTED beyond).
 inline constexpr size_t kMaxSubmitStreams = 16;
 // SubmitStreamSummary.first_rejections holds at most this many.
@@ -129,10 +138,9 @@ class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_Su
   // Admit's stages, shared by the blocking path (SubmitBatch, SubmitStream)
   // and the callback one (SubmitBatchStream), so both admit alike.
   struct ToCore {
-    std::vector<Bytes> txs;
-    std::vector<int> index;  // results index of txs[k]
-    // (id, bytes) of txs, kept for the durable record (empty without one).
-    std::vector<std::pair<TxId, Bytes>> durable;
+    // One buffer for the request's transactions, shared with consensus.
+    std::shared_ptr<consensus::TxList> txs = std::make_shared<consensus::TxList>();
+    absl::InlinedVector<int, 8> index;  // results index of (*txs)[k]
   };
   struct Accepted {
     std::vector<std::pair<TxId, Bytes>> txs;  // to make durable
@@ -140,12 +148,16 @@ class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_Su
   };
   // A request refused as a whole before any check (count, disk, catching up).
   grpc::Status RefuseWhole(int n) const;
+  // True when `client`'s queued verification is over its bound: every
+  // transaction is then answered OVERLOADED in `response`.
+  bool RefuseQueued(const std::string& client, int n,
+                    gridledger::v1::SubmitBatchResponse* response) const;
   // In the lane's turn: answers the refused and duplicates, and returns what
   // goes to consensus (marked pending).
   ToCore Classify(const std::vector<AdmitCheck>& checks, absl::Span<const ByteSpan> spans,
                   gridledger::v1::SubmitBatchResponse* response);
   // Consensus' statuses: ACCEPTED (pending the durable record) or refused.
-  Accepted ApplySubmitResults(const std::vector<absl::Status>& results, ToCore& to_core,
+  Accepted ApplySubmitResults(const std::vector<absl::Status>& results, const ToCore& to_core,
                               gridledger::v1::SubmitBatchResponse* response);
   // The durable record failed: its transactions are answered OVERLOADED.
   static void ApplyDurable(const absl::Status& status, const std::vector<int>& index,

@@ -17,14 +17,18 @@ namespace gridledger::node {
 std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& sub,
                                              std::vector<Bytes>* imports,
                                              std::vector<TxId>* import_ids) {
+  size_t total = 0;
+  for (const auto& batch : sub.batches) total += batch->transactions.size();
   std::vector<BlockTx> block;
+  block.reserve(total);
   absl::flat_hash_set<TxId> seen;
+  seen.reserve(total);
   for (const auto& batch : sub.batches) {
-    for (const Bytes& raw : batch->transactions) {
+    for (ByteSpan raw : batch->transactions) {
       if (IsReceiptImport(raw)) {
         const TxId id = ComputeTxId(raw);
         if (!seen.insert(id).second) continue;
-        imports->push_back(raw);
+        imports->emplace_back(raw.begin(), raw.end());
         import_ids->push_back(id);
         continue;
       }
@@ -37,7 +41,7 @@ std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& s
       }
       const TxId id = ComputeTxId(raw);
       if (!seen.insert(id).second) continue;
-      block.push_back(BlockTx{id, std::move(*tx), raw});
+      block.push_back(BlockTx{id, std::move(*tx), Bytes(raw.begin(), raw.end())});
     }
   }
   OrderSendersByNonce(&block);
@@ -45,9 +49,19 @@ std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& s
 }
 
 void OrderSendersByNonce(std::vector<BlockTx>* block) {
+  // Most senders have one transaction in a block: count first, so only
+  // those with several get a list of positions (one allocation each).
+  absl::flat_hash_map<PublicKey, uint32_t> count;
+  count.reserve(block->size());
+  bool repeated = false;
+  for (const BlockTx& btx : *block) repeated |= ++count[btx.tx.sender] > 1;
+  if (!repeated) return;
   // sender -> its positions in the block, in block order.
   absl::flat_hash_map<PublicKey, std::vector<size_t>> positions;
-  for (size_t i = 0; i < block->size(); ++i) positions[(*block)[i].tx.sender].push_back(i);
+  for (size_t i = 0; i < block->size(); ++i) {
+    const PublicKey& sender = (*block)[i].tx.sender;
+    if (count[sender] > 1) positions[sender].push_back(i);
+  }
   std::vector<BlockTx> txs;
   for (auto& [sender, where] : positions) {
     if (where.size() < 2) continue;

@@ -109,7 +109,7 @@ void ConsensusDriver::Stop() {
   DrainInbox("node is stopping");
 }
 
-absl::Status ConsensusDriver::Enqueue(std::vector<Bytes> txs,
+absl::Status ConsensusDriver::Enqueue(std::shared_ptr<const consensus::TxList> txs,
                                       std::shared_ptr<SubmitTicket> ticket) {
   if (failed_.load()) return absl::UnavailableError("consensus stopped");
   if (syncing_.load()) return absl::UnavailableError("catching up");
@@ -119,16 +119,19 @@ absl::Status ConsensusDriver::Enqueue(std::vector<Bytes> txs,
   return absl::OkStatus();
 }
 
-void ConsensusDriver::SubmitAsync(std::vector<Bytes> txs, SubmitTicket::Done done) {
-  const size_t n = txs.size();
+void ConsensusDriver::SubmitAsync(std::shared_ptr<const consensus::TxList> txs,
+                                  SubmitTicket::Done done) {
+  GL_CHECK(txs != nullptr);
+  const size_t n = txs->size();
   auto ticket = std::make_shared<SubmitTicket>(std::move(done));
   const absl::Status queued = Enqueue(std::move(txs), ticket);
   if (!queued.ok()) ticket->Complete(std::vector<absl::Status>(n, queued));
 }
 
-std::vector<absl::Status> ConsensusDriver::Submit(std::vector<Bytes> txs,
+std::vector<absl::Status> ConsensusDriver::Submit(std::shared_ptr<const consensus::TxList> txs,
                                                   absl::Duration timeout) {
-  const size_t n = txs.size();
+  GL_CHECK(txs != nullptr);
+  const size_t n = txs->size();
   auto ticket = std::make_shared<SubmitTicket>();
   if (absl::Status queued = Enqueue(std::move(txs), ticket); !queued.ok()) {
     return std::vector<absl::Status>(n, queued);
@@ -224,7 +227,7 @@ void ConsensusDriver::Loop() {
 void ConsensusDriver::AnswerStopped(DriverEvent& event, absl::string_view why) {
   if (auto* submit = std::get_if<SubmitEvent>(&event)) {
     submit->ticket->Complete(
-        std::vector<absl::Status>(submit->txs.size(), absl::UnavailableError(why)));
+        std::vector<absl::Status>(submit->txs->size(), absl::UnavailableError(why)));
   }
 }
 
@@ -271,14 +274,14 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
   } else if (auto* submit = std::get_if<SubmitEvent>(&event)) {
     if (paused) {
       submit->ticket->Complete(std::vector<absl::Status>(
-          submit->txs.size(), absl::UnavailableError("catching up")));
+          submit->txs->size(), absl::UnavailableError("catching up")));
       return;
     }
     std::vector<absl::Status> results;
-    results.reserve(submit->txs.size());
+    results.reserve(submit->txs->size());
     std::vector<Action> actions;
-    for (Bytes& tx : submit->txs) {
-      auto out = core_->SubmitTransaction(std::move(tx), now);
+    for (ByteSpan tx : *submit->txs) {
+      auto out = core_->SubmitTransaction(tx, now);
       if (!out.ok()) {
         results.push_back(out.status());
         continue;

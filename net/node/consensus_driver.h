@@ -88,13 +88,16 @@ class ConsensusDriver {
 
   // Hands client transactions (already admitted) to the core; one status per
   // transaction: OK, ResourceExhausted (back-pressure), Unavailable (inbox
-  // full, stopping or no answer within `timeout`).
-  std::vector<absl::Status> Submit(std::vector<Bytes> txs, absl::Duration timeout);
+  // full, stopping or no answer within `timeout`). Shared, not copied: the
+  // core copies each into its open batch, and the caller may keep the list
+  // (the durable admitted record) even when the answer times out.
+  std::vector<absl::Status> Submit(std::shared_ptr<const consensus::TxList> txs,
+                                   absl::Duration timeout);
   // The same without blocking (gRPC's callback API): `done` gets the
   // statuses on the consensus thread once the core took the transactions
   // (inline when they cannot be queued, or at Stop / on a core failure), so it
   // must be short. Transactions queued by earlier calls reach the core first.
-  void SubmitAsync(std::vector<Bytes> txs, SubmitTicket::Done done);
+  void SubmitAsync(std::shared_ptr<const consensus::TxList> txs, SubmitTicket::Done done);
 
   uint64_t round() const { return round_.load(); }
   // The fatal error that stopped the core, if any (storage failure).
@@ -117,7 +120,8 @@ class ConsensusDriver {
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
   // Queues a submission (the checks and Push shared by Submit and SubmitAsync).
-  absl::Status Enqueue(std::vector<Bytes> txs, std::shared_ptr<SubmitTicket> ticket);
+  absl::Status Enqueue(std::shared_ptr<const consensus::TxList> txs,
+                       std::shared_ptr<SubmitTicket> ticket);
   // Answers a queued submission Unavailable(why); other events are dropped.
   static void AnswerStopped(DriverEvent& event, absl::string_view why);
   void DrainInbox(absl::string_view why);

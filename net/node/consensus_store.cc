@@ -95,10 +95,11 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
             value));
       } else if (const auto* batch = std::get_if<consensus::BatchRecord>(&record)) {
         Bytes value;
+        value.reserve(consensus::BatchEncodedBytes(*batch->batch));
         ByteWriter w(&value);
         consensus::EncodeBatch(*batch->batch, w);
         GL_RETURN_IF_ERROR(
-            txn.Put(t_.batches, consensus::BatchDigest(*batch->batch).span(), value));
+            txn.Put(t_.batches, consensus::BatchDigestOfEncoding(value).span(), value));
       }
     }
     return absl::OkStatus();

@@ -65,7 +65,7 @@ struct PeerEvent {
   consensus::Message message;
 };
 struct SubmitEvent {
-  std::vector<Bytes> txs;
+  std::shared_ptr<const consensus::TxList> txs;  // never null
   std::shared_ptr<SubmitTicket> ticket;
 };
 struct VerifiedEvent {

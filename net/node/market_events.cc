@@ -141,6 +141,9 @@ class ChangeReader {
 // `tariff_from` is where a SET_TARIFF of this commit takes effect.
 absl::Status TxEvent(const ChangeReader& change, const TxId& id, const Transaction& tx,
                      uint64_t tariff_from, std::vector<v1::MarketEvent>* out) {
+  // A transfer is no market event: no strings built for it (two
+  // allocations per committed transfer).
+  if (std::holds_alternative<TransferBody>(tx.body)) return absl::OkStatus();
   const std::string tx_id = AsString(id.span());
   const std::string sender = AsString(tx.sender.span());
   if (const auto* b = std::get_if<OrderBody>(&tx.body)) {

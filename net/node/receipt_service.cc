@@ -59,7 +59,7 @@ grpc::Status ReceiptService::SubmitReceipts(grpc::ServerContext*,
   if (request->imports_size() == 0) return grpc::Status::OK;
   if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
 
-  std::vector<Bytes> to_core;
+  auto to_core = std::make_shared<consensus::TxList>();
   std::vector<int> to_core_index;
   std::vector<TxId> ids;
   for (int i = 0; i < request->imports_size(); ++i) {
@@ -87,11 +87,11 @@ grpc::Status ReceiptService::SubmitReceipts(grpc::ServerContext*,
       r->set_reason("already pending");
       continue;
     }
-    to_core.emplace_back(bytes.begin(), bytes.end());
+    to_core->push_back(bytes);
     to_core_index.push_back(i);
     ids.push_back(id);
   }
-  if (to_core.empty()) return grpc::Status::OK;
+  if (to_core->empty()) return grpc::Status::OK;
   const std::vector<absl::Status> results = driver_->Submit(std::move(to_core), kSubmitTimeout);
   for (size_t k = 0; k < results.size(); ++k) {
     v1::ReceiptImportResult* r = response->mutable_results(to_core_index[k]);

@@ -103,19 +103,23 @@ void TxChecker::CheckClientTxsAsync(absl::Span<const ByteSpan> txs, const std::s
                      });
 }
 
-bool TxChecker::VerifyPeerBatch(const consensus::Batch& batch) {
+bool TxChecker::VerifyPeerBatches(absl::Span<const consensus::Batch* const> batches) {
+  size_t total = 0;
+  for (const consensus::Batch* batch : batches) total += batch->transactions.size();
   std::vector<ByteSpan> spans;
-  spans.reserve(batch.transactions.size());
-  for (const Bytes& tx : batch.transactions) {
-    if (IsReceiptImport(tx)) {
-      if (!import_checker_ || !import_checker_(tx)) return false;
-      continue;
+  spans.reserve(total);
+  for (const consensus::Batch* batch : batches) {
+    for (ByteSpan tx : batch->transactions) {
+      if (IsReceiptImport(tx)) {
+        if (!import_checker_ || !import_checker_(tx)) return false;
+        continue;
+      }
+      if (!Decode(tx).ok()) return false;
+      spans.push_back(tx);
+      // A Byzantine peer re-sending a known-bad transaction costs a hash,
+      // not a batch verification.
+      if (failed_.Contains(ComputeTxId(spans.back()))) return false;
     }
-    if (!Decode(tx).ok()) return false;
-    spans.push_back(ByteSpan(tx.data(), tx.size()));
-    // A Byzantine peer re-sending a known-bad transaction costs a hash, not
-    // a batch verification.
-    if (failed_.Contains(ComputeTxId(spans.back()))) return false;
   }
   if (spans.empty()) return true;  // imports only
   std::vector<Digest> ids;

@@ -16,6 +16,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/common/types.h"
 #include "core/consensus/messages.h"
@@ -56,7 +57,10 @@ class TxChecker {
 
   // A peer's batch: every envelope decodes and every signature verifies; a
   // receipt import entry (core/execution/receipt.h) passes the import checker.
-  bool VerifyPeerBatch(const consensus::Batch& batch);
+  bool VerifyPeerBatch(const consensus::Batch& batch) { return VerifyPeerBatches({&batch}); }
+  // Several peers' batches in one backend call (VerifyWorker's coalescing),
+  // without copying their transactions: true exactly when each would pass.
+  bool VerifyPeerBatches(absl::Span<const consensus::Batch* const> batches);
 
   // Checks a receipt import entry of a peer's batch (ReceiptService's
   // CheckReceiptImport); before the first batch. Unset: imports are refused.
@@ -66,6 +70,11 @@ class TxChecker {
   const FailedTxCache& failed_cache() const { return failed_; }
 
   absl::string_view backend_name() const { return verifier_->name(); }
+  // Verification of `client`'s own requests still queued
+  // (FairVerifyQueue::QueuedWork).
+  absl::Duration QueuedVerification(const std::string& client) const {
+    return queue_.QueuedWork(client);
+  }
 
  private:
   // One client request's checks: decoded before, finished after verifying.

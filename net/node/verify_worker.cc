@@ -112,17 +112,10 @@ std::vector<bool> VerifyWorker::VerifyGroup(const std::vector<Job>& group) {
   if (metrics_ != nullptr) metrics_->ObservePeerBatchesPerVerification(group.size());
   if (group.size() == 1) return {checker_->VerifyPeerBatch(*group[0].batch)};
   // One call for the union: it passes exactly when every batch would.
-  consensus::Batch all;
-  all.slice = group[0].batch->slice;
-  all.author = group[0].batch->author;
-  size_t total = 0;
-  for (const Job& job : group) total += job.batch->transactions.size();
-  all.transactions.reserve(total);
-  for (const Job& job : group) {
-    all.transactions.insert(all.transactions.end(), job.batch->transactions.begin(),
-                            job.batch->transactions.end());
-  }
-  if (checker_->VerifyPeerBatch(all)) return std::vector<bool>(group.size(), true);
+  std::vector<const consensus::Batch*> all;
+  all.reserve(group.size());
+  for (const Job& job : group) all.push_back(job.batch.get());
+  if (checker_->VerifyPeerBatches(all)) return std::vector<bool>(group.size(), true);
   std::vector<bool> ok(group.size());
   for (size_t i = 0; i < group.size(); ++i) ok[i] = checker_->VerifyPeerBatch(*group[i].batch);
   return ok;

@@ -66,7 +66,9 @@ std::vector<Outgoing> Adversary::RewriteSend(const consensus::SendAction& send) 
   if (behaviour_.forged_transactions && std::holds_alternative<Batch>(message) &&
       rng_.Chance(500'000)) {
     auto& batch = std::get<Batch>(message);
-    batch.transactions.front() = MakeForgedTestTx(999, rng_.Next());
+    consensus::TxList forged{MakeForgedTestTx(999, rng_.Next())};
+    for (size_t i = 1; i < batch.transactions.size(); ++i) forged.push_back(batch.transactions[i]);
+    batch.transactions = std::move(forged);
   }
 
   std::optional<Message> second;  // the equivocating twin, for half the targets

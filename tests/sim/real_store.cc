@@ -53,7 +53,7 @@ absl::Status RealStore::RecordCommit(const consensus::CommittedSubDag& sub) {
   std::vector<TxId> ids;
   absl::flat_hash_set<TxId> seen;
   for (const auto& batch : sub.batches) {
-    for (const Bytes& tx : batch->transactions) {
+    for (ByteSpan tx : batch->transactions) {
       const TxId id = ComputeTxId(tx);
       if (seen.insert(id).second) ids.push_back(id);
     }

@@ -279,7 +279,7 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
   latency_rounds_sum_ += height - sub.anchor_round.value() + 1;
   ++latency_samples_;
   for (const auto& batch : sub.batches) {
-    for (const Bytes& tx : batch->transactions) {
+    for (ByteSpan tx : batch->transactions) {
       auto key = ParseTestTx(tx);
       if (!key.has_value()) {
         Fail(absl::StrCat("validator ", node.index, " committed an invalid transaction"));
@@ -326,7 +326,7 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       if (node.real_store != nullptr) pending.push_back(std::move(persist->record));
     } else if (auto* verify = std::get_if<VerifyBatchAction>(&action)) {
       bool ok = true;
-      for (const Bytes& tx : verify->batch->transactions) ok &= ParseTestTx(tx).has_value();
+      for (ByteSpan tx : verify->batch->transactions) ok &= ParseTestTx(tx).has_value();
       Event e(EventKind::kVerified, node.index, node.index, node.incarnation);
       e.digest = verify->digest;
       e.ok = ok;

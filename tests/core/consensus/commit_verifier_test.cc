@@ -193,7 +193,9 @@ TEST_F(CommitVerifierTest, ExtraCertificateIsRefused) {
 TEST_F(CommitVerifierTest, TamperedBatchIsRefused) {
   std::vector<CommittedSubDag> commits = commits_;
   Batch changed = *commits[3].batches[0];
-  changed.transactions[0][0] ^= 1;
+  std::vector<Bytes> txs = changed.transactions.ToVector();
+  txs[0][0] ^= 1;
+  changed.transactions = TxList(txs);
   commits[3].batches[0] = std::make_shared<const Batch>(changed);
   CommitVerifyResult r = Verify(commits, round_before_last_);
   ASSERT_FALSE(r.error.ok());

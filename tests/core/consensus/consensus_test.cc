@@ -653,7 +653,7 @@ TEST_F(OrphanTest, RejoinProposesAgainTheOwnTransactionsTheNewHorizonDrops) {
   ASSERT_FALSE(sealed.empty());
   for (const Batch& b : sealed) {
     EXPECT_EQ(BatchDigest(b), BatchDigest(sealed[0]));
-    EXPECT_EQ(b.transactions, std::vector<Bytes>{Bytes({1, 2, 3, 4})});
+    EXPECT_EQ(b.transactions.ToVector(), std::vector<Bytes>{Bytes({1, 2, 3, 4})});
   }
 }
 

@@ -16,7 +16,9 @@ std::vector<Bytes> Txs(size_t n) {
 
 std::vector<Bytes> Flatten(const std::vector<Batch>& batches) {
   std::vector<Bytes> out;
-  for (const Batch& b : batches) out.insert(out.end(), b.transactions.begin(), b.transactions.end());
+  for (const Batch& b : batches) {
+    for (ByteSpan tx : b.transactions) out.emplace_back(tx.begin(), tx.end());
+  }
   return out;
 }
 

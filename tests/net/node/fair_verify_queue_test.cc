@@ -119,6 +119,55 @@ TEST(FairVerifyQueueTest, AFloodingKeyDelaysAnotherByAtMostOneRound) {
   EXPECT_LE(a_in_b_round, kFairRoundTxs / 2);
 }
 
+// QueuedWork: what waits for a round, at the measured cost per transaction;
+// zero once everything was handed out. Admission refuses on it (OVERLOADED).
+TEST(FairVerifyQueueTest, QueuedWorkCountsWhatWaitsAtTheMeasuredCost) {
+  RecordingBackend backend;
+  FairVerifyQueue queue([&](auto txs, auto ids, auto valid) {
+    return backend.Verify(txs, ids, valid);
+  });
+  EXPECT_EQ(queue.QueuedWork(), absl::ZeroDuration());
+  const Bytes byte{2};
+  std::vector<ByteSpan> small(64, ByteSpan(byte));
+  std::vector<Digest> ids;
+  std::vector<uint8_t> valid;
+  ASSERT_TRUE(queue.Verify("a", small, &ids, &valid));  // one round: the cost is known
+  EXPECT_EQ(queue.QueuedWork(), absl::ZeroDuration());
+  backend.set_open(false);  // the next round holds the thread
+  std::vector<std::thread> callers;
+  callers.emplace_back([&] {
+    std::vector<Digest> i;
+    std::vector<uint8_t> v;
+    EXPECT_TRUE(queue.Verify("a", small, &i, &v));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return backend.rounds() == 2; }));
+  std::vector<ByteSpan> big(1000, ByteSpan(byte));
+  callers.emplace_back([&] {
+    std::vector<Digest> i;
+    std::vector<uint8_t> v;
+    EXPECT_TRUE(queue.Verify("b", big, &i, &v));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return queue.queued_keys() == 1; }));
+  const absl::Duration one = queue.QueuedWork();
+  EXPECT_GT(one, absl::ZeroDuration());
+  callers.emplace_back([&] {
+    std::vector<Digest> i;
+    std::vector<uint8_t> v;
+    EXPECT_TRUE(queue.Verify("c", big, &i, &v));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return queue.queued_keys() == 2; }));
+  // No round ended meanwhile, so the cost per transaction is the same.
+  EXPECT_NEAR(absl::ToDoubleNanoseconds(queue.QueuedWork()), 2 * absl::ToDoubleNanoseconds(one),
+              2.0);
+  // Per key: each its own; a key with nothing queued waits behind none of it.
+  EXPECT_EQ(queue.QueuedWork("b"), one);
+  EXPECT_EQ(queue.QueuedWork("c"), one);
+  EXPECT_EQ(queue.QueuedWork("a"), absl::ZeroDuration());
+  backend.set_open(true);
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(queue.QueuedWork(), absl::ZeroDuration());
+}
+
 TEST(FairVerifyQueueTest, AKeysRequestsFinishInOrder) {
   RecordingBackend backend;
   FairVerifyQueue queue([&](auto txs, auto ids, auto valid) {

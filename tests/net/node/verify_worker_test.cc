@@ -29,10 +29,11 @@ std::shared_ptr<const consensus::Batch> MakeBatch(uint64_t seed, size_t txs, boo
     tx.sender = from.public_key();
     tx.body = TransferBody{AccountRef{SliceId(0), to.public_key()}, Amount(1 + i)};
     SignTransaction(&tx, from, Digest());  // the all-zero chain id: a test network
-    batch->transactions.push_back(Encode(tx));
+    Bytes raw = Encode(tx);
+    if (corrupt && i + 1 == txs) raw.back() ^= 0x01;  // last signature byte
+    batch->transactions.push_back(raw);
   }
   batch->sequence = seed;
-  if (corrupt) batch->transactions.back().back() ^= 0x01;  // last signature byte
   return batch;
 }
 

@@ -110,7 +110,7 @@ TEST_F(Fixture, ABatchOverItsBoundsIsRefusedWhereItArrivesAndItsHeaderNeverVoted
   params.batch_txs_max = 4;
   auto core = MakeCore(0, {}, params);
   Batch too_many = OneTxBatch(1, 1);
-  too_many.transactions.resize(5, Bytes{1});
+  while (too_many.transactions.size() < 5) too_many.transactions.push_back(Bytes{1});
   auto actions = core->OnMessage(ValidatorIndex(1), too_many, 1);
   EXPECT_TRUE(Verifications(actions).empty());
   EXPECT_TRUE(Sent<BatchAck>(actions).empty());

@@ -19,7 +19,8 @@ TEST(EventInboxTest, AFloodingPeerFillsOnlyItsOwnShare) {
   EXPECT_EQ(inbox.refused_peer_share(), kMaxInboxEvents - kMaxInboxEventsPerPeer);
   // Another peer and a client submission are still accepted.
   EXPECT_TRUE(inbox.Push(FromPeer(2)));
-  EXPECT_TRUE(inbox.Push(SubmitEvent{{Bytes{1}}, std::make_shared<SubmitTicket>()}));
+  EXPECT_TRUE(inbox.Push(SubmitEvent{std::make_shared<const consensus::TxList>(consensus::TxList{Bytes{1}}),
+                                     std::make_shared<SubmitTicket>()}));
   // Taking events frees the flooder's share again.
   const auto taken = inbox.Take(absl::InfinitePast(), 10);
   EXPECT_EQ(taken.size(), 10u);
