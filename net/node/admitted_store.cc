@@ -62,12 +62,9 @@ absl::Status AdmittedStore::Persist(std::vector<std::pair<TxId, Bytes>> txs,
                                     absl::Duration timeout) {
   if (txs.empty()) return absl::OkStatus();
   auto request = std::make_shared<Request>();
-  const size_t n = txs.size();
   request->txs = std::move(txs);
   absl::MutexLock lock(&mu_);
-  if (stopping_) return absl::UnavailableError("node is stopping");
-  queue_.push_back(request);
-  queued_txs_ += n;
+  if (!Enqueue(request)) return absl::UnavailableError("node is stopping");
   // The request stays shared with the writer: a caller that gives up leaves
   // it to be written (harmless: the core already has the transactions).
   if (!mu_.AwaitWithTimeout(absl::Condition(&request->done), timeout)) {
@@ -76,6 +73,28 @@ absl::Status AdmittedStore::Persist(std::vector<std::pair<TxId, Bytes>> txs,
                      env_->disk_full() ? " (disk full)" : ""));
   }
   return request->status;
+}
+
+bool AdmittedStore::Enqueue(std::shared_ptr<Request> request) {
+  if (stopping_) return false;
+  queued_txs_ += request->txs.size();
+  queue_.push_back(std::move(request));
+  return true;
+}
+
+void AdmittedStore::PersistAsync(std::vector<std::pair<TxId, Bytes>> txs, PersistDone done) {
+  if (txs.empty()) {
+    std::move(done)(absl::OkStatus());
+    return;
+  }
+  auto request = std::make_shared<Request>();
+  request->txs = std::move(txs);
+  request->on_done = std::move(done);
+  {
+    absl::MutexLock lock(&mu_);
+    if (Enqueue(request)) return;
+  }
+  std::move(request->on_done)(absl::UnavailableError("node is stopping"));
 }
 
 void AdmittedStore::Loop() {
@@ -108,16 +127,21 @@ void AdmittedStore::Loop() {
       queued_txs_ -= taken;
     }
     const absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> written = WriteGroup(group);
-    absl::MutexLock lock(&mu_);
-    if (written.ok()) {
-      ++stats_.writes;
-      for (const auto& r : group) stats_.txs += r->txs.size();
-      for (const auto& [id, order] : *written) written_.emplace(id, order);
+    {
+      absl::MutexLock lock(&mu_);
+      if (written.ok()) {
+        ++stats_.writes;
+        for (const auto& r : group) stats_.txs += r->txs.size();
+        for (const auto& [id, order] : *written) written_.emplace(id, order);
+      }
+      for (const auto& r : group) {
+        r->status = written.status();
+        r->done = true;
+        r->txs.clear();
+      }
     }
     for (const auto& r : group) {
-      r->status = written.status();
-      r->done = true;
-      r->txs.clear();
+      if (r->on_done) std::move(r->on_done)(written.status());
     }
   }
 }

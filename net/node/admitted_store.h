@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -61,6 +62,12 @@ class AdmittedStore {
   // holding them committed. Unavailable when stopped or not written within
   // `timeout`; the write's error (e.g. disk full) otherwise.
   absl::Status Persist(std::vector<std::pair<TxId, Bytes>> txs, absl::Duration timeout);
+  // The same without blocking (gRPC's callback API): `done` gets the write's
+  // status on the writer thread once the group holding `txs` committed
+  // (inline when `txs` is empty or the store is stopped). No timeout: a write
+  // paused on a full disk answers when it completes or fails.
+  using PersistDone = absl::AnyInvocable<void(absl::Status status) &&>;
+  void PersistAsync(std::vector<std::pair<TxId, Bytes>> txs, PersistDone done);
 
   // Inside a commit's write transaction: deletes the entries of `ids` this
   // store wrote (others are not looked up). Call Forget(ids) once it committed.
@@ -83,7 +90,10 @@ class AdmittedStore {
     std::vector<std::pair<TxId, Bytes>> txs;
     bool done = false;
     absl::Status status;
+    PersistDone on_done = nullptr;  // PersistAsync's; run by the writer, no lock held
   };
+  // Queues `request` (false: stopping).
+  bool Enqueue(std::shared_ptr<Request> request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   AdmittedStore(storage::LmdbEnv* env, storage::LmdbTable table) : env_(env), table_(table) {}
   void Loop();
   // Writes the group's transactions not written before, each under a new

@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
+#include "core/common/check.h"
 
 namespace gridledger::node {
 
@@ -36,6 +39,15 @@ class ClientLanes {
       Wait();
       lanes_->Done(lane_);
       released_ = true;
+    }
+    // Without blocking (gRPC's callback API): runs `ready` once every
+    // earlier request of this lane is done, inline when they already are,
+    // else on the thread that finishes the last of them. Release() only from
+    // `ready` or after it ran.
+    void WhenReady(absl::AnyInvocable<void() &&> ready) {
+      GL_CHECK(!waited_);
+      waited_ = true;
+      lanes_->RunWhenServing(lane_, ticket_, std::move(ready));
     }
     // Blocks until every earlier request of this lane is done.
     void Wait() {
@@ -67,7 +79,21 @@ class ClientLanes {
   struct Lane {
     uint64_t next = 0;     // the ticket the next arrival gets
     uint64_t serving = 0;  // tickets below it are done
+    // Turn::WhenReady callbacks by ticket, run when it is served.
+    absl::flat_hash_map<uint64_t, absl::AnyInvocable<void() &&>> ready;
   };
+  void RunWhenServing(const std::string& lane, uint64_t ticket,
+                      absl::AnyInvocable<void() &&> ready) {
+    {
+      absl::MutexLock lock(&mu_);
+      Lane& l = lanes_[lane];
+      if (l.serving != ticket) {
+        l.ready.emplace(ticket, std::move(ready));
+        return;
+      }
+    }
+    std::move(ready)();
+  }
   void WaitFor(const std::string& lane, uint64_t ticket) {
     absl::MutexLock lock(&mu_);
     const Lane* l = &lanes_[lane];
@@ -79,10 +105,19 @@ class ClientLanes {
   }
   // Only by the holder of the lane's current ticket.
   void Done(const std::string& lane) {
-    absl::MutexLock lock(&mu_);
-    Lane& l = lanes_[lane];
-    ++l.serving;
-    if (l.serving == l.next) lanes_.erase(lane);  // nobody waits on it
+    absl::AnyInvocable<void() &&> next;
+    {
+      absl::MutexLock lock(&mu_);
+      Lane& l = lanes_[lane];
+      ++l.serving;
+      if (l.serving == l.next) {
+        lanes_.erase(lane);  // nobody waits on it
+      } else if (auto it = l.ready.find(l.serving); it != l.ready.end()) {
+        next = std::move(it->second);
+        l.ready.erase(it);
+      }
+    }
+    if (next) std::move(next)();  // the next request goes on this thread
   }
 
   mutable absl::Mutex mu_;

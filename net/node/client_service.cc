@@ -11,7 +11,6 @@
 #include "net/node/ledger_reads.h"
 #include "net/node/node_counters.h"
 #include "net/node/rejection_metrics.h"
-#include "net/node/submit_stream.h"
 #include "net/node/transfer_follow.h"
 
 namespace gridledger::node {
@@ -41,14 +40,12 @@ grpc::Status Full(absl::string_view what, size_t max, absl::string_view of) {
 
 }  // namespace
 
-grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& client,
-                                  const Txs& txs, v1::SubmitBatchResponse* response) {
-  // Latency anatomy: the whole admission, however it ends.
-  absl::Cleanup observe = [this, start = absl::Now()] {
-    if (metrics_ == nullptr) return;
-    metrics_->ObserveStage(net::LatencyStage::kAdmit, absl::Now() - start);
-  };
-  const int n = txs.size();
+void ClientService::ObserveAdmit(absl::Time start) const {
+  if (metrics_ == nullptr) return;
+  metrics_->ObserveStage(net::LatencyStage::kAdmit, absl::Now() - start);
+}
+
+grpc::Status ClientService::RefuseWhole(int n) const {
   if (n == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "transactions: empty request");
@@ -65,33 +62,54 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   }
   // Behind the committee: what it accepted now it could not propose.
   if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
-  if (const absl::Duration queued = checker_->QueuedVerification(client);
-      queued > kMaxQueuedVerification) {
-    const std::string reason =
-        absl::StrCat("overloaded: ", absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
-                     " of this connection's signature verification queued (bound ",
-                     absl::FormatDuration(kMaxQueuedVerification), "); retry later");
-    for (int i = 0; i < n; ++i) {
-      SetRejected(response->add_results(), v1::SUBMIT_CODE_OVERLOADED, reason);
-    }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& client,
+                                  const Txs& txs, v1::SubmitBatchResponse* response) {
+  // Latency anatomy: the whole admission, however it ends.
+  absl::Cleanup observe = [this, start = absl::Now()] { ObserveAdmit(start); };
+  if (grpc::Status refused = RefuseWhole(txs.size()); !refused.ok()) return refused;
+  if (RefuseQueued(client, txs.size(), response)) {
     CountRejections(*response, metrics_);
     return grpc::Status::OK;
   }
   // Per request, not per transaction: a request often carries one or two.
   absl::InlinedVector<ByteSpan, 8> spans;
-  spans.reserve(n);
+  spans.reserve(txs.size());
   for (const std::string& tx : txs) spans.push_back(AsSpan(tx));
   // No lock held: other connections verify meanwhile, in fair shares.
   const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(spans, client);
   // From here on in this connection's arrival order.
   turn.Wait();
+  ToCore to_core = Classify(checks, spans, response);
+  if (!to_core.txs->empty()) Enter(turn, std::move(to_core), response);
+  CountRejections(*response, metrics_);
+  return grpc::Status::OK;
+}
 
-  // One buffer for the request's transactions, shared with consensus.
-  auto to_core = std::make_shared<consensus::TxList>();
-  absl::InlinedVector<int, 8> to_core_index;
+bool ClientService::RefuseQueued(const std::string& client, int n,
+                                 v1::SubmitBatchResponse* response) const {
+  const absl::Duration queued = checker_->QueuedVerification(client);
+  if (queued <= kMaxQueuedVerification) return false;
+  const std::string reason =
+      absl::StrCat("overloaded: ", absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
+                   " of this connection's signature verification queued (bound ",
+                   absl::FormatDuration(kMaxQueuedVerification), "); retry later");
+  for (int i = 0; i < n; ++i) {
+    SetRejected(response->add_results(), v1::SUBMIT_CODE_OVERLOADED, reason);
+  }
+  return true;
+}
+
+ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& checks,
+                                              absl::Span<const ByteSpan> spans,
+                                              v1::SubmitBatchResponse* response) {
+  ToCore to_core;
+  const size_t n = spans.size();
   absl::flat_hash_set<TxId> in_request;  // a lone transaction repeats nothing
   if (n > 1) in_request.reserve(n);
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     v1::SubmitResult* r = response->add_results();
     const AdmitCheck& c = checks[i];
     if (c.id.has_value()) r->set_tx_id(AsString(c.id->span()));
@@ -125,32 +143,26 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: already pending");
       continue;
     }
-    to_core->push_back(spans[i]);
-    to_core_index.push_back(i);
+    to_core.txs->push_back(spans[i]);
+    to_core.index.push_back(static_cast<int>(i));
   }
-  if (!to_core->empty()) Enter(turn, std::move(to_core), to_core_index, response);
-  CountRejections(*response, metrics_);
-  return grpc::Status::OK;
+  return to_core;
 }
 
-void ClientService::Enter(ClientLanes::Turn& turn, std::shared_ptr<const consensus::TxList> to_core,
-                          absl::Span<const int> to_core_index, v1::SubmitBatchResponse* response) {
-  // The list is shared with consensus: the durable record below copies only
-  // the accepted transactions.
-  const std::vector<absl::Status> results = driver_->Submit(to_core, kSubmitTimeout);
-  // In consensus in arrival order; the durable write below may overlap the
-  // connection's next request.
-  turn.Release();
-  std::vector<std::pair<TxId, Bytes>> accepted;
-  std::vector<int> accepted_index;
+ClientService::Accepted ClientService::ApplySubmitResults(
+    const std::vector<absl::Status>& results, const ToCore& to_core,
+    v1::SubmitBatchResponse* response) {
+  Accepted accepted;
   for (size_t k = 0; k < results.size(); ++k) {
-    v1::SubmitResult* r = response->mutable_results(to_core_index[k]);
+    v1::SubmitResult* r = response->mutable_results(to_core.index[k]);
     const absl::Status& s = results[k];
     if (s.ok()) {
       if (admitted_ != nullptr) {
-        const ByteSpan tx = (*to_core)[k];
-        accepted.emplace_back(TxId::FromSpan(AsSpan(r->tx_id())), Bytes(tx.begin(), tx.end()));
-        accepted_index.push_back(to_core_index[k]);
+        // The list is shared with consensus: the durable record copies only
+        // the accepted transactions.
+        const ByteSpan tx = (*to_core.txs)[k];
+        accepted.txs.emplace_back(TxId::FromSpan(AsSpan(r->tx_id())), Bytes(tx.begin(), tx.end()));
+        accepted.index.push_back(to_core.index[k]);
       }
       r->set_accepted(true);
       r->set_code(v1::SUBMIT_CODE_ACCEPTED);
@@ -165,16 +177,31 @@ void ClientService::Enter(ClientLanes::Turn& turn, std::shared_ptr<const consens
                   absl::StrCat("overloaded: ", s.message()));
     }
   }
-  if (accepted.empty()) return;
+  return accepted;
+}
+
+void ClientService::ApplyDurable(const absl::Status& status, const std::vector<int>& index,
+                                 v1::SubmitBatchResponse* response) {
   // ACCEPTED only once durable (ledger.proto). A transaction whose record
   // failed is still in consensus and may commit; the client is told to retry
   // (a retry of the same bytes is a duplicate, never a second execution).
-  const absl::Status durable_status = admitted_->Persist(std::move(accepted), kSubmitTimeout);
-  if (durable_status.ok()) return;
-  for (int index : accepted_index) {
-    SetRejected(response->mutable_results(index), v1::SUBMIT_CODE_OVERLOADED,
-                absl::StrCat("overloaded: not made durable: ", durable_status.message()));
+  if (status.ok()) return;
+  for (int i : index) {
+    SetRejected(response->mutable_results(i), v1::SUBMIT_CODE_OVERLOADED,
+                absl::StrCat("overloaded: not made durable: ", status.message()));
   }
+}
+
+void ClientService::Enter(ClientLanes::Turn& turn, ToCore to_core,
+                          v1::SubmitBatchResponse* response) {
+  const std::vector<absl::Status> results = driver_->Submit(to_core.txs, kSubmitTimeout);
+  // In consensus in arrival order; the durable write below may overlap the
+  // connection's next request.
+  turn.Release();
+  Accepted accepted = ApplySubmitResults(results, to_core, response);
+  if (accepted.txs.empty()) return;
+  ApplyDurable(admitted_->Persist(std::move(accepted.txs), kSubmitTimeout), accepted.index,
+               response);
 }
 
 grpc::Status ClientService::SubmitBatch(grpc::ServerContext* context,
@@ -322,41 +349,117 @@ grpc::Status ClientService::StreamMarketEvents(grpc::ServerContext* context,
   return market_->StreamMarketEvents(context, *request, writer);
 }
 
-void ClientService::AdmitStreamed(ClientLanes::Turn turn, const std::string& client,
-                                  const v1::SubmitStreamRequest& request,
-                                  v1::SubmitStreamResponse* response) {
+struct ClientService::AsyncAdmission {
+  AsyncAdmission(ClientLanes::Turn t, const v1::SubmitStreamRequest* req,
+                 v1::SubmitStreamResponse* resp, StreamAdmitDone d)
+      : turn(std::move(t)), request(req), response(resp), done(std::move(d)),
+        start(absl::Now()) {}
+  ClientLanes::Turn turn;
+  const v1::SubmitStreamRequest* request;
+  v1::SubmitStreamResponse* response;
+  StreamAdmitDone done;
+  absl::Time start;
+  std::vector<ByteSpan> spans;
   v1::SubmitBatchResponse answer;
-  const grpc::Status status = Admit(std::move(turn), client, request.transactions(), &answer);
-  if (status.ok() || request.transactions_size() == 0) {
-    response->mutable_results()->Swap(answer.mutable_results());
+  std::vector<AdmitCheck> checks;
+  ToCore to_core;
+  std::vector<int> accepted_index;
+};
+
+void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client,
+                               const v1::SubmitStreamRequest& request,
+                               v1::SubmitStreamResponse* response, StreamAdmitDone done) {
+  auto job = std::make_unique<AsyncAdmission>(std::move(turn), &request, response,
+                                              std::move(done));
+  AsyncAdmission* j = job.get();
+  grpc::Status refused = RefuseWhole(request.transactions_size());
+  if (refused.ok() && RefuseQueued(client, request.transactions_size(), &j->answer)) {
+    refused = grpc::Status::OK;  // answered per transaction, OVERLOADED
+  } else if (refused.ok()) {
+    j->spans.reserve(request.transactions_size());
+    for (const std::string& tx : request.transactions()) j->spans.push_back(AsSpan(tx));
+    checker_->CheckClientTxsAsync(
+        j->spans, client, [this, job = std::move(job)](std::vector<AdmitCheck> checks) mutable {
+          job->checks = std::move(checks);
+          AsyncAdmission* j = job.get();
+          j->turn.WhenReady([this, job = std::move(job)]() mutable {
+            AdmitAsyncInTurn(std::move(job));
+          });
+        });
     return;
   }
-  // Refused as a whole (too many, disk full, catching up): the stream goes
-  // on, and each transaction still gets its answer.
-  answer.Clear();
-  const bool too_large = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
-  for (int i = 0; i < request.transactions_size(); ++i) {
-    SetRejected(answer.add_results(),
-                too_large ? v1::SUBMIT_CODE_TOO_LARGE : v1::SUBMIT_CODE_OVERLOADED,
-                too_large ? status.error_message()
-                          : absl::StrCat("overloaded: ", status.error_message()));
-  }
-  CountRejections(answer, metrics_);
-  response->mutable_results()->Swap(answer.mutable_results());
+  // Refused: the lane's next message still waits for this one's turn, as in
+  // Admit.
+  j->turn.WhenReady([this, job = std::move(job), refused]() mutable {
+    job->turn.Release();
+    AdmitAsyncDone(std::move(job), refused);
+  });
 }
 
-grpc::Status ClientService::SubmitBatchStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::SubmitStreamResponse, v1::SubmitStreamRequest>* stream) {
+void ClientService::AdmitAsyncInTurn(std::unique_ptr<AsyncAdmission> job) {
+  job->to_core = Classify(job->checks, job->spans, &job->answer);
+  // The turn goes with the submission: once queued, this message enters
+  // consensus before the lane's next one (the inbox is taken in order).
+  ClientLanes::Turn turn = std::move(job->turn);
+  if (job->to_core.txs->empty()) {
+    turn.Release();
+    AdmitAsyncDone(std::move(job), grpc::Status::OK);
+    return;
+  }
+  std::shared_ptr<const consensus::TxList> txs = job->to_core.txs;  // shared, not copied
+  driver_->SubmitAsync(std::move(txs),
+                       [this, job = std::move(job)](std::vector<absl::Status> results) mutable {
+                         AdmitAsyncSubmitted(std::move(job), results);
+                       });
+  turn.Release();
+}
+
+void ClientService::AdmitAsyncSubmitted(std::unique_ptr<AsyncAdmission> job,
+                                        const std::vector<absl::Status>& results) {
+  Accepted accepted = ApplySubmitResults(results, job->to_core, &job->answer);
+  if (accepted.txs.empty()) {
+    AdmitAsyncDone(std::move(job), grpc::Status::OK);
+    return;
+  }
+  job->accepted_index = std::move(accepted.index);
+  admitted_->PersistAsync(std::move(accepted.txs),
+                          [this, job = std::move(job)](absl::Status durable) mutable {
+                            ApplyDurable(durable, job->accepted_index, &job->answer);
+                            AdmitAsyncDone(std::move(job), grpc::Status::OK);
+                          });
+}
+
+void ClientService::AdmitAsyncDone(std::unique_ptr<AsyncAdmission> job,
+                                   const grpc::Status& status) {
+  ObserveAdmit(job->start);
+  const v1::SubmitStreamRequest& request = *job->request;
+  v1::SubmitBatchResponse& answer = job->answer;
+  if (!status.ok() && request.transactions_size() > 0) {
+    // Refused as a whole (too many, disk full, catching up): the stream goes
+    // on, and each transaction still gets its answer.
+    answer.Clear();
+    const bool too_large = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+    for (int i = 0; i < request.transactions_size(); ++i) {
+      SetRejected(answer.add_results(),
+                  too_large ? v1::SUBMIT_CODE_TOO_LARGE : v1::SUBMIT_CODE_OVERLOADED,
+                  too_large ? status.error_message()
+                            : absl::StrCat("overloaded: ", status.error_message()));
+    }
+  }
+  CountRejections(answer, metrics_);
+  job->response->mutable_results()->Swap(answer.mutable_results());
+  StreamAdmitDone done = std::move(job->done);
+  job.reset();
+  std::move(done)();
+}
+
+grpc::ServerBidiReactor<v1::SubmitStreamRequest, v1::SubmitStreamResponse>*
+ClientService::SubmitBatchStream(grpc::CallbackServerContext* context) {
   std::optional<SubscriberLimit::Slot> slot = submit_streams_.TryAcquire();
-  if (!slot.has_value()) return Full("submit stream", submit_streams_.max(), "streams");
-  const std::string client = context->peer();
-  return ServeSubmitStream(
-      context, stream, &lanes_, client,
-      [this, &client](ClientLanes::Turn turn, const v1::SubmitStreamRequest& request,
-                      v1::SubmitStreamResponse* response) {
-        AdmitStreamed(std::move(turn), client, request, response);
-      });
+  if (!slot.has_value()) {
+    return new RefusedBidiReactor(Full("submit stream", submit_streams_.max(), "streams"));
+  }
+  return new SubmitStreamReactor(&lanes_, context->peer(), &stream_admit_, std::move(*slot));
 }
 
 grpc::Status ClientService::StreamCommitBatches(grpc::ServerContext* context,

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "core/consensus/committee.h"
@@ -29,6 +30,7 @@
 #include "net/node/consensus_store.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
+#include "net/node/submit_stream.h"
 #include "net/node/subscriber_limit.h"
 #include "net/node/tx_checker.h"
 #include "net/proto/ledger.grpc.pb.h"
@@ -60,7 +62,10 @@ struct ClientServiceInfo {
   std::string verifier_backend;
 };
 
-class ClientService final : public gridledger::v1::Ledger::Service {
+// SubmitBatchStream is served on gRPC's callback API (submit_stream.h), the
+// other calls on the synchronous one.
+class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_SubmitBatchStream<
+                                gridledger::v1::Ledger::Service> {
  public:
   ClientService(ClientServiceInfo info, storage::NodeStore* store,
                 ConsensusStore* consensus_store, TxChecker* checker, PendingTxs* pending,
@@ -114,10 +119,9 @@ class ClientService final : public gridledger::v1::Ledger::Service {
       grpc::ServerContext* context, const gridledger::v1::StreamMarketEventsRequest* request,
       grpc::ServerWriter<gridledger::v1::MarketEvent>* writer) override;
   // Issue 12 item 5 (net/node/submit_stream.h, commit_batches.h, node_counters.h).
-  grpc::Status SubmitBatchStream(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<gridledger::v1::SubmitStreamResponse,
-                               gridledger::v1::SubmitStreamRequest>* stream) override;
+  grpc::ServerBidiReactor<gridledger::v1::SubmitStreamRequest,
+                          gridledger::v1::SubmitStreamResponse>*
+  SubmitBatchStream(grpc::CallbackServerContext* context) override;
   grpc::Status StreamCommitBatches(
       grpc::ServerContext* context, const gridledger::v1::StreamCommitsRequest* request,
       grpc::ServerWriter<gridledger::v1::CommitBatch>* writer) override;
@@ -131,18 +135,53 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   // the lane place `turn` taken when it arrived; results[i] answers txs[i].
   grpc::Status Admit(ClientLanes::Turn turn, const std::string& client, const Txs& txs,
                      gridledger::v1::SubmitBatchResponse* response);
-  // Admit for one SubmitBatchStream message: a message refused as a whole is
-  // answered per transaction (TOO_LARGE or OVERLOADED).
-  void AdmitStreamed(ClientLanes::Turn turn, const std::string& client,
-                     const gridledger::v1::SubmitStreamRequest& request,
-                     gridledger::v1::SubmitStreamResponse* response);
+  // Admit's stages, shared by the blocking path (SubmitBatch, SubmitStream)
+  // and the callback one (SubmitBatchStream), so both admit alike.
+  struct ToCore {
+    // One buffer for the request's transactions, shared with consensus.
+    std::shared_ptr<consensus::TxList> txs = std::make_shared<consensus::TxList>();
+    absl::InlinedVector<int, 8> index;  // results index of (*txs)[k]
+  };
+  struct Accepted {
+    std::vector<std::pair<TxId, Bytes>> txs;  // to make durable
+    std::vector<int> index;
+  };
+  // A request refused as a whole before any check (count, disk, catching up).
+  grpc::Status RefuseWhole(int n) const;
+  // True when `client`'s queued verification is over its bound: every
+  // transaction is then answered OVERLOADED in `response`.
+  bool RefuseQueued(const std::string& client, int n,
+                    gridledger::v1::SubmitBatchResponse* response) const;
+  // In the lane's turn: answers the refused and duplicates, and returns what
+  // goes to consensus (marked pending).
+  ToCore Classify(const std::vector<AdmitCheck>& checks, absl::Span<const ByteSpan> spans,
+                  gridledger::v1::SubmitBatchResponse* response);
+  // Consensus' statuses: ACCEPTED (pending the durable record) or refused.
+  Accepted ApplySubmitResults(const std::vector<absl::Status>& results, const ToCore& to_core,
+                              gridledger::v1::SubmitBatchResponse* response);
+  // The durable record failed: its transactions are answered OVERLOADED.
+  static void ApplyDurable(const absl::Status& status, const std::vector<int>& index,
+                           gridledger::v1::SubmitBatchResponse* response);
+  void ObserveAdmit(absl::Time start) const;
+
+  // One SubmitBatchStream message's admission without blocking a thread:
+  // the same stages, each continued from the completion of the one before
+  // (verification thread, lane turn, consensus thread, durable writer).
+  struct AsyncAdmission;
+  void AdmitAsync(ClientLanes::Turn turn, const std::string& client,
+                  const gridledger::v1::SubmitStreamRequest& request,
+                  gridledger::v1::SubmitStreamResponse* response, StreamAdmitDone done);
+  void AdmitAsyncInTurn(std::unique_ptr<AsyncAdmission> job);
+  void AdmitAsyncSubmitted(std::unique_ptr<AsyncAdmission> job,
+                           const std::vector<absl::Status>& results);
+  void AdmitAsyncDone(std::unique_ptr<AsyncAdmission> job, const grpc::Status& status);
   CommitSource commit_source() const {
     return CommitSource{store_, consensus_store_, feed_, info_.slice};
   }
   // Hands the checked transactions to consensus and makes the accepted ones
   // durable; runs in `client`'s arrival order (ClientLanes).
-  void Enter(ClientLanes::Turn& turn, std::shared_ptr<const consensus::TxList> to_core,
-             absl::Span<const int> to_core_index, gridledger::v1::SubmitBatchResponse* response);
+  void Enter(ClientLanes::Turn& turn, ToCore to_core,
+             gridledger::v1::SubmitBatchResponse* response);
 
   // Requests that reach this node in order on one connection (one client's
   // pipelined calls) enter consensus in that order, so a sender's
@@ -161,9 +200,16 @@ class ClientService final : public gridledger::v1::Ledger::Service {
   ConsensusDriver* driver_;
   // StreamCommits calls alive at once (each holds a gRPC thread).
   SubscriberLimit subscribers_;
-  // SubmitBatchStream calls alive at once (each holds a gRPC thread and
-  // kSubmitStreamInflight workers).
+  // SubmitBatchStream calls alive at once (each holds up to
+  // kSubmitStreamInflight messages in admission).
   SubscriberLimit submit_streams_{kMaxSubmitStreams};
+  // What SubmitBatchStream's reactors call to admit a message.
+  const StreamAdmit stream_admit_ =
+      [this](ClientLanes::Turn turn, const std::string& client,
+             const gridledger::v1::SubmitStreamRequest& request,
+             gridledger::v1::SubmitStreamResponse* response, StreamAdmitDone done) {
+        AdmitAsync(std::move(turn), client, request, response, std::move(done));
+      };
 };
 
 }  // namespace gridledger::node

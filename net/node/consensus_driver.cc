@@ -106,16 +106,26 @@ void ConsensusDriver::Stop() {
   inbox_->Close();
   if (thread_.joinable()) thread_.join();
   // Answer submissions still queued so their handlers return at once.
-  for (;;) {
-    std::vector<DriverEvent> rest = inbox_->Take(absl::InfinitePast(), kMaxEventsPerStep);
-    if (rest.empty()) break;
-    for (DriverEvent& e : rest) {
-      if (auto* submit = std::get_if<SubmitEvent>(&e)) {
-        submit->ticket->Complete(std::vector<absl::Status>(
-            submit->txs->size(), absl::UnavailableError("node is stopping")));
-      }
-    }
+  DrainInbox("node is stopping");
+}
+
+absl::Status ConsensusDriver::Enqueue(std::shared_ptr<const consensus::TxList> txs,
+                                      std::shared_ptr<SubmitTicket> ticket) {
+  if (failed_.load()) return absl::UnavailableError("consensus stopped");
+  if (syncing_.load()) return absl::UnavailableError("catching up");
+  if (!inbox_->Push(SubmitEvent{std::move(txs), std::move(ticket)})) {
+    return absl::UnavailableError(failed_.load() ? "consensus stopped" : "consensus inbox full");
   }
+  return absl::OkStatus();
+}
+
+void ConsensusDriver::SubmitAsync(std::shared_ptr<const consensus::TxList> txs,
+                                  SubmitTicket::Done done) {
+  GL_CHECK(txs != nullptr);
+  const size_t n = txs->size();
+  auto ticket = std::make_shared<SubmitTicket>(std::move(done));
+  const absl::Status queued = Enqueue(std::move(txs), ticket);
+  if (!queued.ok()) ticket->Complete(std::vector<absl::Status>(n, queued));
 }
 
 std::vector<absl::Status> ConsensusDriver::Submit(std::shared_ptr<const consensus::TxList> txs,
@@ -123,14 +133,8 @@ std::vector<absl::Status> ConsensusDriver::Submit(std::shared_ptr<const consensu
   GL_CHECK(txs != nullptr);
   const size_t n = txs->size();
   auto ticket = std::make_shared<SubmitTicket>();
-  if (failed_.load()) {
-    return std::vector<absl::Status>(n, absl::UnavailableError("consensus stopped"));
-  }
-  if (syncing_.load()) {
-    return std::vector<absl::Status>(n, absl::UnavailableError("catching up"));
-  }
-  if (!inbox_->Push(SubmitEvent{std::move(txs), ticket})) {
-    return std::vector<absl::Status>(n, absl::UnavailableError("consensus inbox full"));
+  if (absl::Status queued = Enqueue(std::move(txs), ticket); !queued.ok()) {
+    return std::vector<absl::Status>(n, queued);
   }
   std::vector<absl::Status> results;
   if (!ticket->Wait(timeout, &results)) {
@@ -165,7 +169,10 @@ void ConsensusDriver::Loop() {
         absl::Now() + absl::Milliseconds(next_tick_ms > now_before ? next_tick_ms - now_before : 0);
     std::vector<DriverEvent> events = inbox_->Take(deadline, kMaxEventsPerStep);
     for (DriverEvent& event : events) {
-      if (failed_.load()) break;
+      if (failed_.load()) {
+        AnswerStopped(event, "consensus stopped");
+        continue;
+      }
       Handle(event, NowMs());
     }
     const TimeMs now = NowMs();
@@ -208,7 +215,28 @@ void ConsensusDriver::Loop() {
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());
     }
   }
-  // A failed core answers what is still queued instead of leaving clients waiting.
+  // A failed core answers what is still queued instead of leaving clients
+  // waiting (a stream's answer waits for it without a timeout), and nothing
+  // more is queued: Submit answers at once.
+  if (failed_.load()) {
+    inbox_->Close();
+    DrainInbox("consensus stopped");
+  }
+}
+
+void ConsensusDriver::AnswerStopped(DriverEvent& event, absl::string_view why) {
+  if (auto* submit = std::get_if<SubmitEvent>(&event)) {
+    submit->ticket->Complete(
+        std::vector<absl::Status>(submit->txs->size(), absl::UnavailableError(why)));
+  }
+}
+
+void ConsensusDriver::DrainInbox(absl::string_view why) {
+  for (;;) {
+    std::vector<DriverEvent> rest = inbox_->Take(absl::InfinitePast(), kMaxEventsPerStep);
+    if (rest.empty()) break;
+    for (DriverEvent& e : rest) AnswerStopped(e, why);
+  }
 }
 
 void ConsensusDriver::LogRejections(TimeMs now) {

@@ -93,6 +93,11 @@ class ConsensusDriver {
   // (the durable admitted record) even when the answer times out.
   std::vector<absl::Status> Submit(std::shared_ptr<const consensus::TxList> txs,
                                    absl::Duration timeout);
+  // The same without blocking (gRPC's callback API): `done` gets the
+  // statuses on the consensus thread once the core took the transactions
+  // (inline when they cannot be queued, or at Stop / on a core failure), so it
+  // must be short. Transactions queued by earlier calls reach the core first.
+  void SubmitAsync(std::shared_ptr<const consensus::TxList> txs, SubmitTicket::Done done);
 
   uint64_t round() const { return round_.load(); }
   // The fatal error that stopped the core, if any (storage failure).
@@ -114,6 +119,12 @@ class ConsensusDriver {
   void FlushPersist(std::vector<consensus::PersistRecord>* pending);
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
+  // Queues a submission (the checks and Push shared by Submit and SubmitAsync).
+  absl::Status Enqueue(std::shared_ptr<const consensus::TxList> txs,
+                       std::shared_ptr<SubmitTicket> ticket);
+  // Answers a queued submission Unavailable(why); other events are dropped.
+  static void AnswerStopped(DriverEvent& event, absl::string_view why);
+  void DrainInbox(absl::string_view why);
   void LogRejections(consensus::TimeMs now);
   static consensus::TimeMs NowMs();
   static int64_t MonotonicNs();  // the latency anatomy's clock

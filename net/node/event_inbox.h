@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -25,10 +26,21 @@ inline constexpr size_t kMaxInboxEvents = 16384;
 // peer fills its own share and never starves the others or the clients.
 inline constexpr size_t kMaxInboxEventsPerPeer = kMaxInboxEvents / 8;
 
-// A client request waiting for the core's per-transaction answer.
+// A client request waiting for the core's per-transaction answer: waited
+// for (Wait), or answered through a callback given at construction.
 class SubmitTicket {
  public:
+  using Done = absl::AnyInvocable<void(std::vector<absl::Status> results) &&>;
+  SubmitTicket() = default;
+  explicit SubmitTicket(Done done) : done_callback_(std::move(done)) {}
+
+  // Once per ticket.
   void Complete(std::vector<absl::Status> results) {
+    if (done_callback_) {
+      std::move(done_callback_)(std::move(results));
+      done_callback_ = nullptr;
+      return;
+    }
     absl::MutexLock lock(&mu_);
     results_ = std::move(results);
     done_ = true;
@@ -42,6 +54,7 @@ class SubmitTicket {
   }
 
  private:
+  Done done_callback_;  // set: no waiter
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<absl::Status> results_ ABSL_GUARDED_BY(mu_);

@@ -62,12 +62,56 @@ bool FairVerifyQueue::Verify(const std::string& key, absl::Span<const ByteSpan> 
   return !job.failed;
 }
 
+void FairVerifyQueue::VerifyAsync(const std::string& key, absl::Span<const ByteSpan> txs,
+                                  std::vector<Digest>* ids, std::vector<uint8_t>* valid,
+                                  VerifyDone done) {
+  ids->assign(txs.size(), Digest());
+  valid->assign(txs.size(), 0);
+  if (txs.empty()) {
+    std::move(done)(true);
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      auto* job = new Job{txs, ids->data(), valid->data()};
+      job->on_done = std::move(done);
+      std::deque<Job*>& queue = jobs_[key];
+      if (queue.empty()) ring_.push_back(key);
+      queue.push_back(job);
+      queued_txs_ += txs.size();
+      return;
+    }
+  }
+  std::move(done)(false);
+}
+
+void FairVerifyQueue::Finish(Job* job, std::vector<Job*>* finished) {
+  job->done = true;
+  if (job->on_done) finished->push_back(job);
+}
+
+namespace {
+// Runs the callbacks of finished async jobs (no lock held) and frees them.
+template <typename Job>
+void RunFinished(std::vector<Job*>& finished) {
+  for (Job* job : finished) {
+    std::move(job->on_done)(!job->failed);
+    delete job;
+  }
+  finished.clear();
+}
+}  // namespace
+
 void FairVerifyQueue::Loop() {
   std::vector<Piece> pieces;
   std::vector<ByteSpan> spans;
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
+  std::vector<Job*> finished;
+  bool stopped = false;
   for (;;) {
+    RunFinished(finished);
     pieces.clear();
     spans.clear();
     {
@@ -81,42 +125,47 @@ void FairVerifyQueue::Loop() {
         for (auto& [key, queue] : jobs_) {
           for (Job* job : queue) {
             job->failed = true;
-            job->done = true;
+            Finish(job, &finished);
           }
         }
         jobs_.clear();
         ring_.clear();
         queued_txs_ = 0;
-        return;
-      }
-      // One pass over the keys with work, an equal share each.
-      const size_t keys = ring_.size();
-      const size_t share = std::max(kFairChunkTxs, round_txs_ / keys);
-      for (size_t k = 0; k < keys; ++k) {
-        std::string key = std::move(ring_.front());
-        ring_.pop_front();
-        auto it = jobs_.find(key);
-        std::deque<Job*>& queue = it->second;
-        size_t budget =
-            !priority_key_.empty() && key == priority_key_
-                ? std::max(share, round_txs_ / 2)
-                : share;
-        while (budget > 0 && !queue.empty()) {
-          Job* job = queue.front();
-          const size_t count = std::min(budget, job->txs.size() - job->taken);
-          pieces.push_back(Piece{job, job->taken, count});
-          job->taken += count;
-          queued_txs_ -= count;
-          budget -= count;
-          if (job->taken == job->txs.size()) queue.pop_front();  // answered by pieces
+        stopped = true;
+      } else {
+        // One pass over the keys with work, an equal share each.
+        const size_t keys = ring_.size();
+        const size_t share = std::max(kFairChunkTxs, round_txs_ / keys);
+        for (size_t k = 0; k < keys; ++k) {
+          std::string key = std::move(ring_.front());
+          ring_.pop_front();
+          auto it = jobs_.find(key);
+          std::deque<Job*>& queue = it->second;
+          size_t budget =
+              !priority_key_.empty() && key == priority_key_
+                  ? std::max(share, round_txs_ / 2)
+                  : share;
+          while (budget > 0 && !queue.empty()) {
+            Job* job = queue.front();
+            const size_t count = std::min(budget, job->txs.size() - job->taken);
+            pieces.push_back(Piece{job, job->taken, count});
+            job->taken += count;
+            queued_txs_ -= count;
+            budget -= count;
+            if (job->taken == job->txs.size()) queue.pop_front();  // answered by pieces
+          }
+          if (queue.empty()) {
+            jobs_.erase(it);
+          } else {
+            ring_.push_back(std::move(key));  // served again next round, after the others
+          }
         }
-        if (queue.empty()) {
-          jobs_.erase(it);
-        } else {
-          ring_.push_back(std::move(key));  // served again next round, after the others
-        }
+        ++rounds_;
       }
-      ++rounds_;
+    }
+    if (stopped) {
+      RunFinished(finished);
+      return;
     }
     for (const Piece& p : pieces) {
       spans.insert(spans.end(), p.job->txs.begin() + p.offset,
@@ -142,7 +191,7 @@ void FairVerifyQueue::Loop() {
       at += p.count;
       if (!ok) p.job->failed = true;
       p.job->finished += p.count;
-      if (p.job->finished == p.job->txs.size()) p.job->done = true;
+      if (p.job->finished == p.job->txs.size()) Finish(p.job, &finished);
     }
   }
 }

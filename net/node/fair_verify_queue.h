@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -53,6 +54,13 @@ class FairVerifyQueue {
   // of them, or the queue stopped.
   bool Verify(const std::string& key, absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
               std::vector<uint8_t>* valid);
+  // The same without blocking (the gRPC callback API must not wait): `done`
+  // runs once, with Verify's result, on the queue's thread after the round
+  // that finished the last of `txs` (or at Stop; inline when the queue is
+  // stopped or `txs` is empty). txs, ids and valid must stay alive until then.
+  using VerifyDone = absl::AnyInvocable<void(bool ok) &&>;
+  void VerifyAsync(const std::string& key, absl::Span<const ByteSpan> txs,
+                   std::vector<Digest>* ids, std::vector<uint8_t>* valid, VerifyDone done);
 
   // Fails queued requests and joins the thread (idempotent).
   void Stop();
@@ -76,6 +84,7 @@ class FairVerifyQueue {
     size_t finished = 0;  // answered
     bool failed = false;
     bool done = false;
+    VerifyDone on_done = nullptr;  // set: VerifyAsync's job, deleted after it runs
   };
   struct Piece {
     Job* job;
@@ -83,6 +92,9 @@ class FairVerifyQueue {
     size_t count;
   };
   void Loop();
+  // Marks `job` answered; an async job is moved to `finished` to run its
+  // callback once the lock is released.
+  static void Finish(Job* job, std::vector<Job*>* finished);
 
   const VerifyFn verify_;
   const std::string priority_key_;

@@ -1,113 +1,124 @@
 #include "net/node/submit_stream.h"
 
-#include <deque>
-#include <optional>
-#include <thread>
 #include <utility>
-#include <vector>
-
-#include "absl/synchronization/mutex.h"
 
 namespace gridledger::node {
-namespace {
 
 namespace v1 = gridledger::v1;
-using Stream = grpc::ServerReaderWriter<v1::SubmitStreamResponse, v1::SubmitStreamRequest>;
 
-struct Item {
-  ClientLanes::Turn turn;
-  v1::SubmitStreamRequest request;
-};
-
-// One stream's messages between the reader and the workers.
-class Session {
- public:
-  Session(Stream* stream, const StreamAdmit& admit) : stream_(stream), admit_(admit) {}
-
-  // Reader: false once the stream's answers can no longer be written.
-  bool Push(Item item) {
+SubmitStreamReactor::SubmitStreamReactor(ClientLanes* lanes, std::string lane,
+                                         const StreamAdmit* admit, SubscriberLimit::Slot slot)
+    : lanes_(lanes), lane_(std::move(lane)), admit_(admit), slot_(std::move(slot)) {
+  Actions first;
+  {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &Session::HasRoom));
-    if (write_failed_) return false;
-    queue_.push_back(std::move(item));
-    return true;
+    first = Decide();
   }
-  void DoneReading() {
-    absl::MutexLock lock(&mu_);
-    reading_done_ = true;
-  }
-  bool write_failed() const {
-    absl::MutexLock lock(&mu_);
-    return write_failed_;
-  }
+  Run(first);
+}
 
-  // Worker: admits messages in arrival order until reading is done and the
-  // queue is empty. Every queued message is admitted (its lane turn must be
-  // taken in order) even when its answer can no longer be written.
-  void Work() {
-    for (;;) {
-      std::optional<Item> item;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &Session::HasWorkOrDone));
-        if (queue_.empty()) return;
-        item.emplace(std::move(queue_.front()));
-        queue_.pop_front();
-        ++busy_;
-      }
-      v1::SubmitStreamResponse response;
-      response.set_sequence(item->request.sequence());
-      admit_(std::move(item->turn), item->request, &response);
-      bool written;
-      {
-        absl::MutexLock lock(&write_mu_);  // one Write at a time (gRPC's rule)
-        written = stream_->Write(response);
-      }
+void SubmitStreamReactor::OnReadDone(bool ok) {
+  if (ok) {
+    std::unique_ptr<Message> message;
+    bool admit;
+    {
       absl::MutexLock lock(&mu_);
-      if (!written) write_failed_ = true;
-      --busy_;
+      message = std::move(reading_);
+      // After a failed write or a cancel the stream is broken: what arrives
+      // is dropped.
+      admit = !write_failed_ && !cancelled_;
+      if (admit) ++admitting_;
+    }
+    if (admit) {
+      // The place in the lane is taken on arrival, before admission waits.
+      ClientLanes::Turn turn = lanes_->Arrive(lane_);
+      message->response.set_sequence(message->request.sequence());
+      Message* m = message.get();
+      // read_pending_ stays set until Decide below, so the reactor cannot
+      // finish while this call still runs, however soon `done` runs.
+      (*admit_)(std::move(turn), lane_, m->request, &m->response,
+                [this, message = std::move(message)]() mutable {
+                  OnAdmitted(std::move(message));
+                });
     }
   }
-
- private:
-  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return write_failed_ || queue_.size() + busy_ < kSubmitStreamInflight;
+  Actions next;
+  {
+    absl::MutexLock lock(&mu_);
+    read_pending_ = false;
+    if (!ok || write_failed_ || cancelled_) reads_done_ = true;
+    next = Decide();
   }
-  bool HasWorkOrDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !queue_.empty() || reading_done_;
-  }
+  Run(next);
+}
 
-  Stream* stream_;
-  const StreamAdmit& admit_;
-  mutable absl::Mutex mu_;
-  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
-  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
-  bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Mutex write_mu_;
-};
-
-}  // namespace
-
-grpc::Status ServeSubmitStream(grpc::ServerContext* context, Stream* stream, ClientLanes* lanes,
-                               const std::string& lane, const StreamAdmit& admit) {
-  Session session(stream, admit);
-  std::vector<std::thread> workers;
-  workers.reserve(kSubmitStreamInflight);
-  for (size_t i = 0; i < kSubmitStreamInflight; ++i) {
-    workers.emplace_back([&session] { session.Work(); });
+void SubmitStreamReactor::OnAdmitted(std::unique_ptr<Message> message) {
+  Actions next;
+  {
+    absl::MutexLock lock(&mu_);
+    --admitting_;
+    if (!write_failed_ && !cancelled_) answers_.push_back(std::move(message));
+    next = Decide();
   }
-  v1::SubmitStreamRequest request;
-  while (stream->Read(&request)) {
-    // The place in the lane is taken on arrival, before admission waits.
-    Item item{lanes->Arrive(lane), std::move(request)};
-    request = v1::SubmitStreamRequest();
-    if (!session.Push(std::move(item))) break;
+  Run(next);
+}
+
+void SubmitStreamReactor::OnWriteDone(bool ok) {
+  Actions next;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_.reset();
+    if (!ok) {
+      write_failed_ = true;
+      answers_.clear();
+    }
+    next = Decide();
   }
-  session.DoneReading();
-  for (std::thread& t : workers) t.join();
-  if (session.write_failed() || context->IsCancelled()) return grpc::Status::CANCELLED;
-  return grpc::Status::OK;
+  Run(next);
+}
+
+void SubmitStreamReactor::OnCancel() {
+  // No read is started after this (one pending fails by itself), answers
+  // are dropped, and the reactor finishes once its admissions complete.
+  Actions next;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    answers_.clear();
+    next = Decide();
+  }
+  Run(next);
+}
+
+SubmitStreamReactor::Actions SubmitStreamReactor::Decide() {
+  Actions a;
+  if (finished_) return a;
+  if (writing_ == nullptr && !answers_.empty()) {
+    writing_ = std::move(answers_.front());
+    answers_.pop_front();
+    a.write = &writing_->response;
+  }
+  const size_t inflight = admitting_ + answers_.size() + (writing_ != nullptr ? 1 : 0);
+  const bool broken = write_failed_ || cancelled_;  // nothing more is read
+  if (!read_pending_ && !reads_done_ && !broken && inflight < kSubmitStreamInflight) {
+    reading_ = std::make_unique<Message>();
+    read_pending_ = true;
+    a.read = &reading_->request;
+  }
+  if (!read_pending_ && (reads_done_ || broken) && admitting_ == 0 && writing_ == nullptr &&
+      answers_.empty()) {
+    finished_ = true;
+    a.finish = broken ? grpc::Status::CANCELLED : grpc::Status::OK;
+  }
+  return a;
+}
+
+void SubmitStreamReactor::Run(const Actions& actions) {
+  // A pending write or read keeps the reactor alive through both calls;
+  // Finish is decided only when neither is pending, and comes last.
+  if (actions.write != nullptr) StartWrite(actions.write);
+  if (actions.read != nullptr) StartRead(actions.read);
+  if (actions.finish.has_value()) Finish(*actions.finish);
 }
 
 }  // namespace gridledger::node

@@ -32,12 +32,12 @@ bool TxChecker::Verify(const std::string& key, absl::Span<const ByteSpan> txs,
   return queue_.Verify(key, txs, ids, valid);
 }
 
-std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs,
-                                                  const std::string& client) {
-  std::vector<AdmitCheck> out(txs.size());
-  std::vector<ByteSpan> to_verify;
-  std::vector<size_t> where;
-  to_verify.reserve(txs.size());
+std::unique_ptr<TxChecker::ClientCheck> TxChecker::DecodeClientTxs(
+    absl::Span<const ByteSpan> txs) {
+  auto check = std::make_unique<ClientCheck>();
+  std::vector<AdmitCheck>& out = check->out;
+  out.resize(txs.size());
+  check->to_verify.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
     auto tx = Decode(txs[i]);
     if (!tx.ok()) {
@@ -59,29 +59,48 @@ std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs
                                    "again without verifying)");
       continue;
     }
-    to_verify.push_back(txs[i]);
-    where.push_back(i);
+    check->to_verify.push_back(txs[i]);
+    check->where.push_back(i);
   }
-  std::vector<Digest> ids;
-  std::vector<uint8_t> valid;
   if (metrics_ != nullptr) {
-    metrics_->AddSignatureVerifications(net::SignatureKind::kTxAdmission, to_verify.size());
+    metrics_->AddSignatureVerifications(net::SignatureKind::kTxAdmission,
+                                        check->to_verify.size());
   }
-  const bool backend_ok = Verify(client, to_verify, &ids, &valid);
-  for (size_t k = 0; k < where.size(); ++k) {
-    AdmitCheck& check = out[where[k]];
+  return check;
+}
+
+std::vector<AdmitCheck> TxChecker::FinishClientCheck(ClientCheck& check, bool backend_ok) {
+  for (size_t k = 0; k < check.where.size(); ++k) {
+    AdmitCheck& c = check.out[check.where[k]];
     if (!backend_ok) {
-      check.code = AdmitCode::kBadSignature;
-      check.reason = "signature: verifier backend failed";
-    } else if (!valid[k]) {
-      check.code = AdmitCode::kBadSignature;
+      c.code = AdmitCode::kBadSignature;
+      c.reason = "signature: verifier backend failed";
+    } else if (!check.valid[k]) {
+      c.code = AdmitCode::kBadSignature;
       // A signature made for another network (chain id) fails exactly here.
-      check.reason = absl::StrCat(kBadSignaturePrefix, chain_id_.ShortHex(),
-                                  " (corrupt, or signed for another network)");
-      failed_.Insert(ids[k]);
+      c.reason = absl::StrCat(kBadSignaturePrefix, chain_id_.ShortHex(),
+                              " (corrupt, or signed for another network)");
+      failed_.Insert(check.ids[k]);
     }
   }
-  return out;
+  return std::move(check.out);
+}
+
+std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs,
+                                                  const std::string& client) {
+  std::unique_ptr<ClientCheck> check = DecodeClientTxs(txs);
+  const bool backend_ok = Verify(client, check->to_verify, &check->ids, &check->valid);
+  return FinishClientCheck(*check, backend_ok);
+}
+
+void TxChecker::CheckClientTxsAsync(absl::Span<const ByteSpan> txs, const std::string& client,
+                                    ChecksDone done) {
+  std::unique_ptr<ClientCheck> check = DecodeClientTxs(txs);
+  ClientCheck* c = check.get();
+  queue_.VerifyAsync(client, c->to_verify, &c->ids, &c->valid,
+                     [this, check = std::move(check), done = std::move(done)](bool ok) mutable {
+                       std::move(done)(FinishClientCheck(*check, ok));
+                     });
 }
 
 bool TxChecker::VerifyPeerBatches(absl::Span<const consensus::Batch* const> batches) {

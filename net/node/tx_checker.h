@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -47,6 +48,12 @@ class TxChecker {
   // `client` names the connection whose fair share the verification uses.
   std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs,
                                          const std::string& client = "");
+  // The same checks without blocking (the streaming RPC on gRPC's callback
+  // API): `done` gets the answers on the verification thread (inline when
+  // nothing needs verifying). `txs` must stay alive until then.
+  using ChecksDone = absl::AnyInvocable<void(std::vector<AdmitCheck> checks) &&>;
+  void CheckClientTxsAsync(absl::Span<const ByteSpan> txs, const std::string& client,
+                           ChecksDone done);
 
   // A peer's batch: every envelope decodes and every signature verifies; a
   // receipt import entry (core/execution/receipt.h) passes the import checker.
@@ -70,6 +77,16 @@ class TxChecker {
   }
 
  private:
+  // One client request's checks: decoded before, finished after verifying.
+  struct ClientCheck {
+    std::vector<AdmitCheck> out;
+    std::vector<ByteSpan> to_verify;
+    std::vector<size_t> where;
+    std::vector<Digest> ids;
+    std::vector<uint8_t> valid;
+  };
+  std::unique_ptr<ClientCheck> DecodeClientTxs(absl::Span<const ByteSpan> txs);
+  std::vector<AdmitCheck> FinishClientCheck(ClientCheck& check, bool backend_ok);
   // ids/valid sized like txs. False when the backend failed.
   bool Verify(const std::string& key, absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
               std::vector<uint8_t>* valid);

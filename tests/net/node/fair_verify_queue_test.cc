@@ -215,5 +215,88 @@ TEST(FairVerifyQueueTest, StopFailsWaitingRequests) {
   EXPECT_FALSE(queue->Verify("x", txs, &ids, &valid));
 }
 
+// The callback API's form (VerifyAsync): returns at once, answers like
+// Verify from the queue's thread once the round finished.
+TEST(FairVerifyQueueTest, VerifyAsyncAnswersFromTheRoundWithoutWaiting) {
+  RecordingBackend backend;
+  FairVerifyQueue queue(
+      [&](auto txs, auto ids, auto valid) { return backend.Verify(txs, ids, valid); });
+  backend.set_open(false);
+  const Bytes even{2}, odd{3};
+  std::vector<ByteSpan> txs = {ByteSpan(even), ByteSpan(odd)};
+  std::vector<Digest> ids;
+  std::vector<uint8_t> valid;
+  absl::Notification done;
+  bool ok = false;
+  queue.VerifyAsync("a", txs, &ids, &valid, [&](bool result) {
+    ok = result;
+    done.Notify();
+  });
+  ASSERT_TRUE(WaitUntil([&] { return backend.rounds() == 1; }));
+  EXPECT_FALSE(done.HasBeenNotified());  // the round is held in the backend
+  backend.set_open(true);
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWaitLimit));
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(valid, (std::vector<uint8_t>{1, 0}));
+  EXPECT_EQ(ids[1].bytes[0], 3);
+}
+
+TEST(FairVerifyQueueTest, StopAnswersEveryAsyncRequestAndLaterOnesInline) {
+  RecordingBackend backend;
+  FairVerifyQueue queue(
+      [&](auto txs, auto ids, auto valid) { return backend.Verify(txs, ids, valid); });
+  backend.set_open(false);
+  const Bytes byte{2};
+  std::vector<ByteSpan> txs(1, ByteSpan(byte));
+  std::vector<Digest> ids_a, ids_b;
+  std::vector<uint8_t> valid_a, valid_b;
+  absl::Notification a_done, b_done;
+  bool a_ok = false;
+  queue.VerifyAsync("a", txs, &ids_a, &valid_a, [&](bool ok) {
+    a_ok = ok;
+    a_done.Notify();
+  });
+  ASSERT_TRUE(WaitUntil([&] { return backend.rounds() == 1; }));  // a is in the round
+  queue.VerifyAsync("b", txs, &ids_b, &valid_b, [&](bool) { b_done.Notify(); });
+  std::thread stopper([&] { queue.Stop(); });
+  backend.set_open(true);
+  stopper.join();
+  ASSERT_TRUE(a_done.HasBeenNotified());
+  ASSERT_TRUE(b_done.HasBeenNotified());
+  EXPECT_TRUE(a_ok);  // its round ran
+  // b ran in a last round or was failed by Stop (which one depends on when
+  // Stop took the lock): either way it was answered, never left waiting.
+  bool late_ok = true;
+  bool late_ran = false;
+  queue.VerifyAsync("c", txs, &ids_b, &valid_b, [&](bool ok) {
+    late_ok = ok;
+    late_ran = true;
+  });
+  EXPECT_TRUE(late_ran);
+  EXPECT_FALSE(late_ok);
+}
+
+// Turn::WhenReady runs the ordered part once every earlier request of the
+// lane is done, on the thread that finished the last of them.
+TEST(ClientLanesTest, WhenReadyRunsOnceTheEarlierRequestsAreDone) {
+  ClientLanes lanes;
+  ClientLanes::Turn first = lanes.Arrive("conn");
+  ClientLanes::Turn second = lanes.Arrive("conn");
+  ClientLanes::Turn other = lanes.Arrive("other");
+  bool other_ran = false;
+  other.WhenReady([&] { other_ran = true; });
+  EXPECT_TRUE(other_ran);  // no earlier request on its lane: inline
+  other.Release();
+  bool second_ran = false;
+  second.WhenReady([&] {
+    second_ran = true;
+    second.Release();
+  });
+  EXPECT_FALSE(second_ran);
+  first.Release();
+  EXPECT_TRUE(second_ran);
+  EXPECT_EQ(lanes.size(), 0u);
+}
+
 }  // namespace
 }  // namespace gridledger::node
