@@ -374,6 +374,10 @@ void Node::Stop() {
   if (p.feed) p.feed->Close();  // commit streams return
   if (p.market_events) p.market_events->Close();  // market streams return
   if (p.relay) p.relay->Stop();
+  // Before the API stops: a stream's admission waits for its durable write
+  // without a timeout, so a write paused on a full disk must return first,
+  // or the server would wait for that reactor forever.
+  if (p.store) p.store->env().StopWaitingForSpace();
   if (p.grpc_server) {
     p.grpc_server->Shutdown(std::chrono::system_clock::now() +
                             std::chrono::milliseconds(
@@ -385,7 +389,6 @@ void Node::Stop() {
   }
   if (p.metrics_server && p.receipt_collector) p.metrics_server->Unregister(p.receipt_collector);
   if (p.transport) p.transport->Stop();
-  if (p.store) p.store->env().StopWaitingForSpace();  // a write paused on a full disk returns
   if (p.admitted) p.admitted->Stop();
   if (p.driver) p.driver->Stop();
   if (p.state_sync) p.state_sync->Stop();

@@ -53,13 +53,24 @@ struct TxTrack {
   bool acked = false;
   uint8_t attempts = 0;
   bool resubmitted = false;  // sent again to another validator (ResubmitStale)
-  // Who acknowledged it, and that validator's transport failures then.
-  uint32_t acked_by = 0;
-  uint32_t acked_failures = 0;
+  // Where it was last sent, and that validator's broken connections when it
+  // was sent: a break after the send puts an acknowledgement in doubt, even
+  // one whose reply is processed after the failure's.
+  uint32_t sent_to = 0;
+  uint32_t sent_failures = 0;
   std::string reason;  // for kRejected / kFailed
   uint64_t commit_sequence = 0;
   uint32_t index_in_commit = 0;
 };
+
+// The connection broke or was refused (the validator stopped), as opposed to
+// the node's deliberate UNAVAILABLE answers (disk full, catching up), which
+// say nothing about what it holds.
+bool ConnectionBroke(const grpc::Status& s) {
+  if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  const std::string& m = s.error_message();
+  return !absl::StartsWith(m, "disk full") && !absl::StartsWith(m, "catching up");
+}
 
 std::string CodeName(pb::SubmitCode code) {
   std::string name = pb::SubmitCode_Name(code);
@@ -222,6 +233,14 @@ absl::Status Runner::QueryNonces(std::vector<std::vector<uint64_t>>* first_nonce
 
 void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs) {
   inflight_.fetch_add(1);
+  {
+    absl::MutexLock lock(&mu_);
+    const uint32_t failures = transport_failures_[slice][validator];
+    for (uint64_t i : txs) {
+      track_[i].sent_to = validator;
+      track_[i].sent_failures = failures;
+    }
+  }
   if (options_.submit_path == SubmitPath::kStream) {
     pb::SubmitStreamRequest request;
     for (uint64_t i : txs) {
@@ -266,7 +285,7 @@ void Runner::ResubmitStale(int64_t now) {
       // stream cut by a killed validator).
       const PlannedTx& p = plan_[i];
       const bool ack_in_doubt = t.state == State::kAccepted &&
-                                transport_failures_[p.slice][t.acked_by] != t.acked_failures;
+                                transport_failures_[p.slice][t.sent_to] != t.sent_failures;
       const bool unknown = ack_in_doubt ||
                            (t.state == State::kRejected && absl::StartsWith(t.reason, "rpc:"));
       if (!unknown || t.resubmitted || t.send_ns < 0 || t.send_ns > before) continue;
@@ -313,11 +332,9 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
     };
     const bool bad_reply =
         status.ok() && (results == nullptr || results->size() != static_cast<int>(txs.size()));
-    // UNAVAILABLE: the connection broke or was refused (a validator stopped);
-    // a deadline or an overload says nothing about what it holds.
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      ++transport_failures_[slice][validator];
-    }
+    // A deadline, an overload or a deliberate refusal says nothing about
+    // what the validator holds; a broken connection may (it may restart empty).
+    if (ConnectionBroke(status)) ++transport_failures_[slice][validator];
     if (!status.ok() || bad_reply) {
       const bool retryable = !bad_reply && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                                             status.error_code() ==
@@ -338,11 +355,7 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
         // DUPLICATE on a retry: an earlier attempt got through after all.
         if (r.accepted() || (r.code() == pb::SUBMIT_CODE_DUPLICATE && t.attempts > 1)) {
           t.acked = true;
-          if (t.state == State::kInFlight) {
-            t.state = State::kAccepted;
-            t.acked_by = validator;
-            t.acked_failures = transport_failures_[slice][validator];
-          }
+          if (t.state == State::kInFlight) t.state = State::kAccepted;
         } else if (r.code() == pb::SUBMIT_CODE_OVERLOADED && t.attempts < options_.max_attempts &&
                    t.state == State::kInFlight) {
           retry.push_back(i);
@@ -417,9 +430,7 @@ void Runner::StreamLoop(uint32_t slice, uint64_t from_sequence) {
     bool done;
     {
       absl::MutexLock lock(&mu_);
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        ++transport_failures_[slice][attempt % validators];
-      }
+      if (ConnectionBroke(status)) ++transport_failures_[slice][attempt % validators];
       stream_contexts_.erase(
           std::find(stream_contexts_.begin(), stream_contexts_.end(), &context));
       done = streams_done_;
