@@ -27,11 +27,6 @@ uint64_t FairVerifyQueue::rounds() const {
   return rounds_;
 }
 
-absl::Duration FairVerifyQueue::QueuedWork() const {
-  absl::MutexLock lock(&mu_);
-  return absl::Nanoseconds(static_cast<double>(queued_txs_) * ns_per_tx_);
-}
-
 absl::Duration FairVerifyQueue::QueuedWork(const std::string& key) const {
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(key);
@@ -57,7 +52,6 @@ bool FairVerifyQueue::Verify(const std::string& key, absl::Span<const ByteSpan> 
   std::deque<Job*>& queue = jobs_[key];
   if (queue.empty()) ring_.push_back(key);
   queue.push_back(&job);
-  queued_txs_ += txs.size();
   mu_.Await(absl::Condition(&job.done));
   return !job.failed;
 }
@@ -79,7 +73,6 @@ void FairVerifyQueue::VerifyAsync(const std::string& key, absl::Span<const ByteS
       std::deque<Job*>& queue = jobs_[key];
       if (queue.empty()) ring_.push_back(key);
       queue.push_back(job);
-      queued_txs_ += txs.size();
       return;
     }
   }
@@ -130,7 +123,6 @@ void FairVerifyQueue::Loop() {
         }
         jobs_.clear();
         ring_.clear();
-        queued_txs_ = 0;
         stopped = true;
       } else {
         // One pass over the keys with work, an equal share each.
@@ -150,7 +142,6 @@ void FairVerifyQueue::Loop() {
             const size_t count = std::min(budget, job->txs.size() - job->taken);
             pieces.push_back(Piece{job, job->taken, count});
             job->taken += count;
-            queued_txs_ -= count;
             budget -= count;
             if (job->taken == job->txs.size()) queue.pop_front();  // answered by pieces
           }

@@ -66,11 +66,10 @@ class FairVerifyQueue {
   void Stop();
 
   uint64_t rounds() const;
-  // The verification work queued and not yet handed to a round, at the
-  // measured cost per transaction (zero before the first round): all of it,
-  // or `key`'s own. A key's own backlog is what a new request of that key
-  // waits behind at least; another key's flood cannot raise it.
-  absl::Duration QueuedWork() const;
+  // `key`'s verification work queued and not yet handed to a round, at the
+  // measured cost per transaction (zero before the first round): what a new
+  // request of that key waits behind at least; another key's flood cannot
+  // raise it.
   absl::Duration QueuedWork(const std::string& key) const;
   // Keys with work not yet handed to a round.
   size_t queued_keys() const;
@@ -108,7 +107,6 @@ class FairVerifyQueue {
   // Transactions per round at kFairRoundTarget, from the rounds so far.
   size_t round_txs_ ABSL_GUARDED_BY(mu_) = kFairRoundTxs;
   double ns_per_tx_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t queued_txs_ ABSL_GUARDED_BY(mu_) = 0;  // queued, not yet in a round
 };
 
 }  // namespace gridledger::node

@@ -126,13 +126,13 @@ TEST(FairVerifyQueueTest, QueuedWorkCountsWhatWaitsAtTheMeasuredCost) {
   FairVerifyQueue queue([&](auto txs, auto ids, auto valid) {
     return backend.Verify(txs, ids, valid);
   });
-  EXPECT_EQ(queue.QueuedWork(), absl::ZeroDuration());
+  EXPECT_EQ(queue.QueuedWork("a"), absl::ZeroDuration());
   const Bytes byte{2};
   std::vector<ByteSpan> small(64, ByteSpan(byte));
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
   ASSERT_TRUE(queue.Verify("a", small, &ids, &valid));  // one round: the cost is known
-  EXPECT_EQ(queue.QueuedWork(), absl::ZeroDuration());
+  EXPECT_EQ(queue.QueuedWork("a"), absl::ZeroDuration());
   backend.set_open(false);  // the next round holds the thread
   std::vector<std::thread> callers;
   callers.emplace_back([&] {
@@ -148,7 +148,7 @@ TEST(FairVerifyQueueTest, QueuedWorkCountsWhatWaitsAtTheMeasuredCost) {
     EXPECT_TRUE(queue.Verify("b", big, &i, &v));
   });
   ASSERT_TRUE(WaitUntil([&] { return queue.queued_keys() == 1; }));
-  const absl::Duration one = queue.QueuedWork();
+  const absl::Duration one = queue.QueuedWork("b");
   EXPECT_GT(one, absl::ZeroDuration());
   callers.emplace_back([&] {
     std::vector<Digest> i;
@@ -157,15 +157,15 @@ TEST(FairVerifyQueueTest, QueuedWorkCountsWhatWaitsAtTheMeasuredCost) {
   });
   ASSERT_TRUE(WaitUntil([&] { return queue.queued_keys() == 2; }));
   // No round ended meanwhile, so the cost per transaction is the same.
-  EXPECT_NEAR(absl::ToDoubleNanoseconds(queue.QueuedWork()), 2 * absl::ToDoubleNanoseconds(one),
-              2.0);
+  EXPECT_NEAR(absl::ToDoubleNanoseconds(queue.QueuedWork("b") + queue.QueuedWork("c")),
+              2 * absl::ToDoubleNanoseconds(one), 2.0);
   // Per key: each its own; a key with nothing queued waits behind none of it.
   EXPECT_EQ(queue.QueuedWork("b"), one);
   EXPECT_EQ(queue.QueuedWork("c"), one);
   EXPECT_EQ(queue.QueuedWork("a"), absl::ZeroDuration());
   backend.set_open(true);
   for (auto& t : callers) t.join();
-  EXPECT_EQ(queue.QueuedWork(), absl::ZeroDuration());
+  for (const char* key : {"a", "b", "c"}) EXPECT_EQ(queue.QueuedWork(key), absl::ZeroDuration());
 }
 
 TEST(FairVerifyQueueTest, AKeysRequestsFinishInOrder) {
