@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "net/node/ledger_reads.h"
 #include "net/node/node_counters.h"
+#include "net/node/refusals.h"
 #include "net/node/rejection_metrics.h"
 #include "net/node/transfer_follow.h"
 
@@ -57,11 +58,12 @@ grpc::Status ClientService::RefuseWhole(int n) const {
   }
   // Nothing admitted can be made durable (or committed) until space returns.
   if (store_->env().disk_full()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "disk full: this validator admits nothing until space returns");
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(kRefusedDiskFull));
   }
   // Behind the committee: what it accepted now it could not propose.
-  if (driver_->syncing()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "catching up");
+  if (driver_->syncing()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(kRefusedCatchingUp));
+  }
   return grpc::Status::OK;
 }
 

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "net/node/refusals.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "tools/loadgen/nonce_query.h"
 #include "tools/loadgen/steady_window.h"
@@ -67,9 +68,8 @@ struct TxTrack {
 // the node's deliberate UNAVAILABLE answers (disk full, catching up), which
 // say nothing about what it holds.
 bool ConnectionBroke(const grpc::Status& s) {
-  if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
-  const std::string& m = s.error_message();
-  return !absl::StartsWith(m, "disk full") && !absl::StartsWith(m, "catching up");
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         !node::IsDeliberateRefusal(s.error_message());
 }
 
 std::string CodeName(pb::SubmitCode code) {
