@@ -48,6 +48,8 @@ class LatencyAnatomy {
   void OnAction(const consensus::Action& action, int64_t now_ns);
   // A CommitAction reported at `commit_ns` finished executing at `executed_ns`.
   void OnExecuted(int64_t commit_ns, int64_t executed_ns);
+  // The same from any thread (the commit's execution thread).
+  static void ObserveExecuted(net::NodeMetrics* metrics, int64_t commit_ns, int64_t executed_ns);
 
   // Entries held (tests: bounded).
   size_t tracked() const {
