@@ -1,5 +1,7 @@
 #include "net/node/consensus_driver.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdint>
 
@@ -64,7 +66,10 @@ void ConsensusDriver::Start(const consensus::PersistedState& state,
   Execute(core_->Start(state, NowMs()));
   outbox_.Seal();
   round_.store(core_->round().value());
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "gl-consensus");
+    Loop();
+  });
 }
 
 void ConsensusDriver::EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,

@@ -1,5 +1,7 @@
 #include "net/node/durable_outbox.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "core/common/check.h"
@@ -13,8 +15,15 @@ DurableOutbox::~DurableOutbox() { Stop(); }
 
 void DurableOutbox::Start() {
   GL_CHECK(!writer_.joinable());
-  writer_ = std::thread([this] { WriterLoop(); });
-  executor_ = std::thread([this] { ExecLoop(); });
+  // Named for profiles (perf --sort comm) and top -H.
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "gl-outbox-write");
+    WriterLoop();
+  });
+  executor_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "gl-execute");
+    ExecLoop();
+  });
 }
 
 void DurableOutbox::Stop() {
