@@ -97,7 +97,7 @@ class ByzantineBehaviour {
   ByzantineStats stats_;
 };
 
-// The driver hook for `behaviours` (consensus thread only; the object lives
+// The driver hook for `behaviours` (one thread: the outbox writer; the object lives
 // in the returned function). Logs once to `logger` that the node misbehaves.
 SendRewriter MakeByzantineRewriter(ByzantineBehaviours behaviours,
                                    const consensus::Committee& committee, ValidatorIndex me,

@@ -85,8 +85,9 @@ void ConsensusDriver::EnableStateSync(StateSync* state_sync) {
 }
 
 void ConsensusDriver::AfterRestore(uint64_t sequence, TimeMs now) {
-  if (failed_.load()) return;
-  outbox_.Drain();  // the store's consensus state must be complete
+  // The store's consensus state must be complete; a failed outbox dropped
+  // what was queued, and its failure stops the driver.
+  if (failed_.load() || !outbox_.Drain()) return;
   auto state = consensus_store_->Load(core_->params().gc_depth);
   if (!state.ok()) {
     Fail(state.status());
@@ -100,7 +101,7 @@ void ConsensusDriver::AfterRestore(uint64_t sequence, TimeMs now) {
 
 void ConsensusDriver::AfterSync(TimeMs now) {
   if (syncer_->TakeRejoin() && !failed_.load()) {
-    outbox_.Drain();  // the store's consensus state must be complete
+    if (!outbox_.Drain()) return;  // as in AfterRestore
     auto state = consensus_store_->Load(core_->params().gc_depth);
     if (!state.ok()) {
       Fail(state.status());
@@ -208,11 +209,13 @@ void ConsensusDriver::Loop() {
         if (metrics_ != nullptr) metrics_->SetSyncing(true, 0);
       } else if (syncer_ != nullptr) {
         // A sync starts from the store's commit state: complete it first.
-        if (syncer_->syncing() || syncer_->MayStart(now, core_->dag().highest_round())) {
-          outbox_.Drain();
+        const bool drained =
+            !(syncer_->syncing() || syncer_->MayStart(now, core_->dag().highest_round())) ||
+            outbox_.Drain();
+        if (drained) {
+          Execute(syncer_->OnTimer(now, core_->dag().highest_round()));
+          AfterSync(now);
         }
-        Execute(syncer_->OnTimer(now, core_->dag().highest_round()));
-        AfterSync(now);
       }
       // While syncing the core waits: it rejoins at the tip afterwards.
       if (!restoring && !Restoring() && (syncer_ == nullptr || !syncer_->syncing())) {

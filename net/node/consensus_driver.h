@@ -98,9 +98,10 @@ class ConsensusDriver {
   std::vector<absl::Status> Submit(std::shared_ptr<const consensus::TxList> txs,
                                    absl::Duration timeout);
   // The same without blocking (gRPC's callback API): `done` gets the
-  // statuses on the consensus thread once the core took the transactions
-  // (inline when they cannot be queued, or at Stop / on a core failure), so it
-  // must be short. Transactions queued by earlier calls reach the core first.
+  // statuses on the outbox's writer thread once the core took the
+  // transactions and the records before them are durable (inline when they
+  // cannot be queued, or at Stop / on a core failure), so it must be short:
+  // every later send waits for it. Transactions queued by earlier calls reach the core first.
   void SubmitAsync(std::shared_ptr<const consensus::TxList> txs, SubmitTicket::Done done);
 
   uint64_t round() const { return round_.load(); }

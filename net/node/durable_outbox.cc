@@ -67,13 +67,14 @@ bool DurableOutbox::IdleLocked() const {
   return groups_.empty() && commits_.empty() && !writing_ && !executing_;
 }
 
-void DurableOutbox::Drain() {
+bool DurableOutbox::Drain() {
   Seal();
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return failed_ || stopping_ || IdleLocked();
   };
   mu_.Await(absl::Condition(&idle));
+  return !failed_ && IdleLocked();
 }
 
 OutboxStats DurableOutbox::stats() const {
@@ -96,6 +97,20 @@ void DurableOutbox::FailOnce(const absl::Status& status) {
   fail_(status);
 }
 
+bool DurableOutbox::Failed() const {
+  absl::MutexLock lock(&mu_);
+  return failed_;
+}
+
+bool DurableOutbox::AwaitCommitsExecuted() {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return failed_ || commits_executed_ == commits_handed_;
+  };
+  mu_.Await(absl::Condition(&done));
+  return !failed_;
+}
+
 void DurableOutbox::WriterLoop() {
   for (;;) {
     std::deque<Group> taken;
@@ -114,18 +129,12 @@ void DurableOutbox::WriterLoop() {
     for (Group& g : taken) {
       for (auto& r : g.records) records.push_back(std::move(r));
     }
-    absl::Status written = absl::OkStatus();
-    bool failed;
-    {
-      absl::MutexLock lock(&mu_);
-      failed = failed_;
-    }
-    if (!failed && !records.empty()) written = store_->Persist(records);
+    const bool write = !Failed() && !records.empty();
+    absl::Status written = write ? store_->Persist(records) : absl::OkStatus();
     if (!written.ok()) FailOnce(written);
     {
       absl::MutexLock lock(&mu_);
-      failed = failed_;
-      if (written.ok() && !records.empty()) {
+      if (write && written.ok()) {
         ++stats_.writes;
         stats_.records += records.size();
       }
@@ -134,16 +143,31 @@ void DurableOutbox::WriterLoop() {
     for (Group& g : taken) {
       for (Output& out : g.outputs) {
         if (auto* answer = std::get_if<AnswerOut>(&out)) {
-          // Answered even after a failure, as the inline driver did: the
-          // transactions are durable in the admitted store either way.
+          // After a failure the transactions will not be ordered here: the
+          // client retries at another validator instead of waiting on a
+          // node that only an operator's restart moves again.
+          if (Failed()) {
+            for (absl::Status& r : answer->results) {
+              if (r.ok()) r = absl::UnavailableError("consensus stopped");
+            }
+          }
           answer->ticket->Complete(std::move(answer->results));
-        } else if (failed) {
-          continue;
         } else if (auto* send = std::get_if<consensus::SendAction>(&out)) {
-          send_(*send);
+          // persistence.h: a CommitAction is durable before any send that
+          // follows it, like a record. Commits handed on before this send
+          // execute (and record their commit) first; a failed one stops
+          // every send after it.
+          if (AwaitCommitsExecuted()) send_(*send);
         } else if (auto* commit = std::get_if<CommitOut>(&out)) {
           absl::MutexLock lock(&mu_);
-          if (!failed_) commits_.push_back(std::move(*commit));
+          auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            return failed_ || commits_.size() < kMaxOutboxCommits;
+          };
+          mu_.Await(absl::Condition(&room));
+          if (!failed_) {
+            commits_.push_back(std::move(*commit));
+            ++commits_handed_;
+          }
         }
       }
     }
@@ -171,6 +195,7 @@ void DurableOutbox::ExecLoop() {
     if (!s.ok()) FailOnce(s);
     absl::MutexLock lock(&mu_);
     executing_ = false;
+    ++commits_executed_;
   }
 }
 

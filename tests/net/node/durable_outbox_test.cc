@@ -57,6 +57,7 @@ struct Seen {
   absl::Mutex mu;
   std::vector<uint64_t> sends ABSL_GUARDED_BY(mu);
   std::vector<uint64_t> durable_at_send ABSL_GUARDED_BY(mu);  // vote round then
+  std::vector<size_t> commits_at_send ABSL_GUARDED_BY(mu);    // executed by then
   std::vector<uint64_t> commits ABSL_GUARDED_BY(mu);
   std::vector<std::thread::id> commit_threads ABSL_GUARDED_BY(mu);
   std::vector<absl::Status> failures ABSL_GUARDED_BY(mu);
@@ -75,6 +76,7 @@ class DurableOutboxTest : public ::testing::Test {
           absl::MutexLock lock(&seen_.mu);
           seen_.sends.push_back(NumberOf(send));
           seen_.durable_at_send.push_back(durable);
+          seen_.commits_at_send.push_back(seen_.commits.size());
         },
         [this, fail_index](const consensus::CommittedSubDag& sub, int64_t) -> absl::Status {
           absl::MutexLock lock(&seen_.mu);
@@ -204,6 +206,58 @@ TEST_F(DurableOutboxTest, StopFinishesEverythingHandedIn) {
   absl::MutexLock lock(&seen_.mu);
   EXPECT_EQ(seen_.sends.size(), 10u);
   EXPECT_EQ(seen_.commits.size(), 10u);
+}
+
+// persistence.h: a CommitAction is durable before any send that follows it.
+TEST_F(DurableOutboxTest, ASendWaitsForTheCommitsBeforeIt) {
+  auto outbox = MakeOutbox();
+  outbox->Start();
+  for (uint64_t i = 0; i < 10; ++i) {
+    outbox->Commit(SubDag(i), /*produced_ns=*/0);
+    outbox->Send(SendOf(i + 1));
+    if (i % 3 == 2) outbox->Seal();  // some groups carry several commits
+  }
+  ASSERT_TRUE(outbox->Drain());
+  absl::MutexLock lock(&seen_.mu);
+  ASSERT_EQ(seen_.sends.size(), 10u);
+  for (size_t k = 0; k < 10; ++k) {
+    EXPECT_GE(seen_.commits_at_send[k], k + 1) << "send " << k + 1 << " before its commit";
+  }
+}
+
+TEST_F(DurableOutboxTest, AFailedCommitStopsTheSendsAfterIt) {
+  auto outbox = MakeOutbox(/*fail_index=*/3);
+  outbox->Start();
+  for (uint64_t i = 0; i < 10; ++i) {
+    outbox->Commit(SubDag(i), /*produced_ns=*/0);
+    outbox->Send(SendOf(i + 1));
+    outbox->Seal();
+  }
+  EXPECT_FALSE(outbox->Drain());
+  outbox->Stop();
+  absl::MutexLock lock(&seen_.mu);
+  EXPECT_EQ(seen_.sends, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(seen_.commits, (std::vector<uint64_t>{0, 1, 2, 3}));
+}
+
+TEST_F(DurableOutboxTest, AnswersAfterAFailureSendTheClientElsewhere) {
+  auto outbox = MakeOutbox(/*fail_index=*/0);
+  outbox->Start();
+  outbox->Commit(SubDag(0), /*produced_ns=*/0);
+  outbox->Seal();
+  EXPECT_FALSE(outbox->Drain());
+  absl::Mutex mu;
+  std::vector<absl::Status> answer;
+  auto ticket = std::make_shared<SubmitTicket>([&](std::vector<absl::Status> results) {
+    absl::MutexLock lock(&mu);
+    answer = std::move(results);
+  });
+  outbox->Answer(ticket, {absl::OkStatus(), absl::ResourceExhaustedError("full")});
+  outbox->Stop();  // finishes what was handed in: the answer
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(answer.size(), 2u);
+  EXPECT_TRUE(absl::IsUnavailable(answer[0])) << answer[0];
+  EXPECT_TRUE(absl::IsResourceExhausted(answer[1])) << answer[1];
 }
 
 }  // namespace
