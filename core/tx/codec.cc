@@ -362,15 +362,6 @@ absl::StatusOr<Transaction> DecodeEnvelope(ByteSpan bytes, bool has_signature) {
 
 absl::StatusOr<Transaction> Decode(ByteSpan bytes) { return DecodeEnvelope(bytes, true); }
 
-void PrefetchDecodeKeys(ByteSpan bytes) {
-  // version u8 | kind u8 | ... header | transfer: to.slice u32 | to.key
-  if (bytes.size() < kTxTransferRecipientOffset + PublicKey::kSize ||
-      bytes[1] != static_cast<uint8_t>(TxKind::kTransfer)) {
-    return;
-  }
-  PrefetchXOnlyKey(PublicKey::FromSpan(bytes.subspan(kTxTransferRecipientOffset, PublicKey::kSize)));
-}
-
 absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes) {
   return DecodeEnvelope(bytes, false);
 }

@@ -50,12 +50,6 @@ Bytes Encode(const Transaction& tx);
 
 // Strict decode of a signed envelope (see the top of this file).
 absl::StatusOr<Transaction> Decode(ByteSpan bytes);
-// Starts loading the parsed-key cache entry Decode(bytes) will look up (a
-// transfer's recipient): a loop decoding many envelopes calls it one ahead,
-// so the lookup waits for no cache miss. Nothing for other input.
-void PrefetchDecodeKeys(ByteSpan bytes);
-// Where a transfer's recipient key lies in its envelope (after to.slice).
-inline constexpr size_t kTxTransferRecipientOffset = kTxHeaderBytes + 4;
 
 // The same rules for the output of EncodeUnsigned (no signature; the result's
 // signature is all-zero). Used by tools that sign a prepared envelope.

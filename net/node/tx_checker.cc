@@ -39,7 +39,6 @@ std::unique_ptr<TxChecker::ClientCheck> TxChecker::DecodeClientTxs(
   out.resize(txs.size());
   check->to_verify.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
-    if (i + 1 < txs.size()) PrefetchDecodeKeys(txs[i + 1]);
     auto tx = Decode(txs[i]);
     if (!tx.ok()) {
       out[i].code = AdmitCode::kMalformed;
@@ -133,9 +132,7 @@ bool TxChecker::VerifyPeerBatches(absl::Span<const consensus::Batch* const> batc
   std::vector<ByteSpan> spans;
   spans.reserve(total);
   for (const consensus::Batch* batch : batches) {
-    for (size_t k = 0; k < batch->transactions.size(); ++k) {
-      const ByteSpan tx = batch->transactions[k];
-      if (k + 1 < batch->transactions.size()) PrefetchDecodeKeys(batch->transactions[k + 1]);
+    for (ByteSpan tx : batch->transactions) {
       if (IsReceiptImport(tx)) {
         if (!import_checker_ || !import_checker_(tx)) return false;
         continue;

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
-#include "core/crypto/xonly_key_cache.h"
 #include "core/verify/cpu_batch_verifier.h"
 #include "gtest/gtest.h"
 
@@ -190,27 +189,6 @@ TEST(TxCodecTest, TransferLayoutIsPinned) {
   Bytes bytes = Encode(tx);
   EXPECT_EQ(PublicKey::FromSpan(ByteSpan(bytes).subspan(kTxSenderOffset, 32)), tx.sender);
   EXPECT_EQ(bytes.size(), kTxHeaderBytes + 44 + kTxSignatureBytes);
-}
-
-// PrefetchDecodeKeys reads a transfer's recipient where the layout puts it,
-// and any input, however short or odd, only within its bounds (ASan).
-TEST(TxCodecTest, PrefetchDecodeKeysReadsTheRecipientWithinBounds) {
-  const Bytes transfer = Encode(OneOfEachKind()[0]);
-  EXPECT_EQ(PublicKey::FromSpan(ByteSpan(transfer).subspan(kTxTransferRecipientOffset, 32)),
-            Other(1));
-  for (const Transaction& tx : OneOfEachKind()) {
-    const Bytes bytes = Encode(tx);
-    for (size_t n = 0; n <= bytes.size(); ++n) {
-      const Bytes prefix(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
-      PrefetchDecodeKeys(prefix);
-    }
-  }
-  secp256k1_xonly_pubkey parsed;
-  const XOnlyKeyCacheStats before = ProcessXOnlyKeyCacheStats();
-  PrefetchDecodeKeys(transfer);  // a hint: no lookup is counted
-  const XOnlyKeyCacheStats after = ProcessXOnlyKeyCacheStats();
-  EXPECT_EQ(after.hits + after.misses, before.hits + before.misses);
-  EXPECT_TRUE(ParseXOnlyKeyCached(Other(1), &parsed));
 }
 
 TEST(TxCodecTest, SignatureCoversEveryUnsignedByte) {
