@@ -118,12 +118,6 @@ bool XOnlyKeyCache::Parse(const PublicKey& key, secp256k1_xonly_pubkey* out) {
   return ok;
 }
 
-void XOnlyKeyCache::Prefetch(const PublicKey& key) const {
-  const Shard& s = shards_[ShardOf(key)];
-  std::lock_guard<std::mutex> lock(s.mu);  // the table's pointers may move
-  s.keys.prefetch(key);
-}
-
 XOnlyKeyCacheStats XOnlyKeyCache::Stats() const {
   XOnlyKeyCacheStats total;
   for (size_t i = 0; i < kShards; ++i) {
@@ -146,8 +140,6 @@ XOnlyKeyCache& ProcessTable() {
 bool ParseXOnlyKeyCached(const PublicKey& key, secp256k1_xonly_pubkey* out) {
   return ProcessTable().Parse(key, out);
 }
-
-void PrefetchXOnlyKey(const PublicKey& key) { ProcessTable().Prefetch(key); }
 
 XOnlyKeyCacheStats ProcessXOnlyKeyCacheStats() { return ProcessTable().Stats(); }
 

@@ -50,10 +50,6 @@ class XOnlyKeyCache {
   // is not a valid x-only key (x >= p or no curve point). Same answers as
   // secp256k1_xonly_pubkey_parse; invalid keys are cached too. Thread-safe.
   bool Parse(const PublicKey& key, secp256k1_xonly_pubkey* out);
-  // Starts loading the memory a Parse(key) would read: a loop over many keys
-  // calls it one item ahead, so a lookup in a table larger than the CPU's
-  // caches waits for no miss.
-  void Prefetch(const PublicKey& key) const;
   XOnlyKeyCacheStats Stats() const;
   size_t shard_entries_max() const { return shard_entries_max_; }
   // The shard `key` lives in (tests).
@@ -70,8 +66,6 @@ class XOnlyKeyCache {
 
 // XOnlyKeyCache::Parse on the process's table.
 bool ParseXOnlyKeyCached(const PublicKey& key, secp256k1_xonly_pubkey* out);
-// XOnlyKeyCache::Prefetch on the process's table.
-void PrefetchXOnlyKey(const PublicKey& key);
 // The process table's counts (tests, benchmarks).
 XOnlyKeyCacheStats ProcessXOnlyKeyCacheStats();
 

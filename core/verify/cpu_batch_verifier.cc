@@ -3,7 +3,6 @@
 #include "core/common/check.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
-#include "core/crypto/xonly_key_cache.h"
 #include "core/tx/codec.h"
 #include "core/tx/transaction.h"
 
@@ -44,10 +43,6 @@ absl::Status CpuBatchVerifier::VerifyTransactions(const Digest& chain_id,
   GL_CHECK(txs.size() == ids.size() && txs.size() == valid.size());
   pool_.ParallelFor(txs.size(), kMinItemsPerChunk, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      // The next sender's cached key loads while this signature verifies.
-      if (i + 1 < end && txs[i + 1].size() >= kTxSenderOffset + PublicKey::kSize) {
-        PrefetchXOnlyKey(PublicKey::FromSpan(txs[i + 1].subspan(kTxSenderOffset, PublicKey::kSize)));
-      }
       valid[i] = VerifyTransactionEnvelope(chain_id, txs[i], &ids[i]) ? 1 : 0;
     }
   });

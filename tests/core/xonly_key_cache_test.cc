@@ -95,23 +95,6 @@ TEST(XOnlyKeyCacheTest, AFullShardClearsOnlyItself) {
   EXPECT_EQ(cache.Stats().hits, before.hits + 1);
 }
 
-// Prefetch is a hint: it neither adds nor counts anything.
-TEST(XOnlyKeyCacheTest, PrefetchChangesNothing) {
-  XOnlyKeyCache cache;
-  const PublicKey key = KeyPair::FromSeed(3).public_key();
-  cache.Prefetch(key);  // absent
-  XOnlyKeyCacheStats s = cache.Stats();
-  EXPECT_EQ(s.entries, 0u);
-  EXPECT_EQ(s.hits + s.misses, 0u);
-  secp256k1_xonly_pubkey out;
-  ASSERT_TRUE(cache.Parse(key, &out));
-  cache.Prefetch(key);  // present
-  s = cache.Stats();
-  EXPECT_EQ(s.entries, 1u);
-  EXPECT_EQ(s.misses, 1u);
-  EXPECT_EQ(s.hits, 0u);
-}
-
 // Threads share one table: a key parsed on one thread is a hit on another,
 // and concurrent lookups of the same keys all get libsecp256k1's answer.
 TEST(XOnlyKeyCacheTest, ThreadsShareOneTable) {
