@@ -71,13 +71,30 @@ absl::StatusOr<ByteSpan> Txn::Get(LmdbTable table, ByteSpan key) const {
   return FromVal(v);
 }
 
-absl::StatusOr<Cursor> Txn::OpenCursor(LmdbTable table) const {
-  GL_CHECK(live());
+absl::StatusOr<CursorHandle> CursorHandle::Open(const Txn& txn, LmdbTable table) {
+  GL_CHECK(txn.live());
   MDB_cursor* cursor = nullptr;
-  int rc = mdb_cursor_open(txn_, table.dbi, &cursor);
+  int rc = mdb_cursor_open(txn.txn_, table.dbi, &cursor);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "cursor_open");
-  ++open_cursors_;
-  return Cursor(this, cursor);
+  ++txn.open_cursors_;
+  return CursorHandle(&txn, cursor);
+}
+
+CursorHandle::~CursorHandle() {
+  if (cursor_ == nullptr) return;
+  GL_CHECK_MSG(txn_->live(), "cursor outlived its transaction");
+  mdb_cursor_close(cursor_);
+  --txn_->open_cursors_;
+}
+
+MDB_cursor* CursorHandle::get() const {
+  GL_CHECK(cursor_ != nullptr && txn_->live());
+  return cursor_;
+}
+
+absl::StatusOr<Cursor> Txn::OpenCursor(LmdbTable table) const {
+  GL_ASSIGN_OR_RETURN(CursorHandle cursor, CursorHandle::Open(*this, table));
+  return Cursor(std::move(cursor));
 }
 
 absl::Status WriteTxn::Check(int rc, const char* what) {
@@ -113,12 +130,8 @@ absl::Status WriteTxn::Clear(LmdbTable table) {
 }
 
 absl::StatusOr<WriteCursor> WriteTxn::OpenWriteCursor(LmdbTable table) {
-  GL_CHECK(live());
-  MDB_cursor* cursor = nullptr;
-  int rc = mdb_cursor_open(txn_, table.dbi, &cursor);
-  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "cursor_open");
-  ++open_cursors_;
-  return WriteCursor(this, cursor);
+  GL_ASSIGN_OR_RETURN(CursorHandle cursor, CursorHandle::Open(*this, table));
+  return WriteCursor(this, std::move(cursor));
 }
 
 absl::Status WriteTxn::Commit() {
@@ -130,57 +143,32 @@ absl::Status WriteTxn::Commit() {
   return Check(rc, "commit");
 }
 
-Cursor::Cursor(Cursor&& other) noexcept
-    : txn_(other.txn_), cursor_(other.cursor_), key_(other.key_), value_(other.value_) {
-  other.cursor_ = nullptr;
-}
-
-Cursor::~Cursor() {
-  if (cursor_ == nullptr) return;
-  GL_CHECK_MSG(txn_->live(), "cursor outlived its transaction");
-  mdb_cursor_close(cursor_);
-  --txn_->open_cursors_;
-}
-
-WriteCursor::WriteCursor(WriteCursor&& other) noexcept
-    : txn_(other.txn_), cursor_(other.cursor_) {
-  other.cursor_ = nullptr;
-}
-
-WriteCursor::~WriteCursor() {
-  if (cursor_ == nullptr) return;
-  GL_CHECK_MSG(txn_->live(), "write cursor outlived its transaction");
-  mdb_cursor_close(cursor_);
-  --txn_->open_cursors_;
-}
-
 absl::Status WriteCursor::Put(ByteSpan key, ByteSpan value,
                               absl::FunctionRef<absl::Status(ByteSpan old)> replace) {
-  GL_CHECK(cursor_ != nullptr && txn_->live());
+  MDB_cursor* cursor = cursor_.get();
   MDB_val k = ToVal(key);
   // MDB_NOOVERWRITE: one search that inserts when absent and, when present,
   // returns the stored value in `found` with the cursor on its entry.
   MDB_val found = ToVal(value);
-  const int rc = mdb_cursor_put(cursor_, &k, &found, MDB_NOOVERWRITE);
+  const int rc = mdb_cursor_put(cursor, &k, &found, MDB_NOOVERWRITE);
   if (rc != MDB_KEYEXIST) return txn_->Check(rc, "cursor_put");
   GL_RETURN_IF_ERROR(replace(FromVal(found)));
   MDB_val v = ToVal(value);
-  return txn_->Check(mdb_cursor_put(cursor_, &k, &v, MDB_CURRENT), "cursor_put(current)");
+  return txn_->Check(mdb_cursor_put(cursor, &k, &v, MDB_CURRENT), "cursor_put(current)");
 }
 
 absl::Status WriteCursor::Delete(ByteSpan key, absl::FunctionRef<void(ByteSpan old)> removed) {
-  GL_CHECK(cursor_ != nullptr && txn_->live());
+  MDB_cursor* cursor = cursor_.get();
   MDB_val k = ToVal(key);
   MDB_val found;
-  GL_RETURN_IF_ERROR(txn_->Check(mdb_cursor_get(cursor_, &k, &found, MDB_SET), "cursor_get"));
+  GL_RETURN_IF_ERROR(txn_->Check(mdb_cursor_get(cursor, &k, &found, MDB_SET), "cursor_get"));
   removed(FromVal(found));
-  return txn_->Check(mdb_cursor_del(cursor_, 0), "cursor_del");
+  return txn_->Check(mdb_cursor_del(cursor, 0), "cursor_del");
 }
 
 absl::StatusOr<bool> Cursor::Move(MDB_val* key, MDB_cursor_op op) {
-  GL_CHECK(cursor_ != nullptr && txn_->live());
   MDB_val v;
-  int rc = mdb_cursor_get(cursor_, key, &v, op);
+  int rc = mdb_cursor_get(cursor_.get(), key, &v, op);
   if (rc == MDB_NOTFOUND) {
     key_ = ByteSpan();
     value_ = ByteSpan();

@@ -7,6 +7,7 @@
 #include <lmdb.h>
 
 #include <cstdint>
+#include <utility>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -16,6 +17,7 @@
 namespace gridledger::storage {
 
 class LmdbEnv;
+class Txn;
 class Cursor;
 class WriteCursor;
 
@@ -62,6 +64,29 @@ class Txn {
   MDB_txn* txn_;
   mutable int open_cursors_ = 0;
 
+  friend class CursorHandle;
+};
+
+// An open MDB_cursor of a live transaction (Cursor's and WriteCursor's):
+// moved, never copied, and closed on destruction, which must come before
+// its transaction ends.
+class CursorHandle {
+ public:
+  CursorHandle(CursorHandle&& other) noexcept
+      : txn_(other.txn_), cursor_(std::exchange(other.cursor_, nullptr)) {}
+  CursorHandle& operator=(CursorHandle&&) = delete;
+  ~CursorHandle();
+
+ private:
+  CursorHandle(const Txn* txn, MDB_cursor* cursor) : txn_(txn), cursor_(cursor) {}
+  static absl::StatusOr<CursorHandle> Open(const Txn& txn, LmdbTable table);
+  // The cursor, checked open and its transaction live.
+  MDB_cursor* get() const;
+
+  const Txn* txn_;
+  MDB_cursor* cursor_;
+  friend class Txn;
+  friend class WriteTxn;
   friend class Cursor;
   friend class WriteCursor;
 };
@@ -106,11 +131,8 @@ class WriteTxn : public Txn {
 // ascending order where the order is free.
 class WriteCursor {
  public:
-  WriteCursor(WriteCursor&& other) noexcept;
+  WriteCursor(WriteCursor&& other) noexcept = default;
   WriteCursor& operator=(WriteCursor&&) = delete;
-  WriteCursor(const WriteCursor&) = delete;
-  WriteCursor& operator=(const WriteCursor&) = delete;
-  ~WriteCursor();
 
   // Stores key -> value. When the key is present, `replace(old)` runs first
   // with the stored value (valid only during the call): its error leaves the
@@ -122,10 +144,10 @@ class WriteCursor {
   absl::Status Delete(ByteSpan key, absl::FunctionRef<void(ByteSpan old)> removed);
 
  private:
-  WriteCursor(WriteTxn* txn, MDB_cursor* cursor) : txn_(txn), cursor_(cursor) {}
+  WriteCursor(WriteTxn* txn, CursorHandle cursor) : txn_(txn), cursor_(std::move(cursor)) {}
 
   WriteTxn* txn_;
-  MDB_cursor* cursor_;
+  CursorHandle cursor_;
   friend class WriteTxn;
 };
 
@@ -133,11 +155,8 @@ class WriteCursor {
 // Positioning calls return true when the cursor is on an entry, false past the end.
 class Cursor {
  public:
-  Cursor(Cursor&& other) noexcept;
+  Cursor(Cursor&& other) noexcept = default;
   Cursor& operator=(Cursor&&) = delete;
-  Cursor(const Cursor&) = delete;
-  Cursor& operator=(const Cursor&) = delete;
-  ~Cursor();
 
   absl::StatusOr<bool> First();
   absl::StatusOr<bool> Last();
@@ -149,11 +168,10 @@ class Cursor {
   ByteSpan value() const { return value_; }
 
  private:
-  Cursor(const Txn* txn, MDB_cursor* cursor) : txn_(txn), cursor_(cursor) {}
+  explicit Cursor(CursorHandle cursor) : cursor_(std::move(cursor)) {}
   absl::StatusOr<bool> Move(MDB_val* key, MDB_cursor_op op);
 
-  const Txn* txn_;
-  MDB_cursor* cursor_;
+  CursorHandle cursor_;
   ByteSpan key_;
   ByteSpan value_;
   friend class Txn;

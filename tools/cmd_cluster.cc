@@ -751,6 +751,15 @@ int RunCluster(int argc, char** argv) {
         // Victims killed and not (yet) restarted: their stores are not compared.
         absl::Mutex down_mu;
         std::set<const Validator*> down;
+        // --wipe: the load generator learns of each victim's kill, since a
+        // victim killed while nothing was in flight to it breaks no
+        // connection it sees, yet loses what it acknowledged.
+        const std::vector<std::vector<std::string>> honest = HonestAddresses(d);
+        std::vector<uint32_t> honest_per_slice;
+        for (const auto& slice : honest) {
+          honest_per_slice.push_back(static_cast<uint32_t>(slice.size()));
+        }
+        ValidatorEpochs epochs(honest_per_slice);
         auto inject_faults = [&] {
           load_started.WaitForNotification();
           const absl::Time start = absl::Now();
@@ -772,6 +781,7 @@ int RunCluster(int argc, char** argv) {
               absl::MutexLock lock(&down_mu);
               down.insert(v);
             }
+            if (wipe) epochs.MarkRestarted(v->slice, v->index);  // no --byzantine with --kill
             std::printf("cluster: t=%s SIGKILL validator %u/%u\n",
                         absl::FormatDuration(absl::Now() - start).c_str(), v->slice, v->index);
           }
@@ -827,7 +837,8 @@ int RunCluster(int argc, char** argv) {
         options.duration = args.duration;
         options.drain = args.drain;
         options.submit_path = args.submit == "batch" ? SubmitPath::kBatch : SubmitPath::kStream;
-        options.grpc_by_slice = HonestAddresses(d);
+        options.grpc_by_slice = honest;
+        options.epochs = &epochs;
         options.cross_slice_percent = args.cross_slice_percent;
         options.stop = &g_stop;
         // Steady-window probes; not with faults, which restart validators

@@ -3,7 +3,7 @@
 //  [--gate_closure_ms=300000] [--reading_window_ms=3600000]`
 // `gridledger genesis ... --out=DIR --hosts=FILE [--config_dir=/etc/gridledger]
 //  [--data_root=/var/lib/gridledger] [--grpc_base_port=7300]
-//  [--metrics_base_port=7400] [--backend=auto]`
+//  [--metrics_base_port=7400] [--backend=auto] [--api_tls]`
 //
 // Writes into DIR (never overwriting a file):
 //   validator-<slice>-<i>.key  each validator's secret key (hex line, mode 0600)
@@ -17,7 +17,9 @@
 // DIR also gets, for copying to each machine (docs/deploy.md):
 //   node-<slice>-<i>.toml      its node config (TOML), with paths under --config_dir
 //                              and --data_root, gRPC on IP:(grpc_base_port + k),
-//                              metrics on IP:(metrics_base_port + k)
+//                              metrics on IP:(metrics_base_port + k), [[relay]]
+//                              targets (the other slices' client APIs) and, with
+//                              --api_tls, the TLS files and relay_tls_ca
 //   prometheus-targets.json    every metrics address, for Prometheus file_sd
 #include <fcntl.h>
 #include <unistd.h>
@@ -105,6 +107,10 @@ void AddGenesisOptions(CLI::App* app, Args* args) {
                       "--hosts: validator k serves /metrics on metrics_base_port + k", 1, 65535);
   AddChoice(app, "--backend", &args->layout.backend, "--hosts: each node's signature verifier",
             {"auto", "cpu", "gpu"});
+  app->add_flag("--api_tls", args->layout.api_tls,
+                "--hosts: each node serves its client API over TLS with "
+                "config_dir/api-<slice>-<i>.crt and .key, and its receipt relay trusts "
+                "config_dir/ca.crt (docs/deploy.md)");
 }
 
 // The rules across options; the message names them.
@@ -112,12 +118,12 @@ std::string CheckArgs(const CLI::App& app, const Args* args) {
   const bool has_hosts = app.count("--hosts") > 0;
   const bool layout_flags = app.count("--config_dir") + app.count("--data_root") +
                                 app.count("--grpc_base_port") + app.count("--metrics_base_port") +
-                                app.count("--backend") > 0;
+                                app.count("--backend") + app.count("--api_tls") > 0;
   if (app.count("--host") > 0 && has_hosts)
     return "--host and --hosts exclude each other (--hosts names every validator's address)";
   if (layout_flags && !has_hosts)
-    return "--config_dir, --data_root, --grpc_base_port, --metrics_base_port and --backend "
-           "shape the node configs, which only --hosts=FILE writes";
+    return "--config_dir, --data_root, --grpc_base_port, --metrics_base_port, --backend and "
+           "--api_tls shape the node configs, which only --hosts=FILE writes";
   if (args->accounts > 0 && args->balance > UINT64_MAX / args->accounts)
     return "--accounts times --balance overflows 64 bits";
   if (args->base_port + args->slices * args->validators - 1 > 65535)
@@ -182,7 +188,7 @@ int RunGenesis(int argc, char** argv) {
   key_files.emplace_back(args.out + "/accounts.keys", accounts_file);
   std::vector<std::pair<std::string, std::string>> public_files;  // path, content
   for (const ValidatorPlacement& v : placements) {
-    public_files.emplace_back(args.out + "/" + NodeConfigFileName(v), NodeConfigText(v, args.layout));
+    public_files.emplace_back(args.out + "/" + NodeConfigFileName(v), NodeConfigText(v, placements, args.layout));
   }
   if (!placements.empty()) {
     public_files.emplace_back(args.out + "/prometheus-targets.json",

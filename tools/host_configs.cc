@@ -113,7 +113,8 @@ std::string NodeConfigFileName(const ValidatorPlacement& v) {
   return absl::StrCat("node-", v.slice, "-", v.index, ".toml");
 }
 
-std::string NodeConfigText(const ValidatorPlacement& v, const HostLayout& layout) {
+std::string NodeConfigText(const ValidatorPlacement& v, const std::vector<ValidatorPlacement>& all,
+                           const HostLayout& layout) {
   const std::string& dir = layout.config_dir;
   node::NodeConfig c;
   c.genesis_path = dir + "/genesis.toml";
@@ -124,12 +125,25 @@ std::string NodeConfigText(const ValidatorPlacement& v, const HostLayout& layout
   c.grpc_address = node::HostPort{v.ip, v.grpc_port};
   c.metrics_address = node::HostPort{v.ip, v.metrics_port};
   c.backend = ParseVerifierBackend(layout.backend).value_or(VerifierBackend::kAuto);
+  if (layout.api_tls) {
+    c.grpc_tls_cert = absl::StrCat(dir, "/api-", v.slice, "-", v.index, ".crt");
+    c.grpc_tls_key = absl::StrCat(dir, "/api-", v.slice, "-", v.index, ".key");
+    c.relay_tls_ca = dir + "/ca.crt";  // the other slices' APIs serve TLS too
+  }
+  for (const ValidatorPlacement& to : all) {
+    if (to.slice != v.slice) {
+      c.relay_targets.push_back(node::RelayTarget{to.slice, node::HostPort{to.ip, to.grpc_port}});
+    }
+  }
   return node::SerializeNodeConfig(
       c, absl::StrCat("Validator ", v.index, " of slice ", v.slice, " on ", v.ip,
                       " (written by gridledger genesis --hosts).\n",
                       "It listens for peers at ", v.ip, ":", v.peer_port,
                       " (from genesis.toml).\n",
-                      "Client TLS: add grpc_tls_cert and grpc_tls_key (docs/deploy.md)."));
+                      layout.api_tls
+                          ? "Client TLS: install the files named below (docs/deploy.md)."
+                          : "Client TLS: add grpc_tls_cert, grpc_tls_key and relay_tls_ca, "
+                            "or write them with genesis --api_tls (docs/deploy.md)."));
 }
 
 std::string PrometheusTargetsJson(const std::vector<ValidatorPlacement>& placements) {

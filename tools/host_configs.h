@@ -35,6 +35,10 @@ struct HostLayout {
   uint64_t grpc_base_port = 7300;
   uint64_t metrics_base_port = 7400;
   std::string backend = "auto";
+  // Every client API serves TLS with config_dir/api-<slice>-<index>.crt and
+  // .key, and the receipt relay trusts config_dir/ca.crt (the CA that signs
+  // them, docs/deploy.md) for the other slices' APIs.
+  bool api_tls = false;
 };
 
 struct ValidatorPlacement {
@@ -53,7 +57,11 @@ absl::StatusOr<std::vector<ValidatorPlacement>> PlaceValidators(
     const HostLayout& layout);
 
 std::string NodeConfigFileName(const ValidatorPlacement& v);  // "node-<slice>-<index>.toml"
-std::string NodeConfigText(const ValidatorPlacement& v, const HostLayout& layout);
+// v's node config. Its [[relay]] targets are the client APIs of every
+// validator of the other slices in `all` (as `gridledger cluster` writes
+// them); with layout.api_tls it names the TLS files and relay_tls_ca.
+std::string NodeConfigText(const ValidatorPlacement& v, const std::vector<ValidatorPlacement>& all,
+                           const HostLayout& layout);
 // [{"targets": ["IP:PORT"], "labels": {"slice": "S", "validator": "I"}}, ...]
 std::string PrometheusTargetsJson(const std::vector<ValidatorPlacement>& placements);
 

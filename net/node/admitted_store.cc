@@ -100,16 +100,18 @@ void AdmittedStore::PersistAsync(std::vector<std::pair<TxId, Bytes>> txs, Persis
 void AdmittedStore::Loop() {
   for (;;) {
     std::vector<std::shared_ptr<Request>> group;
+    std::function<void(WritePhase)> hook;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](AdmittedStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return s->stopping_ || !s->queue_.empty();
+            return s->stopping_ || !s->queue_.empty() || !s->stale_orders_.empty();
           },
           this));
-      if (queue_.empty()) return;  // stopping, nothing left to write
+      // Stopping with nothing left to write.
+      if (queue_.empty() && stale_orders_.empty()) return;
       // Group commit: let others join for a short, bounded window.
-      if (!stopping_) {
+      if (!queue_.empty() && !stopping_) {
         mu_.AwaitWithTimeout(absl::Condition(
                                  +[](AdmittedStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
                                    return s->stopping_ || s->queued_txs_ >= kAdmitGroupTxsMax;
@@ -125,15 +127,35 @@ void AdmittedStore::Loop() {
         queue_.pop_front();
       }
       queued_txs_ -= taken;
+      hook = write_hook_;
     }
-    const absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> written = WriteGroup(group);
-    {
+    absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> written =
+        absl::FailedPreconditionError("no group");
+    if (!group.empty()) {
+      written = WriteGroup(group, hook);
+      if (hook) hook(WritePhase::kAfterWrite);
       absl::MutexLock lock(&mu_);
       if (written.ok()) {
         ++stats_.writes;
         for (const auto& r : group) stats_.txs += r->txs.size();
-        for (const auto& [id, order] : *written) written_.emplace(id, order);
+        for (const auto& [id, order] : *written) {
+          auto it = written_.find(id);
+          if (it == written_.end() || it->second.order != order) continue;  // erased by a commit
+          if (it->second.stale) {
+            stale_orders_.push_back(order);
+            written_.erase(it);
+          } else {
+            it->second.durable = true;
+          }
+        }
       }
+    }
+    // Before the answers, so a caller that saw its transactions committed
+    // meanwhile finds no row of them once Persist returned.
+    RemoveStaleRows();
+    if (group.empty()) continue;
+    {
+      absl::MutexLock lock(&mu_);
       for (const auto& r : group) {
         r->status = written.status();
         r->done = true;
@@ -146,11 +168,31 @@ void AdmittedStore::Loop() {
   }
 }
 
-absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> AdmittedStore::WriteGroup(
-    const std::vector<std::shared_ptr<Request>>& group) {
+void AdmittedStore::RemoveStaleRows() {
+  std::vector<uint64_t> orders;
+  {
+    absl::MutexLock lock(&mu_);
+    orders.swap(stale_orders_);
+  }
+  if (orders.empty()) return;
+  std::sort(orders.begin(), orders.end());
+  // On failure the rows stay: Recover drops them (their transactions are
+  // committed), so they are not retried here against a failing disk.
+  env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+        for (uint64_t order : orders) {
+          absl::Status s = txn.Delete(table_, OrderKey(order));
+          if (!s.ok() && !absl::IsNotFound(s)) return s;
+        }
+        return absl::OkStatus();
+      }).IgnoreError();
+}
+
+absl::StatusOr<AdmittedStore::WrittenOrders> AdmittedStore::WriteGroup(
+    const std::vector<std::shared_ptr<Request>>& group,
+    const std::function<void(WritePhase)>& hook) {
   // Each transaction once: one already in the table (admitted again before
   // its commit) is durable as it is.
-  std::vector<std::pair<TxId, uint64_t>> orders;
+  WrittenOrders orders;
   std::vector<const Bytes*> raws;
   {
     absl::MutexLock lock(&mu_);
@@ -158,12 +200,16 @@ absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> AdmittedStore::WriteGroup
     for (const auto& r : group) {
       for (const auto& [id, raw] : r->txs) {
         if (written_.contains(id) || !in_group.insert(id).second) continue;
-        orders.emplace_back(id, next_order_++);
+        orders.emplace_back(id, next_order_);
+        // Recorded before the write: a commit's EraseIn from now on finds it.
+        written_.emplace(id, Entry{next_order_});
+        ++next_order_;
         raws.push_back(&raw);
       }
     }
   }
-  GL_RETURN_IF_ERROR(env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+  if (hook) hook(WritePhase::kBeforeWrite);
+  const absl::Status status = env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
     Bytes value;
     for (size_t i = 0; i < orders.size(); ++i) {
       value.clear();
@@ -173,35 +219,67 @@ absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> AdmittedStore::WriteGroup
       GL_RETURN_IF_ERROR(txn.Append(table_, OrderKey(orders[i].second), value));
     }
     return absl::OkStatus();
-  }));
+  });
+  if (!status.ok()) {
+    // Not written: its entries go (a stale mark needs no row removed).
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, order] : orders) {
+      auto it = written_.find(id);
+      if (it != written_.end() && it->second.order == order) written_.erase(it);
+    }
+    return status;
+  }
   return orders;
 }
 
-absl::Status AdmittedStore::EraseIn(storage::WriteTxn& txn, absl::Span<const TxId> ids) const {
+absl::Status AdmittedStore::EraseIn(storage::WriteTxn& txn, absl::Span<const TxId> ids) {
   std::vector<uint64_t> orders;
   {
     absl::MutexLock lock(&mu_);
+    erased_.clear();  // of an earlier EraseIn whose write did not commit
     if (written_.empty()) return absl::OkStatus();
     for (const TxId& id : ids) {
       auto it = written_.find(id);
-      if (it != written_.end()) orders.push_back(it->second);
+      if (it != written_.end()) orders.push_back(it->second.order);
     }
   }
   if (orders.empty()) return absl::OkStatus();
   // Ascending: the cursor stays on a leaf page while the next key is in it.
   std::sort(orders.begin(), orders.end());
+  absl::flat_hash_set<uint64_t> erased;
+  erased.reserve(orders.size());
   GL_ASSIGN_OR_RETURN(storage::WriteCursor cursor, txn.OpenWriteCursor(table_));
   for (uint64_t order : orders) {
     absl::Status s = cursor.Delete(OrderKey(order), [](ByteSpan) {});
-    if (!s.ok() && !absl::IsNotFound(s)) return s;
+    if (s.ok()) {
+      erased.insert(order);
+    } else if (!absl::IsNotFound(s)) {  // NotFound: its admission write comes later
+      return s;
+    }
   }
+  absl::MutexLock lock(&mu_);
+  erased_ = std::move(erased);
   return absl::OkStatus();
 }
 
 void AdmittedStore::Forget(absl::Span<const TxId> ids) {
   absl::MutexLock lock(&mu_);
-  if (written_.empty()) return;
-  for (const TxId& id : ids) written_.erase(id);
+  for (const TxId& id : ids) {
+    if (written_.empty()) break;
+    auto it = written_.find(id);
+    if (it == written_.end()) continue;
+    if (erased_.contains(it->second.order)) {
+      written_.erase(it);  // the commit's write deleted its row
+    } else if (it->second.durable) {
+      // Written after the commit's EraseIn (or admitted again after its
+      // commit): the writer thread deletes the row.
+      stale_orders_.push_back(it->second.order);
+      written_.erase(it);
+    } else {
+      it->second.stale = true;  // being written: deleted once it is
+    }
+  }
+  erased_.clear();
 }
 
 absl::StatusOr<std::vector<std::pair<TxId, Bytes>>> AdmittedStore::Recover(
@@ -244,8 +322,13 @@ absl::StatusOr<std::vector<std::pair<TxId, Bytes>>> AdmittedStore::Recover(
     }));
   }
   absl::MutexLock lock(&mu_);
-  for (const auto& [id, order] : kept) written_.emplace(id, order);
+  for (const auto& [id, order] : kept) written_.emplace(id, Entry{order, /*durable=*/true});
   return out;
+}
+
+void AdmittedStore::SetWriteHookForTest(std::function<void(WritePhase)> hook) {
+  absl::MutexLock lock(&mu_);
+  write_hook_ = std::move(hook);
 }
 
 AdmittedStats AdmittedStore::stats() const {

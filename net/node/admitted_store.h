@@ -20,12 +20,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -70,8 +72,12 @@ class AdmittedStore {
   void PersistAsync(std::vector<std::pair<TxId, Bytes>> txs, PersistDone done);
 
   // Inside a commit's write transaction: deletes the entries of `ids` this
-  // store wrote (others are not looked up). Call Forget(ids) once it committed.
-  absl::Status EraseIn(storage::WriteTxn& txn, absl::Span<const TxId> ids) const;
+  // store wrote or is writing (others are not looked up). Call Forget(ids)
+  // once it committed, before the next EraseIn. A transaction's commit may
+  // land before its admission record's write, or between that write and its
+  // bookkeeping: Forget then has the writer thread delete the row once it is
+  // written, so neither the table nor the map keeps an entry for it.
+  absl::Status EraseIn(storage::WriteTxn& txn, absl::Span<const TxId> ids);
   void Forget(absl::Span<const TxId> ids);
 
   // At start-up, before any Persist: every admitted transaction `store` has
@@ -81,8 +87,15 @@ class AdmittedStore {
   // Answers waiting and later Persist calls Unavailable and joins the thread.
   void Stop();
 
+  // Test only, set before any Persist: runs on the writer thread, no lock
+  // held, just before a group's synced write and just after it (before the
+  // group's bookkeeping), so a test can drive a commit into either gap.
+  enum class WritePhase { kBeforeWrite, kAfterWrite };
+  void SetWriteHookForTest(std::function<void(WritePhase)> hook);
+
   AdmittedStats stats() const;
-  // Entries written and not yet erased by a commit (this process's view).
+  // Entries written (or being written) and not yet erased by a commit (this
+  // process's view).
   size_t outstanding() const;
 
  private:
@@ -97,9 +110,14 @@ class AdmittedStore {
   AdmittedStore(storage::LmdbEnv* env, storage::LmdbTable table) : env_(env), table_(table) {}
   void Loop();
   // Writes the group's transactions not written before, each under a new
-  // order; on success returns them with their orders.
-  absl::StatusOr<std::vector<std::pair<TxId, uint64_t>>> WriteGroup(
-      const std::vector<std::shared_ptr<Request>>& group);
+  // order recorded in written_ before the write (so a commit meanwhile finds
+  // it); on success returns them with their orders. `hook`: write_hook_.
+  using WrittenOrders = std::vector<std::pair<TxId, uint64_t>>;
+  absl::StatusOr<WrittenOrders> WriteGroup(
+      const std::vector<std::shared_ptr<Request>>& group,
+      const std::function<void(WritePhase)>& hook);
+  // Deletes the rows in stale_orders_ (one write).
+  void RemoveStaleRows();
 
   storage::LmdbEnv* env_;
   const storage::LmdbTable table_;
@@ -109,9 +127,19 @@ class AdmittedStore {
   size_t queued_txs_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 0;
-  // Entries in the table: id -> its order (key).
-  absl::flat_hash_map<TxId, uint64_t> written_ ABSL_GUARDED_BY(mu_);
+  struct Entry {
+    uint64_t order = 0;     // its key
+    bool durable = false;   // its write committed (false: being written)
+    bool stale = false;     // committed meanwhile: delete the row once written
+  };
+  // Entries in the table or in the group write under way.
+  absl::flat_hash_map<TxId, Entry> written_ ABSL_GUARDED_BY(mu_);
+  // The rows (orders) the last EraseIn deleted, for the Forget after it.
+  absl::flat_hash_set<uint64_t> erased_ ABSL_GUARDED_BY(mu_);
+  // Rows of committed transactions written after their commit's EraseIn.
+  std::vector<uint64_t> stale_orders_ ABSL_GUARDED_BY(mu_);
   AdmittedStats stats_ ABSL_GUARDED_BY(mu_);
+  std::function<void(WritePhase)> write_hook_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gridledger::node

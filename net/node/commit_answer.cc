@@ -28,6 +28,13 @@ absl::Status CommitAnswer::Add(const consensus::CommitSyncResponse& response) {
       return absl::InvalidArgumentError(
           absl::StrCat("commit ", p.sequence, ": parts do not fit together"));
     }
+    // The declared total bounds what its parts may carry (else the commit
+    // would only never complete, after holding every extra certificate).
+    if (p.certificates.size() > have.total_certificates - have.certificates.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "commit ", p.sequence, ": ", have.certificates.size() + p.certificates.size(),
+          " certificates, more than its declared total of ", have.total_certificates));
+    }
     for (const consensus::Certificate& c : p.certificates) {
       bytes_ += consensus::CertificateEncodedBytes(c);
       for (const Digest& b : c.header.batches) wanted_batches_.insert(b);

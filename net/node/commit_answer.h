@@ -28,7 +28,8 @@ class CommitAnswer {
       : first_(from_sequence), end_(from_sequence + max_commits), bytes_max_(bytes_max) {}
 
   // One message. InvalidArgument (the reason) for a commit outside the range,
-  // parts that do not fit together, or an answer over bytes_max.
+  // parts that do not fit together, more certificates than a commit's
+  // declared total, or an answer over bytes_max.
   absl::Status Add(const consensus::CommitSyncResponse& response);
   bool complete() const { return complete_; }
   uint64_t highest_sequence() const { return highest_sequence_; }

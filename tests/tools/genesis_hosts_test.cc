@@ -86,6 +86,16 @@ TEST_F(GenesisHostsTest, WritesOneParsableConfigPerValidatorOnItsHost) {
                 absl::StrCat(want_host[s][i], ":", 8400 + k));
       EXPECT_EQ(config->backend, VerifierBackend::kCpu);
       EXPECT_FALSE(config->peer_address_override.has_value());  // listens at its genesis address
+      // Receipts go to every validator of the other slice, in plaintext.
+      const uint32_t other = 1 - s;
+      ASSERT_EQ(config->relay_targets.size(), 2u);
+      for (uint32_t j = 0; j < 2; ++j) {
+        EXPECT_EQ(config->relay_targets[j].slice, other);
+        EXPECT_EQ(config->relay_targets[j].grpc_address.ToString(),
+                  absl::StrCat(want_host[other][j], ":", 8300 + other * 2 + j));
+      }
+      EXPECT_FALSE(config->grpc_tls_cert.has_value());
+      EXPECT_FALSE(config->relay_tls_ca.has_value());
     }
   }
   const auto targets = nlohmann::json::parse(ReadFile(out + "/prometheus-targets.json"));
@@ -93,6 +103,32 @@ TEST_F(GenesisHostsTest, WritesOneParsableConfigPerValidatorOnItsHost) {
   EXPECT_EQ(targets[3]["targets"][0], "10.1.0.1:8403");
   EXPECT_EQ(targets[3]["labels"]["slice"], "1");
   EXPECT_EQ(targets[3]["labels"]["validator"], "1");
+}
+
+// --api_tls: each config names its API certificate and key and the CA its
+// receipt relay trusts for the other slices' (TLS-only) APIs; the node's
+// parser reads every key back, and the config re-serializes to the same.
+TEST_F(GenesisHostsTest, ApiTlsWritesTheCertificatesAndTheRelayCa) {
+  const std::string hosts = WriteHosts("10.1.0.1\n10.1.0.2\n10.1.0.3\n10.1.0.4\n");
+  const std::string out = dir_ + "/out";
+  CliRun run = RunGridledger(absl::StrCat(
+      "genesis --validators=2 --slices=2 --accounts=2 --balance=1 --out=", out, " --hosts=", hosts,
+      " --config_dir=/srv/gl/etc --api_tls"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (uint32_t s = 0; s < 2; ++s) {
+    for (uint32_t i = 0; i < 2; ++i) {
+      SCOPED_TRACE(absl::StrCat("validator ", s, "/", i));
+      auto config = node::LoadNodeConfig(absl::StrCat(out, "/node-", s, "-", i, ".toml"));
+      ASSERT_TRUE(config.ok()) << config.status();
+      EXPECT_EQ(config->grpc_tls_cert, absl::StrCat("/srv/gl/etc/api-", s, "-", i, ".crt"));
+      EXPECT_EQ(config->grpc_tls_key, absl::StrCat("/srv/gl/etc/api-", s, "-", i, ".key"));
+      EXPECT_EQ(config->relay_tls_ca, "/srv/gl/etc/ca.crt");
+      EXPECT_EQ(config->relay_targets.size(), 2u);
+      auto again = node::ParseNodeConfig(node::SerializeNodeConfig(*config));
+      ASSERT_TRUE(again.ok()) << again.status();
+      EXPECT_EQ(*again, *config);
+    }
+  }
 }
 
 TEST_F(GenesisHostsTest, BadHostsFileIsRefusedNamingTheLineAndWritesNothing) {
@@ -122,6 +158,10 @@ TEST_F(GenesisHostsTest, BadHostsFileIsRefusedNamingTheLineAndWritesNothing) {
 TEST_F(GenesisHostsTest, NodeConfigFlagsNeedHosts) {
   CliRun run = RunGridledger(absl::StrCat(
       "genesis --validators=2 --accounts=1 --balance=1 --out=", dir_, "/out --data_root=/x"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("only --hosts=FILE writes"), std::string::npos) << run.output;
+  run = RunGridledger(absl::StrCat(
+      "genesis --validators=2 --accounts=1 --balance=1 --out=", dir_, "/out --api_tls"));
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("only --hosts=FILE writes"), std::string::npos) << run.output;
   run = RunGridledger(absl::StrCat("genesis --validators=1 --accounts=1 --balance=1 --out=", dir_,

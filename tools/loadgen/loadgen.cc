@@ -54,11 +54,12 @@ struct TxTrack {
   bool acked = false;
   uint8_t attempts = 0;
   bool resubmitted = false;  // sent again to another validator (ResubmitStale)
-  // Where it was last sent, and that validator's broken connections when it
-  // was sent: a break after the send puts an acknowledgement in doubt, even
-  // one whose reply is processed after the failure's.
+  // Where it was last sent, and that validator's epoch (ValidatorEpochs)
+  // when it was sent: a break or restart after the send puts an
+  // acknowledgement in doubt, even one whose reply is processed after the
+  // failure's.
   uint32_t sent_to = 0;
-  uint32_t sent_failures = 0;
+  uint64_t sent_epoch = 0;
   std::string reason;  // for kRejected / kFailed
   uint64_t commit_sequence = 0;
   uint32_t index_in_commit = 0;
@@ -130,8 +131,9 @@ class Runner {
   void SendBounded(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs);
   // As a client does: an acknowledged transaction not committed within
   // kResubmitAfter, whose validator's transport failed since the ack (it may
-  // have restarted without its disk, or be down for good), or one whose send
-  // failed in transport, goes once to the next validator (safe: ids are
+  // have restarted without its disk, or be down for good) or that the caller
+  // reported restarted (ValidatorEpochs), or one whose send failed in
+  // transport, goes once to the next validator (safe: ids are
   // de-duplicated). It recovers what a validator acknowledged and then lost
   // with its disk (cluster --wipe). An acknowledgement from a validator that
   // stayed reachable is durable there, so slow commits alone (overload) never
@@ -168,9 +170,11 @@ class Runner {
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t resubmitted_ ABSL_GUARDED_BY(mu_) = 0;
-  // Broken or refused connections seen per [slice][validator] (submit and
-  // commit streams).
-  std::vector<std::vector<uint32_t>> transport_failures_ ABSL_GUARDED_BY(mu_);
+  // Broken or refused connections (submit and commit streams) and restarts
+  // the caller reported, per [slice][validator]: options_.epochs, or
+  // own_epochs_ when the caller gave none.
+  std::unique_ptr<ValidatorEpochs> own_epochs_;
+  ValidatorEpochs* epochs_ = nullptr;
   std::vector<grpc::ClientContext*> stream_contexts_ ABSL_GUARDED_BY(mu_);
   bool streams_done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t stream_reconnects_ ABSL_GUARDED_BY(mu_) = 0;
@@ -201,10 +205,16 @@ absl::Status Runner::Connect() {
           grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
     }
   }
-  {
-    absl::MutexLock lock(&mu_);
-    transport_failures_.resize(slices);
-    for (size_t s = 0; s < slices; ++s) transport_failures_[s].assign(stubs_[s].size(), 0);
+  std::vector<uint32_t> shape(slices);
+  for (size_t s = 0; s < slices; ++s) shape[s] = static_cast<uint32_t>(stubs_[s].size());
+  if (options_.epochs != nullptr) {
+    if (options_.epochs->validators_per_slice() != shape) {
+      return absl::InvalidArgumentError("LoadgenOptions::epochs is not shaped like grpc_by_slice");
+    }
+    epochs_ = options_.epochs;
+  } else {
+    own_epochs_ = std::make_unique<ValidatorEpochs>(shape);
+    epochs_ = own_epochs_.get();
   }
   if (options_.submit_path == SubmitPath::kStream) {
     submit_streams_.resize(slices);
@@ -235,10 +245,10 @@ void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs)
   inflight_.fetch_add(1);
   {
     absl::MutexLock lock(&mu_);
-    const uint32_t failures = transport_failures_[slice][validator];
+    const uint64_t epoch = epochs_->Stamp(slice, validator);
     for (uint64_t i : txs) {
       track_[i].sent_to = validator;
-      track_[i].sent_failures = failures;
+      track_[i].sent_epoch = epoch;
     }
   }
   if (options_.submit_path == SubmitPath::kStream) {
@@ -284,8 +294,8 @@ void Runner::ResubmitStale(int64_t now) {
       // Acknowledged, or lost in transport (the outcome is unknown: a
       // stream cut by a killed validator).
       const PlannedTx& p = plan_[i];
-      const bool ack_in_doubt = t.state == State::kAccepted &&
-                                transport_failures_[p.slice][t.sent_to] != t.sent_failures;
+      const bool ack_in_doubt =
+          t.state == State::kAccepted && epochs_->InDoubt(p.slice, t.sent_to, t.sent_epoch);
       const bool unknown = ack_in_doubt ||
                            (t.state == State::kRejected && absl::StartsWith(t.reason, "rpc:"));
       if (!unknown || t.resubmitted || t.send_ns < 0 || t.send_ns > before) continue;
@@ -334,7 +344,7 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
         status.ok() && (results == nullptr || results->size() != static_cast<int>(txs.size()));
     // A deadline, an overload or a deliberate refusal says nothing about
     // what the validator holds; a broken connection may (it may restart empty).
-    if (ConnectionBroke(status)) ++transport_failures_[slice][validator];
+    if (ConnectionBroke(status)) epochs_->MarkConnectionBroke(slice, validator);
     if (!status.ok() || bad_reply) {
       const bool retryable = !bad_reply && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                                             status.error_code() ==
@@ -430,7 +440,9 @@ void Runner::StreamLoop(uint32_t slice, uint64_t from_sequence) {
     bool done;
     {
       absl::MutexLock lock(&mu_);
-      if (ConnectionBroke(status)) ++transport_failures_[slice][attempt % validators];
+      if (ConnectionBroke(status)) {
+        epochs_->MarkConnectionBroke(slice, static_cast<uint32_t>(attempt % validators));
+      }
       stream_contexts_.erase(
           std::find(stream_contexts_.begin(), stream_contexts_.end(), &context));
       done = streams_done_;

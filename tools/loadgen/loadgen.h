@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "core/common/types.h"
 #include "tools/loadgen/stats.h"
+#include "tools/loadgen/validator_epochs.h"
 #include "tools/loadgen/workload.h"
 
 namespace gridledger::loadgen {
@@ -69,6 +70,11 @@ struct LoadgenOptions {
   SubmitPath submit_path = SubmitPath::kStream;
   // Percent of the planned transfers that pay an account of another slice.
   uint32_t cross_slice_percent = 0;
+  // Where a caller that kills or wipes validators during the run (the
+  // cluster harness) reports it, so acknowledgements given before are
+  // resubmitted; shaped like grpc_by_slice, must outlive the run. When null
+  // the run keeps its own (broken connections only).
+  ValidatorEpochs* epochs = nullptr;
 };
 
 // A transaction a validator reported committed (success or execution failure).

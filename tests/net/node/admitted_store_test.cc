@@ -67,6 +67,7 @@ class AdmittedStoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
   void Close() {
+    executor_.reset();
     admitted_.reset();
     consensus_.reset();
     store_.reset();
@@ -98,7 +99,42 @@ class AdmittedStoreTest : public ::testing::Test {
     return ids;
   }
 
+  // Rows in the admitted table now (Recover would drop committed ones, so a
+  // stale row shows only here).
+  size_t TableRows() {
+    auto table = store_->env().OpenTable(kAdmittedTable);
+    EXPECT_TRUE(table.ok()) << table.status();
+    if (!table.ok()) return 0;
+    auto txn = store_->env().BeginRead();
+    EXPECT_TRUE(txn.ok()) << txn.status();
+    if (!txn.ok()) return 0;
+    auto cursor = txn->OpenCursor(*table);
+    EXPECT_TRUE(cursor.ok()) << cursor.status();
+    if (!cursor.ok()) return 0;
+    size_t rows = 0;
+    for (auto on = cursor->First(); on.ok() && *on; on = cursor->Next()) ++rows;
+    return rows;
+  }
+  // Commits Tx(0) through the real commit path (EraseIn in the commit's
+  // write, then Forget) when the admission write of Entry(0) reaches `at`.
+  void CommitTx0At(AdmittedStore::WritePhase at) {
+    admitted_->SetWriteHookForTest([this, at](AdmittedStore::WritePhase phase) {
+      if (phase != at || committed_) return;
+      committed_ = true;
+      EXPECT_TRUE(executor_->Execute(FirstCommit({Tx(0)})).ok());
+    });
+  }
+  void MakeExecutor() {
+    executor_ = std::make_unique<CommitExecutor>(store_.get(), consensus_.get(), SliceId(0),
+                                                 &pending_, &feed_, nullptr);
+    executor_->set_admitted_store(admitted_.get());
+  }
+
   std::string dir_;
+  PendingTxs pending_;
+  CommitFeed feed_{0};
+  std::unique_ptr<CommitExecutor> executor_;
+  bool committed_ = false;  // by the hook, on the writer thread; read after Persist returns
   std::unique_ptr<storage::NodeStore> store_;
   std::unique_ptr<ConsensusStore> consensus_;
   std::unique_ptr<AdmittedStore> admitted_;
@@ -227,6 +263,54 @@ TEST_F(AdmittedStoreTest, ADataDirOfTheVersionOneLayoutIsRefused) {
     EXPECT_NE(opened.status().message().find("version-1 layout"), absl::string_view::npos)
         << opened.status();
   }
+}
+
+// A commit of a transaction can land while its admission record is being
+// written (the core had it before the record was durable). Whichever side of
+// the record's synced write the commit's write falls, neither the in-memory
+// map nor the table keeps an entry for it.
+TEST_F(AdmittedStoreTest, ACommitJustAfterTheAdmissionWriteLeavesNoEntry) {
+  MakeExecutor();
+  CommitTx0At(AdmittedStore::WritePhase::kAfterWrite);
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1)}, kTimeout).ok());
+  ASSERT_TRUE(committed_);
+  EXPECT_EQ(admitted_->outstanding(), 1u);  // Entry(1)
+  EXPECT_EQ(TableRows(), 1u);
+}
+
+TEST_F(AdmittedStoreTest, ACommitJustBeforeTheAdmissionWriteLeavesNoEntry) {
+  MakeExecutor();
+  CommitTx0At(AdmittedStore::WritePhase::kBeforeWrite);
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1)}, kTimeout).ok());
+  ASSERT_TRUE(committed_);
+  EXPECT_EQ(admitted_->outstanding(), 1u);
+  EXPECT_EQ(TableRows(), 1u);
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(RecoveredIds(), std::vector<TxId>{Entry(1).first});
+}
+
+// The commit's write lands before the admission write, and its Forget only
+// after the admission write's bookkeeping: the row is removed all the same
+// (by the writer thread, at the latest when the store stops).
+TEST_F(AdmittedStoreTest, AForgetAfterTheAdmissionWriteOfAnEarlierCommitLeavesNoEntry) {
+  MakeExecutor();
+  const TxId id0 = Entry(0).first;
+  admitted_->SetWriteHookForTest([&](AdmittedStore::WritePhase phase) {
+    if (phase != AdmittedStore::WritePhase::kBeforeWrite || committed_) return;
+    committed_ = true;
+    // The commit executor's write without its Forget (which follows below).
+    EXPECT_TRUE(store_->env()
+                    .Write([&](storage::WriteTxn& txn) {
+                      return admitted_->EraseIn(txn, absl::MakeConstSpan(&id0, 1));
+                    })
+                    .ok());
+  });
+  ASSERT_TRUE(admitted_->Persist({Entry(0), Entry(1)}, kTimeout).ok());
+  ASSERT_TRUE(committed_);
+  admitted_->Forget(absl::MakeConstSpan(&id0, 1));
+  admitted_->Stop();
+  EXPECT_EQ(admitted_->outstanding(), 1u);
+  EXPECT_EQ(TableRows(), 1u);
 }
 
 }  // namespace

@@ -139,6 +139,10 @@ class TwoSlices {
       c.relay_targets.push_back(RelayTarget{1, HostPort{"127.0.0.1", dead_.port()}});
       for (const HostPort& a : grpc_[1]) c.relay_targets.push_back(RelayTarget{1, a});
     }
+    // As the tools write it (relay_tls_ca among the keys) and the node reads it.
+    const std::string config_path = absl::StrCat(dir_, "/node-", s, "-", i, ".toml");
+    Write(config_path, SerializeNodeConfig(c));
+    GL_ASSIGN_OR_RETURN(c, LoadNodeConfig(config_path));
     auto node = Node::Start(c, options_);
     if (!node.ok()) return node.status();
     nodes_[s][i] = std::move(*node);
