@@ -62,8 +62,9 @@ uint64_t RandomSeed() {
 struct alignas(64) XOnlyKeyCache::Shard {
   using Map = absl::flat_hash_map<PublicKey, std::optional<secp256k1_xonly_pubkey>, KeyHash, KeyEq>;
   // std::mutex, not absl::Mutex: Debian's Abseil runs its deadlock detection
-  // (a global graph update) on every absl::Mutex lock, several times the cost
-  // of a lookup; this lock is never held while taking another.
+  // (a global graph update) on every absl::Mutex lock wherever it is not
+  // turned off (tests, tools other than the node), several times the cost of
+  // a lookup; this lock is never held while taking another.
   mutable std::mutex mu;
   // nullopt: the key does not parse.
   Map keys;                   // guarded by mu
