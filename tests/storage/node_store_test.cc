@@ -94,7 +94,9 @@ TEST(NodeStoreTest, GetTxsAnswersEachIdLikeGetTx) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const absl::StatusOr<StoredTx> one = store->GetTx(ids[i]);
     ASSERT_EQ(answers[i].status().code(), one.status().code()) << i;
-    if (one.ok()) EXPECT_EQ(*answers[i], *one) << i;
+    if (one.ok()) {
+      EXPECT_EQ(*answers[i], *one) << i;
+    }
   }
   EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(answers[0].ok());
