@@ -37,21 +37,27 @@ bool CommitSyncer::TakeRejoin() {
   return rejoin;
 }
 
+bool CommitSyncer::MayStart(TimeMs now, Round dag_round) const {
+  if (syncing_) return false;
+  if (ever_ended_ && now < ended_ms_ + kSyncHoldOffMs) return false;
+  if (force_start_) return true;
+  // The (f+1)-th highest round among the peers: at least one honest peer is there.
+  std::vector<uint64_t> rounds;
+  for (uint32_t i = 0; i < peer_rounds_.size(); ++i) {
+    if (i != me_.value()) rounds.push_back(peer_rounds_[i]);
+  }
+  const size_t f = committee_->max_faulty();
+  if (rounds.size() <= f) return false;
+  std::nth_element(rounds.begin(), rounds.begin() + f, rounds.end(), std::greater<>());
+  const uint64_t trigger = std::max<uint64_t>(4, params_.gc_depth / 2);
+  return rounds[f] > dag_round.value() + trigger;
+}
+
 std::vector<Action> CommitSyncer::OnTimer(TimeMs now, Round dag_round) {
   std::vector<Action> out;
   if (!syncing_) {
-    if (ever_ended_ && now < ended_ms_ + kSyncHoldOffMs) return out;
-    // The (f+1)-th highest round among the peers: at least one honest peer is there.
-    std::vector<uint64_t> rounds;
-    for (uint32_t i = 0; i < peer_rounds_.size(); ++i) {
-      if (i != me_.value()) rounds.push_back(peer_rounds_[i]);
-    }
-    const size_t f = committee_->max_faulty();
+    if (!MayStart(now, dag_round)) return out;
     if (!force_start_) {
-      if (rounds.size() <= f) return out;
-      std::nth_element(rounds.begin(), rounds.begin() + f, rounds.end(), std::greater<>());
-      const uint64_t trigger = std::max<uint64_t>(4, params_.gc_depth / 2);
-      if (rounds[f] <= dag_round.value() + trigger) return out;
       if (snapshot_policy_ && snapshot_policy_(next_commit_unavailable_)) {
         next_commit_unavailable_ = false;
         return out;

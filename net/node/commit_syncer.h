@@ -82,6 +82,9 @@ class CommitSyncer {
   void ForceStart() { force_start_ = true; }
 
   bool syncing() const { return syncing_; }
+  // True when OnTimer(now, dag_round) would start a sync (which reads the
+  // store's commit state: the caller completes its pending writes first).
+  bool MayStart(consensus::TimeMs now, Round dag_round) const;
   // Commits the latest answer's server had beyond ours (0 when not syncing).
   uint64_t behind_commits() const { return syncing_ ? behind_commits_ : 0; }
   // True once after a sync ended: the core must rejoin from the store.

@@ -1,17 +1,17 @@
 #include "net/node/consensus_driver.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/execution/executor.h"
-#include "net/node/persist_order.h"
 
 namespace gridledger::node {
 
 using consensus::Action;
-using consensus::PersistRecord;
 using consensus::TimeMs;
 
 // Every CommitAction must be executable: the core cuts commits to its bound
@@ -26,7 +26,13 @@ ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
                                  net::NodeMetrics* metrics)
     : core_(std::move(core)), peer_keys_(std::move(peer_keys)), inbox_(inbox),
       consensus_store_(consensus_store), commit_executor_(commit_executor),
-      verify_worker_(verify_worker), metrics_(metrics), anatomy_(core_->me(), metrics) {}
+      verify_worker_(verify_worker), metrics_(metrics), anatomy_(core_->me(), metrics),
+      outbox_(
+          consensus_store, [this](consensus::SendAction& send) { Send(send); },
+          [this](const consensus::CommittedSubDag& sub, int64_t produced_ns) {
+            return ExecuteCommit(sub, produced_ns);
+          },
+          [this](const absl::Status& status) { Fail(status); }) {}
 
 ConsensusDriver::~ConsensusDriver() { Stop(); }
 
@@ -54,11 +60,16 @@ void ConsensusDriver::Start(const consensus::PersistedState& state,
                             net::Transport* transport) {
   GL_CHECK(!thread_.joinable());
   transport_ = transport;
+  outbox_.Start();
   // Start runs on the caller's thread before the loop exists: nothing else
   // touches the core yet.
   Execute(core_->Start(state, NowMs()));
+  outbox_.Seal();
   round_.store(core_->round().value());
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "gl-consensus");
+    Loop();
+  });
 }
 
 void ConsensusDriver::EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,
@@ -75,6 +86,7 @@ void ConsensusDriver::EnableStateSync(StateSync* state_sync) {
 
 void ConsensusDriver::AfterRestore(uint64_t sequence, TimeMs now) {
   if (failed_.load()) return;
+  outbox_.Drain();  // the store's consensus state must be complete
   auto state = consensus_store_->Load(core_->params().gc_depth);
   if (!state.ok()) {
     Fail(state.status());
@@ -88,6 +100,7 @@ void ConsensusDriver::AfterRestore(uint64_t sequence, TimeMs now) {
 
 void ConsensusDriver::AfterSync(TimeMs now) {
   if (syncer_->TakeRejoin() && !failed_.load()) {
+    outbox_.Drain();  // the store's consensus state must be complete
     auto state = consensus_store_->Load(core_->params().gc_depth);
     if (!state.ok()) {
       Fail(state.status());
@@ -105,6 +118,7 @@ void ConsensusDriver::AfterSync(TimeMs now) {
 void ConsensusDriver::Stop() {
   inbox_->Close();
   if (thread_.joinable()) thread_.join();
+  outbox_.Stop();  // what the core already did is written, sent and executed
   // Answer submissions still queued so their handlers return at once.
   DrainInbox("node is stopping");
 }
@@ -150,8 +164,13 @@ absl::Status ConsensusDriver::failure() const {
 }
 
 DriverStats ConsensusDriver::stats() const {
+  const OutboxStats written = outbox_.stats();
   absl::MutexLock lock(&mu_);
-  return stats_;
+  DriverStats stats = stats_;
+  stats.persist_writes = written.writes;
+  stats.persist_records = written.records;
+  stats.persist_groups = written.groups;
+  return stats;
 }
 
 void ConsensusDriver::Fail(const absl::Status& status) {
@@ -174,6 +193,7 @@ void ConsensusDriver::Loop() {
         continue;
       }
       Handle(event, NowMs());
+      outbox_.Seal();
     }
     const TimeMs now = NowMs();
     if (now >= next_tick_ms && !failed_.load()) {
@@ -187,6 +207,10 @@ void ConsensusDriver::Loop() {
         syncing_.store(true);
         if (metrics_ != nullptr) metrics_->SetSyncing(true, 0);
       } else if (syncer_ != nullptr) {
+        // A sync starts from the store's commit state: complete it first.
+        if (syncer_->syncing() || syncer_->MayStart(now, core_->dag().highest_round())) {
+          outbox_.Drain();
+        }
         Execute(syncer_->OnTimer(now, core_->dag().highest_round()));
         AfterSync(now);
       }
@@ -195,6 +219,7 @@ void ConsensusDriver::Loop() {
         Execute(core_->OnTimer(now));
       }
       next_tick_ms = now + consensus::kTimerPeriodMs;
+      outbox_.Seal();
     }
     round_.store(core_->round().value());
     votes_sent_.store(core_->stats().votes_sent);
@@ -213,6 +238,7 @@ void ConsensusDriver::Loop() {
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());
+      metrics_->SetQueueDepth(net::MetricsQueue::kStorageWrites, outbox_.queued_groups());
     }
   }
   // A failed core answers what is still queued instead of leaving clients
@@ -292,7 +318,7 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
     }
     // Actions first: the answer "accepted" must not precede a persisted batch.
     Execute(std::move(actions));
-    submit->ticket->Complete(std::move(results));
+    outbox_.Answer(std::move(submit->ticket), std::move(results));
   } else if (auto* verified = std::get_if<VerifiedEvent>(&event)) {
     // While syncing the core must not commit (its commit state is behind).
     if (!paused) Execute(core_->OnBatchVerified(verified->digest, verified->ok, now));
@@ -300,44 +326,28 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
 }
 
 void ConsensusDriver::Execute(std::vector<Action> actions) {
-  std::vector<PersistRecord> pending;
+  // The outbox keeps persistence.h's order: each send and commit runs once
+  // the records before it are durable.
   for (Action& action : actions) {
     if (failed_.load()) return;
     anatomy_.OnAction(action, MonotonicNs());
-    if (MustPersistBefore(action)) {
-      FlushPersist(&pending);
-      if (failed_.load()) return;
-    }
     if (auto* persist = std::get_if<consensus::PersistAction>(&action)) {
-      pending.push_back(std::move(persist->record));
+      outbox_.Persist(std::move(persist->record));
     } else if (auto* send = std::get_if<consensus::SendAction>(&action)) {
-      Send(*send);
+      outbox_.Send(std::move(*send));
     } else if (auto* verify = std::get_if<consensus::VerifyBatchAction>(&action)) {
       verify_worker_->Enqueue(verify->digest, std::move(verify->batch));
     } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {
-      const int64_t commit_ns = MonotonicNs();
-      absl::Status s = commit_executor_->Execute(commit->sub_dag);
-      anatomy_.OnExecuted(commit_ns, MonotonicNs());
-      if (!s.ok()) Fail(s);
+      outbox_.Commit(std::move(commit->sub_dag), MonotonicNs());
     }
   }
-  FlushPersist(&pending);
 }
 
-void ConsensusDriver::FlushPersist(std::vector<PersistRecord>* pending) {
-  if (pending->empty()) return;
-  if (metrics_ != nullptr) {
-    metrics_->SetQueueDepth(net::MetricsQueue::kStorageWrites, pending->size());
-  }
-  absl::Status s = consensus_store_->Persist(*pending);
-  {
-    absl::MutexLock lock(&mu_);
-    ++stats_.persist_writes;
-    stats_.persist_records += pending->size();
-  }
-  pending->clear();
-  if (metrics_ != nullptr) metrics_->SetQueueDepth(net::MetricsQueue::kStorageWrites, 0);
-  if (!s.ok()) Fail(s);
+absl::Status ConsensusDriver::ExecuteCommit(const consensus::CommittedSubDag& sub,
+                                            int64_t produced_ns) {
+  absl::Status s = commit_executor_->Execute(sub);
+  LatencyAnatomy::ObserveExecuted(metrics_, produced_ns, MonotonicNs());
+  return s;
 }
 
 void ConsensusDriver::Send(consensus::SendAction& send) {

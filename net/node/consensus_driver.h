@@ -1,9 +1,11 @@
 // The one thread that owns the consensus core. It takes events from the
 // bounded inbox (peer messages, client transactions, verification results),
-// ticks the core every kTimerPeriodMs, and executes the returned actions in
-// order: persistence records are batched into one synced LMDB write that
-// completes before the next send (or commit) of the same call goes out;
-// batch verification goes to the VerifyWorker; commits execute in place.
+// ticks the core every kTimerPeriodMs, and hands the returned actions in
+// order to the DurableOutbox (durable_outbox.h): persistence records become
+// durable in group-committed synced writes before any send, client answer or
+// commit that came after them runs, commits execute on the outbox's own
+// thread, and this thread never waits for the disk; batch verification goes
+// to the VerifyWorker.
 #ifndef GRIDLEDGER_NET_NODE_CONSENSUS_DRIVER_H_
 #define GRIDLEDGER_NET_NODE_CONSENSUS_DRIVER_H_
 
@@ -23,6 +25,7 @@
 #include "net/node/commit_sync_server.h"
 #include "net/node/commit_syncer.h"
 #include "net/node/consensus_store.h"
+#include "net/node/durable_outbox.h"
 #include "net/node/event_inbox.h"
 #include "net/node/latency_anatomy.h"
 #include "net/node/state_sync.h"
@@ -39,6 +42,7 @@ inline constexpr uint64_t kRejectionLogPeriodMs = 10'000;
 struct DriverStats {
   uint64_t persist_writes = 0;   // synced LMDB writes of consensus records
   uint64_t persist_records = 0;
+  uint64_t persist_groups = 0;   // handled events whose records those writes covered
   uint64_t sends = 0;
   uint64_t sends_refused = 0;    // transport queue full or stopped
 };
@@ -116,7 +120,8 @@ class ConsensusDriver {
   // After a snapshot restore reached the store at `sequence`.
   void AfterRestore(uint64_t sequence, consensus::TimeMs now);
   bool Restoring() const { return state_sync_ != nullptr && state_sync_->restoring(); }
-  void FlushPersist(std::vector<consensus::PersistRecord>* pending);
+  // On the outbox's execution thread, in commit order.
+  absl::Status ExecuteCommit(const consensus::CommittedSubDag& sub, int64_t produced_ns);
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
   // Queues a submission (the checks and Push shared by Submit and SubmitAsync).
@@ -137,6 +142,7 @@ class ConsensusDriver {
   VerifyWorker* verify_worker_;
   net::NodeMetrics* metrics_;
   LatencyAnatomy anatomy_;  // consensus thread only
+  DurableOutbox outbox_;
   net::Transport* transport_ = nullptr;
   std::unique_ptr<CommitSyncer> syncer_;
   std::unique_ptr<CommitSyncServer> sync_server_;

@@ -90,8 +90,10 @@ void LatencyAnatomy::OnAction(const consensus::Action& action, int64_t now_ns) {
   }
 }
 
-void LatencyAnatomy::OnExecuted(int64_t commit_ns, int64_t executed_ns) {
-  Observe(net::LatencyStage::kExecute, commit_ns, executed_ns);
+void LatencyAnatomy::ObserveExecuted(net::NodeMetrics* metrics, int64_t commit_ns,
+                                     int64_t executed_ns) {
+  if (metrics == nullptr || executed_ns < commit_ns) return;
+  metrics->ObserveStage(net::LatencyStage::kExecute, absl::Nanoseconds(executed_ns - commit_ns));
 }
 
 }  // namespace gridledger::node

@@ -6,10 +6,12 @@
 //   certificate  own header proposed -> its certificate formed
 //   commit       certificate formed -> committed by an anchor
 // and for every commit
-//   execute      commit -> executed and stored.
+//   execute      commit returned by the core -> executed and stored (after
+//                the records before it are durable and earlier commits ran)
 // Each is a NodeMetrics stage histogram. The driver reports admissions and
-// every action before executing it; stages whose start it did not see (after
-// a restart, restored transactions) are not observed. Consensus thread only.
+// every action when the core returns it (before it is durable); stages whose
+// start it did not see (after a restart, restored transactions) are not
+// observed. Consensus thread only, but ObserveExecuted.
 #ifndef GRIDLEDGER_NET_NODE_LATENCY_ANATOMY_H_
 #define GRIDLEDGER_NET_NODE_LATENCY_ANATOMY_H_
 
@@ -46,8 +48,10 @@ class LatencyAnatomy {
   void OnAdmitted(int64_t now_ns, bool sealed);
   // Every action, before it is executed, in order.
   void OnAction(const consensus::Action& action, int64_t now_ns);
-  // A CommitAction reported at `commit_ns` finished executing at `executed_ns`.
-  void OnExecuted(int64_t commit_ns, int64_t executed_ns);
+  // A CommitAction reported at `commit_ns` finished executing at
+  // `executed_ns`; from any thread (commits execute on their own,
+  // durable_outbox.h). `metrics` may be null.
+  static void ObserveExecuted(net::NodeMetrics* metrics, int64_t commit_ns, int64_t executed_ns);
 
   // Entries held (tests: bounded).
   size_t tracked() const {

@@ -1,8 +1,9 @@
-// persistence.h's ordering contract in one place, for the node's consensus
-// driver and the simulator's real_store mode (tests/sim/real_store.h): the
-// PersistAction records a call emits are collected and made durable in one
-// ConsensusStore::Persist before the next SendAction or CommitAction runs,
-// and at the end of the call.
+// persistence.h's ordering contract in one place, for the simulator's
+// real_store mode (tests/sim/real_store.h): the PersistAction records a call
+// emits are collected and made durable in one ConsensusStore::Persist before
+// the next SendAction or CommitAction runs, and at the end of the call. The
+// node's driver keeps a stricter order off its thread (durable_outbox.h):
+// every output waits for every record handed in before it.
 #ifndef GRIDLEDGER_NET_NODE_PERSIST_ORDER_H_
 #define GRIDLEDGER_NET_NODE_PERSIST_ORDER_H_
 

@@ -72,7 +72,7 @@ TEST(LatencyAnatomyTest, TimesEachStageOfAnOwnBatch) {
   consensus::CommitAction commit;
   commit.sub_dag.certificates.push_back(cert);
   anatomy.OnAction(commit, 50 * kMs);
-  anatomy.OnExecuted(50 * kMs, 53 * kMs);
+  LatencyAnatomy::ObserveExecuted(&metrics, 50 * kMs, 53 * kMs);
 
   const std::vector<std::pair<net::LatencyStage, double>> expected = {
       {net::LatencyStage::kBatch, 0.005},  {net::LatencyStage::kHeader, 0.007},

@@ -1,0 +1,210 @@
+#include "net/node/durable_outbox.h"
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "core/consensus/messages.h"
+#include "gtest/gtest.h"
+#include "tests/net/node/temp_consensus_store.h"
+
+namespace gridledger::node {
+namespace {
+
+using consensus::LastVotedRecord;
+
+constexpr absl::Duration kWaitMax = absl::Seconds(30);
+
+Digest D(uint64_t n) {
+  Digest d;
+  for (size_t i = 0; i < 8; ++i) d.bytes[i] = static_cast<uint8_t>(n >> (8 * i));
+  return d;
+}
+
+// A send that carries `n` (a BatchAck naming D(n)).
+consensus::SendAction SendOf(uint64_t n) {
+  return consensus::SendAction{ValidatorIndex(0), consensus::BatchAck{D(n)}};
+}
+
+consensus::CommittedSubDag SubDag(uint64_t index) {
+  consensus::CommittedSubDag sub;
+  sub.index = index;
+  return sub;
+}
+
+uint64_t NumberOf(const consensus::SendAction& send) {
+  const Digest& d = std::get<consensus::BatchAck>(send.message).batch;
+  uint64_t n = 0;
+  for (size_t i = 0; i < 8; ++i) n |= static_cast<uint64_t>(d.bytes[i]) << (8 * i);
+  return n;
+}
+
+// The round of validator 1's durable last vote (0 when none).
+uint64_t DurableVoteRound(ConsensusStore* store) {
+  auto state = store->Load(/*gc_depth=*/50);
+  if (!state.ok()) return 0;
+  for (const LastVotedRecord& v : state->last_voted) {
+    if (v.author == ValidatorIndex(1)) return v.round.value();
+  }
+  return 0;
+}
+
+// What the outbox's callbacks saw, filled on its threads.
+struct Seen {
+  absl::Mutex mu;
+  std::vector<uint64_t> sends ABSL_GUARDED_BY(mu);
+  std::vector<uint64_t> durable_at_send ABSL_GUARDED_BY(mu);  // vote round then
+  std::vector<uint64_t> commits ABSL_GUARDED_BY(mu);
+  std::vector<std::thread::id> commit_threads ABSL_GUARDED_BY(mu);
+  std::vector<absl::Status> failures ABSL_GUARDED_BY(mu);
+};
+
+class DurableOutboxTest : public ::testing::Test {
+ protected:
+  // `fail_index`: the commit whose execution fails (none by default).
+  std::unique_ptr<DurableOutbox> MakeOutbox(uint64_t fail_index = UINT64_MAX,
+                                            absl::Notification* send_gate = nullptr) {
+    return std::make_unique<DurableOutbox>(
+        store_.get(),
+        [this, send_gate](consensus::SendAction& send) {
+          if (send_gate != nullptr) send_gate->WaitForNotificationWithTimeout(kWaitMax);
+          const uint64_t durable = DurableVoteRound(store_.get());
+          absl::MutexLock lock(&seen_.mu);
+          seen_.sends.push_back(NumberOf(send));
+          seen_.durable_at_send.push_back(durable);
+        },
+        [this, fail_index](const consensus::CommittedSubDag& sub, int64_t) -> absl::Status {
+          absl::MutexLock lock(&seen_.mu);
+          seen_.commits.push_back(sub.index);
+          seen_.commit_threads.push_back(std::this_thread::get_id());
+          if (sub.index == fail_index) return absl::DataLossError("disk broke");
+          return absl::OkStatus();
+        },
+        [this](const absl::Status& status) {
+          absl::MutexLock lock(&seen_.mu);
+          seen_.failures.push_back(status);
+        });
+  }
+
+  TempConsensusStore store_;
+  Seen seen_;
+};
+
+TEST_F(DurableOutboxTest, EachSendRunsAfterTheRecordsBeforeItAreDurableInOrder) {
+  auto outbox = MakeOutbox();
+  outbox->Start();
+  constexpr uint64_t kRounds = 40;
+  for (uint64_t r = 1; r <= kRounds; ++r) {
+    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
+    outbox->Send(SendOf(r));
+    outbox->Seal();
+  }
+  outbox->Drain();
+  absl::MutexLock lock(&seen_.mu);
+  ASSERT_EQ(seen_.sends.size(), kRounds);
+  for (uint64_t r = 1; r <= kRounds; ++r) {
+    EXPECT_EQ(seen_.sends[r - 1], r);
+    EXPECT_GE(seen_.durable_at_send[r - 1], r) << "send " << r << " went out before its vote";
+  }
+  EXPECT_TRUE(seen_.failures.empty());
+}
+
+TEST_F(DurableOutboxTest, GroupsSealedDuringAWriteShareTheNextWrite) {
+  absl::Notification gate;
+  auto outbox = MakeOutbox(UINT64_MAX, &gate);
+  outbox->Start();
+  // The first group's send holds the writer; the next 50 groups queue up.
+  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(1), D(1)});
+  outbox->Send(SendOf(1));
+  outbox->Seal();
+  for (uint64_t r = 2; r <= 51; ++r) {
+    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
+    outbox->Send(SendOf(r));
+    outbox->Seal();
+  }
+  gate.Notify();
+  outbox->Drain();
+  const OutboxStats stats = outbox->stats();
+  EXPECT_EQ(stats.groups, 51u);
+  EXPECT_EQ(stats.records, 51u);
+  // The first group alone (or with some of the next), then the rest at once.
+  EXPECT_LE(stats.writes, 2u);
+  EXPECT_GE(stats.writes, 1u);
+  absl::MutexLock lock(&seen_.mu);
+  ASSERT_EQ(seen_.sends.size(), 51u);
+  for (uint64_t r = 1; r <= 51; ++r) EXPECT_GE(seen_.durable_at_send[r - 1], r);
+}
+
+TEST_F(DurableOutboxTest, CommitsExecuteInOrderOnTheirOwnThread) {
+  auto outbox = MakeOutbox();
+  outbox->Start();
+  for (uint64_t i = 0; i < 20; ++i) {
+    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(i + 1), D(i + 1)});
+    outbox->Commit(SubDag(i), /*produced_ns=*/0);
+    outbox->Seal();
+  }
+  outbox->Drain();
+  absl::MutexLock lock(&seen_.mu);
+  ASSERT_EQ(seen_.commits.size(), 20u);
+  for (uint64_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(seen_.commits[i], i);
+    EXPECT_NE(seen_.commit_threads[i], std::this_thread::get_id());
+  }
+}
+
+TEST_F(DurableOutboxTest, AnAnswerFollowsTheRecordsBeforeIt) {
+  auto outbox = MakeOutbox();
+  outbox->Start();
+  absl::Mutex mu;
+  uint64_t durable_at_answer = 0;
+  bool answered = false;
+  auto ticket = std::make_shared<SubmitTicket>([&](std::vector<absl::Status> results) {
+    const uint64_t durable = DurableVoteRound(store_.get());
+    absl::MutexLock lock(&mu);
+    durable_at_answer = durable;
+    answered = results.size() == 2 && results[0].ok() && !results[1].ok();
+  });
+  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(7), D(7)});
+  outbox->Answer(ticket, {absl::OkStatus(), absl::ResourceExhaustedError("full")});
+  outbox->Drain();
+  absl::MutexLock lock(&mu);
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(durable_at_answer, 7u);
+}
+
+TEST_F(DurableOutboxTest, AFailedCommitStopsTheCommitsAfterIt) {
+  auto outbox = MakeOutbox(/*fail_index=*/3);
+  outbox->Start();
+  for (uint64_t i = 0; i < 10; ++i) {
+    outbox->Commit(SubDag(i), 0);
+    outbox->Seal();
+  }
+  outbox->Drain();  // returns once failed
+  outbox->Stop();
+  absl::MutexLock lock(&seen_.mu);
+  EXPECT_EQ(seen_.commits, (std::vector<uint64_t>{0, 1, 2, 3}));
+  ASSERT_EQ(seen_.failures.size(), 1u);
+  EXPECT_TRUE(absl::IsDataLoss(seen_.failures[0]));
+}
+
+TEST_F(DurableOutboxTest, StopFinishesEverythingHandedIn) {
+  auto outbox = MakeOutbox();
+  outbox->Start();
+  for (uint64_t i = 0; i < 10; ++i) {
+    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(i + 1), D(i + 1)});
+    outbox->Send(SendOf(i + 1));
+    outbox->Commit(SubDag(i), 0);
+    if (i % 2 == 0) outbox->Seal();  // the last one stays open: Stop seals it
+  }
+  outbox->Stop();
+  EXPECT_EQ(DurableVoteRound(store_.get()), 10u);
+  absl::MutexLock lock(&seen_.mu);
+  EXPECT_EQ(seen_.sends.size(), 10u);
+  EXPECT_EQ(seen_.commits.size(), 10u);
+}
+
+}  // namespace
+}  // namespace gridledger::node
