@@ -213,6 +213,21 @@ absl::StatusOr<StoredTx> NodeStore::GetTx(const TxId& id) const {
   return DecodeTxRecord(record);
 }
 
+std::vector<absl::StatusOr<StoredTx>> NodeStore::GetTxs(absl::Span<const TxId> ids) const {
+  std::vector<absl::StatusOr<StoredTx>> answers;
+  answers.reserve(ids.size());
+  absl::StatusOr<ReadTxn> txn = env_->BeginRead();
+  for (const TxId& id : ids) {
+    if (!txn.ok()) {
+      answers.push_back(txn.status());
+      continue;
+    }
+    absl::StatusOr<ByteSpan> record = txn->Get(tables_.txs, id.span());
+    answers.push_back(record.ok() ? DecodeTxRecord(*record) : record.status());
+  }
+  return answers;
+}
+
 absl::StatusOr<AccountState> NodeStore::GetAccount(const AccountRef& account) const {
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.accounts, EncodeAccountKey(account)));

@@ -70,6 +70,8 @@ class NodeStore {
 
   // NotFound when absent; DataLoss when the stored record is corrupt.
   absl::StatusOr<StoredTx> GetTx(const TxId& id) const;
+  // GetTx of each id, all in one read transaction; answers[i] is ids[i]'s.
+  std::vector<absl::StatusOr<StoredTx>> GetTxs(absl::Span<const TxId> ids) const;
   absl::StatusOr<AccountState> GetAccount(const AccountRef& account) const;
   absl::StatusOr<CommitMeta> GetCommit(uint64_t sequence) const;
   // The ids released from the nonce hold by commit `sequence` (empty when none).

@@ -6,6 +6,17 @@
 
 namespace gridledger::storage {
 
+namespace {
+
+// StateElement's first bytes: table id u8 | key_len u16.
+std::array<uint8_t, 3> ElementHeader(StateTable table, ByteSpan key) {
+  GL_CHECK(key.size() <= UINT16_MAX);
+  return {static_cast<uint8_t>(table), static_cast<uint8_t>(key.size() >> 8),
+          static_cast<uint8_t>(key.size())};
+}
+
+}  // namespace
+
 Bytes StateElement(StateTable table, ByteSpan key, ByteSpan value) {
   GL_CHECK(key.size() <= UINT16_MAX);
   Bytes out;
@@ -76,19 +87,30 @@ absl::Status StateWriter::Put(StateTable table, ByteSpan key, ByteSpan value) {
 absl::Status StateWriter::Put(StateTable table, ByteSpan key, ByteSpan value,
                               absl::FunctionRef<absl::Status(ByteSpan old)> may_replace) {
   GL_ASSIGN_OR_RETURN(WriteCursor* cursor, CursorFor(table));
+  // The element's parts are hashed where they lie (no StateElement copy).
+  const std::array<uint8_t, 3> header = ElementHeader(table, key);
+  const ByteSpan new_parts[] = {ByteSpan(header), key, value};
+  bool replaced = false;
   GL_RETURN_IF_ERROR(cursor->Put(key, value, [&](ByteSpan old) -> absl::Status {
     GL_RETURN_IF_ERROR(may_replace(old));
-    hash_.Remove(StateElement(table, key, old));
+    // `old` lives in the page the put rewrites: hashed here, in one pass with
+    // the new element. A put that fails after this aborts the whole write.
+    const ByteSpan old_parts[] = {ByteSpan(header), key, old};
+    hash_.ReplaceParts(old_parts, new_parts);
+    replaced = true;
     return absl::OkStatus();
   }));
-  hash_.Add(StateElement(table, key, value));
+  if (!replaced) hash_.AddParts(new_parts);
   return absl::OkStatus();
 }
 
 absl::Status StateWriter::Delete(StateTable table, ByteSpan key) {
   GL_ASSIGN_OR_RETURN(WriteCursor* cursor, CursorFor(table));
-  absl::Status status = cursor->Delete(
-      key, [&](ByteSpan old) { hash_.Remove(StateElement(table, key, old)); });
+  const std::array<uint8_t, 3> header = ElementHeader(table, key);
+  absl::Status status = cursor->Delete(key, [&](ByteSpan old) {
+    const ByteSpan old_parts[] = {ByteSpan(header), key, old};
+    hash_.RemoveParts(old_parts);
+  });
   if (absl::IsNotFound(status)) return absl::NotFoundError("state entry to delete is absent");
   return status;
 }

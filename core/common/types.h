@@ -4,6 +4,7 @@
 #define GRIDLEDGER_CORE_COMMON_TYPES_H_
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -58,7 +59,28 @@ struct FixedBytes {
     if (span.size() == N) std::memcpy(out.bytes.data(), span.data(), N);
     return out;
   }
-  auto operator<=>(const FixedBytes&) const = default;
+  // Byte-wise lexicographic, as std::array's, in 8-byte big-endian words
+  // inline: the default called libc's memcmp for every comparison (ordered
+  // AccountRef containers in execution: 1.4 % of validator CPU at 8000 tx/s).
+  static_assert(N % 8 == 0);
+  friend bool operator==(const FixedBytes& a, const FixedBytes& b) {
+    uint64_t diff = 0;
+    for (size_t i = 0; i < N; i += 8) diff |= Word(a, i) ^ Word(b, i);
+    return diff == 0;
+  }
+  friend std::strong_ordering operator<=>(const FixedBytes& a, const FixedBytes& b) {
+    for (size_t i = 0; i < N; i += 8) {
+      const uint64_t x = Word(a, i);
+      const uint64_t y = Word(b, i);
+      if (x == y) continue;
+      if constexpr (std::endian::native == std::endian::little) {
+        return __builtin_bswap64(x) <=> __builtin_bswap64(y);
+      } else {
+        return x <=> y;
+      }
+    }
+    return std::strong_ordering::equal;
+  }
   const uint8_t* data() const { return bytes.data(); }
   uint8_t* data() { return bytes.data(); }
   static constexpr size_t size() { return N; }
@@ -76,6 +98,14 @@ struct FixedBytes {
     uint64_t prefix;
     std::memcpy(&prefix, v.bytes.data(), sizeof(prefix));
     return H::combine(std::move(h), prefix);
+  }
+
+ private:
+  // The 8 bytes at `offset` in the machine's byte order.
+  static uint64_t Word(const FixedBytes& v, size_t offset) {
+    uint64_t w;
+    std::memcpy(&w, v.bytes.data() + offset, sizeof(w));
+    return w;
   }
 };
 

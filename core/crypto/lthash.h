@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 
@@ -41,6 +42,13 @@ class LtHash16 {
   void Add(ByteSpan element);
   // Removing an element that was never added leaves a hash no set has.
   void Remove(ByteSpan element);
+  // The same for an element given as the concatenation of `parts`, which
+  // are hashed in place (the element is never assembled).
+  void AddParts(absl::Span<const ByteSpan> parts);
+  void RemoveParts(absl::Span<const ByteSpan> parts);
+  // RemoveParts(old_parts) then AddParts(new_parts), in one pass over the
+  // lanes: an entry overwritten.
+  void ReplaceParts(absl::Span<const ByteSpan> old_parts, absl::Span<const ByteSpan> new_parts);
   void Add(const LtHash16& other);
   void Remove(const LtHash16& other);
 

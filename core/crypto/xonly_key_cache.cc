@@ -1,11 +1,14 @@
 #include "core/crypto/xonly_key_cache.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <random>
+
+#include <mutex>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
 #include "core/crypto/schnorr.h"
 
 namespace gridledger {
@@ -28,47 +31,117 @@ struct KeyEq {
   }
 };
 
-struct Table {
-  // nullopt: the key does not parse.
-  absl::flat_hash_map<PublicKey, std::optional<secp256k1_xonly_pubkey>, absl::Hash<PublicKey>,
-                      KeyEq>
-      keys;
-  XOnlyKeyCacheStats stats;
+// Multiply-fold mixing of every 8 bytes of the key under a per-process seed
+// (absl's MixingHashState step): keys arrive from clients, and the default
+// hash of a PublicKey reads only its first 8 bytes, which a client can fix
+// to collide every key it sends.
+uint64_t MixKey(uint64_t seed, const PublicKey& key) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  uint64_t h = seed;
+  for (size_t i = 0; i < PublicKey::kSize; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key.data() + i, 8);
+    const unsigned __int128 m = static_cast<unsigned __int128>(h ^ w) * kMul;
+    h = static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+  }
+  return h;
+}
+
+struct KeyHash {
+  uint64_t seed = 0;
+  size_t operator()(const PublicKey& key) const { return MixKey(seed, key); }
 };
 
-Table& ThisThreadTable() {
-  thread_local Table table;
-  return table;
+uint64_t RandomSeed() {
+  std::random_device device;
+  return (uint64_t{device()} << 32) ^ device();
 }
 
 }  // namespace
 
-bool ParseXOnlyKeyCached(const PublicKey& key, secp256k1_xonly_pubkey* out) {
-  Table& t = ThisThreadTable();
-  auto it = t.keys.find(key);
-  if (it != t.keys.end()) {
-    ++t.stats.hits;
-    if (!it->second.has_value()) return false;
-    *out = *it->second;
-    return true;
+struct alignas(64) XOnlyKeyCache::Shard {
+  using Map = absl::flat_hash_map<PublicKey, std::optional<secp256k1_xonly_pubkey>, KeyHash, KeyEq>;
+  // std::mutex, not absl::Mutex: Debian's Abseil runs its deadlock detection
+  // (a global graph update) on every absl::Mutex lock wherever it is not
+  // turned off (tests, tools other than the node), several times the cost of
+  // a lookup; this lock is never held while taking another.
+  mutable std::mutex mu;
+  // nullopt: the key does not parse.
+  Map keys;                   // guarded by mu
+  XOnlyKeyCacheStats stats;  // guarded by mu
+};
+
+XOnlyKeyCache::XOnlyKeyCache(size_t entries_max)
+    : seed_(RandomSeed()),
+      shard_entries_max_(std::max<size_t>(1, entries_max / kShards)),
+      shards_(std::make_unique<Shard[]>(kShards)) {
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    shards_[i].keys = Shard::Map(0, KeyHash{seed_});
   }
-  ++t.stats.misses;
-  if (t.keys.size() >= kXOnlyKeyCacheEntriesMax) {
-    t.keys.clear();
-    ++t.stats.clears;
+}
+
+XOnlyKeyCache::~XOnlyKeyCache() = default;
+
+uint64_t XOnlyKeyCache::HashOf(const PublicKey& key) const { return MixKey(seed_, key); }
+
+size_t XOnlyKeyCache::ShardOf(const PublicKey& key) const {
+  // The top bits: the shard's table uses the low ones.
+  return static_cast<size_t>(HashOf(key) >> 58) % kShards;
+}
+
+bool XOnlyKeyCache::Parse(const PublicKey& key, secp256k1_xonly_pubkey* out) {
+  Shard& s = shards_[ShardOf(key)];
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.keys.find(key);
+    if (it != s.keys.end()) {
+      ++s.stats.hits;
+      if (!it->second.has_value()) return false;
+      *out = *it->second;
+      return true;
+    }
+    ++s.stats.misses;
   }
+  // The square root outside the lock: two threads may parse one new key at
+  // once, and both insert the same answer.
   secp256k1_xonly_pubkey parsed;
   const bool ok = secp256k1_xonly_pubkey_parse(SecpContext(), &parsed, key.data()) == 1;
-  t.keys.emplace(key, ok ? std::optional(parsed) : std::nullopt);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.keys.size() >= shard_entries_max_) {
+      s.keys.clear();
+      ++s.stats.clears;
+    }
+    s.keys.emplace(key, ok ? std::optional(parsed) : std::nullopt);
+  }
   if (ok) *out = parsed;
   return ok;
 }
 
-XOnlyKeyCacheStats ThisThreadXOnlyKeyCacheStats() {
-  Table& t = ThisThreadTable();
-  XOnlyKeyCacheStats s = t.stats;
-  s.entries = t.keys.size();
-  return s;
+XOnlyKeyCacheStats XOnlyKeyCache::Stats() const {
+  XOnlyKeyCacheStats total;
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    total.hits += shards_[i].stats.hits;
+    total.misses += shards_[i].stats.misses;
+    total.clears += shards_[i].stats.clears;
+    total.entries += shards_[i].keys.size();
+  }
+  return total;
 }
+
+namespace {
+XOnlyKeyCache& ProcessTable() {
+  static XOnlyKeyCache* table = new XOnlyKeyCache();  // never destroyed: threads may outlive exit
+  return *table;
+}
+}  // namespace
+
+bool ParseXOnlyKeyCached(const PublicKey& key, secp256k1_xonly_pubkey* out) {
+  return ProcessTable().Parse(key, out);
+}
+
+XOnlyKeyCacheStats ProcessXOnlyKeyCacheStats() { return ProcessTable().Stats(); }
 
 }  // namespace gridledger

@@ -81,10 +81,14 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   spans.reserve(txs.size());
   for (const std::string& tx : txs) spans.push_back(AsSpan(tx));
   // No lock held: other connections verify meanwhile, in fair shares.
-  const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(spans, client);
+  uint64_t checked_through = 0;
+  const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(
+      spans, client, [&](absl::Span<const TxId> ids, std::vector<std::string>* reasons) {
+        FindStored(ids, reasons, &checked_through);
+      });
   // From here on in this connection's arrival order.
   turn.Wait();
-  ToCore to_core = Classify(checks, spans, response);
+  ToCore to_core = Classify(checks, spans, checked_through, response);
   if (!to_core.txs->empty()) Enter(turn, std::move(to_core), response);
   CountRejections(*response, metrics_);
   return grpc::Status::OK;
@@ -104,13 +108,39 @@ bool ClientService::RefuseQueued(const std::string& client, int n,
   return true;
 }
 
+namespace {
+
+// Why a stored transaction is a duplicate.
+std::string StoredReason(const storage::StoredTx& stored) {
+  return absl::StrCat("duplicate: ",
+                      stored.status() == TxStatus::kHeld ? "held since" : "committed at",
+                      " sequence ", stored.commit_sequence);
+}
+
+}  // namespace
+
+void ClientService::FindStored(absl::Span<const TxId> ids, std::vector<std::string>* reasons,
+                               uint64_t* checked_through) const {
+  // Read before the transaction begins: every commit up to it is in the
+  // snapshot (the sequence is published after the commit's write).
+  *checked_through = store_->last_committed_sequence();
+  const std::vector<absl::StatusOr<storage::StoredTx>> stored = store_->GetTxs(ids);
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (stored[k].ok()) (*reasons)[k] = StoredReason(*stored[k]);
+  }
+}
+
 ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& checks,
                                               absl::Span<const ByteSpan> spans,
+                                              uint64_t checked_through,
                                               v1::SubmitBatchResponse* response) {
   ToCore to_core;
   const size_t n = spans.size();
   absl::flat_hash_set<TxId> in_request;  // a lone transaction repeats nothing
   if (n > 1) in_request.reserve(n);
+  // Marked pending first, so a commit that settles one of them before the
+  // store is read again below cannot go unseen.
+  absl::InlinedVector<size_t, 8> entered;
   for (size_t i = 0; i < n; ++i) {
     v1::SubmitResult* r = response->add_results();
     const AdmitCheck& c = checks[i];
@@ -125,6 +155,9 @@ ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& che
       case AdmitCode::kWrongSlice:
         SetRejected(r, v1::SUBMIT_CODE_WRONG_SLICE, c.reason);
         continue;
+      case AdmitCode::kDuplicate:
+        SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, c.reason);
+        continue;
       case AdmitCode::kAccepted:
         break;
     }
@@ -133,16 +166,28 @@ ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& che
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: repeated in this request");
       continue;
     }
-    auto stored = store_->GetTx(id);
-    if (stored.ok()) {
-      SetRejected(r, v1::SUBMIT_CODE_DUPLICATE,
-                  absl::StrCat("duplicate: ",
-                               stored->status() == TxStatus::kHeld ? "held since" : "committed at",
-                               " sequence ", stored->commit_sequence));
-      continue;
-    }
     if (!pending_->Insert(id)) {
       SetRejected(r, v1::SUBMIT_CODE_DUPLICATE, "duplicate: already pending");
+      continue;
+    }
+    entered.push_back(i);
+  }
+  // A commit since the store was read before verifying may hold some of
+  // them: read again, once for the request (rarely: verifying takes
+  // milliseconds, a commit comes every few hundred).
+  std::vector<absl::StatusOr<storage::StoredTx>> stored;
+  if (!entered.empty() && store_->last_committed_sequence() != checked_through) {
+    std::vector<TxId> ids;
+    ids.reserve(entered.size());
+    for (size_t i : entered) ids.push_back(*checks[i].id);
+    stored = store_->GetTxs(ids);
+  }
+  for (size_t k = 0; k < entered.size(); ++k) {
+    const size_t i = entered[k];
+    if (!stored.empty() && stored[k].ok()) {
+      pending_->Erase(*checks[i].id);
+      SetRejected(response->mutable_results(static_cast<int>(i)), v1::SUBMIT_CODE_DUPLICATE,
+                  StoredReason(*stored[k]));
       continue;
     }
     to_core.txs->push_back(spans[i]);
@@ -366,6 +411,7 @@ struct ClientService::AsyncAdmission {
   std::vector<AdmitCheck> checks;
   ToCore to_core;
   std::vector<int> accepted_index;
+  uint64_t checked_through = 0;  // FindStored's
 };
 
 void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client,
@@ -380,13 +426,20 @@ void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client
   } else if (refused.ok()) {
     j->spans.reserve(request.transactions_size());
     for (const std::string& tx : request.transactions()) j->spans.push_back(AsSpan(tx));
+    // The store is read here, on the gRPC thread, not on the verification
+    // thread that continues the admission: a duplicate costs no verification
+    // and the verification thread no read transaction.
     checker_->CheckClientTxsAsync(
-        j->spans, client, [this, job = std::move(job)](std::vector<AdmitCheck> checks) mutable {
+        j->spans, client,
+        [this, job = std::move(job)](std::vector<AdmitCheck> checks) mutable {
           job->checks = std::move(checks);
           AsyncAdmission* j = job.get();
           j->turn.WhenReady([this, job = std::move(job)]() mutable {
             AdmitAsyncInTurn(std::move(job));
           });
+        },
+        [this, j](absl::Span<const TxId> ids, std::vector<std::string>* reasons) {
+          FindStored(ids, reasons, &j->checked_through);
         });
     return;
   }
@@ -399,7 +452,7 @@ void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client
 }
 
 void ClientService::AdmitAsyncInTurn(std::unique_ptr<AsyncAdmission> job) {
-  job->to_core = Classify(job->checks, job->spans, &job->answer);
+  job->to_core = Classify(job->checks, job->spans, job->checked_through, &job->answer);
   // The turn goes with the submission: once queued, this message enters
   // consensus before the lane's next one (the inbox is taken in order).
   ClientLanes::Turn turn = std::move(job->turn);

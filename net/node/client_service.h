@@ -152,10 +152,16 @@ class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_Su
   // transaction is then answered OVERLOADED in `response`.
   bool RefuseQueued(const std::string& client, int n,
                     gridledger::v1::SubmitBatchResponse* response) const;
+  // Before verifying (TxChecker's DuplicateCheck): the ids already in the
+  // store, read in one read transaction; `*checked_through` is set to the
+  // last commit that read is sure to see.
+  void FindStored(absl::Span<const TxId> ids, std::vector<std::string>* reasons,
+                  uint64_t* checked_through) const;
   // In the lane's turn: answers the refused and duplicates, and returns what
-  // goes to consensus (marked pending).
+  // goes to consensus (marked pending). The store is read again, once, only
+  // when a commit came after `checked_through` (FindStored's).
   ToCore Classify(const std::vector<AdmitCheck>& checks, absl::Span<const ByteSpan> spans,
-                  gridledger::v1::SubmitBatchResponse* response);
+                  uint64_t checked_through, gridledger::v1::SubmitBatchResponse* response);
   // Consensus' statuses: ACCEPTED (pending the durable record) or refused.
   Accepted ApplySubmitResults(const std::vector<absl::Status>& results, const ToCore& to_core,
                               gridledger::v1::SubmitBatchResponse* response);

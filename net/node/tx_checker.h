@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -27,13 +28,19 @@
 
 namespace gridledger::node {
 
-enum class AdmitCode { kAccepted, kMalformed, kBadSignature, kWrongSlice };
+enum class AdmitCode { kAccepted, kMalformed, kBadSignature, kWrongSlice, kDuplicate };
 
 struct AdmitCheck {
   std::optional<TxId> id;  // set once the envelope decodes
   AdmitCode code = AdmitCode::kAccepted;
   std::string reason;      // empty when accepted
 };
+
+// Called once per client request, after decoding and before verifying, with
+// the ids that would be verified: sets reasons[k] (sized like ids, empty) to
+// why ids[k] is already known. Those are answered kDuplicate unverified.
+using DuplicateCheck =
+    absl::FunctionRef<void(absl::Span<const TxId> ids, std::vector<std::string>* reasons)>;
 
 class TxChecker {
  public:
@@ -46,14 +53,18 @@ class TxChecker {
   // ours, signature verified. One answer per input, same order. An envelope
   // whose signature failed recently is refused without verifying it again.
   // `client` names the connection whose fair share the verification uses.
-  std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs,
-                                         const std::string& client = "");
+  // With `duplicates`, the ids it names are answered kDuplicate unverified.
+  std::vector<AdmitCheck> CheckClientTxs(
+      absl::Span<const ByteSpan> txs, const std::string& client = "",
+      std::optional<DuplicateCheck> duplicates = std::nullopt);
   // The same checks without blocking (the streaming RPC on gRPC's callback
   // API): `done` gets the answers on the verification thread (inline when
   // nothing needs verifying). `txs` must stay alive until then.
   using ChecksDone = absl::AnyInvocable<void(std::vector<AdmitCheck> checks) &&>;
+  // `duplicates` is called before this returns.
   void CheckClientTxsAsync(absl::Span<const ByteSpan> txs, const std::string& client,
-                           ChecksDone done);
+                           ChecksDone done,
+                           std::optional<DuplicateCheck> duplicates = std::nullopt);
 
   // A peer's batch: every envelope decodes and every signature verifies; a
   // receipt import entry (core/execution/receipt.h) passes the import checker.
@@ -85,7 +96,8 @@ class TxChecker {
     std::vector<Digest> ids;
     std::vector<uint8_t> valid;
   };
-  std::unique_ptr<ClientCheck> DecodeClientTxs(absl::Span<const ByteSpan> txs);
+  std::unique_ptr<ClientCheck> DecodeClientTxs(absl::Span<const ByteSpan> txs,
+                                               std::optional<DuplicateCheck> duplicates);
   std::vector<AdmitCheck> FinishClientCheck(ClientCheck& check, bool backend_ok);
   // ids/valid sized like txs. False when the backend failed.
   bool Verify(const std::string& key, absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,

@@ -2,8 +2,10 @@
 
 #include <secp256k1.h>
 
+#include <atomic>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "core/crypto/schnorr.h"
 #include "gtest/gtest.h"
@@ -42,28 +44,96 @@ TEST(XOnlyKeyCacheTest, AnswersEqualUncachedParsing) {
   EXPECT_EQ(invalid, 4);  // both invalid keys, both passes
 }
 
+// Distinct x values (valid or not, all cached).
+PublicKey NumberedKey(uint32_t i) {
+  PublicKey k;
+  std::memcpy(k.bytes.data() + 28, &i, sizeof(i));
+  k.bytes[0] = 1;
+  return k;
+}
+
 TEST(XOnlyKeyCacheTest, SecondLookupHitsAndTheTableStaysBounded) {
-  // A fresh thread has a fresh table, so the counts are exact.
-  std::thread([] {
-    const PublicKey key = KeyPair::FromSeed(1).public_key();
-    secp256k1_xonly_pubkey out;
-    ASSERT_TRUE(ParseXOnlyKeyCached(key, &out));
-    ASSERT_TRUE(ParseXOnlyKeyCached(key, &out));
-    XOnlyKeyCacheStats s = ThisThreadXOnlyKeyCacheStats();
-    EXPECT_EQ(s.misses, 1u);
-    EXPECT_EQ(s.hits, 1u);
-    EXPECT_EQ(s.entries, 1u);
-    // Fill past the bound with distinct x values (valid or not, all cached).
-    for (uint32_t i = 0; i < kXOnlyKeyCacheEntriesMax + 10; ++i) {
-      PublicKey k;
-      std::memcpy(k.bytes.data() + 28, &i, sizeof(i));
-      k.bytes[0] = 1;
-      ParseXOnlyKeyCached(k, &out);
-    }
-    s = ThisThreadXOnlyKeyCacheStats();
-    EXPECT_EQ(s.clears, 1u);
-    EXPECT_LE(s.entries, kXOnlyKeyCacheEntriesMax);
+  // A table of its own, so the counts are exact.
+  XOnlyKeyCache cache(XOnlyKeyCache::kShards * 4);
+  ASSERT_EQ(cache.shard_entries_max(), 4u);
+  const PublicKey key = KeyPair::FromSeed(1).public_key();
+  secp256k1_xonly_pubkey out;
+  ASSERT_TRUE(cache.Parse(key, &out));
+  ASSERT_TRUE(cache.Parse(key, &out));
+  XOnlyKeyCacheStats s = cache.Stats();
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.entries, 1u);
+  // Fill well past the bound.
+  constexpr uint32_t kKeys = XOnlyKeyCache::kShards * 4 * 8;
+  for (uint32_t i = 0; i < kKeys; ++i) cache.Parse(NumberedKey(i), &out);
+  s = cache.Stats();
+  EXPECT_EQ(s.misses, 1u + kKeys);
+  EXPECT_GT(s.clears, 0u);
+  EXPECT_LE(s.entries, XOnlyKeyCache::kShards * 4);
+}
+
+// A full shard is cleared alone: keys of the other shards stay cached.
+TEST(XOnlyKeyCacheTest, AFullShardClearsOnlyItself) {
+  XOnlyKeyCache cache(XOnlyKeyCache::kShards * 4);
+  secp256k1_xonly_pubkey out;
+  const PublicKey kept = KeyPair::FromSeed(2).public_key();
+  ASSERT_TRUE(cache.Parse(kept, &out));
+  // Keys of one other shard, more than it holds.
+  const size_t victim = (cache.ShardOf(kept) + 1) % XOnlyKeyCache::kShards;
+  int added = 0;
+  for (uint32_t i = 0; added < 12 && i < 100'000; ++i) {
+    const PublicKey k = NumberedKey(i);
+    if (cache.ShardOf(k) != victim) continue;
+    cache.Parse(k, &out);
+    ++added;
+  }
+  ASSERT_EQ(added, 12);
+  const XOnlyKeyCacheStats before = cache.Stats();
+  EXPECT_EQ(before.clears, 2u);  // 12 keys into a shard of 4: full at the 5th and the 9th
+  ASSERT_TRUE(cache.Parse(kept, &out));
+  EXPECT_EQ(cache.Stats().hits, before.hits + 1);
+}
+
+// Threads share one table: a key parsed on one thread is a hit on another,
+// and concurrent lookups of the same keys all get libsecp256k1's answer.
+TEST(XOnlyKeyCacheTest, ThreadsShareOneTable) {
+  XOnlyKeyCache cache;
+  std::vector<PublicKey> keys;
+  for (uint64_t i = 0; i < 64; ++i) keys.push_back(KeyPair::FromSeed(700 + i).public_key());
+  keys.push_back(NumberedKey(5));
+  std::vector<secp256k1_xonly_pubkey> want(keys.size());
+  std::vector<uint8_t> want_ok(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) want_ok[i] = ParseUncached(keys[i], &want[i]);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int pass = 0; pass < 20; ++pass) {
+        for (size_t i = 0; i < keys.size(); ++i) {
+          secp256k1_xonly_pubkey got;
+          const bool ok = cache.Parse(keys[i], &got);
+          if (ok != static_cast<bool>(want_ok[i]) ||
+              (ok && std::memcmp(&got, &want[i], sizeof(got)) != 0)) {
+            ++wrong;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  const XOnlyKeyCacheStats s = cache.Stats();
+  EXPECT_EQ(s.entries, keys.size());
+  EXPECT_EQ(s.hits + s.misses, 4u * 20u * keys.size());
+  // Each key is parsed at most once per thread racing on its first lookup.
+  EXPECT_LE(s.misses, 4u * keys.size());
+  // And once in the table, another thread only hits.
+  std::thread([&] {
+    secp256k1_xonly_pubkey got;
+    for (const PublicKey& k : keys) cache.Parse(k, &got);
   }).join();
+  EXPECT_EQ(cache.Stats().misses, s.misses);
 }
 
 }  // namespace

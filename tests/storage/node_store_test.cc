@@ -77,6 +77,32 @@ TEST(NodeStoreTest, CommitRoundTripAndRecoveryAfterRestart) {
   ExpectBlockStored(*store, 21);
 }
 
+// GetTxs answers like GetTx for each id, present or not, in order.
+TEST(NodeStoreTest, GetTxsAnswersEachIdLikeGetTx) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  for (uint64_t s = 1; s <= 3; ++s) ASSERT_TRUE(store->CommitBlock(SyntheticBlock(s)).ok());
+  std::vector<TxId> ids;
+  for (uint64_t s = 1; s <= 3; ++s) {
+    for (const auto& entry : SyntheticBlock(s).txs) ids.push_back(entry.first);
+  }
+  ASSERT_GE(ids.size(), 3u);
+  ids.insert(ids.begin() + 1, SyntheticTxId(9, 0));  // never committed
+  ids.push_back(TxId());
+  const std::vector<absl::StatusOr<StoredTx>> answers = store->GetTxs(ids);
+  ASSERT_EQ(answers.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const absl::StatusOr<StoredTx> one = store->GetTx(ids[i]);
+    ASSERT_EQ(answers[i].status().code(), one.status().code()) << i;
+    if (one.ok()) {
+      EXPECT_EQ(*answers[i], *one) << i;
+    }
+  }
+  EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(answers[0].ok());
+  EXPECT_TRUE(store->GetTxs({}).empty());
+}
+
 TEST(NodeStoreTest, CommitsIterateInSequenceOrder) {
   TempDir dir;
   auto store = OpenStore(dir);

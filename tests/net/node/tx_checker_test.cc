@@ -2,8 +2,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "core/crypto/sha256.h"
 #include "core/tx/codec.h"
 #include "core/verify/cpu_batch_verifier.h"
@@ -116,6 +119,68 @@ TEST(TxCheckerTest, CountsVerificationsByKindAsTheBackendSeesThem) {
   EXPECT_EQ(Verifications(metrics, net::SignatureKind::kTxPeerBatch), 2.0);
   EXPECT_EQ(Verifications(metrics, net::SignatureKind::kConsensus), 0.0);
   EXPECT_EQ(verified.load(), 5u);
+}
+
+// Admission's duplicate check (issue 12): ids the caller already knows are
+// answered kDuplicate with its reason and never reach the backend; the rest
+// are verified as before, blocking or not.
+TEST(TxCheckerTest, KnownIdsAreAnsweredDuplicateWithoutVerifying) {
+  std::atomic<uint64_t> verified{0};
+  net::NodeMetrics metrics;
+  TxChecker checker(std::make_unique<CountingVerifier>(&verified), kChain, SliceId(0), &metrics);
+  const Bytes known = Transfer(4, /*corrupt=*/false);
+  const Bytes fresh = Transfer(5, /*corrupt=*/false);
+  const Bytes garbage = {1, 2, 3};
+  std::vector<ByteSpan> spans{ByteSpan(known), ByteSpan(garbage), ByteSpan(fresh)};
+  const TxId known_id = ComputeTxId(known);
+  std::vector<size_t> asked;  // ids per call: the decodable ones only
+  auto duplicates = [&](absl::Span<const TxId> ids, std::vector<std::string>* reasons) {
+    asked.push_back(ids.size());
+    ASSERT_EQ(reasons->size(), ids.size());
+    for (size_t k = 0; k < ids.size(); ++k) {
+      if (ids[k] == known_id) (*reasons)[k] = "duplicate: committed at sequence 7";
+    }
+  };
+  std::vector<AdmitCheck> got = checker.CheckClientTxs(spans, "c", duplicates);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].code, AdmitCode::kDuplicate);
+  EXPECT_EQ(got[0].reason, "duplicate: committed at sequence 7");
+  EXPECT_EQ(got[0].id, known_id);
+  EXPECT_EQ(got[1].code, AdmitCode::kMalformed);
+  EXPECT_EQ(got[2].code, AdmitCode::kAccepted) << got[2].reason;
+  EXPECT_EQ(verified.load(), 1u);
+  EXPECT_EQ(Verifications(metrics, net::SignatureKind::kTxAdmission), 1.0);
+
+  absl::Mutex mu;
+  std::optional<std::vector<AdmitCheck>> async_got;
+  checker.CheckClientTxsAsync(
+      spans, "c",
+      [&](std::vector<AdmitCheck> checks) {
+        absl::MutexLock lock(&mu);
+        async_got = std::move(checks);
+      },
+      duplicates);
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](std::optional<std::vector<AdmitCheck>>* g) {
+                                          return g->has_value();
+                                        },
+                                        &async_got),
+                                    absl::Seconds(30)));
+    ASSERT_EQ(async_got->size(), 3u);
+    EXPECT_EQ((*async_got)[0].code, AdmitCode::kDuplicate);
+    EXPECT_EQ((*async_got)[2].code, AdmitCode::kAccepted) << (*async_got)[2].reason;
+  }
+  EXPECT_EQ(verified.load(), 2u);
+
+  // All known: nothing is verified, and the answer still comes.
+  std::vector<ByteSpan> only_known{ByteSpan(known)};
+  got = checker.CheckClientTxs(only_known, "c", duplicates);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].code, AdmitCode::kDuplicate);
+  EXPECT_EQ(verified.load(), 2u);
+  EXPECT_EQ(asked, (std::vector<size_t>{2, 2, 1}));
 }
 
 TEST(FailedTxCacheTest, ForgetsTheOldestAtCapacity) {
