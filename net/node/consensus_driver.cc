@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -196,6 +197,9 @@ void ConsensusDriver::Loop() {
       Handle(event, NowMs());
       outbox_.Seal();
     }
+    if (!events.empty()) {
+      next_tick_ms = std::min(next_tick_ms, NowMs() + consensus::kTimerPeriodMs);
+    }
     const TimeMs now = NowMs();
     if (now >= next_tick_ms && !failed_.load()) {
       if (state_sync_ != nullptr) {
@@ -221,7 +225,12 @@ void ConsensusDriver::Loop() {
       if (!restoring && !Restoring() && (syncer_ == nullptr || !syncer_->syncing())) {
         Execute(core_->OnTimer(now));
       }
-      next_tick_ms = now + consensus::kTimerPeriodMs;
+      // Nothing arrived and nothing waits for rounds: tick less often. Any
+      // event brings the short tick back (below).
+      const bool idle = events.empty() && !syncing_.load() && !Restoring() &&
+                        core_->NothingToOrder();
+      next_tick_ms =
+          now + (idle ? consensus::kIdleTimerPeriodMs : consensus::kTimerPeriodMs);
       outbox_.Seal();
     }
     round_.store(core_->round().value());
