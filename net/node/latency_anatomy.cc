@@ -18,9 +18,10 @@ bool LatencyAnatomy::SealsOwnBatch(const std::vector<consensus::Action>& actions
   return false;
 }
 
-void LatencyAnatomy::Observe(net::LatencyStage stage, int64_t from_ns, int64_t to_ns) {
-  if (metrics_ == nullptr || to_ns < from_ns) return;
-  metrics_->ObserveStage(stage, absl::Nanoseconds(to_ns - from_ns));
+void LatencyAnatomy::Observe(net::NodeMetrics* metrics, net::LatencyStage stage, int64_t from_ns,
+                             int64_t to_ns) {
+  if (metrics == nullptr || to_ns < from_ns) return;
+  metrics->ObserveStage(stage, absl::Nanoseconds(to_ns - from_ns));
 }
 
 void LatencyAnatomy::OnAdmitted(int64_t now_ns, bool sealed) {
@@ -43,7 +44,7 @@ void LatencyAnatomy::OnOwnBatch(const consensus::Batch& batch, int64_t now_ns) {
     open_since_ns_.reset();
   }
   if (!start.has_value()) return;
-  Observe(net::LatencyStage::kBatch, *start, now_ns);
+  Observe(metrics_, net::LatencyStage::kBatch, *start, now_ns);
   const Digest digest = consensus::BatchDigest(batch);
   if (!sealed_at_.emplace(digest, now_ns).second) return;
   sealed_order_.push_back(digest);
@@ -61,7 +62,7 @@ void LatencyAnatomy::OnAction(const consensus::Action& action, int64_t now_ns) {
       for (const Digest& d : h->header.batches) {
         auto it = sealed_at_.find(d);
         if (it == sealed_at_.end()) continue;
-        Observe(net::LatencyStage::kHeader, it->second, now_ns);
+        Observe(metrics_, net::LatencyStage::kHeader, it->second, now_ns);
         sealed_at_.erase(it);  // its sealed_order_ entry goes when it reaches the front
       }
       while (!sealed_order_.empty() && !sealed_at_.contains(sealed_order_.front())) {
@@ -74,7 +75,7 @@ void LatencyAnatomy::OnAction(const consensus::Action& action, int64_t now_ns) {
       if (header.author != me_) return;
       auto it = header_at_.find(header.round.value());
       if (it == header_at_.end()) return;
-      Observe(net::LatencyStage::kCertificate, it->second, now_ns);
+      Observe(metrics_, net::LatencyStage::kCertificate, it->second, now_ns);
       header_at_.erase(header_at_.begin(), std::next(it));  // older headers will not certify
       certified_at_[header.round.value()] = now_ns;
       while (certified_at_.size() > kMaxAnatomyRounds) certified_at_.erase(certified_at_.begin());
@@ -84,7 +85,7 @@ void LatencyAnatomy::OnAction(const consensus::Action& action, int64_t now_ns) {
       if (cert.header.author != me_) continue;
       auto it = certified_at_.find(cert.header.round.value());
       if (it == certified_at_.end()) continue;
-      Observe(net::LatencyStage::kCommit, it->second, now_ns);
+      Observe(metrics_, net::LatencyStage::kCommit, it->second, now_ns);
       certified_at_.erase(it);
     }
   }
@@ -92,8 +93,7 @@ void LatencyAnatomy::OnAction(const consensus::Action& action, int64_t now_ns) {
 
 void LatencyAnatomy::ObserveExecuted(net::NodeMetrics* metrics, int64_t commit_ns,
                                      int64_t executed_ns) {
-  if (metrics == nullptr || executed_ns < commit_ns) return;
-  metrics->ObserveStage(net::LatencyStage::kExecute, absl::Nanoseconds(executed_ns - commit_ns));
+  Observe(metrics, net::LatencyStage::kExecute, commit_ns, executed_ns);
 }
 
 }  // namespace gridledger::node

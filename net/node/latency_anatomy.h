@@ -59,7 +59,10 @@ class LatencyAnatomy {
   }
 
  private:
-  void Observe(net::LatencyStage stage, int64_t from_ns, int64_t to_ns);
+  // Shared by the members and ObserveExecuted: nothing without metrics or
+  // for a stage that would end before it began.
+  static void Observe(net::NodeMetrics* metrics, net::LatencyStage stage, int64_t from_ns,
+                      int64_t to_ns);
   void OnOwnBatch(const consensus::Batch& batch, int64_t now_ns);
 
   const ValidatorIndex me_;
