@@ -23,12 +23,13 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 900
 
 # The fast deterministic suites under AddressSanitizer + UBSan (only their
-# targets are built, to keep CI short).
+# targets are built, to keep CI short), in the clang sanitizer build that
+# `make fuzz` reuses (build-fuzz/; scripts/sanitizer-build.sh), so CI compiles
+# the libraries under the sanitizers once.
 ASAN_TARGETS ?= core_test execution_test storage_test consensus_test consensus_security_test net_test net_security_test gpu_math_test
 test-asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDLEDGER_SANITIZE=ON $(CMAKE_FLAGS)
-	cmake --build build-asan -j $(JOBS) --target $(ASAN_TARGETS)
-	GL_GPU_MATH_CASES=20000 ctest --test-dir build-asan --output-on-failure -j $(JOBS) --timeout 900 -L asan
+	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/sanitizer-build.sh $(ASAN_TARGETS)
+	GL_GPU_MATH_CASES=20000 ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) --timeout 900 -L asan
 
 # The threaded suites (transport, its attack tests, the node runtime) under
 # ThreadSanitizer. TSAN_OPTIONS: tests/tsan.supp lists what is suppressed, and why.
@@ -76,10 +77,11 @@ chaos: build
 	echo "chaos: every seed passed ($(CHAOS_SEEDS))"
 
 # libFuzzer targets (clang) over every parser of outside data, each run for
-# FUZZ_SECONDS over its seed corpus in tests/fuzz/corpus/.
+# FUZZ_SECONDS over its seed corpus in tests/fuzz/corpus/, JOBS targets at a
+# time (each libFuzzer run is single-threaded).
 FUZZ_SECONDS ?= 30
 fuzz: deps
-	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Rewrites the committed seed corpora from the project's own encoders.
 fuzz-seeds: deps
