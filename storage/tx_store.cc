@@ -58,7 +58,8 @@ absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const Recen
     GL_ASSIGN_OR_RETURN(ByteSpan old, reader.RecordAt(*old_sequence, put.id));
     GL_ASSIGN_OR_RETURN(StoredTx stored, DecodeTxRecord(old));
     if (stored.status() != TxStatus::kHeld || put.held) {
-      return absl::FailedPreconditionError(absl::StrCat("tx ", put.id.Hex(), " is already indexed"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("tx ", put.id.Hex(), " is already indexed"));
     }
     state.RemoveEntry(StateTable::kTxs, put.id.span(), old);
     GL_RETURN_IF_ERROR(txn.Delete(tables.tx_log, EncodeTxLogKey(*old_sequence, put.id)));
@@ -88,7 +89,8 @@ absl::StatusOr<size_t> MergeRecentTxs(WriteTxn& txn, const NodeTables& tables,
                                     [](ByteSpan) { return absl::OkStatus(); }));
     }
   }
-  GL_RETURN_IF_ERROR(txn.Put(tables.meta, MetaKey(kMetaTxsMergedThrough), EncodeCommitKey(through)));
+  GL_RETURN_IF_ERROR(
+      txn.Put(tables.meta, MetaKey(kMetaTxsMergedThrough), EncodeCommitKey(through)));
   return entries.size();
 }
 

@@ -309,7 +309,9 @@ TEST(TxStoreTest, SnapshotCutMergesTheIndexWithTheRecentRunInIdOrder) {
   TempDir source_dir, target_dir;
   auto source = OpenStore(source_dir, 20);
   auto target = OpenStore(target_dir, 20);
-  for (uint64_t seq = 1; seq <= 12; ++seq) ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
+  for (uint64_t seq = 1; seq <= 12; ++seq) {
+    ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
+  }
   ASSERT_GT(MergedThrough(*source), 0u);
   ASSERT_GT(source->recent_txs(), 0u);
   std::vector<Bytes> chunks;
