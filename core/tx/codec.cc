@@ -138,10 +138,15 @@ absl::Status NonCanonical(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("non-canonical: ", field, " ", why));
 }
 
+// kTrustCertified: DecodeCertified's bytes, whose keys were checked before
+// they were certified (codec.h).
+enum class KeyRule : bool { kCheck, kTrustCertified };
+
 // A key that can never sign (x >= p, or no curve point) would make an account
 // that can never spend: money or a role sent there is lost, so reject it here.
 // The sender needs no such check: its signature cannot verify.
-absl::Status CheckKey(const PublicKey& key, absl::string_view field) {
+absl::Status CheckKey(const PublicKey& key, absl::string_view field, KeyRule rule) {
+  if (rule == KeyRule::kTrustCertified) return absl::OkStatus();
   secp256k1_xonly_pubkey parsed;
   if (!ParseXOnlyKeyCached(key, &parsed)) {
     return OutOfRange(field, "is not a valid BIP-340 x-only public key");
@@ -161,8 +166,8 @@ absl::Status CheckAtMost(uint64_t value, uint64_t max, absl::string_view field) 
   return absl::OkStatus();
 }
 
-absl::Status ValidateBody(const Transaction& tx, const TransferBody& b) {
-  GL_RETURN_IF_ERROR(CheckKey(b.to.key, "transfer.to.key"));
+absl::Status ValidateBody(const Transaction& tx, const TransferBody& b, KeyRule keys) {
+  GL_RETURN_IF_ERROR(CheckKey(b.to.key, "transfer.to.key", keys));
   if (b.amount.value() == 0) return OutOfRange("transfer.amount", "must be positive");
   if (b.to.slice == tx.slice && b.to.key == tx.sender) {
     // Only the nonce would change: a no-op that still costs a slot.
@@ -171,7 +176,7 @@ absl::Status ValidateBody(const Transaction& tx, const TransferBody& b) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateBody(const Transaction&, const OrderBody& b) {
+absl::Status ValidateBody(const Transaction&, const OrderBody& b, KeyRule) {
   if (b.side != OrderSide::kBid && b.side != OrderSide::kAsk) {
     return OutOfRange("order.side", absl::StrCat(static_cast<int>(b.side),
                                                  " is neither 1 (bid) nor 2 (ask)"));
@@ -189,14 +194,14 @@ absl::Status ValidateBody(const Transaction&, const OrderBody& b) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateBody(const Transaction&, const CancelBody& b) {
+absl::Status ValidateBody(const Transaction&, const CancelBody& b, KeyRule) {
   // Ids are SHA-256 outputs; all-zero means "unset".
   if (b.order_id.IsZero()) return OutOfRange("cancel.order_id", "is all-zero");
   return absl::OkStatus();
 }
 
-absl::Status ValidateBody(const Transaction& tx, const MeterReadingBody& b) {
-  GL_RETURN_IF_ERROR(CheckKey(b.prosumer, "meter_reading.prosumer"));
+absl::Status ValidateBody(const Transaction& tx, const MeterReadingBody& b, KeyRule keys) {
+  GL_RETURN_IF_ERROR(CheckKey(b.prosumer, "meter_reading.prosumer", keys));
   if (b.prosumer == tx.sender) {
     return OutOfRange("meter_reading.prosumer", "is the sender; a meter reports for a prosumer");
   }
@@ -206,8 +211,8 @@ absl::Status ValidateBody(const Transaction& tx, const MeterReadingBody& b) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateBody(const Transaction&, const RegisterBody& b) {
-  GL_RETURN_IF_ERROR(CheckKey(b.account, "register.account"));
+absl::Status ValidateBody(const Transaction&, const RegisterBody& b, KeyRule keys) {
+  GL_RETURN_IF_ERROR(CheckKey(b.account, "register.account", keys));
   switch (b.role) {
     case AccountRole::kProsumer:
     case AccountRole::kDso:
@@ -219,7 +224,7 @@ absl::Status ValidateBody(const Transaction&, const RegisterBody& b) {
       if (b.bound_prosumer.IsZero()) {
         return OutOfRange("register.bound_prosumer", "must be set for a meter");
       }
-      GL_RETURN_IF_ERROR(CheckKey(b.bound_prosumer, "register.bound_prosumer"));
+      GL_RETURN_IF_ERROR(CheckKey(b.bound_prosumer, "register.bound_prosumer", keys));
       if (b.bound_prosumer == b.account) {
         return OutOfRange("register.bound_prosumer", "is the meter's own account");
       }
@@ -229,7 +234,7 @@ absl::Status ValidateBody(const Transaction&, const RegisterBody& b) {
                                                   " is not 1 (prosumer), 2 (meter) or 3 (dso)"));
 }
 
-absl::Status ValidateBody(const Transaction&, const SetTariffBody& b) {
+absl::Status ValidateBody(const Transaction&, const SetTariffBody& b, KeyRule) {
   // Zero is meaningful for all three (no fee, no imbalance charge or payment).
   GL_RETURN_IF_ERROR(CheckAtMost(b.grid_fee.value(), kMaxPricePerKwh, "set_tariff.grid_fee"));
   GL_RETURN_IF_ERROR(CheckAtMost(b.imbalance_shortfall_price.value(), kMaxPricePerKwh,
@@ -310,18 +315,25 @@ Bytes Encode(const Transaction& tx) {
   return out;
 }
 
-absl::Status ValidateTransaction(const Transaction& tx) {
+namespace {
+absl::Status ValidateWith(const Transaction& tx, KeyRule keys) {
   if (tx.version != kTxVersion) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown version: ", static_cast<int>(tx.version), " (supported: ",
         static_cast<int>(kTxVersion), ")"));
   }
-  return std::visit([&](const auto& body) { return ValidateBody(tx, body); }, tx.body);
+  return std::visit([&](const auto& body) { return ValidateBody(tx, body, keys); }, tx.body);
+}
+}  // namespace
+
+absl::Status ValidateTransaction(const Transaction& tx) {
+  return ValidateWith(tx, KeyRule::kCheck);
 }
 
 namespace {
 // Decode and DecodeUnsigned: the same rules, with or without the signature.
-absl::StatusOr<Transaction> DecodeEnvelope(ByteSpan bytes, bool has_signature) {
+absl::StatusOr<Transaction> DecodeEnvelope(ByteSpan bytes, bool has_signature,
+                                           KeyRule keys = KeyRule::kCheck) {
   const size_t max_bytes = has_signature ? kTxMaxBytes : kTxMaxBytes - kTxSignatureBytes;
   if (bytes.size() > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -355,12 +367,16 @@ absl::StatusOr<Transaction> DecodeEnvelope(ByteSpan bytes, bool has_signature) {
   } else {
     GL_RETURN_IF_ERROR(r.ExpectEnd(absl::StrCat(TxKindName(kind), " body")));
   }
-  GL_RETURN_IF_ERROR(ValidateTransaction(tx));
+  GL_RETURN_IF_ERROR(ValidateWith(tx, keys));
   return tx;
 }
 }  // namespace
 
 absl::StatusOr<Transaction> Decode(ByteSpan bytes) { return DecodeEnvelope(bytes, true); }
+
+absl::StatusOr<Transaction> DecodeCertified(ByteSpan bytes) {
+  return DecodeEnvelope(bytes, true, KeyRule::kTrustCertified);
+}
 
 absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes) {
   return DecodeEnvelope(bytes, false);

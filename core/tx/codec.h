@@ -51,6 +51,14 @@ Bytes Encode(const Transaction& tx);
 // Strict decode of a signed envelope (see the top of this file).
 absl::StatusOr<Transaction> Decode(ByteSpan bytes);
 
+// Decode for the bytes of a CERTIFIED batch (execution): every rule but the
+// curve check of body keys, which costs a parsed-key lookup each. A batch is
+// certified only after 2f+1 validators acknowledged it, each having run
+// Decode on every transaction; at least f+1 of them are honest, and the check
+// is a pure function of the bytes, so it already held. Every honest node
+// decodes certified bytes alike, so execution stays deterministic.
+absl::StatusOr<Transaction> DecodeCertified(ByteSpan bytes);
+
 // The same rules for the output of EncodeUnsigned (no signature; the result's
 // signature is all-zero). Used by tools that sign a prepared envelope.
 absl::StatusOr<Transaction> DecodeUnsigned(ByteSpan bytes);

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto/schnorr.h"
+#include "core/crypto/xonly_key_cache.h"
 #include "core/crypto/sha256.h"
 #include "core/verify/cpu_batch_verifier.h"
 #include "gtest/gtest.h"
@@ -399,6 +400,35 @@ TEST(TxCodecRejectTest, OutOfRange) {
     std::get<SetTariffBody>(tx.body) = SetTariffBody{};  // all zero is a valid tariff
     EXPECT_TRUE(Decode(Encode(tx)).ok());
   }
+}
+
+// Execution decodes certified batches without the curve check of body keys
+// (a parsed-key lookup each); every other rule still applies, and Decode,
+// the gate before a batch is acknowledged, still checks.
+TEST(TxCodecTest, DecodeCertifiedSkipsOnlyTheKeyCurveCheck) {
+  const std::vector<Transaction> txs = OneOfEachKind();
+  for (const Transaction& tx : txs) {
+    const Bytes bytes = Encode(tx);
+    absl::StatusOr<Transaction> certified = DecodeCertified(bytes);
+    ASSERT_TRUE(certified.ok()) << certified.status();
+    EXPECT_EQ(*certified, tx);
+  }
+  Transaction off_curve = txs[0];
+  std::get<TransferBody>(off_curve.body).to.key = PublicKey();  // x = 0: no curve point
+  const Bytes off_curve_bytes = Encode(off_curve);
+  EXPECT_FALSE(Decode(off_curve_bytes).ok());
+  const XOnlyKeyCacheStats before = ProcessXOnlyKeyCacheStats();
+  absl::StatusOr<Transaction> certified = DecodeCertified(off_curve_bytes);
+  const XOnlyKeyCacheStats after = ProcessXOnlyKeyCacheStats();
+  ASSERT_TRUE(certified.ok()) << certified.status();
+  EXPECT_EQ(after.hits + after.misses, before.hits + before.misses);  // no key lookup
+
+  Transaction zero_amount = txs[0];
+  std::get<TransferBody>(zero_amount.body).amount = Amount(0);
+  ExpectRejectWith(DecodeCertified(Encode(zero_amount)), "out of range: ", "transfer.amount");
+  Bytes trailing = Encode(txs[0]);
+  trailing.push_back(0);
+  ExpectRejectWith(DecodeCertified(trailing), "trailing bytes: ", "");
 }
 
 TEST(TxCodecRejectTest, NonCanonical) {
