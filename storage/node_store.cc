@@ -201,6 +201,13 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   }
   std::sort(accounts.begin(), accounts.end());
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
+  // Checked again in the write; here so that no recent entry of a committed
+  // sequence is added and removed again below.
+  if (block.sequence != last_committed_sequence_.load() + 1) {
+    return absl::FailedPreconditionError(absl::StrCat("commit sequence ", block.sequence,
+                                                      " does not follow last committed ",
+                                                      last_committed_sequence_.load()));
+  }
   // The ids enter the recent run before the write commits (readers whose
   // snapshot is older ignore them: storage/recent_txs.h) and leave it again
   // if the write fails. A run at its bound is merged into txs in this write.

@@ -269,6 +269,20 @@ TEST(TxStoreTest, ReadersWhoseSnapshotPredatesAMergeStillFindTheMergedIds) {
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq));
 }
 
+// A block committed twice (a stale retry) is refused and leaves the first
+// commit's ids where they were.
+TEST(TxStoreTest, ARepeatedCommitLeavesTheRecentRunAsItWas) {
+  TempDir dir;
+  auto store = OpenStore(dir, kNeverMerge);
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  const size_t recent = store->recent_txs();
+  EXPECT_EQ(store->CommitBlock(SyntheticBlock(3)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->recent_txs(), recent);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 3));
+}
+
 TEST(RecentTxsTest, WindowsPinsAndRemoval) {
   RecentTxs recent;
   const TxId a = testing::Tagged("a", 1);
@@ -348,7 +362,9 @@ TEST(TxStoreTest, SnapshotCutMergesTheIndexWithTheRecentRunInIdOrder) {
 TEST(TxStoreTest, CommitStreamScanListsACommitsRecordsInIndexOrder) {
   TempDir dir;
   auto store = OpenStore(dir, kNeverMerge);
-  for (uint64_t seq = 1; seq <= 3; ++seq) ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  }
   ReadTxn txn = *store->env().BeginRead();
   for (uint64_t seq = 1; seq <= 3; ++seq) {
     const auto got = *ReadCommitTxs(txn, store->tables(), seq);
