@@ -283,6 +283,35 @@ TEST(TxStoreTest, ARepeatedCommitLeavesTheRecentRunAsItWas) {
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 3));
 }
 
+// A commit (each one merging: bound 1) refused for a full disk leaves the
+// recent run and the index as they were; with space back it lands.
+TEST(TxStoreTest, AMergeRefusedForAFullDiskChangesNothing) {
+  TempDir dir;
+  LmdbOptions options;
+  options.dir = dir.path();
+  options.initial_map_size_bytes = 256 << 10;
+  options.max_map_size_bytes = 512 << 10;
+  NodeStoreOptions store_options;
+  store_options.recent_txs_merge_at = 1;
+  auto store = NodeStore::Open(options, store_options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::Status failed;
+  uint64_t seq = 1;
+  for (; seq <= 5000; ++seq) {
+    failed = (*store)->CommitBlock(SyntheticBlock(seq));
+    if (!failed.ok()) break;
+  }
+  ASSERT_TRUE(IsDiskFull(failed)) << seq << " " << failed;
+  EXPECT_EQ(MergedThrough(**store), seq - 1);
+  EXPECT_EQ((*store)->recent_txs(), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(**store, seq - 1));
+  (*store)->env().SetMaxMapSize(uint64_t{8} << 20);
+  ASSERT_TRUE((*store)->CommitBlock(SyntheticBlock(seq)).ok());
+  EXPECT_EQ(MergedThrough(**store), seq);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(**store, seq));
+  EXPECT_EQ(*(*store)->RecomputeStateRoot(), *(*store)->StateRoot());
+}
+
 TEST(RecentTxsTest, WindowsPinsAndRemoval) {
   RecentTxs recent;
   const TxId a = testing::Tagged("a", 1);
