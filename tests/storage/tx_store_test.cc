@@ -5,9 +5,11 @@
 // entries on both sides, the commit stream's range scan, and refusal of an
 // old-layout store. The logical state (and so the root) must not depend on
 // where an id is indexed: every store is compared with one that never merges.
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/common/check.h"
@@ -201,7 +203,9 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
   {
     ReadTxn txn = *store->env().BeginRead();
     for (uint64_t s : {uint64_t{1}, held_at}) {
-      for (const auto& [id, tx] : *ReadCommitTxs(txn, store->tables(), s)) {
+      const auto listed = ReadCommitTxs(txn, store->tables(), s);
+      ASSERT_TRUE(listed.ok()) << listed.status();
+      for (const auto& [id, tx] : *listed) {
         EXPECT_NE(id, merged_held);
         EXPECT_NE(id, recent_held);
       }
@@ -312,6 +316,61 @@ TEST(TxStoreTest, AMergeRefusedForAFullDiskChangesNothing) {
   EXPECT_EQ(*(*store)->RecomputeStateRoot(), *(*store)->StateRoot());
 }
 
+// Readers on other threads while one thread commits and merges: every id
+// committed before a read began is found, by GetTxs and by a view.
+TEST(TxStoreTest, ConcurrentReadersFindEveryCommittedIdThroughMerges) {
+  constexpr uint64_t kBlocks = 150;
+  constexpr int kReaders = 2;
+  constexpr int kReadsMax = 100'000;
+  TempDir dir;
+  auto store = OpenStore(dir, 16);
+  std::atomic<bool> done{false};
+  std::atomic<int> missing{0};
+  std::atomic<int> reads{0};
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      for (int i = 0; i < kReadsMax && !done.load(); ++i) {
+        const uint64_t last = store->last_committed_sequence();
+        std::vector<TxId> ids = {SyntheticTxId(1, 0), SyntheticTxId(last, 0)};
+        for (uint64_t seq = last > 20 ? last - 20 : 1; seq < last; seq += 3) {
+          ids.push_back(SyntheticTxId(seq, 0));
+        }
+        if ((i + r) % 2 == 0) {
+          for (const absl::StatusOr<StoredTx>& got : store->GetTxs(ids)) {
+            if (!got.ok()) missing.fetch_add(1);
+          }
+        } else {
+          auto view = store->Snapshot();
+          if (!view.ok()) {
+            missing.fetch_add(1);
+            continue;
+          }
+          for (const TxId& id : ids) {
+            absl::StatusOr<bool> found = (*view)->HasExecuted(id);
+            if (!found.ok() || !*found) missing.fetch_add(1);
+          }
+        }
+        reads.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t seq = 2; seq <= kBlocks; ++seq) {
+    const absl::Status committed = store->CommitBlock(SyntheticBlock(seq));
+    if (!committed.ok()) {
+      ADD_FAILURE() << seq << " " << committed;
+      break;
+    }
+  }
+  done.store(true);
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(missing.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_GT(MergedThrough(*store), kBlocks / 2);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, kBlocks));
+}
+
 TEST(RecentTxsTest, WindowsPinsAndRemoval) {
   RecentTxs recent;
   const TxId a = testing::Tagged("a", 1);
@@ -413,7 +472,8 @@ TEST(TxStoreTest, AnOldLayoutStoreIsRefusedNamingTheFix) {
     auto store = OpenStore(dir, kNeverMerge);
     ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
     // As layout 1 wrote it: a full record under the id, no layout key.
-    const auto& [id, tx] = SyntheticBlock(1).txs[0];
+    const BlockWrite first = SyntheticBlock(1);
+    const auto& [id, tx] = first.txs[0];
     ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) -> absl::Status {
       GL_RETURN_IF_ERROR(txn.Put(store->tables().txs, id.span(), *EncodeTxRecord(tx)));
       return txn.Delete(store->tables().meta, MetaKey(kMetaStoreLayout));
