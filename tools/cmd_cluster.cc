@@ -755,11 +755,7 @@ int RunCluster(int argc, char** argv) {
         // victim killed while nothing was in flight to it breaks no
         // connection it sees, yet loses what it acknowledged.
         const std::vector<std::vector<std::string>> honest = HonestAddresses(d);
-        std::vector<uint32_t> honest_per_slice;
-        for (const auto& slice : honest) {
-          honest_per_slice.push_back(static_cast<uint32_t>(slice.size()));
-        }
-        ValidatorEpochs epochs(honest_per_slice);
+        ValidatorEpochs epochs(ValidatorEpochs::ShapeOf(honest));
         auto inject_faults = [&] {
           load_started.WaitForNotification();
           const absl::Time start = absl::Now();

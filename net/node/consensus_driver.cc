@@ -85,16 +85,21 @@ void ConsensusDriver::EnableStateSync(StateSync* state_sync) {
   state_sync_ = state_sync;
 }
 
-void ConsensusDriver::AfterRestore(uint64_t sequence, TimeMs now) {
-  // The store's consensus state must be complete; a failed outbox dropped
+void ConsensusDriver::ApplyRestore(TimeMs now) {
+  // Drain, write, reload: one step of this thread, so no event reaches the
+  // pre-restore core once the store holds the snapshot (a commit it made
+  // would execute against the restored store), and every commit queued
+  // before runs against the store it was made for. A failed outbox dropped
   // what was queued, and its failure stops the driver.
   if (failed_.load() || !outbox_.Drain()) return;
+  absl::StatusOr<uint64_t> sequence = state_sync_->ApplyRestore();
+  if (!sequence.ok()) return;  // nothing written: the core goes on from its own store
   auto state = consensus_store_->Load(core_->params().gc_depth);
   if (!state.ok()) {
     Fail(state.status());
     return;
   }
-  logger_.Info(absl::StrCat("state sync: rejoining at sequence ", sequence,
+  logger_.Info(absl::StrCat("state sync: rejoining at sequence ", *sequence,
                             " (round ", state->last_committed_round.value(), ")"));
   Execute(core_->Rejoin(*state, now));
   if (syncer_ != nullptr) syncer_->ForceStart();
@@ -202,16 +207,14 @@ void ConsensusDriver::Loop() {
     }
     const TimeMs now = NowMs();
     if (now >= next_tick_ms && !failed_.load()) {
-      if (state_sync_ != nullptr) {
-        if (std::optional<uint64_t> restored = state_sync_->TakeRestored()) {
-          AfterRestore(*restored, now);
-        }
-      }
+      if (state_sync_ != nullptr && state_sync_->restore_ready()) ApplyRestore(now);
       const bool restoring = Restoring();
       if (restoring) {
         syncing_.store(true);
         if (metrics_ != nullptr) metrics_->SetSyncing(true, 0);
-      } else if (syncer_ != nullptr) {
+      } else if (syncer_ == nullptr) {
+        syncing_.store(false);
+      } else {
         // A sync starts from the store's commit state: complete it first.
         const bool drained =
             !(syncer_->syncing() || syncer_->MayStart(now, core_->dag().highest_round())) ||
@@ -306,8 +309,8 @@ void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
         return;
       }
       syncer_->NotePeerMessage(peer->from, peer->message);
-      if (paused) return;
     }
+    if (paused) return;
     Execute(core_->OnMessage(peer->from, peer->message, now));
   } else if (auto* submit = std::get_if<SubmitEvent>(&event)) {
     if (paused) {

@@ -71,8 +71,9 @@ class ConsensusDriver {
   void EnableCommitSync(std::unique_ptr<CommitSyncer> syncer,
                         std::unique_ptr<CommitSyncServer> server);
   // State sync (state_sync.h): while it restores a snapshot the core waits
-  // as during commit sync; once written, the core rejoins from the store and
-  // commit sync fetches the commits after the snapshot. Before Start.
+  // as during commit sync; once verified, this thread writes it and the core
+  // rejoins from the store in the same step, and commit sync fetches the
+  // commits after the snapshot. Before Start.
   void EnableStateSync(StateSync* state_sync);
   // True while catching up from peers (admission refuses transactions).
   bool syncing() const { return syncing_.load(); }
@@ -118,8 +119,8 @@ class ConsensusDriver {
   void Execute(std::vector<consensus::Action> actions);
   // After the syncer acted: rejoins the core when a sync ended.
   void AfterSync(consensus::TimeMs now);
-  // After a snapshot restore reached the store at `sequence`.
-  void AfterRestore(uint64_t sequence, consensus::TimeMs now);
+  // Once state sync verified a snapshot: writes it and reloads the core.
+  void ApplyRestore(consensus::TimeMs now);
   bool Restoring() const { return state_sync_ != nullptr && state_sync_->restoring(); }
   // On the outbox's execution thread, in commit order.
   absl::Status ExecuteCommit(const consensus::CommittedSubDag& sub, int64_t produced_ns);

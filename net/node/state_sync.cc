@@ -68,11 +68,14 @@ bool StateSync::restoring() const {
   return restoring_;
 }
 
-std::optional<uint64_t> StateSync::TakeRestored() {
+bool StateSync::restore_ready() const {
   absl::MutexLock lock(&mu_);
-  std::optional<uint64_t> out = restored_;
-  restored_.reset();
-  return out;
+  return verified_ != nullptr;
+}
+
+void StateSync::AbandonLocked(absl::Time now) {
+  restoring_ = false;
+  hold_off_until_ = now + kRestoreHoldOff;
 }
 
 StateSyncStats StateSync::stats() const {
@@ -84,17 +87,21 @@ void StateSync::Loop() {
   for (;;) {
     std::deque<Frame> frames;
     bool begin = false;
+    std::optional<uint64_t> ended;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty() || restore_requested_;
+        return stopping_ || !queue_.empty() || restore_requested_ || restore_ended_.has_value();
       };
       mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
       if (stopping_) return;
       frames.swap(queue_);
       begin = restore_requested_;
       restore_requested_ = false;
+      ended = restore_ended_;
+      restore_ended_.reset();
     }
+    if (ended.has_value()) OnRestoreEnded(*ended);
     if (begin && phase_ == Phase::kIdle) {
       {
         absl::MutexLock lock(&mu_);
@@ -279,8 +286,7 @@ void StateSync::AttemptFailed(const std::string& why, bool peer_fault, absl::Tim
     phase_ = Phase::kIdle;
     logger_.Warn("state sync: no peer gave a verified snapshot; trying again later");
     absl::MutexLock lock(&mu_);
-    restoring_ = false;
-    hold_off_until_ = now + kRestoreHoldOff;
+    AbandonLocked(now);
     return;
   }
   BeginAttempt(now);
@@ -399,49 +405,76 @@ void StateSync::OnSnapshotCheckpoint(const SignedCheckpoint& checkpoint, absl::T
                   true, now);
     return;
   }
-  Restore(checkpoint);
+  HandOver(checkpoint);
 }
 
-void StateSync::Restore(const SignedCheckpoint& checkpoint) {
-  const absl::Time started = absl::Now();
-  storage::SnapshotPoint point;
-  point.sequence = manifest_.sequence;
-  point.state_root = checkpoint.checkpoint.state_root;
-  point.commit = commit_;
-  const ConsensusStore::CommitState tip{Round(manifest_.last_committed_round),
-                                        manifest_.sequence};
-  absl::Status s = store_->RestoreSnapshot(
-      *assembler_, point, [&](storage::WriteTxn& txn) {
-        return consensus_store_->WriteRestoredTip(txn, tip, consensus_.certificates,
-                                                  consensus_.batches);
-      });
-  if (s.ok()) s = checkpoints_->Write({checkpoint}, committee_.quorum());
-  if (!s.ok()) {
-    // Our own storage failed: nothing a peer did. Try again later.
-    logger_.Error(absl::StrCat("state sync: writing the snapshot failed: ", s.message()));
-    phase_ = Phase::kIdle;
+void StateSync::HandOver(const SignedCheckpoint& checkpoint) {
+  auto verified = std::make_unique<VerifiedRestore>();
+  verified->point.sequence = manifest_.sequence;
+  verified->point.state_root = checkpoint.checkpoint.state_root;
+  verified->point.commit = commit_;
+  verified->tip = ConsensusStore::CommitState{Round(manifest_.last_committed_round),
+                                              manifest_.sequence};
+  verified->assembler = std::move(assembler_);
+  verified->consensus = std::move(consensus_);
+  consensus_ = ConsensusPart{};
+  verified->checkpoint = checkpoint;
+  verified->peer = peer_;
+  phase_ = Phase::kApplying;
+  absl::MutexLock lock(&mu_);
+  verified_ = std::move(verified);
+}
+
+absl::StatusOr<uint64_t> StateSync::ApplyRestore() {
+  std::unique_ptr<VerifiedRestore> v;
+  {
     absl::MutexLock lock(&mu_);
-    restoring_ = false;
-    hold_off_until_ = absl::Now() + kRestoreHoldOff;
-    return;
+    v = std::move(verified_);
   }
-  logger_.Info(absl::StrCat("state sync: restored sequence ", point.sequence, " from validator ",
-                            peer_, " (", assembler_->entries().size(), " entries, ",
-                            assembler_->bytes(), " bytes, ", consensus_.certificates.size(),
+  if (v == nullptr) return absl::FailedPreconditionError("no verified snapshot waits");
+  const absl::Time started = absl::Now();
+  absl::Status s;
+  if (v->point.sequence <= store_->last_committed_sequence()) {
+    // The commits queued before the restore brought the store this far.
+    s = absl::FailedPreconditionError(absl::StrCat(
+        "the store reached sequence ", store_->last_committed_sequence(),
+        ", the snapshot is of ", v->point.sequence));
+  } else {
+    s = store_->RestoreSnapshot(*v->assembler, v->point, [&](storage::WriteTxn& txn) {
+      return consensus_store_->WriteRestoredTip(txn, v->tip, v->consensus.certificates,
+                                                v->consensus.batches);
+    });
+    if (s.ok()) s = checkpoints_->Write({v->checkpoint}, committee_.quorum());
+  }
+  if (!s.ok()) {
+    // Nothing a peer did (the snapshot verified). Try again later.
+    logger_.Error(absl::StrCat("state sync: writing the snapshot failed: ", s.message()));
+    absl::MutexLock lock(&mu_);
+    AbandonLocked(absl::Now());
+    restore_ended_ = 0;
+    return s;
+  }
+  const uint64_t sequence = v->point.sequence;
+  logger_.Info(absl::StrCat("state sync: restored sequence ", sequence, " from validator ",
+                            v->peer, " (", v->assembler->entries().size(), " entries, ",
+                            v->assembler->bytes(), " bytes, ", v->consensus.certificates.size(),
                             " certificates; written in ",
                             absl::FormatDuration(absl::Now() - started), ")"));
-  catch_up_floor_ = point.sequence;
-  phase_ = Phase::kIdle;
-  if (on_restored_) on_restored_(point.sequence);
+  if (on_restored_) on_restored_(sequence);
   absl::MutexLock lock(&mu_);
   ++stats_.restores_done;
-  stats_.restored_sequence = point.sequence;
-  stats_.restored_entries = assembler_->entries().size();
-  stats_.restored_bytes = assembler_->bytes();
-  assembler_.reset();
-  consensus_ = ConsensusPart{};
-  restored_ = point.sequence;
+  stats_.restored_sequence = sequence;
+  stats_.restored_entries = v->assembler->entries().size();
+  stats_.restored_bytes = v->assembler->bytes();
+  restore_ended_ = sequence;
   restoring_ = false;
+  return sequence;
+}
+
+void StateSync::OnRestoreEnded(uint64_t restored_sequence) {
+  if (phase_ != Phase::kApplying) return;
+  phase_ = Phase::kIdle;
+  if (restored_sequence > 0) catch_up_floor_ = restored_sequence;
 }
 
 // ---- Final checkpoints (the restore's, and catch-up) ----
@@ -529,6 +562,8 @@ void StateSync::Tick(absl::Time now) {
         AskCheckpoint(now);
       }
       break;
+    case Phase::kApplying:
+      break;  // the consensus driver's turn (ApplyRestore)
   }
 }
 

@@ -19,7 +19,14 @@
 // of the snapshot's sequence from any peer, with 2f+1 valid signatures of
 // the genesis committee, whose state root must equal the snapshot's LtHash
 // computed from scratch. Only then is everything written, in one synced
-// write (NodeStore::RestoreSnapshot + ConsensusStore::WriteRestoredTip).
+// write (NodeStore::RestoreSnapshot + ConsensusStore::WriteRestoredTip), and
+// not by this thread: the verified snapshot waits for the consensus driver,
+// which writes it (ApplyRestore) on its own thread between completing every
+// commit queued before and reloading its core from the store. Written here,
+// the store would hold the snapshot while the core still held its
+// pre-restore DAG and commit state: an event handled in between could make
+// a commit that executes against the restored store (refused, or applied
+// out of order), and a commit queued before could run after the write.
 // A peer whose chunk does not decode, whose certificates do not verify or
 // whose snapshot does not hash to the final root is counted
 // (peers_refused) and the next peer is asked from the start.
@@ -109,7 +116,9 @@ class StateSync {
 
   // Before Start.
   void set_logger(Logger logger) { logger_ = std::move(logger); }
-  // Called on this thread once a restore is durable (the commit feed, metrics).
+  // Called once a restore is durable, on the thread that wrote it (in
+  // ApplyRestore, before it returns: the caller's core is not reloaded yet).
+  // The commit feed, metrics; tests use it to act at that exact point.
   void set_on_restored(std::function<void(uint64_t sequence)> f) { on_restored_ = std::move(f); }
   void set_timeouts(const StateSyncTimeouts& timeouts) { timeouts_ = timeouts; }
   void Start();
@@ -123,10 +132,19 @@ class StateSync {
   // failed within kRestoreHoldOff.
   bool MayRestore() const;
   void RequestRestore();
-  // True from RequestRestore until the restore is written or abandoned.
+  // True from RequestRestore until ApplyRestore returns or the restore is
+  // abandoned: the caller's core must not handle events meanwhile.
   bool restoring() const;
-  // Once after a restore was written: its sequence.
-  std::optional<uint64_t> TakeRestored();
+  // True once a snapshot verified and waits for ApplyRestore.
+  bool restore_ready() const;
+  // The consensus driver's thread, once restore_ready(), after every commit
+  // it queued has executed: writes the verified snapshot (one synced write)
+  // and returns its sequence. The caller reloads its core from the store
+  // before it handles anything else. FailedPrecondition when none waits or
+  // the store already reached the snapshot's sequence (nothing written);
+  // storage errors as they come (nothing written; retried after
+  // kRestoreHoldOff).
+  absl::StatusOr<uint64_t> ApplyRestore();
 
   StateSyncStats stats() const;
 
@@ -144,7 +162,18 @@ class StateSync {
     double tokens = kStateSyncServeBurstBytes;
     absl::Time updated = absl::InfinitePast();
   };
-  enum class Phase { kIdle, kManifest, kChunks, kCheckpoint };
+  // kApplying: verified and handed to ApplyRestore (verified_), which ends
+  // it (restore_ended_).
+  enum class Phase { kIdle, kManifest, kChunks, kCheckpoint, kApplying };
+  // Everything ApplyRestore writes, checked.
+  struct VerifiedRestore {
+    std::unique_ptr<storage::SnapshotAssembler> assembler;
+    storage::SnapshotPoint point;
+    ConsensusStore::CommitState tip;
+    ConsensusPart consensus;
+    SignedCheckpoint checkpoint;
+    uint32_t peer = 0;
+  };
 
   void Loop();
   void Handle(const Frame& frame);
@@ -164,7 +193,12 @@ class StateSync {
   void RequestChunk(absl::Time now);
   absl::Status VerifyConsensusPart() const;
   void OnSnapshotCheckpoint(const SignedCheckpoint& checkpoint, absl::Time now);
-  void Restore(const SignedCheckpoint& checkpoint);
+  // Hands the verified snapshot over to ApplyRestore.
+  void HandOver(const SignedCheckpoint& checkpoint);
+  // This thread: the handed-over restore ended.
+  void OnRestoreEnded(uint64_t restored_sequence);
+  // Under mu_: the restore is over without a write; the next waits kRestoreHoldOff.
+  void AbandonLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AskCheckpoint(absl::Time now);
   // Checkpoint catch-up (and the restore's checkpoint).
   void OnCheckpoints(ValidatorIndex from, const CheckpointsAnswer& answer, absl::Time now);
@@ -209,7 +243,10 @@ class StateSync {
   bool restore_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool restoring_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time hold_off_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  std::optional<uint64_t> restored_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<VerifiedRestore> verified_ ABSL_GUARDED_BY(mu_);
+  // ApplyRestore -> this thread: the handed-over restore ended (its
+  // sequence, or 0 when nothing was written).
+  std::optional<uint64_t> restore_ended_ ABSL_GUARDED_BY(mu_);
   StateSyncStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

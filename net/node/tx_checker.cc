@@ -33,7 +33,7 @@ bool TxChecker::Verify(const std::string& key, absl::Span<const ByteSpan> txs,
 }
 
 std::unique_ptr<TxChecker::ClientCheck> TxChecker::DecodeClientTxs(
-    absl::Span<const ByteSpan> txs, std::optional<DuplicateCheck> duplicates) {
+    absl::Span<const ByteSpan> txs, DuplicateCheck duplicates) {
   auto check = std::make_unique<ClientCheck>();
   std::vector<AdmitCheck>& out = check->out;
   out.resize(txs.size());
@@ -62,12 +62,12 @@ std::unique_ptr<TxChecker::ClientCheck> TxChecker::DecodeClientTxs(
     check->to_verify.push_back(txs[i]);
     check->where.push_back(i);
   }
-  if (duplicates.has_value() && !check->where.empty()) {
+  if (!check->where.empty()) {
     std::vector<TxId> ids;
     ids.reserve(check->where.size());
     for (size_t i : check->where) ids.push_back(*out[i].id);
     std::vector<std::string> reasons(ids.size());
-    (*duplicates)(ids, &reasons);
+    duplicates(ids, &reasons);
     // Known ones are answered now; the rest keep their order.
     size_t kept = 0;
     for (size_t k = 0; k < ids.size(); ++k) {
@@ -110,14 +110,14 @@ std::vector<AdmitCheck> TxChecker::FinishClientCheck(ClientCheck& check, bool ba
 
 std::vector<AdmitCheck> TxChecker::CheckClientTxs(absl::Span<const ByteSpan> txs,
                                                   const std::string& client,
-                                                  std::optional<DuplicateCheck> duplicates) {
+                                                  DuplicateCheck duplicates) {
   std::unique_ptr<ClientCheck> check = DecodeClientTxs(txs, duplicates);
   const bool backend_ok = Verify(client, check->to_verify, &check->ids, &check->valid);
   return FinishClientCheck(*check, backend_ok);
 }
 
 void TxChecker::CheckClientTxsAsync(absl::Span<const ByteSpan> txs, const std::string& client,
-                                    ChecksDone done, std::optional<DuplicateCheck> duplicates) {
+                                    ChecksDone done, DuplicateCheck duplicates) {
   std::unique_ptr<ClientCheck> check = DecodeClientTxs(txs, duplicates);
   ClientCheck* c = check.get();
   queue_.VerifyAsync(client, c->to_verify, &c->ids, &c->valid,

@@ -41,6 +41,8 @@ struct AdmitCheck {
 // why ids[k] is already known. Those are answered kDuplicate unverified.
 using DuplicateCheck =
     absl::FunctionRef<void(absl::Span<const TxId> ids, std::vector<std::string>* reasons)>;
+// The DuplicateCheck of a caller that knows no transaction: all are verified.
+inline void NoneKnown(absl::Span<const TxId>, std::vector<std::string>*) {}
 
 class TxChecker {
  public:
@@ -53,18 +55,17 @@ class TxChecker {
   // ours, signature verified. One answer per input, same order. An envelope
   // whose signature failed recently is refused without verifying it again.
   // `client` names the connection whose fair share the verification uses.
-  // With `duplicates`, the ids it names are answered kDuplicate unverified.
-  std::vector<AdmitCheck> CheckClientTxs(
-      absl::Span<const ByteSpan> txs, const std::string& client = "",
-      std::optional<DuplicateCheck> duplicates = std::nullopt);
+  // The ids `duplicates` names are answered kDuplicate unverified.
+  std::vector<AdmitCheck> CheckClientTxs(absl::Span<const ByteSpan> txs,
+                                         const std::string& client = "",
+                                         DuplicateCheck duplicates = NoneKnown);
   // The same checks without blocking (the streaming RPC on gRPC's callback
   // API): `done` gets the answers on the verification thread (inline when
   // nothing needs verifying). `txs` must stay alive until then.
   using ChecksDone = absl::AnyInvocable<void(std::vector<AdmitCheck> checks) &&>;
   // `duplicates` is called before this returns.
   void CheckClientTxsAsync(absl::Span<const ByteSpan> txs, const std::string& client,
-                           ChecksDone done,
-                           std::optional<DuplicateCheck> duplicates = std::nullopt);
+                           ChecksDone done, DuplicateCheck duplicates = NoneKnown);
 
   // A peer's batch: every envelope decodes and every signature verifies; a
   // receipt import entry (core/execution/receipt.h) passes the import checker.
@@ -97,7 +98,7 @@ class TxChecker {
     std::vector<uint8_t> valid;
   };
   std::unique_ptr<ClientCheck> DecodeClientTxs(absl::Span<const ByteSpan> txs,
-                                               std::optional<DuplicateCheck> duplicates);
+                                               DuplicateCheck duplicates);
   std::vector<AdmitCheck> FinishClientCheck(ClientCheck& check, bool backend_ok);
   // ids/valid sized like txs. False when the backend failed.
   bool Verify(const std::string& key, absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,

@@ -90,6 +90,27 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing 
   return c;
 }
 
+void DrawOutboxCrashes(SimConfig* c) {
+  SimRng rng(c->seed ^ 0x6f7574626f78ULL);  // "outbox"
+  c->real_store = true;
+  c->outbox = true;
+  c->commit_delay_max_ms = rng.Range(1, 40);
+  std::vector<uint32_t> honest;
+  for (uint32_t v = 0; v < c->validators; ++v) {
+    if (std::find(c->byzantine.begin(), c->byzantine.end(), v) == c->byzantine.end()) {
+      honest.push_back(v);
+    }
+  }
+  const uint64_t crashes = rng.Range(1, 2);
+  for (uint64_t i = 0; i < crashes; ++i) {
+    QueuedCommitCrash q;
+    q.validator = honest[rng.Range(0, honest.size() - 1)];
+    q.after_ms = rng.Range(200, c->faults_end_ms - 500);
+    q.down_for_ms = rng.Range(50, 1000);
+    c->queued_commit_crashes.push_back(q);
+  }
+}
+
 Digest SimChainId() { return TaggedHash("gridledger/sim/chain-id", {}); }
 
 std::string SimConfig::Describe() const {
@@ -127,6 +148,12 @@ std::string SimConfig::Describe() const {
   if (real_store) absl::StrAppend(&s, " real_store restore_gc_depth=", restore_gc_depth);
   if (restart_bug_forget_commits) absl::StrAppend(&s, " restart_bug_forget_commits");
   if (restart_bug_forget_votes) absl::StrAppend(&s, " restart_bug_forget_votes");
+  if (outbox) absl::StrAppend(&s, " outbox commit_delay_max_ms=", commit_delay_max_ms);
+  for (const QueuedCommitCrash& q : queued_commit_crashes) {
+    absl::StrAppend(&s, " queued_commit_crash[v", q.validator, " after ", q.after_ms,
+                    " down ", q.down_for_ms, "]");
+  }
+  if (outbox_bug_record_at_queue) absl::StrAppend(&s, " outbox_bug_record_at_queue");
   return s;
 }
 

@@ -25,6 +25,16 @@ struct Crash {
   uint64_t up_ms = 0;
 };
 
+// A crash where the node's outbox (net/node/durable_outbox.h) can leave a
+// validator: the first time at or after `after_ms` that honest `validator`
+// has made its records durable and holds a commit queued that its execution
+// thread has not run. It restarts from its store `down_for_ms` later.
+struct QueuedCommitCrash {
+  uint32_t validator = 0;
+  uint64_t after_ms = 0;
+  uint64_t down_for_ms = 0;
+};
+
 // Byzantine behaviours, each on or off per Byzantine validator.
 struct ByzantineBehaviour {
   bool equivocate = false;         // two signed headers per round, votes for both
@@ -76,6 +86,20 @@ struct SimConfig {
   // twice for one round).
   bool restart_bug_forget_votes = false;
 
+  // real_store: honest validators run their actions as the node's outbox
+  // does: records durable first (one write per call), then sends and commits
+  // in order; each commit executes (ConsensusStore::RecordCommit and the
+  // checkers) after a drawn delay of 0..commit_delay_max_ms, one at a time,
+  // as on the node's execution thread, and a send that follows a commit waits
+  // until it executed. Off: commits execute inline.
+  bool outbox = false;
+  uint64_t commit_delay_max_ms = 0;
+  std::vector<QueuedCommitCrash> queued_commit_crashes;
+  // TEST ONLY, a deliberate bug of the class this mode exists for: the commit
+  // state is recorded when a commit is queued (as if the consensus group write
+  // carried it), not when it executes, so a crash loses the queued commits.
+  bool outbox_bug_record_at_queue = false;
+
   std::string Describe() const;
 };
 
@@ -91,6 +115,11 @@ enum class SimPacing { kWide, kNode };
 // validators (the fault-free case whose commit latency is reported).
 SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults,
                      SimPacing pacing = SimPacing::kWide);
+
+// Turns on real_store and the outbox mode on a drawn config, with a commit
+// delay and 1-2 queued-commit crashes of honest validators drawn from its
+// seed (a separate stream: the config's other draws stay as they were).
+void DrawOutboxCrashes(SimConfig* config);
 
 }  // namespace gridledger::sim
 

@@ -1,5 +1,6 @@
 #include "tests/sim/simulator.h"
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,6 +63,14 @@ struct CommitEntry {
   bool operator==(const CommitEntry&) const = default;
 };
 
+// outbox mode: an output waiting for the execution of the commit before it
+// (the node's DurableOutbox: a send runs once earlier commits executed).
+struct QueuedOutput {
+  std::optional<CommittedSubDag> commit;  // else `send`
+  std::optional<SendAction> send;
+  bool recorded = false;  // outbox_bug_record_at_queue: recorded when queued
+};
+
 struct Node {
   uint32_t index = 0;
   std::unique_ptr<KeyPair> key;
@@ -74,6 +83,11 @@ struct Node {
   std::unique_ptr<RealStore> real_store;  // real_store mode: the node's adapter
   std::vector<CommitEntry> log;
   std::map<TxKey, uint32_t> committed_txs;  // how often each was committed
+  // outbox mode: outputs behind a commit not executed yet (a commit first).
+  std::deque<QueuedOutput> outbox;
+  bool execution_scheduled = false;
+  bool crash_pending = false;       // a queued-commit crash, at the event's end
+  uint64_t dropped_below_index = 0;  // commits below this were dropped by a crash
 };
 
 struct PendingTx {
@@ -89,7 +103,7 @@ struct Client {
   std::map<uint64_t, PendingTx> pending;  // not yet committed anywhere honest
 };
 
-enum class EventKind { kDeliver, kVerified, kTick, kCrash, kRestart };
+enum class EventKind { kDeliver, kVerified, kTick, kCrash, kRestart, kExecuteCommit };
 
 struct Event {
   explicit Event(EventKind k, uint32_t to_node = 0, uint32_t from_node = 0,
@@ -124,7 +138,20 @@ class Simulation {
   bool Partitioned(uint32_t a, uint32_t b) const;
   void Send(uint32_t from, uint32_t to, Bytes bytes);
   void Execute(Node& node, std::vector<Action> actions);
-  void OnCommit(Node& node, const CommittedSubDag& sub);
+  void SendNow(Node& node, SendAction& send);
+  // `record`: write the commit state (real_store) as the executor does.
+  void OnCommit(Node& node, const CommittedSubDag& sub, bool record = true);
+  // outbox mode: the node has outputs queued behind a commit.
+  bool UsesOutbox(const Node& node) const {
+    return config_.outbox && node.real_store != nullptr && !node.byzantine;
+  }
+  void QueueCommit(Node& node, CommittedSubDag sub);
+  // After a call's records are durable: schedules the next execution and
+  // marks a queued-commit crash that is due.
+  void AfterQueued(Node& node);
+  // The execution "thread": the first queued commit, then the sends behind it.
+  void ExecuteQueued(Node& node);
+  void CrashNode(Node& node);
   void OnPersist(Node& node, const consensus::PersistRecord& record);
   void StartNode(Node& node);
   // real_store mode: one synced ConsensusStore write for `pending`, as the
@@ -153,6 +180,7 @@ class Simulation {
   std::map<std::pair<uint32_t, uint64_t>, Digest> certified_;  // (author, round)
   std::map<TxKey, uint64_t> first_commit_ms_;
   std::map<TxKey, uint64_t> first_submit_ms_;
+  std::vector<bool> queued_crash_fired_;  // parallel to config_.queued_commit_crashes
   uint64_t latency_rounds_sum_ = 0;
   uint64_t latency_samples_ = 0;
   SimResult result_;
@@ -207,8 +235,8 @@ void Simulation::OnPersist(Node& node, const consensus::PersistRecord& record) {
       record);
 }
 
-void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
-  if (node.real_store != nullptr) {
+void Simulation::OnCommit(Node& node, const CommittedSubDag& sub, bool record) {
+  if (node.real_store != nullptr && record) {
     const absl::Status recorded = node.real_store->RecordCommit(sub);
     if (!recorded.ok()) {
       Fail(absl::StrCat("validator ", node.index, " commit ", sub.index,
@@ -274,6 +302,7 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub) {
       result_.last_anchor_commit_ms_by_author[author] = now_ms_;
     }
   }
+  if (sub.index < node.dropped_below_index) ++result_.commits_rederived;
   node.log.push_back(std::move(entry));
   const uint64_t height = node.core ? node.core->dag().highest_round().value() : 0;
   latency_rounds_sum_ += height - sub.anchor_round.value() + 1;
@@ -300,26 +329,35 @@ void Simulation::FlushPersist(Node& node, std::vector<consensus::PersistRecord>*
   if (!s.ok()) Fail(absl::StrCat("validator ", node.index, " persist: ", s.ToString()));
 }
 
+void Simulation::SendNow(Node& node, SendAction& send) {
+  if (node.adversary) {
+    for (Outgoing& o : node.adversary->RewriteSend(send)) {
+      Send(node.index, o.to, std::move(o.bytes));
+    }
+    return;
+  }
+  Bytes bytes = consensus::EncodeMessage(send.message);
+  if (send.to.has_value()) {
+    Send(node.index, send.to->value(), std::move(bytes));
+  } else {
+    for (uint32_t t = 0; t < nodes_.size(); ++t) {
+      if (t != node.index) Send(node.index, t, bytes);
+    }
+  }
+}
+
 void Simulation::Execute(Node& node, std::vector<Action> actions) {
   std::vector<consensus::PersistRecord> pending;  // real_store mode only
+  const bool outbox = UsesOutbox(node);
   for (Action& action : actions) {
     if (node.real_store != nullptr && gridledger::node::MustPersistBefore(action)) {
       FlushPersist(node, &pending);
     }
     if (auto* send = std::get_if<SendAction>(&action)) {
-      if (node.adversary) {
-        for (Outgoing& o : node.adversary->RewriteSend(*send)) {
-          Send(node.index, o.to, std::move(o.bytes));
-        }
-        continue;
-      }
-      Bytes bytes = consensus::EncodeMessage(send->message);
-      if (send->to.has_value()) {
-        Send(node.index, send->to->value(), std::move(bytes));
+      if (outbox && !node.outbox.empty()) {
+        node.outbox.push_back(QueuedOutput{std::nullopt, std::move(*send)});
       } else {
-        for (uint32_t t = 0; t < nodes_.size(); ++t) {
-          if (t != node.index) Send(node.index, t, bytes);
-        }
+        SendNow(node, *send);
       }
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
       OnPersist(node, persist->record);  // the checkers watch every record
@@ -332,10 +370,82 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       e.ok = ok;
       Schedule(now_ms_ + rng_.Range(0, config_.verify_delay_max_ms), std::move(e));
     } else if (auto* commit = std::get_if<CommitAction>(&action)) {
-      OnCommit(node, commit->sub_dag);
+      if (outbox) {
+        QueueCommit(node, std::move(commit->sub_dag));
+      } else {
+        OnCommit(node, commit->sub_dag);
+      }
     }
   }
   if (node.real_store != nullptr) FlushPersist(node, &pending);
+  if (outbox) AfterQueued(node);
+}
+
+void Simulation::QueueCommit(Node& node, CommittedSubDag sub) {
+  QueuedOutput out;
+  if (config_.outbox_bug_record_at_queue) {
+    const absl::Status recorded = node.real_store->RecordCommit(sub);
+    if (!recorded.ok()) {
+      Fail(absl::StrCat("validator ", node.index, " commit ", sub.index,
+                        " not recorded: ", recorded.ToString()));
+    }
+    out.recorded = true;
+  }
+  out.commit = std::move(sub);
+  node.outbox.push_back(std::move(out));
+}
+
+void Simulation::AfterQueued(Node& node) {
+  if (node.outbox.empty()) return;
+  if (!node.execution_scheduled) {
+    node.execution_scheduled = true;
+    Schedule(now_ms_ + rng_.Range(0, config_.commit_delay_max_ms),
+             Event(EventKind::kExecuteCommit, node.index, node.index, node.incarnation));
+  }
+  // The records are durable and a commit waits: where a queued-commit crash lands.
+  if (node.crash_pending) return;
+  for (size_t i = 0; i < config_.queued_commit_crashes.size(); ++i) {
+    const QueuedCommitCrash& q = config_.queued_commit_crashes[i];
+    if (queued_crash_fired_[i] || q.validator != node.index || now_ms_ < q.after_ms) continue;
+    queued_crash_fired_[i] = true;
+    node.crash_pending = true;
+    Schedule(now_ms_ + q.down_for_ms, Event(EventKind::kRestart, node.index));
+    return;
+  }
+}
+
+void Simulation::ExecuteQueued(Node& node) {
+  node.execution_scheduled = false;
+  GL_CHECK(!node.outbox.empty() && node.outbox.front().commit.has_value());
+  QueuedOutput first = std::move(node.outbox.front());
+  node.outbox.pop_front();
+  OnCommit(node, *first.commit, /*record=*/!first.recorded);
+  while (!node.outbox.empty() && node.outbox.front().send.has_value()) {
+    SendNow(node, *node.outbox.front().send);
+    node.outbox.pop_front();
+  }
+  AfterQueued(node);
+}
+
+void Simulation::CrashNode(Node& node) {
+  AddHonestStats(node);
+  node.up = false;
+  node.core.reset();
+  ++node.incarnation;
+  // What the execution thread had not run is gone with the process.
+  uint64_t dropped = 0;
+  for (const QueuedOutput& out : node.outbox) {
+    if (!out.commit.has_value()) continue;
+    ++dropped;
+    node.dropped_below_index = std::max(node.dropped_below_index, out.commit->index + 1);
+  }
+  if (node.crash_pending) {
+    ++result_.queued_commit_crashes;
+    result_.queued_commits_dropped += dropped;
+  }
+  node.outbox.clear();
+  node.execution_scheduled = false;
+  node.crash_pending = false;
 }
 
 absl::StatusOr<PersistedState> Simulation::LoadState(const Node& node) const {
@@ -506,6 +616,7 @@ SimResult Simulation::Run() {
   for (uint32_t c = 0; c < config_.clients; ++c) {
     clients_[c].next_submit_ms = rng_.Range(0, config_.client_interval_ms);
   }
+  queued_crash_fired_.assign(config_.queued_commit_crashes.size(), false);
   for (const Crash& c : config_.crashes) {
     Schedule(c.down_ms, Event(EventKind::kCrash, c.validator));
     Schedule(c.up_ms, Event(EventKind::kRestart, c.validator));
@@ -557,10 +668,13 @@ SimResult Simulation::Run() {
       case EventKind::kCrash: {
         Node& node = nodes_[e.to];
         if (!node.up) break;
-        AddHonestStats(node);
-        node.up = false;
-        node.core.reset();
-        ++node.incarnation;
+        CrashNode(node);
+        break;
+      }
+      case EventKind::kExecuteCommit: {
+        Node& node = nodes_[e.to];
+        if (!node.up || node.incarnation != e.incarnation) break;
+        ExecuteQueued(node);
         break;
       }
       case EventKind::kRestart: {
@@ -570,6 +684,10 @@ SimResult Simulation::Run() {
         StartNode(node);
         break;
       }
+    }
+    // A queued-commit crash lands right after the call that queued the commit.
+    for (Node& node : nodes_) {
+      if (node.crash_pending && node.up) CrashNode(node);
     }
   }
   FinalChecks();

@@ -11,6 +11,10 @@
 //   certified  every committed certificate verifies (2f+1 valid votes), its
 //              batches match their digests; no two certificates for one
 //              (author, round) ever enter an honest DAG;
+//   (in outbox mode a validator's commits execute after its records are
+//   durable and its sends after them, as in the node, and a crash can land
+//   between the two: the restarted validator must re-derive the commits it
+//   lost from its store, and the checks above show it did, exactly once.)
 //   liveness   after faults end, every honest client transaction is committed
 //              by every honest validator — at least once, and at most as often
 //              as the client submitted it (clients resubmit after a timeout;
@@ -50,6 +54,12 @@ struct SimResult {
   // in-memory map, or ConsensusStore::Load in real_store mode).
   uint64_t restored_certificates = 0;
   std::string store_dir;  // real_store mode: the run's LMDB dirs (removed at the end)
+  // outbox mode: crashes that landed with commits queued and not executed,
+  // the commits they dropped, and the commits a restarted validator executed
+  // again from its store below the highest one it had dropped (re-derived).
+  uint64_t queued_commit_crashes = 0;
+  uint64_t queued_commits_dropped = 0;
+  uint64_t commits_rederived = 0;
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
   double mean_commit_latency_rounds = 0;

@@ -3,6 +3,7 @@
 // connection is in doubt; one stamped after, or from another validator, is not.
 #include "tools/loadgen/validator_epochs.h"
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -10,6 +11,14 @@
 
 namespace gridledger::loadgen {
 namespace {
+
+TEST(ValidatorEpochs, IsShapedLikeTheAddressesPerSlice) {
+  const std::vector<std::vector<std::string>> addresses{{"a:1", "b:1", "c:1"}, {}, {"d:1"}};
+  EXPECT_EQ(ValidatorEpochs::ShapeOf(addresses), (std::vector<uint32_t>{3, 0, 1}));
+  ValidatorEpochs epochs(ValidatorEpochs::ShapeOf(addresses));
+  EXPECT_EQ(epochs.validators_per_slice(), (std::vector<uint32_t>{3, 0, 1}));
+  EXPECT_EQ(epochs.Stamp(2, 0), 0u);
+}
 
 TEST(ValidatorEpochs, AckBeforeARestartIsInDoubtAndOnlyForThatValidator) {
   ValidatorEpochs epochs({4, 3});

@@ -205,8 +205,7 @@ absl::Status Runner::Connect() {
           grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
     }
   }
-  std::vector<uint32_t> shape(slices);
-  for (size_t s = 0; s < slices; ++s) shape[s] = static_cast<uint32_t>(stubs_[s].size());
+  const std::vector<uint32_t> shape = ValidatorEpochs::ShapeOf(options_.grpc_by_slice);
   if (options_.epochs != nullptr) {
     if (options_.epochs->validators_per_slice() != shape) {
       return absl::InvalidArgumentError("LoadgenOptions::epochs is not shaped like grpc_by_slice");

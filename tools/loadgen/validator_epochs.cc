@@ -15,6 +15,14 @@ ValidatorEpochs::ValidatorEpochs(const std::vector<uint32_t>& validators_per_sli
   for (size_t i = 0; i < slots; ++i) epochs_[i].store(0, std::memory_order_relaxed);
 }
 
+std::vector<uint32_t> ValidatorEpochs::ShapeOf(
+    const std::vector<std::vector<std::string>>& addresses_by_slice) {
+  std::vector<uint32_t> shape;
+  shape.reserve(addresses_by_slice.size());
+  for (const auto& slice : addresses_by_slice) shape.push_back(static_cast<uint32_t>(slice.size()));
+  return shape;
+}
+
 size_t ValidatorEpochs::Slot(uint32_t slice, uint32_t validator) const {
   GL_CHECK(slice < validators_per_slice_.size());
   GL_CHECK(validator < validators_per_slice_[slice]);

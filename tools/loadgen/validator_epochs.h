@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace gridledger::loadgen {
@@ -21,6 +22,9 @@ class ValidatorEpochs {
   // validators_per_slice[s]: validators of slice s, indexed as in
   // LoadgenOptions::grpc_by_slice[s].
   explicit ValidatorEpochs(const std::vector<uint32_t>& validators_per_slice);
+  // The shape of per-slice validator addresses (LoadgenOptions::grpc_by_slice).
+  static std::vector<uint32_t> ShapeOf(
+      const std::vector<std::vector<std::string>>& addresses_by_slice);
   ValidatorEpochs(const ValidatorEpochs&) = delete;
   ValidatorEpochs& operator=(const ValidatorEpochs&) = delete;
 

@@ -55,29 +55,38 @@ std::vector<v1::SubmitStreamRequest> Transfers(TestCluster& cluster, std::vector
 
 using Stream = grpc::ClientReaderWriter<v1::SubmitStreamRequest, v1::SubmitStreamResponse>;
 
-// Opens a stream to validator 0, writes every message without waiting and
-// reads the first answer, so admission is under way.
-void WriteAllAndReadFirst(TestCluster& cluster, grpc::ClientContext* ctx,
-                          const std::vector<v1::SubmitStreamRequest>& messages,
-                          std::unique_ptr<Stream>* stream) {
-  *stream = cluster.stub(0).SubmitBatchStream(ctx);
-  for (const v1::SubmitStreamRequest& m : messages) ASSERT_TRUE((*stream)->Write(m));
-  v1::SubmitStreamResponse first;
-  ASSERT_TRUE((*stream)->Read(&first));
-  ASSERT_EQ(first.results_size(), kTxsPerMessage);
-}
+// A started cluster and kMessages messages of transfers for it.
+class SubmitStreamClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const absl::Status started = cluster_.StartAll();
+    ASSERT_TRUE(started.ok()) << started;
+    messages_ = Transfers(cluster_, &ids_);
+  }
 
-TEST(SubmitStreamClusterTest, ACancelMidStreamLosesNothingAndLeavesTheLaneUsable) {
-  TestCluster cluster;
-  const absl::Status started = cluster.StartAll();
-  ASSERT_TRUE(started.ok()) << started;
-  std::vector<TxId> ids;
-  const std::vector<v1::SubmitStreamRequest> messages = Transfers(cluster, &ids);
+  // Opens a stream to validator 0 (deadline `seconds` from now), writes
+  // every message without waiting and reads the first answer, so admission
+  // is under way.
+  void WriteAllAndReadFirst(grpc::ClientContext* ctx, int seconds,
+                            std::unique_ptr<Stream>* stream) {
+    ctx->set_deadline(In(seconds));
+    *stream = cluster_.stub(0).SubmitBatchStream(ctx);
+    for (const v1::SubmitStreamRequest& m : messages_) ASSERT_TRUE((*stream)->Write(m));
+    v1::SubmitStreamResponse first;
+    ASSERT_TRUE((*stream)->Read(&first));
+    ASSERT_EQ(first.results_size(), kTxsPerMessage);
+  }
+
+  TestCluster cluster_;
+  std::vector<TxId> ids_;
+  std::vector<v1::SubmitStreamRequest> messages_;
+};
+
+TEST_F(SubmitStreamClusterTest, ACancelMidStreamLosesNothingAndLeavesTheLaneUsable) {
   {
     grpc::ClientContext ctx;
-    ctx.set_deadline(In(20));
     std::unique_ptr<Stream> stream;
-    ASSERT_NO_FATAL_FAILURE(WriteAllAndReadFirst(cluster, &ctx, messages, &stream));
+    ASSERT_NO_FATAL_FAILURE(WriteAllAndReadFirst(&ctx, 20, &stream));
     ctx.TryCancel();
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
@@ -86,12 +95,12 @@ TEST(SubmitStreamClusterTest, ACancelMidStreamLosesNothingAndLeavesTheLaneUsable
   // for load or left without an answer.
   grpc::ClientContext ctx;
   ctx.set_deadline(In(20));
-  auto stream = cluster.stub(0).SubmitBatchStream(&ctx);
-  for (const v1::SubmitStreamRequest& m : messages) ASSERT_TRUE(stream->Write(m));
+  auto stream = cluster_.stub(0).SubmitBatchStream(&ctx);
+  for (const v1::SubmitStreamRequest& m : messages_) ASSERT_TRUE(stream->Write(m));
   ASSERT_TRUE(stream->WritesDone());
   absl::flat_hash_set<uint64_t> answered;
   v1::SubmitStreamResponse response;
-  while (answered.size() < messages.size() && stream->Read(&response)) {
+  while (answered.size() < messages_.size() && stream->Read(&response)) {
     ASSERT_TRUE(answered.insert(response.sequence()).second);
     ASSERT_EQ(response.results_size(), kTxsPerMessage);
     for (const v1::SubmitResult& r : response.results()) {
@@ -101,22 +110,15 @@ TEST(SubmitStreamClusterTest, ACancelMidStreamLosesNothingAndLeavesTheLaneUsable
   }
   const grpc::Status status = stream->Finish();
   ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(answered.size(), messages.size());
-  EXPECT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(ids); }));
+  ASSERT_EQ(answered.size(), messages_.size());
+  EXPECT_TRUE(WaitFor([&] { return cluster_.CommittedEverywhere(ids_); }));
 }
 
-TEST(SubmitStreamClusterTest, AValidatorStoppedWithMessagesInFlightStopsAndTheStreamEnds) {
-  TestCluster cluster;
-  const absl::Status started = cluster.StartAll();
-  ASSERT_TRUE(started.ok()) << started;
-  std::vector<TxId> ids;
-  const std::vector<v1::SubmitStreamRequest> messages = Transfers(cluster, &ids);
+TEST_F(SubmitStreamClusterTest, AValidatorStoppedWithMessagesInFlightStopsAndTheStreamEnds) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(In(60));
   std::unique_ptr<Stream> stream;
-  ASSERT_NO_FATAL_FAILURE(WriteAllAndReadFirst(cluster, &ctx, messages, &stream));
-  std::future<void> stopped =
-      std::async(std::launch::async, [&cluster] { cluster.StopNode(0); });
+  ASSERT_NO_FATAL_FAILURE(WriteAllAndReadFirst(&ctx, 60, &stream));
+  std::future<void> stopped = std::async(std::launch::async, [this] { cluster_.StopNode(0); });
   ASSERT_EQ(stopped.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   // Every answer that still arrives is whole, and the stream ends.
   v1::SubmitStreamResponse response;

@@ -149,8 +149,14 @@ class Fixture {
     return false;
   }
 
+  // A stream to the server whose call ends after kWait at the latest.
+  std::unique_ptr<grpc::ClientReaderWriter<v1::SubmitStreamRequest, v1::SubmitStreamResponse>>
+  Open(grpc::ClientContext* ctx) {
+    ctx->set_deadline(In(kWait));
+    return stub_->SubmitBatchStream(ctx);
+  }
+
   HeldAdmissions& held() { return held_; }
-  v1::Ledger::Stub& stub() { return *stub_; }
   StreamOnlyService& service() { return service_; }
 
  private:
@@ -173,8 +179,7 @@ TEST(SubmitStreamReactorTest, AdmitsAtMostTheBoundAtOnceAndAnswersEachMessageOnc
   Fixture f;
   constexpr int kMessages = 10;
   grpc::ClientContext ctx;
-  ctx.set_deadline(In(kWait));
-  auto stream = f.stub().SubmitBatchStream(&ctx);
+  auto stream = f.Open(&ctx);
   for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(stream->Write(Message(100 + i, i + 1)));
   ASSERT_TRUE(stream->WritesDone());
   // Complete the newest first, each time the bound is full again.
@@ -202,8 +207,7 @@ TEST(SubmitStreamReactorTest, AdmitsAtMostTheBoundAtOnceAndAnswersEachMessageOnc
 TEST(SubmitStreamReactorTest, AClientCancelWithAdmissionsInFlightEndsOnceTheyComplete) {
   Fixture f;
   grpc::ClientContext ctx;
-  ctx.set_deadline(In(kWait));
-  auto stream = f.stub().SubmitBatchStream(&ctx);
+  auto stream = f.Open(&ctx);
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(stream->Write(Message(i, 3)));
   ASSERT_TRUE(f.held().WaitHeld(kSubmitStreamInflight));
   ctx.TryCancel();
@@ -215,8 +219,7 @@ TEST(SubmitStreamReactorTest, AClientCancelWithAdmissionsInFlightEndsOnceTheyCom
   EXPECT_LE(f.held().admitted(), 6u);
   // The server still serves a new stream.
   grpc::ClientContext again;
-  again.set_deadline(In(kWait));
-  auto second = f.stub().SubmitBatchStream(&again);
+  auto second = f.Open(&again);
   ASSERT_TRUE(second->Write(Message(7, 2)));
   ASSERT_TRUE(second->WritesDone());
   ASSERT_TRUE(f.held().WaitHeld(1));
@@ -230,8 +233,7 @@ TEST(SubmitStreamReactorTest, AClientCancelWithAdmissionsInFlightEndsOnceTheyCom
 TEST(SubmitStreamReactorTest, ServerShutdownWithAdmissionsInFlightWaitsForThem) {
   Fixture f;
   grpc::ClientContext ctx;
-  ctx.set_deadline(In(kWait));
-  auto stream = f.stub().SubmitBatchStream(&ctx);
+  auto stream = f.Open(&ctx);
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(stream->Write(Message(i, 1)));
   ASSERT_TRUE(f.held().WaitHeld(kSubmitStreamInflight));
   std::atomic<bool> down{false};
@@ -263,13 +265,11 @@ TEST(SubmitStreamReactorTest, ServerShutdownWithAdmissionsInFlightWaitsForThem) 
 TEST(SubmitStreamReactorTest, AStreamBeyondTheLimitIsRefused) {
   Fixture f(/*max_streams=*/1);
   grpc::ClientContext first_ctx;
-  first_ctx.set_deadline(In(kWait));
-  auto first = f.stub().SubmitBatchStream(&first_ctx);
+  auto first = f.Open(&first_ctx);
   ASSERT_TRUE(first->Write(Message(1, 1)));
   ASSERT_TRUE(f.held().WaitHeld(1));  // the first stream holds the slot
   grpc::ClientContext second_ctx;
-  second_ctx.set_deadline(In(kWait));
-  auto second = f.stub().SubmitBatchStream(&second_ctx);
+  auto second = f.Open(&second_ctx);
   v1::SubmitStreamResponse response;
   EXPECT_FALSE(second->Read(&response));
   EXPECT_EQ(second->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);

@@ -1,0 +1,205 @@
+// A snapshot restore through the real ConsensusDriver (net/node/consensus_driver.h)
+// with a real core, outbox and commit executor, the snapshot served by
+// in-process StateSync peers. The driver writes the verified snapshot and
+// reloads its core in one step of its thread, so:
+// - events that arrive the moment the store holds the snapshot are handled
+//   by the reloaded core (its commits follow the snapshot's sequence), never
+//   by the pre-restore core (whose commits would run against the restored
+//   store: refused, and the driver stopped);
+// - commits the core queued before the restore all execute before the
+//   snapshot is written, against the store they were made for.
+// The interleavings are driven by hooks at the exact points (StateSync's
+// on_restored, the executor's commit observer), not by timing.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/consensus/core.h"
+#include "core/consensus/messages.h"
+#include "core/verify/cpu_batch_verifier.h"
+#include "gtest/gtest.h"
+#include "net/node/commit_executor.h"
+#include "net/node/commit_feed.h"
+#include "net/node/consensus_driver.h"
+#include "net/node/event_inbox.h"
+#include "net/node/pending_txs.h"
+#include "net/node/tx_checker.h"
+#include "net/node/verify_worker.h"
+#include "tests/net/node/state_sync_peers.h"
+#include "tests/net/node/test_cluster.h"
+
+namespace gridledger::node {
+namespace {
+
+using cluster_test::WaitFor;
+using state_sync_test::kPeers;
+using state_sync_test::kSequence;
+using state_sync_test::Peer;
+
+constexpr uint32_t kClient = 0;
+// Rounds of certificates by validators 1..3: enough for several anchors of
+// theirs to commit whichever validators lead the even rounds.
+constexpr uint64_t kRounds = 10;
+constexpr absl::Duration kWaitMax = absl::Seconds(30);
+
+class StateSyncDriverTest : public ::testing::Test {
+ protected:
+  ~StateSyncDriverTest() override {
+    if (driver_ != nullptr) driver_->Stop();
+    if (verify_worker_ != nullptr) verify_worker_->Stop();
+  }
+
+  // Validators 1..3 serve a snapshot at kSequence whose last committed round
+  // is `tip_round`; the client (validator 0) starts empty.
+  void MakePeers(Round tip_round) {
+    for (uint32_t i = 1; i < kPeers; ++i) {
+      peers_.MakePeer(i, kSequence, false, true, tip_round);
+    }
+    peers_.MakePeer(kClient, 0, false, false);
+    Peer& c = client();
+    executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
+                                                 &pending_, &feed_, nullptr);
+    tx_checker_ = std::make_unique<TxChecker>(std::make_unique<CpuBatchVerifier>(1),
+                                              peers_.committee().chain_id(), SliceId(0),
+                                              nullptr);
+    verify_worker_ = std::make_unique<VerifyWorker>(tx_checker_.get(), &inbox_);
+  }
+
+  Peer& client() { return peers_.peer(kClient); }
+
+  // The client's driver over an empty store, with state sync (no commit
+  // sync: nothing but the restore moves its commit state).
+  void StartDriver() {
+    auto core = std::make_unique<consensus::Core>(peers_.committee(), consensus::Parameters{},
+                                                  ValidatorIndex(kClient),
+                                                  peers_.key(kClient), &checker_);
+    std::vector<PublicKey> keys;
+    for (uint32_t i = 0; i < kPeers; ++i) keys.push_back(peers_.key(i).public_key());
+    driver_ = std::make_unique<ConsensusDriver>(std::move(core), keys, &inbox_,
+                                                client().consensus.get(), executor_.get(),
+                                                verify_worker_.get(), nullptr);
+    driver_->EnableStateSync(client().sync.get());
+    verify_worker_->Start();
+    peers_.StartAll();
+    driver_->Start(consensus::PersistedState{}, /*transport=*/nullptr);
+  }
+
+  // Certificates of rounds 1..kRounds by validators 1..3, each linking all
+  // of the round before, signed by them: the DAG the client would hear.
+  std::vector<consensus::Certificate> Dag() {
+    std::vector<Digest> prev;
+    for (const consensus::Certificate& g : consensus::GenesisCertificates(peers_.committee())) {
+      prev.push_back(consensus::CertificateDigest(g));
+    }
+    std::vector<consensus::Certificate> out;
+    const uint64_t now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+    for (uint64_t r = 1; r <= kRounds; ++r) {
+      std::sort(prev.begin(), prev.end());
+      std::vector<Digest> next;
+      for (uint32_t a = 1; a < kPeers; ++a) {
+        consensus::Header h{SliceId(0), ValidatorIndex(a), Round(r), prev, {}, {}};
+        h.chain_id = peers_.committee().chain_id();
+        h.timestamp_ms = now_ms + r;
+        const Digest d = consensus::HeaderDigest(h);
+        h.signature = peers_.key(a).Sign(d);
+        consensus::Certificate c{h, {}};
+        for (uint32_t v = 1; v < kPeers; ++v) {
+          c.votes.push_back({ValidatorIndex(v), peers_.key(v).Sign(consensus::VotePayload(d))});
+        }
+        next.push_back(d);
+        out.push_back(std::move(c));
+      }
+      prev = std::move(next);
+    }
+    return out;
+  }
+
+  void Deliver(const std::vector<consensus::Certificate>& dag) {
+    for (const consensus::Certificate& c : dag) {
+      ASSERT_TRUE(inbox_.Push(PeerEvent{c.header.author, c}));
+    }
+  }
+
+  state_sync_test::SnapshotPeers peers_;
+  consensus::SchnorrChecker checker_;
+  PendingTxs pending_;
+  CommitFeed feed_{0};
+  EventInbox inbox_;
+  std::unique_ptr<CommitExecutor> executor_;
+  std::unique_ptr<TxChecker> tx_checker_;
+  std::unique_ptr<VerifyWorker> verify_worker_;
+  std::unique_ptr<ConsensusDriver> driver_;
+};
+
+TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReloadedCore) {
+  // The moment the store holds the snapshot, the committee's DAG arrives.
+  MakePeers(Round(0));
+  const std::vector<consensus::Certificate> dag = Dag();
+  client().sync->set_on_restored([&](uint64_t sequence) {
+    EXPECT_EQ(sequence, kSequence);
+    Deliver(dag);
+  });
+  StartDriver();
+  client().sync->RequestRestore();
+  storage::NodeStore& store = *client().store;
+  ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > kSequence ||
+                                   !driver_->failure().ok(); },
+                      kWaitMax))
+      << "no commit after the restore";
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_EQ(client().sync->stats().restores_done, 1u);
+  // Every commit was the reloaded core's: after the snapshot, in order, once.
+  EXPECT_GT(executor_->stats().executed.load(), 0u);
+  EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
+  EXPECT_EQ(store.last_committed_sequence(), kSequence + executor_->stats().executed.load());
+  EXPECT_EQ(*store.RecomputeStateRoot(), *store.StateRoot());
+}
+
+TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritten) {
+  // The pre-restore core commits the DAG; its first commit's execution is
+  // held until the snapshot has verified, so the later ones are still
+  // queued in the outbox then. The snapshot is of a later round than the
+  // DAG (as a snapshot ahead of this validator's commits is).
+  MakePeers(Round(kRounds + 2));
+  absl::Notification first_executed;
+  absl::Mutex mu;
+  std::vector<uint64_t> executed_at;  // the store's sequence then
+  executor_->set_commit_observer(
+      [&](uint64_t sequence, absl::Span<const BlockTx>, const BlockOutcome&) {
+        {
+          absl::MutexLock lock(&mu);
+          executed_at.push_back(sequence);
+        }
+        if (sequence != 1) return;
+        first_executed.Notify();
+        EXPECT_TRUE(WaitFor([&] { return client().sync->restore_ready(); }, kWaitMax));
+      });
+  StartDriver();
+  const std::vector<consensus::Certificate> dag = Dag();
+  Deliver(dag);
+  ASSERT_TRUE(first_executed.WaitForNotificationWithTimeout(kWaitMax));
+  // Every certificate handled (each persisted a record): the core made all
+  // its commits before the restore pauses it.
+  ASSERT_TRUE(WaitFor([&] { return driver_->stats().persist_records >= dag.size(); }, kWaitMax));
+  client().sync->RequestRestore();
+  storage::NodeStore& store = *client().store;
+  ASSERT_TRUE(WaitFor([&] { return client().sync->stats().restores_done > 0 ||
+                                   !driver_->failure().ok(); },
+                      kWaitMax));
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  absl::MutexLock lock(&mu);
+  // Each pre-restore commit ran on the store it was made for: 1, 2, ... in
+  // order, all below the snapshot, and the snapshot was written after them.
+  ASSERT_GE(executed_at.size(), 2u);
+  for (size_t i = 0; i < executed_at.size(); ++i) EXPECT_EQ(executed_at[i], i + 1);
+  EXPECT_LT(executed_at.back(), kSequence);
+  EXPECT_EQ(store.last_committed_sequence(), kSequence);
+  EXPECT_EQ(*store.RecomputeStateRoot(), *peers_.peer(1).store->StateRoot());
+}
+
+}  // namespace
+}  // namespace gridledger::node

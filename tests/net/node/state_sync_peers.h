@@ -1,0 +1,132 @@
+// In-process StateSync peers for the state sync tests: a committee of four
+// (keys 100 + i), validators whose stores hold synthetic commits with the
+// consensus commit record at that sequence and, if asked, the final
+// checkpoint of the honest state (3 of 4 signatures); their StateSyncs
+// deliver to each other directly (a Tamper may rewrite what one sends).
+#ifndef GRIDLEDGER_TESTS_NET_NODE_STATE_SYNC_PEERS_H_
+#define GRIDLEDGER_TESTS_NET_NODE_STATE_SYNC_PEERS_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/consensus/checkpoint.h"
+#include "core/consensus/committee.h"
+#include "core/crypto/schnorr.h"
+#include "gtest/gtest.h"
+#include "net/node/checkpoint_store.h"
+#include "net/node/consensus_store.h"
+#include "net/node/state_sync.h"
+#include "storage/node_store.h"
+#include "tests/storage/synthetic_blocks.h"
+#include "tests/storage/temp_dir.h"
+
+namespace gridledger::node::state_sync_test {
+
+inline constexpr uint32_t kPeers = 4;
+// The sequence the serving peers' stores are at.
+inline constexpr uint64_t kSequence = 30;
+
+struct Peer {
+  storage::TempDir dir;
+  std::unique_ptr<storage::NodeStore> store;
+  std::unique_ptr<ConsensusStore> consensus;
+  std::unique_ptr<CheckpointStore> checkpoints;
+  std::unique_ptr<StateSync> sync;
+};
+
+// Rewrites what a peer sends (a Byzantine server).
+using Tamper = std::function<Bytes(Bytes)>;
+
+class SnapshotPeers {
+ public:
+  SnapshotPeers() : tampers_(kPeers), peers_(kPeers) {
+    std::vector<PublicKey> publics;
+    for (uint32_t i = 0; i < kPeers; ++i) {
+      keys_.push_back(KeyPair::FromSeed(100 + i));
+      publics.push_back(keys_.back().public_key());
+    }
+    chain_ = Digest::FromSpan(Bytes(32, 0x5a));
+    committee_.emplace(*consensus::Committee::Create(SliceId(0), publics, chain_));
+  }
+  ~SnapshotPeers() {
+    for (auto& p : peers_) {
+      if (p && p->sync) p->sync->Stop();
+    }
+  }
+
+  // Peer i: `blocks` commits (`diverge`: the last one differs), a consensus
+  // commit record at that sequence (last committed round `tip_round`), and
+  // (if `final_checkpoint`) the final checkpoint of the honest state. Its
+  // StateSync is made, not started.
+  void MakePeer(uint32_t i, uint64_t blocks, bool diverge, bool final_checkpoint,
+                Round tip_round = Round(0)) {
+    auto p = std::make_unique<Peer>();
+    storage::LmdbOptions options;
+    options.dir = p->dir.path();
+    p->store = std::move(*storage::NodeStore::Open(options));
+    p->consensus = std::move(*ConsensusStore::Open(&p->store->env()));
+    p->checkpoints = std::move(*CheckpointStore::Open(&p->store->env()));
+    for (uint64_t seq = 1; seq <= blocks; ++seq) {
+      storage::BlockWrite block = storage::testing::SyntheticBlock(seq);
+      if (diverge && seq == blocks) block.accounts[0].second.balance = Amount(1);
+      ASSERT_TRUE(p->store->CommitBlock(block).ok());
+    }
+    if (blocks > 0) {
+      ASSERT_TRUE(p->store->env()
+                      .Write([&](storage::WriteTxn& txn) {
+                        return p->consensus->WriteRestoredTip(
+                            txn, ConsensusStore::CommitState{tip_round, blocks}, {}, {});
+                      })
+                      .ok());
+    }
+    if (final_checkpoint) ASSERT_TRUE(p->checkpoints->Write({Final(*p)}, 3).ok());
+    p->sync = std::make_unique<StateSync>(
+        &*committee_, ValidatorIndex(i), consensus::Parameters{}, p->store.get(),
+        p->consensus.get(), p->checkpoints.get(), [this, i](ValidatorIndex to, Bytes bytes) {
+          if (tampers_[i]) bytes = tampers_[i](std::move(bytes));
+          peers_[to.value()]->sync->OnPeerMessage(ValidatorIndex(i), bytes);
+        });
+    p->sync->set_timeouts(StateSyncTimeouts{absl::Seconds(3), absl::Seconds(1)});
+    peers_[i] = std::move(p);
+  }
+
+  // The final checkpoint of `honest`'s state at kSequence, signed by 0..2.
+  SignedCheckpoint Final(const Peer& honest) {
+    SignedCheckpoint c;
+    c.checkpoint.chain_id = chain_;
+    c.checkpoint.slice = SliceId(0);
+    c.checkpoint.sequence = kSequence;
+    c.checkpoint.state_root = *honest.store->StateRoot();
+    for (uint32_t k : {0u, 1u, 2u}) {
+      c.signatures.emplace_back(ValidatorIndex(k),
+                                keys_[k].Sign(consensus::CheckpointDigest(c.checkpoint)));
+    }
+    return c;
+  }
+
+  // Starts every peer made so far.
+  void StartAll() {
+    for (auto& p : peers_) {
+      if (p) p->sync->Start();
+    }
+  }
+
+  Peer& peer(uint32_t i) { return *peers_[i]; }
+  void set_tamper(uint32_t i, Tamper tamper) { tampers_[i] = std::move(tamper); }
+  const consensus::Committee& committee() const { return *committee_; }
+  const KeyPair& key(uint32_t i) const { return keys_[i]; }
+
+ private:
+  std::vector<KeyPair> keys_;
+  Digest chain_;
+  std::optional<consensus::Committee> committee_;
+  std::vector<Tamper> tampers_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+};
+
+}  // namespace gridledger::node::state_sync_test
+
+#endif  // GRIDLEDGER_TESTS_NET_NODE_STATE_SYNC_PEERS_H_
