@@ -36,6 +36,8 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     store->merged_through_.store(merged);
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
     store->unmerged_txs_.store(store->recent_.size());
+    store->recent_.Prune(merged);  // what readers pin from now on
+
   }
   return store;
 }
@@ -336,6 +338,14 @@ absl::StatusOr<Digest> NodeStore::RecomputeStateRoot() const {
 absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
                                         const SnapshotPoint& point,
                                         const ExtraCommitWrite& extra) {
+  // The recent run of the state being replaced is dropped (Reset): a point at
+  // or below a commit this store holds would take entries that its readers
+  // pin, and would move merged_through back under their pins.
+  if (point.sequence <= last_committed_sequence_.load()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot at sequence ", point.sequence, " is not above the last commit ",
+                     last_committed_sequence_.load()));
+  }
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_RETURN_IF_ERROR(WriteSnapshot(txn, tables_, snapshot, point));
     return extra ? extra(txn) : absl::OkStatus();

@@ -116,6 +116,8 @@ class NodeStore {
   // State sync (storage/state_snapshot.h): replaces the execution state by
   // a verified snapshot at `point` and runs `extra` (the consensus tables),
   // all in one synced write; the store then continues from point.sequence.
+  // FailedPrecondition (nothing written) unless point.sequence is above the
+  // last commit.
   absl::Status RestoreSnapshot(const SnapshotAssembler& snapshot, const SnapshotPoint& point,
                                const ExtraCommitWrite& extra = nullptr);
   // The sequence a state sync restored this store at; nullopt if never.
@@ -124,7 +126,8 @@ class NodeStore {
   LmdbEnv& env() { return *env_; }
   const NodeTables& tables() const { return tables_; }
   // The transaction ids held in memory: those not yet merged into the txs
-  // index, and merged ones a reader still pins.
+  // index, and merged ones a reader still pins (for a metric: bounded by
+  // about the merge bound plus what the longest-lived reader pins).
   size_t recent_txs() const { return recent_.size(); }
   // Runs in GetTxs between the read transaction's start and its lookups: a
   // test commits and merges there to drive the reader/merge interleaving.

@@ -12,15 +12,23 @@ RecentTxs::Pin::~Pin() {
 
 RecentTxs::Pin RecentTxs::PinFloor() {
   absl::MutexLock lock(&mu_);
-  ++pins_[floor_];
-  return Pin(this, floor_);
+  // The committed merged_through, not floor_: floor_ only rises when no pin
+  // is below, so pinning it would let one reader hold every later one (and
+  // all pruning) at the same old point.
+  ++pins_[committed_];
+  return Pin(this, committed_);
 }
 
 void RecentTxs::Unpin(uint64_t floor) {
   absl::MutexLock lock(&mu_);
   auto it = pins_.find(floor);
   GL_CHECK(it != pins_.end());
-  if (--it->second == 0) pins_.erase(it);
+  if (--it->second > 0) return;
+  const bool lowest = it == pins_.begin();
+  pins_.erase(it);
+  // The lowest pin went away: what it held back can go now, not only at the
+  // next commit.
+  if (lowest) PruneLocked(committed_);
 }
 
 std::optional<uint64_t> RecentTxs::Find(const TxId& id, uint64_t merged_through,
@@ -104,22 +112,18 @@ void RecentTxs::PruneLocked(uint64_t through) {
 
 void RecentTxs::Prune(uint64_t merged_through) {
   absl::MutexLock lock(&mu_);
+  GL_CHECK(merged_through >= committed_);
+  committed_ = merged_through;
   PruneLocked(merged_through);
 }
 
 void RecentTxs::Reset(uint64_t sequence) {
   absl::MutexLock lock(&mu_);
-  for (auto it = sequences_.begin(); it != sequences_.end();) {
-    absl::InlinedVector<uint64_t, 1>& seqs = it->second;
-    const auto drop = std::upper_bound(seqs.begin(), seqs.end(), sequence);
-    entries_ -= static_cast<size_t>(seqs.end() - drop);
-    seqs.erase(drop, seqs.end());
-    if (seqs.empty()) {
-      sequences_.erase(it++);
-    } else {
-      ++it;
-    }
-  }
+  // Restoring at or below a commit would drop entries that readers of the
+  // old state pin (the store refuses such a point first).
+  GL_CHECK(sequence > committed_);
+  for (const auto& [id, seqs] : sequences_) GL_CHECK(seqs.back() < sequence);
+  committed_ = sequence;
   PruneLocked(sequence);
 }
 

@@ -12,13 +12,15 @@
 //     snapshot that sees sequence S finds S's entries; a reader with an
 //     older S ignores them, and a failed commit removes them again);
 //   - entries leave only through Prune, after the merge that put them in
-//     `txs` committed, and never above a pinned floor: a reader pins the
-//     floor (every entry above it is present) BEFORE it begins its read
-//     transaction, so its M, which is at least the floor then (the floor
-//     only rises to a committed merged_through), stays covered for as long
-//     as it holds the pin, however long it lives and whatever merges run.
+//     `txs` committed, and never above a pinned point: a reader pins the
+//     last committed merged_through (recorded here by Prune after the
+//     commit) BEFORE it begins its read transaction, so its M, which is at
+//     least that, stays covered for as long as it holds the pin, however
+//     long it lives and whatever merges run.
 // So no reader retries, and memory is bounded by the merge bound plus what
-// the longest-lived reader pins.
+// the longest-lived reader pins: readers that overlap one another do not
+// hold the floor (each new one pins the newest merge), and the entries a
+// reader held go when its pin, the lowest, goes.
 #ifndef GRIDLEDGER_STORAGE_RECENT_TXS_H_
 #define GRIDLEDGER_STORAGE_RECENT_TXS_H_
 
@@ -39,7 +41,7 @@ namespace gridledger::storage {
 
 class RecentTxs {
  public:
-  // Keeps every entry above `floor()` (as it was when pinned) in memory
+  // Keeps every entry above `floor()` (a committed merged_through) in memory
   // until destroyed. Movable.
   class Pin {
    public:
@@ -73,13 +75,13 @@ class RecentTxs {
   // Per id, its newest sequence in (after, through], in ascending id order:
   // what a merge writes into `txs`.
   std::vector<std::pair<TxId, uint64_t>> Collect(uint64_t after, uint64_t through) const;
-  // After a merge through `merged_through` committed: drops the entries at or
-  // below it that no pin still covers (the rest at a later call: the store
-  // calls it after every commit).
+  // After every successful commit, with the store's merged_through (new
+  // pins take it): drops the entries at or below it that no pin still
+  // covers (the rest when the pin holding them goes).
   void Prune(uint64_t merged_through);
   // After the store was replaced (a state-sync restore at `sequence`, with
-  // everything merged): drops the entries above it, which the new state
-  // does not have, then prunes through it.
+  // everything merged): prunes through it. `sequence` must be above every
+  // commit so far (GL_CHECK): no entry lies above it.
   void Reset(uint64_t sequence);
 
   // (id, sequence) entries held.
@@ -96,6 +98,8 @@ class RecentTxs {
   absl::flat_hash_map<TxId, absl::InlinedVector<uint64_t, 1>> sequences_ ABSL_GUARDED_BY(mu_);
   size_t entries_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t floor_ ABSL_GUARDED_BY(mu_) = 0;
+  // The merged_through of the last commit (Prune, Reset): what a pin takes.
+  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, int> pins_ ABSL_GUARDED_BY(mu_);  // floor -> count
 };
 

@@ -273,6 +273,39 @@ TEST(TxStoreTest, ReadersWhoseSnapshotPredatesAMergeStillFindTheMergedIds) {
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq));
 }
 
+// Readers that overlap one another (a view open across each merge, the next
+// one opened before it closes: steady read load) do not stop pruning: each
+// new pin takes the newest merge, and the entries the old one held go when
+// it closes. Pinning the floor instead kept every entry from the first pin.
+TEST(TxStoreTest, OverlappingReadersDoNotHoldTheRecentRunPastItsBound) {
+  constexpr size_t kBound = 32;
+  TempDir dir;
+  auto store = OpenStore(dir, kBound);
+  std::unique_ptr<StoreStateView> views[2];
+  {
+    auto first = store->Snapshot();
+    ASSERT_TRUE(first.ok());
+    views[0] = std::move(*first);
+  }
+  uint64_t seq = 1;
+  for (int round = 0; round < 8; ++round) {
+    const uint64_t merged_before = MergedThrough(*store);
+    for (int n = 0; n < 100 && MergedThrough(*store) == merged_before; ++n, ++seq) {
+      ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
+      EXPECT_LT(store->recent_txs(), 2 * kBound) << seq;
+    }
+    ASSERT_NE(MergedThrough(*store), merged_before) << round;
+    auto next = store->Snapshot();
+    ASSERT_TRUE(next.ok());
+    views[(round + 1) % 2] = std::move(*next);
+    EXPECT_TRUE(*views[(round + 1) % 2]->HasExecuted(SyntheticTxId(seq - 1, 0)));
+    views[round % 2].reset();
+    // The closed view held the lowest pin: what it held is gone already.
+    EXPECT_LT(store->recent_txs(), kBound) << round;
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq - 1));
+}
+
 // A block committed twice (a stale retry) is refused and leaves the first
 // commit's ids where they were.
 TEST(TxStoreTest, ARepeatedCommitLeavesTheRecentRunAsItWas) {
@@ -401,8 +434,20 @@ TEST(RecentTxsTest, WindowsPinsAndRemoval) {
   recent.Add(4, {b});
   recent.Remove(4, {b});  // a failed commit
   EXPECT_EQ(recent.Find(b, 2, 4), std::nullopt);
-  recent.Reset(3);
+  recent.Reset(4);  // a restore above every commit
   EXPECT_EQ(recent.size(), 0u);
+}
+
+// `source`'s state cut into chunks and assembled (Add checks the order),
+// with the point of its last commit.
+void CutAndAssemble(NodeStore& source, SnapshotAssembler* assembler, SnapshotPoint* point) {
+  ReadTxn txn = *source.env().BeginRead();
+  absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source.tables(), 500);
+  ASSERT_TRUE(chunks.ok()) << chunks.status();
+  for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler->Add(chunk).ok());
+  point->sequence = source.last_committed_sequence();
+  point->state_root = *source.StateRoot();
+  point->commit = *source.GetCommit(point->sequence);
 }
 
 // The snapshot carries txs in id order with entries on both sides of the
@@ -416,22 +461,15 @@ TEST(TxStoreTest, SnapshotCutMergesTheIndexWithTheRecentRunInIdOrder) {
   }
   ASSERT_GT(MergedThrough(*source), 0u);
   ASSERT_GT(source->recent_txs(), 0u);
-  std::vector<Bytes> chunks;
-  {
-    ReadTxn txn = *source->env().BeginRead();
-    chunks = *CutStateChunks(txn, source->tables(), 500);
-  }
   SnapshotAssembler assembler;
-  for (const Bytes& chunk : chunks) ASSERT_TRUE(assembler.Add(chunk).ok());  // checks the order
+  SnapshotPoint point;
+  ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*source, &assembler, &point));
   size_t txs = 0;
   for (const SnapshotEntry& e : assembler.entries()) txs += e.table == StateTable::kTxs ? 1 : 0;
   size_t stored = 0;
   for (uint64_t seq = 1; seq <= 12; ++seq) stored += SyntheticBlock(seq).txs.size();
   EXPECT_EQ(txs, stored);
-  SnapshotPoint point;
-  point.sequence = 12;
-  point.state_root = *source->StateRoot();
-  point.commit = *source->GetCommit(12);
+  ASSERT_EQ(point.sequence, 12u);
   ASSERT_TRUE(target->RestoreSnapshot(assembler, point).ok());
   EXPECT_EQ(MergedThrough(*target), 12u);
   EXPECT_EQ(target->recent_txs(), 0u);
@@ -445,6 +483,39 @@ TEST(TxStoreTest, SnapshotCutMergesTheIndexWithTheRecentRunInIdOrder) {
   }
   EXPECT_EQ(*target->StateRoot(), *source->StateRoot());
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*target, 20));
+}
+
+// A snapshot at or below the store's last commit is refused before
+// anything changes: restoring it would drop the recent entries that the
+// store's readers pin and move merged_through back under their pins.
+TEST(TxStoreTest, ARestoreAtOrBelowTheLastCommitIsRefused) {
+  TempDir source_dir, target_dir;
+  auto source = OpenStore(source_dir, 20);
+  auto target = OpenStore(target_dir, 20);
+  for (uint64_t seq = 1; seq <= 12; ++seq) {
+    ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
+    ASSERT_TRUE(target->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  ASSERT_GT(target->recent_txs(), 0u);
+  SnapshotAssembler assembler;
+  SnapshotPoint point;
+  ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*source, &assembler, &point));
+  auto view = target->Snapshot();  // a reader of the state a restore would replace
+  ASSERT_TRUE(view.ok());
+  for (uint64_t last : {12, 13}) {  // at the last commit, then below it
+    if (last == 13) {
+      ASSERT_TRUE(target->CommitBlock(SyntheticBlock(13)).ok());
+    }
+    const size_t recent = target->recent_txs();
+    const uint64_t merged = MergedThrough(*target);
+    EXPECT_EQ(target->RestoreSnapshot(assembler, point).code(),
+              absl::StatusCode::kFailedPrecondition) << last;
+    EXPECT_EQ(MergedThrough(*target), merged);
+    EXPECT_EQ(target->recent_txs(), recent);
+    EXPECT_EQ(target->last_committed_sequence(), last);
+  }
+  EXPECT_TRUE(*(*view)->HasExecuted(SyntheticTxId(12, 0)));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*target, 13));
 }
 
 TEST(TxStoreTest, CommitStreamScanListsACommitsRecordsInIndexOrder) {
