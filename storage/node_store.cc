@@ -37,7 +37,6 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
     store->unmerged_txs_.store(store->recent_.size());
     store->recent_.Prune(merged);  // what readers pin from now on
-
   }
   return store;
 }
@@ -49,6 +48,13 @@ absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
     if (layout == kStoreLayoutVersion) return absl::OkStatus();
     GL_ASSIGN_OR_RETURN(Cursor txs, txn.OpenCursor(tables.txs));
     GL_ASSIGN_OR_RETURN(const bool has_txs, txs.First());
+    if (layout.has_value() && *layout > kStoreLayoutVersion) {
+      // Wiping would throw away a good store: the build is what is old.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store ", env.dir(), " has layout ", *layout, ", written by a newer build; this build "
+          "reads layout ", kStoreLayoutVersion, " only: run the newer build (or a later one) "
+          "on this data directory"));
+    }
     if (layout.has_value() || has_txs) {
       return absl::FailedPreconditionError(absl::StrCat(
           "store ", env.dir(), " has layout ", layout.value_or(1), " (layout 1: full transaction "

@@ -67,8 +67,9 @@ struct NodeStoreOptions {
 class NodeStore {
  public:
   // Opens (or creates) the store and recovers the last committed sequence.
-  // FailedPrecondition for a store of an older layout (kMetaStoreLayout),
-  // naming the fix: wipe the data directory.
+  // FailedPrecondition for a store of another layout (kMetaStoreLayout),
+  // naming the fix: an older one, wipe the data directory; a newer one, run
+  // the build that wrote it.
   static absl::StatusOr<std::unique_ptr<NodeStore>> Open(const LmdbOptions& options,
                                                          const NodeStoreOptions& store = {});
 
@@ -138,7 +139,7 @@ class NodeStore {
             const NodeStoreOptions& options)
       : env_(std::move(env)), tables_(tables), options_(options),
         last_committed_sequence_(last) {}
-  // Refuses an older layout; stamps a new store with kStoreLayoutVersion.
+  // Refuses another layout; stamps a new store with kStoreLayoutVersion.
   static absl::Status CheckLayout(LmdbEnv& env, const NodeTables& tables);
   absl::Status CheckBlock(const BlockWrite& block) const;
   // The nonce-hold part of CommitBlock: held entries, expiry index, count and

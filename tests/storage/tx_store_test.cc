@@ -558,7 +558,7 @@ TEST(TxStoreTest, AnOldLayoutStoreIsRefusedNamingTheFix) {
   EXPECT_NE(old.status().message().find("wipe the data directory"), std::string::npos);
   EXPECT_NE(old.status().message().find(dir.path()), std::string::npos);
 
-  // A layout from a newer build is refused too.
+  // As a newer build would stamp it.
   {
     auto env = LmdbEnv::Open(options);
     ASSERT_TRUE(env.ok());
@@ -570,7 +570,11 @@ TEST(TxStoreTest, AnOldLayoutStoreIsRefusedNamingTheFix) {
       return txn.Put(tables->meta, MetaKey(kMetaStoreLayout), value);
     }).ok());
   }
-  EXPECT_EQ(NodeStore::Open(options).status().code(), absl::StatusCode::kFailedPrecondition);
+  // A layout from a newer build is refused naming that build, not a wipe.
+  absl::StatusOr<std::unique_ptr<NodeStore>> newer = NodeStore::Open(options);
+  ASSERT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("newer build"), std::string::npos) << newer.status();
+  EXPECT_EQ(newer.status().message().find("wipe"), std::string::npos) << newer.status();
 
   // A new store is stamped with the current layout.
   TempDir fresh;
