@@ -138,8 +138,11 @@ TEST(TxStoreTest, LookupsAcrossTheRecentRunAndTheMergedIndexBeforeAfterMergesAnd
 // merged index, once with both in the recent run; each read as of its
 // snapshot, and the root equal to a store that never merges.
 TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
+  // Small enough to merge in a few blocks, large enough that the release
+  // (7 ids after the merge at 5) stays in the recent run.
+  constexpr size_t kBound = 16;
   TempDir dir, reference_dir;
-  auto store = OpenStore(dir, 10);
+  auto store = OpenStore(dir, kBound);
   auto reference = OpenStore(reference_dir, kNeverMerge);
   const TxId merged_held = testing::Tagged("held", 1);
   const TxId recent_held = testing::Tagged("held", 2);
@@ -181,8 +184,25 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
     release.txs.emplace_back(id, final_result);
     release.released.push_back(id);
   }
-  ASSERT_NO_FATAL_FAILURE(commit(release));
+  // A read whose transaction began before the release committed (the hook
+  // commits it between the read's start and its lookups) gets the held
+  // records themselves, though tx_log no longer has them after the release.
+  bool released = false;
+  store->SetReadHookForTesting([&] {
+    if (released) return;
+    released = true;
+    commit(release);
+  });
+  const std::vector<TxId> held_ids = {merged_held, recent_held};
+  const std::vector<absl::StatusOr<StoredTx>> old_reads = store->GetTxs(held_ids);
+  store->SetReadHookForTesting(nullptr);
+  ASSERT_TRUE(released);
   const uint64_t released_at = seq++;
+  ASSERT_EQ(store->last_committed_sequence(), released_at);
+  ASSERT_TRUE(old_reads[0].ok()) << old_reads[0].status();
+  ASSERT_TRUE(old_reads[1].ok()) << old_reads[1].status();
+  EXPECT_EQ(*old_reads[0], first.txs.back().second);
+  EXPECT_EQ(*old_reads[1], hold_recent.txs.back().second);
   for (const TxId& id : {merged_held, recent_held}) {
     absl::StatusOr<StoredTx> got = store->GetTx(id);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -197,6 +217,19 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
   twice.txs.emplace_back(merged_held, final_result);
   EXPECT_EQ(store->CommitBlock(twice).code(), absl::StatusCode::kFailedPrecondition);
   before->reset();
+
+  // Reopened while the release is still in the recent run: txs still names
+  // the deleted held record of merged_held, and the rebuilt run wins.
+  ASSERT_LT(MergedThrough(*store), released_at);
+  store.reset();
+  store = OpenStore(dir, kBound);
+  for (const TxId& id : {merged_held, recent_held}) {
+    absl::StatusOr<StoredTx> got = store->GetTx(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->status(), TxStatus::kCommitted);
+    EXPECT_EQ(got->commit_sequence, released_at);
+  }
+  EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
 
   // The old records are gone from tx_log: the commit stream of the held
   // commits no longer lists them; the release's does.
@@ -218,7 +251,7 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
     ASSERT_NO_FATAL_FAILURE(commit(SyntheticBlock(seq)));
   }
   store.reset();
-  store = OpenStore(dir, 10);
+  store = OpenStore(dir, kBound);
   for (const TxId& id : {merged_held, recent_held}) {
     EXPECT_EQ(store->GetTx(id)->commit_sequence, released_at);
   }
@@ -304,6 +337,33 @@ TEST(TxStoreTest, OverlappingReadersDoNotHoldTheRecentRunPastItsBound) {
     EXPECT_LT(store->recent_txs(), kBound) << round;
   }
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq - 1));
+}
+
+// A commit larger than the whole bound merges itself in the same write,
+// leaving nothing in memory; the state is that of a store that never merges.
+TEST(TxStoreTest, ACommitLargerThanTheBoundMergesItself) {
+  constexpr size_t kBound = 3;
+  TempDir dir, reference_dir;
+  auto store = OpenStore(dir, kBound);
+  auto reference = OpenStore(reference_dir, kNeverMerge);
+  int over = 0;
+  for (uint64_t seq = 1; seq <= 14; ++seq) {
+    const BlockWrite block = SyntheticBlock(seq);
+    ASSERT_TRUE(store->CommitBlock(block).ok()) << seq;
+    ASSERT_TRUE(reference->CommitBlock(block).ok()) << seq;
+    if (block.txs.size() > kBound) {
+      ++over;
+      EXPECT_EQ(MergedThrough(*store), seq);
+      EXPECT_EQ(store->recent_txs(), 0u) << seq;
+    }
+    EXPECT_EQ(*store->StateRoot(), *reference->StateRoot()) << seq;
+    ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq));
+  }
+  EXPECT_GE(over, 4);
+  store.reset();
+  store = OpenStore(dir, kBound);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 14));
+  EXPECT_EQ(*store->RecomputeStateRoot(), *reference->StateRoot());
 }
 
 // A block committed twice (a stale retry) is refused and leaves the first
