@@ -1,6 +1,7 @@
 #include "storage/tx_store.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
@@ -97,9 +98,13 @@ absl::StatusOr<size_t> MergeRecentTxs(WriteTxn& txn, const NodeTables& tables,
 absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
                               absl::Span<const std::pair<ByteSpan, ByteSpan>> entries,
                               uint64_t sequence) {
-  std::vector<std::pair<Bytes, ByteSpan>> log;
+  // (commit sequence, entry index): the entries ascend by id (txs takes
+  // them by appending, which refuses any other order), so this order is
+  // tx_log's key order, without a heap key per tx.
+  std::vector<std::pair<uint64_t, size_t>> log;
   log.reserve(entries.size());
-  for (const auto& [key, record] : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& [key, record] = entries[i];
     if (key.size() != TxId::size()) {
       return absl::DataLossError(absl::StrCat("snapshot txs key of ", key.size(), " bytes"));
     }
@@ -112,13 +117,16 @@ absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
       return absl::DataLossError(absl::StrCat("snapshot txs entry of commit ", tx->commit_sequence,
                                               " outside [1, ", sequence, "]"));
     }
-    const TxId id = TxId::FromSpan(key);
-    // Ascending ids (the snapshot's order): txs fills by appending.
     GL_RETURN_IF_ERROR(txn.Append(tables.txs, key, EncodeCommitKey(tx->commit_sequence)));
-    log.emplace_back(EncodeTxLogKey(tx->commit_sequence, id), record);
+    log.emplace_back(tx->commit_sequence, i);
   }
   std::sort(log.begin(), log.end());
-  for (const auto& [key, record] : log) GL_RETURN_IF_ERROR(txn.Append(tables.tx_log, key, record));
+  std::array<uint8_t, kTxLogKeyBytes> log_key;
+  for (const auto& [commit, i] : log) {
+    for (size_t b = 0; b < 8; ++b) log_key[b] = static_cast<uint8_t>(commit >> (56 - 8 * b));
+    std::copy(entries[i].first.begin(), entries[i].first.end(), log_key.begin() + 8);
+    GL_RETURN_IF_ERROR(txn.Append(tables.tx_log, log_key, entries[i].second));
+  }
   return txn.Put(tables.meta, MetaKey(kMetaTxsMergedThrough), EncodeCommitKey(sequence));
 }
 
