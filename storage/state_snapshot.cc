@@ -24,6 +24,11 @@ bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
 }
 
+absl::Status OverBound(size_t total_bytes_max) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
+}
+
 Bytes U64Value(uint64_t v) {
   Bytes out;
   ByteWriter(&out).U64(v);
@@ -67,10 +72,7 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
     }
     const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
     total += entry_bytes;
-    if (total > total_bytes_max) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
-    }
+    if (total > total_bytes_max) return OverBound(total_bytes_max);
     ByteWriter w = cutter.Next(entry_bytes);
     w.U8(static_cast<uint8_t>(table));
     w.U16(static_cast<uint16_t>(key.size()));
@@ -81,12 +83,17 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
   for (StateTable table : kStateTables) {
     // tx_log is in commit order; the snapshot carries txs in id order (the
     // spans point into the map while `txn` lives).
+    // Their bytes count against the bound as they are collected: a state
+    // over it fails before the sort, not after holding it all.
     std::vector<std::pair<ByteSpan, ByteSpan>> txs;
+    size_t txs_bytes = 0;
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
       GL_ASSIGN_OR_RETURN(ByteSpan key, StateKeyOf(table, cursor.key()));
       if (table == StateTable::kTxs) {
+        txs_bytes += kEntryOverheadBytes + key.size() + cursor.value().size();
+        if (total + txs_bytes > total_bytes_max) return OverBound(total_bytes_max);
         txs.emplace_back(key, cursor.value());
       } else {
         GL_RETURN_IF_ERROR(emit(table, key, cursor.value()));
