@@ -12,6 +12,12 @@
 //           run in memory (storage/recent_txs.h), merged into txs in one
 //           ascending pass when it reaches its bound.
 //
+// Known limit: a merge of B ids into L leaf pages of txs dirties ~min(B, L)
+// pages; past ~65k leaves (millions of ids) each merge is ~64k pages in one
+// synced commit. The remedy is tiered merges (a sorted tier table between
+// the run and txs, merged into txs when it reaches a fraction of it; see
+// docs/benchmarks.md, "Appending transaction store"); not built.
+//
 // An id's current sequence is its newest recent entry in the reader's window
 // (merged_through, last], else its txs entry; the record is then one tx_log
 // get. A txs entry can be older than the id's current record (a held tx
