@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "storage/tx_store.h"
@@ -27,6 +28,58 @@ bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
 absl::Status OverBound(size_t total_bytes_max) {
   return absl::ResourceExhaustedError(
       absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
+}
+
+// The logical txs table in id order (the snapshot's), without sorting the
+// whole of tx_log (which is in commit order): the `txs` index, ascending,
+// merged with the records tx_log holds above its merged_through (the recent
+// window: the merge bound plus what readers pin), sorted here. A window
+// record wins over the index (a held tx released after its merge). Each
+// entry goes to `emit` as it is reached, so the byte bound fires early and
+// memory stays O(window).
+absl::Status EmitTxsInIdOrder(const Txn& txn, const NodeTables& tables,
+                              absl::FunctionRef<absl::Status(ByteSpan, ByteSpan)> emit) {
+  GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables));
+  std::vector<std::pair<TxId, ByteSpan>> window;  // spans into the map while `txn` lives
+  {
+    GL_ASSIGN_OR_RETURN(Cursor log, txn.OpenCursor(tables.tx_log));
+    GL_ASSIGN_OR_RETURN(bool on, log.SeekAtLeast(EncodeCommitKey(merged_through + 1)));
+    while (on) {
+      GL_ASSIGN_OR_RETURN(auto key, DecodeTxLogKey(log.key()));
+      window.emplace_back(key.second, log.value());
+      GL_ASSIGN_OR_RETURN(on, log.Next());
+    }
+  }
+  std::sort(window.begin(), window.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto next = window.begin();
+  GL_ASSIGN_OR_RETURN(Cursor index, txn.OpenCursor(tables.txs));
+  GL_ASSIGN_OR_RETURN(bool on, index.First());
+  while (on) {
+    if (index.key().size() != TxId::size()) {
+      return absl::DataLossError(absl::StrCat("txs key of ", index.key().size(), " bytes"));
+    }
+    const TxId id = TxId::FromSpan(index.key());
+    for (; next != window.end() && next->first < id; ++next) {
+      GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+    }
+    if (next != window.end() && next->first == id) {
+      GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+      ++next;
+    } else {
+      GL_ASSIGN_OR_RETURN(const uint64_t sequence, DecodeTxIndexValue(index.value()));
+      absl::StatusOr<ByteSpan> record = txn.Get(tables.tx_log, EncodeTxLogKey(sequence, id));
+      if (absl::IsNotFound(record.status())) {
+        return absl::DataLossError(absl::StrCat("tx ", id.ShortHex(), ": indexed at sequence ",
+                                                sequence, " but tx_log has no record there"));
+      }
+      GL_RETURN_IF_ERROR(record.status());
+      GL_RETURN_IF_ERROR(emit(index.key(), *record));
+    }
+    GL_ASSIGN_OR_RETURN(on, index.Next());
+  }
+  for (; next != window.end(); ++next) GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+  return absl::OkStatus();
 }
 
 Bytes U64Value(uint64_t v) {
@@ -81,29 +134,18 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
     return absl::OkStatus();
   };
   for (StateTable table : kStateTables) {
-    // tx_log is in commit order; the snapshot carries txs in id order (the
-    // spans point into the map while `txn` lives).
-    // Their bytes count against the bound as they are collected: a state
-    // over it fails before the sort, not after holding it all.
-    std::vector<std::pair<ByteSpan, ByteSpan>> txs;
-    size_t txs_bytes = 0;
+    if (table == StateTable::kTxs) {
+      GL_RETURN_IF_ERROR(EmitTxsInIdOrder(
+          txn, tables, [&](ByteSpan key, ByteSpan value) { return emit(table, key, value); }));
+      continue;
+    }
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
       GL_ASSIGN_OR_RETURN(ByteSpan key, StateKeyOf(table, cursor.key()));
-      if (table == StateTable::kTxs) {
-        txs_bytes += kEntryOverheadBytes + key.size() + cursor.value().size();
-        if (total + txs_bytes > total_bytes_max) return OverBound(total_bytes_max);
-        txs.emplace_back(key, cursor.value());
-      } else {
-        GL_RETURN_IF_ERROR(emit(table, key, cursor.value()));
-      }
+      GL_RETURN_IF_ERROR(emit(table, key, cursor.value()));
       GL_ASSIGN_OR_RETURN(on, cursor.Next());
     }
-    std::sort(txs.begin(), txs.end(), [](const auto& a, const auto& b) {
-      return KeyBefore(a.first, b.first);
-    });
-    for (const auto& [key, value] : txs) GL_RETURN_IF_ERROR(emit(table, key, value));
   }
   return cutter.Finish();
 }

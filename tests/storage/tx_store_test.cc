@@ -87,6 +87,18 @@ StoredTx HeldResult(uint64_t sequence, uint32_t index) {
   return tx;
 }
 
+// `source`'s state cut into chunks and assembled (Add checks the order),
+// with the point of its last commit.
+void CutAndAssemble(NodeStore& source, SnapshotAssembler* assembler, SnapshotPoint* point) {
+  ReadTxn txn = *source.env().BeginRead();
+  absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source.tables(), 500);
+  ASSERT_TRUE(chunks.ok()) << chunks.status();
+  for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler->Add(chunk).ok());
+  point->sequence = source.last_committed_sequence();
+  point->state_root = *source.StateRoot();
+  point->commit = *source.GetCommit(point->sequence);
+}
+
 TEST(TxStoreTest, LookupsAcrossTheRecentRunAndTheMergedIndexBeforeAfterMergesAndReopen) {
   TempDir dir, reference_dir;
   auto store = OpenStore(dir, 12);
@@ -230,6 +242,18 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
     EXPECT_EQ(got->commit_sequence, released_at);
   }
   EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
+  // A snapshot cut now takes the release from the recent window, not the
+  // index's deleted held record, once; a store restored from it agrees.
+  {
+    SnapshotAssembler assembler;
+    SnapshotPoint point;
+    ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*store, &assembler, &point));
+    TempDir restored_dir;
+    auto restored = OpenStore(restored_dir, kBound);
+    ASSERT_TRUE(restored->RestoreSnapshot(assembler, point).ok());
+    EXPECT_EQ(*restored->RecomputeStateRoot(), point.state_root);
+    EXPECT_EQ(restored->GetTx(merged_held)->commit_sequence, released_at);
+  }
 
   // The old records are gone from tx_log: the commit stream of the held
   // commits no longer lists them; the release's does.
@@ -496,18 +520,6 @@ TEST(RecentTxsTest, WindowsPinsAndRemoval) {
   EXPECT_EQ(recent.Find(b, 2, 4), std::nullopt);
   recent.Reset(4);  // a restore above every commit
   EXPECT_EQ(recent.size(), 0u);
-}
-
-// `source`'s state cut into chunks and assembled (Add checks the order),
-// with the point of its last commit.
-void CutAndAssemble(NodeStore& source, SnapshotAssembler* assembler, SnapshotPoint* point) {
-  ReadTxn txn = *source.env().BeginRead();
-  absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source.tables(), 500);
-  ASSERT_TRUE(chunks.ok()) << chunks.status();
-  for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler->Add(chunk).ok());
-  point->sequence = source.last_committed_sequence();
-  point->state_root = *source.StateRoot();
-  point->commit = *source.GetCommit(point->sequence);
 }
 
 // The snapshot carries txs in id order with entries on both sides of the
