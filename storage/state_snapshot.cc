@@ -25,11 +25,6 @@ bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
 }
 
-absl::Status OverBound(size_t total_bytes_max) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
-}
-
 // The logical txs table in id order (the snapshot's), without sorting the
 // whole of tx_log (which is in commit order): the `txs` index, ascending,
 // merged with the records tx_log holds above its merged_through (the recent
@@ -125,7 +120,10 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
     }
     const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
     total += entry_bytes;
-    if (total > total_bytes_max) return OverBound(total_bytes_max);
+    if (total > total_bytes_max) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
+    }
     ByteWriter w = cutter.Next(entry_bytes);
     w.U8(static_cast<uint8_t>(table));
     w.U16(static_cast<uint16_t>(key.size()));
