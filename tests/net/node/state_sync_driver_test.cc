@@ -11,6 +11,7 @@
 // The interleavings are driven by hooks at the exact points (StateSync's
 // on_restored, the executor's commit observer), not by timing.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -125,6 +126,13 @@ class StateSyncDriverTest : public ::testing::Test {
   }
 
   state_sync_test::SnapshotPeers peers_;
+  // What the hooks touch: members, so they outlive the driver's threads
+  // (stopped in the destructor) whatever the test body does.
+  std::vector<consensus::Certificate> dag_;
+  absl::Notification first_executed_;
+  absl::Mutex hook_mu_;
+  std::vector<uint64_t> executed_at_ ABSL_GUARDED_BY(hook_mu_);  // the store's sequence then
+  std::atomic<bool> filled_{false};
   consensus::SchnorrChecker checker_;
   PendingTxs pending_;
   CommitFeed feed_{0};
@@ -138,10 +146,10 @@ class StateSyncDriverTest : public ::testing::Test {
 TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReloadedCore) {
   // The moment the store holds the snapshot, the committee's DAG arrives.
   MakePeers(Round(0));
-  const std::vector<consensus::Certificate> dag = Dag();
-  client().sync->set_on_restored([&](uint64_t sequence) {
+  dag_ = Dag();
+  client().sync->set_on_restored([this](uint64_t sequence) {
     EXPECT_EQ(sequence, kSequence);
-    Deliver(dag);
+    Deliver(dag_);
   });
   StartDriver();
   client().sync->RequestRestore();
@@ -157,6 +165,8 @@ TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReload
   EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
   EXPECT_EQ(store.last_committed_sequence(), kSequence + executor_->stats().executed.load());
   EXPECT_EQ(*store.RecomputeStateRoot(), *store.StateRoot());
+  // The snapshot's final checkpoint was written with it.
+  EXPECT_TRUE(client().checkpoints->Get(kSequence).ok());
 }
 
 TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritten) {
@@ -165,40 +175,106 @@ TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritte
   // queued in the outbox then. The snapshot is of a later round than the
   // DAG (as a snapshot ahead of this validator's commits is).
   MakePeers(Round(kRounds + 2));
-  absl::Notification first_executed;
-  absl::Mutex mu;
-  std::vector<uint64_t> executed_at;  // the store's sequence then
   executor_->set_commit_observer(
-      [&](uint64_t sequence, absl::Span<const BlockTx>, const BlockOutcome&) {
+      [this](uint64_t sequence, absl::Span<const BlockTx>, const BlockOutcome&) {
         {
-          absl::MutexLock lock(&mu);
-          executed_at.push_back(sequence);
+          absl::MutexLock lock(&hook_mu_);
+          executed_at_.push_back(sequence);
         }
         if (sequence != 1) return;
-        first_executed.Notify();
+        first_executed_.Notify();
         EXPECT_TRUE(WaitFor([&] { return client().sync->restore_ready(); }, kWaitMax));
       });
   StartDriver();
-  const std::vector<consensus::Certificate> dag = Dag();
-  Deliver(dag);
-  ASSERT_TRUE(first_executed.WaitForNotificationWithTimeout(kWaitMax));
-  // Every certificate handled (each persisted a record): the core made all
-  // its commits before the restore pauses it.
-  ASSERT_TRUE(WaitFor([&] { return driver_->stats().persist_records >= dag.size(); }, kWaitMax));
+  dag_ = Dag();
+  Deliver(dag_);
+  ASSERT_TRUE(first_executed_.WaitForNotificationWithTimeout(kWaitMax));
+  // Every certificate handled by the core (its commits queued) before the
+  // restore pauses it. Not "records written": once the core proposes, its
+  // send waits behind the held commit 1, and so do later records.
+  ASSERT_TRUE(WaitFor([&] { return inbox_.size() == 0 &&
+                                   driver_->events_handled() >= dag_.size(); },
+                      kWaitMax));
   client().sync->RequestRestore();
   storage::NodeStore& store = *client().store;
   ASSERT_TRUE(WaitFor([&] { return client().sync->stats().restores_done > 0 ||
                                    !driver_->failure().ok(); },
                       kWaitMax));
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
-  absl::MutexLock lock(&mu);
+  absl::MutexLock lock(&hook_mu_);
   // Each pre-restore commit ran on the store it was made for: 1, 2, ... in
   // order, all below the snapshot, and the snapshot was written after them.
-  ASSERT_GE(executed_at.size(), 2u);
-  for (size_t i = 0; i < executed_at.size(); ++i) EXPECT_EQ(executed_at[i], i + 1);
-  EXPECT_LT(executed_at.back(), kSequence);
+  ASSERT_GE(executed_at_.size(), 2u);
+  for (size_t i = 0; i < executed_at_.size(); ++i) EXPECT_EQ(executed_at_[i], i + 1);
+  EXPECT_LT(executed_at_.back(), kSequence);
   EXPECT_EQ(store.last_committed_sequence(), kSequence);
   EXPECT_EQ(*store.RecomputeStateRoot(), *peers_.peer(1).store->StateRoot());
+}
+
+TEST_F(StateSyncDriverTest, AFailedWriteWhileApplyingWritesNothingAndTheCoreCarriesOn) {
+  // The client's own table holds the snapshot's checkpoint with only f+1
+  // signatures (put there below quorum on purpose): the restore takes it,
+  // and the restore's write transaction fails on it after the state and the
+  // consensus tip were put, as an I/O error there would.
+  MakePeers(Round(0));
+  SignedCheckpoint weak = peers_.Final(peers_.peer(1));
+  weak.signatures.pop_back();
+  ASSERT_TRUE(client().checkpoints->Write({weak}, 2).ok());
+  StartDriver();
+  client().sync->RequestRestore();
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  storage::NodeStore& store = *client().store;
+  // Nothing written: no state, no tip, the checkpoint as it was.
+  EXPECT_EQ(client().sync->stats().restores_done, 0u);
+  EXPECT_EQ(store.last_committed_sequence(), 0u);
+  absl::StatusOr<SignedCheckpoint> stored = client().checkpoints->Get(kSequence);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->signatures.size(), 2u);
+  // The core carries on from its own (empty) store.
+  dag_ = Dag();
+  Deliver(dag_);
+  ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > 0 ||
+                                   !driver_->failure().ok(); },
+                      kWaitMax));
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
+  EXPECT_EQ(store.last_committed_sequence(), executor_->stats().executed.load());
+}
+
+TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromItsOwnStore) {
+  // Once the snapshot verified (peer 1 sends its final checkpoint), the
+  // client's store already reached the snapshot's sequence by other means
+  // (as queued commits can carry it): the restore is refused, and the core,
+  // which waited meanwhile, reloads from its own store and carries on there.
+  MakePeers(Round(0));
+  peers_.set_tamper(1, [this](Bytes bytes) {
+    absl::StatusOr<StateSyncMessage> m = DecodeStateSync(bytes);
+    const auto* answer = m.ok() ? std::get_if<CheckpointsAnswer>(&*m) : nullptr;
+    // Peer 1 holds only kSequence's checkpoint: a non-empty answer is it.
+    if (answer != nullptr && !answer->records.empty() && !filled_.exchange(true)) {
+      state_sync_test::SnapshotPeers::Fill(client(), kSequence, false, Round(0));
+    }
+    return bytes;
+  });
+  StartDriver();
+  client().sync->RequestRestore();
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  ASSERT_TRUE(filled_.load());
+  storage::NodeStore& store = *client().store;
+  EXPECT_EQ(client().sync->stats().restores_done, 0u);
+  EXPECT_EQ(store.last_committed_sequence(), kSequence);
+  EXPECT_FALSE(client().checkpoints->Get(kSequence).ok()) << "the restore wrote its checkpoint";
+  // The core's commits follow its own store's (without the rejoin they
+  // would start at sequence 1, below it).
+  dag_ = Dag();
+  Deliver(dag_);
+  ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > kSequence ||
+                                   !driver_->failure().ok(); },
+                      kWaitMax))
+      << "no commit after the refused restore";
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
+  EXPECT_EQ(store.last_committed_sequence(), kSequence + executor_->stats().executed.load());
 }
 
 }  // namespace
