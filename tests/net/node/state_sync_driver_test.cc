@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -74,7 +75,7 @@ class StateSyncDriverTest : public ::testing::Test {
 
   // The client's driver over an empty store, with state sync (no commit
   // sync: nothing but the restore moves its commit state).
-  void StartDriver() {
+  void StartDriver(bool start_verify_worker = true) {
     auto core = std::make_unique<consensus::Core>(peers_.committee(), consensus::Parameters{},
                                                   ValidatorIndex(kClient),
                                                   peers_.key(kClient), &checker_);
@@ -84,14 +85,15 @@ class StateSyncDriverTest : public ::testing::Test {
                                                 client().consensus.get(), executor_.get(),
                                                 verify_worker_.get(), nullptr);
     driver_->EnableStateSync(client().sync.get());
-    verify_worker_->Start();
+    if (start_verify_worker) verify_worker_->Start();
     peers_.StartAll();
     driver_->Start(consensus::PersistedState{}, /*transport=*/nullptr);
   }
 
   // Certificates of rounds 1..kRounds by validators 1..3, each linking all
   // of the round before, signed by them: the DAG the client would hear.
-  std::vector<consensus::Certificate> Dag() {
+  // Validator 1's header of round 1 carries `first_batch` when given.
+  std::vector<consensus::Certificate> Dag(std::optional<Digest> first_batch = std::nullopt) {
     std::vector<Digest> prev;
     for (const consensus::Certificate& g : consensus::GenesisCertificates(peers_.committee())) {
       prev.push_back(consensus::CertificateDigest(g));
@@ -103,6 +105,7 @@ class StateSyncDriverTest : public ::testing::Test {
       std::vector<Digest> next;
       for (uint32_t a = 1; a < kPeers; ++a) {
         consensus::Header h{SliceId(0), ValidatorIndex(a), Round(r), prev, {}, {}};
+        if (r == 1 && a == 1 && first_batch.has_value()) h.batches.push_back(*first_batch);
         h.chain_id = peers_.committee().chain_id();
         h.timestamp_ms = now_ms + r;
         const Digest d = consensus::HeaderDigest(h);
@@ -283,6 +286,53 @@ TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromIts
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
   EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
   EXPECT_EQ(store.last_committed_sequence(), kSequence + executor_->stats().executed.load());
+}
+
+TEST_F(StateSyncDriverTest, BatchesWhoseVerificationARestoreWithheldAreVerifiedAgain) {
+  // Validator 1 pushes a batch; its verification result arrives while a
+  // restore pauses the core (withheld), then the restore is abandoned (no
+  // peer has the snapshot's final checkpoint). The core, rejoined from its
+  // own store, no longer counts the batch as in verification: pushed again,
+  // it is verified and stored, and the certificate naming it commits.
+  // (Without the rejoin it would wait "in verification" forever.)
+  for (uint32_t i = 1; i < kPeers; ++i) {
+    peers_.MakePeer(i, kSequence, false, /*final_checkpoint=*/false, Round(0));
+  }
+  peers_.MakePeer(kClient, 0, false, false);
+  Peer& c = client();
+  executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
+                                               &pending_, &feed_, nullptr);
+  tx_checker_ = std::make_unique<TxChecker>(std::make_unique<CpuBatchVerifier>(1),
+                                            peers_.committee().chain_id(), SliceId(0), nullptr);
+  verify_worker_ = std::make_unique<VerifyWorker>(tx_checker_.get(), &inbox_);
+  consensus::Batch batch;
+  batch.slice = SliceId(0);
+  batch.author = ValidatorIndex(1);
+  batch.sequence = 1;
+  batch.transactions.push_back(cluster_test::MakeTransfer(
+      peers_.committee().chain_id(), KeyPair::FromSeed(900), 0,
+      KeyPair::FromSeed(901).public_key(), 1));
+  StartDriver(/*start_verify_worker=*/false);
+  ASSERT_TRUE(inbox_.Push(PeerEvent{ValidatorIndex(1), batch}));
+  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 1; }, kWaitMax));
+  client().sync->RequestRestore();  // restoring() from now on
+  verify_worker_->Start();          // its result reaches the paused core
+  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 2; }, kWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  EXPECT_EQ(client().sync->stats().restores_done, 0u);
+  dag_ = Dag(consensus::BatchDigest(batch));
+  Deliver(dag_);
+  storage::NodeStore& store = *client().store;
+  // The author pushes its unacknowledged batch again (the client has no
+  // transport to fetch it with).
+  const absl::Time deadline = absl::Now() + kWaitMax;
+  while (store.last_committed_sequence() == 0 && driver_->failure().ok() &&
+         absl::Now() < deadline) {
+    ASSERT_TRUE(inbox_.Push(PeerEvent{ValidatorIndex(1), batch}));
+    WaitFor([&] { return store.last_committed_sequence() > 0; }, absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_GT(store.last_committed_sequence(), 0u) << "the batch never left verification";
 }
 
 }  // namespace
