@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "storage/tx_store.h"
 
 namespace gridledger::storage {
 namespace {
@@ -59,29 +60,43 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
                                                   size_t total_bytes_max) {
   ChunkCutter cutter(chunk_bytes_max);
   size_t total = 0;
+  auto emit = [&](StateTable table, ByteSpan key, ByteSpan value) -> absl::Status {
+    if (key.size() > kSnapshotKeyBytesMax || value.size() > kSnapshotValueBytesMax) {
+      return absl::DataLossError(absl::StrCat("state entry of ", key.size(), "+", value.size(),
+                                              " bytes exceeds the snapshot's entry bounds"));
+    }
+    const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
+    total += entry_bytes;
+    if (total > total_bytes_max) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
+    }
+    ByteWriter w = cutter.Next(entry_bytes);
+    w.U8(static_cast<uint8_t>(table));
+    w.U16(static_cast<uint16_t>(key.size()));
+    w.Raw(key);
+    w.VarBytes(value);
+    return absl::OkStatus();
+  };
   for (StateTable table : kStateTables) {
+    // tx_log is in commit order; the snapshot carries txs in id order (the
+    // spans point into the map while `txn` lives).
+    std::vector<std::pair<ByteSpan, ByteSpan>> txs;
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
-      const ByteSpan key = cursor.key();
-      const ByteSpan value = cursor.value();
-      if (key.size() > kSnapshotKeyBytesMax || value.size() > kSnapshotValueBytesMax) {
-        return absl::DataLossError(absl::StrCat("state entry of ", key.size(), "+", value.size(),
-                                                " bytes exceeds the snapshot's entry bounds"));
+      GL_ASSIGN_OR_RETURN(ByteSpan key, StateKeyOf(table, cursor.key()));
+      if (table == StateTable::kTxs) {
+        txs.emplace_back(key, cursor.value());
+      } else {
+        GL_RETURN_IF_ERROR(emit(table, key, cursor.value()));
       }
-      const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
-      total += entry_bytes;
-      if (total > total_bytes_max) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
-      }
-      ByteWriter w = cutter.Next(entry_bytes);
-      w.U8(static_cast<uint8_t>(table));
-      w.U16(static_cast<uint16_t>(key.size()));
-      w.Raw(key);
-      w.VarBytes(value);
       GL_ASSIGN_OR_RETURN(on, cursor.Next());
     }
+    std::sort(txs.begin(), txs.end(), [](const auto& a, const auto& b) {
+      return KeyBefore(a.first, b.first);
+    });
+    for (const auto& [key, value] : txs) GL_RETURN_IF_ERROR(emit(table, key, value));
   }
   return cutter.Finish();
 }
@@ -155,10 +170,16 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
   }
   if (point.sequence == 0) return absl::InvalidArgumentError("snapshot sequence 0");
   for (StateTable table : kStateTables) GL_RETURN_IF_ERROR(txn.Clear(TableOf(tables, table)));
+  GL_RETURN_IF_ERROR(txn.Clear(tables.txs));
   GL_RETURN_IF_ERROR(txn.Clear(tables.held_expiry));
   uint64_t held = 0;
   const uint8_t version = kRecordVersion;
+  std::vector<std::pair<ByteSpan, ByteSpan>> txs;  // the transaction store's, all merged
   for (const SnapshotEntry& e : snapshot.entries()) {
+    if (e.table == StateTable::kTxs) {
+      txs.emplace_back(e.key, e.value);
+      continue;
+    }
     GL_RETURN_IF_ERROR(txn.Put(TableOf(tables, e.table), e.key, e.value));
     if (e.table != StateTable::kHeld) continue;
     // The derived expiry index: every held entry names its held sequence.
@@ -172,6 +193,7 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
                                ByteSpan(&version, 1)));
     ++held;
   }
+  GL_RETURN_IF_ERROR(WriteRestoredTxs(txn, tables, txs, point.sequence));
   const Bytes sequence = EncodeCommitKey(point.sequence);
   GL_RETURN_IF_ERROR(txn.Put(tables.meta, MetaKey(kMetaHeldCount), U64Value(held)));
   GL_RETURN_IF_ERROR(
