@@ -8,12 +8,15 @@
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "storage/state_root.h"
+#include "storage/tx_store.h"
 
 namespace gridledger::storage {
 
-absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& options) {
+absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& options,
+                                                           const NodeStoreOptions& store_options) {
   GL_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env, LmdbEnv::Open(options));
   GL_ASSIGN_OR_RETURN(NodeTables tables, NodeTables::Open(*env));
+  GL_RETURN_IF_ERROR(CheckLayout(*env, tables));
   uint64_t last = 0;
   {
     GL_ASSIGN_OR_RETURN(ReadTxn txn, env->BeginRead());
@@ -25,7 +28,47 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     }
   }
   GL_RETURN_IF_ERROR(EnsureStateHash(*env, tables));
-  return std::unique_ptr<NodeStore>(new NodeStore(std::move(env), tables, last));
+  auto store = std::unique_ptr<NodeStore>(
+      new NodeStore(std::move(env), tables, last, store_options));
+  {
+    GL_ASSIGN_OR_RETURN(ReadTxn txn, store->env_->BeginRead());
+    GL_ASSIGN_OR_RETURN(const uint64_t merged, ReadTxsMergedThrough(txn, tables));
+    store->merged_through_.store(merged);
+    GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
+    store->unmerged_txs_.store(store->recent_.size());
+    store->recent_.Prune(merged);  // what readers pin from now on
+  }
+  return store;
+}
+
+absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
+  {
+    GL_ASSIGN_OR_RETURN(ReadTxn txn, env.BeginRead());
+    GL_ASSIGN_OR_RETURN(std::optional<uint64_t> layout, ReadStoreLayout(txn, tables));
+    if (layout == kStoreLayoutVersion) return absl::OkStatus();
+    GL_ASSIGN_OR_RETURN(Cursor txs, txn.OpenCursor(tables.txs));
+    GL_ASSIGN_OR_RETURN(const bool has_txs, txs.First());
+    if (layout.has_value() && *layout > kStoreLayoutVersion) {
+      // Wiping would throw away a good store: the build is what is old.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store ", env.dir(), " has layout ", *layout, ", written by a newer build; this build "
+          "reads layout ", kStoreLayoutVersion, " only: run the newer build (or a later one) "
+          "on this data directory"));
+    }
+    if (layout.has_value() || has_txs) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store ", env.dir(), " has layout ", layout.value_or(1), " (layout 1: full transaction "
+          "records in the txs table); this build reads layout ", kStoreLayoutVersion,
+          " only: wipe the data directory ", env.dir(),
+          " and restart the node (it catches up from its peers)"));
+    }
+  }
+  // A new store, or one without transactions (the layouts agree): stamp it.
+  return env.Write([&](WriteTxn& txn) -> absl::Status {
+    Bytes value;
+    ByteWriter(&value).U64(kStoreLayoutVersion);
+    return txn.Put(tables.meta, MetaKey(kMetaStoreLayout), value);
+  });
 }
 
 // A store written before the state root existed has state but no running
@@ -147,11 +190,18 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     GL_ASSIGN_OR_RETURN(Bytes record, EncodeTxRecord(entry.second));
     tx_records.push_back(std::move(record));
   }
-  std::vector<size_t> tx_order(block.txs.size());
-  for (size_t i = 0; i < tx_order.size(); ++i) tx_order[i] = i;
-  std::sort(tx_order.begin(), tx_order.end(), [&](size_t a, size_t b) {
-    return block.txs[a].first < block.txs[b].first;
-  });
+  // Ascending ids: tx_log's keys (sequence | id) are appended in order.
+  std::vector<TxPut> puts;
+  puts.reserve(block.txs.size());
+  for (size_t i = 0; i < block.txs.size(); ++i) {
+    puts.push_back(TxPut{block.txs[i].first, tx_records[i],
+                         block.txs[i].second.status() == TxStatus::kHeld});
+  }
+  std::sort(puts.begin(), puts.end(),
+            [](const TxPut& a, const TxPut& b) { return a.id < b.id; });
+  std::vector<TxId> ids;
+  ids.reserve(puts.size());
+  for (const TxPut& put : puts) ids.push_back(put.id);
   std::vector<std::pair<Bytes, Bytes>> accounts;
   accounts.reserve(block.accounts.size());
   for (const auto& [ref, account] : block.accounts) {
@@ -159,29 +209,29 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   }
   std::sort(accounts.begin(), accounts.end());
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
-  GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
+  // Checked again in the write; here so that no recent entry of a committed
+  // sequence is added and removed again below.
+  if (block.sequence != last_committed_sequence_.load() + 1) {
+    return absl::FailedPreconditionError(absl::StrCat("commit sequence ", block.sequence,
+                                                      " does not follow last committed ",
+                                                      last_committed_sequence_.load()));
+  }
+  // The ids enter the recent run before the write commits (readers whose
+  // snapshot is older ignore them: storage/recent_txs.h) and leave it again
+  // if the write fails. A run at its bound is merged into txs in this write.
+  recent_.Add(block.sequence, ids);
+  const bool merge = unmerged_txs_.load() + ids.size() >= options_.recent_txs_merge_at;
+  absl::Status written = env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_ASSIGN_OR_RETURN(StateWriter state, StateWriter::Begin(&txn, tables_));
     GL_ASSIGN_OR_RETURN(uint64_t last, ReadLastCommittedSequence(txn, tables_));
     if (block.sequence != last + 1) {
       return absl::FailedPreconditionError(absl::StrCat(
           "commit sequence ", block.sequence, " does not follow last committed ", last));
     }
+    GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_, state, block.sequence, puts));
+    if (merge) GL_RETURN_IF_ERROR(MergeRecentTxs(txn, tables_, recent_, block.sequence).status());
     // Keys in ascending order: the cursor stays on a leaf page while the
     // next key falls in it (the state root does not depend on order).
-    for (size_t i : tx_order) {
-      const TxId& id = block.txs[i].first;
-      // Only a held transaction's record is replaced, by its final result.
-      GL_RETURN_IF_ERROR(state.Put(
-          StateTable::kTxs, id.span(), tx_records[i], [&](ByteSpan existing) -> absl::Status {
-            GL_ASSIGN_OR_RETURN(StoredTx stored, DecodeTxRecord(existing));
-            if (stored.status() != TxStatus::kHeld ||
-                block.txs[i].second.status() == TxStatus::kHeld) {
-              return absl::FailedPreconditionError(
-                  absl::StrCat("tx ", id.Hex(), " is already indexed"));
-            }
-            return absl::OkStatus();
-          }));
-    }
     for (const auto& [key, record] : accounts) {
       GL_RETURN_IF_ERROR(state.Put(StateTable::kAccounts, key, record));
     }
@@ -202,27 +252,43 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     GL_RETURN_IF_ERROR(
         txn.Put(tables_.meta, MetaKey(kMetaStateSummary), block.meta.state_summary.span()));
     return extra ? extra(txn) : absl::OkStatus();
-  }));
+  });
+  if (!written.ok()) {
+    recent_.Remove(block.sequence, ids);
+    return written;
+  }
+  if (merge) {
+    merged_through_.store(block.sequence);
+    unmerged_txs_.store(0);
+  } else {
+    unmerged_txs_.fetch_add(ids.size());
+  }
   last_committed_sequence_.store(block.sequence);
+  // Drops what the merges committed, as far as the readers' pins allow.
+  recent_.Prune(merged_through_.load());
   return absl::OkStatus();
 }
 
 absl::StatusOr<StoredTx> NodeStore::GetTx(const TxId& id) const {
-  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
-  GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.txs, id.span()));
-  return DecodeTxRecord(record);
+  std::vector<absl::StatusOr<StoredTx>> answers = GetTxs(absl::MakeConstSpan(&id, 1));
+  return std::move(answers.front());
 }
 
 std::vector<absl::StatusOr<StoredTx>> NodeStore::GetTxs(absl::Span<const TxId> ids) const {
   std::vector<absl::StatusOr<StoredTx>> answers;
   answers.reserve(ids.size());
+  // Pinned before the read txn begins: storage/recent_txs.h.
+  const RecentTxs::Pin pin = recent_.PinFloor();
   absl::StatusOr<ReadTxn> txn = env_->BeginRead();
+  absl::StatusOr<TxReader> reader =
+      txn.ok() ? TxReader::Open(*txn, tables_, recent_) : absl::StatusOr<TxReader>(txn.status());
+  if (read_hook_) read_hook_();
   for (const TxId& id : ids) {
-    if (!txn.ok()) {
-      answers.push_back(txn.status());
+    if (!reader.ok()) {
+      answers.push_back(reader.status());
       continue;
     }
-    absl::StatusOr<ByteSpan> record = txn->Get(tables_.txs, id.span());
+    absl::StatusOr<ByteSpan> record = reader->Record(id);
     answers.push_back(record.ok() ? DecodeTxRecord(*record) : record.status());
   }
   return answers;
@@ -278,10 +344,22 @@ absl::StatusOr<Digest> NodeStore::RecomputeStateRoot() const {
 absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
                                         const SnapshotPoint& point,
                                         const ExtraCommitWrite& extra) {
+  // The recent run of the state being replaced is dropped (Reset): a point at
+  // or below a commit this store holds would take entries that its readers
+  // pin, and would move merged_through back under their pins.
+  if (point.sequence <= last_committed_sequence_.load()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot at sequence ", point.sequence, " is not above the last commit ",
+                     last_committed_sequence_.load()));
+  }
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_RETURN_IF_ERROR(WriteSnapshot(txn, tables_, snapshot, point));
     return extra ? extra(txn) : absl::OkStatus();
   }));
+  // Everything is merged now: the recent run starts over.
+  merged_through_.store(point.sequence);
+  unmerged_txs_.store(0);
+  recent_.Reset(point.sequence);
   last_committed_sequence_.store(point.sequence);
   return absl::OkStatus();
 }
@@ -297,8 +375,11 @@ absl::StatusOr<std::optional<Digest>> NodeStore::GenesisDigest() const {
 }
 
 absl::StatusOr<std::unique_ptr<StoreStateView>> NodeStore::Snapshot() {
+  RecentTxs::Pin pin = recent_.PinFloor();  // before the read txn: storage/recent_txs.h
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
-  return std::make_unique<StoreStateView>(std::move(txn), tables_);
+  GL_ASSIGN_OR_RETURN(TxWindow window, ReadTxWindow(txn, tables_));
+  return std::make_unique<StoreStateView>(std::move(pin), std::move(txn), tables_, recent_,
+                                          window);
 }
 
 absl::Status NodeStore::SeedGenesis(

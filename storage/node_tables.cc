@@ -33,6 +33,7 @@ absl::StatusOr<std::optional<uint64_t>> ReadMetaU64(const Txn& txn, const NodeTa
 absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
   NodeTables t;
   GL_ASSIGN_OR_RETURN(t.txs, env.OpenTable(kTxsTable));
+  GL_ASSIGN_OR_RETURN(t.tx_log, env.OpenTable(kTxLogTable));
   GL_ASSIGN_OR_RETURN(t.accounts, env.OpenTable(kAccountsTable));
   GL_ASSIGN_OR_RETURN(t.commits, env.OpenTable(kCommitsTable));
   GL_ASSIGN_OR_RETURN(t.meta, env.OpenTable(kMetaTable));
@@ -59,6 +60,16 @@ absl::StatusOr<uint64_t> ReadLastCommittedSequence(const Txn& txn, const NodeTab
 absl::StatusOr<uint64_t> ReadHeldCount(const Txn& txn, const NodeTables& tables) {
   GL_ASSIGN_OR_RETURN(std::optional<uint64_t> count, ReadMetaU64(txn, tables, kMetaHeldCount));
   return count.value_or(0);
+}
+
+absl::StatusOr<uint64_t> ReadTxsMergedThrough(const Txn& txn, const NodeTables& tables) {
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> through,
+                      ReadMetaU64(txn, tables, kMetaTxsMergedThrough));
+  return through.value_or(0);
+}
+
+absl::StatusOr<std::optional<uint64_t>> ReadStoreLayout(const Txn& txn, const NodeTables& tables) {
+  return ReadMetaU64(txn, tables, kMetaStoreLayout);
 }
 
 absl::StatusOr<Digest> ReadStateSummary(const Txn& txn, const NodeTables& tables) {

@@ -13,7 +13,12 @@
 
 namespace gridledger::storage {
 
+// The transaction store (storage/tx_store.h): tx_log holds every stored
+// transaction record under (commit sequence, id), appended commit by commit;
+// txs is the id index (id -> sequence) of the commits merged into it, the
+// newer ones being NodeStore's in-memory recent run.
 inline constexpr absl::string_view kTxsTable = "txs";
+inline constexpr absl::string_view kTxLogTable = "tx_log";
 inline constexpr absl::string_view kAccountsTable = "accounts";
 inline constexpr absl::string_view kCommitsTable = "commits";
 inline constexpr absl::string_view kMetaTable = "meta";
@@ -46,8 +51,18 @@ inline constexpr absl::string_view kMetaStateHash = "state_lthash";
 // (storage/state_snapshot.h); absent when it never was.
 inline constexpr absl::string_view kMetaStateSyncedFrom = "state_synced_from";
 
+// meta: u64 big-endian, the layout of the store's tables; absent in a store
+// never written, or in one written before layout 2 (then refused at open).
+inline constexpr absl::string_view kMetaStoreLayout = "store_layout";
+// Layout 2: tx_log + the txs id index (layout 1 kept full records in txs).
+inline constexpr uint64_t kStoreLayoutVersion = 2;
+// meta: u64 big-endian, the last commit whose transaction ids are in the txs
+// index; absent means 0.
+inline constexpr absl::string_view kMetaTxsMergedThrough = "txs_merged_through";
+
 struct NodeTables {
   LmdbTable txs;
+  LmdbTable tx_log;
   LmdbTable accounts;
   LmdbTable commits;
   LmdbTable meta;
@@ -67,6 +82,9 @@ absl::StatusOr<uint64_t> ReadLastCommittedSequence(const Txn& txn, const NodeTab
 absl::StatusOr<Digest> ReadStateSummary(const Txn& txn, const NodeTables& tables);
 absl::StatusOr<std::optional<Digest>> ReadGenesisDigest(const Txn& txn, const NodeTables& tables);
 absl::StatusOr<uint64_t> ReadHeldCount(const Txn& txn, const NodeTables& tables);
+absl::StatusOr<uint64_t> ReadTxsMergedThrough(const Txn& txn, const NodeTables& tables);
+// kMetaStoreLayout; nullopt when absent.
+absl::StatusOr<std::optional<uint64_t>> ReadStoreLayout(const Txn& txn, const NodeTables& tables);
 
 }  // namespace gridledger::storage
 

@@ -128,6 +128,33 @@ absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record) {
   return tx;
 }
 
+Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id) {
+  Bytes out;
+  out.reserve(kTxLogKeyBytes);
+  ByteWriter w(&out);
+  w.U64(sequence);
+  w.Raw(id.span());
+  return out;
+}
+
+absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key) {
+  constexpr absl::string_view kTable = "tx_log key";
+  GL_RETURN_IF_ERROR(CheckSize(kTable, key, kTxLogKeyBytes));
+  ByteReader r(key);
+  GL_ASSIGN_OR_RETURN(uint64_t sequence, Read(kTable, r.U64("sequence")));
+  GL_ASSIGN_OR_RETURN(auto id, Read(kTable, r.Fixed<32>("id")));
+  return std::make_pair(sequence, TxId(id));
+}
+
+absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value) {
+  constexpr absl::string_view kTable = "txs";
+  GL_RETURN_IF_ERROR(CheckSize(kTable, value, kTxIndexValueBytes));
+  ByteReader r(value);
+  GL_ASSIGN_OR_RETURN(uint64_t sequence, Read(kTable, r.U64("sequence")));
+  if (sequence == 0) return Corrupt(kTable, "sequence 0");
+  return sequence;
+}
+
 Bytes EncodeAccountKey(const AccountRef& account) {
   Bytes out;
   out.reserve(kAccountKeyBytes);

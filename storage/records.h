@@ -3,9 +3,11 @@
 // check sizes and ranges of what was read back and report a corrupt record as
 // DataLoss naming the table.
 //
-//   txs       key TxId (32)             -> version u8 | status u8 | code u8 |
+//   tx_log    key commit_seq u64 | TxId (32)
+//                                       -> the tx record: version u8 | status u8 | code u8 |
 //                                          commit_seq u64 | index u32 |
 //                                          reason_len u16 | reason | raw_len u16 | raw
+//   txs       key TxId (32)             -> commit_seq u64 of its tx_log record (8 B)
 //   accounts  key slice u32 | key (32)  -> version u8 | balance u64 | next_nonce u64  (17 B)
 //   commits   key sequence u64          -> version u8 | anchor (32) | num_txs u32 |
 //                                          state_summary (32)                  (69 B)
@@ -80,6 +82,12 @@ struct CommitMeta {
 
 absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx);
 absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record);
+inline constexpr size_t kTxLogKeyBytes = 8 + 32;
+inline constexpr size_t kTxIndexValueBytes = 8;
+// Big-endian sequence first: a commit's records follow the previous commit's.
+Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id);
+absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key);
+absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value);
 
 Bytes EncodeAccountKey(const AccountRef& account);
 absl::StatusOr<AccountRef> DecodeAccountKey(ByteSpan key);

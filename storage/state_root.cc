@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "storage/records.h"
 
 namespace gridledger::storage {
 
@@ -32,12 +33,21 @@ Bytes StateElement(StateTable table, ByteSpan key, ByteSpan value) {
 LmdbTable TableOf(const NodeTables& tables, StateTable table) {
   switch (table) {
     case StateTable::kAccounts: return tables.accounts;
-    case StateTable::kTxs: return tables.txs;
+    case StateTable::kTxs: return tables.tx_log;
     case StateTable::kHeld: return tables.held;
     case StateTable::kMarket: return tables.market;
   }
   GL_CHECK_MSG(false, "unknown state table");
   return {};
+}
+
+absl::StatusOr<ByteSpan> StateKeyOf(StateTable table, ByteSpan stored_key) {
+  if (table != StateTable::kTxs) return stored_key;
+  if (stored_key.size() != kTxLogKeyBytes) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt tx_log key: size ", stored_key.size(), " bytes"));
+  }
+  return stored_key.subspan(8);
 }
 
 absl::StatusOr<LtHash16> ReadStateHash(const Txn& txn, const NodeTables& tables) {
@@ -58,7 +68,8 @@ absl::StatusOr<LtHash16> ComputeStateHash(const Txn& txn, const NodeTables& tabl
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
-      hash.Add(StateElement(table, cursor.key(), cursor.value()));
+      GL_ASSIGN_OR_RETURN(ByteSpan key, StateKeyOf(table, cursor.key()));
+      hash.Add(StateElement(table, key, cursor.value()));
       GL_ASSIGN_OR_RETURN(on, cursor.Next());
     }
   }
@@ -71,6 +82,7 @@ absl::StatusOr<StateWriter> StateWriter::Begin(WriteTxn* txn, const NodeTables& 
 }
 
 absl::StatusOr<WriteCursor*> StateWriter::CursorFor(StateTable table) {
+  GL_CHECK_MSG(table != StateTable::kTxs, "txs entries are written by tx_store");
   size_t i = 0;
   while (kStateTables[i] != table) ++i;  // kStateTables lists every StateTable
   if (!cursors_[i].has_value()) {
@@ -113,6 +125,18 @@ absl::Status StateWriter::Delete(StateTable table, ByteSpan key) {
   });
   if (absl::IsNotFound(status)) return absl::NotFoundError("state entry to delete is absent");
   return status;
+}
+
+void StateWriter::AddEntry(StateTable table, ByteSpan key, ByteSpan value) {
+  const std::array<uint8_t, 3> header = ElementHeader(table, key);
+  const ByteSpan parts[] = {ByteSpan(header), key, value};
+  hash_.AddParts(parts);
+}
+
+void StateWriter::RemoveEntry(StateTable table, ByteSpan key, ByteSpan value) {
+  const std::array<uint8_t, 3> header = ElementHeader(table, key);
+  const ByteSpan parts[] = {ByteSpan(header), key, value};
+  hash_.RemoveParts(parts);
 }
 
 absl::StatusOr<Digest> StateWriter::Finish() {

@@ -13,7 +13,10 @@
 //
 // StateWriter is the ONE place that writes those tables: every put or delete
 // of NodeStore::CommitBlock and SeedGenesis goes through it, so the running
-// hash cannot miss a change.
+// hash cannot miss a change. The txs entries are not stored key -> value
+// (storage/tx_store.h: records in tx_log under (sequence, id), an id
+// index): tx_store writes them and hashes each change with AddEntry /
+// RemoveEntry of the same StateWriter.
 #ifndef GRIDLEDGER_STORAGE_STATE_ROOT_H_
 #define GRIDLEDGER_STORAGE_STATE_ROOT_H_
 
@@ -54,6 +57,9 @@ class StateWriter {
                    absl::FunctionRef<absl::Status(ByteSpan old)> may_replace);
   // NotFound when the key is absent (nothing changes).
   absl::Status Delete(StateTable table, ByteSpan key);
+  // The hash side only of an entry added or removed (kTxs: tx_store.h).
+  void AddEntry(StateTable table, ByteSpan key, ByteSpan value);
+  void RemoveEntry(StateTable table, ByteSpan key, ByteSpan value);
   // Stores the running hash in meta; returns the root. Call once, last.
   absl::StatusOr<Digest> Finish();
 
@@ -69,7 +75,11 @@ class StateWriter {
   std::array<std::optional<WriteCursor>, std::size(kStateTables)> cursors_;
 };
 
+// The LMDB table holding `table`'s entries (kTxs: tx_log, keyed
+// sequence | id, so StateKeyOf gives the state's key).
 LmdbTable TableOf(const NodeTables& tables, StateTable table);
+// The state key of a stored key of TableOf(table); DataLoss when malformed.
+absl::StatusOr<ByteSpan> StateKeyOf(StateTable table, ByteSpan stored_key);
 
 // The running hash stored in meta; the empty hash when absent.
 absl::StatusOr<LtHash16> ReadStateHash(const Txn& txn, const NodeTables& tables);

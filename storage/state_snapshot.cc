@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "storage/tx_store.h"
 
 namespace gridledger::storage {
 namespace {
@@ -21,6 +23,58 @@ std::optional<size_t> TablePosition(uint8_t id) {
 
 bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
+
+// The logical txs table in id order (the snapshot's), without sorting the
+// whole of tx_log (which is in commit order): the `txs` index, ascending,
+// merged with the records tx_log holds above its merged_through (the recent
+// window: the merge bound plus what readers pin), sorted here. A window
+// record wins over the index (a held tx released after its merge). Each
+// entry goes to `emit` as it is reached, so the byte bound fires early and
+// memory stays O(window).
+absl::Status EmitTxsInIdOrder(const Txn& txn, const NodeTables& tables,
+                              absl::FunctionRef<absl::Status(ByteSpan, ByteSpan)> emit) {
+  GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables));
+  std::vector<std::pair<TxId, ByteSpan>> window;  // spans into the map while `txn` lives
+  {
+    GL_ASSIGN_OR_RETURN(Cursor log, txn.OpenCursor(tables.tx_log));
+    GL_ASSIGN_OR_RETURN(bool on, log.SeekAtLeast(EncodeCommitKey(merged_through + 1)));
+    while (on) {
+      GL_ASSIGN_OR_RETURN(auto key, DecodeTxLogKey(log.key()));
+      window.emplace_back(key.second, log.value());
+      GL_ASSIGN_OR_RETURN(on, log.Next());
+    }
+  }
+  std::sort(window.begin(), window.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto next = window.begin();
+  GL_ASSIGN_OR_RETURN(Cursor index, txn.OpenCursor(tables.txs));
+  GL_ASSIGN_OR_RETURN(bool on, index.First());
+  while (on) {
+    if (index.key().size() != TxId::size()) {
+      return absl::DataLossError(absl::StrCat("txs key of ", index.key().size(), " bytes"));
+    }
+    const TxId id = TxId::FromSpan(index.key());
+    for (; next != window.end() && next->first < id; ++next) {
+      GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+    }
+    if (next != window.end() && next->first == id) {
+      GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+      ++next;
+    } else {
+      GL_ASSIGN_OR_RETURN(const uint64_t sequence, DecodeTxIndexValue(index.value()));
+      absl::StatusOr<ByteSpan> record = txn.Get(tables.tx_log, EncodeTxLogKey(sequence, id));
+      if (absl::IsNotFound(record.status())) {
+        return absl::DataLossError(absl::StrCat("tx ", id.ShortHex(), ": indexed at sequence ",
+                                                sequence, " but tx_log has no record there"));
+      }
+      GL_RETURN_IF_ERROR(record.status());
+      GL_RETURN_IF_ERROR(emit(index.key(), *record));
+    }
+    GL_ASSIGN_OR_RETURN(on, index.Next());
+  }
+  for (; next != window.end(); ++next) GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+  return absl::OkStatus();
 }
 
 Bytes U64Value(uint64_t v) {
@@ -59,27 +113,35 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
                                                   size_t total_bytes_max) {
   ChunkCutter cutter(chunk_bytes_max);
   size_t total = 0;
+  auto emit = [&](StateTable table, ByteSpan key, ByteSpan value) -> absl::Status {
+    if (key.size() > kSnapshotKeyBytesMax || value.size() > kSnapshotValueBytesMax) {
+      return absl::DataLossError(absl::StrCat("state entry of ", key.size(), "+", value.size(),
+                                              " bytes exceeds the snapshot's entry bounds"));
+    }
+    const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
+    total += entry_bytes;
+    if (total > total_bytes_max) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
+    }
+    ByteWriter w = cutter.Next(entry_bytes);
+    w.U8(static_cast<uint8_t>(table));
+    w.U16(static_cast<uint16_t>(key.size()));
+    w.Raw(key);
+    w.VarBytes(value);
+    return absl::OkStatus();
+  };
   for (StateTable table : kStateTables) {
+    if (table == StateTable::kTxs) {
+      GL_RETURN_IF_ERROR(EmitTxsInIdOrder(
+          txn, tables, [&](ByteSpan key, ByteSpan value) { return emit(table, key, value); }));
+      continue;
+    }
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
-      const ByteSpan key = cursor.key();
-      const ByteSpan value = cursor.value();
-      if (key.size() > kSnapshotKeyBytesMax || value.size() > kSnapshotValueBytesMax) {
-        return absl::DataLossError(absl::StrCat("state entry of ", key.size(), "+", value.size(),
-                                                " bytes exceeds the snapshot's entry bounds"));
-      }
-      const size_t entry_bytes = kEntryOverheadBytes + key.size() + value.size();
-      total += entry_bytes;
-      if (total > total_bytes_max) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("state over the snapshot bound of ", total_bytes_max, " bytes"));
-      }
-      ByteWriter w = cutter.Next(entry_bytes);
-      w.U8(static_cast<uint8_t>(table));
-      w.U16(static_cast<uint16_t>(key.size()));
-      w.Raw(key);
-      w.VarBytes(value);
+      GL_ASSIGN_OR_RETURN(ByteSpan key, StateKeyOf(table, cursor.key()));
+      GL_RETURN_IF_ERROR(emit(table, key, cursor.value()));
       GL_ASSIGN_OR_RETURN(on, cursor.Next());
     }
   }
@@ -155,10 +217,16 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
   }
   if (point.sequence == 0) return absl::InvalidArgumentError("snapshot sequence 0");
   for (StateTable table : kStateTables) GL_RETURN_IF_ERROR(txn.Clear(TableOf(tables, table)));
+  GL_RETURN_IF_ERROR(txn.Clear(tables.txs));
   GL_RETURN_IF_ERROR(txn.Clear(tables.held_expiry));
   uint64_t held = 0;
   const uint8_t version = kRecordVersion;
+  std::vector<std::pair<ByteSpan, ByteSpan>> txs;  // the transaction store's, all merged
   for (const SnapshotEntry& e : snapshot.entries()) {
+    if (e.table == StateTable::kTxs) {
+      txs.emplace_back(e.key, e.value);
+      continue;
+    }
     GL_RETURN_IF_ERROR(txn.Put(TableOf(tables, e.table), e.key, e.value));
     if (e.table != StateTable::kHeld) continue;
     // The derived expiry index: every held entry names its held sequence.
@@ -172,6 +240,7 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
                                ByteSpan(&version, 1)));
     ++held;
   }
+  GL_RETURN_IF_ERROR(WriteRestoredTxs(txn, tables, txs, point.sequence));
   const Bytes sequence = EncodeCommitKey(point.sequence);
   GL_RETURN_IF_ERROR(txn.Put(tables.meta, MetaKey(kMetaHeldCount), U64Value(held)));
   GL_RETURN_IF_ERROR(

@@ -109,7 +109,9 @@ struct SnapshotPoint {
 };
 
 // Replaces the store's execution state in `txn` by the snapshot: clears the
-// state tables and the derived ones, writes the entries, rebuilds the hold's
+// state tables and the derived ones, writes the entries (txs in the
+// transaction store's layout, storage/tx_store.h, merged through
+// point.sequence: NodeStore resets its recent run), rebuilds the hold's
 // expiry index and count, and records the commit, its root, the running
 // hash, the state summary, the last committed sequence and
 // kMetaStateSyncedFrom. FailedPrecondition unless the assembled root equals

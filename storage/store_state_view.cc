@@ -17,10 +17,9 @@ absl::StatusOr<std::optional<AccountState>> StoreStateView::GetAccount(
 }
 
 absl::StatusOr<bool> StoreStateView::HasExecuted(const TxId& id) const {
-  absl::StatusOr<ByteSpan> record = txn_.Get(tables_.txs, id.span());
-  if (absl::IsNotFound(record.status())) return false;
-  if (!record.ok()) return record.status();
-  return true;
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> sequence,
+                      TxReader(txn_, tables_, *recent_, window_).Sequence(id));
+  return sequence.has_value();
 }
 
 absl::StatusOr<Digest> StoreStateView::StateSummary() const {

@@ -10,12 +10,19 @@
 #include "core/execution/state_view.h"
 #include "storage/lmdb_env.h"
 #include "storage/node_tables.h"
+#include "storage/recent_txs.h"
+#include "storage/tx_store.h"
 
 namespace gridledger::storage {
 
 class StoreStateView : public StateView {
  public:
-  StoreStateView(ReadTxn txn, const NodeTables& tables) : txn_(std::move(txn)), tables_(tables) {}
+  // `pin` was taken before `txn` began (storage/recent_txs.h); `window` is
+  // ReadTxWindow(txn).
+  StoreStateView(RecentTxs::Pin pin, ReadTxn txn, const NodeTables& tables,
+                 const RecentTxs& recent, TxWindow window)
+      : pin_(std::move(pin)), txn_(std::move(txn)), tables_(tables), recent_(&recent),
+        window_(window) {}
 
   absl::StatusOr<std::optional<AccountState>> GetAccount(const AccountRef& account) const override;
   absl::StatusOr<bool> HasExecuted(const TxId& id) const override;
@@ -30,8 +37,11 @@ class StoreStateView : public StateView {
                                                        size_t limit) const override;
 
  private:
+  RecentTxs::Pin pin_;
   ReadTxn txn_;
   NodeTables tables_;
+  const RecentTxs* recent_;
+  TxWindow window_;
 };
 
 }  // namespace gridledger::storage

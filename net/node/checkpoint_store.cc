@@ -70,6 +70,12 @@ absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(storage::
 }
 
 absl::Status CheckpointStore::Write(absl::Span<const SignedCheckpoint> finals, size_t quorum) {
+  return env_->Write([&](storage::WriteTxn& txn) { return WriteIn(txn, finals, quorum); });
+}
+
+absl::Status CheckpointStore::WriteIn(storage::WriteTxn& txn,
+                                      absl::Span<const SignedCheckpoint> finals,
+                                      size_t quorum) const {
   for (const SignedCheckpoint& c : finals) {
     if (c.signatures.size() < quorum) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -77,13 +83,11 @@ absl::Status CheckpointStore::Write(absl::Span<const SignedCheckpoint> finals, s
           " signatures, a final one needs ", quorum));
     }
   }
-  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
-    for (const SignedCheckpoint& c : finals) {
-      GL_RETURN_IF_ERROR(txn.Put(table_, SequenceKey(c.checkpoint.sequence),
-                                 EncodeSignedCheckpoint(c)));
-    }
-    return absl::OkStatus();
-  });
+  for (const SignedCheckpoint& c : finals) {
+    GL_RETURN_IF_ERROR(
+        txn.Put(table_, SequenceKey(c.checkpoint.sequence), EncodeSignedCheckpoint(c)));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SignedCheckpoint> CheckpointStore::Get(uint64_t sequence) const {

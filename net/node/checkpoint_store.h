@@ -45,6 +45,10 @@ class CheckpointStore {
   // All of them in one synced write. InvalidArgument when one has fewer
   // than `quorum` signatures (our misuse would store an unfinal checkpoint).
   absl::Status Write(absl::Span<const SignedCheckpoint> finals, size_t quorum);
+  // The same inside the caller's write transaction (a restore writes its
+  // snapshot's final checkpoint with the snapshot, all or nothing).
+  absl::Status WriteIn(storage::WriteTxn& txn, absl::Span<const SignedCheckpoint> finals,
+                       size_t quorum) const;
   // NotFound when sequence has no final checkpoint stored.
   absl::StatusOr<SignedCheckpoint> Get(uint64_t sequence) const;
   // The highest stored; nullopt when none.

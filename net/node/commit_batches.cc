@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "storage/records.h"
+#include "storage/tx_store.h"
 
 namespace gridledger::node {
 namespace {
@@ -26,38 +27,26 @@ std::string ExecutionCodeName(TxResultCode code) {
 absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
     const CommitSource& source, uint64_t sequence) {
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, source.store->env().BeginRead());
-  GL_ASSIGN_OR_RETURN(std::vector<TxId> ids, source.consensus->CommitTxIdsIn(txn, sequence));
-  // Then the ids this commit released from the nonce hold (their indexes
-  // follow the commit's own).
-  const storage::NodeTables& tables = source.store->tables();
-  absl::StatusOr<ByteSpan> released =
-      txn.Get(tables.released, storage::EncodeCommitKey(sequence));
-  if (released.ok()) {
-    GL_ASSIGN_OR_RETURN(std::vector<TxId> more, storage::DecodeReleasedRecord(*released));
-    ids.insert(ids.end(), more.begin(), more.end());
-  } else if (!absl::IsNotFound(released.status())) {
-    return released.status();
-  }
+  // The commit must be recorded (an unknown sequence is an error, not empty).
+  GL_RETURN_IF_ERROR(source.consensus->CommitTxIdsIn(txn, sequence).status());
+  // One range scan of the transaction log: the records this commit wrote,
+  // in their order in the commit (its own transactions, then those it
+  // released from the nonce hold). An id first executed by an earlier commit
+  // is that commit's, not ours; one held here is streamed by the commit that
+  // releases it (its record moves there).
+  GL_ASSIGN_OR_RETURN(auto stored,
+                      storage::ReadCommitTxs(txn, source.store->tables(), sequence));
   std::vector<v1::CommittedTransaction> entries;
-  entries.reserve(ids.size());
-  for (const TxId& id : ids) {
-    absl::StatusOr<ByteSpan> record = txn.Get(tables.txs, id.span());
-    if (!record.ok()) {
-      return absl::Status(record.status().code(),
-                          absl::StrCat("tx ", id.ShortHex(), ": ", record.status().message()));
-    }
-    GL_ASSIGN_OR_RETURN(storage::StoredTx stored, storage::DecodeTxRecord(*record));
-    // An id first executed by an earlier commit is that commit's, not ours;
-    // one held here is streamed by the commit that releases it.
-    if (stored.commit_sequence != sequence || stored.status() == TxStatus::kHeld) continue;
+  entries.reserve(stored.size());
+  for (auto& [id, tx] : stored) {
     v1::CommittedTransaction& out = entries.emplace_back();
     out.set_tx_id(AsString(id.span()));
     v1::ExecutionResult* result = out.mutable_result();
-    result->set_success(stored.code == TxResultCode::kSuccess);
-    result->set_code(ExecutionCodeName(stored.code));
-    result->set_reason(std::move(stored.reason));
+    result->set_success(tx.code == TxResultCode::kSuccess);
+    result->set_code(ExecutionCodeName(tx.code));
+    result->set_reason(std::move(tx.reason));
     out.set_commit_sequence(sequence);
-    out.set_index_in_commit(stored.index);
+    out.set_index_in_commit(tx.index);
     out.set_slice(source.slice.value());
   }
   return entries;

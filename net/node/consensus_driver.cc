@@ -90,32 +90,48 @@ void ConsensusDriver::ApplyRestore(TimeMs now) {
   // pre-restore core once the store holds the snapshot (a commit it made
   // would execute against the restored store), and every commit queued
   // before runs against the store it was made for. A failed outbox dropped
-  // what was queued, and its failure stops the driver.
-  if (failed_.load() || !outbox_.Drain()) return;
+  // what was queued, and its failure stops the driver: the restore is
+  // dropped so state sync does not wait for it forever.
+  if (failed_.load() || !outbox_.Drain()) {
+    state_sync_->AbandonRestore();
+    return;
+  }
   absl::StatusOr<uint64_t> sequence = state_sync_->ApplyRestore();
-  if (!sequence.ok()) return;  // nothing written: the core goes on from its own store
+  // Nothing written: Loop reloads the core from its own store
+  // (TakeEndedWithoutWrite), since it withheld events from it meanwhile.
+  if (!sequence.ok()) return;
+  if (!Rejoin(now, absl::StrCat("state sync: rejoining at sequence ", *sequence))) return;
+  if (syncer_ != nullptr) syncer_->ForceStart();
+}
+
+void ConsensusDriver::RejoinAfterFailedRestore(TimeMs now) {
+  // The restore wrote nothing, but while it ran the core was withheld
+  // events: verification results it waits for (their batches would stay
+  // "in verification" forever, never fetched again) and peer messages.
+  // Rejoining from its own store forgets those and fetches what is missing.
+  if (failed_.load() || !outbox_.Drain()) return;
+  Rejoin(now, "state sync: the restore ended without a write; rejoining from our own store");
+}
+
+bool ConsensusDriver::Rejoin(TimeMs now, absl::string_view why) {
   auto state = consensus_store_->Load(core_->params().gc_depth);
   if (!state.ok()) {
     Fail(state.status());
-    return;
+    return false;
   }
-  logger_.Info(absl::StrCat("state sync: rejoining at sequence ", *sequence,
-                            " (round ", state->last_committed_round.value(), ")"));
+  logger_.Info(absl::StrCat(why, " (round ", state->last_committed_round.value(), ")"));
   Execute(core_->Rejoin(*state, now));
-  if (syncer_ != nullptr) syncer_->ForceStart();
+  return true;
 }
 
 void ConsensusDriver::AfterSync(TimeMs now) {
   if (syncer_->TakeRejoin() && !failed_.load()) {
-    if (!outbox_.Drain()) return;  // as in AfterRestore
-    auto state = consensus_store_->Load(core_->params().gc_depth);
-    if (!state.ok()) {
-      Fail(state.status());
-      return;
-    }
-    Execute(core_->Rejoin(*state, now));
+    // A sync starts from the store's commit state: complete what is queued first.
+    if (!outbox_.Drain()) return;
+    if (!Rejoin(now, "commit sync: rejoining")) return;
   }
-  syncing_.store(syncer_->syncing() || Restoring());
+  restoring_now_ = Restoring();  // the sync may have asked for a restore
+  syncing_.store(syncer_->syncing() || restoring_now_);
   behind_commits_.store(syncer_->behind_commits());
   commits_synced_.store(syncer_->stats().commits_synced);
   syncs_started_.store(syncer_->stats().syncs_started);
@@ -194,6 +210,10 @@ void ConsensusDriver::Loop() {
     const absl::Time deadline =
         absl::Now() + absl::Milliseconds(next_tick_ms > now_before ? next_tick_ms - now_before : 0);
     std::vector<DriverEvent> events = inbox_->Take(deadline, kMaxEventsPerStep);
+    // Once per step, not per event (StateSync's mutex): a restore that ends
+    // meanwhile only withholds this step's events, which the rejoin after it
+    // (TakeEndedWithoutWrite, ApplyRestore) makes up for.
+    restoring_now_ = Restoring();
     for (DriverEvent& event : events) {
       if (failed_.load()) {
         AnswerStopped(event, "consensus stopped");
@@ -201,14 +221,19 @@ void ConsensusDriver::Loop() {
       }
       Handle(event, NowMs());
       outbox_.Seal();
+      events_handled_.fetch_add(1);
     }
     if (!events.empty()) {
       next_tick_ms = std::min(next_tick_ms, NowMs() + consensus::kTimerPeriodMs);
     }
     const TimeMs now = NowMs();
     if (now >= next_tick_ms && !failed_.load()) {
-      if (state_sync_ != nullptr && state_sync_->restore_ready()) ApplyRestore(now);
+      if (state_sync_ != nullptr) {
+        if (state_sync_->restore_ready()) ApplyRestore(now);
+        if (state_sync_->TakeEndedWithoutWrite()) RejoinAfterFailedRestore(now);
+      }
       const bool restoring = Restoring();
+      restoring_now_ = restoring;
       if (restoring) {
         syncing_.store(true);
         if (metrics_ != nullptr) metrics_->SetSyncing(true, 0);
@@ -225,12 +250,12 @@ void ConsensusDriver::Loop() {
         }
       }
       // While syncing the core waits: it rejoins at the tip afterwards.
-      if (!restoring && !Restoring() && (syncer_ == nullptr || !syncer_->syncing())) {
+      if (!restoring_now_ && (syncer_ == nullptr || !syncer_->syncing())) {
         Execute(core_->OnTimer(now));
       }
       // Nothing arrived and nothing waits for rounds: tick less often. Any
       // event brings the short tick back (below).
-      const bool idle = events.empty() && !syncing_.load() && !Restoring() &&
+      const bool idle = events.empty() && !syncing_.load() && !restoring_now_ &&
                         core_->NothingToOrder();
       next_tick_ms =
           now + (idle ? consensus::kIdleTimerPeriodMs : consensus::kTimerPeriodMs);
@@ -292,7 +317,7 @@ void ConsensusDriver::LogRejections(TimeMs now) {
 }
 
 void ConsensusDriver::Handle(DriverEvent& event, TimeMs now) {
-  const bool paused = (syncer_ != nullptr && syncer_->syncing()) || Restoring();
+  const bool paused = (syncer_ != nullptr && syncer_->syncing()) || restoring_now_;
   if (auto* peer = std::get_if<PeerEvent>(&event)) {
     if (syncer_ != nullptr) {
       if (const auto* req = std::get_if<consensus::CommitSyncRequest>(&peer->message)) {

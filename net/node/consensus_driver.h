@@ -110,6 +110,9 @@ class ConsensusDriver {
   absl::Status failure() const;
   DriverStats stats() const;
   uint64_t votes_sent() const { return votes_sent_.load(); }
+  // Inbox events the loop has taken and handled (tests wait on it: exact,
+  // unlike records written, which wait behind queued commits).
+  uint64_t events_handled() const { return events_handled_.load(); }
   // Peer messages the core refused (bounds, verification, chain id).
   uint64_t messages_rejected() const { return messages_rejected_.load(); }
 
@@ -121,6 +124,10 @@ class ConsensusDriver {
   void AfterSync(consensus::TimeMs now);
   // Once state sync verified a snapshot: writes it and reloads the core.
   void ApplyRestore(consensus::TimeMs now);
+  void RejoinAfterFailedRestore(consensus::TimeMs now);
+  // Reloads the core from the store (logging `why`); false (and Fail) when
+  // the store cannot be read.
+  bool Rejoin(consensus::TimeMs now, absl::string_view why);
   bool Restoring() const { return state_sync_ != nullptr && state_sync_->restoring(); }
   // On the outbox's execution thread, in commit order.
   absl::Status ExecuteCommit(const consensus::CommittedSubDag& sub, int64_t produced_ns);
@@ -149,6 +156,8 @@ class ConsensusDriver {
   std::unique_ptr<CommitSyncer> syncer_;
   std::unique_ptr<CommitSyncServer> sync_server_;
   StateSync* state_sync_ = nullptr;
+  // Restoring(), read once per step (and after a sync, which may start one).
+  bool restoring_now_ = false;
   std::atomic<bool> syncing_{false};
   std::atomic<uint64_t> behind_commits_{0};
   std::atomic<uint64_t> commits_synced_{0};
@@ -158,6 +167,7 @@ class ConsensusDriver {
   std::thread thread_;
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};
+  std::atomic<uint64_t> events_handled_{0};
   std::atomic<uint64_t> messages_rejected_{0};
   // Consensus thread only.
   uint64_t rejections_logged_ = 0;

@@ -75,7 +75,23 @@ bool StateSync::restore_ready() const {
 
 void StateSync::AbandonLocked(absl::Time now) {
   restoring_ = false;
+  ended_without_write_ = true;
   hold_off_until_ = now + kRestoreHoldOff;
+}
+
+bool StateSync::TakeEndedWithoutWrite() {
+  absl::MutexLock lock(&mu_);
+  const bool ended = ended_without_write_;
+  ended_without_write_ = false;
+  return ended;
+}
+
+void StateSync::AbandonRestore() {
+  absl::MutexLock lock(&mu_);
+  if (verified_ == nullptr) return;
+  verified_.reset();
+  restore_ended_ = 0;  // this thread leaves kApplying
+  AbandonLocked(absl::Now());
 }
 
 StateSyncStats StateSync::stats() const {
@@ -440,11 +456,14 @@ absl::StatusOr<uint64_t> StateSync::ApplyRestore() {
         "the store reached sequence ", store_->last_committed_sequence(),
         ", the snapshot is of ", v->point.sequence));
   } else {
+    // One write transaction: state, consensus tip and the final checkpoint
+    // land together or not at all (a restored store without its checkpoint
+    // would never fetch it: catch-up starts above the restored sequence).
     s = store_->RestoreSnapshot(*v->assembler, v->point, [&](storage::WriteTxn& txn) {
-      return consensus_store_->WriteRestoredTip(txn, v->tip, v->consensus.certificates,
-                                                v->consensus.batches);
+      GL_RETURN_IF_ERROR(consensus_store_->WriteRestoredTip(
+          txn, v->tip, v->consensus.certificates, v->consensus.batches));
+      return checkpoints_->WriteIn(txn, {v->checkpoint}, committee_.quorum());
     });
-    if (s.ok()) s = checkpoints_->Write({v->checkpoint}, committee_.quorum());
   }
   if (!s.ok()) {
     // Nothing a peer did (the snapshot verified). Try again later.

@@ -19,7 +19,8 @@
 // of the snapshot's sequence from any peer, with 2f+1 valid signatures of
 // the genesis committee, whose state root must equal the snapshot's LtHash
 // computed from scratch. Only then is everything written, in one synced
-// write (NodeStore::RestoreSnapshot + ConsensusStore::WriteRestoredTip), and
+// write transaction (NodeStore::RestoreSnapshot with the consensus tip and
+// the final checkpoint in it), and
 // not by this thread: the verified snapshot waits for the consensus driver,
 // which writes it (ApplyRestore) on its own thread between completing every
 // commit queued before and reloading its core from the store. Written here,
@@ -145,6 +146,16 @@ class StateSync {
   // storage errors as they come (nothing written; retried after
   // kRestoreHoldOff).
   absl::StatusOr<uint64_t> ApplyRestore();
+  // The consensus driver's thread, when it cannot apply the verified
+  // snapshot (its outbox failed to drain): drops it, so the restore ends
+  // (restoring() false, the next one after kRestoreHoldOff) instead of
+  // waiting in kApplying forever. Nothing when none waits.
+  void AbandonRestore();
+  // True once after a restore ended without writing anything (refused,
+  // failed, abandoned). Events the driver withheld from its core meanwhile
+  // (verification results above all) are lost: it reloads its core from its
+  // own store and rejoins, as after a restore.
+  bool TakeEndedWithoutWrite();
 
   StateSyncStats stats() const;
 
@@ -197,7 +208,8 @@ class StateSync {
   void HandOver(const SignedCheckpoint& checkpoint);
   // This thread: the handed-over restore ended.
   void OnRestoreEnded(uint64_t restored_sequence);
-  // Under mu_: the restore is over without a write; the next waits kRestoreHoldOff.
+  // Under mu_: the restore is over without a write (TakeEndedWithoutWrite);
+  // the next waits kRestoreHoldOff.
   void AbandonLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AskCheckpoint(absl::Time now);
   // Checkpoint catch-up (and the restore's checkpoint).
@@ -247,6 +259,7 @@ class StateSync {
   // ApplyRestore -> this thread: the handed-over restore ended (its
   // sequence, or 0 when nothing was written).
   std::optional<uint64_t> restore_ended_ ABSL_GUARDED_BY(mu_);
+  bool ended_without_write_ ABSL_GUARDED_BY(mu_) = false;
   StateSyncStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

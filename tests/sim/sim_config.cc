@@ -10,6 +10,14 @@
 
 namespace gridledger::sim {
 
+namespace {
+
+bool Overlaps(uint64_t a_from, uint64_t a_to, uint64_t b_from, uint64_t b_to) {
+  return a_from <= b_to && b_from <= a_to;
+}
+
+}  // namespace
+
 SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing pacing) {
   GL_CHECK(validators >= 4 && (validators - 1) % 3 == 0);
   SimRng rng(seed);
@@ -57,10 +65,7 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing 
     c.behaviours.push_back(b);
   }
   std::sort(c.byzantine.begin(), c.byzantine.end());
-  // Partitions and crashes stay shorter than gc_depth rounds at the fastest
-  // pace, so a lagging validator can still fetch what it missed from memory.
-  const uint64_t max_outage_ms = std::min<uint64_t>(
-      1500, c.params.gc_depth * c.params.max_header_delay_ms / 3);
+  const uint64_t max_outage_ms = MaxOutageMs(c);
   const uint64_t partitions = rng.Range(0, 2);
   for (uint64_t i = 0; i < partitions; ++i) {
     Partition p;
@@ -101,14 +106,36 @@ void DrawOutboxCrashes(SimConfig* c) {
       honest.push_back(v);
     }
   }
+  const uint32_t f = (c->validators - 1) / 3;
+  const uint64_t max_outage_ms = MaxOutageMs(*c);
   const uint64_t crashes = rng.Range(1, 2);
   for (uint64_t i = 0; i < crashes; ++i) {
     QueuedCommitCrash q;
     q.validator = honest[rng.Range(0, honest.size() - 1)];
     q.after_ms = rng.Range(200, c->faults_end_ms - 500);
-    q.down_for_ms = rng.Range(50, 1000);
+    // Fired at most faults_end_ms - down_for_ms (the simulator drops it
+    // otherwise), so it is down somewhere within [after_ms, faults_end_ms].
+    q.down_for_ms = rng.Range(
+        50, std::max<uint64_t>(50, std::min(max_outage_ms, c->faults_end_ms - q.after_ms - 100)));
+    // Kept only if no other outage of its validator can overlap that window
+    // and at most f validators can be down at once.
+    std::vector<uint32_t> down = {q.validator};
+    for (const Crash& other : c->crashes) {
+      if (!Overlaps(q.after_ms, c->faults_end_ms, other.down_ms, other.up_ms)) continue;
+      down.push_back(other.validator);
+    }
+    for (const QueuedCommitCrash& other : c->queued_commit_crashes) {
+      down.push_back(other.validator);  // each may be down anywhere up to faults_end_ms
+    }
+    std::sort(down.begin(), down.end());
+    const bool same_validator = std::adjacent_find(down.begin(), down.end()) != down.end();
+    if (same_validator || down.size() > f) continue;
     c->queued_commit_crashes.push_back(q);
   }
+}
+
+uint64_t MaxOutageMs(const SimConfig& c) {
+  return std::min<uint64_t>(1500, c.params.gc_depth * c.params.max_header_delay_ms / 3);
 }
 
 Digest SimChainId() { return TaggedHash("gridledger/sim/chain-id", {}); }

@@ -121,6 +121,10 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults,
 // seed (a separate stream: the config's other draws stay as they were).
 void DrawOutboxCrashes(SimConfig* config);
 
+// The longest partition or crash drawn: shorter than gc_depth rounds at the
+// fastest pace, so a lagging validator can still fetch what it missed.
+uint64_t MaxOutageMs(const SimConfig& config);
+
 }  // namespace gridledger::sim
 
 #endif  // GRIDLEDGER_TESTS_SIM_SIM_CONFIG_H_

@@ -158,6 +158,30 @@ void SweepOutboxCrashes(uint64_t first_seed, int seeds, SimPacing pacing = SimPa
   EXPECT_GT(rederived, 0u);
 }
 
+// The queued-commit crashes drawn keep to the regular outage bounds: no
+// longer than MaxOutageMs, over by faults_end_ms when fired in time, never
+// overlapping another outage of the same validator, never more than f
+// validators down at once.
+TEST(SimRealStore, QueuedCommitCrashDrawsKeepTheOutageBounds) {
+  constexpr uint32_t kF = (kValidators - 1) / 3;
+  uint64_t drawn = 0;
+  for (uint64_t seed = 6000; seed < 6400; ++seed) {
+    SimConfig config = RealStoreConfig(seed);
+    DrawOutboxCrashes(&config);
+    EXPECT_LE(config.queued_commit_crashes.size(), kF) << config.Describe();
+    for (const QueuedCommitCrash& q : config.queued_commit_crashes) {
+      ++drawn;
+      EXPECT_LE(q.down_for_ms, MaxOutageMs(config)) << config.Describe();
+      for (const Crash& c : config.crashes) {
+        // Down somewhere within [after_ms, faults_end_ms].
+        const bool may_overlap = q.after_ms <= c.up_ms && c.down_ms <= config.faults_end_ms;
+        EXPECT_FALSE(may_overlap && kF < 2) << config.Describe();
+      }
+    }
+  }
+  EXPECT_GT(drawn, 0u);
+}
+
 TEST(SimRealStore, QueuedCommitCrashSeeds6000) { SweepOutboxCrashes(6000, 12); }
 TEST(SimRealStore, QueuedCommitCrashNodePacingSeeds7000) {
   SweepOutboxCrashes(7000, 12, SimPacing::kNode);

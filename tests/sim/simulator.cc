@@ -87,7 +87,9 @@ struct Node {
   std::deque<QueuedOutput> outbox;
   bool execution_scheduled = false;
   bool crash_pending = false;       // a queued-commit crash, at the event's end
-  uint64_t dropped_below_index = 0;  // commits below this were dropped by a crash
+  // Commit indices a queued-commit crash dropped and the validator has not
+  // executed again yet (each must be, exactly once: FinalChecks).
+  std::set<uint64_t> dropped_by_queued_crash;
 };
 
 struct PendingTx {
@@ -302,7 +304,9 @@ void Simulation::OnCommit(Node& node, const CommittedSubDag& sub, bool record) {
       result_.last_anchor_commit_ms_by_author[author] = now_ms_;
     }
   }
-  if (sub.index < node.dropped_below_index) ++result_.commits_rederived;
+  // The index check above makes a second execution impossible; this counts
+  // the lost commits that came back.
+  if (node.dropped_by_queued_crash.erase(sub.index) > 0) ++result_.commits_rederived;
   node.log.push_back(std::move(entry));
   const uint64_t height = node.core ? node.core->dag().highest_round().value() : 0;
   latency_rounds_sum_ += height - sub.anchor_round.value() + 1;
@@ -346,6 +350,12 @@ void Simulation::SendNow(Node& node, SendAction& send) {
   }
 }
 
+// Records are flushed at every send and commit (MustPersistBefore) and at
+// the end of each event: earlier than the node's outbox, whose group commit
+// may hold records of several events in one write and crash before it. So a
+// crash here never loses records the node could lose; the sim explores a
+// subset of the node's crash states (those at group boundaries it happens
+// to share), not all of them.
 void Simulation::Execute(Node& node, std::vector<Action> actions) {
   std::vector<consensus::PersistRecord> pending;  // real_store mode only
   const bool outbox = UsesOutbox(node);
@@ -408,6 +418,9 @@ void Simulation::AfterQueued(Node& node) {
     const QueuedCommitCrash& q = config_.queued_commit_crashes[i];
     if (queued_crash_fired_[i] || q.validator != node.index || now_ms_ < q.after_ms) continue;
     queued_crash_fired_[i] = true;
+    // Its outage must end by faults_end_ms (DrawOutboxCrashes kept it clear
+    // of other outages within [after_ms, faults_end_ms]): too late, dropped.
+    if (now_ms_ + q.down_for_ms > config_.faults_end_ms) continue;
     node.crash_pending = true;
     Schedule(now_ms_ + q.down_for_ms, Event(EventKind::kRestart, node.index));
     return;
@@ -433,15 +446,13 @@ void Simulation::CrashNode(Node& node) {
   node.core.reset();
   ++node.incarnation;
   // What the execution thread had not run is gone with the process.
-  uint64_t dropped = 0;
-  for (const QueuedOutput& out : node.outbox) {
-    if (!out.commit.has_value()) continue;
-    ++dropped;
-    node.dropped_below_index = std::max(node.dropped_below_index, out.commit->index + 1);
-  }
   if (node.crash_pending) {
     ++result_.queued_commit_crashes;
-    result_.queued_commits_dropped += dropped;
+    for (const QueuedOutput& out : node.outbox) {
+      if (!out.commit.has_value()) continue;
+      ++result_.queued_commits_dropped;
+      node.dropped_by_queued_crash.insert(out.commit->index);
+    }
   }
   node.outbox.clear();
   node.execution_scheduled = false;
@@ -539,6 +550,12 @@ bool Simulation::AllCommitted() const {
 void Simulation::FinalChecks() {
   for (const Node& node : nodes_) {
     if (node.byzantine || !result_.ok) continue;
+    if (!node.dropped_by_queued_crash.empty()) {
+      Fail(absl::StrCat("validator ", node.index, " never executed again commit ",
+                        *node.dropped_by_queued_crash.begin(),
+                        ", dropped by a queued-commit crash"));
+      break;
+    }
     for (const auto& [key, submitted] : submissions_) {
       auto it = node.committed_txs.find(key);
       if (it == node.committed_txs.end()) {

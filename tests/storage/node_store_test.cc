@@ -257,19 +257,19 @@ TEST(NodeStoreTest, CorruptRecordsReadBackAsDataLoss) {
   const TxId id = SyntheticTxId(1, 0);
   Bytes record = *EncodeTxRecord(SyntheticBlock(1).txs[0].second);
   Bytes truncated(record.begin(), record.end() - 1);
-  Poke(*store, t.txs, id.span(), truncated);
+  Poke(*store, t.tx_log, EncodeTxLogKey(1, id), truncated);
   EXPECT_EQ(store->GetTx(id).status().code(), absl::StatusCode::kDataLoss);
   Bytes trailing = record;
   trailing.push_back(0);
-  Poke(*store, t.txs, id.span(), trailing);
+  Poke(*store, t.tx_log, EncodeTxLogKey(1, id), trailing);
   EXPECT_EQ(store->GetTx(id).status().code(), absl::StatusCode::kDataLoss);
   Bytes bad_status = record;
   bad_status[1] = static_cast<uint8_t>(TxStatus::kFailed);  // but code is success
-  Poke(*store, t.txs, id.span(), bad_status);
+  Poke(*store, t.tx_log, EncodeTxLogKey(1, id), bad_status);
   EXPECT_EQ(store->GetTx(id).status().code(), absl::StatusCode::kDataLoss);
   Bytes bad_code = record;
   bad_code[2] = kMaxTxResultCode + 1;
-  Poke(*store, t.txs, id.span(), bad_code);
+  Poke(*store, t.tx_log, EncodeTxLogKey(1, id), bad_code);
   EXPECT_EQ(store->GetTx(id).status().code(), absl::StatusCode::kDataLoss);
 
   // A corrupt last_committed_sequence stops the store from opening.

@@ -11,7 +11,9 @@
 // The interleavings are driven by hooks at the exact points (StateSync's
 // on_restored, the executor's commit observer), not by timing.
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -73,7 +75,7 @@ class StateSyncDriverTest : public ::testing::Test {
 
   // The client's driver over an empty store, with state sync (no commit
   // sync: nothing but the restore moves its commit state).
-  void StartDriver() {
+  void StartDriver(bool start_verify_worker = true) {
     auto core = std::make_unique<consensus::Core>(peers_.committee(), consensus::Parameters{},
                                                   ValidatorIndex(kClient),
                                                   peers_.key(kClient), &checker_);
@@ -83,14 +85,15 @@ class StateSyncDriverTest : public ::testing::Test {
                                                 client().consensus.get(), executor_.get(),
                                                 verify_worker_.get(), nullptr);
     driver_->EnableStateSync(client().sync.get());
-    verify_worker_->Start();
+    if (start_verify_worker) verify_worker_->Start();
     peers_.StartAll();
     driver_->Start(consensus::PersistedState{}, /*transport=*/nullptr);
   }
 
   // Certificates of rounds 1..kRounds by validators 1..3, each linking all
   // of the round before, signed by them: the DAG the client would hear.
-  std::vector<consensus::Certificate> Dag() {
+  // Validator 1's header of round 1 carries `first_batch` when given.
+  std::vector<consensus::Certificate> Dag(std::optional<Digest> first_batch = std::nullopt) {
     std::vector<Digest> prev;
     for (const consensus::Certificate& g : consensus::GenesisCertificates(peers_.committee())) {
       prev.push_back(consensus::CertificateDigest(g));
@@ -102,6 +105,7 @@ class StateSyncDriverTest : public ::testing::Test {
       std::vector<Digest> next;
       for (uint32_t a = 1; a < kPeers; ++a) {
         consensus::Header h{SliceId(0), ValidatorIndex(a), Round(r), prev, {}, {}};
+        if (r == 1 && a == 1 && first_batch.has_value()) h.batches.push_back(*first_batch);
         h.chain_id = peers_.committee().chain_id();
         h.timestamp_ms = now_ms + r;
         const Digest d = consensus::HeaderDigest(h);
@@ -125,6 +129,13 @@ class StateSyncDriverTest : public ::testing::Test {
   }
 
   state_sync_test::SnapshotPeers peers_;
+  // What the hooks touch: members, so they outlive the driver's threads
+  // (stopped in the destructor) whatever the test body does.
+  std::vector<consensus::Certificate> dag_;
+  absl::Notification first_executed_;
+  absl::Mutex hook_mu_;
+  std::vector<uint64_t> executed_at_ ABSL_GUARDED_BY(hook_mu_);  // the store's sequence then
+  std::atomic<bool> filled_{false};
   consensus::SchnorrChecker checker_;
   PendingTxs pending_;
   CommitFeed feed_{0};
@@ -138,10 +149,10 @@ class StateSyncDriverTest : public ::testing::Test {
 TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReloadedCore) {
   // The moment the store holds the snapshot, the committee's DAG arrives.
   MakePeers(Round(0));
-  const std::vector<consensus::Certificate> dag = Dag();
-  client().sync->set_on_restored([&](uint64_t sequence) {
+  dag_ = Dag();
+  client().sync->set_on_restored([this](uint64_t sequence) {
     EXPECT_EQ(sequence, kSequence);
-    Deliver(dag);
+    Deliver(dag_);
   });
   StartDriver();
   client().sync->RequestRestore();
@@ -157,6 +168,8 @@ TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReload
   EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
   EXPECT_EQ(store.last_committed_sequence(), kSequence + executor_->stats().executed.load());
   EXPECT_EQ(*store.RecomputeStateRoot(), *store.StateRoot());
+  // The snapshot's final checkpoint was written with it.
+  EXPECT_TRUE(client().checkpoints->Get(kSequence).ok());
 }
 
 TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritten) {
@@ -165,40 +178,161 @@ TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritte
   // queued in the outbox then. The snapshot is of a later round than the
   // DAG (as a snapshot ahead of this validator's commits is).
   MakePeers(Round(kRounds + 2));
-  absl::Notification first_executed;
-  absl::Mutex mu;
-  std::vector<uint64_t> executed_at;  // the store's sequence then
   executor_->set_commit_observer(
-      [&](uint64_t sequence, absl::Span<const BlockTx>, const BlockOutcome&) {
+      [this](uint64_t sequence, absl::Span<const BlockTx>, const BlockOutcome&) {
         {
-          absl::MutexLock lock(&mu);
-          executed_at.push_back(sequence);
+          absl::MutexLock lock(&hook_mu_);
+          executed_at_.push_back(sequence);
         }
         if (sequence != 1) return;
-        first_executed.Notify();
+        first_executed_.Notify();
         EXPECT_TRUE(WaitFor([&] { return client().sync->restore_ready(); }, kWaitMax));
       });
   StartDriver();
-  const std::vector<consensus::Certificate> dag = Dag();
-  Deliver(dag);
-  ASSERT_TRUE(first_executed.WaitForNotificationWithTimeout(kWaitMax));
-  // Every certificate handled (each persisted a record): the core made all
-  // its commits before the restore pauses it.
-  ASSERT_TRUE(WaitFor([&] { return driver_->stats().persist_records >= dag.size(); }, kWaitMax));
+  dag_ = Dag();
+  Deliver(dag_);
+  ASSERT_TRUE(first_executed_.WaitForNotificationWithTimeout(kWaitMax));
+  // Every certificate handled by the core (its commits queued) before the
+  // restore pauses it. Not "records written": once the core proposes, its
+  // send waits behind the held commit 1, and so do later records.
+  ASSERT_TRUE(WaitFor([&] { return inbox_.size() == 0 &&
+                                   driver_->events_handled() >= dag_.size(); },
+                      kWaitMax));
   client().sync->RequestRestore();
   storage::NodeStore& store = *client().store;
   ASSERT_TRUE(WaitFor([&] { return client().sync->stats().restores_done > 0 ||
                                    !driver_->failure().ok(); },
                       kWaitMax));
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
-  absl::MutexLock lock(&mu);
+  absl::MutexLock lock(&hook_mu_);
   // Each pre-restore commit ran on the store it was made for: 1, 2, ... in
   // order, all below the snapshot, and the snapshot was written after them.
-  ASSERT_GE(executed_at.size(), 2u);
-  for (size_t i = 0; i < executed_at.size(); ++i) EXPECT_EQ(executed_at[i], i + 1);
-  EXPECT_LT(executed_at.back(), kSequence);
+  ASSERT_GE(executed_at_.size(), 2u);
+  for (size_t i = 0; i < executed_at_.size(); ++i) EXPECT_EQ(executed_at_[i], i + 1);
+  EXPECT_LT(executed_at_.back(), kSequence);
   EXPECT_EQ(store.last_committed_sequence(), kSequence);
   EXPECT_EQ(*store.RecomputeStateRoot(), *peers_.peer(1).store->StateRoot());
+}
+
+TEST_F(StateSyncDriverTest, AFailedWriteWhileApplyingWritesNothingAndTheCoreCarriesOn) {
+  // The client's own table holds the snapshot's checkpoint with only f+1
+  // signatures (put there below quorum on purpose): the restore takes it,
+  // and the restore's write transaction fails on it after the state and the
+  // consensus tip were put, as an I/O error there would.
+  MakePeers(Round(0));
+  SignedCheckpoint weak = peers_.Final(peers_.peer(1));
+  weak.signatures.pop_back();
+  ASSERT_TRUE(client().checkpoints->Write({weak}, 2).ok());
+  StartDriver();
+  client().sync->RequestRestore();
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  storage::NodeStore& store = *client().store;
+  // Nothing written: no state, no tip, the checkpoint as it was.
+  EXPECT_EQ(client().sync->stats().restores_done, 0u);
+  EXPECT_EQ(store.last_committed_sequence(), 0u);
+  absl::StatusOr<SignedCheckpoint> stored = client().checkpoints->Get(kSequence);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->signatures.size(), 2u);
+  // The core carries on from its own (empty) store.
+  dag_ = Dag();
+  Deliver(dag_);
+  ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > 0 ||
+                                   !driver_->failure().ok(); },
+                      kWaitMax));
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
+  EXPECT_EQ(store.last_committed_sequence(), executor_->stats().executed.load());
+}
+
+TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromItsOwnStore) {
+  // Once the snapshot verified (peer 1 sends its final checkpoint), the
+  // client's store already reached the snapshot's sequence by other means
+  // (as queued commits can carry it): the restore is refused, and the core,
+  // which waited meanwhile, reloads from its own store and carries on there.
+  MakePeers(Round(0));
+  // Every peer: whichever sends the checkpoint first (the client asks the
+  // next one every kSnapshotCheckpointRetry) fills the store, and none is
+  // delivered before that is done.
+  for (uint32_t i = 1; i < kPeers; ++i) {
+    peers_.set_tamper(i, [this](Bytes bytes) {
+      absl::StatusOr<StateSyncMessage> m = DecodeStateSync(bytes);
+      const auto* answer = m.ok() ? std::get_if<CheckpointsAnswer>(&*m) : nullptr;
+      // The peers hold only kSequence's checkpoint: a non-empty answer is it.
+      if (answer == nullptr || answer->records.empty()) return bytes;
+      absl::MutexLock lock(&hook_mu_);
+      if (!filled_.exchange(true)) {
+        state_sync_test::SnapshotPeers::Fill(client(), kSequence, false, Round(0));
+      }
+      return bytes;
+    });
+  }
+  StartDriver();
+  client().sync->RequestRestore();
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  ASSERT_TRUE(filled_.load());
+  storage::NodeStore& store = *client().store;
+  EXPECT_EQ(client().sync->stats().restores_done, 0u);
+  EXPECT_EQ(store.last_committed_sequence(), kSequence);
+  // (Its final checkpoint may be stored all the same: a late answer to the
+  // restore's request is a verified checkpoint of our own root now.)
+  // The core's commits follow its own store's (without the rejoin they
+  // would start at sequence 1, below it).
+  dag_ = Dag();
+  Deliver(dag_);
+  ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > kSequence ||
+                                   !driver_->failure().ok(); },
+                      kWaitMax))
+      << "no commit after the refused restore";
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
+  EXPECT_EQ(store.last_committed_sequence(), kSequence + executor_->stats().executed.load());
+}
+
+TEST_F(StateSyncDriverTest, BatchesWhoseVerificationARestoreWithheldAreVerifiedAgain) {
+  // Validator 1 pushes a batch; its verification result arrives while a
+  // restore pauses the core (withheld), then the restore is abandoned (no
+  // peer has the snapshot's final checkpoint). The core, rejoined from its
+  // own store, no longer counts the batch as in verification: pushed again,
+  // it is verified and stored, and the certificate naming it commits.
+  // (Without the rejoin it would wait "in verification" forever.)
+  for (uint32_t i = 1; i < kPeers; ++i) {
+    peers_.MakePeer(i, kSequence, false, /*final_checkpoint=*/false, Round(0));
+  }
+  peers_.MakePeer(kClient, 0, false, false);
+  Peer& c = client();
+  executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
+                                               &pending_, &feed_, nullptr);
+  tx_checker_ = std::make_unique<TxChecker>(std::make_unique<CpuBatchVerifier>(1),
+                                            peers_.committee().chain_id(), SliceId(0), nullptr);
+  verify_worker_ = std::make_unique<VerifyWorker>(tx_checker_.get(), &inbox_);
+  consensus::Batch batch;
+  batch.slice = SliceId(0);
+  batch.author = ValidatorIndex(1);
+  batch.sequence = 1;
+  batch.transactions.push_back(cluster_test::MakeTransfer(
+      peers_.committee().chain_id(), KeyPair::FromSeed(900), 0,
+      KeyPair::FromSeed(901).public_key(), 1));
+  StartDriver(/*start_verify_worker=*/false);
+  ASSERT_TRUE(inbox_.Push(PeerEvent{ValidatorIndex(1), batch}));
+  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 1; }, kWaitMax));
+  client().sync->RequestRestore();  // restoring() from now on
+  verify_worker_->Start();          // its result reaches the paused core
+  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 2; }, kWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  EXPECT_EQ(client().sync->stats().restores_done, 0u);
+  dag_ = Dag(consensus::BatchDigest(batch));
+  Deliver(dag_);
+  storage::NodeStore& store = *client().store;
+  // The author pushes its unacknowledged batch again (the client has no
+  // transport to fetch it with).
+  const absl::Time deadline = absl::Now() + kWaitMax;
+  while (store.last_committed_sequence() == 0 && driver_->failure().ok() &&
+         absl::Now() < deadline) {
+    ASSERT_TRUE(inbox_.Push(PeerEvent{ValidatorIndex(1), batch}));
+    WaitFor([&] { return store.last_committed_sequence() > 0; }, absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
+  EXPECT_GT(store.last_committed_sequence(), 0u) << "the batch never left verification";
 }
 
 }  // namespace

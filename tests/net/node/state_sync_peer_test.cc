@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "net/node/state_sync.h"
 #include "tests/net/node/state_sync_peers.h"
+#include "tests/net/node/test_cluster.h"
 
 namespace gridledger::node {
 namespace {
@@ -17,6 +18,8 @@ using state_sync_test::kSequence;
 using state_sync_test::Peer;
 
 constexpr uint32_t kClient = 3;
+
+constexpr absl::Duration kWaitMax = absl::Seconds(30);
 
 class StateSyncPeerTest : public ::testing::Test {
  protected:
@@ -107,6 +110,27 @@ TEST_F(StateSyncPeerTest, WithoutAFinalCheckpointNothingIsWritten) {
   EXPECT_EQ(Restore(), std::nullopt);
   EXPECT_EQ(peers_.peer(kClient).store->last_committed_sequence(), 0u);
   EXPECT_GT(peers_.peer(kClient).sync->stats().checkpoints_refused, 0u);
+}
+
+TEST_F(StateSyncPeerTest, AnAbandonedVerifiedRestoreEndsAndTheNextOneRuns) {
+  // The consensus driver could not apply a verified snapshot (its outbox
+  // failed to drain): abandoning it ends the restore, nothing is written,
+  // and a later restore starts from the beginning instead of waiting for
+  // an apply that never comes.
+  MakePeers(/*first_diverges=*/false, /*finals=*/true);
+  peers_.StartAll();
+  StateSync& client = *peers_.peer(kClient).sync;
+  client.RequestRestore();
+  ASSERT_TRUE(cluster_test::WaitFor([&] { return client.restore_ready(); }, kWaitMax));
+  client.AbandonRestore();
+  EXPECT_FALSE(client.restoring());
+  EXPECT_FALSE(client.restore_ready());
+  EXPECT_TRUE(client.TakeEndedWithoutWrite());
+  EXPECT_FALSE(client.TakeEndedWithoutWrite());
+  EXPECT_EQ(peers_.peer(kClient).store->last_committed_sequence(), 0u);
+  ASSERT_TRUE(cluster_test::WaitFor([&] { return client.MayRestore(); }, kWaitMax));  // kRestoreHoldOff
+  EXPECT_EQ(Restore(), kSequence);
+  EXPECT_EQ(client.stats().restores_done, 1u);
 }
 
 }  // namespace

@@ -69,19 +69,7 @@ class SnapshotPeers {
     p->store = std::move(*storage::NodeStore::Open(options));
     p->consensus = std::move(*ConsensusStore::Open(&p->store->env()));
     p->checkpoints = std::move(*CheckpointStore::Open(&p->store->env()));
-    for (uint64_t seq = 1; seq <= blocks; ++seq) {
-      storage::BlockWrite block = storage::testing::SyntheticBlock(seq);
-      if (diverge && seq == blocks) block.accounts[0].second.balance = Amount(1);
-      ASSERT_TRUE(p->store->CommitBlock(block).ok());
-    }
-    if (blocks > 0) {
-      ASSERT_TRUE(p->store->env()
-                      .Write([&](storage::WriteTxn& txn) {
-                        return p->consensus->WriteRestoredTip(
-                            txn, ConsensusStore::CommitState{tip_round, blocks}, {}, {});
-                      })
-                      .ok());
-    }
+    Fill(*p, blocks, diverge, tip_round);
     if (final_checkpoint) ASSERT_TRUE(p->checkpoints->Write({Final(*p)}, 3).ok());
     p->sync = std::make_unique<StateSync>(
         &*committee_, ValidatorIndex(i), consensus::Parameters{}, p->store.get(),
@@ -91,6 +79,24 @@ class SnapshotPeers {
         });
     p->sync->set_timeouts(StateSyncTimeouts{absl::Seconds(3), absl::Seconds(1)});
     peers_[i] = std::move(p);
+  }
+
+  // Commits `blocks` synthetic blocks to p's empty store (`diverge`: the
+  // last one differs) and a consensus commit record at that sequence.
+  static void Fill(Peer& p, uint64_t blocks, bool diverge, Round tip_round) {
+    for (uint64_t seq = 1; seq <= blocks; ++seq) {
+      storage::BlockWrite block = storage::testing::SyntheticBlock(seq);
+      if (diverge && seq == blocks) block.accounts[0].second.balance = Amount(1);
+      ASSERT_TRUE(p.store->CommitBlock(block).ok());
+    }
+    if (blocks > 0) {
+      ASSERT_TRUE(p.store->env()
+                      .Write([&](storage::WriteTxn& txn) {
+                        return p.consensus->WriteRestoredTip(
+                            txn, ConsensusStore::CommitState{tip_round, blocks}, {}, {});
+                      })
+                      .ok());
+    }
   }
 
   // The final checkpoint of `honest`'s state at kSequence, signed by 0..2.

@@ -1,0 +1,140 @@
+#include "storage/recent_txs.h"
+
+#include <algorithm>
+
+#include "core/common/check.h"
+
+namespace gridledger::storage {
+
+RecentTxs::Pin::~Pin() {
+  if (recent_ != nullptr) recent_->Unpin(floor_);
+}
+
+RecentTxs::Pin RecentTxs::PinFloor() {
+  absl::MutexLock lock(&mu_);
+  // The committed merged_through, not floor_: floor_ only rises when no pin
+  // is below, so pinning it would let one reader hold every later one (and
+  // all pruning) at the same old point.
+  ++pins_[committed_];
+  return Pin(this, committed_);
+}
+
+void RecentTxs::Unpin(uint64_t floor) {
+  absl::MutexLock lock(&mu_);
+  auto it = pins_.find(floor);
+  GL_CHECK(it != pins_.end());
+  if (--it->second > 0) return;
+  const bool lowest = it == pins_.begin();
+  pins_.erase(it);
+  // The lowest pin went away: what it held back can go now, not only at the
+  // next commit.
+  if (lowest) PruneLocked(committed_);
+}
+
+std::optional<uint64_t> RecentTxs::Find(const TxId& id, uint64_t merged_through,
+                                        uint64_t last) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) return std::nullopt;
+  for (auto s = it->second.rbegin(); s != it->second.rend(); ++s) {
+    if (*s <= merged_through) break;
+    if (*s <= last) return *s;
+  }
+  return std::nullopt;
+}
+
+void RecentTxs::Add(uint64_t sequence, absl::Span<const TxId> ids) {
+  absl::MutexLock lock(&mu_);
+  sequences_.reserve(sequences_.size() + ids.size());
+  for (const TxId& id : ids) {
+    absl::InlinedVector<uint64_t, 1>& seqs = sequences_[id];
+    if (!seqs.empty() && seqs.back() >= sequence) {
+      // Added again (a retried commit) or out of order: keep one, sorted.
+      if (std::find(seqs.begin(), seqs.end(), sequence) != seqs.end()) continue;
+      seqs.insert(std::upper_bound(seqs.begin(), seqs.end(), sequence), sequence);
+    } else {
+      seqs.push_back(sequence);
+    }
+    ++entries_;
+  }
+}
+
+void RecentTxs::Remove(uint64_t sequence, absl::Span<const TxId> ids) {
+  absl::MutexLock lock(&mu_);
+  for (const TxId& id : ids) {
+    auto it = sequences_.find(id);
+    if (it == sequences_.end()) continue;
+    auto s = std::find(it->second.begin(), it->second.end(), sequence);
+    if (s == it->second.end()) continue;
+    it->second.erase(s);
+    --entries_;
+    if (it->second.empty()) sequences_.erase(it);
+  }
+}
+
+std::vector<std::pair<TxId, uint64_t>> RecentTxs::Collect(uint64_t after,
+                                                          uint64_t through) const {
+  std::vector<std::pair<TxId, uint64_t>> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    out.reserve(sequences_.size());
+    for (const auto& [id, seqs] : sequences_) {
+      for (auto s = seqs.rbegin(); s != seqs.rend(); ++s) {
+        if (*s <= after) break;
+        if (*s <= through) {
+          out.emplace_back(id, *s);
+          break;
+        }
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void RecentTxs::PruneLocked(uint64_t through) {
+  uint64_t point = through;
+  if (!pins_.empty()) point = std::min(point, pins_.begin()->first);
+  if (point <= floor_) return;
+  for (auto it = sequences_.begin(); it != sequences_.end();) {
+    absl::InlinedVector<uint64_t, 1>& seqs = it->second;
+    const auto keep = std::upper_bound(seqs.begin(), seqs.end(), point);
+    entries_ -= static_cast<size_t>(keep - seqs.begin());
+    seqs.erase(seqs.begin(), keep);
+    if (seqs.empty()) {
+      sequences_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  floor_ = point;
+}
+
+void RecentTxs::Prune(uint64_t merged_through) {
+  absl::MutexLock lock(&mu_);
+  GL_CHECK(merged_through >= committed_);
+  committed_ = merged_through;
+  PruneLocked(merged_through);
+}
+
+void RecentTxs::Reset(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  // Restoring at or below a commit would drop entries that readers of the
+  // old state pin (the store refuses such a point first).
+  GL_CHECK(sequence > committed_);
+  for (const auto& [id, seqs] : sequences_) GL_CHECK(seqs.back() < sequence);
+  committed_ = sequence;
+  PruneLocked(sequence);
+}
+
+size_t RecentTxs::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return entries_;
+}
+
+uint64_t RecentTxs::floor() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return floor_;
+}
+
+}  // namespace gridledger::storage
