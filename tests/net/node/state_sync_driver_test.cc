@@ -59,9 +59,9 @@ class StateSyncDriverTest : public ::testing::Test {
   // is `tip_round`; the client (validator 0) starts empty.
   void MakePeers(Round tip_round) {
     for (uint32_t i = 1; i < kPeers; ++i) {
-      peers_.MakePeer(i, kSequence, false, true, tip_round);
+      ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(i, kSequence, false, true, tip_round));
     }
-    peers_.MakePeer(kClient, 0, false, false);
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, 0, false, false));
     Peer& c = client();
     executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
                                                  &pending_, &feed_, nullptr);
@@ -104,7 +104,11 @@ class StateSyncDriverTest : public ::testing::Test {
       std::sort(prev.begin(), prev.end());
       std::vector<Digest> next;
       for (uint32_t a = 1; a < kPeers; ++a) {
-        consensus::Header h{SliceId(0), ValidatorIndex(a), Round(r), prev, {}, {}};
+        consensus::Header h;
+        h.slice = SliceId(0);
+        h.author = ValidatorIndex(a);
+        h.round = Round(r);
+        h.parents = prev;
         if (r == 1 && a == 1 && first_batch.has_value()) h.batches.push_back(*first_batch);
         h.chain_id = peers_.committee().chain_id();
         h.timestamp_ms = now_ms + r;
@@ -148,7 +152,7 @@ class StateSyncDriverTest : public ::testing::Test {
 
 TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReloadedCore) {
   // The moment the store holds the snapshot, the committee's DAG arrives.
-  MakePeers(Round(0));
+  ASSERT_NO_FATAL_FAILURE(MakePeers(Round(0)));
   dag_ = Dag();
   client().sync->set_on_restored([this](uint64_t sequence) {
     EXPECT_EQ(sequence, kSequence);
@@ -177,7 +181,7 @@ TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritte
   // held until the snapshot has verified, so the later ones are still
   // queued in the outbox then. The snapshot is of a later round than the
   // DAG (as a snapshot ahead of this validator's commits is).
-  MakePeers(Round(kRounds + 2));
+  ASSERT_NO_FATAL_FAILURE(MakePeers(Round(kRounds + 2)));
   executor_->set_commit_observer(
       [this](uint64_t sequence, absl::Span<const BlockTx>, const BlockOutcome&) {
         {
@@ -219,7 +223,7 @@ TEST_F(StateSyncDriverTest, AFailedWriteWhileApplyingWritesNothingAndTheCoreCarr
   // signatures (put there below quorum on purpose): the restore takes it,
   // and the restore's write transaction fails on it after the state and the
   // consensus tip were put, as an I/O error there would.
-  MakePeers(Round(0));
+  ASSERT_NO_FATAL_FAILURE(MakePeers(Round(0)));
   SignedCheckpoint weak = peers_.Final(peers_.peer(1));
   weak.signatures.pop_back();
   ASSERT_TRUE(client().checkpoints->Write({weak}, 2).ok());
@@ -249,7 +253,7 @@ TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromIts
   // client's store already reached the snapshot's sequence by other means
   // (as queued commits can carry it): the restore is refused, and the core,
   // which waited meanwhile, reloads from its own store and carries on there.
-  MakePeers(Round(0));
+  ASSERT_NO_FATAL_FAILURE(MakePeers(Round(0)));
   // Every peer: whichever sends the checkpoint first (the client asks the
   // next one every kSnapshotCheckpointRetry) fills the store, and none is
   // delivered before that is done.
@@ -296,9 +300,10 @@ TEST_F(StateSyncDriverTest, BatchesWhoseVerificationARestoreWithheldAreVerifiedA
   // it is verified and stored, and the certificate naming it commits.
   // (Without the rejoin it would wait "in verification" forever.)
   for (uint32_t i = 1; i < kPeers; ++i) {
-    peers_.MakePeer(i, kSequence, false, /*final_checkpoint=*/false, Round(0));
+    ASSERT_NO_FATAL_FAILURE(
+        peers_.MakePeer(i, kSequence, false, /*final_checkpoint=*/false, Round(0)));
   }
-  peers_.MakePeer(kClient, 0, false, false);
+  ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, 0, false, false));
   Peer& c = client();
   executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
                                                &pending_, &feed_, nullptr);

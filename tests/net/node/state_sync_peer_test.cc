@@ -26,10 +26,11 @@ class StateSyncPeerTest : public ::testing::Test {
   // Validators 0..2 serve the honest state (validator 0 as `first_diverges`
   // says), the client starts empty.
   void MakePeers(bool first_diverges, bool finals) {
-    peers_.MakePeer(0, kSequence, first_diverges, finals && !first_diverges);
-    peers_.MakePeer(1, kSequence, false, finals);
-    peers_.MakePeer(2, kSequence, false, finals);
-    peers_.MakePeer(kClient, 0, false, false);
+    ASSERT_NO_FATAL_FAILURE(
+        peers_.MakePeer(0, kSequence, first_diverges, finals && !first_diverges));
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(1, kSequence, false, finals));
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(2, kSequence, false, finals));
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, 0, false, false));
   }
 
   // Restores the client, writing the verified snapshot as the consensus
@@ -54,7 +55,7 @@ class StateSyncPeerTest : public ::testing::Test {
 };
 
 TEST_F(StateSyncPeerTest, AnEmptyStoreRestoresFromAnHonestPeer) {
-  MakePeers(/*first_diverges=*/false, /*finals=*/true);
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true));
   peers_.StartAll();
   ASSERT_EQ(Restore(), kSequence);
   const Peer& client = peers_.peer(kClient);
@@ -71,7 +72,7 @@ TEST_F(StateSyncPeerTest, AnEmptyStoreRestoresFromAnHonestPeer) {
 TEST_F(StateSyncPeerTest, APeerWhoseSnapshotIsNotTheFinalRootIsRefusedAndAnotherUsed) {
   // Validator 0 (asked first) has another state at the same sequence; it
   // cannot make a final checkpoint for it (one signature is its own).
-  MakePeers(/*first_diverges=*/true, /*finals=*/true);
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/true, /*finals=*/true));
   peers_.StartAll();
   ASSERT_EQ(Restore(), kSequence);
   const Peer& client = peers_.peer(kClient);
@@ -81,7 +82,7 @@ TEST_F(StateSyncPeerTest, APeerWhoseSnapshotIsNotTheFinalRootIsRefusedAndAnother
 }
 
 TEST_F(StateSyncPeerTest, APeerServingATruncatedChunkIsRefusedAndAnotherUsed) {
-  MakePeers(/*first_diverges=*/false, /*finals=*/true);
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true));
   // Validator 0 cuts a byte off every chunk payload it serves.
   peers_.set_tamper(0, [](Bytes bytes) {
     absl::StatusOr<StateSyncMessage> m = DecodeStateSync(bytes);
@@ -102,7 +103,7 @@ TEST_F(StateSyncPeerTest, WithoutAFinalCheckpointNothingIsWritten) {
   // Every peer has the state but none holds its final checkpoint (and f+1
   // signatures are all a Byzantine pair could add): the restore is
   // abandoned and the store stays empty.
-  MakePeers(/*first_diverges=*/false, /*finals=*/false);
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/false));
   SignedCheckpoint weak = peers_.Final(peers_.peer(1));
   weak.signatures.pop_back();  // f+1 = 2 signatures
   ASSERT_TRUE(peers_.peer(1).checkpoints->Write({weak}, 2).ok());
@@ -117,7 +118,7 @@ TEST_F(StateSyncPeerTest, AnAbandonedVerifiedRestoreEndsAndTheNextOneRuns) {
   // failed to drain): abandoning it ends the restore, nothing is written,
   // and a later restore starts from the beginning instead of waiting for
   // an apply that never comes.
-  MakePeers(/*first_diverges=*/false, /*finals=*/true);
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true));
   peers_.StartAll();
   StateSync& client = *peers_.peer(kClient).sync;
   client.RequestRestore();

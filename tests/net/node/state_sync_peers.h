@@ -66,11 +66,19 @@ class SnapshotPeers {
     auto p = std::make_unique<Peer>();
     storage::LmdbOptions options;
     options.dir = p->dir.path();
-    p->store = std::move(*storage::NodeStore::Open(options));
-    p->consensus = std::move(*ConsensusStore::Open(&p->store->env()));
-    p->checkpoints = std::move(*CheckpointStore::Open(&p->store->env()));
-    Fill(*p, blocks, diverge, tip_round);
-    if (final_checkpoint) ASSERT_TRUE(p->checkpoints->Write({Final(*p)}, 3).ok());
+    auto store = storage::NodeStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    p->store = std::move(*store);
+    auto consensus = ConsensusStore::Open(&p->store->env());
+    ASSERT_TRUE(consensus.ok()) << consensus.status();
+    p->consensus = std::move(*consensus);
+    auto checkpoints = CheckpointStore::Open(&p->store->env());
+    ASSERT_TRUE(checkpoints.ok()) << checkpoints.status();
+    p->checkpoints = std::move(*checkpoints);
+    ASSERT_NO_FATAL_FAILURE(Fill(*p, blocks, diverge, tip_round));
+    if (final_checkpoint) {
+      ASSERT_TRUE(p->checkpoints->Write({Final(*p)}, 3).ok());
+    }
     p->sync = std::make_unique<StateSync>(
         &*committee_, ValidatorIndex(i), consensus::Parameters{}, p->store.get(),
         p->consensus.get(), p->checkpoints.get(), [this, i](ValidatorIndex to, Bytes bytes) {
