@@ -93,6 +93,11 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                                   .Help("Sequence number of the last commit")
                                   .Register(*registry_)
                                   .Add({});
+  recent_tx_ids_ = &prometheus::BuildGauge()
+                        .Name("gridledger_store_recent_tx_ids")
+                        .Help("Transaction ids held in memory until merged into the id index")
+                        .Register(*registry_)
+                        .Add({});
   syncing_ = &prometheus::BuildGauge()
                   .Name("gridledger_syncing")
                   .Help("1 while the validator catches up from peers' stores (commit sync)")

@@ -113,6 +113,10 @@ class NodeMetrics {
   void SetLastCommittedSequence(uint64_t sequence) {
     last_committed_sequence_->Set(static_cast<double>(sequence));
   }
+  // Transaction ids of the store's recent run, in memory until merged into
+  // the id index (storage/recent_txs.h): bounded by the merge size unless a
+  // reader pins them.
+  void SetRecentTxIds(size_t ids) { recent_tx_ids_->Set(static_cast<double>(ids)); }
   // Commit sync (net/node/commit_syncer.h): 1 while catching up from peers.
   void SetSyncing(bool syncing, uint64_t behind_commits) {
     syncing_->Set(syncing ? 1.0 : 0.0);
@@ -164,6 +168,7 @@ class NodeMetrics {
   prometheus::Counter* commits_;
   prometheus::Gauge* round_;
   prometheus::Gauge* last_committed_sequence_;
+  prometheus::Gauge* recent_tx_ids_;
   prometheus::Gauge* syncing_;
   prometheus::Gauge* behind_commits_;
   prometheus::Histogram* verify_batch_size_;

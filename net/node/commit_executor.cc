@@ -126,6 +126,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
       metrics_->AddCommit();
       metrics_->AddCommittedTransactions(outcome.results.size());
       metrics_->SetLastCommittedSequence(sequence);
+      metrics_->SetRecentTxIds(store_->recent_txs());
     }
   }
   if (admitted_ != nullptr) admitted_->Forget(ids);

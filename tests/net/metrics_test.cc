@@ -63,6 +63,7 @@ TEST_F(MetricsTest, ExposesNodeMetricsOnEphemeralPort) {
   metrics.AddCommit();
   metrics.SetRound(17);
   metrics.SetLastCommittedSequence(9);
+  metrics.SetRecentTxIds(4096);
   metrics.ObserveVerifyBatch(100, absl::Milliseconds(2));
   metrics.ObserveVerifyBatch(3, absl::Microseconds(20));
   metrics.SetQueueDepth(MetricsQueue::kMempool, 123);
@@ -73,6 +74,7 @@ TEST_F(MetricsTest, ExposesNodeMetricsOnEphemeralPort) {
   EXPECT_TRUE(HasLine(response, "gridledger_commits_total 1"));
   EXPECT_TRUE(HasLine(response, "gridledger_round 17"));
   EXPECT_TRUE(HasLine(response, "gridledger_last_committed_sequence 9"));
+  EXPECT_TRUE(HasLine(response, "gridledger_store_recent_tx_ids 4096"));
   EXPECT_TRUE(HasLine(response, "gridledger_queue_depth{queue=\"mempool\"} 123"));
   EXPECT_TRUE(HasLine(response, "gridledger_queue_depth{queue=\"execution\"} 0"));
   EXPECT_TRUE(HasLine(response, "gridledger_verify_batch_size_count 2"));

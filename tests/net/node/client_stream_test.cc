@@ -207,7 +207,9 @@ TEST(ClientStreamTest, BatchedCommitStreamHasEveryCommitInOrderAndResumes) {
     for (int t = 0; t < b.transactions_size(); ++t) {
       const v1::CommittedTransaction& c = b.transactions(t);
       EXPECT_EQ(c.commit_sequence(), b.commit_sequence());
-      if (t > 0) EXPECT_GT(c.index_in_commit(), previous_index);
+      if (t > 0) {
+        EXPECT_GT(c.index_in_commit(), previous_index);
+      }
       previous_index = c.index_in_commit();
       EXPECT_TRUE(c.result().success()) << c.result().code();
       EXPECT_TRUE(seen.emplace(c.tx_id(), c.commit_sequence()).second) << "streamed twice";
