@@ -1,5 +1,7 @@
 #include "storage/records.h"
 
+#include <algorithm>
+
 #include "core/tx/codec.h"
 
 #include "absl/strings/str_cat.h"
@@ -128,13 +130,16 @@ absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record) {
   return tx;
 }
 
+std::array<uint8_t, kTxLogKeyBytes> TxLogKey(uint64_t sequence, const TxId& id) {
+  std::array<uint8_t, kTxLogKeyBytes> key;
+  for (size_t b = 0; b < 8; ++b) key[b] = static_cast<uint8_t>(sequence >> (56 - 8 * b));
+  std::copy(id.span().begin(), id.span().end(), key.begin() + 8);
+  return key;
+}
+
 Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id) {
-  Bytes out;
-  out.reserve(kTxLogKeyBytes);
-  ByteWriter w(&out);
-  w.U64(sequence);
-  w.Raw(id.span());
-  return out;
+  const std::array<uint8_t, kTxLogKeyBytes> key = TxLogKey(sequence, id);
+  return Bytes(key.begin(), key.end());
 }
 
 absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key) {

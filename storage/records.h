@@ -25,6 +25,7 @@
 #ifndef GRIDLEDGER_STORAGE_RECORDS_H_
 #define GRIDLEDGER_STORAGE_RECORDS_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -86,6 +87,8 @@ inline constexpr size_t kTxLogKeyBytes = 8 + 32;
 inline constexpr size_t kTxIndexValueBytes = 8;
 // Big-endian sequence first: a commit's records follow the previous commit's.
 Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id);
+// The same key in a fixed array (no heap), for loops over many records.
+std::array<uint8_t, kTxLogKeyBytes> TxLogKey(uint64_t sequence, const TxId& id);
 absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key);
 absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value);
 

@@ -1,7 +1,6 @@
 #include "storage/tx_store.h"
 
 #include <algorithm>
-#include <array>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
@@ -121,11 +120,9 @@ absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
     log.emplace_back(tx->commit_sequence, i);
   }
   std::sort(log.begin(), log.end());
-  std::array<uint8_t, kTxLogKeyBytes> log_key;
   for (const auto& [commit, i] : log) {
-    for (size_t b = 0; b < 8; ++b) log_key[b] = static_cast<uint8_t>(commit >> (56 - 8 * b));
-    std::copy(entries[i].first.begin(), entries[i].first.end(), log_key.begin() + 8);
-    GL_RETURN_IF_ERROR(txn.Append(tables.tx_log, log_key, entries[i].second));
+    const TxId id = TxId::FromSpan(entries[i].first);  // its size was checked above
+    GL_RETURN_IF_ERROR(txn.Append(tables.tx_log, TxLogKey(commit, id), entries[i].second));
   }
   return txn.Put(tables.meta, MetaKey(kMetaTxsMergedThrough), EncodeCommitKey(sequence));
 }
