@@ -6,12 +6,23 @@
 
 namespace gridledger::consensus {
 
+Digest CommitPositionDigest(Round last_committed_round, ByteSpan commit_record) {
+  Bytes buf;
+  buf.reserve(8 + 4 + commit_record.size());
+  ByteWriter w(&buf);
+  w.U64(last_committed_round.value());
+  w.U32(static_cast<uint32_t>(commit_record.size()));
+  w.Raw(commit_record);
+  return TaggedHashCached(kTagCommitPosition, buf);
+}
+
 void EncodeCheckpoint(const Checkpoint& c, ByteWriter& w) {
   w.Raw(c.chain_id.span());
   w.U32(c.slice.value());
   w.U64(c.sequence);
   w.Raw(c.state_root.span());
   w.Raw(c.receipts_root.span());
+  w.Raw(c.commit_digest.span());
 }
 
 absl::StatusOr<Checkpoint> DecodeCheckpoint(ByteReader& r) {
@@ -26,6 +37,8 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(ByteReader& r) {
   c.state_root = Digest(root);
   GL_ASSIGN_OR_RETURN(auto receipts, r.Fixed<32>("checkpoint.receipts_root"));
   c.receipts_root = Digest(receipts);
+  GL_ASSIGN_OR_RETURN(auto commit, r.Fixed<32>("checkpoint.commit_digest"));
+  c.commit_digest = Digest(commit);
   return c;
 }
 
@@ -34,7 +47,7 @@ Digest CheckpointDigest(const Checkpoint& c) {
   buf.reserve(kCheckpointBytes);
   ByteWriter w(&buf);
   EncodeCheckpoint(c, w);
-  return TaggedHashCached(kTagCheckpoint, buf);
+  return TaggedHashCached(kTagCheckpointV2, buf);
 }
 
 Bytes EncodeCheckpointVote(const CheckpointVote& v) {

@@ -40,7 +40,13 @@ inline constexpr absl::string_view kTagTxId = "gridledger/tx/id";
 inline constexpr absl::string_view kTagBatch = "gridledger/batch";
 inline constexpr absl::string_view kTagHeader = "gridledger/header";
 inline constexpr absl::string_view kTagVote = "gridledger/vote";
+// Retired: the 108-byte checkpoints before the commit digest; kept so it is
+// never reused (their signatures must not verify as anything now).
 inline constexpr absl::string_view kTagCheckpoint = "gridledger/checkpoint";
+// Checkpoints with the commit digest (core/consensus/checkpoint.h).
+inline constexpr absl::string_view kTagCheckpointV2 = "gridledger/checkpoint/v2";
+// The consensus position a commit leaves (CommitPositionDigest).
+inline constexpr absl::string_view kTagCommitPosition = "gridledger/checkpoint/commit";
 
 // Cached tagged hasher (midstate computed once per process per tag).
 Digest TaggedHashCached(absl::string_view tag, ByteSpan data);

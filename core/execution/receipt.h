@@ -21,7 +21,7 @@
 // one destination carries that chunk, the destination's chunk hashes and the
 // other destinations' hashes: never the other slices' receipts.
 //
-//   ReceiptImport  tag u8 (kReceiptImportTag) | Checkpoint (108) |
+//   ReceiptImport  tag u8 (kReceiptImportTag) | Checkpoint (140) |
 //                  nsig u16 | nsig x (signer u32 | signature 64)  (signers ascending) |
 //                  destination u32 | chunk u16 | nchunks u16 | nchunks x hash 32 |
 //                  nother u16 | nother x (destination u32 | hash 32) (ascending, not ours) |

@@ -16,10 +16,21 @@ namespace {
 constexpr size_t kMaxUnwrittenFinals = 4096;
 }  // namespace
 
+absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
+                                      uint64_t sequence) {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store.env().BeginRead());
+  GL_ASSIGN_OR_RETURN(const Round round, consensus.CommittedRoundIn(txn, sequence));
+  GL_ASSIGN_OR_RETURN(ByteSpan record,
+                      txn.Get(store.tables().commits, storage::EncodeCommitKey(sequence)));
+  return consensus::CommitPositionDigest(round, record);
+}
+
 CheckpointSigner::CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me,
                                    const KeyPair* key, storage::NodeStore* store,
-                                   CheckpointStore* finals, Broadcast broadcast)
-    : committee_(*committee), me_(me), key_(*key), store_(store), finals_store_(finals),
+                                   const ConsensusStore* consensus, CheckpointStore* finals,
+                                   Broadcast broadcast)
+    : committee_(*committee), me_(me), key_(*key), store_(store), consensus_(consensus),
+      finals_store_(finals),
       broadcast_(std::move(broadcast)),
       pool_(committee, &checker_, store->last_committed_sequence()) {
   GL_CHECK(committee_.Contains(me_) && committee_.key(me_) == key_.public_key());
@@ -132,8 +143,16 @@ void CheckpointSigner::SignOwn(uint64_t sequence) {
                                receipts_root.status().message()));
     return;
   }
+  // The consensus position a validator restored at this sequence rejoins at.
+  absl::StatusOr<Digest> commit_digest = CommitDigestAt(*store_, *consensus_, sequence);
+  if (!commit_digest.ok()) {
+    logger_.Error(absl::StrCat("checkpoints: no commit digest for commit ", sequence, ": ",
+                               commit_digest.status().message()));
+    return;
+  }
   consensus::CheckpointVote vote;
   vote.checkpoint.receipts_root = *receipts_root;
+  vote.checkpoint.commit_digest = *commit_digest;
   vote.checkpoint.chain_id = committee_.chain_id();
   vote.checkpoint.slice = committee_.slice();
   vote.checkpoint.sequence = sequence;

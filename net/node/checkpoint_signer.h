@@ -1,7 +1,8 @@
 // The checkpoint actor of one validator (DESIGN.md §3, issue 11 item 1).
 // After each commit executed here it signs Checkpoint{chain id, slice,
 // sequence, state root (storage/state_root.h), receipts root (the commit's
-// outgoing receipts, core/execution/receipt.h; zero when none)} with the validator key, broadcasts the vote over
+// outgoing receipts, core/execution/receipt.h; zero when none), commit digest
+// (CommitDigestAt)} with the validator key, broadcasts the vote over
 // the slice's authenticated peer links and counts it with the peers' votes
 // (CheckpointPool); 2f+1 over the same checkpoint make it final and it is
 // stored with its signatures (CheckpointStore).
@@ -32,6 +33,7 @@
 #include "core/crypto/schnorr.h"
 #include "net/node/checkpoint_pool.h"
 #include "net/node/checkpoint_store.h"
+#include "net/node/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {
@@ -40,6 +42,13 @@ inline constexpr size_t kMaxCheckpointEvents = 4096;
 inline constexpr absl::Duration kCheckpointFlushPeriod = absl::Milliseconds(100);
 // Refused votes (other than root mismatches) are logged as one line per period.
 inline constexpr absl::Duration kCheckpointRefusalLogPeriod = absl::Seconds(10);
+
+// consensus::CommitPositionDigest of commit `sequence` as this validator
+// recorded it: the last committed round stored with it (commit_subdag) and
+// its commit record (the commits table), read in one transaction. NotFound
+// when either is missing.
+absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
+                                      uint64_t sequence);
 
 struct CheckpointSignerStats {
   CheckpointPoolStats pool;
@@ -56,7 +65,8 @@ class CheckpointSigner {
   // Everything must outlive the signer. `broadcast` sends to every peer of
   // the slice; it is called on the signer's thread.
   CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me, const KeyPair* key,
-                   storage::NodeStore* store, CheckpointStore* finals, Broadcast broadcast);
+                   storage::NodeStore* store, const ConsensusStore* consensus,
+                   CheckpointStore* finals, Broadcast broadcast);
   ~CheckpointSigner();  // Stop()s.
 
   // Before Start.
@@ -95,6 +105,7 @@ class CheckpointSigner {
   const ValidatorIndex me_;
   const KeyPair& key_;
   storage::NodeStore* store_;
+  const ConsensusStore* consensus_;
   CheckpointStore* finals_store_;
   Broadcast broadcast_;
   Logger logger_;

@@ -6,7 +6,10 @@
 namespace gridledger::node {
 namespace {
 
-constexpr uint8_t kCheckpointRecordVersion = 1;
+// Version 2: the checkpoint carries commit_digest (140 bytes); version 1
+// records hold 108-byte checkpoints signed in the retired domain.
+constexpr uint8_t kCheckpointRecordVersion = 2;
+constexpr int kRecordVersion = kCheckpointRecordVersion;  // printable
 
 Bytes SequenceKey(uint64_t sequence) {
   Bytes key;
@@ -64,8 +67,41 @@ absl::StatusOr<SignedCheckpoint> DecodeSignedCheckpoint(ByteSpan record) {
   return c;
 }
 
+namespace {
+
+// A table written by another record version is refused at open with what
+// to do (as NodeStore::CheckLayout refuses another store layout), instead
+// of failing later as corrupt records served to peers. One build writes
+// every record of a store, so the first and last tell.
+absl::Status CheckRecordVersion(storage::LmdbEnv& env, storage::LmdbTable table) {
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env.BeginRead());
+  GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(table));
+  for (int end = 0; end < 2; ++end) {
+    GL_ASSIGN_OR_RETURN(bool on, end == 0 ? cursor.First() : cursor.Last());
+    if (!on) return absl::OkStatus();  // empty
+    if (cursor.value().empty()) return Corrupt(absl::InvalidArgumentError("empty record"));
+    const int version = cursor.value()[0];
+    if (version == kRecordVersion) continue;
+    if (version > kRecordVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store ", env.dir(), " holds final checkpoints of record version ", version,
+          ", written by a newer build; this build reads version ", kRecordVersion,
+          " only: run the newer build (or a later one) on this data directory"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store ", env.dir(), " holds final checkpoints of record version ", version,
+        " (checkpoints without the commit digest, signed in a retired domain); this build "
+        "reads version ", kRecordVersion, " only: wipe the data directory ",
+        env.dir(), " and restart the node (it catches up from its peers)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(storage::LmdbEnv* env) {
   GL_ASSIGN_OR_RETURN(storage::LmdbTable table, env->OpenTable(kCheckpointsTable));
+  GL_RETURN_IF_ERROR(CheckRecordVersion(*env, table));
   return std::unique_ptr<CheckpointStore>(new CheckpointStore(env, table));
 }
 

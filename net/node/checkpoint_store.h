@@ -1,8 +1,11 @@
 // Final checkpoints (core/consensus/checkpoint.h) of this validator's slice,
 // in the node store's LMDB environment:
 //
-//   checkpoints  sequence u64 -> version u8 | Checkpoint (108) | n u32 |
+//   checkpoints  sequence u64 -> version u8 (2) | Checkpoint (140) | n u32 |
 //                                n x (signer u32 | signature 64)   (signers ascending)
+//
+// Version 1 records (108-byte checkpoints, before commit_digest) are refused:
+// Open fails with FailedPrecondition saying to wipe the data directory.
 //
 // Each record carries the 2f+1 (or more) signatures that made it final, so
 // it can be handed to anyone who knows the committee (an archive, a state
@@ -40,6 +43,7 @@ absl::StatusOr<SignedCheckpoint> DecodeSignedCheckpoint(ByteSpan record);
 class CheckpointStore {
  public:
   // Opens (creating) the table in `env`, which must outlive the store.
+  // FailedPrecondition for a table of another record version.
   static absl::StatusOr<std::unique_ptr<CheckpointStore>> Open(storage::LmdbEnv* env);
 
   // All of them in one synced write. InvalidArgument when one has fewer

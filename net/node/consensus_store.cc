@@ -324,6 +324,20 @@ absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t s
   return sub;
 }
 
+absl::StatusOr<Round> ConsensusStore::CommittedRoundIn(const storage::Txn& txn,
+                                                       uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_subdag, U64Key(sequence)));
+  ByteReader r(value);
+  auto anchor_round = r.U64("anchor_round");
+  auto anchor = r.Fixed<32>("anchor");
+  auto last_round = r.U64("last_committed_round");
+  if (!anchor_round.ok() || !anchor.ok() || !last_round.ok()) {
+    return Corrupt("commit_subdag", absl::InvalidArgumentError(
+                                        absl::StrCat("bad record for sequence ", sequence)));
+  }
+  return Round(*last_round);
+}
+
 absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
     Round round, const Digest& parent, size_t max) const {
   std::vector<Certificate> out;

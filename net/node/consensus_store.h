@@ -67,6 +67,11 @@ class ConsensusStore {
   // sequence - 1); NotFound when it, or a certificate or batch of it, is not
   // stored (a commit recorded before this table existed).
   absl::StatusOr<consensus::CommittedSubDag> ReadCommit(uint64_t sequence) const;
+  // The last committed round recorded with store sequence `sequence`
+  // (its commit_subdag record), inside the caller's read transaction of this
+  // store's env: the round of its checkpoint's commit digest. NotFound when
+  // not recorded (a restored snapshot's own sequence).
+  absl::StatusOr<Round> CommittedRoundIn(const storage::Txn& txn, uint64_t sequence) const;
   // Up to `max` stored certificates of `round` that have `parent` as a parent.
   absl::StatusOr<std::vector<consensus::Certificate>> CertificatesLinking(
       Round round, const Digest& parent, size_t max) const;

@@ -211,7 +211,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   Parts* parts = p.get();
   p->checkpoint_signer = std::make_unique<CheckpointSigner>(
       p->committee.get(), ValidatorIndex(config.validator_index), p->key.get(), p->store.get(),
-      p->checkpoints.get(), [parts](Bytes vote) {
+      p->consensus_store.get(), p->checkpoints.get(), [parts](Bytes vote) {
         if (parts->transport) parts->transport->Broadcast(std::move(vote)).IgnoreError();
       });
   p->checkpoint_signer->set_logger(logger);

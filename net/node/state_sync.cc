@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "core/consensus/checkpoint.h"
 #include "net/node/final_checkpoint.h"
 
 namespace gridledger::node {
@@ -321,6 +322,9 @@ void StateSync::OnManifest(ValidatorIndex from, const SnapshotManifest& m, absl:
   }
   manifest_ = m;
   commit_ = *commit;
+  // What the snapshot's final checkpoint must sign (checked once it comes).
+  manifest_position_ =
+      consensus::CommitPositionDigest(Round(m.last_committed_round), m.commit_record);
   assembler_ = std::make_unique<storage::SnapshotAssembler>();
   consensus_ = ConsensusPart{};
   next_chunk_ = 0;
@@ -380,6 +384,7 @@ absl::Status StateSync::VerifyConsensusPart() const {
   const uint64_t gc = r > params_.gc_depth ? r - params_.gc_depth : 0;
   absl::flat_hash_set<Digest> certs;
   absl::flat_hash_map<Digest, ValidatorIndex> wanted;  // batch -> its certificate's author
+  const consensus::Certificate* anchor = nullptr;      // the commit record's, if carried
   for (const consensus::Certificate& c : consensus_.certificates) {
     const uint64_t round = c.header.round.value();
     if (round == 0 || round < gc || round > r) {
@@ -388,6 +393,7 @@ absl::Status StateSync::VerifyConsensusPart() const {
     }
     const Digest d = consensus::CertificateDigest(c);
     if (!certs.insert(d).second) return absl::InvalidArgumentError("a certificate twice");
+    if (d == commit_.anchor) anchor = &c;
     GL_RETURN_IF_ERROR(
         consensus::VerifyCertificate(c, d, committee_, checker_));
     if (c.header.batches.size() > params_.header_batches_max) {
@@ -410,6 +416,19 @@ absl::Status StateSync::VerifyConsensusPart() const {
     return absl::InvalidArgumentError(absl::StrCat(wanted.size() - got.size(),
                                                    " batches of the certificates missing"));
   }
+  // The commit record's anchor, when the part carries it, is the anchor of
+  // the last committed round: its leader's certificate of round r (the
+  // anchor's last piece). Otherwise it is of a later round (an earlier piece
+  // of an anchor, bullshark.h), which the part does not reach.
+  if (anchor != nullptr) {
+    const Round round = anchor->header.round;
+    if (round.value() != r || anchor->header.author != committee_.Leader(round)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the commit record's anchor ", commit_.anchor.ShortHex(), " is validator ",
+          anchor->header.author.value(), "'s certificate of round ", round.value(),
+          ", not the anchor of the last committed round ", r));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -418,6 +437,18 @@ void StateSync::OnSnapshotCheckpoint(const SignedCheckpoint& checkpoint, absl::T
     AttemptFailed(absl::StrCat("snapshot of sequence ", manifest_.sequence, " hashes to ",
                                assembler_->Root().ShortHex(), ", its final checkpoint says ",
                                checkpoint.checkpoint.state_root.ShortHex()),
+                  true, now);
+    return;
+  }
+  // The round and commit record the manifest says we rejoin at are the
+  // ones 2f+1 validators signed for this sequence, not the server's choice.
+  if (checkpoint.checkpoint.commit_digest != manifest_position_) {
+    AttemptFailed(absl::StrCat("the manifest's consensus position at sequence ",
+                               manifest_.sequence, " (last committed round ",
+                               manifest_.last_committed_round, ", commit record anchor ",
+                               commit_.anchor.ShortHex(), ") hashes to ",
+                               manifest_position_.ShortHex(), ", its final checkpoint says ",
+                               checkpoint.checkpoint.commit_digest.ShortHex()),
                   true, now);
     return;
   }

@@ -15,10 +15,15 @@
 // empty or its next commit is no longer served): manifest, then every chunk
 // from one peer, each decoded strictly and hashed as it comes; the
 // certificates verified (2f+1 votes each, rounds within the horizon) and
-// every batch they name present and well-formed; then the FINAL checkpoint
-// of the snapshot's sequence from any peer, with 2f+1 valid signatures of
-// the genesis committee, whose state root must equal the snapshot's LtHash
-// computed from scratch. Only then is everything written, in one synced
+// every batch they name present and well-formed, the commit record's anchor,
+// if among them, the leader's certificate of the last committed round; then
+// the FINAL checkpoint of the snapshot's sequence from any peer, with 2f+1
+// valid signatures of the genesis committee, whose state root must equal the
+// snapshot's LtHash computed from scratch and whose commit digest must equal
+// the manifest's last committed round and commit record hashed
+// (consensus::CommitPositionDigest): where the restored validator rejoins
+// consensus is what 2f+1 signed, not what the server says. Only then is
+// everything written, in one synced
 // write transaction (NodeStore::RestoreSnapshot with the consensus tip and
 // the final checkpoint in it), and
 // not by this thread: the verified snapshot waits for the consensus driver,
@@ -28,8 +33,9 @@
 // pre-restore DAG and commit state: an event handled in between could make
 // a commit that executes against the restored store (refused, or applied
 // out of order), and a commit queued before could run after the write.
-// A peer whose chunk does not decode, whose certificates do not verify or
-// whose snapshot does not hash to the final root is counted
+// A peer whose chunk does not decode, whose certificates do not verify,
+// whose snapshot does not hash to the final root or whose manifest's
+// consensus position is not the final checkpoint's is counted
 // (peers_refused) and the next peer is asked from the start.
 //
 // Checkpoint catch-up: every kCatchUpPeriod, the first sequence from the
@@ -97,7 +103,7 @@ struct StateSyncStats {
   // Restoring.
   uint64_t restores_started = 0;
   uint64_t restores_done = 0;
-  uint64_t peers_refused = 0;  // a bad chunk, certificate or root
+  uint64_t peers_refused = 0;  // a bad chunk, certificate, root or consensus position
   uint64_t restored_sequence = 0;
   uint64_t restored_entries = 0;
   uint64_t restored_bytes = 0;
@@ -240,6 +246,8 @@ class StateSync {
   uint32_t checkpoint_peer_;
   SnapshotManifest manifest_;
   storage::CommitMeta commit_;
+  // consensus::CommitPositionDigest of the manifest's round and commit record.
+  Digest manifest_position_;
   std::unique_ptr<storage::SnapshotAssembler> assembler_;
   ConsensusPart consensus_;
   uint32_t next_chunk_ = 0;

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
+#include "core/consensus/checkpoint.h"
 #include "core/consensus/messages.h"
 
 namespace gridledger::node {
@@ -43,7 +44,7 @@ namespace gridledger::node {
 inline constexpr uint8_t kStateSyncTag = 20;
 inline constexpr uint32_t kCheckpointsPerRequest = 64;
 inline constexpr size_t kManifestCommitBytesMax = 1024;
-inline constexpr size_t kSignedCheckpointBytesMax = 1 + 108 + 4 + 68 * 1024;
+inline constexpr size_t kSignedCheckpointBytesMax = 1 + consensus::kCheckpointBytes + 4 + 68 * 1024;
 inline constexpr size_t kSnapshotConsensusItemsPerChunkMax = 4096;
 // A consensus chunk may hold one batch larger than a state chunk (a batch is
 // bounded by batch_bytes; the transport frame, 4 MiB, bounds the message).

@@ -21,7 +21,8 @@ std::vector<std::string> Seeds() {
   using namespace consensus;
   std::vector<std::string> seeds;
   CheckpointVote vote;
-  vote.checkpoint = Checkpoint{Sha256(Bytes{1}), SliceId(0), 42, Sha256(Bytes{2}), Digest()};
+  vote.checkpoint = Checkpoint{Sha256(Bytes{1}), SliceId(0), 42, Sha256(Bytes{2}), Digest(),
+                               Sha256(Bytes{3})};
   vote.signer = ValidatorIndex(1);
   vote.signature = KeyPair::FromSeed(1).Sign(CheckpointDigest(vote.checkpoint));
   seeds.push_back(fuzz::SeedOf(EncodeCheckpointVote(vote)));

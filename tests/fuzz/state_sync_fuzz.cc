@@ -86,7 +86,8 @@ std::vector<std::string> Seeds() {
 
   SignedCheckpoint final_checkpoint;
   final_checkpoint.checkpoint =
-      consensus::Checkpoint{ChainId(), SliceId(0), 42, Sha256(Bytes{2}), Digest()};
+      consensus::Checkpoint{ChainId(), SliceId(0), 42, Sha256(Bytes{2}), Digest(),
+                            Sha256(Bytes{3})};
   const Digest digest = consensus::CheckpointDigest(final_checkpoint.checkpoint);
   for (uint32_t i = 0; i < 3; ++i) {
     final_checkpoint.signatures.emplace_back(ValidatorIndex(i),

@@ -34,7 +34,7 @@ class CheckpointSigners {
   CheckpointVote Vote(uint32_t signer, uint64_t sequence, const Digest& root,
                       const Digest& chain_id = D(1)) const {
     CheckpointVote v;
-    v.checkpoint = Checkpoint{chain_id, slice_, sequence, root, Digest()};
+    v.checkpoint = Checkpoint{chain_id, slice_, sequence, root, Digest(), D(2)};
     v.signer = ValidatorIndex(signer);
     v.signature = keys_[signer].Sign(CheckpointDigest(v.checkpoint));
     return v;

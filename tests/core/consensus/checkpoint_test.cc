@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "core/crypto/sha256.h"
 #include "tests/core/consensus/checkpoint_fixture.h"
 
 namespace gridledger::consensus {
@@ -60,7 +61,7 @@ TEST_F(CheckpointTest, DecodingIsStrict) {
 }
 
 TEST_F(CheckpointTest, EveryFieldIsInsideTheSignedDigest) {
-  const Checkpoint base{D(1), SliceId(2), 5, D(3), D(4)};
+  const Checkpoint base{D(1), SliceId(2), 5, D(3), D(4), D(5)};
   const Digest d = CheckpointDigest(base);
   Checkpoint c = base;
   c.chain_id = D(7);
@@ -77,6 +78,74 @@ TEST_F(CheckpointTest, EveryFieldIsInsideTheSignedDigest) {
   c = base;
   c.receipts_root = D(8);
   EXPECT_NE(CheckpointDigest(c), d);
+  c = base;
+  c.commit_digest = D(8);
+  EXPECT_NE(CheckpointDigest(c), d);
+}
+
+TEST_F(CheckpointTest, TheCommitDigestRoundTripsInsideTheVote) {
+  CheckpointVote v = Signed(2, 9, D(9));
+  v.checkpoint.commit_digest = CommitPositionDigest(Round(8), Bytes(68, 7));
+  v.signature = signers_.key(2).Sign(CheckpointDigest(v.checkpoint));
+  const Bytes bytes = EncodeCheckpointVote(v);
+  ASSERT_EQ(bytes.size(), size_t{1 + 140 + 4 + 64});
+  auto decoded = DecodeCheckpointVote(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->checkpoint.commit_digest, v.checkpoint.commit_digest);
+  EXPECT_TRUE(VerifyCheckpointVote(*decoded, *committee_, checker_).ok());
+}
+
+TEST_F(CheckpointTest, TheCommitPositionBindsTheRoundAndTheWholeRecord) {
+  const Bytes record(68, 7);
+  const Digest d = CommitPositionDigest(Round(8), record);
+  EXPECT_NE(CommitPositionDigest(Round(10), record), d);
+  for (size_t i = 0; i < record.size(); i += 17) {
+    Bytes other = record;
+    other[i] ^= 1;
+    EXPECT_NE(CommitPositionDigest(Round(8), other), d) << i;
+  }
+  // Domain-separated: not the record's hash under another tag, and the
+  // length is inside (a shorter record with the round's bytes moved).
+  Bytes plain;
+  ByteWriter(&plain).U64(8);
+  plain.insert(plain.end(), record.begin(), record.end());
+  EXPECT_NE(TaggedHash(kTagCheckpointV2, plain), d);
+  EXPECT_NE(CommitPositionDigest(Round(8), Bytes(67, 7)), d);
+}
+
+TEST_F(CheckpointTest, SecurityVotesOfTheOldLayoutAndDomainAreRefused) {
+  // A 108-byte checkpoint vote (before commit_digest), correctly signed in
+  // the old domain: refused by length.
+  const Checkpoint c{D(1), SliceId(2), 5, D(3), Digest(), D(6)};
+  Bytes old_checkpoint;
+  ByteWriter ow(&old_checkpoint);
+  ow.Raw(c.chain_id.span());
+  ow.U32(c.slice.value());
+  ow.U64(c.sequence);
+  ow.Raw(c.state_root.span());
+  ow.Raw(c.receipts_root.span());
+  ASSERT_EQ(old_checkpoint.size(), size_t{108});
+  const Signature old_signature =
+      signers_.key(1).Sign(TaggedHash(kTagCheckpoint, old_checkpoint));
+  Bytes old_vote;
+  ByteWriter vw(&old_vote);
+  vw.U8(kCheckpointVoteTag);
+  vw.Raw(old_checkpoint);
+  vw.U32(1);
+  vw.Raw(old_signature.span());
+  ASSERT_EQ(old_vote.size(), size_t{177});
+  auto decoded = DecodeCheckpointVote(old_vote);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
+  // Nor does an old-domain signature verify over the same fields now.
+  const CheckpointVote replayed{c, ValidatorIndex(1), old_signature};
+  EXPECT_EQ(VerifyCheckpointVote(replayed, *committee_, checker_).code(),
+            absl::StatusCode::kPermissionDenied);
+  // A commit digest changed after signing does not verify either.
+  CheckpointVote moved = Signed(1, 5, D(9));
+  moved.checkpoint.commit_digest = D(11);
+  EXPECT_EQ(VerifyCheckpointVote(moved, *committee_, checker_).code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(CheckpointTest, SecurityForgedForeignAndNonMemberVotesAreRefused) {

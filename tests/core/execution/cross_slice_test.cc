@@ -90,7 +90,7 @@ class Slice {
 
 consensus::Checkpoint CheckpointOf(const Slice& source, const BlockOutcome& outcome) {
   return consensus::Checkpoint{ChainId(), source.id(), source.sequence(), Digest(),
-                               outcome.receipts_root};
+                               outcome.receipts_root, Digest()};
 }
 
 std::vector<std::pair<ValidatorIndex, Signature>> Sign(const consensus::Checkpoint& c,

@@ -57,7 +57,7 @@ class FinalCheckpointTest : public ::testing::Test {
     auto committee = consensus::Committee::Create(SliceId(1), members, chain_);
     ASSERT_TRUE(committee.ok()) << committee.status();
     committee_.emplace(*std::move(committee));
-    checkpoint_.checkpoint = consensus::Checkpoint{chain_, SliceId(1), 42, Digest{}, Digest{}};
+    checkpoint_.checkpoint = consensus::Checkpoint{chain_, SliceId(1), 42, Digest{}, Digest{}, Digest{}};
     checkpoint_.checkpoint.state_root.data()[0] = 7;
   }
   void SignBy(std::vector<uint32_t> signers) {

@@ -1,7 +1,8 @@
 // CheckpointPool: 2f+1 votes over one checkpoint make it final; votes for
 // another root, relayed, forged, foreign, equivocating or far from our last
 // commit are refused with a reason and counted; memory stays in the window.
-// Also the final checkpoint record's strict decoding.
+// Also the final checkpoint record's strict decoding, and a store of the
+// record version before commit_digest refused at open.
 #include "net/node/checkpoint_pool.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 
 #include "tests/core/consensus/checkpoint_fixture.h"
 #include "net/node/checkpoint_store.h"
+#include "storage/lmdb_env.h"
+#include "tests/storage/temp_dir.h"
 
 namespace gridledger::node {
 namespace {
@@ -137,7 +140,7 @@ TEST_F(CheckpointPoolTest, MemoryStaysInsideTheWindow) {
 
 TEST(SignedCheckpointRecordTest, RoundTripAndCorruptRecordsAreDataLoss) {
   SignedCheckpoint c;
-  c.checkpoint = Checkpoint{D(1), SliceId(0), 9, D(2), Digest()};
+  c.checkpoint = Checkpoint{D(1), SliceId(0), 9, D(2), Digest(), D(3)};
   c.signatures = {{ValidatorIndex(0), Signature()}, {ValidatorIndex(2), Signature()}};
   const Bytes record = EncodeSignedCheckpoint(c);
   auto decoded = DecodeSignedCheckpoint(record);
@@ -151,6 +154,58 @@ TEST(SignedCheckpointRecordTest, RoundTripAndCorruptRecordsAreDataLoss) {
   std::swap(unsorted.signatures[0], unsorted.signatures[1]);
   EXPECT_EQ(DecodeSignedCheckpoint(EncodeSignedCheckpoint(unsorted)).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// A version 1 record: 108-byte checkpoint (no commit digest), 3 signatures.
+Bytes VersionOneRecord(uint64_t sequence) {
+  Bytes out;
+  ByteWriter w(&out);
+  w.U8(1);
+  w.Raw(D(1).span());
+  w.U32(0);
+  w.U64(sequence);
+  w.Raw(D(2).span());
+  w.Raw(Digest().span());
+  w.U32(3);
+  for (uint32_t signer = 0; signer < 3; ++signer) {
+    w.U32(signer);
+    w.Raw(Signature().span());
+  }
+  return out;
+}
+
+TEST(SignedCheckpointRecordTest, AVersionOneRecordIsRefused) {
+  // As a peer or an archive source would serve it from an old store.
+  EXPECT_EQ(DecodeSignedCheckpoint(VersionOneRecord(9)).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(SignedCheckpointRecordTest, AStoreOfVersionOneRecordsIsRefusedAtOpenSayingWhatToDo) {
+  storage::TempDir dir;
+  storage::LmdbOptions options;
+  options.dir = dir.path();
+  auto env = storage::LmdbEnv::Open(options);
+  ASSERT_TRUE(env.ok()) << env.status();
+  {
+    auto fresh = CheckpointStore::Open(env->get());  // an empty table opens
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+  }
+  auto table = (*env)->OpenTable(kCheckpointsTable);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_TRUE((*env)
+                  ->Write([&](storage::WriteTxn& txn) {
+                    Bytes key;
+                    ByteWriter(&key).U64(9);
+                    return txn.Put(*table, key, VersionOneRecord(9));
+                  })
+                  .ok());
+  auto old = CheckpointStore::Open(env->get());
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(old.status().message().find("record version 1"), std::string::npos)
+      << old.status();
+  EXPECT_NE(old.status().message().find("wipe the data directory"), std::string::npos)
+      << old.status();
 }
 
 }  // namespace

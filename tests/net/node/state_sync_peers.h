@@ -107,6 +107,20 @@ class SnapshotPeers {
     }
   }
 
+  // The consensus position `p`'s store is at (its last committed round and
+  // commit record at kSequence), as the checkpoint signs it.
+  static Digest Position(const Peer& p) {
+    auto txn = p.store->env().BeginRead();
+    EXPECT_TRUE(txn.ok()) << txn.status();
+    if (!txn.ok()) return Digest();
+    auto state = p.consensus->ReadCommitState(*txn);
+    EXPECT_TRUE(state.ok() && state->has_value());
+    auto record = txn->Get(p.store->tables().commits, storage::EncodeCommitKey(kSequence));
+    EXPECT_TRUE(record.ok()) << record.status();
+    if (!state.ok() || !state->has_value() || !record.ok()) return Digest();
+    return consensus::CommitPositionDigest((*state)->last_committed_round, *record);
+  }
+
   // The final checkpoint of `honest`'s state at kSequence, signed by 0..2.
   SignedCheckpoint Final(const Peer& honest) {
     SignedCheckpoint c;
@@ -114,6 +128,7 @@ class SnapshotPeers {
     c.checkpoint.slice = SliceId(0);
     c.checkpoint.sequence = kSequence;
     c.checkpoint.state_root = *honest.store->StateRoot();
+    c.checkpoint.commit_digest = Position(honest);
     for (uint32_t k : {0u, 1u, 2u}) {
       c.signatures.emplace_back(ValidatorIndex(k),
                                 keys_[k].Sign(consensus::CheckpointDigest(c.checkpoint)));
