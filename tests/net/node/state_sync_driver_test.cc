@@ -265,7 +265,7 @@ TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromIts
       if (answer == nullptr || answer->records.empty()) return bytes;
       absl::MutexLock lock(&hook_mu_);
       if (!filled_.exchange(true)) {
-        state_sync_test::SnapshotPeers::Fill(client(), kSequence, false, Round(0));
+        peers_.Fill(client(), kSequence, false, Round(0));
       }
       return bytes;
     });

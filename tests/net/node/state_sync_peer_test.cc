@@ -1,8 +1,11 @@
 // StateSync (net/node/state_sync.h) between in-process peers: a validator
 // with an empty store restores from its peers; a peer whose snapshot does
-// not hash to the final checkpoint's root, or whose chunk does not decode,
-// is counted and the next peer is used; nothing is written until the
-// snapshot verifies, and the restored store equals the honest ones.
+// not hash to the final checkpoint's root, whose chunk does not decode, or
+// whose manifest names another consensus position (last committed round,
+// commit record) than the final checkpoint signs, is counted and the next
+// peer is used; nothing is written until the snapshot verifies, and the
+// restored store (and consensus tip) equals the honest ones.
+#include <functional>
 #include <optional>
 
 #include "absl/time/clock.h"
@@ -18,6 +21,8 @@ using state_sync_test::kSequence;
 using state_sync_test::Peer;
 
 constexpr uint32_t kClient = 3;
+// The serving peers' last committed round, where a test sets one.
+constexpr Round kTipRound(20);
 
 constexpr absl::Duration kWaitMax = absl::Seconds(30);
 
@@ -25,12 +30,59 @@ class StateSyncPeerTest : public ::testing::Test {
  protected:
   // Validators 0..2 serve the honest state (validator 0 as `first_diverges`
   // says), the client starts empty.
-  void MakePeers(bool first_diverges, bool finals) {
+  void MakePeers(bool first_diverges, bool finals, Round tip_round = Round(0)) {
     ASSERT_NO_FATAL_FAILURE(
-        peers_.MakePeer(0, kSequence, first_diverges, finals && !first_diverges));
-    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(1, kSequence, false, finals));
-    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(2, kSequence, false, finals));
+        peers_.MakePeer(0, kSequence, first_diverges, finals && !first_diverges, tip_round));
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(1, kSequence, false, finals, tip_round));
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(2, kSequence, false, finals, tip_round));
     ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, 0, false, false));
+  }
+
+  // Peer i rewrites the snapshot manifests it serves with `forge` (the
+  // state and consensus chunks stay the honest ones).
+  void ForgeManifest(uint32_t i, std::function<void(SnapshotManifest&)> forge) {
+    peers_.set_tamper(i, [forge](Bytes bytes) {
+      absl::StatusOr<StateSyncMessage> m = DecodeStateSync(bytes);
+      auto* manifest = m.ok() ? std::get_if<SnapshotManifest>(&*m) : nullptr;
+      if (manifest == nullptr || !manifest->available) return bytes;
+      forge(*manifest);
+      return EncodeStateSync(*m);
+    });
+  }
+
+  // Every serving peer (last committed round kTipRound) carries `cert` in
+  // its consensus part and names it as its last commit's anchor (its final
+  // checkpoint signs that): the restore is refused by each, nothing written.
+  void ExpectRefusedByEveryPeerNaming(const consensus::Certificate& cert) {
+    peers_.set_tip({cert}, consensus::CertificateDigest(cert));
+    ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+    peers_.StartAll();
+    EXPECT_EQ(Restore(), std::nullopt);
+    EXPECT_EQ(peers_.peer(kClient).store->last_committed_sequence(), 0u);
+    EXPECT_EQ(peers_.peer(kClient).sync->stats().peers_refused, 3u);
+  }
+
+  // The consensus commit state a peer's store holds.
+  static std::optional<ConsensusStore::CommitState> TipOf(const Peer& p) {
+    auto txn = p.store->env().BeginRead();
+    if (!txn.ok()) return std::nullopt;
+    auto state = p.consensus->ReadCommitState(*txn);
+    if (!state.ok()) return std::nullopt;
+    return *state;
+  }
+
+  // The client restored the honest state and consensus position of peer
+  // `honest`: same root, commit record and commit state.
+  void ExpectRestoredLike(uint32_t honest) {
+    const Peer& client = peers_.peer(kClient);
+    const Peer& h = peers_.peer(honest);
+    EXPECT_EQ(*client.store->RecomputeStateRoot(), *h.store->StateRoot());
+    EXPECT_EQ(*client.store->GetCommit(kSequence), *h.store->GetCommit(kSequence));
+    const auto tip = TipOf(client);
+    const auto honest_tip = TipOf(h);
+    ASSERT_TRUE(tip.has_value() && honest_tip.has_value());
+    EXPECT_EQ(tip->last_committed_round, honest_tip->last_committed_round);
+    EXPECT_EQ(tip->next_commit_index, kSequence);
   }
 
   // Restores the client, writing the verified snapshot as the consensus
@@ -97,6 +149,92 @@ TEST_F(StateSyncPeerTest, APeerServingATruncatedChunkIsRefusedAndAnotherUsed) {
   ASSERT_EQ(Restore(), kSequence);
   EXPECT_EQ(peers_.peer(kClient).sync->stats().peers_refused, 1u);
   EXPECT_EQ(*peers_.peer(kClient).store->RecomputeStateRoot(), *peers_.peer(1).store->StateRoot());
+}
+
+TEST_F(StateSyncPeerTest, SecurityAForgedLastCommittedRoundIsRefusedAndAnotherPeerUsed) {
+  // Validator 0 (asked first) serves the honest snapshot, but says it was
+  // cut two rounds later: the restored validator would rejoin at round 22.
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+  ForgeManifest(0, [](SnapshotManifest& m) { m.last_committed_round += 2; });
+  peers_.StartAll();
+  ASSERT_EQ(Restore(), kSequence);
+  EXPECT_EQ(peers_.peer(kClient).sync->stats().peers_refused, 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectRestoredLike(1));
+  EXPECT_EQ(TipOf(peers_.peer(kClient))->last_committed_round, kTipRound);
+}
+
+TEST_F(StateSyncPeerTest, SecurityAForgedCommitRecordIsRefusedAndAnotherPeerUsed) {
+  // Validator 0 names another anchor for the snapshot's commit.
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+  ForgeManifest(0, [](SnapshotManifest& m) {
+    storage::CommitMeta meta = *storage::DecodeCommitRecord(m.commit_record);
+    meta.anchor = Sha256(Bytes{0xAA});
+    m.commit_record = storage::EncodeCommitRecord(meta);
+  });
+  peers_.StartAll();
+  ASSERT_EQ(Restore(), kSequence);
+  EXPECT_EQ(peers_.peer(kClient).sync->stats().peers_refused, 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectRestoredLike(1));
+}
+
+TEST_F(StateSyncPeerTest, SecurityAForgedStateSummaryIsRefusedAndAnotherPeerUsed) {
+  // The state summary chain after the snapshot is in the commit record,
+  // so the final checkpoint covers it too.
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+  ForgeManifest(0, [](SnapshotManifest& m) {
+    storage::CommitMeta meta = *storage::DecodeCommitRecord(m.commit_record);
+    meta.state_summary = Sha256(Bytes{0xBB});
+    m.commit_record = storage::EncodeCommitRecord(meta);
+  });
+  peers_.StartAll();
+  ASSERT_EQ(Restore(), kSequence);
+  EXPECT_EQ(peers_.peer(kClient).sync->stats().peers_refused, 1u);
+  ASSERT_NO_FATAL_FAILURE(ExpectRestoredLike(1));
+  EXPECT_EQ(*peers_.peer(kClient).store->StateSummary(), *peers_.peer(1).store->StateSummary());
+}
+
+TEST_F(StateSyncPeerTest, SecurityWhenEveryPeerForgesThePositionNothingIsWritten) {
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+  for (uint32_t i = 0; i < 3; ++i) {
+    ForgeManifest(i, [](SnapshotManifest& m) { m.last_committed_round -= 2; });
+  }
+  peers_.StartAll();
+  EXPECT_EQ(Restore(), std::nullopt);
+  const Peer& client = peers_.peer(kClient);
+  EXPECT_EQ(client.store->last_committed_sequence(), 0u);
+  EXPECT_FALSE(TipOf(client).has_value());
+  EXPECT_EQ(client.sync->stats().peers_refused, 3u);
+  EXPECT_EQ(client.sync->stats().restores_done, 0u);
+}
+
+TEST_F(StateSyncPeerTest, TheAnchorOfTheLastCommittedRoundInThePartRestores) {
+  // The snapshot's commit is its anchor's last piece: the part carries the
+  // anchor, the leader's certificate of the last committed round.
+  const consensus::Certificate anchor =
+      peers_.CertificateOf(peers_.committee().Leader(kTipRound).value(), kTipRound);
+  peers_.set_tip({anchor}, consensus::CertificateDigest(anchor));
+  ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+  peers_.StartAll();
+  ASSERT_EQ(Restore(), kSequence);
+  EXPECT_EQ(peers_.peer(kClient).sync->stats().peers_refused, 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectRestoredLike(0));
+}
+
+TEST_F(StateSyncPeerTest, SecurityACommitRecordAnchorOfAnotherRoundInThePartIsRefused) {
+  // Even signed by 2f+1 (here: synthetic), a commit record whose anchor is
+  // a carried certificate of an earlier round than the last committed one
+  // is inconsistent with the part: every peer is refused.
+  const Round earlier(18);
+  ASSERT_NO_FATAL_FAILURE(ExpectRefusedByEveryPeerNaming(
+      peers_.CertificateOf(peers_.committee().Leader(earlier).value(), earlier)));
+}
+
+TEST_F(StateSyncPeerTest, SecurityACommitRecordAnchorByANonLeaderInThePartIsRefused) {
+  // The same with a certificate of the last committed round by another
+  // validator than that round's leader: never an anchor.
+  const uint32_t other =
+      (peers_.committee().Leader(kTipRound).value() + 1) % state_sync_test::kPeers;
+  ASSERT_NO_FATAL_FAILURE(ExpectRefusedByEveryPeerNaming(peers_.CertificateOf(other, kTipRound)));
 }
 
 TEST_F(StateSyncPeerTest, WithoutAFinalCheckpointNothingIsWritten) {

@@ -1,11 +1,14 @@
 // In-process StateSync peers for the state sync tests: a committee of four
 // (keys 100 + i), validators whose stores hold synthetic commits with the
-// consensus commit record at that sequence and, if asked, the final
-// checkpoint of the honest state (3 of 4 signatures); their StateSyncs
-// deliver to each other directly (a Tamper may rewrite what one sends).
+// consensus commit record at that sequence (optionally committed
+// certificates and the last commit's anchor, set_tip) and, if asked, the
+// final checkpoint of the honest state and consensus position (3 of 4
+// signatures); their StateSyncs deliver to each other directly (a Tamper
+// may rewrite what one sends).
 #ifndef GRIDLEDGER_TESTS_NET_NODE_STATE_SYNC_PEERS_H_
 #define GRIDLEDGER_TESTS_NET_NODE_STATE_SYNC_PEERS_H_
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -14,7 +17,9 @@
 #include "absl/time/time.h"
 #include "core/consensus/checkpoint.h"
 #include "core/consensus/committee.h"
+#include "core/consensus/messages.h"
 #include "core/crypto/schnorr.h"
+#include "core/crypto/sha256.h"
 #include "gtest/gtest.h"
 #include "net/node/checkpoint_store.h"
 #include "net/node/consensus_store.h"
@@ -89,19 +94,48 @@ class SnapshotPeers {
     peers_[i] = std::move(p);
   }
 
+  // Peers made from now on hold `committed` as their committed certificates
+  // and, when given, `last_anchor` as the anchor of their last commit.
+  void set_tip(std::vector<consensus::Certificate> committed,
+               std::optional<Digest> last_anchor) {
+    tip_certificates_ = std::move(committed);
+    last_anchor_ = last_anchor;
+  }
+
+  // A certificate of `author` at `round` (parents made up, no batches),
+  // signed by it and voted by 0..2: it verifies.
+  consensus::Certificate CertificateOf(uint32_t author, Round round) const {
+    consensus::Header h;
+    h.slice = SliceId(0);
+    h.author = ValidatorIndex(author);
+    h.round = round;
+    for (uint8_t k = 0; k < 3; ++k) h.parents.push_back(Sha256(Bytes{k, 0x77}));
+    std::sort(h.parents.begin(), h.parents.end());
+    h.chain_id = chain_;
+    const Digest d = consensus::HeaderDigest(h);
+    h.signature = keys_[author].Sign(d);
+    consensus::Certificate c{h, {}};
+    for (uint32_t v = 0; v < 3; ++v) {
+      c.votes.push_back({ValidatorIndex(v), keys_[v].Sign(consensus::VotePayload(d))});
+    }
+    return c;
+  }
+
   // Commits `blocks` synthetic blocks to p's empty store (`diverge`: the
   // last one differs) and a consensus commit record at that sequence.
-  static void Fill(Peer& p, uint64_t blocks, bool diverge, Round tip_round) {
+  void Fill(Peer& p, uint64_t blocks, bool diverge, Round tip_round) {
     for (uint64_t seq = 1; seq <= blocks; ++seq) {
       storage::BlockWrite block = storage::testing::SyntheticBlock(seq);
       if (diverge && seq == blocks) block.accounts[0].second.balance = Amount(1);
+      if (seq == blocks && last_anchor_.has_value()) block.meta.anchor = *last_anchor_;
       ASSERT_TRUE(p.store->CommitBlock(block).ok());
     }
     if (blocks > 0) {
       ASSERT_TRUE(p.store->env()
                       .Write([&](storage::WriteTxn& txn) {
                         return p.consensus->WriteRestoredTip(
-                            txn, ConsensusStore::CommitState{tip_round, blocks}, {}, {});
+                            txn, ConsensusStore::CommitState{tip_round, blocks},
+                            tip_certificates_, {});
                       })
                       .ok());
     }
@@ -154,6 +188,8 @@ class SnapshotPeers {
   std::optional<consensus::Committee> committee_;
   std::vector<Tamper> tampers_;
   std::vector<std::unique_ptr<Peer>> peers_;
+  std::vector<consensus::Certificate> tip_certificates_;
+  std::optional<Digest> last_anchor_;
 };
 
 }  // namespace gridledger::node::state_sync_test
