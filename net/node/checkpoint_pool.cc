@@ -1,6 +1,7 @@
 #include "net/node/checkpoint_pool.h"
 
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
@@ -9,6 +10,14 @@ namespace gridledger::node {
 
 using consensus::CheckpointDigest;
 using consensus::CheckpointVote;
+
+namespace {
+// What two checkpoints of one sequence can differ in (divergence lines).
+std::string Describe(const consensus::Checkpoint& c) {
+  return absl::StrCat("state root ", c.state_root.Hex(), " (commit digest ",
+                      c.commit_digest.ShortHex(), ")");
+}
+}  // namespace
 
 absl::Status CheckpointPool::Refuse(absl::Status status) {
   ++stats_.refused;
@@ -56,8 +65,8 @@ std::vector<SignedCheckpoint> CheckpointPool::AddOwn(const CheckpointVote& vote,
     ++stats_.own_divergences;
     if (divergence != nullptr) {
       divergence->push_back(absl::StrCat("the final checkpoint at sequence ", sequence,
-                                         " certifies another state root than ours (",
-                                         vote.checkpoint.state_root.Hex(),
+                                         " certifies another checkpoint than ours (",
+                                         Describe(vote.checkpoint),
                                          "): THIS validator diverged"));
     }
   }
@@ -71,9 +80,8 @@ std::vector<SignedCheckpoint> CheckpointPool::AddOwn(const CheckpointVote& vote,
       ++stats_.root_mismatches;
       if (divergence != nullptr) {
         divergence->push_back(absl::StrCat(
-            "validator ", entry.first, " signed state root ",
-            it->second.checkpoint.state_root.Hex(), " at sequence ", sequence, ", ours is ",
-            vote.checkpoint.state_root.Hex()));
+            "validator ", entry.first, " signed ", Describe(it->second.checkpoint),
+            " at sequence ", sequence, ", ours is ", Describe(vote.checkpoint)));
       }
     }
     slot.candidates.erase(it++);
@@ -113,8 +121,8 @@ absl::StatusOr<std::vector<SignedCheckpoint>> CheckpointPool::AddPeer(
     ++stats_.root_mismatches;
     slot.signed_by[vote.signer.value()] = digest;  // one verdict per signer and sequence
     return Refuse(absl::FailedPreconditionError(absl::StrCat(
-        "validator ", from.value(), " signed state root ", vote.checkpoint.state_root.Hex(),
-        " at sequence ", sequence, ", ours differs")));
+        "validator ", from.value(), " signed ", Describe(vote.checkpoint), " at sequence ",
+        sequence, ", ours differs")));
   }
   ++stats_.accepted;
   std::vector<SignedCheckpoint> finals;

@@ -7,8 +7,9 @@
 // chain or slice, a non-member, a bad signature), lies outside the window
 // (more than kCheckpointWindowAhead past our last executed commit, or
 // kCheckpointWindowBehind before it), signs a second, different checkpoint
-// for a sequence (equivocation), or signs a state root other than ours for a
-// commit we executed: that is divergence, counted in root_mismatches (votes
+// for a sequence (equivocation), or signs a state root (or commit digest)
+// other than ours for a commit we executed: that is divergence, counted in
+// root_mismatches (votes
 // that arrived before we executed the commit are checked, and dropped, when
 // we do). Memory: at most one vote per member per sequence in the window.
 #ifndef GRIDLEDGER_NET_NODE_CHECKPOINT_POOL_H_

@@ -8,6 +8,7 @@
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "core/consensus/checkpoint.h"
+#include "net/node/checkpoint_signer.h"
 #include "net/node/final_checkpoint.h"
 
 namespace gridledger::node {
@@ -553,6 +554,17 @@ void StateSync::OnCheckpoints(ValidatorIndex from, const CheckpointsAnswer& answ
                                  " from validator ", from.value(), " has root ",
                                  c->checkpoint.state_root.ShortHex(), ", ours is ",
                                  ours->ShortHex()));
+      ++refused;
+      continue;
+    }
+    // The consensus position too, where we recorded ours (not at a restored
+    // sequence): the same state reached from another position is divergence.
+    absl::StatusOr<Digest> position = CommitDigestAt(*store_, *consensus_store_, sequence);
+    if (position.ok() && *position != c->checkpoint.commit_digest) {
+      logger_.Error(absl::StrCat("checkpoints: COMMIT DIGEST MISMATCH: final checkpoint ",
+                                 sequence, " from validator ", from.value(), " has commit digest ",
+                                 c->checkpoint.commit_digest.ShortHex(), ", ours is ",
+                                 position->ShortHex()));
       ++refused;
       continue;
     }

@@ -43,7 +43,8 @@
 // below the last commit that has no final checkpoint stored is asked for
 // (kCheckpointsPerRequest at a time, peers in turn, the next range as soon
 // as an answer brought progress); each record is stored only with 2f+1
-// valid signatures and our own state root at that sequence.
+// valid signatures, our own state root at that sequence and, where we
+// recorded it, our own commit digest (CommitDigestAt).
 #ifndef GRIDLEDGER_NET_NODE_STATE_SYNC_H_
 #define GRIDLEDGER_NET_NODE_STATE_SYNC_H_
 

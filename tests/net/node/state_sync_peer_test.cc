@@ -10,6 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "net/node/checkpoint_signer.h"
 #include "net/node/state_sync.h"
 #include "tests/net/node/state_sync_peers.h"
 #include "tests/net/node/test_cluster.h"
@@ -235,6 +236,63 @@ TEST_F(StateSyncPeerTest, SecurityACommitRecordAnchorByANonLeaderInThePartIsRefu
   const uint32_t other =
       (peers_.committee().Leader(kTipRound).value() + 1) % state_sync_test::kPeers;
   ASSERT_NO_FATAL_FAILURE(ExpectRefusedByEveryPeerNaming(peers_.CertificateOf(other, kTipRound)));
+}
+
+// Checkpoint catch-up: the client executed commits 1..kSequence (each
+// recorded with last committed round 10) but holds no final checkpoints;
+// peers 0..2 hold those of 1..kCatchUpTo with `commit_digest_of(sequence)`.
+class StateSyncCatchUpTest : public StateSyncPeerTest {
+ protected:
+  static constexpr uint64_t kCatchUpTo = kSequence - kCatchUpLagCommits;
+
+  void MakeAndStart(const std::function<Digest(const Peer&, uint64_t)>& commit_digest_of) {
+    for (uint32_t i = 0; i < 3; ++i) {
+      ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(i, kSequence, false, false));
+    }
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, kSequence, false, false));
+    Peer& client = peers_.peer(kClient);
+    for (uint64_t seq = 1; seq <= kSequence; ++seq) {
+      consensus::CommittedSubDag sub;
+      sub.index = seq - 1;
+      sub.anchor_round = Round(10);
+      sub.anchor = client.store->GetCommit(seq)->anchor;
+      sub.last_committed_round = Round(10);
+      ASSERT_TRUE(client.consensus->RecordCommit(sub, seq, {}).ok());
+    }
+    std::vector<SignedCheckpoint> finals;
+    for (uint64_t seq = 1; seq <= kCatchUpTo; ++seq) {
+      finals.push_back(peers_.FinalAt(client, seq, commit_digest_of(client, seq)));
+    }
+    for (uint32_t i = 0; i < 3; ++i) {
+      ASSERT_TRUE(peers_.peer(i).checkpoints->Write(finals, 3).ok());
+    }
+    peers_.StartAll();
+  }
+};
+
+TEST_F(StateSyncCatchUpTest, FinalCheckpointsOfOurOwnPositionAreStored) {
+  ASSERT_NO_FATAL_FAILURE(MakeAndStart([](const Peer& p, uint64_t seq) {
+    return *CommitDigestAt(*p.store, *p.consensus, seq);
+  }));
+  const Peer& client = peers_.peer(kClient);
+  ASSERT_TRUE(cluster_test::WaitFor(
+      [&] { return client.sync->stats().checkpoints_fetched >= kCatchUpTo; }, kWaitMax));
+  EXPECT_EQ(*client.checkpoints->FirstMissing(1, kCatchUpTo), std::nullopt);
+  EXPECT_EQ(client.sync->stats().checkpoints_refused, 0u);
+}
+
+TEST_F(StateSyncCatchUpTest, SecurityFinalCheckpointsOfAnotherPositionAreRefused) {
+  // The same state roots, 2f+1 signed, but over another last committed
+  // round than the one this validator recorded: divergence, not stored.
+  ASSERT_NO_FATAL_FAILURE(MakeAndStart([](const Peer& p, uint64_t seq) {
+    return consensus::CommitPositionDigest(
+        Round(12), storage::EncodeCommitRecord(*p.store->GetCommit(seq)));
+  }));
+  const Peer& client = peers_.peer(kClient);
+  ASSERT_TRUE(cluster_test::WaitFor(
+      [&] { return client.sync->stats().checkpoints_refused >= kCatchUpTo; }, kWaitMax));
+  EXPECT_EQ(client.sync->stats().checkpoints_fetched, 0u);
+  EXPECT_EQ(*client.checkpoints->FirstMissing(1, kCatchUpTo), std::optional<uint64_t>(1));
 }
 
 TEST_F(StateSyncPeerTest, WithoutAFinalCheckpointNothingIsWritten) {

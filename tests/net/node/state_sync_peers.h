@@ -163,6 +163,22 @@ class SnapshotPeers {
     c.checkpoint.sequence = kSequence;
     c.checkpoint.state_root = *honest.store->StateRoot();
     c.checkpoint.commit_digest = Position(honest);
+    return SignedBy012(c);
+  }
+
+  // The final checkpoint of `p`'s state at `sequence` with `commit_digest`,
+  // signed by 0..2.
+  SignedCheckpoint FinalAt(const Peer& p, uint64_t sequence, const Digest& commit_digest) {
+    SignedCheckpoint c;
+    c.checkpoint.chain_id = chain_;
+    c.checkpoint.slice = SliceId(0);
+    c.checkpoint.sequence = sequence;
+    c.checkpoint.state_root = *p.store->StateRootAt(sequence);
+    c.checkpoint.commit_digest = commit_digest;
+    return SignedBy012(c);
+  }
+
+  SignedCheckpoint SignedBy012(SignedCheckpoint c) const {
     for (uint32_t k : {0u, 1u, 2u}) {
       c.signatures.emplace_back(ValidatorIndex(k),
                                 keys_[k].Sign(consensus::CheckpointDigest(c.checkpoint)));
