@@ -30,6 +30,11 @@ class BatchMaker {
   // Returns the sealed transactions when the open batch is old enough.
   std::optional<TxList> Tick(TimeMs now);
   size_t open_bytes() const { return open_bytes_; }
+  // When Tick seals the open batch; nullopt while none is open.
+  std::optional<TimeMs> SealDeadline() const {
+    if (open_.empty()) return std::nullopt;
+    return opened_ms_ + max_batch_delay_ms_;
+  }
 
   // Queues acknowledged transactions recovered after a restart, in order.
   void Restore(std::vector<Bytes> txs);

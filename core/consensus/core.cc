@@ -17,6 +17,11 @@ struct Core::Output {
     actions.push_back(SendAction{to, std::move(m)});
   }
   void Broadcast(Message m) { actions.push_back(SendAction{std::nullopt, std::move(m)}); }
+  // An ack promises the batch is stored, in memory: it need not wait for the
+  // records before it (SendAction::waits_for_records).
+  void Ack(ValidatorIndex to, const Digest& batch) {
+    actions.push_back(SendAction{to, BatchAck{batch}, /*waits_for_records=*/false});
+  }
   void Persist(PersistRecord r) { actions.push_back(PersistAction{std::move(r)}); }
 };
 
@@ -362,8 +367,11 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
     ++stats_.batches_refused_store_full;
     return std::move(out.actions);
   }
-  // An ack is a promise to keep the batch: only ever for a stored one.
-  if (entry.ack_owed) out.Send(author, BatchAck{digest});
+  // An ack is a promise to keep the batch: only ever for a stored one. It
+  // goes out before the BatchRecord is durable; a vote for a header that
+  // carries the batch follows that record, so a certificate still means 2f+1
+  // durable copies (persistence.h).
+  if (entry.ack_owed) out.Ack(author, digest);
   missing_batches_.erase(digest);
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
   ProcessPendingCertificates(out, now);
@@ -434,7 +442,7 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
   const Digest digest = BatchDigest(batch);
   if (solicited && !missing_batches_.contains(digest)) return;  // not asked for
   if (batches_.contains(digest)) {
-    if (!solicited) out.Send(batch.author, BatchAck{digest});  // our ack may have been lost
+    if (!solicited) out.Ack(batch.author, digest);  // our ack may have been lost
     return;
   }
   if (auto it = verifying_.find(digest); it != verifying_.end()) {
@@ -1001,6 +1009,25 @@ void Core::Retransmit(Output& out, TimeMs now) {
 }
 
 // ---------------------------------------------------------------- proposer
+
+std::optional<TimeMs> Core::NextDeadlineMs(TimeMs now) const {
+  std::optional<TimeMs> next;
+  auto consider = [&](TimeMs t) {
+    if (t > now && (!next.has_value() || t < *next)) next = t;
+  };
+  if (const std::optional<TimeMs> seal = batch_maker_.SealDeadline(); seal && RoomForOwnBatch()) {
+    consider(*seal);
+  }
+  // A proposal waits for the header delay once 2f+1 certificates are in;
+  // the leader's timeout runs from quorum_since_ms_ (TryPropose).
+  if (quorum_round_ >= round_ && dag_.CountAtRound(quorum_round_) >= committee_.quorum()) {
+    consider(last_proposal_ms_ + params_.max_header_delay_ms);
+    if (Committee::IsAnchorRound(quorum_round_)) {
+      consider(quorum_since_ms_ + params_.leader_timeout_ms);
+    }
+  }
+  return next;
+}
 
 void Core::TryPropose(Output& out, TimeMs now) {
   // The highest round at or above ours with 2f+1 certificates.

@@ -19,7 +19,8 @@
 // Actions, executed in order:
 //   SendAction          send to one validator, or to all others (to = nullopt).
 //   PersistAction       make the record durable. MUST complete before any later
-//                       SendAction of the same call goes out (persistence.h).
+//                       SendAction of the same call goes out (persistence.h),
+//                       but for one with waits_for_records false (acks).
 //   VerifyBatchAction   verify every transaction of a peer's batch (e.g. with a
 //                       BatchVerifier) and call OnBatchVerified with the result.
 //   CommitAction        the next committed sub-DAG, in commit order, batches
@@ -64,6 +65,9 @@ namespace gridledger::consensus {
 struct SendAction {
   std::optional<ValidatorIndex> to;  // nullopt: every other validator
   Message message;
+  // False only for a BatchAck: it may go out before the records returned
+  // ahead of it are durable (persistence.h says why that is safe).
+  bool waits_for_records = true;
 };
 struct PersistAction {
   PersistRecord record;
@@ -181,6 +185,11 @@ class Core {
   // True when no payload anywhere waits for rounds (Parameters::idle_header_delay_ms).
   // Then OnTimer may come every kIdleTimerPeriodMs instead of kTimerPeriodMs.
   bool NothingToOrder() const;
+  // The earliest time after `now` at which OnTimer would seal the open batch
+  // or propose a header, so the runtime can wake then instead of at its next
+  // kTimerPeriodMs tick (each tick of lateness is latency, issue 12); nullopt
+  // when no such time lies ahead. A hint: OnTimer stays correct at any time.
+  std::optional<TimeMs> NextDeadlineMs(TimeMs now) const;
 
  private:
   struct Output;  // the action list under construction

@@ -6,6 +6,16 @@
 // follows it goes out. That is what makes "never vote twice for one (author,
 // round)" and "never propose twice for one round" survive a crash: the
 // LastVotedRecord precedes the Vote, the OwnHeaderRecord precedes the Header.
+//
+// One exception: a BatchAck (SendAction::waits_for_records false) may go out
+// before the BatchRecord of the batch it acknowledges is durable. The ack
+// only lets the author propose the batch and stop retransmitting it; what
+// makes a certificate mean "2f+1 validators keep the batch" is their votes,
+// and a vote follows the voter's LastVotedRecord, which follows the
+// BatchRecord (the batch must be stored to vote). A validator that crashes
+// between its ack and its record fetches the batch again when a header or
+// certificate needs it. Waiting for the record cost each batch a synced
+// write of its peers (about 8 ms of the header stage at 7600 tx/s).
 #ifndef GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 #define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 

@@ -261,6 +261,13 @@ void ConsensusDriver::Loop() {
           now + (idle ? consensus::kIdleTimerPeriodMs : consensus::kTimerPeriodMs);
       outbox_.Seal();
     }
+    // Wake when the core's next batch seal or proposal is due rather than at
+    // the next tick: up to kTimerPeriodMs of each stage's latency otherwise.
+    if (!restoring_now_) {
+      if (const std::optional<TimeMs> due = core_->NextDeadlineMs(NowMs())) {
+        next_tick_ms = std::min(next_tick_ms, *due);
+      }
+    }
     round_.store(core_->round().value());
     votes_sent_.store(core_->stats().votes_sent);
     messages_rejected_.store(core_->stats().messages_rejected);
@@ -374,7 +381,14 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
     if (auto* persist = std::get_if<consensus::PersistAction>(&action)) {
       outbox_.Persist(std::move(persist->record));
     } else if (auto* send = std::get_if<consensus::SendAction>(&action)) {
-      outbox_.Send(std::move(*send));
+      // An ack need not wait behind the outbox's synced writes
+      // (persistence.h). A Byzantine test rewriter runs on the outbox
+      // thread only, so its acks keep the outbox's order.
+      if (send->waits_for_records || send_rewriter_) {
+        outbox_.Send(std::move(*send));
+      } else {
+        Send(*send);
+      }
     } else if (auto* verify = std::get_if<consensus::VerifyBatchAction>(&action)) {
       verify_worker_->Enqueue(verify->digest, std::move(verify->batch));
     } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {

@@ -15,8 +15,10 @@ namespace gridledger::node {
 
 // True when the records collected so far must be durable before `action` runs.
 inline bool MustPersistBefore(const consensus::Action& action) {
-  return std::holds_alternative<consensus::SendAction>(action) ||
-         std::holds_alternative<consensus::CommitAction>(action);
+  if (const auto* send = std::get_if<consensus::SendAction>(&action)) {
+    return send->waits_for_records;
+  }
+  return std::holds_alternative<consensus::CommitAction>(action);
 }
 
 }  // namespace gridledger::node

@@ -448,6 +448,82 @@ TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
   EXPECT_EQ(h2[0].batches, std::vector<Digest>{d});
 }
 
+// An ack goes out before the acknowledged batch's record is durable
+// (persistence.h): it is the only send that does not wait for records, and
+// the voter's LastVotedRecord still follows the BatchRecord.
+TEST_F(Fixture, APeerBatchAckDoesNotWaitForItsRecordButTheVoteDoes) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto author = MakeCore(0, {}, params);
+  auto voter = MakeCore(1, {}, params);
+  auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
+  ASSERT_TRUE(sealed.ok());
+  auto batches = Sent<Batch>(*sealed);
+  ASSERT_EQ(batches.size(), 1u);
+  const Digest d = BatchDigest(batches[0]);
+  auto verify = voter->OnMessage(ValidatorIndex(0), batches[0], 1);
+  ASSERT_TRUE(std::any_of(verify.begin(), verify.end(), [](const Action& a) {
+    return std::holds_alternative<VerifyBatchAction>(a);
+  }));
+  auto stored = voter->OnBatchVerified(d, true, 2);
+  std::optional<size_t> record_at;
+  std::optional<size_t> ack_at;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (const auto* p = std::get_if<PersistAction>(&stored[i])) {
+      if (std::holds_alternative<BatchRecord>(p->record)) record_at = i;
+    }
+    if (const auto* s = std::get_if<SendAction>(&stored[i])) {
+      ASSERT_TRUE(std::holds_alternative<BatchAck>(s->message));
+      EXPECT_FALSE(s->waits_for_records);
+      EXPECT_EQ(s->to, std::optional<ValidatorIndex>(ValidatorIndex(0)));
+      ack_at = i;
+    }
+  }
+  ASSERT_TRUE(record_at.has_value());
+  ASSERT_TRUE(ack_at.has_value());
+  // The author's batch broadcast and header wait for their records.
+  for (const Action& a : *sealed) {
+    if (const auto* s = std::get_if<SendAction>(&a)) EXPECT_TRUE(s->waits_for_records);
+  }
+  // A header carrying the batch: the vote waits for the LastVotedRecord.
+  const Header h = MakeHeader(0, 1, genesis_, {d});
+  auto voted = voter->OnMessage(ValidatorIndex(0), h, 3);
+  bool vote_seen = false;
+  for (const Action& a : voted) {
+    if (const auto* s = std::get_if<SendAction>(&a)) {
+      if (std::holds_alternative<Vote>(s->message)) {
+        EXPECT_TRUE(s->waits_for_records);
+        vote_seen = true;
+      }
+    }
+  }
+  EXPECT_TRUE(vote_seen);
+}
+
+// The runtime may sleep until the core's next deadline instead of ticking:
+// the open batch's seal time, and the header delay once 2f+1 parents are in.
+TEST_F(Fixture, NextDeadlineIsTheSealOfTheOpenBatchOrTheHeaderDelay) {
+  Parameters params;
+  params.max_batch_delay_ms = 7;
+  params.max_header_delay_ms = 40;
+  auto core = MakeCore(0, {}, params);  // started at 0 on the genesis round
+  EXPECT_EQ(core->NextDeadlineMs(5), std::optional<TimeMs>(40));
+  ASSERT_TRUE(core->SubmitTransaction(Bytes{9, 9}, 10).ok());
+  EXPECT_EQ(core->NextDeadlineMs(10), std::optional<TimeMs>(17));
+  // A due time already reached is not reported (the runtime would spin).
+  EXPECT_EQ(core->NextDeadlineMs(17), std::optional<TimeMs>(40));
+  EXPECT_EQ(Sent<Batch>(core->OnTimer(17)).size(), 1u);
+  auto proposed = Sent<Header>(core->OnTimer(40));
+  ASSERT_EQ(proposed.size(), 1u);
+  EXPECT_EQ(proposed[0].round, Round(1));
+  // Round 1 lacks 2f+1 certificates and no batch is open: nothing is due.
+  EXPECT_EQ(core->NextDeadlineMs(41), std::nullopt);
+  std::vector<Certificate> round1;
+  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
+  core->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, 50);
+  EXPECT_EQ(core->NextDeadlineMs(50), std::optional<TimeMs>(80));
+}
+
 // Acks can complete out of order (a peer whose store was full acks a later
 // batch first). Own batches still enter headers in seal order, so one
 // account's transactions reach consensus in nonce order.
