@@ -1,6 +1,7 @@
 #include "net/archive/slice_follower.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -10,6 +11,7 @@
 #include "net/archive/proto_bytes.h"
 #include "net/node/archive_feed_service.h"
 #include "net/node/commit_answer.h"
+#include "net/node/commit_position.h"
 #include "net/node/commit_syncer.h"
 #include "net/node/final_checkpoint.h"
 #include "net/transport/frame.h"
@@ -337,13 +339,22 @@ SliceFollower::Outcome SliceFollower::CheckPendingCheckpoints() {
                                  ": ", ours.status().ToString()));
       continue;
     }
+    // The consensus position too: this state reached at another last
+    // committed round or commit record than the final one is divergence.
+    absl::StatusOr<Digest> position = node::CommitDigestAt(*store_, *consensus_store_, sequence);
+    std::string differs;
     if (*ours != checkpoint.checkpoint.state_root) {
+      differs = absl::StrCat("state root ", checkpoint.checkpoint.state_root.ShortHex(),
+                             ", ours is ", ours->ShortHex());
+    } else if (position.ok() && *position != checkpoint.checkpoint.commit_digest) {
+      differs = absl::StrCat("commit digest ", checkpoint.checkpoint.commit_digest.ShortHex(),
+                             ", ours is ", position->ShortHex());
+    }
+    if (!differs.empty()) {
       ++stats_.root_mismatches;
       stats_.diverged = true;
       logger_.Error(absl::StrCat("archive slice ", slice_.value(), ": final checkpoint ",
-                                 sequence, " has state root ",
-                                 checkpoint.checkpoint.state_root.ShortHex(), ", ours is ",
-                                 ours->ShortHex()));
+                                 sequence, " has ", differs));
       return Outcome::kDiverged;
     }
     // Kept with its signatures: this archive can hand it on (state sync).

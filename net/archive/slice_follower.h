@@ -16,7 +16,8 @@
 // that doubles with each refusal in a row (kMaxSourcePenaltyTurns at most);
 // one that is unreachable, or has nothing new, is replaced too (so a source
 // that withholds costs one poll). A
-// final checkpoint whose root differs from ours means this archive's
+// final checkpoint whose root (or commit digest: the consensus position,
+// core/consensus/checkpoint.h) differs from ours means this archive's
 // execution diverged: counted, logged, and the slice stops executing.
 // Bounds: one request asks for kSyncCommitsPerRequest commits and buffers
 // at most kSyncAnswerBufferBytesMax; gRPC messages at most kArchiveChunkBytesMax.
@@ -73,7 +74,7 @@ struct SliceFollowerStats {
   std::atomic<uint64_t> fetch_failures{0};        // unreachable, timed out, over rate
   std::atomic<uint64_t> source_switches{0};
   std::atomic<uint64_t> checkpoints_verified{0};  // roots compared equal
-  std::atomic<uint64_t> root_mismatches{0};       // a final root other than ours
+  std::atomic<uint64_t> root_mismatches{0};  // a final root (or commit digest) other than ours
   std::atomic<uint64_t> verified_through{0};      // highest sequence confirmed
   std::atomic<uint64_t> source_last_committed{0}; // the latest source's last commit
   std::atomic<bool> diverged{false};

@@ -7,6 +7,7 @@
 #include "core/common/status_macros.h"
 #include "core/execution/receipt.h"
 #include "core/execution/receipt_records.h"
+#include "net/node/commit_position.h"
 
 namespace gridledger::node {
 
@@ -15,15 +16,6 @@ namespace {
 // the oldest go first; they are certificates, the state is safe either way.
 constexpr size_t kMaxUnwrittenFinals = 4096;
 }  // namespace
-
-absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
-                                      uint64_t sequence) {
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store.env().BeginRead());
-  GL_ASSIGN_OR_RETURN(const Round round, consensus.CommittedRoundIn(txn, sequence));
-  GL_ASSIGN_OR_RETURN(ByteSpan record,
-                      txn.Get(store.tables().commits, storage::EncodeCommitKey(sequence)));
-  return consensus::CommitPositionDigest(round, record);
-}
 
 CheckpointSigner::CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me,
                                    const KeyPair* key, storage::NodeStore* store,

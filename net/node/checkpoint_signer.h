@@ -43,13 +43,6 @@ inline constexpr absl::Duration kCheckpointFlushPeriod = absl::Milliseconds(100)
 // Refused votes (other than root mismatches) are logged as one line per period.
 inline constexpr absl::Duration kCheckpointRefusalLogPeriod = absl::Seconds(10);
 
-// consensus::CommitPositionDigest of commit `sequence` as this validator
-// recorded it: the last committed round stored with it (commit_subdag) and
-// its commit record (the commits table), read in one transaction. NotFound
-// when either is missing.
-absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
-                                      uint64_t sequence);
-
 struct CheckpointSignerStats {
   CheckpointPoolStats pool;
   uint64_t signed_own = 0;

@@ -8,7 +8,7 @@
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "core/consensus/checkpoint.h"
-#include "net/node/checkpoint_signer.h"
+#include "net/node/commit_position.h"
 #include "net/node/final_checkpoint.h"
 
 namespace gridledger::node {

@@ -67,7 +67,11 @@ class ForgingFeed final : public v1::ArchiveFeed::Service {
     if (!s.ok() || !forge_checkpoints.load()) return s;
     auto checkpoint = node::DecodeSignedCheckpoint(SpanOf(response->signed_checkpoint()));
     if (!checkpoint.ok()) return s;
-    checkpoint->checkpoint.state_root = Digest{};  // a root the committee never signed
+    if (forge_position.load()) {
+      checkpoint->checkpoint.commit_digest = Digest{};  // a position never signed
+    } else {
+      checkpoint->checkpoint.state_root = Digest{};  // a root the committee never signed
+    }
     if (!colluders.empty()) {
       checkpoint->signatures.clear();
       for (uint32_t i = 0; i < colluders.size(); ++i) {
@@ -84,6 +88,8 @@ class ForgingFeed final : public v1::ArchiveFeed::Service {
   std::vector<KeyPair> colluders;
   std::atomic<bool> forge_commits{true};
   std::atomic<bool> forge_checkpoints{true};
+  // Forge the checkpoint's commit digest instead of its state root.
+  std::atomic<bool> forge_position{false};
   std::atomic<int> forged_answers{0};
 
  private:
@@ -157,6 +163,9 @@ class ArchiveTest : public ::testing::Test {
     EXPECT_EQ(f.stats().root_mismatches.load(), 0u);
     EXPECT_FALSE(f.stats().diverged.load());
   }
+
+  // Below its tests.
+  void ExpectAFalseFinalCheckpointStopsTheSlice(bool forge_position);
 
   TestCluster cluster_;
   uint64_t nonce_ = 0;
@@ -290,13 +299,15 @@ TEST_F(ArchiveTest, SecurityForgedCommitsAndCheckpointsAreRefusedAndAnotherSourc
   server->Shutdown();
 }
 
-// A final checkpoint (2f+1 valid signatures) over a root other than the one
-// the archive computed: the archive reports divergence and stops following
-// that slice instead of serving on as if nothing happened.
-TEST_F(ArchiveTest, AFinalCheckpointOverAnotherRootStopsTheSlice) {
+// A final checkpoint (2f+1 valid signatures, here of colluders) over a
+// root, or a consensus position (`forge_position`), other than the one the
+// archive computed: the archive reports divergence and stops following that
+// slice instead of serving on as if nothing happened.
+void ArchiveTest::ExpectAFalseFinalCheckpointStopsTheSlice(bool forge_position) {
   Transfers(5);
   ForgingFeed forging(cluster_.node(0).grpc_address());
   forging.forge_commits = false;
+  forging.forge_position = forge_position;
   for (uint32_t i = 0; i < 3; ++i) forging.colluders.push_back(KeyPair::FromSeed(100 + i));
   int port = 0;
   grpc::ServerBuilder builder;
@@ -316,6 +327,14 @@ TEST_F(ArchiveTest, AFinalCheckpointOverAnotherRootStopsTheSlice) {
   EXPECT_EQ((*archive)->follower(0).last_committed_sequence(), stopped_at);
   (*archive)->Stop();
   server->Shutdown();
+}
+
+TEST_F(ArchiveTest, AFinalCheckpointOverAnotherRootStopsTheSlice) {
+  ExpectAFalseFinalCheckpointStopsTheSlice(/*forge_position=*/false);
+}
+
+TEST_F(ArchiveTest, SecurityAFinalCheckpointOverAnotherConsensusPositionStopsTheSlice) {
+  ExpectAFalseFinalCheckpointStopsTheSlice(/*forge_position=*/true);
 }
 
 // TLS both ways: the source serves its ArchiveFeed over TLS (a relay of

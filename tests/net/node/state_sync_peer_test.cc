@@ -10,7 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "net/node/checkpoint_signer.h"
+#include "net/node/commit_position.h"
 #include "net/node/state_sync.h"
 #include "tests/net/node/state_sync_peers.h"
 #include "tests/net/node/test_cluster.h"
