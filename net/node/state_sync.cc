@@ -422,8 +422,10 @@ absl::Status StateSync::VerifyConsensusPart() const {
   // anchor's last piece). Otherwise it is of a later round (an earlier piece
   // of an anchor, bullshark.h), which the part does not reach.
   if (anchor != nullptr) {
+    // Rounds are the server's: only an anchor round has a leader to ask for.
     const Round round = anchor->header.round;
-    if (round.value() != r || anchor->header.author != committee_.Leader(round)) {
+    if (round.value() != r || !consensus::Committee::IsAnchorRound(round) ||
+        anchor->header.author != committee_.Leader(round)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the commit record's anchor ", commit_.anchor.ShortHex(), " is validator ",
           anchor->header.author.value(), "'s certificate of round ", round.value(),

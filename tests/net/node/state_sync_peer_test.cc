@@ -51,12 +51,13 @@ class StateSyncPeerTest : public ::testing::Test {
     });
   }
 
-  // Every serving peer (last committed round kTipRound) carries `cert` in
-  // its consensus part and names it as its last commit's anchor (its final
+  // Every serving peer (last committed round `tip`) carries `cert` in its
+  // consensus part and names it as its last commit's anchor (its final
   // checkpoint signs that): the restore is refused by each, nothing written.
-  void ExpectRefusedByEveryPeerNaming(const consensus::Certificate& cert) {
+  void ExpectRefusedByEveryPeerNaming(const consensus::Certificate& cert,
+                                      Round tip = kTipRound) {
     peers_.set_tip({cert}, consensus::CertificateDigest(cert));
-    ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, kTipRound));
+    ASSERT_NO_FATAL_FAILURE(MakePeers(/*first_diverges=*/false, /*finals=*/true, tip));
     peers_.StartAll();
     EXPECT_EQ(Restore(), std::nullopt);
     EXPECT_EQ(peers_.peer(kClient).store->last_committed_sequence(), 0u);
@@ -293,6 +294,14 @@ TEST_F(StateSyncCatchUpTest, SecurityFinalCheckpointsOfAnotherPositionAreRefused
       [&] { return client.sync->stats().checkpoints_refused >= kCatchUpTo; }, kWaitMax));
   EXPECT_EQ(client.sync->stats().checkpoints_fetched, 0u);
   EXPECT_EQ(*client.checkpoints->FirstMissing(1, kCatchUpTo), std::optional<uint64_t>(1));
+}
+
+TEST_F(StateSyncPeerTest, SecurityACommitRecordAnchorOfAnOddRoundIsRefusedWithoutAnAbort) {
+  // A server's last committed round and anchor of an odd round (no leader
+  // there; asking the schedule for one would be our misuse, an abort):
+  // refused like any inconsistent part.
+  const Round odd(kTipRound.value() + 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectRefusedByEveryPeerNaming(peers_.CertificateOf(1, odd), odd));
 }
 
 TEST_F(StateSyncPeerTest, WithoutAFinalCheckpointNothingIsWritten) {
