@@ -342,6 +342,12 @@ SliceFollower::Outcome SliceFollower::CheckPendingCheckpoints() {
     // The consensus position too: this state reached at another last
     // committed round or commit record than the final one is divergence.
     absl::StatusOr<Digest> position = node::CommitDigestAt(*store_, *consensus_store_, sequence);
+    if (!position.ok() && !absl::IsNotFound(position.status())) {
+      // A record we cannot read vouches for nothing: not verified, not kept.
+      logger_.Error(absl::StrCat("archive slice ", slice_.value(), ": commit digest of ", sequence,
+                                 ": ", position.status().ToString()));
+      continue;
+    }
     std::string differs;
     if (*ours != checkpoint.checkpoint.state_root) {
       differs = absl::StrCat("state root ", checkpoint.checkpoint.state_root.ShortHex(),

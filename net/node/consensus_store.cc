@@ -324,8 +324,8 @@ absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t s
   return sub;
 }
 
-absl::StatusOr<Round> ConsensusStore::CommittedRoundIn(const storage::Txn& txn,
-                                                       uint64_t sequence) const {
+absl::StatusOr<std::pair<Round, Round>> ConsensusStore::SubDagRoundsIn(
+    const storage::Txn& txn, uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_subdag, U64Key(sequence)));
   ByteReader r(value);
   auto anchor_round = r.U64("anchor_round");
@@ -335,7 +335,19 @@ absl::StatusOr<Round> ConsensusStore::CommittedRoundIn(const storage::Txn& txn,
     return Corrupt("commit_subdag", absl::InvalidArgumentError(
                                         absl::StrCat("bad record for sequence ", sequence)));
   }
-  return Round(*last_round);
+  return std::make_pair(Round(*anchor_round), Round(*last_round));
+}
+
+absl::StatusOr<Round> ConsensusStore::CommittedRoundIn(const storage::Txn& txn,
+                                                       uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(auto rounds, SubDagRoundsIn(txn, sequence));
+  return rounds.second;
+}
+
+absl::StatusOr<bool> ConsensusStore::IsAnchorsLastPieceIn(const storage::Txn& txn,
+                                                          uint64_t sequence) const {
+  GL_ASSIGN_OR_RETURN(auto rounds, SubDagRoundsIn(txn, sequence));
+  return rounds.first == rounds.second;
 }
 
 absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(

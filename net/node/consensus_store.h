@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -72,6 +73,11 @@ class ConsensusStore {
   // store's env: the round of its checkpoint's commit digest. NotFound when
   // not recorded (a restored snapshot's own sequence).
   absl::StatusOr<Round> CommittedRoundIn(const storage::Txn& txn, uint64_t sequence) const;
+  // True when store sequence `sequence` is its anchor's last (or only)
+  // piece (its commit_subdag record's last committed round is its anchor's
+  // round): the state after it is a whole anchor's. NotFound without a
+  // record (a restored store's own sequence).
+  absl::StatusOr<bool> IsAnchorsLastPieceIn(const storage::Txn& txn, uint64_t sequence) const;
   // Up to `max` stored certificates of `round` that have `parent` as a parent.
   absl::StatusOr<std::vector<consensus::Certificate>> CertificatesLinking(
       Round round, const Digest& parent, size_t max) const;
@@ -97,6 +103,9 @@ class ConsensusStore {
                                 absl::Span<const consensus::Batch> batches) const;
 
  private:
+  // (anchor round, last committed round) of sequence's commit_subdag record.
+  absl::StatusOr<std::pair<Round, Round>> SubDagRoundsIn(const storage::Txn& txn,
+                                                         uint64_t sequence) const;
   struct Tables {
     storage::LmdbTable voted, own, certs, batches, commit, committed, commit_txs, commit_subdag;
   };

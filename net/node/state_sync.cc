@@ -204,6 +204,16 @@ absl::Status StateSync::CutImage() {
     if (!state.has_value() || state->next_commit_index != m.sequence) {
       return absl::UnavailableError("consensus commit record not at the store's sequence");
     }
+    // Only a whole anchor's state: cut between two pieces of one anchor, the
+    // consensus part would lack the certificates the earlier pieces
+    // committed, and the restored validator could take neither the anchor's
+    // next pieces nor re-cut it the same way. A restored store's own
+    // sequence has no record (NotFound): it was served whole.
+    absl::StatusOr<bool> whole = consensus_store_->IsAnchorsLastPieceIn(txn, m.sequence);
+    if (!whole.ok() && !absl::IsNotFound(whole.status())) return whole.status();
+    if (whole.ok() && !*whole) {
+      return absl::UnavailableError("the last commit is not its anchor's last piece");
+    }
     m.last_committed_round = state->last_committed_round.value();
     const Bytes key = storage::EncodeCommitKey(m.sequence);
     GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables.commits, key));
@@ -240,7 +250,9 @@ void StateSync::ServeManifest(ValidatorIndex from) {
                       store_->last_committed_sequence() > image_->manifest.sequence);
   if (stale) {
     absl::Status s = CutImage();
-    if (!s.ok()) {
+    // An older image is still a verified whole-anchor state: the restored
+    // validator catches up from it (a cut may wait for an anchor's last piece).
+    if (!s.ok() && !image_.has_value()) {
       logger_.Warn(absl::StrCat("state sync: no snapshot to serve: ", s.message()));
       SendTo(from, SnapshotManifest{});
       return;
@@ -562,6 +574,13 @@ void StateSync::OnCheckpoints(ValidatorIndex from, const CheckpointsAnswer& answ
     // The consensus position too, where we recorded ours (not at a restored
     // sequence): the same state reached from another position is divergence.
     absl::StatusOr<Digest> position = CommitDigestAt(*store_, *consensus_store_, sequence);
+    if (!position.ok() && !absl::IsNotFound(position.status())) {
+      // Not "never recorded": a record we cannot read vouches for nothing.
+      logger_.Error(absl::StrCat("checkpoints: our commit digest of ", sequence, ": ",
+                                 position.status().message()));
+      ++refused;
+      continue;
+    }
     if (position.ok() && *position != c->checkpoint.commit_digest) {
       logger_.Error(absl::StrCat("checkpoints: COMMIT DIGEST MISMATCH: final checkpoint ",
                                  sequence, " from validator ", from.value(), " has commit digest ",

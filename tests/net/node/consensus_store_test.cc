@@ -96,6 +96,44 @@ TEST_F(ConsensusStoreTest, KeepsTheHighestVotePerAuthorAcrossReopen) {
   EXPECT_EQ(state->last_voted[1], (LastVotedRecord{ValidatorIndex(2), Round(3), D(3)}));
 }
 
+// A snapshot serves only a whole anchor's state (net/node/state_sync.cc
+// CutImage): the store tells an anchor's earlier piece from its last one.
+TEST_F(ConsensusStoreTest, TellsAnAnchorsEarlierPieceFromItsLastOne) {
+  const auto b = std::make_shared<const Batch>(MakeBatch(1, 0));
+  const Certificate early = MakeCert(1, 59, {consensus::BatchDigest(*b)});
+  const Certificate anchor = MakeCert(2, 60, {});
+  ASSERT_TRUE(store_
+                  ->Persist({consensus::BatchRecord{b}, consensus::CertificateRecord{early},
+                             consensus::CertificateRecord{anchor}})
+                  .ok());
+  consensus::CommittedSubDag first;
+  first.index = 6;
+  first.anchor_round = Round(60);
+  first.last_committed_round = Round(58);  // an earlier piece keeps the previous round
+  first.anchor = consensus::CertificateDigest(anchor);
+  first.certificates = {early};
+  first.batches = {b};
+  ASSERT_TRUE(store_->RecordCommit(first, 7, {D(9)}).ok());
+  consensus::CommittedSubDag last = first;
+  last.index = 7;
+  last.last_committed_round = Round(60);
+  last.certificates = {anchor};
+  last.batches = {};
+  ASSERT_TRUE(store_->RecordCommit(last, 8, {}).ok());
+  auto txn = env_->BeginRead();
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  absl::StatusOr<bool> at7 = store_->IsAnchorsLastPieceIn(*txn, 7);
+  absl::StatusOr<bool> at8 = store_->IsAnchorsLastPieceIn(*txn, 8);
+  ASSERT_TRUE(at7.ok()) << at7.status();
+  ASSERT_TRUE(at8.ok()) << at8.status();
+  EXPECT_FALSE(*at7);
+  EXPECT_TRUE(*at8);
+  EXPECT_EQ(store_->IsAnchorsLastPieceIn(*txn, 9).status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<Round> round7 = store_->CommittedRoundIn(*txn, 7);
+  ASSERT_TRUE(round7.ok()) << round7.status();
+  EXPECT_EQ(*round7, Round(58));
+}
+
 TEST_F(ConsensusStoreTest, RestoresCertificatesBatchesAndCommitsAboveTheHorizon) {
   const auto b_old = std::make_shared<const Batch>(MakeBatch(1, 0));
   const auto b_new = std::make_shared<const Batch>(MakeBatch(1, 1));
