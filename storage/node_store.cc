@@ -58,7 +58,8 @@ absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
     if (layout.has_value() || has_txs) {
       return absl::FailedPreconditionError(absl::StrCat(
           "store ", env.dir(), " has layout ", layout.value_or(1), " (layout 1: full transaction "
-          "records in the txs table); this build reads layout ", kStoreLayoutVersion,
+          "records in the txs table; layout 2: checkpoints without the commit digest); this "
+          "build reads layout ", kStoreLayoutVersion,
           " only: wipe the data directory ", env.dir(),
           " and restart the node (it catches up from its peers)"));
     }

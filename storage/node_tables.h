@@ -55,7 +55,10 @@ inline constexpr absl::string_view kMetaStateSyncedFrom = "state_synced_from";
 // never written, or in one written before layout 2 (then refused at open).
 inline constexpr absl::string_view kMetaStoreLayout = "store_layout";
 // Layout 2: tx_log + the txs id index (layout 1 kept full records in txs).
-inline constexpr uint64_t kStoreLayoutVersion = 2;
+// Layout 3: checkpoints sign the commit digest (core/consensus/checkpoint.h);
+// a layout-2 store's commits may lack the commit_subdag record the signer
+// and catch-up read, so it is refused like layout 1 (wipe and catch up).
+inline constexpr uint64_t kStoreLayoutVersion = 3;
 // meta: u64 big-endian, the last commit whose transaction ids are in the txs
 // index; absent means 0.
 inline constexpr absl::string_view kMetaTxsMergedThrough = "txs_merged_through";

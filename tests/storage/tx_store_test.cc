@@ -632,6 +632,23 @@ TEST(TxStoreTest, AnOldLayoutStoreIsRefusedNamingTheFix) {
   EXPECT_NE(old.status().message().find("wipe the data directory"), std::string::npos);
   EXPECT_NE(old.status().message().find(dir.path()), std::string::npos);
 
+  // Layout 2 (checkpoints before the commit digest) is refused the same way.
+  {
+    auto env = LmdbEnv::Open(options);
+    ASSERT_TRUE(env.ok());
+    auto tables = NodeTables::Open(**env);
+    ASSERT_TRUE(tables.ok());
+    ASSERT_TRUE((*env)->Write([&](WriteTxn& txn) {
+      Bytes value;
+      ByteWriter(&value).U64(2);
+      return txn.Put(tables->meta, MetaKey(kMetaStoreLayout), value);
+    }).ok());
+  }
+  absl::StatusOr<std::unique_ptr<NodeStore>> layout2 = NodeStore::Open(options);
+  ASSERT_EQ(layout2.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(layout2.status().message().find("layout 2"), std::string::npos) << layout2.status();
+  EXPECT_NE(layout2.status().message().find("wipe the data directory"), std::string::npos);
+
   // As a newer build would stamp it.
   {
     auto env = LmdbEnv::Open(options);
