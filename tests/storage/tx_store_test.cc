@@ -632,35 +632,27 @@ TEST(TxStoreTest, AnOldLayoutStoreIsRefusedNamingTheFix) {
   EXPECT_NE(old.status().message().find("wipe the data directory"), std::string::npos);
   EXPECT_NE(old.status().message().find(dir.path()), std::string::npos);
 
-  // Layout 2 (checkpoints before the commit digest) is refused the same way.
-  {
+  // Stamps the data dir with `layout`, as the build of that layout did.
+  auto stamp = [&](uint64_t layout) {
     auto env = LmdbEnv::Open(options);
     ASSERT_TRUE(env.ok());
     auto tables = NodeTables::Open(**env);
     ASSERT_TRUE(tables.ok());
     ASSERT_TRUE((*env)->Write([&](WriteTxn& txn) {
       Bytes value;
-      ByteWriter(&value).U64(2);
+      ByteWriter(&value).U64(layout);
       return txn.Put(tables->meta, MetaKey(kMetaStoreLayout), value);
     }).ok());
-  }
+  };
+  // Layout 2 (checkpoints before the commit digest) is refused the same way.
+  ASSERT_NO_FATAL_FAILURE(stamp(2));
   absl::StatusOr<std::unique_ptr<NodeStore>> layout2 = NodeStore::Open(options);
   ASSERT_EQ(layout2.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(layout2.status().message().find("layout 2"), std::string::npos) << layout2.status();
   EXPECT_NE(layout2.status().message().find("wipe the data directory"), std::string::npos);
 
   // As a newer build would stamp it.
-  {
-    auto env = LmdbEnv::Open(options);
-    ASSERT_TRUE(env.ok());
-    auto tables = NodeTables::Open(**env);
-    ASSERT_TRUE(tables.ok());
-    ASSERT_TRUE((*env)->Write([&](WriteTxn& txn) {
-      Bytes value;
-      ByteWriter(&value).U64(kStoreLayoutVersion + 1);
-      return txn.Put(tables->meta, MetaKey(kMetaStoreLayout), value);
-    }).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(stamp(kStoreLayoutVersion + 1));
   // A layout from a newer build is refused naming that build, not a wipe.
   absl::StatusOr<std::unique_ptr<NodeStore>> newer = NodeStore::Open(options);
   ASSERT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
