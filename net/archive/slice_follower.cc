@@ -341,9 +341,10 @@ SliceFollower::Outcome SliceFollower::CheckPendingCheckpoints() {
     }
     // The consensus position too: this state reached at another last
     // committed round or commit record than the final one is divergence.
-    absl::StatusOr<Digest> position = node::CommitDigestAt(*store_, *consensus_store_, sequence);
-    if (!position.ok() && !absl::IsNotFound(position.status())) {
-      // A record we cannot read vouches for nothing: not verified, not kept.
+    absl::StatusOr<std::optional<Digest>> position =
+        node::RecordedCommitDigestAt(*store_, *consensus_store_, sequence);
+    if (!position.ok()) {
+      // Not verified, not kept.
       logger_.Error(absl::StrCat("archive slice ", slice_.value(), ": commit digest of ", sequence,
                                  ": ", position.status().ToString()));
       continue;
@@ -352,9 +353,9 @@ SliceFollower::Outcome SliceFollower::CheckPendingCheckpoints() {
     if (*ours != checkpoint.checkpoint.state_root) {
       differs = absl::StrCat("state root ", checkpoint.checkpoint.state_root.ShortHex(),
                              ", ours is ", ours->ShortHex());
-    } else if (position.ok() && *position != checkpoint.checkpoint.commit_digest) {
+    } else if (position->has_value() && **position != checkpoint.checkpoint.commit_digest) {
       differs = absl::StrCat("commit digest ", checkpoint.checkpoint.commit_digest.ShortHex(),
-                             ", ours is ", position->ShortHex());
+                             ", ours is ", (*position)->ShortHex());
     }
     if (!differs.empty()) {
       ++stats_.root_mismatches;

@@ -14,4 +14,13 @@ absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const Consensus
   return consensus::CommitPositionDigest(round, record);
 }
 
+absl::StatusOr<std::optional<Digest>> RecordedCommitDigestAt(storage::NodeStore& store,
+                                                             const ConsensusStore& consensus,
+                                                             uint64_t sequence) {
+  absl::StatusOr<Digest> digest = CommitDigestAt(store, consensus, sequence);
+  if (absl::IsNotFound(digest.status())) return std::nullopt;
+  GL_RETURN_IF_ERROR(digest.status());
+  return *digest;
+}
+
 }  // namespace gridledger::node

@@ -6,6 +6,7 @@
 #define GRIDLEDGER_NET_NODE_COMMIT_POSITION_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "core/common/types.h"
@@ -20,6 +21,13 @@ namespace gridledger::node {
 // own sequence has no commit_subdag record).
 absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
                                       uint64_t sequence);
+
+// For comparing a fetched final checkpoint with ours: nullopt where we never
+// recorded a position for `sequence` (NotFound above: nothing to compare);
+// any other error is an error (a record we cannot read vouches for nothing).
+absl::StatusOr<std::optional<Digest>> RecordedCommitDigestAt(storage::NodeStore& store,
+                                                             const ConsensusStore& consensus,
+                                                             uint64_t sequence);
 
 }  // namespace gridledger::node
 

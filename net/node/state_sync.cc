@@ -573,19 +573,19 @@ void StateSync::OnCheckpoints(ValidatorIndex from, const CheckpointsAnswer& answ
     }
     // The consensus position too, where we recorded ours (not at a restored
     // sequence): the same state reached from another position is divergence.
-    absl::StatusOr<Digest> position = CommitDigestAt(*store_, *consensus_store_, sequence);
-    if (!position.ok() && !absl::IsNotFound(position.status())) {
-      // Not "never recorded": a record we cannot read vouches for nothing.
+    absl::StatusOr<std::optional<Digest>> position =
+        RecordedCommitDigestAt(*store_, *consensus_store_, sequence);
+    if (!position.ok()) {
       logger_.Error(absl::StrCat("checkpoints: our commit digest of ", sequence, ": ",
                                  position.status().message()));
       ++refused;
       continue;
     }
-    if (position.ok() && *position != c->checkpoint.commit_digest) {
+    if (position->has_value() && **position != c->checkpoint.commit_digest) {
       logger_.Error(absl::StrCat("checkpoints: COMMIT DIGEST MISMATCH: final checkpoint ",
                                  sequence, " from validator ", from.value(), " has commit digest ",
                                  c->checkpoint.commit_digest.ShortHex(), ", ours is ",
-                                 position->ShortHex()));
+                                 (*position)->ShortHex()));
       ++refused;
       continue;
     }
