@@ -33,7 +33,6 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
   {
     GL_ASSIGN_OR_RETURN(ReadTxn txn, store->env_->BeginRead());
     GL_ASSIGN_OR_RETURN(const uint64_t merged, ReadTxsMergedThrough(txn, tables));
-    store->merged_through_.store(merged);
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
     store->unmerged_txs_.store(store->recent_.size());
     store->recent_.Prune(merged);  // what readers pin from now on
@@ -259,14 +258,13 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     return written;
   }
   if (merge) {
-    merged_through_.store(block.sequence);
     unmerged_txs_.store(0);
   } else {
     unmerged_txs_.fetch_add(ids.size());
   }
   last_committed_sequence_.store(block.sequence);
   // Drops what the merges committed, as far as the readers' pins allow.
-  recent_.Prune(merged_through_.load());
+  recent_.Prune(merge ? block.sequence : recent_.committed());
   return absl::OkStatus();
 }
 
@@ -358,7 +356,6 @@ absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
     return extra ? extra(txn) : absl::OkStatus();
   }));
   // Everything is merged now: the recent run starts over.
-  merged_through_.store(point.sequence);
   unmerged_txs_.store(0);
   recent_.Reset(point.sequence);
   last_committed_sequence_.store(point.sequence);

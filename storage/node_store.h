@@ -154,7 +154,6 @@ class NodeStore {
   // The ids of the commits above kMetaTxsMergedThrough (storage/tx_store.h).
   // Pinned by const readers, hence mutable.
   mutable RecentTxs recent_;
-  std::atomic<uint64_t> merged_through_{0};
   // Ids added to recent_ since the last merge (the merge bound's count).
   std::atomic<size_t> unmerged_txs_{0};
   std::function<void()> read_hook_;

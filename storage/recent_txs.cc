@@ -137,4 +137,9 @@ uint64_t RecentTxs::floor() const {
   return floor_;
 }
 
+uint64_t RecentTxs::committed() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return committed_;
+}
+
 }  // namespace gridledger::storage

@@ -88,6 +88,9 @@ class RecentTxs {
   size_t size() const;
   // The highest merged_through whose entries are all pruned.
   uint64_t floor() const;
+  // The merged_through of the last commit (Prune, Reset): the store's
+  // committed merge point, held here only.
+  uint64_t committed() const;
 
  private:
   void Unpin(uint64_t floor);
