@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "storage/account_store.h"
 #include "storage/state_root.h"
 #include "storage/tx_store.h"
 
@@ -34,6 +35,7 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     GL_ASSIGN_OR_RETURN(ReadTxn txn, store->env_->BeginRead());
     GL_ASSIGN_OR_RETURN(const uint64_t merged, ReadTxsMergedThrough(txn, tables));
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
+    GL_RETURN_IF_ERROR(LoadRecentAccounts(txn, tables, store->recent_));
     store->unmerged_txs_.store(store->recent_.size());
     store->recent_.Prune(merged);  // what readers pin from now on
   }
@@ -54,7 +56,9 @@ absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
           "reads layout ", kStoreLayoutVersion, " only: run the newer build (or a later one) "
           "on this data directory"));
     }
-    if (layout.has_value() || has_txs) {
+    // Layout 3 differs only by an acct_log that is empty: restamp it below.
+    const bool upgradable = layout == std::optional<uint64_t>(3);
+    if (!upgradable && (layout.has_value() || has_txs)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "store ", env.dir(), " has layout ", layout.value_or(1), " (layout 1: full transaction "
           "records in the txs table; layout 2: checkpoints without the commit digest); this "
@@ -63,7 +67,8 @@ absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
           " and restart the node (it catches up from its peers)"));
     }
   }
-  // A new store, or one without transactions (the layouts agree): stamp it.
+  // A new store, one without transactions (the layouts agree) or a layout-3
+  // store: stamp it.
   return env.Write([&](WriteTxn& txn) -> absl::Status {
     Bytes value;
     ByteWriter(&value).U64(kStoreLayoutVersion);
@@ -202,12 +207,15 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   std::vector<TxId> ids;
   ids.reserve(puts.size());
   for (const TxPut& put : puts) ids.push_back(put.id);
-  std::vector<std::pair<Bytes, Bytes>> accounts;
+  // Ascending by account = by encoded key (slice BE | key): acct_log's
+  // appends and the fold's cursor need that order.
+  std::vector<std::pair<AccountRef, Bytes>> accounts;
   accounts.reserve(block.accounts.size());
   for (const auto& [ref, account] : block.accounts) {
-    accounts.emplace_back(EncodeAccountKey(ref), EncodeAccountRecord(account));
+    accounts.emplace_back(ref, EncodeAccountRecord(account));
   }
-  std::sort(accounts.begin(), accounts.end());
+  std::sort(accounts.begin(), accounts.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
   // Checked again in the write; here so that no recent entry of a committed
   // sequence is added and removed again below.
@@ -220,7 +228,10 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   // snapshot is older ignore them: storage/recent_txs.h) and leave it again
   // if the write fails. A run at its bound is merged into txs in this write.
   recent_.Add(block.sequence, ids);
-  const bool merge = unmerged_txs_.load() + ids.size() >= options_.recent_txs_merge_at;
+  recent_.AddAccounts(block.sequence, accounts);
+  const bool merge =
+      unmerged_txs_.load() + ids.size() >= options_.recent_txs_merge_at ||
+      recent_.account_versions() >= options_.recent_account_versions_merge_at;
   absl::Status written = env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_ASSIGN_OR_RETURN(StateWriter state, StateWriter::Begin(&txn, tables_));
     GL_ASSIGN_OR_RETURN(uint64_t last, ReadLastCommittedSequence(txn, tables_));
@@ -228,12 +239,14 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
       return absl::FailedPreconditionError(absl::StrCat(
           "commit sequence ", block.sequence, " does not follow last committed ", last));
     }
+    GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables_));
     GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_, state, block.sequence, puts));
-    if (merge) GL_RETURN_IF_ERROR(MergeRecentTxs(txn, tables_, recent_, block.sequence).status());
-    // Keys in ascending order: the cursor stays on a leaf page while the
-    // next key falls in it (the state root does not depend on order).
-    for (const auto& [key, record] : accounts) {
-      GL_RETURN_IF_ERROR(state.Put(StateTable::kAccounts, key, record));
+    GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
+                                           merged_through, accounts, /*fold_follows=*/merge));
+    if (merge) {
+      GL_RETURN_IF_ERROR(MergeRecentTxs(txn, tables_, recent_, block.sequence).status());
+      GL_RETURN_IF_ERROR(
+          FoldRecentAccounts(txn, tables_, recent_, merged_through, block.sequence));
     }
     GL_RETURN_IF_ERROR(WriteHold(txn, state, block));
     for (const auto& [key, value] : block.market) {
@@ -255,6 +268,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   });
   if (!written.ok()) {
     recent_.Remove(block.sequence, ids);
+    recent_.RemoveAccounts(block.sequence, accounts);
     return written;
   }
   if (merge) {
@@ -294,9 +308,16 @@ std::vector<absl::StatusOr<StoredTx>> NodeStore::GetTxs(absl::Span<const TxId> i
 }
 
 absl::StatusOr<AccountState> NodeStore::GetAccount(const AccountRef& account) const {
+  // Pinned before the read txn begins: storage/recent_txs.h.
+  const RecentTxs::Pin pin = recent_.PinFloor();
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
-  GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables_.accounts, EncodeAccountKey(account)));
-  return DecodeAccountRecord(record);
+  GL_ASSIGN_OR_RETURN(const TxWindow window, ReadTxWindow(txn, tables_));
+  GL_ASSIGN_OR_RETURN(std::optional<Bytes> record,
+                      ReadAccountRecord(txn, tables_, recent_, window, account));
+  if (!record.has_value()) {
+    return absl::NotFoundError(absl::StrCat("account ", account.key.ShortHex()));
+  }
+  return DecodeAccountRecord(*record);
 }
 
 absl::StatusOr<CommitMeta> NodeStore::GetCommit(uint64_t sequence) const {

@@ -59,9 +59,15 @@ using ExtraCommitWrite = std::function<absl::Status(WriteTxn&)>;
 // against 0.80 when every commit merges its own ids); the memory is an
 // estimated ~100 B per id, and reopening scans the run's tx_log keys.
 inline constexpr size_t kRecentTxsMergeAt = size_t{1} << 16;
+// The run's other bound: a commit that brings its account versions
+// (storage/account_store.h, ~150 B each in memory) to this many merges too,
+// so commits that change many accounts with few transactions (a market
+// settlement) cannot grow it without limit.
+inline constexpr size_t kRecentAccountVersionsMergeAt = size_t{1} << 17;
 
 struct NodeStoreOptions {
   size_t recent_txs_merge_at = kRecentTxsMergeAt;
+  size_t recent_account_versions_merge_at = kRecentAccountVersionsMergeAt;
 };
 
 class NodeStore {
@@ -130,6 +136,8 @@ class NodeStore {
   // index, and merged ones a reader still pins (for a metric: bounded by
   // about the merge bound plus what the longest-lived reader pins).
   size_t recent_txs() const { return recent_.size(); }
+  // Account versions held in memory likewise (storage/account_store.h).
+  size_t recent_account_versions() const { return recent_.account_versions(); }
   // Runs in GetTxs between the read transaction's start and its lookups: a
   // test commits and merges there to drive the reader/merge interleaving.
   void SetReadHookForTesting(std::function<void()> hook) { read_hook_ = std::move(hook); }

@@ -35,6 +35,7 @@ absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
   GL_ASSIGN_OR_RETURN(t.txs, env.OpenTable(kTxsTable));
   GL_ASSIGN_OR_RETURN(t.tx_log, env.OpenTable(kTxLogTable));
   GL_ASSIGN_OR_RETURN(t.accounts, env.OpenTable(kAccountsTable));
+  GL_ASSIGN_OR_RETURN(t.acct_log, env.OpenTable(kAcctLogTable));
   GL_ASSIGN_OR_RETURN(t.commits, env.OpenTable(kCommitsTable));
   GL_ASSIGN_OR_RETURN(t.meta, env.OpenTable(kMetaTable));
   GL_ASSIGN_OR_RETURN(t.held, env.OpenTable(kHeldTable));

@@ -19,7 +19,12 @@ namespace gridledger::storage {
 // newer ones being NodeStore's in-memory recent run.
 inline constexpr absl::string_view kTxsTable = "txs";
 inline constexpr absl::string_view kTxLogTable = "tx_log";
+// Accounts (storage/account_store.h): `accounts` holds each account's state
+// as of the last merge (kMetaTxsMergedThrough); acct_log holds the states
+// the commits since then wrote, under (commit sequence, account key), and
+// NodeStore's recent run keeps them in memory.
 inline constexpr absl::string_view kAccountsTable = "accounts";
+inline constexpr absl::string_view kAcctLogTable = "acct_log";
 inline constexpr absl::string_view kCommitsTable = "commits";
 inline constexpr absl::string_view kMetaTable = "meta";
 // The nonce hold (core/execution/executor.h): entries by (account, nonce), an
@@ -58,15 +63,19 @@ inline constexpr absl::string_view kMetaStoreLayout = "store_layout";
 // Layout 3: checkpoints sign the commit digest (core/consensus/checkpoint.h);
 // a layout-2 store's commits may lack the commit_subdag record the signer
 // and catch-up read, so it is refused like layout 1 (wipe and catch up).
-inline constexpr uint64_t kStoreLayoutVersion = 3;
+// Layout 4: the accounts written since the last merge are in acct_log, not
+// in accounts (storage/account_store.h). A layout-3 store is a layout-4
+// store with an empty acct_log, so it is restamped at open.
+inline constexpr uint64_t kStoreLayoutVersion = 4;
 // meta: u64 big-endian, the last commit whose transaction ids are in the txs
-// index; absent means 0.
+// index and whose account states are in accounts; absent means 0.
 inline constexpr absl::string_view kMetaTxsMergedThrough = "txs_merged_through";
 
 struct NodeTables {
   LmdbTable txs;
   LmdbTable tx_log;
   LmdbTable accounts;
+  LmdbTable acct_log;
   LmdbTable commits;
   LmdbTable meta;
   LmdbTable held;

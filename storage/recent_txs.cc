@@ -92,6 +92,76 @@ std::vector<std::pair<TxId, uint64_t>> RecentTxs::Collect(uint64_t after,
   return out;
 }
 
+std::optional<Bytes> RecentTxs::FindAccount(const AccountRef& account, uint64_t merged_through,
+                                            uint64_t last) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) return std::nullopt;
+  for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+    if (v->first <= merged_through) break;
+    if (v->first <= last) return v->second;
+  }
+  return std::nullopt;
+}
+
+void RecentTxs::AddAccounts(uint64_t sequence,
+                            absl::Span<const std::pair<AccountRef, Bytes>> records) {
+  absl::MutexLock lock(&mu_);
+  accounts_.reserve(accounts_.size() + records.size());
+  for (const auto& [account, record] : records) {
+    auto& versions = accounts_[account];
+    auto at = std::find_if(versions.begin(), versions.end(),
+                           [&](const auto& v) { return v.first >= sequence; });
+    if (at != versions.end() && at->first == sequence) {
+      at->second = record;  // added again (a retried commit): the newer wins
+      continue;
+    }
+    versions.insert(at, std::make_pair(sequence, record));
+    ++account_versions_;
+  }
+}
+
+void RecentTxs::RemoveAccounts(uint64_t sequence,
+                               absl::Span<const std::pair<AccountRef, Bytes>> records) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& entry : records) {
+    auto it = accounts_.find(entry.first);
+    if (it == accounts_.end()) continue;
+    auto v = std::find_if(it->second.begin(), it->second.end(),
+                          [&](const auto& x) { return x.first == sequence; });
+    if (v == it->second.end()) continue;
+    it->second.erase(v);
+    --account_versions_;
+    if (it->second.empty()) accounts_.erase(it);
+  }
+}
+
+std::vector<std::pair<AccountRef, Bytes>> RecentTxs::CollectAccounts(uint64_t after,
+                                                                     uint64_t through) const {
+  std::vector<std::pair<AccountRef, Bytes>> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    out.reserve(accounts_.size());
+    for (const auto& [account, versions] : accounts_) {
+      for (auto v = versions.rbegin(); v != versions.rend(); ++v) {
+        if (v->first <= after) break;
+        if (v->first <= through) {
+          out.emplace_back(account, v->second);
+          break;
+        }
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+size_t RecentTxs::account_versions() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return account_versions_;
+}
+
 void RecentTxs::PruneLocked(uint64_t through) {
   uint64_t point = through;
   if (!pins_.empty()) point = std::min(point, pins_.begin()->first);
@@ -103,6 +173,18 @@ void RecentTxs::PruneLocked(uint64_t through) {
     seqs.erase(seqs.begin(), keep);
     if (seqs.empty()) {
       sequences_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = accounts_.begin(); it != accounts_.end();) {
+    auto& versions = it->second;
+    const auto keep = std::find_if(versions.begin(), versions.end(),
+                                   [&](const auto& v) { return v.first > point; });
+    account_versions_ -= static_cast<size_t>(keep - versions.begin());
+    versions.erase(versions.begin(), keep);
+    if (versions.empty()) {
+      accounts_.erase(it++);
     } else {
       ++it;
     }
@@ -123,6 +205,7 @@ void RecentTxs::Reset(uint64_t sequence) {
   // old state pin (the store refuses such a point first).
   GL_CHECK(sequence > committed_);
   for (const auto& [id, seqs] : sequences_) GL_CHECK(seqs.back() < sequence);
+  for (const auto& [account, versions] : accounts_) GL_CHECK(versions.back().first < sequence);
   committed_ = sequence;
   PruneLocked(sequence);
 }

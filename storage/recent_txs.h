@@ -21,6 +21,10 @@
 // the longest-lived reader pins: readers that overlap one another do not
 // hold the floor (each new one pins the newest merge), and the entries a
 // reader held go when its pin, the lowest, goes.
+//
+// The run also holds the account states the same commits wrote
+// (storage/account_store.h), versioned by commit, under the same rules: a
+// merge folds them into `accounts`, so one window and one pin serve both.
 #ifndef GRIDLEDGER_STORAGE_RECENT_TXS_H_
 #define GRIDLEDGER_STORAGE_RECENT_TXS_H_
 
@@ -35,6 +39,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "core/common/bytes.h"
 #include "core/common/types.h"
 
 namespace gridledger::storage {
@@ -84,6 +89,22 @@ class RecentTxs {
   // commit so far (GL_CHECK): no entry lies above it.
   void Reset(uint64_t sequence);
 
+  // Account states (encoded key -> encoded record) of the same commits.
+  // The newest record of `account` in (merged_through, last]; nullopt if none.
+  std::optional<Bytes> FindAccount(const AccountRef& account, uint64_t merged_through,
+                                   uint64_t last) const;
+  // Writer's side, like Add / Remove; `records` holds each account once.
+  void AddAccounts(uint64_t sequence,
+                   absl::Span<const std::pair<AccountRef, Bytes>> records);
+  void RemoveAccounts(uint64_t sequence,
+                      absl::Span<const std::pair<AccountRef, Bytes>> records);
+  // Per account, its newest record in (after, through], ascending by
+  // account: what a merge folds into `accounts`.
+  std::vector<std::pair<AccountRef, Bytes>> CollectAccounts(uint64_t after,
+                                                            uint64_t through) const;
+  // Account versions held (memory: each is a record of ~60 bytes).
+  size_t account_versions() const;
+
   // (id, sequence) entries held.
   size_t size() const;
   // The highest merged_through whose entries are all pruned.
@@ -100,6 +121,10 @@ class RecentTxs {
   // Sequences ascending; almost always one (a held tx released later has two).
   absl::flat_hash_map<TxId, absl::InlinedVector<uint64_t, 1>> sequences_ ABSL_GUARDED_BY(mu_);
   size_t entries_ ABSL_GUARDED_BY(mu_) = 0;
+  // Per account, (sequence, record) ascending by sequence.
+  absl::flat_hash_map<AccountRef, absl::InlinedVector<std::pair<uint64_t, Bytes>, 1>> accounts_
+      ABSL_GUARDED_BY(mu_);
+  size_t account_versions_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t floor_ ABSL_GUARDED_BY(mu_) = 0;
   // The merged_through of the last commit (Prune, Reset): what a pin takes.
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;

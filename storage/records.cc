@@ -5,6 +5,7 @@
 #include "core/tx/codec.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/common/check.h"
 #include "core/common/status_macros.h"
 
 namespace gridledger::storage {
@@ -149,6 +150,24 @@ absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key) {
   GL_ASSIGN_OR_RETURN(uint64_t sequence, Read(kTable, r.U64("sequence")));
   GL_ASSIGN_OR_RETURN(auto id, Read(kTable, r.Fixed<32>("id")));
   return std::make_pair(sequence, TxId(id));
+}
+
+Bytes EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key) {
+  GL_CHECK(account_key.size() == kAccountKeyBytes);
+  Bytes out;
+  out.reserve(kAcctLogKeyBytes);
+  ByteWriter w(&out);
+  w.U64(sequence);
+  w.Raw(account_key);
+  return out;
+}
+
+absl::StatusOr<std::pair<uint64_t, ByteSpan>> DecodeAcctLogKey(ByteSpan key) {
+  constexpr absl::string_view kTable = "acct_log key";
+  GL_RETURN_IF_ERROR(CheckSize(kTable, key, kAcctLogKeyBytes));
+  ByteReader r(key);
+  GL_ASSIGN_OR_RETURN(uint64_t sequence, Read(kTable, r.U64("sequence")));
+  return std::make_pair(sequence, key.subspan(8));
 }
 
 absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value) {

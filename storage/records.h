@@ -90,6 +90,12 @@ Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id);
 // The same key in a fixed array (no heap), for loops over many records.
 std::array<uint8_t, kTxLogKeyBytes> TxLogKey(uint64_t sequence, const TxId& id);
 absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key);
+
+// acct_log (storage/account_store.h): commit sequence u64 BE | account key.
+inline constexpr size_t kAcctLogKeyBytes = 8 + 36;
+Bytes EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key);
+// (sequence, account key); DataLoss when malformed.
+absl::StatusOr<std::pair<uint64_t, ByteSpan>> DecodeAcctLogKey(ByteSpan key);
 absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value);
 
 Bytes EncodeAccountKey(const AccountRef& account);

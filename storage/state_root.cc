@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "storage/account_store.h"
 #include "storage/records.h"
 
 namespace gridledger::storage {
@@ -65,6 +66,13 @@ absl::StatusOr<LtHash16> ReadStateHash(const Txn& txn, const NodeTables& tables)
 absl::StatusOr<LtHash16> ComputeStateHash(const Txn& txn, const NodeTables& tables) {
   LtHash16 hash;
   for (StateTable table : kStateTables) {
+    if (table == StateTable::kAccounts) {
+      GL_RETURN_IF_ERROR(ForEachAccount(txn, tables, [&](ByteSpan key, ByteSpan record) {
+        hash.Add(StateElement(table, key, record));
+        return absl::OkStatus();
+      }));
+      continue;
+    }
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
@@ -137,6 +145,14 @@ void StateWriter::RemoveEntry(StateTable table, ByteSpan key, ByteSpan value) {
   const std::array<uint8_t, 3> header = ElementHeader(table, key);
   const ByteSpan parts[] = {ByteSpan(header), key, value};
   hash_.RemoveParts(parts);
+}
+
+void StateWriter::ReplaceEntry(StateTable table, ByteSpan key, ByteSpan old_value,
+                               ByteSpan new_value) {
+  const std::array<uint8_t, 3> header = ElementHeader(table, key);
+  const ByteSpan old_parts[] = {ByteSpan(header), key, old_value};
+  const ByteSpan new_parts[] = {ByteSpan(header), key, new_value};
+  hash_.ReplaceParts(old_parts, new_parts);
 }
 
 absl::StatusOr<Digest> StateWriter::Finish() {

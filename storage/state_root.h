@@ -16,7 +16,9 @@
 // hash cannot miss a change. The txs entries are not stored key -> value
 // (storage/tx_store.h: records in tx_log under (sequence, id), an id
 // index): tx_store writes them and hashes each change with AddEntry /
-// RemoveEntry of the same StateWriter.
+// RemoveEntry of the same StateWriter. Likewise the accounts of the commits
+// since the last merge live in acct_log (storage/account_store.h), which
+// hashes them with ReplaceEntry / AddEntry.
 #ifndef GRIDLEDGER_STORAGE_STATE_ROOT_H_
 #define GRIDLEDGER_STORAGE_STATE_ROOT_H_
 
@@ -60,6 +62,8 @@ class StateWriter {
   // The hash side only of an entry added or removed (kTxs: tx_store.h).
   void AddEntry(StateTable table, ByteSpan key, ByteSpan value);
   void RemoveEntry(StateTable table, ByteSpan key, ByteSpan value);
+  // Both in one pass (kAccounts: account_store.h).
+  void ReplaceEntry(StateTable table, ByteSpan key, ByteSpan old_value, ByteSpan new_value);
   // Stores the running hash in meta; returns the root. Call once, last.
   absl::StatusOr<Digest> Finish();
 

@@ -6,6 +6,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "storage/account_store.h"
 #include "storage/tx_store.h"
 
 namespace gridledger::storage {
@@ -137,6 +138,11 @@ absl::StatusOr<std::vector<Bytes>> CutStateChunks(const Txn& txn, const NodeTabl
           txn, tables, [&](ByteSpan key, ByteSpan value) { return emit(table, key, value); }));
       continue;
     }
+    if (table == StateTable::kAccounts) {
+      GL_RETURN_IF_ERROR(ForEachAccount(
+          txn, tables, [&](ByteSpan key, ByteSpan value) { return emit(table, key, value); }));
+      continue;
+    }
     GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(TableOf(tables, table)));
     GL_ASSIGN_OR_RETURN(bool on, cursor.First());
     while (on) {
@@ -218,6 +224,7 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
   if (point.sequence == 0) return absl::InvalidArgumentError("snapshot sequence 0");
   for (StateTable table : kStateTables) GL_RETURN_IF_ERROR(txn.Clear(TableOf(tables, table)));
   GL_RETURN_IF_ERROR(txn.Clear(tables.txs));
+  GL_RETURN_IF_ERROR(txn.Clear(tables.acct_log));  // accounts: all in the table, merged
   GL_RETURN_IF_ERROR(txn.Clear(tables.held_expiry));
   uint64_t held = 0;
   const uint8_t version = kRecordVersion;

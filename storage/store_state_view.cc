@@ -3,15 +3,16 @@
 #include <algorithm>
 
 #include "core/common/status_macros.h"
+#include "storage/account_store.h"
 #include "storage/records.h"
 
 namespace gridledger::storage {
 
 absl::StatusOr<std::optional<AccountState>> StoreStateView::GetAccount(
     const AccountRef& account) const {
-  absl::StatusOr<ByteSpan> record = txn_.Get(tables_.accounts, EncodeAccountKey(account));
-  if (absl::IsNotFound(record.status())) return std::optional<AccountState>();
-  if (!record.ok()) return record.status();
+  GL_ASSIGN_OR_RETURN(std::optional<Bytes> record,
+                      ReadAccountRecord(txn_, tables_, *recent_, window_, account));
+  if (!record.has_value()) return std::optional<AccountState>();
   GL_ASSIGN_OR_RETURN(AccountState state, DecodeAccountRecord(*record));
   return std::optional<AccountState>(state);
 }

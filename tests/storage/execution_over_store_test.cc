@@ -11,6 +11,7 @@
 #include "core/execution/genesis.h"
 #include "core/execution/memory_state.h"
 #include "gtest/gtest.h"
+#include "storage/account_store.h"
 #include "storage/block_commit.h"
 #include "storage/genesis_seed.h"
 #include "storage/node_store.h"
@@ -71,13 +72,11 @@ std::vector<std::pair<AccountRef, AccountState>> StoreAccounts(NodeStore& store)
   std::vector<std::pair<AccountRef, AccountState>> out;
   auto txn = store.env().BeginRead();
   GL_CHECK(txn.ok());
-  auto cursor = txn->OpenCursor(store.tables().accounts);
-  GL_CHECK(cursor.ok());
-  for (auto on = cursor->First(); ; on = cursor->Next()) {
-    GL_CHECK(on.ok());
-    if (!*on) break;
-    out.emplace_back(*DecodeAccountKey(cursor->key()), *DecodeAccountRecord(cursor->value()));
-  }
+  // The logical table: accounts merged with the commits' acct_log.
+  GL_CHECK(ForEachAccount(*txn, store.tables(), [&](ByteSpan key, ByteSpan record) {
+             out.emplace_back(*DecodeAccountKey(key), *DecodeAccountRecord(record));
+             return absl::OkStatus();
+           }).ok());
   return out;
 }
 

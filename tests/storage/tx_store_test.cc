@@ -19,34 +19,18 @@
 #include "storage/recent_txs.h"
 #include "storage/state_snapshot.h"
 #include "storage/tx_store.h"
+#include "tests/storage/run_store.h"
 #include "tests/storage/synthetic_blocks.h"
 #include "tests/storage/temp_dir.h"
 
 namespace gridledger::storage {
 namespace {
 
+using testing::kNeverMerge;
+using testing::MergedThrough;
+using testing::OpenRunStore;
 using testing::SyntheticBlock;
 using testing::SyntheticTxId;
-
-constexpr size_t kNeverMerge = size_t{1} << 40;
-
-std::unique_ptr<NodeStore> OpenStore(const TempDir& dir, size_t merge_at) {
-  LmdbOptions options;
-  options.dir = dir.path();
-  // Room for every test here: a map growth would wait for the readers the
-  // tests keep open on this thread.
-  options.initial_map_size_bytes = 32 << 20;
-  NodeStoreOptions store_options;
-  store_options.recent_txs_merge_at = merge_at;
-  absl::StatusOr<std::unique_ptr<NodeStore>> store = NodeStore::Open(options, store_options);
-  GL_CHECK(store.ok());
-  return std::move(*store);
-}
-
-uint64_t MergedThrough(NodeStore& store) {
-  ReadTxn txn = *store.env().BeginRead();
-  return *ReadTxsMergedThrough(txn, store.tables());
-}
 
 size_t IndexEntries(NodeStore& store) {
   ReadTxn txn = *store.env().BeginRead();
@@ -101,8 +85,8 @@ void CutAndAssemble(NodeStore& source, SnapshotAssembler* assembler, SnapshotPoi
 
 TEST(TxStoreTest, LookupsAcrossTheRecentRunAndTheMergedIndexBeforeAfterMergesAndReopen) {
   TempDir dir, reference_dir;
-  auto store = OpenStore(dir, 12);
-  auto reference = OpenStore(reference_dir, kNeverMerge);
+  auto store = OpenRunStore(dir, 12);
+  auto reference = OpenRunStore(reference_dir, kNeverMerge);
   uint64_t merges = 0;
   for (uint64_t seq = 1; seq <= 30; ++seq) {
     const uint64_t merged_before = MergedThrough(*store);
@@ -128,11 +112,11 @@ TEST(TxStoreTest, LookupsAcrossTheRecentRunAndTheMergedIndexBeforeAfterMergesAnd
 
   // Reopened: the recent run is rebuilt from tx_log above merged_through.
   store.reset();
-  store = OpenStore(dir, 12);
+  store = OpenRunStore(dir, 12);
   EXPECT_EQ(store->recent_txs(), recent);
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 30));
   reference.reset();
-  reference = OpenStore(reference_dir, kNeverMerge);
+  reference = OpenRunStore(reference_dir, kNeverMerge);
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*reference, 30));
   // An id stored in either part is refused again.
   for (uint64_t seq : {uint64_t{2}, uint64_t{30}}) {
@@ -154,8 +138,8 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
   // (7 ids after the merge at 5) stays in the recent run.
   constexpr size_t kBound = 16;
   TempDir dir, reference_dir;
-  auto store = OpenStore(dir, kBound);
-  auto reference = OpenStore(reference_dir, kNeverMerge);
+  auto store = OpenRunStore(dir, kBound);
+  auto reference = OpenRunStore(reference_dir, kNeverMerge);
   const TxId merged_held = testing::Tagged("held", 1);
   const TxId recent_held = testing::Tagged("held", 2);
   auto commit = [&](BlockWrite block) {
@@ -234,7 +218,7 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
   // the deleted held record of merged_held, and the rebuilt run wins.
   ASSERT_LT(MergedThrough(*store), released_at);
   store.reset();
-  store = OpenStore(dir, kBound);
+  store = OpenRunStore(dir, kBound);
   for (const TxId& id : {merged_held, recent_held}) {
     absl::StatusOr<StoredTx> got = store->GetTx(id);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -249,7 +233,7 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
     SnapshotPoint point;
     ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*store, &assembler, &point));
     TempDir restored_dir;
-    auto restored = OpenStore(restored_dir, kBound);
+    auto restored = OpenRunStore(restored_dir, kBound);
     ASSERT_TRUE(restored->RestoreSnapshot(assembler, point).ok());
     EXPECT_EQ(*restored->RecomputeStateRoot(), point.state_root);
     EXPECT_EQ(restored->GetTx(merged_held)->commit_sequence, released_at);
@@ -275,7 +259,7 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
     ASSERT_NO_FATAL_FAILURE(commit(SyntheticBlock(seq)));
   }
   store.reset();
-  store = OpenStore(dir, kBound);
+  store = OpenRunStore(dir, kBound);
   for (const TxId& id : {merged_held, recent_held}) {
     EXPECT_EQ(store->GetTx(id)->commit_sequence, released_at);
   }
@@ -286,7 +270,7 @@ TEST(TxStoreTest, HeldRecordReplacedAcrossAMerge) {
 // merged ids would leave memory) still finds them: its pin holds them.
 TEST(TxStoreTest, ReadersWhoseSnapshotPredatesAMergeStillFindTheMergedIds) {
   TempDir dir;
-  auto store = OpenStore(dir, 16);
+  auto store = OpenRunStore(dir, 16);
   ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
   ASSERT_TRUE(store->CommitBlock(SyntheticBlock(2)).ok());
   ASSERT_EQ(MergedThrough(*store), 0u);
@@ -337,7 +321,7 @@ TEST(TxStoreTest, ReadersWhoseSnapshotPredatesAMergeStillFindTheMergedIds) {
 TEST(TxStoreTest, OverlappingReadersDoNotHoldTheRecentRunPastItsBound) {
   constexpr size_t kBound = 32;
   TempDir dir;
-  auto store = OpenStore(dir, kBound);
+  auto store = OpenRunStore(dir, kBound);
   std::unique_ptr<StoreStateView> views[2];
   {
     auto first = store->Snapshot();
@@ -368,8 +352,8 @@ TEST(TxStoreTest, OverlappingReadersDoNotHoldTheRecentRunPastItsBound) {
 TEST(TxStoreTest, ACommitLargerThanTheBoundMergesItself) {
   constexpr size_t kBound = 3;
   TempDir dir, reference_dir;
-  auto store = OpenStore(dir, kBound);
-  auto reference = OpenStore(reference_dir, kNeverMerge);
+  auto store = OpenRunStore(dir, kBound);
+  auto reference = OpenRunStore(reference_dir, kNeverMerge);
   int over = 0;
   for (uint64_t seq = 1; seq <= 14; ++seq) {
     const BlockWrite block = SyntheticBlock(seq);
@@ -385,7 +369,7 @@ TEST(TxStoreTest, ACommitLargerThanTheBoundMergesItself) {
   }
   EXPECT_GE(over, 4);
   store.reset();
-  store = OpenStore(dir, kBound);
+  store = OpenRunStore(dir, kBound);
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 14));
   EXPECT_EQ(*store->RecomputeStateRoot(), *reference->StateRoot());
 }
@@ -394,7 +378,7 @@ TEST(TxStoreTest, ACommitLargerThanTheBoundMergesItself) {
 // commit's ids where they were.
 TEST(TxStoreTest, ARepeatedCommitLeavesTheRecentRunAsItWas) {
   TempDir dir;
-  auto store = OpenStore(dir, kNeverMerge);
+  auto store = OpenRunStore(dir, kNeverMerge);
   for (uint64_t seq = 1; seq <= 3; ++seq) {
     ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
   }
@@ -440,7 +424,7 @@ TEST(TxStoreTest, ConcurrentReadersFindEveryCommittedIdThroughMerges) {
   constexpr int kReaders = 2;
   constexpr int kReadsMax = 100'000;
   TempDir dir;
-  auto store = OpenStore(dir, 16);
+  auto store = OpenRunStore(dir, 16);
   std::atomic<bool> done{false};
   std::atomic<int> missing{0};
   std::atomic<int> reads{0};
@@ -526,8 +510,8 @@ TEST(RecentTxsTest, WindowsPinsAndRemoval) {
 // merge; the restored store has them all merged and reads them back.
 TEST(TxStoreTest, SnapshotCutMergesTheIndexWithTheRecentRunInIdOrder) {
   TempDir source_dir, target_dir;
-  auto source = OpenStore(source_dir, 20);
-  auto target = OpenStore(target_dir, 20);
+  auto source = OpenRunStore(source_dir, 20);
+  auto target = OpenRunStore(target_dir, 20);
   for (uint64_t seq = 1; seq <= 12; ++seq) {
     ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
   }
@@ -562,8 +546,8 @@ TEST(TxStoreTest, SnapshotCutMergesTheIndexWithTheRecentRunInIdOrder) {
 // store's readers pin and move merged_through back under their pins.
 TEST(TxStoreTest, ARestoreAtOrBelowTheLastCommitIsRefused) {
   TempDir source_dir, target_dir;
-  auto source = OpenStore(source_dir, 20);
-  auto target = OpenStore(target_dir, 20);
+  auto source = OpenRunStore(source_dir, 20);
+  auto target = OpenRunStore(target_dir, 20);
   for (uint64_t seq = 1; seq <= 12; ++seq) {
     ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
     ASSERT_TRUE(target->CommitBlock(SyntheticBlock(seq)).ok());
@@ -592,7 +576,7 @@ TEST(TxStoreTest, ARestoreAtOrBelowTheLastCommitIsRefused) {
 
 TEST(TxStoreTest, CommitStreamScanListsACommitsRecordsInIndexOrder) {
   TempDir dir;
-  auto store = OpenStore(dir, kNeverMerge);
+  auto store = OpenRunStore(dir, kNeverMerge);
   for (uint64_t seq = 1; seq <= 3; ++seq) {
     ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
   }
@@ -612,7 +596,7 @@ TEST(TxStoreTest, CommitStreamScanListsACommitsRecordsInIndexOrder) {
 TEST(TxStoreTest, AnOldLayoutStoreIsRefusedNamingTheFix) {
   TempDir dir;
   {
-    auto store = OpenStore(dir, kNeverMerge);
+    auto store = OpenRunStore(dir, kNeverMerge);
     ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
     // As layout 1 wrote it: a full record under the id, no layout key.
     const BlockWrite first = SyntheticBlock(1);

@@ -11,6 +11,7 @@
 #include "core/execution/market_state.h"
 #include "core/execution/overlay.h"
 #include "core/execution/receipt_records.h"
+#include "storage/account_store.h"
 #include "storage/node_store.h"
 #include "storage/records.h"
 
@@ -76,13 +77,12 @@ absl::StatusOr<__int128> MoneyIn(storage::NodeStore& store, const StateView& vie
   __int128 total = 0;
   {
     GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store.env().BeginRead());
-    GL_ASSIGN_OR_RETURN(storage::Cursor cursor, txn.OpenCursor(store.tables().accounts));
-    GL_ASSIGN_OR_RETURN(bool more, cursor.First());
-    while (more) {
-      GL_ASSIGN_OR_RETURN(AccountState a, storage::DecodeAccountRecord(cursor.value()));
-      total += a.balance.value();
-      GL_ASSIGN_OR_RETURN(more, cursor.Next());
-    }
+    GL_RETURN_IF_ERROR(storage::ForEachAccount(
+        txn, store.tables(), [&](ByteSpan, ByteSpan record) -> absl::Status {
+          GL_ASSIGN_OR_RETURN(AccountState a, storage::DecodeAccountRecord(record));
+          total += a.balance.value();
+          return absl::OkStatus();
+        }));
   }
   Overlay overlay(view);
   MarketState market(&overlay);

@@ -1,0 +1,261 @@
+// Accounts over the appending layout (storage/account_store.h): the logical
+// table read through the recent run, folds and reopen, compared with stores
+// that fold at other points.
+#include "storage/account_store.h"
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/common/check.h"
+#include "gtest/gtest.h"
+#include "storage/node_store.h"
+#include "storage/records.h"
+#include "storage/state_snapshot.h"
+#include "tests/storage/run_store.h"
+#include "tests/storage/synthetic_blocks.h"
+#include "tests/storage/temp_dir.h"
+
+namespace gridledger::storage {
+namespace {
+
+using testing::CounterAccount;
+using testing::kNeverMerge;
+using testing::MergedThrough;
+using testing::OpenRunStore;
+using testing::SyntheticAccount;
+using testing::SyntheticBlock;
+
+size_t Entries(NodeStore& store, LmdbTable table) {
+  ReadTxn txn = *store.env().BeginRead();
+  Cursor cursor = *txn.OpenCursor(table);
+  size_t n = 0;
+  for (bool on = *cursor.First(); on; on = *cursor.Next()) ++n;
+  return n;
+}
+
+std::vector<std::pair<Bytes, Bytes>> LogicalAccounts(NodeStore& store) {
+  std::vector<std::pair<Bytes, Bytes>> out;
+  ReadTxn txn = *store.env().BeginRead();
+  GL_CHECK(ForEachAccount(txn, store.tables(), [&](ByteSpan key, ByteSpan record) {
+             out.emplace_back(Bytes(key.begin(), key.end()), Bytes(record.begin(), record.end()));
+             return absl::OkStatus();
+           }).ok());
+  return out;
+}
+
+// Every account SyntheticBlock(1..last) wrote reads back with the value of
+// the last block that wrote it.
+void ExpectAccountsThrough(const NodeStore& store, uint64_t last) {
+  absl::StatusOr<AccountState> counter = store.GetAccount(CounterAccount());
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  EXPECT_EQ(*counter, (AccountState{Amount(last), Nonce(last)}));
+  for (uint64_t seq = 1; seq <= last; ++seq) {
+    absl::StatusOr<AccountState> got = store.GetAccount(SyntheticAccount(seq));
+    ASSERT_TRUE(got.ok()) << seq << " " << got.status();
+    EXPECT_EQ(*got, (AccountState{Amount(seq * 10), Nonce(seq)})) << seq;
+  }
+  EXPECT_EQ(store.GetAccount(SyntheticAccount(last + 1)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(AccountStoreTest, AccountsReadBackAcrossTheRunFoldsAndReopen) {
+  TempDir dir, never_dir, every_dir;
+  auto store = OpenRunStore(dir, 12);
+  auto never = OpenRunStore(never_dir, kNeverMerge);
+  auto every = OpenRunStore(every_dir, 1);
+  uint64_t folds = 0;
+  for (uint64_t seq = 1; seq <= 30; ++seq) {
+    const uint64_t merged_before = MergedThrough(*store);
+    for (NodeStore* s : {store.get(), never.get(), every.get()}) {
+      ASSERT_TRUE(s->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
+    }
+    if (MergedThrough(*store) != merged_before) {
+      ++folds;
+      // The fold emptied acct_log and memory (no reader pins).
+      EXPECT_EQ(Entries(*store, store->tables().acct_log), 0u) << seq;
+      EXPECT_EQ(store->recent_account_versions(), 0u) << seq;
+    } else {
+      // Two accounts per block since the last fold, in the log and in memory.
+      EXPECT_EQ(Entries(*store, store->tables().acct_log), 2 * (seq - merged_before)) << seq;
+      EXPECT_EQ(store->recent_account_versions(), 2 * (seq - merged_before)) << seq;
+    }
+    // The accounts table of a store that folds every commit is complete;
+    // the one that never folds holds only what genesis wrote (nothing).
+    EXPECT_EQ(Entries(*every, every->tables().accounts), seq + 1);
+    EXPECT_EQ(Entries(*never, never->tables().accounts), 0u);
+    for (NodeStore* s : {store.get(), never.get(), every.get()}) {
+      ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*s, seq));
+      EXPECT_EQ(*s->RecomputeStateRoot(), *s->StateRoot()) << seq;
+    }
+    // The logical state does not depend on where an account's record lies.
+    EXPECT_EQ(LogicalAccounts(*store), LogicalAccounts(*every)) << seq;
+    EXPECT_EQ(LogicalAccounts(*never), LogicalAccounts(*every)) << seq;
+    EXPECT_EQ(*store->StateRoot(), *every->StateRoot()) << seq;
+    EXPECT_EQ(*never->StateRoot(), *every->StateRoot()) << seq;
+  }
+  EXPECT_GE(folds, 2u);
+  const size_t versions = store->recent_account_versions();
+  EXPECT_GT(versions, 0u);  // the last fold was before seq 30
+
+  // Reopened: the run's account versions are rebuilt from acct_log.
+  store.reset();
+  store = OpenRunStore(dir, 12);
+  never.reset();
+  never = OpenRunStore(never_dir, kNeverMerge);
+  EXPECT_EQ(store->recent_account_versions(), versions);
+  EXPECT_EQ(never->recent_account_versions(), 60u);
+  for (NodeStore* s : {store.get(), never.get()}) {
+    ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*s, 30));
+    EXPECT_EQ(*s->RecomputeStateRoot(), *every->StateRoot());
+  }
+  // And they go on from there like the store that never closed.
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(31)).ok());
+  ASSERT_TRUE(every->CommitBlock(SyntheticBlock(31)).ok());
+  EXPECT_EQ(*store->StateRoot(), *every->StateRoot());
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 31));
+}
+
+TEST(AccountStoreTest, AReaderWhoseSnapshotPredatesAFoldReadsItsOwnState) {
+  TempDir dir;
+  auto store = OpenRunStore(dir, 12);
+  uint64_t seq = 1;
+  for (; MergedThrough(*store) == 0; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());  // one in the run
+  const uint64_t seen = seq;
+  absl::StatusOr<std::unique_ptr<StoreStateView>> view = store->Snapshot();
+  ASSERT_TRUE(view.ok()) << view.status();
+  // Later commits, with a fold, while the view lives.
+  const uint64_t folded_before = MergedThrough(*store);
+  for (++seq; MergedThrough(*store) == folded_before; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, seq - 1));
+  absl::StatusOr<std::optional<AccountState>> counter = (*view)->GetAccount(CounterAccount());
+  ASSERT_TRUE(counter.ok() && counter->has_value()) << counter.status();
+  EXPECT_EQ(**counter, (AccountState{Amount(seen), Nonce(seen)}));
+  absl::StatusOr<std::optional<AccountState>> later =
+      (*view)->GetAccount(SyntheticAccount(seen + 1));
+  ASSERT_TRUE(later.ok());
+  EXPECT_FALSE(later->has_value());
+  // The view held the versions it needs; once it goes, the fold's prune does too.
+  EXPECT_GT(store->recent_account_versions(), 2 * (seq - 1 - MergedThrough(*store)));
+  view->reset();
+  EXPECT_EQ(store->recent_account_versions(), 2 * (seq - 1 - MergedThrough(*store)));
+}
+
+TEST(AccountStoreTest, TheAccountVersionBoundMergesTooAndARefusedCommitLeavesNoVersions) {
+  TempDir dir;
+  // Ids never force a merge here: only the 5-version bound does.
+  auto store = OpenRunStore(dir, kNeverMerge, 5);
+  for (uint64_t seq = 1; seq <= 9; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+    EXPECT_LE(store->recent_account_versions(), 4u) << seq;
+  }
+  EXPECT_GT(MergedThrough(*store), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 9));
+  const size_t versions = store->recent_account_versions();
+  BlockWrite refused = SyntheticBlock(10);
+  refused.txs[0].first = SyntheticBlock(3).txs[0].first;  // already stored
+  EXPECT_EQ(store->CommitBlock(refused).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->recent_account_versions(), versions);
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 9));
+}
+
+TEST(AccountStoreTest, ASnapshotCutCarriesTheRunsAccountsAndTheRestoreFoldsThem) {
+  TempDir source_dir, target_dir;
+  auto source = OpenRunStore(source_dir, kNeverMerge);
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  ASSERT_GT(Entries(*source, source->tables().acct_log), 0u);
+  SnapshotAssembler assembler;
+  SnapshotPoint point;
+  {
+    ReadTxn txn = *source->env().BeginRead();
+    absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source->tables(), 300);
+    ASSERT_TRUE(chunks.ok()) << chunks.status();
+    for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler.Add(chunk).ok());
+  }
+  point.sequence = 6;
+  point.state_root = *source->StateRoot();
+  point.commit = *source->GetCommit(6);
+  auto target = OpenRunStore(target_dir, kNeverMerge);
+  ASSERT_TRUE(target->RestoreSnapshot(assembler, point).ok());
+  EXPECT_EQ(Entries(*target, target->tables().acct_log), 0u);
+  EXPECT_EQ(Entries(*target, target->tables().accounts), 7u);
+  EXPECT_EQ(target->recent_account_versions(), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*target, 6));
+  EXPECT_EQ(*target->RecomputeStateRoot(), point.state_root);
+  // Both go on alike.
+  ASSERT_TRUE(source->CommitBlock(SyntheticBlock(7)).ok());
+  ASSERT_TRUE(target->CommitBlock(SyntheticBlock(7)).ok());
+  EXPECT_EQ(*target->StateRoot(), *source->StateRoot());
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*target, 7));
+}
+
+TEST(AccountStoreTest, CorruptLogRecordsAreDataLoss) {
+  TempDir dir;
+  {
+    auto store = OpenRunStore(dir, kNeverMerge);
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
+    // The counter's record of commit 1, cut short.
+    const Bytes key = EncodeAcctLogKey(1, EncodeAccountKey(CounterAccount()));
+    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
+      return txn.Put(store->tables().acct_log, key, Bytes(5, 1));
+    }).ok());
+  }
+  {
+    // Rebuilt into the run as it is: reading it says what is wrong.
+    auto store = OpenRunStore(dir, kNeverMerge);
+    EXPECT_EQ(store->GetAccount(CounterAccount()).status().code(), absl::StatusCode::kDataLoss);
+    ReadTxn txn = *store->env().BeginRead();
+    EXPECT_EQ(ForEachAccount(txn, store->tables(),
+                             [](ByteSpan, ByteSpan record) {
+                               return DecodeAccountRecord(record).status();
+                             })
+                  .code(),
+              absl::StatusCode::kDataLoss);
+    // A record at or below the merge point cannot be there: opening refuses.
+    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
+      return txn.Put(store->tables().acct_log, EncodeAcctLogKey(0, EncodeAccountKey(CounterAccount())),
+                     EncodeAccountRecord(AccountState{Amount(1), Nonce(1)}));
+    }).ok());
+  }
+  LmdbOptions options;
+  options.dir = dir.path();
+  absl::StatusOr<std::unique_ptr<NodeStore>> reopened = NodeStore::Open(options);
+  ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(reopened.status().message().find("merge point"), std::string::npos)
+      << reopened.status();
+}
+
+TEST(AccountStoreTest, ALayoutThreeStoreIsRestampedAndKeepsItsAccounts) {
+  TempDir dir;
+  {
+    auto store = OpenRunStore(dir, 1);  // layout 3 kept every account in the table
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+      ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+    }
+    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
+      Bytes value;
+      ByteWriter(&value).U64(3);
+      return txn.Put(store->tables().meta, MetaKey(kMetaStoreLayout), value);
+    }).ok());
+  }
+  auto store = OpenRunStore(dir, kNeverMerge);
+  {
+    ReadTxn txn = *store->env().BeginRead();
+    EXPECT_EQ(*ReadStoreLayout(txn, store->tables()), kStoreLayoutVersion);
+  }
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 3));
+  EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(4)).ok());
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 4));
+  EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
+}
+
+}  // namespace
+}  // namespace gridledger::storage

@@ -1,0 +1,41 @@
+// Test helper: a NodeStore whose recent run (storage/recent_txs.h) merges at
+// the bounds a test picks, and the merge point it has reached.
+#ifndef GRIDLEDGER_TESTS_STORAGE_RUN_STORE_H_
+#define GRIDLEDGER_TESTS_STORAGE_RUN_STORE_H_
+
+#include <memory>
+
+#include "core/common/check.h"
+#include "storage/node_store.h"
+#include "tests/storage/temp_dir.h"
+
+namespace gridledger::storage::testing {
+
+inline constexpr size_t kNeverMerge = size_t{1} << 40;
+
+inline std::unique_ptr<NodeStore> OpenRunStore(const TempDir& dir, size_t merge_at,
+                                               size_t account_versions_merge_at = kNeverMerge) {
+  LmdbOptions options;
+  options.dir = dir.path();
+  // Room for every test: a map growth would wait for the readers the tests
+  // keep open on this thread.
+  options.initial_map_size_bytes = 32 << 20;
+  NodeStoreOptions store_options;
+  store_options.recent_txs_merge_at = merge_at;
+  store_options.recent_account_versions_merge_at = account_versions_merge_at;
+  absl::StatusOr<std::unique_ptr<NodeStore>> store = NodeStore::Open(options, store_options);
+  GL_CHECK(store.ok());
+  return std::move(*store);
+}
+
+inline uint64_t MergedThrough(NodeStore& store) {
+  absl::StatusOr<ReadTxn> txn = store.env().BeginRead();
+  GL_CHECK(txn.ok());
+  absl::StatusOr<uint64_t> merged = ReadTxsMergedThrough(*txn, store.tables());
+  GL_CHECK(merged.ok());
+  return *merged;
+}
+
+}  // namespace gridledger::storage::testing
+
+#endif  // GRIDLEDGER_TESTS_STORAGE_RUN_STORE_H_
