@@ -8,30 +8,33 @@
 
 namespace gridledger::storage {
 
-absl::StatusOr<std::optional<Bytes>> ReadAccountRecord(const Txn& txn, const NodeTables& tables,
-                                                       const RecentTxs& recent, TxWindow window,
-                                                       const AccountRef& account) {
-  if (std::optional<Bytes> record =
+absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const NodeTables& tables,
+                                                        const RecentTxs& recent, TxWindow window,
+                                                        const AccountRef& account) {
+  if (std::optional<AccountState> state =
           recent.FindAccount(account, window.merged_through, window.last)) {
-    return record;
+    return state;
   }
   absl::StatusOr<ByteSpan> stored = txn.Get(tables.accounts, EncodeAccountKey(account));
-  if (absl::IsNotFound(stored.status())) return std::optional<Bytes>();
+  if (absl::IsNotFound(stored.status())) return std::optional<AccountState>();
   GL_RETURN_IF_ERROR(stored.status());
-  return std::optional<Bytes>(Bytes(stored->begin(), stored->end()));
+  GL_ASSIGN_OR_RETURN(AccountState state, DecodeAccountRecord(*stored));
+  return std::optional<AccountState>(state);
 }
 
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                  StateWriter& state, uint64_t sequence, uint64_t merged_through,
-                                 absl::Span<const std::pair<AccountRef, Bytes>> records,
+                                 absl::Span<const std::pair<AccountRef, AccountState>> states,
                                  bool fold_follows) {
   const TxWindow before{merged_through, sequence - 1};
-  for (const auto& [account, record] : records) {
+  for (const auto& [account, now] : states) {
     const Bytes key = EncodeAccountKey(account);
-    GL_ASSIGN_OR_RETURN(std::optional<Bytes> old,
-                        ReadAccountRecord(txn, tables, recent, before, account));
+    const Bytes record = EncodeAccountRecord(now);
+    // The old record as stored: encoding is canonical (the decoder is strict).
+    GL_ASSIGN_OR_RETURN(std::optional<AccountState> old,
+                        ReadAccount(txn, tables, recent, before, account));
     if (old.has_value()) {
-      state.ReplaceEntry(StateTable::kAccounts, key, *old, record);
+      state.ReplaceEntry(StateTable::kAccounts, key, EncodeAccountRecord(*old), record);
     } else {
       state.AddEntry(StateTable::kAccounts, key, record);
     }
@@ -48,13 +51,13 @@ absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const 
 
 absl::Status FoldRecentAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                 uint64_t merged_through, uint64_t through) {
-  const std::vector<std::pair<AccountRef, Bytes>> newest =
+  const std::vector<std::pair<AccountRef, AccountState>> newest =
       recent.CollectAccounts(merged_through, through);
   {
     // Ascending keys with one cursor: each leaf page is dirtied once.
     GL_ASSIGN_OR_RETURN(WriteCursor cursor, txn.OpenWriteCursor(tables.accounts));
-    for (const auto& [account, record] : newest) {
-      GL_RETURN_IF_ERROR(cursor.Put(EncodeAccountKey(account), record,
+    for (const auto& [account, account_state] : newest) {
+      GL_RETURN_IF_ERROR(cursor.Put(EncodeAccountKey(account), EncodeAccountRecord(account_state),
                                     [](ByteSpan) { return absl::OkStatus(); }));
     }
   }
@@ -67,10 +70,10 @@ absl::Status LoadRecentAccounts(const Txn& txn, const NodeTables& tables, Recent
   GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(tables.acct_log));
   GL_ASSIGN_OR_RETURN(bool on, cursor.First());
   uint64_t sequence = 0;
-  std::vector<std::pair<AccountRef, Bytes>> records;
+  std::vector<std::pair<AccountRef, AccountState>> states;
   auto flush = [&] {
-    if (!records.empty()) recent.AddAccounts(sequence, records);
-    records.clear();
+    if (!states.empty()) recent.AddAccounts(sequence, states);
+    states.clear();
   };
   while (on) {
     GL_ASSIGN_OR_RETURN(auto key, DecodeAcctLogKey(cursor.key()));
@@ -83,7 +86,8 @@ absl::Status LoadRecentAccounts(const Txn& txn, const NodeTables& tables, Recent
       sequence = key.first;
     }
     GL_ASSIGN_OR_RETURN(AccountRef account, DecodeAccountKey(key.second));
-    records.emplace_back(account, Bytes(cursor.value().begin(), cursor.value().end()));
+    GL_ASSIGN_OR_RETURN(AccountState account_state, DecodeAccountRecord(cursor.value()));
+    states.emplace_back(account, account_state);
     GL_ASSIGN_OR_RETURN(on, cursor.Next());
   }
   flush();

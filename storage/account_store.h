@@ -18,7 +18,7 @@
 // root is unchanged: the hash subtracts the account's old record (from the
 // run, else the table) and adds the new one as before.
 //
-// An account's current record is its newest recent version in the reader's
+// An account's current state is its newest recent version in the reader's
 // window (merged_through, last], else its `accounts` entry; readers on other
 // threads pin the run before their read transaction begins (recent_txs.h).
 #ifndef GRIDLEDGER_STORAGE_ACCOUNT_STORE_H_
@@ -41,18 +41,18 @@
 
 namespace gridledger::storage {
 
-// The record of `account` in a reader's window; nullopt when it has none.
-absl::StatusOr<std::optional<Bytes>> ReadAccountRecord(const Txn& txn, const NodeTables& tables,
-                                                       const RecentTxs& recent, TxWindow window,
-                                                       const AccountRef& account);
+// The state of `account` in a reader's window; nullopt when it has none.
+absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const NodeTables& tables,
+                                                        const RecentTxs& recent, TxWindow window,
+                                                        const AccountRef& account);
 
-// The accounts commit `sequence` wrote (`records` ascending by account,
-// each once, already in `recent` at `sequence`): hashed into the state
-// against their previous records, and appended to acct_log unless
-// `fold_follows` (a merge in this same write folds them into `accounts`).
+// The accounts commit `sequence` wrote (`states` ascending by account, each
+// once, already in `recent` at `sequence`): hashed into the state against
+// their previous records, and appended to acct_log unless `fold_follows` (a
+// merge in this same write folds them into `accounts`).
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                  StateWriter& state, uint64_t sequence, uint64_t merged_through,
-                                 absl::Span<const std::pair<AccountRef, Bytes>> records,
+                                 absl::Span<const std::pair<AccountRef, AccountState>> states,
                                  bool fold_follows);
 
 // The merge's side for accounts: the newest record of each account in
@@ -61,8 +61,9 @@ absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const 
 absl::Status FoldRecentAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                 uint64_t merged_through, uint64_t through);
 
-// Adds acct_log's records to `recent` (at open). DataLoss for a record at or
-// below kMetaTxsMergedThrough (a fold clears them in the same write).
+// Adds acct_log's records to `recent` (at open). DataLoss for a record that
+// does not decode, or one at or below kMetaTxsMergedThrough (a fold clears
+// them in the same write).
 absl::Status LoadRecentAccounts(const Txn& txn, const NodeTables& tables, RecentTxs& recent);
 
 // Every account of the logical table in the snapshot of `txn`, ascending by

@@ -209,11 +209,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   for (const TxPut& put : puts) ids.push_back(put.id);
   // Ascending by account = by encoded key (slice BE | key): acct_log's
   // appends and the fold's cursor need that order.
-  std::vector<std::pair<AccountRef, Bytes>> accounts;
-  accounts.reserve(block.accounts.size());
-  for (const auto& [ref, account] : block.accounts) {
-    accounts.emplace_back(ref, EncodeAccountRecord(account));
-  }
+  std::vector<std::pair<AccountRef, AccountState>> accounts = block.accounts;
   std::sort(accounts.begin(), accounts.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
@@ -312,12 +308,12 @@ absl::StatusOr<AccountState> NodeStore::GetAccount(const AccountRef& account) co
   const RecentTxs::Pin pin = recent_.PinFloor();
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(const TxWindow window, ReadTxWindow(txn, tables_));
-  GL_ASSIGN_OR_RETURN(std::optional<Bytes> record,
-                      ReadAccountRecord(txn, tables_, recent_, window, account));
-  if (!record.has_value()) {
+  GL_ASSIGN_OR_RETURN(std::optional<AccountState> state,
+                      ReadAccount(txn, tables_, recent_, window, account));
+  if (!state.has_value()) {
     return absl::NotFoundError(absl::StrCat("account ", account.key.ShortHex()));
   }
-  return DecodeAccountRecord(*record);
+  return *state;
 }
 
 absl::StatusOr<CommitMeta> NodeStore::GetCommit(uint64_t sequence) const {

@@ -92,8 +92,8 @@ std::vector<std::pair<TxId, uint64_t>> RecentTxs::Collect(uint64_t after,
   return out;
 }
 
-std::optional<Bytes> RecentTxs::FindAccount(const AccountRef& account, uint64_t merged_through,
-                                            uint64_t last) const {
+std::optional<AccountState> RecentTxs::FindAccount(const AccountRef& account,
+                                                   uint64_t merged_through, uint64_t last) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = accounts_.find(account);
   if (it == accounts_.end()) return std::nullopt;
@@ -105,26 +105,26 @@ std::optional<Bytes> RecentTxs::FindAccount(const AccountRef& account, uint64_t 
 }
 
 void RecentTxs::AddAccounts(uint64_t sequence,
-                            absl::Span<const std::pair<AccountRef, Bytes>> records) {
+                            absl::Span<const std::pair<AccountRef, AccountState>> states) {
   absl::MutexLock lock(&mu_);
-  accounts_.reserve(accounts_.size() + records.size());
-  for (const auto& [account, record] : records) {
+  accounts_.reserve(accounts_.size() + states.size());
+  for (const auto& [account, state] : states) {
     auto& versions = accounts_[account];
     auto at = std::find_if(versions.begin(), versions.end(),
                            [&](const auto& v) { return v.first >= sequence; });
     if (at != versions.end() && at->first == sequence) {
-      at->second = record;  // added again (a retried commit): the newer wins
+      at->second = state;  // added again (a retried commit): the newer wins
       continue;
     }
-    versions.insert(at, std::make_pair(sequence, record));
+    versions.insert(at, std::make_pair(sequence, state));
     ++account_versions_;
   }
 }
 
 void RecentTxs::RemoveAccounts(uint64_t sequence,
-                               absl::Span<const std::pair<AccountRef, Bytes>> records) {
+                               absl::Span<const std::pair<AccountRef, AccountState>> states) {
   absl::MutexLock lock(&mu_);
-  for (const auto& entry : records) {
+  for (const auto& entry : states) {
     auto it = accounts_.find(entry.first);
     if (it == accounts_.end()) continue;
     auto v = std::find_if(it->second.begin(), it->second.end(),
@@ -136,9 +136,9 @@ void RecentTxs::RemoveAccounts(uint64_t sequence,
   }
 }
 
-std::vector<std::pair<AccountRef, Bytes>> RecentTxs::CollectAccounts(uint64_t after,
-                                                                     uint64_t through) const {
-  std::vector<std::pair<AccountRef, Bytes>> out;
+std::vector<std::pair<AccountRef, AccountState>> RecentTxs::CollectAccounts(
+    uint64_t after, uint64_t through) const {
+  std::vector<std::pair<AccountRef, AccountState>> out;
   {
     absl::ReaderMutexLock lock(&mu_);
     out.reserve(accounts_.size());

@@ -39,8 +39,8 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
-#include "core/common/bytes.h"
 #include "core/common/types.h"
+#include "core/execution/state_view.h"
 
 namespace gridledger::storage {
 
@@ -89,20 +89,21 @@ class RecentTxs {
   // commit so far (GL_CHECK): no entry lies above it.
   void Reset(uint64_t sequence);
 
-  // Account states (encoded key -> encoded record) of the same commits.
-  // The newest record of `account` in (merged_through, last]; nullopt if none.
-  std::optional<Bytes> FindAccount(const AccountRef& account, uint64_t merged_through,
-                                   uint64_t last) const;
-  // Writer's side, like Add / Remove; `records` holds each account once.
+  // Account states of the same commits (decoded: no heap per version).
+  // The newest state of `account` in (merged_through, last]; nullopt if none.
+  std::optional<AccountState> FindAccount(const AccountRef& account, uint64_t merged_through,
+                                          uint64_t last) const;
+  // Writer's side, like Add / Remove; `states` holds each account once.
   void AddAccounts(uint64_t sequence,
-                   absl::Span<const std::pair<AccountRef, Bytes>> records);
+                   absl::Span<const std::pair<AccountRef, AccountState>> states);
   void RemoveAccounts(uint64_t sequence,
-                      absl::Span<const std::pair<AccountRef, Bytes>> records);
-  // Per account, its newest record in (after, through], ascending by
+                      absl::Span<const std::pair<AccountRef, AccountState>> states);
+  // Per account, its newest state in (after, through], ascending by
   // account: what a merge folds into `accounts`.
-  std::vector<std::pair<AccountRef, Bytes>> CollectAccounts(uint64_t after,
-                                                            uint64_t through) const;
-  // Account versions held (memory: each is a record of ~60 bytes).
+  std::vector<std::pair<AccountRef, AccountState>> CollectAccounts(uint64_t after,
+                                                                   uint64_t through) const;
+  // Account versions held (memory: ~24 bytes each, in the account's slot
+  // while it has at most two).
   size_t account_versions() const;
 
   // (id, sequence) entries held.
@@ -121,9 +122,9 @@ class RecentTxs {
   // Sequences ascending; almost always one (a held tx released later has two).
   absl::flat_hash_map<TxId, absl::InlinedVector<uint64_t, 1>> sequences_ ABSL_GUARDED_BY(mu_);
   size_t entries_ ABSL_GUARDED_BY(mu_) = 0;
-  // Per account, (sequence, record) ascending by sequence.
-  absl::flat_hash_map<AccountRef, absl::InlinedVector<std::pair<uint64_t, Bytes>, 1>> accounts_
-      ABSL_GUARDED_BY(mu_);
+  // Per account, (sequence, state) ascending by sequence.
+  absl::flat_hash_map<AccountRef, absl::InlinedVector<std::pair<uint64_t, AccountState>, 2>>
+      accounts_ ABSL_GUARDED_BY(mu_);
   size_t account_versions_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t floor_ ABSL_GUARDED_BY(mu_) = 0;
   // The merged_through of the last commit (Prune, Reset): what a pin takes.

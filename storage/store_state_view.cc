@@ -10,11 +10,7 @@ namespace gridledger::storage {
 
 absl::StatusOr<std::optional<AccountState>> StoreStateView::GetAccount(
     const AccountRef& account) const {
-  GL_ASSIGN_OR_RETURN(std::optional<Bytes> record,
-                      ReadAccountRecord(txn_, tables_, *recent_, window_, account));
-  if (!record.has_value()) return std::optional<AccountState>();
-  GL_ASSIGN_OR_RETURN(AccountState state, DecodeAccountRecord(*record));
-  return std::optional<AccountState>(state);
+  return ReadAccount(txn_, tables_, *recent_, window_, account);
 }
 
 absl::StatusOr<bool> StoreStateView::HasExecuted(const TxId& id) const {

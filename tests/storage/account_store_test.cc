@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "core/common/check.h"
+#include "core/common/status_macros.h"
 #include "gtest/gtest.h"
 #include "storage/node_store.h"
 #include "storage/records.h"
@@ -198,35 +199,50 @@ TEST(AccountStoreTest, ASnapshotCutCarriesTheRunsAccountsAndTheRestoreFoldsThem)
 
 TEST(AccountStoreTest, CorruptLogRecordsAreDataLoss) {
   TempDir dir;
+  LmdbOptions options;
+  options.dir = dir.path();
+  const Bytes counter_key = EncodeAccountKey(CounterAccount());
+  auto poke = [&](const Bytes& key, const Bytes& value) {
+    auto store = OpenRunStore(dir, kNeverMerge);
+    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
+      return txn.Put(store->tables().acct_log, key, value);
+    }).ok());
+  };
   {
     auto store = OpenRunStore(dir, kNeverMerge);
     ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
-    // The counter's record of commit 1, cut short.
-    const Bytes key = EncodeAcctLogKey(1, EncodeAccountKey(CounterAccount()));
-    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
-      return txn.Put(store->tables().acct_log, key, Bytes(5, 1));
-    }).ok());
   }
+  const Bytes good = EncodeAccountRecord(AccountState{Amount(1), Nonce(1)});
+  // The counter's record of commit 1, cut short: the run cannot be rebuilt.
+  ASSERT_NO_FATAL_FAILURE(poke(EncodeAcctLogKey(1, counter_key), Bytes(5, 1)));
+  absl::StatusOr<std::unique_ptr<NodeStore>> reopened = NodeStore::Open(options);
+  ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss) << reopened.status();
   {
-    // Rebuilt into the run as it is: reading it says what is wrong.
-    auto store = OpenRunStore(dir, kNeverMerge);
-    EXPECT_EQ(store->GetAccount(CounterAccount()).status().code(), absl::StatusCode::kDataLoss);
-    ReadTxn txn = *store->env().BeginRead();
-    EXPECT_EQ(ForEachAccount(txn, store->tables(),
+    // The snapshot reader says so too.
+    auto env = LmdbEnv::Open(options);
+    ASSERT_TRUE(env.ok());
+    auto tables = NodeTables::Open(**env);
+    ASSERT_TRUE(tables.ok());
+    ReadTxn txn = *(*env)->BeginRead();
+    EXPECT_EQ(ForEachAccount(txn, *tables,
                              [](ByteSpan, ByteSpan record) {
                                return DecodeAccountRecord(record).status();
                              })
                   .code(),
               absl::StatusCode::kDataLoss);
-    // A record at or below the merge point cannot be there: opening refuses.
-    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
-      return txn.Put(store->tables().acct_log, EncodeAcctLogKey(0, EncodeAccountKey(CounterAccount())),
-                     EncodeAccountRecord(AccountState{Amount(1), Nonce(1)}));
+  }
+  // A record at or below the merge point cannot be there: opening refuses.
+  {
+    auto env = LmdbEnv::Open(options);
+    ASSERT_TRUE(env.ok());
+    auto tables = NodeTables::Open(**env);
+    ASSERT_TRUE(tables.ok());
+    ASSERT_TRUE((*env)->Write([&](WriteTxn& txn) -> absl::Status {
+      GL_RETURN_IF_ERROR(txn.Put(tables->acct_log, EncodeAcctLogKey(1, counter_key), good));
+      return txn.Put(tables->acct_log, EncodeAcctLogKey(0, counter_key), good);
     }).ok());
   }
-  LmdbOptions options;
-  options.dir = dir.path();
-  absl::StatusOr<std::unique_ptr<NodeStore>> reopened = NodeStore::Open(options);
+  reopened = NodeStore::Open(options);
   ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(reopened.status().message().find("merge point"), std::string::npos)
       << reopened.status();
