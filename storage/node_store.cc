@@ -17,7 +17,7 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
                                                            const NodeStoreOptions& store_options) {
   GL_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env, LmdbEnv::Open(options));
   GL_ASSIGN_OR_RETURN(NodeTables tables, NodeTables::Open(*env));
-  GL_RETURN_IF_ERROR(CheckLayout(*env, tables));
+  GL_ASSIGN_OR_RETURN(const bool stamp_pending, CheckLayout(*env, tables));
   uint64_t last = 0;
   {
     GL_ASSIGN_OR_RETURN(ReadTxn txn, env->BeginRead());
@@ -37,16 +37,21 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
     GL_RETURN_IF_ERROR(LoadRecentAccounts(txn, tables, store->recent_));
     store->unmerged_txs_.store(store->recent_.size());
+    store->unmerged_account_versions_.store(store->recent_.account_versions());
+    store->layout_stamp_pending_.store(stamp_pending);
     store->recent_.Prune(merged);  // what readers pin from now on
   }
   return store;
 }
 
-absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
+absl::StatusOr<bool> NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
   {
     GL_ASSIGN_OR_RETURN(ReadTxn txn, env.BeginRead());
     GL_ASSIGN_OR_RETURN(std::optional<uint64_t> layout, ReadStoreLayout(txn, tables));
-    if (layout == kStoreLayoutVersion) return absl::OkStatus();
+    if (layout == kStoreLayoutVersion) return false;
+    // Layout 3 differs only by an acct_log that is empty: stamped at the
+    // first write (StampLayoutIfPending).
+    if (layout == std::optional<uint64_t>(3)) return true;
     GL_ASSIGN_OR_RETURN(Cursor txs, txn.OpenCursor(tables.txs));
     GL_ASSIGN_OR_RETURN(const bool has_txs, txs.First());
     if (layout.has_value() && *layout > kStoreLayoutVersion) {
@@ -56,9 +61,7 @@ absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
           "reads layout ", kStoreLayoutVersion, " only: run the newer build (or a later one) "
           "on this data directory"));
     }
-    // Layout 3 differs only by an acct_log that is empty: restamp it below.
-    const bool upgradable = layout == std::optional<uint64_t>(3);
-    if (!upgradable && (layout.has_value() || has_txs)) {
+    if (layout.has_value() || has_txs) {
       return absl::FailedPreconditionError(absl::StrCat(
           "store ", env.dir(), " has layout ", layout.value_or(1), " (layout 1: full transaction "
           "records in the txs table; layout 2: checkpoints without the commit digest); this "
@@ -67,13 +70,20 @@ absl::Status NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tables) {
           " and restart the node (it catches up from its peers)"));
     }
   }
-  // A new store, one without transactions (the layouts agree) or a layout-3
-  // store: stamp it.
-  return env.Write([&](WriteTxn& txn) -> absl::Status {
+  // A new store, or one without transactions (the layouts agree): stamp it.
+  GL_RETURN_IF_ERROR(env.Write([&](WriteTxn& txn) -> absl::Status {
     Bytes value;
     ByteWriter(&value).U64(kStoreLayoutVersion);
     return txn.Put(tables.meta, MetaKey(kMetaStoreLayout), value);
-  });
+  }));
+  return false;
+}
+
+absl::Status NodeStore::StampLayoutIfPending(WriteTxn& txn) const {
+  if (!layout_stamp_pending_.load()) return absl::OkStatus();
+  Bytes value;
+  ByteWriter(&value).U64(kStoreLayoutVersion);
+  return txn.Put(tables_.meta, MetaKey(kMetaStoreLayout), value);
 }
 
 // A store written before the state root existed has state but no running
@@ -99,6 +109,15 @@ absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
     return absl::InvalidArgumentError(absl::StrCat("block num_txs: ", block.meta.num_txs,
                                                    " is below the ", block.txs.size(),
                                                    " indexed transactions"));
+  }
+  // Each account once: its old record is read once, from before the commit.
+  absl::flat_hash_set<AccountRef> accounts;
+  accounts.reserve(block.accounts.size());
+  for (const auto& entry : block.accounts) {
+    if (!accounts.insert(entry.first).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block account ", entry.first.key.ShortHex(), " appears twice"));
+    }
   }
   absl::flat_hash_map<TxId, TxStatus> ids;
   ids.reserve(block.txs.size());
@@ -227,7 +246,8 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   recent_.AddAccounts(block.sequence, accounts);
   const bool merge =
       unmerged_txs_.load() + ids.size() >= options_.recent_txs_merge_at ||
-      recent_.account_versions() >= options_.recent_account_versions_merge_at;
+      unmerged_account_versions_.load() + accounts.size() >=
+          options_.recent_account_versions_merge_at;
   absl::Status written = env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_ASSIGN_OR_RETURN(StateWriter state, StateWriter::Begin(&txn, tables_));
     GL_ASSIGN_OR_RETURN(uint64_t last, ReadLastCommittedSequence(txn, tables_));
@@ -235,6 +255,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
       return absl::FailedPreconditionError(absl::StrCat(
           "commit sequence ", block.sequence, " does not follow last committed ", last));
     }
+    GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables_));
     GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_, state, block.sequence, puts));
     GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
@@ -267,10 +288,13 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     recent_.RemoveAccounts(block.sequence, accounts);
     return written;
   }
+  layout_stamp_pending_.store(false);
   if (merge) {
     unmerged_txs_.store(0);
+    unmerged_account_versions_.store(0);
   } else {
     unmerged_txs_.fetch_add(ids.size());
+    unmerged_account_versions_.fetch_add(accounts.size());
   }
   last_committed_sequence_.store(block.sequence);
   // Drops what the merges committed, as far as the readers' pins allow.
@@ -369,11 +393,14 @@ absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
                      last_committed_sequence_.load()));
   }
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
+    GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_RETURN_IF_ERROR(WriteSnapshot(txn, tables_, snapshot, point));
     return extra ? extra(txn) : absl::OkStatus();
   }));
+  layout_stamp_pending_.store(false);
   // Everything is merged now: the recent run starts over.
   unmerged_txs_.store(0);
+  unmerged_account_versions_.store(0);
   recent_.Reset(point.sequence);
   last_committed_sequence_.store(point.sequence);
   return absl::OkStatus();

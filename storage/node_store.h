@@ -148,7 +148,12 @@ class NodeStore {
       : env_(std::move(env)), tables_(tables), options_(options),
         last_committed_sequence_(last) {}
   // Refuses another layout; stamps a new store with kStoreLayoutVersion.
-  static absl::Status CheckLayout(LmdbEnv& env, const NodeTables& tables);
+  // True for a layout-3 store: it is a layout-4 store with an empty
+  // acct_log, stamped 4 by its first write (not at open, so a tool that only
+  // reads leaves it usable by the build that wrote it).
+  static absl::StatusOr<bool> CheckLayout(LmdbEnv& env, const NodeTables& tables);
+  // In a commit's or a restore's write: stamps the layout if still pending.
+  absl::Status StampLayoutIfPending(WriteTxn& txn) const;
   absl::Status CheckBlock(const BlockWrite& block) const;
   // The nonce-hold part of CommitBlock: held entries, expiry index, count and
   // released ids.
@@ -164,6 +169,11 @@ class NodeStore {
   mutable RecentTxs recent_;
   // Ids added to recent_ since the last merge (the merge bound's count).
   std::atomic<size_t> unmerged_txs_{0};
+  // Account versions likewise: not recent_.account_versions(), which also
+  // counts merged versions a reader still pins (each commit would merge
+  // again while one lives).
+  std::atomic<size_t> unmerged_account_versions_{0};
+  std::atomic<bool> layout_stamp_pending_{false};
   std::function<void()> read_hook_;
 };
 

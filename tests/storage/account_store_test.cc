@@ -160,9 +160,44 @@ TEST(AccountStoreTest, TheAccountVersionBoundMergesTooAndARefusedCommitLeavesNoV
   const size_t versions = store->recent_account_versions();
   BlockWrite refused = SyntheticBlock(10);
   refused.txs[0].first = SyntheticBlock(3).txs[0].first;  // already stored
+  const AccountRef extra = SyntheticAccount(1000);
+  refused.accounts.emplace_back(extra, AccountState{Amount(5), Nonce(5)});
   EXPECT_EQ(store->CommitBlock(refused).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store->recent_account_versions(), versions);
-  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 9));
+  // An account twice in one block is refused before anything is written.
+  BlockWrite twice = SyntheticBlock(10);
+  twice.accounts.push_back(twice.accounts.front());
+  EXPECT_EQ(store->CommitBlock(twice).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->recent_account_versions(), versions);
+  // Block 10 as it should be: the refused block's extra account never appears.
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(10)).ok());
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 10));
+  EXPECT_EQ(store->GetAccount(extra).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(AccountStoreTest, AReaderPinningAMergeDoesNotMakeEveryLaterCommitMerge) {
+  TempDir dir;
+  // Only the 8-version bound merges: every 4 blocks (2 accounts each).
+  auto store = OpenRunStore(dir, kNeverMerge, 8);
+  uint64_t seq = 1;
+  for (; MergedThrough(*store) == 0; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  // A view pinned before the next merge keeps that merge's versions in memory.
+  absl::StatusOr<std::unique_ptr<StoreStateView>> view = store->Snapshot();
+  ASSERT_TRUE(view.ok()) << view.status();
+  const uint64_t first_merge = MergedThrough(*store);
+  for (; MergedThrough(*store) == first_merge; ++seq) {
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  const uint64_t second_merge = MergedThrough(*store);
+  EXPECT_GT(store->recent_account_versions(), 0u);  // pinned
+  // The next commit does not merge again: the pinned versions are merged ones.
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+  EXPECT_EQ(MergedThrough(*store), second_merge);
+  EXPECT_EQ(second_merge - first_merge, 4u);
+  view->reset();
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, seq));
 }
 
 TEST(AccountStoreTest, ASnapshotCutCarriesTheRunsAccountsAndTheRestoreFoldsThem) {
@@ -231,46 +266,73 @@ TEST(AccountStoreTest, CorruptLogRecordsAreDataLoss) {
                   .code(),
               absl::StatusCode::kDataLoss);
   }
-  // A record at or below the merge point cannot be there: opening refuses.
+  // A record at the merge point cannot be there (the fold cleared the log):
+  // opening refuses. Here a store that merged through commit 2.
+  TempDir merged_dir;
   {
-    auto env = LmdbEnv::Open(options);
-    ASSERT_TRUE(env.ok());
-    auto tables = NodeTables::Open(**env);
-    ASSERT_TRUE(tables.ok());
-    ASSERT_TRUE((*env)->Write([&](WriteTxn& txn) -> absl::Status {
-      GL_RETURN_IF_ERROR(txn.Put(tables->acct_log, EncodeAcctLogKey(1, counter_key), good));
-      return txn.Put(tables->acct_log, EncodeAcctLogKey(0, counter_key), good);
+    auto store = OpenRunStore(merged_dir, 1);
+    for (uint64_t seq = 1; seq <= 2; ++seq) {
+      ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
+    }
+    ASSERT_EQ(MergedThrough(*store), 2u);
+    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
+      return txn.Put(store->tables().acct_log, EncodeAcctLogKey(2, counter_key), good);
     }).ok());
   }
+  options.dir = merged_dir.path();
   reopened = NodeStore::Open(options);
   ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(reopened.status().message().find("merge point"), std::string::npos)
+  EXPECT_NE(reopened.status().message().find("merge point 2"), std::string::npos)
       << reopened.status();
 }
 
-TEST(AccountStoreTest, ALayoutThreeStoreIsRestampedAndKeepsItsAccounts) {
+TEST(AccountStoreTest, ALayoutThreeStoreIsStampedByItsFirstWriteAndKeepsItsAccounts) {
   TempDir dir;
+  LmdbOptions options;
+  options.dir = dir.path();
+  auto layout = [&]() {
+    auto env = LmdbEnv::Open(options);
+    GL_CHECK(env.ok());
+    auto tables = NodeTables::Open(**env);
+    GL_CHECK(tables.ok());
+    ReadTxn txn = *(*env)->BeginRead();
+    return *ReadStoreLayout(txn, *tables);
+  };
   {
-    auto store = OpenRunStore(dir, 1);  // layout 3 kept every account in the table
+    // As layout 3 left it: every account in the table, acct_log empty, and
+    // the merge point (of the ids) below the last commit.
+    auto store = OpenRunStore(dir, kNeverMerge);
     for (uint64_t seq = 1; seq <= 3; ++seq) {
       ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok());
     }
-    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
+    const std::vector<std::pair<Bytes, Bytes>> accounts = LogicalAccounts(*store);
+    ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) -> absl::Status {
+      for (const auto& [key, record] : accounts) {
+        GL_RETURN_IF_ERROR(txn.Put(store->tables().accounts, key, record));
+      }
+      GL_RETURN_IF_ERROR(txn.Clear(store->tables().acct_log));
       Bytes value;
       ByteWriter(&value).U64(3);
       return txn.Put(store->tables().meta, MetaKey(kMetaStoreLayout), value);
     }).ok());
+    ASSERT_EQ(MergedThrough(*store), 0u);
   }
-  auto store = OpenRunStore(dir, kNeverMerge);
   {
-    ReadTxn txn = *store->env().BeginRead();
-    EXPECT_EQ(*ReadStoreLayout(txn, store->tables()), kStoreLayoutVersion);
+    // Opened and read only: still layout 3, for the build that wrote it.
+    auto store = OpenRunStore(dir, kNeverMerge);
+    ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 3));
+    EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
   }
-  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 3));
-  EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
-  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(4)).ok());
+  EXPECT_EQ(layout(), 3u);
+  {
+    auto store = OpenRunStore(dir, kNeverMerge);
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(4)).ok());
+    ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 4));
+    EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
+  }
+  EXPECT_EQ(layout(), kStoreLayoutVersion);
+  auto store = OpenRunStore(dir, kNeverMerge);
   ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 4));
-  EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
 }
 
 }  // namespace
