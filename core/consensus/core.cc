@@ -611,7 +611,11 @@ void Core::SignVote(Output& out, ValidatorIndex author, Round round, const Diges
   last_voted_[author.value()] = std::make_pair(round, digest);
   out.Persist(LastVotedRecord{author, round, digest});
   ++stats_.votes_sent;
-  out.Send(author, Vote{digest, author, round, me_, key_.Sign(VotePayload(digest))});
+  const Digest payload = VotePayload(digest);
+  const Signature signature = key_.Sign(payload);
+  // The author's certificate carries this vote back to us.
+  checker_->NoteSigned(key_.public_key(), payload, signature);
+  out.Send(author, Vote{digest, author, round, me_, signature});
 }
 
 void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now) {

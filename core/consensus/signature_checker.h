@@ -16,6 +16,11 @@ class SignatureChecker {
   // libsecp256k1's secp256k1_schnorrsig_verify semantics.
   virtual bool Verify(const PublicKey& key, const Digest& message,
                       const Signature& signature) = 0;
+  // A signature this validator just made (its vote): a checker that
+  // remembers valid triples may skip verifying it when a certificate
+  // carries it back. Default: nothing.
+  virtual void NoteSigned(const PublicKey& /*key*/, const Digest& /*message*/,
+                          const Signature& /*signature*/) {}
 };
 
 class SchnorrChecker final : public SignatureChecker {

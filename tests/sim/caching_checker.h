@@ -18,20 +18,31 @@ class CachingChecker final : public consensus::SignatureChecker {
   static constexpr size_t kMaxEntries = 1 << 20;
 
   bool Verify(const PublicKey& key, const Digest& message, const Signature& sig) override {
-    std::array<uint8_t, 128> triple;
-    std::memcpy(triple.data(), key.data(), 32);
-    std::memcpy(triple.data() + 32, message.data(), 32);
-    std::memcpy(triple.data() + 64, sig.data(), 64);
+    const std::array<uint8_t, 128> triple = Triple(key, message, sig);
     if (valid_.contains(triple)) return true;
     ++verifications_;
     if (!SchnorrVerify(key, message, sig)) return false;
-    if (valid_.size() >= kMaxEntries) valid_.clear();
-    valid_.insert(triple);
+    Remember(triple);
     return true;
+  }
+  void NoteSigned(const PublicKey& key, const Digest& message, const Signature& sig) override {
+    Remember(Triple(key, message, sig));
   }
   uint64_t verifications() const { return verifications_; }
 
  private:
+  static std::array<uint8_t, 128> Triple(const PublicKey& key, const Digest& message,
+                                         const Signature& sig) {
+    std::array<uint8_t, 128> triple;
+    std::memcpy(triple.data(), key.data(), 32);
+    std::memcpy(triple.data() + 32, message.data(), 32);
+    std::memcpy(triple.data() + 64, sig.data(), 64);
+    return triple;
+  }
+  void Remember(const std::array<uint8_t, 128>& triple) {
+    if (valid_.size() >= kMaxEntries) valid_.clear();
+    valid_.insert(triple);
+  }
   absl::flat_hash_set<std::array<uint8_t, 128>> valid_;
   uint64_t verifications_ = 0;
 };
