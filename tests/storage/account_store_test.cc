@@ -3,7 +3,9 @@
 // that fold at other points.
 #include "storage/account_store.h"
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -145,6 +147,72 @@ TEST(AccountStoreTest, AReaderWhoseSnapshotPredatesAFoldReadsItsOwnState) {
   EXPECT_GT(store->recent_account_versions(), 2 * (seq - 1 - MergedThrough(*store)));
   view->reset();
   EXPECT_EQ(store->recent_account_versions(), 2 * (seq - 1 - MergedThrough(*store)));
+}
+
+TEST(AccountStoreTest, ConcurrentReadersSeeTheirSnapshotsAccountsThroughFolds) {
+  constexpr uint64_t kBlocks = 150;
+  constexpr int kReaders = 2;
+  constexpr int kReadsMax = 100'000;
+  TempDir dir;
+  auto store = OpenRunStore(dir, 16);
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::atomic<int> reads{0};
+  ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      for (int i = 0; i < kReadsMax && !done.load(); ++i) {
+        if ((i + r) % 2 == 0) {
+          // A view answers exactly as of its own commit: the counter says
+          // which block wrote last, and every earlier block's account is there.
+          auto view = store->Snapshot();
+          absl::StatusOr<uint64_t> last = view.ok() ? (*view)->LastCommittedSequence()
+                                                     : absl::StatusOr<uint64_t>(view.status());
+          if (!last.ok()) {
+            wrong.fetch_add(1);
+            continue;
+          }
+          auto counter = (*view)->GetAccount(CounterAccount());
+          if (!counter.ok() || !counter->has_value() ||
+              **counter != AccountState{Amount(*last), Nonce(*last)}) {
+            wrong.fetch_add(1);
+          }
+          for (uint64_t seq = *last > 20 ? *last - 20 : 1; seq <= *last + 1; seq += 3) {
+            auto got = (*view)->GetAccount(SyntheticAccount(seq));
+            const bool expected = seq <= *last;
+            if (!got.ok() || got->has_value() != expected ||
+                (expected && **got != AccountState{Amount(seq * 10), Nonce(seq)})) {
+              wrong.fetch_add(1);
+            }
+          }
+        } else {
+          // GetAccount: a state some commit wrote, never older than the
+          // commit that was last before the call.
+          const uint64_t before = store->last_committed_sequence();
+          absl::StatusOr<AccountState> counter = store->GetAccount(CounterAccount());
+          if (!counter.ok() || counter->balance.value() != counter->next_nonce.value() ||
+              counter->balance.value() < before) {
+            wrong.fetch_add(1);
+          }
+        }
+        reads.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t seq = 2; seq <= kBlocks; ++seq) {
+    const absl::Status committed = store->CommitBlock(SyntheticBlock(seq));
+    if (!committed.ok()) {
+      ADD_FAILURE() << seq << " " << committed;
+      break;
+    }
+  }
+  done.store(true);
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_GT(MergedThrough(*store), kBlocks / 2);
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, kBlocks));
 }
 
 TEST(AccountStoreTest, TheAccountVersionBoundMergesTooAndARefusedCommitLeavesNoVersions) {
