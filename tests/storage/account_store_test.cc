@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -155,23 +154,19 @@ TEST(AccountStoreTest, ConcurrentReadersSeeTheirSnapshotsAccountsThroughFolds) {
   constexpr int kReadsMax = 100'000;
   TempDir dir;
   auto store = OpenRunStore(dir, 16);
-  std::atomic<bool> done{false};
   std::atomic<int> wrong{0};
-  std::atomic<int> reads{0};
   ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
-  std::vector<std::thread> readers;
-  for (int r = 0; r < kReaders; ++r) {
-    readers.emplace_back([&, r] {
-      for (int i = 0; i < kReadsMax && !done.load(); ++i) {
+  const int reads =
+      testing::CommitWhileReading(*store, kBlocks, kReaders, kReadsMax, [&](int r, int i) {
         if ((i + r) % 2 == 0) {
           // A view answers exactly as of its own commit: the counter says
           // which block wrote last, and every earlier block's account is there.
           auto view = store->Snapshot();
           absl::StatusOr<uint64_t> last = view.ok() ? (*view)->LastCommittedSequence()
-                                                     : absl::StatusOr<uint64_t>(view.status());
+                                                    : absl::StatusOr<uint64_t>(view.status());
           if (!last.ok()) {
             wrong.fetch_add(1);
-            continue;
+            return;
           }
           auto counter = (*view)->GetAccount(CounterAccount());
           if (!counter.ok() || !counter->has_value() ||
@@ -196,21 +191,9 @@ TEST(AccountStoreTest, ConcurrentReadersSeeTheirSnapshotsAccountsThroughFolds) {
             wrong.fetch_add(1);
           }
         }
-        reads.fetch_add(1);
-      }
-    });
-  }
-  for (uint64_t seq = 2; seq <= kBlocks; ++seq) {
-    const absl::Status committed = store->CommitBlock(SyntheticBlock(seq));
-    if (!committed.ok()) {
-      ADD_FAILURE() << seq << " " << committed;
-      break;
-    }
-  }
-  done.store(true);
-  for (std::thread& t : readers) t.join();
+      });
   EXPECT_EQ(wrong.load(), 0);
-  EXPECT_GT(reads.load(), 0);
+  EXPECT_GT(reads, 0);
   EXPECT_GT(MergedThrough(*store), kBlocks / 2);
   ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, kBlocks));
 }

@@ -3,10 +3,16 @@
 #ifndef GRIDLEDGER_TESTS_STORAGE_RUN_STORE_H_
 #define GRIDLEDGER_TESTS_STORAGE_RUN_STORE_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "core/common/check.h"
+#include "gtest/gtest.h"
 #include "storage/node_store.h"
+#include "tests/storage/synthetic_blocks.h"
 #include "tests/storage/temp_dir.h"
 
 namespace gridledger::storage::testing {
@@ -34,6 +40,34 @@ inline uint64_t MergedThrough(NodeStore& store) {
   absl::StatusOr<uint64_t> merged = ReadTxsMergedThrough(*txn, store.tables());
   GL_CHECK(merged.ok());
   return *merged;
+}
+
+// Commits SyntheticBlock(2..last) while `readers` threads each call
+// `read(reader, i)` until the commits are done (at most `reads_max` times
+// each); returns the reads made. A failed commit is a test failure.
+inline int CommitWhileReading(NodeStore& store, uint64_t last, int readers, int reads_max,
+                              const std::function<void(int reader, int i)>& read) {
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < readers; ++r) {
+    threads.emplace_back([&, r] {
+      for (int i = 0; i < reads_max && !done.load(); ++i) {
+        read(r, i);
+        reads.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t seq = 2; seq <= last; ++seq) {
+    const absl::Status committed = store.CommitBlock(SyntheticBlock(seq));
+    if (!committed.ok()) {
+      ADD_FAILURE() << seq << " " << committed;
+      break;
+    }
+  }
+  done.store(true);
+  for (std::thread& t : threads) t.join();
+  return reads.load();
 }
 
 }  // namespace gridledger::storage::testing

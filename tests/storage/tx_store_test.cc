@@ -9,7 +9,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/common/check.h"
@@ -425,14 +424,10 @@ TEST(TxStoreTest, ConcurrentReadersFindEveryCommittedIdThroughMerges) {
   constexpr int kReadsMax = 100'000;
   TempDir dir;
   auto store = OpenRunStore(dir, 16);
-  std::atomic<bool> done{false};
   std::atomic<int> missing{0};
-  std::atomic<int> reads{0};
   ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
-  std::vector<std::thread> readers;
-  for (int r = 0; r < kReaders; ++r) {
-    readers.emplace_back([&, r] {
-      for (int i = 0; i < kReadsMax && !done.load(); ++i) {
+  const int reads =
+      testing::CommitWhileReading(*store, kBlocks, kReaders, kReadsMax, [&](int r, int i) {
         const uint64_t last = store->last_committed_sequence();
         std::vector<TxId> ids = {SyntheticTxId(1, 0), SyntheticTxId(last, 0)};
         for (uint64_t seq = last > 20 ? last - 20 : 1; seq < last; seq += 3) {
@@ -446,28 +441,16 @@ TEST(TxStoreTest, ConcurrentReadersFindEveryCommittedIdThroughMerges) {
           auto view = store->Snapshot();
           if (!view.ok()) {
             missing.fetch_add(1);
-            continue;
+            return;
           }
           for (const TxId& id : ids) {
             absl::StatusOr<bool> found = (*view)->HasExecuted(id);
             if (!found.ok() || !*found) missing.fetch_add(1);
           }
         }
-        reads.fetch_add(1);
-      }
-    });
-  }
-  for (uint64_t seq = 2; seq <= kBlocks; ++seq) {
-    const absl::Status committed = store->CommitBlock(SyntheticBlock(seq));
-    if (!committed.ok()) {
-      ADD_FAILURE() << seq << " " << committed;
-      break;
-    }
-  }
-  done.store(true);
-  for (std::thread& t : readers) t.join();
+      });
   EXPECT_EQ(missing.load(), 0);
-  EXPECT_GT(reads.load(), 0);
+  EXPECT_GT(reads, 0);
   EXPECT_GT(MergedThrough(*store), kBlocks / 2);
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, kBlocks));
 }
