@@ -283,6 +283,41 @@ TEST(AccountStoreTest, ASnapshotCutCarriesTheRunsAccountsAndTheRestoreFoldsThem)
   ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*target, 7));
 }
 
+TEST(AccountStoreTest, ARestoreOverAPinnedRunReadsTheRestoredStateAndTheViewItsOwn) {
+  TempDir source_dir, target_dir;
+  auto source = OpenRunStore(source_dir, kNeverMerge);
+  auto target = OpenRunStore(target_dir, kNeverMerge);
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
+    if (seq <= 3) ASSERT_TRUE(target->CommitBlock(SyntheticBlock(seq)).ok());
+  }
+  // A view of the target's commit 3 pins its run through the restore.
+  absl::StatusOr<std::unique_ptr<StoreStateView>> view = target->Snapshot();
+  ASSERT_TRUE(view.ok()) << view.status();
+  SnapshotAssembler assembler;
+  {
+    ReadTxn txn = *source->env().BeginRead();
+    absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source->tables(), 300);
+    ASSERT_TRUE(chunks.ok()) << chunks.status();
+    for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler.Add(chunk).ok());
+  }
+  SnapshotPoint point;
+  point.sequence = 6;
+  point.state_root = *source->StateRoot();
+  point.commit = *source->GetCommit(6);
+  ASSERT_TRUE(target->RestoreSnapshot(assembler, point).ok());
+  // The pinned versions (commits 1-3) are still in memory, below the new
+  // merge point: new readers take the restored table.
+  EXPECT_GT(target->recent_account_versions(), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*target, 6));
+  absl::StatusOr<std::optional<AccountState>> counter = (*view)->GetAccount(CounterAccount());
+  ASSERT_TRUE(counter.ok() && counter->has_value()) << counter.status();
+  EXPECT_EQ(**counter, (AccountState{Amount(3), Nonce(3)}));
+  view->reset();
+  EXPECT_EQ(target->recent_account_versions(), 0u);
+  ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*target, 6));
+}
+
 TEST(AccountStoreTest, CorruptLogRecordsAreDataLoss) {
   TempDir dir;
   LmdbOptions options;
