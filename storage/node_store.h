@@ -60,7 +60,7 @@ using ExtraCommitWrite = std::function<absl::Status(WriteTxn&)>;
 // estimated ~100 B per id, and reopening scans the run's tx_log keys.
 inline constexpr size_t kRecentTxsMergeAt = size_t{1} << 16;
 // The run's other bound: a commit that brings its account versions
-// (storage/account_store.h, ~150 B each in memory) to this many merges too,
+// (storage/account_store.h, ~24 B each in memory) to this many merges too,
 // so commits that change many accounts with few transactions (a market
 // settlement) cannot grow it without limit.
 inline constexpr size_t kRecentAccountVersionsMergeAt = size_t{1} << 17;
