@@ -110,15 +110,6 @@ absl::Status NodeStore::CheckBlock(const BlockWrite& block) const {
                                                    " is below the ", block.txs.size(),
                                                    " indexed transactions"));
   }
-  // Each account once: its old record is read once, from before the commit.
-  absl::flat_hash_set<AccountRef> accounts;
-  accounts.reserve(block.accounts.size());
-  for (const auto& entry : block.accounts) {
-    if (!accounts.insert(entry.first).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("block account ", entry.first.key.ShortHex(), " appears twice"));
-    }
-  }
   absl::flat_hash_map<TxId, TxStatus> ids;
   ids.reserve(block.txs.size());
   for (const auto& [id, tx] : block.txs) {
@@ -231,6 +222,14 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   std::vector<std::pair<AccountRef, AccountState>> accounts = block.accounts;
   std::sort(accounts.begin(), accounts.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Each account once: its old record is read once, from before the commit.
+  if (auto twice =
+          std::adjacent_find(accounts.begin(), accounts.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; });
+      twice != accounts.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block account ", twice->first.key.ShortHex(), " appears twice"));
+  }
   const Bytes sequence_value = EncodeCommitKey(block.sequence);
   // Checked again in the write; here so that no recent entry of a committed
   // sequence is added and removed again below.
@@ -257,11 +256,13 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     }
     GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables_));
-    GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_, state, block.sequence, puts));
+    GL_RETURN_IF_ERROR(
+        WriteCommitTxs(txn, tables_, recent_, state, block.sequence, merged_through, puts));
     GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
                                            merged_through, accounts, /*fold_follows=*/merge));
     if (merge) {
-      GL_RETURN_IF_ERROR(MergeRecentTxs(txn, tables_, recent_, block.sequence).status());
+      GL_RETURN_IF_ERROR(
+          MergeRecentTxs(txn, tables_, recent_, merged_through, block.sequence).status());
       GL_RETURN_IF_ERROR(
           FoldRecentAccounts(txn, tables_, recent_, merged_through, block.sequence));
     }

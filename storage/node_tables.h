@@ -65,7 +65,7 @@ inline constexpr absl::string_view kMetaStoreLayout = "store_layout";
 // and catch-up read, so it is refused like layout 1 (wipe and catch up).
 // Layout 4: the accounts written since the last merge are in acct_log, not
 // in accounts (storage/account_store.h). A layout-3 store is a layout-4
-// store with an empty acct_log, so it is restamped at open.
+// store with an empty acct_log, so its first write stamps it 4.
 inline constexpr uint64_t kStoreLayoutVersion = 4;
 // meta: u64 big-endian, the last commit whose transaction ids are in the txs
 // index and whose account states are in accounts; absent means 0.

@@ -47,9 +47,8 @@ absl::StatusOr<ByteSpan> TxReader::Record(const TxId& id) const {
 }
 
 absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
-                            StateWriter& state, uint64_t sequence,
+                            StateWriter& state, uint64_t sequence, uint64_t merged_through,
                             absl::Span<const TxPut> puts) {
-  GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables));
   const TxReader reader(txn, tables, recent, TxWindow{merged_through, sequence - 1});
   for (const TxPut& put : puts) {
     GL_ASSIGN_OR_RETURN(std::optional<uint64_t> old_sequence, reader.Sequence(put.id));
@@ -77,8 +76,8 @@ absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const Recen
 }
 
 absl::StatusOr<size_t> MergeRecentTxs(WriteTxn& txn, const NodeTables& tables,
-                                      const RecentTxs& recent, uint64_t through) {
-  GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables));
+                                      const RecentTxs& recent, uint64_t merged_through,
+                                      uint64_t through) {
   const std::vector<std::pair<TxId, uint64_t>> entries = recent.Collect(merged_through, through);
   {
     // Ascending ids with one cursor: consecutive ids in one leaf page cost

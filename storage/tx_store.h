@@ -85,14 +85,18 @@ struct TxPut {
 // FailedPrecondition unless its record is held and the new one is final;
 // then the old record is removed (and un-hashed). The ids must be in
 // `recent` already (added at `sequence`: the window stops below it).
+// `merged_through` is the transaction's kMetaTxsMergedThrough.
 absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
-                            StateWriter& state, uint64_t sequence, absl::Span<const TxPut> puts);
+                            StateWriter& state, uint64_t sequence, uint64_t merged_through,
+                            absl::Span<const TxPut> puts);
 
 // Writes the recent entries of the commits in (merged_through, through] into
-// txs in ascending id order and sets kMetaTxsMergedThrough to `through`.
-// Returns the number of ids merged.
+// txs in ascending id order and sets kMetaTxsMergedThrough to `through`
+// (`merged_through`: its value in this transaction until then). Returns the
+// number of ids merged.
 absl::StatusOr<size_t> MergeRecentTxs(WriteTxn& txn, const NodeTables& tables,
-                                      const RecentTxs& recent, uint64_t through);
+                                      const RecentTxs& recent, uint64_t merged_through,
+                                      uint64_t through);
 
 // A store restored from a snapshot (its state's txs entries, ascending by
 // id): every record into tx_log under its commit sequence, every id into
