@@ -22,6 +22,7 @@ namespace gridledger::storage {
 namespace {
 
 using testing::CounterAccount;
+using testing::CutAndAssemble;
 using testing::kNeverMerge;
 using testing::MergedThrough;
 using testing::OpenRunStore;
@@ -260,15 +261,8 @@ TEST(AccountStoreTest, ASnapshotCutCarriesTheRunsAccountsAndTheRestoreFoldsThem)
   ASSERT_GT(Entries(*source, source->tables().acct_log), 0u);
   SnapshotAssembler assembler;
   SnapshotPoint point;
-  {
-    ReadTxn txn = *source->env().BeginRead();
-    absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source->tables(), 300);
-    ASSERT_TRUE(chunks.ok()) << chunks.status();
-    for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler.Add(chunk).ok());
-  }
-  point.sequence = 6;
-  point.state_root = *source->StateRoot();
-  point.commit = *source->GetCommit(6);
+  ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*source, &assembler, &point, 300));
+  ASSERT_EQ(point.sequence, 6u);
   auto target = OpenRunStore(target_dir, kNeverMerge);
   ASSERT_TRUE(target->RestoreSnapshot(assembler, point).ok());
   EXPECT_EQ(Entries(*target, target->tables().acct_log), 0u);
@@ -295,16 +289,9 @@ TEST(AccountStoreTest, ARestoreOverAPinnedRunReadsTheRestoredStateAndTheViewItsO
   absl::StatusOr<std::unique_ptr<StoreStateView>> view = target->Snapshot();
   ASSERT_TRUE(view.ok()) << view.status();
   SnapshotAssembler assembler;
-  {
-    ReadTxn txn = *source->env().BeginRead();
-    absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source->tables(), 300);
-    ASSERT_TRUE(chunks.ok()) << chunks.status();
-    for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler.Add(chunk).ok());
-  }
   SnapshotPoint point;
-  point.sequence = 6;
-  point.state_root = *source->StateRoot();
-  point.commit = *source->GetCommit(6);
+  ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*source, &assembler, &point, 300));
+  ASSERT_EQ(point.sequence, 6u);
   ASSERT_TRUE(target->RestoreSnapshot(assembler, point).ok());
   // The pinned versions (commits 1-3) are still in memory, below the new
   // merge point: new readers take the restored table.

@@ -12,6 +12,7 @@
 #include "core/common/check.h"
 #include "gtest/gtest.h"
 #include "storage/node_store.h"
+#include "storage/state_snapshot.h"
 #include "tests/storage/synthetic_blocks.h"
 #include "tests/storage/temp_dir.h"
 
@@ -40,6 +41,20 @@ inline uint64_t MergedThrough(NodeStore& store) {
   absl::StatusOr<uint64_t> merged = ReadTxsMergedThrough(*txn, store.tables());
   GL_CHECK(merged.ok());
   return *merged;
+}
+
+// `source`'s state cut into chunks of at most `chunk_bytes` and assembled
+// (Add checks the order), with the point of its last commit.
+inline void CutAndAssemble(NodeStore& source, SnapshotAssembler* assembler, SnapshotPoint* point,
+                           size_t chunk_bytes = 500) {
+  absl::StatusOr<ReadTxn> txn = source.env().BeginRead();
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(*txn, source.tables(), chunk_bytes);
+  ASSERT_TRUE(chunks.ok()) << chunks.status();
+  for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler->Add(chunk).ok());
+  point->sequence = source.last_committed_sequence();
+  point->state_root = *source.StateRoot();
+  point->commit = *source.GetCommit(point->sequence);
 }
 
 // Commits SyntheticBlock(2..last) while `readers` threads each call

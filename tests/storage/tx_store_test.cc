@@ -25,6 +25,7 @@
 namespace gridledger::storage {
 namespace {
 
+using testing::CutAndAssemble;
 using testing::kNeverMerge;
 using testing::MergedThrough;
 using testing::OpenRunStore;
@@ -68,18 +69,6 @@ StoredTx HeldResult(uint64_t sequence, uint32_t index) {
   tx.index = index;
   tx.raw.assign(90, 0x77);
   return tx;
-}
-
-// `source`'s state cut into chunks and assembled (Add checks the order),
-// with the point of its last commit.
-void CutAndAssemble(NodeStore& source, SnapshotAssembler* assembler, SnapshotPoint* point) {
-  ReadTxn txn = *source.env().BeginRead();
-  absl::StatusOr<std::vector<Bytes>> chunks = CutStateChunks(txn, source.tables(), 500);
-  ASSERT_TRUE(chunks.ok()) << chunks.status();
-  for (const Bytes& chunk : *chunks) ASSERT_TRUE(assembler->Add(chunk).ok());
-  point->sequence = source.last_committed_sequence();
-  point->state_root = *source.StateRoot();
-  point->commit = *source.GetCommit(point->sequence);
 }
 
 TEST(TxStoreTest, LookupsAcrossTheRecentRunAndTheMergedIndexBeforeAfterMergesAndReopen) {
