@@ -5,6 +5,10 @@
 #ifndef GRIDLEDGER_CORE_CONSENSUS_SIGNATURE_CHECKER_H_
 #define GRIDLEDGER_CORE_CONSENSUS_SIGNATURE_CHECKER_H_
 
+#include <array>
+#include <cstdint>
+#include <cstring>
+
 #include "core/common/types.h"
 #include "core/crypto/schnorr.h"
 
@@ -22,6 +26,18 @@ class SignatureChecker {
   virtual void NoteSigned(const PublicKey& /*key*/, const Digest& /*message*/,
                           const Signature& /*signature*/) {}
 };
+
+// key | message | signature: one check's identity, for checkers that
+// remember the valid ones (the node's, the simulator's).
+using SignatureTriple = std::array<uint8_t, 128>;
+inline SignatureTriple MakeSignatureTriple(const PublicKey& key, const Digest& message,
+                                           const Signature& signature) {
+  SignatureTriple triple;
+  std::memcpy(triple.data(), key.data(), 32);
+  std::memcpy(triple.data() + 32, message.data(), 32);
+  std::memcpy(triple.data() + 64, signature.data(), 64);
+  return triple;
+}
 
 class SchnorrChecker final : public SignatureChecker {
  public:

@@ -1,23 +1,12 @@
 #include "net/node/counting_signature_checker.h"
 
-#include <cstring>
-
 #include "core/crypto/schnorr.h"
 
 namespace gridledger::node {
 
-CountingSignatureChecker::Triple CountingSignatureChecker::MakeTriple(
-    const PublicKey& key, const Digest& message, const Signature& signature) {
-  Triple triple;
-  std::memcpy(triple.data(), key.data(), 32);
-  std::memcpy(triple.data() + 32, message.data(), 32);
-  std::memcpy(triple.data() + 64, signature.data(), 64);
-  return triple;
-}
-
 bool CountingSignatureChecker::Verify(const PublicKey& key, const Digest& message,
                                       const Signature& signature) {
-  const Triple triple = MakeTriple(key, message, signature);
+  const consensus::SignatureTriple triple = consensus::MakeSignatureTriple(key, message, signature);
   {
     absl::MutexLock lock(&mu_);
     if (valid_.contains(triple)) return true;
@@ -34,7 +23,7 @@ bool CountingSignatureChecker::Verify(const PublicKey& key, const Digest& messag
 void CountingSignatureChecker::NoteSigned(const PublicKey& key, const Digest& message,
                                           const Signature& signature) {
   absl::MutexLock lock(&mu_);
-  Remember(MakeTriple(key, message, signature));
+  Remember(consensus::MakeSignatureTriple(key, message, signature));
 }
 
 uint64_t CountingSignatureChecker::verifications() const {
@@ -42,7 +31,7 @@ uint64_t CountingSignatureChecker::verifications() const {
   return verifications_;
 }
 
-void CountingSignatureChecker::Remember(const Triple& triple) {
+void CountingSignatureChecker::Remember(const consensus::SignatureTriple& triple) {
   if (!valid_.insert(triple).second) return;
   order_.push_back(triple);
   while (order_.size() > remembered_max_) {

@@ -13,7 +13,6 @@
 #ifndef GRIDLEDGER_NET_NODE_COUNTING_SIGNATURE_CHECKER_H_
 #define GRIDLEDGER_NET_NODE_COUNTING_SIGNATURE_CHECKER_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -42,16 +41,13 @@ class CountingSignatureChecker final : public consensus::SignatureChecker {
   uint64_t verifications() const;
 
  private:
-  using Triple = std::array<uint8_t, 128>;
-  static Triple MakeTriple(const PublicKey& key, const Digest& message,
-                           const Signature& signature);
-  void Remember(const Triple& triple) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remember(const consensus::SignatureTriple& triple) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t remembered_max_;
   net::NodeMetrics* metrics_ = nullptr;
   mutable absl::Mutex mu_;
-  absl::flat_hash_set<Triple> valid_ ABSL_GUARDED_BY(mu_);
-  std::deque<Triple> order_ ABSL_GUARDED_BY(mu_);  // oldest first, for eviction
+  absl::flat_hash_set<consensus::SignatureTriple> valid_ ABSL_GUARDED_BY(mu_);
+  std::deque<consensus::SignatureTriple> order_ ABSL_GUARDED_BY(mu_);  // oldest first, for eviction
   uint64_t verifications_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
