@@ -159,8 +159,8 @@ fi
 # The backend must really be the GPU: verify-batch says which one it chose.
 run_boxed backend-probe 60 "$pack/run.sh" gridledger verify-batch \
   "$pack/data/bip340_vectors.csv" --backend=gpu
-if [ "$rc" = 0 ] && grep -q '^verifier backend: cuda' "$work/backend-probe.txt"; then
-  record PASS backend-probe "$secs" "$(grep '^verifier backend' "$work/backend-probe.txt")"
+if [ "$rc" = 0 ] && grep -q 'verifier backend: cuda' "$work/backend-probe.txt"; then
+  record PASS backend-probe "$secs" "$(grep -o 'verifier backend.*' "$work/backend-probe.txt")"
 else
   fail_gpu backend-probe "no usable CUDA device: $(grep -m1 'verifier backend\|error' "$work/backend-probe.txt")"
 fi
