@@ -178,6 +178,35 @@ void BM_VerifyGpuKernelVariant(benchmark::State& state) {
   RunGpu(state, static_cast<int>(state.range(0)), static_cast<size_t>(state.range(1)));
 }
 
+// A kernel variant with another chunk size (items per launch and per
+// staging buffer: 64 Ki by default, about half a wave of the default kernel
+// on an H200): range(0) = blocks/SM, range(1) = chunk items, at 4 Mi. The
+// verifier is made per run (its pinned buffers grow with the chunk).
+void BM_VerifyGpuChunk(benchmark::State& state) {
+  const size_t n = kBatchSizes[std::size(kBatchSizes) - 1];
+  const auto& all = SignedItems(n);
+  gpu::CudaVerifierOptions options;
+  options.min_gpu_batch = 1;
+  options.kernel_min_blocks = static_cast<int>(state.range(0));
+  options.chunk_items = static_cast<size_t>(state.range(1));
+  auto verifier = gpu::CudaBatchVerifier::Create(options);
+  if (!verifier.ok()) {
+    state.SkipWithError(std::string(verifier.status().message()).c_str());
+    return;
+  }
+  std::vector<uint8_t> results(n);
+  for (auto _ : state) {
+    absl::Status st =
+        (*verifier)->Verify(absl::MakeConstSpan(all.data(), n), absl::MakeSpan(results));
+    if (!st.ok()) {
+      state.SkipWithError(std::string(st.message()).c_str());
+      break;
+    }
+  }
+  CheckAllValid(state, results);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
 // Registered at start-up only when a device is usable.
 const bool kGpuRegistered = [] {
   absl::Status device = gpu::CudaDeviceStatus(0);
@@ -196,6 +225,14 @@ const bool kGpuRegistered = [] {
     variants->Args({min_blocks, kBatchSizes[3]});
   }
   variants->UseRealTime()->Unit(benchmark::kMillisecond);
+  auto* chunks = benchmark::RegisterBenchmark("BM_VerifyGpuChunk", BM_VerifyGpuChunk);
+  for (int min_blocks : gpu::cuda::kVerifyKernelMinBlocks) {
+    if (min_blocks == 2) continue;  // far behind at every size measured
+    for (int64_t chunk : {int64_t{1} << 16, int64_t{1} << 18, int64_t{1} << 20}) {
+      chunks->Args({min_blocks, chunk});
+    }
+  }
+  chunks->UseRealTime()->Unit(benchmark::kMillisecond);
   return true;
 }();
 #else

@@ -192,17 +192,20 @@ gtest_step fused-tx-pass 90 'CudaVerifierTest.FusedTransactionPass*'
 # One libsecp256k1 core is linear in the batch size; the benchmark measures it
 # up to 256k only (1M and 4M on one core would take minutes of device time).
 if run_boxed verify-bench 200 env GL_VERIFY_TABLE_MAX_BATCH="$max_batch" "$pack/run.sh" gridledger_bench \
-  --benchmark_filter='BM_VerifyTable(SingleCore|CpuPool|Gpu)/|BM_VerifyGpuKernelVariant/' --benchmark_min_time=0.5 \
+  --benchmark_filter='BM_VerifyTable(SingleCore|CpuPool|Gpu)/|BM_VerifyGpuKernelVariant/|BM_VerifyGpuChunk/' --benchmark_min_time=0.5 \
   --benchmark_out="$work/verify-bench.json" --benchmark_out_format=json; then
   if command -v python3 >/dev/null && [ -s "$work/verify-bench.json" ]; then
     python3 - "$work/verify-bench.json" >"$work/verify-table.txt" 2>&1 <<'EOPY'
 import json, sys
-rows, variants = {}, []
+rows, variants, chunks = {}, [], []
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
     name, _, args = b["name"].partition("/")
     args = [int(a) for a in args.split("/") if a.isdigit()]
     if name == "BM_VerifyGpuKernelVariant" and "error_occurred" not in b:
         variants.append((args[0], args[1], b.get("items_per_second", 0)))
+        continue
+    if name == "BM_VerifyGpuChunk" and "error_occurred" not in b:
+        chunks.append((args[0], args[1], b.get("items_per_second", 0)))
         continue
     size = args[0]
     kind = {"BM_VerifyTableSingleCore": "secp256k1 1 core",
@@ -221,6 +224,10 @@ if variants:
     print("\nkernel launch-bounds variants (blocks/SM asked of ptxas), verifications/s")
     for blocks, size, rate in sorted(variants):
         print("  min_blocks %d at %d: %.0f" % (blocks, size, rate))
+if chunks:
+    print("\nchunk items per launch (at 4194304), verifications/s")
+    for blocks, chunk, rate in sorted(chunks):
+        print("  min_blocks %d, chunk %d: %.0f" % (blocks, chunk, rate))
 EOPY
   else
     grep -E 'BM_VerifyTable' "$work/verify-bench.txt" >"$work/verify-table.txt"

@@ -27,9 +27,9 @@ struct CudaVerifierOptions {
   // Smaller batches run on the CPU backend.
   size_t min_gpu_batch = 512;
   int cpu_threads = 0;  // the CPU backend's pool; 0 = all cores
-  // Launch-bounds variant of the signature kernel (blocks per SM: 4, 2 or 6;
+  // Launch-bounds variant of the signature kernel (blocks per SM: 4, 2, 6 or 8;
   // see gpu/cuda/verify_kernels.h). Create refuses any other value.
-  int kernel_min_blocks = 4;
+  int kernel_min_blocks = 8;
 };
 
 // OK when `device` exists and can run kernels; otherwise the CUDA error text.

@@ -1,5 +1,7 @@
 #include "gpu/cuda/verify_kernels.h"
 
+#include <iterator>
+
 namespace gridledger::gpu::cuda {
 namespace {
 
@@ -41,8 +43,9 @@ bool IsVerifyKernelVariant(int min_blocks) {
 cudaError_t LaunchVerify(const VerifyContext& ctx, const SoaVerifyBatch& batch,
                          cudaStream_t stream, int min_blocks) {
   if (batch.count == 0) return cudaSuccess;
-  static_assert(kVerifyKernelMinBlocks[0] == 4 && kVerifyKernelMinBlocks[1] == 2 &&
-                    kVerifyKernelMinBlocks[2] == 6,
+  static_assert(std::size(kVerifyKernelMinBlocks) == 4 && kVerifyKernelMinBlocks[0] == 8 &&
+                    kVerifyKernelMinBlocks[1] == 2 && kVerifyKernelMinBlocks[2] == 4 &&
+                    kVerifyKernelMinBlocks[3] == 6,
                 "keep the switch below in step with kVerifyKernelMinBlocks");
   switch (min_blocks) {
     case 4:
@@ -53,6 +56,9 @@ cudaError_t LaunchVerify(const VerifyContext& ctx, const SoaVerifyBatch& batch,
       break;
     case 6:
       LaunchVariant<6>(ctx, batch, stream);
+      break;
+    case 8:
+      LaunchVariant<8>(ctx, batch, stream);
       break;
     default:
       return cudaErrorInvalidValue;
