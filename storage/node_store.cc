@@ -435,6 +435,7 @@ absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
         absl::StrCat("snapshot at sequence ", point.sequence, " is not above the last commit ",
                      last_committed_sequence_.load()));
   }
+  absl::MutexLock writer_lock(&writer_mu_);
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_RETURN_IF_ERROR(WriteSnapshot(txn, tables_, snapshot, point));
@@ -445,12 +446,9 @@ absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
   unmerged_txs_.store(0);
   unmerged_account_versions_.store(0);
   recent_.Reset(point.sequence);
-  {
-    // The runs are gone with the state they indexed (WriteSnapshot).
-    absl::MutexLock lock(&writer_mu_);
-    run_filters_.Clear();
-    compacting_filter_.reset();
-  }
+  // The runs are gone with the state they indexed (WriteSnapshot).
+  run_filters_.Clear();
+  compacting_filter_.reset();
   tx_index_runs_.store(0);
   last_committed_sequence_.store(point.sequence);
   return absl::OkStatus();

@@ -1,7 +1,5 @@
 #include "storage/state_snapshot.h"
 
-#include "storage/tx_runs.h"
-
 #include <algorithm>
 #include <iterator>
 
@@ -31,9 +29,10 @@ bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
 
 // The logical txs table in id order (the snapshot's), without sorting the
 // whole of tx_log (which is in commit order): the index (its runs and the
-// txs table, storage/tx_runs.h), ascending, merged with the records tx_log holds above its merged_through (the recent
-// window: the merge bound plus what readers pin), sorted here. A window
-// record wins over the index (a held tx released after its merge). Each
+// txs table, storage/tx_runs.h), ascending, merged with the records tx_log
+// holds above its merged_through (the recent window: the merge bound plus
+// what readers pin), sorted here. A window record wins over the index (a
+// held tx released after its merge). Each
 // entry goes to `emit` as it is reached, so the byte bound fires early and
 // memory stays O(window).
 absl::Status EmitTxsInIdOrder(const Txn& txn, const NodeTables& tables,

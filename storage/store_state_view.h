@@ -23,6 +23,9 @@ class StoreStateView : public StateView {
                  const RecentTxs& recent, TxWindow window, TxRunSet runs)
       : pin_(std::move(pin)), txn_(std::move(txn)), tables_(tables), recent_(&recent),
         window_(window), reader_(txn_, tables_, recent, window, std::move(runs)) {}
+  // reader_ points at txn_: never moved or copied.
+  StoreStateView(const StoreStateView&) = delete;
+  StoreStateView& operator=(const StoreStateView&) = delete;
 
   absl::StatusOr<std::optional<AccountState>> GetAccount(const AccountRef& account) const override;
   absl::StatusOr<bool> HasExecuted(const TxId& id) const override;

@@ -23,7 +23,8 @@ void ForEachProbe(const TxId& id, F f) {
 }  // namespace
 
 RunFilter::RunFilter(uint64_t expected_ids)
-    : blocks_(std::max<uint64_t>(1, (expected_ids * kBitsPerId + 511) / 512)) {}
+    : blocks_(std::max<uint64_t>(1, (std::min<uint64_t>(expected_ids, uint64_t{1} << 40) *
+                                         kBitsPerId + 511) / 512)) {}
 
 size_t RunFilter::BlockOf(const TxId& id) const {
   // Range reduction without a division: the high half of a 64x64 product.

@@ -43,6 +43,13 @@ absl::StatusOr<std::vector<TxRun>> GetRuns(ByteReader& r, absl::string_view what
 }
 
 absl::Status CheckList(const TxRunList& list) {
+  if (list.live.size() + list.dead.size() > kMaxListedRuns) {
+    return absl::InvalidArgumentError(absl::StrCat(list.live.size() + list.dead.size(), " runs"));
+  }
+  if (list.compaction.has_value() && list.compaction->inputs.size() > kTxRunsPerLevel) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(list.compaction->inputs.size(), " compaction inputs"));
+  }
   absl::flat_hash_set<uint32_t> numbers;
   auto add = [&](uint32_t number) -> absl::Status {
     if (number == 0 || number >= list.next_number || !numbers.insert(number).second) {
@@ -184,6 +191,14 @@ absl::StatusOr<size_t> DeleteRunEntries(WriteTxn& txn, LmdbTable table, uint32_t
   return keys.size();
 }
 
+// A filter for `claimed` ids of a run in `table`, sized by at most the
+// table's entries: a corrupt count cannot ask for more memory than the data.
+absl::StatusOr<std::shared_ptr<RunFilter>> MakeFilter(const Txn& txn, LmdbTable table,
+                                                      uint64_t claimed) {
+  GL_ASSIGN_OR_RETURN(const uint64_t stored, txn.Entries(table));
+  return std::make_shared<RunFilter>(std::min(claimed, stored));
+}
+
 // Picks the next compaction: the oldest kTxRunsPerLevel runs of the lowest
 // level that has that many.
 std::optional<std::pair<size_t, uint8_t>> PickCompaction(const TxRunList& list) {
@@ -272,6 +287,11 @@ absl::StatusOr<TxRunList> ReadTxRunList(const Txn& txn, const NodeTables& tables
 }
 
 absl::Status WriteTxRunList(WriteTxn& txn, const NodeTables& tables, const TxRunList& list) {
+  // What the decoder would refuse is never written (the store would not
+  // open again): a failed commit instead.
+  if (absl::Status valid = CheckList(list); !valid.ok()) {
+    return absl::InternalError(absl::StrCat("run list not written: ", valid.message()));
+  }
   return txn.Put(tables.meta, MetaKey(kMetaTxsRuns), EncodeTxRunList(list));
 }
 
@@ -356,9 +376,13 @@ absl::StatusOr<TxCompactionStep> CompactTxRuns(WriteTxn& txn, const NodeTables& 
                                                size_t budget) {
   TxCompactionStep step;
   // Dead runs first, oldest first: their pages return to LMDB's free list.
-  while (!list.dead.empty() && step.work < budget) {
+  // At most half the budget while there is a merge to do, so a batch of
+  // dead runs does not hold it up.
+  const size_t delete_budget =
+      list.compaction.has_value() || PickCompaction(list).has_value() ? budget / 2 : budget;
+  while (!list.dead.empty() && step.work < delete_budget) {
     TxRun& run = list.dead.back();
-    const size_t max = budget - step.work;
+    const size_t max = delete_budget - step.work;
     GL_ASSIGN_OR_RETURN(const size_t deleted,
                         DeleteRunEntries(txn, TxRunTable(tables, run), run.number, max));
     step.work += deleted;
@@ -377,9 +401,9 @@ absl::StatusOr<TxCompactionStep> CompactTxRuns(WriteTxn& txn, const NodeTables& 
         c.inputs.push_back(list.live[i].number);
         expected += list.live[i].entries;
       }
+      GL_ASSIGN_OR_RETURN(building,
+                          MakeFilter(txn, TxRunTable(tables, list.live[first]), expected));
       list.compaction = std::move(c);
-      building = std::make_shared<RunFilter>(expected);
-      step.started = true;
       step.changed = true;
     }
   }
@@ -457,7 +481,8 @@ absl::Status LoadTxRunFilters(const Txn& txn, const NodeTables& tables, TxRunFil
   };
   filters.Clear();
   for (const TxRun& run : list.live) {
-    auto filter = std::make_shared<RunFilter>(run.entries);
+    GL_ASSIGN_OR_RETURN(std::shared_ptr<RunFilter> filter,
+                        MakeFilter(txn, TxRunTable(tables, run), run.entries));
     GL_RETURN_IF_ERROR(scan(run, *filter));
     filters.Publish(run.number, std::move(filter));
   }
@@ -470,7 +495,7 @@ absl::Status LoadTxRunFilters(const Txn& txn, const NodeTables& tables, TxRunFil
         expected += run.entries;
       }
     }
-    building = std::make_shared<RunFilter>(expected);
+    GL_ASSIGN_OR_RETURN(building, MakeFilter(txn, tables.txs_merged, expected));
     GL_RETURN_IF_ERROR(scan(list.compaction->output, *building));
   }
   return absl::OkStatus();

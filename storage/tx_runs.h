@@ -124,8 +124,6 @@ absl::StatusOr<std::optional<std::pair<uint32_t, std::shared_ptr<RunFilter>>>> W
 
 struct TxCompactionStep {
   bool changed = false;  // the list must be written back
-  // A compaction began: `building` holds a new, empty filter for its output.
-  bool started = false;
   // A compaction completed: publish `building` for this run, drop `unlisted`.
   std::optional<uint32_t> completed;
   std::vector<uint32_t> unlisted;
@@ -134,7 +132,7 @@ struct TxCompactionStep {
 // Up to `budget` entries of work: deletes dead runs' entries, starts a
 // compaction when a level holds kTxRunsPerLevel runs, merges its inputs
 // into its output. `building` is the output's filter, kept by the caller
-// across writes (replaced here when a compaction starts).
+// across writes (replaced here, empty, when a compaction starts).
 absl::StatusOr<TxCompactionStep> CompactTxRuns(WriteTxn& txn, const NodeTables& tables,
                                                TxRunList& list,
                                                std::shared_ptr<RunFilter>& building,

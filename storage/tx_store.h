@@ -101,8 +101,9 @@ absl::StatusOr<std::optional<std::pair<uint32_t, std::shared_ptr<RunFilter>>>> M
 
 // A store restored from a snapshot (its state's txs entries, ascending by
 // id; the index's runs cleared by the caller): every record into tx_log
-// under its commit sequence, every id into txs, merged through `sequence`. DataLoss for an entry that is not a tx
-// record with a commit sequence in [1, sequence].
+// under its commit sequence, every id into txs, merged through `sequence`.
+// DataLoss for an entry that is not a tx record with a commit sequence in
+// [1, sequence].
 absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
                               absl::Span<const std::pair<ByteSpan, ByteSpan>> entries,
                               uint64_t sequence);

@@ -35,10 +35,11 @@ using testing::SyntheticTxId;
 using testing::Tagged;
 
 std::unique_ptr<NodeStore> OpenLsmStore(const TempDir& dir, size_t merge_at,
-                                        size_t compaction_work) {
+                                        size_t compaction_work,
+                                        size_t map_bytes = size_t{32} << 20) {
   LmdbOptions options;
   options.dir = dir.path();
-  options.initial_map_size_bytes = 32 << 20;
+  options.initial_map_size_bytes = map_bytes;
   NodeStoreOptions store_options;
   store_options.recent_txs_merge_at = merge_at;
   store_options.recent_account_versions_merge_at = kNeverMerge;
@@ -120,9 +121,12 @@ TEST(TxRunListTest, RoundTripsAndRefusesMalformedLists) {
     EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << why;
   };
   TxRunList bad = list;
-  bad.live[1].level = 0;  // a level-0 run older than a level-1 one: order lost
-  bad.live[0].level = 1;
+  bad.compaction.reset();
+  bad.live[4].level = 0;  // a level-0 run older than level-1 ones: order lost
   refused(bad, "levels decrease toward the oldest");
+  bad = list;
+  bad.compaction->inputs.push_back(2);
+  refused(bad, "more inputs than a level holds");
   bad = list;
   bad.dead[0].number = 11;
   refused(bad, "a number twice");
@@ -135,9 +139,15 @@ TEST(TxRunListTest, RoundTripsAndRefusesMalformedLists) {
   bad = list;
   bad.compaction->output.level = 0;
   refused(bad, "output at level 0");
-  Bytes truncated = EncodeTxRunList(list);
-  truncated.pop_back();
-  EXPECT_EQ(DecodeTxRunList(truncated).status().code(), absl::StatusCode::kDataLoss);
+  const Bytes encoded = EncodeTxRunList(list);
+  for (size_t size = 0; size < encoded.size(); ++size) {
+    EXPECT_EQ(DecodeTxRunList(ByteSpan(encoded.data(), size)).status().code(),
+              absl::StatusCode::kDataLoss)
+        << size;
+  }
+  Bytes version = encoded;
+  version[0] = 2;
+  EXPECT_EQ(DecodeTxRunList(version).status().code(), absl::StatusCode::kDataLoss);
   Bytes trailing = EncodeTxRunList(list);
   trailing.push_back(0);
   EXPECT_EQ(DecodeTxRunList(trailing).status().code(), absl::StatusCode::kDataLoss);
@@ -256,6 +266,22 @@ TEST(TxRunsTest, AReleasedHeldTxReadsItsFinalRecordFromTheNewerRun) {
   release.released.push_back(held);
   ASSERT_NO_FATAL_FAILURE(commit(release));
   const uint64_t released_at = seq++;
+  // Flushed: the held entry and the final one in two live runs; a snapshot
+  // cut takes the newer (the older names a record tx_log no longer has).
+  for (const uint64_t runs = RunList(*store).live.size();
+       RunList(*store).live.size() == runs; ++seq) {
+    ASSERT_NO_FATAL_FAILURE(commit(SyntheticBlock(seq)));
+  }
+  {
+    SnapshotAssembler assembler;
+    SnapshotPoint point;
+    ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*store, &assembler, &point));
+    TempDir restored_dir;
+    auto restored = OpenLsmStore(restored_dir, 6, 0);
+    ASSERT_TRUE(restored->RestoreSnapshot(assembler, point).ok());
+    EXPECT_EQ(*restored->RecomputeStateRoot(), point.state_root);
+    EXPECT_EQ(restored->GetTx(held)->commit_sequence, released_at);
+  }
   for (; seq < 400; ++seq) {
     ASSERT_NO_FATAL_FAILURE(commit(SyntheticBlock(seq)));
     absl::StatusOr<StoredTx> got = store->GetTx(held);
@@ -323,6 +349,35 @@ TEST(TxRunsTest, ASnapshotOfRunsRestoresAndTheRestoredStoreBuildsRunsOverIt) {
   EXPECT_FALSE(RunList(*restored).live.empty());
   ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*restored, seq - 1));
   EXPECT_EQ(*restored->RecomputeStateRoot(), *restored->StateRoot());
+}
+
+// Writes that fail (the commit's extra write refuses; the map grows and the
+// write is retried) while runs flush and compactions start, advance and
+// complete: the store afterwards equals one that never failed.
+TEST(TxRunsTest, FailedAndRetriedWritesDuringCompactionsLeaveTheIndexWhole) {
+  TempDir dir, reference_dir;
+  auto store = OpenLsmStore(dir, 6, 16, /*map_bytes=*/size_t{1} << 18);
+  auto reference = OpenLsmStore(reference_dir, kNeverMerge, 0);
+  const ExtraCommitWrite refuse = [](WriteTxn&) {
+    return absl::UnavailableError("refused by the test");
+  };
+  int refused = 0;
+  for (uint64_t seq = 1; seq <= 400; ++seq) {
+    if (seq % 3 == 0) {
+      ASSERT_EQ(store->CommitBlock(SyntheticBlock(seq), refuse).code(),
+                absl::StatusCode::kUnavailable);
+      ++refused;
+    }
+    ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
+    ASSERT_TRUE(reference->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
+  }
+  EXPECT_GT(refused, 100);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 400));
+  EXPECT_EQ(*store->StateRoot(), *reference->StateRoot());
+  EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
+  store.reset();
+  store = OpenLsmStore(dir, 6, 16);
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 400));
 }
 
 // Layout 4 merged ids into the txs table itself: such a store opens with
