@@ -55,6 +55,14 @@ void Txn::Release() {
   env_->LeaveTxn();
 }
 
+absl::StatusOr<uint64_t> Txn::Entries(LmdbTable table) const {
+  GL_CHECK(live());
+  MDB_stat stat;
+  int rc = mdb_stat(txn_, table.dbi, &stat);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "stat");
+  return uint64_t{stat.ms_entries};
+}
+
 absl::StatusOr<ByteSpan> Txn::Get(LmdbTable table, ByteSpan key) const {
   GL_CHECK(live());
   MDB_val k = ToVal(key);

@@ -51,6 +51,8 @@ class Txn {
   absl::StatusOr<ByteSpan> Get(LmdbTable table, ByteSpan key) const;
   // A cursor over `table` in key order; it must be destroyed before the txn.
   absl::StatusOr<Cursor> OpenCursor(LmdbTable table) const;
+  // The number of entries of `table` in this transaction (mdb_stat: O(1)).
+  absl::StatusOr<uint64_t> Entries(LmdbTable table) const;
 
   bool live() const { return txn_ != nullptr; }
   // Ends the transaction without committing (idempotent).

@@ -36,6 +36,13 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     GL_ASSIGN_OR_RETURN(const uint64_t merged, ReadTxsMergedThrough(txn, tables));
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
     GL_RETURN_IF_ERROR(LoadRecentAccounts(txn, tables, store->recent_));
+    {
+      absl::MutexLock lock(&store->writer_mu_);
+      GL_RETURN_IF_ERROR(
+          LoadTxRunFilters(txn, tables, store->run_filters_, store->compacting_filter_));
+      GL_ASSIGN_OR_RETURN(const TxRunList runs, ReadTxRunList(txn, tables));
+      store->tx_index_runs_.store(runs.live.size());
+    }
     store->unmerged_txs_.store(store->recent_.size());
     store->unmerged_account_versions_.store(store->recent_.account_versions());
     store->layout_stamp_pending_.store(stamp_pending);
@@ -49,9 +56,11 @@ absl::StatusOr<bool> NodeStore::CheckLayout(LmdbEnv& env, const NodeTables& tabl
     GL_ASSIGN_OR_RETURN(ReadTxn txn, env.BeginRead());
     GL_ASSIGN_OR_RETURN(std::optional<uint64_t> layout, ReadStoreLayout(txn, tables));
     if (layout == kStoreLayoutVersion) return false;
-    // Layout 3 differs only by an acct_log that is empty: stamped at the
-    // first write (StampLayoutIfPending).
-    if (layout == std::optional<uint64_t>(3)) return true;
+    // Layouts 3 and 4 differ only by tables that are empty (acct_log, the
+    // index's runs): stamped at the first write (StampLayoutIfPending).
+    if (layout == std::optional<uint64_t>(3) || layout == std::optional<uint64_t>(4)) {
+      return true;
+    }
     GL_ASSIGN_OR_RETURN(Cursor txs, txn.OpenCursor(tables.txs));
     GL_ASSIGN_OR_RETURN(const bool has_txs, txs.First());
     if (layout.has_value() && *layout > kStoreLayoutVersion) {
@@ -240,9 +249,15 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   }
   // The ids enter the recent run before the write commits (readers whose
   // snapshot is older ignore them: storage/recent_txs.h) and leave it again
-  // if the write fails. A run at its bound is merged into txs in this write.
+  // if the write fails. A run at its bound becomes a sorted run of the index
+  // (storage/tx_runs.h) in this write.
   recent_.Add(block.sequence, ids);
   recent_.AddAccounts(block.sequence, accounts);
+  // The index's run changes, applied to the filters once the write committed.
+  std::optional<std::pair<uint32_t, std::shared_ptr<RunFilter>>> flushed;
+  TxCompactionStep compaction;
+  size_t live_runs = 0;
+  absl::MutexLock writer_lock(&writer_mu_);
   const bool merge =
       unmerged_txs_.load() + ids.size() >= options_.recent_txs_merge_at ||
       unmerged_account_versions_.load() + accounts.size() >=
@@ -256,16 +271,26 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     }
     GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables_));
-    GL_RETURN_IF_ERROR(
-        WriteCommitTxs(txn, tables_, recent_, state, block.sequence, merged_through, puts));
+    GL_ASSIGN_OR_RETURN(TxRunList runs, ReadTxRunList(txn, tables_));
+    {
+      GL_ASSIGN_OR_RETURN(const TxRunSet run_set, TxRunSet::Read(txn, tables_, run_filters_));
+      GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_, run_set, state, block.sequence,
+                                        merged_through, puts));
+    }
     GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
                                            merged_through, accounts, /*fold_follows=*/merge));
+    bool runs_changed = false;
     if (merge) {
-      GL_RETURN_IF_ERROR(
-          MergeRecentTxs(txn, tables_, recent_, merged_through, block.sequence).status());
+      GL_ASSIGN_OR_RETURN(flushed, MergeRecentTxs(txn, tables_, recent_, runs, merged_through,
+                                                  block.sequence));
+      runs_changed = flushed.has_value();
       GL_RETURN_IF_ERROR(
           FoldRecentAccounts(txn, tables_, recent_, merged_through, block.sequence));
     }
+    GL_ASSIGN_OR_RETURN(compaction, CompactTxRuns(txn, tables_, runs, compacting_filter_,
+                                                  CompactionBudget(runs, ids.size())));
+    if (runs_changed || compaction.changed) GL_RETURN_IF_ERROR(WriteTxRunList(txn, tables_, runs));
+    live_runs = runs.live.size();
     GL_RETURN_IF_ERROR(WriteHold(txn, state, block));
     for (const auto& [key, value] : block.market) {
       if (value.has_value()) {
@@ -290,6 +315,13 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     return written;
   }
   layout_stamp_pending_.store(false);
+  if (flushed.has_value()) run_filters_.Publish(flushed->first, std::move(flushed->second));
+  if (compaction.completed.has_value()) {
+    run_filters_.Publish(*compaction.completed, std::move(compacting_filter_));
+    compacting_filter_.reset();
+  }
+  for (uint32_t run : compaction.unlisted) run_filters_.Drop(run);
+  tx_index_runs_.store(live_runs);
   if (merge) {
     unmerged_txs_.store(0);
     unmerged_account_versions_.store(0);
@@ -301,6 +333,15 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   // Drops what the merges committed, as far as the readers' pins allow.
   recent_.Prune(merge ? block.sequence : recent_.committed());
   return absl::OkStatus();
+}
+
+size_t NodeStore::CompactionBudget(const TxRunList& runs, size_t commit_ids) const {
+  // Each id is written and deleted once per level; 4 entries of work per
+  // committed id keep up with a few levels. Small runs pile up while a large
+  // compaction runs (one at a time), and each costs lookups a filter probe:
+  // the pace grows with the runs listed, so the pile stays a few levels deep.
+  const size_t pace = 1 + runs.live.size() / (2 * kTxRunsPerLevel);
+  return (options_.tx_run_compaction_work + 4 * commit_ids) * pace;
 }
 
 absl::StatusOr<StoredTx> NodeStore::GetTx(const TxId& id) const {
@@ -315,7 +356,8 @@ std::vector<absl::StatusOr<StoredTx>> NodeStore::GetTxs(absl::Span<const TxId> i
   const RecentTxs::Pin pin = recent_.PinFloor();
   absl::StatusOr<ReadTxn> txn = env_->BeginRead();
   absl::StatusOr<TxReader> reader =
-      txn.ok() ? TxReader::Open(*txn, tables_, recent_) : absl::StatusOr<TxReader>(txn.status());
+      txn.ok() ? TxReader::Open(*txn, tables_, recent_, run_filters_)
+               : absl::StatusOr<TxReader>(txn.status());
   if (read_hook_) read_hook_();
   for (const TxId& id : ids) {
     if (!reader.ok()) {
@@ -393,6 +435,7 @@ absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
         absl::StrCat("snapshot at sequence ", point.sequence, " is not above the last commit ",
                      last_committed_sequence_.load()));
   }
+  absl::MutexLock writer_lock(&writer_mu_);
   GL_RETURN_IF_ERROR(env_->Write([&](WriteTxn& txn) -> absl::Status {
     GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_RETURN_IF_ERROR(WriteSnapshot(txn, tables_, snapshot, point));
@@ -403,6 +446,10 @@ absl::Status NodeStore::RestoreSnapshot(const SnapshotAssembler& snapshot,
   unmerged_txs_.store(0);
   unmerged_account_versions_.store(0);
   recent_.Reset(point.sequence);
+  // The runs are gone with the state they indexed (WriteSnapshot).
+  run_filters_.Clear();
+  compacting_filter_.reset();
+  tx_index_runs_.store(0);
   last_committed_sequence_.store(point.sequence);
   return absl::OkStatus();
 }
@@ -421,8 +468,9 @@ absl::StatusOr<std::unique_ptr<StoreStateView>> NodeStore::Snapshot() {
   RecentTxs::Pin pin = recent_.PinFloor();  // before the read txn: storage/recent_txs.h
   GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(TxWindow window, ReadTxWindow(txn, tables_));
+  GL_ASSIGN_OR_RETURN(TxRunSet runs, TxRunSet::Read(txn, tables_, run_filters_));
   return std::make_unique<StoreStateView>(std::move(pin), std::move(txn), tables_, recent_,
-                                          window);
+                                          window, std::move(runs));
 }
 
 absl::Status NodeStore::SeedGenesis(

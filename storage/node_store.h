@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "core/execution/state_view.h"
 #include "storage/lmdb_env.h"
@@ -25,6 +26,7 @@
 #include "storage/state_root.h"
 #include "storage/state_snapshot.h"
 #include "storage/store_state_view.h"
+#include "storage/tx_runs.h"
 
 namespace gridledger::storage {
 
@@ -53,11 +55,9 @@ struct BlockWrite {
 using ExtraCommitWrite = std::function<absl::Status(WriteTxn&)>;
 
 // The recent run's bound (storage/recent_txs.h): a commit that brings it to
-// this many ids merges it into the txs index. A merge of B ids into an index
-// of L leaf pages dirties ~min(B, L) pages, so ~L/B per id instead of one
-// (bench BM_StorageTxStoreGrowth: 0.13 dirty page per committed tx in all,
-// against 0.80 when every commit merges its own ids); the memory is an
-// estimated ~100 B per id, and reopening scans the run's tx_log keys.
+// this many ids writes it as a new sorted run of the index
+// (storage/tx_runs.h); the memory is an estimated ~100 B per id, and
+// reopening scans the run's tx_log keys.
 inline constexpr size_t kRecentTxsMergeAt = size_t{1} << 16;
 // The run's other bound: a commit that brings its account versions
 // (storage/account_store.h, ~24 B each in memory) to this many merges too,
@@ -65,9 +65,14 @@ inline constexpr size_t kRecentTxsMergeAt = size_t{1} << 16;
 // settlement) cannot grow it without limit.
 inline constexpr size_t kRecentAccountVersionsMergeAt = size_t{1} << 17;
 
+// Entries of index compaction (storage/tx_runs.h) each commit may write or
+// delete, besides 4 per id it commits: ~100 KB of sequential pages.
+inline constexpr size_t kTxRunCompactionWork = 2048;
+
 struct NodeStoreOptions {
   size_t recent_txs_merge_at = kRecentTxsMergeAt;
   size_t recent_account_versions_merge_at = kRecentAccountVersionsMergeAt;
+  size_t tx_run_compaction_work = kTxRunCompactionWork;
 };
 
 class NodeStore {
@@ -138,6 +143,10 @@ class NodeStore {
   size_t recent_txs() const { return recent_.size(); }
   // Account versions held in memory likewise (storage/account_store.h).
   size_t recent_account_versions() const { return recent_.account_versions(); }
+  // Live sorted runs of the id index (storage/tx_runs.h) after the last write.
+  size_t tx_index_runs() const { return tx_index_runs_.load(); }
+  // Memory of the index runs' filters (storage/tx_run_filter.h).
+  size_t tx_run_filter_bytes() const { return run_filters_.bytes(); }
   // Runs in GetTxs between the read transaction's start and its lookups: a
   // test commits and merges there to drive the reader/merge interleaving.
   void SetReadHookForTesting(std::function<void()> hook) { read_hook_ = std::move(hook); }
@@ -148,9 +157,9 @@ class NodeStore {
       : env_(std::move(env)), tables_(tables), options_(options),
         last_committed_sequence_(last) {}
   // Refuses another layout; stamps a new store with kStoreLayoutVersion.
-  // True for a layout-3 store: it is a layout-4 store with an empty
-  // acct_log, stamped 4 by its first write (not at open, so a tool that only
-  // reads leaves it usable by the build that wrote it).
+  // True for a layout-3 or -4 store: a layout-5 store with empty tables
+  // (acct_log, the index's runs), stamped by its first write (not at open,
+  // so a tool that only reads leaves it usable by the build that wrote it).
   static absl::StatusOr<bool> CheckLayout(LmdbEnv& env, const NodeTables& tables);
   // In a commit's or a restore's write: stamps the layout if still pending.
   absl::Status StampLayoutIfPending(WriteTxn& txn) const;
@@ -159,6 +168,8 @@ class NodeStore {
   // released ids.
   absl::Status WriteHold(WriteTxn& txn, StateWriter& state, const BlockWrite& block);
   static absl::Status EnsureStateHash(LmdbEnv& env, const NodeTables& tables);
+  // Entries of compaction work for a commit of `commit_ids` ids.
+  size_t CompactionBudget(const TxRunList& runs, size_t commit_ids) const;
 
   std::unique_ptr<LmdbEnv> env_;
   NodeTables tables_;
@@ -174,6 +185,14 @@ class NodeStore {
   // again while one lives).
   std::atomic<size_t> unmerged_account_versions_{0};
   std::atomic<bool> layout_stamp_pending_{false};
+  // The filters of the index's runs (storage/tx_runs.h), read by any thread.
+  mutable TxRunFilters run_filters_;
+  std::atomic<size_t> tx_index_runs_{0};
+  // The writer's: held across the commits that write (CommitBlock,
+  // RestoreSnapshot), one at a time.
+  absl::Mutex writer_mu_;
+  // The filter of the compaction in progress, built chunk by chunk.
+  std::shared_ptr<RunFilter> compacting_filter_ ABSL_GUARDED_BY(writer_mu_);
   std::function<void()> read_hook_;
 };
 

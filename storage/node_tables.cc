@@ -34,6 +34,8 @@ absl::StatusOr<NodeTables> NodeTables::Open(LmdbEnv& env) {
   NodeTables t;
   GL_ASSIGN_OR_RETURN(t.txs, env.OpenTable(kTxsTable));
   GL_ASSIGN_OR_RETURN(t.tx_log, env.OpenTable(kTxLogTable));
+  GL_ASSIGN_OR_RETURN(t.txs_runs, env.OpenTable(kTxsRunsTable));
+  GL_ASSIGN_OR_RETURN(t.txs_merged, env.OpenTable(kTxsMergedTable));
   GL_ASSIGN_OR_RETURN(t.accounts, env.OpenTable(kAccountsTable));
   GL_ASSIGN_OR_RETURN(t.acct_log, env.OpenTable(kAcctLogTable));
   GL_ASSIGN_OR_RETURN(t.commits, env.OpenTable(kCommitsTable));

@@ -15,10 +15,15 @@ namespace gridledger::storage {
 
 // The transaction store (storage/tx_store.h): tx_log holds every stored
 // transaction record under (commit sequence, id), appended commit by commit;
-// txs is the id index (id -> sequence) of the commits merged into it, the
-// newer ones being NodeStore's in-memory recent run.
+// the id index (id -> sequence) is sorted runs over the txs table
+// (storage/tx_runs.h), the newest commits' ids being NodeStore's in-memory
+// recent run.
 inline constexpr absl::string_view kTxsTable = "txs";
 inline constexpr absl::string_view kTxLogTable = "tx_log";
+// The id index's sorted runs (storage/tx_runs.h): level 0 (flushed recent
+// runs) and the compactions' outputs, under (run number u32 BE | id).
+inline constexpr absl::string_view kTxsRunsTable = "txs_runs";
+inline constexpr absl::string_view kTxsMergedTable = "txs_merged";
 // Accounts (storage/account_store.h): `accounts` holds each account's state
 // as of the last merge (kMetaTxsMergedThrough); acct_log holds the states
 // the commits since then wrote, under (commit sequence, account key), and
@@ -66,14 +71,21 @@ inline constexpr absl::string_view kMetaStoreLayout = "store_layout";
 // Layout 4: the accounts written since the last merge are in acct_log, not
 // in accounts (storage/account_store.h). A layout-3 store is a layout-4
 // store with an empty acct_log, so its first write stamps it 4.
-inline constexpr uint64_t kStoreLayoutVersion = 4;
+// Layout 5: the id index merges into sorted runs (storage/tx_runs.h), not
+// into txs. A layout-3 or -4 store is a layout-5 store with no runs, so its
+// first write stamps it 5.
+inline constexpr uint64_t kStoreLayoutVersion = 5;
 // meta: u64 big-endian, the last commit whose transaction ids are in the txs
 // index and whose account states are in accounts; absent means 0.
 inline constexpr absl::string_view kMetaTxsMergedThrough = "txs_merged_through";
+// meta: the id index's run list (storage/tx_runs.h); absent means no runs.
+inline constexpr absl::string_view kMetaTxsRuns = "txs_runs";
 
 struct NodeTables {
   LmdbTable txs;
   LmdbTable tx_log;
+  LmdbTable txs_runs;
+  LmdbTable txs_merged;
   LmdbTable accounts;
   LmdbTable acct_log;
   LmdbTable commits;

@@ -1,8 +1,8 @@
 // The transaction ids of the recent commits, in memory: the part of the id
-// index (storage/tx_store.h) not yet merged into the `txs` table. Commits
-// append their records to tx_log and their ids here; when the run is large a
-// commit merges it into `txs` in ascending id order (one page per ~L/B ids
-// instead of one per id), and the merged entries leave memory.
+// index (storage/tx_store.h) not yet merged into its sorted runs on disk.
+// Commits append their records to tx_log and their ids here; when the run is
+// large a commit writes it, in ascending id order, as the index's newest
+// run (storage/tx_runs.h), and the merged entries leave memory.
 //
 // Readers on other threads see the run through their LMDB snapshot: a reader
 // whose snapshot has last committed sequence S and merged_through M consults
@@ -78,7 +78,7 @@ class RecentTxs {
   // Undoes Add(sequence, ids) after the commit failed.
   void Remove(uint64_t sequence, absl::Span<const TxId> ids);
   // Per id, its newest sequence in (after, through], in ascending id order:
-  // what a merge writes into `txs`.
+  // what a merge writes as the index's newest run.
   std::vector<std::pair<TxId, uint64_t>> Collect(uint64_t after, uint64_t through) const;
   // After every successful commit, with the store's merged_through (new
   // pins take it): drops the entries at or below it that no pin still

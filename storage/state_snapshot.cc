@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "storage/account_store.h"
+#include "storage/tx_runs.h"
 #include "storage/tx_store.h"
 
 namespace gridledger::storage {
@@ -27,10 +28,11 @@ bool KeyBefore(ByteSpan a, ByteSpan b) {  // LMDB's default order
 }
 
 // The logical txs table in id order (the snapshot's), without sorting the
-// whole of tx_log (which is in commit order): the `txs` index, ascending,
-// merged with the records tx_log holds above its merged_through (the recent
-// window: the merge bound plus what readers pin), sorted here. A window
-// record wins over the index (a held tx released after its merge). Each
+// whole of tx_log (which is in commit order): the index (its runs and the
+// txs table, storage/tx_runs.h), ascending, merged with the records tx_log
+// holds above its merged_through (the recent window: the merge bound plus
+// what readers pin), sorted here. A window record wins over the index (a
+// held tx released after its merge). Each
 // entry goes to `emit` as it is reached, so the byte bound fires early and
 // memory stays O(window).
 absl::Status EmitTxsInIdOrder(const Txn& txn, const NodeTables& tables,
@@ -49,31 +51,25 @@ absl::Status EmitTxsInIdOrder(const Txn& txn, const NodeTables& tables,
   std::sort(window.begin(), window.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   auto next = window.begin();
-  GL_ASSIGN_OR_RETURN(Cursor index, txn.OpenCursor(tables.txs));
-  GL_ASSIGN_OR_RETURN(bool on, index.First());
-  while (on) {
-    if (index.key().size() != TxId::size()) {
-      return absl::DataLossError(absl::StrCat("txs key of ", index.key().size(), " bytes"));
-    }
-    const TxId id = TxId::FromSpan(index.key());
-    for (; next != window.end() && next->first < id; ++next) {
-      GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
-    }
-    if (next != window.end() && next->first == id) {
-      GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
-      ++next;
-    } else {
-      GL_ASSIGN_OR_RETURN(const uint64_t sequence, DecodeTxIndexValue(index.value()));
-      absl::StatusOr<ByteSpan> record = txn.Get(tables.tx_log, EncodeTxLogKey(sequence, id));
-      if (absl::IsNotFound(record.status())) {
-        return absl::DataLossError(absl::StrCat("tx ", id.ShortHex(), ": indexed at sequence ",
-                                                sequence, " but tx_log has no record there"));
-      }
-      GL_RETURN_IF_ERROR(record.status());
-      GL_RETURN_IF_ERROR(emit(index.key(), *record));
-    }
-    GL_ASSIGN_OR_RETURN(on, index.Next());
-  }
+  GL_ASSIGN_OR_RETURN(const TxRunList runs, ReadTxRunList(txn, tables));
+  GL_RETURN_IF_ERROR(
+      ForEachIndexedTx(txn, tables, runs, [&](const TxId& id, uint64_t sequence) -> absl::Status {
+        for (; next != window.end() && next->first < id; ++next) {
+          GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+        }
+        if (next != window.end() && next->first == id) {
+          GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
+          ++next;
+          return absl::OkStatus();
+        }
+        absl::StatusOr<ByteSpan> record = txn.Get(tables.tx_log, EncodeTxLogKey(sequence, id));
+        if (absl::IsNotFound(record.status())) {
+          return absl::DataLossError(absl::StrCat("tx ", id.ShortHex(), ": indexed at sequence ",
+                                                  sequence, " but tx_log has no record there"));
+        }
+        GL_RETURN_IF_ERROR(record.status());
+        return emit(id.span(), *record);
+      }));
   for (; next != window.end(); ++next) GL_RETURN_IF_ERROR(emit(next->first.span(), next->second));
   return absl::OkStatus();
 }
@@ -224,6 +220,16 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
   if (point.sequence == 0) return absl::InvalidArgumentError("snapshot sequence 0");
   for (StateTable table : kStateTables) GL_RETURN_IF_ERROR(txn.Clear(TableOf(tables, table)));
   GL_RETURN_IF_ERROR(txn.Clear(tables.txs));
+  {
+    // Run numbers stay unique across the restore: a filter is never taken
+    // for another run's.
+    GL_ASSIGN_OR_RETURN(const TxRunList old_runs, ReadTxRunList(txn, tables));
+    TxRunList no_runs;
+    no_runs.next_number = old_runs.next_number;
+    GL_RETURN_IF_ERROR(txn.Clear(tables.txs_runs));
+    GL_RETURN_IF_ERROR(txn.Clear(tables.txs_merged));
+    GL_RETURN_IF_ERROR(WriteTxRunList(txn, tables, no_runs));
+  }
   GL_RETURN_IF_ERROR(txn.Clear(tables.acct_log));  // accounts: all in the table, merged
   GL_RETURN_IF_ERROR(txn.Clear(tables.held_expiry));
   uint64_t held = 0;

@@ -14,8 +14,7 @@ absl::StatusOr<std::optional<AccountState>> StoreStateView::GetAccount(
 }
 
 absl::StatusOr<bool> StoreStateView::HasExecuted(const TxId& id) const {
-  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> sequence,
-                      TxReader(txn_, tables_, *recent_, window_).Sequence(id));
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> sequence, reader_.Sequence(id));
   return sequence.has_value();
 }
 

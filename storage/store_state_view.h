@@ -18,11 +18,14 @@ namespace gridledger::storage {
 class StoreStateView : public StateView {
  public:
   // `pin` was taken before `txn` began (storage/recent_txs.h); `window` is
-  // ReadTxWindow(txn).
+  // ReadTxWindow(txn) and `runs` TxRunSet::Read(txn).
   StoreStateView(RecentTxs::Pin pin, ReadTxn txn, const NodeTables& tables,
-                 const RecentTxs& recent, TxWindow window)
+                 const RecentTxs& recent, TxWindow window, TxRunSet runs)
       : pin_(std::move(pin)), txn_(std::move(txn)), tables_(tables), recent_(&recent),
-        window_(window) {}
+        window_(window), reader_(txn_, tables_, recent, window, std::move(runs)) {}
+  // reader_ points at txn_: never moved or copied.
+  StoreStateView(const StoreStateView&) = delete;
+  StoreStateView& operator=(const StoreStateView&) = delete;
 
   absl::StatusOr<std::optional<AccountState>> GetAccount(const AccountRef& account) const override;
   absl::StatusOr<bool> HasExecuted(const TxId& id) const override;
@@ -42,6 +45,7 @@ class StoreStateView : public StateView {
   NodeTables tables_;
   const RecentTxs* recent_;
   TxWindow window_;
+  TxReader reader_;  // over txn_, declared after it
 };
 
 }  // namespace gridledger::storage

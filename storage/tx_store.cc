@@ -14,9 +14,10 @@ absl::StatusOr<TxWindow> ReadTxWindow(const Txn& txn, const NodeTables& tables) 
 }
 
 absl::StatusOr<TxReader> TxReader::Open(const Txn& txn, const NodeTables& tables,
-                                        const RecentTxs& recent) {
+                                        const RecentTxs& recent, const TxRunFilters& filters) {
   GL_ASSIGN_OR_RETURN(TxWindow window, ReadTxWindow(txn, tables));
-  return TxReader(txn, tables, recent, window);
+  GL_ASSIGN_OR_RETURN(TxRunSet runs, TxRunSet::Read(txn, tables, filters));
+  return TxReader(txn, tables, recent, window, std::move(runs));
 }
 
 absl::StatusOr<std::optional<uint64_t>> TxReader::Sequence(const TxId& id) const {
@@ -24,6 +25,8 @@ absl::StatusOr<std::optional<uint64_t>> TxReader::Sequence(const TxId& id) const
           recent_->Find(id, window_.merged_through, window_.last)) {
     return recent;
   }
+  GL_ASSIGN_OR_RETURN(std::optional<uint64_t> in_run, runs_.Find(*txn_, tables_, id));
+  if (in_run.has_value()) return in_run;
   absl::StatusOr<ByteSpan> value = txn_->Get(tables_.txs, id.span());
   if (absl::IsNotFound(value.status())) return std::optional<uint64_t>();
   GL_RETURN_IF_ERROR(value.status());
@@ -47,9 +50,9 @@ absl::StatusOr<ByteSpan> TxReader::Record(const TxId& id) const {
 }
 
 absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
-                            StateWriter& state, uint64_t sequence, uint64_t merged_through,
-                            absl::Span<const TxPut> puts) {
-  const TxReader reader(txn, tables, recent, TxWindow{merged_through, sequence - 1});
+                            const TxRunSet& runs, StateWriter& state, uint64_t sequence,
+                            uint64_t merged_through, absl::Span<const TxPut> puts) {
+  const TxReader reader(txn, tables, recent, TxWindow{merged_through, sequence - 1}, runs);
   for (const TxPut& put : puts) {
     GL_ASSIGN_OR_RETURN(std::optional<uint64_t> old_sequence, reader.Sequence(put.id));
     if (!old_sequence.has_value()) continue;
@@ -75,22 +78,14 @@ absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const Recen
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> MergeRecentTxs(WriteTxn& txn, const NodeTables& tables,
-                                      const RecentTxs& recent, uint64_t merged_through,
-                                      uint64_t through) {
+absl::StatusOr<std::optional<std::pair<uint32_t, std::shared_ptr<RunFilter>>>> MergeRecentTxs(
+    WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent, TxRunList& list,
+    uint64_t merged_through, uint64_t through) {
   const std::vector<std::pair<TxId, uint64_t>> entries = recent.Collect(merged_through, through);
-  {
-    // Ascending ids with one cursor: consecutive ids in one leaf page cost
-    // no descent, and each leaf is dirtied once.
-    GL_ASSIGN_OR_RETURN(WriteCursor cursor, txn.OpenWriteCursor(tables.txs));
-    for (const auto& [id, sequence] : entries) {
-      GL_RETURN_IF_ERROR(cursor.Put(id.span(), EncodeCommitKey(sequence),
-                                    [](ByteSpan) { return absl::OkStatus(); }));
-    }
-  }
+  GL_ASSIGN_OR_RETURN(auto run, WriteTxRun(txn, tables, list, entries));
   GL_RETURN_IF_ERROR(
       txn.Put(tables.meta, MetaKey(kMetaTxsMergedThrough), EncodeCommitKey(through)));
-  return entries.size();
+  return run;
 }
 
 absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,

@@ -7,26 +7,21 @@
 //           page fills, ~1 dirty page per 20 records instead of one per
 //           record in a B-tree keyed by a hash). A held record replaced by
 //           its final result is deleted from its old place.
-//   txs     TxId -> commit sequence, for the commits up to the meta key
+//   index   TxId -> commit sequence: the sorted runs of storage/tx_runs.h
+//           over the `txs` table, for the commits up to the meta key
 //           kMetaTxsMergedThrough; the later commits' ids are the recent
-//           run in memory (storage/recent_txs.h), merged into txs in one
-//           ascending pass when it reaches its bound.
-//
-// Known limit: a merge of B ids into L leaf pages of txs dirties ~min(B, L)
-// pages; past ~65k leaves (millions of ids) each merge is ~64k pages in one
-// synced commit. The remedy is tiered merges (a sorted tier table between
-// the run and txs, merged into txs when it reaches a fraction of it; see
-// docs/benchmarks.md, "Appending transaction store"); not built.
+//           run in memory (storage/recent_txs.h), written as a new sorted
+//           run when it reaches its bound.
 //
 // An id's current sequence is its newest recent entry in the reader's window
-// (merged_through, last], else its txs entry; the record is then one tx_log
-// get. A txs entry can be older than the id's current record (a held tx
-// released after its merge) only while the release is in the recent run,
-// which wins.
+// (merged_through, last], else the newest run's entry, else its txs entry;
+// the record is then one tx_log get. An older entry of the id (a held tx
+// released later) is shadowed by the newer one until a compaction drops it.
 #ifndef GRIDLEDGER_STORAGE_TX_STORE_H_
 #define GRIDLEDGER_STORAGE_TX_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -39,6 +34,7 @@
 #include "storage/recent_txs.h"
 #include "storage/records.h"
 #include "storage/state_root.h"
+#include "storage/tx_runs.h"
 
 namespace gridledger::storage {
 
@@ -54,10 +50,12 @@ absl::StatusOr<TxWindow> ReadTxWindow(const Txn& txn, const NodeTables& tables);
 // the transaction begins and hold the pin while this reader is used.
 class TxReader {
  public:
-  TxReader(const Txn& txn, const NodeTables& tables, const RecentTxs& recent, TxWindow window)
-      : txn_(&txn), tables_(tables), recent_(&recent), window_(window) {}
+  // `runs` is TxRunSet::Read of `txn`.
+  TxReader(const Txn& txn, const NodeTables& tables, const RecentTxs& recent, TxWindow window,
+           TxRunSet runs)
+      : txn_(&txn), tables_(tables), recent_(&recent), window_(window), runs_(std::move(runs)) {}
   static absl::StatusOr<TxReader> Open(const Txn& txn, const NodeTables& tables,
-                                       const RecentTxs& recent);
+                                       const RecentTxs& recent, const TxRunFilters& filters);
 
   // The sequence of the commit that wrote `id`'s current record.
   absl::StatusOr<std::optional<uint64_t>> Sequence(const TxId& id) const;
@@ -71,6 +69,7 @@ class TxReader {
   NodeTables tables_;
   const RecentTxs* recent_;
   TxWindow window_;
+  TxRunSet runs_;
 };
 
 // One transaction record a commit stores.
@@ -85,23 +84,26 @@ struct TxPut {
 // FailedPrecondition unless its record is held and the new one is final;
 // then the old record is removed (and un-hashed). The ids must be in
 // `recent` already (added at `sequence`: the window stops below it).
-// `merged_through` is the transaction's kMetaTxsMergedThrough.
+// `merged_through` is the transaction's kMetaTxsMergedThrough, `runs` its
+// TxRunSet.
 absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
-                            StateWriter& state, uint64_t sequence, uint64_t merged_through,
-                            absl::Span<const TxPut> puts);
+                            const TxRunSet& runs, StateWriter& state, uint64_t sequence,
+                            uint64_t merged_through, absl::Span<const TxPut> puts);
 
-// Writes the recent entries of the commits in (merged_through, through] into
-// txs in ascending id order and sets kMetaTxsMergedThrough to `through`
-// (`merged_through`: its value in this transaction until then). Returns the
-// number of ids merged.
-absl::StatusOr<size_t> MergeRecentTxs(WriteTxn& txn, const NodeTables& tables,
-                                      const RecentTxs& recent, uint64_t merged_through,
-                                      uint64_t through);
+// Writes the recent entries of the commits in (merged_through, through] as
+// the newest run of `list` (WriteTxRun; the caller writes the list back) and
+// sets kMetaTxsMergedThrough to `through` (`merged_through`: its value in
+// this transaction until then). Returns the run's number and filter, to
+// publish after the write committed; nullopt when there were no ids.
+absl::StatusOr<std::optional<std::pair<uint32_t, std::shared_ptr<RunFilter>>>> MergeRecentTxs(
+    WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent, TxRunList& list,
+    uint64_t merged_through, uint64_t through);
 
 // A store restored from a snapshot (its state's txs entries, ascending by
-// id): every record into tx_log under its commit sequence, every id into
-// txs, merged through `sequence`. DataLoss for an entry that is not a tx
-// record with a commit sequence in [1, sequence].
+// id; the index's runs cleared by the caller): every record into tx_log
+// under its commit sequence, every id into txs, merged through `sequence`.
+// DataLoss for an entry that is not a tx record with a commit sequence in
+// [1, sequence].
 absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
                               absl::Span<const std::pair<ByteSpan, ByteSpan>> entries,
                               uint64_t sequence);

@@ -98,6 +98,11 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                         .Help("Transaction ids held in memory until merged into the id index")
                         .Register(*registry_)
                         .Add({});
+  tx_index_runs_ = &prometheus::BuildGauge()
+                       .Name("gridledger_store_tx_index_runs")
+                       .Help("Sorted runs of the transaction id index on disk (its LSM)")
+                       .Register(*registry_)
+                       .Add({});
   syncing_ = &prometheus::BuildGauge()
                   .Name("gridledger_syncing")
                   .Help("1 while the validator catches up from peers' stores (commit sync)")

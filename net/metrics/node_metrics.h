@@ -117,6 +117,7 @@ class NodeMetrics {
   // the id index (storage/recent_txs.h): bounded by the merge size unless a
   // reader pins them.
   void SetRecentTxIds(size_t ids) { recent_tx_ids_->Set(static_cast<double>(ids)); }
+  void SetTxIndexRuns(size_t runs) { tx_index_runs_->Set(static_cast<double>(runs)); }
   // Commit sync (net/node/commit_syncer.h): 1 while catching up from peers.
   void SetSyncing(bool syncing, uint64_t behind_commits) {
     syncing_->Set(syncing ? 1.0 : 0.0);
@@ -169,6 +170,7 @@ class NodeMetrics {
   prometheus::Gauge* round_;
   prometheus::Gauge* last_committed_sequence_;
   prometheus::Gauge* recent_tx_ids_;
+  prometheus::Gauge* tx_index_runs_;
   prometheus::Gauge* syncing_;
   prometheus::Gauge* behind_commits_;
   prometheus::Histogram* verify_batch_size_;

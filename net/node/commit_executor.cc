@@ -127,6 +127,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
       metrics_->AddCommittedTransactions(outcome.results.size());
       metrics_->SetLastCommittedSequence(sequence);
       metrics_->SetRecentTxIds(store_->recent_txs());
+      metrics_->SetTxIndexRuns(store_->tx_index_runs());
     }
   }
   if (admitted_ != nullptr) admitted_->Forget(ids);

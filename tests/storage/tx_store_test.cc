@@ -32,11 +32,14 @@ using testing::OpenRunStore;
 using testing::SyntheticBlock;
 using testing::SyntheticTxId;
 
+// Entries of the id index on disk: its runs (storage/tx_runs.h) and txs.
 size_t IndexEntries(NodeStore& store) {
   ReadTxn txn = *store.env().BeginRead();
-  Cursor cursor = *txn.OpenCursor(store.tables().txs);
   size_t n = 0;
-  for (bool on = *cursor.First(); on; on = *cursor.Next()) ++n;
+  for (LmdbTable table : {store.tables().txs, store.tables().txs_runs, store.tables().txs_merged}) {
+    Cursor cursor = *txn.OpenCursor(table);
+    for (bool on = *cursor.First(); on; on = *cursor.Next()) ++n;
+  }
   return n;
 }
 
