@@ -38,9 +38,9 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
     GL_RETURN_IF_ERROR(LoadRecentAccounts(txn, tables, store->recent_));
     {
       absl::MutexLock lock(&store->writer_mu_);
-      GL_RETURN_IF_ERROR(
-          LoadTxRunFilters(txn, tables, store->run_filters_, store->compacting_filter_));
       GL_ASSIGN_OR_RETURN(const TxRunList runs, ReadTxRunList(txn, tables));
+      GL_RETURN_IF_ERROR(LoadTxRunFilters(txn, tables, runs, store->run_filters_,
+                                          store->compacting_filter_));
       store->tx_index_runs_.store(runs.live.size());
     }
     store->unmerged_txs_.store(store->recent_.size());
@@ -272,11 +272,9 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     GL_RETURN_IF_ERROR(StampLayoutIfPending(txn));
     GL_ASSIGN_OR_RETURN(const uint64_t merged_through, ReadTxsMergedThrough(txn, tables_));
     GL_ASSIGN_OR_RETURN(TxRunList runs, ReadTxRunList(txn, tables_));
-    {
-      GL_ASSIGN_OR_RETURN(const TxRunSet run_set, TxRunSet::Read(txn, tables_, run_filters_));
-      GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_, run_set, state, block.sequence,
-                                        merged_through, puts));
-    }
+    GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_,
+                                      TxRunSet::FromList(runs, run_filters_), state,
+                                      block.sequence, merged_through, puts));
     GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
                                            merged_through, accounts, /*fold_follows=*/merge));
     bool runs_changed = false;

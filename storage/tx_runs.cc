@@ -309,6 +309,10 @@ LmdbTable TxRunTable(const NodeTables& tables, const TxRun& run) {
 absl::StatusOr<TxRunSet> TxRunSet::Read(const Txn& txn, const NodeTables& tables,
                                         const TxRunFilters& filters) {
   GL_ASSIGN_OR_RETURN(const TxRunList list, ReadTxRunList(txn, tables));
+  return FromList(list, filters);
+}
+
+TxRunSet TxRunSet::FromList(const TxRunList& list, const TxRunFilters& filters) {
   TxRunSet set;
   set.runs_.reserve(list.live.size());
   for (const TxRun& run : list.live) set.runs_.push_back(Entry{run, filters.Get(run.number)});
@@ -461,9 +465,8 @@ absl::StatusOr<TxCompactionStep> CompactTxRuns(WriteTxn& txn, const NodeTables& 
   return step;
 }
 
-absl::Status LoadTxRunFilters(const Txn& txn, const NodeTables& tables, TxRunFilters& filters,
-                              std::shared_ptr<RunFilter>& building) {
-  GL_ASSIGN_OR_RETURN(const TxRunList list, ReadTxRunList(txn, tables));
+absl::Status LoadTxRunFilters(const Txn& txn, const NodeTables& tables, const TxRunList& list,
+                              TxRunFilters& filters, std::shared_ptr<RunFilter>& building) {
   auto scan = [&](const TxRun& run, RunFilter& filter) -> absl::Status {
     GL_ASSIGN_OR_RETURN(IndexCursor cursor,
                         IndexCursor::Open(txn, TxRunTable(tables, run), run.number, std::nullopt));

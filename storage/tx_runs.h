@@ -94,6 +94,8 @@ class TxRunSet {
   TxRunSet() = default;
   static absl::StatusOr<TxRunSet> Read(const Txn& txn, const NodeTables& tables,
                                        const TxRunFilters& filters);
+  // The same from a list the caller read in its transaction.
+  static TxRunSet FromList(const TxRunList& list, const TxRunFilters& filters);
   // The sequence in the newest run holding `id`; nullopt if none does.
   absl::StatusOr<std::optional<uint64_t>> Find(const Txn& txn, const NodeTables& tables,
                                                const TxId& id) const;
@@ -138,10 +140,11 @@ absl::StatusOr<TxCompactionStep> CompactTxRuns(WriteTxn& txn, const NodeTables& 
                                                std::shared_ptr<RunFilter>& building,
                                                size_t budget);
 
-// At open: the filter of every live run, and `building` for the compaction
-// in progress (null when none), from a scan of their entries.
-absl::Status LoadTxRunFilters(const Txn& txn, const NodeTables& tables, TxRunFilters& filters,
-                              std::shared_ptr<RunFilter>& building);
+// At open: the filter of every live run of `list` (read in `txn`), and
+// `building` for the compaction in progress (null when none), from a scan
+// of their entries.
+absl::Status LoadTxRunFilters(const Txn& txn, const NodeTables& tables, const TxRunList& list,
+                              TxRunFilters& filters, std::shared_ptr<RunFilter>& building);
 
 }  // namespace gridledger::storage
 
