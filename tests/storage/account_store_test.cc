@@ -28,14 +28,7 @@ using testing::MergedThrough;
 using testing::OpenRunStore;
 using testing::SyntheticAccount;
 using testing::SyntheticBlock;
-
-size_t Entries(NodeStore& store, LmdbTable table) {
-  ReadTxn txn = *store.env().BeginRead();
-  Cursor cursor = *txn.OpenCursor(table);
-  size_t n = 0;
-  for (bool on = *cursor.First(); on; on = *cursor.Next()) ++n;
-  return n;
-}
+using testing::TableEntries;
 
 std::vector<std::pair<Bytes, Bytes>> LogicalAccounts(NodeStore& store) {
   std::vector<std::pair<Bytes, Bytes>> out;
@@ -76,17 +69,17 @@ TEST(AccountStoreTest, AccountsReadBackAcrossTheRunFoldsAndReopen) {
     if (MergedThrough(*store) != merged_before) {
       ++folds;
       // The fold emptied acct_log and memory (no reader pins).
-      EXPECT_EQ(Entries(*store, store->tables().acct_log), 0u) << seq;
+      EXPECT_EQ(TableEntries(*store, store->tables().acct_log), 0u) << seq;
       EXPECT_EQ(store->recent_account_versions(), 0u) << seq;
     } else {
       // Two accounts per block since the last fold, in the log and in memory.
-      EXPECT_EQ(Entries(*store, store->tables().acct_log), 2 * (seq - merged_before)) << seq;
+      EXPECT_EQ(TableEntries(*store, store->tables().acct_log), 2 * (seq - merged_before)) << seq;
       EXPECT_EQ(store->recent_account_versions(), 2 * (seq - merged_before)) << seq;
     }
     // The accounts table of a store that folds every commit is complete;
     // the one that never folds holds only what genesis wrote (nothing).
-    EXPECT_EQ(Entries(*every, every->tables().accounts), seq + 1);
-    EXPECT_EQ(Entries(*never, never->tables().accounts), 0u);
+    EXPECT_EQ(TableEntries(*every, every->tables().accounts), seq + 1);
+    EXPECT_EQ(TableEntries(*never, never->tables().accounts), 0u);
     for (NodeStore* s : {store.get(), never.get(), every.get()}) {
       ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*s, seq));
       EXPECT_EQ(*s->RecomputeStateRoot(), *s->StateRoot()) << seq;
@@ -258,15 +251,15 @@ TEST(AccountStoreTest, ASnapshotCutCarriesTheRunsAccountsAndTheRestoreFoldsThem)
   for (uint64_t seq = 1; seq <= 6; ++seq) {
     ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
   }
-  ASSERT_GT(Entries(*source, source->tables().acct_log), 0u);
+  ASSERT_GT(TableEntries(*source, source->tables().acct_log), 0u);
   SnapshotAssembler assembler;
   SnapshotPoint point;
   ASSERT_NO_FATAL_FAILURE(CutAndAssemble(*source, &assembler, &point, 300));
   ASSERT_EQ(point.sequence, 6u);
   auto target = OpenRunStore(target_dir, kNeverMerge);
   ASSERT_TRUE(target->RestoreSnapshot(assembler, point).ok());
-  EXPECT_EQ(Entries(*target, target->tables().acct_log), 0u);
-  EXPECT_EQ(Entries(*target, target->tables().accounts), 7u);
+  EXPECT_EQ(TableEntries(*target, target->tables().acct_log), 0u);
+  EXPECT_EQ(TableEntries(*target, target->tables().accounts), 7u);
   EXPECT_EQ(target->recent_account_versions(), 0u);
   ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*target, 6));
   EXPECT_EQ(*target->RecomputeStateRoot(), point.state_root);

@@ -20,19 +20,60 @@ namespace gridledger::storage::testing {
 
 inline constexpr size_t kNeverMerge = size_t{1} << 40;
 
-inline std::unique_ptr<NodeStore> OpenRunStore(const TempDir& dir, size_t merge_at,
-                                               size_t account_versions_merge_at = kNeverMerge) {
+// Room for every test by default: a map growth would wait for the readers
+// the tests keep open on this thread.
+inline std::unique_ptr<NodeStore> OpenStoreWith(const TempDir& dir,
+                                                const NodeStoreOptions& store_options,
+                                                size_t map_bytes = size_t{32} << 20) {
   LmdbOptions options;
   options.dir = dir.path();
-  // Room for every test: a map growth would wait for the readers the tests
-  // keep open on this thread.
-  options.initial_map_size_bytes = 32 << 20;
+  options.initial_map_size_bytes = map_bytes;
+  absl::StatusOr<std::unique_ptr<NodeStore>> store = NodeStore::Open(options, store_options);
+  GL_CHECK_MSG(store.ok(), store.status().ToString().c_str());
+  return std::move(*store);
+}
+
+inline std::unique_ptr<NodeStore> OpenRunStore(const TempDir& dir, size_t merge_at,
+                                               size_t account_versions_merge_at = kNeverMerge) {
   NodeStoreOptions store_options;
   store_options.recent_txs_merge_at = merge_at;
   store_options.recent_account_versions_merge_at = account_versions_merge_at;
-  absl::StatusOr<std::unique_ptr<NodeStore>> store = NodeStore::Open(options, store_options);
-  GL_CHECK(store.ok());
-  return std::move(*store);
+  return OpenStoreWith(dir, store_options);
+}
+
+// Entries of `table` now.
+inline size_t TableEntries(NodeStore& store, LmdbTable table) {
+  absl::StatusOr<ReadTxn> txn = store.env().BeginRead();
+  GL_CHECK(txn.ok());
+  absl::StatusOr<Cursor> cursor = txn->OpenCursor(table);
+  GL_CHECK(cursor.ok());
+  size_t n = 0;
+  for (bool on = *cursor->First(); on; on = *cursor->Next()) ++n;
+  return n;
+}
+
+// Every tx of SyntheticBlock(1..last) reads back as written; the next
+// block's first id and `more_absent` ids never committed are absent.
+inline void ExpectTxsThrough(const NodeStore& store, uint64_t last, uint32_t more_absent = 0) {
+  std::vector<TxId> ids;
+  std::vector<StoredTx> expected;
+  for (uint64_t seq = 1; seq <= last; ++seq) {
+    for (auto& [id, tx] : SyntheticBlock(seq).txs) {
+      ids.push_back(id);
+      expected.push_back(tx);
+    }
+  }
+  ids.push_back(SyntheticTxId(last + 1, 0));
+  for (uint32_t i = 0; i < more_absent; ++i) ids.push_back(Tagged("absent", i));
+  const std::vector<absl::StatusOr<StoredTx>> got = store.GetTxs(ids);
+  ASSERT_EQ(got.size(), ids.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_TRUE(got[i].ok()) << i << " " << got[i].status();
+    ASSERT_EQ(*got[i], expected[i]) << i;
+  }
+  for (size_t i = expected.size(); i < got.size(); ++i) {
+    EXPECT_EQ(got[i].status().code(), absl::StatusCode::kNotFound) << i;
+  }
 }
 
 inline uint64_t MergedThrough(NodeStore& store) {

@@ -29,6 +29,8 @@ namespace {
 
 using testing::CommitWhileReading;
 using testing::CutAndAssemble;
+using testing::ExpectTxsThrough;
+using testing::TableEntries;
 using testing::kNeverMerge;
 using testing::SyntheticBlock;
 using testing::SyntheticTxId;
@@ -37,16 +39,11 @@ using testing::Tagged;
 std::unique_ptr<NodeStore> OpenLsmStore(const TempDir& dir, size_t merge_at,
                                         size_t compaction_work,
                                         size_t map_bytes = size_t{32} << 20) {
-  LmdbOptions options;
-  options.dir = dir.path();
-  options.initial_map_size_bytes = map_bytes;
   NodeStoreOptions store_options;
   store_options.recent_txs_merge_at = merge_at;
   store_options.recent_account_versions_merge_at = kNeverMerge;
   store_options.tx_run_compaction_work = compaction_work;
-  absl::StatusOr<std::unique_ptr<NodeStore>> store = NodeStore::Open(options, store_options);
-  GL_CHECK_MSG(store.ok(), store.status().ToString().c_str());
-  return std::move(*store);
+  return testing::OpenStoreWith(dir, store_options, map_bytes);
 }
 
 TxRunList RunList(NodeStore& store) {
@@ -55,37 +52,6 @@ TxRunList RunList(NodeStore& store) {
   absl::StatusOr<TxRunList> list = ReadTxRunList(*txn, store.tables());
   GL_CHECK(list.ok());
   return *list;
-}
-
-size_t TableEntries(NodeStore& store, LmdbTable table) {
-  ReadTxn txn = *store.env().BeginRead();
-  Cursor cursor = *txn.OpenCursor(table);
-  size_t n = 0;
-  for (bool on = *cursor.First(); on; on = *cursor.Next()) ++n;
-  return n;
-}
-
-// Every tx of SyntheticBlock(1..last) reads back as written; ids never
-// committed are absent.
-void ExpectTxsThrough(const NodeStore& store, uint64_t last) {
-  std::vector<TxId> ids;
-  std::vector<StoredTx> expected;
-  for (uint64_t seq = 1; seq <= last; ++seq) {
-    for (auto& [id, tx] : SyntheticBlock(seq).txs) {
-      ids.push_back(id);
-      expected.push_back(tx);
-    }
-  }
-  for (uint32_t i = 0; i < 50; ++i) ids.push_back(Tagged("absent", i));
-  const std::vector<absl::StatusOr<StoredTx>> got = store.GetTxs(ids);
-  ASSERT_EQ(got.size(), ids.size());
-  for (size_t i = 0; i < expected.size(); ++i) {
-    ASSERT_TRUE(got[i].ok()) << i << " " << got[i].status();
-    ASSERT_EQ(*got[i], expected[i]) << i;
-  }
-  for (size_t i = expected.size(); i < got.size(); ++i) {
-    EXPECT_EQ(got[i].status().code(), absl::StatusCode::kNotFound) << i;
-  }
 }
 
 TEST(RunFilterTest, NeverHidesAnIdAndRarelyClaimsOne) {
@@ -173,7 +139,7 @@ TEST(TxRunsTest, EveryIdFoundThroughFlushesAndChunkedCompactions) {
     max_live = std::max(max_live, list.live.size());
     if (list.compaction.has_value() && list.compaction->output.entries > 0) saw_chunked = true;
     if (seq % 50 == 0 || seq == kLast) {
-      ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq));
+      ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq, 50));
       EXPECT_EQ(*store->StateRoot(), *reference->StateRoot()) << seq;
       EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot()) << seq;
     }
@@ -219,7 +185,7 @@ TEST(TxRunsTest, ReopenedInTheMiddleOfACompactionItFinishesIt) {
   const uint32_t output = RunList(*store).compaction->output.number;
   store.reset();
   store = OpenLsmStore(dir, 6, 0);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq, 50));
   // Carried on from where it stopped, through to its end.
   for (++seq; RunList(*store).compaction.has_value() &&
               RunList(*store).compaction->output.number == output;
@@ -231,7 +197,7 @@ TEST(TxRunsTest, ReopenedInTheMiddleOfACompactionItFinishesIt) {
   bool listed = false;
   for (const TxRun& run : list.live) listed |= run.number == output;
   EXPECT_TRUE(listed);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq - 1));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, seq - 1, 50));
   EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
 }
 
@@ -314,7 +280,7 @@ TEST(TxRunsTest, ReadersOnOtherThreadsFindEveryIdThroughCompactions) {
   });
   EXPECT_GT(reads, 0);
   EXPECT_EQ(wrong.load(), 0);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 500));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 500, 50));
 }
 
 TEST(TxRunsTest, ASnapshotOfRunsRestoresAndTheRestoredStoreBuildsRunsOverIt) {
@@ -344,10 +310,10 @@ TEST(TxRunsTest, ASnapshotOfRunsRestoresAndTheRestoredStoreBuildsRunsOverIt) {
   EXPECT_EQ(RunList(*restored).next_number, next_before);
   EXPECT_EQ(TableEntries(*restored, restored->tables().txs_runs), 0u);
   EXPECT_EQ(*restored->RecomputeStateRoot(), point.state_root);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*restored, seq - 1));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*restored, seq - 1, 50));
   for (; seq <= 300; ++seq) ASSERT_TRUE(restored->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
   EXPECT_FALSE(RunList(*restored).live.empty());
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*restored, seq - 1));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*restored, seq - 1, 50));
   EXPECT_EQ(*restored->RecomputeStateRoot(), *restored->StateRoot());
 }
 
@@ -372,12 +338,12 @@ TEST(TxRunsTest, FailedAndRetriedWritesDuringCompactionsLeaveTheIndexWhole) {
     ASSERT_TRUE(reference->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
   }
   EXPECT_GT(refused, 100);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 400));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 400, 50));
   EXPECT_EQ(*store->StateRoot(), *reference->StateRoot());
   EXPECT_EQ(*store->RecomputeStateRoot(), *store->StateRoot());
   store.reset();
   store = OpenLsmStore(dir, 6, 16);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 400));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 400, 50));
 }
 
 // Layout 4 merged ids into the txs table itself: such a store opens with
@@ -416,12 +382,12 @@ TEST(TxRunsTest, ALayoutFourStoreKeepsItsTxsIndexAndIsStampedByItsFirstWrite) {
   };
   auto store = OpenLsmStore(dir, 6, 0);
   EXPECT_EQ(store->tx_index_runs(), 0u);
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 20));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 20, 50));
   EXPECT_EQ(layout(*store), std::optional<uint64_t>(4));  // read only: untouched
   uint64_t seq = 21;
   for (; seq <= 200; ++seq) ASSERT_TRUE(store->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
   EXPECT_EQ(layout(*store), std::optional<uint64_t>(kStoreLayoutVersion));
-  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 200));
+  ASSERT_NO_FATAL_FAILURE(ExpectTxsThrough(*store, 200, 50));
   // The old index stays below the runs: its ids are refused again.
   BlockWrite again = SyntheticBlock(201);
   again.txs[0].first = SyntheticTxId(3, 0);

@@ -26,6 +26,7 @@ namespace gridledger::storage {
 namespace {
 
 using testing::CutAndAssemble;
+using testing::ExpectTxsThrough;
 using testing::kNeverMerge;
 using testing::MergedThrough;
 using testing::OpenRunStore;
@@ -34,34 +35,9 @@ using testing::SyntheticTxId;
 
 // Entries of the id index on disk: its runs (storage/tx_runs.h) and txs.
 size_t IndexEntries(NodeStore& store) {
-  ReadTxn txn = *store.env().BeginRead();
-  size_t n = 0;
-  for (LmdbTable table : {store.tables().txs, store.tables().txs_runs, store.tables().txs_merged}) {
-    Cursor cursor = *txn.OpenCursor(table);
-    for (bool on = *cursor.First(); on; on = *cursor.Next()) ++n;
-  }
-  return n;
-}
-
-// Every tx of SyntheticBlock(1..last) reads back as written; the next
-// block's first id is absent.
-void ExpectTxsThrough(const NodeStore& store, uint64_t last) {
-  std::vector<TxId> ids;
-  std::vector<StoredTx> expected;
-  for (uint64_t seq = 1; seq <= last; ++seq) {
-    for (auto& [id, tx] : SyntheticBlock(seq).txs) {
-      ids.push_back(id);
-      expected.push_back(tx);
-    }
-  }
-  ids.push_back(SyntheticTxId(last + 1, 0));
-  const std::vector<absl::StatusOr<StoredTx>> got = store.GetTxs(ids);
-  ASSERT_EQ(got.size(), ids.size());
-  for (size_t i = 0; i < expected.size(); ++i) {
-    ASSERT_TRUE(got[i].ok()) << i << " " << got[i].status();
-    EXPECT_EQ(*got[i], expected[i]) << i;
-  }
-  EXPECT_EQ(got.back().status().code(), absl::StatusCode::kNotFound);
+  return testing::TableEntries(store, store.tables().txs) +
+         testing::TableEntries(store, store.tables().txs_runs) +
+         testing::TableEntries(store, store.tables().txs_merged);
 }
 
 StoredTx HeldResult(uint64_t sequence, uint32_t index) {
