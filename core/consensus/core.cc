@@ -105,15 +105,42 @@ void Core::RestoreOwnTransactions(std::vector<Bytes> txs) {
   batch_maker_.Restore(std::move(txs));
 }
 
-void Core::SealRestored(Output& out) {
+void Core::SealRestored(Output& out, TimeMs now) {
   while (batch_maker_.restored_txs() > 0 && RoomForOwnBatch() && !OwnBacklogFull()) {
-    SealBatch(out, *batch_maker_.TakeRestored());
+    SealBatch(out, *batch_maker_.TakeRestored(), now);
   }
 }
 
+TimeMs Core::OwnBacklogWaitMs(TimeMs now) const {
+  // Own batches enter headers in seal order: the oldest waiting is the
+  // oldest unacked one, the first acked one held for an earlier seal, or the
+  // head of the ready queue (a requeued batch keeps its seal time).
+  std::optional<TimeMs> oldest;
+  auto consider = [&](const Digest& digest) {
+    auto it = own_sealed_ms_.find(digest);
+    if (it != own_sealed_ms_.end() && (!oldest || it->second < *oldest)) oldest = it->second;
+  };
+  for (const auto& [digest, acks] : unacked_own_batches_) consider(digest);
+  if (!acked_waiting_.empty()) consider(acked_waiting_.begin()->second);
+  if (!ready_digests_.empty()) consider(ready_digests_.front());
+  return oldest && now > *oldest ? now - *oldest : 0;
+}
+
+size_t Core::OwnBacklogTxs() const {
+  size_t txs = 0;
+  auto add = [&](const Digest& digest) {
+    if (auto it = batches_.find(digest); it != batches_.end()) {
+      txs += it->second.batch->transactions.size();
+    }
+  };
+  for (const auto& [digest, acks] : unacked_own_batches_) add(digest);
+  for (const auto& [sequence, digest] : acked_waiting_) add(digest);
+  for (const Digest& digest : ready_digests_) add(digest);
+  return txs;
+}
+
 bool Core::OwnBacklogFull() const {
-  const size_t backlog =
-      unacked_own_batches_.size() + acked_waiting_.size() + ready_digests_.size();
+  const size_t backlog = own_backlog_batches();
   return unacked_own_batches_.size() >= kMaxUnackedOwnBatches ||
          backlog >= std::min(kMaxReadyDigests, kMaxBacklogHeaders * params_.header_batches_max);
 }
@@ -154,7 +181,7 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
       out.Broadcast(h);
     }
   }
-  SealRestored(out);
+  SealRestored(out, now);
   TryPropose(out, now);
   RequestMissing(out, now, /*retry=*/false);
   return std::move(out.actions);
@@ -305,9 +332,9 @@ std::vector<Action> Core::OnTimer(TimeMs now) {
   Output out;
   // A full own share of the store: the open batch waits (transactions are
   // refused meanwhile), it is never dropped.
-  SealRestored(out);
+  SealRestored(out, now);
   if (RoomForOwnBatch()) {
-    if (auto txs = batch_maker_.Tick(now)) SealBatch(out, std::move(*txs));
+    if (auto txs = batch_maker_.Tick(now)) SealBatch(out, std::move(*txs), now);
   }
   if (now >= last_retransmit_ms_ + params_.sync_retry_ms) {
     last_retransmit_ms_ = now;
@@ -327,8 +354,7 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(ByteSpan tx, TimeMs 
   if (OwnBacklogFull()) {
     return absl::ResourceExhaustedError(
         "transaction: back-pressure, " +
-        std::to_string(unacked_own_batches_.size() + acked_waiting_.size() +
-                       ready_digests_.size()) +
+        std::to_string(own_backlog_batches()) +
         " own batches await acks or a header");
   }
   if (batch_maker_.restored_txs() > 0) {
@@ -343,7 +369,7 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(ByteSpan tx, TimeMs 
         std::to_string(stored_per_author_[me_.value()]) + " own batches (its share)");
   }
   Output out;
-  if (auto txs = batch_maker_.Add(tx, now)) SealBatch(out, std::move(*txs));
+  if (auto txs = batch_maker_.Add(tx, now)) SealBatch(out, std::move(*txs), now);
   TryPropose(out, now);
   return std::move(out.actions);
 }
@@ -382,7 +408,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
 
 // ---------------------------------------------------------------- batches
 
-void Core::SealBatch(Output& out, TxList txs) {
+void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   const uint64_t sequence = next_batch_sequence_++;
   Batch batch{committee_.slice(), me_, sequence, std::move(txs)};
   const Digest digest = BatchDigest(batch);
@@ -390,6 +416,7 @@ void Core::SealBatch(Output& out, TxList txs) {
   auto shared = std::make_shared<const Batch>(std::move(batch));
   // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
   GL_CHECK(StoreBatch(out, digest, shared));
+  own_sealed_ms_[digest] = now;
   OwnBatchAcks& acks = unacked_own_batches_[digest];
   acks.sequence = sequence;
   acks.acks.insert(me_);
@@ -849,6 +876,7 @@ void Core::GarbageCollect() {
   absl::erase_if(batches_, [&](const auto& entry) {
     if (entry.second.received_round >= gc || referenced.contains(entry.first)) return false;
     --stored_per_author_[entry.second.batch->author.value()];
+    if (entry.second.batch->author == me_) own_sealed_ms_.erase(entry.first);
     return true;
   });
   for (auto& p : pending_headers_) {

@@ -190,6 +190,18 @@ class Core {
   // kTimerPeriodMs tick (each tick of lateness is latency, issue 12); nullopt
   // when no such time lies ahead. A hint: OnTimer stays correct at any time.
   std::optional<TimeMs> NextDeadlineMs(TimeMs now) const;
+  // How long the oldest own batch not yet in a header has waited since it
+  // was sealed (0 when none waits): the queue admission adds to. The node
+  // refuses new transactions while it is long and deep
+  // (ConsensusDriver::overload_backlog_wait) instead of queueing them behind
+  // seconds of batches.
+  TimeMs OwnBacklogWaitMs(TimeMs now) const;
+  // Own batches sealed and not yet in a header (awaiting acks or a header).
+  size_t own_backlog_batches() const {
+    return unacked_own_batches_.size() + acked_waiting_.size() + ready_digests_.size();
+  }
+  // The transactions of those batches (one look-up per batch).
+  size_t OwnBacklogTxs() const;
 
  private:
   struct Output;  // the action list under construction
@@ -244,9 +256,9 @@ class Core {
                            const absl::flat_hash_set<Digest>& committed, TimeMs now);
   void Reject(const absl::Status& reason);
   void Reject(std::string reason);
-  void SealBatch(Output& out, TxList txs);
+  void SealBatch(Output& out, TxList txs, TimeMs now);
   // Seals restored transactions while there is room (RestoreOwnTransactions).
-  void SealRestored(Output& out);
+  void SealRestored(Output& out, TimeMs now);
   // The backlog bound SubmitTransaction applies: too many own batches await acks or a header.
   bool OwnBacklogFull() const;
   // False when the store has no room for it (nothing stored, nothing to ack).
@@ -303,6 +315,8 @@ class Core {
   // reach consensus in nonce order (acks can complete out of order when a
   // peer's store is full), by sequence.
   std::map<uint64_t, Digest> acked_waiting_;
+  // When each own batch still stored was sealed (OwnBacklogWaitMs).
+  absl::flat_hash_map<Digest, TimeMs> own_sealed_ms_;
 
   // Voter: the highest (round, header digest) voted per author.
   std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;

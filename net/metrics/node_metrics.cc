@@ -20,6 +20,8 @@ absl::string_view MetricsQueueName(MetricsQueue queue) {
       return "execution";
     case MetricsQueue::kStorageWrites:
       return "storage_writes";
+    case MetricsQueue::kOwnBatches:
+      return "own_batches";
   }
   GL_CHECK_MSG(false, "unknown MetricsQueue");
 }

@@ -27,8 +27,9 @@ enum class MetricsQueue : uint8_t {
   kVerifyPending = 2,   // signatures waiting for a verification batch
   kExecution = 3,       // committed sub-DAGs waiting to execute
   kStorageWrites = 4,   // persistence writes not yet durable
+  kOwnBatches = 5,      // own batches sealed, not yet in a header
 };
-inline constexpr size_t kMetricsQueueCount = 5;
+inline constexpr size_t kMetricsQueueCount = 6;
 absl::string_view MetricsQueueName(MetricsQueue queue);
 
 // Signature verifications by what they check (label kind="<name>"): a

@@ -96,12 +96,22 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
 
 bool ClientService::RefuseQueued(const std::string& client, int n,
                                  v1::SubmitBatchResponse* response) const {
-  const absl::Duration queued = checker_->QueuedVerification(client);
-  if (queued <= kMaxQueuedVerification) return false;
-  const std::string reason =
-      absl::StrCat("overloaded: ", absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
-                   " of this connection's signature verification queued (bound ",
-                   absl::FormatDuration(kMaxQueuedVerification), "); retry later");
+  std::string reason;
+  if (const absl::Duration waited = driver_->overload_backlog_wait();
+      waited > absl::ZeroDuration()) {
+    reason = absl::StrCat("overloaded: over ", kOverloadBacklogTxs,
+                          " own transactions wait for a header, the oldest batch ",
+                          absl::FormatDuration(waited), " (bound ",
+                          absl::FormatDuration(kOverloadBacklogWait), "); retry later");
+  } else if (const absl::Duration queued = checker_->QueuedVerification(client);
+             queued > kMaxQueuedVerification) {
+    reason = absl::StrCat("overloaded: ",
+                          absl::FormatDuration(absl::Trunc(queued, absl::Milliseconds(1))),
+                          " of this connection's signature verification queued (bound ",
+                          absl::FormatDuration(kMaxQueuedVerification), "); retry later");
+  } else {
+    return false;
+  }
   for (int i = 0; i < n; ++i) {
     SetRejected(response->add_results(), v1::SUBMIT_CODE_OVERLOADED, reason);
   }

@@ -49,6 +49,12 @@ inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
 // the answer is useful. Per connection, so one client's flood never gets
 // another client refused (the queue serves connections in fair shares).
 inline constexpr absl::Duration kMaxQueuedVerification = absl::Seconds(1);
+// While the node is offered more than it orders
+// (ConsensusDriver::overload_backlog_wait), every request is refused
+// OVERLOADED before it is verified: what it accepted now would only queue
+// behind seconds of batches. Without it an offered load above capacity grew
+// the header stage to seconds and cost verification for transactions that
+// could not be ordered in time (docs/benchmarks.md, "Overload").
 // SubmitBatchStream calls served at once (RESOURCE_EXHAUSTED beyond).
 inline constexpr size_t kMaxSubmitStreams = 16;
 // SubmitStreamSummary.first_rejections holds at most this many.
@@ -148,8 +154,9 @@ class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_Su
   };
   // A request refused as a whole before any check (count, disk, catching up).
   grpc::Status RefuseWhole(int n) const;
-  // True when `client`'s queued verification is over its bound: every
-  // transaction is then answered OVERLOADED in `response`.
+  // True when the node is overloaded or `client`'s queued verification is
+  // over its bound: every transaction is then answered OVERLOADED in
+  // `response`, before anything is verified.
   bool RefuseQueued(const std::string& client, int n,
                     gridledger::v1::SubmitBatchResponse* response) const;
   // Before verifying (TxChecker's DuplicateCheck): the ids already in the

@@ -269,6 +269,13 @@ void ConsensusDriver::Loop() {
       }
     }
     round_.store(core_->round().value());
+    {
+      const TimeMs waited = core_->OwnBacklogWaitMs(NowMs());
+      const bool overloaded =
+          waited > absl::ToInt64Milliseconds(kOverloadBacklogWait) &&
+          core_->OwnBacklogTxs() > kOverloadBacklogTxs;  // counted only when long
+      overload_wait_ms_.store(overloaded ? waited : 0, std::memory_order_relaxed);
+    }
     votes_sent_.store(core_->stats().votes_sent);
     messages_rejected_.store(core_->stats().messages_rejected);
     LogRejections(now);
@@ -286,6 +293,7 @@ void ConsensusDriver::Loop() {
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());
       metrics_->SetQueueDepth(net::MetricsQueue::kStorageWrites, outbox_.queued_groups());
+      metrics_->SetQueueDepth(net::MetricsQueue::kOwnBatches, core_->own_backlog_batches());
     }
   }
   // A failed core answers what is still queued instead of leaving clients

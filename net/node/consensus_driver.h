@@ -36,6 +36,11 @@ namespace gridledger::node {
 
 // Events handled between two checks of the timer.
 inline constexpr size_t kMaxEventsPerStep = 256;
+// ConsensusDriver::overload_backlog_wait's bounds (docs/benchmarks.md,
+// "Overload"): healthy header waits stay well under the time, and a single
+// client's sequential requests far under the count.
+inline constexpr absl::Duration kOverloadBacklogWait = absl::Milliseconds(500);
+inline constexpr size_t kOverloadBacklogTxs = 256;
 // Refused peer messages are logged as one summary line per this period.
 inline constexpr uint64_t kRejectionLogPeriodMs = 10'000;
 
@@ -106,6 +111,17 @@ class ConsensusDriver {
   void SubmitAsync(std::shared_ptr<const consensus::TxList> txs, SubmitTicket::Done done);
 
   uint64_t round() const { return round_.load(); }
+  // Nonzero while this node is offered more than it orders: more than
+  // kOverloadBacklogTxs own transactions wait in batches not yet in a header
+  // and the oldest of those batches has waited longer than
+  // kOverloadBacklogWait (Core::OwnBacklogWaitMs); then the wait, as of the
+  // loop's last pass. Admission refuses meanwhile (client_service.h). Both
+  // bounds: a few batches waiting long (peers still connecting, rounds
+  // slowed by another client's flood of bad signatures) enter the next
+  // header anyway, and refusing would only starve their senders.
+  absl::Duration overload_backlog_wait() const {
+    return absl::Milliseconds(overload_wait_ms_.load(std::memory_order_relaxed));
+  }
   // The fatal error that stopped the core, if any (storage failure).
   absl::Status failure() const;
   DriverStats stats() const;
@@ -165,6 +181,7 @@ class ConsensusDriver {
   SendRewriter send_rewriter_;  // empty unless a test asked for misbehaviour
   Logger logger_;
   std::thread thread_;
+  std::atomic<uint64_t> overload_wait_ms_{0};
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> votes_sent_{0};
   std::atomic<uint64_t> events_handled_{0};

@@ -556,6 +556,41 @@ TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
   EXPECT_EQ(h2[0].batches, sealed);
 }
 
+// The node's admission refuses while this wait is long and the backlog deep
+// (ConsensusDriver::overload_backlog_wait): the wait is the oldest own batch's time since its seal,
+// whether it still waits for acks or for a header, and ends with the header.
+TEST_F(Fixture, OwnBacklogWaitIsTheOldestUnproposedBatchsAge) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  params.max_header_delay_ms = 100;  // the times below assume it
+  auto author = MakeCore(0, {}, params);
+  EXPECT_EQ(author->OwnBacklogWaitMs(50), 0u);
+  std::vector<Digest> sealed;
+  for (uint8_t i = 0; i < 2; ++i) {
+    auto actions = author->SubmitTransaction(Bytes{1, 2, 3, i}, 10 + 20 * i);
+    ASSERT_TRUE(actions.ok());
+    auto batches = Sent<Batch>(*actions);
+    ASSERT_EQ(batches.size(), 1u);
+    sealed.push_back(BatchDigest(batches[0]));
+  }
+  EXPECT_EQ(author->OwnBacklogWaitMs(5), 0u);  // a clock before the seal
+  EXPECT_EQ(author->OwnBacklogWaitMs(60), 50u);  // unacked, sealed at 10
+  EXPECT_EQ(author->own_backlog_batches(), 2u);
+  EXPECT_EQ(author->OwnBacklogTxs(), 2u);
+  // Acked out of seal order: the first (older) one is still the oldest.
+  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[1]}, 61);
+  author->OnMessage(ValidatorIndex(2), BatchAck{sealed[1]}, 62);
+  EXPECT_EQ(author->OwnBacklogWaitMs(70), 60u);
+  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[0]}, 71);
+  author->OnMessage(ValidatorIndex(2), BatchAck{sealed[0]}, 72);
+  EXPECT_EQ(author->OwnBacklogWaitMs(80), 70u);  // both ready, no header yet
+  auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
+  ASSERT_EQ(h1.size(), 1u);
+  EXPECT_EQ(h1[0].batches, sealed);
+  EXPECT_EQ(author->OwnBacklogWaitMs(params.max_header_delay_ms + 500), 0u);
+  EXPECT_EQ(author->OwnBacklogTxs(), 0u);
+}
+
 // Without payload a validator proposes once per idle_header_delay_ms; a
 // transaction anywhere (here an own one) brings back max_header_delay_ms.
 TEST_F(Fixture, IdleRoundsSlowDownAndPayloadSpeedsThemUp) {
