@@ -52,6 +52,7 @@ LoadgenResult SampleResult() {
   r.lost_never_committed = 1;
   r.held_at_end = 4;
   r.pending_at_end = 5;
+  r.withheld = 6;
   r.rejected_by_reason = {{"execution:bad_nonce", 1}, {"submit:overloaded", 1}};
   r.latency = SummarizeLatencies({1000, 2000, 3000, 4000, 5000, 6000, 7000});
   r.tps_committed = 3.5;
@@ -75,7 +76,7 @@ TEST(Report, JsonHasTheAgreedFields) {
   const std::string json = ResultJson(config, SampleResult(), check, CpuCost{});
   for (const char* field :
        {"\"sent\":10,", "\"committed\":7,", "\"rejected\":2,", "\"lost\":3,",
-        "\"lost_never_committed\":1,", "\"lost_missing_from_store\":2,", "\"held_at_end\":4,", "\"pending_at_end\":5,",
+        "\"lost_never_committed\":1,", "\"lost_missing_from_store\":2,", "\"held_at_end\":4,", "\"pending_at_end\":5,", "\"withheld\":6,",
         "\"tps_committed\":3.5,", "\"p50\":4.0,", "\"p90\":7.0,", "\"p99\":7.0,",
         "\"max\":7.0,", "\"submit:overloaded\":1", "\"verifier_backend\":\"cpu-pool\""}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
@@ -105,6 +106,10 @@ TEST(Report, SummaryNamesTheResults) {
             std::string::npos);
   // So are transactions still queued at a validator when the drain ended.
   EXPECT_NE(text.find("not yet committed when the drain ended): 5 tx\n"), std::string::npos);
+  // Never sent, so neither rejected nor lost: an earlier nonce was refused.
+  EXPECT_NE(text.find(" Withheld: 6 tx not sent (an earlier nonce of the account was refused "
+                      "as overloaded through all its retries)\n"),
+            std::string::npos);
 }
 
 // The load generator's own CPU over its steady window (issue 12 item 5):

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -36,12 +37,24 @@ constexpr absl::Duration kStreamRetryDelay = absl::Milliseconds(200);
 // Acknowledged but not committed after this long, by a validator whose
 // transport failed since: resubmitted once elsewhere.
 constexpr absl::Duration kResubmitAfter = absl::Seconds(5);
+// As a wallet does under back-pressure: a transaction answered OVERLOADED
+// goes again to the same validator after this long times its attempts so
+// far (at most kOverloadRetryDelayMax), for up to kOverloadRetryFor after its
+// first send, and its account's later transactions wait for it. Sent to
+// another validator, or sent while it waits, a later nonce would be ordered
+// ahead of it, held for the gap, and fail nonce_hold_full once holds fill up.
+constexpr absl::Duration kOverloadRetryDelay = absl::Milliseconds(200);
+constexpr absl::Duration kOverloadRetryDelayMax = absl::Seconds(1);
+constexpr absl::Duration kOverloadRetryFor = absl::Seconds(3);
 // The furthest LoadgenOptions::start_at may lie ahead.
 constexpr absl::Duration kMaxStartWait = absl::Seconds(60);
 
 // kHeld: a query found it committed but held for a nonce gap (not final).
+// kWithheld: never sent, an earlier nonce of its account was refused
+// (LoadgenResult::withheld).
 enum class State : uint8_t {
-  kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed, kHeld, kPendingAtEnd
+  kUnsent, kInFlight, kAccepted, kRejected, kCommitted, kFailed, kHeld, kPendingAtEnd,
+  kWithheld
 };
 
 // The commit stream carries final results only; a held one is never final.
@@ -54,6 +67,7 @@ struct TxTrack {
   bool acked = false;
   uint8_t attempts = 0;
   bool resubmitted = false;  // sent again to another validator (ResubmitStale)
+  bool blocks_account = false;  // answered OVERLOADED, its account waits for it
   // Where it was last sent, and that validator's epoch (ValidatorEpochs)
   // when it was sent: a break or restart after the send puts an
   // acknowledgement in doubt, even one whose reply is processed after the
@@ -142,6 +156,17 @@ class Runner {
   // The answer to one message: `results` (one per tx) when status is OK.
   void OnReply(uint32_t slice, uint32_t validator, const std::vector<uint64_t>& txs,
                const grpc::Status& status, const Results* results);
+  // Sends the OVERLOADED retries whose delay has passed, and the
+  // transactions of accounts no longer blocked.
+  void SendDueRetries(int64_t now);
+  // plan_[i] no longer blocks its account (taken, committed or refused for
+  // good, `gave_up`): the account's waiting transactions go to released_,
+  // or are withheld when it gave up.
+  void UnblockLocked(uint64_t i, bool gave_up) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether plan_[i]'s account had a transaction refused for good.
+  static uint64_t AccountKey(const PlannedTx& p) {
+    return (static_cast<uint64_t>(p.slice) << 32) | p.account;
+  }
   void StreamLoop(uint32_t slice, uint64_t from_sequence);
   void RecordCommit(const pb::CommittedTransaction& c);
   // Own CPU at the steady window's ends (called by the pacer); `last`: the
@@ -170,6 +195,24 @@ class Runner {
   uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t resubmitted_ ABSL_GUARDED_BY(mu_) = 0;
+  struct DelayedRetry {
+    uint32_t slice = 0;
+    uint32_t validator = 0;
+    std::vector<uint64_t> txs;
+  };
+  std::multimap<int64_t, DelayedRetry> delayed_ ABSL_GUARDED_BY(mu_);  // by due_ns
+  // Accounts (AccountKey) with transactions answered OVERLOADED and being
+  // retried: their later transactions wait here, sent once those are taken.
+  struct Blocked {
+    uint32_t refused = 0;           // TxTrack::blocks_account set
+    std::vector<uint64_t> waiting;  // later transactions, in plan order
+  };
+  absl::flat_hash_map<uint64_t, Blocked> blocked_ ABSL_GUARDED_BY(mu_);
+  // Accounts with a transaction refused for good: their later transactions
+  // are withheld.
+  absl::flat_hash_set<uint64_t> refused_accounts_ ABSL_GUARDED_BY(mu_);
+  // Transactions of unblocked accounts to send (UnblockLocked), by target.
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> released_ ABSL_GUARDED_BY(mu_);
   // Broken or refused connections (submit and commit streams) and restarts
   // the caller reported, per [slice][validator]: options_.epochs, or
   // own_epochs_ when the caller gave none.
@@ -326,7 +369,8 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
                      const grpc::Status& status, const Results* results) {
   const uint32_t validators = static_cast<uint32_t>(stubs_[slice].size());
   const uint32_t next = (validator + 1) % validators;
-  std::vector<uint64_t> retry;
+  std::vector<uint64_t> retry;  // at the next validator, now
+  std::vector<uint64_t> later;  // OVERLOADED: at this one, after a delay
   {
     absl::MutexLock lock(&mu_);
     const int64_t now = NowNs();
@@ -365,17 +409,80 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
         if (r.accepted() || (r.code() == pb::SUBMIT_CODE_DUPLICATE && t.attempts > 1)) {
           t.acked = true;
           if (t.state == State::kInFlight) t.state = State::kAccepted;
-        } else if (r.code() == pb::SUBMIT_CODE_OVERLOADED && t.attempts < options_.max_attempts &&
-                   t.state == State::kInFlight) {
-          retry.push_back(i);
+          if (t.blocks_account) UnblockLocked(i, /*gave_up=*/false);
+        } else if (r.code() == pb::SUBMIT_CODE_OVERLOADED && t.state == State::kInFlight &&
+                   now - t.send_ns < absl::ToInt64Nanoseconds(kOverloadRetryFor)) {
+          if (!t.blocks_account) {
+            t.blocks_account = true;
+            ++blocked_[AccountKey(plan_[i])].refused;
+          }
+          later.push_back(i);
         } else {
           reject(i, "submit:" + CodeName(r.code()));
+          if (t.blocks_account) UnblockLocked(i, r.code() == pb::SUBMIT_CODE_OVERLOADED);
         }
       }
     }
     for (uint64_t i : retry) ++track_[i].attempts;
+    for (uint64_t i : later) {
+      // Same validator, after a delay growing with the attempts.
+      const uint8_t attempts = track_[i].attempts;
+      if (attempts < UINT8_MAX) ++track_[i].attempts;
+      const absl::Duration delay = std::min(kOverloadRetryDelay * attempts, kOverloadRetryDelayMax);
+      delayed_.emplace(now + absl::ToInt64Nanoseconds(delay), DelayedRetry{slice, validator, {i}});
+    }
   }
   if (!retry.empty()) Send(slice, next, std::move(retry));
+}
+
+void Runner::SendDueRetries(int64_t now) {
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> due;
+  {
+    absl::MutexLock lock(&mu_);
+    while (!delayed_.empty() && delayed_.begin()->first <= now) {
+      DelayedRetry d = std::move(delayed_.begin()->second);
+      delayed_.erase(delayed_.begin());
+      for (uint64_t i : d.txs) {
+        TxTrack& t = track_[i];
+        if (t.state == State::kInFlight) {
+          due[{d.slice, d.validator}].push_back(i);
+        } else if (t.blocks_account) {
+          UnblockLocked(i, /*gave_up=*/false);  // a commit arrived meanwhile
+        }
+      }
+    }
+    for (auto& [target, txs] : released_) {
+      auto& to = due[target];
+      to.insert(to.end(), txs.begin(), txs.end());
+    }
+    released_.clear();
+  }
+  for (auto& [target, txs] : due) SendBounded(target.first, target.second, txs);
+}
+
+void Runner::UnblockLocked(uint64_t i, bool gave_up) {
+  TxTrack& t = track_[i];
+  GL_CHECK(t.blocks_account);
+  t.blocks_account = false;
+  const PlannedTx& p = plan_[i];
+  const uint64_t account = AccountKey(p);
+  if (gave_up) refused_accounts_.insert(account);
+  auto it = blocked_.find(account);
+  GL_CHECK(it != blocked_.end() && it->second.refused > 0);
+  if (--it->second.refused > 0) return;
+  std::vector<uint64_t> waiting = std::move(it->second.waiting);
+  blocked_.erase(it);
+  const uint32_t validators = static_cast<uint32_t>(stubs_[p.slice].size());
+  for (uint64_t w : waiting) {
+    if (refused_accounts_.contains(account)) {
+      TxTrack& wt = track_[w];
+      wt.state = State::kWithheld;
+      wt.send_ns = -1;
+      --unresolved_;
+    } else {
+      released_[{p.slice, p.account % validators}].push_back(w);
+    }
+  }
 }
 
 void Runner::RecordCommit(const pb::CommittedTransaction& c) {
@@ -551,6 +658,7 @@ LoadgenResult Runner::Summarize() {
   int64_t first_send = -1, last_send = 0;
   for (uint64_t i = 0; i < track_.size(); ++i) {
     const TxTrack& t = track_[i];
+    if (t.state == State::kWithheld) ++r.withheld;
     if (t.send_ns < 0) continue;
     ++r.sent;
     r.submissions += t.attempts;
@@ -588,6 +696,7 @@ LoadgenResult Runner::Summarize() {
         ++r.rejected_by_reason["rpc:no_reply"];
         break;
       case State::kUnsent:
+      case State::kWithheld:
         break;
     }
     if (t.state == State::kCommitted || t.state == State::kFailed) {
@@ -717,12 +826,22 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
         for (uint64_t i = next; i < due; ++i) {
           const PlannedTx& p = plan_[i];
           TxTrack& t = track_[i];
+          if (refused_accounts_.contains(AccountKey(p))) {
+            t.state = State::kWithheld;
+            continue;
+          }
+          // Latency counts from the planned send, also for one that waits
+          // for its account's refused transaction.
           t.send_ns = now;
           t.state = State::kInFlight;
           t.attempts = 1;
           ++unresolved_;
           ++sent_;
           ++series_.At(now).sent;
+          if (auto b = blocked_.find(AccountKey(p)); b != blocked_.end()) {
+            b->second.waiting.push_back(i);
+            continue;
+          }
           groups[{p.slice, p.account % validators_of(p.slice)}].push_back(i);
         }
       }
@@ -734,6 +853,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
+    SendDueRetries(now);
     if (now >= next_resubmit_ns) {
       ResubmitStale(now);
       next_resubmit_ns = now + kNsPerS;
@@ -758,6 +878,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
+    SendDueRetries(now);
     if (now >= next_resubmit_ns) {
       ResubmitStale(now);
       next_resubmit_ns = now + kNsPerS;
@@ -766,6 +887,30 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   }
   // Replies still outstanding end by their deadline.
   while (inflight_.load() > 0) absl::SleepFor(absl::Milliseconds(10));
+  {
+    // Still refused when the drain ended: refused, and what waited for them
+    // was never sent.
+    absl::MutexLock lock(&mu_);
+    for (auto& [due_ns, d] : delayed_) {
+      for (uint64_t i : d.txs) {
+        TxTrack& t = track_[i];
+        if (t.state != State::kInFlight) continue;
+        t.state = State::kRejected;
+        t.reason = "submit:overloaded";
+        --unresolved_;
+        ++rejected_;
+      }
+    }
+    delayed_.clear();
+    for (auto& [account, b] : blocked_) {
+      for (uint64_t w : b.waiting) {
+        track_[w].state = State::kWithheld;
+        track_[w].send_ns = -1;
+        --unresolved_;
+      }
+    }
+    blocked_.clear();
+  }
   if (options_.print_progress) {
     absl::MutexLock lock(&mu_);
     if (resubmitted_ > 0) {

@@ -49,8 +49,11 @@ struct LoadgenOptions {
   absl::Duration drain = absl::Seconds(10);
   // gRPC address of validator i of slice s: grpc_by_slice[s][i].
   std::vector<std::vector<std::string>> grpc_by_slice;
-  // Sends of one transaction (first try included) on OVERLOADED or an
-  // unavailable node, each to the next validator of the slice.
+  // Sends of one transaction (first try included) to an unavailable node,
+  // each to the next validator of the slice. An OVERLOADED answer is retried
+  // at the same validator instead, with back-off, for up to 3 s
+  // (loadgen.cc, kOverloadRetryFor), and the account's later transactions
+  // wait for it.
   uint32_t max_attempts = 3;
   // Ask the validators for each sender's next nonce (a deployment that has
   // already run load); a fresh deployment starts every account at 0.
@@ -103,6 +106,12 @@ struct LoadgenResult {
   // validator that answered the query (durable there, not yet ordered: the
   // backlog of an overload), so not lost. Lost is unknown to every validator.
   uint64_t pending_at_end = 0;
+  // Planned but never sent: an earlier transaction of the same account was
+  // refused at submission for good (OVERLOADED through kOverloadRetryFor of retries), so these
+  // could only wait for a nonce that never comes. A wallet stops there (or
+  // re-signs); sending them would make the cluster order transactions that
+  // fail nonce_hold_full. Not in `sent`.
+  uint64_t withheld = 0;
   std::map<std::string, uint64_t> rejected_by_reason;  // "submit:overloaded", "execution:bad_nonce"
   LatencySummary latency;         // send -> seen in the commit stream
   double tps_committed = 0;       // committed / (last commit - first send)

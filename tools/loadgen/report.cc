@@ -72,6 +72,12 @@ std::string SummaryText(const RunConfig& config, const LoadgenResult& result,
     absl::StrAppendFormat(&out, " Held for a nonce gap at the end (not final): %u tx\n",
                           result.held_at_end);
   }
+  if (result.withheld > 0) {
+    absl::StrAppendFormat(&out,
+                          " Withheld: %u tx not sent (an earlier nonce of the account was "
+                          "refused as overloaded through all its retries)\n",
+                          result.withheld);
+  }
   if (check.done) {
     absl::StrAppendFormat(&out, " Stores checked: %u (result mismatches %u, state mismatches %u)\n",
                           check.stores, check.result_mismatches, check.state_mismatches);
@@ -140,6 +146,7 @@ std::string ResultJson(const RunConfig& config, const LoadgenResult& result,
   w.Key("lost_missing_from_store").Uint(check.missing);
   w.Key("held_at_end").Uint(result.held_at_end);
   w.Key("pending_at_end").Uint(result.pending_at_end);
+  w.Key("withheld").Uint(result.withheld);
   w.Key("store_check").BeginObject();
   w.Key("done").Bool(check.done);
   w.Key("stores").Uint(check.stores);
