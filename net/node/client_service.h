@@ -48,13 +48,16 @@ inline constexpr absl::Duration kSubmitTimeout = absl::Seconds(5);
 // of answered after the client's deadline: an overloaded node says so while
 // the answer is useful. Per connection, so one client's flood never gets
 // another client refused (the queue serves connections in fair shares).
+// Checked after the node-wide overload signal (ClientService::RefuseQueued):
+// while the node is offered more than it orders
+// (ConsensusDriver::overload_backlog_wait), every request of every client is
+// refused OVERLOADED before it is verified, since what it accepted now would
+// only queue behind seconds of batches. Only transactions that verified and
+// entered batches raise that signal: a flood of bad signatures cannot.
+// Without it an offered load above capacity grew the header stage to seconds
+// and cost verification for transactions that could not be ordered in time
+// (docs/benchmarks.md, "Overload").
 inline constexpr absl::Duration kMaxQueuedVerification = absl::Seconds(1);
-// While the node is offered more than it orders
-// (ConsensusDriver::overload_backlog_wait), every request is refused
-// OVERLOADED before it is verified: what it accepted now would only queue
-// behind seconds of batches. Without it an offered load above capacity grew
-// the header stage to seconds and cost verification for transactions that
-// could not be ordered in time (docs/benchmarks.md, "Overload").
 // SubmitBatchStream calls served at once (RESOURCE_EXHAUSTED beyond).
 inline constexpr size_t kMaxSubmitStreams = 16;
 // SubmitStreamSummary.first_rejections holds at most this many.

@@ -272,7 +272,7 @@ void ConsensusDriver::Loop() {
     {
       const TimeMs waited = core_->OwnBacklogWaitMs(NowMs());
       const bool overloaded =
-          waited > absl::ToInt64Milliseconds(kOverloadBacklogWait) &&
+          waited > static_cast<TimeMs>(absl::ToInt64Milliseconds(kOverloadBacklogWait)) &&
           core_->OwnBacklogTxs() > kOverloadBacklogTxs;  // counted only when long
       overload_wait_ms_.store(overloaded ? waited : 0, std::memory_order_relaxed);
     }
@@ -296,6 +296,7 @@ void ConsensusDriver::Loop() {
       metrics_->SetQueueDepth(net::MetricsQueue::kOwnBatches, core_->own_backlog_batches());
     }
   }
+  overload_wait_ms_.store(0, std::memory_order_relaxed);  // a stopped node is not overloaded
   // A failed core answers what is still queued instead of leaving clients
   // waiting (a stream's answer waits for it without a timeout), and nothing
   // more is queued: Submit answers at once.

@@ -68,6 +68,8 @@ struct TxTrack {
   uint8_t attempts = 0;
   bool resubmitted = false;  // sent again to another validator (ResubmitStale)
   bool blocks_account = false;  // answered OVERLOADED, its account waits for it
+  uint8_t overload_retries = 0;   // OVERLOADED answers retried (not in attempts)
+  int64_t first_send_ns = -1;     // when it first went out (send_ns: when planned)
   // Where it was last sent, and that validator's epoch (ValidatorEpochs)
   // when it was sent: a break or restart after the send puts an
   // acknowledgement in doubt, even one whose reply is processed after the
@@ -288,9 +290,11 @@ void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs)
   {
     absl::MutexLock lock(&mu_);
     const uint64_t epoch = epochs_->Stamp(slice, validator);
+    const int64_t now = NowNs();
     for (uint64_t i : txs) {
       track_[i].sent_to = validator;
       track_[i].sent_epoch = epoch;
+      if (track_[i].first_send_ns < 0) track_[i].first_send_ns = now;
     }
   }
   if (options_.submit_path == SubmitPath::kStream) {
@@ -397,7 +401,10 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
             track_[i].state == State::kInFlight) {
           retry.push_back(i);
         } else {
+          const bool in_flight = track_[i].state == State::kInFlight;
           reject(i, bad_reply ? "rpc:bad_reply" : "rpc:" + RpcCodeName(status.error_code()));
+          // Its fate is unknown, but its account must not wait for it.
+          if (track_[i].blocks_account) UnblockLocked(i, /*gave_up=*/in_flight);
         }
       }
     } else {
@@ -406,29 +413,36 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
         const pb::SubmitResult& r = (*results)[static_cast<int>(k)];
         TxTrack& t = track_[i];
         // DUPLICATE on a retry: an earlier attempt got through after all.
-        if (r.accepted() || (r.code() == pb::SUBMIT_CODE_DUPLICATE && t.attempts > 1)) {
+        if (r.accepted() ||
+            (r.code() == pb::SUBMIT_CODE_DUPLICATE && (t.attempts > 1 || t.overload_retries > 0))) {
           t.acked = true;
           if (t.state == State::kInFlight) t.state = State::kAccepted;
           if (t.blocks_account) UnblockLocked(i, /*gave_up=*/false);
         } else if (r.code() == pb::SUBMIT_CODE_OVERLOADED && t.state == State::kInFlight &&
-                   now - t.send_ns < absl::ToInt64Nanoseconds(kOverloadRetryFor)) {
+                   now - t.first_send_ns < absl::ToInt64Nanoseconds(kOverloadRetryFor)) {
           if (!t.blocks_account) {
             t.blocks_account = true;
             ++blocked_[AccountKey(plan_[i])].refused;
           }
           later.push_back(i);
         } else {
+          const bool refused_for_good =
+              r.code() == pb::SUBMIT_CODE_OVERLOADED && t.state == State::kInFlight;
           reject(i, "submit:" + CodeName(r.code()));
-          if (t.blocks_account) UnblockLocked(i, r.code() == pb::SUBMIT_CODE_OVERLOADED);
+          if (t.blocks_account) {
+            UnblockLocked(i, refused_for_good);
+          } else if (refused_for_good) {
+            refused_accounts_.insert(AccountKey(plan_[i]));
+          }
         }
       }
     }
     for (uint64_t i : retry) ++track_[i].attempts;
     for (uint64_t i : later) {
-      // Same validator, after a delay growing with the attempts.
-      const uint8_t attempts = track_[i].attempts;
-      if (attempts < UINT8_MAX) ++track_[i].attempts;
-      const absl::Duration delay = std::min(kOverloadRetryDelay * attempts, kOverloadRetryDelayMax);
+      // Same validator, after a delay growing with the retries.
+      if (track_[i].overload_retries < UINT8_MAX) ++track_[i].overload_retries;
+      const absl::Duration delay =
+          std::min(kOverloadRetryDelay * track_[i].overload_retries, kOverloadRetryDelayMax);
       delayed_.emplace(now + absl::ToInt64Nanoseconds(delay), DelayedRetry{slice, validator, {i}});
     }
   }
@@ -454,6 +468,8 @@ void Runner::SendDueRetries(int64_t now) {
     for (auto& [target, txs] : released_) {
       auto& to = due[target];
       to.insert(to.end(), txs.begin(), txs.end());
+      sent_ += txs.size();
+      series_.At(now).sent += txs.size();
     }
     released_.clear();
   }
@@ -661,7 +677,7 @@ LoadgenResult Runner::Summarize() {
     if (t.state == State::kWithheld) ++r.withheld;
     if (t.send_ns < 0) continue;
     ++r.sent;
-    r.submissions += t.attempts;
+    r.submissions += t.attempts + t.overload_retries;
     if (first_send < 0 || t.send_ns < first_send) first_send = t.send_ns;
     last_send = std::max(last_send, t.send_ns);
     if (t.acked) ++r.accepted;
@@ -836,12 +852,12 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
           t.state = State::kInFlight;
           t.attempts = 1;
           ++unresolved_;
-          ++sent_;
-          ++series_.At(now).sent;
           if (auto b = blocked_.find(AccountKey(p)); b != blocked_.end()) {
-            b->second.waiting.push_back(i);
+            b->second.waiting.push_back(i);  // counted as sent once released
             continue;
           }
+          ++sent_;
+          ++series_.At(now).sent;
           groups[{p.slice, p.account % validators_of(p.slice)}].push_back(i);
         }
       }
@@ -868,6 +884,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
   const int64_t drain_end = NowNs() + absl::ToInt64Nanoseconds(options_.drain);
   for (;;) {
     const int64_t now = NowNs();
+    SendDueRetries(now);
     uint64_t unresolved;
     {
       absl::MutexLock lock(&mu_);
@@ -878,7 +895,6 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
-    SendDueRetries(now);
     if (now >= next_resubmit_ns) {
       ResubmitStale(now);
       next_resubmit_ns = now + kNsPerS;
@@ -910,6 +926,14 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       }
     }
     blocked_.clear();
+    for (auto& [target, txs] : released_) {
+      for (uint64_t w : txs) {
+        track_[w].state = State::kWithheld;
+        track_[w].send_ns = -1;
+        --unresolved_;
+      }
+    }
+    released_.clear();
   }
   if (options_.print_progress) {
     absl::MutexLock lock(&mu_);

@@ -3,8 +3,8 @@
 // transactions wait in batches not yet in a header and the oldest batch has
 // waited longer than kOverloadBacklogWait (here: no quorum of acks, 2 of 4
 // validators up), a submission is refused OVERLOADED before it is verified,
-// and once the quorum is back the backlog drains, the refusals stop and what
-// was accepted commits.
+// and once the quorum is back the backlog drains, the first transfer
+// commits and the refusals stop.
 #include <string>
 #include <vector>
 
