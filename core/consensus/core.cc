@@ -117,8 +117,9 @@ TimeMs Core::OwnBacklogWaitMs(TimeMs now) const {
   // head of the ready queue (a requeued batch keeps its seal time).
   std::optional<TimeMs> oldest;
   auto consider = [&](const Digest& digest) {
-    auto it = own_sealed_ms_.find(digest);
-    if (it != own_sealed_ms_.end() && (!oldest || it->second < *oldest)) oldest = it->second;
+    auto it = batches_.find(digest);
+    if (it == batches_.end() || !it->second.sealed_ms) return;
+    if (!oldest || *it->second.sealed_ms < *oldest) oldest = it->second.sealed_ms;
   };
   for (const auto& [digest, acks] : unacked_own_batches_) consider(digest);
   if (!acked_waiting_.empty()) consider(acked_waiting_.begin()->second);
@@ -194,7 +195,7 @@ void Core::RestoreBatches(const std::vector<Batch>& batches) {
     if (batches_.size() >= kMaxStoredBatches) break;
     if (!committee_.Contains(b.author)) continue;
     if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
-    if (batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0)})
+    if (batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0), std::nullopt})
             .second) {
       ++stored_per_author_[b.author.value()];
     }
@@ -416,7 +417,7 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   auto shared = std::make_shared<const Batch>(std::move(batch));
   // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
   GL_CHECK(StoreBatch(out, digest, shared));
-  own_sealed_ms_[digest] = now;
+  batches_.find(digest)->second.sealed_ms = now;
   OwnBatchAcks& acks = unacked_own_batches_[digest];
   acks.sequence = sequence;
   acks.acks.insert(me_);
@@ -428,7 +429,7 @@ bool Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const B
   if (batches_.size() >= kMaxStoredBatches) return false;
   ++stored_per_author_[batch->author.value()];
   out.Persist(BatchRecord{batch});
-  batches_.emplace(digest, StoredBatch{std::move(batch), round_});
+  batches_.emplace(digest, StoredBatch{std::move(batch), round_, std::nullopt});
   return true;
 }
 
@@ -876,7 +877,6 @@ void Core::GarbageCollect() {
   absl::erase_if(batches_, [&](const auto& entry) {
     if (entry.second.received_round >= gc || referenced.contains(entry.first)) return false;
     --stored_per_author_[entry.second.batch->author.value()];
-    if (entry.second.batch->author == me_) own_sealed_ms_.erase(entry.first);
     return true;
   });
   for (auto& p : pending_headers_) {

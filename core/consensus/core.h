@@ -230,6 +230,8 @@ class Core {
   struct StoredBatch {
     std::shared_ptr<const Batch> batch;
     Round received_round;
+    // Own batches sealed by this process: when (OwnBacklogWaitMs).
+    std::optional<TimeMs> sealed_ms;
   };
   struct OwnBatchAcks {
     uint64_t sequence = 0;  // the batch's seal order
@@ -315,8 +317,6 @@ class Core {
   // reach consensus in nonce order (acks can complete out of order when a
   // peer's store is full), by sequence.
   std::map<uint64_t, Digest> acked_waiting_;
-  // When each own batch still stored was sealed (OwnBacklogWaitMs).
-  absl::flat_hash_map<Digest, TimeMs> own_sealed_ms_;
 
   // Voter: the highest (round, header digest) voted per author.
   std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;

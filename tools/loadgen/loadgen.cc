@@ -165,7 +165,9 @@ class Runner {
   // good, `gave_up`): the account's waiting transactions go to released_,
   // or are withheld when it gave up.
   void UnblockLocked(uint64_t i, bool gave_up) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Whether plan_[i]'s account had a transaction refused for good.
+  // plan_[i], queued and counted unresolved but never sent, will not be sent.
+  void WithholdLocked(uint64_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An account's key in blocked_ and refused_accounts_.
   static uint64_t AccountKey(const PlannedTx& p) {
     return (static_cast<uint64_t>(p.slice) << 32) | p.account;
   }
@@ -200,7 +202,7 @@ class Runner {
   struct DelayedRetry {
     uint32_t slice = 0;
     uint32_t validator = 0;
-    std::vector<uint64_t> txs;
+    uint64_t tx = 0;
   };
   std::multimap<int64_t, DelayedRetry> delayed_ ABSL_GUARDED_BY(mu_);  // by due_ns
   // Accounts (AccountKey) with transactions answered OVERLOADED and being
@@ -443,7 +445,7 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
       if (track_[i].overload_retries < UINT8_MAX) ++track_[i].overload_retries;
       const absl::Duration delay =
           std::min(kOverloadRetryDelay * track_[i].overload_retries, kOverloadRetryDelayMax);
-      delayed_.emplace(now + absl::ToInt64Nanoseconds(delay), DelayedRetry{slice, validator, {i}});
+      delayed_.emplace(now + absl::ToInt64Nanoseconds(delay), DelayedRetry{slice, validator, i});
     }
   }
   if (!retry.empty()) Send(slice, next, std::move(retry));
@@ -454,15 +456,13 @@ void Runner::SendDueRetries(int64_t now) {
   {
     absl::MutexLock lock(&mu_);
     while (!delayed_.empty() && delayed_.begin()->first <= now) {
-      DelayedRetry d = std::move(delayed_.begin()->second);
+      const DelayedRetry d = delayed_.begin()->second;
       delayed_.erase(delayed_.begin());
-      for (uint64_t i : d.txs) {
-        TxTrack& t = track_[i];
-        if (t.state == State::kInFlight) {
-          due[{d.slice, d.validator}].push_back(i);
-        } else if (t.blocks_account) {
-          UnblockLocked(i, /*gave_up=*/false);  // a commit arrived meanwhile
-        }
+      TxTrack& t = track_[d.tx];
+      if (t.state == State::kInFlight) {
+        due[{d.slice, d.validator}].push_back(d.tx);
+      } else if (t.blocks_account) {
+        UnblockLocked(d.tx, /*gave_up=*/false);  // a commit arrived meanwhile
       }
     }
     for (auto& [target, txs] : released_) {
@@ -491,14 +491,18 @@ void Runner::UnblockLocked(uint64_t i, bool gave_up) {
   const uint32_t validators = static_cast<uint32_t>(stubs_[p.slice].size());
   for (uint64_t w : waiting) {
     if (refused_accounts_.contains(account)) {
-      TxTrack& wt = track_[w];
-      wt.state = State::kWithheld;
-      wt.send_ns = -1;
-      --unresolved_;
+      WithholdLocked(w);
     } else {
       released_[{p.slice, p.account % validators}].push_back(w);
     }
   }
+}
+
+void Runner::WithholdLocked(uint64_t i) {
+  TxTrack& t = track_[i];
+  t.state = State::kWithheld;
+  t.send_ns = -1;
+  --unresolved_;
 }
 
 void Runner::RecordCommit(const pb::CommittedTransaction& c) {
@@ -907,31 +911,21 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
     // Still refused when the drain ended: refused, and what waited for them
     // was never sent.
     absl::MutexLock lock(&mu_);
-    for (auto& [due_ns, d] : delayed_) {
-      for (uint64_t i : d.txs) {
-        TxTrack& t = track_[i];
-        if (t.state != State::kInFlight) continue;
-        t.state = State::kRejected;
-        t.reason = "submit:overloaded";
-        --unresolved_;
-        ++rejected_;
-      }
+    for (const auto& [due_ns, d] : delayed_) {
+      TxTrack& t = track_[d.tx];
+      if (t.state != State::kInFlight) continue;
+      t.state = State::kRejected;
+      t.reason = "submit:overloaded";
+      --unresolved_;
+      ++rejected_;
     }
     delayed_.clear();
-    for (auto& [account, b] : blocked_) {
-      for (uint64_t w : b.waiting) {
-        track_[w].state = State::kWithheld;
-        track_[w].send_ns = -1;
-        --unresolved_;
-      }
+    for (const auto& [account, b] : blocked_) {
+      for (uint64_t w : b.waiting) WithholdLocked(w);
     }
     blocked_.clear();
-    for (auto& [target, txs] : released_) {
-      for (uint64_t w : txs) {
-        track_[w].state = State::kWithheld;
-        track_[w].send_ns = -1;
-        --unresolved_;
-      }
+    for (const auto& [target, txs] : released_) {
+      for (uint64_t w : txs) WithholdLocked(w);
     }
     released_.clear();
   }
