@@ -1,9 +1,12 @@
 // `gridledger sim --seeds=N --seed=S [--validators=n] [--fault-free]
-// [--real_store] [--outbox_crashes]`: runs the deterministic consensus simulator (tests/sim/) over
-// N seeds starting at S; --real_store persists through the node's LMDB
-// consensus store (tests/sim/real_store.h); --outbox_crashes adds the node's
-// outbox (commits executed after their records are durable) and crashes
-// drawn to land between the two (DrawOutboxCrashes).
+// [--real_store] [--outbox_crashes] [--early_send_crashes]`: runs the
+// deterministic consensus simulator (tests/sim/) over N seeds starting at S;
+// --real_store persists through the node's LMDB consensus store
+// (tests/sim/real_store.h); --outbox_crashes adds the node's outbox (commits
+// executed after their records are durable) and crashes drawn to land between
+// the two (DrawOutboxCrashes); --early_send_crashes draws crashes right after
+// a send that does not wait for records, before its call's records are
+// durable (DrawEarlySendCrashes).
 // On a failure it prints the seed and its drawn parameters; `--seeds=1
 // --seed=THAT` replays it exactly. Exit code 0 only when every seed passes.
 #include <cinttypes>
@@ -40,6 +43,10 @@ int RunSim(int argc, char** argv) {
   app.add_flag("--outbox_crashes", outbox_crashes,
                "real store, commits executed after their records are durable as in the "
                "node's outbox, and crashes drawn between the two");
+  bool early_send_crashes = false;
+  app.add_flag("--early_send_crashes", early_send_crashes,
+               "real store, with crashes drawn after a send that does not wait for records "
+               "(an ack, an own batch push) and before its call's records are durable");
   app.add_flag("--verbose", verbose, "one line per seed, not only for failures");
   bool node_pacing = false;
   app.add_flag("--node_pacing", node_pacing,
@@ -55,6 +62,7 @@ int RunSim(int argc, char** argv) {
                         node_pacing ? sim::SimPacing::kNode : sim::SimPacing::kWide);
     config.real_store = real_store;
     if (outbox_crashes) sim::DrawOutboxCrashes(&config);
+    if (early_send_crashes) sim::DrawEarlySendCrashes(&config);
     const sim::SimResult r = sim::RunSimulation(config);
     latency_sum += r.mean_commit_latency_rounds;
     if (verbose || !r.ok) {
@@ -62,19 +70,23 @@ int RunSim(int argc, char** argv) {
           "seed %" PRIu64 ": %s commits=%" PRIu64 " txs=%" PRIu64 " round=%" PRIu64
           " end_ms=%" PRIu64 " latency_rounds=%.2f tx_latency_ms=%.0f rejected=%" PRIu64
           " twin_certs=%" PRIu64 " sig_verifications=%" PRIu64 " restored_certs=%" PRIu64
-          " queued_commit_crashes=%" PRIu64 " commits_rederived=%" PRIu64 "\n",
+          " queued_commit_crashes=%" PRIu64 " commits_rederived=%" PRIu64
+          " early_send_crashes=%" PRIu64 " early_send_records_lost=%" PRIu64 "\n",
           s, r.ok ? "ok" : "FAILED", r.commits, r.transactions, r.highest_round, r.end_ms,
           r.mean_commit_latency_rounds, r.mean_tx_latency_ms, r.rejected_messages,
           r.second_certificates, r.signature_verifications, r.restored_certificates,
-          r.queued_commit_crashes, r.commits_rederived);
+          r.queued_commit_crashes, r.commits_rederived, r.early_send_crashes,
+          r.early_send_records_lost);
     }
     if (!r.ok) {
       ++failed;
       std::printf("  failure: %s\n  params: %s\n  replay: gridledger sim --seeds=1 --seed=%" PRIu64
-                  " --validators=%" PRIu64 "%s%s%s%s\n",
+                  " --validators=%" PRIu64 "%s%s%s%s%s\n",
                   r.failure.c_str(), config.Describe().c_str(), s, validators,
                   faults ? "" : " --fault-free", real_store ? " --real_store" : "",
-                  outbox_crashes ? " --outbox_crashes" : "", node_pacing ? " --node_pacing" : "");
+                  outbox_crashes ? " --outbox_crashes" : "",
+                  early_send_crashes ? " --early_send_crashes" : "",
+                  node_pacing ? " --node_pacing" : "");
     }
   }
   std::printf("%" PRIu64 "/%" PRIu64 " seeds passed (n=%" PRIu64

@@ -1,6 +1,8 @@
 #include "tests/sim/sim_config.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -95,42 +97,64 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing 
   return c;
 }
 
+namespace {
+
+// A crash that fires at the first fitting moment after `after_ms` (so its
+// validator may be down anywhere in [after_ms, faults_end_ms]), drawn under
+// the regular outage bounds; nullopt when the draw would overlap another
+// outage of its validator or put more than f validators down at once.
+template <typename DeferredCrash>
+std::optional<DeferredCrash> DrawDeferredCrash(const SimConfig& c, SimRng& rng) {
+  std::vector<uint32_t> honest;
+  for (uint32_t v = 0; v < c.validators; ++v) {
+    if (std::find(c.byzantine.begin(), c.byzantine.end(), v) == c.byzantine.end()) {
+      honest.push_back(v);
+    }
+  }
+  const uint32_t f = (c.validators - 1) / 3;
+  const uint64_t max_outage_ms = MaxOutageMs(c);
+  DeferredCrash q;
+  q.validator = honest[rng.Range(0, honest.size() - 1)];
+  q.after_ms = rng.Range(200, c.faults_end_ms - 500);
+  // Fired at most faults_end_ms - down_for_ms (the simulator drops it
+  // otherwise), so it is down somewhere within [after_ms, faults_end_ms].
+  q.down_for_ms = rng.Range(
+      50, std::max<uint64_t>(50, std::min(max_outage_ms, c.faults_end_ms - q.after_ms - 100)));
+  std::vector<uint32_t> down = {q.validator};
+  for (const Crash& other : c.crashes) {
+    if (!Overlaps(q.after_ms, c.faults_end_ms, other.down_ms, other.up_ms)) continue;
+    down.push_back(other.validator);
+  }
+  // Each deferred crash may be down anywhere up to faults_end_ms.
+  for (const QueuedCommitCrash& other : c.queued_commit_crashes) down.push_back(other.validator);
+  for (const EarlySendCrash& other : c.early_send_crashes) down.push_back(other.validator);
+  std::sort(down.begin(), down.end());
+  const bool same_validator = std::adjacent_find(down.begin(), down.end()) != down.end();
+  if (same_validator || down.size() > f) return std::nullopt;
+  return q;
+}
+
+}  // namespace
+
 void DrawOutboxCrashes(SimConfig* c) {
   SimRng rng(c->seed ^ 0x6f7574626f78ULL);  // "outbox"
   c->real_store = true;
   c->outbox = true;
   c->commit_delay_max_ms = rng.Range(1, 40);
-  std::vector<uint32_t> honest;
-  for (uint32_t v = 0; v < c->validators; ++v) {
-    if (std::find(c->byzantine.begin(), c->byzantine.end(), v) == c->byzantine.end()) {
-      honest.push_back(v);
-    }
-  }
-  const uint32_t f = (c->validators - 1) / 3;
-  const uint64_t max_outage_ms = MaxOutageMs(*c);
   const uint64_t crashes = rng.Range(1, 2);
   for (uint64_t i = 0; i < crashes; ++i) {
-    QueuedCommitCrash q;
-    q.validator = honest[rng.Range(0, honest.size() - 1)];
-    q.after_ms = rng.Range(200, c->faults_end_ms - 500);
-    // Fired at most faults_end_ms - down_for_ms (the simulator drops it
-    // otherwise), so it is down somewhere within [after_ms, faults_end_ms].
-    q.down_for_ms = rng.Range(
-        50, std::max<uint64_t>(50, std::min(max_outage_ms, c->faults_end_ms - q.after_ms - 100)));
-    // Kept only if no other outage of its validator can overlap that window
-    // and at most f validators can be down at once.
-    std::vector<uint32_t> down = {q.validator};
-    for (const Crash& other : c->crashes) {
-      if (!Overlaps(q.after_ms, c->faults_end_ms, other.down_ms, other.up_ms)) continue;
-      down.push_back(other.validator);
+    if (auto q = DrawDeferredCrash<QueuedCommitCrash>(*c, rng)) {
+      c->queued_commit_crashes.push_back(*q);
     }
-    for (const QueuedCommitCrash& other : c->queued_commit_crashes) {
-      down.push_back(other.validator);  // each may be down anywhere up to faults_end_ms
-    }
-    std::sort(down.begin(), down.end());
-    const bool same_validator = std::adjacent_find(down.begin(), down.end()) != down.end();
-    if (same_validator || down.size() > f) continue;
-    c->queued_commit_crashes.push_back(q);
+  }
+}
+
+void DrawEarlySendCrashes(SimConfig* c) {
+  SimRng rng(c->seed ^ 0x6561726c79ULL);  // "early"
+  c->real_store = true;
+  const uint64_t crashes = rng.Range(1, 2);
+  for (uint64_t i = 0; i < crashes; ++i) {
+    if (auto q = DrawDeferredCrash<EarlySendCrash>(*c, rng)) c->early_send_crashes.push_back(*q);
   }
 }
 
@@ -181,6 +205,11 @@ std::string SimConfig::Describe() const {
                     " down ", q.down_for_ms, "]");
   }
   if (outbox_bug_record_at_queue) absl::StrAppend(&s, " outbox_bug_record_at_queue");
+  for (const EarlySendCrash& q : early_send_crashes) {
+    absl::StrAppend(&s, " early_send_crash[v", q.validator, " after ", q.after_ms, " down ",
+                    q.down_for_ms, "]");
+  }
+  if (early_send_bug_header) absl::StrAppend(&s, " early_send_bug_header");
   return s;
 }
 

@@ -35,6 +35,18 @@ struct QueuedCommitCrash {
   uint64_t down_for_ms = 0;
 };
 
+// A crash inside one call of the core (real_store mode): the first time at
+// or after `after_ms` that honest `validator` has sent something that does
+// not wait for records (an ack, an own batch push: persistence.h) while
+// records returned ahead of it are not yet durable. The process dies there:
+// those records are lost, the send is out. It restarts from its store
+// `down_for_ms` later.
+struct EarlySendCrash {
+  uint32_t validator = 0;
+  uint64_t after_ms = 0;
+  uint64_t down_for_ms = 0;
+};
+
 // Byzantine behaviours, each on or off per Byzantine validator.
 struct ByzantineBehaviour {
   bool equivocate = false;         // two signed headers per round, votes for both
@@ -99,6 +111,13 @@ struct SimConfig {
   // state is recorded when a commit is queued (as if the consensus group write
   // carried it), not when it executes, so a crash loses the queued commits.
   bool outbox_bug_record_at_queue = false;
+  // real_store: crashes between an early send and its call's records.
+  std::vector<EarlySendCrash> early_send_crashes;
+  // TEST ONLY, a deliberate bug of the class early-send crashes exist for:
+  // an own header goes out without waiting for its OwnHeaderRecord, so a
+  // crash there lets the restarted validator propose twice for one round.
+  // Early-send crashes then land only after a header send.
+  bool early_send_bug_header = false;
 
   std::string Describe() const;
 };
@@ -120,6 +139,11 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults,
 // delay and 1-2 queued-commit crashes of honest validators drawn from its
 // seed (a separate stream: the config's other draws stay as they were).
 void DrawOutboxCrashes(SimConfig* config);
+
+// Turns on real_store on a drawn config, with 1-2 early-send crashes of
+// honest validators drawn from its seed (a separate stream), under the same
+// outage bounds as the queued-commit crashes.
+void DrawEarlySendCrashes(SimConfig* config);
 
 // The longest partition or crash drawn: shorter than gc_depth rounds at the
 // fastest pace, so a lagging validator can still fetch what it missed.

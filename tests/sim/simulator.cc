@@ -154,6 +154,9 @@ class Simulation {
   // The execution "thread": the first queued commit, then the sends behind it.
   void ExecuteQueued(Node& node);
   void CrashNode(Node& node);
+  // True when an early-send crash of `node` is due now (marks it fired and
+  // schedules the restart).
+  bool EarlySendCrashDue(Node& node);
   void OnPersist(Node& node, const consensus::PersistRecord& record);
   void StartNode(Node& node);
   // real_store mode: one synced ConsensusStore write for `pending`, as the
@@ -180,9 +183,11 @@ class Simulation {
   uint64_t now_ms_ = 0;
   std::vector<CommitEntry> canonical_;
   std::map<std::pair<uint32_t, uint64_t>, Digest> certified_;  // (author, round)
+  std::map<std::pair<uint32_t, uint64_t>, Digest> proposed_;   // honest (author, round)
   std::map<TxKey, uint64_t> first_commit_ms_;
   std::map<TxKey, uint64_t> first_submit_ms_;
   std::vector<bool> queued_crash_fired_;  // parallel to config_.queued_commit_crashes
+  std::vector<bool> early_crash_fired_;   // parallel to config_.early_send_crashes
   uint64_t latency_rounds_sum_ = 0;
   uint64_t latency_samples_ = 0;
   SimResult result_;
@@ -340,6 +345,18 @@ void Simulation::SendNow(Node& node, SendAction& send) {
     }
     return;
   }
+  // An honest validator never proposes two headers for one round, across
+  // restarts too (its OwnHeaderRecord precedes the header). Honest peers'
+  // votes keep a second one from being certified, so this is the check that
+  // sees the equivocation itself.
+  if (const auto* h = std::get_if<consensus::Header>(&send.message)) {
+    const Digest d = consensus::HeaderDigest(*h);
+    auto [it, inserted] = proposed_.emplace(std::make_pair(h->author.value(), h->round.value()), d);
+    if (!inserted && it->second != d) {
+      Fail(absl::StrCat("honest validator ", h->author.value(), " proposed two headers for round ",
+                        h->round.value()));
+    }
+  }
   Bytes bytes = consensus::EncodeMessage(send.message);
   if (send.to.has_value()) {
     Send(node.index, send.to->value(), std::move(bytes));
@@ -357,9 +374,19 @@ void Simulation::SendNow(Node& node, SendAction& send) {
 // subset of the node's crash states (those at group boundaries it happens
 // to share), not all of them.
 void Simulation::Execute(Node& node, std::vector<Action> actions) {
+  // Actions of a process that died in an earlier call of this event
+  // (an early-send crash) never run.
+  if (!node.up) return;
   std::vector<consensus::PersistRecord> pending;  // real_store mode only
   const bool outbox = UsesOutbox(node);
+  // A send went out while records handed in before it were not yet durable.
+  bool sent_early = false;
   for (Action& action : actions) {
+    if (auto* send = std::get_if<SendAction>(&action);
+        send != nullptr && config_.early_send_bug_header && !node.byzantine &&
+        std::holds_alternative<consensus::Header>(send->message)) {
+      send->waits_for_records = false;  // TEST ONLY: the bug
+    }
     if (node.real_store != nullptr && gridledger::node::MustPersistBefore(action)) {
       FlushPersist(node, &pending);
     }
@@ -367,6 +394,10 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       if (outbox && !node.outbox.empty()) {
         node.outbox.push_back(QueuedOutput{std::nullopt, std::move(*send)});
       } else {
+        // With the deliberate header bug, crashes land only where it bites.
+        sent_early |= !pending.empty() &&
+                      (!config_.early_send_bug_header ||
+                       std::holds_alternative<consensus::Header>(send->message));
         SendNow(node, *send);
       }
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
@@ -387,8 +418,31 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       }
     }
   }
+  if (sent_early && EarlySendCrashDue(node)) {
+    // The process dies before its group write: the send is out, the records
+    // handed in before it are lost.
+    ++result_.early_send_crashes;
+    result_.early_send_records_lost += pending.size();
+    CrashNode(node);
+    return;
+  }
   if (node.real_store != nullptr) FlushPersist(node, &pending);
   if (outbox) AfterQueued(node);
+}
+
+bool Simulation::EarlySendCrashDue(Node& node) {
+  if (node.byzantine) return false;
+  for (size_t i = 0; i < config_.early_send_crashes.size(); ++i) {
+    const EarlySendCrash& q = config_.early_send_crashes[i];
+    if (early_crash_fired_[i] || q.validator != node.index || now_ms_ < q.after_ms) continue;
+    early_crash_fired_[i] = true;
+    // Its outage must end by faults_end_ms (DrawEarlySendCrashes kept it
+    // clear of other outages within [after_ms, faults_end_ms]): too late, dropped.
+    if (now_ms_ + q.down_for_ms > config_.faults_end_ms) continue;
+    Schedule(now_ms_ + q.down_for_ms, Event(EventKind::kRestart, node.index));
+    return true;
+  }
+  return false;
 }
 
 void Simulation::QueueCommit(Node& node, CommittedSubDag sub) {
@@ -634,6 +688,7 @@ SimResult Simulation::Run() {
     clients_[c].next_submit_ms = rng_.Range(0, config_.client_interval_ms);
   }
   queued_crash_fired_.assign(config_.queued_commit_crashes.size(), false);
+  early_crash_fired_.assign(config_.early_send_crashes.size(), false);
   for (const Crash& c : config_.crashes) {
     Schedule(c.down_ms, Event(EventKind::kCrash, c.validator));
     Schedule(c.up_ms, Event(EventKind::kRestart, c.validator));
