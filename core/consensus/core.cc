@@ -22,6 +22,11 @@ struct Core::Output {
   void Ack(ValidatorIndex to, const Digest& batch) {
     actions.push_back(SendAction{to, BatchAck{batch}, /*waits_for_records=*/false});
   }
+  // An own batch pushed to peers (to = nullopt: all) promises nothing either:
+  // it need not wait for its BatchRecord (persistence.h).
+  void PushOwnBatch(std::optional<ValidatorIndex> to, Batch batch) {
+    actions.push_back(SendAction{to, std::move(batch), /*waits_for_records=*/false});
+  }
   void Persist(PersistRecord r) { actions.push_back(PersistAction{std::move(r)}); }
 };
 
@@ -421,7 +426,7 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   OwnBatchAcks& acks = unacked_own_batches_[digest];
   acks.sequence = sequence;
   acks.acks.insert(me_);
-  out.Broadcast(*shared);
+  out.PushOwnBatch(std::nullopt, *shared);
 }
 
 bool Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch) {
@@ -1033,7 +1038,7 @@ void Core::Retransmit(Output& out, TimeMs now) {
     if (it == batches_.end()) continue;
     for (uint32_t a = 0; a < committee_.size(); ++a) {
       const ValidatorIndex peer(a);
-      if (!entry.acks.contains(peer)) out.Send(peer, *it->second.batch);
+      if (!entry.acks.contains(peer)) out.PushOwnBatch(peer, *it->second.batch);
     }
   }
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);

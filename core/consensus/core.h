@@ -20,7 +20,8 @@
 //   SendAction          send to one validator, or to all others (to = nullopt).
 //   PersistAction       make the record durable. MUST complete before any later
 //                       SendAction of the same call goes out (persistence.h),
-//                       but for one with waits_for_records false (acks).
+//                       but for one with waits_for_records false (acks,
+//                       own batch pushes).
 //   VerifyBatchAction   verify every transaction of a peer's batch (e.g. with a
 //                       BatchVerifier) and call OnBatchVerified with the result.
 //   CommitAction        the next committed sub-DAG, in commit order, batches
@@ -65,8 +66,9 @@ namespace gridledger::consensus {
 struct SendAction {
   std::optional<ValidatorIndex> to;  // nullopt: every other validator
   Message message;
-  // False only for a BatchAck: it may go out before the records returned
-  // ahead of it are durable (persistence.h says why that is safe).
+  // False only for a BatchAck and for the push of an own batch: they may go
+  // out before the records returned ahead of them are durable (persistence.h
+  // says why that is safe).
   bool waits_for_records = true;
 };
 struct PersistAction {

@@ -7,7 +7,7 @@
 // round)" and "never propose twice for one round" survive a crash: the
 // LastVotedRecord precedes the Vote, the OwnHeaderRecord precedes the Header.
 //
-// One exception: a BatchAck (SendAction::waits_for_records false) may go out
+// Two exceptions. First, a BatchAck (SendAction::waits_for_records false) may go out
 // before the BatchRecord of the batch it acknowledges is durable. The ack
 // only lets the author propose the batch and stop retransmitting it; what
 // makes a certificate mean "2f+1 validators keep the batch" is their votes,
@@ -16,6 +16,18 @@
 // between its ack and its record fetches the batch again when a header or
 // certificate needs it. Waiting for the record cost each batch a synced
 // write of its peers (about 8 ms of the header stage at 7600 tx/s).
+//
+// A second: the author's push of its own batch (broadcast when sealed,
+// retransmitted until acknowledged) may go out before the batch's own
+// BatchRecord is durable. A batch is content, not a promise: what makes the
+// author unable to lose it is its header, whose OwnHeaderRecord is written
+// after the BatchRecord (the outbox keeps record order), and the header goes
+// out only once that is durable. An author that crashes after the push and
+// before the record restarts without the batch: its transactions come back
+// from the admitted store into a new batch (the same sequence number, so
+// possibly another digest), and peers drop the orphan at garbage collection
+// like any batch no certificate references. Waiting cost every own batch a
+// synced write of its author before any peer could verify it.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 #define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 

@@ -448,9 +448,9 @@ TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
   EXPECT_EQ(h2[0].batches, std::vector<Digest>{d});
 }
 
-// An ack goes out before the acknowledged batch's record is durable
-// (persistence.h): it is the only send that does not wait for records, and
-// the voter's LastVotedRecord still follows the BatchRecord.
+// An ack goes out before the acknowledged batch's record is durable, and so
+// does the author's push of its batch (persistence.h); the voter's
+// LastVotedRecord still follows the BatchRecord, and every other send waits.
 TEST_F(Fixture, APeerBatchAckDoesNotWaitForItsRecordButTheVoteDoes) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
@@ -481,10 +481,35 @@ TEST_F(Fixture, APeerBatchAckDoesNotWaitForItsRecordButTheVoteDoes) {
   }
   ASSERT_TRUE(record_at.has_value());
   ASSERT_TRUE(ack_at.has_value());
-  // The author's batch broadcast and header wait for their records.
+  // The author's batch push follows its BatchRecord but does not wait for it.
+  bool pushed = false;
+  bool own_record = false;
   for (const Action& a : *sealed) {
-    if (const auto* s = std::get_if<SendAction>(&a)) EXPECT_TRUE(s->waits_for_records);
+    if (const auto* p = std::get_if<PersistAction>(&a)) {
+      own_record = own_record || std::holds_alternative<BatchRecord>(p->record);
+    }
+    if (const auto* s = std::get_if<SendAction>(&a)) {
+      ASSERT_TRUE(std::holds_alternative<Batch>(s->message));
+      EXPECT_TRUE(own_record) << "the record is handed on before the push";
+      EXPECT_FALSE(s->waits_for_records);
+      EXPECT_EQ(s->to, std::nullopt);
+      pushed = true;
+    }
   }
+  EXPECT_TRUE(pushed);
+  // Retransmitted to a peer that has not acknowledged it: no wait either.
+  bool retransmitted = false;
+  for (const Action& a : author->OnTimer(params.sync_retry_ms + 1)) {
+    if (const auto* s = std::get_if<SendAction>(&a)) {
+      if (std::holds_alternative<Batch>(s->message)) {
+        EXPECT_FALSE(s->waits_for_records);
+        retransmitted = true;
+      } else {
+        EXPECT_TRUE(s->waits_for_records);
+      }
+    }
+  }
+  EXPECT_TRUE(retransmitted);
   // A header carrying the batch: the vote waits for the LastVotedRecord.
   const Header h = MakeHeader(0, 1, genesis_, {d});
   auto voted = voter->OnMessage(ValidatorIndex(0), h, 3);
