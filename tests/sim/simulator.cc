@@ -379,8 +379,10 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
   if (!node.up) return;
   std::vector<consensus::PersistRecord> pending;  // real_store mode only
   const bool outbox = UsesOutbox(node);
-  // A send went out while records handed in before it were not yet durable.
+  // A send went out while records handed in before it were not yet durable
+  // (and the last such was a batch push).
   bool sent_early = false;
+  bool pushed_early = false;
   for (Action& action : actions) {
     if (auto* send = std::get_if<SendAction>(&action);
         send != nullptr && config_.early_send_bug_header && !node.byzantine &&
@@ -395,9 +397,11 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
         node.outbox.push_back(QueuedOutput{std::nullopt, std::move(*send)});
       } else {
         // With the deliberate header bug, crashes land only where it bites.
-        sent_early |= !pending.empty() &&
-                      (!config_.early_send_bug_header ||
-                       std::holds_alternative<consensus::Header>(send->message));
+        if (!pending.empty() && (!config_.early_send_bug_header ||
+                                 std::holds_alternative<consensus::Header>(send->message))) {
+          sent_early = true;
+          pushed_early = std::holds_alternative<consensus::Batch>(send->message);
+        }
         SendNow(node, *send);
       }
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
@@ -422,6 +426,7 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
     // The process dies before its group write: the send is out, the records
     // handed in before it are lost.
     ++result_.early_send_crashes;
+    result_.early_send_crashes_after_push += pushed_early ? 1 : 0;
     result_.early_send_records_lost += pending.size();
     CrashNode(node);
     return;

@@ -63,6 +63,7 @@ struct SimResult {
   // Early-send crashes that landed (a send out, records of its call not
   // durable), and the records they lost.
   uint64_t early_send_crashes = 0;
+  uint64_t early_send_crashes_after_push = 0;  // the send was an own batch push
   uint64_t early_send_records_lost = 0;
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
