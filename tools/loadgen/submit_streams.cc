@@ -130,6 +130,7 @@ void SubmitStreamClient::ReaderLoop(Stream* stream) {
   }
   absl::MutexLock lock(&mu_);
   broken_ = true;
+  reader_ended_ = true;
 }
 
 void SubmitStreamClient::EndStream(std::unique_ptr<Stream> stream, bool graceful) {
@@ -151,6 +152,7 @@ void SubmitStreamClient::EndStream(std::unique_ptr<Stream> stream, bool graceful
     }
     pending_.clear();
     broken_ = false;
+    reader_ended_ = false;
     expired_ = false;
   }
   for (Done& done : failed) done(status, nullptr);
@@ -160,17 +162,23 @@ void SubmitStreamClient::WriterLoop() {
   std::unique_ptr<Stream> stream;
   for (;;) {
     std::optional<std::pair<pb::SubmitStreamRequest, Pending>> out;
-    bool broken, closing;
+    bool broken, reader_ended, closing;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &SubmitStreamClient::HasWork));
       broken = broken_;
+      reader_ended = reader_ended_;
       closing = closing_;
       if (!broken && !outgoing_.empty() && pending_.size() < kStreamWindow) out.emplace(Merge());
     }
     if (broken) {
       if (stream != nullptr) {
-        EndStream(std::move(stream), /*graceful=*/false);
+        // A stream the validator ended (its reader returned) is finished,
+        // not cancelled, so the Sends fail with the validator's status
+        // (UNAVAILABLE, RESOURCE_EXHAUSTED: RunLoad retries those at the
+        // next validator), not CANCELLED. One whose write failed or that
+        // expired is cancelled, to unblock its reader.
+        EndStream(std::move(stream), /*graceful=*/reader_ended);
       } else {
         // Expired while no stream was open (messages waiting to be written).
         std::vector<Done> failed;

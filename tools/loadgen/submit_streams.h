@@ -89,7 +89,8 @@ class SubmitStreamClient {
   void WatchdogLoop();
   bool Expired(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends `stream` (cancelling it unless `graceful`), then fails every
-  // message still unanswered with its status.
+  // message still unanswered with its status. A cancel before Finish
+  // replaces the validator's status with CANCELLED.
   void EndStream(std::unique_ptr<Stream> stream, bool graceful);
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return broken_ || (!outgoing_.empty() && pending_.size() < kStreamWindow) ||
@@ -112,6 +113,9 @@ class SubmitStreamClient {
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;   // the stream failed or ended
   bool expired_ ABSL_GUARDED_BY(mu_) = false;  // ... because of the deadline
+  // broken_ because the reader returned: the call is over and Finish has
+  // the validator's status.
+  bool reader_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the writer returned
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;  // the open stream's
   std::thread writer_;
