@@ -133,6 +133,8 @@ class Runner {
     uint32_t validator = 0;
   };
   using Results = google::protobuf::RepeatedPtrField<pb::SubmitResult>;
+  // Transactions by target validator (slice, validator).
+  using ByTarget = std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>>;
 
   int64_t NowNs() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count();
@@ -161,6 +163,8 @@ class Runner {
   // Sends the OVERLOADED retries whose delay has passed, and the
   // transactions of accounts no longer blocked.
   void SendDueRetries(int64_t now);
+  // Moves released_ into `to`, by target (counted sent at `now`).
+  void TakeReleasedLocked(int64_t now, ByTarget* to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // plan_[i] no longer blocks its account (taken, committed or refused for
   // good, `gave_up`): the account's waiting transactions go to released_,
   // or are withheld when it gave up.
@@ -465,15 +469,19 @@ void Runner::SendDueRetries(int64_t now) {
         UnblockLocked(d.tx, /*gave_up=*/false);  // a commit arrived meanwhile
       }
     }
-    for (auto& [target, txs] : released_) {
-      auto& to = due[target];
-      to.insert(to.end(), txs.begin(), txs.end());
-      sent_ += txs.size();
-      series_.At(now).sent += txs.size();
-    }
-    released_.clear();
+    TakeReleasedLocked(now, &due);
   }
   for (auto& [target, txs] : due) SendBounded(target.first, target.second, txs);
+}
+
+void Runner::TakeReleasedLocked(int64_t now, ByTarget* to) {
+  for (auto& [target, txs] : released_) {
+    auto& out = (*to)[target];
+    out.insert(out.end(), txs.begin(), txs.end());
+    sent_ += txs.size();
+    series_.At(now).sent += txs.size();
+  }
+  released_.clear();
 }
 
 void Runner::UnblockLocked(uint64_t i, bool gave_up) {
@@ -843,6 +851,10 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
       {
         absl::MutexLock lock(&mu_);
+        // What was released since the last pass goes first: an account
+        // unblocked meanwhile has its waiting (lower) nonces there, and its
+        // newly due ones below go to the same validator, after them.
+        TakeReleasedLocked(now, &groups);
         for (uint64_t i = next; i < due; ++i) {
           const PlannedTx& p = plan_[i];
           TxTrack& t = track_[i];
@@ -869,8 +881,9 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
       for (auto& [target, txs] : groups) SendBounded(target.first, target.second, txs);
     }
     SampleOwnCpu(now, window_end_ns);
-    if (options_.print_progress && now >= next_progress_ns) {
-      PrintProgress(now);
+    // Advanced also when not printing: the pacer sleeps until it at most.
+    if (now >= next_progress_ns) {
+      if (options_.print_progress) PrintProgress(now);
       next_progress_ns += kNsPerS;
     }
     SendDueRetries(now);
