@@ -393,7 +393,9 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       FlushPersist(node, &pending);
     }
     if (auto* send = std::get_if<SendAction>(&action)) {
-      if (outbox && !node.outbox.empty()) {
+      // As on the node: what does not wait for records does not wait for
+      // queued commits either (consensus_driver.cc sends it at once).
+      if (outbox && !node.outbox.empty() && send->waits_for_records) {
         node.outbox.push_back(QueuedOutput{std::nullopt, std::move(*send)});
       } else {
         // With the deliberate header bug, crashes land only where it bites.
