@@ -130,7 +130,6 @@ void SubmitStreamClient::ReaderLoop(Stream* stream) {
   }
   absl::MutexLock lock(&mu_);
   broken_ = true;
-  reader_ended_ = true;
 }
 
 void SubmitStreamClient::EndStream(std::unique_ptr<Stream> stream, bool graceful) {
@@ -152,7 +151,6 @@ void SubmitStreamClient::EndStream(std::unique_ptr<Stream> stream, bool graceful
     }
     pending_.clear();
     broken_ = false;
-    reader_ended_ = false;
     expired_ = false;
   }
   for (Done& done : failed) done(status, nullptr);
@@ -162,23 +160,24 @@ void SubmitStreamClient::WriterLoop() {
   std::unique_ptr<Stream> stream;
   for (;;) {
     std::optional<std::pair<pb::SubmitStreamRequest, Pending>> out;
-    bool broken, reader_ended, closing;
+    bool broken, closing;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &SubmitStreamClient::HasWork));
       broken = broken_;
-      reader_ended = reader_ended_;
       closing = closing_;
       if (!broken && !outgoing_.empty() && pending_.size() < kStreamWindow) out.emplace(Merge());
     }
     if (broken) {
       if (stream != nullptr) {
-        // A stream the validator ended (its reader returned) is finished,
-        // not cancelled, so the Sends fail with the validator's status
-        // (UNAVAILABLE, RESOURCE_EXHAUSTED: RunLoad retries those at the
-        // next validator), not CANCELLED. One whose write failed or that
-        // expired is cancelled, to unblock its reader.
-        EndStream(std::move(stream), /*graceful=*/reader_ended);
+        // The call is over however it broke: the validator ended it (the
+        // reader returned), a Write failed (a sync Write fails only on a
+        // closed call, so Read returns too), or the watchdog cancelled it
+        // on expiry. So it is finished, not cancelled: a cancel before
+        // Finish would replace the validator's status (UNAVAILABLE,
+        // RESOURCE_EXHAUSTED: RunLoad retries those at the next validator)
+        // with CANCELLED, and which thread sees the end first is a race.
+        EndStream(std::move(stream), /*graceful=*/true);
       } else {
         // Expired while no stream was open (messages waiting to be written).
         std::vector<Done> failed;
@@ -219,15 +218,21 @@ void SubmitStreamClient::WriterLoop() {
     if (closing) {  // and nothing left to write
       if (stream != nullptr) {
         stream->rw->WritesDone();
+        bool over;
         {
-          // The answers still due arrive, or the watchdog breaks the stream.
+          // The answers still due arrive, or the stream breaks (the
+          // validator ends it, or the watchdog cancels it).
           absl::MutexLock lock(&mu_);
           auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
             return pending_.empty() || broken_;
           };
           mu_.Await(absl::Condition(&settled));
+          over = broken_;
         }
-        EndStream(std::move(stream), /*graceful=*/false);
+        // A broken call is over: finished, so what is still pending gets the
+        // validator's status. One with every answer in is cancelled rather
+        // than waited on.
+        EndStream(std::move(stream), /*graceful=*/over);
       }
       absl::MutexLock lock(&mu_);
       stopped_ = true;

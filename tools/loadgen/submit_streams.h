@@ -113,9 +113,6 @@ class SubmitStreamClient {
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;   // the stream failed or ended
   bool expired_ ABSL_GUARDED_BY(mu_) = false;  // ... because of the deadline
-  // broken_ because the reader returned: the call is over and Finish has
-  // the validator's status.
-  bool reader_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;  // the writer returned
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;  // the open stream's
   std::thread writer_;
