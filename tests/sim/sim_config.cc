@@ -154,7 +154,10 @@ void DrawEarlySendCrashes(SimConfig* c) {
   c->real_store = true;
   const uint64_t crashes = rng.Range(1, 2);
   for (uint64_t i = 0; i < crashes; ++i) {
-    if (auto q = DrawDeferredCrash<EarlySendCrash>(*c, rng)) c->early_send_crashes.push_back(*q);
+    if (auto q = DrawDeferredCrash<EarlySendCrash>(*c, rng)) {
+      q->after_push_only = rng.Chance(500'000);
+      c->early_send_crashes.push_back(*q);
+    }
   }
 }
 
@@ -207,7 +210,7 @@ std::string SimConfig::Describe() const {
   if (outbox_bug_record_at_queue) absl::StrAppend(&s, " outbox_bug_record_at_queue");
   for (const EarlySendCrash& q : early_send_crashes) {
     absl::StrAppend(&s, " early_send_crash[v", q.validator, " after ", q.after_ms, " down ",
-                    q.down_for_ms, "]");
+                    q.down_for_ms, q.after_push_only ? " push_only" : "", "]");
   }
   if (early_send_bug_header) absl::StrAppend(&s, " early_send_bug_header");
   return s;

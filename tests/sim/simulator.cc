@@ -154,9 +154,10 @@ class Simulation {
   // The execution "thread": the first queued commit, then the sends behind it.
   void ExecuteQueued(Node& node);
   void CrashNode(Node& node);
-  // True when an early-send crash of `node` is due now (marks it fired and
-  // schedules the restart).
-  bool EarlySendCrashDue(Node& node);
+  // True when an early-send crash of `node` is due now, right after a send
+  // (`after_push`: an own batch push); marks it fired and schedules the
+  // restart.
+  bool EarlySendCrashDue(Node& node, bool after_push);
   void OnPersist(Node& node, const consensus::PersistRecord& record);
   void StartNode(Node& node);
   // real_store mode: one synced ConsensusStore write for `pending`, as the
@@ -379,10 +380,6 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
   if (!node.up) return;
   std::vector<consensus::PersistRecord> pending;  // real_store mode only
   const bool outbox = UsesOutbox(node);
-  // A send went out while records handed in before it were not yet durable
-  // (and the last such was a batch push).
-  bool sent_early = false;
-  bool pushed_early = false;
   for (Action& action : actions) {
     if (auto* send = std::get_if<SendAction>(&action);
         send != nullptr && config_.early_send_bug_header && !node.byzantine &&
@@ -398,13 +395,28 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       if (outbox && !node.outbox.empty() && send->waits_for_records) {
         node.outbox.push_back(QueuedOutput{std::nullopt, std::move(*send)});
       } else {
-        // With the deliberate header bug, crashes land only where it bites.
-        if (!pending.empty() && (!config_.early_send_bug_header ||
-                                 std::holds_alternative<consensus::Header>(send->message))) {
-          sent_early = true;
-          pushed_early = std::holds_alternative<consensus::Batch>(send->message);
-        }
+        // Out while records handed in before it are not durable yet. With
+        // the deliberate header bug, crashes land only where it bites.
+        const bool early = !pending.empty() &&
+                           (!config_.early_send_bug_header ||
+                            std::holds_alternative<consensus::Header>(send->message));
         SendNow(node, *send);
+        const bool push = std::holds_alternative<consensus::Batch>(send->message);
+        if (early && EarlySendCrashDue(node, push)) {
+          // The process dies right after the send: the records not yet
+          // durable are lost and the call's later actions never run.
+          ++result_.early_send_crashes;
+          result_.early_send_crashes_after_push += push ? 1 : 0;
+          result_.early_send_records_lost += pending.size();
+          for (const consensus::PersistRecord& r : pending) {
+            const auto* b = std::get_if<consensus::BatchRecord>(&r);
+            if (b != nullptr && b->batch->author.value() == node.index) {
+              ++result_.early_send_own_batches_lost;
+            }
+          }
+          CrashNode(node);
+          return;
+        }
       }
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
       OnPersist(node, persist->record);  // the checkers watch every record
@@ -424,24 +436,16 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       }
     }
   }
-  if (sent_early && EarlySendCrashDue(node)) {
-    // The process dies before its group write: the send is out, the records
-    // handed in before it are lost.
-    ++result_.early_send_crashes;
-    result_.early_send_crashes_after_push += pushed_early ? 1 : 0;
-    result_.early_send_records_lost += pending.size();
-    CrashNode(node);
-    return;
-  }
   if (node.real_store != nullptr) FlushPersist(node, &pending);
   if (outbox) AfterQueued(node);
 }
 
-bool Simulation::EarlySendCrashDue(Node& node) {
+bool Simulation::EarlySendCrashDue(Node& node, bool after_push) {
   if (node.byzantine) return false;
   for (size_t i = 0; i < config_.early_send_crashes.size(); ++i) {
     const EarlySendCrash& q = config_.early_send_crashes[i];
     if (early_crash_fired_[i] || q.validator != node.index || now_ms_ < q.after_ms) continue;
+    if (q.after_push_only && !after_push) continue;
     early_crash_fired_[i] = true;
     // Its outage must end by faults_end_ms (DrawEarlySendCrashes kept it
     // clear of other outages within [after_ms, faults_end_ms]): too late, dropped.
