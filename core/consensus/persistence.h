@@ -23,11 +23,14 @@
 // author unable to lose it is its header, whose OwnHeaderRecord is written
 // after the BatchRecord (the outbox keeps record order), and the header goes
 // out only once that is durable. An author that crashes after the push and
-// before the record restarts without the batch: its transactions come back
-// from the admitted store into a new batch (the same sequence number, so
-// possibly another digest), and peers drop the orphan at garbage collection
-// like any batch no certificate references. Waiting cost every own batch a
-// synced write of its author before any peer could verify it.
+// before the record restarts without the batch: its transactions already
+// answered ACCEPTED come back from the admitted store into a new batch (the
+// same sequence number, so possibly another digest), those not yet answered
+// are resubmitted by their clients, and peers drop the orphan at garbage
+// collection like any batch no certificate references (as they did for an
+// own batch durable but in no header, which a restart never reloaded).
+// Waiting cost every own batch a synced write of its author before any peer
+// could verify it.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 #define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 

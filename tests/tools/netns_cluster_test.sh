@@ -42,8 +42,9 @@ done
 tag="gl$$"
 bridge="${tag}br"
 subnet=""
+routes=$(ip -4 route show)
 for third in $(seq $(( $$ % 200 + 20 )) 250) $(seq 20 250); do
-  if ! ip -4 route show | grep -q "^10\.213\.${third}\."; then subnet="10.213.${third}"; break; fi
+  if ! grep -q "^10\.213\.${third}\." <<<"$routes"; then subnet="10.213.${third}"; break; fi
 done
 [ -n "$subnet" ] || skip "no free 10.213.x.0/24 subnet for the test bridge"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/netns_cluster.XXXXXX")
@@ -160,7 +161,9 @@ for i in $(seq 0 $((N - 1))); do
   balance=$(echo "$out" | sed -n 's/^balance: //p')
   [ "$balance" = "1000021" ] || fail "validator $i: recipient balance '$balance', want 1000021"
   info=$("$BIN" query node --node="$(node_addr "$i")" 2>&1) || fail "query node $i: $info"
-  echo "$info" | grep -q "^committee_size: $N$" || fail "validator $i: committee size: $info"
-  echo "$info" | grep -q "^validator_index: $i$" || fail "validator $i answered as another: $info"
+  # A here-string, not `echo | grep -q`: under pipefail, grep -q exiting at
+  # its match can SIGPIPE echo's last write and fail the check (seen once).
+  grep -q "^committee_size: $N$" <<<"$info" || fail "validator $i: committee size: $info"
+  grep -q "^validator_index: $i$" <<<"$info" || fail "validator $i answered as another: $info"
 done
 echo "PASS: 4 validators in 4 network namespaces agree on the recipient's balance"
