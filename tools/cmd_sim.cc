@@ -71,12 +71,13 @@ int RunSim(int argc, char** argv) {
           " end_ms=%" PRIu64 " latency_rounds=%.2f tx_latency_ms=%.0f rejected=%" PRIu64
           " twin_certs=%" PRIu64 " sig_verifications=%" PRIu64 " restored_certs=%" PRIu64
           " queued_commit_crashes=%" PRIu64 " commits_rederived=%" PRIu64
-          " early_send_crashes=%" PRIu64 " early_send_records_lost=%" PRIu64 "\n",
+          " early_send_crashes=%" PRIu64 " early_send_records_lost=%" PRIu64
+          " early_send_own_batches_lost=%" PRIu64 "\n",
           s, r.ok ? "ok" : "FAILED", r.commits, r.transactions, r.highest_round, r.end_ms,
           r.mean_commit_latency_rounds, r.mean_tx_latency_ms, r.rejected_messages,
           r.second_certificates, r.signature_verifications, r.restored_certificates,
           r.queued_commit_crashes, r.commits_rederived, r.early_send_crashes,
-          r.early_send_records_lost);
+          r.early_send_records_lost, r.early_send_own_batches_lost);
     }
     if (!r.ok) {
       ++failed;
