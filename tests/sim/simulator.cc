@@ -154,10 +154,17 @@ class Simulation {
   // The execution "thread": the first queued commit, then the sends behind it.
   void ExecuteQueued(Node& node);
   void CrashNode(Node& node);
-  // True when an early-send crash of `node` is due now, right after a send
-  // (`after_push`: an own batch push); marks it fired and schedules the
-  // restart.
-  bool EarlySendCrashDue(Node& node, bool after_push);
+  // The first of `crashes` (drawn deferred crashes, sim_config.h) due for
+  // `node` now that `fits`: marks it fired and, unless its outage would end
+  // after faults_end_ms (then it is dropped), schedules the restart and
+  // returns true.
+  template <typename DeferredCrash, typename Fits>
+  bool FireDeferredCrash(const Node& node, const std::vector<DeferredCrash>& crashes,
+                         std::vector<bool>& fired, Fits fits);
+  // An early-send crash: `node` dies right after a send (`push`: an own batch
+  // push) with `pending` records not yet durable, which are lost.
+  void CrashAfterEarlySend(Node& node, bool push,
+                           const std::vector<consensus::PersistRecord>& pending);
   void OnPersist(Node& node, const consensus::PersistRecord& record);
   void StartNode(Node& node);
   // real_store mode: one synced ConsensusStore write for `pending`, as the
@@ -402,20 +409,11 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
                             std::holds_alternative<consensus::Header>(send->message));
         SendNow(node, *send);
         const bool push = std::holds_alternative<consensus::Batch>(send->message);
-        if (early && EarlySendCrashDue(node, push)) {
-          // The process dies right after the send: the records not yet
-          // durable are lost and the call's later actions never run.
-          ++result_.early_send_crashes;
-          result_.early_send_crashes_after_push += push ? 1 : 0;
-          result_.early_send_records_lost += pending.size();
-          for (const consensus::PersistRecord& r : pending) {
-            const auto* b = std::get_if<consensus::BatchRecord>(&r);
-            if (b != nullptr && b->batch->author.value() == node.index) {
-              ++result_.early_send_own_batches_lost;
-            }
-          }
-          CrashNode(node);
-          return;
+        auto fits = [push](const EarlySendCrash& q) { return push || !q.after_push_only; };
+        if (early && !node.byzantine &&
+            FireDeferredCrash(node, config_.early_send_crashes, early_crash_fired_, fits)) {
+          CrashAfterEarlySend(node, push, pending);
+          return;  // the call's later actions never run
         }
       }
     } else if (auto* persist = std::get_if<PersistAction>(&action)) {
@@ -440,20 +438,34 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
   if (outbox) AfterQueued(node);
 }
 
-bool Simulation::EarlySendCrashDue(Node& node, bool after_push) {
-  if (node.byzantine) return false;
-  for (size_t i = 0; i < config_.early_send_crashes.size(); ++i) {
-    const EarlySendCrash& q = config_.early_send_crashes[i];
-    if (early_crash_fired_[i] || q.validator != node.index || now_ms_ < q.after_ms) continue;
-    if (q.after_push_only && !after_push) continue;
-    early_crash_fired_[i] = true;
-    // Its outage must end by faults_end_ms (DrawEarlySendCrashes kept it
-    // clear of other outages within [after_ms, faults_end_ms]): too late, dropped.
+template <typename DeferredCrash, typename Fits>
+bool Simulation::FireDeferredCrash(const Node& node, const std::vector<DeferredCrash>& crashes,
+                                   std::vector<bool>& fired, Fits fits) {
+  for (size_t i = 0; i < crashes.size(); ++i) {
+    const DeferredCrash& q = crashes[i];
+    if (fired[i] || q.validator != node.index || now_ms_ < q.after_ms || !fits(q)) continue;
+    fired[i] = true;
+    // Its outage must end by faults_end_ms (the draw kept it clear of other
+    // outages within [after_ms, faults_end_ms]): too late, dropped.
     if (now_ms_ + q.down_for_ms > config_.faults_end_ms) continue;
     Schedule(now_ms_ + q.down_for_ms, Event(EventKind::kRestart, node.index));
     return true;
   }
   return false;
+}
+
+void Simulation::CrashAfterEarlySend(Node& node, bool push,
+                                     const std::vector<consensus::PersistRecord>& pending) {
+  ++result_.early_send_crashes;
+  result_.early_send_crashes_after_push += push ? 1 : 0;
+  result_.early_send_records_lost += pending.size();
+  for (const consensus::PersistRecord& r : pending) {
+    const auto* b = std::get_if<consensus::BatchRecord>(&r);
+    if (b != nullptr && b->batch->author.value() == node.index) {
+      ++result_.early_send_own_batches_lost;
+    }
+  }
+  CrashNode(node);
 }
 
 void Simulation::QueueCommit(Node& node, CommittedSubDag sub) {
@@ -479,17 +491,8 @@ void Simulation::AfterQueued(Node& node) {
   }
   // The records are durable and a commit waits: where a queued-commit crash lands.
   if (node.crash_pending) return;
-  for (size_t i = 0; i < config_.queued_commit_crashes.size(); ++i) {
-    const QueuedCommitCrash& q = config_.queued_commit_crashes[i];
-    if (queued_crash_fired_[i] || q.validator != node.index || now_ms_ < q.after_ms) continue;
-    queued_crash_fired_[i] = true;
-    // Its outage must end by faults_end_ms (DrawOutboxCrashes kept it clear
-    // of other outages within [after_ms, faults_end_ms]): too late, dropped.
-    if (now_ms_ + q.down_for_ms > config_.faults_end_ms) continue;
-    node.crash_pending = true;
-    Schedule(now_ms_ + q.down_for_ms, Event(EventKind::kRestart, node.index));
-    return;
-  }
+  node.crash_pending = FireDeferredCrash(node, config_.queued_commit_crashes, queued_crash_fired_,
+                                         [](const QueuedCommitCrash&) { return true; });
 }
 
 void Simulation::ExecuteQueued(Node& node) {
