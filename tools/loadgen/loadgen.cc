@@ -220,7 +220,7 @@ class Runner {
   // are withheld.
   absl::flat_hash_set<uint64_t> refused_accounts_ ABSL_GUARDED_BY(mu_);
   // Transactions of unblocked accounts to send (UnblockLocked), by target.
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> released_ ABSL_GUARDED_BY(mu_);
+  ByTarget released_ ABSL_GUARDED_BY(mu_);
   // Broken or refused connections (submit and commit streams) and restarts
   // the caller reported, per [slice][validator]: options_.epochs, or
   // own_epochs_ when the caller gave none.
@@ -337,7 +337,7 @@ void Runner::Send(uint32_t slice, uint32_t validator, std::vector<uint64_t> txs)
 }
 
 void Runner::ResubmitStale(int64_t now) {
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
+  ByTarget groups;
   {
     absl::MutexLock lock(&mu_);
     const int64_t before = now - absl::ToInt64Nanoseconds(kResubmitAfter);
@@ -456,7 +456,7 @@ void Runner::OnReply(uint32_t slice, uint32_t validator, const std::vector<uint6
 }
 
 void Runner::SendDueRetries(int64_t now) {
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> due;
+  ByTarget due;
   {
     absl::MutexLock lock(&mu_);
     while (!delayed_.empty() && delayed_.begin()->first <= now) {
@@ -848,7 +848,7 @@ absl::StatusOr<LoadgenResult> Runner::Run() {
     if (due > next && inflight_.load() < kMaxInflightRpcs) {
       max_lag_ns_ = std::max(max_lag_ns_, now - due_offset_ns(next));
       // Group by target validator: the sender's fixed home validator.
-      std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> groups;
+      ByTarget groups;
       {
         absl::MutexLock lock(&mu_);
         // What was released since the last pass goes first: an account
