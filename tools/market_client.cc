@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/common/status_macros.h"
+#include "core/common/string_bytes.h"
 #include "core/tx/codec.h"
 #include "net/node/client_service.h"
 #include "nlohmann/json.hpp"
@@ -18,10 +19,6 @@ namespace gridledger::tools {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string AsString(ByteSpan b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 bool IsFinal(v1::TransactionStatus s) {
   return s == v1::TRANSACTION_STATUS_COMMITTED || s == v1::TRANSACTION_STATUS_FAILED;
@@ -67,7 +64,7 @@ absl::StatusOr<std::unique_ptr<MarketSession>> MarketSession::Open(const MarketO
 absl::StatusOr<uint64_t> MarketSession::NextNonce(const PublicKey& key) {
   v1::GetAccountRequest request;
   request.set_slice(slice_.value());
-  request.set_key(AsString(key.span()));
+  request.set_key(StringOf(key.span()));
   v1::GetAccountResponse response;
   auto ctx = RpcContext(options_.node.timeout_ms);
   GL_RETURN_IF_ERROR(FromGrpc(stub_->GetAccount(ctx.get(), request, &response)));
@@ -76,7 +73,7 @@ absl::StatusOr<uint64_t> MarketSession::NextNonce(const PublicKey& key) {
 
 absl::StatusOr<v1::MarketAccount> MarketSession::Account(const PublicKey& key) {
   v1::GetMarketAccountRequest request;
-  request.set_account(AsString(key.span()));
+  request.set_account(StringOf(key.span()));
   v1::MarketAccount response;
   auto ctx = RpcContext(options_.node.timeout_ms);
   GL_RETURN_IF_ERROR(FromGrpc(stub_->GetMarketAccount(ctx.get(), request, &response)));
@@ -102,7 +99,7 @@ int MarketSession::SubmitAndReport(const std::vector<Bytes>& txs,
   for (size_t begin = 0; begin < txs.size(); begin += node::kMaxSubmitTransactions) {
     const size_t end = std::min(txs.size(), begin + node::kMaxSubmitTransactions);
     v1::SubmitBatchRequest request;
-    for (size_t i = begin; i < end; ++i) request.add_transactions(AsString(txs[i]));
+    for (size_t i = begin; i < end; ++i) request.add_transactions(StringOf(txs[i]));
     v1::SubmitBatchResponse response;
     auto ctx = RpcContext(options_.node.timeout_ms);
     grpc::Status s = stub_->SubmitBatch(ctx.get(), request, &response);

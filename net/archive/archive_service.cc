@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "net/archive/proto_bytes.h"
+#include "core/common/string_bytes.h"
 #include "net/node/commit_batches.h"
 #include "net/node/ledger_reads.h"
 #include "net/node/transfer_follow.h"

@@ -8,6 +8,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/common/string_bytes.h"
 #include "net/node/ledger_reads.h"
 #include "net/node/node_counters.h"
 #include "net/node/refusals.h"
@@ -18,14 +19,6 @@ namespace gridledger::node {
 namespace {
 
 namespace v1 = gridledger::v1;
-
-ByteSpan AsSpan(const std::string& s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
-std::string AsString(ByteSpan b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 void SetRejected(v1::SubmitResult* r, v1::SubmitCode code, std::string reason) {
   r->set_accepted(false);
@@ -79,7 +72,7 @@ grpc::Status ClientService::Admit(ClientLanes::Turn turn, const std::string& cli
   // Per request, not per transaction: a request often carries one or two.
   absl::InlinedVector<ByteSpan, 8> spans;
   spans.reserve(txs.size());
-  for (const std::string& tx : txs) spans.push_back(AsSpan(tx));
+  for (const std::string& tx : txs) spans.push_back(SpanOf(tx));
   // No lock held: other connections verify meanwhile, in fair shares.
   uint64_t checked_through = 0;
   const std::vector<AdmitCheck> checks = checker_->CheckClientTxs(
@@ -154,7 +147,7 @@ ClientService::ToCore ClientService::Classify(const std::vector<AdmitCheck>& che
   for (size_t i = 0; i < n; ++i) {
     v1::SubmitResult* r = response->add_results();
     const AdmitCheck& c = checks[i];
-    if (c.id.has_value()) r->set_tx_id(AsString(c.id->span()));
+    if (c.id.has_value()) r->set_tx_id(StringOf(c.id->span()));
     switch (c.code) {
       case AdmitCode::kMalformed:
         SetRejected(r, v1::SUBMIT_CODE_MALFORMED, c.reason);
@@ -218,14 +211,14 @@ ClientService::Accepted ClientService::ApplySubmitResults(
         // The list is shared with consensus: the durable record copies only
         // the accepted transactions.
         const ByteSpan tx = (*to_core.txs)[k];
-        accepted.txs.emplace_back(TxId::FromSpan(AsSpan(r->tx_id())), Bytes(tx.begin(), tx.end()));
+        accepted.txs.emplace_back(TxId::FromSpan(SpanOf(r->tx_id())), Bytes(tx.begin(), tx.end()));
         accepted.index.push_back(to_core.index[k]);
       }
       r->set_accepted(true);
       r->set_code(v1::SUBMIT_CODE_ACCEPTED);
       continue;
     }
-    pending_->Erase(TxId::FromSpan(AsSpan(r->tx_id())));
+    pending_->Erase(TxId::FromSpan(SpanOf(r->tx_id())));
     if (absl::IsInvalidArgument(s)) {
       SetRejected(r, v1::SUBMIT_CODE_MALFORMED, std::string(s.message()));
     } else {
@@ -302,7 +295,7 @@ grpc::Status ClientService::GetTransaction(grpc::ServerContext*,
   if (std::string bad = Bytes32Problem("tx_id", request->tx_id()); !bad.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bad);
   }
-  const TxId id = TxId::FromSpan(AsSpan(request->tx_id()));
+  const TxId id = TxId::FromSpan(SpanOf(request->tx_id()));
   response->set_tx_id(request->tx_id());
   response->set_slice(info_.slice.value());
   absl::Status stored = FillStoredTransaction(*store_, id, response);
@@ -354,7 +347,7 @@ grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeI
                                         v1::NodeInfo* response) {
   response->set_slice(info_.slice.value());
   response->set_validator_index(info_.index.value());
-  response->set_public_key(AsString(info_.public_key.span()));
+  response->set_public_key(StringOf(info_.public_key.span()));
   response->set_round(driver_->round());
   response->set_last_committed_sequence(store_->last_committed_sequence());
   response->set_verifier_backend(info_.verifier_backend);
@@ -365,7 +358,7 @@ grpc::Status ClientService::GetNodeInfo(grpc::ServerContext*, const v1::GetNodeI
   const uint64_t sequence = response->last_committed_sequence();
   absl::StatusOr<Digest> root =
       sequence == 0 ? store_->StateRoot() : store_->StateRootAt(sequence);
-  if (root.ok()) response->set_state_root(AsString(root->span()));
+  if (root.ok()) response->set_state_root(StringOf(root->span()));
   if (checkpoints_ != nullptr) {
     response->set_last_final_checkpoint(checkpoints_->stats().pool.last_final_sequence);
   }
@@ -435,7 +428,7 @@ void ClientService::AdmitAsync(ClientLanes::Turn turn, const std::string& client
     refused = grpc::Status::OK;  // answered per transaction, OVERLOADED
   } else if (refused.ok()) {
     j->spans.reserve(request.transactions_size());
-    for (const std::string& tx : request.transactions()) j->spans.push_back(AsSpan(tx));
+    for (const std::string& tx : request.transactions()) j->spans.push_back(SpanOf(tx));
     // The store is read here, on the gRPC thread, not on the verification
     // thread that continues the admission: a duplicate costs no verification
     // and the verification thread no read transaction.

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/string_bytes.h"
 #include "storage/records.h"
 #include "storage/tx_store.h"
 
@@ -13,10 +14,6 @@ namespace gridledger::node {
 namespace {
 
 namespace v1 = gridledger::v1;
-
-std::string AsString(ByteSpan b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 }  // namespace
 
@@ -40,7 +37,7 @@ absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
   entries.reserve(stored.size());
   for (auto& [id, tx] : stored) {
     v1::CommittedTransaction& out = entries.emplace_back();
-    out.set_tx_id(AsString(id.span()));
+    out.set_tx_id(StringOf(id.span()));
     v1::ExecutionResult* result = out.mutable_result();
     result->set_success(tx.code == TxResultCode::kSuccess);
     result->set_code(ExecutionCodeName(tx.code));

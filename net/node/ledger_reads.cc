@@ -2,16 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/string_bytes.h"
 #include "net/node/commit_batches.h"
 
 namespace gridledger::node {
 namespace {
 
 namespace v1 = gridledger::v1;
-
-ByteSpan SpanOf(const std::string& s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
 
 v1::TransactionStatus TransactionStatusOf(TxStatus status) {
   switch (status) {

@@ -9,6 +9,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/string_bytes.h"
 #include "core/execution/market_state.h"
 #include "core/execution/memory_state.h"
 #include "core/execution/overlay.h"
@@ -20,10 +21,6 @@ namespace {
 namespace v1 = gridledger::v1;
 
 constexpr uint8_t kIntervalTag = 'K', kGateQueueTag = 'Q', kSettlementTag = 'Y';
-
-std::string AsString(ByteSpan b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 uint64_t U64At(const Bytes& key, size_t offset) {
   uint64_t v = 0;
@@ -88,8 +85,8 @@ class ChangeReader {
         e.set_trade_interval(k);
         v1::MarketTrade* t = e.mutable_trade();
         t->set_index(static_cast<uint32_t>(i));
-        t->set_buyer(AsString(trades[i].buyer.span()));
-        t->set_seller(AsString(trades[i].seller.span()));
+        t->set_buyer(StringOf(trades[i].buyer.span()));
+        t->set_seller(StringOf(trades[i].seller.span()));
         t->set_bid_seq(trades[i].bid_seq);
         t->set_ask_seq(trades[i].ask_seq);
         t->set_energy_wh(trades[i].energy_wh);
@@ -144,8 +141,8 @@ absl::Status TxEvent(const ChangeReader& change, const TxId& id, const Transacti
   // A transfer is no market event: no strings built for it (two
   // allocations per committed transfer).
   if (std::holds_alternative<TransferBody>(tx.body)) return absl::OkStatus();
-  const std::string tx_id = AsString(id.span());
-  const std::string sender = AsString(tx.sender.span());
+  const std::string tx_id = StringOf(id.span());
+  const std::string sender = StringOf(tx.sender.span());
   if (const auto* b = std::get_if<OrderBody>(&tx.body)) {
     v1::OrderAccepted* o = out->emplace_back().mutable_order_accepted();
     o->set_tx_id(tx_id);
@@ -159,22 +156,22 @@ absl::Status TxEvent(const ChangeReader& change, const TxId& id, const Transacti
   if (const auto* b = std::get_if<CancelBody>(&tx.body)) {
     v1::OrderCancelled* c = out->emplace_back().mutable_order_cancelled();
     c->set_tx_id(tx_id);
-    c->set_order_id(AsString(b->order_id.span()));
+    c->set_order_id(StringOf(b->order_id.span()));
     c->set_owner(sender);
   } else if (const auto* b = std::get_if<MeterReadingBody>(&tx.body)) {
     v1::ReadingAccepted* r = out->emplace_back().mutable_reading();
     r->set_tx_id(tx_id);
     r->set_meter(sender);
-    r->set_prosumer(AsString(b->prosumer.span()));
+    r->set_prosumer(StringOf(b->prosumer.span()));
     r->set_interval(b->interval.value());
     r->set_imported_wh(b->imported.value());
     r->set_exported_wh(b->exported.value());
   } else if (const auto* b = std::get_if<RegisterBody>(&tx.body)) {
     v1::Registered* r = out->emplace_back().mutable_registered();
     r->set_tx_id(tx_id);
-    r->set_account(AsString(b->account.span()));
+    r->set_account(StringOf(b->account.span()));
     r->set_role(RoleOf(b->role));
-    if (b->role == AccountRole::kMeter) r->set_bound_prosumer(AsString(b->bound_prosumer.span()));
+    if (b->role == AccountRole::kMeter) r->set_bound_prosumer(StringOf(b->bound_prosumer.span()));
   } else if (const auto* b = std::get_if<SetTariffBody>(&tx.body)) {
     v1::TariffSet* t = out->emplace_back().mutable_tariff_set();
     t->set_tx_id(tx_id);
@@ -190,7 +187,7 @@ absl::Status TxEvent(const ChangeReader& change, const TxId& id, const Transacti
 
 void FillMarketSettlement(const PublicKey& account, uint64_t interval, const SettlementRecord& s,
                     v1::MarketSettlement* out) {
-  out->set_account(AsString(account.span()));
+  out->set_account(StringOf(account.span()));
   out->set_interval(interval);
   out->set_delivered_wh(s.delivered_wh);
   out->set_contracted_wh(s.contracted_wh);

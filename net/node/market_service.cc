@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/string_bytes.h"
 #include "core/execution/market_state.h"
 #include "core/execution/overlay.h"
 
@@ -14,10 +15,6 @@ namespace gridledger::node {
 namespace {
 
 namespace v1 = gridledger::v1;
-
-std::string AsString(ByteSpan b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
 
 grpc::Status Invalid(std::string message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
@@ -115,8 +112,8 @@ absl::Status FillDepth(const MarketState& state, uint64_t k, uint64_t max_orders
 
 void FillTrade(const TradeRecord& t, uint32_t index, v1::MarketTrade* out) {
   out->set_index(index);
-  out->set_buyer(AsString(t.buyer.span()));
-  out->set_seller(AsString(t.seller.span()));
+  out->set_buyer(StringOf(t.buyer.span()));
+  out->set_seller(StringOf(t.seller.span()));
   out->set_bid_seq(t.bid_seq);
   out->set_ask_seq(t.ask_seq);
   out->set_energy_wh(t.energy_wh);
@@ -276,12 +273,12 @@ grpc::Status MarketService::GetMarketAccount(const v1::GetMarketAccountRequest& 
     response->set_role(v1::MARKET_ROLE_DSO);
   } else if ((*role)->role == AccountRole::kMeter) {
     response->set_role(v1::MARKET_ROLE_METER);
-    response->set_bound_prosumer(AsString((*role)->bound_prosumer.span()));
+    response->set_bound_prosumer(StringOf((*role)->bound_prosumer.span()));
   } else {
     response->set_role(v1::MARKET_ROLE_PROSUMER);
     auto meter = state.MeterOf(account);
     if (!meter.ok()) return Internal(meter.status());
-    if (meter->has_value()) response->set_meter(AsString((*meter)->span()));
+    if (meter->has_value()) response->set_meter(StringOf((*meter)->span()));
   }
   auto open = state.OpenOrders(account);
   auto debt = state.Debt(account);

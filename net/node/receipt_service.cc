@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/common/string_bytes.h"
 #include "core/consensus/messages.h"
 #include "core/execution/receipt_records.h"
 #include "core/tx/codec.h"
@@ -14,10 +15,6 @@ namespace {
 
 static_assert(kMaxReceiptImportBytes <= consensus::kMaxTransactionBytes,
               "an import must fit one batch entry");
-
-ByteSpan AsBytes(const std::string& s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
 
 }  // namespace
 
@@ -64,7 +61,7 @@ grpc::Status ReceiptService::SubmitReceipts(grpc::ServerContext*,
   std::vector<TxId> ids;
   for (int i = 0; i < request->imports_size(); ++i) {
     v1::ReceiptImportResult* r = response->add_results();
-    const ByteSpan bytes = AsBytes(request->imports(i));
+    const ByteSpan bytes = SpanOf(request->imports(i));
     absl::StatusOr<ReceiptImport> import = CheckReceiptImport(bytes, config_, slice_);
     if (!import.ok()) {
       ++stats_.refused;

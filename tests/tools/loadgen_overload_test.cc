@@ -32,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/common/string_bytes.h"
 #include "core/tx/codec.h"
 #include "gtest/gtest.h"
 #include "net/proto/ledger.grpc.pb.h"
@@ -55,10 +56,6 @@ constexpr absl::Duration kMaxCommitStream = absl::Seconds(60);
 constexpr absl::Duration kCommitPoll = absl::Milliseconds(50);
 // The longest an answer is held back (FakeSlice::Rule::hold_accept_until).
 constexpr absl::Duration kMaxHold = absl::Seconds(5);
-
-ByteSpan AsSpan(const std::string& s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
 
 std::string AsString(const TxId& id) {
   return std::string(reinterpret_cast<const char*>(id.data()), TxId::kSize);
@@ -146,8 +143,8 @@ class FakeSlice {
     std::vector<Decoded> txs;
     for (const std::string& raw : request.transactions()) {
       Decoded d;
-      d.id = ComputeTxId(AsSpan(raw));
-      absl::StatusOr<Transaction> tx = Decode(AsSpan(raw));
+      d.id = ComputeTxId(SpanOf(raw));
+      absl::StatusOr<Transaction> tx = Decode(SpanOf(raw));
       if (tx.ok()) {
         auto it = account_of_.find(tx->sender);
         if (it != account_of_.end()) {
@@ -331,7 +328,7 @@ class FakeValidator final : public pb::Ledger::Service {
                               pb::GetTransactionResponse* response) override {
     response->set_tx_id(request->tx_id());
     if (request->tx_id().size() == TxId::kSize &&
-        slice_->committed(TxId::FromSpan(AsSpan(request->tx_id())))) {
+        slice_->committed(TxId::FromSpan(SpanOf(request->tx_id())))) {
       response->set_status(pb::TRANSACTION_STATUS_COMMITTED);
       response->mutable_result()->set_success(true);
     } else {

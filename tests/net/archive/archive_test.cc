@@ -11,11 +11,11 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/common/string_bytes.h"
 #include "core/consensus/messages.h"
 #include "core/tx/codec.h"
 #include "gtest/gtest.h"
 #include "net/archive/archive_node.h"
-#include "net/archive/proto_bytes.h"
 #include "net/node/checkpoint_store.h"
 #include "tests/net/node/test_certificate.h"
 #include "tests/net/node/test_cluster.h"
