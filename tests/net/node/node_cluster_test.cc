@@ -541,8 +541,10 @@ TEST(NodeClusterTest, DiskFullStopsAdmissionAndTheNodeResumesWhenSpaceReturns) {
   ASSERT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
       << refused.error_code() << " " << refused.error_message() << "; " << accepted.size()
       << " accepted";
+  // The refusal is the evidence: admission says "disk full" only while the
+  // store reports it. Reading disk_full() here instead races: any write
+  // that fits again (LMDB reuses the pages a commit freed) clears it.
   EXPECT_TRUE(absl::StartsWith(refused.error_message(), "disk full")) << refused.error_message();
-  EXPECT_TRUE(cluster.node(0).disk_full());
   ASSERT_FALSE(accepted.empty());
   // Space returns on every validator: each resumes by itself.
   for (uint32_t i = 0; i < kValidators; ++i) {
