@@ -93,7 +93,7 @@ namespace {
 using namespace ::gridledger::loadgen;
 namespace pb = ::gridledger::v1;
 
-constexpr char kFooter[] =
+constexpr char kClusterFooter[] =
     "--kill=aK@T kills archive K (of --archives) instead of validators, e.g. a0@5s.\n"
     "exit: 0 the run passed its checks (stores agree with what was acknowledged, money\n"
     "      conserved), 1 the cluster could not run, 2 usage, 3 a check failed, 130 interrupted";
@@ -108,7 +108,7 @@ constexpr uint32_t kMaxClusterValidators = 64;
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
-int Fail(const std::string& message, int code) {
+int FailCluster(const std::string& message, int code) {
   std::fprintf(stderr, "gridledger cluster: %s\n", message.c_str());
   if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
   return code;
@@ -558,12 +558,12 @@ int RunCluster(int argc, char** argv) {
   CLI::App app("Run n validators x S slices on loopback under load, check every store and "
                "print a summary.",
                "gridledger cluster");
-  app.footer(kFooter);
+  app.footer(kClusterFooter);
   ClusterArgs args;
   AddClusterOptions(&app, &args);
   GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
   auto workload = WorkloadFromOptions(app, args.workload);
-  if (!workload.ok()) return Fail(std::string(workload.status().message()), kExitUsage);
+  if (!workload.ok()) return FailCluster(std::string(workload.status().message()), kExitUsage);
   // Enough senders that one account's transfers are ~2 s apart; the
   // microgrid needs a prosumer and a meter account per prosumer.
   if (app.count("--accounts") == 0) {
@@ -571,7 +571,7 @@ int RunCluster(int argc, char** argv) {
                                      : std::clamp<uint64_t>(2 * args.rate / args.slices, 100, 20'000);
   }
   if (args.accounts > kMaxGenesisAccounts / args.slices) {
-    return Fail(absl::StrCat("--accounts: ", args.accounts, " is outside [2, ",
+    return FailCluster(absl::StrCat("--accounts: ", args.accounts, " is outside [2, ",
                              kMaxGenesisAccounts / args.slices, "] for ", args.slices, " slices"),
                 kExitUsage);
   }
@@ -581,15 +581,15 @@ int RunCluster(int argc, char** argv) {
   std::optional<uint32_t> kill_archive;
   if (absl::StartsWith(args.kill, "a")) {
     auto k = ParseArchiveKill(args.kill);
-    if (!k.ok()) return Fail(std::string(k.status().message()), kExitUsage);
+    if (!k.ok()) return FailCluster(std::string(k.status().message()), kExitUsage);
     if (k->index >= args.archives) {
-      return Fail("--kill: no such archive (see --archives)", kExitUsage);
+      return FailCluster("--kill: no such archive (see --archives)", kExitUsage);
     }
     kill_archive = k->index;
     kill_spec = KillSpec{0, k->at};
   } else if (!args.kill.empty()) {
     auto k = ParseKillSpec(args.kill);
-    if (!k.ok()) return Fail(std::string(k.status().message()), kExitUsage);
+    if (!k.ok()) return FailCluster(std::string(k.status().message()), kExitUsage);
     if (k->count * 3 >= args.validators) {
       // More than f = (n-1)/3 faulty stops a slice; allowed, but say so.
       std::fprintf(stderr, "gridledger cluster: warning: killing %llu of %llu validators "
@@ -597,33 +597,37 @@ int RunCluster(int argc, char** argv) {
                    static_cast<unsigned long long>(args.validators));
     }
     if (k->count > args.validators * args.slices) {
-      return Fail("--kill: more validators than exist", kExitUsage);
+      return FailCluster("--kill: more validators than exist", kExitUsage);
     }
     kill_spec = *k;
   }
   if (app.count("--restart") > 0) {
-    if (!kill_spec) return Fail("--restart needs --kill", kExitUsage);
+    if (!kill_spec) return FailCluster("--restart needs --kill", kExitUsage);
     if (args.restart <= kill_spec->at) {
-      return Fail("--restart must come after the --kill time", kExitUsage);
+      return FailCluster("--restart must come after the --kill time", kExitUsage);
     }
     restart_at = args.restart;
   }
-  if (args.wipe && !restart_at) return Fail("--wipe needs --kill and --restart", kExitUsage);
+  if (args.wipe && !restart_at) return FailCluster("--wipe needs --kill and --restart", kExitUsage);
   const bool wipe = args.wipe;
   auto fault_flags = ParseFaultFlags(app, args.faults, args.validators, kill_spec.has_value());
-  if (!fault_flags.ok()) return Fail(std::string(fault_flags.status().message()), kExitUsage);
+  if (!fault_flags.ok()) {
+    return FailCluster(std::string(fault_flags.status().message()), kExitUsage);
+  }
 
   // The deployment folder: given, or a fresh temporary one.
   std::string dir = args.dir;
   const bool temporary = dir.empty();
   if (temporary) {
     std::string pattern = (std::filesystem::temp_directory_path() / "gridledger-cluster-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) return Fail("mkdtemp failed", 1);
+    if (mkdtemp(pattern.data()) == nullptr) return FailCluster("mkdtemp failed", 1);
     dir = pattern;
   } else {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec || !std::filesystem::is_empty(dir)) return Fail("--dir must be a new or empty folder", 2);
+    if (ec || !std::filesystem::is_empty(dir)) {
+      return FailCluster("--dir must be a new or empty folder", 2);
+    }
     dir = std::filesystem::absolute(dir).string();
   }
 
@@ -642,17 +646,17 @@ int RunCluster(int argc, char** argv) {
                                     static_cast<uint32_t>(args.validators), args.accounts, args.backend,
                                     market_timing, args.pacing);
     if (!deployed.ok()) {
-      exit_code = Fail(std::string(deployed.status().message()), 1);
+      exit_code = FailCluster(std::string(deployed.status().message()), 1);
     } else {
       exit_code = [&]() -> int {
         Deployed& d = *deployed;
         if (absl::Status s = MarkByzantine(d, *fault_flags); !s.ok()) {
-          return Fail(std::string(s.message()), 1);
+          return FailCluster(std::string(s.message()), 1);
         }
         std::vector<PlannedFault> chaos_plan;
         if (fault_flags->chaos_seed) {
           auto plan = PlanClusterChaos(d, *fault_flags, static_cast<uint32_t>(args.slices), args.duration);
-          if (!plan.ok()) return Fail(std::string(plan.status().message()), 2);
+          if (!plan.ok()) return FailCluster(std::string(plan.status().message()), 2);
           chaos_plan = std::move(*plan);
           std::printf("cluster: chaos seed %llu: %zu faults planned\n",
                       static_cast<unsigned long long>(*fault_flags->chaos_seed),
@@ -664,14 +668,14 @@ int RunCluster(int argc, char** argv) {
         for (Validator& v : d.validators) {
           if (absl::Status s = v.process->Start(); !s.ok()) {
             StopAll(d);
-            return Fail(std::string(s.message()), 1);
+            return FailCluster(std::string(s.message()), 1);
           }
         }
         for (Validator& v : d.validators) {
           auto line = v.process->WaitForLine(kReadyPrefix, kReadyTimeout, &g_stop);
           if (!line.ok()) {
             StopAll(d);
-            return Fail(absl::StrCat("validator ", v.slice, "/", v.index, ": ",
+            return FailCluster(absl::StrCat("validator ", v.slice, "/", v.index, ": ",
                                      line.status().message()),
                         1);
           }
@@ -683,13 +687,13 @@ int RunCluster(int argc, char** argv) {
                                               d.grpc_by_slice);
         if (!archives_written.ok()) {
           StopAll(d);
-          return Fail(std::string(archives_written.status().message()), 1);
+          return FailCluster(std::string(archives_written.status().message()), 1);
         }
         std::vector<ClusterArchive>& archives = *archives_written;
         for (ClusterArchive& a : archives) {
           if (absl::Status s = StartArchive(a, &g_stop); !s.ok()) {
             StopAll(d);
-            return Fail(std::string(s.message()), 1);
+            return FailCluster(std::string(s.message()), 1);
           }
         }
         if (!archives.empty()) {
@@ -904,7 +908,7 @@ int RunCluster(int argc, char** argv) {
         };
         if (!result.ok()) {
           finish();
-          return Fail(std::string(result.status().message()), 1);
+          return FailCluster(std::string(result.status().message()), 1);
         }
         if (fault_failed.load()) std::fprintf(stderr, "cluster: a restarted validator failed to start\n");
         chaos_done.WaitForNotification();  // every validator resumed or restarted
@@ -1005,11 +1009,11 @@ int RunCluster(int argc, char** argv) {
           absl::Status s = WriteTextFile(
               args.json,
               WithArchiveJson(ResultJson(config, *result, check, cpu, &market), archive_report));
-          if (!s.ok()) return Fail(std::string(s.message()), 1);
+          if (!s.ok()) return FailCluster(std::string(s.message()), 1);
         }
         if (!args.csv.empty()) {
           absl::Status s = WriteTextFile(args.csv, SeriesCsv(result->series));
-          if (!s.ok()) return Fail(std::string(s.message()), 1);
+          if (!s.ok()) return FailCluster(std::string(s.message()), 1);
           PlotBesideCsv(args.csv, config);
           if (workload->microgrid) {
             PlotMarketBesideCsv(MarketCsvPathFor(args.csv), MarketCsv(market),

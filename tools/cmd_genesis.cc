@@ -44,7 +44,7 @@
 namespace gridledger::tools {
 namespace {
 
-constexpr char kFooter[] =
+constexpr char kGenesisFooter[] =
     "Writes DIR/genesis.toml, DIR/dso.key, DIR/validator-<slice>-<i>.key and DIR/accounts.keys\n"
     "(never overwriting). Validator i of slice s listens on\n"
     "HOST:(base_port + s * validators + i); with --hosts, on line s * validators + i of FILE,\n"
@@ -52,7 +52,7 @@ constexpr char kFooter[] =
     "exit: 0 ok, 1 bad input (hosts file, existing files), 2 usage";
 constexpr uint64_t kDefaultBasePort = 7100;
 
-int Fail(const std::string& message) {
+int FailGenesis(const std::string& message) {
   std::fprintf(stderr, "gridledger genesis: %s\n", message.c_str());
   return 1;
 }
@@ -134,7 +134,7 @@ std::string CheckArgs(const CLI::App& app, const Args* args) {
 int RunGenesis(int argc, char** argv) {
   CLI::App app("Generate validator, DSO and account keys plus genesis.toml.",
                "gridledger genesis");
-  app.footer(kFooter);
+  app.footer(kGenesisFooter);
   Args args;
   AddGenesisOptions(&app, &args);
   GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
@@ -149,12 +149,14 @@ int RunGenesis(int argc, char** argv) {
   std::vector<ValidatorPlacement> placements;
   if (!args.hosts_file.empty()) {
     auto text = ReadFileBounded(args.hosts_file, kMaxHostsFileBytes, "hosts file");
-    if (!text.ok()) return Fail(std::string(text.status().message()));
+    if (!text.ok()) return FailGenesis(std::string(text.status().message()));
     auto entries = ParseHostsFile(*text, args.slices * args.validators);
-    if (!entries.ok()) return Fail(absl::StrCat(args.hosts_file, ": ", entries.status().message()));
+    if (!entries.ok()) {
+      return FailGenesis(absl::StrCat(args.hosts_file, ": ", entries.status().message()));
+    }
     auto placed = PlaceValidators(*entries, static_cast<uint32_t>(args.slices),
                                   static_cast<uint32_t>(args.validators), args.layout);
-    if (!placed.ok()) return Fail(std::string(placed.status().message()));
+    if (!placed.ok()) return FailGenesis(std::string(placed.status().message()));
     placements = std::move(*placed);
   }
   Genesis genesis;
@@ -196,23 +198,25 @@ int RunGenesis(int argc, char** argv) {
   }
   // Catches a bad --host (the format allows letters, digits, '.', '-').
   if (absl::Status valid = ValidateGenesis(genesis); !valid.ok()) {
-    return Fail(std::string(valid.message()));
+    return FailGenesis(std::string(valid.message()));
   }
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
-  if (ec) return Fail(args.out + ": " + ec.message());
+  if (ec) return FailGenesis(args.out + ": " + ec.message());
   const std::string genesis_path = args.out + "/genesis.toml";
   if (std::filesystem::exists(genesis_path)) {
-    return Fail(genesis_path + " already exists: refusing to overwrite");
+    return FailGenesis(genesis_path + " already exists: refusing to overwrite");
   }
 
   for (const auto& [path, content] : key_files) {
-    if (!WriteNewFile(path, content, 0600, &error)) return Fail(error);
+    if (!WriteNewFile(path, content, 0600, &error)) return FailGenesis(error);
   }
   for (const auto& [path, content] : public_files) {
-    if (!WriteNewFile(path, content, 0644, &error)) return Fail(error);
+    if (!WriteNewFile(path, content, 0644, &error)) return FailGenesis(error);
   }
-  if (!WriteNewFile(genesis_path, SerializeGenesis(genesis), 0644, &error)) return Fail(error);
+  if (!WriteNewFile(genesis_path, SerializeGenesis(genesis), 0644, &error)) {
+    return FailGenesis(error);
+  }
 
   std::printf("genesis written to %s\n", genesis_path.c_str());
   std::printf("  chain id     %s (the genesis digest; every signature is bound to it)\n",

@@ -26,7 +26,7 @@ namespace {
 
 constexpr size_t kMaxKeyFileBytes = 128;
 
-int Fail(const std::string& message) {
+int FailKeys(const std::string& message) {
   std::fprintf(stderr, "gridledger keys: %s\n", message.c_str());
   return kExitBadInput;
 }
@@ -39,7 +39,7 @@ int New(const std::string& out) {
     return 0;
   }
   std::string error;
-  if (!WriteNewFile(out, key.secret().Hex() + "\n", 0600, &error)) return Fail(error);
+  if (!WriteNewFile(out, key.secret().Hex() + "\n", 0600, &error)) return FailKeys(error);
   std::printf("public %s\nsecret written to %s (mode 0600)\n", key.public_key().Hex().c_str(),
               out.c_str());
   return 0;
@@ -47,18 +47,18 @@ int New(const std::string& out) {
 
 int Show(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(path + ": " + std::strerror(errno));
+  if (!in) return FailKeys(path + ": " + std::strerror(errno));
   std::string text;
   text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (text.size() > kMaxKeyFileBytes) return Fail(path + ": too large for a key file");
+  if (text.size() > kMaxKeyFileBytes) return FailKeys(path + ": too large for a key file");
   absl::string_view hex = text;
   if (!absl::ConsumeSuffix(&hex, "\n") || hex.size() != 64) {
-    return Fail(path + ": expected 64 hex digits and a newline");
+    return FailKeys(path + ": expected 64 hex digits and a newline");
   }
   auto secret = HexDecodeFixed<32>(hex, path);
-  if (!secret.ok()) return Fail(std::string(secret.status().message()));
+  if (!secret.ok()) return FailKeys(std::string(secret.status().message()));
   auto key = KeyPair::FromSecret(SecretKey(*secret));
-  if (!key.ok()) return Fail(path + ": " + std::string(key.status().message()));
+  if (!key.ok()) return FailKeys(path + ": " + std::string(key.status().message()));
   std::printf("public %s\n", key->public_key().Hex().c_str());
   return 0;
 }

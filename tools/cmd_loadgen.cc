@@ -34,7 +34,7 @@
 namespace gridledger::tools {
 namespace {
 
-constexpr char kFooter[] =
+constexpr char kLoadgenFooter[] =
     "DIR holds genesis.toml and accounts.keys (as `gridledger genesis` writes them); validator\n"
     "i of slice s serves gRPC on its genesis host at grpc_base_port + s * validators + i.\n"
     "exit: 0 ok, 1 the run failed (deployment, nodes, files), 2 usage";
@@ -42,7 +42,7 @@ constexpr char kFooter[] =
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
-int Fail(const std::string& message, int code) {
+int FailLoadgen(const std::string& message, int code) {
   std::fprintf(stderr, "gridledger loadgen: %s\n", message.c_str());
   if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
   return code;
@@ -77,22 +77,22 @@ int RunLoadgen(int argc, char** argv) {
   using namespace loadgen;
   CLI::App app("Open-loop fixed-rate load against running validators over gRPC.",
                "gridledger loadgen");
-  app.footer(kFooter);
+  app.footer(kLoadgenFooter);
   LoadgenArgs args;
   AddLoadgenOptions(&app, &args);
   GL_PARSE_ARGS_OR_RETURN(app, argc, argv);
   auto workload = WorkloadFromOptions(app, args.workload);
-  if (!workload.ok()) return Fail(std::string(workload.status().message()), kExitUsage);
+  if (!workload.ok()) return FailLoadgen(std::string(workload.status().message()), kExitUsage);
   LoadgenOptions options;
   auto deployment = LoadDeployment(args.dir);
-  if (!deployment.ok()) return Fail(std::string(deployment.status().message()), 1);
+  if (!deployment.ok()) return FailLoadgen(std::string(deployment.status().message()), 1);
   const auto& slices = deployment->genesis.slices;
   const uint64_t per_slice = slices[0].validators.size();
   for (const auto& slice : slices) {
     std::vector<std::string> addresses;
     for (size_t i = 0; i < slice.validators.size(); ++i) {
       const uint64_t port = args.grpc_base_port + slice.id.value() * per_slice + i;
-      if (port > 65535) return Fail("--grpc_base_port: gRPC ports exceed 65535", 2);
+      if (port > 65535) return FailLoadgen("--grpc_base_port: gRPC ports exceed 65535", 2);
       addresses.push_back(absl::StrCat(slice.validators[i].host, ":", port));
     }
     options.grpc_by_slice.push_back(std::move(addresses));
@@ -106,10 +106,10 @@ int RunLoadgen(int argc, char** argv) {
   absl::StatusOr<PreparedMicrogrid> microgrid = absl::UnknownError("not planned");
   if (workload->microgrid) {
     auto nonces = QueryMicrogridNonces(*deployment, options.grpc_by_slice, workload->prosumers);
-    if (!nonces.ok()) return Fail(std::string(nonces.status().message()), 1);
+    if (!nonces.ok()) return FailLoadgen(std::string(nonces.status().message()), 1);
     microgrid =
         PrepareMicrogrid(args.dir, *deployment, *workload, args.duration, *nonces);
-    if (!microgrid.ok()) return Fail(std::string(microgrid.status().message()), 1);
+    if (!microgrid.ok()) return FailLoadgen(std::string(microgrid.status().message()), 1);
     UseMicrogrid(*microgrid, &options);
   }
   std::signal(SIGINT, OnSignal);
@@ -117,7 +117,7 @@ int RunLoadgen(int argc, char** argv) {
   auto result = RunLoad(*deployment, options);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  if (!result.ok()) return Fail(std::string(result.status().message()), 1);
+  if (!result.ok()) return FailLoadgen(std::string(result.status().message()), 1);
 
   RunConfig config;
   config.validators = static_cast<uint32_t>(per_slice);
@@ -138,11 +138,11 @@ int RunLoadgen(int argc, char** argv) {
   if (!args.json.empty()) {
     absl::Status s = WriteTextFile(args.json,
                                    ResultJson(config, *result, no_check, no_cpu));
-    if (!s.ok()) return Fail(std::string(s.message()), 1);
+    if (!s.ok()) return FailLoadgen(std::string(s.message()), 1);
   }
   if (!args.csv.empty()) {
     absl::Status s = WriteTextFile(args.csv, SeriesCsv(result->series));
-    if (!s.ok()) return Fail(std::string(s.message()), 1);
+    if (!s.ok()) return FailLoadgen(std::string(s.message()), 1);
     PlotBesideCsv(args.csv, config);
   }
   return 0;

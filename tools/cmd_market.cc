@@ -35,7 +35,7 @@ void AddMarketNodeCommands(CLI::App* market, std::function<int()>* run);
 
 namespace {
 
-constexpr char kExitHelp[] =
+constexpr char kMarketExitHelp[] =
     "exit: 0 ok, 1 bad input, 2 usage, 3 refused or failed, 4 unknown account,\n"
     "      5 not final within --wait_ms, 6 node unreachable";
 constexpr size_t kMaxBookFileBytes = size_t{64} << 20;
@@ -130,7 +130,7 @@ int RunMarket(int argc, char** argv) {
   CLI::App app("The DSO market: clear a book offline, or sign market transactions and send "
                "them to a node.",
                "gridledger market");
-  app.footer(kExitHelp);
+  app.footer(kMarketExitHelp);
   app.require_subcommand(1);
   std::function<int()> run;
   std::string book;

@@ -20,7 +20,7 @@
 namespace gridledger::tools {
 namespace {
 
-constexpr char kExitHelp[] =
+constexpr char kQueryExitHelp[] =
     "exit: 0 ok/committed, 1 bad input, 2 usage, 3 tx failed, 4 not found,\n"
     "      5 tx pending, 6 node unreachable";
 
@@ -189,7 +189,7 @@ int QueryCommits(const NodeOptions& options, v1::Ledger::Stub& stub, uint64_t fr
 
 int RunQuery(int argc, char** argv) {
   CLI::App app("Ask a node's client API from the shell.", "gridledger query");
-  app.footer(kExitHelp);
+  app.footer(kQueryExitHelp);
   app.require_subcommand(1);
   NodeOptions options;
   // The chosen query, set by its subcommand once its arguments parse.

@@ -22,7 +22,7 @@
 namespace gridledger::tools {
 namespace {
 
-constexpr char kExitHelp[] =
+constexpr char kSubmitExitHelp[] =
     "exit: 0 all accepted, 1 bad input, 2 usage, 3 some refused, 6 node unreachable";
 // Bounds what one invocation reads (a file line holds one envelope).
 constexpr size_t kMaxSubmitLines = 1'000'000;
@@ -50,7 +50,7 @@ int RunSubmit(int argc, char** argv) {
   CLI::App app("Submit signed transaction envelopes (hex, as `gridledger tx build` prints them) "
                "to a node; prints each one's id and the node's answer.",
                "gridledger submit");
-  app.footer(kExitHelp);
+  app.footer(kSubmitExitHelp);
   NodeOptions options;
   std::vector<std::string> hexes;
   std::string file;

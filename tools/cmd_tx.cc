@@ -21,7 +21,7 @@
 namespace gridledger::tools {
 namespace {
 
-constexpr char kFooter[] =
+constexpr char kTxFooter[] =
     "Signing and decode need the network: --chain_id=HEX (the genesis digest) or\n"
     "--genesis=FILE; a signature made for another network does not verify.\n"
     "Exit status: 0 ok; 1 bad input (the reason is printed); 2 usage;\n"
@@ -207,7 +207,7 @@ int RunDecode(const TxArgs& a) {
 
 int RunTx(int argc, char** argv) {
   CLI::App app("Build, sign and decode transaction envelopes (hex).", "gridledger tx");
-  app.footer(kFooter);
+  app.footer(kTxFooter);
   app.require_subcommand(1);
   TxArgs a;
   std::function<int()> run;

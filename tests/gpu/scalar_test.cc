@@ -23,11 +23,11 @@ using testing::OrderN;
 using testing::TestRng;
 using Bytes32 = std::array<uint8_t, 32>;
 
-constexpr int kRandomCases = 20000;
+constexpr int kScalarRandomCases = 20000;
 constexpr const char* kLambdaHex =
     "5363AD4CC05C30E0A5261C028812645A122E22EA20816678DF02967C1B23BD72";
 
-std::vector<Bytes32> EdgeValues() {
+std::vector<Bytes32> ScalarEdgeValues() {
   const char* hex[] = {
       "0", "1", "2", "FFFFFFFF", "100000000", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
       "100000000000000000000000000000000",
@@ -68,8 +68,8 @@ Bn ModN(const Bytes32& b) {
 
 TEST(ScalarTest, SetBytesReportsOverflowAndReduces) {
   TestRng rng(10);
-  auto edges = EdgeValues();
-  for (int i = 0; i < kRandomCases; ++i) {
+  auto edges = ScalarEdgeValues();
+  for (int i = 0; i < kScalarRandomCases; ++i) {
     Bytes32 b = RandomBytes(rng, edges);
     Sc s;
     const bool overflow = ScSetBytes(&s, b.data());
@@ -83,8 +83,8 @@ TEST(ScalarTest, SetBytesReportsOverflowAndReduces) {
 // edge values (n, n - 1, 2^256 - 1, ...) included.
 TEST(ScalarTest, SetBigEndianWordsMatchesSetBytes) {
   TestRng rng(12);
-  auto edges = EdgeValues();
-  for (int i = 0; i < kRandomCases; ++i) {
+  auto edges = ScalarEdgeValues();
+  for (int i = 0; i < kScalarRandomCases; ++i) {
     Bytes32 b = RandomBytes(rng, edges);
     uint32_t words[8];
     for (int w = 0; w < 8; ++w) {
@@ -100,12 +100,12 @@ TEST(ScalarTest, SetBigEndianWordsMatchesSetBytes) {
 
 TEST(ScalarTest, AddNegMulIsHighMatchBignum) {
   TestRng rng(11);
-  auto edges = EdgeValues();
+  auto edges = ScalarEdgeValues();
   auto ctx = BnCtxNew();
   Bn r = BnNew(), zero = BnNew(), half = BnNew();
   BN_zero(zero.get());
   BN_rshift1(half.get(), OrderN());
-  for (int i = 0; i < kRandomCases; ++i) {
+  for (int i = 0; i < kScalarRandomCases; ++i) {
     Bytes32 ab = RandomBytes(rng, edges), bb = RandomBytes(rng, edges);
     Sc a, b, out;
     ScSetBytes(&a, ab.data());
@@ -127,11 +127,11 @@ TEST(ScalarTest, AddNegMulIsHighMatchBignum) {
 // |k1|, |k2| < 2^128 and k1 + k2 * lambda == k (mod n), for edges and random k.
 TEST(ScalarTest, GlvSplitIsCorrectAndShort) {
   TestRng rng(12);
-  auto edges = EdgeValues();
+  auto edges = ScalarEdgeValues();
   auto ctx = BnCtxNew();
   Bn lambda = BnFromHex(kLambdaHex), t = BnNew(), bound = BnNew();
   BN_set_bit(bound.get(), 128);
-  for (int i = 0; i < kRandomCases; ++i) {
+  for (int i = 0; i < kScalarRandomCases; ++i) {
     Bytes32 kb = i < static_cast<int>(edges.size()) ? edges[i] : RandomBytes(rng, edges);
     Sc k, k1, k2;
     ScSetBytes(&k, kb.data());

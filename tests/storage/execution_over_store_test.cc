@@ -24,7 +24,7 @@ namespace {
 constexpr SliceId kSlice(0);
 constexpr int kAccounts = 30;
 
-Genesis MakeGenesis() {
+Genesis MakeStoreGenesis() {
   Genesis g;
   g.dso = KeyPair::FromSeed(1).public_key();
   for (uint32_t s = 0; s < 2; ++s) {
@@ -85,7 +85,7 @@ TEST(ExecutionOverStoreTest, MemoryAndLmdbAgreeOnResultsAndState) {
   LmdbOptions options;
   options.dir = dir.path();
   options.initial_map_size_bytes = 128 << 10;  // grows during the run
-  const Genesis genesis = MakeGenesis();
+  const Genesis genesis = MakeStoreGenesis();
 
   MemoryState memory = GenesisMemoryState(genesis);
   auto store = NodeStore::Open(options);
@@ -180,7 +180,7 @@ TEST(ExecutionOverStoreTest, NonceHoldSurvivesRestartThenReleasesAndExpires) {
   TempDir dir;
   LmdbOptions options;
   options.dir = dir.path();
-  const Genesis genesis = MakeGenesis();
+  const Genesis genesis = MakeStoreGenesis();
   MemoryState memory = GenesisMemoryState(genesis);
   auto store = NodeStore::Open(options);
   ASSERT_TRUE(store.ok());

@@ -16,17 +16,17 @@ namespace {
 using testing::TestKey;
 using testing::Transfer;
 
-constexpr SliceId kSlice(0);
+constexpr SliceId kHoldSlice(0);
 
-AccountRef Acct(uint64_t n) { return AccountRef{kSlice, TestKey(n)}; }
+AccountRef HoldAcct(uint64_t n) { return AccountRef{kHoldSlice, TestKey(n)}; }
 
 class NonceHoldTest : public ::testing::Test {
  protected:
   void Fund(uint64_t n, uint64_t balance) {
-    state_.SetAccount(Acct(n), AccountState{Amount(balance), Nonce(0)});
+    state_.SetAccount(HoldAcct(n), AccountState{Amount(balance), Nonce(0)});
   }
   AccountState Get(uint64_t n) const {
-    auto got = state_.GetAccount(Acct(n));
+    auto got = state_.GetAccount(HoldAcct(n));
     GL_CHECK(got.ok() && got->has_value());
     return **got;
   }
@@ -37,11 +37,11 @@ class NonceHoldTest : public ::testing::Test {
     return *std::move(outcome);
   }
   static BlockTx Pay(uint64_t from, uint64_t nonce, uint64_t amount, uint64_t to = 2) {
-    return Transfer(kSlice, TestKey(from), nonce, Acct(to), amount);
+    return Transfer(kHoldSlice, TestKey(from), nonce, HoldAcct(to), amount);
   }
-  void UseLimits(NonceHoldLimits limits) { executor_ = Executor(kSlice, limits); }
+  void UseLimits(NonceHoldLimits limits) { executor_ = Executor(kHoldSlice, limits); }
 
-  Executor executor_{kSlice};
+  Executor executor_{kHoldSlice};
   MemoryState state_;
 };
 

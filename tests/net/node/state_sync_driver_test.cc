@@ -42,11 +42,11 @@ using state_sync_test::kPeers;
 using state_sync_test::kSequence;
 using state_sync_test::Peer;
 
-constexpr uint32_t kClient = 0;
+constexpr uint32_t kSyncClient = 0;
 // Rounds of certificates by validators 1..3: enough for several anchors of
 // theirs to commit whichever validators lead the even rounds.
 constexpr uint64_t kRounds = 10;
-constexpr absl::Duration kWaitMax = absl::Seconds(30);
+constexpr absl::Duration kSyncWaitMax = absl::Seconds(30);
 
 class StateSyncDriverTest : public ::testing::Test {
  protected:
@@ -61,7 +61,7 @@ class StateSyncDriverTest : public ::testing::Test {
     for (uint32_t i = 1; i < kPeers; ++i) {
       ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(i, kSequence, false, true, tip_round));
     }
-    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, 0, false, false));
+    ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kSyncClient, 0, false, false));
     Peer& c = client();
     executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
                                                  &pending_, &feed_, nullptr);
@@ -71,14 +71,14 @@ class StateSyncDriverTest : public ::testing::Test {
     verify_worker_ = std::make_unique<VerifyWorker>(tx_checker_.get(), &inbox_);
   }
 
-  Peer& client() { return peers_.peer(kClient); }
+  Peer& client() { return peers_.peer(kSyncClient); }
 
   // The client's driver over an empty store, with state sync (no commit
   // sync: nothing but the restore moves its commit state).
   void StartDriver(bool start_verify_worker = true) {
     auto core = std::make_unique<consensus::Core>(peers_.committee(), consensus::Parameters{},
-                                                  ValidatorIndex(kClient),
-                                                  peers_.key(kClient), &checker_);
+                                                  ValidatorIndex(kSyncClient),
+                                                  peers_.key(kSyncClient), &checker_);
     std::vector<PublicKey> keys;
     for (uint32_t i = 0; i < kPeers; ++i) keys.push_back(peers_.key(i).public_key());
     driver_ = std::make_unique<ConsensusDriver>(std::move(core), keys, &inbox_,
@@ -163,7 +163,7 @@ TEST_F(StateSyncDriverTest, EventsArrivingOnceTheSnapshotIsWrittenReachTheReload
   storage::NodeStore& store = *client().store;
   ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > kSequence ||
                                    !driver_->failure().ok(); },
-                      kWaitMax))
+                      kSyncWaitMax))
       << "no commit after the restore";
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
   EXPECT_EQ(client().sync->stats().restores_done, 1u);
@@ -190,23 +190,23 @@ TEST_F(StateSyncDriverTest, CommitsQueuedBeforeTheRestoreExecuteBeforeItIsWritte
         }
         if (sequence != 1) return;
         first_executed_.Notify();
-        EXPECT_TRUE(WaitFor([&] { return client().sync->restore_ready(); }, kWaitMax));
+        EXPECT_TRUE(WaitFor([&] { return client().sync->restore_ready(); }, kSyncWaitMax));
       });
   StartDriver();
   dag_ = Dag();
   Deliver(dag_);
-  ASSERT_TRUE(first_executed_.WaitForNotificationWithTimeout(kWaitMax));
+  ASSERT_TRUE(first_executed_.WaitForNotificationWithTimeout(kSyncWaitMax));
   // Every certificate handled by the core (its commits queued) before the
   // restore pauses it. Not "records written": once the core proposes, its
   // send waits behind the held commit 1, and so do later records.
   ASSERT_TRUE(WaitFor([&] { return inbox_.size() == 0 &&
                                    driver_->events_handled() >= dag_.size(); },
-                      kWaitMax));
+                      kSyncWaitMax));
   client().sync->RequestRestore();
   storage::NodeStore& store = *client().store;
   ASSERT_TRUE(WaitFor([&] { return client().sync->stats().restores_done > 0 ||
                                    !driver_->failure().ok(); },
-                      kWaitMax));
+                      kSyncWaitMax));
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
   absl::MutexLock lock(&hook_mu_);
   // Each pre-restore commit ran on the store it was made for: 1, 2, ... in
@@ -229,7 +229,7 @@ TEST_F(StateSyncDriverTest, AFailedWriteWhileApplyingWritesNothingAndTheCoreCarr
   ASSERT_TRUE(client().checkpoints->Write({weak}, 2).ok());
   StartDriver();
   client().sync->RequestRestore();
-  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kSyncWaitMax));
   storage::NodeStore& store = *client().store;
   // Nothing written: no state, no tip, the checkpoint as it was.
   EXPECT_EQ(client().sync->stats().restores_done, 0u);
@@ -242,7 +242,7 @@ TEST_F(StateSyncDriverTest, AFailedWriteWhileApplyingWritesNothingAndTheCoreCarr
   Deliver(dag_);
   ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > 0 ||
                                    !driver_->failure().ok(); },
-                      kWaitMax));
+                      kSyncWaitMax));
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
   EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
   EXPECT_EQ(store.last_committed_sequence(), executor_->stats().executed.load());
@@ -272,7 +272,7 @@ TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromIts
   }
   StartDriver();
   client().sync->RequestRestore();
-  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kSyncWaitMax));
   ASSERT_TRUE(filled_.load());
   storage::NodeStore& store = *client().store;
   EXPECT_EQ(client().sync->stats().restores_done, 0u);
@@ -285,7 +285,7 @@ TEST_F(StateSyncDriverTest, ARefusedRestoreWritesNothingAndTheCoreRejoinsFromIts
   Deliver(dag_);
   ASSERT_TRUE(WaitFor([&] { return store.last_committed_sequence() > kSequence ||
                                    !driver_->failure().ok(); },
-                      kWaitMax))
+                      kSyncWaitMax))
       << "no commit after the refused restore";
   ASSERT_TRUE(driver_->failure().ok()) << driver_->failure();
   EXPECT_EQ(executor_->stats().already_executed.load(), 0u);
@@ -303,7 +303,7 @@ TEST_F(StateSyncDriverTest, BatchesWhoseVerificationARestoreWithheldAreVerifiedA
     ASSERT_NO_FATAL_FAILURE(
         peers_.MakePeer(i, kSequence, false, /*final_checkpoint=*/false, Round(0)));
   }
-  ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kClient, 0, false, false));
+  ASSERT_NO_FATAL_FAILURE(peers_.MakePeer(kSyncClient, 0, false, false));
   Peer& c = client();
   executor_ = std::make_unique<CommitExecutor>(c.store.get(), c.consensus.get(), SliceId(0),
                                                &pending_, &feed_, nullptr);
@@ -319,18 +319,18 @@ TEST_F(StateSyncDriverTest, BatchesWhoseVerificationARestoreWithheldAreVerifiedA
       KeyPair::FromSeed(901).public_key(), 1));
   StartDriver(/*start_verify_worker=*/false);
   ASSERT_TRUE(inbox_.Push(PeerEvent{ValidatorIndex(1), batch}));
-  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 1; }, kWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 1; }, kSyncWaitMax));
   client().sync->RequestRestore();  // restoring() from now on
   verify_worker_->Start();          // its result reaches the paused core
-  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 2; }, kWaitMax));
-  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return driver_->events_handled() >= 2; }, kSyncWaitMax));
+  ASSERT_TRUE(WaitFor([&] { return !client().sync->restoring(); }, kSyncWaitMax));
   EXPECT_EQ(client().sync->stats().restores_done, 0u);
   dag_ = Dag(consensus::BatchDigest(batch));
   Deliver(dag_);
   storage::NodeStore& store = *client().store;
   // The author pushes its unacknowledged batch again (the client has no
   // transport to fetch it with).
-  const absl::Time deadline = absl::Now() + kWaitMax;
+  const absl::Time deadline = absl::Now() + kSyncWaitMax;
   while (store.last_committed_sequence() == 0 && driver_->failure().ok() &&
          absl::Now() < deadline) {
     ASSERT_TRUE(inbox_.Push(PeerEvent{ValidatorIndex(1), batch}));
