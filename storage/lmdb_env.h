@@ -49,7 +49,7 @@ struct LmdbOptions {
   // it: its consensus thread pauses on a full disk and resumes by itself.
   bool wait_for_space = false;
   // Where a full disk is reported (a node passes its own, core/common/log.h).
-  Logger logger;
+  Logger logger{};
 };
 
 class LmdbEnv {

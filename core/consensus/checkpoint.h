@@ -50,7 +50,7 @@ struct Checkpoint {
   uint64_t sequence = 0;  // the store sequence of the commit (commit index + 1)
   Digest state_root;      // storage/state_root.h
   Digest receipts_root;   // core/execution/receipt.h; zero: no receipts
-  Digest commit_digest;   // CommitPositionDigest of the commit
+  Digest commit_digest{};  // CommitPositionDigest of the commit
   bool operator==(const Checkpoint&) const = default;
 };
 

@@ -101,13 +101,13 @@ struct Header {
   std::vector<Digest> parents;  // certificates of round-1, strictly ascending
   std::vector<Digest> batches;  // the author's own acked batches, distinct
   Signature signature;
-  Digest chain_id;  // the network's genesis digest (Committee::chain_id)
+  Digest chain_id{};  // the network's genesis digest (Committee::chain_id)
   // The author's clock when it proposed (ms since the Unix epoch); commits
   // take consensus time from these (core/consensus/consensus_time.h).
   uint64_t timestamp_ms = 0;
   // Weak links, strictly ascending, at most min(committee size,
   // kMaxWeakLinks); each of a round in 1..round-2.
-  std::vector<WeakLink> weak_parents;
+  std::vector<WeakLink> weak_parents{};
   bool operator==(const Header&) const = default;
 };
 

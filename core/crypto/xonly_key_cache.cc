@@ -12,7 +12,11 @@
 #include "core/crypto/schnorr.h"
 
 namespace gridledger {
-namespace {
+// A named namespace, not an anonymous one: Shard (declared in the header)
+// holds a map of KeyHash / KeyEq, and a member whose type has internal
+// linkage draws -Wsubobject-linkage wherever this file is not the main one
+// (CI's unity build).
+namespace xonly_key_cache_internal {
 
 // Four 8-byte compares, inlined: the default equality (std::array's) went to
 // an out-of-line memcmp call per probe, 0.8 % of a validator's CPU at 4000
@@ -57,10 +61,12 @@ uint64_t RandomSeed() {
   return (uint64_t{device()} << 32) ^ device();
 }
 
-}  // namespace
+}  // namespace xonly_key_cache_internal
 
 struct alignas(64) XOnlyKeyCache::Shard {
-  using Map = absl::flat_hash_map<PublicKey, std::optional<secp256k1_xonly_pubkey>, KeyHash, KeyEq>;
+  using Map = absl::flat_hash_map<PublicKey, std::optional<secp256k1_xonly_pubkey>,
+                                  xonly_key_cache_internal::KeyHash,
+                                  xonly_key_cache_internal::KeyEq>;
   // std::mutex, not absl::Mutex: Debian's Abseil runs its deadlock detection
   // (a global graph update) on every absl::Mutex lock wherever it is not
   // turned off (tests, tools other than the node), several times the cost of
@@ -72,18 +78,20 @@ struct alignas(64) XOnlyKeyCache::Shard {
 };
 
 XOnlyKeyCache::XOnlyKeyCache(size_t entries_max)
-    : seed_(RandomSeed()),
+    : seed_(xonly_key_cache_internal::RandomSeed()),
       shard_entries_max_(std::max<size_t>(1, entries_max / kShards)),
       shards_(std::make_unique<Shard[]>(kShards)) {
   for (size_t i = 0; i < kShards; ++i) {
     std::lock_guard<std::mutex> lock(shards_[i].mu);
-    shards_[i].keys = Shard::Map(0, KeyHash{seed_});
+    shards_[i].keys = Shard::Map(0, xonly_key_cache_internal::KeyHash{seed_});
   }
 }
 
 XOnlyKeyCache::~XOnlyKeyCache() = default;
 
-uint64_t XOnlyKeyCache::HashOf(const PublicKey& key) const { return MixKey(seed_, key); }
+uint64_t XOnlyKeyCache::HashOf(const PublicKey& key) const {
+  return xonly_key_cache_internal::MixKey(seed_, key);
+}
 
 size_t XOnlyKeyCache::ShardOf(const PublicKey& key) const {
   // The top bits: the shard's table uses the low ones.

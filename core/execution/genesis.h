@@ -105,7 +105,7 @@ struct GenesisValidator {
 struct GenesisSlice {
   SliceId id;
   std::vector<GenesisValidator> validators;  // committee, by index
-  std::optional<PublicKey> dso;  // nullopt: Genesis::dso
+  std::optional<PublicKey> dso = std::nullopt;  // nullopt: Genesis::dso
   bool operator==(const GenesisSlice&) const = default;
 };
 

@@ -276,7 +276,9 @@ TEST(AccountStoreTest, ARestoreOverAPinnedRunReadsTheRestoredStateAndTheViewItsO
   auto target = OpenRunStore(target_dir, kNeverMerge);
   for (uint64_t seq = 1; seq <= 6; ++seq) {
     ASSERT_TRUE(source->CommitBlock(SyntheticBlock(seq)).ok());
-    if (seq <= 3) ASSERT_TRUE(target->CommitBlock(SyntheticBlock(seq)).ok());
+    if (seq <= 3) {
+      ASSERT_TRUE(target->CommitBlock(SyntheticBlock(seq)).ok());
+    }
   }
   // A view of the target's commit 3 pins its run through the restore.
   absl::StatusOr<std::unique_ptr<StoreStateView>> view = target->Snapshot();

@@ -22,7 +22,9 @@ TEST(FreePorts, DistinctBindablePortsOutsideTheEphemeralRange) {
   for (uint16_t port : *ports) {
     EXPECT_GE(port, 10'000);
     // Below the range outgoing connections draw from (when it leaves room).
-    if (low > 11'000) EXPECT_LT(port, low);
+    if (low > 11'000) {
+      EXPECT_LT(port, low);
+    }
   }
   // Free once returned: each can be bound again. A port another process
   // takes in between is the race this reduces, not removes, so a failed

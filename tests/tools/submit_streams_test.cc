@@ -76,7 +76,9 @@ TEST(SubmitStreamClientTest, EverySendIsAnsweredOncePerTransactionAcrossMergedMe
         << "send " << k;
     EXPECT_TRUE(a.results[0].accepted()) << "send " << k << ": " << a.results[0].reason();
     EXPECT_EQ(a.results[0].tx_id(), AsString(ids[k].span())) << "send " << k;
-    if (a.results.size() == 2) EXPECT_EQ(a.results[1].code(), v1::SUBMIT_CODE_MALFORMED);
+    if (a.results.size() == 2) {
+      EXPECT_EQ(a.results[1].code(), v1::SUBMIT_CODE_MALFORMED);
+    }
   }
   ASSERT_TRUE(WaitFor([&] { return cluster.CommittedEverywhere(ids); }));
   // The node admitted one message per merge: never more than the Sends.
