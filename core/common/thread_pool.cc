@@ -3,12 +3,16 @@
 #include <algorithm>
 
 #include "core/common/check.h"
+#include "core/common/thread_name.h"
 
 namespace gridledger {
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < threads - 1; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < threads - 1; ++i) workers_.emplace_back([this] {
+      NameThisThread("gl-verify-pool");
+      WorkerLoop();
+    });
 }
 
 ThreadPool::~ThreadPool() {

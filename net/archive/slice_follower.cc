@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/common/string_bytes.h"
+#include "core/common/thread_name.h"
 #include "core/execution/market_params.h"
 #include "net/node/archive_feed_service.h"
 #include "net/node/commit_answer.h"
@@ -113,7 +114,10 @@ SliceFollower::InFlight::~InFlight() {
 }
 
 void SliceFollower::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-slice-follow");
+    Run();
+  });
 }
 
 void SliceFollower::Stop() {

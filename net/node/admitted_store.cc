@@ -7,6 +7,7 @@
 #include "core/common/bytes.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "core/common/thread_name.h"
 #include "core/tx/codec.h"
 
 namespace gridledger::node {
@@ -44,7 +45,10 @@ absl::StatusOr<std::unique_ptr<AdmittedStore>> AdmittedStore::Open(storage::Lmdb
       store->next_order_ = *last + 1;
     }
   }
-  store->thread_ = std::thread([raw = store.get()] { raw->Loop(); });
+  store->thread_ = std::thread([raw = store.get()] {
+    NameThisThread("gl-admit-write");
+    raw->Loop();
+  });
   return store;
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "core/common/thread_name.h"
 #include "core/execution/receipt.h"
 #include "core/execution/receipt_records.h"
 #include "net/node/commit_position.h"
@@ -32,7 +33,10 @@ CheckpointSigner::~CheckpointSigner() { Stop(); }
 
 void CheckpointSigner::Start() {
   GL_CHECK(!thread_.joinable());
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-ckpt-sign");
+    Loop();
+  });
 }
 
 void CheckpointSigner::Stop() {

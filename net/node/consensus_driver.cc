@@ -1,13 +1,12 @@
 #include "net/node/consensus_driver.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/common/thread_name.h"
 #include "core/execution/executor.h"
 
 namespace gridledger::node {
@@ -68,7 +67,7 @@ void ConsensusDriver::Start(const consensus::PersistedState& state,
   outbox_.Seal();
   round_.store(core_->round().value());
   thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "gl-consensus");
+    NameThisThread("gl-consensus");
     Loop();
   });
 }

@@ -3,13 +3,17 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "core/common/thread_name.h"
 #include <vector>
 
 namespace gridledger::node {
 
 FairVerifyQueue::FairVerifyQueue(VerifyFn verify, std::string priority_key)
     : verify_(std::move(verify)), priority_key_(std::move(priority_key)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-verify-cli");
+    Loop();
+  });
 }
 
 FairVerifyQueue::~FairVerifyQueue() { Stop(); }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/common/file_read.h"
+#include "core/common/thread_name.h"
 #include "core/execution/receipt_records.h"
 #include "net/node/grpc_server_options.h"
 
@@ -109,7 +110,10 @@ ReceiptRelay::ReceiptRelay(SliceId slice, size_t quorum, storage::NodeStore* sto
 
 void ReceiptRelay::Start() {
   if (targets_.empty()) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-receipt-rly");
+    Loop();
+  });
 }
 
 void ReceiptRelay::Stop() {

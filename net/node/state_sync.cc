@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
+#include "core/common/thread_name.h"
 #include "core/consensus/checkpoint.h"
 #include "net/node/commit_position.h"
 #include "net/node/final_checkpoint.h"
@@ -28,7 +29,10 @@ void StateSync::Start() {
   // A restored store has no checkpoints below its restore point to fill.
   absl::StatusOr<std::optional<uint64_t>> from = store_->StateSyncedFrom();
   catch_up_floor_ = from.ok() && from->has_value() ? **from : 0;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-state-sync");
+    Loop();
+  });
 }
 
 void StateSync::Stop() {

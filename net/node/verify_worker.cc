@@ -1,6 +1,7 @@
 #include "net/node/verify_worker.h"
 
 #include "core/common/check.h"
+#include "core/common/thread_name.h"
 
 namespace gridledger::node {
 
@@ -24,7 +25,10 @@ VerifyWorker::VerifyWorker(TxChecker* checker, EventInbox* inbox, VerifyWorkerOp
 
 void VerifyWorker::Start() {
   GL_CHECK(!thread_.joinable());
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-verify-peer");
+    Loop();
+  });
 }
 
 void VerifyWorker::Stop() {

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "core/common/check.h"
 #include "core/common/log.h"
+#include "core/common/thread_name.h"
 #include "net/transport/connection.h"
 #include "net/transport/log_rate_limiter.h"
 #include "net/transport/preauth_limiter.h"
@@ -243,7 +244,10 @@ absl::Status Transport::Impl::Start() {
     absl::MutexLock lock(&mu_);
     started_ = true;
   }
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("gl-transport");
+    io_.run();
+  });
   return absl::OkStatus();
 }
 
