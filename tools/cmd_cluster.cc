@@ -852,6 +852,7 @@ int RunCluster(int argc, char** argv) {
                 ValidatorProbe vp;
                 vp.pid = v.process->running() ? v.process->pid() : -1;
                 vp.cpu_s = v.process->CpuSeconds();
+                vp.threads = v.process->ThreadCpuSeconds();
                 probe.validators.push_back(vp);
               }
               for (size_t i = 0; i < d.validators.size(); ++i) {

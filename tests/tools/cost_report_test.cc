@@ -1,6 +1,8 @@
 // The honest cost report (issue 12 item 6): node counters (GetCounters) and
 // their stage histograms, window quantiles, the verification bound, the steady window's arithmetic
 // and the summary / JSON lines built from them.
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -177,6 +179,40 @@ TEST(SteadyWindow, ARestartedValidatorMeansNotMeasured) {
       << text;
   EXPECT_NE(text.find("whole lifetime (start-up and drain included): 10000 us"),
             std::string::npos) << text;
+}
+
+TEST(ProcStat, ReadsTheNameToTheLastParenthesisAndUserPlusSystemTime) {
+  ThreadCpu cpu;
+  ASSERT_TRUE(ParseProcStat("42 (a) b) S 0 0 0 0 0 0 0 0 0 0 300 100 0 0 20 0 1", &cpu));
+  EXPECT_EQ(cpu.name, "a) b");
+  EXPECT_DOUBLE_EQ(cpu.cpu_s, 400.0 / static_cast<double>(sysconf(_SC_CLK_TCK)));
+  EXPECT_FALSE(ParseProcStat("42 (x) S 0 0", &cpu));
+  EXPECT_FALSE(ParseProcStat("no parentheses", &cpu));
+}
+
+TEST(SteadyWindow, SplitsValidatorCpuByThreadGroup) {
+  WindowProbe begin = Probe({11}, 3.0, 0, 0, 0, 0);
+  WindowProbe end = Probe({11}, 5.4, 0, 0, 0, 0);
+  begin.validators[0].threads = {{101, {"gl-verify-cli", 1.0}},
+                                 {102, {"gl-execute", 1.0}},
+                                 {103, {"grpc_global_tim", 0.5}}};  // ends in the window
+  end.validators[0].threads = {{101, {"gl-verify-cli", 2.5}},
+                               {102, {"gl-execute", 1.5}},
+                               {104, {"nexting_thread", 0.2}}};  // started in it
+  const SteadyCost cost = ComputeSteadyCost(begin, end, TenSecondsAt(100, 100),
+                                            absl::Seconds(1), absl::Seconds(3));
+  ASSERT_TRUE(cost.measured) << cost.not_measured;
+  ASSERT_TRUE(cost.threads_measured);
+  EXPECT_DOUBLE_EQ(cost.thread_group_cpu_s[ThreadGroupOf("gl-verify-pool")], 1.5);
+  EXPECT_DOUBLE_EQ(cost.thread_group_cpu_s[ThreadGroupOf("gl-execute")], 0.5);
+  EXPECT_DOUBLE_EQ(cost.thread_group_cpu_s[ThreadGroupOf("grpcpp_sync_ser")], 0.2);
+  // The rest of the process's 2.4 s: the thread that ended.
+  EXPECT_NEAR(cost.thread_group_cpu_s[ThreadGroupOf("main")], 0.2, 1e-9);
+  double sum = 0;
+  for (double g : cost.thread_group_cpu_s) sum += g;
+  EXPECT_NEAR(sum, cost.validator_cpu_s, 1e-9);
+  EXPECT_EQ(kThreadGroups[ThreadGroupOf("gl-verify-peer")], std::string("verification"));
+  EXPECT_EQ(kThreadGroups[ThreadGroupOf("main")], std::string("other"));
 }
 
 }  // namespace

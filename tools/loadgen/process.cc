@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -120,24 +121,57 @@ void ChildProcess::Stop(absl::Duration grace) {
   Kill();
 }
 
-double ChildProcess::CpuSeconds() const {
-  if (!running()) return 0;
-  std::ifstream in(absl::StrCat("/proc/", pid_, "/stat"));
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string stat = text.str();
-  // Fields after the parenthesised command name; utime and stime are the
-  // 14th and 15th fields of the whole line.
+bool ParseProcStat(absl::string_view stat, ThreadCpu* out) {
+  // "pid (comm) state ...": the name may hold spaces and parentheses, so it
+  // ends at the last ')'. utime and stime are the 14th and 15th fields of
+  // the whole line.
+  const size_t open_paren = stat.find('(');
   const size_t close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return 0;
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(stat).substr(close_paren + 2), ' ');
+  if (open_paren == absl::string_view::npos || close_paren == absl::string_view::npos ||
+      close_paren < open_paren || close_paren + 2 > stat.size()) {
+    return false;
+  }
+  std::vector<absl::string_view> fields = absl::StrSplit(stat.substr(close_paren + 2), ' ');
   uint64_t utime = 0, stime = 0;
   if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
       !absl::SimpleAtoi(fields[12], &stime)) {
-    return 0;
+    return false;
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  out->name = std::string(stat.substr(open_paren + 1, close_paren - open_paren - 1));
+  out->cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return true;
+}
+
+namespace {
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+double ChildProcess::CpuSeconds() const {
+  if (!running()) return 0;
+  ThreadCpu cpu;
+  return ParseProcStat(ReadWhole(absl::StrCat("/proc/", pid_, "/stat")), &cpu) ? cpu.cpu_s : 0;
+}
+
+absl::flat_hash_map<pid_t, ThreadCpu> ChildProcess::ThreadCpuSeconds() const {
+  absl::flat_hash_map<pid_t, ThreadCpu> threads;
+  if (!running()) return threads;
+  std::error_code error;
+  // A thread may end between listing and reading: it is skipped.
+  for (const auto& entry :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid_, "/task"), error)) {
+    pid_t tid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &tid)) continue;
+    ThreadCpu cpu;
+    if (ParseProcStat(ReadWhole(entry.path().string() + "/stat"), &cpu)) threads[tid] = cpu;
+  }
+  return threads;
 }
 
 }  // namespace gridledger::loadgen

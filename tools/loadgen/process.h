@@ -11,10 +11,21 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace gridledger::loadgen {
+
+// One thread of a process: its name (comm) and user + system CPU seconds.
+struct ThreadCpu {
+  std::string name;
+  double cpu_s = 0;
+};
+// Parses a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line; false when
+// it does not have the fields.
+bool ParseProcStat(absl::string_view stat, ThreadCpu* out);
 
 class ChildProcess {
  public:
@@ -39,6 +50,10 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   // user + system CPU seconds of the running child (/proc/<pid>/stat); 0 when not running.
   double CpuSeconds() const;
+  // Each live thread of the running child by thread id (/proc/<pid>/task);
+  // empty when not running. A thread that ended is not listed, and its CPU
+  // is then only in CpuSeconds().
+  absl::flat_hash_map<pid_t, ThreadCpu> ThreadCpuSeconds() const;
   const std::string& log_path() const { return log_path_; }
 
  private:

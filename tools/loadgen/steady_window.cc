@@ -36,6 +36,31 @@ bool Accumulate(const HistogramBuckets& b, HistogramBuckets* sum) {
 
 }  // namespace
 
+size_t ThreadGroupOf(std::string_view name) {
+  auto in = [name](std::initializer_list<std::string_view> names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  size_t group = kThreadGroups.size() - 1;  // other
+  if (in({"gl-verify-cli", "gl-verify-pool", "gl-verify-peer"})) {
+    group = 0;
+  } else if (name == "gl-execute") {
+    group = 1;
+  } else if (name == "gl-consensus") {
+    group = 2;
+  } else if (name == "gl-outbox-write") {
+    group = 3;
+  } else if (name == "gl-admit-write") {
+    group = 4;
+  } else if (name == "gl-transport") {
+    group = 5;
+  } else if (name.starts_with("grpc") ||
+             in({"nexting_thread", "default-executo", "event_engine", "timer_manager",
+                 "resolver-execut"})) {
+    group = 6;
+  }
+  return group;
+}
+
 absl::Duration SteadyWindowEnd(absl::Duration duration) {
   return absl::Seconds(std::floor(absl::ToDoubleSeconds(duration)));
 }
@@ -77,6 +102,18 @@ SteadyCost ComputeSteadyCost(const WindowProbe& begin, const WindowProbe& end,
       return cost;
     }
     cost.validator_cpu_s += b.cpu_s - a.cpu_s;
+    // By thread: a thread alive at both ends counts its difference, one
+    // started meanwhile all of its CPU; what is left of the process's
+    // (threads that ended) is "other".
+    double threads_s = 0;
+    for (const auto& [tid, thread] : b.threads) {
+      auto before = a.threads.find(tid);
+      const double d = thread.cpu_s - (before == a.threads.end() ? 0 : before->second.cpu_s);
+      cost.thread_group_cpu_s[ThreadGroupOf(thread.name)] += d;
+      threads_s += d;
+    }
+    cost.thread_group_cpu_s.back() += std::max(0.0, (b.cpu_s - a.cpu_s) - threads_s);
+    if (!b.threads.empty()) cost.threads_measured = true;
     double tx_verifications = 0;
     if (!a.counters.has_value() || !b.counters.has_value()) {
       cost.verifications_measured = false;

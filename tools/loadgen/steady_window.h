@@ -15,13 +15,16 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "absl/container/flat_hash_map.h"
 #include "net/proto/ledger.pb.h"
+#include "tools/loadgen/process.h"
 #include "tools/loadgen/stats.h"
 
 namespace gridledger::loadgen {
@@ -36,6 +39,7 @@ struct ValidatorProbe {
   double cpu_s = 0;      // user + system since it started
   // Its counters (GetCounters); absent when the call failed.
   std::optional<gridledger::v1::NodeCounters> counters;
+  absl::flat_hash_map<pid_t, ThreadCpu> threads = {};  // its live threads by id
 };
 struct WindowProbe {
   std::vector<ValidatorProbe> validators;
@@ -50,6 +54,15 @@ inline constexpr std::array<const char*, 3> kSignatureKinds = {"tx_admission", "
 // Latency anatomy stages as the node labels them, in order.
 inline constexpr std::array<const char*, 6> kLatencyStages = {
     "admit", "batch", "header", "certificate", "commit", "execute"};
+
+// The node's threads in groups (core/common/thread_name.h names them), in
+// the order the summary lists them; threads of other names (gRPC's, the
+// main thread) and threads that ended within the window count as "other".
+inline constexpr std::array<const char*, 8> kThreadGroups = {
+    "verification", "execution", "consensus", "consensus writes",
+    "admission writes", "transport", "gRPC", "other"};
+// The kThreadGroups index of a thread named `name`.
+size_t ThreadGroupOf(std::string_view name);
 
 struct StageLatency {
   std::string stage;
@@ -73,6 +86,10 @@ struct SteadyCost {
   std::vector<double> tx_verifications_by_validator;  // admission + peer batch, per probe order
   std::vector<StageLatency> stages;  // kLatencyStages with observations
   double synced_writes = 0;          // all validators' synced LMDB writes in the window
+  // Validator CPU seconds in the window by kThreadGroups, all validators;
+  // their sum is validator_cpu_s.
+  std::array<double, kThreadGroups.size()> thread_group_cpu_s{};
+  bool threads_measured = false;
   double window_s() const { return end_s - begin_s; }
 };
 
