@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "storage/records.h"
 
@@ -25,14 +26,20 @@ absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const No
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                  StateWriter& state, uint64_t sequence, uint64_t merged_through,
                                  absl::Span<const std::pair<AccountRef, AccountState>> states,
-                                 bool fold_follows) {
-  const TxWindow before{merged_through, sequence - 1};
-  for (const auto& [account, now] : states) {
+                                 absl::Span<const AccountBefore> before, bool fold_follows) {
+  GL_CHECK(before.empty() || before.size() == states.size());
+  const TxWindow window{merged_through, sequence - 1};
+  for (size_t i = 0; i < states.size(); ++i) {
+    const auto& [account, now] = states[i];
     const Bytes key = EncodeAccountKey(account);
     const Bytes record = EncodeAccountRecord(now);
     // The old record as stored: encoding is canonical (the decoder is strict).
-    GL_ASSIGN_OR_RETURN(std::optional<AccountState> old,
-                        ReadAccount(txn, tables, recent, before, account));
+    std::optional<AccountState> old;
+    if (!before.empty() && before[i].read) {
+      old = before[i].state;
+    } else {
+      GL_ASSIGN_OR_RETURN(old, ReadAccount(txn, tables, recent, window, account));
+    }
     if (old.has_value()) {
       state.ReplaceEntry(StateTable::kAccounts, key, EncodeAccountRecord(*old), record);
     } else {

@@ -50,10 +50,13 @@ absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const No
 // once, already in `recent` at `sequence`): hashed into the state against
 // their previous records, and appended to acct_log unless `fold_follows` (a
 // merge in this same write folds them into `accounts`).
+// `before`: empty, or per entry of `states` its state before this commit
+// where known (the execution's read of the same snapshot); the others are
+// read here.
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                  StateWriter& state, uint64_t sequence, uint64_t merged_through,
                                  absl::Span<const std::pair<AccountRef, AccountState>> states,
-                                 bool fold_follows);
+                                 absl::Span<const AccountBefore> before, bool fold_follows);
 
 // The merge's side for accounts: the newest record of each account in
 // (merged_through, through] into `accounts`, and acct_log emptied (it holds

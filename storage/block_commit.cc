@@ -33,6 +33,7 @@ BlockWrite MakeBlockWrite(uint64_t sequence, const Digest& anchor,
     write.txs.emplace_back(f.id, StoredTx{f.code, f.reason, sequence, f.index, r.raw});
   }
   write.accounts = outcome.accounts;
+  write.accounts_before = outcome.accounts_before;
   write.held_removed = outcome.held_removed;
   write.held_added = outcome.held_added;
   write.market = outcome.market;

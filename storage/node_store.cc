@@ -228,9 +228,27 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   for (const TxPut& put : puts) ids.push_back(put.id);
   // Ascending by account = by encoded key (slice BE | key): acct_log's
   // appends and the fold's cursor need that order.
+  if (!block.accounts_before.empty() && block.accounts_before.size() != block.accounts.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("block has ", block.accounts.size(),
+                                                   " accounts and ",
+                                                   block.accounts_before.size(), " before-states"));
+  }
   std::vector<std::pair<AccountRef, AccountState>> accounts = block.accounts;
-  std::sort(accounts.begin(), accounts.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<AccountBefore> accounts_before = block.accounts_before;
+  if (!std::is_sorted(accounts.begin(), accounts.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; })) {
+    // The executor's are sorted already; any other order is sorted here, the
+    // before-states with their accounts.
+    std::vector<size_t> order(accounts.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return block.accounts[a].first < block.accounts[b].first;
+    });
+    for (size_t i = 0; i < order.size(); ++i) {
+      accounts[i] = block.accounts[order[i]];
+      if (!accounts_before.empty()) accounts_before[i] = block.accounts_before[order[i]];
+    }
+  }
   // Each account once: its old record is read once, from before the commit.
   if (auto twice =
           std::adjacent_find(accounts.begin(), accounts.end(),
@@ -276,7 +294,8 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
                                       TxRunSet::FromList(runs, run_filters_), state,
                                       block.sequence, merged_through, puts));
     GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
-                                           merged_through, accounts, /*fold_follows=*/merge));
+                                           merged_through, accounts, accounts_before,
+                                           /*fold_follows=*/merge));
     bool runs_changed = false;
     if (merge) {
       GL_ASSIGN_OR_RETURN(flushed, MergeRecentTxs(txn, tables_, recent_, runs, merged_through,

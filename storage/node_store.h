@@ -38,6 +38,9 @@ struct BlockWrite {
   // result. A kHeld record is replaced by its final result when released.
   std::vector<std::pair<TxId, StoredTx>> txs;
   std::vector<std::pair<AccountRef, AccountState>> accounts;  // final states
+  // Empty, or per entry of `accounts` its state before this commit where the
+  // executor read it (saves looking it up again for the state root).
+  std::vector<AccountBefore> accounts_before;
   // The nonce hold's change: removed first, then added (held by this commit).
   std::vector<HeldKey> held_removed;
   std::vector<HeldTx> held_added;

@@ -379,6 +379,7 @@ absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
       run.ReleaseAndExpire(static_cast<uint32_t>(block.size()), &out.released));
   out.receipts = run.FinishReceipts(&out.receipts_root);
   out.accounts = run.overlay().SortedChanges();
+  out.accounts_before = run.overlay().BaseStates(out.accounts);
   run.overlay().HeldChanges(&out.held_added, &out.held_removed);
   GL_ASSIGN_OR_RETURN(out.market, run.overlay().MarketChanges());
   GL_ASSIGN_OR_RETURN(Digest previous, state.StateSummary());

@@ -125,6 +125,9 @@ struct BlockOutcome {
   std::vector<ReleasedTx> released;
   // Final state of every account the block changed, sorted by AccountRef.
   std::vector<std::pair<AccountRef, AccountState>> accounts;
+  // Per entry of `accounts`: its state before the block, when execution read
+  // it (storage/account_store.h WriteCommitAccounts).
+  std::vector<AccountBefore> accounts_before;
   // The nonce hold's change, each sorted by key: entries added by this
   // commit, entries it removed (released, expired or stale).
   std::vector<HeldTx> held_added;

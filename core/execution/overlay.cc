@@ -12,7 +12,11 @@ namespace gridledger {
 absl::StatusOr<std::optional<AccountState>> Overlay::Get(const AccountRef& ref) const {
   auto it = changed_.find(ref);
   if (it != changed_.end()) return std::optional<AccountState>(it->second);
-  return base_.GetAccount(ref);
+  auto read = base_reads_.find(ref);
+  if (read != base_reads_.end()) return read->second;
+  absl::StatusOr<std::optional<AccountState>> state = base_.GetAccount(ref);
+  if (state.ok()) base_reads_.emplace(ref, *state);
+  return state;
 }
 
 absl::StatusOr<const Overlay::HeldQueue*> Overlay::Held(const AccountRef& ref) {
@@ -110,6 +114,18 @@ absl::StatusOr<std::vector<std::pair<Bytes, std::optional<Bytes>>>> Overlay::Mar
 std::vector<std::pair<AccountRef, AccountState>> Overlay::SortedChanges() const {
   std::vector<std::pair<AccountRef, AccountState>> out(changed_.begin(), changed_.end());
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+std::vector<AccountBefore> Overlay::BaseStates(
+    const std::vector<std::pair<AccountRef, AccountState>>& changes) const {
+  std::vector<AccountBefore> out;
+  out.reserve(changes.size());
+  for (const auto& change : changes) {
+    auto read = base_reads_.find(change.first);
+    out.push_back(read == base_reads_.end() ? AccountBefore{}
+                                            : AccountBefore{true, read->second});
+  }
   return out;
 }
 

@@ -24,6 +24,7 @@ class Overlay {
 
   explicit Overlay(const StateView& base) : base_(base) {}
 
+  // Reads the base once per account: later reads, and BaseStates, reuse it.
   absl::StatusOr<std::optional<AccountState>> Get(const AccountRef& ref) const;
   void Set(const AccountRef& ref, const AccountState& state) { changed_[ref] = state; }
 
@@ -49,6 +50,9 @@ class Overlay {
 
   // Final states of changed accounts, sorted by AccountRef.
   std::vector<std::pair<AccountRef, AccountState>> SortedChanges() const;
+  // Per entry of `changes`: the account's base state, when Get read it.
+  std::vector<AccountBefore> BaseStates(
+      const std::vector<std::pair<AccountRef, AccountState>>& changes) const;
   // The hold's change against the base: entries added and entries removed,
   // each sorted by key. An entry replaced by another transaction is both.
   void HeldChanges(std::vector<HeldTx>* added, std::vector<HeldKey>* removed) const;
@@ -64,6 +68,8 @@ class Overlay {
 
   const StateView& base_;
   absl::flat_hash_map<AccountRef, AccountState> changed_;
+  // Base states read so far (the base does not change within a block).
+  mutable absl::flat_hash_map<AccountRef, std::optional<AccountState>> base_reads_;
   // Node-based: Held() hands out pointers that must survive later inserts.
   absl::node_hash_map<AccountRef, Queues> held_;
   std::map<Bytes, std::optional<Bytes>> market_;  // ordered: ranges merge

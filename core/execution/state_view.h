@@ -28,6 +28,16 @@ struct AccountState {
   bool operator==(const AccountState&) const = default;
 };
 
+// An account's state in a block's base view as execution read it: the
+// store's state-root update replaces that entry and need not look the
+// account up again. `read` false: set without being read first (the store
+// then reads it).
+struct AccountBefore {
+  bool read = false;
+  std::optional<AccountState> state;  // nullopt: the account did not exist
+  bool operator==(const AccountBefore&) const = default;
+};
+
 class StateView {
  public:
   virtual ~StateView() = default;

@@ -403,5 +403,38 @@ TEST(AccountStoreTest, ALayoutThreeStoreIsStampedByItsFirstWriteAndKeepsItsAccou
   ASSERT_NO_FATAL_FAILURE(ExpectAccountsThrough(*store, 4));
 }
 
+// The executor's before-states (AccountBefore) stand in for the store's own
+// reads in the state-root update, in any account order; wrong ones change
+// the root (so they are used), and a count that does not match is refused.
+TEST(AccountStoreTest, BeforeStatesFromExecutionGiveTheRootOfTheStoresOwnReads) {
+  TempDir plain_dir, given_dir, wrong_dir;
+  auto plain = OpenRunStore(plain_dir, 12);
+  auto given = OpenRunStore(given_dir, 12);
+  auto wrong = OpenRunStore(wrong_dir, 12);
+  for (uint64_t seq = 1; seq <= 20; ++seq) {
+    ASSERT_TRUE(plain->CommitBlock(SyntheticBlock(seq)).ok()) << seq;
+    BlockWrite block = SyntheticBlock(seq);
+    // Unsorted: the counter (all zero key) sorts first.
+    ASSERT_EQ(block.accounts.back().first, CounterAccount());
+    const std::optional<AccountState> counter_before =
+        seq == 1 ? std::nullopt
+                 : std::optional<AccountState>(AccountState{Amount(seq - 1), Nonce(seq - 1)});
+    block.accounts_before = {AccountBefore{true, std::nullopt},
+                             AccountBefore{true, counter_before}};
+    ASSERT_TRUE(given->CommitBlock(block).ok()) << seq;
+    EXPECT_EQ(*given->StateRoot(), *plain->StateRoot()) << seq;
+    if (seq == 1) {
+      BlockWrite bad = SyntheticBlock(seq);
+      bad.accounts_before = {AccountBefore{}};
+      EXPECT_EQ(wrong->CommitBlock(bad).code(), absl::StatusCode::kInvalidArgument);
+      BlockWrite off = SyntheticBlock(seq);
+      off.accounts_before = {AccountBefore{}, AccountBefore{true, AccountState{Amount(7), Nonce(0)}}};
+      ASSERT_TRUE(wrong->CommitBlock(off).ok());
+      EXPECT_NE(*wrong->StateRoot(), *plain->StateRoot());
+    }
+  }
+  EXPECT_EQ(*given->RecomputeStateRoot(), *given->StateRoot());
+}
+
 }  // namespace
 }  // namespace gridledger::storage

@@ -1,0 +1,78 @@
+// The overlay reads each account from its base once per block and hands the
+// states it read to the store (AccountBefore), so the state-root update does
+// not look them up again.
+#include "core/execution/overlay.h"
+
+#include <cstdint>
+
+#include "core/execution/memory_state.h"
+#include "gtest/gtest.h"
+#include "tests/core/execution/block_builder.h"
+
+namespace gridledger {
+namespace {
+
+constexpr SliceId kOverlaySlice(0);
+
+AccountRef OverlayAccount(uint64_t n) { return AccountRef{kOverlaySlice, testing::TestKey(n)}; }
+
+AccountState Balance(uint64_t balance) { return AccountState{Amount(balance), Nonce(0)}; }
+
+// Counts the base reads.
+class CountingState : public MemoryState {
+ public:
+  absl::StatusOr<std::optional<AccountState>> GetAccount(const AccountRef& ref) const override {
+    ++reads;
+    return MemoryState::GetAccount(ref);
+  }
+  mutable int reads = 0;
+};
+
+TEST(OverlayTest, ReadsEachAccountFromTheBaseOnce) {
+  CountingState base;
+  base.SetAccount(OverlayAccount(1), Balance(5));
+  Overlay overlay(base);
+  for (int i = 0; i < 3; ++i) {
+    auto got = overlay.Get(OverlayAccount(1));
+    ASSERT_TRUE(got.ok());
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ((*got)->balance, Amount(5));
+    auto absent = overlay.Get(OverlayAccount(2));
+    ASSERT_TRUE(absent.ok());
+    EXPECT_FALSE(absent->has_value());
+  }
+  EXPECT_EQ(base.reads, 2);
+  // A change is read from the overlay, not the base.
+  overlay.Set(OverlayAccount(1), Balance(9));
+  auto changed = overlay.Get(OverlayAccount(1));
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ((*changed)->balance, Amount(9));
+  EXPECT_EQ(base.reads, 2);
+}
+
+TEST(OverlayTest, BaseStatesAreWhatWasReadBeforeTheChange) {
+  MemoryState base;
+  base.SetAccount(OverlayAccount(1), Balance(5));
+  base.SetAccount(OverlayAccount(2), Balance(6));
+  Overlay overlay(base);
+  ASSERT_TRUE(overlay.Get(OverlayAccount(1)).ok());
+  overlay.Set(OverlayAccount(1), Balance(7));
+  overlay.Set(OverlayAccount(2), Balance(1));  // set without a read
+  ASSERT_TRUE(overlay.Get(OverlayAccount(3)).ok());  // absent, then created
+  overlay.Set(OverlayAccount(3), Balance(2));
+  const auto changes = overlay.SortedChanges();
+  const std::vector<AccountBefore> before = overlay.BaseStates(changes);
+  ASSERT_EQ(before.size(), changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (changes[i].first == OverlayAccount(1)) {
+      EXPECT_EQ(before[i], (AccountBefore{true, Balance(5)}));
+    } else if (changes[i].first == OverlayAccount(2)) {
+      EXPECT_FALSE(before[i].read);
+    } else {
+      EXPECT_EQ(before[i], (AccountBefore{true, std::nullopt}));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gridledger
