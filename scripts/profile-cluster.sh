@@ -26,7 +26,12 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 sleep 3
-pids="$(pgrep -d, -P "$harness" || true)"
+# Validators are the harness's children that run an execution thread
+# (gl-execute): the harness may have other children.
+pids=""
+for child in $(pgrep -P "$harness" || true); do
+  if grep -qx gl-execute /proc/"$child"/task/*/comm 2>/dev/null; then pids="${pids:+$pids,}$child"; fi
+done
 [ -n "$pids" ] || { echo "profile-cluster: no validator processes under $harness" >&2; exit 1; }
 # System-wide, then only the validators' samples in the report: attaching to
 # the pids (-p) fails when gRPC threads come and go under load.
