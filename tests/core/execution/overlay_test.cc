@@ -16,7 +16,7 @@ constexpr SliceId kOverlaySlice(0);
 
 AccountRef OverlayAccount(uint64_t n) { return AccountRef{kOverlaySlice, testing::TestKey(n)}; }
 
-AccountState Balance(uint64_t balance) { return AccountState{Amount(balance), Nonce(0)}; }
+AccountState StateWithBalance(uint64_t balance) { return AccountState{Amount(balance), Nonce(0)}; }
 
 // Counts the base reads.
 class CountingState : public MemoryState {
@@ -30,7 +30,7 @@ class CountingState : public MemoryState {
 
 TEST(OverlayTest, ReadsEachAccountFromTheBaseOnce) {
   CountingState base;
-  base.SetAccount(OverlayAccount(1), Balance(5));
+  base.SetAccount(OverlayAccount(1), StateWithBalance(5));
   Overlay overlay(base);
   for (int i = 0; i < 3; ++i) {
     auto got = overlay.Get(OverlayAccount(1));
@@ -43,7 +43,7 @@ TEST(OverlayTest, ReadsEachAccountFromTheBaseOnce) {
   }
   EXPECT_EQ(base.reads, 2);
   // A change is read from the overlay, not the base.
-  overlay.Set(OverlayAccount(1), Balance(9));
+  overlay.Set(OverlayAccount(1), StateWithBalance(9));
   auto changed = overlay.Get(OverlayAccount(1));
   ASSERT_TRUE(changed.ok());
   EXPECT_EQ((*changed)->balance, Amount(9));
@@ -52,20 +52,20 @@ TEST(OverlayTest, ReadsEachAccountFromTheBaseOnce) {
 
 TEST(OverlayTest, BaseStatesAreWhatWasReadBeforeTheChange) {
   MemoryState base;
-  base.SetAccount(OverlayAccount(1), Balance(5));
-  base.SetAccount(OverlayAccount(2), Balance(6));
+  base.SetAccount(OverlayAccount(1), StateWithBalance(5));
+  base.SetAccount(OverlayAccount(2), StateWithBalance(6));
   Overlay overlay(base);
   ASSERT_TRUE(overlay.Get(OverlayAccount(1)).ok());
-  overlay.Set(OverlayAccount(1), Balance(7));
-  overlay.Set(OverlayAccount(2), Balance(1));  // set without a read
+  overlay.Set(OverlayAccount(1), StateWithBalance(7));
+  overlay.Set(OverlayAccount(2), StateWithBalance(1));  // set without a read
   ASSERT_TRUE(overlay.Get(OverlayAccount(3)).ok());  // absent, then created
-  overlay.Set(OverlayAccount(3), Balance(2));
+  overlay.Set(OverlayAccount(3), StateWithBalance(2));
   const auto changes = overlay.SortedChanges();
   const std::vector<AccountBefore> before = overlay.BaseStates(changes);
   ASSERT_EQ(before.size(), changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
     if (changes[i].first == OverlayAccount(1)) {
-      EXPECT_EQ(before[i], (AccountBefore{true, Balance(5)}));
+      EXPECT_EQ(before[i], (AccountBefore{true, StateWithBalance(5)}));
     } else if (changes[i].first == OverlayAccount(2)) {
       EXPECT_FALSE(before[i].read);
     } else {
