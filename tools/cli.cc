@@ -1,5 +1,7 @@
 #include "tools/cli.h"
 
+#include <cstdio>
+
 namespace gridledger::tools {
 
 std::optional<int> ParseArgs(CLI::App& app, int argc, char** argv) {
@@ -11,6 +13,12 @@ std::optional<int> ParseArgs(CLI::App& app, int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+}
+
+int CommandFailed(const char* command, const std::string& message, int code) {
+  std::fprintf(stderr, "gridledger %s: %s\n", command, message.c_str());
+  if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
+  return code;
 }
 
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, absl::Duration* value,

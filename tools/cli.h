@@ -36,6 +36,10 @@ inline constexpr char kExitCodesHelp[] =
 // (both already printed).
 std::optional<int> ParseArgs(CLI::App& app, int argc, char** argv);
 
+// Prints "gridledger <command>: <message>" to stderr (and where to find the
+// usage, when `code` is kExitUsage) and returns `code`.
+int CommandFailed(const char* command, const std::string& message, int code);
+
 #define GL_PARSE_ARGS_OR_RETURN(app, argc, argv)                                 \
   do {                                                                           \
     if (std::optional<int> gl_parse_exit = ::gridledger::tools::ParseArgs(app, argc, argv)) \

@@ -109,9 +109,7 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 int FailCluster(const std::string& message, int code) {
-  std::fprintf(stderr, "gridledger cluster: %s\n", message.c_str());
-  if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
-  return code;
+  return CommandFailed("cluster", message, code);
 }
 
 struct Validator {

@@ -53,8 +53,7 @@ constexpr char kGenesisFooter[] =
 constexpr uint64_t kDefaultBasePort = 7100;
 
 int FailGenesis(const std::string& message) {
-  std::fprintf(stderr, "gridledger genesis: %s\n", message.c_str());
-  return 1;
+  return CommandFailed("genesis", message, kExitBadInput);
 }
 
 struct Args {

@@ -27,8 +27,7 @@ namespace {
 constexpr size_t kMaxKeyFileBytes = 128;
 
 int FailKeys(const std::string& message) {
-  std::fprintf(stderr, "gridledger keys: %s\n", message.c_str());
-  return kExitBadInput;
+  return CommandFailed("keys", message, kExitBadInput);
 }
 
 int New(const std::string& out) {

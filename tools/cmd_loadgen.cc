@@ -43,9 +43,7 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 int FailLoadgen(const std::string& message, int code) {
-  std::fprintf(stderr, "gridledger loadgen: %s\n", message.c_str());
-  if (code == kExitUsage) std::fputs("Run with --help for more information.\n", stderr);
-  return code;
+  return CommandFailed("loadgen", message, code);
 }
 
 struct LoadgenArgs {
