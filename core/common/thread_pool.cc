@@ -7,12 +7,11 @@
 
 namespace gridledger {
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads, const char* name) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < threads - 1; ++i) {
-    // The pool serves the CPU signature verifier (core/verify).
-    workers_.emplace_back([this] {
-      NameThisThread("gl-verify-pool");
+    workers_.emplace_back([this, name] {
+      NameThisThread(name);
       WorkerLoop();
     });
   }

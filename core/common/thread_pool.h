@@ -15,8 +15,9 @@ namespace gridledger {
 
 class ThreadPool {
  public:
-  // threads = 0 means std::thread::hardware_concurrency().
-  explicit ThreadPool(int threads);
+  // threads = 0 means std::thread::hardware_concurrency(). The workers are
+  // named `name` (core/common/thread_name.h, at most 15 characters).
+  explicit ThreadPool(int threads, const char* name = "gl-pool");
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kMinItemsPerChunk = 16;
 }  // namespace
 
-CpuBatchVerifier::CpuBatchVerifier(int threads) : pool_(threads) {}
+CpuBatchVerifier::CpuBatchVerifier(int threads) : pool_(threads, "gl-verify-pool") {}
 
 absl::Status CpuBatchVerifier::Verify(absl::Span<const VerifyItem> items,
                                       absl::Span<uint8_t> results) {

@@ -1,10 +1,9 @@
 #include "net/node/durable_outbox.h"
 
-#include <pthread.h>
-
 #include <utility>
 
 #include "core/common/check.h"
+#include "core/common/thread_name.h"
 
 namespace gridledger::node {
 
@@ -17,11 +16,11 @@ void DurableOutbox::Start() {
   GL_CHECK(!writer_.joinable());
   // Named for profiles (perf --sort comm) and top -H.
   writer_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "gl-outbox-write");
+    NameThisThread("gl-outbox-write");
     WriterLoop();
   });
   executor_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "gl-execute");
+    NameThisThread("gl-execute");
     ExecLoop();
   });
 }
