@@ -162,14 +162,15 @@ double ChildProcess::CpuSeconds() const {
 absl::flat_hash_map<pid_t, ThreadCpu> ChildProcess::ThreadCpuSeconds() const {
   absl::flat_hash_map<pid_t, ThreadCpu> threads;
   if (!running()) return threads;
+  // A thread may end between listing and reading: it is skipped. The
+  // error_code forms throughout: the process may exit while it is listed.
   std::error_code error;
-  // A thread may end between listing and reading: it is skipped.
-  for (const auto& entry :
-       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid_, "/task"), error)) {
+  for (std::filesystem::directory_iterator it(absl::StrCat("/proc/", pid_, "/task"), error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
     pid_t tid = 0;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &tid)) continue;
+    if (!absl::SimpleAtoi(it->path().filename().string(), &tid)) continue;
     ThreadCpu cpu;
-    if (ParseProcStat(ReadWhole(entry.path().string() + "/stat"), &cpu)) threads[tid] = cpu;
+    if (ParseProcStat(ReadWhole(it->path().string() + "/stat"), &cpu)) threads[tid] = cpu;
   }
   return threads;
 }
