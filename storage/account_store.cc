@@ -31,8 +31,8 @@ absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const 
   const TxWindow window{merged_through, sequence - 1};
   for (size_t i = 0; i < states.size(); ++i) {
     const auto& [account, now] = states[i];
-    const Bytes key = EncodeAccountKey(account);
-    const Bytes record = EncodeAccountRecord(now);
+    const auto key = EncodeAccountKey(account);
+    const auto record = EncodeAccountRecord(now);
     // The old record as stored: encoding is canonical (the decoder is strict).
     std::optional<AccountState> old;
     if (!before.empty() && before[i].read) {

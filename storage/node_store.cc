@@ -257,7 +257,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     return absl::InvalidArgumentError(
         absl::StrCat("block account ", twice->first.key.ShortHex(), " appears twice"));
   }
-  const Bytes sequence_value = EncodeCommitKey(block.sequence);
+  const auto sequence_value = EncodeCommitKey(block.sequence);
   // Checked again in the write; here so that no recent entry of a committed
   // sequence is added and removed again below.
   if (block.sequence != last_committed_sequence_.load() + 1) {

@@ -11,6 +11,11 @@
 namespace gridledger::storage {
 namespace {
 
+// `v` big-endian into out[0..8).
+void PutU64Be(uint64_t v, uint8_t* out) {
+  for (size_t b = 0; b < 8; ++b) out[b] = static_cast<uint8_t>(v >> (56 - 8 * b));
+}
+
 absl::Status Corrupt(absl::string_view table, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("corrupt ", table, " record: ", what));
 }
@@ -95,14 +100,29 @@ absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx) {
   return out;
 }
 
+StoredTx StoredTxView::Own() const {
+  StoredTx tx;
+  tx.code = code;
+  tx.reason.assign(reason.begin(), reason.end());
+  tx.commit_sequence = commit_sequence;
+  tx.index = index;
+  tx.raw.assign(raw.begin(), raw.end());
+  return tx;
+}
+
 absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record) {
+  GL_ASSIGN_OR_RETURN(const StoredTxView view, DecodeTxRecordView(record));
+  return view.Own();
+}
+
+absl::StatusOr<StoredTxView> DecodeTxRecordView(ByteSpan record) {
   constexpr absl::string_view kTable = "txs";
   if (record.size() < kTxRecordMinBytes) {
     return Corrupt(kTable, absl::StrCat("size ", record.size(), " bytes, below minimum ",
                                         kTxRecordMinBytes));
   }
   ByteReader r(record);
-  StoredTx tx;
+  StoredTxView tx;
   GL_ASSIGN_OR_RETURN(uint8_t version, Read(kTable, r.U8("version")));
   GL_RETURN_IF_ERROR(CheckVersion(kTable, version));
   GL_ASSIGN_OR_RETURN(uint8_t status, Read(kTable, r.U8("status")));
@@ -117,11 +137,10 @@ absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record) {
   GL_ASSIGN_OR_RETURN(uint16_t reason_bytes, Read(kTable, r.U16("reason_len")));
   if (reason_bytes > kMaxReasonBytes) return Corrupt(kTable, "reason too long");
   GL_ASSIGN_OR_RETURN(ByteSpan reason, Read(kTable, r.Raw(reason_bytes, "reason")));
-  tx.reason.assign(reason.begin(), reason.end());
+  tx.reason = absl::string_view(reinterpret_cast<const char*>(reason.data()), reason.size());
   GL_ASSIGN_OR_RETURN(uint16_t raw_bytes, Read(kTable, r.U16("raw_len")));
   if (raw_bytes > kMaxRawTxBytes) return Corrupt(kTable, "raw transaction too long");
-  GL_ASSIGN_OR_RETURN(ByteSpan raw, Read(kTable, r.Raw(raw_bytes, "raw")));
-  tx.raw.assign(raw.begin(), raw.end());
+  GL_ASSIGN_OR_RETURN(tx.raw, Read(kTable, r.Raw(raw_bytes, "raw")));
   if (r.remaining() != 0) {
     return Corrupt(kTable, absl::StrCat(r.remaining(), " trailing bytes"));
   }
@@ -131,16 +150,11 @@ absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record) {
   return tx;
 }
 
-std::array<uint8_t, kTxLogKeyBytes> TxLogKey(uint64_t sequence, const TxId& id) {
+std::array<uint8_t, kTxLogKeyBytes> EncodeTxLogKey(uint64_t sequence, const TxId& id) {
   std::array<uint8_t, kTxLogKeyBytes> key;
-  for (size_t b = 0; b < 8; ++b) key[b] = static_cast<uint8_t>(sequence >> (56 - 8 * b));
+  PutU64Be(sequence, key.data());
   std::copy(id.span().begin(), id.span().end(), key.begin() + 8);
   return key;
-}
-
-Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id) {
-  const std::array<uint8_t, kTxLogKeyBytes> key = TxLogKey(sequence, id);
-  return Bytes(key.begin(), key.end());
 }
 
 absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key) {
@@ -152,14 +166,12 @@ absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key) {
   return std::make_pair(sequence, TxId(id));
 }
 
-Bytes EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key) {
+std::array<uint8_t, kAcctLogKeyBytes> EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key) {
   GL_CHECK(account_key.size() == kAccountKeyBytes);
-  Bytes out;
-  out.reserve(kAcctLogKeyBytes);
-  ByteWriter w(&out);
-  w.U64(sequence);
-  w.Raw(account_key);
-  return out;
+  std::array<uint8_t, kAcctLogKeyBytes> key;
+  PutU64Be(sequence, key.data());
+  std::copy(account_key.begin(), account_key.end(), key.begin() + 8);
+  return key;
 }
 
 absl::StatusOr<std::pair<uint64_t, ByteSpan>> DecodeAcctLogKey(ByteSpan key) {
@@ -179,13 +191,12 @@ absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value) {
   return sequence;
 }
 
-Bytes EncodeAccountKey(const AccountRef& account) {
-  Bytes out;
-  out.reserve(kAccountKeyBytes);
-  ByteWriter w(&out);
-  w.U32(account.slice.value());
-  w.Raw(account.key.span());
-  return out;
+std::array<uint8_t, kAccountKeyBytes> EncodeAccountKey(const AccountRef& account) {
+  std::array<uint8_t, kAccountKeyBytes> key;
+  const uint32_t slice = account.slice.value();
+  for (size_t b = 0; b < 4; ++b) key[b] = static_cast<uint8_t>(slice >> (24 - 8 * b));
+  std::copy(account.key.span().begin(), account.key.span().end(), key.begin() + 4);
+  return key;
 }
 
 absl::StatusOr<AccountRef> DecodeAccountKey(ByteSpan key) {
@@ -198,14 +209,12 @@ absl::StatusOr<AccountRef> DecodeAccountKey(ByteSpan key) {
   return ref;
 }
 
-Bytes EncodeAccountRecord(const AccountState& state) {
-  Bytes out;
-  out.reserve(kAccountRecordBytes);
-  ByteWriter w(&out);
-  w.U8(kRecordVersion);
-  w.U64(state.balance.value());
-  w.U64(state.next_nonce.value());
-  return out;
+std::array<uint8_t, kAccountRecordBytes> EncodeAccountRecord(const AccountState& state) {
+  std::array<uint8_t, kAccountRecordBytes> record;
+  record[0] = kRecordVersion;
+  PutU64Be(state.balance.value(), record.data() + 1);
+  PutU64Be(state.next_nonce.value(), record.data() + 9);
+  return record;
 }
 
 absl::StatusOr<AccountState> DecodeAccountRecord(ByteSpan record) {
@@ -222,10 +231,10 @@ absl::StatusOr<AccountState> DecodeAccountRecord(ByteSpan record) {
   return state;
 }
 
-Bytes EncodeCommitKey(uint64_t sequence) {
-  Bytes out;
-  ByteWriter(&out).U64(sequence);
-  return out;
+std::array<uint8_t, kCommitKeyBytes> EncodeCommitKey(uint64_t sequence) {
+  std::array<uint8_t, kCommitKeyBytes> key;
+  PutU64Be(sequence, key.data());
+  return key;
 }
 
 absl::StatusOr<uint64_t> DecodeCommitKey(ByteSpan key) {

@@ -37,6 +37,7 @@
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "core/execution/block_tx.h"
+#include "absl/strings/string_view.h"
 #include "core/execution/state_view.h"
 #include "core/execution/tx_result.h"
 #include "core/tx/transaction.h"
@@ -81,30 +82,46 @@ struct CommitMeta {
   bool operator==(const CommitMeta&) const = default;
 };
 
+// A tx record as it lies in the store: reason and envelope point into the
+// record (valid while its transaction lives). The commit stream reads these,
+// so it copies no envelope per transaction.
+struct StoredTxView {
+  TxResultCode code = TxResultCode::kSuccess;
+  absl::string_view reason;
+  uint64_t commit_sequence = 0;
+  uint32_t index = 0;
+  ByteSpan raw;
+
+  TxStatus status() const { return StatusOf(code); }
+  StoredTx Own() const;
+};
+
 absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx);
 absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record);
+// The same checks as DecodeTxRecord, without copying.
+absl::StatusOr<StoredTxView> DecodeTxRecordView(ByteSpan record);
 inline constexpr size_t kTxLogKeyBytes = 8 + 32;
 inline constexpr size_t kTxIndexValueBytes = 8;
 // Big-endian sequence first: a commit's records follow the previous commit's.
-Bytes EncodeTxLogKey(uint64_t sequence, const TxId& id);
-// The same key in a fixed array (no heap), for loops over many records.
-std::array<uint8_t, kTxLogKeyBytes> TxLogKey(uint64_t sequence, const TxId& id);
+// Fixed-size keys and records come in arrays: no heap allocation per record
+// on the commit path (issue 12 item 4).
+std::array<uint8_t, kTxLogKeyBytes> EncodeTxLogKey(uint64_t sequence, const TxId& id);
 absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key);
 
 // acct_log (storage/account_store.h): commit sequence u64 BE | account key.
 inline constexpr size_t kAcctLogKeyBytes = 8 + 36;
-Bytes EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key);
+std::array<uint8_t, kAcctLogKeyBytes> EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key);
 // (sequence, account key); DataLoss when malformed.
 absl::StatusOr<std::pair<uint64_t, ByteSpan>> DecodeAcctLogKey(ByteSpan key);
 absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value);
 
-Bytes EncodeAccountKey(const AccountRef& account);
+std::array<uint8_t, kAccountKeyBytes> EncodeAccountKey(const AccountRef& account);
 absl::StatusOr<AccountRef> DecodeAccountKey(ByteSpan key);
-Bytes EncodeAccountRecord(const AccountState& state);
+std::array<uint8_t, kAccountRecordBytes> EncodeAccountRecord(const AccountState& state);
 absl::StatusOr<AccountState> DecodeAccountRecord(ByteSpan record);
 
 // Big-endian, so the commits table iterates in sequence order.
-Bytes EncodeCommitKey(uint64_t sequence);
+std::array<uint8_t, kCommitKeyBytes> EncodeCommitKey(uint64_t sequence);
 absl::StatusOr<uint64_t> DecodeCommitKey(ByteSpan key);
 Bytes EncodeCommitRecord(const CommitMeta& meta);
 absl::StatusOr<CommitMeta> DecodeCommitRecord(ByteSpan record);

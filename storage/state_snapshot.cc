@@ -254,7 +254,7 @@ absl::Status WriteSnapshot(WriteTxn& txn, const NodeTables& tables,
     ++held;
   }
   GL_RETURN_IF_ERROR(WriteRestoredTxs(txn, tables, txs, point.sequence));
-  const Bytes sequence = EncodeCommitKey(point.sequence);
+  const auto sequence = EncodeCommitKey(point.sequence);
   GL_RETURN_IF_ERROR(txn.Put(tables.meta, MetaKey(kMetaHeldCount), U64Value(held)));
   GL_RETURN_IF_ERROR(
       txn.Put(tables.meta, MetaKey(kMetaStateHash), snapshot.hash().Serialize()));

@@ -27,7 +27,7 @@ absl::StatusOr<uint64_t> StoreStateView::LastCommittedSequence() const {
 }
 
 absl::StatusOr<std::vector<HeldTx>> StoreStateView::HeldFor(const AccountRef& account) const {
-  const Bytes prefix = EncodeAccountKey(account);  // the held key's first 36 bytes
+  const auto prefix = EncodeAccountKey(account);  // the held key's first 36 bytes
   const Bytes first = EncodeHeldKey(HeldKey{account, Nonce(0)});
   std::vector<HeldTx> out;
   GL_ASSIGN_OR_RETURN(Cursor cursor, txn_.OpenCursor(tables_.held));

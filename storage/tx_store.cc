@@ -116,7 +116,7 @@ absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
   std::sort(log.begin(), log.end());
   for (const auto& [commit, i] : log) {
     const TxId id = TxId::FromSpan(entries[i].first);  // its size was checked above
-    GL_RETURN_IF_ERROR(txn.Append(tables.tx_log, TxLogKey(commit, id), entries[i].second));
+    GL_RETURN_IF_ERROR(txn.Append(tables.tx_log, EncodeTxLogKey(commit, id), entries[i].second));
   }
   return txn.Put(tables.meta, MetaKey(kMetaTxsMergedThrough), EncodeCommitKey(sequence));
 }
@@ -141,22 +141,22 @@ absl::Status LoadRecentTxs(const Txn& txn, const NodeTables& tables, RecentTxs& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::pair<TxId, StoredTx>>> ReadCommitTxs(const Txn& txn,
-                                                                    const NodeTables& tables,
-                                                                    uint64_t sequence) {
-  std::vector<std::pair<TxId, StoredTx>> out;
+absl::StatusOr<std::vector<std::pair<TxId, StoredTxView>>> ReadCommitTxs(const Txn& txn,
+                                                                        const NodeTables& tables,
+                                                                        uint64_t sequence) {
+  std::vector<std::pair<TxId, StoredTxView>> out;
   GL_ASSIGN_OR_RETURN(Cursor cursor, txn.OpenCursor(tables.tx_log));
   GL_ASSIGN_OR_RETURN(bool on, cursor.SeekAtLeast(EncodeCommitKey(sequence)));
   while (on) {
     GL_ASSIGN_OR_RETURN(auto key, DecodeTxLogKey(cursor.key()));
     if (key.first != sequence) break;
-    GL_ASSIGN_OR_RETURN(StoredTx tx, DecodeTxRecord(cursor.value()));
+    GL_ASSIGN_OR_RETURN(const StoredTxView tx, DecodeTxRecordView(cursor.value()));
     if (tx.commit_sequence != sequence) {
       return absl::DataLossError(absl::StrCat("tx_log record of ", key.second.ShortHex(),
                                               " under commit ", sequence, " says commit ",
                                               tx.commit_sequence));
     }
-    if (tx.status() != TxStatus::kHeld) out.emplace_back(key.second, std::move(tx));
+    if (tx.status() != TxStatus::kHeld) out.emplace_back(key.second, tx);
     GL_ASSIGN_OR_RETURN(on, cursor.Next());
   }
   std::sort(out.begin(), out.end(),

@@ -112,10 +112,10 @@ absl::Status WriteRestoredTxs(WriteTxn& txn, const NodeTables& tables,
 absl::Status LoadRecentTxs(const Txn& txn, const NodeTables& tables, RecentTxs& recent);
 
 // The current records (not held) that commit `sequence` wrote, in their
-// order in the commit: a range scan of tx_log.
-absl::StatusOr<std::vector<std::pair<TxId, StoredTx>>> ReadCommitTxs(const Txn& txn,
-                                                                    const NodeTables& tables,
-                                                                    uint64_t sequence);
+// order in the commit: a range scan of tx_log. The views point into `txn`.
+absl::StatusOr<std::vector<std::pair<TxId, StoredTxView>>> ReadCommitTxs(const Txn& txn,
+                                                                        const NodeTables& tables,
+                                                                        uint64_t sequence);
 
 }  // namespace gridledger::storage
 

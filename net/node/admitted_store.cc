@@ -1,6 +1,7 @@
 #include "net/node/admitted_store.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -14,9 +15,11 @@ namespace gridledger::node {
 
 namespace {
 
-Bytes OrderKey(uint64_t order) {
-  Bytes key;
-  ByteWriter(&key).U64(order);
+// Big-endian, in a fixed array: a key per admitted and per committed
+// transaction, with no heap allocation.
+std::array<uint8_t, 8> OrderKey(uint64_t order) {
+  std::array<uint8_t, 8> key;
+  for (size_t b = 0; b < 8; ++b) key[b] = static_cast<uint8_t>(order >> (56 - 8 * b));
   return key;
 }
 

@@ -1,10 +1,12 @@
 #include "net/node/commit_batches.h"
 
+#include <array>
 #include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/common/check.h"
 #include "core/common/status_macros.h"
 #include "core/common/string_bytes.h"
 #include "storage/records.h"
@@ -17,8 +19,18 @@ namespace v1 = gridledger::v1;
 
 }  // namespace
 
-std::string ExecutionCodeName(TxResultCode code) {
-  return absl::AsciiStrToUpper(TxResultCodeName(code));
+const std::string& ExecutionCodeName(TxResultCode code) {
+  // Built once: the commit stream names a code per transaction.
+  static const std::array<std::string, kMaxTxResultCode + 1>* const kNames = [] {
+    auto* names = new std::array<std::string, kMaxTxResultCode + 1>;
+    for (size_t c = 0; c < names->size(); ++c) {
+      (*names)[c] = absl::AsciiStrToUpper(TxResultCodeName(static_cast<TxResultCode>(c)));
+    }
+    return names;
+  }();
+  const auto c = static_cast<size_t>(code);
+  GL_CHECK(c < kNames->size());
+  return (*kNames)[c];
 }
 
 absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
@@ -35,13 +47,13 @@ absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
                       storage::ReadCommitTxs(txn, source.store->tables(), sequence));
   std::vector<v1::CommittedTransaction> entries;
   entries.reserve(stored.size());
-  for (auto& [id, tx] : stored) {
+  for (const auto& [id, tx] : stored) {
     v1::CommittedTransaction& out = entries.emplace_back();
-    out.set_tx_id(StringOf(id.span()));
+    out.set_tx_id(id.span().data(), id.span().size());
     v1::ExecutionResult* result = out.mutable_result();
     result->set_success(tx.code == TxResultCode::kSuccess);
     result->set_code(ExecutionCodeName(tx.code));
-    result->set_reason(std::move(tx.reason));
+    if (!tx.reason.empty()) result->set_reason(std::string(tx.reason));
     out.set_commit_sequence(sequence);
     out.set_index_in_commit(tx.index);
     out.set_slice(source.slice.value());

@@ -38,7 +38,7 @@ inline constexpr size_t kMaxCommitBatchTxs = 8192;
 inline constexpr size_t kMaxCommitBatchBytes = size_t{1} << 20;
 
 // "INSUFFICIENT_BALANCE" for kInsufficientBalance, etc.
-std::string ExecutionCodeName(TxResultCode code);
+const std::string& ExecutionCodeName(TxResultCode code);
 
 // Where a commit stream reads from. `consensus` shares `store`'s LMDB env.
 struct CommitSource {

@@ -219,7 +219,7 @@ absl::Status StateSync::CutImage() {
       return absl::UnavailableError("the last commit is not its anchor's last piece");
     }
     m.last_committed_round = state->last_committed_round.value();
-    const Bytes key = storage::EncodeCommitKey(m.sequence);
+    const auto key = storage::EncodeCommitKey(m.sequence);
     GL_ASSIGN_OR_RETURN(ByteSpan record, txn.Get(tables.commits, key));
     m.commit_record.assign(record.begin(), record.end());
     GL_ASSIGN_OR_RETURN(ByteSpan root, txn.Get(tables.state_roots, key));

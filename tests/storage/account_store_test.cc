@@ -304,8 +304,8 @@ TEST(AccountStoreTest, CorruptLogRecordsAreDataLoss) {
   TempDir dir;
   LmdbOptions options;
   options.dir = dir.path();
-  const Bytes counter_key = EncodeAccountKey(CounterAccount());
-  auto poke = [&](const Bytes& key, const Bytes& value) {
+  const auto counter_key = EncodeAccountKey(CounterAccount());
+  auto poke = [&](ByteSpan key, ByteSpan value) {
     auto store = OpenRunStore(dir, kNeverMerge);
     ASSERT_TRUE(store->env().Write([&](WriteTxn& txn) {
       return txn.Put(store->tables().acct_log, key, value);
@@ -315,7 +315,7 @@ TEST(AccountStoreTest, CorruptLogRecordsAreDataLoss) {
     auto store = OpenRunStore(dir, kNeverMerge);
     ASSERT_TRUE(store->CommitBlock(SyntheticBlock(1)).ok());
   }
-  const Bytes good = EncodeAccountRecord(AccountState{Amount(1), Nonce(1)});
+  const auto good = EncodeAccountRecord(AccountState{Amount(1), Nonce(1)});
   // The counter's record of commit 1, cut short: the run cannot be rebuilt.
   ASSERT_NO_FATAL_FAILURE(poke(EncodeAcctLogKey(1, counter_key), Bytes(5, 1)));
   absl::StatusOr<std::unique_ptr<NodeStore>> reopened = NodeStore::Open(options);

@@ -178,7 +178,7 @@ TEST(NodeStoreTest, InconsistentBlocksAreInvalidArgument) {
 }
 
 // Writes raw bytes under a key, bypassing the record encoders.
-void Poke(NodeStore& store, LmdbTable table, ByteSpan key, const Bytes& value) {
+void Poke(NodeStore& store, LmdbTable table, ByteSpan key, ByteSpan value) {
   GL_CHECK(store.env().Write([&](WriteTxn& txn) { return txn.Put(table, key, value); }).ok());
 }
 
@@ -249,7 +249,7 @@ TEST(NodeStoreTest, CorruptRecordsReadBackAsDataLoss) {
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(st.message(), "corrupt accounts record: size 16 bytes, expected 17");
 
-  Bytes wrong_version = EncodeAccountRecord(AccountState{Amount(1), Nonce(1)});
+  auto wrong_version = EncodeAccountRecord(AccountState{Amount(1), Nonce(1)});
   wrong_version[0] = 9;
   Poke(*store, t.accounts, EncodeAccountKey(SyntheticAccount(1)), wrong_version);
   EXPECT_EQ(store->GetAccount(SyntheticAccount(1)).status().code(), absl::StatusCode::kDataLoss);

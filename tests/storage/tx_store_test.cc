@@ -538,7 +538,7 @@ TEST(TxStoreTest, CommitStreamScanListsACommitsRecordsInIndexOrder) {
     ASSERT_EQ(got.size(), block.txs.size());
     for (size_t i = 0; i < got.size(); ++i) {  // the block lists them by index
       EXPECT_EQ(got[i].first, block.txs[i].first);
-      EXPECT_EQ(got[i].second, block.txs[i].second);
+      EXPECT_EQ(got[i].second.Own(), block.txs[i].second);
     }
   }
   EXPECT_TRUE(ReadCommitTxs(txn, store->tables(), 4)->empty());
