@@ -94,6 +94,7 @@ grpc::Status ArchiveService::FollowMerged(grpc::ServerContext* context, uint64_t
   const uint64_t from = std::max<uint64_t>(from_sequence, 1);
   std::vector<uint64_t> next(followers_.size(), from);
   std::vector<bool> caught_up(followers_.size(), false);
+  node::CommitEntries entries;  // one arena for the stream, reset per commit
   for (;;) {
     bool sent = false;
     for (size_t s = 0; s < followers_.size(); ++s) {
@@ -116,9 +117,10 @@ grpc::Status ArchiveService::FollowMerged(grpc::ServerContext* context, uint64_t
       }
       const node::CommitSource source{f.store(), f.consensus_store(), f.feed(), f.slice()};
       for (uint64_t k = 0; k < kStreamCommitsPerTurn && next[s] <= recorded; ++k, ++next[s]) {
-        auto entries = node::ReadCommitEntries(source, next[s]);
-        if (!entries.ok()) return Internal(entries.status());
-        if (!send(f.slice(), next[s], *entries)) return grpc::Status::CANCELLED;
+        if (absl::Status read = node::ReadCommitEntries(source, next[s], &entries); !read.ok()) {
+          return Internal(read);
+        }
+        if (!send(f.slice(), next[s], entries)) return grpc::Status::CANCELLED;
         sent = true;
       }
     }
@@ -133,9 +135,9 @@ grpc::Status ArchiveService::StreamCommits(grpc::ServerContext* context,
                                            const v1::StreamCommitsRequest* request,
                                            grpc::ServerWriter<v1::CommittedTransaction>* writer) {
   return FollowMerged(context, request->from_sequence(),
-                      [writer](SliceId, uint64_t, std::vector<v1::CommittedTransaction>& entries) {
-                        for (const v1::CommittedTransaction& entry : entries) {
-                          if (!writer->Write(entry)) return false;
+                      [writer](SliceId, uint64_t, node::CommitEntries& entries) {
+                        for (const v1::CommittedTransaction* entry : entries.entries()) {
+                          if (!writer->Write(*entry)) return false;
                         }
                         return true;
                       });
@@ -146,9 +148,9 @@ grpc::Status ArchiveService::StreamCommitBatches(grpc::ServerContext* context,
                                                  grpc::ServerWriter<v1::CommitBatch>* writer) {
   return FollowMerged(
       context, request->from_sequence(),
-      [writer](SliceId slice, uint64_t sequence, std::vector<v1::CommittedTransaction>& entries) {
-        for (const v1::CommitBatch& batch : node::PackCommitBatches(sequence, slice, entries)) {
-          if (!writer->Write(batch)) return false;
+      [writer](SliceId slice, uint64_t sequence, node::CommitEntries& entries) {
+        for (const v1::CommitBatch* batch : entries.Pack(sequence, slice)) {
+          if (!writer->Write(*batch)) return false;
         }
         return true;
       });

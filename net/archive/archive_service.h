@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "net/archive/slice_follower.h"
+#include "net/node/commit_batches.h"
 #include "net/node/subscriber_limit.h"
 #include "net/proto/ledger.grpc.pb.h"
 
@@ -79,8 +80,8 @@ class ArchiveService final : public gridledger::v1::Ledger::Service {
   grpc::Status Slice(uint32_t slice, SliceFollower** out) const;
   // Every slice's commits from `from_sequence` on, merged (see above):
   // send(slice, sequence, entries) per commit; false when the client went away.
-  using MergedSender = std::function<bool(
-      SliceId slice, uint64_t sequence, std::vector<gridledger::v1::CommittedTransaction>& entries)>;
+  using MergedSender =
+      std::function<bool(SliceId slice, uint64_t sequence, node::CommitEntries& entries)>;
   grpc::Status FollowMerged(grpc::ServerContext* context, uint64_t from_sequence,
                             const MergedSender& send);
 

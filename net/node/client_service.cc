@@ -335,9 +335,9 @@ grpc::Status ClientService::StreamCommits(grpc::ServerContext* context,
   std::optional<SubscriberLimit::Slot> slot = subscribers_.TryAcquire();
   if (!slot.has_value()) return Full("commit stream", subscribers_.max(), "subscribers");
   return FollowCommits(context, commit_source(), request->from_sequence(),
-                       [writer](uint64_t, std::vector<v1::CommittedTransaction>& entries) {
-                         for (const v1::CommittedTransaction& entry : entries) {
-                           if (!writer->Write(entry)) return false;
+                       [writer](uint64_t, CommitEntries& entries) {
+                         for (const v1::CommittedTransaction* entry : entries.entries()) {
+                           if (!writer->Write(*entry)) return false;
                          }
                          return true;
                        });
@@ -528,9 +528,9 @@ grpc::Status ClientService::StreamCommitBatches(grpc::ServerContext* context,
   const SliceId slice = info_.slice;
   return FollowCommits(
       context, commit_source(), request->from_sequence(),
-      [writer, slice](uint64_t sequence, std::vector<v1::CommittedTransaction>& entries) {
-        for (const v1::CommitBatch& batch : PackCommitBatches(sequence, slice, entries)) {
-          if (!writer->Write(batch)) return false;
+      [writer, slice](uint64_t sequence, CommitEntries& entries) {
+        for (const v1::CommitBatch* batch : entries.Pack(sequence, slice)) {
+          if (!writer->Write(*batch)) return false;
         }
         return true;
       });

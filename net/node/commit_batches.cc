@@ -17,6 +17,15 @@ namespace {
 
 namespace v1 = gridledger::v1;
 
+// The arena's first block holds a few hundred entries; later ones grow to
+// this bound (so a commit of thousands costs a handful of blocks).
+google::protobuf::ArenaOptions CommitArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = size_t{64} << 10;
+  options.max_block_size = size_t{1} << 20;
+  return options;
+}
+
 }  // namespace
 
 const std::string& ExecutionCodeName(TxResultCode code) {
@@ -33,8 +42,47 @@ const std::string& ExecutionCodeName(TxResultCode code) {
   return (*kNames)[c];
 }
 
-absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
-    const CommitSource& source, uint64_t sequence) {
+CommitEntries::CommitEntries() : arena_(CommitArenaOptions()) {}
+
+v1::CommittedTransaction* CommitEntries::Add() {
+  return entries_.emplace_back(
+      google::protobuf::Arena::CreateMessage<v1::CommittedTransaction>(&arena_));
+}
+
+void CommitEntries::Reset() {
+  entries_.clear();
+  arena_.Reset();
+}
+
+std::vector<v1::CommitBatch*> CommitEntries::Pack(uint64_t sequence, SliceId slice) {
+  auto new_batch = [&] { return google::protobuf::Arena::CreateMessage<v1::CommitBatch>(&arena_); };
+  std::vector<v1::CommitBatch*> batches{new_batch()};
+  size_t bytes = 0;
+  for (v1::CommittedTransaction* entry : entries_) {
+    const size_t entry_bytes = entry->ByteSizeLong();
+    v1::CommitBatch* last = batches.back();
+    if (last->transactions_size() > 0 &&
+        (static_cast<size_t>(last->transactions_size()) >= kMaxCommitBatchTxs ||
+         bytes + entry_bytes > kMaxCommitBatchBytes)) {
+      last = batches.emplace_back(new_batch());
+      bytes = 0;
+    }
+    bytes += entry_bytes;
+    // Same arena: the pointer moves, the entry is not copied.
+    last->mutable_transactions()->AddAllocated(entry);
+  }
+  entries_.clear();
+  for (v1::CommitBatch* batch : batches) {
+    batch->set_commit_sequence(sequence);
+    batch->set_slice(slice.value());
+  }
+  batches.back()->set_commit_complete(true);
+  return batches;
+}
+
+absl::Status ReadCommitEntries(const CommitSource& source, uint64_t sequence,
+                               CommitEntries* out) {
+  out->Reset();
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, source.store->env().BeginRead());
   // The commit must be recorded (an unknown sequence is an error, not empty).
   GL_RETURN_IF_ERROR(source.consensus->CommitTxIdsIn(txn, sequence).status());
@@ -45,26 +93,25 @@ absl::StatusOr<std::vector<v1::CommittedTransaction>> ReadCommitEntries(
   // releases it (its record moves there).
   GL_ASSIGN_OR_RETURN(auto stored,
                       storage::ReadCommitTxs(txn, source.store->tables(), sequence));
-  std::vector<v1::CommittedTransaction> entries;
-  entries.reserve(stored.size());
   for (const auto& [id, tx] : stored) {
-    v1::CommittedTransaction& out = entries.emplace_back();
-    out.set_tx_id(id.span().data(), id.span().size());
-    v1::ExecutionResult* result = out.mutable_result();
+    v1::CommittedTransaction* entry = out->Add();
+    entry->set_tx_id(id.span().data(), id.span().size());
+    v1::ExecutionResult* result = entry->mutable_result();
     result->set_success(tx.code == TxResultCode::kSuccess);
     result->set_code(ExecutionCodeName(tx.code));
     if (!tx.reason.empty()) result->set_reason(std::string(tx.reason));
-    out.set_commit_sequence(sequence);
-    out.set_index_in_commit(tx.index);
-    out.set_slice(source.slice.value());
+    entry->set_commit_sequence(sequence);
+    entry->set_index_in_commit(tx.index);
+    entry->set_slice(source.slice.value());
   }
-  return entries;
+  return absl::OkStatus();
 }
 
 grpc::Status FollowCommits(grpc::ServerContext* context, const CommitSource& source,
                            uint64_t from_sequence, const CommitSender& send) {
   uint64_t next = from_sequence == 0 ? 1 : from_sequence;
   bool caught_up = false;
+  CommitEntries entries;  // one arena for the stream, reset per commit
   for (;;) {
     if (context->IsCancelled()) return grpc::Status::CANCELLED;
     if (source.feed->closed()) {
@@ -82,39 +129,13 @@ grpc::Status FollowCommits(grpc::ServerContext* context, const CommitSource& sou
                                        " commits behind (bound ", kMaxSubscriberLagCommits,
                                        "); resubscribe from sequence ", next));
     }
-    absl::StatusOr<std::vector<v1::CommittedTransaction>> entries =
-        ReadCommitEntries(source, next);
-    if (!entries.ok()) {
+    if (absl::Status read = ReadCommitEntries(source, next, &entries); !read.ok()) {
       return grpc::Status(grpc::StatusCode::INTERNAL,
-                          absl::StrCat("commit ", next, ": ", entries.status().message()));
+                          absl::StrCat("commit ", next, ": ", read.message()));
     }
-    if (!send(next, *entries)) return grpc::Status::CANCELLED;
+    if (!send(next, entries)) return grpc::Status::CANCELLED;
     ++next;
   }
-}
-
-std::vector<v1::CommitBatch> PackCommitBatches(uint64_t sequence, SliceId slice,
-                                               std::vector<v1::CommittedTransaction>& entries) {
-  std::vector<v1::CommitBatch> batches(1);
-  size_t bytes = 0;
-  for (v1::CommittedTransaction& entry : entries) {
-    const size_t entry_bytes = entry.ByteSizeLong();
-    v1::CommitBatch* last = &batches.back();
-    if (last->transactions_size() > 0 &&
-        (static_cast<size_t>(last->transactions_size()) >= kMaxCommitBatchTxs ||
-         bytes + entry_bytes > kMaxCommitBatchBytes)) {
-      last = &batches.emplace_back();
-      bytes = 0;
-    }
-    bytes += entry_bytes;
-    *last->add_transactions() = std::move(entry);
-  }
-  for (v1::CommitBatch& batch : batches) {
-    batch.set_commit_sequence(sequence);
-    batch.set_slice(slice.value());
-  }
-  batches.back().set_commit_complete(true);
-  return batches;
 }
 
 }  // namespace gridledger::node

@@ -244,46 +244,53 @@ TEST(ClientStreamTest, BatchedCommitStreamHasEveryCommitInOrderAndResumes) {
   EXPECT_EQ(resumed[0].SerializeAsString(), batches[from - 1].SerializeAsString());
 }
 
-v1::CommittedTransaction Entry(uint32_t index, size_t reason_bytes) {
-  v1::CommittedTransaction c;
-  c.set_tx_id(std::string(32, 'x'));
-  c.set_index_in_commit(index);
-  c.set_commit_sequence(9);
-  c.mutable_result()->set_reason(std::string(reason_bytes, 'r'));
-  return c;
+void AddEntry(CommitEntries& entries, uint32_t index, size_t reason_bytes) {
+  v1::CommittedTransaction* c = entries.Add();
+  c->set_tx_id(std::string(32, 'x'));
+  c->set_index_in_commit(index);
+  c->set_commit_sequence(9);
+  c->mutable_result()->set_reason(std::string(reason_bytes, 'r'));
 }
 
 TEST(CommitBatchesTest, PacksACommitWithinTheCountAndByteBounds) {
-  std::vector<v1::CommittedTransaction> none;
-  std::vector<v1::CommitBatch> empty = PackCommitBatches(9, SliceId(2), none);
+  CommitEntries none;
+  std::vector<v1::CommitBatch*> empty = none.Pack(9, SliceId(2));
   ASSERT_EQ(empty.size(), 1u);
-  EXPECT_EQ(empty[0].commit_sequence(), 9u);
-  EXPECT_EQ(empty[0].slice(), 2u);
-  EXPECT_TRUE(empty[0].commit_complete());
-  EXPECT_EQ(empty[0].transactions_size(), 0);
+  EXPECT_EQ(empty[0]->commit_sequence(), 9u);
+  EXPECT_EQ(empty[0]->slice(), 2u);
+  EXPECT_TRUE(empty[0]->commit_complete());
+  EXPECT_EQ(empty[0]->transactions_size(), 0);
 
-  std::vector<v1::CommittedTransaction> many;
-  for (uint32_t i = 0; i < 2 * kMaxCommitBatchTxs + 1; ++i) many.push_back(Entry(i, 0));
-  std::vector<v1::CommitBatch> split = PackCommitBatches(9, SliceId(0), many);
+  CommitEntries many;
+  for (uint32_t i = 0; i < 2 * kMaxCommitBatchTxs + 1; ++i) AddEntry(many, i, 0);
+  std::vector<v1::CommitBatch*> split = many.Pack(9, SliceId(0));
+  EXPECT_EQ(many.size(), 0u);  // moved into the batches
   ASSERT_EQ(split.size(), 3u);
   uint32_t next = 0;
   for (size_t k = 0; k < split.size(); ++k) {
-    EXPECT_EQ(split[k].commit_complete(), k + 1 == split.size());
-    for (const v1::CommittedTransaction& c : split[k].transactions()) {
+    EXPECT_EQ(split[k]->commit_complete(), k + 1 == split.size());
+    for (const v1::CommittedTransaction& c : split[k]->transactions()) {
       EXPECT_EQ(c.index_in_commit(), next++);  // order kept across messages
+      EXPECT_EQ(c.tx_id(), std::string(32, 'x'));
     }
   }
   EXPECT_EQ(next, 2 * kMaxCommitBatchTxs + 1);
-  EXPECT_EQ(split[2].transactions_size(), 1);
+  EXPECT_EQ(split[2]->transactions_size(), 1);
 
   // Large entries: split by bytes long before the count bound.
-  std::vector<v1::CommittedTransaction> big;
-  for (uint32_t i = 0; i < 40; ++i) big.push_back(Entry(i, 100'000));
-  std::vector<v1::CommitBatch> by_bytes = PackCommitBatches(9, SliceId(0), big);
+  CommitEntries big;
+  for (uint32_t i = 0; i < 40; ++i) AddEntry(big, i, 100'000);
+  std::vector<v1::CommitBatch*> by_bytes = big.Pack(9, SliceId(0));
   ASSERT_GT(by_bytes.size(), 1u);
-  for (const v1::CommitBatch& b : by_bytes) {
-    EXPECT_LE(b.ByteSizeLong(), kMaxCommitBatchBytes + 1024);
+  for (const v1::CommitBatch* b : by_bytes) {
+    EXPECT_LE(b->ByteSizeLong(), kMaxCommitBatchBytes + 1024);
   }
+
+  // Reset frees them; the next commit starts empty.
+  big.Reset();
+  EXPECT_EQ(big.size(), 0u);
+  AddEntry(big, 0, 0);
+  EXPECT_EQ(big.Pack(10, SliceId(0)).front()->transactions_size(), 1);
 }
 
 }  // namespace
