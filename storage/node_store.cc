@@ -207,18 +207,25 @@ absl::Status NodeStore::WriteHold(WriteTxn& txn, StateWriter& state, const Block
 
 absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra) {
   GL_RETURN_IF_ERROR(CheckBlock(block));
-  // Encode (and so check) every record before opening the write txn.
-  std::vector<Bytes> tx_records;
-  tx_records.reserve(block.txs.size());
+  // Encode (and so check) every record before opening the write txn, all
+  // into one buffer: one allocation per block, not per transaction.
+  size_t records_bytes = 0;
+  for (const auto& entry : block.txs) records_bytes += TxRecordBytes(entry.second);
+  Bytes tx_records;
+  tx_records.reserve(records_bytes);
+  std::vector<size_t> record_ends;
+  record_ends.reserve(block.txs.size());
   for (const auto& entry : block.txs) {
-    GL_ASSIGN_OR_RETURN(Bytes record, EncodeTxRecord(entry.second));
-    tx_records.push_back(std::move(record));
+    GL_RETURN_IF_ERROR(AppendTxRecord(entry.second, &tx_records));
+    record_ends.push_back(tx_records.size());
   }
   // Ascending ids: tx_log's keys (sequence | id) are appended in order.
   std::vector<TxPut> puts;
   puts.reserve(block.txs.size());
   for (size_t i = 0; i < block.txs.size(); ++i) {
-    puts.push_back(TxPut{block.txs[i].first, tx_records[i],
+    const size_t begin = i == 0 ? 0 : record_ends[i - 1];
+    puts.push_back(TxPut{block.txs[i].first,
+                         ByteSpan(tx_records.data() + begin, record_ends[i] - begin),
                          block.txs[i].second.status() == TxStatus::kHeld});
   }
   std::sort(puts.begin(), puts.end(),

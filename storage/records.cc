@@ -71,6 +71,13 @@ absl::StatusOr<HeldTx> DecodeHeldEnvelopeRecord(const HeldKey& key, ByteSpan rec
 }  // namespace
 
 absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx) {
+  Bytes out;
+  out.reserve(TxRecordBytes(tx));
+  GL_RETURN_IF_ERROR(AppendTxRecord(tx, &out));
+  return out;
+}
+
+absl::Status AppendTxRecord(const StoredTx& tx, Bytes* out) {
   if (tx.reason.size() > kMaxReasonBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tx record reason: ", tx.reason.size(), " bytes exceeds kMaxReasonBytes=", kMaxReasonBytes));
@@ -85,9 +92,7 @@ absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx) {
   if (tx.code == TxResultCode::kSuccess ? !tx.reason.empty() : tx.reason.empty()) {
     return absl::InvalidArgumentError("tx record reason: must be empty exactly on success");
   }
-  Bytes out;
-  out.reserve(kTxRecordMinBytes + tx.reason.size() + tx.raw.size());
-  ByteWriter w(&out);
+  ByteWriter w(out);
   w.U8(kRecordVersion);
   w.U8(static_cast<uint8_t>(tx.status()));
   w.U8(static_cast<uint8_t>(tx.code));
@@ -97,7 +102,7 @@ absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx) {
   w.Raw(ByteSpan(reinterpret_cast<const uint8_t*>(tx.reason.data()), tx.reason.size()));
   w.U16(static_cast<uint16_t>(tx.raw.size()));
   w.Raw(tx.raw);
-  return out;
+  return absl::OkStatus();
 }
 
 StoredTx StoredTxView::Own() const {

@@ -97,6 +97,13 @@ struct StoredTxView {
 };
 
 absl::StatusOr<Bytes> EncodeTxRecord(const StoredTx& tx);
+// Appends the same bytes to `out` (a block's records share one buffer);
+// on error nothing is appended.
+absl::Status AppendTxRecord(const StoredTx& tx, Bytes* out);
+// The size of tx's record.
+inline size_t TxRecordBytes(const StoredTx& tx) {
+  return kTxRecordMinBytes + tx.reason.size() + tx.raw.size();
+}
 absl::StatusOr<StoredTx> DecodeTxRecord(ByteSpan record);
 // The same checks as DecodeTxRecord, without copying.
 absl::StatusOr<StoredTxView> DecodeTxRecordView(ByteSpan record);
