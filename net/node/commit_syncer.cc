@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 
 namespace gridledger::node {
@@ -42,7 +43,9 @@ bool CommitSyncer::MayStart(TimeMs now, Round dag_round) const {
   if (ever_ended_ && now < ended_ms_ + kSyncHoldOffMs) return false;
   if (force_start_) return true;
   // The (f+1)-th highest round among the peers: at least one honest peer is there.
-  std::vector<uint64_t> rounds;
+  // Asked on every pass of the consensus loop: no heap for a committee of
+  // up to 17.
+  absl::InlinedVector<uint64_t, 16> rounds;
   for (uint32_t i = 0; i < peer_rounds_.size(); ++i) {
     if (i != me_.value()) rounds.push_back(peer_rounds_[i]);
   }

@@ -1,5 +1,7 @@
 #include "net/node/event_inbox.h"
 
+#include <algorithm>
+
 namespace gridledger::node {
 
 bool EventInbox::Push(DriverEvent event, bool bounded) {
@@ -28,6 +30,7 @@ std::vector<DriverEvent> EventInbox::Take(absl::Time deadline, size_t max_events
   };
   mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
   std::vector<DriverEvent> out;
+  out.reserve(std::min(events_.size(), max_events));  // one allocation per step
   while (!events_.empty() && out.size() < max_events) {
     if (const auto* peer = std::get_if<PeerEvent>(&events_.front())) {
       auto it = queued_per_peer_.find(peer->from.value());
