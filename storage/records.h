@@ -33,11 +33,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "core/execution/block_tx.h"
-#include "absl/strings/string_view.h"
 #include "core/execution/state_view.h"
 #include "core/execution/tx_result.h"
 #include "core/tx/transaction.h"

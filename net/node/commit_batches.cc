@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
-#include "core/common/string_bytes.h"
 #include "storage/records.h"
 #include "storage/tx_store.h"
 
