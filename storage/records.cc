@@ -11,11 +11,6 @@
 namespace gridledger::storage {
 namespace {
 
-// `v` big-endian into out[0..8).
-void PutU64Be(uint64_t v, uint8_t* out) {
-  for (size_t b = 0; b < 8; ++b) out[b] = static_cast<uint8_t>(v >> (56 - 8 * b));
-}
-
 absl::Status Corrupt(absl::string_view table, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("corrupt ", table, " record: ", what));
 }
@@ -157,7 +152,7 @@ absl::StatusOr<StoredTxView> DecodeTxRecordView(ByteSpan record) {
 
 std::array<uint8_t, kTxLogKeyBytes> EncodeTxLogKey(uint64_t sequence, const TxId& id) {
   std::array<uint8_t, kTxLogKeyBytes> key;
-  PutU64Be(sequence, key.data());
+  PutBigEndian(sequence, 8, key.data());
   std::copy(id.span().begin(), id.span().end(), key.begin() + 8);
   return key;
 }
@@ -174,7 +169,7 @@ absl::StatusOr<std::pair<uint64_t, TxId>> DecodeTxLogKey(ByteSpan key) {
 std::array<uint8_t, kAcctLogKeyBytes> EncodeAcctLogKey(uint64_t sequence, ByteSpan account_key) {
   GL_CHECK(account_key.size() == kAccountKeyBytes);
   std::array<uint8_t, kAcctLogKeyBytes> key;
-  PutU64Be(sequence, key.data());
+  PutBigEndian(sequence, 8, key.data());
   std::copy(account_key.begin(), account_key.end(), key.begin() + 8);
   return key;
 }
@@ -198,8 +193,7 @@ absl::StatusOr<uint64_t> DecodeTxIndexValue(ByteSpan value) {
 
 std::array<uint8_t, kAccountKeyBytes> EncodeAccountKey(const AccountRef& account) {
   std::array<uint8_t, kAccountKeyBytes> key;
-  const uint32_t slice = account.slice.value();
-  for (size_t b = 0; b < 4; ++b) key[b] = static_cast<uint8_t>(slice >> (24 - 8 * b));
+  PutBigEndian(account.slice.value(), 4, key.data());
   std::copy(account.key.span().begin(), account.key.span().end(), key.begin() + 4);
   return key;
 }
@@ -217,8 +211,8 @@ absl::StatusOr<AccountRef> DecodeAccountKey(ByteSpan key) {
 std::array<uint8_t, kAccountRecordBytes> EncodeAccountRecord(const AccountState& state) {
   std::array<uint8_t, kAccountRecordBytes> record;
   record[0] = kRecordVersion;
-  PutU64Be(state.balance.value(), record.data() + 1);
-  PutU64Be(state.next_nonce.value(), record.data() + 9);
+  PutBigEndian(state.balance.value(), 8, record.data() + 1);
+  PutBigEndian(state.next_nonce.value(), 8, record.data() + 9);
   return record;
 }
 
@@ -238,7 +232,7 @@ absl::StatusOr<AccountState> DecodeAccountRecord(ByteSpan record) {
 
 std::array<uint8_t, kCommitKeyBytes> EncodeCommitKey(uint64_t sequence) {
   std::array<uint8_t, kCommitKeyBytes> key;
-  PutU64Be(sequence, key.data());
+  PutBigEndian(sequence, 8, key.data());
   return key;
 }
 

@@ -50,6 +50,12 @@ class ByteWriter {
   Bytes* out_;
 };
 
+// ByteWriter's big-endian form for a fixed-size key or record: `v`'s low
+// `n` bytes into out[0..n), nothing to grow or allocate.
+inline void PutBigEndian(uint64_t v, size_t n, uint8_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+}
+
 // Reads big-endian integers; every failure is InvalidArgument naming the field
 // ("truncated: <field> needs N bytes, M left").
 class ByteReader {

@@ -19,7 +19,7 @@ namespace {
 // transaction, with no heap allocation.
 std::array<uint8_t, 8> OrderKey(uint64_t order) {
   std::array<uint8_t, 8> key;
-  for (size_t b = 0; b < 8; ++b) key[b] = static_cast<uint8_t>(order >> (56 - 8 * b));
+  PutBigEndian(order, key.size(), key.data());
   return key;
 }
 
