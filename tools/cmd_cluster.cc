@@ -134,6 +134,7 @@ struct PacingArgs {
   uint64_t batch_delay_ms = 0;
   uint64_t header_delay_ms = 0;
   uint64_t leader_timeout_ms = 0;
+  std::optional<bool> defer_peer_verification;  // unset: the node's default
 };
 
 std::optional<uint64_t> UnlessZero(uint64_t v) {
@@ -186,6 +187,7 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
       config.batch_delay_ms = UnlessZero(pacing.batch_delay_ms);
       config.header_delay_ms = UnlessZero(pacing.header_delay_ms);
       config.leader_timeout_ms = UnlessZero(pacing.leader_timeout_ms);
+      config.defer_peer_verification = pacing.defer_peer_verification;
       // Receipts for other slices go to their validators' client API.
       for (uint32_t t = 0; t < slices; ++t) {
         for (uint32_t j = 0; j < validators && t != s; ++j) {
@@ -550,6 +552,9 @@ void AddClusterOptions(CLI::App* app, ClusterArgs* a) {
                       "how long to wait for an anchor before moving on (default: the node's)",
                       node::kMinLeaderTimeoutMs, node::kMaxLeaderTimeoutMs)
       ->default_str("");
+  app->add_option("--defer_peer_verification", a->pacing.defer_peer_verification,
+                  "true|false: spare peers defer verifying a batch that a certificate "
+                  "usually proves first (default: the node's, on; core/consensus/params.h)");
 }
 
 int RunCluster(int argc, char** argv) {

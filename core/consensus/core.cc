@@ -325,6 +325,8 @@ std::vector<Action> Core::OnMessage(ValidatorIndex from, const Message& message,
           HandleBatchRequest(out, from, m);
         } else if constexpr (std::is_same_v<T, BatchResponse>) {
           for (const Batch& b : m.batches) HandleBatch(out, from, b, /*solicited=*/true);
+          // A batch a certificate proved is stored at once (StoreProvenBatch).
+          ProcessPendingCertificates(out, now);
         }
       },
       message);
@@ -473,13 +475,24 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
     return;
   }
   const Digest digest = BatchDigest(batch);
-  if (solicited && !missing_batches_.contains(digest)) return;  // not asked for
+  auto missing = missing_batches_.find(digest);
+  if (solicited && missing == missing_batches_.end()) return;  // not asked for
   if (batches_.contains(digest)) {
     if (!solicited) out.Ack(batch.author, digest);  // our ack may have been lost
     return;
   }
   if (auto it = verifying_.find(digest); it != verifying_.end()) {
     it->second.ack_owed |= !solicited;
+    // The author pushes again only while short of acks: it needs ours now.
+    if (!solicited) VerifyNow(out, digest);
+    return;
+  }
+  // Fetched for a verified certificate: the certificate already proves it.
+  if (solicited && missing->second.certified) {
+    if (!RoomForPeerBatch(batch.author, digest, /*reserved=*/0) ||
+        !StoreProvenBatch(out, digest, std::make_shared<const Batch>(batch))) {
+      ++stats_.batches_refused_store_full;
+    }
     return;
   }
   // Verification slots are shared out too: a flooding author waits for its own.
@@ -495,8 +508,41 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
     return;
   }
   auto shared = std::make_shared<const Batch>(batch);
-  verifying_.emplace(digest, InVerification{shared, !solicited});
-  out.actions.push_back(VerifyBatchAction{digest, std::move(shared)});
+  const bool deferrable = !solicited && DefersVerificationOf(batch.author);
+  if (deferrable) ++stats_.verifications_deferred;
+  verifying_.emplace(digest, InVerification{shared, !solicited, deferrable});
+  out.actions.push_back(VerifyBatchAction{digest, std::move(shared), deferrable});
+}
+
+bool Core::DefersVerificationOf(ValidatorIndex author) const {
+  if (!params_.defer_peer_verification) return false;
+  const uint32_t n = static_cast<uint32_t>(committee_.size());
+  const uint32_t spare = n - static_cast<uint32_t>(committee_.quorum());
+  const uint32_t offset = (me_.value() + n - author.value()) % n;
+  if (offset == 0 || offset > spare) return false;
+  // Only while each peer the author needs instead keeps up: a certificate
+  // of theirs within two rounds of the newest we know. A lagging one would
+  // leave the author short of acks until it asks again.
+  const uint64_t high = dag_.highest_round().value();
+  const uint64_t low = high >= 2 ? high - 2 : 0;
+  for (uint32_t k = spare + 1; k < n; ++k) {
+    const ValidatorIndex peer((author.value() + k) % n);
+    bool current = false;
+    for (uint64_t r = low; r <= high && !current; ++r) {
+      current = dag_.Get(Round(r), peer) != nullptr;
+    }
+    if (!current) return false;
+  }
+  return true;
+}
+
+bool Core::StoreProvenBatch(Output& out, const Digest& digest,
+                            std::shared_ptr<const Batch> batch) {
+  if (!StoreBatch(out, digest, std::move(batch))) return false;
+  ++stats_.batches_proven_by_certificate;
+  missing_batches_.erase(digest);
+  if (verifying_.erase(digest) > 0) out.actions.push_back(CancelVerifyAction{digest});
+  return true;
 }
 
 void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now) {
@@ -572,8 +618,23 @@ void Core::HandleHeader(Output& out, ValidatorIndex from, const Header& header, 
     Reject(valid);
     return;
   }
+  // The author sends its header again only while it is short of votes:
+  // ours may be needed, so deferred batches of it are verified now. An
+  // anchor's certificate paces every commit: our vote is its slack.
+  const bool anchor = Committee::IsAnchorRound(header.round) &&
+                      committee_.Leader(header.round) == header.author;
+  if (anchor || (pending.has_value() && pending->digest == digest)) {
+    for (const Digest& b : header.batches) VerifyNow(out, b);
+  }
   pending = PendingHeader{header, digest};
   TryVote(out, header.author, now);
+}
+
+void Core::VerifyNow(Output& out, const Digest& digest) {
+  auto it = verifying_.find(digest);
+  if (it == verifying_.end() || !it->second.deferred) return;
+  it->second.deferred = false;
+  out.actions.push_back(VerifyBatchAction{digest, it->second.batch, /*deferrable=*/false});
 }
 
 void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
@@ -740,10 +801,14 @@ void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
       }
     }
     for (const Digest& b : h.batches) {
-      if (!batches_.contains(b)) {
-        ready = false;
-        if (!verifying_.contains(b)) NoteMissingBatch(b, p.from, /*certified=*/true);
+      if (batches_.contains(b)) continue;
+      // Received and not yet verified: the certificate proves it.
+      if (auto v = verifying_.find(b);
+          v != verifying_.end() && StoreProvenBatch(out, b, v->second.batch)) {
+        continue;
       }
+      ready = false;
+      if (!verifying_.contains(b)) NoteMissingBatch(b, p.from, /*certified=*/true);
     }
     if (!ready) {
       ++it;

@@ -24,6 +24,10 @@
 //                       own batch pushes).
 //   VerifyBatchAction   verify every transaction of a peer's batch (e.g. with a
 //                       BatchVerifier) and call OnBatchVerified with the result.
+//                       A deferrable one may wait (see the struct); the same
+//                       digest again, not deferrable, asks for it now.
+//   CancelVerifyAction  a verification asked for is no longer needed: a
+//                       certificate proved the batch. Its answer is ignored.
 //   CommitAction        the next committed sub-DAG, in commit order, batches
 //                       included. Durable like a PersistAction; then execute it.
 //
@@ -77,11 +81,21 @@ struct PersistAction {
 struct VerifyBatchAction {
   Digest digest;
   std::shared_ptr<const Batch> batch;
+  // This validator is one of the f peers whose ack the author does not need
+  // (Parameters::defer_peer_verification): the runtime may hold the work
+  // back, bounded in time, because a certificate for the batch usually comes
+  // first and makes it unnecessary (CancelVerifyAction). Not a promise to
+  // answer late: a runtime may verify at once.
+  bool deferrable = false;
+};
+struct CancelVerifyAction {
+  Digest digest;
 };
 struct CommitAction {
   CommittedSubDag sub_dag;
 };
-using Action = std::variant<SendAction, PersistAction, VerifyBatchAction, CommitAction>;
+using Action = std::variant<SendAction, PersistAction, VerifyBatchAction, CancelVerifyAction,
+                            CommitAction>;
 
 // Bounds. Sized for committees up to Committee::kMaxValidators and gc_depth
 // in the hundreds; a runtime that needs more changes them here, in one place.
@@ -140,6 +154,10 @@ struct CoreStats {
   uint64_t orphaned_own_batches_requeued = 0;  // see RequeueOrphanedOwnBatches
   uint64_t rejoin_own_txs_requeued = 0;        // see Rejoin
   uint64_t weak_links_proposed = 0;            // in own headers (dag.h Unreached)
+  // Peer batches stored on a certificate's proof instead of our own
+  // verification (Core::StoreProvenBatch), and deferrable verifications asked for.
+  uint64_t batches_proven_by_certificate = 0;
+  uint64_t verifications_deferred = 0;
 };
 
 class Core {
@@ -242,6 +260,7 @@ class Core {
   struct InVerification {
     std::shared_ptr<const Batch> batch;
     bool ack_owed = false;
+    bool deferred = false;  // asked for as deferrable, not yet asked for now
   };
 
   void HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited);
@@ -267,6 +286,16 @@ class Core {
   bool OwnBacklogFull() const;
   // False when the store has no room for it (nothing stored, nothing to ack).
   bool StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
+  // A verified certificate's batch, stored without our own verification:
+  // every voter had it stored before voting (verified, or proven the same
+  // way), so at least f+1 of the 2f+1 are honest and verified it. False
+  // when the store has no room.
+  bool StoreProvenBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
+  // Whether this validator may defer verifying `author`'s pushed batches
+  // (Parameters::defer_peer_verification).
+  bool DefersVerificationOf(ValidatorIndex author) const;
+  // A deferred verification of `digest` is asked for again, not deferrable.
+  void VerifyNow(Output& out, const Digest& digest);
   // Store quotas: own batches and each peer's pushed batches get one share
   // each; peers together never take the own share.
   size_t AuthorQuota() const { return kMaxStoredBatches / (committee_.size() + 1); }

@@ -54,6 +54,18 @@ struct Parameters {
   // Retransmission period for an uncertified own header, batches short of
   // acks, and catch-up requests still unanswered. Makes progress survive loss.
   uint64_t sync_retry_ms = 500;
+  // An author needs acks from 2f of its n-1 peers; the f peers after it in
+  // index order (wrapping) are spare. Each of them defers verifying that
+  // author's pushed batches (VerifyBatchAction::deferrable) while the other
+  // peers keep up (a certificate within two rounds of the newest). The
+  // certificate of the batch's header usually arrives first; it proves that
+  // f+1 honest validators verified the batch (Core::StoreProvenBatch), so the work is
+  // cancelled. Across n = 3f+1 validators that is f verifications fewer per
+  // transaction. The cost: those f peers cannot vote for the author's
+  // header until then, so its certificate needs every other peer's vote. A
+  // second push of the batch (the author short of acks) asks for it at once.
+  // Local to each validator: it only affects cost and pacing.
+  bool defer_peer_verification = true;
   // The largest message peers accept (the transport's max_frame_bytes):
   // responses to catch-up requests are split to fit, and a sealed batch
   // always fits one message.

@@ -202,6 +202,16 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                            .Register(*registry_);
   leader_timeouts_ = &leader_waits.Add({{"outcome", "timeout"}});
   suspected_leader_skips_ = &leader_waits.Add({{"outcome", "suspected_skip"}});
+  auto& deferrals = prometheus::BuildCounter()
+                        .Name("gridledger_peer_batch_deferrals_total")
+                        .Help("Peer batch verifications deferred (outcome=deferred), and what "
+                              "became of them: cancelled by a certificate's proof, promoted "
+                              "(asked for at once), expired (verified at the deadline)")
+                        .Register(*registry_);
+  const char* const outcomes[] = {"deferred", "cancelled", "promoted", "expired"};
+  for (size_t i = 0; i < peer_batch_deferrals_.size(); ++i) {
+    peer_batch_deferrals_[i] = &deferrals.Add({{"outcome", outcomes[i]}});
+  }
 }
 
 void NodeMetrics::AddSignatureVerifications(SignatureKind kind, uint64_t count) {

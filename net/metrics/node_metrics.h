@@ -150,6 +150,12 @@ class NodeMetrics {
   void AddSuspectedLeaderSkips(uint64_t count) {
     suspected_leader_skips_->Increment(static_cast<double>(count));
   }
+  // Peer batches whose verification this validator deferred
+  // (consensus::Parameters::defer_peer_verification), by what became of it.
+  enum class Deferral { kDeferred, kCancelled, kPromoted, kExpired };
+  void AddPeerBatchDeferral(Deferral outcome) {
+    peer_batch_deferrals_[static_cast<size_t>(outcome)]->Increment();
+  }
 
   // Read back for the client API's GetCounters (net/node/node_counters.h),
   // so tools need not parse the exposition text.
@@ -187,6 +193,7 @@ class NodeMetrics {
   prometheus::Counter* peer_messages_refused_;
   prometheus::Counter* leader_timeouts_;
   prometheus::Counter* suspected_leader_skips_;
+  std::array<prometheus::Counter*, 4> peer_batch_deferrals_{};
 };
 
 }  // namespace gridledger::net

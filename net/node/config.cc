@@ -18,7 +18,7 @@ constexpr absl::string_view kKeys[] = {
     "grpc_address", "metrics_address", "backend",          "peer_address_override",
     "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
     "test_only_byzantine", "relay", "relay_tls_ca", "batch_delay_ms", "header_delay_ms",
-    "leader_timeout_ms"};
+    "leader_timeout_ms", "defer_peer_verification"};
 constexpr absl::string_view kRelayKeys[] = {"slice", "grpc_address"};
 // Other slices' validators this node relays receipts to (receipt_relay.h).
 constexpr size_t kMaxRelayTargets = 4096;
@@ -164,6 +164,12 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
   GL_ASSIGN_OR_RETURN(config.leader_timeout_ms,
                       fields.OptionalUint("leader_timeout_ms", kMinLeaderTimeoutMs,
                                           kMaxLeaderTimeoutMs));
+  if (const toml::node* node = root.get("defer_peer_verification"); node != nullptr) {
+    if (!node->is_boolean()) {
+      return fields.ErrorAt("defer_peer_verification", "expected true or false");
+    }
+    config.defer_peer_verification = node->as_boolean()->get();
+  }
   GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> relays,
                       fields.TableArray("relay", kMaxRelayTargets));
   for (size_t i = 0; i < relays.size(); ++i) {
@@ -214,6 +220,10 @@ std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comm
   uint_key("batch_delay_ms", config.batch_delay_ms);
   uint_key("header_delay_ms", config.header_delay_ms);
   uint_key("leader_timeout_ms", config.leader_timeout_ms);
+  if (config.defer_peer_verification.has_value()) {
+    absl::StrAppend(&out, "defer_peer_verification = ",
+                    *config.defer_peer_verification ? "true" : "false", "\n");
+  }
   for (const RelayTarget& t : config.relay_targets) {
     absl::StrAppend(&out, "\n[[relay]]\nslice = ", t.slice, "\n");
     string_key("grpc_address", t.grpc_address.ToString());

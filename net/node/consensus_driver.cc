@@ -398,7 +398,9 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
         Send(*send);
       }
     } else if (auto* verify = std::get_if<consensus::VerifyBatchAction>(&action)) {
-      verify_worker_->Enqueue(verify->digest, std::move(verify->batch));
+      verify_worker_->Enqueue(verify->digest, std::move(verify->batch), verify->deferrable);
+    } else if (auto* cancel = std::get_if<consensus::CancelVerifyAction>(&action)) {
+      verify_worker_->Cancel(cancel->digest);
     } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {
       outbox_.Commit(std::move(commit->sub_dag), MonotonicNs());
     }

@@ -175,6 +175,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   if (config.batch_delay_ms.has_value()) params.max_batch_delay_ms = *config.batch_delay_ms;
   if (config.header_delay_ms.has_value()) params.max_header_delay_ms = *config.header_delay_ms;
   if (config.leader_timeout_ms.has_value()) params.leader_timeout_ms = *config.leader_timeout_ms;
+  if (config.defer_peer_verification.has_value()) {
+    params.defer_peer_verification = *config.defer_peer_verification;
+  }
   // Consensus time moves only with commits: idle rounds are kept at most a
   // quarter of the market's shortest deadline (gate closure, reading window),
   // never faster than loaded ones, so those deadlines keep their meaning.

@@ -1,5 +1,7 @@
 #include "net/node/verify_worker.h"
 
+#include <algorithm>
+
 #include "core/common/check.h"
 #include "core/common/thread_name.h"
 
@@ -40,20 +42,55 @@ void VerifyWorker::Stop() {
 }
 
 void VerifyWorker::Enqueue(const Digest& digest,
-                           std::shared_ptr<const consensus::Batch> batch) {
+                           std::shared_ptr<const consensus::Batch> batch, bool deferrable) {
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_ && jobs_.size() < kMaxVerifyJobs) {
-      jobs_.push_back(Job{digest, std::move(batch)});
+    if (!deferrable) {
+      auto waiting = std::find_if(deferred_.begin(), deferred_.end(),
+                                  [&](const Job& j) { return j.digest == digest; });
+      if (waiting != deferred_.end()) {
+        deferred_.erase(waiting);
+        ++deferral_counts_.promoted;
+        Note(net::NodeMetrics::Deferral::kPromoted);
+      }
+    }
+    if (!stopping_ && jobs_.size() + deferred_.size() < kMaxVerifyJobs) {
+      if (deferrable) {
+        ++deferral_counts_.deferred;
+        Note(net::NodeMetrics::Deferral::kDeferred);
+        deferred_.push_back(Job{digest, std::move(batch), absl::Now() + options_.deferral_max});
+      } else {
+        jobs_.push_back(Job{digest, std::move(batch), absl::InfinitePast()});
+      }
       return;
     }
   }
   inbox_->Push(VerifiedEvent{digest, false}, /*bounded=*/false);
 }
 
+void VerifyWorker::Cancel(const Digest& digest) {
+  absl::MutexLock lock(&mu_);
+  auto matches = [&](const Job& j) { return j.digest == digest; };
+  if (auto it = std::find_if(deferred_.begin(), deferred_.end(), matches);
+      it != deferred_.end()) {
+    deferred_.erase(it);
+    ++deferral_counts_.cancelled;
+    Note(net::NodeMetrics::Deferral::kCancelled);
+    return;
+  }
+  if (auto it = std::find_if(jobs_.begin(), jobs_.end(), matches); it != jobs_.end()) {
+    jobs_.erase(it);
+  }
+}
+
 size_t VerifyWorker::queued() const {
   absl::MutexLock lock(&mu_);
-  return jobs_.size();
+  return jobs_.size() + deferred_.size();
+}
+
+VerifyWorker::DeferralCounts VerifyWorker::deferral_counts() const {
+  absl::MutexLock lock(&mu_);
+  return deferral_counts_;
 }
 
 uint64_t VerifyWorker::coalesced_calls() const {
@@ -80,16 +117,43 @@ bool VerifyWorker::TakeLocked(std::vector<Job>* group, size_t* txs) {
   return true;
 }
 
+void VerifyWorker::ReleaseDueLocked(absl::Time now) {
+  while (!deferred_.empty() && deferred_.front().due <= now) {
+    ++deferral_counts_.expired;
+    Note(net::NodeMetrics::Deferral::kExpired);
+    jobs_.push_back(std::move(deferred_.front()));
+    deferred_.pop_front();
+  }
+}
+
+bool VerifyWorker::AwaitJobsLocked() {
+  for (;;) {
+    if (stopping_) return false;
+    ReleaseDueLocked(absl::Now());
+    if (!jobs_.empty()) return true;
+    // Sleeps until a job, a stop, or the first deferred deadline; a first
+    // deferred job arriving meanwhile wakes it to take up that deadline.
+    const bool had_deferred = !deferred_.empty();
+    auto ready = [this, had_deferred]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return stopping_ || !jobs_.empty() || (!had_deferred && !deferred_.empty());
+    };
+    if (had_deferred) {
+      mu_.AwaitWithDeadline(absl::Condition(&ready), deferred_.front().due);
+    } else {
+      mu_.Await(absl::Condition(&ready));
+    }
+  }
+}
+
 void VerifyWorker::Loop() {
   for (;;) {
     std::vector<Job> group;
     {
       absl::MutexLock lock(&mu_);
+      if (!AwaitJobsLocked()) return;
       auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         return stopping_ || !jobs_.empty();
       };
-      mu_.Await(absl::Condition(&ready));
-      if (stopping_) return;
       size_t txs = 0;
       bool room = TakeLocked(&group, &txs);
       // The bounded wait: only while the group has room and is under target.

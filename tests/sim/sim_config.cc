@@ -39,6 +39,7 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing 
   c.delay_min_ms = rng.Range(1, 5);
   c.delay_max_ms = c.delay_min_ms + rng.Range(0, 30);
   c.verify_delay_max_ms = rng.Range(0, 3);
+  c.verify_deferral_ms = 4 * c.params.sync_retry_ms;  // no draw: seeds keep their runs
   c.clients = static_cast<uint32_t>(rng.Range(2, 4));
   c.client_interval_ms = rng.Range(10, 40);
   c.clients_stop_ms = rng.Range(2000, 4000);

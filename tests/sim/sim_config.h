@@ -71,6 +71,10 @@ struct SimConfig {
   uint64_t loss_per_million = 0;
   uint64_t duplicate_per_million = 0;
   uint64_t verify_delay_max_ms = 2;
+  // A deferrable verification (VerifyBatchAction::deferrable) answers this
+  // late, like the node's VerifyWorker at its deadline: a certificate usually
+  // proves the batch first (the answer is then ignored).
+  uint64_t verify_deferral_ms = 1000;
   std::vector<Partition> partitions;
   std::vector<Crash> crashes;
   std::vector<uint32_t> byzantine;  // validator indices

@@ -425,7 +425,9 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       Event e(EventKind::kVerified, node.index, node.index, node.incarnation);
       e.digest = verify->digest;
       e.ok = ok;
-      Schedule(now_ms_ + rng_.Range(0, config_.verify_delay_max_ms), std::move(e));
+      const uint64_t delay_ms = verify->deferrable ? config_.verify_deferral_ms
+                                                   : rng_.Range(0, config_.verify_delay_max_ms);
+      Schedule(now_ms_ + delay_ms, std::move(e));
     } else if (auto* commit = std::get_if<CommitAction>(&action)) {
       if (outbox) {
         QueueCommit(node, std::move(commit->sub_dag));

@@ -1,9 +1,12 @@
 // VerifyWorker coalescing with the CPU backend: queued peer batches are
 // verified in one backend call, a faulty batch in a group fails alone, the
-// size cap and the bounded wait hold, and Stop ends a wait at once.
+// size cap and the bounded wait hold, and Stop ends a wait at once. Deferred
+// jobs wait, are cancelled unanswered, promoted, or verified at the deadline.
 #include "net/node/verify_worker.h"
 
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -152,6 +155,77 @@ TEST_F(VerifyWorkerTest, StopEndsAWait) {
   worker.Enqueue(DigestOf(0), MakeBatch(60, 3));
   worker.Stop();  // a hang here fails the test at ctest's timeout
   EXPECT_EQ(inbox_.size(), 0u);
+}
+
+// The next VerifiedEvent: (first digest byte, ok), or (-1, false) at the deadline.
+std::pair<int, bool> TakeOne(EventInbox* inbox) {
+  const absl::Time deadline = absl::Now() + kEventDeadline;
+  while (absl::Now() < deadline) {
+    for (DriverEvent& e : inbox->Take(deadline, 1)) {
+      const auto* v = std::get_if<VerifiedEvent>(&e);
+      EXPECT_NE(v, nullptr);
+      if (v != nullptr) return {v->digest.data()[0], v->ok};
+    }
+  }
+  ADD_FAILURE() << "no verified event at the deadline";
+  return {-1, false};
+}
+
+VerifyWorkerOptions DeferringFor(absl::Duration deferral) {
+  VerifyWorkerOptions options;
+  options.coalesce_txs_max = 1000;
+  options.deferral_max = deferral;
+  return options;
+}
+
+// A deferred job waits while others are verified; a cancel drops it unanswered.
+TEST_F(VerifyWorkerTest, ADeferredJobWaitsAndACancelDropsIt) {
+  VerifyWorker worker(&checker_, &inbox_, DeferringFor(absl::Hours(1)), &metrics_);
+  worker.Enqueue(DigestOf(0), MakeBatch(70, 3), /*deferrable=*/true);
+  worker.Enqueue(DigestOf(1), MakeBatch(71, 3));
+  worker.Start();
+  EXPECT_EQ(TakeOne(&inbox_), std::make_pair(1, true));
+  EXPECT_EQ(worker.queued(), 1u);  // the deferred one, an hour from its deadline
+  worker.Cancel(DigestOf(0));
+  EXPECT_EQ(worker.queued(), 0u);
+  worker.Stop();
+  EXPECT_EQ(inbox_.size(), 0u);
+  const VerifyWorker::DeferralCounts counts = worker.deferral_counts();
+  EXPECT_EQ(counts.deferred, 1u);
+  EXPECT_EQ(counts.cancelled, 1u);
+  EXPECT_EQ(counts.expired, 0u);
+  bool found = false;
+  for (const auto& family : metrics_.registry()->Collect()) {
+    if (family.name != "gridledger_peer_batch_deferrals_total") continue;
+    for (const auto& m : family.metric) {
+      const std::string& outcome = m.label[0].value;
+      const double want = outcome == "deferred" || outcome == "cancelled" ? 1 : 0;
+      EXPECT_EQ(m.counter.value, want) << outcome;
+    }
+    found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
+// The same digest again, not deferrable, is verified at once (once).
+TEST_F(VerifyWorkerTest, AskingAgainVerifiesADeferredJobNow) {
+  VerifyWorker worker(&checker_, &inbox_, DeferringFor(absl::Hours(1)));
+  worker.Start();
+  worker.Enqueue(DigestOf(0), MakeBatch(72, 3), /*deferrable=*/true);
+  worker.Enqueue(DigestOf(0), MakeBatch(72, 3));
+  EXPECT_EQ(TakeOne(&inbox_), std::make_pair(0, true));
+  EXPECT_EQ(worker.queued(), 0u);
+  EXPECT_EQ(worker.deferral_counts().promoted, 1u);
+}
+
+// A deferred job nobody cancels is verified at its deadline, also while the
+// worker sleeps with nothing else to do.
+TEST_F(VerifyWorkerTest, ADeferredJobIsVerifiedAtItsDeadline) {
+  VerifyWorker worker(&checker_, &inbox_, DeferringFor(absl::Milliseconds(5)));
+  worker.Start();
+  worker.Enqueue(DigestOf(0), MakeBatch(73, 3, /*corrupt=*/true), /*deferrable=*/true);
+  EXPECT_EQ(TakeOne(&inbox_), std::make_pair(0, false));
+  EXPECT_EQ(worker.deferral_counts().expired, 1u);
 }
 
 TEST(VerifyWorkerOptionsTest, GpuWaitsForLargerGroupsCpuDoesNot) {

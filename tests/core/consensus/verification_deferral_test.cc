@@ -1,0 +1,174 @@
+// Deferred peer-batch verification (Parameters::defer_peer_verification):
+// which validator defers whose batches, a certificate proving a batch still
+// in verification (stored, verification cancelled), a fetched batch that a
+// certificate needs stored without verification, and the author's signals
+// (a second push, its header again) asking for the work at once.
+#include <memory>
+#include <vector>
+
+#include "tests/core/consensus/consensus_fixture.h"
+
+namespace gridledger::consensus {
+namespace {
+
+class DeferralTest : public Fixture {
+ protected:
+  Batch BatchOf(uint32_t author, uint64_t sequence) {
+    return Batch{kSlice, ValidatorIndex(author), sequence,
+                 {Bytes{uint8_t(author), uint8_t(sequence), 9, 9}}};
+  }
+};
+
+std::vector<VerifyBatchAction> Verifications(const std::vector<Action>& actions) {
+  std::vector<VerifyBatchAction> out;
+  for (const Action& a : actions) {
+    if (const auto* v = std::get_if<VerifyBatchAction>(&a)) out.push_back(*v);
+  }
+  return out;
+}
+
+std::vector<Digest> Cancels(const std::vector<Action>& actions) {
+  std::vector<Digest> out;
+  for (const Action& a : actions) {
+    if (const auto* c = std::get_if<CancelVerifyAction>(&a)) out.push_back(c->digest);
+  }
+  return out;
+}
+
+// With n = 4 (f = 1) the one spare peer of author a is a + 1: it defers, the
+// two others verify at once; off, nobody defers.
+TEST_F(DeferralTest, OnlyTheSparePeerAfterTheAuthorDefers) {
+  const Batch batch = BatchOf(0, 1);
+  for (uint32_t me : {1u, 2u, 3u}) {
+    auto core = MakeCore(me);
+    const std::vector<VerifyBatchAction> v =
+        Verifications(core->OnMessage(ValidatorIndex(0), batch, 1));
+    ASSERT_EQ(v.size(), 1u) << me;
+    EXPECT_EQ(v[0].deferrable, me == 1) << me;
+    EXPECT_EQ(core->stats().verifications_deferred, me == 1 ? 1u : 0u) << me;
+  }
+  Parameters off;
+  off.defer_peer_verification = false;
+  auto core = MakeCore(1, {}, off);
+  const std::vector<VerifyBatchAction> v =
+      Verifications(core->OnMessage(ValidatorIndex(0), batch, 1));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+}
+
+// Validator 2 is author 1's spare peer: it defers author 1's batches only
+// while 3 and 0 (whose acks author 1 then needs) have certificates in the
+// two rounds of the newest certificate known.
+TEST_F(DeferralTest, NoDeferralWhileAPeerTheAuthorNeedsLags) {
+  auto core = MakeCore(2);
+  std::vector<VerifyBatchAction> v =
+      Verifications(core->OnMessage(ValidatorIndex(1), BatchOf(1, 1), 1));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_TRUE(v[0].deferrable);  // everyone's genesis certificate is current
+  // Rounds 1..4 without validator 0: its newest certificate is genesis.
+  for (const Certificate& c : RoundsWithout0(4)) core->OnMessage(ValidatorIndex(3), c, 2);
+  ASSERT_EQ(core->dag().highest_round().value(), 4u);
+  v = Verifications(core->OnMessage(ValidatorIndex(1), BatchOf(1, 2), 3));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+}
+
+// The certificate for a header carrying a batch still in verification proves
+// it: the batch is stored, the certificate enters the DAG, the verification
+// is cancelled, and its late answer changes nothing (no ack goes out).
+TEST_F(DeferralTest, ACertificateProvesABatchStillInVerification) {
+  auto core = MakeCore(1);
+  const Batch batch = BatchOf(0, 1);
+  const Digest digest = BatchDigest(batch);
+  ASSERT_EQ(Verifications(core->OnMessage(ValidatorIndex(0), batch, 1)).size(), 1u);
+  const Certificate cert = Certify(MakeHeader(0, 1, genesis_, {digest}), {0, 2, 3});
+  const std::vector<Action> actions = core->OnMessage(ValidatorIndex(0), cert, 2);
+  EXPECT_EQ(Cancels(actions), std::vector<Digest>{digest});
+  EXPECT_TRUE(core->dag().Contains(CertificateDigest(cert)));
+  EXPECT_EQ(core->stats().batches_proven_by_certificate, 1u);
+  bool persisted = false;
+  for (const Action& a : actions) {
+    if (const auto* p = std::get_if<PersistAction>(&a)) {
+      if (const auto* b = std::get_if<BatchRecord>(&p->record)) persisted |= *b->batch == batch;
+    }
+  }
+  EXPECT_TRUE(persisted) << "a proven batch is stored durably like a verified one";
+  EXPECT_TRUE(core->OnBatchVerified(digest, true, 3).empty());
+  EXPECT_TRUE(core->OnBatchVerified(digest, false, 3).empty());
+  EXPECT_EQ(core->stats().batches_rejected, 0u);
+}
+
+// A batch fetched for a verified certificate is stored without a
+// verification; one fetched for a header we would vote on is verified.
+TEST_F(DeferralTest, AFetchedBatchACertificateNeedsIsNotVerifiedAgain) {
+  auto core = MakeCore(2);
+  const Batch batch = BatchOf(0, 1);
+  const Certificate cert =
+      Certify(MakeHeader(0, 1, genesis_, {BatchDigest(batch)}), {0, 1, 3});
+  core->OnMessage(ValidatorIndex(0), cert, 1);
+  ASSERT_FALSE(core->dag().Contains(CertificateDigest(cert)));  // waits for its batch
+  const std::vector<Action> actions =
+      core->OnMessage(ValidatorIndex(1), BatchResponse{{batch}}, 600);
+  EXPECT_TRUE(Verifications(actions).empty());
+  EXPECT_TRUE(core->dag().Contains(CertificateDigest(cert)));
+  EXPECT_EQ(core->stats().batches_proven_by_certificate, 1u);
+
+  // A header's batch (no certificate yet) fetched: verified as always.
+  auto voter = MakeCore(2);
+  const Batch other = BatchOf(3, 1);
+  voter->OnMessage(ValidatorIndex(3), MakeHeader(3, 1, genesis_, {BatchDigest(other)}), 1);
+  const std::vector<VerifyBatchAction> v =
+      Verifications(voter->OnMessage(ValidatorIndex(0), BatchResponse{{other}}, 600));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+  EXPECT_EQ(voter->stats().batches_proven_by_certificate, 0u);
+}
+
+// The author pushing the batch again (short of acks), or sending its header
+// again (short of votes), asks for the deferred verification at once.
+TEST_F(DeferralTest, TheAuthorAskingAgainEndsADeferral) {
+  auto core = MakeCore(1);
+  const Batch pushed = BatchOf(0, 1);
+  ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), pushed, 1))[0].deferrable);
+  std::vector<VerifyBatchAction> v = Verifications(core->OnMessage(ValidatorIndex(0), pushed, 2));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].digest, BatchDigest(pushed));
+  EXPECT_FALSE(v[0].deferrable);
+  // Asked for once: a third push asks nothing more.
+  EXPECT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), pushed, 3)).empty());
+
+  const Batch in_header = BatchOf(0, 2);
+  ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), in_header, 4))[0].deferrable);
+  const Header header = MakeHeader(0, 1, genesis_, {BatchDigest(in_header)});
+  EXPECT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), header, 5)).empty());
+  v = Verifications(core->OnMessage(ValidatorIndex(0), header, 6));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].digest, BatchDigest(in_header));
+  EXPECT_FALSE(v[0].deferrable);
+  // Its answer lets the vote go out.
+  EXPECT_EQ(VotesSent(core->OnBatchVerified(BatchDigest(in_header), true, 7)).size(), 1u);
+}
+
+// An anchor's header asks for its deferred batches at once: its
+// certificate paces every commit, and our vote is its slack.
+TEST_F(DeferralTest, AnAnchorsHeaderIsNotKeptWaiting) {
+  const uint32_t leader = committee_->Leader(Round(2)).value();
+  const uint32_t me = (leader + 1) % 4;  // the leader's spare peer
+  auto core = MakeCore(me);
+  std::vector<Digest> round1;
+  for (const Certificate& c : RoundsWithout0(1)) {
+    core->OnMessage(ValidatorIndex(c.header.author.value() == me ? leader : me == 0 ? 1 : 0), c,
+                    1);
+    round1.push_back(CertificateDigest(c));
+  }
+  ASSERT_EQ(core->dag().highest_round().value(), 1u);
+  const Batch batch = BatchOf(leader, 1);
+  ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(leader), batch, 2))[0].deferrable);
+  const std::vector<VerifyBatchAction> v = Verifications(core->OnMessage(
+      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 3));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+}
+
+}  // namespace
+}  // namespace gridledger::consensus
