@@ -306,7 +306,7 @@ std::vector<Action> Core::OnMessage(ValidatorIndex from, const Message& message,
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, Batch>) {
-          HandleBatch(out, from, m, /*solicited=*/false);
+          HandleBatch(out, from, m, /*solicited=*/false, now);
         } else if constexpr (std::is_same_v<T, BatchAck>) {
           HandleBatchAck(out, from, m, now);
         } else if constexpr (std::is_same_v<T, Header>) {
@@ -324,7 +324,7 @@ std::vector<Action> Core::OnMessage(ValidatorIndex from, const Message& message,
         } else if constexpr (std::is_same_v<T, BatchRequest>) {
           HandleBatchRequest(out, from, m);
         } else if constexpr (std::is_same_v<T, BatchResponse>) {
-          for (const Batch& b : m.batches) HandleBatch(out, from, b, /*solicited=*/true);
+          for (const Batch& b : m.batches) HandleBatch(out, from, b, /*solicited=*/true, now);
           // A batch a certificate proved is stored at once (StoreProvenBatch).
           ProcessPendingCertificates(out, now);
         }
@@ -463,7 +463,8 @@ bool Core::RoomForPeerBatch(ValidatorIndex author, const Digest& digest,
   return stored_per_author_[author.value()] + reserved < AuthorQuota();
 }
 
-void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited) {
+void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited,
+                       TimeMs now) {
   if (absl::Status shape =
           VerifyBatchShape(batch, committee_, params_.batch_bytes, params_.batch_txs_max);
       !shape.ok()) {
@@ -483,8 +484,14 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
   }
   if (auto it = verifying_.find(digest); it != verifying_.end()) {
     it->second.ack_owed |= !solicited;
-    // The author pushes again only while short of acks: it needs ours now.
-    if (!solicited) VerifyNow(out, digest);
+    // The author pushes again while short of acks. Under load that is
+    // often only slow peers, whose acks come anyway: our verifying too would
+    // add a quarter to everyone's work. Only a batch still short after
+    // kRepushesBeforeVerifying retransmission periods, and twice as long as
+    // our own batches now wait for their acks, needs ours.
+    const TimeMs patience = std::max<TimeMs>(kRepushesBeforeVerifying * params_.sync_retry_ms,
+                                             2 * own_ack_wait_ms_);
+    if (!solicited && now >= it->second.received_ms + patience) VerifyNow(out, digest);
     return;
   }
   // Fetched for a verified certificate: the certificate already proves it.
@@ -510,7 +517,7 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
   auto shared = std::make_shared<const Batch>(batch);
   const bool deferrable = !solicited && DefersVerificationOf(batch.author);
   if (deferrable) ++stats_.verifications_deferred;
-  verifying_.emplace(digest, InVerification{shared, !solicited, deferrable});
+  verifying_.emplace(digest, InVerification{shared, !solicited, deferrable, now});
   out.actions.push_back(VerifyBatchAction{digest, std::move(shared), deferrable});
 }
 
@@ -550,6 +557,13 @@ void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack,
   if (it == unacked_own_batches_.end()) return;
   it->second.acks.insert(from);
   if (it->second.acks.size() < committee_.quorum()) return;
+  if (auto stored = batches_.find(ack.batch);
+      stored != batches_.end() && stored->second.sealed_ms.has_value() &&
+      now >= *stored->second.sealed_ms) {
+    // A moving average (weight 1/8) of how long own batches wait for acks.
+    const TimeMs waited = now - *stored->second.sealed_ms;
+    own_ack_wait_ms_ = (7 * own_ack_wait_ms_ + waited) / 8;
+  }
   acked_waiting_.emplace(it->second.sequence, ack.batch);
   unacked_own_batches_.erase(it);
   // Release the acked prefix in seal order (bounded: SubmitTransaction
@@ -1101,6 +1115,8 @@ void Core::Retransmit(Output& out, TimeMs now) {
   for (const auto& [digest, entry] : unacked_own_batches_) {
     auto it = batches_.find(digest);
     if (it == batches_.end()) continue;
+    // Pushed less than a period ago: its acks may simply be on the way.
+    if (now < it->second.sealed_ms.value_or(0) + params_.sync_retry_ms) continue;
     for (uint32_t a = 0; a < committee_.size(); ++a) {
       const ValidatorIndex peer(a);
       if (!entry.acks.contains(peer)) out.PushOwnBatch(peer, *it->second.batch);
@@ -1151,7 +1167,11 @@ void Core::TryPropose(Output& out, TimeMs now) {
   bool skipped_suspect = false;
   const bool anchor_round = Committee::IsAnchorRound(*q);
   const ValidatorIndex leader = anchor_round ? committee_.Leader(*q) : ValidatorIndex(0);
-  if (anchor_round && dag_.Get(*q, leader) == nullptr) {
+  // Our own anchor can only come from a header we proposed in that round:
+  // after a restart that skipped it, waiting for it is waiting for nothing.
+  const bool own_anchor_impossible =
+      leader == me_ && !(own_header_.has_value() && own_header_->header.round == *q);
+  if (anchor_round && dag_.Get(*q, leader) == nullptr && !own_anchor_impossible) {
     const TimeMs since = (*q == round_) ? std::max(round_entered_ms_, quorum_since_ms_)
                                         : quorum_since_ms_;
     const uint64_t wait_ms = reputation_.WaitMs(leader, params_.leader_timeout_ms);

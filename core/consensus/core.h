@@ -107,6 +107,10 @@ inline constexpr size_t kMaxPendingCertificates = 4096;
 inline constexpr size_t kMaxMissingCertificates = 1024;
 inline constexpr size_t kMaxMissingBatches = 1024;
 inline constexpr size_t kMaxBatchesInVerification = 256;
+// A spare peer verifies a deferred batch once its author still pushes it
+// this many retransmission periods after it arrived, and twice as long as
+// its own batches wait for acks (Core::HandleBatch).
+inline constexpr uint64_t kRepushesBeforeVerifying = 2;
 inline constexpr size_t kMaxStoredBatches = 65536;
 inline constexpr size_t kMaxUnackedOwnBatches = 64;
 inline constexpr size_t kMaxReadyDigests = 4096;
@@ -261,9 +265,11 @@ class Core {
     std::shared_ptr<const Batch> batch;
     bool ack_owed = false;
     bool deferred = false;  // asked for as deferrable, not yet asked for now
+    TimeMs received_ms = 0;
   };
 
-  void HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited);
+  void HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited,
+                   TimeMs now);
   void HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now);
   void HandleHeader(Output& out, ValidatorIndex from, const Header& header, TimeMs now);
   void HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now);
@@ -343,6 +349,9 @@ class Core {
   std::deque<Digest> ready_digests_;  // own batches with 2f+1 acks, FIFO
   uint64_t next_batch_sequence_ = 0;
   std::map<Digest, OwnBatchAcks> unacked_own_batches_;
+  // How long own batches wait for 2f acks (moving average): how slow peers
+  // are now, for everyone (HandleBatch's patience with a deferred batch).
+  TimeMs own_ack_wait_ms_ = 0;
   // Own batches with 2f+1 acks that wait for an earlier-sealed batch's acks:
   // own batches are proposed in seal order, so one account's transactions
   // reach consensus in nonce order (acks can complete out of order when a

@@ -62,8 +62,11 @@ struct Parameters {
   // f+1 honest validators verified the batch (Core::StoreProvenBatch), so the work is
   // cancelled. Across n = 3f+1 validators that is f verifications fewer per
   // transaction. The cost: those f peers cannot vote for the author's
-  // header until then, so its certificate needs every other peer's vote. A
-  // second push of the batch (the author short of acks) asks for it at once.
+  // header until then, so its certificate needs every other peer's vote.
+  // Asked for at once: a batch the author still pushes after two
+  // retransmission periods and twice as long as the spare's own batches
+  // wait for acks (short of acks, and not only because everyone is slow),
+  // one in a header the author sends again (short of votes), and an anchor's.
   // Local to each validator: it only affects cost and pacing.
   bool defer_peer_verification = true;
   // The largest message peers accept (the transport's max_frame_bytes):

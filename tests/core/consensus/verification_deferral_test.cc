@@ -1,8 +1,8 @@
 // Deferred peer-batch verification (Parameters::defer_peer_verification):
 // which validator defers whose batches, a certificate proving a batch still
 // in verification (stored, verification cancelled), a fetched batch that a
-// certificate needs stored without verification, and the author's signals
-// (a second push, its header again) asking for the work at once.
+// certificate needs stored without verification, and what asks for the
+// work at once (a late push, the author's header again, an anchor's header).
 #include <memory>
 #include <vector>
 
@@ -124,18 +124,23 @@ TEST_F(DeferralTest, AFetchedBatchACertificateNeedsIsNotVerifiedAgain) {
   EXPECT_EQ(voter->stats().batches_proven_by_certificate, 0u);
 }
 
-// The author pushing the batch again (short of acks), or sending its header
-// again (short of votes), asks for the deferred verification at once.
+// The author still pushing the batch two retransmission periods later
+// (short of acks), or sending its header again (short of votes), asks for
+// the deferred verification at once. An earlier push does not: under load
+// the peers it needs are slow, not gone.
 TEST_F(DeferralTest, TheAuthorAskingAgainEndsADeferral) {
   auto core = MakeCore(1);
   const Batch pushed = BatchOf(0, 1);
   ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), pushed, 1))[0].deferrable);
-  std::vector<VerifyBatchAction> v = Verifications(core->OnMessage(ValidatorIndex(0), pushed, 2));
+  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
+  EXPECT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), pushed, patience)).empty());
+  std::vector<VerifyBatchAction> v =
+      Verifications(core->OnMessage(ValidatorIndex(0), pushed, 1 + patience));
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].digest, BatchDigest(pushed));
   EXPECT_FALSE(v[0].deferrable);
   // Asked for once: a third push asks nothing more.
-  EXPECT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), pushed, 3)).empty());
+  EXPECT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), pushed, 2 + patience)).empty());
 
   const Batch in_header = BatchOf(0, 2);
   ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), in_header, 4))[0].deferrable);
@@ -168,6 +173,85 @@ TEST_F(DeferralTest, AnAnchorsHeaderIsNotKeptWaiting) {
       ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 3));
   ASSERT_EQ(v.size(), 1u);
   EXPECT_FALSE(v[0].deferrable);
+}
+
+// The author pushes a batch again only once it has waited a retransmission
+// period for its acks: a batch sealed just before the period's tick is not
+// pushed again at once (a spare would take that for a need of its ack).
+TEST_F(DeferralTest, AFreshBatchIsNotPushedAgainAtTheNextTick) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto author = MakeCore(0, {}, params);
+  const TimeMs sealed_ms = params.sync_retry_ms - 5;
+  auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, sealed_ms);
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_EQ(Sent<Batch>(*sealed).size(), 1u);
+  EXPECT_TRUE(Sent<Batch>(author->OnTimer(params.sync_retry_ms)).empty());
+  EXPECT_EQ(Sent<Batch>(author->OnTimer(sealed_ms + 2 * params.sync_retry_ms)).size(), 3u);
+}
+
+// A spare's patience with the author's pushes grows with how long its own
+// batches wait for acks: when everyone is slow, a push after two periods
+// only means the author's other peers are slow too.
+TEST_F(DeferralTest, PatienceGrowsWithTheWaitForOwnAcks) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto core = MakeCore(1, {}, params);
+  constexpr TimeMs kAckWaitMs = 4000;
+  TimeMs now = 1;
+  for (uint8_t i = 0; i < 16; ++i, now += kAckWaitMs) {
+    auto sealed = core->SubmitTransaction(Bytes{i, 2, 3, 4}, now);
+    ASSERT_TRUE(sealed.ok());
+    const std::vector<Batch> pushed = Sent<Batch>(*sealed);
+    ASSERT_EQ(pushed.size(), 1u);
+    for (uint32_t peer : {2u, 3u}) {
+      core->OnMessage(ValidatorIndex(peer), BatchAck{BatchDigest(pushed[0])}, now + kAckWaitMs);
+    }
+  }
+  // The average is now close to 4 s: 2 s of pushes are not enough.
+  const Batch batch = BatchOf(0, 1);
+  ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), batch, now))[0].deferrable);
+  const TimeMs two_periods = kRepushesBeforeVerifying * params.sync_retry_ms;
+  EXPECT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), batch, now + two_periods)).empty());
+  const std::vector<VerifyBatchAction> v =
+      Verifications(core->OnMessage(ValidatorIndex(0), batch, now + 2 * kAckWaitMs));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+}
+
+// A validator that never proposed in an anchor round it leads (it was down)
+// does not wait for its own anchor: only a header it proposed there could
+// become that certificate. A missing anchor of another leader is waited for.
+TEST_F(DeferralTest, NoWaitForAnOwnAnchorNeverProposed) {
+  const uint32_t leader = committee_->Leader(Round(2)).value();
+  const uint32_t other = (leader + 1) % 4;
+  for (uint32_t me : {leader, other}) {
+    auto core = MakeCore(me);
+    // Rounds 1 and 2 by the three validators other than the leader.
+    std::vector<Digest> prev = genesis_;
+    for (uint64_t r = 1; r <= 2; ++r) {
+      std::vector<Digest> next;
+      for (uint32_t a = 0; a < 4; ++a) {
+        if (a == leader) continue;
+        const Certificate c = Certify(MakeHeader(a, r, prev), {0, 1, 2, 3});
+        core->OnMessage(ValidatorIndex(me == 0 ? 1 : 0), c, 1);
+        next.push_back(CertificateDigest(c));
+      }
+      prev = next;
+    }
+    ASSERT_EQ(core->dag().highest_round().value(), 2u);
+    ASSERT_TRUE(core->SubmitTransaction(Bytes{5, 6, 7}, 1).ok());  // something to order
+    const TimeMs early = core->params().max_header_delay_ms + core->params().max_batch_delay_ms;
+    ASSERT_LT(early, core->params().leader_timeout_ms);
+    const std::vector<Header> proposed = Sent<Header>(core->OnTimer(early));
+    if (me == leader) {
+      ASSERT_EQ(proposed.size(), 1u);
+      EXPECT_EQ(proposed[0].round, Round(3));
+    } else {
+      EXPECT_TRUE(proposed.empty()) << "waits for the leader's anchor";
+    }
+    EXPECT_EQ(core->stats().leader_timeouts, 0u);
+  }
 }
 
 }  // namespace
