@@ -88,6 +88,8 @@ Core::Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair ke
       last_voted_(committee_.size()),
       pending_headers_(committee_.size()),
       stored_per_author_(committee_.size(), 0) {
+  own_acks_missed_by_.assign(committee_.size(), 0);
+  deferral_backoff_.assign(committee_.size(), DeferralBackoff{});
   GL_CHECK(committee_.Contains(me_));
   GL_CHECK(committee_.key(me_) == key_.public_key());
   GL_CHECK(checker_ != nullptr);
@@ -491,7 +493,10 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
     // our own batches now wait for their acks, needs ours.
     const TimeMs patience = std::max<TimeMs>(kRepushesBeforeVerifying * params_.sync_retry_ms,
                                              2 * own_ack_wait_ms_);
-    if (!solicited && now >= it->second.received_ms + patience) VerifyNow(out, digest);
+    if (!solicited && it->second.deferred && now >= it->second.received_ms + patience) {
+      VerifyNow(out, digest);
+      NoteLatePush(batch.author);
+    }
     return;
   }
   // Fetched for a verified certificate: the certificate already proves it.
@@ -521,19 +526,27 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
   out.actions.push_back(VerifyBatchAction{digest, std::move(shared), deferrable});
 }
 
-bool Core::DefersVerificationOf(ValidatorIndex author) const {
-  if (!params_.defer_peer_verification) return false;
+bool Core::IsSpareFor(ValidatorIndex author, ValidatorIndex peer) const {
   const uint32_t n = static_cast<uint32_t>(committee_.size());
   const uint32_t spare = n - static_cast<uint32_t>(committee_.quorum());
-  const uint32_t offset = (me_.value() + n - author.value()) % n;
-  if (offset == 0 || offset > spare) return false;
-  // Only while each peer the author needs instead keeps up: a certificate
-  // of theirs within two rounds of the newest we know. A lagging one would
-  // leave the author short of acks until it asks again.
+  const uint32_t offset = (peer.value() + n - author.value()) % n;
+  return offset != 0 && offset <= spare;
+}
+
+bool Core::DefersVerificationOf(ValidatorIndex author) const {
+  if (!params_.defer_peer_verification || !IsSpareFor(author, me_)) return false;
   const uint64_t high = dag_.highest_round().value();
+  if (high < deferral_backoff_[author.value()].until_round) return false;
+  const uint32_t n = static_cast<uint32_t>(committee_.size());
+  const uint32_t spare = n - static_cast<uint32_t>(committee_.quorum());
+  // Only while each peer the author needs instead keeps up: a certificate
+  // of theirs within two rounds of the newest we know, and acks for our own
+  // batches (one that acknowledges nobody would leave the author short of
+  // acks until it asks again).
   const uint64_t low = high >= 2 ? high - 2 : 0;
   for (uint32_t k = spare + 1; k < n; ++k) {
     const ValidatorIndex peer((author.value() + k) % n);
+    if (own_acks_missed_by_[peer.value()] >= kMissedAcksBeforeVerifying) return false;
     bool current = false;
     for (uint64_t r = low; r <= high && !current; ++r) {
       current = dag_.Get(Round(r), peer) != nullptr;
@@ -545,18 +558,46 @@ bool Core::DefersVerificationOf(ValidatorIndex author) const {
 
 bool Core::StoreProvenBatch(Output& out, const Digest& digest,
                             std::shared_ptr<const Batch> batch) {
+  const ValidatorIndex author = batch->author;
   if (!StoreBatch(out, digest, std::move(batch))) return false;
   ++stats_.batches_proven_by_certificate;
   missing_batches_.erase(digest);
-  if (verifying_.erase(digest) > 0) out.actions.push_back(CancelVerifyAction{digest});
+  if (auto v = verifying_.find(digest); v != verifying_.end()) {
+    // A deferral that paid off: the author's other peers ack again.
+    if (v->second.deferred) deferral_backoff_[author.value()] = DeferralBackoff{};
+    verifying_.erase(v);
+    out.actions.push_back(CancelVerifyAction{digest});
+  }
   return true;
 }
 
+void Core::NoteLatePush(ValidatorIndex author) {
+  DeferralBackoff& b = deferral_backoff_[author.value()];
+  if (++b.late_pushes_in_a_row < kLatePushesBeforeBackoff) return;
+  // The author keeps lacking acks our deferral withholds (a peer it needs
+  // acknowledges nobody, or only slowly): stop deferring for a while, twice
+  // as long each time it happens again without a deferral paying off.
+  b.late_pushes_in_a_row = 0;
+  b.until_round = dag_.highest_round().value() + b.rounds;
+  b.rounds = std::min(2 * b.rounds, kDeferralBackoffMaxRounds);
+}
+
 void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now) {
+  // Any ack for an own batch, late ones too, shows `from` acknowledges us.
+  if (auto own = batches_.find(ack.batch);
+      own != batches_.end() && own->second.batch->author == me_) {
+    own_acks_missed_by_[from.value()] = 0;
+  }
   auto it = unacked_own_batches_.find(ack.batch);
   if (it == unacked_own_batches_.end()) return;
   it->second.acks.insert(from);
   if (it->second.acks.size() < committee_.quorum()) return;
+  for (uint32_t p = 0; p < committee_.size(); ++p) {
+    const ValidatorIndex peer(p);
+    if (peer != me_ && !it->second.acks.contains(peer) && !IsSpareFor(me_, peer)) {
+      ++own_acks_missed_by_[p];
+    }
+  }
   if (auto stored = batches_.find(ack.batch);
       stored != batches_.end() && stored->second.sealed_ms.has_value() &&
       now >= *stored->second.sealed_ms) {

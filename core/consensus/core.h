@@ -111,6 +111,16 @@ inline constexpr size_t kMaxBatchesInVerification = 256;
 // this many retransmission periods after it arrived, and twice as long as
 // its own batches wait for acks (Core::HandleBatch).
 inline constexpr uint64_t kRepushesBeforeVerifying = 2;
+// A spare peer does not defer for an author that needs a validator which
+// left this many of the spare's own batches in a row without its ack.
+inline constexpr uint32_t kMissedAcksBeforeVerifying = 4;
+// After this many of an author's deferred batches in a row needed our ack
+// (late pushes), a spare stops deferring that author's batches for
+// kDeferralBackoffMinRounds rounds, doubling up to the max while it recurs;
+// a deferral that a certificate ends resets it.
+inline constexpr uint32_t kLatePushesBeforeBackoff = 2;
+inline constexpr uint64_t kDeferralBackoffMinRounds = 50;
+inline constexpr uint64_t kDeferralBackoffMaxRounds = 3200;
 inline constexpr size_t kMaxStoredBatches = 65536;
 inline constexpr size_t kMaxUnackedOwnBatches = 64;
 inline constexpr size_t kMaxReadyDigests = 4096;
@@ -300,6 +310,11 @@ class Core {
   // Whether this validator may defer verifying `author`'s pushed batches
   // (Parameters::defer_peer_verification).
   bool DefersVerificationOf(ValidatorIndex author) const;
+  // Whether `peer` is one of the f spare peers of `author`'s batches.
+  bool IsSpareFor(ValidatorIndex author, ValidatorIndex peer) const;
+  // A late push of `author`'s deferred batch made us verify it: after
+  // kLatePushesBeforeBackoff in a row, no deferral for that author a while.
+  void NoteLatePush(ValidatorIndex author);
   // A deferred verification of `digest` is asked for again, not deferrable.
   void VerifyNow(Output& out, const Digest& digest);
   // Store quotas: own batches and each peer's pushed batches get one share
@@ -352,6 +367,16 @@ class Core {
   // How long own batches wait for 2f acks (moving average): how slow peers
   // are now, for everyone (HandleBatch's patience with a deferred batch).
   TimeMs own_ack_wait_ms_ = 0;
+  // Per validator: own batches in a row that reached 2f acks without its
+  // ack (our spare peers aside, which defer). Reset by any ack of it.
+  std::vector<uint32_t> own_acks_missed_by_;
+  // Per author: deferral suspended after late pushes (NoteLatePush).
+  struct DeferralBackoff {
+    uint32_t late_pushes_in_a_row = 0;
+    uint64_t rounds = kDeferralBackoffMinRounds;  // the next suspension
+    uint64_t until_round = 0;                     // no deferral below it
+  };
+  std::vector<DeferralBackoff> deferral_backoff_;
   // Own batches with 2f+1 acks that wait for an earlier-sealed batch's acks:
   // own batches are proposed in seal order, so one account's transactions
   // reach consensus in nonce order (acks can complete out of order when a

@@ -57,7 +57,9 @@ struct Parameters {
   // An author needs acks from 2f of its n-1 peers; the f peers after it in
   // index order (wrapping) are spare. Each of them defers verifying that
   // author's pushed batches (VerifyBatchAction::deferrable) while the other
-  // peers keep up (a certificate within two rounds of the newest). The
+  // peers keep up (a certificate within two rounds of the newest, and acks
+  // for the spare's own batches; core.h's kMissedAcksBeforeVerifying) and
+  // the author's late pushes have not suspended it (kLatePushesBeforeBackoff). The
   // certificate of the batch's header usually arrives first; it proves that
   // f+1 honest validators verified the batch (Core::StoreProvenBatch), so the work is
   // cancelled. Across n = 3f+1 validators that is f verifications fewer per

@@ -7,6 +7,7 @@
 namespace gridledger::sim {
 
 using consensus::Batch;
+using consensus::BatchAck;
 using consensus::BatchResponse;
 using consensus::Certificate;
 using consensus::Header;
@@ -56,6 +57,7 @@ std::vector<Outgoing> Adversary::RewriteSend(const consensus::SendAction& send) 
     // Honest validators refuse it at vote time; its round goes uncertified.
     message = Oversized(std::get<Header>(message));
   }
+  if (behaviour_.withhold_acks && std::holds_alternative<BatchAck>(message)) return out;
   if (behaviour_.withhold_batches) {
     if (std::holds_alternative<BatchResponse>(message)) return out;  // never serve fetches
     if (std::holds_alternative<Batch>(message) && targets.size() > 1) {

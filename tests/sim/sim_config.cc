@@ -95,6 +95,7 @@ SimConfig DrawConfig(uint64_t seed, uint32_t validators, bool faults, SimPacing 
     b.oversize_headers = rng.Chance(300'000);
     b.flood_batches = rng.Chance(300'000);
   }
+  for (ByzantineBehaviour& b : c.behaviours) b.withhold_acks = rng.Chance(300'000);
   return c;
 }
 
@@ -198,6 +199,7 @@ std::string SimConfig::Describe() const {
     if (b.forged_transactions) what.push_back("forged_txs");
     if (b.oversize_headers) what.push_back("oversize_headers");
     if (b.flood_batches) what.push_back("flood_batches");
+    if (b.withhold_acks) what.push_back("withhold_acks");
     absl::StrAppend(&s, " byzantine[v", byzantine[i], " ", absl::StrJoin(what, ","), "]");
   }
   if (real_store) absl::StrAppend(&s, " real_store restore_gc_depth=", restore_gc_depth);

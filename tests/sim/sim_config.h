@@ -59,6 +59,8 @@ struct ByzantineBehaviour {
   bool forged_transactions = false;  // seals batches with invalid transactions
   bool oversize_headers = false;   // pads own headers past header_batches_max
   bool flood_batches = false;      // pushes valid batches no header will carry
+  bool withhold_acks = false;      // never acknowledges a batch: authors that need
+                                   // its ack need a spare peer's (deferral ends)
 };
 
 struct SimConfig {

@@ -657,6 +657,8 @@ void Simulation::AddHonestStats(const Node& node) {
   result_.headers_refused_oversized += stats.headers_refused_oversized;
   result_.batches_refused_store_full += stats.batches_refused_store_full;
   result_.weak_links_proposed += stats.weak_links_proposed;
+  result_.verifications_deferred += stats.verifications_deferred;
+  result_.batches_proven_by_certificate += stats.batches_proven_by_certificate;
   result_.leader_timeouts += stats.leader_timeouts;
   result_.suspected_leader_skips += stats.suspected_leader_skips;
 }

@@ -44,6 +44,8 @@ struct SimResult {
   uint64_t headers_refused_oversized = 0;   // across honest validators
   uint64_t batches_refused_store_full = 0;  // across honest validators
   uint64_t weak_links_proposed = 0;         // across honest validators
+  uint64_t verifications_deferred = 0;      // across honest validators (params.h)
+  uint64_t batches_proven_by_certificate = 0;  // across honest validators
   uint64_t leader_timeouts = 0;             // across honest validators
   uint64_t suspected_leader_skips = 0;      // across honest validators (leader_reputation.h)
   // Canonical commits per anchor author, and when (virtual ms) its last one

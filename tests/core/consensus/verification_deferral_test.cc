@@ -219,6 +219,50 @@ TEST_F(DeferralTest, PatienceGrowsWithTheWaitForOwnAcks) {
   EXPECT_FALSE(v[0].deferrable);
 }
 
+// A spare does not defer for an author whose needed peer left four of the
+// spare's own batches in a row without an ack; one ack from it, even late,
+// restores the deferral.
+TEST_F(DeferralTest, APeerThatAcknowledgesNobodyEndsTheDeferral) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  auto core = MakeCore(1, {}, params);  // spare of author 0, which needs 2 and 3
+  std::vector<Digest> own;
+  for (uint8_t i = 0; i < kMissedAcksBeforeVerifying; ++i) {
+    auto sealed = core->SubmitTransaction(Bytes{i, 7, 7, 7}, 1 + i);
+    ASSERT_TRUE(sealed.ok());
+    const std::vector<Batch> pushed = Sent<Batch>(*sealed);
+    ASSERT_EQ(pushed.size(), 1u);
+    own.push_back(BatchDigest(pushed[0]));
+    // Quorum from 0 and 2 (2 is our own spare); 3 never acknowledges.
+    for (uint32_t peer : {0u, 2u}) core->OnMessage(ValidatorIndex(peer), BatchAck{own.back()}, 10);
+  }
+  std::vector<VerifyBatchAction> v =
+      Verifications(core->OnMessage(ValidatorIndex(0), BatchOf(0, 1), 20));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+  core->OnMessage(ValidatorIndex(3), BatchAck{own.front()}, 21);  // late, still counts
+  v = Verifications(core->OnMessage(ValidatorIndex(0), BatchOf(0, 2), 22));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_TRUE(v[0].deferrable);
+}
+
+// Two of an author's deferred batches in a row that its late pushes made
+// us verify suspend the deferral for that author (another author's stays).
+TEST_F(DeferralTest, LatePushesInARowSuspendTheDeferral) {
+  auto core = MakeCore(1);
+  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
+  TimeMs now = 1;
+  for (uint64_t seq = 1; seq <= kLatePushesBeforeBackoff; ++seq, now += patience + 1) {
+    const Batch b = BatchOf(0, seq);
+    ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), b, now))[0].deferrable);
+    ASSERT_EQ(Verifications(core->OnMessage(ValidatorIndex(0), b, now + patience)).size(), 1u);
+  }
+  std::vector<VerifyBatchAction> v =
+      Verifications(core->OnMessage(ValidatorIndex(0), BatchOf(0, 9), now));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
+}
+
 // A validator that never proposed in an anchor round it leads (it was down)
 // does not wait for its own anchor: only a header it proposed there could
 // become that certificate. A missing anchor of another leader is waited for.
