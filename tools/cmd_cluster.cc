@@ -722,7 +722,11 @@ int RunCluster(int argc, char** argv) {
               "batch delay ", pick(args.pacing.batch_delay_ms, defaults.max_batch_delay_ms),
               " ms, header delay ", pick(args.pacing.header_delay_ms, defaults.max_header_delay_ms),
               " ms, leader timeout ",
-              pick(args.pacing.leader_timeout_ms, defaults.leader_timeout_ms), " ms");
+              pick(args.pacing.leader_timeout_ms, defaults.leader_timeout_ms),
+              " ms, peer-batch deferral ",
+              args.pacing.defer_peer_verification.value_or(defaults.defer_peer_verification)
+                  ? "on"
+                  : "off");
         }
         if (auto info = NodeInfo(d.validators[0].grpc_address); info.ok()) {
           config.verifier_backend = info->verifier_backend();

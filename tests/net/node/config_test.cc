@@ -1,5 +1,6 @@
 #include "net/node/config.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -66,6 +67,7 @@ TEST(NodeConfigTest, SerializeRoundTrips) {
   c.batch_delay_ms = 10;
   c.header_delay_ms = 30;
   c.leader_timeout_ms = 250;
+  c.defer_peer_verification = false;
   c.relay_targets.push_back(RelayTarget{1, HostPort{"10.0.1.1", 7301}});
   const std::string text = SerializeNodeConfig(c, "two\nlines");
   EXPECT_EQ(text.substr(0, 14), "# two\n# lines\n") << text;
@@ -185,6 +187,15 @@ TEST(NodeConfigTest, PacingKeysAreOptionalAndBounded) {
   EXPECT_NE(short_timeout.status().message().find("leader_timeout_ms: 10 is out of range"),
             std::string::npos)
       << short_timeout.status();
+  EXPECT_FALSE(plain->defer_peer_verification.has_value());
+  auto off = ParseNodeConfig(std::string(kValid) + "defer_peer_verification = false\n");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->defer_peer_verification, std::optional<bool>(false));
+  auto not_bool = ParseNodeConfig(std::string(kValid) + "defer_peer_verification = 1\n");
+  ASSERT_FALSE(not_bool.ok());
+  EXPECT_NE(not_bool.status().message().find("defer_peer_verification: expected true or false"),
+            std::string::npos)
+      << not_bool.status();
 }
 
 TEST(NodeConfigTest, MissingRequiredKey) {
