@@ -58,17 +58,17 @@ struct Parameters {
   // index order (wrapping) are spare. Each of them defers verifying that
   // author's pushed batches (VerifyBatchAction::deferrable) while the other
   // peers keep up (a certificate within two rounds of the newest, and acks
-  // for the spare's own batches; core.h's kMissedAcksBeforeVerifying) and
-  // the author's late pushes have not suspended it (kLatePushesBeforeBackoff). The
-  // certificate of the batch's header usually arrives first; it proves that
-  // f+1 honest validators verified the batch (Core::StoreProvenBatch), so the work is
-  // cancelled. Across n = 3f+1 validators that is f verifications fewer per
-  // transaction. The cost: those f peers cannot vote for the author's
-  // header until then, so its certificate needs every other peer's vote.
-  // Asked for at once: a batch the author still pushes after two
-  // retransmission periods and twice as long as the spare's own batches
-  // wait for acks (short of acks, and not only because everyone is slow),
-  // one in a header the author sends again (short of votes), and an anchor's.
+  // for the spare's own batches: core.h's kMissedAcksBeforeVerifying) and
+  // the author's late pushes have not suspended it (kLatePushesBeforeBackoff).
+  // The certificate of the batch's header usually arrives first; it proves
+  // that f+1 honest validators verified the batch (Core::StoreProvenBatch),
+  // so the work is cancelled. Across n = 3f+1 validators that is f
+  // verifications fewer per transaction. The cost: those f peers cannot vote
+  // for the author's header until then, so its certificate needs every other
+  // peer's vote. Asked for at once: a batch the author still pushes after two
+  // retransmission periods and twice as long as the spare's own batches wait
+  // for acks (short of acks, and not only because everyone is slow), one in
+  // a header the author sends again (short of votes), and an anchor's.
   // Local to each validator: it only affects cost and pacing.
   bool defer_peer_verification = true;
   // The largest message peers accept (the transport's max_frame_bytes):
