@@ -537,16 +537,15 @@ bool Core::DefersVerificationOf(ValidatorIndex author) const {
   if (!params_.defer_peer_verification || !IsSpareFor(author, me_)) return false;
   const uint64_t high = dag_.highest_round().value();
   if (high < deferral_backoff_[author.value()].until_round) return false;
-  const uint32_t n = static_cast<uint32_t>(committee_.size());
-  const uint32_t spare = n - static_cast<uint32_t>(committee_.quorum());
   // Only while each peer the author needs instead keeps up: a certificate
   // of theirs within two rounds of the newest we know, and acks for our own
   // batches (one that acknowledges nobody would leave the author short of
   // acks until it asks again).
   const uint64_t low = high >= 2 ? high - 2 : 0;
-  for (uint32_t k = spare + 1; k < n; ++k) {
-    const ValidatorIndex peer((author.value() + k) % n);
-    if (own_acks_missed_by_[peer.value()] >= kMissedAcksBeforeVerifying) return false;
+  for (uint32_t p = 0; p < committee_.size(); ++p) {
+    const ValidatorIndex peer(p);
+    if (peer == author || IsSpareFor(author, peer)) continue;
+    if (own_acks_missed_by_[p] >= kMissedAcksBeforeVerifying) return false;
     bool current = false;
     for (uint64_t r = low; r <= high && !current; ++r) {
       current = dag_.Get(Round(r), peer) != nullptr;
@@ -584,8 +583,8 @@ void Core::NoteLatePush(ValidatorIndex author) {
 
 void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack, TimeMs now) {
   // Any ack for an own batch, late ones too, shows `from` acknowledges us.
-  if (auto own = batches_.find(ack.batch);
-      own != batches_.end() && own->second.batch->author == me_) {
+  auto own = batches_.find(ack.batch);
+  if (own != batches_.end() && own->second.batch->author == me_) {
     own_acks_missed_by_[from.value()] = 0;
   }
   auto it = unacked_own_batches_.find(ack.batch);
@@ -598,11 +597,10 @@ void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack,
       ++own_acks_missed_by_[p];
     }
   }
-  if (auto stored = batches_.find(ack.batch);
-      stored != batches_.end() && stored->second.sealed_ms.has_value() &&
-      now >= *stored->second.sealed_ms) {
+  if (own != batches_.end() && own->second.sealed_ms.has_value() &&
+      now >= *own->second.sealed_ms) {
     // A moving average (weight 1/8) of how long own batches wait for acks.
-    const TimeMs waited = now - *stored->second.sealed_ms;
+    const TimeMs waited = now - *own->second.sealed_ms;
     own_ack_wait_ms_ = (7 * own_ack_wait_ms_ + waited) / 8;
   }
   acked_waiting_.emplace(it->second.sequence, ack.batch);

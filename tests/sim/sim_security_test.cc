@@ -14,15 +14,22 @@
 namespace gridledger::sim {
 namespace {
 
+// Seed's config without drawn faults: validator seed % 4 behaves as `b`,
+// clients submit for 4 s.
+SimConfig OneByzantine(uint64_t seed, const ByzantineBehaviour& b) {
+  SimConfig config = DrawConfig(seed, 4, /*faults=*/false);
+  config.byzantine = {static_cast<uint32_t>(seed % 4)};
+  config.behaviours = {b};
+  config.clients_stop_ms = config.faults_end_ms = 4000;
+  return config;
+}
+
 TEST(SimSecurity, OversizedHeadersAndABatchFloodHaltNobody) {
   for (uint64_t seed = 11; seed <= 12; ++seed) {
-    SimConfig config = DrawConfig(seed, 4, /*faults=*/false);
-    config.byzantine = {static_cast<uint32_t>(seed % 4)};
     ByzantineBehaviour b;
     b.oversize_headers = true;
     b.flood_batches = true;
-    config.behaviours = {b};
-    config.clients_stop_ms = config.faults_end_ms = 4000;
+    const SimConfig config = OneByzantine(seed, b);
     const SimResult r = RunSimulation(config);
     ASSERT_TRUE(r.ok) << r.failure << "\n  " << config.Describe();
     EXPECT_GT(r.commits, 10u) << config.Describe();
@@ -41,12 +48,9 @@ TEST(SimSecurity, OversizedHeadersAndABatchFloodHaltNobody) {
 // a header delay over the same run with the deferral off.
 TEST(SimSecurity, WithheldAcksCostHonestAuthorsAtMostTheDeferralsPatience) {
   for (uint64_t seed = 13; seed <= 14; ++seed) {
-    SimConfig config = DrawConfig(seed, 4, /*faults=*/false);
-    config.byzantine = {static_cast<uint32_t>(seed % 4)};
     ByzantineBehaviour b;
     b.withhold_acks = true;
-    config.behaviours = {b};
-    config.clients_stop_ms = config.faults_end_ms = 4000;
+    const SimConfig config = OneByzantine(seed, b);
     SimConfig off = config;
     off.params.defer_peer_verification = false;
     const SimResult r = RunSimulation(config);
