@@ -36,7 +36,7 @@ inline constexpr size_t kFairRoundTxs = 16384;
 // The verification time one round aims at: what another key may wait. A
 // request waits for the round under way and then its own, and a validator's
 // transactions pass two such queues before their batch can be proposed
-// (admission, then the peers' acks): 4 ms against 10 ms cut p50 at
+// (admission, then the peers' acks): 4 ms against 10 ms cut p50 near
 // 0.4 x the bound by ~40 ms and lost no throughput at saturation
 // (docs/benchmarks.md, "Shorter verification rounds").
 inline constexpr absl::Duration kFairRoundTarget = absl::Milliseconds(4);
