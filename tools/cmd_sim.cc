@@ -46,7 +46,8 @@ int RunSim(int argc, char** argv) {
   bool early_send_crashes = false;
   app.add_flag("--early_send_crashes", early_send_crashes,
                "real store, with crashes drawn after a send that does not wait for records "
-               "(an ack, an own batch push) and before its call's records are durable");
+               "(an ack, an own batch push, an own certificate) and before its call's records "
+               "are durable");
   app.add_flag("--verbose", verbose, "one line per seed, not only for failures");
   bool node_pacing = false;
   app.add_flag("--node_pacing", node_pacing,
@@ -72,12 +73,14 @@ int RunSim(int argc, char** argv) {
           " twin_certs=%" PRIu64 " sig_verifications=%" PRIu64 " restored_certs=%" PRIu64
           " queued_commit_crashes=%" PRIu64 " commits_rederived=%" PRIu64
           " early_send_crashes=%" PRIu64 " early_send_records_lost=%" PRIu64
-          " early_send_own_batches_lost=%" PRIu64 "\n",
+          " early_send_own_batches_lost=%" PRIu64 " early_send_own_certificates_lost=%" PRIu64
+          "\n",
           s, r.ok ? "ok" : "FAILED", r.commits, r.transactions, r.highest_round, r.end_ms,
           r.mean_commit_latency_rounds, r.mean_tx_latency_ms, r.rejected_messages,
           r.second_certificates, r.signature_verifications, r.restored_certificates,
           r.queued_commit_crashes, r.commits_rederived, r.early_send_crashes,
-          r.early_send_records_lost, r.early_send_own_batches_lost);
+          r.early_send_records_lost, r.early_send_own_batches_lost,
+          r.early_send_own_certificates_lost);
     }
     if (!r.ok) {
       ++failed;

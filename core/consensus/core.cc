@@ -27,6 +27,11 @@ struct Core::Output {
   void PushOwnBatch(std::optional<ValidatorIndex> to, Batch batch) {
     actions.push_back(SendAction{to, std::move(batch), /*waits_for_records=*/false});
   }
+  // An own certificate is a proof (2f+1 signatures), not a promise: it need
+  // not wait for its CertificateRecord (persistence.h).
+  void BroadcastOwnCertificate(Certificate cert) {
+    actions.push_back(SendAction{std::nullopt, std::move(cert), /*waits_for_records=*/false});
+  }
   void Persist(PersistRecord r) { actions.push_back(PersistAction{std::move(r)}); }
 };
 
@@ -799,7 +804,7 @@ void Core::AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, T
   for (const auto& [v, s] : own_header_->votes) cert.votes.push_back(VoteSignature{v, s});
   ++stats_.certificates_formed;
   InsertCertificate(out, cert, own_header_->digest, /*persist=*/true, /*committed=*/false, now);
-  out.Broadcast(std::move(cert));
+  out.BroadcastOwnCertificate(std::move(cert));
 }
 
 // ---------------------------------------------------------------- certificates

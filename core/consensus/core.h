@@ -21,7 +21,7 @@
 //   PersistAction       make the record durable. MUST complete before any later
 //                       SendAction of the same call goes out (persistence.h),
 //                       but for one with waits_for_records false (acks,
-//                       own batch pushes).
+//                       own batch pushes, an own certificate's broadcast).
 //   VerifyBatchAction   verify every transaction of a peer's batch (e.g. with a
 //                       BatchVerifier) and call OnBatchVerified with the result.
 //                       A deferrable one may wait (see the struct); the same
@@ -70,9 +70,9 @@ namespace gridledger::consensus {
 struct SendAction {
   std::optional<ValidatorIndex> to;  // nullopt: every other validator
   Message message;
-  // False only for a BatchAck and for the push of an own batch: they may go
-  // out before the records returned ahead of them are durable (persistence.h
-  // says why that is safe).
+  // False only for a BatchAck, the push of an own batch and the broadcast of
+  // an own certificate when it forms: they may go out before the records
+  // returned ahead of them are durable (persistence.h says why that is safe).
   bool waits_for_records = true;
 };
 struct PersistAction {

@@ -7,7 +7,7 @@
 // round)" and "never propose twice for one round" survive a crash: the
 // LastVotedRecord precedes the Vote, the OwnHeaderRecord precedes the Header.
 //
-// Two exceptions. First, a BatchAck (SendAction::waits_for_records false) may go out
+// Three exceptions. First, a BatchAck (SendAction::waits_for_records false) may go out
 // before the BatchRecord of the batch it acknowledges is durable. The ack
 // only lets the author propose the batch and stop retransmitting it; what
 // makes a certificate mean "2f+1 validators keep the batch" is their votes,
@@ -31,6 +31,19 @@
 // own batch durable but in no header, which a restart never reloaded).
 // Waiting cost every own batch a synced write of its author before any peer
 // could verify it.
+//
+// A third: the broadcast of an own certificate, formed from 2f+1 votes, may
+// go out before its CertificateRecord is durable. A certificate is a proof
+// that any holder can check, not a promise of its author: the promise was
+// the header (OwnHeaderRecord, durable before the header went out) and each
+// vote (the voter's LastVotedRecord). An author that crashes after the
+// broadcast and before the record restarts with its header uncertified and
+// broadcasts the header again; voters answer a header they voted for with
+// the same vote, so it certifies the same header again, and a peer that
+// builds on the first certificate meanwhile is fetched from like any peer
+// whose parent is missing. Waiting put a synced write of the author on
+// every round's critical path: the next round starts when 2f+1
+// certificates arrive.
 #ifndef GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 #define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 

@@ -157,7 +157,12 @@ void DrawEarlySendCrashes(SimConfig* c) {
   const uint64_t crashes = rng.Range(1, 2);
   for (uint64_t i = 0; i < crashes; ++i) {
     if (auto q = DrawDeferredCrash<EarlySendCrash>(*c, rng)) {
-      q->after_push_only = rng.Chance(500'000);
+      // Half after any early send (mostly acks), a quarter each after the
+      // rarer own batch pushes and own certificates.
+      const uint64_t kind = rng.Range(0, 3);
+      q->after = kind <= 1   ? EarlySendCrash::After::kAnyEarlySend
+                 : kind == 2 ? EarlySendCrash::After::kOwnBatchPush
+                             : EarlySendCrash::After::kOwnCertificate;
       c->early_send_crashes.push_back(*q);
     }
   }
@@ -213,7 +218,11 @@ std::string SimConfig::Describe() const {
   if (outbox_bug_record_at_queue) absl::StrAppend(&s, " outbox_bug_record_at_queue");
   for (const EarlySendCrash& q : early_send_crashes) {
     absl::StrAppend(&s, " early_send_crash[v", q.validator, " after ", q.after_ms, " down ",
-                    q.down_for_ms, q.after_push_only ? " push_only" : "", "]");
+                    q.down_for_ms,
+                    q.after == EarlySendCrash::After::kOwnBatchPush      ? " push_only"
+                    : q.after == EarlySendCrash::After::kOwnCertificate ? " certificate_only"
+                                                                        : "",
+                    "]");
   }
   if (early_send_bug_header) absl::StrAppend(&s, " early_send_bug_header");
   return s;

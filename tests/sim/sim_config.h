@@ -37,7 +37,8 @@ struct QueuedCommitCrash {
 
 // A crash inside one call of the core (real_store mode): the first time at
 // or after `after_ms` that honest `validator` has sent something that does
-// not wait for records (an ack, an own batch push: persistence.h) while
+// not wait for records (an ack, an own batch push, an own certificate's
+// broadcast: persistence.h) while
 // records returned ahead of it are not yet durable. The process dies right
 // after that send: those records are lost, the send is out, the call's later
 // actions never run. It restarts from its store `down_for_ms` later.
@@ -45,8 +46,9 @@ struct EarlySendCrash {
   uint32_t validator = 0;
   uint64_t after_ms = 0;
   uint64_t down_for_ms = 0;
-  // Only after an own batch push (the rarer early send), not an ack.
-  bool after_push_only = false;
+  // After any early send, or only after one of the rarer kinds.
+  enum class After { kAnyEarlySend, kOwnBatchPush, kOwnCertificate };
+  After after = After::kAnyEarlySend;
 };
 
 // Byzantine behaviours, each on or off per Byzantine validator.

@@ -212,14 +212,16 @@ TEST(SimRealStore, OutboxBugRecordingCommitsBeforeTheyExecuteIsCaught) {
   EXPECT_GT(caught, 0);
 }
 
-// Sends that do not wait for records (acks and own batch pushes,
-// persistence.h): crashes drawn from the seed land inside the call that sent
-// one, after the send and before the call's records are durable, so peers
-// hold an ack or a batch the restarted validator never stored. Safety,
-// exactly-once and liveness (every transaction commits: clients resubmit what
-// a lost batch carried) must hold.
+// Sends that do not wait for records (acks, own batch pushes and own
+// certificates, persistence.h): crashes drawn from the seed land inside the
+// call that sent one, after the send and before the call's records are
+// durable, so peers hold an ack, a batch or a certificate the restarted
+// validator never stored. Safety, exactly-once and liveness (every
+// transaction commits: clients resubmit what a lost batch carried, and an
+// author certifies its header again) must hold.
 void SweepEarlySendCrashes(uint64_t first_seed, int seeds, SimPacing pacing) {
-  uint64_t crashes = 0, after_push = 0, lost = 0, own_batches_lost = 0;
+  uint64_t crashes = 0, after_push = 0, after_certificate = 0, lost = 0, own_batches_lost = 0,
+           own_certificates_lost = 0;
   for (uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
     SimConfig config = RealStoreConfig(seed, pacing);
     DrawEarlySendCrashes(&config);
@@ -231,19 +233,26 @@ void SweepEarlySendCrashes(uint64_t first_seed, int seeds, SimPacing pacing) {
     EXPECT_GT(r.commits, 0u) << config.Describe();
     crashes += r.early_send_crashes;
     after_push += r.early_send_crashes_after_push;
+    after_certificate += r.early_send_crashes_after_certificate;
     lost += r.early_send_records_lost;
     own_batches_lost += r.early_send_own_batches_lost;
+    own_certificates_lost += r.early_send_own_certificates_lost;
   }
   std::printf(
-      "%d seeds: %llu early-send crashes (%llu after an own batch push) lost %llu records, "
-      "%llu of them own batches already pushed\n",
+      "%d seeds: %llu early-send crashes (%llu after an own batch push, %llu after an own "
+      "certificate) lost %llu records, %llu of them own batches already pushed, %llu own "
+      "certificates already broadcast\n",
       seeds, static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(after_push),
-      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(own_batches_lost));
-  // The crashes really landed there, after both kinds of early send, and
-  // validators restarted without batches their peers hold.
+      static_cast<unsigned long long>(after_certificate), static_cast<unsigned long long>(lost),
+      static_cast<unsigned long long>(own_batches_lost),
+      static_cast<unsigned long long>(own_certificates_lost));
+  // The crashes really landed there, after every kind of early send, and
+  // validators restarted without batches and certificates their peers hold.
   EXPECT_GT(after_push, 0u);
-  EXPECT_GT(crashes - after_push, 0u);
+  EXPECT_GT(after_certificate, 0u);
+  EXPECT_GT(crashes - after_push - after_certificate, 0u);
   EXPECT_GT(own_batches_lost, 0u);
+  EXPECT_GT(own_certificates_lost, 0u);
 }
 
 TEST(SimRealStore, EarlySendCrashSeeds8000) { SweepEarlySendCrashes(8000, 12, SimPacing::kWide); }

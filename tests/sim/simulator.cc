@@ -162,8 +162,9 @@ class Simulation {
   bool FireDeferredCrash(const Node& node, const std::vector<DeferredCrash>& crashes,
                          std::vector<bool>& fired, Fits fits);
   // An early-send crash: `node` dies right after a send (`push`: an own batch
-  // push) with `pending` records not yet durable, which are lost.
-  void CrashAfterEarlySend(Node& node, bool push,
+  // push; `certificate`: an own certificate) with `pending` records not yet
+  // durable, which are lost.
+  void CrashAfterEarlySend(Node& node, bool push, bool certificate,
                            const std::vector<consensus::PersistRecord>& pending);
   void OnPersist(Node& node, const consensus::PersistRecord& record);
   void StartNode(Node& node);
@@ -409,10 +410,21 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
                             std::holds_alternative<consensus::Header>(send->message));
         SendNow(node, *send);
         const bool push = std::holds_alternative<consensus::Batch>(send->message);
-        auto fits = [push](const EarlySendCrash& q) { return push || !q.after_push_only; };
+        const bool certificate = std::holds_alternative<consensus::Certificate>(send->message);
+        auto fits = [push, certificate](const EarlySendCrash& q) {
+          switch (q.after) {
+            case EarlySendCrash::After::kOwnBatchPush:
+              return push;
+            case EarlySendCrash::After::kOwnCertificate:
+              return certificate;
+            case EarlySendCrash::After::kAnyEarlySend:
+              break;
+          }
+          return true;
+        };
         if (early && !node.byzantine &&
             FireDeferredCrash(node, config_.early_send_crashes, early_crash_fired_, fits)) {
-          CrashAfterEarlySend(node, push, pending);
+          CrashAfterEarlySend(node, push, certificate, pending);
           return;  // the call's later actions never run
         }
       }
@@ -456,15 +468,20 @@ bool Simulation::FireDeferredCrash(const Node& node, const std::vector<DeferredC
   return false;
 }
 
-void Simulation::CrashAfterEarlySend(Node& node, bool push,
+void Simulation::CrashAfterEarlySend(Node& node, bool push, bool certificate,
                                      const std::vector<consensus::PersistRecord>& pending) {
   ++result_.early_send_crashes;
   result_.early_send_crashes_after_push += push ? 1 : 0;
+  result_.early_send_crashes_after_certificate += certificate ? 1 : 0;
   result_.early_send_records_lost += pending.size();
   for (const consensus::PersistRecord& r : pending) {
     const auto* b = std::get_if<consensus::BatchRecord>(&r);
     if (b != nullptr && b->batch->author.value() == node.index) {
       ++result_.early_send_own_batches_lost;
+    }
+    const auto* c = std::get_if<consensus::CertificateRecord>(&r);
+    if (c != nullptr && c->certificate.header.author.value() == node.index) {
+      ++result_.early_send_own_certificates_lost;
     }
   }
   CrashNode(node);

@@ -64,12 +64,17 @@ struct SimResult {
   uint64_t commits_rederived = 0;
   // Early-send crashes that landed (a send out, records of its call not
   // durable, the call's later actions never run), those whose send was an
-  // own batch push, the records they lost, and among those the crashed
-  // validator's own BatchRecords (pushed batches it restarts without).
+  // own batch push or an own certificate, the records they lost, and among
+  // those the crashed validator's own BatchRecords (pushed batches it
+  // restarts without).
   uint64_t early_send_crashes = 0;
   uint64_t early_send_crashes_after_push = 0;
+  uint64_t early_send_crashes_after_certificate = 0;
   uint64_t early_send_records_lost = 0;
   uint64_t early_send_own_batches_lost = 0;
+  // Own CertificateRecords lost: certificates peers hold that the restarted
+  // author never stored.
+  uint64_t early_send_own_certificates_lost = 0;
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
   double mean_commit_latency_rounds = 0;

@@ -525,6 +525,56 @@ TEST_F(Fixture, APeerBatchAckDoesNotWaitForItsRecordButTheVoteDoes) {
   EXPECT_TRUE(vote_seen);
 }
 
+// An own certificate is a proof, not a promise: its broadcast follows its
+// CertificateRecord but does not wait for it (persistence.h, third
+// exception), while the header it certifies waited for its OwnHeaderRecord.
+TEST_F(Fixture, AnOwnCertificateBroadcastDoesNotWaitForItsRecord) {
+  Parameters params;
+  auto author = MakeCore(0, {}, params);
+  // Nothing to order: an empty header after the idle delay.
+  auto proposed = author->OnTimer(params.idle_header_delay_ms);
+  std::optional<Header> header;
+  for (const Action& a : proposed) {
+    if (const auto* s = std::get_if<SendAction>(&a)) {
+      if (const auto* h = std::get_if<Header>(&s->message)) {
+        EXPECT_TRUE(s->waits_for_records) << "a header is a promise: its record first";
+        header = *h;
+      }
+    }
+  }
+  ASSERT_TRUE(header.has_value());
+  const Digest d = HeaderDigest(*header);
+  std::vector<Action> certified;
+  for (uint32_t v : {1u, 2u}) {
+    auto acts = author->OnMessage(
+        ValidatorIndex(v),
+        Vote{d, ValidatorIndex(0), header->round, ValidatorIndex(v), keys_[v].Sign(VotePayload(d))},
+        params.idle_header_delay_ms + v);
+    for (Action& a : acts) certified.push_back(std::move(a));
+  }
+  ASSERT_EQ(author->stats().certificates_formed, 1u);
+  std::optional<size_t> record_at;
+  std::optional<size_t> broadcast_at;
+  for (size_t i = 0; i < certified.size(); ++i) {
+    if (const auto* p = std::get_if<PersistAction>(&certified[i])) {
+      if (const auto* c = std::get_if<CertificateRecord>(&p->record)) {
+        if (HeaderDigest(c->certificate.header) == d) record_at = i;
+      }
+    }
+    if (const auto* s = std::get_if<SendAction>(&certified[i])) {
+      if (const auto* c = std::get_if<Certificate>(&s->message)) {
+        EXPECT_EQ(HeaderDigest(c->header), d);
+        EXPECT_EQ(s->to, std::nullopt);
+        EXPECT_FALSE(s->waits_for_records);
+        broadcast_at = i;
+      }
+    }
+  }
+  ASSERT_TRUE(record_at.has_value());
+  ASSERT_TRUE(broadcast_at.has_value());
+  EXPECT_LT(*record_at, *broadcast_at) << "the record is handed on before the broadcast";
+}
+
 // The runtime may sleep until the core's next deadline instead of ticking:
 // the open batch's seal time, and the header delay once 2f+1 parents are in.
 TEST_F(Fixture, NextDeadlineIsTheSealOfTheOpenBatchOrTheHeaderDelay) {
