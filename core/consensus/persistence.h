@@ -38,8 +38,9 @@
 // the header (OwnHeaderRecord, durable before the header went out) and each
 // vote (the voter's LastVotedRecord). An author that crashes after the
 // broadcast and before the record restarts with its header uncertified and
-// broadcasts the header again; voters answer a header they voted for with
-// the same vote, so it certifies the same header again, and a peer that
+// broadcasts the header again; a voter answers a header it voted for with a
+// vote for it again (Core::TryVote), so it certifies the same header again
+// (the same digest, so the same DAG vertex everywhere), and a peer that
 // builds on the first certificate meanwhile is fetched from like any peer
 // whose parent is missing. Waiting put a synced write of the author on
 // every round's critical path: the next round starts when 2f+1

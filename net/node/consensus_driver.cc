@@ -390,8 +390,9 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
       outbox_.Persist(std::move(persist->record));
     } else if (auto* send = std::get_if<consensus::SendAction>(&action)) {
       // An ack, an own batch push or an own certificate's broadcast need not
-      // wait behind the outbox's synced writes (persistence.h). A Byzantine test rewriter runs on the
-      // outbox thread only, so its sends keep the outbox's order.
+      // wait behind the outbox's synced writes (persistence.h). A Byzantine
+      // test rewriter runs on the outbox thread only, so its sends keep the
+      // outbox's order.
       if (send->waits_for_records || send_rewriter_) {
         outbox_.Send(std::move(*send));
       } else {

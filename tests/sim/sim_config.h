@@ -38,10 +38,10 @@ struct QueuedCommitCrash {
 // A crash inside one call of the core (real_store mode): the first time at
 // or after `after_ms` that honest `validator` has sent something that does
 // not wait for records (an ack, an own batch push, an own certificate's
-// broadcast: persistence.h) while
-// records returned ahead of it are not yet durable. The process dies right
-// after that send: those records are lost, the send is out, the call's later
-// actions never run. It restarts from its store `down_for_ms` later.
+// broadcast: persistence.h) while records returned ahead of it are not yet
+// durable. The process dies right after that send: those records are lost,
+// the send is out, the call's later actions never run. It restarts from its
+// store `down_for_ms` later.
 struct EarlySendCrash {
   uint32_t validator = 0;
   uint64_t after_ms = 0;
