@@ -114,34 +114,104 @@ absl::StatusOr<WriteTxn> LmdbEnv::BeginWrite() {
 }
 
 absl::Status LmdbEnv::Write(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
+  std::vector<Rider*> riders = TakeRiders();
   int64_t wait_ms = kDiskFullRetryMinMs;
+  absl::Status status;
   for (;;) {
-    absl::Status status = WriteOnce(body);
-    if (!IsDiskFull(status)) {
-      if (status.ok()) {
-        disk_full_.store(false);
-        synced_writes_.fetch_add(1);
+    Rider* failed = nullptr;
+    status = WriteOnce([&](WriteTxn& txn) -> absl::Status {
+      failed = nullptr;  // each attempt (map growth) runs every body again
+      GL_RETURN_IF_ERROR(body(txn));
+      for (Rider* rider : riders) {
+        if (absl::Status s = rider->body(txn); !s.ok()) {
+          failed = rider;
+          return s;
+        }
       }
-      return status;
+      return absl::OkStatus();
+    });
+    if (failed != nullptr) {
+      // The rider's own error: it goes back to its call, which meets it
+      // alone; this write runs again without it.
+      SettleRiders({failed}, Rider::State::kReturned);
+      riders.erase(std::find(riders.begin(), riders.end(), failed));
+      continue;
     }
-    if (!disk_full_.exchange(true)) {
-      options_.logger.Warn(absl::StrCat("storage ", options_.dir, ": ", status.message()));
-    }
-    if (!options_.wait_for_space) return status;
-    absl::MutexLock lock(&mu_);
-    // Wakes early when stopped or when the bound is raised.
-    const uint64_t bound_seen = max_map_size_bytes_;
-    struct Wake {
-      const bool* stop;
-      const uint64_t* bound;
-      uint64_t seen;
-    } wake{&stop_waiting_, &max_map_size_bytes_, bound_seen};
-    mu_.AwaitWithTimeout(absl::Condition(
-                             +[](Wake* w) { return *w->stop || *w->bound != w->seen; }, &wake),
-                         absl::Milliseconds(wait_ms));
-    if (stop_waiting_) return status;
-    wait_ms = std::min(wait_ms * 2, kDiskFullRetryMaxMs);
+    if (!IsDiskFull(status) || !WaitForSpace(status, &wait_ms)) break;
   }
+  if (status.ok()) {
+    disk_full_.store(false);
+    synced_writes_.fetch_add(1);
+    ridden_writes_.fetch_add(riders.size());
+    SettleRiders(riders, Rider::State::kDone);
+  } else {
+    SettleRiders(riders, Rider::State::kReturned);
+  }
+  return status;
+}
+
+absl::Status LmdbEnv::WriteRiding(absl::FunctionRef<absl::Status(WriteTxn&)> body,
+                                  absl::Duration wait) {
+  Rider me(body);
+  {
+    absl::MutexLock lock(&riders_mu_);
+    riders_.push_back(&me);
+    riders_mu_.AwaitWithTimeout(
+        absl::Condition(+[](Rider* r) { return r->state != Rider::State::kWaiting; }, &me),
+        wait);
+    if (me.state == Rider::State::kWaiting) {
+      riders_.erase(std::find(riders_.begin(), riders_.end(), &me));
+    } else {
+      // Taken: the taker runs `body` on its thread while this one waits.
+      riders_mu_.Await(absl::Condition(
+          +[](Rider* r) {
+            return r->state == Rider::State::kDone || r->state == Rider::State::kReturned;
+          },
+          &me));
+      if (me.state == Rider::State::kDone) return absl::OkStatus();
+    }
+  }
+  return Write(body);
+}
+
+std::vector<LmdbEnv::Rider*> LmdbEnv::TakeRiders() {
+  absl::MutexLock lock(&riders_mu_);
+  std::vector<Rider*> taken;
+  taken.swap(riders_);
+  for (Rider* rider : taken) rider->state = Rider::State::kTaken;
+  return taken;
+}
+
+void LmdbEnv::SettleRiders(const std::vector<Rider*>& riders, Rider::State state) {
+  if (riders.empty()) return;
+  absl::MutexLock lock(&riders_mu_);
+  for (Rider* rider : riders) rider->state = state;
+}
+
+size_t LmdbEnv::waiting_riders() const {
+  absl::MutexLock lock(&riders_mu_);
+  return riders_.size();
+}
+
+bool LmdbEnv::WaitForSpace(const absl::Status& status, int64_t* wait_ms) {
+  if (!disk_full_.exchange(true)) {
+    options_.logger.Warn(absl::StrCat("storage ", options_.dir, ": ", status.message()));
+  }
+  if (!options_.wait_for_space) return false;
+  absl::MutexLock lock(&mu_);
+  // Wakes early when stopped or when the bound is raised.
+  const uint64_t bound_seen = max_map_size_bytes_;
+  struct Wake {
+    const bool* stop;
+    const uint64_t* bound;
+    uint64_t seen;
+  } wake{&stop_waiting_, &max_map_size_bytes_, bound_seen};
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](Wake* w) { return *w->stop || *w->bound != w->seen; }, &wake),
+                       absl::Milliseconds(*wait_ms));
+  if (stop_waiting_) return false;
+  *wait_ms = std::min(*wait_ms * 2, kDiskFullRetryMaxMs);
+  return true;
 }
 
 void LmdbEnv::StopWaitingForSpace() {

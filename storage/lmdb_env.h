@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "core/common/log.h"
 #include "storage/lmdb_txn.h"
 
@@ -77,7 +79,24 @@ class LmdbEnv {
   // write through the txn. `body` must not commit.
   // A disk-full failure sets disk_full() (cleared by the next successful
   // write) and, with wait_for_space, is retried as described there.
+  // Bodies of WriteRiding() calls waiting at its start run in its
+  // transaction too, after `body` (see there); they never change what it
+  // returns.
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTxn&)> body);
+
+  // Write() for a writer that can wait a little (admissions): `body` is
+  // offered to the next Write() another thread starts within `wait`, and
+  // runs in that call's transaction, after its own body, so the two share
+  // one synced commit. Only when no Write() takes it in time, or the one
+  // that took it fails, does this call run Write(body) itself. Same promise
+  // as Write(): OK means `body`'s writes are durable; an error is `body`'s
+  // own or its own write's (a body that fails in another call's transaction
+  // is rolled back from it alone and then run here, where it fails again).
+  // Why: every synced commit costs two device flushes and ~0.3 ms of kernel
+  // CPU on a VM, and a validator's consensus writer commits every few ms
+  // anyway (docs/benchmarks.md, "Admissions ride on the consensus writes").
+  absl::Status WriteRiding(absl::FunctionRef<absl::Status(WriteTxn&)> body,
+                           absl::Duration wait);
 
   // True from a write that found the disk full until a write succeeds:
   // admission refuses new work meanwhile.
@@ -89,6 +108,10 @@ class LmdbEnv {
 
   // Write() transactions committed (each one synced) since Open.
   uint64_t synced_writes() const { return synced_writes_.load(); }
+  // WriteRiding() bodies committed in another call's transaction.
+  uint64_t ridden_writes() const { return ridden_writes_.load(); }
+  // WriteRiding() calls waiting for a Write() to take them (tests).
+  size_t waiting_riders() const;
 
   uint64_t map_size_bytes() const;
   int map_growths() const;
@@ -105,6 +128,22 @@ class LmdbEnv {
   absl::Status Grow(uint64_t size_seen_bytes);
   // One Write() without waiting for space.
   absl::Status WriteOnce(absl::FunctionRef<absl::Status(WriteTxn&)> body);
+  // A WriteRiding() call's body and how far it got. Lives on that call's
+  // stack, which waits until the rider is kDone or kReturned.
+  struct Rider {
+    explicit Rider(absl::FunctionRef<absl::Status(WriteTxn&)> b) : body(b) {}
+    absl::FunctionRef<absl::Status(WriteTxn&)> body;
+    enum class State { kWaiting, kTaken, kDone, kReturned };
+    State state = State::kWaiting;
+  };
+  // Takes every waiting rider (kTaken).
+  std::vector<Rider*> TakeRiders();
+  // Sets `riders`' state (kDone: committed; kReturned: to be written by
+  // their own call).
+  void SettleRiders(const std::vector<Rider*>& riders, Rider::State state);
+  // After a disk-full failure: waits for space as Write() promises; false
+  // when it should give up.
+  bool WaitForSpace(const absl::Status& status, int64_t* wait_ms);
 
   MDB_env* env_;
   const LmdbOptions options_;
@@ -117,6 +156,10 @@ class LmdbEnv {
   bool stop_waiting_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> disk_full_{false};
   std::atomic<uint64_t> synced_writes_{0};
+  std::atomic<uint64_t> ridden_writes_{0};
+
+  mutable absl::Mutex riders_mu_;
+  std::vector<Rider*> riders_ ABSL_GUARDED_BY(riders_mu_);  // kWaiting, oldest first
 
   friend class Txn;
 };

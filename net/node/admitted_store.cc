@@ -185,13 +185,13 @@ void AdmittedStore::RemoveStaleRows() {
   std::sort(orders.begin(), orders.end());
   // On failure the rows stay: Recover drops them (their transactions are
   // committed), so they are not retried here against a failing disk.
-  env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+  env_->WriteRiding([&](storage::WriteTxn& txn) -> absl::Status {
         for (uint64_t order : orders) {
           absl::Status s = txn.Delete(table_, OrderKey(order));
           if (!s.ok() && !absl::IsNotFound(s)) return s;
         }
         return absl::OkStatus();
-      }).IgnoreError();
+      }, kAdmitRideWait).IgnoreError();
 }
 
 absl::StatusOr<AdmittedStore::WrittenOrders> AdmittedStore::WriteGroup(
@@ -216,7 +216,7 @@ absl::StatusOr<AdmittedStore::WrittenOrders> AdmittedStore::WriteGroup(
     }
   }
   if (hook) hook(WritePhase::kBeforeWrite);
-  const absl::Status status = env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+  const absl::Status status = env_->WriteRiding([&](storage::WriteTxn& txn) -> absl::Status {
     Bytes value;
     for (size_t i = 0; i < orders.size(); ++i) {
       value.clear();
@@ -226,7 +226,7 @@ absl::StatusOr<AdmittedStore::WrittenOrders> AdmittedStore::WriteGroup(
       GL_RETURN_IF_ERROR(txn.Append(table_, OrderKey(orders[i].second), value));
     }
     return absl::OkStatus();
-  });
+  }, kAdmitRideWait);
   if (!status.ok()) {
     // Not written: its entries go (a stale mark needs no row removed).
     absl::MutexLock lock(&mu_);

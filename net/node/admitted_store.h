@@ -8,8 +8,10 @@
 // its own random page. The table's name carries the layout version: a data
 // dir with the version-1 table `admitted` (keyed by id) is refused at Open.
 //
-// by group commit (one synced write for every transaction admitted within
-// kAdmitGroupWindow, or kAdmitGroupTxsMax of them, whichever comes first), and
+// by group commit (one write for every transaction admitted within
+// kAdmitGroupWindow, or kAdmitGroupTxsMax of them, whichever comes first,
+// carried by another writer's synced commit when one comes within
+// kAdmitRideWait, synced on its own otherwise), and
 // removed in the write of the commit that executes it (EraseIn, inside the
 // commit's one synced write). After a crash, Recover hands back, in admission
 // order, those not committed yet: the core seals them into new own batches
@@ -46,6 +48,10 @@ inline constexpr absl::string_view kAdmittedTableV1 = "admitted";
 inline constexpr absl::Duration kAdmitGroupWindow = absl::Milliseconds(2);
 // A group write holds at most this many transactions (more wait for the next).
 inline constexpr size_t kAdmitGroupTxsMax = 8192;
+// A group write then waits at most this long for another writer of the env
+// (the consensus outbox writes every few ms under load) to carry it in its
+// synced commit (LmdbEnv::WriteRiding) before it commits on its own.
+inline constexpr absl::Duration kAdmitRideWait = absl::Milliseconds(10);
 
 struct AdmittedStats {
   uint64_t writes = 0;  // synced group writes

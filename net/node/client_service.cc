@@ -545,6 +545,7 @@ grpc::Status ClientService::GetCounters(grpc::ServerContext*, const v1::GetCount
   response->set_validator_index(info_.index.value());
   FillNodeCounters(*metrics_, response);
   response->set_synced_writes(store_->env().synced_writes());
+  response->set_ridden_writes(store_->env().ridden_writes());
   return grpc::Status::OK;
 }
 

@@ -1,12 +1,17 @@
 #include "storage/lmdb_env.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/common/check.h"
+#include "core/common/status_macros.h"
 #include "gtest/gtest.h"
 #include "tests/storage/temp_dir.h"
 
@@ -411,6 +416,131 @@ TEST(LmdbEnvTest, AppendTakesOnlyKeysAboveTheLast) {
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(Str(*read->Get(f.table, S("b"))), "b");
   EXPECT_EQ(Str(*read->Get(f.table, S("c"))), "c");
+}
+
+// Waits (bounded: 10 s) until `n` WriteRiding() calls are waiting.
+bool AwaitRiders(const LmdbEnv& env, size_t n) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (env.waiting_riders() != n) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+bool Has(LmdbEnv& env, LmdbTable table, const std::string& key) {
+  auto read = env.BeginRead();
+  GL_CHECK(read.ok());
+  return read->Get(table, S(key)).ok();
+}
+
+// A WriteRiding(body, 60 s) call on a thread of its own, queued before the
+// constructor returns (false queued(): it never did within 10 s).
+class RidingThread {
+ public:
+  RidingThread(LmdbEnv& env, std::function<absl::Status(WriteTxn&)> body)
+      : body_(std::move(body)),
+        thread_([this, &env] { status_ = env.WriteRiding(body_, absl::Seconds(60)); }),
+        queued_(AwaitRiders(env, 1)) {}
+  bool queued() const { return queued_; }
+  // Call after the write that should take it (which also frees a rider
+  // that queued late).
+  absl::Status Join() {
+    thread_.join();
+    return status_;
+  }
+
+ private:
+  std::function<absl::Status(WriteTxn&)> body_;
+  absl::Status status_ = absl::UnknownError("not run");
+  std::thread thread_;
+  const bool queued_;
+};
+
+TEST(LmdbEnvTest, ARidingWriteSharesTheNextWritesCommit) {
+  Fixture f;
+  RidingThread rider(*f.env, [&](WriteTxn& txn) { return txn.Put(f.table, S("r"), S("1")); });
+  const absl::Status host =
+      f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("h"), S("1")); });
+  const absl::Status rider_status = rider.Join();
+  ASSERT_TRUE(rider.queued()) << "the rider never queued";
+  EXPECT_TRUE(host.ok()) << host;
+  EXPECT_TRUE(rider_status.ok()) << rider_status;
+  EXPECT_EQ(f.env->synced_writes(), 1u);
+  EXPECT_EQ(f.env->ridden_writes(), 1u);
+  EXPECT_TRUE(Has(*f.env, f.table, "r"));
+  EXPECT_TRUE(Has(*f.env, f.table, "h"));
+}
+
+TEST(LmdbEnvTest, ARidingWriteCommitsAloneWhenNoWriteComes) {
+  Fixture f;
+  const absl::Status st = f.env->WriteRiding(
+      [&](WriteTxn& txn) { return txn.Put(f.table, S("r"), S("1")); }, absl::Milliseconds(1));
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(f.env->synced_writes(), 1u);
+  EXPECT_EQ(f.env->ridden_writes(), 0u);
+  EXPECT_EQ(f.env->waiting_riders(), 0u);
+  EXPECT_TRUE(Has(*f.env, f.table, "r"));
+}
+
+TEST(LmdbEnvTest, AFailingRiderIsRolledBackAloneAndMeetsItsErrorItself) {
+  Fixture f;
+  int rider_runs = 0;
+  RidingThread rider(*f.env, [&](WriteTxn& txn) -> absl::Status {
+    ++rider_runs;
+    GL_CHECK(txn.Put(f.table, S("r"), S("1")).ok());
+    return absl::FailedPreconditionError("rider changed its mind");
+  });
+  const absl::Status host =
+      f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("h"), S("1")); });
+  const absl::Status rider_status = rider.Join();
+  ASSERT_TRUE(rider.queued()) << "the rider never queued";
+  EXPECT_TRUE(host.ok()) << host;
+  EXPECT_EQ(rider_status, absl::FailedPreconditionError("rider changed its mind"));
+  EXPECT_EQ(rider_runs, 2);  // in the host's transaction, then alone
+  EXPECT_EQ(f.env->ridden_writes(), 0u);
+  EXPECT_TRUE(Has(*f.env, f.table, "h"));
+  EXPECT_FALSE(Has(*f.env, f.table, "r"));
+}
+
+TEST(LmdbEnvTest, AFailingHostHandsItsRidersBackToCommitAlone) {
+  Fixture f;
+  RidingThread rider(*f.env, [&](WriteTxn& txn) { return txn.Put(f.table, S("r"), S("1")); });
+  const absl::Status host = f.env->Write([&](WriteTxn& txn) {
+    GL_CHECK(txn.Put(f.table, S("h"), S("1")).ok());
+    return absl::AbortedError("host changed its mind");
+  });
+  const absl::Status rider_status = rider.Join();
+  ASSERT_TRUE(rider.queued()) << "the rider never queued";
+  EXPECT_EQ(host, absl::AbortedError("host changed its mind"));
+  EXPECT_TRUE(rider_status.ok()) << rider_status;
+  EXPECT_EQ(f.env->synced_writes(), 1u);  // the rider's own
+  EXPECT_EQ(f.env->ridden_writes(), 0u);
+  EXPECT_FALSE(Has(*f.env, f.table, "h"));
+  EXPECT_TRUE(Has(*f.env, f.table, "r"));
+}
+
+TEST(LmdbEnvTest, ARiderThatFillsTheMapRunsAgainAfterGrowth) {
+  LmdbOptions options;
+  options.initial_map_size_bytes = 64 << 10;
+  Fixture f(options);
+  const std::string value(512, 'z');
+  RidingThread rider(*f.env, [&](WriteTxn& txn) -> absl::Status {
+    for (int i = 0; i < 1000; ++i) {
+      GL_RETURN_IF_ERROR(txn.Put(f.table, S("r" + std::to_string(i)), S(value)));
+    }
+    return absl::OkStatus();
+  });
+  const absl::Status host =
+      f.env->Write([&](WriteTxn& txn) { return txn.Put(f.table, S("h"), S("1")); });
+  const absl::Status rider_status = rider.Join();
+  ASSERT_TRUE(rider.queued()) << "the rider never queued";
+  EXPECT_TRUE(host.ok()) << host;
+  EXPECT_TRUE(rider_status.ok()) << rider_status;
+  EXPECT_GT(f.env->map_growths(), 0);
+  EXPECT_EQ(f.env->ridden_writes(), 1u);
+  EXPECT_TRUE(Has(*f.env, f.table, "r999"));
+  EXPECT_TRUE(Has(*f.env, f.table, "h"));
 }
 
 }  // namespace

@@ -106,7 +106,10 @@ TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
   WindowProbe end = Probe({11, 12, 13, 14}, 5.0, 1.5, 100 + 200, 300 + 600, 50);
   // 50 synced writes each in the window (none counted before it: the
   // difference is what is charged).
-  for (ValidatorProbe& v : end.validators) v.counters->set_synced_writes(50);
+  for (ValidatorProbe& v : end.validators) {
+    v.counters->set_synced_writes(50);
+    v.counters->set_ridden_writes(10);
+  }
   const SteadyCost cost = ComputeSteadyCost(begin, end, TenSecondsAt(100, 100),
                                             absl::Seconds(1), absl::Seconds(3));
   ASSERT_TRUE(cost.measured) << cost.not_measured;
@@ -143,7 +146,8 @@ TEST(SteadyWindow, ChargesOnlyTheWindowsCpuAndCommits) {
       << text;
   EXPECT_NE(text.find("commit 6.0 /"), std::string::npos) << text;
   // 200 writes over 200 commits, each stored by 4 validators: 0.25 each.
-  EXPECT_NE(text.find("per committed tx, per validator (steady window): 0.250 (200 writes"),
+  EXPECT_NE(text.find("per committed tx, per validator (steady window): 0.250 (200 writes, all "
+                      "validators; 40 more writes rode in them)"),
             std::string::npos) << text;
 
   JsonWriter w;

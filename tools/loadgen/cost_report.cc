@@ -137,8 +137,10 @@ void SteadyCpuText(const LoadgenResult& result, const CpuCost& cpu, std::string*
     // Each validator stores every transaction of its slice.
     absl::StrAppendFormat(out,
                           " Synced writes (fsync'd LMDB commits) per committed tx, per validator "
-                          "(steady window): %.3f (%.0f writes, all validators)\n",
-                          PerValidator(cpu, s.synced_writes) / s.validators, s.synced_writes);
+                          "(steady window): %.3f (%.0f writes, all validators; %.0f more writes "
+                          "rode in them)\n",
+                          PerValidator(cpu, s.synced_writes) / s.validators, s.synced_writes,
+                          s.ridden_writes);
   }
   if (!s.stages.empty()) {
     absl::StrAppend(out, " Latency anatomy (own batches, steady window, p50 / p99 ms):");
@@ -200,6 +202,7 @@ void WriteCostJson(JsonWriter& w, const LoadgenResult& result, const CpuCost& cp
                   : PerValidator(cpu, s.verifications[kAdmission] + s.verifications[kPeerBatch]) /
                         s.validators);
   w.Key("synced_writes").Double(s.synced_writes, 0);
+  w.Key("ridden_writes").Double(s.ridden_writes, 0);
   w.Key("synced_writes_per_committed_tx_per_validator")
       .Double(s.validators == 0 ? 0 : PerValidator(cpu, s.synced_writes) / s.validators, 4);
   w.Key("tx_verifications_per_committed_tx_by_validator").BeginArray();

@@ -129,6 +129,8 @@ SteadyCost ComputeSteadyCost(const WindowProbe& begin, const WindowProbe& end,
     cost.tx_verifications_by_validator.push_back(tx_verifications);
     cost.synced_writes +=
         static_cast<double>(b.counters->synced_writes()) - static_cast<double>(a.counters->synced_writes());
+    cost.ridden_writes +=
+        static_cast<double>(b.counters->ridden_writes()) - static_cast<double>(a.counters->ridden_writes());
     for (size_t s = 0; s < kLatencyStages.size(); ++s) {
       auto x = StageBuckets(*a.counters, kLatencyStages[s]);
       auto y = StageBuckets(*b.counters, kLatencyStages[s]);

@@ -86,6 +86,7 @@ struct SteadyCost {
   std::vector<double> tx_verifications_by_validator;  // admission + peer batch, per probe order
   std::vector<StageLatency> stages;  // kLatencyStages with observations
   double synced_writes = 0;          // all validators' synced LMDB writes in the window
+  double ridden_writes = 0;          // writes carried by another's synced write (same)
   // Validator CPU seconds in the window by kThreadGroups, all validators;
   // their sum is validator_cpu_s.
   std::array<double, kThreadGroups.size()> thread_group_cpu_s{};
