@@ -137,7 +137,11 @@ absl::Status LmdbEnv::Write(absl::FunctionRef<absl::Status(WriteTxn&)> body) {
       riders.erase(std::find(riders.begin(), riders.end(), failed));
       continue;
     }
-    if (!IsDiskFull(status) || !WaitForSpace(status, &wait_ms)) break;
+    if (!IsDiskFull(status)) break;
+    // The riders write alone meanwhile: theirs may fit where the whole did not.
+    SettleRiders(riders, Rider::State::kReturned);
+    riders.clear();
+    if (!WaitForSpace(status, &wait_ms)) break;
   }
   if (status.ok()) {
     disk_full_.store(false);

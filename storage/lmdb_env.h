@@ -81,7 +81,8 @@ class LmdbEnv {
   // write) and, with wait_for_space, is retried as described there.
   // Bodies of WriteRiding() calls waiting at its start run in its
   // transaction too, after `body` (see there); they never change what it
-  // returns.
+  // returns, but when one fails `body` runs again (without it), as after a
+  // map growth. Riders are handed back before a wait for space.
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTxn&)> body);
 
   // Write() for a writer that can wait a little (admissions): `body` is

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "tests/sim/sim_config.h"
 #include "tests/sim/simulator.h"
 #include "tools/cli.h"
@@ -48,6 +49,11 @@ int RunSim(int argc, char** argv) {
                "real store, with crashes drawn after a send that does not wait for records "
                "(an ack, an own batch push, an own certificate) and before its call's records "
                "are durable");
+  uint64_t lazy_records_ms = sim::SimConfig{}.lazy_records_ms;
+  app.add_option("--lazy_records_ms", lazy_records_ms,
+                 "real store: records with no waiting send or commit after them are written "
+                 "this long after the first of them, as the node's outbox does (0: at the end "
+                 "of each call)");
   app.add_flag("--verbose", verbose, "one line per seed, not only for failures");
   bool node_pacing = false;
   app.add_flag("--node_pacing", node_pacing,
@@ -62,6 +68,7 @@ int RunSim(int argc, char** argv) {
         sim::DrawConfig(s, static_cast<uint32_t>(validators), faults,
                         node_pacing ? sim::SimPacing::kNode : sim::SimPacing::kWide);
     config.real_store = real_store;
+    config.lazy_records_ms = lazy_records_ms;
     if (outbox_crashes) sim::DrawOutboxCrashes(&config);
     if (early_send_crashes) sim::DrawEarlySendCrashes(&config);
     const sim::SimResult r = sim::RunSimulation(config);
@@ -74,23 +81,26 @@ int RunSim(int argc, char** argv) {
           " queued_commit_crashes=%" PRIu64 " commits_rederived=%" PRIu64
           " early_send_crashes=%" PRIu64 " early_send_records_lost=%" PRIu64
           " early_send_own_batches_lost=%" PRIu64 " early_send_own_certificates_lost=%" PRIu64
-          "\n",
+          " lazy_records_lost=%" PRIu64 "\n",
           s, r.ok ? "ok" : "FAILED", r.commits, r.transactions, r.highest_round, r.end_ms,
           r.mean_commit_latency_rounds, r.mean_tx_latency_ms, r.rejected_messages,
           r.second_certificates, r.signature_verifications, r.restored_certificates,
           r.queued_commit_crashes, r.commits_rederived, r.early_send_crashes,
           r.early_send_records_lost, r.early_send_own_batches_lost,
-          r.early_send_own_certificates_lost);
+          r.early_send_own_certificates_lost, r.lazy_records_lost);
     }
     if (!r.ok) {
       ++failed;
       std::printf("  failure: %s\n  params: %s\n  replay: gridledger sim --seeds=1 --seed=%" PRIu64
-                  " --validators=%" PRIu64 "%s%s%s%s%s\n",
+                  " --validators=%" PRIu64 "%s%s%s%s%s%s\n",
                   r.failure.c_str(), config.Describe().c_str(), s, validators,
                   faults ? "" : " --fault-free", real_store ? " --real_store" : "",
                   outbox_crashes ? " --outbox_crashes" : "",
                   early_send_crashes ? " --early_send_crashes" : "",
-                  node_pacing ? " --node_pacing" : "");
+                  node_pacing ? " --node_pacing" : "",
+                  lazy_records_ms != sim::SimConfig{}.lazy_records_ms
+                      ? absl::StrCat(" --lazy_records_ms=", lazy_records_ms).c_str()
+                      : "");
     }
   }
   std::printf("%" PRIu64 "/%" PRIu64 " seeds passed (n=%" PRIu64

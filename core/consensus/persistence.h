@@ -45,6 +45,13 @@
 // whose parent is missing. Waiting put a synced write of the author on
 // every round's critical path: the next round starts when 2f+1
 // certificates arrive.
+//
+// Records with no send that waits (and no commit) after them need not be
+// durable until one comes: the node's outbox lets them wait up to 20 ms to
+// share that write (net/node/durable_outbox.h). A crash meanwhile loses them
+// as if they had never been made, except for the sends that went out
+// without waiting, which the three exceptions above cover (the simulator's
+// real-store mode loses such records in its crashes: lazy_records_ms).
 #ifndef GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 #define GRIDLEDGER_CORE_CONSENSUS_PERSISTENCE_H_
 

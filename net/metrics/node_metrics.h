@@ -26,7 +26,8 @@ enum class MetricsQueue : uint8_t {
   kConsensusInbox = 1,  // peer messages waiting for the consensus core
   kVerifyPending = 2,   // signatures waiting for a verification batch
   kExecution = 3,       // committed sub-DAGs waiting to execute
-  kStorageWrites = 4,   // persistence writes not yet durable
+  kStorageWrites = 4,   // persistence writes not yet durable (records alone wait up to
+                        // 20 ms for a write: durable_outbox.h)
   kOwnBatches = 5,      // own batches sealed, not yet in a header
 };
 inline constexpr size_t kMetricsQueueCount = 6;

@@ -1,14 +1,21 @@
 #include "net/node/durable_outbox.h"
 
+#include <chrono>
 #include <utility>
 
+#include "absl/time/time.h"
 #include "core/common/check.h"
 #include "core/common/thread_name.h"
 
 namespace gridledger::node {
 
-DurableOutbox::DurableOutbox(ConsensusStore* store, SendFn send, CommitFn commit, FailFn fail)
-    : store_(store), send_(std::move(send)), commit_(std::move(commit)), fail_(std::move(fail)) {}
+DurableOutbox::DurableOutbox(ConsensusStore* store, SendFn send, CommitFn commit, FailFn fail,
+                             absl::Duration lazy_records_delay)
+    : store_(store),
+      send_(std::move(send)),
+      commit_(std::move(commit)),
+      fail_(std::move(fail)),
+      lazy_records_delay_(lazy_records_delay) {}
 
 DurableOutbox::~DurableOutbox() { Stop(); }
 
@@ -58,6 +65,9 @@ void DurableOutbox::Seal() {
            (groups_.size() < kMaxOutboxGroups && commits_.size() < kMaxOutboxCommits);
   };
   mu_.Await(absl::Condition(&room));
+  if (!open_.outputs.empty()) ++groups_with_outputs_;
+  queued_records_ += open_.records.size();
+  open_.sealed_at = std::chrono::steady_clock::now();
   groups_.push_back(std::move(open_));
   open_ = Group{};
 }
@@ -66,13 +76,20 @@ bool DurableOutbox::IdleLocked() const {
   return groups_.empty() && commits_.empty() && !writing_ && !executing_;
 }
 
+bool DurableOutbox::WriteNowLocked() const {
+  return stopping_ || failed_ || drains_ > 0 || groups_with_outputs_ > 0 ||
+         queued_records_ >= kLazyRecordsMax || groups_.size() >= kMaxOutboxGroups / 2;
+}
+
 bool DurableOutbox::Drain() {
   Seal();
   absl::MutexLock lock(&mu_);
+  ++drains_;  // records alone are written at once
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return failed_ || stopping_ || IdleLocked();
   };
   mu_.Await(absl::Condition(&idle));
+  --drains_;
   return !failed_ && IdleLocked();
 }
 
@@ -120,7 +137,19 @@ void DurableOutbox::WriterLoop() {
       };
       mu_.Await(absl::Condition(&ready));
       if (groups_.empty()) return;  // stopping, everything written
+      // Records alone wait for an output to share its write.
+      if (!WriteNowLocked()) {
+        auto now_needed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return WriteNowLocked(); };
+        // From a steady clock: a wall-clock step must not stretch the wait.
+        const auto waited = std::chrono::steady_clock::now() - groups_.front().sealed_at;
+        if (!mu_.AwaitWithTimeout(absl::Condition(&now_needed),
+                                  lazy_records_delay_ - absl::FromChrono(waited))) {
+          ++stats_.lazy_writes;
+        }
+      }
       taken.swap(groups_);
+      groups_with_outputs_ = 0;
+      queued_records_ = 0;
       writing_ = true;
     }
     // Group commit: every record queued meanwhile in one synced write.

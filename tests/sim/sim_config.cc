@@ -207,7 +207,10 @@ std::string SimConfig::Describe() const {
     if (b.withhold_acks) what.push_back("withhold_acks");
     absl::StrAppend(&s, " byzantine[v", byzantine[i], " ", absl::StrJoin(what, ","), "]");
   }
-  if (real_store) absl::StrAppend(&s, " real_store restore_gc_depth=", restore_gc_depth);
+  if (real_store) {
+    absl::StrAppend(&s, " real_store restore_gc_depth=", restore_gc_depth,
+                    " lazy_records_ms=", lazy_records_ms);
+  }
   if (restart_bug_forget_commits) absl::StrAppend(&s, " restart_bug_forget_commits");
   if (restart_bug_forget_votes) absl::StrAppend(&s, " restart_bug_forget_votes");
   if (outbox) absl::StrAppend(&s, " outbox commit_delay_max_ms=", commit_delay_max_ms);

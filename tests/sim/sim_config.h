@@ -123,6 +123,12 @@ struct SimConfig {
   bool outbox_bug_record_at_queue = false;
   // real_store: crashes between an early send and its call's records.
   std::vector<EarlySendCrash> early_send_crashes;
+  // real_store: records with no send that waits (or commit) after them are
+  // written only when one comes, or this many virtual ms after the first of
+  // them, as the node's outbox does (net/node/durable_outbox.h,
+  // kLazyRecordsDelay); a crash meanwhile loses them. 0: every call's
+  // records are written at its end.
+  uint64_t lazy_records_ms = 20;
   // TEST ONLY, a deliberate bug of the class early-send crashes exist for:
   // an own header goes out without waiting for its OwnHeaderRecord, so a
   // crash there lets the restarted validator propose twice for one round.

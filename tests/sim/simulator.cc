@@ -87,6 +87,11 @@ struct Node {
   std::deque<QueuedOutput> outbox;
   bool execution_scheduled = false;
   bool crash_pending = false;       // a queued-commit crash, at the event's end
+  // real_store with lazy_records_ms: records waiting for a write (no send
+  // or commit after them yet), and whether a kFlushLazy is scheduled.
+  std::vector<consensus::PersistRecord> unwritten;
+  uint64_t unwritten_since_ms = 0;  // when the first of them was made
+  bool lazy_flush_scheduled = false;
   // Commit indices a queued-commit crash dropped and the validator has not
   // executed again yet (each must be, exactly once: FinalChecks).
   std::set<uint64_t> dropped_by_queued_crash;
@@ -105,7 +110,7 @@ struct Client {
   std::map<uint64_t, PendingTx> pending;  // not yet committed anywhere honest
 };
 
-enum class EventKind { kDeliver, kVerified, kTick, kCrash, kRestart, kExecuteCommit };
+enum class EventKind { kDeliver, kVerified, kTick, kCrash, kRestart, kExecuteCommit, kFlushLazy };
 
 struct Event {
   explicit Event(EventKind k, uint32_t to_node = 0, uint32_t from_node = 0,
@@ -376,17 +381,24 @@ void Simulation::SendNow(Node& node, SendAction& send) {
   }
 }
 
-// Records are flushed at every send and commit (MustPersistBefore) and at
-// the end of each event: earlier than the node's outbox, whose group commit
-// may hold records of several events in one write and crash before it. So a
-// crash here never loses records the node could lose; the sim explores a
-// subset of the node's crash states (those at group boundaries it happens
-// to share), not all of them.
+// Records are flushed at every send that waits and every commit
+// (MustPersistBefore), and the rest lazy_records_ms after the first of them
+// (or at the end of the call when it is 0), as the node's outbox does: a
+// crash loses every record not flushed yet. The node's group commit may also
+// split or merge writes elsewhere; the sim explores the crash states at the
+// boundaries it shares with it, not all of them.
 void Simulation::Execute(Node& node, std::vector<Action> actions) {
   // Actions of a process that died in an earlier call of this event
   // (an early-send crash) never run.
   if (!node.up) return;
-  std::vector<consensus::PersistRecord> pending;  // real_store mode only
+  // real_store mode only: what is not durable yet, older calls' first.
+  const bool carried = !node.unwritten.empty();
+  std::vector<consensus::PersistRecord> pending = std::move(node.unwritten);
+  node.unwritten.clear();
+  // The node seals a call's actions as one group and writes all its records
+  // before any of its outputs: a call with a send that waits, or a commit,
+  // leaves nothing unwritten.
+  bool wrote = false;
   const bool outbox = UsesOutbox(node);
   for (Action& action : actions) {
     if (auto* send = std::get_if<SendAction>(&action);
@@ -396,6 +408,7 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
     }
     if (node.real_store != nullptr && gridledger::node::MustPersistBefore(action)) {
       FlushPersist(node, &pending);
+      wrote = true;
     }
     if (auto* send = std::get_if<SendAction>(&action)) {
       // As on the node: what does not wait for records does not wait for
@@ -448,7 +461,21 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
       }
     }
   }
-  if (node.real_store != nullptr) FlushPersist(node, &pending);
+  if (node.real_store != nullptr) {
+    if (config_.lazy_records_ms == 0 || pending.empty() || wrote) {
+      FlushPersist(node, &pending);
+    } else {
+      // Older calls' records, if any, were carried over unwritten: their
+      // wait started earlier.
+      if (!carried) node.unwritten_since_ms = now_ms_;
+      node.unwritten = std::move(pending);
+      if (!node.lazy_flush_scheduled) {
+        node.lazy_flush_scheduled = true;
+        Schedule(node.unwritten_since_ms + config_.lazy_records_ms,
+                 Event(EventKind::kFlushLazy, node.index, node.index, node.incarnation));
+      }
+    }
+  }
   if (outbox) AfterQueued(node);
 }
 
@@ -544,6 +571,9 @@ void Simulation::CrashNode(Node& node) {
   node.outbox.clear();
   node.execution_scheduled = false;
   node.crash_pending = false;
+  result_.lazy_records_lost += node.unwritten.size();
+  node.unwritten.clear();
+  node.lazy_flush_scheduled = false;
 }
 
 absl::StatusOr<PersistedState> Simulation::LoadState(const Node& node) const {
@@ -782,6 +812,21 @@ SimResult Simulation::Run() {
         Node& node = nodes_[e.to];
         if (!node.up || node.incarnation != e.incarnation) break;
         ExecuteQueued(node);
+        break;
+      }
+      case EventKind::kFlushLazy: {
+        // The outbox's wait for an output ran out: the records are written alone.
+        Node& node = nodes_[e.to];
+        if (!node.up || node.incarnation != e.incarnation) break;
+        // Written meanwhile, and newer records waiting since later: their
+        // own deadline.
+        if (!node.unwritten.empty() &&
+            now_ms_ < node.unwritten_since_ms + config_.lazy_records_ms) {
+          Schedule(node.unwritten_since_ms + config_.lazy_records_ms, e);
+          break;
+        }
+        node.lazy_flush_scheduled = false;
+        FlushPersist(node, &node.unwritten);
         break;
       }
       case EventKind::kRestart: {

@@ -75,6 +75,9 @@ struct SimResult {
   // Own CertificateRecords lost: certificates peers hold that the restarted
   // author never stored.
   uint64_t early_send_own_certificates_lost = 0;
+  // real_store with lazy_records_ms: records a crash lost while they waited
+  // for a write (no send or commit after them yet).
+  uint64_t lazy_records_lost = 0;
   // Over honest validators' commits: DAG height at commit - anchor round + 1
   // (Bullshark: 2 for an anchor committed by its own round's successors).
   double mean_commit_latency_rounds = 0;

@@ -6,6 +6,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
@@ -66,8 +67,10 @@ struct Seen {
 class DurableOutboxTest : public ::testing::Test {
  protected:
   // `fail_index`: the commit whose execution fails (none by default).
+  // `lazy_delay`: how long records alone wait for an output.
   std::unique_ptr<DurableOutbox> MakeOutbox(uint64_t fail_index = UINT64_MAX,
-                                            absl::Notification* send_gate = nullptr) {
+                                            absl::Notification* send_gate = nullptr,
+                                            absl::Duration lazy_delay = kLazyRecordsDelay) {
     return std::make_unique<DurableOutbox>(
         store_.get(),
         [this, send_gate](consensus::SendAction& send) {
@@ -88,7 +91,17 @@ class DurableOutboxTest : public ::testing::Test {
         [this](const absl::Status& status) {
           absl::MutexLock lock(&seen_.mu);
           seen_.failures.push_back(status);
-        });
+        },
+        lazy_delay);
+  }
+
+  // Waits (bounded) until `n` sends ran; false on timeout.
+  bool AwaitSends(size_t n) {
+    absl::MutexLock lock(&seen_.mu);
+    auto done = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(seen_.mu) {
+      return seen_.sends.size() >= n;
+    };
+    return seen_.mu.AwaitWithTimeout(absl::Condition(&done), kWaitMax);
   }
 
   TempConsensusStore store_;
@@ -258,6 +271,80 @@ TEST_F(DurableOutboxTest, AnswersAfterAFailureSendTheClientElsewhere) {
   ASSERT_EQ(answer.size(), 2u);
   EXPECT_TRUE(absl::IsUnavailable(answer[0])) << answer[0];
   EXPECT_TRUE(absl::IsResourceExhausted(answer[1])) << answer[1];
+}
+
+// A peer's batch or certificate record has no output after it: it rides
+// with the next group that has one instead of a synced write of its own.
+TEST_F(DurableOutboxTest, RecordsAloneShareTheWriteOfTheNextOutput) {
+  auto outbox = MakeOutbox(UINT64_MAX, nullptr, /*lazy_delay=*/absl::Hours(1));
+  outbox->Start();
+  for (uint64_t r = 1; r <= 10; ++r) {
+    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
+    outbox->Seal();
+  }
+  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(11), D(11)});
+  outbox->Send(SendOf(11));
+  outbox->Seal();
+  ASSERT_TRUE(AwaitSends(1));
+  const OutboxStats stats = outbox->stats();
+  EXPECT_EQ(stats.writes, 1u);
+  EXPECT_EQ(stats.records, 11u);
+  EXPECT_EQ(stats.groups, 11u);
+  EXPECT_EQ(stats.lazy_writes, 0u);
+  absl::MutexLock lock(&seen_.mu);
+  EXPECT_EQ(seen_.durable_at_send[0], 11u);
+}
+
+TEST_F(DurableOutboxTest, ACommitAfterRecordsAloneWritesThemBeforeItExecutes) {
+  auto outbox = MakeOutbox(UINT64_MAX, nullptr, /*lazy_delay=*/absl::Hours(1));
+  outbox->Start();
+  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(5), D(5)});
+  outbox->Seal();
+  outbox->Commit(SubDag(0), 0);
+  outbox->Seal();
+  ASSERT_TRUE(outbox->Drain());
+  EXPECT_EQ(outbox->stats().writes, 1u);
+  EXPECT_EQ(outbox->stats().lazy_writes, 0u);
+  EXPECT_EQ(DurableVoteRound(store_.get()), 5u);
+  absl::MutexLock lock(&seen_.mu);
+  EXPECT_EQ(seen_.commits.size(), 1u);
+}
+
+TEST_F(DurableOutboxTest, DrainWritesRecordsAloneAtOnce) {
+  auto outbox = MakeOutbox(UINT64_MAX, nullptr, /*lazy_delay=*/absl::Hours(1));
+  outbox->Start();
+  for (uint64_t r = 1; r <= 3; ++r) {
+    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
+    outbox->Seal();
+  }
+  ASSERT_TRUE(outbox->Drain());
+  EXPECT_EQ(DurableVoteRound(store_.get()), 3u);
+  EXPECT_EQ(outbox->stats().writes, 1u);
+}
+
+TEST_F(DurableOutboxTest, StopWritesRecordsAloneAtOnce) {
+  auto outbox = MakeOutbox(UINT64_MAX, nullptr, /*lazy_delay=*/absl::Hours(1));
+  outbox->Start();
+  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(7), D(7)});
+  outbox->Seal();
+  outbox->Stop();  // returns only once written: an hour's wait would hang the test
+  EXPECT_EQ(DurableVoteRound(store_.get()), 7u);
+}
+
+TEST_F(DurableOutboxTest, RecordsAloneAreWrittenAfterTheDelay) {
+  auto outbox = MakeOutbox(UINT64_MAX, nullptr, /*lazy_delay=*/absl::Milliseconds(1));
+  outbox->Start();
+  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(4), D(4)});
+  outbox->Seal();
+  // No output, no Drain: only the delay writes it (polled, bounded).
+  const absl::Time give_up = absl::Now() + kWaitMax;
+  while (outbox->stats().writes == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const OutboxStats stats = outbox->stats();
+  ASSERT_EQ(stats.writes, 1u);
+  EXPECT_EQ(stats.lazy_writes, 1u);
+  EXPECT_EQ(DurableVoteRound(store_.get()), 4u);
 }
 
 }  // namespace
