@@ -82,11 +82,7 @@ void CheckpointSigner::Loop() {
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty();
       };
-      // With nothing to flush, only an event wakes it (an idle validator
-      // then costs no wake-ups here).
-      mu_.AwaitWithTimeout(absl::Condition(&ready), unwritten_.empty()
-                                                        ? absl::InfiniteDuration()
-                                                        : kCheckpointFlushPeriod);
+      mu_.AwaitWithTimeout(absl::Condition(&ready), kCheckpointFlushPeriod);
       events.swap(queue_);
       stopping = stopping_;
     }
