@@ -6,10 +6,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
+#include "tests/net/net_test_util.h"
 #include "tests/net/node/temp_consensus_store.h"
 
 namespace gridledger::node {
@@ -337,10 +337,7 @@ TEST_F(DurableOutboxTest, RecordsAloneAreWrittenAfterTheDelay) {
   outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(4), D(4)});
   outbox->Seal();
   // No output, no Drain: only the delay writes it (polled, bounded).
-  const absl::Time give_up = absl::Now() + kWaitMax;
-  while (outbox->stats().writes == 0 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  ASSERT_TRUE(net::testing::WaitFor([&] { return outbox->stats().writes > 0; }, kWaitMax));
   const OutboxStats stats = outbox->stats();
   ASSERT_EQ(stats.writes, 1u);
   EXPECT_EQ(stats.lazy_writes, 1u);
