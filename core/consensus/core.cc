@@ -1184,6 +1184,9 @@ std::optional<TimeMs> Core::NextDeadlineMs(TimeMs now) const {
   // the leader's timeout runs from quorum_since_ms_ (TryPropose).
   if (quorum_round_ >= round_ && dag_.CountAtRound(quorum_round_) >= committee_.quorum()) {
     consider(last_proposal_ms_ + params_.max_header_delay_ms);
+    // With nothing to order the proposal waits for the idle delay instead:
+    // a runtime that sleeps until then need not tick an idle core at all.
+    consider(last_proposal_ms_ + params_.idle_header_delay_ms);
     if (Committee::IsAnchorRound(quorum_round_)) {
       consider(quorum_since_ms_ + params_.leader_timeout_ms);
     }

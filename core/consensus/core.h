@@ -100,9 +100,11 @@ using Action = std::variant<SendAction, PersistAction, VerifyBatchAction, Cancel
 // Bounds. Sized for committees up to Committee::kMaxValidators and gc_depth
 // in the hundreds; a runtime that needs more changes them here, in one place.
 inline constexpr uint64_t kTimerPeriodMs = 10;
-// An idle core only waits for idle_header_delay_ms (1 s) rounds: ticking it
-// 5x less often keeps an idle validator under 1 % of a core (issue 12).
-inline constexpr uint64_t kIdleTimerPeriodMs = 50;
+// An idle core only waits for idle_header_delay_ms (1 s) rounds, and
+// NextDeadlineMs names when that proposal is due: the idle tick is left
+// with retransmissions (sync_retry_ms) and sync checks, so it can be slow.
+// Each wake-up of an idle validator costs a context switch (issue 12).
+inline constexpr uint64_t kIdleTimerPeriodMs = 250;
 inline constexpr size_t kMaxPendingCertificates = 4096;
 inline constexpr size_t kMaxMissingCertificates = 1024;
 inline constexpr size_t kMaxMissingBatches = 1024;

@@ -82,7 +82,11 @@ void CheckpointSigner::Loop() {
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty();
       };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), kCheckpointFlushPeriod);
+      // With nothing unwritten only an event wakes it: an idle validator
+      // then costs no wake-ups here.
+      mu_.AwaitWithTimeout(absl::Condition(&ready), unwritten_.empty()
+                                                        ? absl::InfiniteDuration()
+                                                        : kCheckpointFlushPeriod);
       events.swap(queue_);
       stopping = stopping_;
     }

@@ -115,7 +115,14 @@ void StateSync::Loop() {
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty() || restore_requested_ || restore_ended_.has_value();
       };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
+      // Idle, the only timer is the catch-up period: waking every 50 ms for
+      // nothing cost an idle validator ~0.2 % of a core. Never sooner than
+      // 50 ms, so the first catch-up after start-up keeps its old timing.
+      const absl::Duration wait =
+          phase_ == Phase::kIdle
+              ? std::max(kStateSyncTickPeriod, last_catch_up_ + kCatchUpPeriod - absl::Now())
+              : kStateSyncTickPeriod;
+      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       if (stopping_) return;
       frames.swap(queue_);
       begin = restore_requested_;

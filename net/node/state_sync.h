@@ -79,6 +79,8 @@ inline constexpr absl::Duration kSnapshotCheckpointRetry = absl::Milliseconds(20
 // After every peer failed to give a snapshot, the next attempt waits.
 inline constexpr absl::Duration kRestoreHoldOff = absl::Seconds(2);
 inline constexpr absl::Duration kCatchUpPeriod = absl::Seconds(1);
+// How often a restore in progress checks its timeouts.
+inline constexpr absl::Duration kStateSyncTickPeriod = absl::Milliseconds(50);
 inline constexpr uint64_t kCatchUpLagCommits = 16;
 inline constexpr size_t kMaxStateSyncEvents = 1024;
 inline constexpr double kStateSyncServeBytesPerSecond = 64.0 * (1 << 20);

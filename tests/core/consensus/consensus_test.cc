@@ -599,6 +599,24 @@ TEST_F(Fixture, NextDeadlineIsTheSealOfTheOpenBatchOrTheHeaderDelay) {
   EXPECT_EQ(core->NextDeadlineMs(50), std::optional<TimeMs>(80));
 }
 
+// Idle, the proposal waits for idle_header_delay_ms: that is the next
+// deadline once the header delay has passed, so an idle runtime can sleep
+// until then instead of ticking.
+TEST_F(Fixture, IdleNextDeadlineIsTheIdleHeaderDelay) {
+  Parameters params;
+  params.max_header_delay_ms = 40;
+  params.idle_header_delay_ms = 900;
+  auto core = MakeCore(0, {}, params);  // started at 0 on the genesis round
+  ASSERT_TRUE(core->NothingToOrder());
+  EXPECT_EQ(core->NextDeadlineMs(5), std::optional<TimeMs>(40));
+  EXPECT_TRUE(Sent<Header>(core->OnTimer(40)).empty()) << "idle: no header before 900";
+  EXPECT_EQ(core->NextDeadlineMs(40), std::optional<TimeMs>(900));
+  EXPECT_TRUE(Sent<Header>(core->OnTimer(899)).empty());
+  auto proposed = Sent<Header>(core->OnTimer(900));
+  ASSERT_EQ(proposed.size(), 1u);
+  EXPECT_EQ(proposed[0].round, Round(1));
+}
+
 // Acks can complete out of order (a peer whose store was full acks a later
 // batch first). Own batches still enter headers in seal order, so one
 // account's transactions reach consensus in nonce order.
