@@ -82,16 +82,21 @@ void CheckpointSigner::Loop() {
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty();
       };
-      // With nothing unwritten only an event wakes it: an idle validator
-      // then costs no wake-ups here.
-      mu_.AwaitWithTimeout(absl::Condition(&ready), unwritten_.empty()
-                                                        ? absl::InfiniteDuration()
-                                                        : kCheckpointFlushPeriod);
+      // With nothing unwritten only an event wakes it (an idle validator
+      // then costs no wake-ups here); else the write that is due.
+      mu_.AwaitWithTimeout(absl::Condition(&ready),
+                           unwritten_.empty()
+                               ? absl::InfiniteDuration()
+                               : unwritten_since_ + kCheckpointFlushPeriod - absl::Now());
       events.swap(queue_);
       stopping = stopping_;
     }
     for (Event& e : events) Handle(e);
-    if (stopping || absl::Now() - last_flush_ >= kCheckpointFlushPeriod) Flush();
+    // Finals that came within one period share a write.
+    if (stopping ||
+        (!unwritten_.empty() && absl::Now() - unwritten_since_ >= kCheckpointFlushPeriod)) {
+      Flush();
+    }
     {
       absl::MutexLock lock(&mu_);
       stats_.pool = pool_.stats();
@@ -173,6 +178,8 @@ void CheckpointSigner::SignOwn(uint64_t sequence) {
 }
 
 void CheckpointSigner::Finalized(std::vector<SignedCheckpoint> finals) {
+  if (finals.empty()) return;
+  if (unwritten_.empty()) unwritten_since_ = absl::Now();
   for (SignedCheckpoint& f : finals) unwritten_.push_back(std::move(f));
   if (unwritten_.size() > kMaxUnwrittenFinals) {
     unwritten_.erase(unwritten_.begin(),
@@ -181,11 +188,11 @@ void CheckpointSigner::Finalized(std::vector<SignedCheckpoint> finals) {
 }
 
 void CheckpointSigner::Flush() {
-  last_flush_ = absl::Now();
   if (unwritten_.empty()) return;
   absl::Status s = finals_store_->Write(unwritten_, committee_.quorum());
   absl::MutexLock lock(&mu_);
   if (!s.ok()) {
+    unwritten_since_ = absl::Now();  // tried again a period later
     ++stats_.write_errors;
     logger_.Error(absl::StrCat("checkpoints: storing ", unwritten_.size(),
                                " final checkpoints: ", s.message()));

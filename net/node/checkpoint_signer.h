@@ -106,7 +106,9 @@ class CheckpointSigner {
   // Signer thread only.
   CheckpointPool pool_;
   std::vector<SignedCheckpoint> unwritten_;
-  absl::Time last_flush_ = absl::InfinitePast();
+  // When the oldest unwritten final checkpoint came (or a failed write
+  // was given up): the next write is due kCheckpointFlushPeriod later.
+  absl::Time unwritten_since_ = absl::InfinitePast();
   uint64_t refusals_unlogged_ = 0;
   absl::Time last_refusal_log_ = absl::InfinitePast();
 
