@@ -45,7 +45,8 @@ absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& 
                                               absl::Span<const BlockTx> block,
                                               uint64_t consensus_time_ms,
                                               const ExtraCommitWrite& extra,
-                                              absl::Span<const Bytes> imports) {
+                                              absl::Span<const Bytes> imports,
+                                              const BeforeWrite& before_write) {
   BlockOutcome outcome;
   uint64_t executed_on = 0;
   {
@@ -54,10 +55,11 @@ absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& 
     GL_ASSIGN_OR_RETURN(executed_on, view->LastCommittedSequence());
     GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block, consensus_time_ms, imports));
   }
+  BlockWrite write = MakeBlockWrite(executed_on + 1, anchor, block, outcome);
+  if (before_write) GL_RETURN_IF_ERROR(before_write());
   // CommitBlock re-checks the sequence inside its write txn: if another commit
   // landed after the snapshot, this one fails instead of applying stale state.
-  GL_RETURN_IF_ERROR(
-      store.CommitBlock(MakeBlockWrite(executed_on + 1, anchor, block, outcome), extra));
+  GL_RETURN_IF_ERROR(store.CommitBlock(write, extra));
   return outcome;
 }
 

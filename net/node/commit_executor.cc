@@ -76,7 +76,8 @@ void OrderSendersByNonce(std::vector<BlockTx>* block) {
   }
 }
 
-absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
+absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub,
+                                     const storage::BeforeWrite& before_write) {
   const uint64_t sequence = sub.index + 1;
   const uint64_t last = store_->last_committed_sequence();
   std::vector<Bytes> imports;
@@ -101,6 +102,7 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
           " but is committed again with anchor ", sub.anchor.ShortHex()));
     }
     ++stats_.already_executed;
+    if (before_write) GL_RETURN_IF_ERROR(before_write());
     GL_RETURN_IF_ERROR(consensus_store_->RecordCommit(sub, sequence, ids));
   } else if (sequence != last + 1) {
     return absl::InternalError(absl::StrCat("commit index ", sub.index, " would be sequence ",
@@ -114,7 +116,8 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub) {
     };
     GL_ASSIGN_OR_RETURN(BlockOutcome outcome,
                         storage::ExecuteAndCommit(*store_, executor_, sub.anchor, block,
-                                                  sub.time_ms, extra, imports));
+                                                  sub.time_ms, extra, imports,
+                                                  before_write));
     ++stats_.executed;
     for (const ImportOutcome& io : outcome.imports) {
       stats_.receipts_credited += io.credited;

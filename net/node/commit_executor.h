@@ -21,6 +21,7 @@
 #include "core/execution/executor.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
+#include "storage/block_commit.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_store.h"
 #include "net/node/pending_txs.h"
@@ -71,8 +72,11 @@ class CommitExecutor {
 
   // Durable when it returns OK. Internal when the commit index skips ahead
   // of the store (a bug or a damaged data dir) or an executed sequence comes
-  // again with another anchor; storage errors as they come.
-  absl::Status Execute(const consensus::CommittedSubDag& sub);
+  // again with another anchor; storage errors as they come. `before_write`
+  // (may be null) runs before anything is written, after the execution on a
+  // snapshot (storage::ExecuteAndCommit); its error is returned.
+  absl::Status Execute(const consensus::CommittedSubDag& sub,
+                       const storage::BeforeWrite& before_write = nullptr);
 
   const CommitExecutorStats& stats() const { return stats_; }
   const Executor& executor() const { return executor_; }

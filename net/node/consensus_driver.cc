@@ -29,8 +29,9 @@ ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
       verify_worker_(verify_worker), metrics_(metrics), anatomy_(core_->me(), metrics),
       outbox_(
           consensus_store, [this](consensus::SendAction& send) { Send(send); },
-          [this](const consensus::CommittedSubDag& sub, int64_t produced_ns) {
-            return ExecuteCommit(sub, produced_ns);
+          [this](const consensus::CommittedSubDag& sub, int64_t produced_ns,
+                 const DurableOutbox::RecordsDurableFn& records_durable) {
+            return ExecuteCommit(sub, produced_ns, records_durable);
           },
           [this](const absl::Status& status) { Fail(status); }) {}
 
@@ -409,8 +410,9 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
 }
 
 absl::Status ConsensusDriver::ExecuteCommit(const consensus::CommittedSubDag& sub,
-                                            int64_t produced_ns) {
-  absl::Status s = commit_executor_->Execute(sub);
+                                            int64_t produced_ns,
+                                            const DurableOutbox::RecordsDurableFn& records_durable) {
+  absl::Status s = commit_executor_->Execute(sub, records_durable);
   LatencyAnatomy::ObserveExecuted(metrics_, produced_ns, MonotonicNs());
   return s;
 }

@@ -146,7 +146,9 @@ class ConsensusDriver {
   bool Rejoin(consensus::TimeMs now, absl::string_view why);
   bool Restoring() const { return state_sync_ != nullptr && state_sync_->restoring(); }
   // On the outbox's execution thread, in commit order.
-  absl::Status ExecuteCommit(const consensus::CommittedSubDag& sub, int64_t produced_ns);
+  // Execution thread: the commit, written once `records_durable` says so.
+  absl::Status ExecuteCommit(const consensus::CommittedSubDag& sub, int64_t produced_ns,
+                             const DurableOutbox::RecordsDurableFn& records_durable);
   void Send(consensus::SendAction& send);
   void Fail(const absl::Status& status);
   // Queues a submission (the checks and Push shared by Submit and SubmitAsync).

@@ -35,8 +35,7 @@ void DurableOutbox::Start() {
 void DurableOutbox::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (!open_.records.empty() || !open_.outputs.empty()) groups_.push_back(std::move(open_));
-    open_ = Group{};
+    if (!open_.records.empty() || !open_.outputs.empty()) SealLocked();
     stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
@@ -47,7 +46,9 @@ void DurableOutbox::Persist(consensus::PersistRecord record) {
   open_.records.push_back(std::move(record));
 }
 
-void DurableOutbox::Send(consensus::SendAction send) { open_.outputs.emplace_back(std::move(send)); }
+void DurableOutbox::Send(consensus::SendAction send) {
+  open_.outputs.emplace_back(SendOut{std::move(send)});
+}
 
 void DurableOutbox::Answer(std::shared_ptr<SubmitTicket> ticket, std::vector<absl::Status> results) {
   open_.outputs.emplace_back(AnswerOut{std::move(ticket), std::move(results)});
@@ -65,9 +66,31 @@ void DurableOutbox::Seal() {
            (groups_.size() < kMaxOutboxGroups && commits_.size() < kMaxOutboxCommits);
   };
   mu_.Await(absl::Condition(&room));
+  SealLocked();
+}
+
+void DurableOutbox::SealLocked() {
+  // A commit, too, is an output: its records are written at once.
   if (!open_.outputs.empty()) ++groups_with_outputs_;
   queued_records_ += open_.records.size();
+  open_.sequence = ++groups_sealed_;
   open_.sealed_at = std::chrono::steady_clock::now();
+  // Commits go to the execution thread now: it prepares each one while the
+  // records before it are written. A send counts the commits before it.
+  std::vector<Output> rest;
+  rest.reserve(open_.outputs.size());
+  for (Output& out : open_.outputs) {
+    if (auto* commit = std::get_if<CommitOut>(&out)) {
+      if (failed_) continue;  // dropped, as the writer drops what follows a failure
+      commit->group = open_.sequence;
+      commits_.push_back(std::move(*commit));
+      ++commits_handed_;
+      continue;
+    }
+    if (auto* send = std::get_if<SendOut>(&out)) send->commits_before = commits_handed_;
+    rest.push_back(std::move(out));
+  }
+  open_.outputs = std::move(rest);
   groups_.push_back(std::move(open_));
   open_ = Group{};
 }
@@ -118,13 +141,23 @@ bool DurableOutbox::Failed() const {
   return failed_;
 }
 
-bool DurableOutbox::AwaitCommitsExecuted() {
+bool DurableOutbox::AwaitCommitsExecuted(uint64_t count) {
   absl::MutexLock lock(&mu_);
-  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return failed_ || commits_executed_ == commits_handed_;
+  auto done = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return failed_ || commits_executed_ >= count;
   };
   mu_.Await(absl::Condition(&done));
   return !failed_;
+}
+
+absl::Status DurableOutbox::AwaitGroupWritten(uint64_t group) {
+  absl::MutexLock lock(&mu_);
+  auto done = [this, group]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return failed_ || groups_written_ >= group;
+  };
+  mu_.Await(absl::Condition(&done));
+  if (failed_) return absl::AbortedError("a consensus write before this commit failed");
+  return absl::OkStatus();
 }
 
 void DurableOutbox::WriterLoop() {
@@ -167,6 +200,8 @@ void DurableOutbox::WriterLoop() {
         stats_.records += records.size();
       }
       stats_.groups += taken.size();
+      // Before the sends below: a send may wait for a commit that waits for this.
+      if (!failed_) groups_written_ = taken.back().sequence;
     }
     for (Group& g : taken) {
       for (Output& out : g.outputs) {
@@ -180,22 +215,12 @@ void DurableOutbox::WriterLoop() {
             }
           }
           answer->ticket->Complete(std::move(answer->results));
-        } else if (auto* send = std::get_if<consensus::SendAction>(&out)) {
+        } else if (auto* send = std::get_if<SendOut>(&out)) {
           // persistence.h: a CommitAction is durable before any send that
-          // follows it, like a record. Commits handed on before this send
+          // follows it, like a record. Commits handed in before this send
           // execute (and record their commit) first; a failed one stops
           // every send after it.
-          if (AwaitCommitsExecuted()) send_(*send);
-        } else if (auto* commit = std::get_if<CommitOut>(&out)) {
-          absl::MutexLock lock(&mu_);
-          auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-            return failed_ || commits_.size() < kMaxOutboxCommits;
-          };
-          mu_.Await(absl::Condition(&room));
-          if (!failed_) {
-            commits_.push_back(std::move(*commit));
-            ++commits_handed_;
-          }
+          if (AwaitCommitsExecuted(send->commits_before)) send_(send->send);
         }
       }
     }
@@ -219,7 +244,14 @@ void DurableOutbox::ExecLoop() {
       commits_.pop_front();
       executing_ = true;
     }
-    absl::Status s = commit_(job.sub, job.produced_ns);
+    bool awaited = false;
+    const RecordsDurableFn records_durable = [this, &awaited, group = job.group] {
+      awaited = true;
+      return AwaitGroupWritten(group);
+    };
+    absl::Status s = commit_(job.sub, job.produced_ns, records_durable);
+    // A CommitFn that never asked still counts as executed only after them.
+    if (s.ok() && !awaited) s = AwaitGroupWritten(job.group);
     if (!s.ok()) FailOnce(s);
     absl::MutexLock lock(&mu_);
     executing_ = false;

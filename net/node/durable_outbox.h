@@ -2,10 +2,15 @@
 // the core's actions here in order and goes back to its inbox at once; a
 // writer thread makes the persistence records durable, one synced write for
 // every group queued meanwhile (group commit), and only then runs what came
-// after them, in order: sends, client answers and commits. Commits execute on
-// a third thread, in commit order, so a commit's synced write (tens of ms for
+// after them, in order: sends and client answers. Commits execute on a third
+// thread, in commit order, so a commit's synced write (tens of ms for
 // thousands of transactions) never blocks the consensus thread's handling of
-// votes, certificates and verified batches. persistence.h's contract holds as
+// votes, certificates and verified batches. A commit reaches that thread as
+// soon as its group is sealed: it executes on a snapshot while the records
+// before it are written, and its own write waits for them (the callback
+// CommitFn is given). That overlap took the execute stage's 4-5 ms wait for
+// the records' write off the path (docs/benchmarks.md, "A commit prepared
+// while the records before it are written"). persistence.h's contract holds as
 // it did inline: nothing is sent before the records and the commits handed in
 // before it are durable (a send waits for the execution of earlier commits),
 // so a crash at any point is a crash before the output; a failed write or
@@ -66,10 +71,17 @@ class DurableOutbox {
  public:
   // Runs on the writer thread: one send, in order.
   using SendFn = std::function<void(consensus::SendAction& send)>;
+  // Blocks until every record handed in before the commit is durable; an
+  // error when a write before it failed (the commit must not be written).
+  using RecordsDurableFn = std::function<absl::Status()>;
   // Runs on the execution thread, in commit order; `produced_ns` is when the
-  // core produced it (the driver's monotonic clock).
-  using CommitFn =
-      std::function<absl::Status(const consensus::CommittedSubDag& sub, int64_t produced_ns)>;
+  // core produced it (the driver's monotonic clock). It may read and compute
+  // at once, but must call `records_durable` before it writes anything, and
+  // give up with its error. (If it never calls it, the outbox waits for the
+  // records after it returns, so later sends still keep their order.)
+  using CommitFn = std::function<absl::Status(const consensus::CommittedSubDag& sub,
+                                              int64_t produced_ns,
+                                              const RecordsDurableFn& records_durable)>;
   // A write or a commit failed: nothing after it runs. Any thread.
   using FailFn = std::function<void(const absl::Status& status)>;
 
@@ -90,8 +102,9 @@ class DurableOutbox {
   void Send(consensus::SendAction send);
   void Answer(std::shared_ptr<SubmitTicket> ticket, std::vector<absl::Status> results);
   void Commit(consensus::CommittedSubDag sub, int64_t produced_ns);
-  // Hands the open group to the writer; waits while kMaxOutboxGroups groups
-  // or kMaxOutboxCommits commits are queued.
+  // Hands the open group to the writer, and its commits to the execution
+  // thread; waits while kMaxOutboxGroups groups or kMaxOutboxCommits commits
+  // are queued (a group's commits all enter: up to that many more).
   void Seal();
   // Seals, then waits until everything sealed is written, sent and executed
   // (before reading the store's consensus or commit state back). False when
@@ -110,24 +123,34 @@ class DurableOutbox {
   struct CommitOut {
     consensus::CommittedSubDag sub;
     int64_t produced_ns = 0;
+    uint64_t group = 0;  // its records are durable once this group is written
   };
-  using Output = std::variant<consensus::SendAction, AnswerOut, CommitOut>;
+  struct SendOut {
+    consensus::SendAction send;
+    uint64_t commits_before = 0;  // commits handed in before it (Seal)
+  };
+  using Output = std::variant<SendOut, AnswerOut, CommitOut>;
   struct Group {
     std::vector<consensus::PersistRecord> records;
-    std::vector<Output> outputs;
+    std::vector<Output> outputs;  // sealed: sends and answers only
+    uint64_t sequence = 0;        // 1, 2, ... in seal order
     std::chrono::steady_clock::time_point sealed_at;  // the lazy wait's start
   };
 
   void WriterLoop();
   void ExecLoop();
   bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Numbers the open group, moves its commits to commits_ and queues it.
+  void SealLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Execution thread: waits until group `group` is written (RecordsDurableFn).
+  absl::Status AwaitGroupWritten(uint64_t group);
   // The queued groups must be written now: one has an output, a Drain or
   // Stop waits, or too much is queued to wait longer.
   bool WriteNowLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Failed() const;
-  // Writer thread: waits until every commit handed on so far has executed.
-  // False when one failed.
-  bool AwaitCommitsExecuted();
+  // Writer thread: waits until `count` commits have executed. False when
+  // one failed.
+  bool AwaitCommitsExecuted(uint64_t count);
   void FailOnce(const absl::Status& status);
 
   ConsensusStore* store_;
@@ -147,7 +170,9 @@ class DurableOutbox {
   bool executing_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t commits_handed_ ABSL_GUARDED_BY(mu_) = 0;    // by the writer
+  uint64_t groups_sealed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t groups_written_ ABSL_GUARDED_BY(mu_) = 0;    // all up to this one durable
+  uint64_t commits_handed_ ABSL_GUARDED_BY(mu_) = 0;    // at Seal
   uint64_t commits_executed_ ABSL_GUARDED_BY(mu_) = 0;  // done or failed
   OutboxStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
