@@ -26,7 +26,8 @@ absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const No
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                  StateWriter& state, uint64_t sequence, uint64_t merged_through,
                                  absl::Span<const std::pair<AccountRef, AccountState>> states,
-                                 absl::Span<const AccountBefore> before, bool fold_follows) {
+                                 absl::Span<const AccountBefore> before, bool fold_follows,
+                                 bool before_hashed) {
   GL_CHECK(before.empty() || before.size() == states.size());
   const TxWindow window{merged_through, sequence - 1};
   for (size_t i = 0; i < states.size(); ++i) {
@@ -34,16 +35,19 @@ absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const 
     const auto key = EncodeAccountKey(account);
     const auto record = EncodeAccountRecord(now);
     // The old record as stored: encoding is canonical (the decoder is strict).
-    std::optional<AccountState> old;
-    if (!before.empty() && before[i].read) {
-      old = before[i].state;
-    } else {
-      GL_ASSIGN_OR_RETURN(old, ReadAccount(txn, tables, recent, window, account));
-    }
-    if (old.has_value()) {
-      state.ReplaceEntry(StateTable::kAccounts, key, EncodeAccountRecord(*old), record);
-    } else {
-      state.AddEntry(StateTable::kAccounts, key, record);
+    const bool known = !before.empty() && before[i].read;
+    if (!(known && before_hashed)) {
+      std::optional<AccountState> old;
+      if (known) {
+        old = before[i].state;
+      } else {
+        GL_ASSIGN_OR_RETURN(old, ReadAccount(txn, tables, recent, window, account));
+      }
+      if (old.has_value()) {
+        state.ReplaceEntry(StateTable::kAccounts, key, EncodeAccountRecord(*old), record);
+      } else {
+        state.AddEntry(StateTable::kAccounts, key, record);
+      }
     }
     if (fold_follows) continue;
     absl::Status appended = txn.Append(tables.acct_log, EncodeAcctLogKey(sequence, key), record);

@@ -52,11 +52,13 @@ absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const No
 // merge in this same write folds them into `accounts`).
 // `before`: empty, or per entry of `states` its state before this commit
 // where known (the execution's read of the same snapshot); the others are
-// read here.
+// read here. `before_hashed`: the entries whose before-state is known are in
+// a delta the caller adds to `state` itself (NodeStore::PrepareBlock).
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                                  StateWriter& state, uint64_t sequence, uint64_t merged_through,
                                  absl::Span<const std::pair<AccountRef, AccountState>> states,
-                                 absl::Span<const AccountBefore> before, bool fold_follows);
+                                 absl::Span<const AccountBefore> before, bool fold_follows,
+                                 bool before_hashed = false);
 
 // The merge's side for accounts: the newest record of each account in
 // (merged_through, through] into `accounts`, and acct_log emptied (it holds

@@ -55,11 +55,13 @@ absl::StatusOr<BlockOutcome> ExecuteAndCommit(NodeStore& store, const Executor& 
     GL_ASSIGN_OR_RETURN(executed_on, view->LastCommittedSequence());
     GL_ASSIGN_OR_RETURN(outcome, executor.ExecuteBlock(*view, block, consensus_time_ms, imports));
   }
-  BlockWrite write = MakeBlockWrite(executed_on + 1, anchor, block, outcome);
+  const BlockWrite write = MakeBlockWrite(executed_on + 1, anchor, block, outcome);
+  // Encoded and hashed before the wait: the work overlaps the records' write.
+  GL_ASSIGN_OR_RETURN(const PreparedBlock prepared, store.PrepareBlock(write));
   if (before_write) GL_RETURN_IF_ERROR(before_write());
-  // CommitBlock re-checks the sequence inside its write txn: if another commit
+  // The write re-checks the sequence inside its txn: if another commit
   // landed after the snapshot, this one fails instead of applying stale state.
-  GL_RETURN_IF_ERROR(store.CommitBlock(write, extra));
+  GL_RETURN_IF_ERROR(store.CommitPrepared(prepared, extra));
   return outcome;
 }
 

@@ -206,12 +206,19 @@ absl::Status NodeStore::WriteHold(WriteTxn& txn, StateWriter& state, const Block
 }
 
 absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra) {
+  GL_ASSIGN_OR_RETURN(PreparedBlock prepared, PrepareBlock(block));
+  return CommitPrepared(prepared, extra);
+}
+
+absl::StatusOr<PreparedBlock> NodeStore::PrepareBlock(const BlockWrite& block) const {
   GL_RETURN_IF_ERROR(CheckBlock(block));
+  PreparedBlock prepared;
+  prepared.block = &block;
   // Encode (and so check) every record before opening the write txn, all
   // into one buffer: one allocation per block, not per transaction.
   size_t records_bytes = 0;
   for (const auto& entry : block.txs) records_bytes += TxRecordBytes(entry.second);
-  Bytes tx_records;
+  Bytes& tx_records = prepared.tx_records;
   tx_records.reserve(records_bytes);
   std::vector<size_t> record_ends;
   record_ends.reserve(block.txs.size());
@@ -220,7 +227,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     record_ends.push_back(tx_records.size());
   }
   // Ascending ids: tx_log's keys (sequence | id) are appended in order.
-  std::vector<TxPut> puts;
+  std::vector<TxPut>& puts = prepared.puts;
   puts.reserve(block.txs.size());
   for (size_t i = 0; i < block.txs.size(); ++i) {
     const size_t begin = i == 0 ? 0 : record_ends[i - 1];
@@ -230,7 +237,7 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
   }
   std::sort(puts.begin(), puts.end(),
             [](const TxPut& a, const TxPut& b) { return a.id < b.id; });
-  std::vector<TxId> ids;
+  std::vector<TxId>& ids = prepared.ids;
   ids.reserve(puts.size());
   for (const TxPut& put : puts) ids.push_back(put.id);
   // Ascending by account = by encoded key (slice BE | key): acct_log's
@@ -240,8 +247,10 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
                                                    " accounts and ",
                                                    block.accounts_before.size(), " before-states"));
   }
-  std::vector<std::pair<AccountRef, AccountState>> accounts = block.accounts;
-  std::vector<AccountBefore> accounts_before = block.accounts_before;
+  std::vector<std::pair<AccountRef, AccountState>>& accounts = prepared.accounts;
+  std::vector<AccountBefore>& accounts_before = prepared.accounts_before;
+  accounts = block.accounts;
+  accounts_before = block.accounts_before;
   if (!std::is_sorted(accounts.begin(), accounts.end(),
                       [](const auto& a, const auto& b) { return a.first < b.first; })) {
     // The executor's are sorted already; any other order is sorted here, the
@@ -264,9 +273,41 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     return absl::InvalidArgumentError(
         absl::StrCat("block account ", twice->first.key.ShortHex(), " appears twice"));
   }
-  const auto sequence_value = EncodeCommitKey(block.sequence);
   // Checked again in the write; here so that no recent entry of a committed
-  // sequence is added and removed again below.
+  // sequence is added and removed again (CommitPrepared).
+  if (block.sequence != last_committed_sequence_.load() + 1) {
+    return absl::FailedPreconditionError(absl::StrCat("commit sequence ", block.sequence,
+                                                      " does not follow last committed ",
+                                                      last_committed_sequence_.load()));
+  }
+  // The state hash of what is known without the store, outside the write
+  // lock: a ChaCha20 expansion of 2 KiB per element, up to five a transfer.
+  for (const TxPut& put : puts) {
+    HashAddEntry(prepared.hashed, StateTable::kTxs, put.id.span(), put.record);
+  }
+  for (size_t i = 0; i < accounts_before.size(); ++i) {
+    if (!accounts_before[i].read) continue;
+    const auto key = EncodeAccountKey(accounts[i].first);
+    const auto record = EncodeAccountRecord(accounts[i].second);
+    if (accounts_before[i].state.has_value()) {
+      HashReplaceEntry(prepared.hashed, StateTable::kAccounts, key,
+                       EncodeAccountRecord(*accounts_before[i].state), record);
+    } else {
+      HashAddEntry(prepared.hashed, StateTable::kAccounts, key, record);
+    }
+  }
+  return prepared;
+}
+
+absl::Status NodeStore::CommitPrepared(const PreparedBlock& prepared,
+                                       const ExtraCommitWrite& extra) {
+  GL_CHECK(prepared.block != nullptr);
+  const BlockWrite& block = *prepared.block;
+  const std::vector<TxPut>& puts = prepared.puts;
+  const std::vector<TxId>& ids = prepared.ids;
+  const std::vector<std::pair<AccountRef, AccountState>>& accounts = prepared.accounts;
+  const std::vector<AccountBefore>& accounts_before = prepared.accounts_before;
+  const auto sequence_value = EncodeCommitKey(block.sequence);
   if (block.sequence != last_committed_sequence_.load() + 1) {
     return absl::FailedPreconditionError(absl::StrCat("commit sequence ", block.sequence,
                                                       " does not follow last committed ",
@@ -299,10 +340,12 @@ absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWr
     GL_ASSIGN_OR_RETURN(TxRunList runs, ReadTxRunList(txn, tables_));
     GL_RETURN_IF_ERROR(WriteCommitTxs(txn, tables_, recent_,
                                       TxRunSet::FromList(runs, run_filters_), state,
-                                      block.sequence, merged_through, puts));
+                                      block.sequence, merged_through, puts,
+                                      /*puts_hashed=*/true));
     GL_RETURN_IF_ERROR(WriteCommitAccounts(txn, tables_, recent_, state, block.sequence,
                                            merged_through, accounts, accounts_before,
-                                           /*fold_follows=*/merge));
+                                           /*fold_follows=*/merge, /*before_hashed=*/true));
+    state.AddHashed(prepared.hashed);
     bool runs_changed = false;
     if (merge) {
       GL_ASSIGN_OR_RETURN(flushed, MergeRecentTxs(txn, tables_, recent_, runs, merged_through,

@@ -27,6 +27,7 @@
 #include "storage/state_snapshot.h"
 #include "storage/store_state_view.h"
 #include "storage/tx_runs.h"
+#include "storage/tx_store.h"
 
 namespace gridledger::storage {
 
@@ -56,6 +57,21 @@ struct BlockWrite {
 // one synced write per commit. Run after the block's own writes; its error
 // aborts the whole commit.
 using ExtraCommitWrite = std::function<absl::Status(WriteTxn&)>;
+
+// A block checked, encoded and hashed ahead of its write
+// (NodeStore::PrepareBlock): its records and, summed in `hashed`, the state
+// hash's change for every entry known without the store (each record, and
+// each account whose before-state the execution read). The write then only
+// adds `hashed`. Refers to the BlockWrite it came from, which must outlive it.
+struct PreparedBlock {
+  const BlockWrite* block = nullptr;
+  Bytes tx_records;              // every record, in one buffer
+  std::vector<TxPut> puts;       // ascending by id, into tx_records
+  std::vector<TxId> ids;         // the puts' ids
+  std::vector<std::pair<AccountRef, AccountState>> accounts;  // ascending
+  std::vector<AccountBefore> accounts_before;                  // with them
+  LtHash16 hashed;
+};
 
 // The recent run's bound (storage/recent_txs.h): a commit that brings it to
 // this many ids writes it as a new sorted run of the index
@@ -96,6 +112,13 @@ class NodeStore {
   // The state root after the block (storage/state_root.h) is computed in the
   // same write from the entries it changed and recorded (StateRootAt).
   absl::Status CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra = nullptr);
+  // CommitBlock in two steps, so the first can run before the write may
+  // begin (while the records a commit follows are still being written). The
+  // first takes no lock and writes nothing; `block` must outlive the result.
+  // The prepared block is for the next sequence: commit it before any other.
+  absl::StatusOr<PreparedBlock> PrepareBlock(const BlockWrite& block) const;
+  absl::Status CommitPrepared(const PreparedBlock& prepared,
+                              const ExtraCommitWrite& extra = nullptr);
 
   uint64_t last_committed_sequence() const { return last_committed_sequence_.load(); }
 

@@ -135,10 +135,22 @@ absl::Status StateWriter::Delete(StateTable table, ByteSpan key) {
   return status;
 }
 
-void StateWriter::AddEntry(StateTable table, ByteSpan key, ByteSpan value) {
+void HashAddEntry(LtHash16& hash, StateTable table, ByteSpan key, ByteSpan value) {
   const std::array<uint8_t, 3> header = ElementHeader(table, key);
   const ByteSpan parts[] = {ByteSpan(header), key, value};
-  hash_.AddParts(parts);
+  hash.AddParts(parts);
+}
+
+void HashReplaceEntry(LtHash16& hash, StateTable table, ByteSpan key, ByteSpan old_value,
+                      ByteSpan new_value) {
+  const std::array<uint8_t, 3> header = ElementHeader(table, key);
+  const ByteSpan old_parts[] = {ByteSpan(header), key, old_value};
+  const ByteSpan new_parts[] = {ByteSpan(header), key, new_value};
+  hash.ReplaceParts(old_parts, new_parts);
+}
+
+void StateWriter::AddEntry(StateTable table, ByteSpan key, ByteSpan value) {
+  HashAddEntry(hash_, table, key, value);
 }
 
 void StateWriter::RemoveEntry(StateTable table, ByteSpan key, ByteSpan value) {
@@ -149,10 +161,7 @@ void StateWriter::RemoveEntry(StateTable table, ByteSpan key, ByteSpan value) {
 
 void StateWriter::ReplaceEntry(StateTable table, ByteSpan key, ByteSpan old_value,
                                ByteSpan new_value) {
-  const std::array<uint8_t, 3> header = ElementHeader(table, key);
-  const ByteSpan old_parts[] = {ByteSpan(header), key, old_value};
-  const ByteSpan new_parts[] = {ByteSpan(header), key, new_value};
-  hash_.ReplaceParts(old_parts, new_parts);
+  HashReplaceEntry(hash_, table, key, old_value, new_value);
 }
 
 absl::StatusOr<Digest> StateWriter::Finish() {

@@ -44,6 +44,13 @@ inline constexpr StateTable kStateTables[] = {StateTable::kAccounts, StateTable:
 
 Bytes StateElement(StateTable table, ByteSpan key, ByteSpan value);
 
+// The hash side of an entry added, or replaced, into any running hash: a
+// block's delta computed before its write transaction begins
+// (NodeStore::PrepareBlock), then added with StateWriter::AddHashed.
+void HashAddEntry(LtHash16& hash, StateTable table, ByteSpan key, ByteSpan value);
+void HashReplaceEntry(LtHash16& hash, StateTable table, ByteSpan key, ByteSpan old_value,
+                      ByteSpan new_value);
+
 class StateWriter {
  public:
   // Starts from the hash stored in meta (DataLoss when it is corrupt; the
@@ -64,6 +71,8 @@ class StateWriter {
   void RemoveEntry(StateTable table, ByteSpan key, ByteSpan value);
   // Both in one pass (kAccounts: account_store.h).
   void ReplaceEntry(StateTable table, ByteSpan key, ByteSpan old_value, ByteSpan new_value);
+  // A delta of entries hashed apart (HashAddEntry, HashReplaceEntry).
+  void AddHashed(const LtHash16& delta) { hash_.Add(delta); }
   // Stores the running hash in meta; returns the root. Call once, last.
   absl::StatusOr<Digest> Finish();
 

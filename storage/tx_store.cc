@@ -51,7 +51,8 @@ absl::StatusOr<ByteSpan> TxReader::Record(const TxId& id) const {
 
 absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                             const TxRunSet& runs, StateWriter& state, uint64_t sequence,
-                            uint64_t merged_through, absl::Span<const TxPut> puts) {
+                            uint64_t merged_through, absl::Span<const TxPut> puts,
+                            bool puts_hashed) {
   const TxReader reader(txn, tables, recent, TxWindow{merged_through, sequence - 1}, runs);
   for (const TxPut& put : puts) {
     GL_ASSIGN_OR_RETURN(std::optional<uint64_t> old_sequence, reader.Sequence(put.id));
@@ -73,7 +74,7 @@ absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const Recen
           absl::StrCat("tx_log holds records above commit ", sequence, ", the next commit"));
     }
     GL_RETURN_IF_ERROR(appended);
-    state.AddEntry(StateTable::kTxs, put.id.span(), put.record);
+    if (!puts_hashed) state.AddEntry(StateTable::kTxs, put.id.span(), put.record);
   }
   return absl::OkStatus();
 }

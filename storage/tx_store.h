@@ -84,11 +84,14 @@ struct TxPut {
 // FailedPrecondition unless its record is held and the new one is final;
 // then the old record is removed (and un-hashed). The ids must be in
 // `recent` already (added at `sequence`: the window stops below it).
+// `puts_hashed`: the caller already added every put's entry to a delta it
+// adds to `state` itself (NodeStore::PrepareBlock); removals are hashed here.
 // `merged_through` is the transaction's kMetaTxsMergedThrough, `runs` its
 // TxRunSet.
 absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,
                             const TxRunSet& runs, StateWriter& state, uint64_t sequence,
-                            uint64_t merged_through, absl::Span<const TxPut> puts);
+                            uint64_t merged_through, absl::Span<const TxPut> puts,
+                            bool puts_hashed = false);
 
 // Writes the recent entries of the commits in (merged_through, through] as
 // the newest run of `list` (WriteTxRun; the caller writes the list back) and
