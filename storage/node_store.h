@@ -64,6 +64,13 @@ using ExtraCommitWrite = std::function<absl::Status(WriteTxn&)>;
 // each account whose before-state the execution read). The write then only
 // adds `hashed`. Refers to the BlockWrite it came from, which must outlive it.
 struct PreparedBlock {
+  PreparedBlock() = default;
+  // Moves only: `puts` point into this object's own tx_records.
+  PreparedBlock(PreparedBlock&&) = default;
+  PreparedBlock& operator=(PreparedBlock&&) = default;
+  PreparedBlock(const PreparedBlock&) = delete;
+  PreparedBlock& operator=(const PreparedBlock&) = delete;
+
   const BlockWrite* block = nullptr;
   Bytes tx_records;              // every record, in one buffer
   std::vector<TxPut> puts;       // ascending by id, into tx_records

@@ -78,6 +78,8 @@ class DurableOutboxTest : public ::testing::Test {
     return std::make_unique<DurableOutbox>(
         store_.get(),
         [this, send_gate](consensus::SendAction& send) {
+          // The writer thread only: the first send has its group written.
+          if (!send_entered_.HasBeenNotified()) send_entered_.Notify();
           if (send_gate != nullptr) send_gate->WaitForNotificationWithTimeout(kWaitMax);
           const uint64_t durable = DurableVoteRound(store_.get());
           absl::MutexLock lock(&seen_.mu);
@@ -122,6 +124,7 @@ class DurableOutboxTest : public ::testing::Test {
   TempConsensusStore store_;
   Seen seen_;
   absl::Notification commit_started_;  // the first commit began
+  absl::Notification send_entered_;    // the first send began
 };
 
 TEST_F(DurableOutboxTest, EachSendRunsAfterTheRecordsBeforeItAreDurableInOrder) {
@@ -180,6 +183,7 @@ TEST_F(DurableOutboxTest, ACommitStartsBeforeItsRecordsAreWrittenAndWritesAfter)
   outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(1), D(1)});
   outbox->Send(SendOf(1));
   outbox->Seal();
+  ASSERT_TRUE(send_entered_.WaitForNotificationWithTimeout(kWaitMax));
   outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(2), D(2)});
   outbox->Commit(SubDag(0), /*produced_ns=*/0);
   outbox->Send(SendOf(2));
