@@ -205,6 +205,13 @@ absl::Status NodeStore::WriteHold(WriteTxn& txn, StateWriter& state, const Block
   return absl::OkStatus();
 }
 
+absl::Status NodeStore::CheckNextSequence(uint64_t sequence) const {
+  const uint64_t last = last_committed_sequence_.load();
+  if (sequence == last + 1) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("commit sequence ", sequence, " does not follow last committed ", last));
+}
+
 absl::Status NodeStore::CommitBlock(const BlockWrite& block, const ExtraCommitWrite& extra) {
   GL_ASSIGN_OR_RETURN(PreparedBlock prepared, PrepareBlock(block));
   return CommitPrepared(prepared, extra);
@@ -273,13 +280,7 @@ absl::StatusOr<PreparedBlock> NodeStore::PrepareBlock(const BlockWrite& block) c
     return absl::InvalidArgumentError(
         absl::StrCat("block account ", twice->first.key.ShortHex(), " appears twice"));
   }
-  // Checked again in the write; here so that no recent entry of a committed
-  // sequence is added and removed again (CommitPrepared).
-  if (block.sequence != last_committed_sequence_.load() + 1) {
-    return absl::FailedPreconditionError(absl::StrCat("commit sequence ", block.sequence,
-                                                      " does not follow last committed ",
-                                                      last_committed_sequence_.load()));
-  }
+  GL_RETURN_IF_ERROR(CheckNextSequence(block.sequence));
   // The state hash of what is known without the store, outside the write
   // lock: a ChaCha20 expansion of 2 KiB per element, up to five a transfer.
   for (const TxPut& put : puts) {
@@ -308,11 +309,10 @@ absl::Status NodeStore::CommitPrepared(const PreparedBlock& prepared,
   const std::vector<std::pair<AccountRef, AccountState>>& accounts = prepared.accounts;
   const std::vector<AccountBefore>& accounts_before = prepared.accounts_before;
   const auto sequence_value = EncodeCommitKey(block.sequence);
-  if (block.sequence != last_committed_sequence_.load() + 1) {
-    return absl::FailedPreconditionError(absl::StrCat("commit sequence ", block.sequence,
-                                                      " does not follow last committed ",
-                                                      last_committed_sequence_.load()));
-  }
+  // Again here (a commit may have landed since PrepareBlock) and once more in
+  // the write; here so that no recent entry of a committed sequence is added
+  // and removed again below.
+  GL_RETURN_IF_ERROR(CheckNextSequence(block.sequence));
   // The ids enter the recent run before the write commits (readers whose
   // snapshot is older ignore them: storage/recent_txs.h) and leave it again
   // if the write fails. A run at its bound becomes a sorted run of the index

@@ -197,6 +197,8 @@ class NodeStore {
   // In a commit's or a restore's write: stamps the layout if still pending.
   absl::Status StampLayoutIfPending(WriteTxn& txn) const;
   absl::Status CheckBlock(const BlockWrite& block) const;
+  // FailedPrecondition unless `sequence` follows the last committed one.
+  absl::Status CheckNextSequence(uint64_t sequence) const;
   // The nonce-hold part of CommitBlock: held entries, expiry index, count and
   // released ids.
   absl::Status WriteHold(WriteTxn& txn, StateWriter& state, const BlockWrite& block);

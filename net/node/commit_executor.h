@@ -21,10 +21,10 @@
 #include "core/execution/executor.h"
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
-#include "storage/block_commit.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_store.h"
 #include "net/node/pending_txs.h"
+#include "storage/block_commit.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {

@@ -145,8 +145,8 @@ class ConsensusDriver {
   // the store cannot be read.
   bool Rejoin(consensus::TimeMs now, absl::string_view why);
   bool Restoring() const { return state_sync_ != nullptr && state_sync_->restoring(); }
-  // On the outbox's execution thread, in commit order.
-  // Execution thread: the commit, written once `records_durable` says so.
+  // On the outbox's execution thread, in commit order: written once
+  // `records_durable` says so.
   absl::Status ExecuteCommit(const consensus::CommittedSubDag& sub, int64_t produced_ns,
                              const DurableOutbox::RecordsDurableFn& records_durable);
   void Send(consensus::SendAction& send);

@@ -80,8 +80,8 @@ class DurableOutbox {
   // Runs on the execution thread, in commit order; `produced_ns` is when the
   // core produced it (the driver's monotonic clock). It may read and compute
   // at once, but must call `records_durable` before it writes anything, and
-  // give up with its error. (If it never calls it, the outbox waits for the
-  // records after it returns, so later sends still keep their order.)
+  // give up with its error. (Sends need no such call: the writer runs a
+  // send only after its own group, and so every earlier one, is written.)
   using CommitFn = std::function<absl::Status(const consensus::CommittedSubDag& sub,
                                               int64_t produced_ns,
                                               const RecordsDurableFn& records_durable)>;

@@ -121,6 +121,13 @@ class DurableOutboxTest : public ::testing::Test {
     return seen_.mu.AwaitWithTimeout(absl::Condition(&done), kWaitMax);
   }
 
+  // Validator 1's vote in round `r`, then send `r` after it, as one group.
+  static void VoteSendSeal(DurableOutbox& outbox, uint64_t r) {
+    outbox.Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
+    outbox.Send(SendOf(r));
+    outbox.Seal();
+  }
+
   TempConsensusStore store_;
   Seen seen_;
   absl::Notification commit_started_;  // the first commit began
@@ -132,9 +139,7 @@ TEST_F(DurableOutboxTest, EachSendRunsAfterTheRecordsBeforeItAreDurableInOrder) 
   outbox->Start();
   constexpr uint64_t kRounds = 40;
   for (uint64_t r = 1; r <= kRounds; ++r) {
-    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
-    outbox->Send(SendOf(r));
-    outbox->Seal();
+    VoteSendSeal(*outbox, r);
   }
   outbox->Drain();
   absl::MutexLock lock(&seen_.mu);
@@ -151,13 +156,9 @@ TEST_F(DurableOutboxTest, GroupsSealedDuringAWriteShareTheNextWrite) {
   auto outbox = MakeOutbox(UINT64_MAX, &gate);
   outbox->Start();
   // The first group's send holds the writer; the next 50 groups queue up.
-  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(1), D(1)});
-  outbox->Send(SendOf(1));
-  outbox->Seal();
+  VoteSendSeal(*outbox, 1);
   for (uint64_t r = 2; r <= 51; ++r) {
-    outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
-    outbox->Send(SendOf(r));
-    outbox->Seal();
+    VoteSendSeal(*outbox, r);
   }
   gate.Notify();
   outbox->Drain();
@@ -180,9 +181,7 @@ TEST_F(DurableOutboxTest, ACommitStartsBeforeItsRecordsAreWrittenAndWritesAfter)
   auto outbox = MakeOutbox(UINT64_MAX, &gate);
   outbox->Start();
   // The first group's send holds the writer before it takes the next group.
-  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(1), D(1)});
-  outbox->Send(SendOf(1));
-  outbox->Seal();
+  VoteSendSeal(*outbox, 1);
   ASSERT_TRUE(send_entered_.WaitForNotificationWithTimeout(kWaitMax));
   outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(2), D(2)});
   outbox->Commit(SubDag(0), /*produced_ns=*/0);
@@ -336,9 +335,7 @@ TEST_F(DurableOutboxTest, RecordsAloneShareTheWriteOfTheNextOutput) {
     outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(r), D(r)});
     outbox->Seal();
   }
-  outbox->Persist(LastVotedRecord{ValidatorIndex(1), Round(11), D(11)});
-  outbox->Send(SendOf(11));
-  outbox->Seal();
+  VoteSendSeal(*outbox, 11);
   ASSERT_TRUE(AwaitSends(1));
   const OutboxStats stats = outbox->stats();
   EXPECT_EQ(stats.writes, 1u);
