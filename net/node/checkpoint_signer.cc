@@ -95,7 +95,7 @@ void CheckpointSigner::Loop() {
     // Finals that came within one period share a write.
     if (stopping ||
         (!unwritten_.empty() && absl::Now() - unwritten_since_ >= kCheckpointFlushPeriod)) {
-      Flush();
+      Flush(/*ride=*/!stopping);
     }
     {
       absl::MutexLock lock(&mu_);
@@ -187,9 +187,12 @@ void CheckpointSigner::Finalized(std::vector<SignedCheckpoint> finals) {
   }
 }
 
-void CheckpointSigner::Flush() {
+void CheckpointSigner::Flush(bool ride) {
   if (unwritten_.empty()) return;
-  absl::Status s = finals_store_->Write(unwritten_, committee_.quorum());
+  // At stop the outbox may already be gone: nothing would take the ride.
+  absl::Status s = ride ? finals_store_->WriteRiding(unwritten_, committee_.quorum(),
+                                                    kCheckpointRideWait)
+                        : finals_store_->Write(unwritten_, committee_.quorum());
   absl::MutexLock lock(&mu_);
   if (!s.ok()) {
     unwritten_since_ = absl::Now();  // tried again a period later

@@ -10,7 +10,8 @@
 // It runs on its own thread so neither the executing thread nor the
 // transport's pays for signing, verifying or the final checkpoints' synced
 // writes: those are grouped, one write per kCheckpointFlushPeriod at most,
-// apart from the commits' own writes (a crash loses at most the last
+// which rides on the consensus outbox's next synced write when one comes
+// within kCheckpointRideWait, apart from the commits' own writes (a crash loses at most the last
 // period's final checkpoints, never state; they are certificates, not state).
 // Its queue is bounded: past kMaxCheckpointEvents, events are dropped and
 // counted (a dropped own commit is a checkpoint this validator does not sign).
@@ -40,6 +41,11 @@ namespace gridledger::node {
 
 inline constexpr size_t kMaxCheckpointEvents = 4096;
 inline constexpr absl::Duration kCheckpointFlushPeriod = absl::Milliseconds(100);
+// How long a due write waits to share the next synced write of the consensus
+// outbox (LmdbEnv::WriteRiding) before it makes its own. Under load the
+// outbox commits every few ms, so the finals rarely cost a commit of their
+// own; an idle validator pays this wait once per final checkpoint.
+inline constexpr absl::Duration kCheckpointRideWait = absl::Milliseconds(50);
 // Refused votes (other than root mismatches) are logged as one line per period.
 inline constexpr absl::Duration kCheckpointRefusalLogPeriod = absl::Seconds(10);
 
@@ -92,7 +98,9 @@ class CheckpointSigner {
   void Handle(Event& event);
   void SignOwn(uint64_t sequence);
   void Finalized(std::vector<SignedCheckpoint> finals);
-  void Flush();
+  // Writes the unwritten finals; `ride`: share another thread's write
+  // (kCheckpointRideWait), else (at stop) a write of its own.
+  void Flush(bool ride);
 
   const consensus::Committee& committee_;
   const ValidatorIndex me_;

@@ -109,6 +109,12 @@ absl::Status CheckpointStore::Write(absl::Span<const SignedCheckpoint> finals, s
   return env_->Write([&](storage::WriteTxn& txn) { return WriteIn(txn, finals, quorum); });
 }
 
+absl::Status CheckpointStore::WriteRiding(absl::Span<const SignedCheckpoint> finals,
+                                          size_t quorum, absl::Duration wait) {
+  return env_->WriteRiding([&](storage::WriteTxn& txn) { return WriteIn(txn, finals, quorum); },
+                           wait);
+}
+
 absl::Status CheckpointStore::WriteIn(storage::WriteTxn& txn,
                                       absl::Span<const SignedCheckpoint> finals,
                                       size_t quorum) const {

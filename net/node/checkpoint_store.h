@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/consensus/checkpoint.h"
@@ -49,6 +50,11 @@ class CheckpointStore {
   // All of them in one synced write. InvalidArgument when one has fewer
   // than `quorum` signatures (our misuse would store an unfinal checkpoint).
   absl::Status Write(absl::Span<const SignedCheckpoint> finals, size_t quorum);
+  // Write() that first offers itself, for up to `wait`, to the next write
+  // another thread of the same environment starts (LmdbEnv::WriteRiding):
+  // the same promise, and usually no synced commit of its own.
+  absl::Status WriteRiding(absl::Span<const SignedCheckpoint> finals, size_t quorum,
+                           absl::Duration wait);
   // The same inside the caller's write transaction (a restore writes its
   // snapshot's final checkpoint with the snapshot, all or nothing).
   absl::Status WriteIn(storage::WriteTxn& txn, absl::Span<const SignedCheckpoint> finals,
