@@ -11,8 +11,9 @@
 // transport's pays for signing, verifying or the final checkpoints' synced
 // writes: those are grouped, one write per kCheckpointFlushPeriod at most,
 // which rides on the consensus outbox's next synced write when one comes
-// within kCheckpointRideWait, apart from the commits' own writes (a crash loses at most the last
-// period's final checkpoints, never state; they are certificates, not state).
+// within kCheckpointRideWait, apart from the commits' own writes (a crash
+// loses at most the last period's final checkpoints, never state; they are
+// certificates, not state).
 // Its queue is bounded: past kMaxCheckpointEvents, events are dropped and
 // counted (a dropped own commit is a checkpoint this validator does not sign).
 #ifndef GRIDLEDGER_NET_NODE_CHECKPOINT_SIGNER_H_
