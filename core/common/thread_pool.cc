@@ -4,14 +4,18 @@
 
 #include "core/common/check.h"
 #include "core/common/thread_name.h"
+#include "core/common/thread_priority.h"
 
 namespace gridledger {
 
-ThreadPool::ThreadPool(int threads, const char* name) {
+ThreadPool::ThreadPool(int threads, const char* name, int nice_increment) {
+  GL_CHECK(nice_increment >= 0 && nice_increment <= 19);
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < threads - 1; ++i) {
-    workers_.emplace_back([this, name] {
+    workers_.emplace_back([this, name, nice_increment] {
       NameThisThread(name);
+      // A hint: refused (a seccomp filter), the worker runs at normal priority.
+      LowerThisThreadPriority(nice_increment).IgnoreError();
       WorkerLoop();
     });
   }

@@ -13,7 +13,8 @@ namespace {
 constexpr size_t kMinItemsPerChunk = 16;
 }  // namespace
 
-CpuBatchVerifier::CpuBatchVerifier(int threads) : pool_(threads, "gl-verify-pool") {}
+CpuBatchVerifier::CpuBatchVerifier(int threads, int nice_increment, const char* pool_name)
+    : pool_(threads, pool_name, nice_increment) {}
 
 absl::Status CpuBatchVerifier::Verify(absl::Span<const VerifyItem> items,
                                       absl::Span<uint8_t> results) {

@@ -1,17 +1,23 @@
 #include "net/node/fair_verify_queue.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/time/clock.h"
+#include "core/common/check.h"
 #include "core/common/thread_name.h"
-#include <vector>
+#include "core/common/thread_priority.h"
 
 namespace gridledger::node {
 
-FairVerifyQueue::FairVerifyQueue(VerifyFn verify, std::string priority_key)
+FairVerifyQueue::FairVerifyQueue(VerifyFn verify, std::string priority_key,
+                                 int nice_increment)
     : verify_(std::move(verify)), priority_key_(std::move(priority_key)) {
-  thread_ = std::thread([this] {
+  GL_CHECK(nice_increment >= 0 && nice_increment <= 19);
+  thread_ = std::thread([this, nice_increment] {
     NameThisThread("gl-verify-cli");
+    // A hint: refused (a seccomp filter), the thread runs at normal priority.
+    LowerThisThreadPriority(nice_increment).IgnoreError();
     Loop();
   });
 }

@@ -50,8 +50,11 @@ class FairVerifyQueue {
 
   // `priority_key` (may be empty: none) gets half of every contended round
   // instead of an equal share: the node's own consensus work (peer batches)
-  // must not wait behind many client connections.
-  explicit FairVerifyQueue(VerifyFn verify, std::string priority_key = "");
+  // must not wait behind many client connections. The queue's thread runs
+  // `nice_increment` (0..19) above the process's nice value
+  // (core/common/thread_priority.h).
+  explicit FairVerifyQueue(VerifyFn verify, std::string priority_key = "",
+                           int nice_increment = 0);
   ~FairVerifyQueue();  // Stop()s.
 
   // Blocks until every transaction of `txs` was verified. ids/valid are

@@ -15,6 +15,7 @@
 #include "core/crypto/key_file.h"
 #include "core/execution/genesis.h"
 #include "core/execution/market_params.h"
+#include "core/verify/cpu_batch_verifier.h"
 #include "gpu/backend_select.h"
 #include "net/metrics/metrics_server.h"
 #include "net/metrics/node_metrics.h"
@@ -165,8 +166,22 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                         [metrics](const absl::Status&) { metrics->AddVerifyFallback(); }, logger);
   p->verifier_reason = choice.reason;
   p->metrics->SetVerifierBackend(choice.verifier->name());
+  TxCheckerOptions checker_options;
+  // A GPU keeps one verifier: it pays off only on large batches, and peers'
+  // batches are its largest.
+  if (options.verify_peer_batches_apart && choice.verifier->name() == "cpu") {
+    checker_options.peer_verifier =
+        std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads, 0, "gl-peer-pool");
+    checker_options.client_nice_increment = options.client_verify_nice_increment;
+    choice.verifier = std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads,
+                                                         options.client_verify_nice_increment);
+    logger.Info(absl::StrCat("verification: peers' batches on a pool of their own; client "
+                             "admission at nice +",
+                             options.client_verify_nice_increment));
+  }
   p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), chain_id,
-                                           SliceId(config.slice), p->metrics.get());
+                                           SliceId(config.slice), p->metrics.get(),
+                                           std::move(checker_options));
 
   // Consensus.
   // Responses are split to fit the transport's frame bound (its default below).

@@ -17,6 +17,7 @@
 #include "net/node/checkpoint_store.h"
 #include "net/node/config.h"
 #include "net/node/state_sync.h"
+#include "net/node/tx_checker.h"
 #include "storage/lmdb_env.h"
 
 namespace gridledger::node {
@@ -24,6 +25,11 @@ namespace gridledger::node {
 struct NodeOptions {
   consensus::Parameters params;
   int verifier_cpu_threads = 0;  // 0: all cores
+  // With a CPU backend: peers' batches get a verifier (and pool) of their
+  // own, and client admission verifies at this nice increment
+  // (net/node/tx_checker.h). False: one verifier, shared through the queue.
+  bool verify_peer_batches_apart = true;
+  int client_verify_nice_increment = kClientVerifyNiceIncrement;
   // Bound on the LMDB map (tests: a tiny one makes the disk "full").
   uint64_t lmdb_max_map_size_bytes = storage::kDefaultMaxMapSizeBytes;
 };

@@ -16,16 +16,20 @@ constexpr char kPeerBatchesKey[] = "\x01peer batches";
 }  // namespace
 
 TxChecker::TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chain_id,
-                     SliceId slice, net::NodeMetrics* metrics)
-    : verifier_(std::move(verifier)), chain_id_(chain_id), slice_(slice), metrics_(metrics),
+                     SliceId slice, net::NodeMetrics* metrics, TxCheckerOptions options)
+    : verifier_(std::move(verifier)), peer_verifier_(std::move(options.peer_verifier)),
+      chain_id_(chain_id), slice_(slice), metrics_(metrics),
       queue_([this](absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
-                    absl::Span<uint8_t> valid) {
-        const absl::Time start = absl::Now();
-        absl::Status status = verifier_->VerifyTransactions(chain_id_, txs, ids, valid);
-        if (metrics_ != nullptr) metrics_->ObserveVerifyBatch(txs.size(), absl::Now() - start);
-        return status;
-      },
-      kPeerBatchesKey) {}
+                    absl::Span<uint8_t> valid) { return VerifyOn(*verifier_, txs, ids, valid); },
+             kPeerBatchesKey, options.client_nice_increment) {}
+
+absl::Status TxChecker::VerifyOn(BatchVerifier& backend, absl::Span<const ByteSpan> txs,
+                                 absl::Span<Digest> ids, absl::Span<uint8_t> valid) {
+  const absl::Time start = absl::Now();
+  absl::Status status = backend.VerifyTransactions(chain_id_, txs, ids, valid);
+  if (metrics_ != nullptr) metrics_->ObserveVerifyBatch(txs.size(), absl::Now() - start);
+  return status;
+}
 
 bool TxChecker::Verify(const std::string& key, absl::Span<const ByteSpan> txs,
                        std::vector<Digest>* ids, std::vector<uint8_t>* valid) {
@@ -153,7 +157,16 @@ bool TxChecker::VerifyPeerBatches(absl::Span<const consensus::Batch* const> batc
   if (metrics_ != nullptr) {
     metrics_->AddSignatureVerifications(net::SignatureKind::kTxPeerBatch, spans.size());
   }
-  if (!Verify(kPeerBatchesKey, spans, &ids, &valid)) return false;
+  if (peer_verifier_ != nullptr) {
+    ids.resize(spans.size());
+    valid.resize(spans.size());
+    absl::MutexLock lock(&peer_mu_);
+    if (!VerifyOn(*peer_verifier_, spans, absl::MakeSpan(ids), absl::MakeSpan(valid)).ok()) {
+      return false;
+    }
+  } else if (!Verify(kPeerBatchesKey, spans, &ids, &valid)) {
+    return false;
+  }
   bool all_valid = true;
   for (size_t i = 0; i < valid.size(); ++i) {
     if (!valid[i]) {

@@ -1,9 +1,12 @@
-// Admission and batch checks of raw transaction envelopes, all signatures
-// through one BatchVerifier (GPU or CPU pool). The verifier is shared by the
-// gRPC handlers and the peer-batch verification worker through a
-// FairVerifyQueue: its one thread is the only caller of the backend (which
-// need not be re-entrant), no lock is held while it verifies, and every
-// client connection gets an equal share of each verification round.
+// Admission and batch checks of raw transaction envelopes. Client admission
+// verifies through a FairVerifyQueue: its one thread is the only caller of
+// the client backend (which need not be re-entrant), no lock is held while it
+// verifies, and every client connection gets an equal share of each round.
+// Peers' batches either share that queue under a priority key (one backend:
+// a GPU wants every signature in one large batch) or, with a CPU backend,
+// have a verifier of their own called on the peer-batch worker's thread, so
+// consensus work never queues behind client requests and the client side
+// can run at a lower priority (TxCheckerOptions).
 #ifndef GRIDLEDGER_NET_NODE_TX_CHECKER_H_
 #define GRIDLEDGER_NET_NODE_TX_CHECKER_H_
 
@@ -44,12 +47,34 @@ using DuplicateCheck =
 // The DuplicateCheck of a caller that knows no transaction: all are verified.
 inline void NoneKnown(absl::Span<const TxId>, std::vector<std::string>*) {}
 
+// The nice increment of client verification when peers' batches have their
+// own verifier. On a saturated machine the scheduler then gives the cores to
+// consensus (peers' batches, headers, votes, the outbox) first and to new
+// client transactions with what is left, which queue at admission instead of
+// stretching every round; with idle cores nice changes nothing. Measured at
+// 0.3 x the bound on 2 cores: certificate stage -1/3, p99 lower in 3 of 3
+// pairs, CPU per transaction unchanged (docs/benchmarks.md, "Peer batches
+// verified apart").
+inline constexpr int kClientVerifyNiceIncrement = 10;
+
+struct TxCheckerOptions {
+  // Verifies peers' batches on the calling thread (VerifyWorker's), apart
+  // from client admission. Null: they share the client verifier's queue
+  // under a priority key.
+  std::unique_ptr<BatchVerifier> peer_verifier;
+  // The client verification thread's nice increment (0..19), for the
+  // FairVerifyQueue's thread; a CPU backend's pool is niced where it is made
+  // (CpuBatchVerifier).
+  int client_nice_increment = 0;
+};
+
 class TxChecker {
  public:
   // `metrics` may be null. `chain_id` (the genesis digest) is the network
-  // every signature must be made for.
+  // every signature must be made for. `verifier` checks client admissions,
+  // and peers' batches too unless options.peer_verifier is set.
   TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chain_id, SliceId slice,
-            net::NodeMetrics* metrics);
+            net::NodeMetrics* metrics, TxCheckerOptions options = {});
 
   // Client admission: strict Decode (size bound included), slice must be
   // ours, signature verified. One answer per input, same order. An envelope
@@ -72,7 +97,10 @@ class TxChecker {
   bool VerifyPeerBatch(const consensus::Batch& batch) { return VerifyPeerBatches({&batch}); }
   // Several peers' batches in one backend call (VerifyWorker's coalescing),
   // without copying their transactions: true exactly when each would pass.
+  // With a peer verifier the calling thread verifies (one caller at a time).
   bool VerifyPeerBatches(absl::Span<const consensus::Batch* const> batches);
+  // True when peers' batches have a verifier of their own.
+  bool peers_verified_apart() const { return peer_verifier_ != nullptr; }
 
   // Checks a receipt import entry of a peer's batch (ReceiptService's
   // CheckReceiptImport); before the first batch. Unset: imports are refused.
@@ -104,8 +132,15 @@ class TxChecker {
   bool Verify(const std::string& key, absl::Span<const ByteSpan> txs, std::vector<Digest>* ids,
               std::vector<uint8_t>* valid);
 
+  // Verifies on the backend, observing the call in the metrics.
+  absl::Status VerifyOn(BatchVerifier& backend, absl::Span<const ByteSpan> txs,
+                        absl::Span<Digest> ids, absl::Span<uint8_t> valid);
+
   // Used by the queue's thread only.
   std::unique_ptr<BatchVerifier> verifier_;
+  // Null, or used under peer_mu_ only (a backend need not be re-entrant).
+  const std::unique_ptr<BatchVerifier> peer_verifier_;
+  absl::Mutex peer_mu_;
   FailedTxCache failed_;
   ImportChecker import_checker_;
   const Digest chain_id_;

@@ -3,6 +3,7 @@
 // with no lock held (callers queue while the backend works).
 #include "net/node/fair_verify_queue.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "core/common/thread_priority.h"
 #include "gtest/gtest.h"
 #include "net/node/client_lanes.h"
 
@@ -201,6 +203,27 @@ TEST(FairVerifyQueueTest, AKeysRequestsFinishInOrder) {
   for (int r = 0; r < kRequests; ++r) expected.push_back(r);
   EXPECT_EQ(finished, expected);
   EXPECT_EQ(lanes.size(), 0u);
+}
+
+// Client verification can yield the cores to consensus work: the backend is
+// called on the queue's thread at the queue's nice increment.
+TEST(FairVerifyQueueTest, VerifiesAtTheQueuesNiceIncrement) {
+  const int base = ThisThreadNice();
+  std::atomic<int> nice_seen{-100};
+  FairVerifyQueue queue(
+      [&](auto txs, auto ids, auto valid) {
+        nice_seen = ThisThreadNice();
+        for (size_t i = 0; i < txs.size(); ++i) valid[i] = 1;
+        return absl::OkStatus();
+      },
+      "", /*nice_increment=*/6);
+  const Bytes byte{2};
+  std::vector<ByteSpan> txs(1, ByteSpan(byte));
+  std::vector<Digest> ids;
+  std::vector<uint8_t> valid;
+  ASSERT_TRUE(queue.Verify("x", txs, &ids, &valid));
+  EXPECT_EQ(nice_seen.load(), std::min(19, base + 6));
+  EXPECT_EQ(ThisThreadNice(), base);
 }
 
 TEST(FairVerifyQueueTest, StopFailsWaitingRequests) {

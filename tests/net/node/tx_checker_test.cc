@@ -1,12 +1,15 @@
 #include "net/node/tx_checker.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "core/common/thread_priority.h"
 #include "core/crypto/sha256.h"
 #include "core/tx/codec.h"
 #include "core/verify/cpu_batch_verifier.h"
@@ -86,6 +89,81 @@ TEST(TxCheckerSecurityTest, ARecentlyFailedSignatureIsRefusedWithoutVerifyingAga
   batch.transactions = {good};
   EXPECT_TRUE(checker.VerifyPeerBatch(batch));
   EXPECT_EQ(verified.load(), before + 1);
+}
+
+// The real CPU backend, recording the thread and nice value of each call.
+class ThreadRecordingVerifier final : public BatchVerifier {
+ public:
+  struct Call {
+    std::thread::id thread;
+    int nice;
+    size_t txs;
+  };
+  absl::string_view name() const override { return "cpu-recording"; }
+  absl::Status Verify(absl::Span<const VerifyItem> items, absl::Span<uint8_t> results) override {
+    return cpu_.Verify(items, results);
+  }
+  absl::Status VerifyTransactions(const Digest& chain_id, absl::Span<const ByteSpan> txs,
+                                  absl::Span<Digest> ids, absl::Span<uint8_t> valid) override {
+    {
+      absl::MutexLock lock(&mu_);
+      calls_.push_back({std::this_thread::get_id(), ThisThreadNice(), txs.size()});
+    }
+    return cpu_.VerifyTransactions(chain_id, txs, ids, valid);
+  }
+  std::vector<Call> calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  CpuBatchVerifier cpu_{1};
+  mutable absl::Mutex mu_;
+  std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+// With a verifier of their own, peers' batches are verified on the calling
+// thread (the peer-batch worker's) at its priority, never through the client
+// queue, whose thread runs niced; a bad signature in a peer batch still fails
+// the batch and is remembered.
+TEST(TxCheckerTest, PeerBatchesVerifiedApartFromNicedClientAdmission) {
+  auto client_owned = std::make_unique<ThreadRecordingVerifier>();
+  auto peer_owned = std::make_unique<ThreadRecordingVerifier>();
+  ThreadRecordingVerifier* client = client_owned.get();
+  ThreadRecordingVerifier* peer = peer_owned.get();
+  TxCheckerOptions options;
+  options.peer_verifier = std::move(peer_owned);
+  options.client_nice_increment = 5;
+  TxChecker checker(std::move(client_owned), kChain, SliceId(0), nullptr, std::move(options));
+  ASSERT_TRUE(checker.peers_verified_apart());
+  const int base = ThisThreadNice();
+
+  const Bytes good = Transfer(1, /*corrupt=*/false);
+  const Bytes bad = Transfer(0, /*corrupt=*/true);
+  std::vector<ByteSpan> spans{ByteSpan(good), ByteSpan(bad)};
+  std::vector<AdmitCheck> admitted = checker.CheckClientTxs(spans);
+  ASSERT_EQ(admitted.size(), 2u);
+  EXPECT_EQ(admitted[0].code, AdmitCode::kAccepted) << admitted[0].reason;
+  EXPECT_EQ(admitted[1].code, AdmitCode::kBadSignature);
+  ASSERT_EQ(client->calls().size(), 1u);
+  EXPECT_NE(client->calls()[0].thread, std::this_thread::get_id());
+  EXPECT_EQ(client->calls()[0].nice, std::min(19, base + 5));
+  EXPECT_TRUE(peer->calls().empty());
+
+  consensus::Batch batch;
+  batch.transactions = {Transfer(2, false), Transfer(3, false)};
+  EXPECT_TRUE(checker.VerifyPeerBatch(batch));
+  const Bytes bad_peer = Transfer(4, /*corrupt=*/true);
+  batch.transactions = {Transfer(5, false), bad_peer};
+  EXPECT_FALSE(checker.VerifyPeerBatch(batch));
+  EXPECT_TRUE(checker.failed_cache().Contains(ComputeTxId(bad_peer)));
+  ASSERT_EQ(peer->calls().size(), 2u);
+  for (const ThreadRecordingVerifier::Call& call : peer->calls()) {
+    EXPECT_EQ(call.thread, std::this_thread::get_id());
+    EXPECT_EQ(call.nice, base);
+    EXPECT_EQ(call.txs, 2u);
+  }
+  EXPECT_EQ(client->calls().size(), 1u);  // peers' batches never reached it
 }
 
 double Verifications(const net::NodeMetrics& metrics, net::SignatureKind kind) {

@@ -1,0 +1,22 @@
+// Lowers the calling thread's scheduling priority (Linux nice values are per
+// thread). Work that can wait, such as verifying clients' new transactions,
+// yields the cores to consensus work when the machine is saturated, and still
+// gets all of them when it is not.
+#ifndef GRIDLEDGER_CORE_COMMON_THREAD_PRIORITY_H_
+#define GRIDLEDGER_CORE_COMMON_THREAD_PRIORITY_H_
+
+#include "absl/status/status.h"
+
+namespace gridledger {
+
+// The calling thread's nice value.
+int ThisThreadNice();
+
+// Raises the calling thread's nice value by `increment` (0..19; 0 does
+// nothing), capped at 19. Raising nice needs no privilege; an error means
+// the kernel refused (a seccomp filter), and the thread keeps its priority.
+absl::Status LowerThisThreadPriority(int increment);
+
+}  // namespace gridledger
+
+#endif  // GRIDLEDGER_CORE_COMMON_THREAD_PRIORITY_H_
