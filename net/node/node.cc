@@ -171,7 +171,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // batches are its largest.
   if (options.verify_peer_batches_apart && choice.verifier->name() == "cpu") {
     checker_options.peer_verifier =
-        std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads, 0, "gl-peer-pool");
+        std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads, 0, "gl-verify-ppool");
     checker_options.client_nice_increment = options.client_verify_nice_increment;
     choice.verifier = std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads,
                                                          options.client_verify_nice_increment);

@@ -216,6 +216,7 @@ TEST(SteadyWindow, SplitsValidatorCpuByThreadGroup) {
   for (double g : cost.thread_group_cpu_s) sum += g;
   EXPECT_NEAR(sum, cost.validator_cpu_s, 1e-9);
   EXPECT_EQ(kThreadGroups[ThreadGroupOf("gl-verify-peer")], std::string("verification"));
+  EXPECT_EQ(kThreadGroups[ThreadGroupOf("gl-verify-ppool")], std::string("verification"));
   EXPECT_EQ(kThreadGroups[ThreadGroupOf("main")], std::string("other"));
 }
 

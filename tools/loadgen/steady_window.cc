@@ -41,7 +41,7 @@ size_t ThreadGroupOf(std::string_view name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   size_t group = kThreadGroups.size() - 1;  // other
-  if (in({"gl-verify-cli", "gl-verify-pool", "gl-verify-peer"})) {
+  if (in({"gl-verify-cli", "gl-verify-pool", "gl-verify-peer", "gl-verify-ppool"})) {
     group = 0;
   } else if (name == "gl-execute") {
     group = 1;
