@@ -175,9 +175,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     checker_options.client_nice_increment = options.client_verify_nice_increment;
     choice.verifier = std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads,
                                                          options.client_verify_nice_increment);
-    logger.Info(absl::StrCat("verification: peers' batches on a pool of their own; client "
-                             "admission at nice +",
-                             options.client_verify_nice_increment));
+    const std::string split =
+        absl::StrCat("peers' batches verified apart, client admission at nice +",
+                     options.client_verify_nice_increment);
+    logger.Info(absl::StrCat("verification: ", split));
+    absl::StrAppend(&p->verifier_reason, "; ", split);
   }
   p->checker = std::make_unique<TxChecker>(std::move(choice.verifier), chain_id,
                                            SliceId(config.slice), p->metrics.get(),

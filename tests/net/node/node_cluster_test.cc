@@ -53,6 +53,13 @@ TEST(NodeClusterTest, CommitsTransfersIdenticallyOnAllValidators) {
   TestCluster cluster;
   const absl::Status started = cluster.StartAll();
   ASSERT_TRUE(started.ok()) << started;
+  // The CPU backend verifies peers' batches apart from niced client admission
+  // (net/node/tx_checker.h); the node's start line says so.
+  for (uint32_t i = 0; i < kValidators; ++i) {
+    EXPECT_NE(cluster.node(i).verifier_reason().find("peers' batches verified apart"),
+              std::string::npos)
+        << cluster.node(i).verifier_reason();
+  }
   // Account j sends 3 transfers of 10*(j+1) to account j+1, through validator j.
   std::vector<TxId> ids;
   for (uint32_t j = 0; j < kAccounts; ++j) {
