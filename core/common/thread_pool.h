@@ -17,8 +17,9 @@ class ThreadPool {
  public:
   // threads = 0 means std::thread::hardware_concurrency(). The workers are
   // named `name` (core/common/thread_name.h, at most 15 characters) and run
-  // `nice_increment` (0..19) above the process's nice value
-  // (core/common/thread_priority.h); the caller of ParallelFor keeps its own.
+  // `nice_increment` (0..19) above the nice of the thread that constructs
+  // the pool (core/common/thread_priority.h); the caller of ParallelFor keeps
+  // its own.
   explicit ThreadPool(int threads, const char* name = "gl-pool", int nice_increment = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

@@ -6,15 +6,19 @@
 #define GRIDLEDGER_CORE_COMMON_THREAD_PRIORITY_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace gridledger {
 
-// The calling thread's nice value.
-int ThisThreadNice();
+// The calling thread's nice value. An error only where the kernel refuses
+// the call (a seccomp filter).
+absl::StatusOr<int> ThisThreadNice();
 
 // Raises the calling thread's nice value by `increment` (0..19; 0 does
-// nothing), capped at 19. Raising nice needs no privilege; an error means
-// the kernel refused (a seccomp filter), and the thread keeps its priority.
+// nothing), capped at 19. Threads a thread creates inherit its value.
+// Raising nice needs no privilege; an error means the kernel refused (a
+// seccomp filter), and the thread keeps its priority: callers treat it as a
+// hint, since nothing but scheduling order depends on it.
 absl::Status LowerThisThreadPriority(int increment);
 
 }  // namespace gridledger

@@ -11,8 +11,8 @@ namespace gridledger {
 class CpuBatchVerifier final : public BatchVerifier {
  public:
   // threads = 0: all cores. The pool's workers are named `pool_name` and
-  // run `nice_increment` above the process's nice value (ThreadPool); the
-  // calling thread keeps its own.
+  // run `nice_increment` above the nice of the constructing thread
+  // (ThreadPool); the calling thread keeps its own.
   explicit CpuBatchVerifier(int threads = 0, int nice_increment = 0,
                             const char* pool_name = "gl-verify-pool");
   absl::string_view name() const override { return "cpu"; }

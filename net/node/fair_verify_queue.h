@@ -1,14 +1,17 @@
 // Signature verification shared fairly between clients. Every caller (a
-// client connection's admission, or the peer-batch worker) queues its
-// transactions under its own key and waits; one thread serves the keys round
-// robin, taking an equal share of each round (at least kFairChunkTxs per key)
-// from the front of every key's queue, and runs the round through the
-// backend as one batch with no lock held. A round is sized to take about
-// kFairRoundTarget on this backend (measured as it runs: a GPU gets large
-// rounds, a slow CPU small ones), between kFairChunkTxs and kFairRoundTxs. A client that
-// floods (with bad signatures or not) only lengthens its own queue: another
-// key waits at most one round, and each key's requests finish in the order
-// they were queued.
+// client connection's admission, and with a GPU backend the peer-batch
+// worker: net/node/tx_checker.h) queues its transactions under its own key
+// and waits; one thread serves the keys round robin, taking an equal share
+// of each round (at least kFairChunkTxs per key) from the front of every
+// key's queue, and runs the round through the backend as one batch with no
+// lock held. A round is sized to take about kFairRoundTarget on this backend
+// (measured as it runs, in wall time: a GPU gets large rounds, a slow CPU
+// small ones, and a niced queue on a saturated machine smaller ones still,
+// its waits for a CPU counted in, so its queued work reads longer and
+// admission pushes back sooner), between kFairChunkTxs and kFairRoundTxs. A
+// client that floods (with bad signatures or not) only lengthens its own
+// queue: another key waits at most one round, and each key's requests
+// finish in the order they were queued.
 #ifndef GRIDLEDGER_NET_NODE_FAIR_VERIFY_QUEUE_H_
 #define GRIDLEDGER_NET_NODE_FAIR_VERIFY_QUEUE_H_
 
@@ -35,8 +38,9 @@ inline constexpr size_t kFairChunkTxs = 64;
 inline constexpr size_t kFairRoundTxs = 16384;
 // The verification time one round aims at: what another key may wait. A
 // request waits for the round under way and then its own, and a validator's
-// transactions pass two such queues before their batch can be proposed
-// (admission, then the peers' acks): 4 ms against 10 ms cut p50 near
+// transactions passed two such queues before their batch could be proposed
+// (admission, then the peers' acks; with the CPU backend peers' batches now
+// skip the queue): 4 ms against 10 ms cut p50 near
 // 0.4 x the bound by ~40 ms and lost no throughput at saturation
 // (docs/benchmarks.md, "Shorter verification rounds").
 inline constexpr absl::Duration kFairRoundTarget = absl::Milliseconds(4);
@@ -51,8 +55,8 @@ class FairVerifyQueue {
   // `priority_key` (may be empty: none) gets half of every contended round
   // instead of an equal share: the node's own consensus work (peer batches)
   // must not wait behind many client connections. The queue's thread runs
-  // `nice_increment` (0..19) above the process's nice value
-  // (core/common/thread_priority.h).
+  // `nice_increment` (0..19) above the nice of the thread that constructs
+  // the queue (core/common/thread_priority.h).
   explicit FairVerifyQueue(VerifyFn verify, std::string priority_key = "",
                            int nice_increment = 0);
   ~FairVerifyQueue();  // Stop()s.

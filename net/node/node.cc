@@ -100,6 +100,11 @@ Node::~Node() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                   const NodeOptions& options) {
+  if (options.client_verify_nice_increment < 0 || options.client_verify_nice_increment > 19) {
+    return absl::InvalidArgumentError(absl::StrCat("client_verify_nice_increment ",
+                                                   options.client_verify_nice_increment,
+                                                   " is outside [0, 19]"));
+  }
   auto p = std::make_unique<Parts>();
   p->config = config;
   // Every line of this node carries its slice/index (core/common/log.h).
@@ -176,8 +181,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     choice.verifier = std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads,
                                                          options.client_verify_nice_increment);
     const std::string split =
-        absl::StrCat("peers' batches verified apart, client admission at nice +",
-                     options.client_verify_nice_increment);
+        absl::StrCat("peers' batches verified apart, client admission niced +",
+                     options.client_verify_nice_increment, " (a scheduling hint)");
     logger.Info(absl::StrCat("verification: ", split));
     absl::StrAppend(&p->verifier_reason, "; ", split);
   }
@@ -432,6 +437,7 @@ SliceId Node::slice() const { return SliceId(parts_->config.slice); }
 ValidatorIndex Node::index() const { return ValidatorIndex(parts_->config.validator_index); }
 std::string Node::verifier_name() const { return std::string(parts_->checker->backend_name()); }
 std::string Node::verifier_reason() const { return parts_->verifier_reason; }
+bool Node::peers_verified_apart() const { return parts_->checker->peers_verified_apart(); }
 uint64_t Node::last_committed_sequence() const {
   return parts_->store->last_committed_sequence();
 }

@@ -26,8 +26,9 @@ struct NodeOptions {
   consensus::Parameters params;
   int verifier_cpu_threads = 0;  // 0: all cores
   // With a CPU backend: peers' batches get a verifier (and pool) of their
-  // own, and client admission verifies at this nice increment
-  // (net/node/tx_checker.h). False: one verifier, shared through the queue.
+  // own, and client admission verifies at this nice increment (0..19,
+  // net/node/tx_checker.h); two pools of verifier_cpu_threads each. False:
+  // one verifier, shared through the queue.
   bool verify_peer_batches_apart = true;
   int client_verify_nice_increment = kClientVerifyNiceIncrement;
   // Bound on the LMDB map (tests: a tiny one makes the disk "full").
@@ -69,6 +70,9 @@ class Node {
   ValidatorIndex index() const;
   std::string verifier_name() const;
   std::string verifier_reason() const;
+  // True when peers' batches are verified apart from client admission
+  // (NodeOptions::verify_peer_batches_apart with a CPU backend).
+  bool peers_verified_apart() const;
 
   uint64_t last_committed_sequence() const;
   // The state summary after the last commit (storage CommitMeta.state_summary).

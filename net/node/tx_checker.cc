@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/common/check.h"
 #include "core/execution/receipt.h"
 #include "core/tx/codec.h"
 
@@ -21,7 +22,9 @@ TxChecker::TxChecker(std::unique_ptr<BatchVerifier> verifier, const Digest& chai
       chain_id_(chain_id), slice_(slice), metrics_(metrics),
       queue_([this](absl::Span<const ByteSpan> txs, absl::Span<Digest> ids,
                     absl::Span<uint8_t> valid) { return VerifyOn(*verifier_, txs, ids, valid); },
-             kPeerBatchesKey, options.client_nice_increment) {}
+             kPeerBatchesKey, options.client_nice_increment) {
+  GL_CHECK(peer_verifier_ != nullptr || options.client_nice_increment == 0);
+}
 
 absl::Status TxChecker::VerifyOn(BatchVerifier& backend, absl::Span<const ByteSpan> txs,
                                  absl::Span<Digest> ids, absl::Span<uint8_t> valid) {

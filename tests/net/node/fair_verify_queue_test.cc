@@ -3,7 +3,6 @@
 // with no lock held (callers queue while the backend works).
 #include "net/node/fair_verify_queue.h"
 
-#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -208,11 +207,12 @@ TEST(FairVerifyQueueTest, AKeysRequestsFinishInOrder) {
 // Client verification can yield the cores to consensus work: the backend is
 // called on the queue's thread at the queue's nice increment.
 TEST(FairVerifyQueueTest, VerifiesAtTheQueuesNiceIncrement) {
-  const int base = ThisThreadNice();
+  const int base = ThisThreadNice().value_or(-100);
+  if (base == -100 || base + 6 > 19) GTEST_SKIP() << "no room to raise nice from " << base;
   std::atomic<int> nice_seen{-100};
   FairVerifyQueue queue(
       [&](auto txs, auto ids, auto valid) {
-        nice_seen = ThisThreadNice();
+        nice_seen = ThisThreadNice().value_or(-100);
         for (size_t i = 0; i < txs.size(); ++i) valid[i] = 1;
         return absl::OkStatus();
       },
@@ -222,8 +222,8 @@ TEST(FairVerifyQueueTest, VerifiesAtTheQueuesNiceIncrement) {
   std::vector<Digest> ids;
   std::vector<uint8_t> valid;
   ASSERT_TRUE(queue.Verify("x", txs, &ids, &valid));
-  EXPECT_EQ(nice_seen.load(), std::min(19, base + 6));
-  EXPECT_EQ(ThisThreadNice(), base);
+  EXPECT_EQ(nice_seen.load(), base + 6);
+  EXPECT_EQ(ThisThreadNice().value_or(-100), base);
 }
 
 TEST(FairVerifyQueueTest, StopFailsWaitingRequests) {

@@ -56,6 +56,7 @@ TEST(NodeClusterTest, CommitsTransfersIdenticallyOnAllValidators) {
   // The CPU backend verifies peers' batches apart from niced client admission
   // (net/node/tx_checker.h); the node's start line says so.
   for (uint32_t i = 0; i < kValidators; ++i) {
+    EXPECT_TRUE(cluster.node(i).peers_verified_apart());
     EXPECT_NE(cluster.node(i).verifier_reason().find("peers' batches verified apart"),
               std::string::npos)
         << cluster.node(i).verifier_reason();
