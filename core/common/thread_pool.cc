@@ -9,7 +9,7 @@
 namespace gridledger {
 
 ThreadPool::ThreadPool(int threads, const char* name, int nice_increment) {
-  GL_CHECK(nice_increment >= 0 && nice_increment <= 19);
+  GL_CHECK(IsNiceIncrement(nice_increment));
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < threads - 1; ++i) {
     workers_.emplace_back([this, name, nice_increment] {

@@ -21,11 +21,11 @@ absl::StatusOr<int> ThisThreadNice() {
 }
 
 absl::Status LowerThisThreadPriority(int increment) {
-  GL_CHECK(increment >= 0 && increment <= 19);  // our own misuse
+  GL_CHECK(IsNiceIncrement(increment));  // our own misuse
   if (increment == 0) return absl::OkStatus();
   absl::StatusOr<int> current = ThisThreadNice();
   if (!current.ok()) return current.status();
-  const int target = std::min(19, *current + increment);
+  const int target = std::min(kNiceMax, *current + increment);
   if (setpriority(PRIO_PROCESS, 0, target) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("setpriority(nice ", target, ")"));
   }

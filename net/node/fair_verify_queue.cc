@@ -13,7 +13,7 @@ namespace gridledger::node {
 FairVerifyQueue::FairVerifyQueue(VerifyFn verify, std::string priority_key,
                                  int nice_increment)
     : verify_(std::move(verify)), priority_key_(std::move(priority_key)) {
-  GL_CHECK(nice_increment >= 0 && nice_increment <= 19);
+  GL_CHECK(IsNiceIncrement(nice_increment));
   thread_ = std::thread([this, nice_increment] {
     NameThisThread("gl-verify-cli");
     // A hint: refused (a seccomp filter), the thread runs at normal priority.

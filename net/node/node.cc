@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/common/status_macros.h"
+#include "core/common/thread_priority.h"
 #include "core/consensus/core.h"
 #include "core/consensus/signature_checker.h"
 #include "core/crypto/key_file.h"
@@ -100,10 +101,10 @@ Node::~Node() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                   const NodeOptions& options) {
-  if (options.client_verify_nice_increment < 0 || options.client_verify_nice_increment > 19) {
+  if (!IsNiceIncrement(options.client_verify_nice_increment)) {
     return absl::InvalidArgumentError(absl::StrCat("client_verify_nice_increment ",
                                                    options.client_verify_nice_increment,
-                                                   " is outside [0, 19]"));
+                                                   " is outside [0, ", kNiceMax, "]"));
   }
   auto p = std::make_unique<Parts>();
   p->config = config;
