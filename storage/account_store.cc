@@ -9,6 +9,21 @@
 
 namespace gridledger::storage {
 
+namespace {
+
+// The account's record in `accounts` (merged state), nullopt when absent.
+absl::StatusOr<std::optional<AccountState>> ReadMergedAccount(const Txn& txn,
+                                                              const NodeTables& tables,
+                                                              const AccountRef& account) {
+  absl::StatusOr<ByteSpan> stored = txn.Get(tables.accounts, EncodeAccountKey(account));
+  if (absl::IsNotFound(stored.status())) return std::optional<AccountState>();
+  GL_RETURN_IF_ERROR(stored.status());
+  GL_ASSIGN_OR_RETURN(AccountState state, DecodeAccountRecord(*stored));
+  return std::optional<AccountState>(state);
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const NodeTables& tables,
                                                         const RecentTxs& recent, TxWindow window,
                                                         const AccountRef& account) {
@@ -16,11 +31,19 @@ absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const No
           recent.FindAccount(account, window.merged_through, window.last)) {
     return state;
   }
-  absl::StatusOr<ByteSpan> stored = txn.Get(tables.accounts, EncodeAccountKey(account));
-  if (absl::IsNotFound(stored.status())) return std::optional<AccountState>();
-  GL_RETURN_IF_ERROR(stored.status());
-  GL_ASSIGN_OR_RETURN(AccountState state, DecodeAccountRecord(*stored));
-  return std::optional<AccountState>(state);
+  return ReadMergedAccount(txn, tables, account);
+}
+
+absl::StatusOr<std::vector<std::optional<AccountState>>> ReadAccounts(
+    const Txn& txn, const NodeTables& tables, const RecentTxs& recent, TxWindow window,
+    absl::Span<const AccountRef> accounts) {
+  std::vector<std::optional<AccountState>> out(accounts.size());
+  recent.FindAccounts(accounts, window.merged_through, window.last, absl::MakeSpan(out));
+  for (size_t i = 0; i < accounts.size(); ++i) {
+    if (out[i].has_value()) continue;
+    GL_ASSIGN_OR_RETURN(out[i], ReadMergedAccount(txn, tables, accounts[i]));
+  }
+  return out;
 }
 
 absl::Status WriteCommitAccounts(WriteTxn& txn, const NodeTables& tables, const RecentTxs& recent,

@@ -45,6 +45,11 @@ namespace gridledger::storage {
 absl::StatusOr<std::optional<AccountState>> ReadAccount(const Txn& txn, const NodeTables& tables,
                                                         const RecentTxs& recent, TxWindow window,
                                                         const AccountRef& account);
+// ReadAccount for each of `accounts`, in order: the window's in one pass
+// (RecentTxs::FindAccounts), the rest from `accounts`.
+absl::StatusOr<std::vector<std::optional<AccountState>>> ReadAccounts(
+    const Txn& txn, const NodeTables& tables, const RecentTxs& recent, TxWindow window,
+    absl::Span<const AccountRef> accounts);
 
 // The accounts commit `sequence` wrote (`states` ascending by account, each
 // once, already in `recent` at `sequence`): hashed into the state against

@@ -72,6 +72,13 @@ class RecentTxs {
 
   // The newest sequence of `id` in (merged_through, last]; nullopt if none.
   std::optional<uint64_t> Find(const TxId& id, uint64_t merged_through, uint64_t last) const;
+  // Find for each of `ids` (out[i] for ids[i]) under one lock, each table
+  // line prefetched a few lookups ahead: a block's lookups then overlap
+  // their cache misses instead of taking them one after another between
+  // executions (issue 12: Find and FindAccount were 11 % of the execution
+  // thread, nearly all of it waiting on the slot's line).
+  void FindMany(absl::Span<const TxId> ids, uint64_t merged_through, uint64_t last,
+                absl::Span<std::optional<uint64_t>> out) const;
 
   // The writer's side (one writer: the thread that commits).
   void Add(uint64_t sequence, absl::Span<const TxId> ids);
@@ -93,6 +100,9 @@ class RecentTxs {
   // The newest state of `account` in (merged_through, last]; nullopt if none.
   std::optional<AccountState> FindAccount(const AccountRef& account, uint64_t merged_through,
                                           uint64_t last) const;
+  // FindAccount for each of `accounts`, as FindMany.
+  void FindAccounts(absl::Span<const AccountRef> accounts, uint64_t merged_through,
+                    uint64_t last, absl::Span<std::optional<AccountState>> out) const;
   // Writer's side, like Add / Remove; `states` holds each account once.
   void AddAccounts(uint64_t sequence,
                    absl::Span<const std::pair<AccountRef, AccountState>> states);

@@ -18,6 +18,19 @@ absl::StatusOr<bool> StoreStateView::HasExecuted(const TxId& id) const {
   return sequence.has_value();
 }
 
+absl::StatusOr<std::vector<std::optional<AccountState>>> StoreStateView::GetAccounts(
+    absl::Span<const AccountRef> accounts) const {
+  return ReadAccounts(txn_, tables_, *recent_, window_, accounts);
+}
+
+absl::StatusOr<std::vector<bool>> StoreStateView::HasExecutedAll(
+    absl::Span<const TxId> ids) const {
+  GL_ASSIGN_OR_RETURN(std::vector<std::optional<uint64_t>> sequences, reader_.Sequences(ids));
+  std::vector<bool> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) out[i] = sequences[i].has_value();
+  return out;
+}
+
 absl::StatusOr<Digest> StoreStateView::StateSummary() const {
   return ReadStateSummary(txn_, tables_);
 }

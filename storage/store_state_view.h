@@ -29,6 +29,9 @@ class StoreStateView : public StateView {
 
   absl::StatusOr<std::optional<AccountState>> GetAccount(const AccountRef& account) const override;
   absl::StatusOr<bool> HasExecuted(const TxId& id) const override;
+  absl::StatusOr<std::vector<std::optional<AccountState>>> GetAccounts(
+      absl::Span<const AccountRef> accounts) const override;
+  absl::StatusOr<std::vector<bool>> HasExecutedAll(absl::Span<const TxId> ids) const override;
   absl::StatusOr<Digest> StateSummary() const override;
   // The commit this view reflects.
   absl::StatusOr<uint64_t> LastCommittedSequence() const override;

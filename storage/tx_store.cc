@@ -25,6 +25,21 @@ absl::StatusOr<std::optional<uint64_t>> TxReader::Sequence(const TxId& id) const
           recent_->Find(id, window_.merged_through, window_.last)) {
     return recent;
   }
+  return MergedSequence(id);
+}
+
+absl::StatusOr<std::vector<std::optional<uint64_t>>> TxReader::Sequences(
+    absl::Span<const TxId> ids) const {
+  std::vector<std::optional<uint64_t>> out(ids.size());
+  recent_->FindMany(ids, window_.merged_through, window_.last, absl::MakeSpan(out));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (out[i].has_value()) continue;
+    GL_ASSIGN_OR_RETURN(out[i], MergedSequence(ids[i]));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<uint64_t>> TxReader::MergedSequence(const TxId& id) const {
   GL_ASSIGN_OR_RETURN(std::optional<uint64_t> in_run, runs_.Find(*txn_, tables_, id));
   if (in_run.has_value()) return in_run;
   absl::StatusOr<ByteSpan> value = txn_->Get(tables_.txs, id.span());

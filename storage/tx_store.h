@@ -59,6 +59,10 @@ class TxReader {
 
   // The sequence of the commit that wrote `id`'s current record.
   absl::StatusOr<std::optional<uint64_t>> Sequence(const TxId& id) const;
+  // Sequence for each of `ids`, in order: the window's in one pass
+  // (RecentTxs::FindMany), the rest from the runs and `txs`.
+  absl::StatusOr<std::vector<std::optional<uint64_t>>> Sequences(
+      absl::Span<const TxId> ids) const;
   // NotFound when absent; DataLoss when the index names a missing record.
   absl::StatusOr<ByteSpan> Record(const TxId& id) const;
   // The record of `id` written by commit `sequence` (DataLoss when absent).
@@ -70,6 +74,9 @@ class TxReader {
   const RecentTxs* recent_;
   TxWindow window_;
   TxRunSet runs_;
+
+  // Sequence below the window: the merged runs, then `txs`.
+  absl::StatusOr<std::optional<uint64_t>> MergedSequence(const TxId& id) const;
 };
 
 // One transaction record a commit stores.

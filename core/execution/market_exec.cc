@@ -48,11 +48,22 @@ bool MarketRun::GateOpen(uint64_t interval) const {
 
 absl::Status MarketRun::Credit(const PublicKey& account, uint64_t amount) {
   if (amount == 0) return absl::OkStatus();
-  GL_ASSIGN_OR_RETURN(uint64_t debt, state_.Debt(account));
+  // The total is the sum of every account's debt (Credit and Debit are the
+  // only writers and move both): at zero nobody owes, and a transfer's
+  // credit skips the per-account read. The total is read once per block
+  // (Overlay caches base reads).
+  GL_ASSIGN_OR_RETURN(const uint64_t total, state_.Meta(MarketMeta::kTotalDebt));
+  uint64_t debt = 0;
+  if (total > 0) {
+    GL_ASSIGN_OR_RETURN(debt, state_.Debt(account));
+  }
   const uint64_t repay = std::min(debt, amount);
   if (repay > 0) {
+    if (total < repay) {
+      return absl::DataLossError(absl::StrCat("market: total debt ", total,
+                                              " is below an account's debt ", debt));
+    }
     state_.PutDebt(account, debt - repay);
-    GL_ASSIGN_OR_RETURN(uint64_t total, state_.Meta(MarketMeta::kTotalDebt));
     state_.PutMeta(MarketMeta::kTotalDebt, total - repay);
   }
   const uint64_t rest = amount - repay;

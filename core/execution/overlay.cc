@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "absl/container/flat_hash_set.h"
 #include "core/common/check.h"
 #include "core/common/status_macros.h"
 
@@ -17,6 +18,24 @@ absl::StatusOr<std::optional<AccountState>> Overlay::Get(const AccountRef& ref) 
   absl::StatusOr<std::optional<AccountState>> state = base_.GetAccount(ref);
   if (state.ok()) base_reads_.emplace(ref, *state);
   return state;
+}
+
+absl::Status Overlay::Preload(absl::Span<const AccountRef> refs) {
+  std::vector<AccountRef> unread;
+  unread.reserve(refs.size());
+  base_reads_.reserve(base_reads_.size() + refs.size());
+  changed_.reserve(changed_.size() + refs.size());
+  {
+    absl::flat_hash_set<AccountRef> asked;
+    asked.reserve(refs.size());
+    for (const AccountRef& ref : refs) {
+      if (!base_reads_.contains(ref) && asked.insert(ref).second) unread.push_back(ref);
+    }
+  }
+  GL_ASSIGN_OR_RETURN(std::vector<std::optional<AccountState>> states, base_.GetAccounts(unread));
+  GL_CHECK(states.size() == unread.size());
+  for (size_t i = 0; i < unread.size(); ++i) base_reads_.emplace(unread[i], states[i]);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<const Overlay::HeldQueue*> Overlay::Held(const AccountRef& ref) {
@@ -73,7 +92,11 @@ void Overlay::Release(const HeldKey& key) {
 absl::StatusOr<std::optional<Bytes>> Overlay::GetMarket(const Bytes& key) const {
   auto it = market_.find(key);
   if (it != market_.end()) return it->second;
-  return base_.GetMarket(key);
+  auto read = market_base_reads_.find(key);
+  if (read != market_base_reads_.end()) return read->second;
+  absl::StatusOr<std::optional<Bytes>> value = base_.GetMarket(key);
+  if (value.ok()) market_base_reads_.emplace(key, *value);
+  return value;
 }
 
 absl::StatusOr<std::vector<MarketEntry>> Overlay::MarketRange(const Bytes& lo, const Bytes& hi,

@@ -26,6 +26,10 @@ class Overlay {
 
   // Reads the base once per account: later reads, and BaseStates, reuse it.
   absl::StatusOr<std::optional<AccountState>> Get(const AccountRef& ref) const;
+  // Reads the base of every account in `refs` not read yet, in one call
+  // (StateView::GetAccounts): the accounts a block will touch, read before
+  // it executes. Later Gets find them as if they had read them.
+  absl::Status Preload(absl::Span<const AccountRef> refs);
   void Set(const AccountRef& ref, const AccountState& state) { changed_[ref] = state; }
 
   // The account's queue as of now (loaded from the base on first use); the
@@ -73,6 +77,10 @@ class Overlay {
   // Node-based: Held() hands out pointers that must survive later inserts.
   absl::node_hash_map<AccountRef, Queues> held_;
   std::map<Bytes, std::optional<Bytes>> market_;  // ordered: ranges merge
+  // Base market records read so far, like base_reads_: every transfer's
+  // credit reads the total debt (MarketRun::Credit), one LMDB search each
+  // time otherwise.
+  mutable absl::flat_hash_map<Bytes, std::optional<Bytes>> market_base_reads_;
   std::optional<uint64_t> base_held_total_;
   int64_t held_total_delta_ = 0;
 };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/common/bytes.h"
 #include "core/common/types.h"
 #include "core/execution/block_tx.h"
@@ -47,6 +48,30 @@ class StateView {
   // True when a transaction with this id was recorded (executed, failed or
   // held) by an earlier commit.
   virtual absl::StatusOr<bool> HasExecuted(const TxId& id) const = 0;
+  // GetAccount and HasExecuted for many at once, answers in order: what a
+  // block reads before executing, so a store can answer in one pass (the
+  // defaults ask one by one).
+  virtual absl::StatusOr<std::vector<std::optional<AccountState>>> GetAccounts(
+      absl::Span<const AccountRef> accounts) const {
+    std::vector<std::optional<AccountState>> out;
+    out.reserve(accounts.size());
+    for (const AccountRef& a : accounts) {
+      absl::StatusOr<std::optional<AccountState>> state = GetAccount(a);
+      if (!state.ok()) return state.status();
+      out.push_back(*state);
+    }
+    return out;
+  }
+  virtual absl::StatusOr<std::vector<bool>> HasExecutedAll(absl::Span<const TxId> ids) const {
+    std::vector<bool> out;
+    out.reserve(ids.size());
+    for (const TxId& id : ids) {
+      absl::StatusOr<bool> executed = HasExecuted(id);
+      if (!executed.ok()) return executed.status();
+      out.push_back(*executed);
+    }
+    return out;
+  }
   // Summary digest after the last commit (or after genesis).
   virtual absl::StatusOr<Digest> StateSummary() const = 0;
   // The sequence of the last commit; 0 before the first.
