@@ -1,6 +1,7 @@
 #include "storage/tx_store.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
@@ -69,8 +70,14 @@ absl::Status WriteCommitTxs(WriteTxn& txn, const NodeTables& tables, const Recen
                             uint64_t merged_through, absl::Span<const TxPut> puts,
                             bool puts_hashed) {
   const TxReader reader(txn, tables, recent, TxWindow{merged_through, sequence - 1}, runs);
-  for (const TxPut& put : puts) {
-    GL_ASSIGN_OR_RETURN(std::optional<uint64_t> old_sequence, reader.Sequence(put.id));
+  std::vector<TxId> ids;
+  ids.reserve(puts.size());
+  for (const TxPut& put : puts) ids.push_back(put.id);
+  GL_ASSIGN_OR_RETURN(const std::vector<std::optional<uint64_t>> old_sequences,
+                      reader.Sequences(ids));
+  for (size_t i = 0; i < puts.size(); ++i) {
+    const TxPut& put = puts[i];
+    const std::optional<uint64_t>& old_sequence = old_sequences[i];
     if (!old_sequence.has_value()) continue;
     // Only a held transaction's record is replaced, by its final result.
     GL_ASSIGN_OR_RETURN(ByteSpan old, reader.RecordAt(*old_sequence, put.id));

@@ -127,6 +127,13 @@ bool XOnlyKeyCache::Parse(const PublicKey& key, secp256k1_xonly_pubkey* out) {
   return ok;
 }
 
+void XOnlyKeyCache::Prefetch(const PublicKey& key) const {
+  const Shard& s = shards_[ShardOf(key)];
+  // Under the lock: the table's arrays move when it grows or is cleared.
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.keys.prefetch(key);
+}
+
 XOnlyKeyCacheStats XOnlyKeyCache::Stats() const {
   XOnlyKeyCacheStats total;
   for (size_t i = 0; i < kShards; ++i) {
@@ -149,6 +156,8 @@ XOnlyKeyCache& ProcessTable() {
 bool ParseXOnlyKeyCached(const PublicKey& key, secp256k1_xonly_pubkey* out) {
   return ProcessTable().Parse(key, out);
 }
+
+void PrefetchXOnlyKeyCached(const PublicKey& key) { ProcessTable().Prefetch(key); }
 
 XOnlyKeyCacheStats ProcessXOnlyKeyCacheStats() { return ProcessTable().Stats(); }
 

@@ -50,6 +50,11 @@ class XOnlyKeyCache {
   // is not a valid x-only key (x >= p or no curve point). Same answers as
   // secp256k1_xonly_pubkey_parse; invalid keys are cached too. Thread-safe.
   bool Parse(const PublicKey& key, secp256k1_xonly_pubkey* out);
+  // Starts loading the lines a Parse of `key` will read, without waiting:
+  // a verifier calls it for the next key while it verifies the current one,
+  // so the lookup's cache misses (most of its cost in a table far larger
+  // than the caches) overlap a verification instead of preceding one.
+  void Prefetch(const PublicKey& key) const;
   XOnlyKeyCacheStats Stats() const;
   size_t shard_entries_max() const { return shard_entries_max_; }
   // The shard `key` lives in (tests).
@@ -66,6 +71,8 @@ class XOnlyKeyCache {
 
 // XOnlyKeyCache::Parse on the process's table.
 bool ParseXOnlyKeyCached(const PublicKey& key, secp256k1_xonly_pubkey* out);
+// XOnlyKeyCache::Prefetch on the process's table.
+void PrefetchXOnlyKeyCached(const PublicKey& key);
 // The process table's counts (tests, benchmarks).
 XOnlyKeyCacheStats ProcessXOnlyKeyCacheStats();
 

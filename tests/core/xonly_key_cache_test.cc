@@ -95,6 +95,21 @@ TEST(XOnlyKeyCacheTest, AFullShardClearsOnlyItself) {
   EXPECT_EQ(cache.Stats().hits, before.hits + 1);
 }
 
+// A prefetch is only a hint: it neither fills the table nor counts.
+TEST(XOnlyKeyCacheTest, PrefetchChangesNothing) {
+  XOnlyKeyCache cache;
+  const PublicKey key = KeyPair::FromSeed(650).public_key();
+  cache.Prefetch(key);
+  EXPECT_EQ(cache.Stats().entries, 0u);
+  EXPECT_EQ(cache.Stats().hits + cache.Stats().misses, 0u);
+  secp256k1_xonly_pubkey got;
+  ASSERT_TRUE(cache.Parse(key, &got));
+  cache.Prefetch(key);
+  EXPECT_EQ(cache.Stats().entries, 1u);
+  EXPECT_EQ(cache.Stats().hits, 0u);
+  EXPECT_EQ(cache.Stats().misses, 1u);
+}
+
 // Threads share one table: a key parsed on one thread is a hit on another,
 // and concurrent lookups of the same keys all get libsecp256k1's answer.
 TEST(XOnlyKeyCacheTest, ThreadsShareOneTable) {
@@ -111,6 +126,7 @@ TEST(XOnlyKeyCacheTest, ThreadsShareOneTable) {
     threads.emplace_back([&] {
       for (int pass = 0; pass < 20; ++pass) {
         for (size_t i = 0; i < keys.size(); ++i) {
+          cache.Prefetch(keys[(i + 1) % keys.size()]);  // as a verifier does, racing the others
           secp256k1_xonly_pubkey got;
           const bool ok = cache.Parse(keys[i], &got);
           if (ok != static_cast<bool>(want_ok[i]) ||
