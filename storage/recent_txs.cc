@@ -83,7 +83,10 @@ void RecentTxs::FindMany(absl::Span<const TxId> ids, uint64_t merged_through, ui
 void RecentTxs::Add(uint64_t sequence, absl::Span<const TxId> ids) {
   absl::MutexLock lock(&mu_);
   sequences_.reserve(sequences_.size() + ids.size());
-  for (const TxId& id : ids) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // As in FindNewestMany: the inserts' misses overlap.
+    if (i + kRecentPrefetchAhead < ids.size()) sequences_.prefetch(ids[i + kRecentPrefetchAhead]);
+    const TxId& id = ids[i];
     absl::InlinedVector<uint64_t, 1>& seqs = sequences_[id];
     if (!seqs.empty() && seqs.back() >= sequence) {
       // Added again (a retried commit) or out of order: keep one, sorted.
@@ -147,7 +150,11 @@ void RecentTxs::AddAccounts(uint64_t sequence,
                             absl::Span<const std::pair<AccountRef, AccountState>> states) {
   absl::MutexLock lock(&mu_);
   accounts_.reserve(accounts_.size() + states.size());
-  for (const auto& [account, state] : states) {
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (i + kRecentPrefetchAhead < states.size()) {
+      accounts_.prefetch(states[i + kRecentPrefetchAhead].first);
+    }
+    const auto& [account, state] = states[i];
     auto& versions = accounts_[account];
     auto at = std::find_if(versions.begin(), versions.end(),
                            [&](const auto& v) { return v.first >= sequence; });
