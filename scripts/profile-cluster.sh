@@ -38,7 +38,7 @@ done
 perf record -a -g -o "$out/perf.data" -- sleep "$seconds" >"$out/perf-record.txt" 2>&1
 wait "$harness" || true
 trap - EXIT
-perf report -i "$out/perf.data" --pid="$pids" --stdio --no-children --sort dso,sym -g none --percent-limit 0 \
+perf report -i "$out/perf.data" --pid="$pids" --stdio --no-children --sort comm,dso,sym -g none --percent-limit 0 \
   2>/dev/null >"$out/report.txt"
 echo "validators $pids, $seconds s at $rate tx/s; perf.data and report.txt in $out"
 python3 "$here/profile_groups.py" <"$out/report.txt"

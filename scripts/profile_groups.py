@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Groups a `perf report --stdio --no-children --sort dso,sym -g none` listing
-of the validators' self time into the cost groups of issue 12 (signature
-verification, hashing, LMDB and fsync, decode, transport, gRPC, locks,
-allocation, ...) and prints a Markdown table, largest first, then the largest
-entries left in the catch-all groups. Self time only: a kernel function
-counts where it runs (ext4 under fsync as storage, tcp under send as
+"""Groups a `perf report --stdio --no-children --sort comm,dso,sym -g none`
+listing of the validators' self time into the cost groups of issue 12
+(signature verification, hashing, LMDB and fsync, decode, transport, gRPC,
+locks, allocation, ...) and prints a Markdown table, largest first, then the
+largest entries left in the catch-all groups. Self time only: a kernel
+function counts where it runs (ext4 under fsync as storage, tcp under send as
 transport, the scheduler as wake-ups), not under the call that led there.
 libsecp256k1 ships without its internal symbols, so it is matched by DSO.
+Debian's libcrypto is stripped too, and it serves three users: TLS on the
+transport threads, the state root's LtHash16 expansions (ChaCha20 and
+SHA-256) on the execution thread, and transaction ids and signing hashes on
+the verification threads. Its samples are grouped by the thread (comm) that
+ran them; before, all of it counted as transport.
 
-usage: perf report -i perf.data --stdio --no-children --sort dso,sym -g none \
+usage: perf report -i perf.data --stdio --no-children --sort comm,dso,sym -g none \
          --percent-limit 0 | scripts/profile_groups.py
 """
 import re
@@ -45,23 +50,43 @@ GROUPS = [
     ("kernel (other: syscalls, irq, softirq)", r"\[k\]"),
 ]
 
+# (thread name prefix, group) for libcrypto's samples, by the thread that ran
+# them; libcrypto on any other thread falls through to GROUPS (transport).
+LIBCRYPTO_BY_THREAD = [
+    ("gl-execute", "state root hashing (LtHash16: ChaCha20, SHA-256)"),
+    ("gl-verify", "hashing (SHA-256)"),
+]
+
+
+def group_of(comm, rest):
+    if "libcrypto" in rest:
+        for prefix, name in LIBCRYPTO_BY_THREAD:
+            if comm.startswith(prefix):
+                return name
+    for name, pattern in GROUPS:
+        if re.search(pattern, rest):
+            # Our own code on the execution thread is execution, whichever
+            # namespace it lives in (storage::, the overlay, node::).
+            if name == "node runtime (other)" and comm.startswith("gl-execute"):
+                return "execution and state"
+            return name
+    return "other (libc, unresolved)"
+
+
 def main():
     totals = {}
     leftovers = []
     total = 0.0
-    line_re = re.compile(r"^\s*([0-9.]+)%\s+(.*)$")
+    # percent, thread name (comm), then the DSO and symbol.
+    line_re = re.compile(r"^\s*([0-9.]+)%\s+(\S+)\s+(.*)$")
     for line in sys.stdin:
         m = line_re.match(line)
         if not m:
             continue
         pct = float(m.group(1))
-        sym = m.group(2)
+        sym = m.group(3)
         total += pct
-        group = "other (libc, unresolved)"
-        for name, pattern in GROUPS:
-            if re.search(pattern, sym):
-                group = name
-                break
+        group = group_of(m.group(2), sym)
         totals[group] = totals.get(group, 0.0) + pct
         if group.startswith(("other", "kernel")):
             leftovers.append((pct, sym))
