@@ -36,10 +36,14 @@ bool BuiltWithCuda() {
 
 namespace {
 
-VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
+VerifierChoice Choose(VerifierBackend backend, const CpuVerifierOptions& cpu_options,
                       VerifierFallbackHook on_fallback, const Logger& logger) {
+  const int cpu_threads = cpu_options.threads;
   auto cpu = [&](std::string reason) {
-    return VerifierChoice{std::make_unique<CpuBatchVerifier>(cpu_threads), std::move(reason)};
+    return VerifierChoice{
+        std::make_unique<CpuBatchVerifier>(cpu_threads, cpu_options.nice_increment,
+                                           cpu_options.pool_name),
+        std::move(reason), /*on_gpu=*/false};
   };
   if (backend == VerifierBackend::kCpu) return cpu("requested --backend=cpu");
   const char* fallback = backend == VerifierBackend::kGpu ? "gpu requested, falling back to cpu: "
@@ -58,7 +62,7 @@ VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
       std::make_unique<FallbackBatchVerifier>(*std::move(cuda),
                                               std::make_unique<CpuBatchVerifier>(cpu_threads),
                                               std::move(on_fallback), logger),
-      std::move(reason)};
+      std::move(reason), /*on_gpu=*/true};
 #else
   (void)on_fallback;
   (void)logger;
@@ -68,9 +72,9 @@ VerifierChoice Choose(VerifierBackend backend, int cpu_threads,
 
 }  // namespace
 
-VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads,
+VerifierChoice MakeBatchVerifier(VerifierBackend backend, CpuVerifierOptions cpu,
                                  VerifierFallbackHook on_fallback, const Logger& logger) {
-  VerifierChoice choice = Choose(backend, cpu_threads, std::move(on_fallback), logger);
+  VerifierChoice choice = Choose(backend, cpu, std::move(on_fallback), logger);
   logger.Info(absl::StrCat("verifier backend: ", choice.verifier->name(), " (requested ",
                            VerifierBackendName(backend), "; ", choice.reason, ")"));
   return choice;

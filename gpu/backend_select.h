@@ -27,14 +27,25 @@ bool BuiltWithCuda();
 struct VerifierChoice {
   std::unique_ptr<BatchVerifier> verifier;  // never null
   std::string reason;                       // why this backend
+  bool on_gpu = false;                      // the CUDA backend (with its CPU fallback)
+};
+
+// How to build the CPU pool, per backend: a chosen CPU backend is
+// CpuBatchVerifier(threads, nice_increment, pool_name); a GPU's fallback
+// pool takes `threads` only (it runs at the caller's priority: it answers
+// the device's failures, whatever traffic they were for).
+struct CpuVerifierOptions {
+  int threads = 0;  // 0: all cores
+  int nice_increment = 0;
+  const char* pool_name = "gl-verify-pool";
 };
 
 // kGpu without a usable device falls back to the CPU (same results) with the
 // reason; kAuto picks the GPU when one is usable. Logs the choice to `logger`.
 // A GPU choice comes wrapped in FallbackBatchVerifier: a call that fails on
 // the device (a CUDA error) is answered by the CPU pool, and `on_fallback`
-// (may be empty) hears of each such call.
-VerifierChoice MakeBatchVerifier(VerifierBackend backend, int cpu_threads = 0,
+// (may be empty) hears of each such call. Only the chosen backend is built.
+VerifierChoice MakeBatchVerifier(VerifierBackend backend, CpuVerifierOptions cpu = {},
                                  VerifierFallbackHook on_fallback = {},
                                  const Logger& logger = Logger());
 

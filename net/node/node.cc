@@ -167,20 +167,25 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // Verifier (choice and reason are logged by MakeBatchVerifier too).
   // GPU errors fall back to the CPU per call; each fallback is counted.
   net::NodeMetrics* metrics = p->metrics.get();
+  // With the CPU backend and the split on, the chosen pool is client
+  // admission's, niced; a GPU keeps one verifier for everything: it pays off
+  // only on large batches, and peers' batches are its largest.
+  CpuVerifierOptions cpu_options;
+  cpu_options.threads = options.verifier_cpu_threads;
+  if (options.verify_peer_batches_apart) {
+    cpu_options.nice_increment = options.client_verify_nice_increment;
+  }
   VerifierChoice choice =
-      MakeBatchVerifier(config.backend, options.verifier_cpu_threads,
+      MakeBatchVerifier(config.backend, cpu_options,
                         [metrics](const absl::Status&) { metrics->AddVerifyFallback(); }, logger);
   p->verifier_reason = choice.reason;
   p->metrics->SetVerifierBackend(choice.verifier->name());
   TxCheckerOptions checker_options;
-  // A GPU keeps one verifier: it pays off only on large batches, and peers'
-  // batches are its largest.
-  if (options.verify_peer_batches_apart && choice.verifier->name() == "cpu") {
+  if (options.verify_peer_batches_apart && !choice.on_gpu) {
     checker_options.peer_verifier =
         std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads, 0, "gl-verify-ppool");
-    checker_options.client_nice_increment = options.client_verify_nice_increment;
-    choice.verifier = std::make_unique<CpuBatchVerifier>(options.verifier_cpu_threads,
-                                                         options.client_verify_nice_increment);
+    // The queue's thread at the same nice as the pool the choice built.
+    checker_options.client_nice_increment = cpu_options.nice_increment;
     const std::string split =
         absl::StrCat("peers' batches verified apart, client admission niced +",
                      options.client_verify_nice_increment, " (a scheduling hint)");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/crypto/schnorr.h"
+#include "core/verify/cpu_batch_verifier.h"
 #include "gtest/gtest.h"
 #include "tests/testdata/bip340_vectors.h"
 #ifdef GRIDLEDGER_HAVE_CUDA
@@ -36,15 +37,28 @@ TEST(BackendSelectTest, ParsesTheThreeNames) {
 }
 
 TEST(BackendSelectTest, CpuRequestedGivesCpu) {
-  VerifierChoice choice = MakeBatchVerifier(VerifierBackend::kCpu, 1);
+  VerifierChoice choice = MakeBatchVerifier(VerifierBackend::kCpu, {.threads = 1});
   EXPECT_EQ(choice.verifier->name(), "cpu");
+  EXPECT_FALSE(choice.on_gpu);
   EXPECT_EQ(choice.reason, "requested --backend=cpu");
+}
+
+// The CPU recipe is what a CPU choice is built from: its thread count (and
+// pool name and nice, which the pool's own tests check).
+TEST(BackendSelectTest, ACpuChoiceIsBuiltFromTheCpuOptions) {
+  for (int threads : {1, 3}) {
+    VerifierChoice choice = MakeBatchVerifier(
+        VerifierBackend::kCpu, {.threads = threads, .pool_name = "gl-test-pool"});
+    auto* cpu = dynamic_cast<CpuBatchVerifier*>(choice.verifier.get());
+    ASSERT_NE(cpu, nullptr);
+    EXPECT_EQ(cpu->threads(), threads);
+  }
 }
 
 TEST(BackendSelectTest, AutoAndGpuFollowDeviceAvailability) {
   for (VerifierBackend backend : {VerifierBackend::kAuto, VerifierBackend::kGpu}) {
     SCOPED_TRACE(std::string(VerifierBackendName(backend)));
-    VerifierChoice choice = MakeBatchVerifier(backend, 1);
+    VerifierChoice choice = MakeBatchVerifier(backend, {.threads = 1});
     ASSERT_NE(choice.verifier, nullptr);
     const std::string prefix =
         backend == VerifierBackend::kGpu ? "gpu requested, falling back to cpu: " : "";
@@ -56,6 +70,7 @@ TEST(BackendSelectTest, AutoAndGpuFollowDeviceAvailability) {
       EXPECT_EQ(choice.reason.rfind(prefix + "no usable CUDA device: ", 0), 0u) << choice.reason;
     } else {
       EXPECT_EQ(choice.verifier->name(), "cuda");
+      EXPECT_TRUE(choice.on_gpu);
     }
   }
 }
@@ -77,7 +92,7 @@ TEST(BackendSelectTest, EveryChoiceGivesReferenceResults) {
   }
   for (VerifierBackend backend :
        {VerifierBackend::kAuto, VerifierBackend::kCpu, VerifierBackend::kGpu}) {
-    VerifierChoice choice = MakeBatchVerifier(backend, 2);
+    VerifierChoice choice = MakeBatchVerifier(backend, {.threads = 2});
     std::vector<uint8_t> got(items.size(), 7);
     ASSERT_TRUE(choice.verifier->Verify(items, absl::MakeSpan(got)).ok());
     EXPECT_EQ(got, want) << VerifierBackendName(backend);
