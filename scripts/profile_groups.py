@@ -7,11 +7,13 @@ largest entries left in the catch-all groups. Self time only: a kernel
 function counts where it runs (ext4 under fsync as storage, tcp under send as
 transport, the scheduler as wake-ups), not under the call that led there.
 libsecp256k1 ships without its internal symbols, so it is matched by DSO.
-Debian's libcrypto is stripped too, and it serves three users: TLS on the
-transport threads, the state root's LtHash16 expansions (ChaCha20 and
-SHA-256) on the execution thread, and transaction ids and signing hashes on
-the verification threads. Its samples are grouped by the thread (comm) that
-ran them; before, all of it counted as transport.
+Debian's libcrypto is stripped too, and it serves several users: TLS on the
+peer transport (gl-transport) and gRPC threads, the state root's LtHash16
+expansions (ChaCha20 and SHA-256) and transaction ids on the execution
+thread, and SHA-256 elsewhere (ids and signing hashes on the verifiers,
+batch and header digests on consensus, the writers and the checkpoint
+signer). Its samples are grouped by the thread (comm) that ran them;
+before, all of it counted as transport.
 
 usage: perf report -i perf.data --stdio --no-children --sort comm,dso,sym -g none \
          --percent-limit 0 | scripts/profile_groups.py
@@ -51,10 +53,15 @@ GROUPS = [
 ]
 
 # (thread name prefix, group) for libcrypto's samples, by the thread that ran
-# them; libcrypto on any other thread falls through to GROUPS (transport).
+# them; libcrypto on any other thread (gl-transport, gRPC's) falls through to
+# GROUPS: transport.
 LIBCRYPTO_BY_THREAD = [
-    ("gl-execute", "state root hashing (LtHash16: ChaCha20, SHA-256)"),
+    ("gl-execute", "execution-thread hashing (LtHash16 state root, tx ids)"),
     ("gl-verify", "hashing (SHA-256)"),
+    ("gl-consensus", "hashing (SHA-256)"),
+    ("gl-outbox", "hashing (SHA-256)"),
+    ("gl-admit", "hashing (SHA-256)"),
+    ("gl-ckpt", "hashing (SHA-256)"),
 ]
 
 
@@ -89,7 +96,7 @@ def main():
         group = group_of(m.group(2), sym)
         totals[group] = totals.get(group, 0.0) + pct
         if group.startswith(("other", "kernel")):
-            leftovers.append((pct, sym))
+            leftovers.append((pct, f"{m.group(2)} {sym}"))
     if total == 0:
         sys.exit("profile_groups: no samples in the input")
     print("| group | share of validator CPU |")

@@ -38,23 +38,41 @@ namespace {
 // a miss's latency with the lookups between, few enough that the lines are
 // still cached when their turn comes.
 constexpr size_t kRecentPrefetchAhead = 8;
+// Keys looked up per hold of the reader lock: a block's lookups (up to
+// kMaxBlockTxs) must not keep a writer (a commit, a pin) and the readers
+// queued behind it waiting for the whole block.
+constexpr size_t kRecentKeysPerLock = 256;
+
+// Prefetches the table lines of keys[begin, begin + kRecentPrefetchAhead):
+// what an insert or lookup loop starting at `begin` reads first. Not for one
+// key alone, which it would only hash twice.
+template <typename Map, typename Key>
+void PrefetchFirst(const Map& map, absl::Span<const Key> keys, size_t begin) {
+  if (keys.size() - begin < 2) return;
+  for (size_t i = begin; i < keys.size() && i < begin + kRecentPrefetchAhead; ++i) {
+    map.prefetch(keys[i]);
+  }
+}
 
 // For each key, the value of its newest version in (merged_through, last]
 // (nullopt if none), each table line prefetched a few lookups ahead.
 // `Map` maps a key to its versions ascending by sequence; `version` gives a
 // version's (sequence, value).
+// The caller holds the lock for keys[begin, end) (at most
+// kRecentKeysPerLock of them).
 template <typename Map, typename Key, typename Value, typename Version>
-void FindNewestMany(const Map& map, absl::Span<const Key> keys, uint64_t merged_through,
-                    uint64_t last, absl::Span<std::optional<Value>> out, Version version) {
-  GL_CHECK(keys.size() == out.size());
-  for (size_t i = 0; i < keys.size() && i < kRecentPrefetchAhead; ++i) map.prefetch(keys[i]);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (i + kRecentPrefetchAhead < keys.size()) map.prefetch(keys[i + kRecentPrefetchAhead]);
+void FindNewestMany(const Map& map, absl::Span<const Key> keys, size_t begin, size_t end,
+                    uint64_t merged_through, uint64_t last, absl::Span<std::optional<Value>> out,
+                    Version version) {
+  GL_CHECK(keys.size() == out.size() && begin <= end && end <= keys.size());
+  PrefetchFirst(map, keys.subspan(0, end), begin);
+  for (size_t i = begin; i < end; ++i) {
+    if (i + kRecentPrefetchAhead < end) map.prefetch(keys[i + kRecentPrefetchAhead]);
     out[i].reset();
     auto it = map.find(keys[i]);
     if (it == map.end()) continue;
     for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
-      const auto [sequence, value] = version(*v);
+      const auto& [sequence, value] = version(*v);
       if (sequence <= merged_through) break;
       if (sequence <= last) {
         out[i] = value;
@@ -75,14 +93,19 @@ std::optional<uint64_t> RecentTxs::Find(const TxId& id, uint64_t merged_through,
 
 void RecentTxs::FindMany(absl::Span<const TxId> ids, uint64_t merged_through, uint64_t last,
                          absl::Span<std::optional<uint64_t>> out) const {
-  absl::ReaderMutexLock lock(&mu_);
-  FindNewestMany(sequences_, ids, merged_through, last, out,
-                 [](uint64_t s) { return std::pair<uint64_t, uint64_t>(s, s); });
+  GL_CHECK(ids.size() == out.size());
+  for (size_t begin = 0; begin < ids.size(); begin += kRecentKeysPerLock) {
+    absl::ReaderMutexLock lock(&mu_);
+    FindNewestMany(sequences_, ids, begin, std::min(ids.size(), begin + kRecentKeysPerLock),
+                   merged_through, last, out,
+                   [](uint64_t s) { return std::pair<uint64_t, uint64_t>(s, s); });
+  }
 }
 
 void RecentTxs::Add(uint64_t sequence, absl::Span<const TxId> ids) {
   absl::MutexLock lock(&mu_);
   sequences_.reserve(sequences_.size() + ids.size());
+  PrefetchFirst(sequences_, ids, 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     // As in FindNewestMany: the inserts' misses overlap.
     if (i + kRecentPrefetchAhead < ids.size()) sequences_.prefetch(ids[i + kRecentPrefetchAhead]);
@@ -141,15 +164,25 @@ std::optional<AccountState> RecentTxs::FindAccount(const AccountRef& account,
 
 void RecentTxs::FindAccounts(absl::Span<const AccountRef> accounts, uint64_t merged_through,
                              uint64_t last, absl::Span<std::optional<AccountState>> out) const {
-  absl::ReaderMutexLock lock(&mu_);
-  FindNewestMany(accounts_, accounts, merged_through, last, out,
-                 [](const std::pair<uint64_t, AccountState>& v) { return v; });
+  GL_CHECK(accounts.size() == out.size());
+  for (size_t begin = 0; begin < accounts.size(); begin += kRecentKeysPerLock) {
+    absl::ReaderMutexLock lock(&mu_);
+    FindNewestMany(
+        accounts_, accounts, begin, std::min(accounts.size(), begin + kRecentKeysPerLock),
+        merged_through, last, out,
+        [](const std::pair<uint64_t, AccountState>& v) -> const std::pair<uint64_t, AccountState>& {
+          return v;
+        });
+  }
 }
 
 void RecentTxs::AddAccounts(uint64_t sequence,
                             absl::Span<const std::pair<AccountRef, AccountState>> states) {
   absl::MutexLock lock(&mu_);
   accounts_.reserve(accounts_.size() + states.size());
+  for (size_t i = 0; i < states.size() && i < kRecentPrefetchAhead && states.size() > 1; ++i) {
+    accounts_.prefetch(states[i].first);
+  }
   for (size_t i = 0; i < states.size(); ++i) {
     if (i + kRecentPrefetchAhead < states.size()) {
       accounts_.prefetch(states[i + kRecentPrefetchAhead].first);

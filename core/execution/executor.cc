@@ -360,23 +360,27 @@ absl::StatusOr<BlockOutcome> Executor::ExecuteBlock(const StateView& state,
   // What the block reads from the base, read before it executes: in one
   // pass each, the store's lookups overlap instead of waiting one by one
   // between executions (StateView::GetAccounts, HasExecutedAll).
+  // A transaction executed before is never read further; a recipient is
+  // read ahead even when its transfer will fail first (a harmless read of
+  // the base: what execution reads does not change).
   std::vector<bool> executed_before;
   {
     std::vector<TxId> ids;
     ids.reserve(block.size());
+    for (const BlockTx& btx : block) ids.push_back(btx.id);
+    GL_ASSIGN_OR_RETURN(executed_before, state.HasExecutedAll(ids));
+    GL_CHECK(executed_before.size() == block.size());
     std::vector<AccountRef> accounts;
     accounts.reserve(2 * block.size());
-    for (const BlockTx& btx : block) {
-      ids.push_back(btx.id);
-      if (btx.tx.slice != slice_) continue;
-      accounts.push_back(SenderOf(btx.tx));
-      if (const auto* body = std::get_if<TransferBody>(&btx.tx.body);
+    for (size_t i = 0; i < block.size(); ++i) {
+      const Transaction& tx = block[i].tx;
+      if (executed_before[i] || tx.slice != slice_) continue;
+      accounts.push_back(SenderOf(tx));
+      if (const auto* body = std::get_if<TransferBody>(&tx.body);
           body != nullptr && body->to.slice == slice_) {
         accounts.push_back(body->to);
       }
     }
-    GL_ASSIGN_OR_RETURN(executed_before, state.HasExecutedAll(ids));
-    GL_CHECK(executed_before.size() == block.size());
     GL_RETURN_IF_ERROR(run.overlay().Preload(accounts));
   }
   absl::flat_hash_set<TxId> seen;  // ids executed earlier in this block

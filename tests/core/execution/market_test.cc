@@ -473,5 +473,33 @@ TEST(MarketPropertyTest, ExecutionIsDeterministic) {
   EXPECT_EQ(run(), run());
 }
 
+// The total debt is the sum of the accounts' debts (Credit and Debit move
+// both), so a credit reads an account's debt only while the total is above
+// zero. A total below an account's debt is a corrupt store: the credit says
+// so instead of wrapping the total around.
+TEST(MarketRunTest, ACreditAgainstATotalBelowTheAccountsDebtIsDataLoss) {
+  MemoryState base;
+  Overlay overlay(base);
+  const MarketConfig config;
+  MarketRun run(kMarketSlice, config, &overlay, 0);
+  run.state().PutDebt(ProsumerKey(0), 10);
+  run.state().PutMeta(MarketMeta::kTotalDebt, 5);
+  EXPECT_EQ(run.Credit(ProsumerKey(0), 3).code(), absl::StatusCode::kDataLoss);
+  // Consistent again: the credit repays the debt first, and the rest of a
+  // larger one reaches the balance.
+  run.state().PutMeta(MarketMeta::kTotalDebt, 10);
+  ASSERT_TRUE(run.Credit(ProsumerKey(0), 3).ok());
+  EXPECT_EQ(*run.state().Debt(ProsumerKey(0)), 7u);
+  EXPECT_EQ(*run.state().Meta(MarketMeta::kTotalDebt), 7u);
+  ASSERT_TRUE(run.Credit(ProsumerKey(0), 9).ok());
+  EXPECT_EQ(*run.state().Debt(ProsumerKey(0)), 0u);
+  EXPECT_EQ(*run.state().Meta(MarketMeta::kTotalDebt), 0u);
+  absl::StatusOr<std::optional<AccountState>> account =
+      overlay.Get(AccountRef{kMarketSlice, ProsumerKey(0)});
+  ASSERT_TRUE(account.ok());
+  ASSERT_TRUE(account->has_value());
+  EXPECT_EQ((*account)->balance, Amount(2));
+}
+
 }  // namespace
 }  // namespace gridledger
