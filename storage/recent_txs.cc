@@ -43,15 +43,19 @@ constexpr size_t kRecentPrefetchAhead = 8;
 // queued behind it waiting for the whole block.
 constexpr size_t kRecentKeysPerLock = 256;
 
-// Prefetches the table lines of keys[begin, begin + kRecentPrefetchAhead):
-// what an insert or lookup loop starting at `begin` reads first. Not for one
-// key alone, which it would only hash twice.
-template <typename Map, typename Key>
-void PrefetchFirst(const Map& map, absl::Span<const Key> keys, size_t begin) {
-  if (keys.size() - begin < 2) return;
-  for (size_t i = begin; i < keys.size() && i < begin + kRecentPrefetchAhead; ++i) {
-    map.prefetch(keys[i]);
-  }
+// A lookup or insert loop over positions [begin, end) of a batch keeps its
+// table lines kRecentPrefetchAhead positions ahead, so the misses overlap:
+// PrefetchFirst before the loop, PrefetchAhead(i) at position i. `key_of(i)`
+// is the key at position i. A lone key is not prefetched: it would only be
+// hashed twice.
+template <typename Map, typename KeyOf>
+void PrefetchFirst(const Map& map, size_t begin, size_t end, KeyOf key_of) {
+  if (end - begin < 2) return;
+  for (size_t i = begin; i < end && i < begin + kRecentPrefetchAhead; ++i) map.prefetch(key_of(i));
+}
+template <typename Map, typename KeyOf>
+void PrefetchAhead(const Map& map, size_t i, size_t end, KeyOf key_of) {
+  if (i + kRecentPrefetchAhead < end) map.prefetch(key_of(i + kRecentPrefetchAhead));
 }
 
 // For each key, the value of its newest version in (merged_through, last]
@@ -65,9 +69,10 @@ void FindNewestMany(const Map& map, absl::Span<const Key> keys, size_t begin, si
                     uint64_t merged_through, uint64_t last, absl::Span<std::optional<Value>> out,
                     Version version) {
   GL_CHECK(keys.size() == out.size() && begin <= end && end <= keys.size());
-  PrefetchFirst(map, keys.subspan(0, end), begin);
+  auto key_of = [keys](size_t i) -> const Key& { return keys[i]; };
+  PrefetchFirst(map, begin, end, key_of);
   for (size_t i = begin; i < end; ++i) {
-    if (i + kRecentPrefetchAhead < end) map.prefetch(keys[i + kRecentPrefetchAhead]);
+    PrefetchAhead(map, i, end, key_of);
     out[i].reset();
     auto it = map.find(keys[i]);
     if (it == map.end()) continue;
@@ -105,10 +110,10 @@ void RecentTxs::FindMany(absl::Span<const TxId> ids, uint64_t merged_through, ui
 void RecentTxs::Add(uint64_t sequence, absl::Span<const TxId> ids) {
   absl::MutexLock lock(&mu_);
   sequences_.reserve(sequences_.size() + ids.size());
-  PrefetchFirst(sequences_, ids, 0);
+  auto id_of = [ids](size_t i) -> const TxId& { return ids[i]; };
+  PrefetchFirst(sequences_, 0, ids.size(), id_of);
   for (size_t i = 0; i < ids.size(); ++i) {
-    // As in FindNewestMany: the inserts' misses overlap.
-    if (i + kRecentPrefetchAhead < ids.size()) sequences_.prefetch(ids[i + kRecentPrefetchAhead]);
+    PrefetchAhead(sequences_, i, ids.size(), id_of);
     const TxId& id = ids[i];
     absl::InlinedVector<uint64_t, 1>& seqs = sequences_[id];
     if (!seqs.empty() && seqs.back() >= sequence) {
@@ -180,13 +185,10 @@ void RecentTxs::AddAccounts(uint64_t sequence,
                             absl::Span<const std::pair<AccountRef, AccountState>> states) {
   absl::MutexLock lock(&mu_);
   accounts_.reserve(accounts_.size() + states.size());
-  for (size_t i = 0; i < states.size() && i < kRecentPrefetchAhead && states.size() > 1; ++i) {
-    accounts_.prefetch(states[i].first);
-  }
+  auto account_of = [states](size_t i) -> const AccountRef& { return states[i].first; };
+  PrefetchFirst(accounts_, 0, states.size(), account_of);
   for (size_t i = 0; i < states.size(); ++i) {
-    if (i + kRecentPrefetchAhead < states.size()) {
-      accounts_.prefetch(states[i + kRecentPrefetchAhead].first);
-    }
+    PrefetchAhead(accounts_, i, states.size(), account_of);
     const auto& [account, state] = states[i];
     auto& versions = accounts_[account];
     auto at = std::find_if(versions.begin(), versions.end(),

@@ -1,5 +1,7 @@
 #include "core/verify/cpu_batch_verifier.h"
 
+#include <optional>
+
 #include "core/common/check.h"
 #include "core/crypto/schnorr.h"
 #include "core/crypto/sha256.h"
@@ -13,11 +15,17 @@ namespace {
 // than it saves (one verify is ~30-60 us).
 constexpr size_t kMinItemsPerChunk = 16;
 
+// The envelope's sender key; nullopt when it is too short to hold a header
+// and a signature (it does not verify).
+std::optional<PublicKey> EnvelopeSender(ByteSpan tx) {
+  if (tx.size() < kTxHeaderBytes + kTxSignatureBytes) return std::nullopt;
+  return PublicKey::FromSpan(tx.subspan(kTxSenderOffset, PublicKey::kSize));
+}
+
 // The next envelope's sender key, prefetched in the key cache (see
 // XOnlyKeyCache::Prefetch); a malformed envelope is left to its verification.
 void PrefetchSender(ByteSpan tx) {
-  if (tx.size() < kTxHeaderBytes + kTxSignatureBytes) return;
-  PrefetchXOnlyKeyCached(PublicKey::FromSpan(tx.subspan(kTxSenderOffset, PublicKey::kSize)));
+  if (const std::optional<PublicKey> sender = EnvelopeSender(tx)) PrefetchXOnlyKeyCached(*sender);
 }
 
 }  // namespace
@@ -41,12 +49,12 @@ absl::Status CpuBatchVerifier::Verify(absl::Span<const VerifyItem> items,
 
 bool VerifyTransactionEnvelope(const Digest& chain_id, ByteSpan tx, Digest* id) {
   *id = TaggedHashCached(kTagTxId, tx);
-  if (tx.size() < kTxHeaderBytes + kTxSignatureBytes) return false;
+  const std::optional<PublicKey> sender = EnvelopeSender(tx);
+  if (!sender.has_value()) return false;
   const size_t signed_size = tx.size() - kTxSignatureBytes;
   Digest message = SigningHash(chain_id, tx.subspan(0, signed_size));
-  PublicKey sender = PublicKey::FromSpan(tx.subspan(kTxSenderOffset, PublicKey::kSize));
   Signature sig = Signature::FromSpan(tx.subspan(signed_size, kTxSignatureBytes));
-  return SchnorrVerify(sender, message, sig);
+  return SchnorrVerify(*sender, message, sig);
 }
 
 absl::Status CpuBatchVerifier::VerifyTransactions(const Digest& chain_id,

@@ -188,7 +188,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
     checker_options.client_nice_increment = cpu_options.nice_increment;
     const std::string split =
         absl::StrCat("peers' batches verified apart, client admission niced +",
-                     options.client_verify_nice_increment, " (a scheduling hint)");
+                     cpu_options.nice_increment, " (a scheduling hint)");
     logger.Info(absl::StrCat("verification: ", split));
     absl::StrAppend(&p->verifier_reason, "; ", split);
   }
