@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/heap_tuning.h"
 #include "core/common/log.h"
 #include "net/node/config.h"
 #include "net/node/node.h"
@@ -49,6 +50,9 @@ int RunNode(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Before any thread allocates: the node's buffers of megabytes are freed
+  // and taken again every block (core/common/heap_tuning.h).
+  const HeapTuning heap = KeepLargeAllocationsInHeap();
   const Logger logger =
       Logger::ForNode(config->slice, config->validator_index, config->log_level);
   auto node = node::Node::Start(*config);
@@ -59,7 +63,8 @@ int RunNode(int argc, char** argv) {
   logger.Info(absl::StrCat("slice ", config->slice, " validator ", config->validator_index,
                            ": verifier ", (*node)->verifier_name(), " (",
                            (*node)->verifier_reason(), "); peer port ", (*node)->peer_port(),
-                           ", metrics port ", (*node)->metrics_port()));
+                           ", metrics port ", (*node)->metrics_port(), "; ",
+                           heap.description));
   std::printf("gridledger node ready slice=%u index=%u grpc=%s\n", config->slice,
               config->validator_index, (*node)->grpc_address().c_str());
   std::fflush(stdout);
