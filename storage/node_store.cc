@@ -12,6 +12,13 @@
 #include "storage/tx_store.h"
 
 namespace gridledger::storage {
+namespace {
+
+// The most ids the window's table is sized for up front (~50 B of address
+// space each); a store configured to merge later grows past it on demand.
+constexpr size_t kRecentIdsReservedMax = size_t{1} << 20;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& options,
                                                            const NodeStoreOptions& store_options) {
@@ -34,6 +41,7 @@ absl::StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(const LmdbOptions& op
   {
     GL_ASSIGN_OR_RETURN(ReadTxn txn, store->env_->BeginRead());
     GL_ASSIGN_OR_RETURN(const uint64_t merged, ReadTxsMergedThrough(txn, tables));
+    store->recent_.ReserveIds(std::min(store_options.recent_txs_merge_at, kRecentIdsReservedMax));
     GL_RETURN_IF_ERROR(LoadRecentTxs(txn, tables, store->recent_));
     GL_RETURN_IF_ERROR(LoadRecentAccounts(txn, tables, store->recent_));
     {

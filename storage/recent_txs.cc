@@ -48,6 +48,20 @@ constexpr size_t kRecentKeysPerLock = 256;
 // PrefetchFirst before the loop, PrefetchAhead(i) at position i. `key_of(i)`
 // is the key at position i. A lone key is not prefetched: it would only be
 // hashed twice.
+// Makes room for `more` inserts only when the live entries would pass the
+// table's load limit (7/8 of its slots), and then for twice as many. The
+// window adds and prunes about as many entries per commit, so it stays at one
+// capacity, and absl drops the tombstones pruning leaves in place when they
+// use up the slack. A plain reserve(size() + more) counts the tombstones as
+// used: it reallocated and rehashed the whole table every few commits (at
+// saturation 8 % of the execution thread, plus the page faults of the new
+// array).
+template <typename Map>
+void ReserveWithSlack(Map& map, size_t more) {
+  const size_t needed = map.size() + more;
+  if (needed * 8 > map.capacity() * 7) map.reserve(2 * needed);
+}
+
 template <typename Map, typename KeyOf>
 void PrefetchFirst(const Map& map, size_t begin, size_t end, KeyOf key_of) {
   if (end - begin < 2) return;
@@ -107,9 +121,14 @@ void RecentTxs::FindMany(absl::Span<const TxId> ids, uint64_t merged_through, ui
   }
 }
 
+void RecentTxs::ReserveIds(size_t ids) {
+  absl::MutexLock lock(&mu_);
+  sequences_.reserve(ids);
+}
+
 void RecentTxs::Add(uint64_t sequence, absl::Span<const TxId> ids) {
   absl::MutexLock lock(&mu_);
-  sequences_.reserve(sequences_.size() + ids.size());
+  ReserveWithSlack(sequences_, ids.size());
   auto id_of = [ids](size_t i) -> const TxId& { return ids[i]; };
   PrefetchFirst(sequences_, 0, ids.size(), id_of);
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -184,7 +203,7 @@ void RecentTxs::FindAccounts(absl::Span<const AccountRef> accounts, uint64_t mer
 void RecentTxs::AddAccounts(uint64_t sequence,
                             absl::Span<const std::pair<AccountRef, AccountState>> states) {
   absl::MutexLock lock(&mu_);
-  accounts_.reserve(accounts_.size() + states.size());
+  ReserveWithSlack(accounts_, states.size());
   auto account_of = [states](size_t i) -> const AccountRef& { return states[i].first; };
   PrefetchFirst(accounts_, 0, states.size(), account_of);
   for (size_t i = 0; i < states.size(); ++i) {

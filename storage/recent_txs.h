@@ -80,6 +80,13 @@ class RecentTxs {
   void FindMany(absl::Span<const TxId> ids, uint64_t merged_through, uint64_t last,
                 absl::Span<std::optional<uint64_t>> out) const;
 
+  // Sizes the id table for `ids` entries up front: a store that merges at
+  // that many grows its window to it under load, and growing by doubling
+  // rehashes every entry and maps fresh pages each time (the execution
+  // thread's largest page-fault source on a VM). Slots are touched only as
+  // entries arrive, so memory follows use.
+  void ReserveIds(size_t ids);
+
   // The writer's side (one writer: the thread that commits).
   void Add(uint64_t sequence, absl::Span<const TxId> ids);
   // Undoes Add(sequence, ids) after the commit failed.
