@@ -544,7 +544,9 @@ grpc::Status ClientService::GetCounters(grpc::ServerContext*, const v1::GetCount
   response->set_slice(info_.slice.value());
   response->set_validator_index(info_.index.value());
   FillNodeCounters(*metrics_, response);
-  response->set_synced_writes(store_->env().synced_writes());
+  response->set_synced_writes(store_->env().synced_writes() +
+                              (consensus_store_ != nullptr ? consensus_store_->log_stats().appends
+                                                           : 0));
   response->set_ridden_writes(store_->env().ridden_writes());
   return grpc::Status::OK;
 }

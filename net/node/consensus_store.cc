@@ -1,7 +1,11 @@
 #include "net/node/consensus_store.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
 
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
@@ -57,12 +61,187 @@ absl::StatusOr<std::unique_ptr<ConsensusStore>> ConsensusStore::Open(storage::Lm
   GL_ASSIGN_OR_RETURN(t.committed, env->OpenTable("cons_committed"));
   GL_ASSIGN_OR_RETURN(t.commit_txs, env->OpenTable("commit_txs"));
   GL_ASSIGN_OR_RETURN(t.commit_subdag, env->OpenTable("commit_subdag"));
-  return std::unique_ptr<ConsensusStore>(new ConsensusStore(env, t));
+  std::unique_ptr<ConsensusStore> store(new ConsensusStore(env, t));
+  for (int i = 0; i < 2; ++i) {
+    GL_ASSIGN_OR_RETURN(store->logs_[i],
+                        storage::RecordLog::Open(absl::StrCat(env->dir(), "/consensus-", i, ".log")));
+  }
+  GL_RETURN_IF_ERROR(store->Recover());
+  {
+    absl::MutexLock lock(&store->mu_);
+    store->active_since_ = std::chrono::steady_clock::now();
+  }
+  store->merger_ = std::thread([s = store.get()] { s->MergerLoop(); });
+  return store;
+}
+
+ConsensusStore::~ConsensusStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (merger_.joinable()) merger_.join();
+}
+
+absl::Status ConsensusStore::Recover() {
+  // Older generation first (the order does not change the result, see the
+  // header; it keeps the tables' history in the order it was written).
+  std::array<int, 2> order = {0, 1};
+  if (logs_[1]->generation() < logs_[0]->generation()) order = {1, 0};
+  std::vector<consensus::PersistRecord> records;
+  for (int i : order) {
+    GL_RETURN_IF_ERROR(logs_[i]->ForEach([&](ByteSpan entry) -> absl::Status {
+      auto decoded = DecodeLogEntry(entry);
+      if (!decoded.ok()) {
+        return absl::DataLossError(absl::StrCat("consensus log ", logs_[i]->path(), ": ",
+                                                decoded.status().message()));
+      }
+      for (auto& r : *decoded) records.push_back(std::move(r));
+      return absl::OkStatus();
+    }));
+  }
+  if (!records.empty()) {
+    GL_RETURN_IF_ERROR(env_->Write(
+        [&](storage::WriteTxn& txn) -> absl::Status { return ApplyRecords(txn, records); }));
+  }
+  // Both empty from here; the higher generation goes to the active log.
+  for (int i : order) {
+    if (logs_[i]->entry_bytes() > 0) GL_RETURN_IF_ERROR(logs_[i]->Reset(NextGeneration()));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t ConsensusStore::NextGeneration() const {
+  return std::max(logs_[0]->generation(), logs_[1]->generation()) + 1;
+}
+
+absl::Status ConsensusStore::MergeLog(int index) {
+  std::vector<consensus::PersistRecord> records;
+  {
+    absl::MutexLock lock(&mu_);
+    records = unmerged_[index].TakeRecords();
+  }
+  absl::Status status = absl::OkStatus();
+  if (!records.empty()) {
+    status = env_->Write(
+        [&](storage::WriteTxn& txn) -> absl::Status { return ApplyRecords(txn, records); });
+  }
+  // Only once the tables hold them durably may the log forget them.
+  if (status.ok() && logs_[index]->entry_bytes() > 0) {
+    status = logs_[index]->Reset(NextGeneration());
+  }
+  absl::MutexLock lock(&mu_);
+  if (!status.ok()) {
+    if (failed_.ok()) failed_ = status;
+    return status;
+  }
+  unmerged_[index].Clear();
+  ++log_stats_.merges;
+  return absl::OkStatus();
+}
+
+void ConsensusStore::MergerLoop() {
+  for (;;) {
+    int retired = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](ConsensusStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+            return s->handoff_ || s->stopping_;
+          },
+          this));
+      if (!handoff_) return;  // stopping, nothing retired
+      handoff_ = false;
+      retired = 1 - active_;
+    }
+    (void)MergeLog(retired);  // a failure is kept in failed_
+    absl::MutexLock lock(&mu_);
+    merging_ = false;
+  }
+}
+
+absl::Status ConsensusStore::MergeLogs() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](ConsensusStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) { return !s->merging_; },
+      this));
+  GL_RETURN_IF_ERROR(failed_);
+  // merging_ without a handoff keeps the merger asleep and Persist from
+  // swapping logs.
+  merging_ = true;
+  const int active = active_;
+  mu_.Unlock();
+  absl::Status status = MergeLog(1 - active);
+  if (status.ok()) status = MergeLog(active);
+  mu_.Lock();
+  merging_ = false;
+  active_since_ = std::chrono::steady_clock::now();
+  return status;
+}
+
+void ConsensusStore::StopWaitingForSpace() {
+  absl::MutexLock lock(&mu_);
+  stop_waiting_for_space_ = true;
+}
+
+ConsensusStore::LogStats ConsensusStore::log_stats() const {
+  absl::MutexLock lock(&mu_);
+  return log_stats_;
 }
 
 absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> records) {
   if (records.empty()) return absl::OkStatus();
-  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+  int active = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    GL_RETURN_IF_ERROR(failed_);
+    // Back-pressure: the active log is full and the other still merging.
+    if (logs_[active_]->entry_bytes() >= kConsensusLogMaxBytes) {
+      mu_.Await(absl::Condition(
+          +[](ConsensusStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+            return !s->merging_ || !s->failed_.ok();
+          },
+          this));
+      GL_RETURN_IF_ERROR(failed_);
+    }
+    active = active_;
+  }
+  // Only this thread appends, and the merger never touches the active log.
+  const Bytes entry = EncodeLogEntry(records);
+  const ByteSpan part(entry);
+  absl::Status appended = logs_[active]->Append({&part, 1});
+  // A full disk pauses consensus, as LMDB's writes do with wait_for_space,
+  // until space returns or StopWaitingForSpace.
+  for (absl::Duration backoff = absl::Milliseconds(storage::kDiskFullRetryMinMs);
+       absl::IsResourceExhausted(appended);
+       backoff = std::min(2 * backoff, absl::Milliseconds(storage::kDiskFullRetryMaxMs))) {
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stop_waiting_for_space_), backoff)) break;
+    mu_.Unlock();
+    appended = logs_[active]->Append({&part, 1});
+    mu_.Lock();
+  }
+  if (!appended.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (failed_.ok()) failed_ = appended;
+    return appended;
+  }
+  absl::MutexLock lock(&mu_);
+  for (const consensus::PersistRecord& record : records) unmerged_[active].Add(record);
+  ++log_stats_.appends;
+  const auto now = std::chrono::steady_clock::now();
+  if (!merging_ && (logs_[active]->entry_bytes() >= kConsensusLogMergeBytes ||
+                    now - active_since_ >= absl::ToChronoNanoseconds(kConsensusLogMergeInterval))) {
+    merging_ = handoff_ = true;  // the merger takes the retired log: the other one
+    active_ = 1 - active;
+    active_since_ = now;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConsensusStore::ApplyRecords(
+    storage::WriteTxn& txn, absl::Span<const consensus::PersistRecord> records) const {
+  {
     for (const consensus::PersistRecord& record : records) {
       if (const auto* lv = std::get_if<consensus::LastVotedRecord>(&record)) {
         const Bytes key = U32Key(lv->author.value());
@@ -80,6 +259,15 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
         w.Raw(lv->header.span());
         GL_RETURN_IF_ERROR(txn.Put(t_.voted, key, value));
       } else if (const auto* own = std::get_if<consensus::OwnHeaderRecord>(&record)) {
+        auto existing = txn.Get(t_.own, ByteSpan(kOwnKey, 1));
+        if (existing.ok()) {
+          ByteReader r(*existing);
+          auto header = consensus::DecodeHeader(r);
+          if (!header.ok()) return Corrupt("cons_own", header.status());
+          if (header->round > own->header.round) continue;
+        } else if (!absl::IsNotFound(existing.status())) {
+          return existing.status();
+        }
         Bytes value;
         ByteWriter w(&value);
         consensus::EncodeHeader(own->header, w);
@@ -103,7 +291,7 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
       }
     }
     return absl::OkStatus();
-  });
+  }
 }
 
 absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
@@ -158,6 +346,27 @@ absl::Status ConsensusStore::WriteCommitRecord(storage::WriteTxn& txn,
 
 absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth) const {
   consensus::PersistedState state;
+  // The unmerged records first, then a read that begins after: a merge that
+  // moved one out of memory meanwhile had already committed it.
+  absl::flat_hash_map<uint32_t, consensus::LastVotedRecord> unmerged_voted;
+  std::optional<Header> unmerged_own;
+  std::map<std::pair<uint64_t, Digest>, Certificate> unmerged_certs;
+  absl::flat_hash_map<Digest, std::shared_ptr<const Batch>> unmerged_batches;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const UnmergedRecords& u : unmerged_) {
+      for (const auto& [author, lv] : u.voted()) {
+        auto [it, inserted] = unmerged_voted.try_emplace(author, lv);
+        if (!inserted && it->second.round < lv.round) it->second = lv;
+      }
+      if (u.own_header().has_value() &&
+          (!unmerged_own.has_value() || unmerged_own->round < u.own_header()->round)) {
+        unmerged_own = u.own_header();
+      }
+      unmerged_certs.insert(u.certificates().begin(), u.certificates().end());
+      unmerged_batches.insert(u.batches().begin(), u.batches().end());
+    }
+  }
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
 
   // Commit state.
@@ -188,10 +397,18 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
       if (!author.ok() || !round.ok() || !digest.ok()) {
         return Corrupt("cons_voted", absl::InvalidArgumentError("short record"));
       }
-      state.last_voted.push_back(consensus::LastVotedRecord{
-          ValidatorIndex(*author), Round(*round), Digest(*digest)});
+      consensus::LastVotedRecord stored{ValidatorIndex(*author), Round(*round), Digest(*digest)};
+      auto newer = unmerged_voted.find(*author);
+      if (newer != unmerged_voted.end()) {
+        if (newer->second.round > stored.round) stored = newer->second;
+        unmerged_voted.erase(newer);
+      }
+      state.last_voted.push_back(stored);
       GL_ASSIGN_OR_RETURN(on, cur.Next());
     }
+    for (const auto& [author, lv] : unmerged_voted) state.last_voted.push_back(lv);
+    std::sort(state.last_voted.begin(), state.last_voted.end(),
+              [](const auto& a, const auto& b) { return a.author < b.author; });
   }
 
   // Own header.
@@ -204,6 +421,10 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   } else if (!absl::IsNotFound(own.status())) {
     return own.status();
   }
+  if (unmerged_own.has_value() &&
+      (!state.own_header.has_value() || state.own_header->round <= unmerged_own->round)) {
+    state.own_header = std::move(unmerged_own);
+  }
 
   // Certificates (and committed marks) above the GC horizon.
   const uint64_t last = state.last_committed_round.value();
@@ -212,13 +433,24 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   {
     GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.certs));
     GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(from_key));
+    // Stored and unmerged, in the table's (round, digest) order.
+    std::map<std::pair<uint64_t, Digest>, Certificate> certs;
     while (on) {
+      ByteReader kr(cur.key());
+      auto round = kr.U64("round");
+      if (cur.key().size() != 40 || !round.ok()) {
+        return Corrupt("cons_certs", absl::InvalidArgumentError("bad key size"));
+      }
       ByteReader r(cur.value());
       auto cert = consensus::DecodeCertificate(r);
       if (!cert.ok()) return Corrupt("cons_certs", cert.status());
-      state.certificates.push_back(std::move(*cert));
+      certs.emplace(std::make_pair(*round, Digest::FromSpan(cur.key().subspan(8))),
+                    std::move(*cert));
       GL_ASSIGN_OR_RETURN(on, cur.Next());
     }
+    certs.insert(unmerged_certs.lower_bound({from_round, Digest()}), unmerged_certs.end());
+    state.certificates.reserve(certs.size());
+    for (auto& [key, cert] : certs) state.certificates.push_back(std::move(cert));
   }
   {
     GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.committed));
@@ -235,7 +467,11 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   // The batches those certificates (and the own header) carry.
   auto load_batch = [&](const Digest& d) -> absl::Status {
     auto value = txn.Get(t_.batches, d.span());
-    if (absl::IsNotFound(value.status())) return absl::OkStatus();  // fetched on demand
+    if (absl::IsNotFound(value.status())) {
+      auto unmerged = unmerged_batches.find(d);
+      if (unmerged != unmerged_batches.end()) state.batches.push_back(*unmerged->second);
+      return absl::OkStatus();  // else fetched on demand
+    }
     if (!value.ok()) return value.status();
     ByteReader r(*value);
     auto batch = consensus::DecodeBatch(r);
@@ -312,18 +548,12 @@ absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t s
     auto round = r.U64("round");
     auto digest = r.Fixed<32>("digest");
     const Digest d(*digest);
-    GL_ASSIGN_OR_RETURN(ByteSpan cert_bytes, txn.Get(t_.certs, RoundDigestKey(Round(*round), d)));
-    ByteReader cr(cert_bytes);
-    auto cert = consensus::DecodeCertificate(cr);
-    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
-    for (const Digest& bd : cert->header.batches) {
-      GL_ASSIGN_OR_RETURN(ByteSpan batch_bytes, txn.Get(t_.batches, bd.span()));
-      ByteReader br(batch_bytes);
-      auto batch = consensus::DecodeBatch(br);
-      if (!batch.ok()) return Corrupt("cons_batches", batch.status());
-      sub.batches.push_back(std::make_shared<const Batch>(std::move(*batch)));
+    GL_ASSIGN_OR_RETURN(Certificate cert, LookupCertificate(txn, Round(*round), d));
+    for (const Digest& bd : cert.header.batches) {
+      GL_ASSIGN_OR_RETURN(std::shared_ptr<const Batch> batch, LookupBatch(txn, bd));
+      sub.batches.push_back(std::move(batch));
     }
-    sub.certificates.push_back(std::move(*cert));
+    sub.certificates.push_back(std::move(cert));
   }
   return sub;
 }
@@ -357,6 +587,23 @@ absl::StatusOr<bool> ConsensusStore::IsAnchorsLastPieceIn(const storage::Txn& tx
 absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
     Round round, const Digest& parent, size_t max) const {
   std::vector<Certificate> out;
+  absl::flat_hash_set<Digest> seen_digests;
+  // The unmerged records first, then a read that begins after: a merge that
+  // moved one out of memory meanwhile had already committed it.
+  {
+    absl::MutexLock lock(&mu_);
+    for (const UnmergedRecords& u : unmerged_) {
+      const auto& certs = u.certificates();
+      for (auto it = certs.lower_bound({round.value(), Digest()});
+           it != certs.end() && it->first.first == round.value() && out.size() < max; ++it) {
+        const auto& parents = it->second.header.parents;
+        if (std::binary_search(parents.begin(), parents.end(), parent) &&
+            seen_digests.insert(it->first.second).second) {
+          out.push_back(it->second);
+        }
+      }
+    }
+  }
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.certs));
   GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(U64Key(round.value())));
@@ -370,7 +617,10 @@ absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
     auto cert = consensus::DecodeCertificate(r);
     if (!cert.ok()) return Corrupt("cons_certs", cert.status());
     const auto& parents = cert->header.parents;
-    if (std::binary_search(parents.begin(), parents.end(), parent)) out.push_back(std::move(*cert));
+    if (std::binary_search(parents.begin(), parents.end(), parent) &&
+        seen_digests.insert(Digest::FromSpan(cur.key().subspan(8))).second) {
+      out.push_back(std::move(*cert));
+    }
     GL_ASSIGN_OR_RETURN(on, cur.Next());
   }
   return out;
@@ -403,20 +653,15 @@ absl::Status ConsensusStore::ReadCommitted(const storage::Txn& txn, Round from, 
     ByteReader kr(cur.key());
     GL_ASSIGN_OR_RETURN(uint64_t round, kr.U64("round"));
     if (round > to.value()) break;
-    GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.certs, cur.key()));
-    ByteReader r(value);
-    auto cert = consensus::DecodeCertificate(r);
-    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
-    for (const Digest& d : cert->header.batches) batch_digests.push_back(d);
-    certificates->push_back(std::move(*cert));
+    GL_ASSIGN_OR_RETURN(Certificate cert, LookupCertificate(txn, Round(round),
+                                                            Digest::FromSpan(cur.key().subspan(8))));
+    for (const Digest& d : cert.header.batches) batch_digests.push_back(d);
+    certificates->push_back(std::move(cert));
     GL_ASSIGN_OR_RETURN(on, cur.Next());
   }
   for (const Digest& d : batch_digests) {
-    GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.batches, d.span()));
-    ByteReader r(value);
-    auto batch = consensus::DecodeBatch(r);
-    if (!batch.ok()) return Corrupt("cons_batches", batch.status());
-    batches->push_back(std::move(*batch));
+    GL_ASSIGN_OR_RETURN(std::shared_ptr<const Batch> batch, LookupBatch(txn, d));
+    batches->push_back(*batch);
   }
   return absl::OkStatus();
 }
@@ -445,6 +690,51 @@ absl::Status ConsensusStore::WriteRestoredTip(storage::WriteTxn& txn, const Comm
     GL_RETURN_IF_ERROR(txn.Put(t_.batches, consensus::BatchDigest(b).span(), batch));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Certificate> ConsensusStore::LookupCertificate(const storage::Txn& txn, Round round,
+                                                              const Digest& digest) const {
+  const Bytes key = RoundDigestKey(round, digest);
+  auto decode = [](ByteSpan bytes) -> absl::StatusOr<Certificate> {
+    ByteReader r(bytes);
+    auto cert = consensus::DecodeCertificate(r);
+    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+    return cert;
+  };
+  auto stored = txn.Get(t_.certs, key);
+  if (stored.ok()) return decode(*stored);
+  if (!absl::IsNotFound(stored.status())) return stored.status();
+  {
+    absl::MutexLock lock(&mu_);
+    for (const UnmergedRecords& u : unmerged_) {
+      if (const Certificate* c = u.FindCertificate(round, digest)) return *c;
+    }
+  }
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn fresh, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan bytes, fresh.Get(t_.certs, key));
+  return decode(bytes);
+}
+
+absl::StatusOr<std::shared_ptr<const Batch>> ConsensusStore::LookupBatch(
+    const storage::Txn& txn, const Digest& digest) const {
+  auto decode = [](ByteSpan bytes) -> absl::StatusOr<std::shared_ptr<const Batch>> {
+    ByteReader r(bytes);
+    auto batch = consensus::DecodeBatch(r);
+    if (!batch.ok()) return Corrupt("cons_batches", batch.status());
+    return std::make_shared<const Batch>(std::move(*batch));
+  };
+  auto stored = txn.Get(t_.batches, digest.span());
+  if (stored.ok()) return decode(*stored);
+  if (!absl::IsNotFound(stored.status())) return stored.status();
+  {
+    absl::MutexLock lock(&mu_);
+    for (const UnmergedRecords& u : unmerged_) {
+      if (auto b = u.FindBatch(digest)) return b;
+    }
+  }
+  GL_ASSIGN_OR_RETURN(storage::ReadTxn fresh, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ByteSpan bytes, fresh.Get(t_.batches, digest.span()));
+  return decode(bytes);
 }
 
 }  // namespace gridledger::node

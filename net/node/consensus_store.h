@@ -14,32 +14,81 @@
 //                   (the committed sub-DAG's certificates in order; with cons_certs
 //                   and cons_batches it is what commit sync serves)
 //
-// Every write is one synced LMDB transaction: durable when the call returns.
+// Persist writes through a write-ahead log instead (storage/record_log.h):
+// one flush per call against LMDB's two, on every consensus hop's critical
+// path. Two log files in the env's directory (consensus-0.log,
+// consensus-1.log) take turns: records go to the active one; once it holds
+// kConsensusLogMergeBytes, or is kConsensusLogMergeInterval old, the other
+// becomes active and a merger thread writes the retired log's records into
+// the tables above in one synced LMDB transaction, then resets that log.
+// Reads see a record as soon as Persist returns: until merged they are
+// answered from memory (UnmergedRecords, consensus_log.h). Open replays both
+// logs into LMDB first, so a crash anywhere loses nothing Persist returned.
+// Applying the records is order-free (content-addressed certificates and
+// batches; the highest round wins for a last vote and for the own header),
+// so a log merged twice (a crash between the merge and the reset) is harmless.
+//
+// Every other write is one synced LMDB transaction: durable when the call
+// returns.
 #ifndef GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
 #define GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/consensus/bullshark.h"
 #include "core/consensus/persistence.h"
+#include "net/node/consensus_log.h"
 #include "storage/lmdb_env.h"
+#include "storage/record_log.h"
 
 namespace gridledger::node {
 
+// The active log is handed to the merger at this size or age.
+inline constexpr uint64_t kConsensusLogMergeBytes = uint64_t{1} << 20;
+inline constexpr absl::Duration kConsensusLogMergeInterval = absl::Milliseconds(100);
+// While the other log is still merging, Persist waits beyond this (a disk
+// slower than consensus slows consensus instead of growing memory).
+inline constexpr uint64_t kConsensusLogMaxBytes = uint64_t{256} << 20;
+
 class ConsensusStore {
  public:
-  // Opens (creating) the tables in `env`, which must outlive the store.
+  // Opens (creating) the tables in `env`, which must outlive the store, and
+  // its logs in env->dir(), replaying what they hold into the tables.
   static absl::StatusOr<std::unique_ptr<ConsensusStore>> Open(storage::LmdbEnv* env);
+  // Finishes a merge under way; what the active log holds stays there for
+  // the next Open.
+  ~ConsensusStore();
+  ConsensusStore(const ConsensusStore&) = delete;
+  ConsensusStore& operator=(const ConsensusStore&) = delete;
 
-  // Makes `records` durable in one write transaction. A LastVotedRecord only
-  // replaces a lower round of the same author.
+  // Makes `records` durable (one log append and flush) and readable. A
+  // LastVotedRecord only replaces a lower round of the same author, an
+  // OwnHeaderRecord a lower or equal round. One caller at a time. After a
+  // failed append or merge every later call fails.
   absl::Status Persist(absl::Span<const consensus::PersistRecord> records);
+  // A Persist waiting for disk space (its log append found the disk full)
+  // returns the disk-full error from now on.
+  void StopWaitingForSpace();
+  // Merges every logged record into the tables now (tests, shutdown). Not
+  // concurrently with Persist.
+  absl::Status MergeLogs();
+
+  struct LogStats {
+    uint64_t appends = 0;  // Persist calls that wrote
+    uint64_t merges = 0;   // logs merged into LMDB
+  };
+  LogStats log_stats() const;
 
   // After commit `sub.index` was executed as store sequence `sequence`: the
   // commit state, its certificates and its executed transaction ids.
@@ -111,8 +160,37 @@ class ConsensusStore {
   };
   ConsensusStore(storage::LmdbEnv* env, const Tables& t) : env_(env), t_(t) {}
 
+  // The records' table writes (the merge and Open's replay).
+  absl::Status ApplyRecords(storage::WriteTxn& txn,
+                            absl::Span<const consensus::PersistRecord> records) const;
+  // Replays both logs into the tables and resets them (Open).
+  absl::Status Recover();
+  void MergerLoop();
+  // Merges log `index` (merging_ set by the caller); clears its records.
+  absl::Status MergeLog(int index);
+  uint64_t NextGeneration() const;
+  // A certificate or batch from `txn`, else from the unmerged records, else
+  // from a fresh read (a merge may have moved it between the two).
+  absl::StatusOr<consensus::Certificate> LookupCertificate(const storage::Txn& txn, Round round,
+                                                           const Digest& digest) const;
+  absl::StatusOr<std::shared_ptr<const consensus::Batch>> LookupBatch(const storage::Txn& txn,
+                                                                       const Digest& digest) const;
+
   storage::LmdbEnv* env_;
   Tables t_;
+  std::array<std::unique_ptr<storage::RecordLog>, 2> logs_;
+
+  mutable absl::Mutex mu_;
+  std::array<UnmergedRecords, 2> unmerged_ ABSL_GUARDED_BY(mu_);
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  bool merging_ ABSL_GUARDED_BY(mu_) = false;  // a merge runs (merger or MergeLogs)
+  bool handoff_ ABSL_GUARDED_BY(mu_) = false;  // the other log waits for the merger
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_waiting_for_space_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point active_since_ ABSL_GUARDED_BY(mu_);
+  LogStats log_stats_ ABSL_GUARDED_BY(mu_);
+  std::thread merger_;
 };
 
 }  // namespace gridledger::node

@@ -409,6 +409,7 @@ void Node::Stop() {
   // without a timeout, so a write paused on a full disk must return first,
   // or the server would wait for that reactor forever.
   if (p.store) p.store->env().StopWaitingForSpace();
+  if (p.consensus_store) p.consensus_store->StopWaitingForSpace();
   if (p.grpc_server) {
     p.grpc_server->Shutdown(std::chrono::system_clock::now() +
                             std::chrono::milliseconds(

@@ -136,7 +136,8 @@ void SteadyCpuText(const LoadgenResult& result, const CpuCost& cpu, std::string*
   if (s.verifications_measured && s.validators > 0) {
     // Each validator stores every transaction of its slice.
     absl::StrAppendFormat(out,
-                          " Synced writes (fsync'd LMDB commits) per committed tx, per validator "
+                          " Synced writes (fsync'd LMDB commits and consensus log appends) per committed tx, "
+                          "per validator "
                           "(steady window): %.3f (%.0f writes, all validators; %.0f more writes "
                           "rode in them)\n",
                           PerValidator(cpu, s.synced_writes) / s.validators, s.synced_writes,

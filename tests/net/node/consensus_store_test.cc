@@ -2,12 +2,18 @@
 // restart is what was persisted, within the GC horizon, highest vote kept.
 #include "net/node/consensus_store.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "core/common/check.h"
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
@@ -181,6 +187,174 @@ TEST_F(ConsensusStoreTest, RestoresCertificatesBatchesAndCommitsAboveTheHorizon)
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   EXPECT_EQ(*recorded, ids);
   EXPECT_EQ(store_->CommitTxIds(8).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Persist writes a log, not the tables: every read must see a record from
+// the moment Persist returns, before the merge, after it, and after a reopen
+// that replays the log.
+TEST_F(ConsensusStoreTest, RecordsAreReadableBeforeAndAfterTheMergeAndAfterReplay) {
+  const auto b = std::make_shared<const Batch>(MakeBatch(1, 0));
+  const Certificate anchor = MakeCert(1, 10, {consensus::BatchDigest(*b)});
+  Certificate linker = MakeCert(2, 11, {});
+  linker.header.parents = {consensus::CertificateDigest(anchor)};
+  const Header own = MakeCert(0, 12, {}).header;
+  ASSERT_TRUE(store_
+                  ->Persist({consensus::BatchRecord{b}, consensus::CertificateRecord{anchor},
+                             consensus::CertificateRecord{linker}, consensus::OwnHeaderRecord{own},
+                             consensus::LastVotedRecord{ValidatorIndex(1), Round(10), D(1)}})
+                  .ok());
+  consensus::CommittedSubDag sub;
+  sub.index = 0;
+  sub.anchor_round = Round(10);
+  sub.last_committed_round = Round(10);
+  sub.anchor = consensus::CertificateDigest(anchor);
+  sub.certificates = {anchor};
+  sub.batches = {b};
+  ASSERT_TRUE(store_->RecordCommit(sub, 1, {D(7)}).ok());
+
+  auto check = [&](const std::string& when) {
+    SCOPED_TRACE(when);
+    auto state = store_->Load(50);
+    ASSERT_TRUE(state.ok()) << state.status();
+    ASSERT_EQ(state->certificates.size(), 2u);
+    EXPECT_EQ(state->certificates[0], anchor);
+    EXPECT_EQ(state->certificates[1], linker);
+    ASSERT_EQ(state->batches.size(), 1u);
+    EXPECT_EQ(state->batches[0], *b);
+    ASSERT_TRUE(state->own_header.has_value());
+    EXPECT_EQ(*state->own_header, own);
+    ASSERT_EQ(state->last_voted.size(), 1u);
+    EXPECT_EQ(state->last_voted[0].round, Round(10));
+    auto read = store_->ReadCommit(1);
+    ASSERT_TRUE(read.ok()) << read.status();
+    ASSERT_EQ(read->certificates.size(), 1u);
+    EXPECT_EQ(read->certificates[0], anchor);
+    ASSERT_EQ(read->batches.size(), 1u);
+    EXPECT_EQ(*read->batches[0], *b);
+    auto support = store_->CertificatesLinking(Round(11), consensus::CertificateDigest(anchor), 4);
+    ASSERT_TRUE(support.ok()) << support.status();
+    ASSERT_EQ(support->size(), 1u);
+    EXPECT_EQ((*support)[0], linker);
+    auto txn = env_->BeginRead();
+    ASSERT_TRUE(txn.ok());
+    std::vector<Certificate> certs;
+    std::vector<Batch> batches;
+    ASSERT_TRUE(store_->ReadCommitted(*txn, Round(1), Round(20), &certs, &batches).ok());
+    EXPECT_EQ(certs, std::vector<Certificate>{anchor});
+    EXPECT_EQ(batches, std::vector<Batch>{*b});
+  };
+  check("in the log only");
+  Reopen();
+  check("replayed at open");
+  // A second round of records, merged by hand this time.
+  const Header newer = MakeCert(0, 14, {}).header;
+  ASSERT_TRUE(store_->Persist({consensus::OwnHeaderRecord{newer}}).ok());
+  ASSERT_TRUE(store_->MergeLogs().ok());
+  EXPECT_GE(store_->log_stats().merges, 1u);
+  auto state = store_->Load(50);
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE(state->own_header.has_value());
+  EXPECT_EQ(state->own_header->round, Round(14));
+}
+
+// Applying records is order-free, so a log replayed after the tables already
+// hold newer records (a crash between a merge and the log's reset) changes
+// nothing: the highest round wins for the own header and the last votes.
+TEST_F(ConsensusStoreTest, AnOlderOwnHeaderOrVoteNeverReplacesANewerOne) {
+  const Header newer = MakeCert(0, 20, {}).header;
+  const Header older = MakeCert(0, 18, {}).header;
+  ASSERT_TRUE(store_->Persist({consensus::OwnHeaderRecord{newer},
+                               consensus::LastVotedRecord{ValidatorIndex(2), Round(20), D(2)}})
+                  .ok());
+  ASSERT_TRUE(store_->MergeLogs().ok());
+  ASSERT_TRUE(store_->Persist({consensus::OwnHeaderRecord{older},
+                               consensus::LastVotedRecord{ValidatorIndex(2), Round(18), D(3)}})
+                  .ok());
+  for (int pass = 0; pass < 2; ++pass) {
+    auto state = store_->Load(50);
+    ASSERT_TRUE(state.ok());
+    ASSERT_TRUE(state->own_header.has_value());
+    EXPECT_EQ(state->own_header->round, Round(20));
+    ASSERT_EQ(state->last_voted.size(), 1u);
+    EXPECT_EQ(state->last_voted[0].header, D(2));
+    Reopen();
+  }
+}
+
+// Acknowledged means durable: a child persists groups and reports each one
+// Persist returned for; SIGKILLed at a seeded moment (often mid-merge), the
+// reopened store holds every reported group. Rounds continue the same store.
+[[noreturn]] void PersistForever(const std::string& dir, int ack_fd, uint64_t first) {
+  storage::LmdbOptions options;
+  options.dir = dir;
+  auto env = storage::LmdbEnv::Open(options);
+  GL_CHECK(env.ok());
+  auto store = ConsensusStore::Open(env->get());
+  GL_CHECK(store.ok());
+  for (uint64_t i = first; i < first + 1'000'000; ++i) {
+    Batch batch{SliceId(0), ValidatorIndex(1), i, {Bytes(200, static_cast<uint8_t>(i))}};
+    auto shared = std::make_shared<const Batch>(std::move(batch));
+    Certificate c;
+    c.header.author = ValidatorIndex(1);
+    c.header.round = Round(i);
+    c.header.batches = {consensus::BatchDigest(*shared)};
+    GL_CHECK((*store)
+                 ->Persist({consensus::BatchRecord{shared}, consensus::CertificateRecord{c},
+                            consensus::LastVotedRecord{ValidatorIndex(1), Round(i), Digest()}})
+                 .ok());
+    GL_CHECK(write(ack_fd, &i, sizeof(i)) == sizeof(i));
+  }
+  _exit(0);
+}
+
+TEST_F(ConsensusStoreTest, EveryAcknowledgedGroupSurvivesSigkill) {
+  store_.reset();
+  env_.reset();
+  std::mt19937_64 rng(20261203);
+  uint64_t next = 1;
+  for (int round = 0; round < 4; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      PersistForever(dir_, fds[1], next);
+    }
+    close(fds[1]);
+    // Kill after a seeded number of acknowledgements (bounded: the child
+    // acknowledges at disk speed), then drain what it reported before dying.
+    const uint64_t kill_after = 200 + rng() % 800;
+    uint64_t acked = 0;
+    uint64_t last = next - 1;
+    uint64_t value = 0;
+    while (acked < kill_after && read(fds[0], &value, sizeof(value)) == sizeof(value)) {
+      last = value;
+      ++acked;
+    }
+    kill(child, SIGKILL);
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    while (read(fds[0], &value, sizeof(value)) == sizeof(value)) last = value;
+    close(fds[0]);
+    ASSERT_GT(last, next) << "the child acknowledged nothing";
+
+    Reopen();
+    auto state = store_->Load(/*gc_depth=*/10'000'000);
+    ASSERT_TRUE(state.ok()) << state.status();
+    absl::flat_hash_set<uint64_t> rounds;
+    for (const Certificate& c : state->certificates) rounds.insert(c.header.round.value());
+    for (uint64_t i = 1; i <= last; ++i) {
+      ASSERT_TRUE(rounds.contains(i)) << "acknowledged group " << i << " lost in round " << round;
+    }
+    EXPECT_GE(state->batches.size(), last);
+    ASSERT_EQ(state->last_voted.size(), 1u);
+    EXPECT_GE(state->last_voted[0].round.value(), last);
+    next = rounds.empty() ? 1 : *std::max_element(rounds.begin(), rounds.end()) + 1;
+    store_.reset();
+    env_.reset();
+  }
+  Reopen();
 }
 
 }  // namespace
