@@ -1245,17 +1245,28 @@ void Core::TryPropose(Output& out, TimeMs now) {
       if (batches_.contains(*it)) ready_digests_.push_front(*it);
     }
   }
+  // Our own anchor round, completed by the others while we waited out the
+  // header delay: jumping to *q + 1 would skip our anchor, and every other
+  // validator would wait the leader timeout for it before proposing *q + 1.
+  // Proposing it late instead lets them go on as soon as it is certified
+  // (a late header is still voted for, TryVote).
+  Round parent_round = *q;
+  if (anchor_round && leader == me_ && round_ < *q && dag_.Get(*q, me_) == nullptr &&
+      q->value() >= 1 && dag_.CountAtRound(Round(q->value() - 1)) >= committee_.quorum()) {
+    parent_round = Round(q->value() - 1);
+    ++stats_.late_own_anchors;
+  }
   Header h;
   h.chain_id = committee_.chain_id();
   h.slice = committee_.slice();
   h.author = me_;
-  h.round = *q + 1;
-  h.parents = dag_.DigestsAtRound(*q);
+  h.round = Round(parent_round.value() + 1);
+  h.parents = dag_.DigestsAtRound(parent_round);
   // Certificates our parents do not reach (formed late, nobody linked them):
   // weak links let a later anchor order them (dag.h Unreached).
-  if (q->value() >= 1) {
+  if (parent_round.value() >= 1) {
     const Round min_round(std::max<uint64_t>(dag_.gc_round().value(), 1));
-    h.weak_parents = dag_.Unreached(h.parents, min_round, Round(q->value() - 1),
+    h.weak_parents = dag_.Unreached(h.parents, min_round, Round(parent_round.value() - 1),
                                     std::min(committee_.size(), kMaxWeakLinks));
     stats_.weak_links_proposed += h.weak_parents.size();
   }

@@ -167,6 +167,8 @@ struct CoreStats {
   uint64_t leader_timeouts = 0;
   // Anchor rounds left at once because their leader is suspected (leader_reputation.h).
   uint64_t suspected_leader_skips = 0;
+  // Own anchor headers proposed a round late instead of skipped (TryPropose).
+  uint64_t late_own_anchors = 0;
   uint64_t orphaned_own_batches_requeued = 0;  // see RequeueOrphanedOwnBatches
   uint64_t rejoin_own_txs_requeued = 0;        // see Rejoin
   uint64_t weak_links_proposed = 0;            // in own headers (dag.h Unreached)

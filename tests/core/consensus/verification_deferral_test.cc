@@ -263,10 +263,12 @@ TEST_F(DeferralTest, LatePushesInARowSuspendTheDeferral) {
   EXPECT_FALSE(v[0].deferrable);
 }
 
-// A validator that never proposed in an anchor round it leads (it was down)
-// does not wait for its own anchor: only a header it proposed there could
-// become that certificate. A missing anchor of another leader is waited for.
-TEST_F(DeferralTest, NoWaitForAnOwnAnchorNeverProposed) {
+// A validator that never proposed in an anchor round it leads (it was down,
+// or the others completed the round while it waited out its header delay)
+// does not wait for its own anchor and does not skip it either: it proposes
+// it late, so the others, who wait for that anchor, get it without their
+// leader timeout. A missing anchor of another leader is waited for.
+TEST_F(DeferralTest, AnOwnAnchorNeverProposedIsProposedLateNotWaitedFor) {
   const uint32_t leader = committee_->Leader(Round(2)).value();
   const uint32_t other = (leader + 1) % 4;
   for (uint32_t me : {leader, other}) {
@@ -290,7 +292,14 @@ TEST_F(DeferralTest, NoWaitForAnOwnAnchorNeverProposed) {
     const std::vector<Header> proposed = Sent<Header>(core->OnTimer(early));
     if (me == leader) {
       ASSERT_EQ(proposed.size(), 1u);
-      EXPECT_EQ(proposed[0].round, Round(3));
+      EXPECT_EQ(proposed[0].round, Round(2));  // the anchor, on round 1's certificates
+      EXPECT_EQ(proposed[0].parents.size(), 3u);
+      EXPECT_EQ(core->stats().late_own_anchors, 1u);
+      // It then waits for its anchor's votes like any leader's, instead of
+      // abandoning it for round 3 at the next header delay.
+      const TimeMs next = early + core->params().max_header_delay_ms + 1;
+      ASSERT_LT(next, early + core->params().leader_timeout_ms);
+      EXPECT_TRUE(Sent<Header>(core->OnTimer(next)).empty());
     } else {
       EXPECT_TRUE(proposed.empty()) << "waits for the leader's anchor";
     }
