@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/bytes.h"
+#include "core/common/thread_name.h"
 #include "core/common/status_macros.h"
 #include "core/consensus/messages.h"
 #include "core/execution/executor.h"
@@ -141,6 +142,7 @@ absl::Status ConsensusStore::MergeLog(int index) {
 }
 
 void ConsensusStore::MergerLoop() {
+  NameThisThread("gl-cons-merge");
   for (;;) {
     int retired = 0;
     {

@@ -47,7 +47,7 @@ size_t ThreadGroupOf(std::string_view name) {
     group = 1;
   } else if (name == "gl-consensus") {
     group = 2;
-  } else if (name == "gl-outbox-write") {
+  } else if (in({"gl-outbox-write", "gl-cons-merge"})) {
     group = 3;
   } else if (name == "gl-admit-write") {
     group = 4;
