@@ -1,6 +1,7 @@
 #include "storage/record_log.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -107,6 +108,18 @@ absl::StatusOr<std::unique_ptr<RecordLog>> RecordLog::Open(const std::string& pa
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return Errno("open", path);
   std::unique_ptr<RecordLog> log(new RecordLog(path, fd));
+  // One writer: a second process on the same data directory would append
+  // over this one's entries. The lock goes with the descriptor (and the
+  // process: a crash releases it).
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    if (e == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("record log ", path, ": in use by another process or handle"));
+    }
+    errno = e;
+    return Errno("flock", path);
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) return Errno("fstat", path);
   log->file_bytes_ = static_cast<uint64_t>(st.st_size);

@@ -45,7 +45,8 @@ inline constexpr size_t kRecordLogEntryMaxBytes = size_t{1} << 30;
 
 class RecordLog {
  public:
-  // Opens `path`, creating it (generation 1) when missing.
+  // Opens `path`, creating it (generation 1) when missing, and locks it
+  // (flock): FailedPrecondition while another process or handle has it open.
   static absl::StatusOr<std::unique_ptr<RecordLog>> Open(const std::string& path);
   ~RecordLog();
   RecordLog(const RecordLog&) = delete;

@@ -69,6 +69,7 @@ TEST(RecordLogTest, EntriesComeBackInOrderAfterReopen) {
   EXPECT_EQ(ReadAll(*log), written);
   // Appends continue after the last entry.
   Append(*log, Payload(5, 3));
+  log.reset();  // one handle at a time (OneWriterAtATime)
   auto again = OpenOrDie(path);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(ReadAll(*again).size(), written.size() + 1);
@@ -104,10 +105,12 @@ TEST(RecordLogTest, ATornOrCorruptTailIsDroppedAndOverwritten) {
     EXPECT_EQ(ReadAll(*log), (std::vector<Bytes>{Payload(0, 100), Payload(1, 100)}));
     Append(*log, Payload(7, 20));  // replaces the corrupt entry
   }
-  auto log = OpenOrDie(path);
-  ASSERT_NE(log, nullptr);
-  EXPECT_EQ(ReadAll(*log),
-            (std::vector<Bytes>{Payload(0, 100), Payload(1, 100), Payload(7, 20)}));
+  {
+    auto log = OpenOrDie(path);
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(ReadAll(*log),
+              (std::vector<Bytes>{Payload(0, 100), Payload(1, 100), Payload(7, 20)}));
+  }
   // A length that runs past the file's end is a torn entry too.
   const uint64_t fourth = third + kRecordLogEntryHeaderBytes + 20;
   Scribble(path, fourth, {0x47, 0x4C, 0x45, 0x31, 0x7F, 0xFF, 0xFF, 0xFF});
@@ -151,6 +154,19 @@ TEST(RecordLogTest, ATornHeaderEmptiesTheLog) {
   EXPECT_EQ(log->generation(), 1u);
   EXPECT_TRUE(ReadAll(*log).empty());
   EXPECT_EQ(std::filesystem::file_size(path), kRecordLogHeaderBytes);
+}
+
+// A second writer on the same file (another validator process on the same
+// data directory) is refused, and may open once the first is gone.
+TEST(RecordLogTest, OneWriterAtATime) {
+  TempDir dir;
+  const std::string path = dir.path() + "/a.log";
+  auto first = OpenOrDie(path);
+  ASSERT_NE(first, nullptr);
+  auto second = RecordLog::Open(path);
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  first.reset();
+  EXPECT_NE(OpenOrDie(path), nullptr);
 }
 
 TEST(RecordLogTest, AnEntryOverTheBoundIsRefused) {
