@@ -243,57 +243,55 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
 
 absl::Status ConsensusStore::ApplyRecords(
     storage::WriteTxn& txn, absl::Span<const consensus::PersistRecord> records) const {
-  {
-    for (const consensus::PersistRecord& record : records) {
-      if (const auto* lv = std::get_if<consensus::LastVotedRecord>(&record)) {
-        const Bytes key = U32Key(lv->author.value());
-        auto existing = txn.Get(t_.voted, key);
-        if (existing.ok()) {
-          ByteReader r(*existing);
-          GL_ASSIGN_OR_RETURN(uint64_t round, r.U64("round"));
-          if (round > lv->round.value()) continue;
-        } else if (!absl::IsNotFound(existing.status())) {
-          return existing.status();
-        }
-        Bytes value;
-        ByteWriter w(&value);
-        w.U64(lv->round.value());
-        w.Raw(lv->header.span());
-        GL_RETURN_IF_ERROR(txn.Put(t_.voted, key, value));
-      } else if (const auto* own = std::get_if<consensus::OwnHeaderRecord>(&record)) {
-        auto existing = txn.Get(t_.own, ByteSpan(kOwnKey, 1));
-        if (existing.ok()) {
-          ByteReader r(*existing);
-          auto header = consensus::DecodeHeader(r);
-          if (!header.ok()) return Corrupt("cons_own", header.status());
-          if (header->round > own->header.round) continue;
-        } else if (!absl::IsNotFound(existing.status())) {
-          return existing.status();
-        }
-        Bytes value;
-        ByteWriter w(&value);
-        consensus::EncodeHeader(own->header, w);
-        GL_RETURN_IF_ERROR(txn.Put(t_.own, ByteSpan(kOwnKey, 1), value));
-      } else if (const auto* cert = std::get_if<consensus::CertificateRecord>(&record)) {
-        Bytes value;
-        ByteWriter w(&value);
-        consensus::EncodeCertificate(cert->certificate, w);
-        GL_RETURN_IF_ERROR(txn.Put(
-            t_.certs,
-            RoundDigestKey(cert->certificate.header.round,
-                           consensus::CertificateDigest(cert->certificate)),
-            value));
-      } else if (const auto* batch = std::get_if<consensus::BatchRecord>(&record)) {
-        Bytes value;
-        value.reserve(consensus::BatchEncodedBytes(*batch->batch));
-        ByteWriter w(&value);
-        consensus::EncodeBatch(*batch->batch, w);
-        GL_RETURN_IF_ERROR(
-            txn.Put(t_.batches, consensus::BatchDigestOfEncoding(value).span(), value));
+  for (const consensus::PersistRecord& record : records) {
+    if (const auto* lv = std::get_if<consensus::LastVotedRecord>(&record)) {
+      const Bytes key = U32Key(lv->author.value());
+      auto existing = txn.Get(t_.voted, key);
+      if (existing.ok()) {
+        ByteReader r(*existing);
+        GL_ASSIGN_OR_RETURN(uint64_t round, r.U64("round"));
+        if (round > lv->round.value()) continue;
+      } else if (!absl::IsNotFound(existing.status())) {
+        return existing.status();
       }
+      Bytes value;
+      ByteWriter w(&value);
+      w.U64(lv->round.value());
+      w.Raw(lv->header.span());
+      GL_RETURN_IF_ERROR(txn.Put(t_.voted, key, value));
+    } else if (const auto* own = std::get_if<consensus::OwnHeaderRecord>(&record)) {
+      auto existing = txn.Get(t_.own, ByteSpan(kOwnKey, 1));
+      if (existing.ok()) {
+        ByteReader r(*existing);
+        auto header = consensus::DecodeHeader(r);
+        if (!header.ok()) return Corrupt("cons_own", header.status());
+        if (header->round > own->header.round) continue;
+      } else if (!absl::IsNotFound(existing.status())) {
+        return existing.status();
+      }
+      Bytes value;
+      ByteWriter w(&value);
+      consensus::EncodeHeader(own->header, w);
+      GL_RETURN_IF_ERROR(txn.Put(t_.own, ByteSpan(kOwnKey, 1), value));
+    } else if (const auto* cert = std::get_if<consensus::CertificateRecord>(&record)) {
+      Bytes value;
+      ByteWriter w(&value);
+      consensus::EncodeCertificate(cert->certificate, w);
+      GL_RETURN_IF_ERROR(txn.Put(
+          t_.certs,
+          RoundDigestKey(cert->certificate.header.round,
+                         consensus::CertificateDigest(cert->certificate)),
+          value));
+    } else if (const auto* batch = std::get_if<consensus::BatchRecord>(&record)) {
+      Bytes value;
+      value.reserve(consensus::BatchEncodedBytes(*batch->batch));
+      ByteWriter w(&value);
+      consensus::EncodeBatch(*batch->batch, w);
+      GL_RETURN_IF_ERROR(
+          txn.Put(t_.batches, consensus::BatchDigestOfEncoding(value).span(), value));
     }
-    return absl::OkStatus();
   }
+  return absl::OkStatus();
 }
 
 absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
