@@ -123,18 +123,24 @@ void Core::SealRestored(Output& out, TimeMs now) {
   }
 }
 
+const std::vector<Digest>* Core::OwnUncertifiedBatches() const {
+  if (!own_header_.has_value() || own_header_->certified) return nullptr;
+  return &own_header_->header.batches;
+}
+
 TimeMs Core::OwnBacklogWaitMs(TimeMs now) const {
-  // Own batches enter headers in seal order: the oldest waiting is the
-  // oldest unacked one, the first acked one held for an earlier seal, or the
-  // head of the ready queue (a requeued batch keeps its seal time).
+  // Own batches enter headers in seal order: the oldest waiting is in the
+  // own header still short of votes, or the head of the ready queue (a
+  // requeued batch keeps its seal time).
   std::optional<TimeMs> oldest;
   auto consider = [&](const Digest& digest) {
     auto it = batches_.find(digest);
     if (it == batches_.end() || !it->second.sealed_ms) return;
     if (!oldest || *it->second.sealed_ms < *oldest) oldest = it->second.sealed_ms;
   };
-  for (const auto& [digest, acks] : unacked_own_batches_) consider(digest);
-  if (!acked_waiting_.empty()) consider(acked_waiting_.begin()->second);
+  if (const std::vector<Digest>* uncertified = OwnUncertifiedBatches()) {
+    for (const Digest& digest : *uncertified) consider(digest);
+  }
   if (!ready_digests_.empty()) consider(ready_digests_.front());
   return oldest && now > *oldest ? now - *oldest : 0;
 }
@@ -146,8 +152,9 @@ size_t Core::OwnBacklogTxs() const {
       txs += it->second.batch->transactions.size();
     }
   };
-  for (const auto& [digest, acks] : unacked_own_batches_) add(digest);
-  for (const auto& [sequence, digest] : acked_waiting_) add(digest);
+  if (const std::vector<Digest>* uncertified = OwnUncertifiedBatches()) {
+    for (const Digest& digest : *uncertified) add(digest);
+  }
   for (const Digest& digest : ready_digests_) add(digest);
   return txs;
 }
@@ -369,8 +376,8 @@ absl::StatusOr<std::vector<Action>> Core::SubmitTransaction(ByteSpan tx, TimeMs 
   if (OwnBacklogFull()) {
     return absl::ResourceExhaustedError(
         "transaction: back-pressure, " +
-        std::to_string(own_backlog_batches()) +
-        " own batches await acks or a header");
+        std::to_string(own_backlog_batches()) + " own batches await a header, " +
+        std::to_string(unacked_own_batches_.size()) + " await acks");
   }
   if (batch_maker_.restored_txs() > 0) {
     // Transactions acknowledged before a restart go first.
@@ -432,9 +439,13 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
   GL_CHECK(StoreBatch(out, digest, shared));
   batches_.find(digest)->second.sealed_ms = now;
-  OwnBatchAcks& acks = unacked_own_batches_[digest];
-  acks.sequence = sequence;
-  acks.acks.insert(me_);
+  unacked_own_batches_[digest].acks.insert(me_);
+  // Into the next header at once, in seal order: the certificate's 2f+1
+  // votes are the availability proof (a vote needs the batch stored,
+  // TryVote), so waiting for 2f+1 acks first only added their round trip
+  // and the next proposal's wait to every batch (docs/benchmarks.md,
+  // "Batches enter headers without waiting for acks").
+  ready_digests_.push_back(digest);
   out.PushOwnBatch(std::nullopt, *shared);
 }
 
@@ -608,18 +619,7 @@ void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack,
     const TimeMs waited = now - *own->second.sealed_ms;
     own_ack_wait_ms_ = (7 * own_ack_wait_ms_ + waited) / 8;
   }
-  acked_waiting_.emplace(it->second.sequence, ack.batch);
   unacked_own_batches_.erase(it);
-  // Release the acked prefix in seal order (bounded: SubmitTransaction
-  // refuses past the backlog limit).
-  uint64_t first_unacked = UINT64_MAX;
-  for (const auto& [digest, entry] : unacked_own_batches_) {
-    first_unacked = std::min(first_unacked, entry.sequence);
-  }
-  while (!acked_waiting_.empty() && acked_waiting_.begin()->first < first_unacked) {
-    ready_digests_.push_back(acked_waiting_.begin()->second);
-    acked_waiting_.erase(acked_waiting_.begin());
-  }
 }
 
 void Core::HandleBatchRequest(Output& out, ValidatorIndex from, const BatchRequest& req) {
@@ -935,7 +935,7 @@ CommitCost Core::CertificateCost(const Certificate& cert) const {
 }
 
 bool Core::NothingToOrder() const {
-  if (!ready_digests_.empty() || !unacked_own_batches_.empty() || !acked_waiting_.empty() ||
+  if (!ready_digests_.empty() || !unacked_own_batches_.empty() ||
       batch_maker_.open_bytes() > 0 || batch_maker_.restored_txs() > 0 ||
       !pending_certs_.empty()) {
     return false;
@@ -988,7 +988,6 @@ void Core::GarbageCollect() {
   // Keep a batch while a certificate in memory or our own proposer needs it.
   absl::flat_hash_set<Digest> referenced(ready_digests_.begin(), ready_digests_.end());
   for (const auto& [d, unused] : unacked_own_batches_) referenced.insert(d);
-  for (const auto& [seq, d] : acked_waiting_) referenced.insert(d);
   if (own_header_.has_value()) {
     for (const Digest& d : own_header_->header.batches) referenced.insert(d);
   }

@@ -126,7 +126,7 @@ inline constexpr uint64_t kDeferralBackoffMaxRounds = 3200;
 inline constexpr size_t kMaxStoredBatches = 65536;
 inline constexpr size_t kMaxUnackedOwnBatches = 64;
 inline constexpr size_t kMaxReadyDigests = 4096;
-// Back-pressure: transactions are refused while own batches awaiting acks or a
+// Back-pressure: transactions are refused while own batches awaiting a
 // header add up to this many headers' worth (header_batches_max each), so a
 // transaction accepted is proposed within a few rounds instead of queueing
 // behind an ever longer backlog (which client retries would only lengthen).
@@ -202,8 +202,8 @@ class Core {
   std::vector<Action> Rejoin(const PersistedState& state, TimeMs now);
   std::vector<Action> OnMessage(ValidatorIndex from, const Message& message, TimeMs now);
   std::vector<Action> OnTimer(TimeMs now);
-  // ResourceExhausted while too many own batches wait for acks or a header
-  // (back-pressure, kMaxBacklogHeaders);
+  // ResourceExhausted while too many own batches wait for a header
+  // (kMaxBacklogHeaders) or for acks (kMaxUnackedOwnBatches): back-pressure;
   // InvalidArgument for an empty or oversized transaction.
   // The bytes are copied into the open batch.
   absl::StatusOr<std::vector<Action>> SubmitTransaction(ByteSpan tx, TimeMs now);
@@ -234,11 +234,10 @@ class Core {
   // (ConsensusDriver::overload_backlog_wait) instead of queueing them behind
   // seconds of batches.
   TimeMs OwnBacklogWaitMs(TimeMs now) const;
-  // Own batches sealed and not yet in a header (awaiting acks or a header).
-  size_t own_backlog_batches() const {
-    return unacked_own_batches_.size() + acked_waiting_.size() + ready_digests_.size();
-  }
-  // The transactions of those batches (one look-up per batch).
+  // Own batches sealed and not yet in a header.
+  size_t own_backlog_batches() const { return ready_digests_.size(); }
+  // The transactions of those batches and of the own header still short of
+  // votes (one look-up per batch).
   size_t OwnBacklogTxs() const;
 
  private:
@@ -272,7 +271,6 @@ class Core {
     std::optional<TimeMs> sealed_ms;
   };
   struct OwnBatchAcks {
-    uint64_t sequence = 0;  // the batch's seal order
     absl::flat_hash_set<ValidatorIndex> acks;
   };
   struct InVerification {
@@ -302,8 +300,11 @@ class Core {
   void SealBatch(Output& out, TxList txs, TimeMs now);
   // Seals restored transactions while there is room (RestoreOwnTransactions).
   void SealRestored(Output& out, TimeMs now);
-  // The backlog bound SubmitTransaction applies: too many own batches await acks or a header.
+  // The backlog bound SubmitTransaction applies: too many own batches await
+  // acks (peers not keeping up) or a header.
   bool OwnBacklogFull() const;
+  // The batches of the own header while it is short of votes (else null).
+  const std::vector<Digest>* OwnUncertifiedBatches() const;
   // False when the store has no room for it (nothing stored, nothing to ack).
   bool StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
   // A verified certificate's batch, stored without our own verification:
@@ -365,8 +366,11 @@ class Core {
   Round quorum_round_{0};
   TimeMs quorum_since_ms_ = 0;
   std::optional<OwnHeader> own_header_;
-  std::deque<Digest> ready_digests_;  // own batches with 2f+1 acks, FIFO
+  std::deque<Digest> ready_digests_;  // own batches not yet in a header, in seal order
   uint64_t next_batch_sequence_ = 0;
+  // Own batches short of 2f acks: pushed again (Retransmit), bounded
+  // (kMaxUnackedOwnBatches), and the measure of how slow peers are. They no
+  // longer hold a batch out of a header.
   std::map<Digest, OwnBatchAcks> unacked_own_batches_;
   // How long own batches wait for 2f acks (moving average): how slow peers
   // are now, for everyone (HandleBatch's patience with a deferred batch).
@@ -381,11 +385,6 @@ class Core {
     uint64_t until_round = 0;                     // no deferral below it
   };
   std::vector<DeferralBackoff> deferral_backoff_;
-  // Own batches with 2f+1 acks that wait for an earlier-sealed batch's acks:
-  // own batches are proposed in seal order, so one account's transactions
-  // reach consensus in nonce order (acks can complete out of order when a
-  // peer's store is full), by sequence.
-  std::map<uint64_t, Digest> acked_waiting_;
 
   // Voter: the highest (round, header digest) voted per author.
   std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;

@@ -422,30 +422,36 @@ TEST_F(BullsharkPiecesTest, ARestartBetweenPiecesCommitsTheSameRemainingPieces) 
 
 // ---- batches, proposer, garbage collection, end to end
 
-TEST_F(Fixture, ABatchEntersAHeaderOnlyAfterAQuorumOfAcks) {
+// A sealed batch enters the next header without waiting for acks: the
+// certificate's votes prove it available, since a voter votes only for a
+// header whose batches it has stored (here: received and verified).
+TEST_F(Fixture, ABatchEntersTheNextHeaderAndItsVotesWaitForTheBatch) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
   params.max_header_delay_ms = 100;  // the times below assume it
   auto author = MakeCore(0, {}, params);
+  auto voter = MakeCore(1, {}, params);
   auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
   ASSERT_TRUE(sealed.ok());
   auto batches = Sent<Batch>(*sealed);
   ASSERT_EQ(batches.size(), 1u);
   const Digest d = BatchDigest(batches[0]);
-  author->OnMessage(ValidatorIndex(1), BatchAck{d}, 1);
-  // Two acks (its own and one) are short of 2f+1: the next header carries nothing.
+  // No ack at all: the first header carries it.
   auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
   ASSERT_EQ(h1.size(), 1u);
-  EXPECT_TRUE(h1[0].batches.empty());
-  author->OnMessage(ValidatorIndex(2), BatchAck{d}, 101);
-  // Round 2 needs round-1 certificates; deliver them and the digest goes in.
-  std::vector<Certificate> round1;
-  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
-  author->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, 102);
-  auto h2 = Sent<Header>(author->OnTimer(2 * params.max_header_delay_ms + 1));
-  ASSERT_EQ(h2.size(), 1u);
-  EXPECT_EQ(h2[0].round, Round(2));
-  EXPECT_EQ(h2[0].batches, std::vector<Digest>{d});
+  EXPECT_EQ(h1[0].round, Round(1));
+  EXPECT_EQ(h1[0].batches, std::vector<Digest>{d});
+  // The header overtakes the batch: no vote, the batch is asked for.
+  auto early = voter->OnMessage(ValidatorIndex(0), h1[0], params.max_header_delay_ms + 1);
+  EXPECT_TRUE(VotesSent(early).empty());
+  EXPECT_EQ(Sent<BatchRequest>(early).size(), 1u);
+  // Then it arrives (the push), is verified and stored: the vote follows.
+  auto verify = voter->OnMessage(ValidatorIndex(0), batches[0], params.max_header_delay_ms + 2);
+  EXPECT_TRUE(VotesSent(verify).empty());
+  auto stored = voter->OnBatchVerified(d, true, params.max_header_delay_ms + 3);
+  auto votes = VotesSent(stored);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].header, HeaderDigest(h1[0]));
 }
 
 // An ack goes out before the acknowledged batch's record is durable, and so
@@ -618,8 +624,8 @@ TEST_F(Fixture, IdleNextDeadlineIsTheIdleHeaderDelay) {
 }
 
 // Acks can complete out of order (a peer whose store was full acks a later
-// batch first). Own batches still enter headers in seal order, so one
-// account's transactions reach consensus in nonce order.
+// batch first) and do not hold a batch back: own batches enter headers in
+// seal order, so one account's transactions reach consensus in nonce order.
 TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
@@ -633,26 +639,20 @@ TEST_F(Fixture, OwnBatchesEnterHeadersInSealOrderWhateverTheAckOrder) {
     ASSERT_EQ(batches.size(), 1u);
     sealed.push_back(BatchDigest(batches[0]));
   }
-  // The second batch reaches 2f+1 acks first: it waits for the first.
+  // The second batch reaches 2f+1 acks first, the first never does.
   author->OnMessage(ValidatorIndex(1), BatchAck{sealed[1]}, 1);
   author->OnMessage(ValidatorIndex(2), BatchAck{sealed[1]}, 2);
   author->OnMessage(ValidatorIndex(1), BatchAck{sealed[0]}, 3);
   auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
   ASSERT_EQ(h1.size(), 1u);
-  EXPECT_TRUE(h1[0].batches.empty());
-  author->OnMessage(ValidatorIndex(3), BatchAck{sealed[0]}, 101);
-  std::vector<Certificate> round1;
-  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
-  author->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, 102);
-  auto h2 = Sent<Header>(author->OnTimer(2 * params.max_header_delay_ms + 1));
-  ASSERT_EQ(h2.size(), 1u);
-  EXPECT_EQ(h2[0].batches, sealed);
+  EXPECT_EQ(h1[0].batches, sealed);
 }
 
 // The node's admission refuses while this wait is long and the backlog deep
-// (ConsensusDriver::overload_backlog_wait): the wait is the oldest own batch's time since its seal,
-// whether it still waits for acks or for a header, and ends with the header.
-TEST_F(Fixture, OwnBacklogWaitIsTheOldestUnproposedBatchsAge) {
+// (ConsensusDriver::overload_backlog_wait): the wait is the oldest own
+// batch's time since its seal, whether it waits for a header or in the own
+// header short of votes, and ends with the certificate. Acks do not move it.
+TEST_F(Fixture, OwnBacklogWaitIsTheOldestUncertifiedBatchsAge) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
   params.max_header_delay_ms = 100;  // the times below assume it
@@ -667,19 +667,26 @@ TEST_F(Fixture, OwnBacklogWaitIsTheOldestUnproposedBatchsAge) {
     sealed.push_back(BatchDigest(batches[0]));
   }
   EXPECT_EQ(author->OwnBacklogWaitMs(5), 0u);  // a clock before the seal
-  EXPECT_EQ(author->OwnBacklogWaitMs(60), 50u);  // unacked, sealed at 10
+  EXPECT_EQ(author->OwnBacklogWaitMs(60), 50u);  // sealed at 10
   EXPECT_EQ(author->own_backlog_batches(), 2u);
   EXPECT_EQ(author->OwnBacklogTxs(), 2u);
-  // Acked out of seal order: the first (older) one is still the oldest.
-  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[1]}, 61);
-  author->OnMessage(ValidatorIndex(2), BatchAck{sealed[1]}, 62);
+  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[0]}, 61);
+  author->OnMessage(ValidatorIndex(2), BatchAck{sealed[0]}, 62);
   EXPECT_EQ(author->OwnBacklogWaitMs(70), 60u);
-  author->OnMessage(ValidatorIndex(1), BatchAck{sealed[0]}, 71);
-  author->OnMessage(ValidatorIndex(2), BatchAck{sealed[0]}, 72);
-  EXPECT_EQ(author->OwnBacklogWaitMs(80), 70u);  // both ready, no header yet
   auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
   ASSERT_EQ(h1.size(), 1u);
   EXPECT_EQ(h1[0].batches, sealed);
+  // In the header, short of votes: still waiting, no longer queued for one.
+  EXPECT_EQ(author->own_backlog_batches(), 0u);
+  EXPECT_EQ(author->OwnBacklogWaitMs(110), 100u);
+  EXPECT_EQ(author->OwnBacklogTxs(), 2u);
+  const Digest d = HeaderDigest(h1[0]);
+  for (uint32_t v : {1u, 2u}) {
+    author->OnMessage(ValidatorIndex(v),
+                      Vote{d, ValidatorIndex(0), h1[0].round, ValidatorIndex(v),
+                           keys_[v].Sign(VotePayload(d))},
+                      120);
+  }
   EXPECT_EQ(author->OwnBacklogWaitMs(params.max_header_delay_ms + 500), 0u);
   EXPECT_EQ(author->OwnBacklogTxs(), 0u);
 }
@@ -714,13 +721,15 @@ TEST_F(Fixture, RefusesTransactionsWhileItsBatchBacklogIsFull) {
   params.batch_bytes = 4;  // one transaction seals a batch
   params.header_batches_max = 1;
   auto core = MakeCore(0, {}, params);
-  for (size_t i = 0; i < kMaxBacklogHeaders; ++i) {
+  // The first batch fills the round-1 header at once (header_batches_max);
+  // the next kMaxBacklogHeaders wait for round 1's certificates.
+  for (size_t i = 0; i <= kMaxBacklogHeaders; ++i) {
     EXPECT_TRUE(core->SubmitTransaction(Bytes{1, 2, 3, static_cast<uint8_t>(i)}, 0).ok());
   }
   auto refused = core->SubmitTransaction(Bytes{9, 9, 9, 9}, 0);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(refused.status().message(),
-            "transaction: back-pressure, 8 own batches await acks or a header");
+            "transaction: back-pressure, 8 own batches await a header, 9 await acks");
   EXPECT_EQ(core->SubmitTransaction(Bytes{}, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
