@@ -440,11 +440,8 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   GL_CHECK(StoreBatch(out, digest, shared));
   batches_.find(digest)->second.sealed_ms = now;
   unacked_own_batches_[digest].acks.insert(me_);
-  // Into the next header at once, in seal order: the certificate's 2f+1
-  // votes are the availability proof (a vote needs the batch stored,
-  // TryVote), so waiting for 2f+1 acks first only added their round trip
-  // and the next proposal's wait to every batch (docs/benchmarks.md,
-  // "Batches enter headers without waiting for acks").
+  // Queued for a header in seal order; it may enter one before its acks
+  // (ProposableOwnBatches).
   ready_digests_.push_back(digest);
   out.PushOwnBatch(std::nullopt, *shared);
 }
@@ -456,6 +453,28 @@ bool Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const B
   out.Persist(BatchRecord{batch});
   batches_.emplace(digest, StoredBatch{std::move(batch), round_, std::nullopt});
   return true;
+}
+
+bool Core::PeersAckSlowly(TimeMs now) const {
+  if (own_ack_wait_ms_ > kUnackedProposalMaxAckWaitMs) return true;
+  // The average moves only when acks come: a batch short of them for long
+  // says so first.
+  for (const auto& [digest, acks] : unacked_own_batches_) {
+    auto it = batches_.find(digest);
+    if (it != batches_.end() && it->second.sealed_ms.has_value() &&
+        now > *it->second.sealed_ms + kUnackedProposalMaxAckWaitMs) {
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t Core::ProposableOwnBatches(TimeMs now) const {
+  const size_t limit = std::min(ready_digests_.size(), params_.header_batches_max);
+  if (!PeersAckSlowly(now)) return limit;
+  size_t n = 0;
+  while (n < limit && !unacked_own_batches_.contains(ready_digests_[n])) ++n;
+  return n;
 }
 
 bool Core::RoomForOwnBatch() const {
@@ -1225,7 +1244,8 @@ void Core::TryPropose(Output& out, TimeMs now) {
     timed_out = wait_ms > 0;
     skipped_suspect = wait_ms == 0;
   }
-  if (ready_digests_.size() < params_.header_batches_max &&
+  const size_t proposable = ProposableOwnBatches(now);
+  if (proposable < params_.header_batches_max &&
       now < last_proposal_ms_ + params_.max_header_delay_ms) {
     return;
   }
@@ -1270,7 +1290,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
     stats_.weak_links_proposed += h.weak_parents.size();
   }
   h.timestamp_ms = now;  // the runtime's clock: wall time in the node
-  while (!ready_digests_.empty() && h.batches.size() < params_.header_batches_max) {
+  while (h.batches.size() < proposable) {
     h.batches.push_back(ready_digests_.front());
     ready_digests_.pop_front();
   }

@@ -123,6 +123,10 @@ inline constexpr uint32_t kMissedAcksBeforeVerifying = 4;
 inline constexpr uint32_t kLatePushesBeforeBackoff = 2;
 inline constexpr uint64_t kDeferralBackoffMinRounds = 50;
 inline constexpr uint64_t kDeferralBackoffMaxRounds = 3200;
+// Own batches enter headers before their acks only while acks take at most
+// this long (Core::ProposableOwnBatches): well inside sync_retry_ms, after
+// which a header short of votes is sent again.
+inline constexpr TimeMs kUnackedProposalMaxAckWaitMs = 100;
 inline constexpr size_t kMaxStoredBatches = 65536;
 inline constexpr size_t kMaxUnackedOwnBatches = 64;
 inline constexpr size_t kMaxReadyDigests = 4096;
@@ -303,6 +307,20 @@ class Core {
   // The backlog bound SubmitTransaction applies: too many own batches await
   // acks (peers not keeping up) or a header.
   bool OwnBacklogFull() const;
+  // How many of ready_digests_ (a prefix: seal order) the next header may
+  // carry. While peers acknowledge promptly, all of them (up to
+  // header_batches_max) at once: the certificate's 2f+1 votes prove the
+  // batches available (a vote needs them stored, TryVote), so waiting for
+  // 2f+1 acks first only added their round trip and then the next
+  // proposal's wait (docs/benchmarks.md, "Batches enter headers before
+  // their acks"). While peers are slow (PeersAckSlowly), only acknowledged
+  // ones: a header whose batches the others still queue to verify would
+  // wait as long for votes, be sent again short of them, and so make the
+  // spare peers verify what they defer (verification_deferral_test).
+  size_t ProposableOwnBatches(TimeMs now) const;
+  // Own batches wait for 2f acks longer than kUnackedProposalMaxAckWaitMs
+  // (on average, or the oldest one short of them now).
+  bool PeersAckSlowly(TimeMs now) const;
   // The batches of the own header while it is short of votes (else null).
   const std::vector<Digest>* OwnUncertifiedBatches() const;
   // False when the store has no room for it (nothing stored, nothing to ack).

@@ -623,6 +623,36 @@ TEST_F(Fixture, IdleNextDeadlineIsTheIdleHeaderDelay) {
   EXPECT_EQ(proposed[0].round, Round(1));
 }
 
+// While peers acknowledge slowly (here: a batch short of acks for longer
+// than kUnackedProposalMaxAckWaitMs), only acknowledged batches enter
+// headers, as a header waiting on verification queues would be sent again
+// and make the spare peers verify what they defer.
+TEST_F(Fixture, WhilePeersAckSlowlyOnlyAcknowledgedBatchesEnterHeaders) {
+  Parameters params;
+  params.batch_bytes = 4;  // one transaction seals a batch
+  params.max_header_delay_ms = 150;  // the first proposal comes after the limit
+  ASSERT_GT(params.max_header_delay_ms, kUnackedProposalMaxAckWaitMs);
+  auto author = MakeCore(0, {}, params);
+  auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
+  ASSERT_TRUE(sealed.ok());
+  auto batches = Sent<Batch>(*sealed);
+  ASSERT_EQ(batches.size(), 1u);
+  const Digest d = BatchDigest(batches[0]);
+  auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
+  ASSERT_EQ(h1.size(), 1u);
+  EXPECT_TRUE(h1[0].batches.empty());
+  EXPECT_EQ(author->own_backlog_batches(), 1u);
+  author->OnMessage(ValidatorIndex(1), BatchAck{d}, params.max_header_delay_ms + 1);
+  author->OnMessage(ValidatorIndex(2), BatchAck{d}, params.max_header_delay_ms + 2);
+  std::vector<Certificate> round1;
+  for (uint32_t a : {1u, 2u, 3u}) round1.push_back(Certify(MakeHeader(a, 1, genesis_), {1, 2, 3}));
+  author->OnMessage(ValidatorIndex(1), CertificateResponse{round1}, params.max_header_delay_ms + 3);
+  auto h2 = Sent<Header>(author->OnTimer(2 * params.max_header_delay_ms + 1));
+  ASSERT_EQ(h2.size(), 1u);
+  EXPECT_EQ(h2[0].round, Round(2));
+  EXPECT_EQ(h2[0].batches, std::vector<Digest>{d});
+}
+
 // Acks can complete out of order (a peer whose store was full acks a later
 // batch first) and do not hold a batch back: own batches enter headers in
 // seal order, so one account's transactions reach consensus in nonce order.
