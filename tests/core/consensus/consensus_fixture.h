@@ -167,6 +167,17 @@ std::vector<T> Sent(const std::vector<Action>& actions) {
   return out;
 }
 
+// Submits `tx` to a core whose batch_bytes make one transaction seal a
+// batch: the batch it pushed, or nullopt when it refused or pushed none
+// (the caller asserts).
+inline std::optional<Batch> SealOne(Core& core, const Bytes& tx, TimeMs now) {
+  auto actions = core.SubmitTransaction(tx, now);
+  if (!actions.ok()) return std::nullopt;
+  auto batches = Sent<Batch>(*actions);
+  if (batches.size() != 1) return std::nullopt;
+  return batches[0];
+}
+
 inline std::vector<CommittedSubDag> Commits(const std::vector<Action>& actions) {
   std::vector<CommittedSubDag> out;
   for (const Action& a : actions) {

@@ -431,11 +431,9 @@ TEST_F(Fixture, ABatchEntersTheNextHeaderAndItsVotesWaitForTheBatch) {
   params.max_header_delay_ms = 100;  // the times below assume it
   auto author = MakeCore(0, {}, params);
   auto voter = MakeCore(1, {}, params);
-  auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
-  ASSERT_TRUE(sealed.ok());
-  auto batches = Sent<Batch>(*sealed);
-  ASSERT_EQ(batches.size(), 1u);
-  const Digest d = BatchDigest(batches[0]);
+  const std::optional<Batch> batch = SealOne(*author, Bytes{1, 2, 3, 4}, 0);
+  ASSERT_TRUE(batch.has_value());
+  const Digest d = BatchDigest(*batch);
   // No ack at all: the first header carries it.
   auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
   ASSERT_EQ(h1.size(), 1u);
@@ -446,7 +444,7 @@ TEST_F(Fixture, ABatchEntersTheNextHeaderAndItsVotesWaitForTheBatch) {
   EXPECT_TRUE(VotesSent(early).empty());
   EXPECT_EQ(Sent<BatchRequest>(early).size(), 1u);
   // Then it arrives (the push), is verified and stored: the vote follows.
-  auto verify = voter->OnMessage(ValidatorIndex(0), batches[0], params.max_header_delay_ms + 2);
+  auto verify = voter->OnMessage(ValidatorIndex(0), *batch, params.max_header_delay_ms + 2);
   EXPECT_TRUE(VotesSent(verify).empty());
   auto stored = voter->OnBatchVerified(d, true, params.max_header_delay_ms + 3);
   auto votes = VotesSent(stored);
@@ -633,11 +631,9 @@ TEST_F(Fixture, WhilePeersAckSlowlyOnlyAcknowledgedBatchesEnterHeaders) {
   params.max_header_delay_ms = 150;  // the first proposal comes after the limit
   ASSERT_GT(params.max_header_delay_ms, kUnackedProposalMaxAckWaitMs);
   auto author = MakeCore(0, {}, params);
-  auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
-  ASSERT_TRUE(sealed.ok());
-  auto batches = Sent<Batch>(*sealed);
-  ASSERT_EQ(batches.size(), 1u);
-  const Digest d = BatchDigest(batches[0]);
+  const std::optional<Batch> batch = SealOne(*author, Bytes{1, 2, 3, 4}, 0);
+  ASSERT_TRUE(batch.has_value());
+  const Digest d = BatchDigest(*batch);
   auto h1 = Sent<Header>(author->OnTimer(params.max_header_delay_ms));
   ASSERT_EQ(h1.size(), 1u);
   EXPECT_TRUE(h1[0].batches.empty());
