@@ -157,10 +157,12 @@ void DrawEarlySendCrashes(SimConfig* c) {
   const uint64_t crashes = rng.Range(1, 2);
   for (uint64_t i = 0; i < crashes; ++i) {
     if (auto q = DrawDeferredCrash<EarlySendCrash>(*c, rng)) {
-      // Half after any early send (mostly acks), a quarter each after the
-      // rarer own batch pushes and own certificates.
+      // Half after an ack, a quarter each after the rarer own batch pushes
+      // and own certificates: each kind by its own draw, so a sweep covers
+      // all three whatever the order of sends (after "any early send" the
+      // first early send of the drawn time decided, often a push).
       const uint64_t kind = rng.Range(0, 3);
-      q->after = kind <= 1   ? EarlySendCrash::After::kAnyEarlySend
+      q->after = kind <= 1   ? EarlySendCrash::After::kAck
                  : kind == 2 ? EarlySendCrash::After::kOwnBatchPush
                              : EarlySendCrash::After::kOwnCertificate;
       c->early_send_crashes.push_back(*q);
@@ -224,6 +226,7 @@ std::string SimConfig::Describe() const {
                     q.down_for_ms,
                     q.after == EarlySendCrash::After::kOwnBatchPush      ? " push_only"
                     : q.after == EarlySendCrash::After::kOwnCertificate ? " certificate_only"
+                    : q.after == EarlySendCrash::After::kAck            ? " ack_only"
                                                                         : "",
                     "]");
   }

@@ -46,8 +46,9 @@ struct EarlySendCrash {
   uint32_t validator = 0;
   uint64_t after_ms = 0;
   uint64_t down_for_ms = 0;
-  // After any early send, or only after one of the rarer kinds.
-  enum class After { kAnyEarlySend, kOwnBatchPush, kOwnCertificate };
+  // After any early send, or only after one kind (an ack, an own batch push,
+  // an own certificate).
+  enum class After { kAnyEarlySend, kAck, kOwnBatchPush, kOwnCertificate };
   After after = After::kAnyEarlySend;
 };
 

@@ -424,8 +424,13 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
         SendNow(node, *send);
         const bool push = std::holds_alternative<consensus::Batch>(send->message);
         const bool certificate = std::holds_alternative<consensus::Certificate>(send->message);
-        auto fits = [push, certificate](const EarlySendCrash& q) {
+        const bool ack = std::holds_alternative<consensus::BatchAck>(send->message);
+        const bool bug_header = config_.early_send_bug_header;
+        auto fits = [push, certificate, ack, bug_header](const EarlySendCrash& q) {
+          if (bug_header) return true;  // only headers are early sends then
           switch (q.after) {
+            case EarlySendCrash::After::kAck:
+              return ack;
             case EarlySendCrash::After::kOwnBatchPush:
               return push;
             case EarlySendCrash::After::kOwnCertificate:
