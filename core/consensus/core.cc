@@ -123,6 +123,11 @@ void Core::SealRestored(Output& out, TimeMs now) {
   }
 }
 
+std::optional<TimeMs> Core::SealedMs(const Digest& digest) const {
+  auto it = batches_.find(digest);
+  return it == batches_.end() ? std::nullopt : it->second.sealed_ms;
+}
+
 const std::vector<Digest>* Core::OwnUncertifiedBatches() const {
   if (!own_header_.has_value() || own_header_->certified) return nullptr;
   return &own_header_->header.batches;
@@ -134,9 +139,8 @@ TimeMs Core::OwnBacklogWaitMs(TimeMs now) const {
   // requeued batch keeps its seal time).
   std::optional<TimeMs> oldest;
   auto consider = [&](const Digest& digest) {
-    auto it = batches_.find(digest);
-    if (it == batches_.end() || !it->second.sealed_ms) return;
-    if (!oldest || *it->second.sealed_ms < *oldest) oldest = it->second.sealed_ms;
+    const std::optional<TimeMs> sealed = SealedMs(digest);
+    if (sealed && (!oldest || *sealed < *oldest)) oldest = sealed;
   };
   if (const std::vector<Digest>* uncertified = OwnUncertifiedBatches()) {
     for (const Digest& digest : *uncertified) consider(digest);
@@ -460,11 +464,8 @@ bool Core::PeersAckSlowly(TimeMs now) const {
   // The average moves only when acks come: a batch short of them for long
   // says so first.
   for (const auto& [digest, acks] : unacked_own_batches_) {
-    auto it = batches_.find(digest);
-    if (it != batches_.end() && it->second.sealed_ms.has_value() &&
-        now > *it->second.sealed_ms + kUnackedProposalMaxAckWaitMs) {
-      return true;
-    }
+    const std::optional<TimeMs> sealed = SealedMs(digest);
+    if (sealed && now > *sealed + kUnackedProposalMaxAckWaitMs) return true;
   }
   return false;
 }
@@ -1244,9 +1245,12 @@ void Core::TryPropose(Output& out, TimeMs now) {
     timed_out = wait_ms > 0;
     skipped_suspect = wait_ms == 0;
   }
-  const size_t proposable = ProposableOwnBatches(now);
-  if (proposable < params_.header_batches_max &&
-      now < last_proposal_ms_ + params_.max_header_delay_ms) {
+  // Before the header delay only a full header proposes; the cheap bound
+  // first (TryPropose runs on every event, ProposableOwnBatches scans the
+  // unacknowledged batches).
+  if (now < last_proposal_ms_ + params_.max_header_delay_ms &&
+      (ready_digests_.size() < params_.header_batches_max ||
+       ProposableOwnBatches(now) < params_.header_batches_max)) {
     return;
   }
   if (now < last_proposal_ms_ + params_.idle_header_delay_ms && NothingToOrder()) return;
@@ -1290,6 +1294,7 @@ void Core::TryPropose(Output& out, TimeMs now) {
     stats_.weak_links_proposed += h.weak_parents.size();
   }
   h.timestamp_ms = now;  // the runtime's clock: wall time in the node
+  const size_t proposable = ProposableOwnBatches(now);
   while (h.batches.size() < proposable) {
     h.batches.push_back(ready_digests_.front());
     ready_digests_.pop_front();

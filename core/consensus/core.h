@@ -321,6 +321,8 @@ class Core {
   // Own batches wait for 2f acks longer than kUnackedProposalMaxAckWaitMs
   // (on average, or the oldest one short of them now).
   bool PeersAckSlowly(TimeMs now) const;
+  // When this process sealed the stored own batch `digest` (else nullopt).
+  std::optional<TimeMs> SealedMs(const Digest& digest) const;
   // The batches of the own header while it is short of votes (else null).
   const std::vector<Digest>* OwnUncertifiedBatches() const;
   // False when the store has no room for it (nothing stored, nothing to ack).
