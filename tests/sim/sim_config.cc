@@ -159,8 +159,7 @@ void DrawEarlySendCrashes(SimConfig* c) {
     if (auto q = DrawDeferredCrash<EarlySendCrash>(*c, rng)) {
       // Half after an ack, a quarter each after the rarer own batch pushes
       // and own certificates: each kind by its own draw, so a sweep covers
-      // all three whatever the order of sends (after "any early send" the
-      // first early send of the drawn time decided, often a push).
+      // all three whatever the order of sends.
       const uint64_t kind = rng.Range(0, 3);
       q->after = kind <= 1   ? EarlySendCrash::After::kAck
                  : kind == 2 ? EarlySendCrash::After::kOwnBatchPush
@@ -226,8 +225,7 @@ std::string SimConfig::Describe() const {
                     q.down_for_ms,
                     q.after == EarlySendCrash::After::kOwnBatchPush      ? " push_only"
                     : q.after == EarlySendCrash::After::kOwnCertificate ? " certificate_only"
-                    : q.after == EarlySendCrash::After::kAck            ? " ack_only"
-                                                                        : "",
+                                                                        : " ack_only",
                     "]");
   }
   if (early_send_bug_header) absl::StrAppend(&s, " early_send_bug_header");

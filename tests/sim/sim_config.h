@@ -46,10 +46,10 @@ struct EarlySendCrash {
   uint32_t validator = 0;
   uint64_t after_ms = 0;
   uint64_t down_for_ms = 0;
-  // After any early send, or only after one kind (an ack, an own batch push,
-  // an own certificate).
-  enum class After { kAnyEarlySend, kAck, kOwnBatchPush, kOwnCertificate };
-  After after = After::kAnyEarlySend;
+  // After which kind of early send (in the header-bug mode: after a header,
+  // whatever the kind).
+  enum class After { kAck, kOwnBatchPush, kOwnCertificate };
+  After after = After::kAck;
 };
 
 // Byzantine behaviours, each on or off per Byzantine validator.

@@ -435,10 +435,8 @@ void Simulation::Execute(Node& node, std::vector<Action> actions) {
               return push;
             case EarlySendCrash::After::kOwnCertificate:
               return certificate;
-            case EarlySendCrash::After::kAnyEarlySend:
-              break;
           }
-          return true;
+          return false;
         };
         if (early && !node.byzantine &&
             FireDeferredCrash(node, config_.early_send_crashes, early_crash_fired_, fits)) {
