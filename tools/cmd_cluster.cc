@@ -135,6 +135,7 @@ struct PacingArgs {
   uint64_t header_delay_ms = 0;
   uint64_t leader_timeout_ms = 0;
   std::optional<bool> defer_peer_verification;  // unset: the node's default
+  std::optional<bool> availability_votes;       // unset: the node's default
 };
 
 std::optional<uint64_t> UnlessZero(uint64_t v) {
@@ -188,6 +189,7 @@ absl::StatusOr<Deployed> WriteDeployment(const std::string& dir, uint32_t slices
       config.header_delay_ms = UnlessZero(pacing.header_delay_ms);
       config.leader_timeout_ms = UnlessZero(pacing.leader_timeout_ms);
       config.defer_peer_verification = pacing.defer_peer_verification;
+      config.availability_votes = pacing.availability_votes;
       // Receipts for other slices go to their validators' client API.
       for (uint32_t t = 0; t < slices; ++t) {
         for (uint32_t j = 0; j < validators && t != s; ++j) {
@@ -555,6 +557,9 @@ void AddClusterOptions(CLI::App* app, ClusterArgs* a) {
   app->add_option("--defer_peer_verification", a->pacing.defer_peer_verification,
                   "true|false: spare peers defer verifying a batch that a certificate "
                   "usually proves first (default: the node's, on; core/consensus/params.h)");
+  app->add_option("--availability_votes", a->pacing.availability_votes,
+                  "true|false: with the deferral, 2f peers store an author's batches and vote "
+                  "for availability only; f verify (default: the node's, on; params.h)");
 }
 
 int RunCluster(int argc, char** argv) {
@@ -726,7 +731,10 @@ int RunCluster(int argc, char** argv) {
               " ms, peer-batch deferral ",
               args.pacing.defer_peer_verification.value_or(defaults.defer_peer_verification)
                   ? "on"
-                  : "off");
+                  : "off",
+              ", availability votes ",
+              args.pacing.availability_votes.value_or(defaults.availability_votes) ? "on"
+                                                                                   : "off");
         }
         if (auto info = NodeInfo(d.validators[0].grpc_address); info.ok()) {
           config.verifier_backend = info->verifier_backend();

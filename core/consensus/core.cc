@@ -19,8 +19,8 @@ struct Core::Output {
   void Broadcast(Message m) { actions.push_back(SendAction{std::nullopt, std::move(m)}); }
   // An ack promises the batch is stored, in memory: it need not wait for the
   // records before it (SendAction::waits_for_records).
-  void Ack(ValidatorIndex to, const Digest& batch) {
-    actions.push_back(SendAction{to, BatchAck{batch}, /*waits_for_records=*/false});
+  void Ack(ValidatorIndex to, const Digest& batch, bool verified) {
+    actions.push_back(SendAction{to, BatchAck{batch, verified}, /*waits_for_records=*/false});
   }
   // An own batch pushed to peers (to = nullopt: all) promises nothing either:
   // it need not wait for its BatchRecord (persistence.h).
@@ -91,6 +91,7 @@ Core::Core(Committee committee, Parameters params, ValidatorIndex me, KeyPair ke
                   static_cast<uint32_t>(committee_.max_faulty()), params.leader_misses_to_suspect),
       batch_maker_(params.batch_bytes, params.batch_txs_max, params.max_batch_delay_ms),
       last_voted_(committee_.size()),
+      availability_votes_(committee_.size()),
       pending_headers_(committee_.size()),
       stored_per_author_(committee_.size(), 0) {
   own_acks_missed_by_.assign(committee_.size(), 0);
@@ -201,7 +202,8 @@ std::vector<Action> Core::Start(const PersistedState& state, TimeMs now) {
     if (!lv.has_value() || lv->first < h.round) lv = std::make_pair(h.round, own_header_->digest);
     GL_CHECK(lv->first == h.round && lv->second == own_header_->digest);
     if (!own_header_->certified) {
-      own_header_->votes[me_] = key_.Sign(VotePayload(own_header_->digest));
+      own_header_->votes[me_] =
+          VoteSignature{me_, key_.Sign(VotePayload(own_header_->digest)), /*verified=*/true};
       out.Broadcast(h);
     }
   }
@@ -218,7 +220,12 @@ void Core::RestoreBatches(const std::vector<Batch>& batches) {
     if (batches_.size() >= kMaxStoredBatches) break;
     if (!committee_.Contains(b.author)) continue;
     if (b.author == me_) next_batch_sequence_ = std::max(next_batch_sequence_, b.sequence + 1);
-    if (batches_.emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0), std::nullopt})
+    // A peer's batch counts as verified again only once a restored
+    // certificate proves it (RestoreCertificates): an availability vote
+    // before the crash must not become a verified one after it.
+    if (batches_
+            .emplace(BatchDigest(b), StoredBatch{std::make_shared<const Batch>(b), Round(0),
+                                                 std::nullopt, /*verified=*/b.author == me_})
             .second) {
       ++stored_per_author_[b.author.value()];
     }
@@ -243,6 +250,9 @@ void Core::RestoreCertificates(Output& out, const std::vector<Certificate>& cert
   });
   for (const Certificate* c : certs) {
     const Digest d = CertificateDigest(*c);
+    for (const Digest& b : c->header.batches) {
+      if (auto it = batches_.find(b); it != batches_.end()) it->second.verified = true;
+    }
     bool batches_present = true;
     for (const Digest& b : c->header.batches) batches_present &= batches_.contains(b);
     if (c->header.round >= dag_.gc_round() && dag_.ParentsPresent(c->header) &&
@@ -407,11 +417,27 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
   if (it == verifying_.end()) return {};
   InVerification entry = std::move(it->second);
   verifying_.erase(it);
+  const ValidatorIndex author = entry.batch->author;
+  if (entry.stored) {
+    // Stored for availability: only its flag changes. A failed one stays
+    // unverified, so our votes for its headers stay availability votes.
+    auto stored = batches_.find(digest);
+    if (!ok) ++stats_.batches_rejected;
+    if (stored == batches_.end()) return {};
+    if (!ok) {
+      stored->second.verification_failed = true;
+      return {};
+    }
+    stored->second.verified = true;
+    // Asked for because the author is short of verified acks or votes.
+    out.Ack(author, digest, /*verified=*/true);
+    UpgradeVote(out, author);
+    return std::move(out.actions);
+  }
   if (!ok) {
     ++stats_.batches_rejected;
     return {};
   }
-  const ValidatorIndex author = entry.batch->author;
   if (!RoomForPeerBatch(author, digest, /*reserved=*/0) ||
       !StoreBatch(out, digest, std::move(entry.batch))) {
     // Not stored, so not acknowledged: the author retransmits, a certificate
@@ -423,7 +449,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
   // goes out before the BatchRecord is durable; a vote for a header that
   // carries the batch follows that record, so a certificate still means 2f+1
   // durable copies (persistence.h).
-  if (entry.ack_owed) out.Ack(author, digest);
+  if (entry.ack_owed) out.Ack(author, digest, /*verified=*/true);
   missing_batches_.erase(digest);
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
   ProcessPendingCertificates(out, now);
@@ -443,7 +469,9 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
   GL_CHECK(StoreBatch(out, digest, shared));
   batches_.find(digest)->second.sealed_ms = now;
-  unacked_own_batches_[digest].acks.insert(me_);
+  OwnBatchAcks& acks = unacked_own_batches_[digest];
+  acks.acks.insert(me_);
+  acks.verified_acks.insert(me_);
   // Queued for a header in seal order; it may enter one before its acks
   // (ProposableOwnBatches).
   ready_digests_.push_back(digest);
@@ -488,6 +516,14 @@ size_t Core::VerifyingFrom(ValidatorIndex author) const {
   return n;
 }
 
+bool Core::AllVerified(const std::vector<Digest>& batches) const {
+  for (const Digest& b : batches) {
+    auto it = batches_.find(b);
+    if (it == batches_.end() || !it->second.verified) return false;
+  }
+  return true;
+}
+
 bool Core::RoomForPeerBatch(ValidatorIndex author, const Digest& digest,
                             size_t reserved) const {
   // Peers together never take the own share, so own batch making always
@@ -516,23 +552,18 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
   const Digest digest = BatchDigest(batch);
   auto missing = missing_batches_.find(digest);
   if (solicited && missing == missing_batches_.end()) return;  // not asked for
-  if (batches_.contains(digest)) {
-    if (!solicited) out.Ack(batch.author, digest);  // our ack may have been lost
+  if (auto stored = batches_.find(digest); stored != batches_.end()) {
+    if (!solicited) {
+      // Our ack may have been lost, or, stored for availability, the
+      // author may be short of verified acks.
+      out.Ack(batch.author, digest, stored->second.verified);
+      OnRepush(out, digest, batch.author, now);
+    }
     return;
   }
   if (auto it = verifying_.find(digest); it != verifying_.end()) {
     it->second.ack_owed |= !solicited;
-    // The author pushes again while short of acks. Under load that is
-    // often only slow peers, whose acks come anyway: our verifying too would
-    // add a quarter to everyone's work. Only a batch still short after
-    // kRepushesBeforeVerifying retransmission periods, and twice as long as
-    // our own batches now wait for their acks, needs ours.
-    const TimeMs patience = std::max<TimeMs>(kRepushesBeforeVerifying * params_.sync_retry_ms,
-                                             2 * own_ack_wait_ms_);
-    if (!solicited && it->second.deferred && now >= it->second.received_ms + patience) {
-      VerifyNow(out, digest);
-      NoteLatePush(batch.author);
-    }
+    if (!solicited) OnRepush(out, digest, batch.author, now);
     return;
   }
   // Fetched for a verified certificate: the certificate already proves it.
@@ -558,13 +589,55 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
   auto shared = std::make_shared<const Batch>(batch);
   const bool deferrable = !solicited && DefersVerificationOf(batch.author);
   if (deferrable) ++stats_.verifications_deferred;
+  if (deferrable && params_.availability_votes) {
+    StoreForAvailability(out, digest, std::move(shared), now);
+    return;
+  }
   verifying_.emplace(digest, InVerification{shared, !solicited, deferrable, now});
   out.actions.push_back(VerifyBatchAction{digest, std::move(shared), deferrable});
 }
 
+void Core::StoreForAvailability(Output& out, const Digest& digest,
+                                std::shared_ptr<const Batch> batch, TimeMs now) {
+  const ValidatorIndex author = batch->author;
+  if (!StoreBatch(out, digest, batch)) {
+    ++stats_.batches_refused_store_full;
+    return;
+  }
+  batches_.find(digest)->second.verified = false;
+  // The deferred verification, cancelled by the certificate that usually
+  // comes first (ProcessPendingCertificates).
+  verifying_.emplace(digest, InVerification{batch, /*ack_owed=*/false, /*deferred=*/true, now,
+                                            /*stored=*/true});
+  out.actions.push_back(VerifyBatchAction{digest, std::move(batch), /*deferrable=*/true});
+  // Like any ack it goes out before the BatchRecord is durable; a vote for
+  // a header with the batch follows that record (persistence.h).
+  out.Ack(author, digest, /*verified=*/false);
+  missing_batches_.erase(digest);
+  TryVote(out, author, now);
+  ProcessPendingCertificates(out, now);
+}
+
+void Core::OnRepush(Output& out, const Digest& digest, ValidatorIndex author, TimeMs now) {
+  auto it = verifying_.find(digest);
+  if (it == verifying_.end() || !it->second.deferred) return;
+  // The author pushes again while short of (verified) acks. Under load that
+  // is often only slow peers, whose acks come anyway: our verifying too
+  // would add to everyone's work. Only a batch still short after
+  // kRepushesBeforeVerifying retransmission periods, and twice as long as
+  // our own batches now wait for their acks, needs ours.
+  const TimeMs patience = std::max<TimeMs>(kRepushesBeforeVerifying * params_.sync_retry_ms,
+                                           2 * own_ack_wait_ms_);
+  if (now >= it->second.received_ms + patience) {
+    VerifyNow(out, digest);
+    NoteLatePush(author);
+  }
+}
+
 bool Core::IsSpareFor(ValidatorIndex author, ValidatorIndex peer) const {
   const uint32_t n = static_cast<uint32_t>(committee_.size());
-  const uint32_t spare = n - static_cast<uint32_t>(committee_.quorum());
+  const uint32_t f = n - static_cast<uint32_t>(committee_.quorum());
+  const uint32_t spare = params_.availability_votes ? 2 * f : f;
   const uint32_t offset = (peer.value() + n - author.value()) % n;
   return offset != 0 && offset <= spare;
 }
@@ -595,6 +668,7 @@ bool Core::StoreProvenBatch(Output& out, const Digest& digest,
                             std::shared_ptr<const Batch> batch) {
   const ValidatorIndex author = batch->author;
   if (!StoreBatch(out, digest, std::move(batch))) return false;
+  batches_.find(digest)->second.verified = true;
   ++stats_.batches_proven_by_certificate;
   missing_batches_.erase(digest);
   if (auto v = verifying_.find(digest); v != verifying_.end()) {
@@ -626,7 +700,12 @@ void Core::HandleBatchAck(Output& out, ValidatorIndex from, const BatchAck& ack,
   auto it = unacked_own_batches_.find(ack.batch);
   if (it == unacked_own_batches_.end()) return;
   it->second.acks.insert(from);
-  if (it->second.acks.size() < committee_.quorum()) return;
+  if (ack.verified) it->second.verified_acks.insert(from);
+  // 2f+1 copies, and f+1 checked (ours among them): what a certificate needs.
+  if (it->second.acks.size() < committee_.quorum() ||
+      it->second.verified_acks.size() < committee_.validity()) {
+    return;
+  }
   for (uint32_t p = 0; p < committee_.size(); ++p) {
     const ValidatorIndex peer(p);
     if (peer != me_ && !it->second.acks.contains(peer) && !IsSpareFor(me_, peer)) {
@@ -701,18 +780,38 @@ void Core::HandleHeader(Output& out, ValidatorIndex from, const Header& header, 
   // anchor's certificate paces every commit: our vote is its slack.
   const bool anchor = Committee::IsAnchorRound(header.round) &&
                       committee_.Leader(header.round) == header.author;
-  if (anchor || (pending.has_value() && pending->digest == digest)) {
-    for (const Digest& b : header.batches) VerifyNow(out, b);
+  const auto& availability = availability_votes_[header.author.value()];
+  const bool again = (pending.has_value() && pending->digest == digest) ||
+                     (availability.has_value() && availability->digest == digest);
+  if (anchor || again) {
+    bool deferred = false;
+    for (const Digest& b : header.batches) deferred |= VerifyNow(out, b);
+    // Short of votes after our deferral, like a late push: a verifier it
+    // needs votes late or not at all (NoteLatePush suspends the deferral).
+    if (again && deferred) NoteLatePush(header.author);
   }
   pending = PendingHeader{header, digest};
   TryVote(out, header.author, now);
 }
 
-void Core::VerifyNow(Output& out, const Digest& digest) {
+bool Core::VerifyNow(Output& out, const Digest& digest) {
   auto it = verifying_.find(digest);
-  if (it == verifying_.end() || !it->second.deferred) return;
+  if (it == verifying_.end()) {
+    // Stored for availability and its deferred check forgotten (Rejoin).
+    auto stored = batches_.find(digest);
+    if (stored == batches_.end() || stored->second.verified ||
+        stored->second.verification_failed || verifying_.size() >= kMaxBatchesInVerification) {
+      return false;
+    }
+    verifying_.emplace(digest, InVerification{stored->second.batch, /*ack_owed=*/false,
+                                              /*deferred=*/false, 0, /*stored=*/true});
+    out.actions.push_back(VerifyBatchAction{digest, stored->second.batch, /*deferrable=*/false});
+    return true;
+  }
+  if (!it->second.deferred) return false;
   it->second.deferred = false;
   out.actions.push_back(VerifyBatchAction{digest, it->second.batch, /*deferrable=*/false});
+  return true;
 }
 
 void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
@@ -723,8 +822,16 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
   const auto& lv = last_voted_[author.value()];
   if (lv.has_value() && lv->first >= h.round) {
     if (lv->first == h.round && lv->second == digest) {
-      // The same header again (our vote was lost): the same vote is no second vote.
-      out.Send(author, Vote{digest, author, h.round, me_, key_.Sign(VotePayload(digest))});
+      // The same header again (our vote was lost): the same vote is no
+      // second vote, nor is a verified one after an availability one.
+      const bool verified = AllVerified(h.batches);
+      out.Send(author, Vote{digest, author, h.round, me_,
+                            key_.Sign(VotePayload(digest, verified)), verified});
+      if (verified) {
+        availability_votes_[author.value()].reset();
+      } else {
+        availability_votes_[author.value()] = AvailabilityVote{h.round, digest, h.batches};
+      }
     } else if (lv->first == h.round) {
       ++stats_.votes_refused_equivocation;
     }
@@ -775,19 +882,46 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
     }
   }
   if (missing) return;
-  SignVote(out, author, h.round, digest);
+  const bool verified = AllVerified(h.batches);
+  SignVote(out, author, h.round, digest, verified);
+  if (verified) {
+    availability_votes_[author.value()].reset();
+  } else {
+    availability_votes_[author.value()] = AvailabilityVote{h.round, digest, h.batches};
+  }
   pending.reset();
 }
 
-void Core::SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest) {
+void Core::SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest,
+                    bool verified) {
   last_voted_[author.value()] = std::make_pair(round, digest);
   out.Persist(LastVotedRecord{author, round, digest});
   ++stats_.votes_sent;
-  const Digest payload = VotePayload(digest);
+  const Digest payload = VotePayload(digest, verified);
   const Signature signature = key_.Sign(payload);
   // The author's certificate carries this vote back to us.
   checker_->NoteSigned(key_.public_key(), payload, signature);
-  out.Send(author, Vote{digest, author, round, me_, signature});
+  out.Send(author, Vote{digest, author, round, me_, signature, verified});
+}
+
+void Core::UpgradeVote(Output& out, ValidatorIndex author) {
+  auto& availability = availability_votes_[author.value()];
+  if (!availability.has_value()) return;
+  const auto& lv = last_voted_[author.value()];
+  if (!lv.has_value() || lv->first != availability->round ||
+      lv->second != availability->digest) {
+    availability.reset();  // we voted for a later header since
+    return;
+  }
+  if (!AllVerified(availability->batches)) return;
+  // The same header as the LastVotedRecord already durable: no new record.
+  ++stats_.votes_sent;
+  const Digest payload = VotePayload(availability->digest, /*verified=*/true);
+  const Signature signature = key_.Sign(payload);
+  checker_->NoteSigned(key_.public_key(), payload, signature);
+  out.Send(author, Vote{availability->digest, author, availability->round, me_, signature,
+                        /*verified=*/true});
+  availability.reset();
 }
 
 void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now) {
@@ -803,17 +937,24 @@ void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs
     ++stats_.stale_messages;  // late: the certificate exists or we moved on
     return;
   }
-  if (own_header_->votes.contains(from)) return;
+  // A verified vote may follow an availability vote; nothing else repeats.
+  if (auto had = own_header_->votes.find(from);
+      had != own_header_->votes.end() && (had->second.verified || !vote.verified)) {
+    return;
+  }
   if (absl::Status valid = VerifyVote(vote, committee_, *checker_); !valid.ok()) {
     Reject(valid);
     return;
   }
-  AddOwnVote(out, from, vote.signature, now);
+  AddOwnVote(out, VoteSignature{from, vote.signature, vote.verified}, now);
 }
 
-void Core::AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now) {
-  own_header_->votes[voter] = sig;
+void Core::AddOwnVote(Output& out, const VoteSignature& vote, TimeMs now) {
+  own_header_->votes[vote.voter] = vote;
   if (own_header_->certified || own_header_->votes.size() < committee_.quorum()) return;
+  size_t verified = 0;
+  for (const auto& [v, s] : own_header_->votes) verified += s.verified ? 1 : 0;
+  if (verified < committee_.validity()) return;
   // After a restart the own header's batches may be gone from storage: such a
   // header is never certified (a commit of it could not be executed).
   for (const Digest& b : own_header_->header.batches) {
@@ -821,7 +962,7 @@ void Core::AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, T
   }
   own_header_->certified = true;
   Certificate cert{own_header_->header, {}};
-  for (const auto& [v, s] : own_header_->votes) cert.votes.push_back(VoteSignature{v, s});
+  for (const auto& [v, s] : own_header_->votes) cert.votes.push_back(s);
   ++stats_.certificates_formed;
   InsertCertificate(out, cert, own_header_->digest, /*persist=*/true, /*committed=*/false, now);
   out.BroadcastOwnCertificate(std::move(cert));
@@ -879,7 +1020,11 @@ void Core::ProcessPendingCertificates(Output& out, TimeMs now) {
       }
     }
     for (const Digest& b : h.batches) {
-      if (batches_.contains(b)) continue;
+      if (auto stored = batches_.find(b); stored != batches_.end()) {
+        // Stored for availability: the certificate proves it.
+        if (!stored->second.verified) StoreProvenBatch(out, b, stored->second.batch);
+        continue;
+      }
       // Received and not yet verified: the certificate proves it.
       if (auto v = verifying_.find(b);
           v != verifying_.end() && StoreProvenBatch(out, b, v->second.batch)) {
@@ -938,7 +1083,7 @@ void Core::InsertCertificate(Output& out, const Certificate& cert, const Digest&
     ++stats_.commits;
     out.actions.push_back(CommitAction{std::move(sub)});
   }
-  if (!subs.empty()) GarbageCollect();
+  if (!subs.empty()) GarbageCollect(out);
   // New parents may unblock buffered headers.
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
 }
@@ -1001,7 +1146,7 @@ void Core::RequeueOrphanedOwnBatches() {
   stats_.orphaned_own_batches_requeued += requeue.size();
 }
 
-void Core::GarbageCollect() {
+void Core::GarbageCollect(Output& out) {
   RequeueOrphanedOwnBatches();
   const Round gc = bullshark_.gc_round();
   dag_.Prune(gc);
@@ -1024,6 +1169,12 @@ void Core::GarbageCollect() {
   absl::erase_if(batches_, [&](const auto& entry) {
     if (entry.second.received_round >= gc || referenced.contains(entry.first)) return false;
     --stored_per_author_[entry.second.batch->author.value()];
+    return true;
+  });
+  // A batch stored for availability and collected: its deferred check too.
+  absl::erase_if(verifying_, [&](const auto& entry) {
+    if (!entry.second.stored || batches_.contains(entry.first)) return false;
+    out.actions.push_back(CancelVerifyAction{entry.first});
     return true;
   });
   for (auto& p : pending_headers_) {
@@ -1180,9 +1331,16 @@ void Core::Retransmit(Output& out, TimeMs now) {
     if (it == batches_.end()) continue;
     // Pushed less than a period ago: its acks may simply be on the way.
     if (now < it->second.sealed_ms.value_or(0) + params_.sync_retry_ms) continue;
+    // Short of f+1 verified acks (a verifier gone or slow): the peers that
+    // only stored it are pushed it again too, and verify it after their
+    // patience (Core::OnRepush).
+    const bool short_of_verified = entry.verified_acks.size() < committee_.validity();
     for (uint32_t a = 0; a < committee_.size(); ++a) {
       const ValidatorIndex peer(a);
-      if (!entry.acks.contains(peer)) out.PushOwnBatch(peer, *it->second.batch);
+      if (!entry.acks.contains(peer) ||
+          (short_of_verified && !entry.verified_acks.contains(peer))) {
+        out.PushOwnBatch(peer, *it->second.batch);
+      }
     }
   }
   for (uint32_t a = 0; a < committee_.size(); ++a) TryVote(out, ValidatorIndex(a), now);
@@ -1308,7 +1466,8 @@ void Core::TryPropose(Output& out, TimeMs now) {
   out.Persist(OwnHeaderRecord{h});
   last_voted_[me_.value()] = std::make_pair(h.round, digest);
   out.Persist(LastVotedRecord{me_, h.round, digest});
-  own_header_->votes[me_] = key_.Sign(VotePayload(digest));
+  // Our own batches were verified at admission: a verified vote.
+  own_header_->votes[me_] = VoteSignature{me_, key_.Sign(VotePayload(digest)), /*verified=*/true};
   out.Broadcast(std::move(h));
 }
 

@@ -249,8 +249,15 @@ class Core {
   struct OwnHeader {
     Header header;
     Digest digest;
-    std::map<ValidatorIndex, Signature> votes;
+    std::map<ValidatorIndex, VoteSignature> votes;
     bool certified = false;
+  };
+  // Our latest vote for an author's header was an availability vote: the
+  // header's batches, so a verified vote can follow once they are verified.
+  struct AvailabilityVote {
+    Round round;
+    Digest digest;
+    std::vector<Digest> batches;
   };
   struct PendingCertificate {
     Certificate certificate;
@@ -273,15 +280,23 @@ class Core {
     Round received_round;
     // Own batches sealed by this process: when (OwnBacklogWaitMs).
     std::optional<TimeMs> sealed_ms;
+    // Own, verified by us, or proven by a certificate. False for a peer
+    // batch stored for availability only (Parameters::availability_votes).
+    bool verified = true;
+    // Our verification of it failed (its author is faulty): not asked again.
+    bool verification_failed = false;
   };
   struct OwnBatchAcks {
     absl::flat_hash_set<ValidatorIndex> acks;
+    absl::flat_hash_set<ValidatorIndex> verified_acks;  // a subset of acks
   };
   struct InVerification {
     std::shared_ptr<const Batch> batch;
     bool ack_owed = false;
     bool deferred = false;  // asked for as deferrable, not yet asked for now
     TimeMs received_ms = 0;
+    // Already stored for availability: the answer only marks it verified.
+    bool stored = false;
   };
 
   void HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, bool solicited,
@@ -335,13 +350,29 @@ class Core {
   // Whether this validator may defer verifying `author`'s pushed batches
   // (Parameters::defer_peer_verification).
   bool DefersVerificationOf(ValidatorIndex author) const;
-  // Whether `peer` is one of the f spare peers of `author`'s batches.
+  // Whether `peer` is one of the spare peers of `author`'s batches: the f
+  // after it in index order, or 2f with Parameters::availability_votes.
   bool IsSpareFor(ValidatorIndex author, ValidatorIndex peer) const;
+  // A pushed batch we defer: stored now, acknowledged as stored, verified
+  // only when asked (Parameters::availability_votes).
+  void StoreForAvailability(Output& out, const Digest& digest,
+                            std::shared_ptr<const Batch> batch, TimeMs now);
+  // The author pushes a batch we hold deferred again: after enough
+  // patience our verification is needed (HandleBatch).
+  void OnRepush(Output& out, const Digest& digest, ValidatorIndex author, TimeMs now);
+  // Every batch in `batches` is stored and verified (or proven).
+  bool AllVerified(const std::vector<Digest>& batches) const;
+  // After a batch of `author`'s became verified: our availability vote for
+  // its header, if every batch of it is verified now, is followed by a
+  // verified vote.
+  void UpgradeVote(Output& out, ValidatorIndex author);
   // A late push of `author`'s deferred batch made us verify it: after
   // kLatePushesBeforeBackoff in a row, no deferral for that author a while.
   void NoteLatePush(ValidatorIndex author);
-  // A deferred verification of `digest` is asked for again, not deferrable.
-  void VerifyNow(Output& out, const Digest& digest);
+  // A deferred verification of `digest` is asked for again, not deferrable;
+  // a batch stored for availability with none pending is verified now.
+  // True when it asked for a verification.
+  bool VerifyNow(Output& out, const Digest& digest);
   // Store quotas: own batches and each peer's pushed batches get one share
   // each; peers together never take the own share.
   size_t AuthorQuota() const { return kMaxStoredBatches / (committee_.size() + 1); }
@@ -351,12 +382,13 @@ class Core {
   CommitCost CertificateCost(const Certificate& cert) const;
   void SendResponses(Output& out, ValidatorIndex to, std::vector<Certificate> certs);
   void TryVote(Output& out, ValidatorIndex author, TimeMs now);
-  void SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest);
-  void AddOwnVote(Output& out, ValidatorIndex voter, const Signature& sig, TimeMs now);
+  void SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest,
+                bool verified);
+  void AddOwnVote(Output& out, const VoteSignature& vote, TimeMs now);
   void ProcessPendingCertificates(Output& out, TimeMs now);
   void InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,
                          bool persist, bool committed, TimeMs now);
-  void GarbageCollect();
+  void GarbageCollect(Output& out);
   // Before pruning: own certificates leaving the DAG uncommitted give their
   // batches back to the proposer.
   void RequeueOrphanedOwnBatches();
@@ -408,6 +440,8 @@ class Core {
 
   // Voter: the highest (round, header digest) voted per author.
   std::vector<std::optional<std::pair<Round, Digest>>> last_voted_;
+  // Per author: that vote, while it is an availability vote.
+  std::vector<std::optional<AvailabilityVote>> availability_votes_;
   std::vector<std::optional<PendingHeader>> pending_headers_;  // one per author
 
   // Batches and certificates.

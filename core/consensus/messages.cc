@@ -67,6 +67,13 @@ absl::StatusOr<Signature> ReadSignature(ByteReader& r, absl::string_view field) 
   return Signature(bytes);
 }
 
+// A boolean byte: 0 or 1, anything else refused (strict decoding).
+absl::StatusOr<bool> ReadFlag(ByteReader& r, absl::string_view field) {
+  GL_ASSIGN_OR_RETURN(uint8_t b, r.U8(field));
+  if (b > 1) return absl::InvalidArgumentError(std::string(field) + ": not 0 or 1");
+  return b == 1;
+}
+
 absl::StatusOr<std::vector<Digest>> DecodeDigests(ByteReader& r, size_t max,
                                                   absl::string_view field) {
   GL_ASSIGN_OR_RETURN(uint32_t n, Count(r, max, field));
@@ -141,6 +148,7 @@ absl::StatusOr<Vote> DecodeVote(ByteReader& r) {
   GL_ASSIGN_OR_RETURN(uint64_t round, r.U64("vote.round"));
   GL_ASSIGN_OR_RETURN(uint32_t voter, r.U32("vote.voter"));
   GL_ASSIGN_OR_RETURN(v.signature, ReadSignature(r, "vote.signature"));
+  GL_ASSIGN_OR_RETURN(v.verified, ReadFlag(r, "vote.verified"));
   v.header_author = ValidatorIndex(author);
   v.round = Round(round);
   v.voter = ValidatorIndex(voter);
@@ -180,7 +188,7 @@ size_t CertificateEncodedBytes(const Certificate& cert) {
   const Header& h = cert.header;
   return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 40 * h.weak_parents.size() + 4 +
          32 * h.batches.size() + 8 + 64 + 4 +
-         (4 + 64) * cert.votes.size();
+         (4 + 64 + 1) * cert.votes.size();
 }
 
 Digest HeaderDigest(const Header& header) {
@@ -192,8 +200,8 @@ Digest HeaderDigest(const Header& header) {
   return TaggedHashCached(kTagHeader, buf);
 }
 
-Digest VotePayload(const Digest& header_digest) {
-  return TaggedHashCached(kTagVote, header_digest.span());
+Digest VotePayload(const Digest& header_digest, bool verified) {
+  return TaggedHashCached(verified ? kTagVote : kTagAvailabilityVote, header_digest.span());
 }
 
 std::vector<Certificate> GenesisCertificates(const Committee& committee) {
@@ -271,7 +279,8 @@ absl::Status VerifyVote(const Vote& vote, const Committee& committee,
   if (!committee.Contains(vote.header_author)) {
     return absl::InvalidArgumentError("vote.header_author: not in the committee");
   }
-  if (!checker.Verify(committee.key(vote.voter), VotePayload(vote.header), vote.signature)) {
+  if (!checker.Verify(committee.key(vote.voter), VotePayload(vote.header, vote.verified),
+                      vote.signature)) {
     return absl::InvalidArgumentError("vote.signature: invalid");
   }
   return absl::OkStatus();
@@ -284,7 +293,15 @@ absl::Status VerifyCertificate(const Certificate& cert, const Digest& digest,
     return absl::InvalidArgumentError("certificate.votes: need 2f+1..n votes, got " +
                                       std::to_string(cert.votes.size()));
   }
-  const Digest payload = VotePayload(digest);
+  size_t verified = 0;
+  for (const VoteSignature& v : cert.votes) verified += v.verified ? 1 : 0;
+  if (verified < committee.validity()) {
+    return absl::InvalidArgumentError("certificate.votes: " + std::to_string(verified) +
+                                      " verified votes, need f+1 = " +
+                                      std::to_string(committee.validity()));
+  }
+  const Digest payload = VotePayload(digest, /*verified=*/true);
+  const Digest availability_payload = VotePayload(digest, /*verified=*/false);
   for (size_t i = 0; i < cert.votes.size(); ++i) {
     const VoteSignature& v = cert.votes[i];
     if (i > 0 && !(cert.votes[i - 1].voter < v.voter)) {
@@ -293,7 +310,8 @@ absl::Status VerifyCertificate(const Certificate& cert, const Digest& digest,
     if (!committee.Contains(v.voter)) {
       return absl::InvalidArgumentError("certificate.votes: voter not in the committee");
     }
-    if (!checker.Verify(committee.key(v.voter), payload, v.signature)) {
+    if (!checker.Verify(committee.key(v.voter), v.verified ? payload : availability_payload,
+                        v.signature)) {
       return absl::InvalidArgumentError("certificate.votes: invalid signature of voter " +
                                         std::to_string(v.voter.value()));
     }
@@ -345,6 +363,7 @@ void EncodeCertificate(const Certificate& c, ByteWriter& w) {
   for (const VoteSignature& v : c.votes) {
     w.U32(v.voter.value());
     w.Raw(v.signature.span());
+    w.U8(v.verified ? 1 : 0);
   }
 }
 
@@ -360,6 +379,7 @@ Bytes EncodeMessage(const Message& m) {
           EncodeBatch(msg, w);
         } else if constexpr (std::is_same_v<T, BatchAck>) {
           w.Raw(msg.batch.span());
+          w.U8(msg.verified ? 1 : 0);
         } else if constexpr (std::is_same_v<T, Header>) {
           EncodeHeader(msg, w);
         } else if constexpr (std::is_same_v<T, Vote>) {
@@ -368,6 +388,7 @@ Bytes EncodeMessage(const Message& m) {
           w.U64(msg.round.value());
           w.U32(msg.voter.value());
           w.Raw(msg.signature.span());
+          w.U8(msg.verified ? 1 : 0);
         } else if constexpr (std::is_same_v<T, Certificate>) {
           EncodeCertificate(msg, w);
         } else if constexpr (std::is_same_v<T, CertificateRequest>) {
@@ -476,10 +497,11 @@ absl::StatusOr<Certificate> DecodeCertificate(ByteReader& r) {
   for (uint32_t i = 0; i < n; ++i) {
     GL_ASSIGN_OR_RETURN(uint32_t voter, r.U32("certificate.voter"));
     GL_ASSIGN_OR_RETURN(Signature sig, ReadSignature(r, "certificate.signature"));
+    GL_ASSIGN_OR_RETURN(bool verified, ReadFlag(r, "certificate.verified"));
     if (i > 0 && !(c.votes.back().voter.value() < voter)) {
       return absl::InvalidArgumentError("certificate.votes: voters not strictly ascending");
     }
-    c.votes.push_back(VoteSignature{ValidatorIndex(voter), sig});
+    c.votes.push_back(VoteSignature{ValidatorIndex(voter), sig, verified});
   }
   return c;
 }
@@ -495,7 +517,8 @@ absl::StatusOr<Message> DecodeMessage(ByteSpan bytes) {
     }
     case Tag::kBatchAck: {
       GL_ASSIGN_OR_RETURN(Digest d, ReadDigest(r, "batch_ack.batch"));
-      out = BatchAck{d};
+      GL_ASSIGN_OR_RETURN(bool verified, ReadFlag(r, "batch_ack.verified"));
+      out = BatchAck{d, verified};
       break;
     }
     case Tag::kHeader: {

@@ -4,13 +4,15 @@
 // or trailing bytes, unsorted or duplicate lists are rejected with a reason).
 //
 //   Batch       slice u32 | author u32 | sequence u64 | n u32 | n x (len u32 | tx)
-//   BatchAck    batch 32
+//   BatchAck    batch 32 | verified u8 (0 or 1)
 //   Header      chain_id 32 | slice u32 | author u32 | round u64 | np u32 | np x parent 32
 //               (strictly ascending) | nw u32 | nw x (round u64 | certificate 32)
 //               (weak links, strictly ascending by (round, digest)) | nb u32 |
 //               nb x batch 32 | timestamp_ms u64 | signature 64
-//   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64
-//   Certificate Header | nv u32 | nv x (voter u32 | signature 64) (voters ascending)
+//   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64 |
+//               verified u8 (0 or 1)
+//   Certificate Header | nv u32 | nv x (voter u32 | signature 64 | verified u8)
+//               (voters ascending)
 //   CertificateRequest  nd u32 | nd x digest 32 | from_round u64 | to_round u64
 //   CertificateResponse nc u32 | nc x Certificate
 //   BatchRequest        nd u32 | nd x digest 32
@@ -26,7 +28,8 @@
 // Digests: batch = TaggedHash(kTagBatch, Batch encoding); header =
 // TaggedHash(kTagHeader, Header encoding without its signature); a certificate's
 // digest is its header's. The header author signs the header digest; a voter
-// signs TaggedHash(kTagVote, header digest). The chain id (genesis digest) is
+// signs TaggedHash(kTagVote, header digest), or TaggedHash(kTagAvailabilityVote,
+// header digest) for an availability vote (VotePayload). The chain id (genesis digest) is
 // part of the header encoding, so it is inside every header, vote and
 // certificate signature: a message signed for another network cannot be
 // replayed here, and VerifyHeader names the mismatch.
@@ -72,9 +75,13 @@ struct Batch {
   bool operator==(const Batch&) const = default;
 };
 
-// Sent by a validator that stored and verified a batch, to the batch's author.
+// Sent by a validator that stored a batch, to the batch's author. `verified`:
+// it also checked every transaction's signature (or a certificate proved
+// them); false from a peer that only keeps the batch available (an
+// availability voter, Parameters::availability_votes).
 struct BatchAck {
   Digest batch;
+  bool verified = true;
   bool operator==(const BatchAck&) const = default;
 };
 
@@ -111,21 +118,31 @@ struct Header {
   bool operator==(const Header&) const = default;
 };
 
+// A vote says the voter stored the header's batches durably. A verified
+// vote (the default) also says it checked every transaction signature in
+// them, or that a certificate proved them; an availability vote (`verified`
+// false) does not. The flag is inside the signature (VotePayload), so no
+// author can turn one kind into the other.
 struct Vote {
   Digest header;
   ValidatorIndex header_author;
   Round round;
   ValidatorIndex voter;
   Signature signature;
+  bool verified = true;
   bool operator==(const Vote&) const = default;
 };
 
 struct VoteSignature {
   ValidatorIndex voter;
   Signature signature;
+  bool verified = true;
   bool operator==(const VoteSignature&) const = default;
 };
 
+// 2f+1 votes, of which at least f+1 verified: 2f+1 durable copies of the
+// batches, and at least one honest validator that checked every signature in
+// them, so a certificate proves its batches to everyone (Core::StoreProvenBatch).
 struct Certificate {
   Header header;
   std::vector<VoteSignature> votes;  // >= 2f+1, voters strictly ascending
@@ -214,7 +231,9 @@ inline constexpr size_t kCommitPartOverheadBytes = 8 + 8 + 32 + 8 + 4 + 4 + 4;
 // (message tag and count).
 inline constexpr size_t kResponseOverheadBytes = 1 + 4;
 Digest HeaderDigest(const Header& header);
-Digest VotePayload(const Digest& header_digest);
+// What a voter signs: a verified vote by default, an availability vote with
+// verified false (each under its own tag).
+Digest VotePayload(const Digest& header_digest, bool verified = true);
 inline Digest CertificateDigest(const Certificate& c) { return HeaderDigest(c.header); }
 // Round-0 certificates, one per validator, known to all without votes.
 std::vector<Certificate> GenesisCertificates(const Committee& committee);
@@ -225,7 +244,8 @@ absl::Status VerifyHeader(const Header& header, const Digest& digest,
                           const Committee& committee, SignatureChecker& checker);
 absl::Status VerifyVote(const Vote& vote, const Committee& committee,
                         SignatureChecker& checker);
-// A certificate of round >= 1: a valid header plus 2f+1 distinct valid votes.
+// A certificate of round >= 1: a valid header plus 2f+1 distinct valid votes,
+// at least f+1 of them verified votes.
 absl::Status VerifyCertificate(const Certificate& cert, const Digest& digest,
                                const Committee& committee, SignatureChecker& checker);
 // Shape only: slice, author in committee, size bounds (payload bytes at most

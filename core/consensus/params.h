@@ -71,6 +71,18 @@ struct Parameters {
   // a header the author sends again (short of votes), and an anchor's.
   // Local to each validator: it only affects cost and pacing.
   bool defer_peer_verification = true;
+  // With defer_peer_verification: the 2f peers after an author in index
+  // order (not only f) defer verifying its batches, and meanwhile store them
+  // at once, acknowledge them as stored (BatchAck::verified false) and vote
+  // for its headers with availability votes (Vote::verified false). A
+  // certificate needs 2f+1 votes of which f+1 verified: the author's own and
+  // those of the f peers before it, so each transaction is verified f+1
+  // times in all instead of 2f+1, and a certificate still shows that an
+  // honest validator checked every signature in it. A deferring peer
+  // verifies when asked as above, and then votes again, verified. Local to
+  // each validator like the deferral: every validator accepts both kinds of
+  // votes.
+  bool availability_votes = true;
   // The largest message peers accept (the transport's max_frame_bytes):
   // responses to catch-up requests are split to fit, and a sealed batch
   // always fits one message.

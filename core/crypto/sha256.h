@@ -40,6 +40,8 @@ inline constexpr absl::string_view kTagTxId = "gridledger/tx/id";
 inline constexpr absl::string_view kTagBatch = "gridledger/batch";
 inline constexpr absl::string_view kTagHeader = "gridledger/header";
 inline constexpr absl::string_view kTagVote = "gridledger/vote";
+// A vote that vouches for storage only, not for the batches' signatures.
+inline constexpr absl::string_view kTagAvailabilityVote = "gridledger/vote/available";
 // Retired: the 108-byte checkpoints before the commit digest; kept so it is
 // never reused (their signatures must not verify as anything now).
 inline constexpr absl::string_view kTagCheckpoint = "gridledger/checkpoint";

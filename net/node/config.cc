@@ -18,7 +18,7 @@ constexpr absl::string_view kKeys[] = {
     "grpc_address", "metrics_address", "backend",          "peer_address_override",
     "grpc_tls_cert", "grpc_tls_key", "log_level",           "byzantine",
     "test_only_byzantine", "relay", "relay_tls_ca", "batch_delay_ms", "header_delay_ms",
-    "leader_timeout_ms", "defer_peer_verification"};
+    "leader_timeout_ms", "defer_peer_verification", "availability_votes"};
 constexpr absl::string_view kRelayKeys[] = {"slice", "grpc_address"};
 // Other slices' validators this node relays receipts to (receipt_relay.h).
 constexpr size_t kMaxRelayTargets = 4096;
@@ -170,6 +170,10 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view text) {
     }
     config.defer_peer_verification = node->as_boolean()->get();
   }
+  if (const toml::node* node = root.get("availability_votes"); node != nullptr) {
+    if (!node->is_boolean()) return fields.ErrorAt("availability_votes", "expected true or false");
+    config.availability_votes = node->as_boolean()->get();
+  }
   GL_ASSIGN_OR_RETURN(const std::vector<const toml::table*> relays,
                       fields.TableArray("relay", kMaxRelayTargets));
   for (size_t i = 0; i < relays.size(); ++i) {
@@ -223,6 +227,10 @@ std::string SerializeNodeConfig(const NodeConfig& config, absl::string_view comm
   if (config.defer_peer_verification.has_value()) {
     absl::StrAppend(&out, "defer_peer_verification = ",
                     *config.defer_peer_verification ? "true" : "false", "\n");
+  }
+  if (config.availability_votes.has_value()) {
+    absl::StrAppend(&out, "availability_votes = ",
+                    *config.availability_votes ? "true" : "false", "\n");
   }
   for (const RelayTarget& t : config.relay_targets) {
     absl::StrAppend(&out, "\n[[relay]]\nslice = ", t.slice, "\n");

@@ -18,6 +18,7 @@
 //   header_delay_ms = 50                        max_batch_delay_ms, max_header_delay_ms and
 //   leader_timeout_ms = 300                     leader_timeout_ms; local to this validator
 //   defer_peer_verification = false             optional (params.h, default true)
+//   availability_votes = false                  optional (params.h, default true)
 //
 //   [[relay]]                                   optional, any number: a validator of
 //   slice = 1                                   another slice whose client API takes
@@ -95,6 +96,8 @@ struct NodeConfig {
   std::optional<uint64_t> leader_timeout_ms;
   // consensus::Parameters::defer_peer_verification (unset: the default, on).
   std::optional<bool> defer_peer_verification;
+  // consensus::Parameters::availability_votes (unset: the default, on).
+  std::optional<bool> availability_votes;
   bool operator==(const NodeConfig&) const = default;
 };
 

@@ -206,6 +206,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   if (config.defer_peer_verification.has_value()) {
     params.defer_peer_verification = *config.defer_peer_verification;
   }
+  if (config.availability_votes.has_value()) {
+    params.availability_votes = *config.availability_votes;
+  }
   // Consensus time moves only with commits: idle rounds are kept at most a
   // quarter of the market's shortest deadline (gate closure, reading window),
   // never faster than loaded ones, so those deadlines keep their meaning.

@@ -65,9 +65,9 @@ void VerificationText(const LoadgenResult& result, const CpuCost& cpu, std::stri
   if (per_validator < 0.995) {
     absl::StrAppendFormat(out,
                           "   below 1 per validator: spare peers deferred peer batches that a "
-                          "certificate then proved (defer_peer_verification, core/consensus/"
-                          "params.h): %.2f validators verified each tx, not %.0f. The bound "
-                          "above assumes every validator verifies every transaction.\n",
+                          "certificate then proved (defer_peer_verification, availability_votes, "
+                          "core/consensus/params.h): %.2f validators verified each tx, not %.0f. "
+                          "The bound above assumes every validator verifies every transaction.\n",
                           per_validator * n, n);
   }
   if (per_validator <= 1.005 || s.sent == 0) return;

@@ -54,11 +54,17 @@ class Fixture : public ::testing::Test {
     return h;
   }
 
-  Certificate Certify(const Header& h, std::vector<uint32_t> voters) {
+  // Verified votes of `voters`, but availability votes of those also in
+  // `availability_only`.
+  Certificate Certify(const Header& h, std::vector<uint32_t> voters,
+                      const std::vector<uint32_t>& availability_only = {}) {
     Certificate c{h, {}};
     std::sort(voters.begin(), voters.end());
     for (uint32_t v : voters) {
-      c.votes.push_back({ValidatorIndex(v), keys_[v].Sign(VotePayload(HeaderDigest(h)))});
+      const bool verified = std::find(availability_only.begin(), availability_only.end(), v) ==
+                            availability_only.end();
+      c.votes.push_back({ValidatorIndex(v),
+                         keys_[v].Sign(VotePayload(HeaderDigest(h), verified)), verified});
     }
     return c;
   }
@@ -152,6 +158,22 @@ inline std::vector<Vote> VotesSent(const std::vector<Action>& actions) {
     if (const auto* s = std::get_if<SendAction>(&a)) {
       if (const auto* v = std::get_if<Vote>(&s->message)) out.push_back(*v);
     }
+  }
+  return out;
+}
+
+inline std::vector<VerifyBatchAction> Verifications(const std::vector<Action>& actions) {
+  std::vector<VerifyBatchAction> out;
+  for (const Action& a : actions) {
+    if (const auto* v = std::get_if<VerifyBatchAction>(&a)) out.push_back(*v);
+  }
+  return out;
+}
+
+inline std::vector<Digest> Cancels(const std::vector<Action>& actions) {
+  std::vector<Digest> out;
+  for (const Action& a : actions) {
+    if (const auto* c = std::get_if<CancelVerifyAction>(&a)) out.push_back(c->digest);
   }
   return out;
 }

@@ -430,7 +430,9 @@ TEST_F(Fixture, ABatchEntersTheNextHeaderAndItsVotesWaitForTheBatch) {
   params.batch_bytes = 4;  // one transaction seals a batch
   params.max_header_delay_ms = 100;  // the times below assume it
   auto author = MakeCore(0, {}, params);
-  auto voter = MakeCore(1, {}, params);
+  // Validator 3 verifies validator 0's batches (1 and 2 store them for
+  // availability, Parameters::availability_votes).
+  auto voter = MakeCore(3, {}, params);
   const std::optional<Batch> batch = SealOne(*author, Bytes{1, 2, 3, 4}, 0);
   ASSERT_TRUE(batch.has_value());
   const Digest d = BatchDigest(*batch);
@@ -459,7 +461,7 @@ TEST_F(Fixture, APeerBatchAckDoesNotWaitForItsRecordButTheVoteDoes) {
   Parameters params;
   params.batch_bytes = 4;  // one transaction seals a batch
   auto author = MakeCore(0, {}, params);
-  auto voter = MakeCore(1, {}, params);
+  auto voter = MakeCore(3, {}, params);  // a verifying peer of validator 0
   auto sealed = author->SubmitTransaction(Bytes{1, 2, 3, 4}, 0);
   ASSERT_TRUE(sealed.ok());
   auto batches = Sent<Batch>(*sealed);

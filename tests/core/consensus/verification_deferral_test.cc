@@ -13,27 +13,19 @@ namespace {
 
 class DeferralTest : public Fixture {
  protected:
+  // These tests pin the deferral without availability votes (a spare peer
+  // holds a batch unstored until asked); availability_votes_test.cc covers
+  // the default.
+  std::unique_ptr<Core> MakeCore(uint32_t me, const PersistedState& state = {},
+                                 Parameters params = {}) {
+    params.availability_votes = false;
+    return Fixture::MakeCore(me, state, params);
+  }
   Batch BatchOf(uint32_t author, uint64_t sequence) {
     return Batch{kSlice, ValidatorIndex(author), sequence,
                  {Bytes{uint8_t(author), uint8_t(sequence), 9, 9}}};
   }
 };
-
-std::vector<VerifyBatchAction> Verifications(const std::vector<Action>& actions) {
-  std::vector<VerifyBatchAction> out;
-  for (const Action& a : actions) {
-    if (const auto* v = std::get_if<VerifyBatchAction>(&a)) out.push_back(*v);
-  }
-  return out;
-}
-
-std::vector<Digest> Cancels(const std::vector<Action>& actions) {
-  std::vector<Digest> out;
-  for (const Action& a : actions) {
-    if (const auto* c = std::get_if<CancelVerifyAction>(&a)) out.push_back(c->digest);
-  }
-  return out;
-}
 
 // With n = 4 (f = 1) the one spare peer of author a is a + 1: it defers, the
 // two others verify at once; off, nobody defers.

@@ -68,6 +68,7 @@ TEST(NodeConfigTest, SerializeRoundTrips) {
   c.header_delay_ms = 30;
   c.leader_timeout_ms = 250;
   c.defer_peer_verification = false;
+  c.availability_votes = false;
   c.relay_targets.push_back(RelayTarget{1, HostPort{"10.0.1.1", 7301}});
   const std::string text = SerializeNodeConfig(c, "two\nlines");
   EXPECT_EQ(text.substr(0, 14), "# two\n# lines\n") << text;
@@ -196,6 +197,15 @@ TEST(NodeConfigTest, PacingKeysAreOptionalAndBounded) {
   EXPECT_NE(not_bool.status().message().find("defer_peer_verification: expected true or false"),
             std::string::npos)
       << not_bool.status();
+  EXPECT_FALSE(plain->availability_votes.has_value());
+  auto no_availability = ParseNodeConfig(std::string(kValid) + "availability_votes = false\n");
+  ASSERT_TRUE(no_availability.ok()) << no_availability.status();
+  EXPECT_EQ(no_availability->availability_votes, std::optional<bool>(false));
+  auto not_bool2 = ParseNodeConfig(std::string(kValid) + "availability_votes = \"no\"\n");
+  ASSERT_FALSE(not_bool2.ok());
+  EXPECT_NE(not_bool2.status().message().find("availability_votes: expected true or false"),
+            std::string::npos)
+      << not_bool2.status();
 }
 
 TEST(NodeConfigTest, MissingRequiredKey) {

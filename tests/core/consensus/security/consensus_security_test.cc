@@ -14,14 +14,6 @@
 namespace gridledger::consensus {
 namespace {
 
-std::vector<VerifyBatchAction> Verifications(const std::vector<Action>& actions) {
-  std::vector<VerifyBatchAction> out;
-  for (const Action& a : actions) {
-    if (const auto* v = std::get_if<VerifyBatchAction>(&a)) out.push_back(*v);
-  }
-  return out;
-}
-
 Batch OneTxBatch(uint32_t author, uint64_t sequence, size_t tx_bytes = 8) {
   Bytes tx(tx_bytes, static_cast<uint8_t>(sequence));
   for (size_t i = 0; i < 8 && i < tx_bytes; ++i) tx[i] = static_cast<uint8_t>(sequence >> (8 * i));
