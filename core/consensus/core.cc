@@ -420,16 +420,20 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
   const ValidatorIndex author = entry.batch->author;
   if (entry.stored) {
     // Stored for availability: only its flag changes. A failed one stays
-    // unverified, so our votes for its headers stay availability votes.
-    auto stored = batches_.find(digest);
-    if (!ok) ++stats_.batches_rejected;
-    if (stored == batches_.end()) return {};
+    // unverified, so our votes for its headers stay availability votes, and
+    // the author's next batches are verified before they are stored. (A
+    // refusal of the runtime's full queue reads the same; asked again, it
+    // is verified again.)
     if (!ok) {
-      stored->second.verification_failed = true;
+      ++stats_.batches_rejected;
+      SuspendDeferral(author);
       return {};
     }
+    auto stored = batches_.find(digest);
+    if (stored == batches_.end()) return {};
     stored->second.verified = true;
-    // Asked for because the author is short of verified acks or votes.
+    // Asked for (the author short of verified acks or votes, an anchor), or
+    // the runtime's deferral ran out: the author may want the verified ack.
     out.Ack(author, digest, /*verified=*/true);
     UpgradeVote(out, author);
     return std::move(out.actions);
@@ -620,7 +624,13 @@ void Core::StoreForAvailability(Output& out, const Digest& digest,
 
 void Core::OnRepush(Output& out, const Digest& digest, ValidatorIndex author, TimeMs now) {
   auto it = verifying_.find(digest);
-  if (it == verifying_.end() || !it->second.deferred) return;
+  if (it == verifying_.end()) {
+    // Stored for availability with no check pending (Rejoin forgot it): the
+    // author is short of verified acks, so verify it now.
+    if (VerifyNow(out, digest)) NoteLatePush(author);
+    return;
+  }
+  if (!it->second.deferred) return;
   // The author pushes again while short of (verified) acks. Under load that
   // is often only slow peers, whose acks come anyway: our verifying too
   // would add to everyone's work. Only a batch still short after
@@ -686,6 +696,11 @@ void Core::NoteLatePush(ValidatorIndex author) {
   // The author keeps lacking acks our deferral withholds (a peer it needs
   // acknowledges nobody, or only slowly): stop deferring for a while, twice
   // as long each time it happens again without a deferral paying off.
+  SuspendDeferral(author);
+}
+
+void Core::SuspendDeferral(ValidatorIndex author) {
+  DeferralBackoff& b = deferral_backoff_[author.value()];
   b.late_pushes_in_a_row = 0;
   b.until_round = dag_.highest_round().value() + b.rounds;
   b.rounds = std::min(2 * b.rounds, kDeferralBackoffMaxRounds);
@@ -785,7 +800,16 @@ void Core::HandleHeader(Output& out, ValidatorIndex from, const Header& header, 
                      (availability.has_value() && availability->digest == digest);
   if (anchor || again) {
     bool deferred = false;
-    for (const Digest& b : header.batches) deferred |= VerifyNow(out, b);
+    for (const Digest& b : header.batches) {
+      // Only the author's own batches: a header cannot make us check
+      // another author's (TryVote refuses such a header anyway).
+      auto stored = batches_.find(b);
+      auto in_check = verifying_.find(b);
+      const Batch* batch = stored != batches_.end()      ? stored->second.batch.get()
+                           : in_check != verifying_.end() ? in_check->second.batch.get()
+                                                          : nullptr;
+      if (batch != nullptr && batch->author == header.author) deferred |= VerifyNow(out, b);
+    }
     // Short of votes after our deferral, like a late push: a verifier it
     // needs votes late or not at all (NoteLatePush suspends the deferral).
     if (again && deferred) NoteLatePush(header.author);
@@ -800,7 +824,7 @@ bool Core::VerifyNow(Output& out, const Digest& digest) {
     // Stored for availability and its deferred check forgotten (Rejoin).
     auto stored = batches_.find(digest);
     if (stored == batches_.end() || stored->second.verified ||
-        stored->second.verification_failed || verifying_.size() >= kMaxBatchesInVerification) {
+        verifying_.size() >= kMaxBatchesInVerification) {
       return false;
     }
     verifying_.emplace(digest, InVerification{stored->second.batch, /*ack_owed=*/false,

@@ -111,7 +111,7 @@ inline constexpr size_t kMaxMissingBatches = 1024;
 inline constexpr size_t kMaxBatchesInVerification = 256;
 // A spare peer verifies a deferred batch once its author still pushes it
 // this many retransmission periods after it arrived, and twice as long as
-// its own batches wait for acks (Core::HandleBatch).
+// its own batches wait for acks (Core::OnRepush).
 inline constexpr uint64_t kRepushesBeforeVerifying = 2;
 // A spare peer does not defer for an author that needs a validator which
 // left this many of the spare's own batches in a row without its ack.
@@ -283,8 +283,6 @@ class Core {
     // Own, verified by us, or proven by a certificate. False for a peer
     // batch stored for availability only (Parameters::availability_votes).
     bool verified = true;
-    // Our verification of it failed (its author is faulty): not asked again.
-    bool verification_failed = false;
   };
   struct OwnBatchAcks {
     absl::flat_hash_set<ValidatorIndex> acks;
@@ -333,7 +331,8 @@ class Core {
   // wait as long for votes, be sent again short of them, and so make the
   // spare peers verify what they defer (verification_deferral_test).
   size_t ProposableOwnBatches(TimeMs now) const;
-  // Own batches wait for 2f acks longer than kUnackedProposalMaxAckWaitMs
+  // Own batches wait for their acks (2f+1 stored, f+1 of them verified, ours
+  // included) longer than kUnackedProposalMaxAckWaitMs
   // (on average, or the oldest one short of them now).
   bool PeersAckSlowly(TimeMs now) const;
   // When this process sealed the stored own batch `digest` (else nullopt).
@@ -369,6 +368,9 @@ class Core {
   // A late push of `author`'s deferred batch made us verify it: after
   // kLatePushesBeforeBackoff in a row, no deferral for that author a while.
   void NoteLatePush(ValidatorIndex author);
+  // No deferral of `author`'s batches for the next backoff period (doubling
+  // while it recurs without a deferral paying off).
+  void SuspendDeferral(ValidatorIndex author);
   // A deferred verification of `digest` is asked for again, not deferrable;
   // a batch stored for availability with none pending is verified now.
   // True when it asked for a verification.
@@ -420,14 +422,15 @@ class Core {
   std::optional<OwnHeader> own_header_;
   std::deque<Digest> ready_digests_;  // own batches not yet in a header, in seal order
   uint64_t next_batch_sequence_ = 0;
-  // Own batches short of 2f acks: pushed again (Retransmit), bounded
+  // Own batches short of acks (2f+1 stored, f+1 verified, ours included):
+  // pushed again (Retransmit), bounded
   // (kMaxUnackedOwnBatches), and the measure of how slow peers are. They no
   // longer hold a batch out of a header.
   std::map<Digest, OwnBatchAcks> unacked_own_batches_;
-  // How long own batches wait for 2f acks (moving average): how slow peers
+  // How long own batches wait for those acks (moving average): how slow peers
   // are now, for everyone (HandleBatch's patience with a deferred batch).
   TimeMs own_ack_wait_ms_ = 0;
-  // Per validator: own batches in a row that reached 2f acks without its
+  // Per validator: own batches in a row that reached their acks without its
   // ack (our spare peers aside, which defer). Reset by any ack of it.
   std::vector<uint32_t> own_acks_missed_by_;
   // Per author: deferral suspended after late pushes (NoteLatePush).

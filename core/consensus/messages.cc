@@ -67,13 +67,6 @@ absl::StatusOr<Signature> ReadSignature(ByteReader& r, absl::string_view field) 
   return Signature(bytes);
 }
 
-// A boolean byte: 0 or 1, anything else refused (strict decoding).
-absl::StatusOr<bool> ReadFlag(ByteReader& r, absl::string_view field) {
-  GL_ASSIGN_OR_RETURN(uint8_t b, r.U8(field));
-  if (b > 1) return absl::InvalidArgumentError(std::string(field) + ": not 0 or 1");
-  return b == 1;
-}
-
 absl::StatusOr<std::vector<Digest>> DecodeDigests(ByteReader& r, size_t max,
                                                   absl::string_view field) {
   GL_ASSIGN_OR_RETURN(uint32_t n, Count(r, max, field));
@@ -148,10 +141,10 @@ absl::StatusOr<Vote> DecodeVote(ByteReader& r) {
   GL_ASSIGN_OR_RETURN(uint64_t round, r.U64("vote.round"));
   GL_ASSIGN_OR_RETURN(uint32_t voter, r.U32("vote.voter"));
   GL_ASSIGN_OR_RETURN(v.signature, ReadSignature(r, "vote.signature"));
-  GL_ASSIGN_OR_RETURN(v.verified, ReadFlag(r, "vote.verified"));
   v.header_author = ValidatorIndex(author);
   v.round = Round(round);
-  v.voter = ValidatorIndex(voter);
+  v.voter = ValidatorIndex(voter & ~kAvailabilityVoteBit);
+  v.verified = (voter & kAvailabilityVoteBit) == 0;
   return v;
 }
 
@@ -188,7 +181,7 @@ size_t CertificateEncodedBytes(const Certificate& cert) {
   const Header& h = cert.header;
   return 32 + 4 + 4 + 8 + 4 + 32 * h.parents.size() + 4 + 40 * h.weak_parents.size() + 4 +
          32 * h.batches.size() + 8 + 64 + 4 +
-         (4 + 64 + 1) * cert.votes.size();
+         (4 + 64) * cert.votes.size();
 }
 
 Digest HeaderDigest(const Header& header) {
@@ -361,9 +354,8 @@ void EncodeCertificate(const Certificate& c, ByteWriter& w) {
   EncodeHeader(c.header, w);
   w.U32(static_cast<uint32_t>(c.votes.size()));
   for (const VoteSignature& v : c.votes) {
-    w.U32(v.voter.value());
+    w.U32(v.voter.value() | (v.verified ? 0 : kAvailabilityVoteBit));
     w.Raw(v.signature.span());
-    w.U8(v.verified ? 1 : 0);
   }
 }
 
@@ -379,16 +371,15 @@ Bytes EncodeMessage(const Message& m) {
           EncodeBatch(msg, w);
         } else if constexpr (std::is_same_v<T, BatchAck>) {
           w.Raw(msg.batch.span());
-          w.U8(msg.verified ? 1 : 0);
+          if (!msg.verified) w.U8(kStoredOnlyAck);
         } else if constexpr (std::is_same_v<T, Header>) {
           EncodeHeader(msg, w);
         } else if constexpr (std::is_same_v<T, Vote>) {
           w.Raw(msg.header.span());
           w.U32(msg.header_author.value());
           w.U64(msg.round.value());
-          w.U32(msg.voter.value());
+          w.U32(msg.voter.value() | (msg.verified ? 0 : kAvailabilityVoteBit));
           w.Raw(msg.signature.span());
-          w.U8(msg.verified ? 1 : 0);
         } else if constexpr (std::is_same_v<T, Certificate>) {
           EncodeCertificate(msg, w);
         } else if constexpr (std::is_same_v<T, CertificateRequest>) {
@@ -497,7 +488,8 @@ absl::StatusOr<Certificate> DecodeCertificate(ByteReader& r) {
   for (uint32_t i = 0; i < n; ++i) {
     GL_ASSIGN_OR_RETURN(uint32_t voter, r.U32("certificate.voter"));
     GL_ASSIGN_OR_RETURN(Signature sig, ReadSignature(r, "certificate.signature"));
-    GL_ASSIGN_OR_RETURN(bool verified, ReadFlag(r, "certificate.verified"));
+    const bool verified = (voter & kAvailabilityVoteBit) == 0;
+    voter &= ~kAvailabilityVoteBit;
     if (i > 0 && !(c.votes.back().voter.value() < voter)) {
       return absl::InvalidArgumentError("certificate.votes: voters not strictly ascending");
     }
@@ -517,7 +509,17 @@ absl::StatusOr<Message> DecodeMessage(ByteSpan bytes) {
     }
     case Tag::kBatchAck: {
       GL_ASSIGN_OR_RETURN(Digest d, ReadDigest(r, "batch_ack.batch"));
-      GL_ASSIGN_OR_RETURN(bool verified, ReadFlag(r, "batch_ack.verified"));
+      // Absent: stored and verified (the encoding before availability
+      // votes); kStoredOnlyAck: stored only. Nothing else.
+      bool verified = true;
+      if (r.remaining() > 0) {
+        GL_ASSIGN_OR_RETURN(uint8_t flag, r.U8("batch_ack.stored_only"));
+        if (flag != kStoredOnlyAck) {
+          return absl::InvalidArgumentError("batch_ack.stored_only: not " +
+                                            std::to_string(kStoredOnlyAck));
+        }
+        verified = false;
+      }
       out = BatchAck{d, verified};
       break;
     }

@@ -4,15 +4,17 @@
 // or trailing bytes, unsorted or duplicate lists are rejected with a reason).
 //
 //   Batch       slice u32 | author u32 | sequence u64 | n u32 | n x (len u32 | tx)
-//   BatchAck    batch 32 | verified u8 (0 or 1)
+//   BatchAck    batch 32 [| stored_only u8 = 1]  (absent: stored and verified)
 //   Header      chain_id 32 | slice u32 | author u32 | round u64 | np u32 | np x parent 32
 //               (strictly ascending) | nw u32 | nw x (round u64 | certificate 32)
 //               (weak links, strictly ascending by (round, digest)) | nb u32 |
 //               nb x batch 32 | timestamp_ms u64 | signature 64
-//   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64 |
-//               verified u8 (0 or 1)
-//   Certificate Header | nv u32 | nv x (voter u32 | signature 64 | verified u8)
-//               (voters ascending)
+//   Vote        header 32 | header_author u32 | round u64 | voter u32 | signature 64
+//   Certificate Header | nv u32 | nv x (voter u32 | signature 64) (voters ascending)
+//               A voter field with kAvailabilityVoteBit set is an availability
+//               vote by voter & ~bit. The encodings of verified votes and acks
+//               are those from before availability votes, so stores and peers
+//               of the earlier release still read as all verified.
 //   CertificateRequest  nd u32 | nd x digest 32 | from_round u64 | to_round u64
 //   CertificateResponse nc u32 | nc x Certificate
 //   BatchRequest        nd u32 | nd x digest 32
@@ -52,6 +54,11 @@
 namespace gridledger::consensus {
 
 inline constexpr size_t kMaxBatchTransactions = 1 << 16;
+// The voter field's top bit marks an availability vote (Vote::verified
+// false); committees are far smaller, so no index has it.
+inline constexpr uint32_t kAvailabilityVoteBit = 0x80000000u;
+// The one value of BatchAck's optional trailing byte: stored, not verified.
+inline constexpr uint8_t kStoredOnlyAck = 1;
 inline constexpr size_t kMaxTransactionBytes = 4096;
 inline constexpr size_t kMaxHeaderBatches = 1024;
 // Weak links per header (also at most the committee size): late certificates

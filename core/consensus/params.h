@@ -61,8 +61,9 @@ struct Parameters {
   // for the spare's own batches: core.h's kMissedAcksBeforeVerifying) and
   // the author's late pushes have not suspended it (kLatePushesBeforeBackoff).
   // The certificate of the batch's header usually arrives first; it proves
-  // that f+1 honest validators verified the batch (Core::StoreProvenBatch),
-  // so the work is cancelled. Across n = 3f+1 validators that is f
+  // that an honest validator verified the batch (f+1 verified votes, of
+  // which at most f faulty: Core::StoreProvenBatch), so the work is
+  // cancelled. Across n = 3f+1 validators that is f
   // verifications fewer per transaction. The cost: those f peers cannot vote
   // for the author's header until then, so its certificate needs every other
   // peer's vote. Asked for at once: a batch the author still pushes after two

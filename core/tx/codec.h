@@ -53,9 +53,10 @@ absl::StatusOr<Transaction> Decode(ByteSpan bytes);
 
 // Decode for the bytes of a CERTIFIED batch (execution): every rule but the
 // curve check of body keys, which costs a parsed-key lookup each. A batch is
-// certified only after 2f+1 validators acknowledged it, each having run
-// Decode on every transaction; at least f+1 of them are honest, and the check
-// is a pure function of the bytes, so it already held. Every honest node
+// certified only with f+1 verified votes, each from a validator that ran
+// Decode on every transaction (or held a certificate proving it); with at
+// most f faulty one of them is honest, and the check is a pure function of
+// the bytes, so it already held. Every honest node
 // decodes certified bytes alike, so execution stays deterministic.
 absl::StatusOr<Transaction> DecodeCertified(ByteSpan bytes);
 

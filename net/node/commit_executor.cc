@@ -32,8 +32,9 @@ std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& s
         import_ids->push_back(id);
         continue;
       }
-      // Certified batches were decoded and verified by 2f+1 validators, so
-      // body keys need no second curve check (DecodeCertified); an envelope
+      // Certified batches were decoded and verified by f+1 validators (the
+      // certificate's verified votes), an honest one among them, so body
+      // keys need no second curve check (DecodeCertified); an envelope
       // that still fails to decode is skipped by every honest node alike.
       auto tx = DecodeCertified(raw);
       if (!tx.ok()) {

@@ -122,7 +122,9 @@ TEST_F(AvailabilityTest, ALatePushGetsTheStoredBatchVerified) {
 }
 
 // A batch whose check fails (a forged transaction) never gets a verified
-// vote, and is not checked again each time the author asks.
+// vote; the author's next batches are verified before they are stored
+// (deferral suspended). Asked again, the batch is checked again: the
+// runtime refuses a full queue with the same answer.
 TEST_F(AvailabilityTest, AFailedCheckLeavesOnlyTheAvailabilityVote) {
   auto core = MakeCore(2);
   const Batch batch = BatchOf(0, 1);
@@ -136,10 +138,16 @@ TEST_F(AvailabilityTest, AFailedCheckLeavesOnlyTheAvailabilityVote) {
   EXPECT_TRUE(Sent<BatchAck>(failed).empty());
   EXPECT_EQ(core->stats().batches_rejected, 1u);
   const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 1200);
-  EXPECT_TRUE(Verifications(again).empty());
+  EXPECT_EQ(Verifications(again).size(), 1u);
   const std::vector<Vote> votes = VotesSent(again);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
+  const Batch next = BatchOf(0, 2);
+  const std::vector<Action> pushed = core->OnMessage(ValidatorIndex(0), next, 1300);
+  EXPECT_FALSE(PersistsBatch(pushed, next));
+  const std::vector<VerifyBatchAction> v = Verifications(pushed);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].deferrable);
 }
 
 // A certificate proves a batch held for availability: its deferred check is
@@ -158,8 +166,7 @@ TEST_F(AvailabilityTest, ACertificateEndsTheDeferredCheck) {
 
 // f+1 = 2 verified votes among 2f+1: fewer is no certificate, whatever the
 // number of votes; an availability vote relabelled as verified fails its
-// signature; the flags survive the codec, and a flag byte other than 0 or 1
-// is refused.
+// signature; the flags survive the codec.
 TEST_F(AvailabilityTest, ACertificateNeedsFPlusOneVerifiedVotes) {
   const Header h = MakeHeader(0, 1, genesis_, {});
   const Digest d = HeaderDigest(h);
@@ -172,17 +179,29 @@ TEST_F(AvailabilityTest, ACertificateNeedsFPlusOneVerifiedVotes) {
   relabelled.votes[1].verified = true;
   EXPECT_FALSE(VerifyCertificate(relabelled, d, *committee_, checker_).ok());
 
+  // Verified votes and acks keep the encoding from before availability
+  // votes (stores and peers of that release read them); an availability
+  // vote sets the voter field's top bit; a stored-only ack adds one byte.
   const Certificate cert = Certify(h, {0, 1, 2}, {1});
   Bytes bytes = EncodeMessage(cert);
   auto decoded = DecodeMessage(bytes);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(std::get<Certificate>(*decoded), cert);
-  bytes.back() = 2;  // the last vote's flag
-  EXPECT_FALSE(DecodeMessage(bytes).ok());
-  Bytes ack = EncodeMessage(BatchAck{d, false});
+  Certificate all_verified = Certify(h, {0, 1, 2});
+  Bytes plain = EncodeMessage(all_verified);
+  ASSERT_EQ(plain.size(), bytes.size());
+  const size_t vote1 = bytes.size() - 2 * (4 + 64);  // voter field of the 2nd vote
+  EXPECT_EQ(plain[vote1], 0);
+  EXPECT_EQ(bytes[vote1], 0x80);
+  Bytes ack = EncodeMessage(BatchAck{d, true});
+  EXPECT_EQ(ack.size(), 1u + 32u);
+  ack = EncodeMessage(BatchAck{d, false});
+  ASSERT_EQ(ack.size(), 1u + 32u + 1u);
   auto ack_decoded = DecodeMessage(ack);
   ASSERT_TRUE(ack_decoded.ok());
   EXPECT_FALSE(std::get<BatchAck>(*ack_decoded).verified);
+  ack.back() = 0;  // the verified ack has no byte there: refused, not read as verified
+  EXPECT_FALSE(DecodeMessage(ack).ok());
   ack.back() = 7;
   EXPECT_FALSE(DecodeMessage(ack).ok());
 }
@@ -246,6 +265,26 @@ TEST_F(AvailabilityTest, TheAuthorWaitsForFPlusOneVerifiedVotes) {
     for (const VoteSignature& v : certs[0].votes) verified += v.verified ? 1 : 0;
     EXPECT_EQ(verified, 2u) << completer;
   }
+}
+
+// After a restart a peer's batch counts as verified only under a restored
+// certificate: an availability vote before the crash is repeated as one.
+TEST_F(AvailabilityTest, ARestartDoesNotTurnAnAvailabilityVoteIntoAVerifiedOne) {
+  const Batch batch = BatchOf(0, 1);
+  const Header header = MakeHeader(0, 1, genesis_, {BatchDigest(batch)});
+  PersistedState state;
+  state.batches.push_back(batch);
+  state.last_voted.push_back(LastVotedRecord{ValidatorIndex(0), Round(1), HeaderDigest(header)});
+  auto core = MakeCore(1, state);
+  std::vector<Vote> votes = VotesSent(core->OnMessage(ValidatorIndex(0), header, 1));
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_FALSE(votes[0].verified);
+
+  state.certificates.push_back(Certify(header, {0, 2, 3}, {2}));
+  auto proven = MakeCore(1, state);
+  votes = VotesSent(proven->OnMessage(ValidatorIndex(0), header, 1));
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_TRUE(votes[0].verified);
 }
 
 // Without availability votes the spare peer holds the batch unstored.
