@@ -443,7 +443,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
     return {};
   }
   if (!RoomForPeerBatch(author, digest, /*reserved=*/0) ||
-      !StoreBatch(out, digest, std::move(entry.batch))) {
+      !StoreBatch(out, digest, std::move(entry.batch), /*verified=*/true)) {
     // Not stored, so not acknowledged: the author retransmits, a certificate
     // that needs it fetches it again.
     ++stats_.batches_refused_store_full;
@@ -471,7 +471,7 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   ++stats_.batches_sealed;
   auto shared = std::make_shared<const Batch>(std::move(batch));
   // Callers seal only with RoomForOwnBatch(): an own batch is never dropped.
-  GL_CHECK(StoreBatch(out, digest, shared));
+  GL_CHECK(StoreBatch(out, digest, shared, /*verified=*/true));  // checked at admission
   batches_.find(digest)->second.sealed_ms = now;
   OwnBatchAcks& acks = unacked_own_batches_[digest];
   acks.acks.insert(me_);
@@ -482,12 +482,16 @@ void Core::SealBatch(Output& out, TxList txs, TimeMs now) {
   out.PushOwnBatch(std::nullopt, *shared);
 }
 
-bool Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch) {
-  if (batches_.contains(digest)) return true;
+bool Core::StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch,
+                      bool verified) {
+  if (auto it = batches_.find(digest); it != batches_.end()) {
+    it->second.verified |= verified;  // never back to unverified
+    return true;
+  }
   if (batches_.size() >= kMaxStoredBatches) return false;
   ++stored_per_author_[batch->author.value()];
   out.Persist(BatchRecord{batch});
-  batches_.emplace(digest, StoredBatch{std::move(batch), round_, std::nullopt});
+  batches_.emplace(digest, StoredBatch{std::move(batch), round_, std::nullopt, verified});
   return true;
 }
 
@@ -604,11 +608,10 @@ void Core::HandleBatch(Output& out, ValidatorIndex from, const Batch& batch, boo
 void Core::StoreForAvailability(Output& out, const Digest& digest,
                                 std::shared_ptr<const Batch> batch, TimeMs now) {
   const ValidatorIndex author = batch->author;
-  if (!StoreBatch(out, digest, batch)) {
+  if (!StoreBatch(out, digest, batch, /*verified=*/false)) {
     ++stats_.batches_refused_store_full;
     return;
   }
-  batches_.find(digest)->second.verified = false;
   // The deferred verification, cancelled by the certificate that usually
   // comes first (ProcessPendingCertificates).
   verifying_.emplace(digest, InVerification{batch, /*ack_owed=*/false, /*deferred=*/true, now,
@@ -677,8 +680,7 @@ bool Core::DefersVerificationOf(ValidatorIndex author) const {
 bool Core::StoreProvenBatch(Output& out, const Digest& digest,
                             std::shared_ptr<const Batch> batch) {
   const ValidatorIndex author = batch->author;
-  if (!StoreBatch(out, digest, std::move(batch))) return false;
-  batches_.find(digest)->second.verified = true;
+  if (!StoreBatch(out, digest, std::move(batch), /*verified=*/true)) return false;
   ++stats_.batches_proven_by_certificate;
   missing_batches_.erase(digest);
   if (auto v = verifying_.find(digest); v != verifying_.end()) {

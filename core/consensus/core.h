@@ -282,7 +282,8 @@ class Core {
     std::optional<TimeMs> sealed_ms;
     // Own, verified by us, or proven by a certificate. False for a peer
     // batch stored for availability only (Parameters::availability_votes).
-    bool verified = true;
+    // No default of true: a path that forgets it fails closed.
+    bool verified = false;
   };
   struct OwnBatchAcks {
     absl::flat_hash_set<ValidatorIndex> acks;
@@ -340,7 +341,10 @@ class Core {
   // The batches of the own header while it is short of votes (else null).
   const std::vector<Digest>* OwnUncertifiedBatches() const;
   // False when the store has no room for it (nothing stored, nothing to ack).
-  bool StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch);
+  // `verified`: own, checked by us, or proven; a stored batch is only ever
+  // raised to verified, never lowered.
+  bool StoreBatch(Output& out, const Digest& digest, std::shared_ptr<const Batch> batch,
+                  bool verified);
   // A verified certificate's batch, stored without our own verification:
   // every voter had it stored before voting (verified, or proven the same
   // way), so at least f+1 of the 2f+1 are honest and verified it. False
