@@ -850,14 +850,7 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
     if (lv->first == h.round && lv->second == digest) {
       // The same header again (our vote was lost): the same vote is no
       // second vote, nor is a verified one after an availability one.
-      const bool verified = AllVerified(h.batches);
-      out.Send(author, Vote{digest, author, h.round, me_,
-                            key_.Sign(VotePayload(digest, verified)), verified});
-      if (verified) {
-        availability_votes_[author.value()].reset();
-      } else {
-        availability_votes_[author.value()] = AvailabilityVote{h.round, digest, h.batches};
-      }
+      SendVote(out, author, h.round, digest, h.batches);
     } else if (lv->first == h.round) {
       ++stats_.votes_refused_equivocation;
     }
@@ -908,26 +901,26 @@ void Core::TryVote(Output& out, ValidatorIndex author, TimeMs now) {
     }
   }
   if (missing) return;
-  const bool verified = AllVerified(h.batches);
-  SignVote(out, author, h.round, digest, verified);
-  if (verified) {
-    availability_votes_[author.value()].reset();
-  } else {
-    availability_votes_[author.value()] = AvailabilityVote{h.round, digest, h.batches};
-  }
+  last_voted_[author.value()] = std::make_pair(h.round, digest);
+  out.Persist(LastVotedRecord{author, h.round, digest});
+  ++stats_.votes_sent;
+  SendVote(out, author, h.round, digest, h.batches);
   pending.reset();
 }
 
-void Core::SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest,
-                    bool verified) {
-  last_voted_[author.value()] = std::make_pair(round, digest);
-  out.Persist(LastVotedRecord{author, round, digest});
-  ++stats_.votes_sent;
+void Core::SendVote(Output& out, ValidatorIndex author, Round round, Digest digest,
+                    const std::vector<Digest>& batches) {
+  const bool verified = AllVerified(batches);
   const Digest payload = VotePayload(digest, verified);
   const Signature signature = key_.Sign(payload);
   // The author's certificate carries this vote back to us.
   checker_->NoteSigned(key_.public_key(), payload, signature);
   out.Send(author, Vote{digest, author, round, me_, signature, verified});
+  if (verified) {
+    availability_votes_[author.value()].reset();
+  } else {
+    availability_votes_[author.value()] = AvailabilityVote{round, digest, batches};
+  }
 }
 
 void Core::UpgradeVote(Output& out, ValidatorIndex author) {
@@ -941,13 +934,9 @@ void Core::UpgradeVote(Output& out, ValidatorIndex author) {
   }
   if (!AllVerified(availability->batches)) return;
   // The same header as the LastVotedRecord already durable: no new record.
+  // A verified vote, which also forgets `availability` (SendVote).
   ++stats_.votes_sent;
-  const Digest payload = VotePayload(availability->digest, /*verified=*/true);
-  const Signature signature = key_.Sign(payload);
-  checker_->NoteSigned(key_.public_key(), payload, signature);
-  out.Send(author, Vote{availability->digest, author, availability->round, me_, signature,
-                        /*verified=*/true});
-  availability.reset();
+  SendVote(out, author, availability->round, availability->digest, availability->batches);
 }
 
 void Core::HandleVote(Output& out, ValidatorIndex from, const Vote& vote, TimeMs now) {

@@ -388,8 +388,12 @@ class Core {
   CommitCost CertificateCost(const Certificate& cert) const;
   void SendResponses(Output& out, ValidatorIndex to, std::vector<Certificate> certs);
   void TryVote(Output& out, ValidatorIndex author, TimeMs now);
-  void SignVote(Output& out, ValidatorIndex author, Round round, const Digest& digest,
-                bool verified);
+  // Signs and sends our vote for `author`'s header `digest` (its LastVotedRecord
+  // already returned): verified when every batch in `batches` is, else an
+  // availability vote, remembered for UpgradeVote. `batches` is read before
+  // that record changes, so it may be the remembered vote's own.
+  void SendVote(Output& out, ValidatorIndex author, Round round, Digest digest,
+                const std::vector<Digest>& batches);
   void AddOwnVote(Output& out, const VoteSignature& vote, TimeMs now);
   void ProcessPendingCertificates(Output& out, TimeMs now);
   void InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,

@@ -12,13 +12,7 @@
 namespace gridledger::consensus {
 namespace {
 
-class AvailabilityTest : public Fixture {
- protected:
-  Batch BatchOf(uint32_t author, uint64_t sequence) {
-    return Batch{kSlice, ValidatorIndex(author), sequence,
-                 {Bytes{uint8_t(author), uint8_t(sequence), 7, 7}}};
-  }
-};
+class AvailabilityTest : public Fixture {};
 
 bool PersistsBatch(const std::vector<Action>& actions, const Batch& batch) {
   return std::any_of(actions.begin(), actions.end(), [&](const Action& a) {

@@ -54,6 +54,12 @@ class Fixture : public ::testing::Test {
     return h;
   }
 
+  // A one-transaction batch of `author`, distinct per (author, sequence).
+  Batch BatchOf(uint32_t author, uint64_t sequence) {
+    return Batch{kSlice, ValidatorIndex(author), sequence,
+                 {Bytes{uint8_t(author), uint8_t(sequence), 9, 9}}};
+  }
+
   // Verified votes of `voters`, but availability votes of those also in
   // `availability_only`.
   Certificate Certify(const Header& h, std::vector<uint32_t> voters,

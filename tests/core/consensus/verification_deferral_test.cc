@@ -21,10 +21,6 @@ class DeferralTest : public Fixture {
     params.availability_votes = false;
     return Fixture::MakeCore(me, state, params);
   }
-  Batch BatchOf(uint32_t author, uint64_t sequence) {
-    return Batch{kSlice, ValidatorIndex(author), sequence,
-                 {Bytes{uint8_t(author), uint8_t(sequence), 9, 9}}};
-  }
 };
 
 // With n = 4 (f = 1) the one spare peer of author a is a + 1: it defers, the
