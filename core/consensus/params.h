@@ -82,8 +82,11 @@ struct Parameters {
   // honest validator checked every signature in it. A deferring peer
   // verifies when asked as above, and then votes again, verified. Local to
   // each validator like the deferral: every validator accepts both kinds of
-  // votes.
-  bool availability_votes = true;
+  // votes. Off by default for now: with it on,
+  // CommitSyncTest.RejoinsAfterMoreThanTenGcDepthsOfRounds sometimes sees the
+  // restarted validator catch up without a commit sync under load (2 of 6
+  // runs), which is not understood yet (docs/benchmarks.md).
+  bool availability_votes = false;
   // The largest message peers accept (the transport's max_frame_bytes):
   // responses to catch-up requests are split to fit, and a sealed batch
   // always fits one message.

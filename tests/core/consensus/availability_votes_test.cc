@@ -5,6 +5,7 @@
 // honest validator checked every signature in it.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "tests/core/consensus/consensus_fixture.h"
@@ -12,7 +13,17 @@
 namespace gridledger::consensus {
 namespace {
 
-class AvailabilityTest : public Fixture {};
+class AvailabilityTest : public Fixture {
+ protected:
+  // Availability votes on (the parameter's default is off for now), unless
+  // a test turns them off.
+  std::unique_ptr<Core> MakeCore(uint32_t me, const PersistedState& state = {},
+                                 std::optional<Parameters> params = std::nullopt) {
+    Parameters p;
+    p.availability_votes = true;
+    return Fixture::MakeCore(me, state, params.value_or(p));
+  }
+};
 
 bool PersistsBatch(const std::vector<Action>& actions, const Batch& batch) {
   return std::any_of(actions.begin(), actions.end(), [&](const Action& a) {
@@ -206,6 +217,7 @@ TEST_F(AvailabilityTest, ACertificateNeedsFPlusOneVerifiedVotes) {
 // completes it.
 TEST_F(AvailabilityTest, TheAuthorWaitsForFPlusOneVerifiedVotes) {
   Parameters params;
+  params.availability_votes = true;
   params.batch_bytes = 4;  // one transaction seals a batch
   params.max_header_delay_ms = 100;
   for (uint32_t completer : {1u, 3u}) {
