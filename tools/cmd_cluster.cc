@@ -559,7 +559,7 @@ void AddClusterOptions(CLI::App* app, ClusterArgs* a) {
                   "usually proves first (default: the node's, on; core/consensus/params.h)");
   app->add_option("--availability_votes", a->pacing.availability_votes,
                   "true|false: with the deferral, 2f peers store an author's batches and vote "
-                  "for availability only; f verify (default: the node's, off; params.h)");
+                  "for availability only; f verify (default: the node's, on; params.h)");
 }
 
 int RunCluster(int argc, char** argv) {

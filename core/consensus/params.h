@@ -82,11 +82,9 @@ struct Parameters {
   // honest validator checked every signature in it. A deferring peer
   // verifies when asked as above, and then votes again, verified. Local to
   // each validator like the deferral: every validator accepts both kinds of
-  // votes. Off by default for now: with it on,
-  // CommitSyncTest.RejoinsAfterMoreThanTenGcDepthsOfRounds sometimes sees the
-  // restarted validator catch up without a commit sync under load (2 of 6
-  // runs), which is not understood yet (docs/benchmarks.md).
-  bool availability_votes = false;
+  // votes. False restores 2f+1 verified votes per certificate (the wider
+  // margin against forged signatures, docs/architecture.md).
+  bool availability_votes = true;
   // The largest message peers accept (the transport's max_frame_bytes):
   // responses to catch-up requests are split to fit, and a sealed batch
   // always fits one message.

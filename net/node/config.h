@@ -18,7 +18,7 @@
 //   header_delay_ms = 50                        max_batch_delay_ms, max_header_delay_ms and
 //   leader_timeout_ms = 300                     leader_timeout_ms; local to this validator
 //   defer_peer_verification = false             optional (params.h, default true)
-//   availability_votes = true                   optional (params.h, default false)
+//   availability_votes = false                  optional (params.h, default true)
 //
 //   [[relay]]                                   optional, any number: a validator of
 //   slice = 1                                   another slice whose client API takes

@@ -106,6 +106,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
                                                    options.client_verify_nice_increment,
                                                    " is outside [0, ", kNiceMax, "]"));
   }
+  if (options.peer_send_queue_max_frames == 0) {
+    return absl::InvalidArgumentError("peer_send_queue_max_frames must be at least 1");
+  }
   auto p = std::make_unique<Parts>();
   p->config = config;
   // Every line of this node carries its slice/index (core/common/log.h).
@@ -300,6 +303,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   // Peer transport: messages are decoded on its io thread, then queued.
   net::TransportOptions topts(key);
   topts.chain_id = chain_id;  // peers of another network fail authentication
+  topts.send_queue_max_frames = options.peer_send_queue_max_frames;
   topts.listen_address = config.peer_address_override ? config.peer_address_override->host
                                                       : me.host;
   topts.listen_port = config.peer_address_override ? config.peer_address_override->port

@@ -18,6 +18,7 @@
 #include "net/node/config.h"
 #include "net/node/state_sync.h"
 #include "net/node/tx_checker.h"
+#include "net/transport/transport.h"
 #include "storage/lmdb_env.h"
 
 namespace gridledger::node {
@@ -33,6 +34,11 @@ struct NodeOptions {
   int client_verify_nice_increment = kClientVerifyNiceIncrement;
   // Bound on the LMDB map (tests: a tiny one makes the disk "full").
   uint64_t lmdb_max_map_size_bytes = storage::kDefaultMaxMapSizeBytes;
+  // Frames queued for one peer, kept while it is unreachable and sent when it
+  // comes back (net/transport/transport.h). A validator down for a while
+  // catches up from these queues when they hold its whole gap; tests that
+  // must exercise commit sync shrink them.
+  size_t peer_send_queue_max_frames = net::kDefaultSendQueueMaxFrames;
 };
 
 // Cross-slice receipts at this validator since it started.

@@ -181,9 +181,9 @@ TEST_F(ByzantineNodeSecurityTest, FloodBatchesAreValidAndStoredWithinTheAuthorsS
   ASSERT_EQ(frames.size(), 3 + 3 * kFloodBatchesPerHeader);
   auto core = MakeCore(0);
   std::set<Digest> batches;
-  // With Parameters::availability_votes validator 0 would store the
-  // byzantine author's batches first and acknowledge each twice (stored,
-  // then verified once Deliver completes the check): count distinct ones.
+  // Validator 0 stores the byzantine author's batches for availability
+  // first (Parameters::availability_votes); Deliver then completes their
+  // check, so each is acknowledged as stored and then as verified.
   std::set<Digest> acked;
   size_t verified_acks = 0;
   for (const RewrittenSend& f : frames) {

@@ -24,11 +24,18 @@ using cluster_test::WaitFor;
 
 constexpr uint64_t kGcDepth = 6;
 constexpr uint32_t kStopped = 3;
+constexpr size_t kPeerQueueFrames = 64;
 
 class CommitSyncTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cluster_.options().params.gc_depth = kGcDepth;
+    // Peers keep the frames they could not send to the stopped validator and
+    // send them when it is back: with the default bound (4096) those queues
+    // sometimes held its whole gap, and it caught up from them with no commit
+    // sync. Every round sends at least a header and a certificate from each
+    // peer, so 64 frames hold far fewer rounds than any gap below.
+    cluster_.options().peer_send_queue_max_frames = kPeerQueueFrames;
     const absl::Status started = cluster_.StartAll();
     ASSERT_TRUE(started.ok()) << started;
   }
