@@ -426,6 +426,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
     // is verified again.)
     if (!ok) {
       ++stats_.batches_rejected;
+      ++stats_.stored_batch_checks_failed;
       SuspendDeferral(author);
       return {};
     }
@@ -919,6 +920,7 @@ void Core::SendVote(Output& out, ValidatorIndex author, Round round, Digest dige
   if (verified) {
     availability_votes_[author.value()].reset();
   } else {
+    ++stats_.availability_votes_sent;
     availability_votes_[author.value()] = AvailabilityVote{round, digest, batches};
   }
 }
@@ -936,6 +938,7 @@ void Core::UpgradeVote(Output& out, ValidatorIndex author) {
   // The same header as the LastVotedRecord already durable: no new record.
   // A verified vote, which also forgets `availability` (SendVote).
   ++stats_.votes_sent;
+  ++stats_.votes_upgraded;
   SendVote(out, author, availability->round, availability->digest, availability->batches);
 }
 

@@ -180,6 +180,13 @@ struct CoreStats {
   // verification (Core::StoreProvenBatch), and deferrable verifications asked for.
   uint64_t batches_proven_by_certificate = 0;
   uint64_t verifications_deferred = 0;
+  // Parameters::availability_votes: votes that vouched for availability only,
+  // verified votes sent again for the same header once its batches were
+  // checked (UpgradeVote), and checks of stored batches that failed (each
+  // suspends the author's deferral). A subset of votes_sent / batches_rejected.
+  uint64_t availability_votes_sent = 0;
+  uint64_t votes_upgraded = 0;
+  uint64_t stored_batch_checks_failed = 0;
 };
 
 class Core {

@@ -212,6 +212,17 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
   for (size_t i = 0; i < peer_batch_deferrals_.size(); ++i) {
     peer_batch_deferrals_[i] = &deferrals.Add({{"outcome", outcomes[i]}});
   }
+  auto& availability = prometheus::BuildCounter()
+                           .Name("gridledger_availability_votes_total")
+                           .Help("Availability votes: sent (vouching that the batches are "
+                                 "stored, not yet checked), upgraded (a verified vote sent "
+                                 "after one for the same header), check_failed (a stored "
+                                 "batch's deferred check failed)")
+                           .Register(*registry_);
+  const char* const events[] = {"sent", "upgraded", "check_failed"};
+  for (size_t i = 0; i < availability_events_.size(); ++i) {
+    availability_events_[i] = &availability.Add({{"event", events[i]}});
+  }
 }
 
 void NodeMetrics::AddSignatureVerifications(SignatureKind kind, uint64_t count) {

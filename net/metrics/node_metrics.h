@@ -157,6 +157,13 @@ class NodeMetrics {
   void AddPeerBatchDeferral(Deferral outcome) {
     peer_batch_deferrals_[static_cast<size_t>(outcome)]->Increment();
   }
+  // consensus::Parameters::availability_votes: votes sent that vouched for
+  // availability only, verified votes sent after them for the same header,
+  // and checks of batches stored for availability that failed.
+  enum class AvailabilityEvent { kVoteSent, kVoteUpgraded, kCheckFailed };
+  void AddAvailabilityEvents(AvailabilityEvent event, uint64_t count) {
+    availability_events_[static_cast<size_t>(event)]->Increment(static_cast<double>(count));
+  }
 
   // Read back for the client API's GetCounters (net/node/node_counters.h),
   // so tools need not parse the exposition text.
@@ -195,6 +202,7 @@ class NodeMetrics {
   prometheus::Counter* leader_timeouts_;
   prometheus::Counter* suspected_leader_skips_;
   std::array<prometheus::Counter*, 4> peer_batch_deferrals_{};
+  std::array<prometheus::Counter*, 3> availability_events_{};
 };
 
 }  // namespace gridledger::net

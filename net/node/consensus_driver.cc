@@ -289,6 +289,16 @@ void ConsensusDriver::Loop() {
       metrics_->AddSuspectedLeaderSkips(core_stats.suspected_leader_skips -
                                         suspected_skips_exported_);
       suspected_skips_exported_ = core_stats.suspected_leader_skips;
+      using Availability = net::NodeMetrics::AvailabilityEvent;
+      const uint64_t availability_now[] = {core_stats.availability_votes_sent,
+                                           core_stats.votes_upgraded,
+                                           core_stats.stored_batch_checks_failed};
+      const Availability events[] = {Availability::kVoteSent, Availability::kVoteUpgraded,
+                                     Availability::kCheckFailed};
+      for (size_t i = 0; i < availability_exported_.size(); ++i) {
+        metrics_->AddAvailabilityEvents(events[i], availability_now[i] - availability_exported_[i]);
+        availability_exported_[i] = availability_now[i];
+      }
       metrics_->SetRound(core_->round().value());
       metrics_->SetQueueDepth(net::MetricsQueue::kConsensusInbox, inbox_->size());
       metrics_->SetQueueDepth(net::MetricsQueue::kVerifyPending, verify_worker_->queued());

@@ -9,6 +9,7 @@
 #ifndef GRIDLEDGER_NET_NODE_CONSENSUS_DRIVER_H_
 #define GRIDLEDGER_NET_NODE_CONSENSUS_DRIVER_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -193,6 +194,8 @@ class ConsensusDriver {
   uint64_t rejections_exported_ = 0;  // into metrics_ (peer_messages_refused)
   uint64_t leader_timeouts_exported_ = 0;  // into metrics_, like rejections_exported_
   uint64_t suspected_skips_exported_ = 0;
+  // Availability-vote counters exported so far (sent, upgraded, check failed).
+  std::array<uint64_t, 3> availability_exported_{};
   consensus::TimeMs last_rejection_log_ms_ = 0;
   std::atomic<bool> failed_{false};
   mutable absl::Mutex mu_;

@@ -106,6 +106,8 @@ TEST_F(MetricsTest, ExposesVerifierBackendPeerLinksAndRejections) {
   metrics.AddTransactionRejected(TxRejection::kBadSignature);
   metrics.AddPeerMessagesRefused(3);
   metrics.AddPeerMessagesRefused(0);
+  metrics.AddAvailabilityEvents(NodeMetrics::AvailabilityEvent::kVoteSent, 5);
+  metrics.AddAvailabilityEvents(NodeMetrics::AvailabilityEvent::kVoteUpgraded, 2);
 
   const std::string response = Scrape(server_->port());
   EXPECT_TRUE(HasLine(response, "gridledger_verifier_backend{backend=\"cpu\"} 1")) << response;
@@ -117,6 +119,9 @@ TEST_F(MetricsTest, ExposesVerifierBackendPeerLinksAndRejections) {
   // Every reason is exported from the start, so a rate() has a series.
   EXPECT_TRUE(HasLine(response, "gridledger_transactions_rejected_total{reason=\"too_large\"} 0"));
   EXPECT_TRUE(HasLine(response, "gridledger_peer_messages_refused_total 3"));
+  EXPECT_TRUE(HasLine(response, "gridledger_availability_votes_total{event=\"sent\"} 5"));
+  EXPECT_TRUE(HasLine(response, "gridledger_availability_votes_total{event=\"upgraded\"} 2"));
+  EXPECT_TRUE(HasLine(response, "gridledger_availability_votes_total{event=\"check_failed\"} 0"));
   server_->Unregister(metrics.registry());
 }
 

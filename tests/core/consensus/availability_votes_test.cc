@@ -102,6 +102,11 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
   votes = VotesSent(core->OnMessage(ValidatorIndex(0), header, 1200));
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_TRUE(votes[0].verified);
+  // Counted: two availability votes (the first and the one sent again),
+  // one upgrade; the verified vote sent again is neither.
+  EXPECT_EQ(core->stats().availability_votes_sent, 2u);
+  EXPECT_EQ(core->stats().votes_upgraded, 1u);
+  EXPECT_EQ(core->stats().stored_batch_checks_failed, 0u);
 }
 
 // The author still pushing a batch we stored for availability after our
@@ -142,6 +147,8 @@ TEST_F(AvailabilityTest, AFailedCheckLeavesOnlyTheAvailabilityVote) {
   EXPECT_TRUE(VotesSent(failed).empty());
   EXPECT_TRUE(Sent<BatchAck>(failed).empty());
   EXPECT_EQ(core->stats().batches_rejected, 1u);
+  EXPECT_EQ(core->stats().stored_batch_checks_failed, 1u);
+  EXPECT_EQ(core->stats().votes_upgraded, 0u);
   const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 1200);
   EXPECT_EQ(Verifications(again).size(), 1u);
   const std::vector<Vote> votes = VotesSent(again);
