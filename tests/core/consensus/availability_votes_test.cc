@@ -15,8 +15,8 @@ namespace {
 
 class AvailabilityTest : public Fixture {
  protected:
-  // Availability votes on (the parameter's default is off for now), unless
-  // a test turns them off.
+  // Availability votes on (the default; set here so the tests keep their
+  // meaning if it changes), unless a test turns them off.
   std::unique_ptr<Core> MakeCore(uint32_t me, const PersistedState& state = {},
                                  std::optional<Parameters> params = std::nullopt) {
     Parameters p;
@@ -129,6 +129,36 @@ TEST_F(AvailabilityTest, ALatePushGetsTheStoredBatchVerified) {
   const std::vector<BatchAck> acks = Sent<BatchAck>(core->OnBatchVerified(d, true, 3 + patience));
   ASSERT_EQ(acks.size(), 1u);
   EXPECT_TRUE(acks[0].verified);
+}
+
+// An anchor's header gets an availability vote at once and no check: the
+// leader's own vote and its f verifiers' give its certificate the f+1
+// verified votes it needs (without availability votes a deferring peer
+// checks an anchor's batches at once, verification_deferral_test.cc).
+TEST_F(AvailabilityTest, AnAnchorsHeaderGetsAnAvailabilityVoteWithoutACheck) {
+  const uint32_t leader = committee_->Leader(Round(2)).value();
+  const uint32_t me = (leader + 1) % 4;  // the first peer after it: stores
+  auto core = MakeCore(me);
+  std::vector<Digest> round1;
+  for (const Certificate& c : RoundsWithout0(1)) {
+    core->OnMessage(ValidatorIndex(c.header.author.value() == me ? leader : me == 0 ? 1 : 0), c,
+                    1);
+    round1.push_back(CertificateDigest(c));
+  }
+  ASSERT_EQ(core->dag().highest_round().value(), 1u);
+  const Batch batch = BatchOf(leader, 1);
+  ASSERT_TRUE(PersistsBatch(core->OnMessage(ValidatorIndex(leader), batch, 2), batch));
+  const std::vector<Action> voted = core->OnMessage(
+      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 3);
+  EXPECT_TRUE(Verifications(voted).empty());
+  const std::vector<Vote> votes = VotesSent(voted);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_FALSE(votes[0].verified);
+  // Sent again (short of votes: its verifier is slow), it is checked now.
+  const std::vector<VerifyBatchAction> again = Verifications(core->OnMessage(
+      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 600));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_FALSE(again[0].deferrable);
 }
 
 // A batch whose check fails (a forged transaction) never gets a verified
