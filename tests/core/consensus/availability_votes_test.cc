@@ -139,12 +139,7 @@ TEST_F(AvailabilityTest, AnAnchorsHeaderGetsAnAvailabilityVoteWithoutACheck) {
   const uint32_t leader = committee_->Leader(Round(2)).value();
   const uint32_t me = (leader + 1) % 4;  // the first peer after it: stores
   auto core = MakeCore(me);
-  std::vector<Digest> round1;
-  for (const Certificate& c : RoundsWithout0(1)) {
-    core->OnMessage(ValidatorIndex(c.header.author.value() == me ? leader : me == 0 ? 1 : 0), c,
-                    1);
-    round1.push_back(CertificateDigest(c));
-  }
+  const std::vector<Digest> round1 = DeliverRound1(*core, me, leader);
   ASSERT_EQ(core->dag().highest_round().value(), 1u);
   const Batch batch = BatchOf(leader, 1);
   ASSERT_TRUE(PersistsBatch(core->OnMessage(ValidatorIndex(leader), batch, 2), batch));

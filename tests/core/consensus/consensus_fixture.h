@@ -92,6 +92,19 @@ class Fixture : public ::testing::Test {
     return certs;
   }
 
+  // Round 1 of RoundsWithout0 delivered to `core` (validator `me`), each
+  // certificate from a validator other than `me` (`leader` for `me`'s own):
+  // the DAG at round 1, and the digests a round-2 header links.
+  std::vector<Digest> DeliverRound1(Core& core, uint32_t me, uint32_t leader) {
+    std::vector<Digest> round1;
+    for (const Certificate& c : RoundsWithout0(1)) {
+      core.OnMessage(ValidatorIndex(c.header.author.value() == me ? leader : me == 0 ? 1 : 0), c,
+                     1);
+      round1.push_back(CertificateDigest(c));
+    }
+    return round1;
+  }
+
   // A certificate that the next round does not link (it formed late); every
   // certificate of the round after that weak-links it.
   struct LateCertificate {
