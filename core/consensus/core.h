@@ -265,6 +265,7 @@ class Core {
     Round round;
     Digest digest;
     std::vector<Digest> batches;
+    TimeMs first_sent_ms = 0;  // our first availability vote for this header
   };
   struct PendingCertificate {
     Certificate certificate;
@@ -375,7 +376,7 @@ class Core {
   // After a batch of `author`'s became verified: our availability vote for
   // its header, if every batch of it is verified now, is followed by a
   // verified vote.
-  void UpgradeVote(Output& out, ValidatorIndex author);
+  void UpgradeVote(Output& out, ValidatorIndex author, TimeMs now);
   // A late push of `author`'s deferred batch made us verify it: after
   // kLatePushesBeforeBackoff in a row, no deferral for that author a while.
   void NoteLatePush(ValidatorIndex author);
@@ -400,7 +401,11 @@ class Core {
   // availability vote, remembered for UpgradeVote. `batches` is read before
   // that record changes, so it may be the remembered vote's own.
   void SendVote(Output& out, ValidatorIndex author, Round round, Digest digest,
-                const std::vector<Digest>& batches);
+                const std::vector<Digest>& batches, TimeMs now);
+  // How long an author may ask again (a batch pushed, a header sent) before
+  // a deferred check of ours is needed: under load most asks only mean slow
+  // peers, whose acks and votes come anyway.
+  TimeMs RepushPatienceMs() const;
   void AddOwnVote(Output& out, const VoteSignature& vote, TimeMs now);
   void ProcessPendingCertificates(Output& out, TimeMs now);
   void InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,

@@ -80,7 +80,15 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
   EXPECT_FALSE(VerifyVote(relabelled, *committee_, checker_).ok())
       << "the flag is inside the signature";
 
-  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 600);
+  // Sent again within our patience (under load, mostly slow votes): the
+  // same availability vote, no check yet.
+  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
+  const std::vector<Action> early = core->OnMessage(ValidatorIndex(0), header, 600);
+  EXPECT_TRUE(Verifications(early).empty());
+  ASSERT_EQ(VotesSent(early).size(), 1u);
+  EXPECT_FALSE(VotesSent(early)[0].verified);
+  // Still short after it: checked now.
+  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 2 + patience);
   const std::vector<VerifyBatchAction> v = Verifications(again);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].digest, d);
@@ -89,7 +97,7 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
 
-  const std::vector<Action> checked = core->OnBatchVerified(d, true, 601);
+  const std::vector<Action> checked = core->OnBatchVerified(d, true, 3 + patience);
   votes = VotesSent(checked);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_TRUE(votes[0].verified);
@@ -99,12 +107,12 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
   ASSERT_EQ(acks.size(), 1u);
   EXPECT_TRUE(acks[0].verified);
   // Nothing more to upgrade: the header again gets the verified vote.
-  votes = VotesSent(core->OnMessage(ValidatorIndex(0), header, 1200));
+  votes = VotesSent(core->OnMessage(ValidatorIndex(0), header, 4 + patience));
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_TRUE(votes[0].verified);
-  // Counted: two availability votes (the first and the one sent again),
+  // Counted: three availability votes (the first and the two sent again),
   // one upgrade; the verified vote sent again is neither.
-  EXPECT_EQ(core->stats().availability_votes_sent, 2u);
+  EXPECT_EQ(core->stats().availability_votes_sent, 3u);
   EXPECT_EQ(core->stats().votes_upgraded, 1u);
   EXPECT_EQ(core->stats().stored_batch_checks_failed, 0u);
 }
@@ -149,9 +157,10 @@ TEST_F(AvailabilityTest, AnAnchorsHeaderGetsAnAvailabilityVoteWithoutACheck) {
   const std::vector<Vote> votes = VotesSent(voted);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
-  // Sent again (short of votes: its verifier is slow), it is checked now.
+  // Still short of votes after our patience (its verifier is slow): checked now.
+  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
   const std::vector<VerifyBatchAction> again = Verifications(core->OnMessage(
-      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 600));
+      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 3 + patience));
   ASSERT_EQ(again.size(), 1u);
   EXPECT_FALSE(again[0].deferrable);
 }
@@ -167,20 +176,21 @@ TEST_F(AvailabilityTest, AFailedCheckLeavesOnlyTheAvailabilityVote) {
   core->OnMessage(ValidatorIndex(0), batch, 1);
   const Header header = MakeHeader(0, 1, genesis_, {d});
   ASSERT_EQ(VotesSent(core->OnMessage(ValidatorIndex(0), header, 2)).size(), 1u);
-  ASSERT_EQ(Verifications(core->OnMessage(ValidatorIndex(0), header, 600)).size(), 1u);
-  const std::vector<Action> failed = core->OnBatchVerified(d, false, 601);
+  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
+  ASSERT_EQ(Verifications(core->OnMessage(ValidatorIndex(0), header, 2 + patience)).size(), 1u);
+  const std::vector<Action> failed = core->OnBatchVerified(d, false, 3 + patience);
   EXPECT_TRUE(VotesSent(failed).empty());
   EXPECT_TRUE(Sent<BatchAck>(failed).empty());
   EXPECT_EQ(core->stats().batches_rejected, 1u);
   EXPECT_EQ(core->stats().stored_batch_checks_failed, 1u);
   EXPECT_EQ(core->stats().votes_upgraded, 0u);
-  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 1200);
+  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 4 + patience);
   EXPECT_EQ(Verifications(again).size(), 1u);
   const std::vector<Vote> votes = VotesSent(again);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
   const Batch next = BatchOf(0, 2);
-  const std::vector<Action> pushed = core->OnMessage(ValidatorIndex(0), next, 1300);
+  const std::vector<Action> pushed = core->OnMessage(ValidatorIndex(0), next, 5 + patience);
   EXPECT_FALSE(PersistsBatch(pushed, next));
   const std::vector<VerifyBatchAction> v = Verifications(pushed);
   ASSERT_EQ(v.size(), 1u);
@@ -290,8 +300,10 @@ TEST_F(AvailabilityTest, TheAuthorWaitsForFPlusOneVerifiedVotes) {
       completing = VotesSent(verifier.OnMessage(ValidatorIndex(0), headers[0], 107));
     } else {
       Core& peer = *peers[0];
-      ASSERT_EQ(Verifications(peer.OnMessage(ValidatorIndex(0), headers[0], 600)).size(), 1u);
-      completing = VotesSent(peer.OnBatchVerified(d, true, 601));
+      const TimeMs patience = kRepushesBeforeVerifying * params.sync_retry_ms;
+      ASSERT_EQ(
+          Verifications(peer.OnMessage(ValidatorIndex(0), headers[0], 103 + patience)).size(), 1u);
+      completing = VotesSent(peer.OnBatchVerified(d, true, 104 + patience));
     }
     ASSERT_EQ(completing.size(), 1u) << completer;
     EXPECT_TRUE(completing[0].verified);
