@@ -170,15 +170,7 @@ TEST_F(AvailabilityTest, PatienceForAHeaderSentAgainGrowsWithTheWaitForOwnAcks) 
   auto core = MakeCore(1, {}, params);  // stores author 0's batches
   constexpr TimeMs kAckWaitMs = 4000;
   TimeMs now = 1;
-  for (uint8_t i = 0; i < 16; ++i, now += kAckWaitMs) {
-    auto sealed = core->SubmitTransaction(Bytes{i, 2, 3, 4}, now);
-    ASSERT_TRUE(sealed.ok());
-    const std::vector<Batch> pushed = Sent<Batch>(*sealed);
-    ASSERT_EQ(pushed.size(), 1u);
-    for (uint32_t peer : {0u, 2u}) {
-      core->OnMessage(ValidatorIndex(peer), BatchAck{BatchDigest(pushed[0])}, now + kAckWaitMs);
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(SealWithSlowAcks(*core, {0, 2}, kAckWaitMs, &now));
   const Batch batch = BatchOf(0, 1);
   const Digest d = BatchDigest(batch);
   ASSERT_TRUE(PersistsBatch(core->OnMessage(ValidatorIndex(0), batch, now), batch));

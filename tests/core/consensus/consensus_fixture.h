@@ -219,6 +219,22 @@ inline std::optional<Batch> SealOne(Core& core, const Bytes& tx, TimeMs now) {
   return batches[0];
 }
 
+// Seals 16 own batches on a core whose batch_bytes make one transaction
+// seal a batch, each acknowledged by `ackers` ack_wait_ms after it: the
+// core's own ack wait is then close to ack_wait_ms. `*now` starts at the
+// first seal and ends after the last ack. Callers wrap it in
+// ASSERT_NO_FATAL_FAILURE.
+inline void SealWithSlowAcks(Core& core, const std::vector<uint32_t>& ackers, TimeMs ack_wait_ms,
+                             TimeMs* now) {
+  for (uint8_t i = 0; i < 16; ++i, *now += ack_wait_ms) {
+    const std::optional<Batch> batch = SealOne(core, Bytes{i, 2, 3, 4}, *now);
+    ASSERT_TRUE(batch.has_value());
+    for (uint32_t peer : ackers) {
+      core.OnMessage(ValidatorIndex(peer), BatchAck{BatchDigest(*batch)}, *now + ack_wait_ms);
+    }
+  }
+}
+
 inline std::vector<CommittedSubDag> Commits(const std::vector<Action>& actions) {
   std::vector<CommittedSubDag> out;
   for (const Action& a : actions) {

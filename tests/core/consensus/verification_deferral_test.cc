@@ -182,15 +182,7 @@ TEST_F(DeferralTest, PatienceGrowsWithTheWaitForOwnAcks) {
   auto core = MakeCore(1, {}, params);
   constexpr TimeMs kAckWaitMs = 4000;
   TimeMs now = 1;
-  for (uint8_t i = 0; i < 16; ++i, now += kAckWaitMs) {
-    auto sealed = core->SubmitTransaction(Bytes{i, 2, 3, 4}, now);
-    ASSERT_TRUE(sealed.ok());
-    const std::vector<Batch> pushed = Sent<Batch>(*sealed);
-    ASSERT_EQ(pushed.size(), 1u);
-    for (uint32_t peer : {2u, 3u}) {
-      core->OnMessage(ValidatorIndex(peer), BatchAck{BatchDigest(pushed[0])}, now + kAckWaitMs);
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(SealWithSlowAcks(*core, {2, 3}, kAckWaitMs, &now));
   // The average is now close to 4 s: 2 s of pushes are not enough.
   const Batch batch = BatchOf(0, 1);
   ASSERT_TRUE(Verifications(core->OnMessage(ValidatorIndex(0), batch, now))[0].deferrable);
