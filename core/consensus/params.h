@@ -81,7 +81,7 @@ struct Parameters {
   // times in all instead of 2f+1, and a certificate still shows that an
   // honest validator checked every signature in it. A deferring peer
   // verifies when asked as above (but not for an anchor, and a header sent
-  // again only after a batch's patience: Core::HandleHeader), and then
+  // again only after twice its own ack wait: Core::HandleHeader), and then
   // votes again, verified. Local to
   // each validator like the deferral: every validator accepts both kinds of
   // votes. False restores 2f+1 verified votes per certificate (the wider
