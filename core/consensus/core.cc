@@ -433,7 +433,7 @@ std::vector<Action> Core::OnBatchVerified(const Digest& digest, bool ok, TimeMs 
     auto stored = batches_.find(digest);
     if (stored == batches_.end()) return {};
     stored->second.verified = true;
-    // Asked for (the author short of verified acks or votes, an anchor), or
+    // Asked for (the author short of verified acks or votes), or
     // the runtime's deferral ran out: the author may want the verified ack.
     out.Ack(author, digest, /*verified=*/true);
     UpgradeVote(out, author, now);
@@ -640,14 +640,12 @@ void Core::OnRepush(Output& out, const Digest& digest, ValidatorIndex author, Ti
   // would add to everyone's work. Only a batch still short after
   // kRepushesBeforeVerifying retransmission periods, and twice as long as
   // our own batches now wait for their acks, needs ours.
-  if (now >= it->second.received_ms + RepushPatienceMs()) {
+  const TimeMs patience = std::max<TimeMs>(kRepushesBeforeVerifying * params_.sync_retry_ms,
+                                           2 * own_ack_wait_ms_);
+  if (now >= it->second.received_ms + patience) {
     VerifyNow(out, digest);
     NoteLatePush(author);
   }
-}
-
-TimeMs Core::RepushPatienceMs() const {
-  return std::max<TimeMs>(kRepushesBeforeVerifying * params_.sync_retry_ms, 2 * own_ack_wait_ms_);
 }
 
 bool Core::IsSpareFor(ValidatorIndex author, ValidatorIndex peer) const {

@@ -402,10 +402,6 @@ class Core {
   // that record changes, so it may be the remembered vote's own.
   void SendVote(Output& out, ValidatorIndex author, Round round, Digest digest,
                 const std::vector<Digest>& batches, TimeMs now);
-  // How long an author may ask again (a batch pushed, a header sent) before
-  // a deferred check of ours is needed: under load most asks only mean slow
-  // peers, whose acks and votes come anyway.
-  TimeMs RepushPatienceMs() const;
   void AddOwnVote(Output& out, const VoteSignature& vote, TimeMs now);
   void ProcessPendingCertificates(Output& out, TimeMs now);
   void InsertCertificate(Output& out, const Certificate& cert, const Digest& digest,

@@ -82,8 +82,7 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
 
   // Sent again (short of votes; our own batches get their acks at once, so
   // no patience: PatienceForAHeaderSentAgainGrowsWithTheWaitForOwnAcks): checked now.
-  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
-  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 2 + patience);
+  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 600);
   const std::vector<VerifyBatchAction> v = Verifications(again);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].digest, d);
@@ -92,7 +91,7 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
 
-  const std::vector<Action> checked = core->OnBatchVerified(d, true, 3 + patience);
+  const std::vector<Action> checked = core->OnBatchVerified(d, true, 601);
   votes = VotesSent(checked);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_TRUE(votes[0].verified);
@@ -102,7 +101,7 @@ TEST_F(AvailabilityTest, AnAvailabilityVoteIsFollowedByAVerifiedOneWhenTheAuthor
   ASSERT_EQ(acks.size(), 1u);
   EXPECT_TRUE(acks[0].verified);
   // Nothing more to upgrade: the header again gets the verified vote.
-  votes = VotesSent(core->OnMessage(ValidatorIndex(0), header, 4 + patience));
+  votes = VotesSent(core->OnMessage(ValidatorIndex(0), header, 1200));
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_TRUE(votes[0].verified);
   // Counted: two availability votes (the first and the one sent again),
@@ -152,10 +151,9 @@ TEST_F(AvailabilityTest, AnAnchorsHeaderGetsAnAvailabilityVoteWithoutACheck) {
   const std::vector<Vote> votes = VotesSent(voted);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
-  // Still short of votes after our patience (its verifier is slow): checked now.
-  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
+  // Sent again, short of votes (its verifier is slow): checked now.
   const std::vector<VerifyBatchAction> again = Verifications(core->OnMessage(
-      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 3 + patience));
+      ValidatorIndex(leader), MakeHeader(leader, 2, round1, {BatchDigest(batch)}), 600));
   ASSERT_EQ(again.size(), 1u);
   EXPECT_FALSE(again[0].deferrable);
 }
@@ -198,21 +196,20 @@ TEST_F(AvailabilityTest, AFailedCheckLeavesOnlyTheAvailabilityVote) {
   core->OnMessage(ValidatorIndex(0), batch, 1);
   const Header header = MakeHeader(0, 1, genesis_, {d});
   ASSERT_EQ(VotesSent(core->OnMessage(ValidatorIndex(0), header, 2)).size(), 1u);
-  const TimeMs patience = kRepushesBeforeVerifying * core->params().sync_retry_ms;
-  ASSERT_EQ(Verifications(core->OnMessage(ValidatorIndex(0), header, 2 + patience)).size(), 1u);
-  const std::vector<Action> failed = core->OnBatchVerified(d, false, 3 + patience);
+  ASSERT_EQ(Verifications(core->OnMessage(ValidatorIndex(0), header, 600)).size(), 1u);
+  const std::vector<Action> failed = core->OnBatchVerified(d, false, 601);
   EXPECT_TRUE(VotesSent(failed).empty());
   EXPECT_TRUE(Sent<BatchAck>(failed).empty());
   EXPECT_EQ(core->stats().batches_rejected, 1u);
   EXPECT_EQ(core->stats().stored_batch_checks_failed, 1u);
   EXPECT_EQ(core->stats().votes_upgraded, 0u);
-  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 4 + patience);
+  const std::vector<Action> again = core->OnMessage(ValidatorIndex(0), header, 1200);
   EXPECT_EQ(Verifications(again).size(), 1u);
   const std::vector<Vote> votes = VotesSent(again);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_FALSE(votes[0].verified);
   const Batch next = BatchOf(0, 2);
-  const std::vector<Action> pushed = core->OnMessage(ValidatorIndex(0), next, 5 + patience);
+  const std::vector<Action> pushed = core->OnMessage(ValidatorIndex(0), next, 1300);
   EXPECT_FALSE(PersistsBatch(pushed, next));
   const std::vector<VerifyBatchAction> v = Verifications(pushed);
   ASSERT_EQ(v.size(), 1u);
@@ -322,10 +319,8 @@ TEST_F(AvailabilityTest, TheAuthorWaitsForFPlusOneVerifiedVotes) {
       completing = VotesSent(verifier.OnMessage(ValidatorIndex(0), headers[0], 107));
     } else {
       Core& peer = *peers[0];
-      const TimeMs patience = kRepushesBeforeVerifying * params.sync_retry_ms;
-      ASSERT_EQ(
-          Verifications(peer.OnMessage(ValidatorIndex(0), headers[0], 103 + patience)).size(), 1u);
-      completing = VotesSent(peer.OnBatchVerified(d, true, 104 + patience));
+      ASSERT_EQ(Verifications(peer.OnMessage(ValidatorIndex(0), headers[0], 600)).size(), 1u);
+      completing = VotesSent(peer.OnBatchVerified(d, true, 601));
     }
     ASSERT_EQ(completing.size(), 1u) << completer;
     EXPECT_TRUE(completing[0].verified);
