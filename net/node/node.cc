@@ -109,6 +109,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   if (options.peer_send_queue_max_frames == 0) {
     return absl::InvalidArgumentError("peer_send_queue_max_frames must be at least 1");
   }
+  if (options.peer_send_queue_max_bytes < net::kDefaultMaxFrameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("peer_send_queue_max_bytes ", options.peer_send_queue_max_bytes,
+                     " is below the largest peer frame (", net::kDefaultMaxFrameBytes,
+                     " bytes)"));
+  }
   auto p = std::make_unique<Parts>();
   p->config = config;
   // Every line of this node carries its slice/index (core/common/log.h).
@@ -304,6 +310,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   net::TransportOptions topts(key);
   topts.chain_id = chain_id;  // peers of another network fail authentication
   topts.send_queue_max_frames = options.peer_send_queue_max_frames;
+  topts.send_queue_max_bytes = options.peer_send_queue_max_bytes;
   topts.listen_address = config.peer_address_override ? config.peer_address_override->host
                                                       : me.host;
   topts.listen_port = config.peer_address_override ? config.peer_address_override->port

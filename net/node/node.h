@@ -39,6 +39,9 @@ struct NodeOptions {
   // catches up from these queues when they hold its whole gap; tests that
   // must exercise commit sync shrink them.
   size_t peer_send_queue_max_frames = net::kDefaultSendQueueMaxFrames;
+  // The same queues' bound in payload bytes, what bounds their memory: at
+  // least the largest frame (net::kDefaultMaxFrameBytes).
+  size_t peer_send_queue_max_bytes = net::kDefaultSendQueueMaxBytes;
 };
 
 // Cross-slice receipts at this validator since it started.

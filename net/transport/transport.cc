@@ -57,6 +57,7 @@ class Transport::Impl : public internal::ConnectionEvents {
   absl::Status Broadcast(Bytes payload);
   TransportCounters counters() const;
   size_t queued_frames(const PublicKey& peer) const;
+  size_t queued_bytes(const PublicKey& peer) const;
   uint16_t listen_port() const { return listen_port_.load(); }
   const PublicKey& own_key() const { return options_.own_key.public_key(); }
 
@@ -72,6 +73,7 @@ class Transport::Impl : public internal::ConnectionEvents {
     // Guarded by mu_.
     PeerAddress address;
     std::deque<std::shared_ptr<const Bytes>> queue;
+    size_t queued_bytes = 0;  // the queue's payload bytes
     // io thread only.
     std::shared_ptr<Connection> outbound;  // sending link (maybe mid-handshake)
     std::shared_ptr<Connection> inbound;   // latest authenticated receiving link
@@ -150,6 +152,7 @@ Transport::Impl::Impl(TransportOptions options, MessageCallback on_message,
   GL_CHECK(options_.max_frame_bytes > 0 &&
            options_.max_frame_bytes <= kMaxConfigurableFrameBytes);
   GL_CHECK(options_.send_queue_max_frames > 0);
+  GL_CHECK(options_.send_queue_max_bytes >= options_.max_frame_bytes);
   GL_CHECK(options_.reconnect_min_ms > 0 &&
            options_.reconnect_min_ms <= options_.reconnect_max_ms);
   GL_CHECK(options_.handshake_timeout_ms > 0);
@@ -418,9 +421,17 @@ absl::Status Transport::Impl::Send(const PublicKey& to,
           "send queue to ", to.ShortHex(), " holds send_queue_max_frames ",
           options_.send_queue_max_frames, " frames"));
     }
+    if (payload->size() > options_.send_queue_max_bytes - peer->queued_bytes) {
+      counters_.queue_full_rejections.fetch_add(1, std::memory_order_relaxed);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "send queue to ", to.ShortHex(), " holds ", peer->queued_bytes,
+          " bytes; a frame of ", payload->size(), " would pass send_queue_max_bytes ",
+          options_.send_queue_max_bytes));
+    }
     // A non-empty queue already has a flush coming (after the current write
     // or on the next handshake); only the first frame needs to kick one.
     kick = peer->queue.empty() && started_;
+    peer->queued_bytes += payload->size();
     peer->queue.push_back(std::move(payload));
   }
   if (kick) asio::post(io_, [this, to] { Flush(to); });
@@ -456,6 +467,7 @@ void Transport::Impl::Flush(const PublicKey& key) {
     const size_t count = std::min(peer->queue.size(), kMaxFramesPerWrite);
     batch.assign(peer->queue.begin(), peer->queue.begin() + count);
     peer->queue.erase(peer->queue.begin(), peer->queue.begin() + count);
+    for (const auto& payload : batch) peer->queued_bytes -= payload->size();
   }
   if (batch.empty()) return;
   uint64_t bytes = 0;
@@ -589,6 +601,13 @@ size_t Transport::Impl::queued_frames(const PublicKey& key) const {
   return peer->queue.size();
 }
 
+size_t Transport::Impl::queued_bytes(const PublicKey& key) const {
+  Peer* peer = FindPeer(key);
+  if (peer == nullptr) return 0;
+  absl::MutexLock lock(&mu_);
+  return peer->queued_bytes;
+}
+
 Transport::Transport(TransportOptions options, MessageCallback on_message,
                      PeerCallback on_peer_state, LogCallback log)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(on_message),
@@ -608,6 +627,9 @@ absl::Status Transport::Broadcast(Bytes payload) { return impl_->Broadcast(std::
 TransportCounters Transport::counters() const { return impl_->counters(); }
 size_t Transport::queued_frames(const PublicKey& peer) const {
   return impl_->queued_frames(peer);
+}
+size_t Transport::queued_bytes(const PublicKey& peer) const {
+  return impl_->queued_bytes(peer);
 }
 
 }  // namespace gridledger::net

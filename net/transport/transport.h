@@ -20,9 +20,11 @@
 // catch-up) retransmit what matters.
 //
 // Send-queue policy: BACKPRESSURE. When a peer's queue holds
-// send_queue_max_frames frames, Send returns ResourceExhausted and counts
+// send_queue_max_frames frames, or a frame would take its payload bytes past
+// send_queue_max_bytes, Send returns ResourceExhausted and counts
 // queue_full_rejections; nothing already queued is dropped, so the caller
-// decides what to shed.
+// decides what to shed. The byte bound is what bounds memory: a frame count
+// alone lets a peer that is down pin 4096 batches of up to 4 MiB each.
 //
 // Threads: one io thread runs all socket work and calls the callbacks; the
 // callbacks must not block for long and must not call Stop(). Send,
@@ -47,6 +49,8 @@
 namespace gridledger::net {
 
 inline constexpr size_t kDefaultSendQueueMaxFrames = 4096;
+// Per peer; at least max_frame_bytes, so any frame fits an empty queue.
+inline constexpr size_t kDefaultSendQueueMaxBytes = size_t{64} << 20;
 inline constexpr int64_t kDefaultReconnectMinMs = 50;
 inline constexpr int64_t kDefaultReconnectMaxMs = 5000;
 // TLS and Auth take a few round trips; a socket idle longer is closed.
@@ -79,6 +83,7 @@ struct TransportOptions {
   absl::flat_hash_map<PublicKey, PeerAddress> committee;
   size_t max_frame_bytes = kDefaultMaxFrameBytes;
   size_t send_queue_max_frames = kDefaultSendQueueMaxFrames;
+  size_t send_queue_max_bytes = kDefaultSendQueueMaxBytes;
   int64_t reconnect_min_ms = kDefaultReconnectMinMs;
   int64_t reconnect_max_ms = kDefaultReconnectMaxMs;
   int64_t handshake_timeout_ms = kDefaultHandshakeTimeoutMs;
@@ -161,8 +166,10 @@ class Transport {
   absl::Status Broadcast(Bytes payload);
 
   TransportCounters counters() const;
-  // Frames waiting in `peer`'s queue (not yet handed to a socket).
+  // Frames waiting in `peer`'s queue (not yet handed to a socket), and their
+  // payload bytes.
   size_t queued_frames(const PublicKey& peer) const;
+  size_t queued_bytes(const PublicKey& peer) const;
 
   class Impl;
 

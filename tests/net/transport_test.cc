@@ -201,6 +201,44 @@ TEST(TransportTest, SendQueueBoundIsHonoured) {
   ASSERT_TRUE(WaitFor([&] { return b.received_count() == kQueueMax + 1; }));
 }
 
+// The byte bound: a peer that is away cannot make the queue hold more than
+// send_queue_max_bytes of payload, however few the frames.
+TEST(TransportTest, SendQueueByteBoundIsHonoured) {
+  const std::vector<KeyPair> keys = {KeyPair::FromSeed(62), KeyPair::FromSeed(63)};
+  TransportOptions options = FastOptions(keys[0], keys);
+  options.max_frame_bytes = 1000;
+  options.send_queue_max_bytes = 4096;
+  RecordingNode a(keys[0], options);
+  RecordingNode b(keys[1], FastOptions(keys[1], keys));
+  ASSERT_TRUE(a.transport().Start().ok());
+  std::vector<Bytes> sent;
+  for (uint8_t i = 0; i < 4; ++i) {
+    sent.push_back(Bytes(1000, i));
+    ASSERT_TRUE(a.transport().Send(b.key(), sent.back()).ok()) << int{i};
+  }
+  EXPECT_EQ(a.transport().queued_bytes(b.key()), 4000u);
+  const absl::Status full = a.transport().Send(b.key(), Bytes(97, 0xEE));
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_NE(full.message().find("send_queue_max_bytes 4096"), absl::string_view::npos) << full;
+  EXPECT_EQ(a.transport().counters().queue_full_rejections, 1u);
+  sent.push_back(Bytes(96, 0xEF));  // exactly up to the bound
+  ASSERT_TRUE(a.transport().Send(b.key(), sent.back()).ok());
+  EXPECT_EQ(a.transport().queued_bytes(b.key()), 4096u);
+  EXPECT_EQ(a.transport().queued_frames(b.key()), 5u);
+
+  StartAndConnect({&b});
+  ASSERT_TRUE(a.transport()
+                  .SetPeerAddress(b.key(), PeerAddress{"127.0.0.1", b.transport().listen_port()})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return b.received_count() == sent.size(); }));
+  EXPECT_EQ(b.From(a.key()), sent);
+  ASSERT_TRUE(WaitFor([&] { return a.transport().queued_bytes(b.key()) == 0; }));
+  EXPECT_EQ(a.transport().queued_frames(b.key()), 0u);
+  // Drained, the room is back.
+  EXPECT_TRUE(a.transport().Send(b.key(), Bytes(1000, 9)).ok());
+  ASSERT_TRUE(WaitFor([&] { return b.received_count() == sent.size() + 1; }));
+}
+
 TEST(TransportTest, SendRejectsBadArguments) {
   const std::vector<KeyPair> keys = {KeyPair::FromSeed(70), KeyPair::FromSeed(71)};
   TransportOptions options = FastOptions(keys[0], keys);
