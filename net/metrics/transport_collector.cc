@@ -20,6 +20,17 @@ prometheus::MetricFamily CounterFamily(const char* name, const char* help,
   return family;
 }
 
+prometheus::MetricFamily GaugeFamily(const char* name, const char* help, uint64_t value) {
+  prometheus::MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = prometheus::MetricType::Gauge;
+  prometheus::ClientMetric metric;
+  metric.gauge.value = static_cast<double>(value);
+  family.metric.push_back(metric);
+  return family;
+}
+
 }  // namespace
 
 std::vector<prometheus::MetricFamily> TransportCollector::Collect() const {
@@ -72,6 +83,12 @@ std::vector<prometheus::MetricFamily> TransportCollector::Collect() const {
       CounterFamily("gridledger_transport_frames_lost_on_disconnect_total",
                     "Frames in a socket write when its connection failed",
                     c.frames_lost_on_disconnect),
+      GaugeFamily("gridledger_transport_queued_frames",
+                  "Frames waiting in the peers' send queues", c.queued_frames),
+      GaugeFamily("gridledger_transport_queued_bytes",
+                  "Payload bytes waiting in the peers' send queues (bounded per peer by "
+                  "send_queue_max_bytes)",
+                  c.queued_bytes),
   };
 }
 

@@ -591,6 +591,11 @@ TransportCounters Transport::Impl::counters() const {
   out.oversized_frames = counters_.oversized_frames.load();
   out.queue_full_rejections = counters_.queue_full_rejections.load();
   out.frames_lost_on_disconnect = counters_.frames_lost_on_disconnect.load();
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, peer] : peers_) {
+    out.queued_frames += peer->queue.size();
+    out.queued_bytes += peer->queued_bytes;
+  }
   return out;
 }
 

@@ -123,6 +123,10 @@ struct TransportCounters {
   uint64_t oversized_frames = 0;
   uint64_t queue_full_rejections = 0;
   uint64_t frames_lost_on_disconnect = 0;
+  // Gauges: what every peer's send queue holds now (a peer that is away
+  // shows here long before its queue refuses sends).
+  uint64_t queued_frames = 0;
+  uint64_t queued_bytes = 0;
 };
 
 class Transport {

@@ -143,6 +143,9 @@ TEST_F(MetricsTest, ExposesTransportCountersAtScrapeTime) {
   EXPECT_TRUE(HasLine(response, "gridledger_transport_queue_full_rejections_total 3"))
       << response;
   EXPECT_TRUE(HasLine(response, "gridledger_transport_frames_out_total 0"));
+  // The one frame queued for the peer that is never dialled.
+  EXPECT_TRUE(HasLine(response, "gridledger_transport_queued_frames 1")) << response;
+  EXPECT_TRUE(HasLine(response, "gridledger_transport_queued_bytes 1"));
   // The pre-auth DoS counters are exported too (issue 8).
   EXPECT_TRUE(HasLine(response, "gridledger_transport_preauth_evictions_total 0"));
   EXPECT_TRUE(HasLine(response, "gridledger_transport_refused_wrong_chain_total 0"));
