@@ -8,27 +8,29 @@
 namespace gridledger::net {
 namespace {
 
-prometheus::MetricFamily CounterFamily(const char* name, const char* help,
-                                       uint64_t value) {
+// One sample, no labels: a counter or a gauge.
+prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type,
+                                uint64_t value) {
   prometheus::MetricFamily family;
   family.name = name;
   family.help = help;
-  family.type = prometheus::MetricType::Counter;
+  family.type = type;
   prometheus::ClientMetric metric;
-  metric.counter.value = static_cast<double>(value);
+  if (type == prometheus::MetricType::Gauge) {
+    metric.gauge.value = static_cast<double>(value);
+  } else {
+    metric.counter.value = static_cast<double>(value);
+  }
   family.metric.push_back(metric);
   return family;
 }
 
+prometheus::MetricFamily CounterFamily(const char* name, const char* help, uint64_t value) {
+  return Family(name, help, prometheus::MetricType::Counter, value);
+}
+
 prometheus::MetricFamily GaugeFamily(const char* name, const char* help, uint64_t value) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = prometheus::MetricType::Gauge;
-  prometheus::ClientMetric metric;
-  metric.gauge.value = static_cast<double>(value);
-  family.metric.push_back(metric);
-  return family;
+  return Family(name, help, prometheus::MetricType::Gauge, value);
 }
 
 }  // namespace
