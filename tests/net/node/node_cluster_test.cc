@@ -648,5 +648,28 @@ TEST(NodeClusterTest, MarketTransactionsExecuteAtWallClockConsensusTime) {
   for (uint64_t seq = 1; seq <= common; ++seq) cluster.ExpectSameSummaryAt(seq);
 }
 
+// The peer send queues' bounds are checked at start, each refusal naming
+// its option: a queue that can hold no frame, or not the largest one.
+TEST(NodeStartTest, RefusesPeerSendQueueBoundsThatHoldNoFrame) {
+  TestCluster cluster;
+  NodeOptions options = cluster.options();
+  options.peer_send_queue_max_frames = 0;
+  auto no_frames = Node::Start(cluster.ConfigFor(0), options);
+  ASSERT_FALSE(no_frames.ok());
+  EXPECT_EQ(no_frames.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_frames.status().message().find("peer_send_queue_max_frames"),
+            absl::string_view::npos)
+      << no_frames.status();
+
+  options = cluster.options();
+  options.peer_send_queue_max_bytes = net::kDefaultMaxFrameBytes - 1;
+  auto too_few_bytes = Node::Start(cluster.ConfigFor(0), options);
+  ASSERT_FALSE(too_few_bytes.ok());
+  EXPECT_EQ(too_few_bytes.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_few_bytes.status().message().find("peer_send_queue_max_bytes"),
+            absl::string_view::npos)
+      << too_few_bytes.status();
+}
+
 }  // namespace
 }  // namespace gridledger::node
