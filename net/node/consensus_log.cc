@@ -91,13 +91,28 @@ absl::StatusOr<std::vector<consensus::PersistRecord>> DecodeLogEntry(ByteSpan en
   return records;
 }
 
+void UnmergedRecords::KeepVote(const consensus::LastVotedRecord& vote) {
+  auto [it, inserted] = voted_.try_emplace(vote.author.value(), vote);
+  if (!inserted && it->second.round <= vote.round) it->second = vote;
+}
+
+void UnmergedRecords::KeepOwnHeader(const consensus::Header& header) {
+  if (!own_.has_value() || own_->round <= header.round) own_ = header;
+}
+
+void UnmergedRecords::AddIndexesOf(const UnmergedRecords& other) {
+  for (const auto& [author, vote] : other.voted_) KeepVote(vote);
+  if (other.own_.has_value()) KeepOwnHeader(*other.own_);
+  certs_.insert(other.certs_.begin(), other.certs_.end());
+  batches_.insert(other.batches_.begin(), other.batches_.end());
+}
+
 void UnmergedRecords::Add(const consensus::PersistRecord& record) {
   records_.push_back(record);
   if (const auto* lv = std::get_if<consensus::LastVotedRecord>(&record)) {
-    auto [it, inserted] = voted_.try_emplace(lv->author.value(), *lv);
-    if (!inserted && it->second.round <= lv->round) it->second = *lv;
+    KeepVote(*lv);
   } else if (const auto* own = std::get_if<consensus::OwnHeaderRecord>(&record)) {
-    if (!own_.has_value() || own_->round <= own->header.round) own_ = own->header;
+    KeepOwnHeader(own->header);
   } else if (const auto* cert = std::get_if<consensus::CertificateRecord>(&record)) {
     certs_.try_emplace(std::make_pair(cert->certificate.header.round.value(),
                                       consensus::CertificateDigest(cert->certificate)),

@@ -39,6 +39,11 @@ absl::StatusOr<std::vector<consensus::PersistRecord>> DecodeLogEntry(ByteSpan en
 class UnmergedRecords {
  public:
   void Add(const consensus::PersistRecord& record);
+  // Folds `other`'s indexes into this one's by Add's rules (the highest
+  // round wins for a last vote and for the own header; certificates and
+  // batches join), leaving the records for the merge alone: the one view of
+  // both logs that ConsensusStore::Load reads.
+  void AddIndexesOf(const UnmergedRecords& other);
   // The records in order, for the merge; the indexes stay until Clear.
   std::vector<consensus::PersistRecord> TakeRecords() { return std::move(records_); }
   void Clear();
@@ -57,6 +62,9 @@ class UnmergedRecords {
   }
 
  private:
+  void KeepVote(const consensus::LastVotedRecord& vote);
+  void KeepOwnHeader(const consensus::Header& header);
+
   std::vector<consensus::PersistRecord> records_;
   absl::flat_hash_map<uint32_t, consensus::LastVotedRecord> voted_;  // the highest round
   std::optional<consensus::Header> own_;                            // the highest round

@@ -348,25 +348,18 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   consensus::PersistedState state;
   // The unmerged records first, then a read that begins after: a merge that
   // moved one out of memory meanwhile had already committed it.
-  absl::flat_hash_map<uint32_t, consensus::LastVotedRecord> unmerged_voted;
-  std::optional<Header> unmerged_own;
-  std::map<std::pair<uint64_t, Digest>, Certificate> unmerged_certs;
-  absl::flat_hash_map<Digest, std::shared_ptr<const Batch>> unmerged_batches;
+  UnmergedRecords unmerged;  // both logs' indexes
   {
     absl::MutexLock lock(&mu_);
-    for (const UnmergedRecords& u : unmerged_) {
-      for (const auto& [author, lv] : u.voted()) {
-        auto [it, inserted] = unmerged_voted.try_emplace(author, lv);
-        if (!inserted && it->second.round < lv.round) it->second = lv;
-      }
-      if (u.own_header().has_value() &&
-          (!unmerged_own.has_value() || unmerged_own->round < u.own_header()->round)) {
-        unmerged_own = u.own_header();
-      }
-      unmerged_certs.insert(u.certificates().begin(), u.certificates().end());
-      unmerged_batches.insert(u.batches().begin(), u.batches().end());
-    }
+    for (const UnmergedRecords& u : unmerged_) unmerged.AddIndexesOf(u);
   }
+  // Authors whose unmerged vote is not yet taken (LMDB's are read below).
+  absl::flat_hash_map<uint32_t, consensus::LastVotedRecord> unmerged_voted = unmerged.voted();
+  const std::optional<Header>& unmerged_own = unmerged.own_header();
+  const std::map<std::pair<uint64_t, Digest>, Certificate>& unmerged_certs =
+      unmerged.certificates();
+  const absl::flat_hash_map<Digest, std::shared_ptr<const Batch>>& unmerged_batches =
+      unmerged.batches();
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
 
   // Commit state.
@@ -423,7 +416,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   }
   if (unmerged_own.has_value() &&
       (!state.own_header.has_value() || state.own_header->round <= unmerged_own->round)) {
-    state.own_header = std::move(unmerged_own);
+    state.own_header = unmerged_own;
   }
 
   // Certificates (and committed marks) above the GC horizon.
