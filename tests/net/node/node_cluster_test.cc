@@ -652,23 +652,18 @@ TEST(NodeClusterTest, MarketTransactionsExecuteAtWallClockConsensusTime) {
 // its option: a queue that can hold no frame, or not the largest one.
 TEST(NodeStartTest, RefusesPeerSendQueueBoundsThatHoldNoFrame) {
   TestCluster cluster;
-  NodeOptions options = cluster.options();
-  options.peer_send_queue_max_frames = 0;
-  auto no_frames = Node::Start(cluster.ConfigFor(0), options);
-  ASSERT_FALSE(no_frames.ok());
-  EXPECT_EQ(no_frames.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(no_frames.status().message().find("peer_send_queue_max_frames"),
-            absl::string_view::npos)
-      << no_frames.status();
-
-  options = cluster.options();
-  options.peer_send_queue_max_bytes = net::kDefaultMaxFrameBytes - 1;
-  auto too_few_bytes = Node::Start(cluster.ConfigFor(0), options);
-  ASSERT_FALSE(too_few_bytes.ok());
-  EXPECT_EQ(too_few_bytes.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(too_few_bytes.status().message().find("peer_send_queue_max_bytes"),
-            absl::string_view::npos)
-      << too_few_bytes.status();
+  auto expect_refused = [&](const NodeOptions& options, absl::string_view option) {
+    auto node = Node::Start(cluster.ConfigFor(0), options);
+    ASSERT_FALSE(node.ok()) << option;
+    EXPECT_EQ(node.status().code(), absl::StatusCode::kInvalidArgument) << node.status();
+    EXPECT_NE(node.status().message().find(option), absl::string_view::npos) << node.status();
+  };
+  NodeOptions no_frames = cluster.options();
+  no_frames.peer_send_queue_max_frames = 0;
+  expect_refused(no_frames, "peer_send_queue_max_frames");
+  NodeOptions too_few_bytes = cluster.options();
+  too_few_bytes.peer_send_queue_max_bytes = net::kDefaultMaxFrameBytes - 1;
+  expect_refused(too_few_bytes, "peer_send_queue_max_bytes");
 }
 
 }  // namespace
