@@ -4,86 +4,24 @@
 
 #include <algorithm>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
+#include "core/execution/block_formation.h"
 #include "core/execution/receipt.h"
 #include "core/tx/codec.h"
 #include "storage/block_commit.h"
 
 namespace gridledger::node {
 
-std::vector<BlockTx> CommitExecutor::Flatten(const consensus::CommittedSubDag& sub,
-                                             std::vector<Bytes>* imports,
-                                             std::vector<TxId>* import_ids) {
-  size_t total = 0;
-  for (const auto& batch : sub.batches) total += batch->transactions.size();
-  std::vector<BlockTx> block;
-  block.reserve(total);
-  absl::flat_hash_set<TxId> seen;
-  seen.reserve(total);
-  for (const auto& batch : sub.batches) {
-    for (ByteSpan raw : batch->transactions) {
-      if (IsReceiptImport(raw)) {
-        const TxId id = ComputeTxId(raw);
-        if (!seen.insert(id).second) continue;
-        imports->emplace_back(raw.begin(), raw.end());
-        import_ids->push_back(id);
-        continue;
-      }
-      // Certified batches were decoded and verified by f+1 validators (the
-      // certificate's verified votes), an honest one among them, so body
-      // keys need no second curve check (DecodeCertified); an envelope
-      // that still fails to decode is skipped by every honest node alike.
-      auto tx = DecodeCertified(raw);
-      if (!tx.ok()) {
-        ++stats_.undecodable_skipped;
-        continue;
-      }
-      const TxId id = ComputeTxId(raw);
-      if (!seen.insert(id).second) continue;
-      block.push_back(BlockTx{id, std::move(*tx), Bytes(raw.begin(), raw.end())});
-    }
-  }
-  OrderSendersByNonce(&block);
-  return block;
-}
-
-void OrderSendersByNonce(std::vector<BlockTx>* block) {
-  // Most senders have one transaction in a block: count first, so only
-  // those with several get a list of positions (one allocation each).
-  absl::flat_hash_map<PublicKey, uint32_t> count;
-  count.reserve(block->size());
-  bool repeated = false;
-  for (const BlockTx& btx : *block) repeated |= ++count[btx.tx.sender] > 1;
-  if (!repeated) return;
-  // sender -> its positions in the block, in block order.
-  absl::flat_hash_map<PublicKey, std::vector<size_t>> positions;
-  for (size_t i = 0; i < block->size(); ++i) {
-    const PublicKey& sender = (*block)[i].tx.sender;
-    if (count[sender] > 1) positions[sender].push_back(i);
-  }
-  std::vector<BlockTx> txs;
-  for (auto& [sender, where] : positions) {
-    if (where.size() < 2) continue;
-    txs.clear();
-    for (size_t i : where) txs.push_back(std::move((*block)[i]));
-    // Stable: equal nonces (competing transactions) keep their committed order.
-    std::stable_sort(txs.begin(), txs.end(), [](const BlockTx& a, const BlockTx& b) {
-      return a.tx.nonce < b.tx.nonce;
-    });
-    for (size_t k = 0; k < where.size(); ++k) (*block)[where[k]] = std::move(txs[k]);
-  }
-}
-
 absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub,
                                      const storage::BeforeWrite& before_write) {
   const uint64_t sequence = sub.index + 1;
   const uint64_t last = store_->last_committed_sequence();
-  std::vector<Bytes> imports;
-  std::vector<TxId> import_ids;
-  std::vector<BlockTx> block = Flatten(sub, &imports, &import_ids);
+  FormedBlock formed = FormBlock(sub.batches);
+  stats_.undecodable_skipped += formed.undecodable;
+  std::vector<BlockTx>& block = formed.txs;
+  std::vector<Bytes>& imports = formed.imports;
+  const std::vector<TxId>& import_ids = formed.import_ids;
   std::vector<TxId> ids;
   ids.reserve(block.size());
   for (const BlockTx& tx : block) ids.push_back(tx.id);

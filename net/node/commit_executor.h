@@ -1,6 +1,6 @@
-// Executes committed sub-DAGs, in commit order, into the node store: flatten
-// the batches into transactions, decode, de-duplicate by id, order each
-// sender's transactions by nonce (OrderSendersByNonce), execute and
+// Executes committed sub-DAGs, in commit order, into the node store: form the
+// block from the batches (core/execution/block_formation.h: decode,
+// de-duplicate by id, each sender's transactions in nonce order), execute and
 // commit as store sequence (commit index + 1) together with the consensus
 // commit record and the removal of the admitted entries it settles, in ONE
 // synced write, then tell waiters. The executor's nonce hold (results HELD,
@@ -42,15 +42,6 @@ struct CommitExecutorStats {
   std::atomic<uint64_t> imports_refused{0};
 };
 
-// Within one committed block, gives each sender's transactions that sender's
-// positions in nonce order (stable for equal nonces); other senders' positions
-// are untouched. Narwhal does not keep one validator's transactions in
-// submission order (batches enter headers in ack order, concurrent client
-// RPCs race), and the executor requires consecutive nonces, so without this a
-// sender whose nonces n+1, n landed in one commit would fail from n+1 on.
-// A pure function of the committed block: every validator computes the same.
-void OrderSendersByNonce(std::vector<BlockTx>* block);
-
 class CommitExecutor {
  public:
   // Everything must outlive the executor; metrics may be null.
@@ -82,12 +73,6 @@ class CommitExecutor {
   const Executor& executor() const { return executor_; }
 
  private:
-  // The block in execution order: decodable, first occurrence of each id.
-  // Receipt import entries go to `imports` (first occurrence, commit order)
-  // with their ids.
-  std::vector<BlockTx> Flatten(const consensus::CommittedSubDag& sub, std::vector<Bytes>* imports,
-                               std::vector<TxId>* import_ids);
-
   storage::NodeStore* store_;
   ConsensusStore* consensus_store_;
   Executor executor_;
