@@ -1,7 +1,7 @@
 // The simulator in real_store mode: every validator persists through the
 // node's ConsensusStore (LMDB) and a crash-restarted validator comes back
 // through ConsensusStore::Load(gc_depth), the node's GC-horizon load. A
-// failure prints its replay: `gridledger sim --seeds=1 --seed=S --real_store`.
+// failure prints its replay: `gridledger-sim --seeds=1 --seed=S --real_store`.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -43,7 +43,7 @@ void SweepRealStore(uint64_t first_seed, int seeds, SimPacing pacing = SimPacing
   for (uint64_t seed : picked) {
     const SimConfig config = RealStoreConfig(seed, pacing);
     const SimResult r = RunSimulation(config);
-    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger sim --seeds=1 --seed=" << seed
+    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger-sim --seeds=1 --seed=" << seed
                       << " --validators=" << kValidators << " --real_store"
                       << (pacing == SimPacing::kNode ? " --node_pacing" : "") << "\n  "
                       << config.Describe();
@@ -145,7 +145,7 @@ void SweepOutboxCrashes(uint64_t first_seed, int seeds, SimPacing pacing = SimPa
     SimConfig config = RealStoreConfig(seed, pacing);
     DrawOutboxCrashes(&config);
     const SimResult r = RunSimulation(config);
-    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger sim --seeds=1 --seed=" << seed
+    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger-sim --seeds=1 --seed=" << seed
                       << " --validators=" << kValidators << " --real_store --outbox_crashes"
                       << (pacing == SimPacing::kNode ? " --node_pacing" : "") << "\n  "
                       << config.Describe();
@@ -229,7 +229,7 @@ void SweepEarlySendCrashes(uint64_t first_seed, int seeds, SimPacing pacing) {
     SimConfig config = RealStoreConfig(seed, pacing);
     DrawEarlySendCrashes(&config);
     const SimResult r = RunSimulation(config);
-    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger sim --seeds=1 --seed=" << seed
+    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger-sim --seeds=1 --seed=" << seed
                       << " --validators=" << kValidators << " --real_store --early_send_crashes"
                       << (pacing == SimPacing::kNode ? " --node_pacing" : "") << "\n  "
                       << config.Describe();

@@ -1,7 +1,7 @@
 // Seed sweeps of the deterministic simulator: random faults (loss, duplication,
 // reordering, partitions, crash-restart, f Byzantine validators) at n = 4 and
 // n = 7, split into cases so ctest -j runs them in parallel. A failure prints
-// the seed and its drawn parameters; `gridledger sim --seeds=1 --seed=S
+// the seed and its drawn parameters; `gridledger-sim --seeds=1 --seed=S
 // --validators=N` replays it.
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ void Sweep(uint64_t first_seed, int seeds, uint32_t validators,
   for (int i = 0; i < seeds; ++i) {
     const SimConfig config = DrawConfig(first_seed + i, validators, /*faults=*/true, pacing);
     const SimResult r = RunSimulation(config);
-    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger sim --seeds=1 --seed="
+    ASSERT_TRUE(r.ok) << r.failure << "\n  replay: gridledger-sim --seeds=1 --seed="
                       << config.seed << " --validators=" << validators
                       << (pacing == SimPacing::kNode ? " --node_pacing" : "") << "\n  "
                       << config.Describe();

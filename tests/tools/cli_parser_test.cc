@@ -1,5 +1,5 @@
 // The argument parser every `gridledger` subcommand shares (tools/cli.h,
-// CLI11), through the real binary: unknown options, bad and out-of-range
+// CLI11), and `gridledger-sim`'s, through the real binaries: unknown options, bad and out-of-range
 // values and missing required options exit 2 naming the option; --help
 // prints each command's own options and exits 0.
 #include <gtest/gtest.h>
@@ -15,14 +15,17 @@ namespace gridledger {
 namespace {
 
 using cli_test::CliRun;
+using cli_test::RunBinary;
 using cli_test::RunGridledger;
 
 constexpr int kExitUsage = 2;
+constexpr char kSim[] = GL_GRIDLEDGER_SIM_BINARY;
 
-// Expects exit 2 and every one of `needles` in the output.
-void ExpectUsageError(const std::string& args, std::initializer_list<const char*> needles) {
-  SCOPED_TRACE(args);
-  CliRun r = RunGridledger(args);
+// Expects exit 2 and every one of `needles` in the output of `binary args`.
+void ExpectUsageErrorOf(const std::string& binary, const std::string& args,
+                        std::initializer_list<const char*> needles) {
+  SCOPED_TRACE(absl::StrCat(binary, " ", args));
+  CliRun r = RunBinary(binary, args);
   EXPECT_EQ(r.exit_code, kExitUsage) << r.output;
   for (const char* needle : needles) {
     EXPECT_NE(r.output.find(needle), std::string::npos) << "missing '" << needle << "' in\n"
@@ -30,12 +33,16 @@ void ExpectUsageError(const std::string& args, std::initializer_list<const char*
   }
 }
 
+void ExpectUsageError(const std::string& args, std::initializer_list<const char*> needles) {
+  ExpectUsageErrorOf(GL_GRIDLEDGER_BINARY, args, needles);
+}
+
 TEST(CliParserTest, UnknownOptionExitsTwoNamingIt) {
   ExpectUsageError("query node --node=127.0.0.1:1 --bogus=1", {"--bogus"});
   ExpectUsageError("tx build --kind=transfer --bogus", {"--bogus"});
   ExpectUsageError("genesis --accounts=1 --balance=1 --out=/nonexistent/x --no_such_flag=3",
                    {"--no_such_flag"});
-  ExpectUsageError("sim --seeds=1 --typo", {"--typo"});
+  ExpectUsageErrorOf(kSim, "--seeds=1 --typo", {"--typo"});
   ExpectUsageError("keys new --bogus=x", {"--bogus"});
 }
 
@@ -58,8 +65,8 @@ TEST(CliParserTest, BadValueExitsTwoNamingTheOption) {
 }
 
 TEST(CliParserTest, OutOfRangeValueExitsTwoWithTheRange) {
-  ExpectUsageError("sim --validators=300", {"--validators", "[4, 256]"});
-  ExpectUsageError("sim --validators=5", {"--validators", "3f+1"});
+  ExpectUsageErrorOf(kSim, "--validators=300", {"--validators", "[4, 256]"});
+  ExpectUsageErrorOf(kSim, "--validators=5", {"--validators", "3f+1"});
   ExpectUsageError("pipeline --pipeline_block_txs=0", {"--pipeline_block_txs", "[1, "});
   ExpectUsageError("genesis --accounts=1 --balance=1 --out=/nonexistent/x --validators=0",
                    {"--validators", "[1, 256]"});
@@ -91,7 +98,7 @@ TEST(CliParserTest, HelpListsTheCommandsOwnOptionsAndExitsZero) {
     EXPECT_NE(query.output.find(needle), std::string::npos) << needle << "\n" << query.output;
   }
   EXPECT_EQ(query.output.find("--kind"), std::string::npos) << query.output;
-  CliRun sim = RunGridledger("sim --help");
+  CliRun sim = RunBinary(kSim, "--help");
   EXPECT_EQ(sim.exit_code, 0) << sim.output;
   EXPECT_NE(sim.output.find("[4, 256]"), std::string::npos) << sim.output;
   EXPECT_NE(sim.output.find("--real_store"), std::string::npos) << sim.output;
@@ -100,6 +107,18 @@ TEST(CliParserTest, HelpListsTheCommandsOwnOptionsAndExitsZero) {
   for (const char* verb : {"clear", "register", "tariff", "bid", "ask", "cancel", "reading"}) {
     EXPECT_NE(market.output.find(verb), std::string::npos) << verb << "\n" << market.output;
   }
+}
+
+// The simulator (its adversary, its fault injection) is not in the binary a
+// validator runs: it is gridledger-sim, and `gridledger sim` is unknown.
+TEST(CliParserTest, TheSimulatorIsItsOwnExecutable) {
+  CliRun in_gridledger = RunGridledger("sim --seeds=1");
+  EXPECT_EQ(in_gridledger.exit_code, kExitUsage) << in_gridledger.output;
+  EXPECT_NE(in_gridledger.output.find("unknown command 'sim'"), std::string::npos)
+      << in_gridledger.output;
+  CliRun one_seed = RunBinary(kSim, "--seeds=1 --seed=7");
+  EXPECT_EQ(one_seed.exit_code, 0) << one_seed.output;
+  EXPECT_NE(one_seed.output.find("1/1 seeds passed"), std::string::npos) << one_seed.output;
 }
 
 // Integers are base 10: a leading zero is not octal, so --validators=010

@@ -1,4 +1,4 @@
-// `gridledger sim --seeds=N --seed=S [--validators=n] [--fault-free]
+// `gridledger-sim --seeds=N --seed=S [--validators=n] [--fault-free]
 // [--real_store] [--outbox_crashes] [--early_send_crashes]`: runs the
 // deterministic consensus simulator (tests/sim/) over N seeds starting at S;
 // --real_store persists through the node's LMDB consensus store
@@ -9,6 +9,10 @@
 // durable (DrawEarlySendCrashes).
 // On a failure it prints the seed and its drawn parameters; `--seeds=1
 // --seed=THAT` replays it exactly. Exit code 0 only when every seed passes.
+//
+// Its own executable, not a `gridledger` subcommand: the simulator is test
+// machinery (tests/sim/, its adversary and fault injection) and stays out of
+// the binary a validator runs.
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -17,7 +21,6 @@
 #include "tests/sim/sim_config.h"
 #include "tests/sim/simulator.h"
 #include "tools/cli.h"
-#include "tools/command.h"
 
 namespace gridledger::tools {
 namespace {
@@ -25,7 +28,7 @@ namespace {
 int RunSim(int argc, char** argv) {
   CLI::App app("Run the deterministic consensus simulator over N seeds starting at S; a failing "
                "seed prints its parameters and the line that replays it.",
-               "gridledger sim");
+               "gridledger-sim");
   app.footer("exit: 0 every seed passed, 1 a seed failed, 2 usage");
   uint64_t seeds = 1, seed = 1, validators = 4;
   bool fault_free = false, verbose = false, real_store = false;
@@ -91,7 +94,7 @@ int RunSim(int argc, char** argv) {
     }
     if (!r.ok) {
       ++failed;
-      std::printf("  failure: %s\n  params: %s\n  replay: gridledger sim --seeds=1 --seed=%" PRIu64
+      std::printf("  failure: %s\n  params: %s\n  replay: gridledger-sim --seeds=1 --seed=%" PRIu64
                   " --validators=%" PRIu64 "%s%s%s%s%s%s\n",
                   r.failure.c_str(), config.Describe().c_str(), s, validators,
                   faults ? "" : " --fault-free", real_store ? " --real_store" : "",
@@ -112,7 +115,6 @@ int RunSim(int argc, char** argv) {
 }
 
 }  // namespace
-
-GL_REGISTER_COMMAND(sim, "deterministic consensus simulator over many seeds", RunSim);
-
 }  // namespace gridledger::tools
+
+int main(int argc, char** argv) { return gridledger::tools::RunSim(argc, argv); }
