@@ -62,7 +62,7 @@ struct CheckpointVote {
 };
 
 // The consensus position commit `sequence` leaves, as its validator
-// persists it (net/node/consensus_store.h): the last committed round stored
+// persists it (storage/consensus_store.h): the last committed round stored
 // with the commit (the anchor's round on the anchor's last piece, the round
 // committed before it on earlier pieces, core/consensus/bullshark.h) and the
 // commit record's bytes (storage/records.h: anchor digest, result count,

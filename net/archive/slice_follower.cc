@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<SliceFollower>> SliceFollower::Open(
   lmdb.logger = f->logger_;
   GL_ASSIGN_OR_RETURN(f->store_, storage::NodeStore::Open(lmdb));
   GL_RETURN_IF_ERROR(storage::SeedFromGenesis(*f->store_, genesis, slice));
-  GL_ASSIGN_OR_RETURN(f->consensus_store_, node::ConsensusStore::Open(&f->store_->env()));
+  GL_ASSIGN_OR_RETURN(f->consensus_store_, storage::ConsensusStore::Open(&f->store_->env()));
   GL_ASSIGN_OR_RETURN(f->checkpoints_, node::CheckpointStore::Open(&f->store_->env()));
   // Resume: the verified chain as the store left it.
   GL_ASSIGN_OR_RETURN(consensus::PersistedState persisted,

@@ -44,7 +44,7 @@
 #include "net/node/commit_executor.h"
 #include "net/node/commit_feed.h"
 #include "net/node/config.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/market_events.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
@@ -95,7 +95,7 @@ class SliceFollower {
   SliceId slice() const { return slice_; }
   const consensus::Committee& committee() const { return *committee_; }
   storage::NodeStore* store() { return store_.get(); }
-  node::ConsensusStore* consensus_store() { return consensus_store_.get(); }
+  storage::ConsensusStore* consensus_store() { return consensus_store_.get(); }
   node::CommitFeed* feed() { return feed_.get(); }
   node::MarketService* market() { return market_.get(); }
   const SliceFollowerStats& stats() const { return stats_; }
@@ -127,7 +127,7 @@ class SliceFollower {
   consensus::SchnorrChecker checker_;
   std::unique_ptr<consensus::CommitVerifier> verifier_;
   std::unique_ptr<storage::NodeStore> store_;
-  std::unique_ptr<node::ConsensusStore> consensus_store_;
+  std::unique_ptr<storage::ConsensusStore> consensus_store_;
   std::unique_ptr<node::CheckpointStore> checkpoints_;
   std::unique_ptr<node::CommitFeed> feed_;
   node::PendingTxs pending_;  // always empty: an archive admits nothing

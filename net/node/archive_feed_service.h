@@ -15,7 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "net/node/checkpoint_store.h"
 #include "net/node/commit_sync_server.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "storage/node_store.h"
 
@@ -28,10 +28,11 @@ inline constexpr size_t kArchiveChunkBytesMax = size_t{4} << 20;
 class ArchiveFeedService final : public gridledger::v1::ArchiveFeed::Service {
  public:
   // Everything must outlive the service.
-  ArchiveFeedService(const ConsensusStore* consensus_store, const CheckpointStore* checkpoints,
-                     const storage::NodeStore* store)
+  ArchiveFeedService(const storage::ConsensusStore* consensus_store,
+                     const CheckpointStore* checkpoints, const storage::NodeStore* store)
       : sync_server_(consensus_store, /*committee_size=*/1, kArchiveChunkBytesMax),
-        checkpoints_(checkpoints), store_(store) {}
+        checkpoints_(checkpoints),
+        store_(store) {}
 
   grpc::Status FetchCommits(grpc::ServerContext* context,
                             const gridledger::v1::FetchCommitsRequest* request,

@@ -20,9 +20,13 @@ constexpr size_t kMaxUnwrittenFinals = 4096;
 
 CheckpointSigner::CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me,
                                    const KeyPair* key, storage::NodeStore* store,
-                                   const ConsensusStore* consensus, CheckpointStore* finals,
-                                   Broadcast broadcast)
-    : committee_(*committee), me_(me), key_(*key), store_(store), consensus_(consensus),
+                                   const storage::ConsensusStore* consensus,
+                                   CheckpointStore* finals, Broadcast broadcast)
+    : committee_(*committee),
+      me_(me),
+      key_(*key),
+      store_(store),
+      consensus_(consensus),
       finals_store_(finals),
       broadcast_(std::move(broadcast)),
       pool_(committee, &checker_, store->last_committed_sequence()) {

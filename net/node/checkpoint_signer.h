@@ -35,7 +35,7 @@
 #include "core/crypto/schnorr.h"
 #include "net/node/checkpoint_pool.h"
 #include "net/node/checkpoint_store.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {
@@ -65,7 +65,7 @@ class CheckpointSigner {
   // Everything must outlive the signer. `broadcast` sends to every peer of
   // the slice; it is called on the signer's thread.
   CheckpointSigner(const consensus::Committee* committee, ValidatorIndex me, const KeyPair* key,
-                   storage::NodeStore* store, const ConsensusStore* consensus,
+                   storage::NodeStore* store, const storage::ConsensusStore* consensus,
                    CheckpointStore* finals, Broadcast broadcast);
   ~CheckpointSigner();  // Stop()s.
 
@@ -107,7 +107,7 @@ class CheckpointSigner {
   const ValidatorIndex me_;
   const KeyPair& key_;
   storage::NodeStore* store_;
-  const ConsensusStore* consensus_;
+  const storage::ConsensusStore* consensus_;
   CheckpointStore* finals_store_;
   Broadcast broadcast_;
   Logger logger_;

@@ -27,7 +27,7 @@
 #include "net/node/commit_batches.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
 #include "net/node/submit_stream.h"
@@ -77,7 +77,7 @@ class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_Su
                                 gridledger::v1::Ledger::Service> {
  public:
   ClientService(ClientServiceInfo info, storage::NodeStore* store,
-                ConsensusStore* consensus_store, TxChecker* checker, PendingTxs* pending,
+                storage::ConsensusStore* consensus_store, TxChecker* checker, PendingTxs* pending,
                 CommitFeed* feed, ConsensusDriver* driver)
       : info_(std::move(info)), store_(store), consensus_store_(consensus_store),
         checker_(checker), pending_(pending), feed_(feed), driver_(driver) {}
@@ -209,7 +209,7 @@ class ClientService final : public gridledger::v1::Ledger::WithCallbackMethod_Su
   const CheckpointSigner* checkpoints_ = nullptr;
   const ClientServiceInfo info_;
   storage::NodeStore* store_;
-  ConsensusStore* consensus_store_;
+  storage::ConsensusStore* consensus_store_;
   TxChecker* checker_;
   PendingTxs* pending_;
   CommitFeed* feed_;

@@ -23,7 +23,7 @@
 #include "core/common/types.h"
 #include "core/execution/tx_result.h"
 #include "net/node/commit_feed.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/proto/ledger.grpc.pb.h"
 #include "storage/node_store.h"
 
@@ -45,7 +45,7 @@ const std::string& ExecutionCodeName(TxResultCode code);
 // Where a commit stream reads from. `consensus` shares `store`'s LMDB env.
 struct CommitSource {
   storage::NodeStore* store = nullptr;
-  const ConsensusStore* consensus = nullptr;
+  const storage::ConsensusStore* consensus = nullptr;
   const CommitFeed* feed = nullptr;
   SliceId slice;
 };

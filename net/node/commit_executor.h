@@ -22,7 +22,7 @@
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
 #include "net/node/commit_feed.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/pending_txs.h"
 #include "storage/block_commit.h"
 #include "storage/node_store.h"
@@ -32,7 +32,8 @@ namespace gridledger::node {
 // Read from other threads (tests, metrics) while the driver thread writes.
 struct CommitExecutorStats {
   std::atomic<uint64_t> executed{0};           // commits executed here
-  std::atomic<uint64_t> already_executed{0};   // commits found in the store (re-emitted after restart)
+  std::atomic<uint64_t> already_executed{
+      0};  // commits found in the store (re-emitted after restart)
   std::atomic<uint64_t> undecodable_skipped{0};
   // Cross-slice receipt imports (core/execution/receipt.h) executed here:
   // receipts credited, receipts skipped as credited before, imports refused
@@ -45,7 +46,7 @@ struct CommitExecutorStats {
 class CommitExecutor {
  public:
   // Everything must outlive the executor; metrics may be null.
-  CommitExecutor(storage::NodeStore* store, ConsensusStore* consensus_store, SliceId slice,
+  CommitExecutor(storage::NodeStore* store, storage::ConsensusStore* consensus_store, SliceId slice,
                  PendingTxs* pending, CommitFeed* feed, net::NodeMetrics* metrics,
                  MarketConfig market = {}, CrossSliceConfig cross_slice = {})
       : store_(store), consensus_store_(consensus_store),
@@ -74,7 +75,7 @@ class CommitExecutor {
 
  private:
   storage::NodeStore* store_;
-  ConsensusStore* consensus_store_;
+  storage::ConsensusStore* consensus_store_;
   Executor executor_;
   PendingTxs* pending_;
   CommitFeed* feed_;

@@ -5,8 +5,8 @@
 
 namespace gridledger::node {
 
-absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
-                                      uint64_t sequence) {
+absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store,
+                                      const storage::ConsensusStore& consensus, uint64_t sequence) {
   GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, store.env().BeginRead());
   GL_ASSIGN_OR_RETURN(const Round round, consensus.CommittedRoundIn(txn, sequence));
   GL_ASSIGN_OR_RETURN(ByteSpan record,
@@ -14,9 +14,8 @@ absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const Consensus
   return consensus::CommitPositionDigest(round, record);
 }
 
-absl::StatusOr<std::optional<Digest>> RecordedCommitDigestAt(storage::NodeStore& store,
-                                                             const ConsensusStore& consensus,
-                                                             uint64_t sequence) {
+absl::StatusOr<std::optional<Digest>> RecordedCommitDigestAt(
+    storage::NodeStore& store, const storage::ConsensusStore& consensus, uint64_t sequence) {
   absl::StatusOr<Digest> digest = CommitDigestAt(store, consensus, sequence);
   if (absl::IsNotFound(digest.status())) return std::nullopt;
   GL_RETURN_IF_ERROR(digest.status());

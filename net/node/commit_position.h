@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/common/types.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {
@@ -19,15 +19,14 @@ namespace gridledger::node {
 // with it (commit_subdag) and its commit record (the commits table), read in
 // one transaction. NotFound when either is missing (a restored snapshot's
 // own sequence has no commit_subdag record).
-absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store, const ConsensusStore& consensus,
-                                      uint64_t sequence);
+absl::StatusOr<Digest> CommitDigestAt(storage::NodeStore& store,
+                                      const storage::ConsensusStore& consensus, uint64_t sequence);
 
 // For comparing a fetched final checkpoint with ours: nullopt where we never
 // recorded a position for `sequence` (NotFound above: nothing to compare);
 // any other error is an error (a record we cannot read vouches for nothing).
-absl::StatusOr<std::optional<Digest>> RecordedCommitDigestAt(storage::NodeStore& store,
-                                                             const ConsensusStore& consensus,
-                                                             uint64_t sequence);
+absl::StatusOr<std::optional<Digest>> RecordedCommitDigestAt(
+    storage::NodeStore& store, const storage::ConsensusStore& consensus, uint64_t sequence);
 
 }  // namespace gridledger::node
 

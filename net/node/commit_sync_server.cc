@@ -64,7 +64,7 @@ class AnswerWriter {
 
 }  // namespace
 
-CommitSyncServer::CommitSyncServer(const ConsensusStore* store, size_t committee_size,
+CommitSyncServer::CommitSyncServer(const storage::ConsensusStore* store, size_t committee_size,
                                    size_t message_bytes_max)
     : store_(store), message_bytes_max_(message_bytes_max), buckets_(committee_size) {}
 

@@ -16,7 +16,7 @@
 
 #include "core/consensus/messages.h"
 #include "core/consensus/params.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 
 namespace gridledger::node {
 
@@ -35,7 +35,7 @@ struct CommitSyncServerStats {
 class CommitSyncServer {
  public:
   // `store` must outlive the server.
-  CommitSyncServer(const ConsensusStore* store, size_t committee_size,
+  CommitSyncServer(const storage::ConsensusStore* store, size_t committee_size,
                    size_t message_bytes_max);
 
   // The messages answering `request` of validator `from` (< committee size),
@@ -54,7 +54,7 @@ class CommitSyncServer {
     bool used = false;
   };
 
-  const ConsensusStore* store_;
+  const storage::ConsensusStore* store_;
   size_t message_bytes_max_;
   std::vector<Bucket> buckets_;  // one per validator
   CommitSyncServerStats stats_;

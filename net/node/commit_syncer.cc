@@ -16,7 +16,7 @@ using consensus::TimeMs;
 
 CommitSyncer::CommitSyncer(const consensus::Committee* committee,
                            const consensus::Parameters& params, ValidatorIndex me,
-                           consensus::SignatureChecker* checker, ConsensusStore* store)
+                           consensus::SignatureChecker* checker, storage::ConsensusStore* store)
     : committee_(committee), params_(params), me_(me), store_(store),
       verifier_(committee, params, checker), peer_rounds_(committee->size(), 0),
       peer_(me.value()) {}

@@ -32,7 +32,7 @@
 #include "core/consensus/commit_verifier.h"
 #include "core/consensus/core.h"
 #include "net/node/commit_answer.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 
 namespace gridledger::node {
 
@@ -58,7 +58,8 @@ class CommitSyncer {
  public:
   // Everything must outlive the syncer.
   CommitSyncer(const consensus::Committee* committee, const consensus::Parameters& params,
-               ValidatorIndex me, consensus::SignatureChecker* checker, ConsensusStore* store);
+               ValidatorIndex me, consensus::SignatureChecker* checker,
+               storage::ConsensusStore* store);
 
   // Every consensus message a peer sent: its round shows how far the committee is.
   void NotePeerMessage(ValidatorIndex from, const consensus::Message& message);
@@ -107,7 +108,7 @@ class CommitSyncer {
   const consensus::Committee* committee_;
   consensus::Parameters params_;
   ValidatorIndex me_;
-  ConsensusStore* store_;
+  storage::ConsensusStore* store_;
   Logger logger_;
   consensus::CommitVerifier verifier_;
   std::vector<uint64_t> peer_rounds_;  // the highest round each peer sent

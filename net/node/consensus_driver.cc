@@ -21,7 +21,7 @@ static_assert(consensus::kMaxCommitTransactions <= kMaxBlockTxs,
 
 ConsensusDriver::ConsensusDriver(std::unique_ptr<consensus::Core> core,
                                  std::vector<PublicKey> peer_keys, EventInbox* inbox,
-                                 ConsensusStore* consensus_store,
+                                 storage::ConsensusStore* consensus_store,
                                  CommitExecutor* commit_executor, VerifyWorker* verify_worker,
                                  net::NodeMetrics* metrics)
     : core_(std::move(core)), peer_keys_(std::move(peer_keys)), inbox_(inbox),
@@ -419,9 +419,9 @@ void ConsensusDriver::Execute(std::vector<Action> actions) {
   }
 }
 
-absl::Status ConsensusDriver::ExecuteCommit(const consensus::CommittedSubDag& sub,
-                                            int64_t produced_ns,
-                                            const DurableOutbox::RecordsDurableFn& records_durable) {
+absl::Status ConsensusDriver::ExecuteCommit(
+    const consensus::CommittedSubDag& sub, int64_t produced_ns,
+    const DurableOutbox::RecordsDurableFn& records_durable) {
   absl::Status s = commit_executor_->Execute(sub, records_durable);
   LatencyAnatomy::ObserveExecuted(metrics_, produced_ns, MonotonicNs());
   return s;

@@ -25,7 +25,7 @@
 #include "net/node/commit_executor.h"
 #include "net/node/commit_sync_server.h"
 #include "net/node/commit_syncer.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/durable_outbox.h"
 #include "net/node/event_inbox.h"
 #include "net/node/latency_anatomy.h"
@@ -66,7 +66,7 @@ class ConsensusDriver {
   // Everything must outlive the driver; metrics may be null. `peer_keys[i]`
   // is validator i's transport key.
   ConsensusDriver(std::unique_ptr<consensus::Core> core, std::vector<PublicKey> peer_keys,
-                  EventInbox* inbox, ConsensusStore* consensus_store,
+                  EventInbox* inbox, storage::ConsensusStore* consensus_store,
                   CommitExecutor* commit_executor, VerifyWorker* verify_worker,
                   net::NodeMetrics* metrics);
   ~ConsensusDriver();
@@ -165,7 +165,7 @@ class ConsensusDriver {
   std::unique_ptr<consensus::Core> core_;
   std::vector<PublicKey> peer_keys_;
   EventInbox* inbox_;
-  ConsensusStore* consensus_store_;
+  storage::ConsensusStore* consensus_store_;
   CommitExecutor* commit_executor_;
   VerifyWorker* verify_worker_;
   net::NodeMetrics* metrics_;

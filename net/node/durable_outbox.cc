@@ -9,8 +9,8 @@
 
 namespace gridledger::node {
 
-DurableOutbox::DurableOutbox(ConsensusStore* store, SendFn send, CommitFn commit, FailFn fail,
-                             absl::Duration lazy_records_delay)
+DurableOutbox::DurableOutbox(storage::ConsensusStore* store, SendFn send, CommitFn commit,
+                             FailFn fail, absl::Duration lazy_records_delay)
     : store_(store),
       send_(std::move(send)),
       commit_(std::move(commit)),
@@ -50,7 +50,8 @@ void DurableOutbox::Send(consensus::SendAction send) {
   open_.outputs.emplace_back(SendOut{std::move(send)});
 }
 
-void DurableOutbox::Answer(std::shared_ptr<SubmitTicket> ticket, std::vector<absl::Status> results) {
+void DurableOutbox::Answer(std::shared_ptr<SubmitTicket> ticket,
+                           std::vector<absl::Status> results) {
   open_.outputs.emplace_back(AnswerOut{std::move(ticket), std::move(results)});
 }
 

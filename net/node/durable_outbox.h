@@ -48,7 +48,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/consensus/core.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/event_inbox.h"
 
 namespace gridledger::node {
@@ -90,7 +90,7 @@ class DurableOutbox {
 
   // `store` must outlive the outbox. `lazy_records_delay`: how long records
   // with no output after them wait for one (above).
-  DurableOutbox(ConsensusStore* store, SendFn send, CommitFn commit, FailFn fail,
+  DurableOutbox(storage::ConsensusStore* store, SendFn send, CommitFn commit, FailFn fail,
                 absl::Duration lazy_records_delay = kLazyRecordsDelay);
   ~DurableOutbox();  // Stop()s.
 
@@ -156,7 +156,7 @@ class DurableOutbox {
   bool AwaitCommitsExecuted(uint64_t count);
   void FailOnce(const absl::Status& status);
 
-  ConsensusStore* store_;
+  storage::ConsensusStore* store_;
   SendFn send_;
   CommitFn commit_;
   FailFn fail_;

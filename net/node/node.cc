@@ -31,7 +31,7 @@
 #include "net/node/commit_sync_server.h"
 #include "net/node/commit_syncer.h"
 #include "net/node/consensus_driver.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/counting_signature_checker.h"
 #include "net/node/event_inbox.h"
 #include "net/node/grpc_server_options.h"
@@ -65,7 +65,7 @@ struct Node::Parts {
   std::vector<PublicKey> peer_keys;
   std::unique_ptr<net::NodeMetrics> metrics;
   std::unique_ptr<storage::NodeStore> store;
-  std::unique_ptr<ConsensusStore> consensus_store;
+  std::unique_ptr<storage::ConsensusStore> consensus_store;
   std::unique_ptr<AdmittedStore> admitted;
   consensus::PersistedState restored;
   std::unique_ptr<TxChecker> checker;
@@ -165,7 +165,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config,
   lmdb.logger = logger;
   GL_ASSIGN_OR_RETURN(p->store, storage::NodeStore::Open(lmdb));
   GL_RETURN_IF_ERROR(storage::SeedFromGenesis(*p->store, *genesis, SliceId(config.slice)));
-  GL_ASSIGN_OR_RETURN(p->consensus_store, ConsensusStore::Open(&p->store->env()));
+  GL_ASSIGN_OR_RETURN(p->consensus_store, storage::ConsensusStore::Open(&p->store->env()));
   GL_ASSIGN_OR_RETURN(p->restored, p->consensus_store->Load(options.params.gc_depth));
   GL_ASSIGN_OR_RETURN(p->admitted, AdmittedStore::Open(&p->store->env()));
   GL_ASSIGN_OR_RETURN(auto admitted_before_crash, p->admitted->Recover(*p->store));

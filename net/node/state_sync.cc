@@ -16,10 +16,18 @@ namespace gridledger::node {
 
 StateSync::StateSync(const consensus::Committee* committee, ValidatorIndex me,
                      const consensus::Parameters& params, storage::NodeStore* store,
-                     ConsensusStore* consensus_store, CheckpointStore* checkpoints, Send send)
-    : committee_(*committee), me_(me), params_(params), store_(store),
-      consensus_store_(consensus_store), checkpoints_(checkpoints), send_(std::move(send)),
-      buckets_(committee->size()), peer_(me.value()), checkpoint_peer_(me.value()),
+                     storage::ConsensusStore* consensus_store, CheckpointStore* checkpoints,
+                     Send send)
+    : committee_(*committee),
+      me_(me),
+      params_(params),
+      store_(store),
+      consensus_store_(consensus_store),
+      checkpoints_(checkpoints),
+      send_(std::move(send)),
+      buckets_(committee->size()),
+      peer_(me.value()),
+      checkpoint_peer_(me.value()),
       catch_up_peer_(me.value()) {}
 
 StateSync::~StateSync() { Stop(); }
@@ -210,7 +218,7 @@ absl::Status StateSync::CutImage() {
     const storage::NodeTables& tables = store_->tables();
     GL_ASSIGN_OR_RETURN(m.sequence, storage::ReadLastCommittedSequence(txn, tables));
     if (m.sequence == 0) return absl::UnavailableError("nothing committed");
-    GL_ASSIGN_OR_RETURN(std::optional<ConsensusStore::CommitState> state,
+    GL_ASSIGN_OR_RETURN(std::optional<storage::ConsensusStore::CommitState> state,
                         consensus_store_->ReadCommitState(txn));
     if (!state.has_value() || state->next_commit_index != m.sequence) {
       return absl::UnavailableError("consensus commit record not at the store's sequence");
@@ -486,7 +494,7 @@ void StateSync::HandOver(const SignedCheckpoint& checkpoint) {
   verified->point.sequence = manifest_.sequence;
   verified->point.state_root = checkpoint.checkpoint.state_root;
   verified->point.commit = commit_;
-  verified->tip = ConsensusStore::CommitState{Round(manifest_.last_committed_round),
+  verified->tip = storage::ConsensusStore::CommitState{Round(manifest_.last_committed_round),
                                               manifest_.sequence};
   verified->assembler = std::move(assembler_);
   verified->consensus = std::move(consensus_);

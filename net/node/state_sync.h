@@ -64,7 +64,7 @@
 #include "core/consensus/params.h"
 #include "core/consensus/signature_checker.h"
 #include "net/node/checkpoint_store.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/state_sync_wire.h"
 #include "storage/node_store.h"
 #include "storage/state_snapshot.h"
@@ -121,7 +121,7 @@ class StateSync {
   // Everything must outlive this; `send` is called on its thread.
   StateSync(const consensus::Committee* committee, ValidatorIndex me,
             const consensus::Parameters& params, storage::NodeStore* store,
-            ConsensusStore* consensus_store, CheckpointStore* checkpoints, Send send);
+            storage::ConsensusStore* consensus_store, CheckpointStore* checkpoints, Send send);
   ~StateSync();  // Stop()s.
 
   // Before Start.
@@ -189,7 +189,7 @@ class StateSync {
   struct VerifiedRestore {
     std::unique_ptr<storage::SnapshotAssembler> assembler;
     storage::SnapshotPoint point;
-    ConsensusStore::CommitState tip;
+    storage::ConsensusStore::CommitState tip;
     ConsensusPart consensus;
     SignedCheckpoint checkpoint;
     uint32_t peer = 0;
@@ -230,7 +230,7 @@ class StateSync {
   const ValidatorIndex me_;
   const consensus::Parameters params_;
   storage::NodeStore* store_;
-  ConsensusStore* consensus_store_;
+  storage::ConsensusStore* consensus_store_;
   CheckpointStore* checkpoints_;
   Send send_;
   Logger logger_;

@@ -39,8 +39,8 @@ absl::StatusOr<std::unique_ptr<RealStore>> RealStore::Open(const std::string& di
   // A simulated run writes little; keep the sparse map small per validator.
   options.initial_map_size_bytes = uint64_t{8} << 20;
   GL_ASSIGN_OR_RETURN(std::unique_ptr<storage::LmdbEnv> env, storage::LmdbEnv::Open(options));
-  GL_ASSIGN_OR_RETURN(std::unique_ptr<node::ConsensusStore> store,
-                      node::ConsensusStore::Open(env.get()));
+  GL_ASSIGN_OR_RETURN(std::unique_ptr<storage::ConsensusStore> store,
+                      storage::ConsensusStore::Open(env.get()));
   return std::unique_ptr<RealStore>(new RealStore(std::move(env), std::move(store)));
 }
 

@@ -1,5 +1,5 @@
 // real_store mode of the simulator: each validator's consensus state goes
-// through the node's own persistence adapter (net/node/consensus_store.h, one
+// through the node's own persistence adapter (storage/consensus_store.h, one
 // LMDB environment per validator) instead of the in-memory map, and a
 // crash-restarted validator is restored with ConsensusStore::Load(gc_depth),
 // the GC-horizon load the node runs on start-up (node.cc) — so restart bugs in
@@ -17,7 +17,7 @@
 #include "absl/types/span.h"
 #include "core/consensus/bullshark.h"
 #include "core/consensus/persistence.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "storage/lmdb_env.h"
 
 namespace gridledger::sim {
@@ -56,10 +56,10 @@ class RealStore {
   absl::StatusOr<consensus::PersistedState> Load(uint64_t gc_depth) const;
 
  private:
-  RealStore(std::unique_ptr<storage::LmdbEnv> env, std::unique_ptr<node::ConsensusStore> store)
+  RealStore(std::unique_ptr<storage::LmdbEnv> env, std::unique_ptr<storage::ConsensusStore> store)
       : env_(std::move(env)), store_(std::move(store)) {}
   std::unique_ptr<storage::LmdbEnv> env_;
-  std::unique_ptr<node::ConsensusStore> store_;
+  std::unique_ptr<storage::ConsensusStore> store_;
 };
 
 }  // namespace gridledger::sim

@@ -18,7 +18,7 @@
 #include "core/tx/codec.h"
 #include "gtest/gtest.h"
 #include "net/node/commit_executor.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {
@@ -79,7 +79,7 @@ class AdmittedStoreTest : public ::testing::Test {
     auto store = storage::NodeStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    auto consensus = ConsensusStore::Open(&store_->env());
+    auto consensus = storage::ConsensusStore::Open(&store_->env());
     ASSERT_TRUE(consensus.ok()) << consensus.status();
     consensus_ = std::move(*consensus);
     auto admitted = AdmittedStore::Open(&store_->env());
@@ -136,7 +136,7 @@ class AdmittedStoreTest : public ::testing::Test {
   std::unique_ptr<CommitExecutor> executor_;
   bool committed_ = false;  // by the hook, on the writer thread; read after Persist returns
   std::unique_ptr<storage::NodeStore> store_;
-  std::unique_ptr<ConsensusStore> consensus_;
+  std::unique_ptr<storage::ConsensusStore> consensus_;
   std::unique_ptr<AdmittedStore> admitted_;
 };
 

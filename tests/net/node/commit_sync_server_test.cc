@@ -14,8 +14,8 @@
 #include "core/common/check.h"
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
-#include "net/node/consensus_store.h"
-#include "tests/net/node/temp_consensus_store.h"
+#include "storage/consensus_store.h"
+#include "tests/storage/temp_consensus_store.h"
 
 namespace gridledger::node {
 namespace {
@@ -65,7 +65,7 @@ class CommitSyncServerTest : public ::testing::Test {
     return sub;
   }
 
-  TempConsensusStore store_;
+  storage::TempConsensusStore store_;
 };
 
 TEST_F(CommitSyncServerTest, ServesRecordedCommitsSplitToTheMessageBound) {

@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "core/common/check.h"
 #include "gtest/gtest.h"
-#include "tests/net/node/temp_consensus_store.h"
+#include "tests/storage/temp_consensus_store.h"
 #include "tests/core/consensus/consensus_fixture.h"
 
 namespace gridledger::node {
@@ -59,7 +59,7 @@ class CommitSyncerTest : public consensus::Fixture {
     return std::nullopt;
   }
 
-  TempConsensusStore store_;
+  storage::TempConsensusStore store_;
   consensus::Parameters params_;
   std::vector<CommittedSubDag> commits_;
   std::vector<Certificate> support_;

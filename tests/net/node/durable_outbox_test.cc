@@ -10,7 +10,7 @@
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
 #include "tests/net/net_test_util.h"
-#include "tests/net/node/temp_consensus_store.h"
+#include "tests/storage/temp_consensus_store.h"
 
 namespace gridledger::node {
 namespace {
@@ -44,7 +44,7 @@ uint64_t NumberOf(const consensus::SendAction& send) {
 }
 
 // The round of validator 1's durable last vote (0 when none).
-uint64_t DurableVoteRound(ConsensusStore* store) {
+uint64_t DurableVoteRound(storage::ConsensusStore* store) {
   auto state = store->Load(/*gc_depth=*/50);
   if (!state.ok()) return 0;
   for (const LastVotedRecord& v : state->last_voted) {
@@ -128,7 +128,7 @@ class DurableOutboxTest : public ::testing::Test {
     outbox.Seal();
   }
 
-  TempConsensusStore store_;
+  storage::TempConsensusStore store_;
   Seen seen_;
   absl::Notification commit_started_;  // the first commit began
   absl::Notification send_entered_;    // the first send began

@@ -65,7 +65,7 @@ class StateSyncPeerTest : public ::testing::Test {
   }
 
   // The consensus commit state a peer's store holds.
-  static std::optional<ConsensusStore::CommitState> TipOf(const Peer& p) {
+  static std::optional<storage::ConsensusStore::CommitState> TipOf(const Peer& p) {
     auto txn = p.store->env().BeginRead();
     if (!txn.ok()) return std::nullopt;
     auto state = p.consensus->ReadCommitState(*txn);
@@ -334,7 +334,8 @@ TEST_F(StateSyncPeerTest, AnAbandonedVerifiedRestoreEndsAndTheNextOneRuns) {
   EXPECT_TRUE(client.TakeEndedWithoutWrite());
   EXPECT_FALSE(client.TakeEndedWithoutWrite());
   EXPECT_EQ(peers_.peer(kClient).store->last_committed_sequence(), 0u);
-  ASSERT_TRUE(cluster_test::WaitFor([&] { return client.MayRestore(); }, kWaitMax));  // kRestoreHoldOff
+  ASSERT_TRUE(
+      cluster_test::WaitFor([&] { return client.MayRestore(); }, kWaitMax));  // kRestoreHoldOff
   EXPECT_EQ(Restore(), kSequence);
   EXPECT_EQ(client.stats().restores_done, 1u);
 }

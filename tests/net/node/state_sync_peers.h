@@ -22,7 +22,7 @@
 #include "core/crypto/sha256.h"
 #include "gtest/gtest.h"
 #include "net/node/checkpoint_store.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "net/node/state_sync.h"
 #include "storage/node_store.h"
 #include "tests/storage/synthetic_blocks.h"
@@ -37,7 +37,7 @@ inline constexpr uint64_t kSequence = 30;
 struct Peer {
   storage::TempDir dir;
   std::unique_ptr<storage::NodeStore> store;
-  std::unique_ptr<ConsensusStore> consensus;
+  std::unique_ptr<storage::ConsensusStore> consensus;
   std::unique_ptr<CheckpointStore> checkpoints;
   std::unique_ptr<StateSync> sync;
 };
@@ -74,7 +74,7 @@ class SnapshotPeers {
     auto store = storage::NodeStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     p->store = std::move(*store);
-    auto consensus = ConsensusStore::Open(&p->store->env());
+    auto consensus = storage::ConsensusStore::Open(&p->store->env());
     ASSERT_TRUE(consensus.ok()) << consensus.status();
     p->consensus = std::move(*consensus);
     auto checkpoints = CheckpointStore::Open(&p->store->env());
@@ -134,7 +134,7 @@ class SnapshotPeers {
       ASSERT_TRUE(p.store->env()
                       .Write([&](storage::WriteTxn& txn) {
                         return p.consensus->WriteRestoredTip(
-                            txn, ConsensusStore::CommitState{tip_round, blocks},
+                            txn, storage::ConsensusStore::CommitState{tip_round, blocks},
                             tip_certificates_, {});
                       })
                       .ok());

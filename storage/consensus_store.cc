@@ -1,4 +1,4 @@
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 
 #include <algorithm>
 #include <map>
@@ -14,7 +14,7 @@
 #include "core/consensus/messages.h"
 #include "core/execution/executor.h"
 
-namespace gridledger::node {
+namespace gridledger::storage {
 namespace {
 
 using consensus::Batch;
@@ -52,7 +52,7 @@ absl::Status Corrupt(absl::string_view table, const absl::Status& why) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ConsensusStore>> ConsensusStore::Open(storage::LmdbEnv* env) {
+absl::StatusOr<std::unique_ptr<ConsensusStore>> ConsensusStore::Open(LmdbEnv* env) {
   Tables t;
   GL_ASSIGN_OR_RETURN(t.voted, env->OpenTable("cons_voted"));
   GL_ASSIGN_OR_RETURN(t.own, env->OpenTable("cons_own"));
@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<ConsensusStore>> ConsensusStore::Open(storage::Lm
   std::unique_ptr<ConsensusStore> store(new ConsensusStore(env, t));
   for (int i = 0; i < 2; ++i) {
     GL_ASSIGN_OR_RETURN(store->logs_[i],
-                        storage::RecordLog::Open(absl::StrCat(env->dir(), "/consensus-", i, ".log")));
+                        RecordLog::Open(absl::StrCat(env->dir(), "/consensus-", i, ".log")));
   }
   GL_RETURN_IF_ERROR(store->Recover());
   {
@@ -103,7 +103,7 @@ absl::Status ConsensusStore::Recover() {
   }
   if (!records.empty()) {
     GL_RETURN_IF_ERROR(env_->Write(
-        [&](storage::WriteTxn& txn) -> absl::Status { return ApplyRecords(txn, records); }));
+        [&](WriteTxn& txn) -> absl::Status { return ApplyRecords(txn, records); }));
   }
   // Both empty from here; the higher generation goes to the active log.
   for (int i : order) {
@@ -125,7 +125,7 @@ absl::Status ConsensusStore::MergeLog(int index) {
   absl::Status status = absl::OkStatus();
   if (!records.empty()) {
     status = env_->Write(
-        [&](storage::WriteTxn& txn) -> absl::Status { return ApplyRecords(txn, records); });
+        [&](WriteTxn& txn) -> absl::Status { return ApplyRecords(txn, records); });
   }
   // Only once the tables hold them durably may the log forget them.
   if (status.ok() && logs_[index]->entry_bytes() > 0) {
@@ -214,9 +214,9 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
   absl::Status appended = logs_[active]->Append({&part, 1});
   // A full disk pauses consensus, as LMDB's writes do with wait_for_space,
   // until space returns or StopWaitingForSpace.
-  for (absl::Duration backoff = absl::Milliseconds(storage::kDiskFullRetryMinMs);
+  for (absl::Duration backoff = absl::Milliseconds(kDiskFullRetryMinMs);
        absl::IsResourceExhausted(appended);
-       backoff = std::min(2 * backoff, absl::Milliseconds(storage::kDiskFullRetryMaxMs))) {
+       backoff = std::min(2 * backoff, absl::Milliseconds(kDiskFullRetryMaxMs))) {
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stop_waiting_for_space_), backoff)) break;
     mu_.Unlock();
@@ -242,7 +242,7 @@ absl::Status ConsensusStore::Persist(absl::Span<const consensus::PersistRecord> 
 }
 
 absl::Status ConsensusStore::ApplyRecords(
-    storage::WriteTxn& txn, absl::Span<const consensus::PersistRecord> records) const {
+    WriteTxn& txn, absl::Span<const consensus::PersistRecord> records) const {
   for (const consensus::PersistRecord& record : records) {
     if (const auto* lv = std::get_if<consensus::LastVotedRecord>(&record)) {
       const Bytes key = U32Key(lv->author.value());
@@ -296,12 +296,12 @@ absl::Status ConsensusStore::ApplyRecords(
 
 absl::Status ConsensusStore::RecordCommit(const consensus::CommittedSubDag& sub,
                                           uint64_t sequence, absl::Span<const TxId> tx_ids) {
-  return env_->Write([&](storage::WriteTxn& txn) -> absl::Status {
+  return env_->Write([&](WriteTxn& txn) -> absl::Status {
     return WriteCommitRecord(txn, sub, sequence, tx_ids);
   });
 }
 
-absl::Status ConsensusStore::WriteCommitRecord(storage::WriteTxn& txn,
+absl::Status ConsensusStore::WriteCommitRecord(WriteTxn& txn,
                                                const consensus::CommittedSubDag& sub,
                                                uint64_t sequence,
                                                absl::Span<const TxId> tx_ids) const {
@@ -360,7 +360,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
       unmerged.certificates();
   const absl::flat_hash_map<Digest, std::shared_ptr<const Batch>>& unmerged_batches =
       unmerged.batches();
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
 
   // Commit state.
   auto commit = txn.Get(t_.commit, ByteSpan(kCommitKey, 1));
@@ -379,7 +379,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
 
   // Last votes, one per author.
   {
-    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.voted));
+    GL_ASSIGN_OR_RETURN(Cursor cur, txn.OpenCursor(t_.voted));
     GL_ASSIGN_OR_RETURN(bool on, cur.First());
     for (size_t i = 0; on && i <= consensus::Committee::kMaxValidators; ++i) {
       ByteReader kr(cur.key());
@@ -424,7 +424,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   const uint64_t from_round = last > gc_depth ? last - gc_depth : 0;
   const Bytes from_key = U64Key(from_round);
   {
-    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.certs));
+    GL_ASSIGN_OR_RETURN(Cursor cur, txn.OpenCursor(t_.certs));
     GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(from_key));
     // Stored and unmerged, in the table's (round, digest) order.
     std::map<std::pair<uint64_t, Digest>, Certificate> certs;
@@ -446,7 +446,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
     for (auto& [key, cert] : certs) state.certificates.push_back(std::move(cert));
   }
   {
-    GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.committed));
+    GL_ASSIGN_OR_RETURN(Cursor cur, txn.OpenCursor(t_.committed));
     GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(from_key));
     while (on) {
       if (cur.key().size() != 40) {
@@ -482,11 +482,11 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
 }
 
 absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIds(uint64_t sequence) const {
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   return CommitTxIdsIn(txn, sequence);
 }
 
-absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIdsIn(const storage::Txn& txn,
+absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIdsIn(const Txn& txn,
                                                                 uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_txs, U64Key(sequence)));
   ByteReader r(value);
@@ -505,7 +505,7 @@ absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIdsIn(const storage::T
 }
 
 absl::StatusOr<uint64_t> ConsensusStore::LastRecordedSequence() const {
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   auto commit = txn.Get(t_.commit, ByteSpan(kCommitKey, 1));
   if (absl::IsNotFound(commit.status())) return 0;
   if (!commit.ok()) return commit.status();
@@ -520,7 +520,7 @@ absl::StatusOr<uint64_t> ConsensusStore::LastRecordedSequence() const {
 
 absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t sequence) const {
   if (sequence == 0) return absl::NotFoundError("commit sequence 0");
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_subdag, U64Key(sequence)));
   consensus::CommittedSubDag sub;
   sub.index = sequence - 1;
@@ -552,7 +552,7 @@ absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t s
 }
 
 absl::StatusOr<std::pair<Round, Round>> ConsensusStore::SubDagRoundsIn(
-    const storage::Txn& txn, uint64_t sequence) const {
+    const Txn& txn, uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(ByteSpan value, txn.Get(t_.commit_subdag, U64Key(sequence)));
   ByteReader r(value);
   auto anchor_round = r.U64("anchor_round");
@@ -565,13 +565,13 @@ absl::StatusOr<std::pair<Round, Round>> ConsensusStore::SubDagRoundsIn(
   return std::make_pair(Round(*anchor_round), Round(*last_round));
 }
 
-absl::StatusOr<Round> ConsensusStore::CommittedRoundIn(const storage::Txn& txn,
+absl::StatusOr<Round> ConsensusStore::CommittedRoundIn(const Txn& txn,
                                                        uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(auto rounds, SubDagRoundsIn(txn, sequence));
   return rounds.second;
 }
 
-absl::StatusOr<bool> ConsensusStore::IsAnchorsLastPieceIn(const storage::Txn& txn,
+absl::StatusOr<bool> ConsensusStore::IsAnchorsLastPieceIn(const Txn& txn,
                                                           uint64_t sequence) const {
   GL_ASSIGN_OR_RETURN(auto rounds, SubDagRoundsIn(txn, sequence));
   return rounds.first == rounds.second;
@@ -597,8 +597,8 @@ absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
       }
     }
   }
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn txn, env_->BeginRead());
-  GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.certs));
+  GL_ASSIGN_OR_RETURN(ReadTxn txn, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(Cursor cur, txn.OpenCursor(t_.certs));
   GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(U64Key(round.value())));
   // Bounded: one (round, author) slot per validator, a few more with conflicts.
   for (size_t seen = 0; on && out.size() < max && seen < 4 * consensus::Committee::kMaxValidators;
@@ -620,7 +620,7 @@ absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
 }
 
 absl::StatusOr<std::optional<ConsensusStore::CommitState>> ConsensusStore::ReadCommitState(
-    const storage::Txn& txn) const {
+    const Txn& txn) const {
   auto commit = txn.Get(t_.commit, ByteSpan(kCommitKey, 1));
   if (absl::IsNotFound(commit.status())) return std::optional<CommitState>();
   if (!commit.ok()) return commit.status();
@@ -633,10 +633,10 @@ absl::StatusOr<std::optional<ConsensusStore::CommitState>> ConsensusStore::ReadC
   return std::optional<CommitState>(CommitState{Round(*round), *next});
 }
 
-absl::Status ConsensusStore::ReadCommitted(const storage::Txn& txn, Round from, Round to,
+absl::Status ConsensusStore::ReadCommitted(const Txn& txn, Round from, Round to,
                                            std::vector<Certificate>* certificates,
                                            std::vector<Batch>* batches) const {
-  GL_ASSIGN_OR_RETURN(storage::Cursor cur, txn.OpenCursor(t_.committed));
+  GL_ASSIGN_OR_RETURN(Cursor cur, txn.OpenCursor(t_.committed));
   GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(U64Key(from.value())));
   std::vector<Digest> batch_digests;
   while (on) {
@@ -646,8 +646,9 @@ absl::Status ConsensusStore::ReadCommitted(const storage::Txn& txn, Round from, 
     ByteReader kr(cur.key());
     GL_ASSIGN_OR_RETURN(uint64_t round, kr.U64("round"));
     if (round > to.value()) break;
-    GL_ASSIGN_OR_RETURN(Certificate cert, LookupCertificate(txn, Round(round),
-                                                            Digest::FromSpan(cur.key().subspan(8))));
+    GL_ASSIGN_OR_RETURN(
+        Certificate cert,
+        LookupCertificate(txn, Round(round), Digest::FromSpan(cur.key().subspan(8))));
     for (const Digest& d : cert.header.batches) batch_digests.push_back(d);
     certificates->push_back(std::move(cert));
     GL_ASSIGN_OR_RETURN(on, cur.Next());
@@ -659,7 +660,7 @@ absl::Status ConsensusStore::ReadCommitted(const storage::Txn& txn, Round from, 
   return absl::OkStatus();
 }
 
-absl::Status ConsensusStore::WriteRestoredTip(storage::WriteTxn& txn, const CommitState& state,
+absl::Status ConsensusStore::WriteRestoredTip(WriteTxn& txn, const CommitState& state,
                                               absl::Span<const Certificate> certificates,
                                               absl::Span<const Batch> batches) const {
   Bytes value;
@@ -685,7 +686,7 @@ absl::Status ConsensusStore::WriteRestoredTip(storage::WriteTxn& txn, const Comm
   return absl::OkStatus();
 }
 
-absl::StatusOr<Certificate> ConsensusStore::LookupCertificate(const storage::Txn& txn, Round round,
+absl::StatusOr<Certificate> ConsensusStore::LookupCertificate(const Txn& txn, Round round,
                                                               const Digest& digest) const {
   const Bytes key = RoundDigestKey(round, digest);
   auto decode = [](ByteSpan bytes) -> absl::StatusOr<Certificate> {
@@ -703,13 +704,13 @@ absl::StatusOr<Certificate> ConsensusStore::LookupCertificate(const storage::Txn
       if (const Certificate* c = u.FindCertificate(round, digest)) return *c;
     }
   }
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn fresh, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ReadTxn fresh, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(ByteSpan bytes, fresh.Get(t_.certs, key));
   return decode(bytes);
 }
 
 absl::StatusOr<std::shared_ptr<const Batch>> ConsensusStore::LookupBatch(
-    const storage::Txn& txn, const Digest& digest) const {
+    const Txn& txn, const Digest& digest) const {
   auto decode = [](ByteSpan bytes) -> absl::StatusOr<std::shared_ptr<const Batch>> {
     ByteReader r(bytes);
     auto batch = consensus::DecodeBatch(r);
@@ -725,9 +726,9 @@ absl::StatusOr<std::shared_ptr<const Batch>> ConsensusStore::LookupBatch(
       if (auto b = u.FindBatch(digest)) return b;
     }
   }
-  GL_ASSIGN_OR_RETURN(storage::ReadTxn fresh, env_->BeginRead());
+  GL_ASSIGN_OR_RETURN(ReadTxn fresh, env_->BeginRead());
   GL_ASSIGN_OR_RETURN(ByteSpan bytes, fresh.Get(t_.batches, digest.span()));
   return decode(bytes);
 }
 
-}  // namespace gridledger::node
+}  // namespace gridledger::storage

@@ -8,8 +8,8 @@
 //   2 own header   EncodeHeader
 //   3 certificate  EncodeCertificate
 //   4 batch        EncodeBatch
-#ifndef GRIDLEDGER_NET_NODE_CONSENSUS_LOG_H_
-#define GRIDLEDGER_NET_NODE_CONSENSUS_LOG_H_
+#ifndef GRIDLEDGER_STORAGE_CONSENSUS_LOG_H_
+#define GRIDLEDGER_STORAGE_CONSENSUS_LOG_H_
 
 #include <cstdint>
 #include <map>
@@ -25,7 +25,7 @@
 #include "core/consensus/messages.h"
 #include "core/consensus/persistence.h"
 
-namespace gridledger::node {
+namespace gridledger::storage {
 
 // Records in one entry, at most (a bound on what a decode allocates).
 inline constexpr uint32_t kMaxLogEntryRecords = 1u << 20;
@@ -72,6 +72,6 @@ class UnmergedRecords {
   absl::flat_hash_map<Digest, std::shared_ptr<const consensus::Batch>> batches_;
 };
 
-}  // namespace gridledger::node
+}  // namespace gridledger::storage
 
-#endif  // GRIDLEDGER_NET_NODE_CONSENSUS_LOG_H_
+#endif  // GRIDLEDGER_STORAGE_CONSENSUS_LOG_H_

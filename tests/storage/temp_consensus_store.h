@@ -1,6 +1,6 @@
 // A ConsensusStore in a fresh LMDB environment under /tmp, removed at the end.
-#ifndef GRIDLEDGER_TESTS_NET_NODE_TEMP_CONSENSUS_STORE_H_
-#define GRIDLEDGER_TESTS_NET_NODE_TEMP_CONSENSUS_STORE_H_
+#ifndef GRIDLEDGER_TESTS_STORAGE_TEMP_CONSENSUS_STORE_H_
+#define GRIDLEDGER_TESTS_STORAGE_TEMP_CONSENSUS_STORE_H_
 
 #include <stdlib.h>
 
@@ -9,10 +9,10 @@
 #include <string>
 
 #include "core/common/check.h"
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 #include "storage/lmdb_env.h"
 
-namespace gridledger::node {
+namespace gridledger::storage {
 
 class TempConsensusStore {
  public:
@@ -20,9 +20,9 @@ class TempConsensusStore {
     std::string pattern = "/tmp/gridledger-cstore-XXXXXX";
     GL_CHECK(mkdtemp(pattern.data()) != nullptr);
     dir_ = pattern;
-    storage::LmdbOptions options;
+    LmdbOptions options;
     options.dir = dir_;
-    auto env = storage::LmdbEnv::Open(options);
+    auto env = LmdbEnv::Open(options);
     GL_CHECK(env.ok());
     env_ = std::move(*env);
     auto store = ConsensusStore::Open(env_.get());
@@ -40,10 +40,10 @@ class TempConsensusStore {
 
  private:
   std::string dir_;
-  std::unique_ptr<storage::LmdbEnv> env_;
+  std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<ConsensusStore> store_;
 };
 
-}  // namespace gridledger::node
+}  // namespace gridledger::storage
 
-#endif  // GRIDLEDGER_TESTS_NET_NODE_TEMP_CONSENSUS_STORE_H_
+#endif  // GRIDLEDGER_TESTS_STORAGE_TEMP_CONSENSUS_STORE_H_

@@ -30,8 +30,8 @@
 //
 // Every other write is one synced LMDB transaction: durable when the call
 // returns.
-#ifndef GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
-#define GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
+#ifndef GRIDLEDGER_STORAGE_CONSENSUS_STORE_H_
+#define GRIDLEDGER_STORAGE_CONSENSUS_STORE_H_
 
 #include <array>
 #include <chrono>
@@ -48,11 +48,11 @@
 #include "absl/types/span.h"
 #include "core/consensus/bullshark.h"
 #include "core/consensus/persistence.h"
-#include "net/node/consensus_log.h"
+#include "storage/consensus_log.h"
 #include "storage/lmdb_env.h"
 #include "storage/record_log.h"
 
-namespace gridledger::node {
+namespace gridledger::storage {
 
 // The active log is handed to the merger at this size or age.
 inline constexpr uint64_t kConsensusLogMergeBytes = uint64_t{1} << 20;
@@ -65,7 +65,7 @@ class ConsensusStore {
  public:
   // Opens (creating) the tables in `env`, which must outlive the store, and
   // its logs in env->dir(), replaying what they hold into the tables.
-  static absl::StatusOr<std::unique_ptr<ConsensusStore>> Open(storage::LmdbEnv* env);
+  static absl::StatusOr<std::unique_ptr<ConsensusStore>> Open(LmdbEnv* env);
   // Finishes a merge under way; what the active log holds stays there for
   // the next Open.
   ~ConsensusStore();
@@ -96,7 +96,7 @@ class ConsensusStore {
                             absl::Span<const TxId> tx_ids);
   // RecordCommit's writes inside the caller's transaction (the commit's own
   // block write: one synced write per commit).
-  absl::Status WriteCommitRecord(storage::WriteTxn& txn, const consensus::CommittedSubDag& sub,
+  absl::Status WriteCommitRecord(WriteTxn& txn, const consensus::CommittedSubDag& sub,
                                  uint64_t sequence, absl::Span<const TxId> tx_ids) const;
 
   // Everything Core::Start needs: every last-voted record, the own header,
@@ -109,7 +109,7 @@ class ConsensusStore {
   absl::StatusOr<std::vector<TxId>> CommitTxIds(uint64_t sequence) const;
   // The same inside the caller's read transaction of this store's env (one
   // read per commit for the batched commit stream, net/node/commit_batches.h).
-  absl::StatusOr<std::vector<TxId>> CommitTxIdsIn(const storage::Txn& txn, uint64_t sequence) const;
+  absl::StatusOr<std::vector<TxId>> CommitTxIdsIn(const Txn& txn, uint64_t sequence) const;
 
   // Commit sync. The last recorded store sequence (0: none).
   absl::StatusOr<uint64_t> LastRecordedSequence() const;
@@ -121,12 +121,12 @@ class ConsensusStore {
   // (its commit_subdag record), inside the caller's read transaction of this
   // store's env: the round of its checkpoint's commit digest. NotFound when
   // not recorded (a restored snapshot's own sequence).
-  absl::StatusOr<Round> CommittedRoundIn(const storage::Txn& txn, uint64_t sequence) const;
+  absl::StatusOr<Round> CommittedRoundIn(const Txn& txn, uint64_t sequence) const;
   // True when store sequence `sequence` is its anchor's last (or only)
   // piece (its commit_subdag record's last committed round is its anchor's
   // round): the state after it is a whole anchor's. NotFound without a
   // record (a restored store's own sequence).
-  absl::StatusOr<bool> IsAnchorsLastPieceIn(const storage::Txn& txn, uint64_t sequence) const;
+  absl::StatusOr<bool> IsAnchorsLastPieceIn(const Txn& txn, uint64_t sequence) const;
   // Up to `max` stored certificates of `round` that have `parent` as a parent.
   absl::StatusOr<std::vector<consensus::Certificate>> CertificatesLinking(
       Round round, const Digest& parent, size_t max) const;
@@ -137,31 +137,31 @@ class ConsensusStore {
     Round last_committed_round{0};
     uint64_t next_commit_index = 0;
   };
-  absl::StatusOr<std::optional<CommitState>> ReadCommitState(const storage::Txn& txn) const;
+  absl::StatusOr<std::optional<CommitState>> ReadCommitState(const Txn& txn) const;
   // The committed certificates of rounds [from, to] in (round, digest)
   // order, and their batches, inside the caller's transaction.
-  absl::Status ReadCommitted(const storage::Txn& txn, Round from, Round to,
+  absl::Status ReadCommitted(const Txn& txn, Round from, Round to,
                              std::vector<consensus::Certificate>* certificates,
                              std::vector<consensus::Batch>* batches) const;
   // A restored snapshot's consensus tip, in the caller's write: the commit
   // state and the committed certificates and batches (verified by the
   // caller). Last votes and the own header are kept: they guard against
   // voting twice.
-  absl::Status WriteRestoredTip(storage::WriteTxn& txn, const CommitState& state,
+  absl::Status WriteRestoredTip(WriteTxn& txn, const CommitState& state,
                                 absl::Span<const consensus::Certificate> certificates,
                                 absl::Span<const consensus::Batch> batches) const;
 
  private:
   // (anchor round, last committed round) of sequence's commit_subdag record.
-  absl::StatusOr<std::pair<Round, Round>> SubDagRoundsIn(const storage::Txn& txn,
+  absl::StatusOr<std::pair<Round, Round>> SubDagRoundsIn(const Txn& txn,
                                                          uint64_t sequence) const;
   struct Tables {
-    storage::LmdbTable voted, own, certs, batches, commit, committed, commit_txs, commit_subdag;
+    LmdbTable voted, own, certs, batches, commit, committed, commit_txs, commit_subdag;
   };
-  ConsensusStore(storage::LmdbEnv* env, const Tables& t) : env_(env), t_(t) {}
+  ConsensusStore(LmdbEnv* env, const Tables& t) : env_(env), t_(t) {}
 
   // The records' table writes (the merge and Open's replay).
-  absl::Status ApplyRecords(storage::WriteTxn& txn,
+  absl::Status ApplyRecords(WriteTxn& txn,
                             absl::Span<const consensus::PersistRecord> records) const;
   // Replays both logs into the tables and resets them (Open).
   absl::Status Recover();
@@ -171,14 +171,14 @@ class ConsensusStore {
   uint64_t NextGeneration() const;
   // A certificate or batch from `txn`, else from the unmerged records, else
   // from a fresh read (a merge may have moved it between the two).
-  absl::StatusOr<consensus::Certificate> LookupCertificate(const storage::Txn& txn, Round round,
+  absl::StatusOr<consensus::Certificate> LookupCertificate(const Txn& txn, Round round,
                                                            const Digest& digest) const;
-  absl::StatusOr<std::shared_ptr<const consensus::Batch>> LookupBatch(const storage::Txn& txn,
+  absl::StatusOr<std::shared_ptr<const consensus::Batch>> LookupBatch(const Txn& txn,
                                                                        const Digest& digest) const;
 
-  storage::LmdbEnv* env_;
+  LmdbEnv* env_;
   Tables t_;
-  std::array<std::unique_ptr<storage::RecordLog>, 2> logs_;
+  std::array<std::unique_ptr<RecordLog>, 2> logs_;
 
   mutable absl::Mutex mu_;
   std::array<UnmergedRecords, 2> unmerged_ ABSL_GUARDED_BY(mu_);
@@ -193,6 +193,6 @@ class ConsensusStore {
   std::thread merger_;
 };
 
-}  // namespace gridledger::node
+}  // namespace gridledger::storage
 
-#endif  // GRIDLEDGER_NET_NODE_CONSENSUS_STORE_H_
+#endif  // GRIDLEDGER_STORAGE_CONSENSUS_STORE_H_

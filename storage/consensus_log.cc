@@ -1,11 +1,11 @@
-#include "net/node/consensus_log.h"
+#include "storage/consensus_log.h"
 
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 
-namespace gridledger::node {
+namespace gridledger::storage {
 namespace {
 
 enum Tag : uint8_t { kVoted = 1, kOwnHeader = 2, kCertificate = 3, kBatch = 4 };
@@ -141,4 +141,4 @@ std::shared_ptr<const consensus::Batch> UnmergedRecords::FindBatch(const Digest&
   return it == batches_.end() ? nullptr : it->second;
 }
 
-}  // namespace gridledger::node
+}  // namespace gridledger::storage

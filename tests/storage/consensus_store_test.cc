@@ -1,6 +1,6 @@
 // The node's durable consensus state: what Core::Start gets back after a
 // restart is what was persisted, within the GC horizon, highest vote kept.
-#include "net/node/consensus_store.h"
+#include "storage/consensus_store.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include "gtest/gtest.h"
 #include "storage/lmdb_env.h"
 
-namespace gridledger::node {
+namespace gridledger::storage {
 namespace {
 
 using consensus::Batch;
@@ -43,9 +43,9 @@ class ConsensusStoreTest : public ::testing::Test {
   void Reopen() {
     store_.reset();
     env_.reset();
-    storage::LmdbOptions options;
+    LmdbOptions options;
     options.dir = dir_;
-    auto env = storage::LmdbEnv::Open(options);
+    auto env = LmdbEnv::Open(options);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = std::move(*env);
     auto store = ConsensusStore::Open(env_.get());
@@ -73,7 +73,7 @@ class ConsensusStoreTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<storage::LmdbEnv> env_;
+  std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<ConsensusStore> store_;
 };
 
@@ -285,9 +285,9 @@ TEST_F(ConsensusStoreTest, AnOlderOwnHeaderOrVoteNeverReplacesANewerOne) {
 // Persist returned for; SIGKILLed at a seeded moment (often mid-merge), the
 // reopened store holds every reported group. Rounds continue the same store.
 [[noreturn]] void PersistForever(const std::string& dir, int ack_fd, uint64_t first) {
-  storage::LmdbOptions options;
+  LmdbOptions options;
   options.dir = dir;
-  auto env = storage::LmdbEnv::Open(options);
+  auto env = LmdbEnv::Open(options);
   GL_CHECK(env.ok());
   auto store = ConsensusStore::Open(env->get());
   GL_CHECK(store.ok());
@@ -358,4 +358,4 @@ TEST_F(ConsensusStoreTest, EveryAcknowledgedGroupSurvivesSigkill) {
 }
 
 }  // namespace
-}  // namespace gridledger::node
+}  // namespace gridledger::storage
