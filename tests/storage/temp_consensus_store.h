@@ -2,26 +2,21 @@
 #ifndef GRIDLEDGER_TESTS_STORAGE_TEMP_CONSENSUS_STORE_H_
 #define GRIDLEDGER_TESTS_STORAGE_TEMP_CONSENSUS_STORE_H_
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
-#include <string>
+#include <utility>
 
 #include "core/common/check.h"
 #include "storage/consensus_store.h"
 #include "storage/lmdb_env.h"
+#include "tests/storage/temp_dir.h"
 
 namespace gridledger::storage {
 
 class TempConsensusStore {
  public:
   TempConsensusStore() {
-    std::string pattern = "/tmp/gridledger-cstore-XXXXXX";
-    GL_CHECK(mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
     LmdbOptions options;
-    options.dir = dir_;
+    options.dir = dir_.path();
     auto env = LmdbEnv::Open(options);
     GL_CHECK(env.ok());
     env_ = std::move(*env);
@@ -29,17 +24,12 @@ class TempConsensusStore {
     GL_CHECK(store.ok());
     store_ = std::move(*store);
   }
-  ~TempConsensusStore() {
-    store_.reset();
-    env_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   ConsensusStore* get() { return store_.get(); }
   ConsensusStore* operator->() { return store_.get(); }
 
  private:
-  std::string dir_;
+  // Declared first, so it goes last: the store and its env close first.
+  TempDir dir_;
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<ConsensusStore> store_;
 };
