@@ -16,9 +16,9 @@ namespace {
 using testing::TestKey;
 using testing::Transfer;
 
-constexpr SliceId kSlice(0);
+constexpr SliceId kFormSlice(0);
 
-BlockTx Tx(uint8_t sender, uint64_t nonce, uint8_t tag) {
+BlockTx NonceTx(uint8_t sender, uint64_t nonce, uint8_t tag) {
   BlockTx b;
   b.tx.sender.bytes.fill(sender);
   b.tx.nonce = Nonce(nonce);
@@ -26,42 +26,43 @@ BlockTx Tx(uint8_t sender, uint64_t nonce, uint8_t tag) {
   return b;
 }
 
-std::vector<uint8_t> Tags(const std::vector<BlockTx>& block) {
+std::vector<uint8_t> FormedTags(const std::vector<BlockTx>& block) {
   std::vector<uint8_t> out;
   for (const BlockTx& b : block) out.push_back(b.id.bytes[0]);
   return out;
 }
 
-std::shared_ptr<const consensus::Batch> BatchOf(std::vector<Bytes> txs) {
+std::shared_ptr<const consensus::Batch> FormBatch(std::vector<Bytes> txs) {
   auto batch = std::make_shared<consensus::Batch>();
   batch->transactions = consensus::TxList(txs);
   return batch;
 }
 
-Bytes TransferBytes(uint64_t sender, uint64_t nonce) {
-  return Transfer(kSlice, TestKey(sender), nonce, AccountRef{kSlice, TestKey(99)}, 1).raw;
+Bytes FormTransferBytes(uint64_t sender, uint64_t nonce) {
+  return Transfer(kFormSlice, TestKey(sender), nonce, AccountRef{kFormSlice, TestKey(99)}, 1).raw;
 }
 
 TEST(OrderSendersByNonceTest, SortsEachSenderWithinItsOwnPositions) {
   // Sender 1 at positions 0, 2, 4 with nonces 7, 5, 6; sender 2 at 1, 3 with 1, 0.
-  std::vector<BlockTx> block = {Tx(1, 7, 10), Tx(2, 1, 20), Tx(1, 5, 11), Tx(2, 0, 21),
-                                Tx(1, 6, 12), Tx(3, 9, 30)};
+  std::vector<BlockTx> block = {NonceTx(1, 7, 10), NonceTx(2, 1, 20), NonceTx(1, 5, 11),
+                                NonceTx(2, 0, 21), NonceTx(1, 6, 12), NonceTx(3, 9, 30)};
   OrderSendersByNonce(&block);
-  EXPECT_EQ(Tags(block), (std::vector<uint8_t>{11, 21, 12, 20, 10, 30}));
+  EXPECT_EQ(FormedTags(block), (std::vector<uint8_t>{11, 21, 12, 20, 10, 30}));
 }
 
 TEST(OrderSendersByNonceTest, EqualNoncesKeepCommittedOrder) {
-  std::vector<BlockTx> block = {Tx(1, 3, 1), Tx(1, 2, 2), Tx(1, 3, 3), Tx(1, 2, 4)};
+  std::vector<BlockTx> block = {NonceTx(1, 3, 1), NonceTx(1, 2, 2), NonceTx(1, 3, 3),
+                                NonceTx(1, 2, 4)};
   OrderSendersByNonce(&block);
-  EXPECT_EQ(Tags(block), (std::vector<uint8_t>{2, 4, 1, 3}));
+  EXPECT_EQ(FormedTags(block), (std::vector<uint8_t>{2, 4, 1, 3}));
 }
 
 TEST(FormBlockTest, KeepsCommitOrderAcrossBatchesAndTheFirstOccurrenceOfEachId) {
-  const Bytes a = TransferBytes(1, 0);
-  const Bytes b = TransferBytes(2, 0);
-  const Bytes c = TransferBytes(3, 0);
-  const std::vector<std::shared_ptr<const consensus::Batch>> batches = {BatchOf({a, b}),
-                                                                        BatchOf({b, c, a})};
+  const Bytes a = FormTransferBytes(1, 0);
+  const Bytes b = FormTransferBytes(2, 0);
+  const Bytes c = FormTransferBytes(3, 0);
+  const std::vector<std::shared_ptr<const consensus::Batch>> batches = {FormBatch({a, b}),
+                                                                        FormBatch({b, c, a})};
   const FormedBlock formed = FormBlock(batches);
   ASSERT_EQ(formed.txs.size(), 3u);
   EXPECT_EQ(formed.txs[0].raw, a);
@@ -74,12 +75,12 @@ TEST(FormBlockTest, KeepsCommitOrderAcrossBatchesAndTheFirstOccurrenceOfEachId) 
 }
 
 TEST(FormBlockTest, SkipsAndCountsWhatDoesNotDecode) {
-  const Bytes good = TransferBytes(1, 0);
-  Bytes truncated = TransferBytes(2, 0);
+  const Bytes good = FormTransferBytes(1, 0);
+  Bytes truncated = FormTransferBytes(2, 0);
   truncated.pop_back();
   const Bytes garbage = {0x01, 0x02, 0x03};
   const std::vector<std::shared_ptr<const consensus::Batch>> batches = {
-      BatchOf({truncated, good, garbage, truncated})};
+      FormBatch({truncated, good, garbage, truncated})};
   const FormedBlock formed = FormBlock(batches);
   ASSERT_EQ(formed.txs.size(), 1u);
   EXPECT_EQ(formed.txs[0].raw, good);
@@ -89,30 +90,29 @@ TEST(FormBlockTest, SkipsAndCountsWhatDoesNotDecode) {
 }
 
 TEST(FormBlockTest, ReceiptImportsGoApartOncePerId) {
-  const Bytes transfer = TransferBytes(1, 0);
+  const Bytes transfer = FormTransferBytes(1, 0);
   // Block formation only routes an import by its tag; execution decodes it.
   const Bytes import = {kReceiptImportTag, 0x10, 0x20};
   const Bytes other_import = {kReceiptImportTag, 0x30};
   const std::vector<std::shared_ptr<const consensus::Batch>> batches = {
-      BatchOf({import, transfer}), BatchOf({other_import, import})};
+      FormBatch({import, transfer}), FormBatch({other_import, import})};
   const FormedBlock formed = FormBlock(batches);
   ASSERT_EQ(formed.txs.size(), 1u);
   EXPECT_EQ(formed.txs[0].raw, transfer);
   ASSERT_EQ(formed.imports.size(), 2u);
   EXPECT_EQ(formed.imports[0], import);
   EXPECT_EQ(formed.imports[1], other_import);
-  EXPECT_EQ(formed.import_ids,
-            (std::vector<TxId>{ComputeTxId(import), ComputeTxId(other_import)}));
+  EXPECT_EQ(formed.import_ids, (std::vector<TxId>{ComputeTxId(import), ComputeTxId(other_import)}));
   EXPECT_EQ(formed.undecodable, 0u);
 }
 
 TEST(FormBlockTest, OrdersEachSendersTransactionsByNonce) {
   // One sender's nonces 1, 0 in two batches (acks reorder batches), another's in between.
-  const Bytes one = TransferBytes(1, 1);
-  const Bytes other = TransferBytes(2, 0);
-  const Bytes zero = TransferBytes(1, 0);
-  const std::vector<std::shared_ptr<const consensus::Batch>> batches = {BatchOf({one, other}),
-                                                                        BatchOf({zero})};
+  const Bytes one = FormTransferBytes(1, 1);
+  const Bytes other = FormTransferBytes(2, 0);
+  const Bytes zero = FormTransferBytes(1, 0);
+  const std::vector<std::shared_ptr<const consensus::Batch>> batches = {FormBatch({one, other}),
+                                                                        FormBatch({zero})};
   const FormedBlock formed = FormBlock(batches);
   ASSERT_EQ(formed.txs.size(), 3u);
   EXPECT_EQ(formed.txs[0].raw, zero);
