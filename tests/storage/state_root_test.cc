@@ -63,7 +63,7 @@ TEST(LtHashTest, KnownAnswer) {
   EXPECT_EQ(LtHash16().Root().Hex(), "61e1f01f77b6d1526bd6b9e882eb3444037dd167c6190e8fd34bcedbdefb4209");
 }
 
-LmdbOptions Options(const TempDir& dir) {
+LmdbOptions RootStoreOptions(const TempDir& dir) {
   LmdbOptions options;
   options.dir = dir.path();
   options.initial_map_size_bytes = 256 << 10;  // grows during the run
@@ -75,7 +75,7 @@ std::unique_ptr<NodeStore> FundedStore(const TempDir& dir,
                                        ::gridledger::testing::MarketWorkload& workload,
                                        MemoryState* memory) {
   workload.Fund(memory);
-  auto store = NodeStore::Open(Options(dir));
+  auto store = NodeStore::Open(RootStoreOptions(dir));
   GL_CHECK(store.ok());
   GL_CHECK((*store)->SeedGenesis(Digest(), Digest(), memory->SortedAccounts()).ok());
   return std::move(*store);
@@ -100,7 +100,7 @@ TEST(StateRootTest, IncrementalRootEqualsRecomputationOverALongMarketRun) {
   for (int b = 1; b <= 300; ++b) {
     if (b == 150) {
       store->reset();
-      auto reopened = NodeStore::Open(Options(dir));
+      auto reopened = NodeStore::Open(RootStoreOptions(dir));
       ASSERT_TRUE(reopened.ok());
       *store = std::move(*reopened);
     }
@@ -179,7 +179,7 @@ TEST(StateRootTest, AStoreWithoutARunningHashComputesItOnOpen) {
   workload.Fund(&memory);
   Digest root;
   {
-    auto store = NodeStore::Open(Options(dir));
+    auto store = NodeStore::Open(RootStoreOptions(dir));
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->SeedGenesis(Digest(), Digest(), memory.SortedAccounts()).ok());
     root = *(*store)->StateRoot();
@@ -190,7 +190,7 @@ TEST(StateRootTest, AStoreWithoutARunningHashComputesItOnOpen) {
                     })
                     .ok());
   }
-  auto store = NodeStore::Open(Options(dir));
+  auto store = NodeStore::Open(RootStoreOptions(dir));
   ASSERT_TRUE(store.ok());
   EXPECT_EQ(*(*store)->StateRoot(), root);
 }

@@ -17,7 +17,7 @@ namespace {
 
 using testing::SyntheticBlock;
 
-std::unique_ptr<NodeStore> OpenStore(const TempDir& dir) {
+std::unique_ptr<NodeStore> OpenSnapshotStore(const TempDir& dir) {
   LmdbOptions options;
   options.dir = dir.path();
   absl::StatusOr<std::unique_ptr<NodeStore>> store = NodeStore::Open(options);
@@ -41,8 +41,8 @@ HeldTx MakeHeld(uint64_t sequence, uint64_t nonce) {
 class StateSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    source_ = OpenStore(source_dir_);
-    target_ = OpenStore(target_dir_);
+    source_ = OpenSnapshotStore(source_dir_);
+    target_ = OpenSnapshotStore(target_dir_);
     const std::vector<std::pair<AccountRef, AccountState>> genesis = {
         {testing::CounterAccount(), AccountState{Amount(1), Nonce(0)}}};
     ASSERT_TRUE(source_->SeedGenesis(Digest(), Digest(), genesis).ok());
