@@ -31,14 +31,16 @@ test-asan: deps
 	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/sanitizer-build.sh $(ASAN_TARGETS)
 	GL_GPU_MATH_CASES=20000 ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) --timeout 900 -L asan
 
-# The threaded suites (transport, its attack tests, the node runtime) under
-# ThreadSanitizer. TSAN_OPTIONS: tests/tsan.supp lists what is suppressed, and why.
-TSAN_TARGETS ?= net_test net_security_test node_test
+# The threaded suites (transport, its attack tests, the node runtime, the
+# consensus store with its merger thread) under ThreadSanitizer.
+# TSAN_OPTIONS: tests/tsan.supp lists what is suppressed, and why.
+TSAN_TARGETS ?= net_test net_security_test node_test storage_test
+TSAN_ENV = TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
 test-tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDLEDGER_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
-	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) --timeout 900 -L "net|node"
+	$(TSAN_ENV) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) --timeout 900 -L "net|node"
+	$(TSAN_ENV) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) --timeout 900 -R '^ConsensusStoreTest\.'
 
 # The microgrid market (issue 10) on four validator processes on loopback,
 # one slice: DEMO_DURATION of compressed market days (2 s intervals, 12 to a

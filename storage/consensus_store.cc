@@ -46,7 +46,7 @@ Bytes U32Key(uint32_t v) {
   return key;
 }
 
-absl::Status Corrupt(absl::string_view table, const absl::Status& why) {
+absl::Status CorruptRecord(absl::string_view table, const absl::Status& why) {
   return absl::DataLossError(absl::StrCat("consensus store ", table, ": ", why.message()));
 }
 
@@ -264,7 +264,7 @@ absl::Status ConsensusStore::ApplyRecords(
       if (existing.ok()) {
         ByteReader r(*existing);
         auto header = consensus::DecodeHeader(r);
-        if (!header.ok()) return Corrupt("cons_own", header.status());
+        if (!header.ok()) return CorruptRecord("cons_own", header.status());
         if (header->round > own->header.round) continue;
       } else if (!absl::IsNotFound(existing.status())) {
         return existing.status();
@@ -369,7 +369,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
     auto round = r.U64("last_committed_round");
     auto next = r.U64("next_commit_index");
     if (!round.ok() || !next.ok() || !r.ExpectEnd("commit state").ok()) {
-      return Corrupt("cons_commit", absl::InvalidArgumentError("bad commit state record"));
+      return CorruptRecord("cons_commit", absl::InvalidArgumentError("bad commit state record"));
     }
     state.last_committed_round = Round(*round);
     state.next_commit_index = *next;
@@ -388,7 +388,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
       auto round = vr.U64("round");
       auto digest = vr.Fixed<32>("header");
       if (!author.ok() || !round.ok() || !digest.ok()) {
-        return Corrupt("cons_voted", absl::InvalidArgumentError("short record"));
+        return CorruptRecord("cons_voted", absl::InvalidArgumentError("short record"));
       }
       consensus::LastVotedRecord stored{ValidatorIndex(*author), Round(*round), Digest(*digest)};
       auto newer = unmerged_voted.find(*author);
@@ -409,7 +409,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
   if (own.ok()) {
     ByteReader r(*own);
     auto header = consensus::DecodeHeader(r);
-    if (!header.ok()) return Corrupt("cons_own", header.status());
+    if (!header.ok()) return CorruptRecord("cons_own", header.status());
     state.own_header = std::move(*header);
   } else if (!absl::IsNotFound(own.status())) {
     return own.status();
@@ -432,11 +432,11 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
       ByteReader kr(cur.key());
       auto round = kr.U64("round");
       if (cur.key().size() != 40 || !round.ok()) {
-        return Corrupt("cons_certs", absl::InvalidArgumentError("bad key size"));
+        return CorruptRecord("cons_certs", absl::InvalidArgumentError("bad key size"));
       }
       ByteReader r(cur.value());
       auto cert = consensus::DecodeCertificate(r);
-      if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+      if (!cert.ok()) return CorruptRecord("cons_certs", cert.status());
       certs.emplace(std::make_pair(*round, Digest::FromSpan(cur.key().subspan(8))),
                     std::move(*cert));
       GL_ASSIGN_OR_RETURN(on, cur.Next());
@@ -450,7 +450,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
     GL_ASSIGN_OR_RETURN(bool on, cur.SeekAtLeast(from_key));
     while (on) {
       if (cur.key().size() != 40) {
-        return Corrupt("cons_committed", absl::InvalidArgumentError("bad key size"));
+        return CorruptRecord("cons_committed", absl::InvalidArgumentError("bad key size"));
       }
       state.committed_certificates.push_back(Digest::FromSpan(cur.key().subspan(8)));
       GL_ASSIGN_OR_RETURN(on, cur.Next());
@@ -468,7 +468,7 @@ absl::StatusOr<consensus::PersistedState> ConsensusStore::Load(uint64_t gc_depth
     if (!value.ok()) return value.status();
     ByteReader r(*value);
     auto batch = consensus::DecodeBatch(r);
-    if (!batch.ok()) return Corrupt("cons_batches", batch.status());
+    if (!batch.ok()) return CorruptRecord("cons_batches", batch.status());
     state.batches.push_back(std::move(*batch));
     return absl::OkStatus();
   };
@@ -492,7 +492,7 @@ absl::StatusOr<std::vector<TxId>> ConsensusStore::CommitTxIdsIn(const Txn& txn,
   ByteReader r(value);
   auto n = r.U32("count");
   if (!n.ok() || *n > kMaxCommitTxIds || r.remaining() != size_t{*n} * 32) {
-    return Corrupt("commit_txs", absl::InvalidArgumentError(
+    return CorruptRecord("commit_txs", absl::InvalidArgumentError(
                                      absl::StrCat("bad record for sequence ", sequence)));
   }
   std::vector<TxId> ids;
@@ -513,7 +513,7 @@ absl::StatusOr<uint64_t> ConsensusStore::LastRecordedSequence() const {
   auto round = r.U64("last_committed_round");
   auto next = r.U64("next_commit_index");
   if (!round.ok() || !next.ok()) {
-    return Corrupt("cons_commit", absl::InvalidArgumentError("bad commit state record"));
+    return CorruptRecord("cons_commit", absl::InvalidArgumentError("bad commit state record"));
   }
   return *next;  // the next commit index is the last store sequence
 }
@@ -531,7 +531,7 @@ absl::StatusOr<consensus::CommittedSubDag> ConsensusStore::ReadCommit(uint64_t s
   auto n = r.U32("count");
   if (!anchor_round.ok() || !anchor.ok() || !last_round.ok() || !n.ok() ||
       *n > consensus::kMaxSyncCommitCertificates || r.remaining() != size_t{*n} * 40) {
-    return Corrupt("commit_subdag", absl::InvalidArgumentError(
+    return CorruptRecord("commit_subdag", absl::InvalidArgumentError(
                                         absl::StrCat("bad record for sequence ", sequence)));
   }
   sub.anchor_round = Round(*anchor_round);
@@ -559,7 +559,7 @@ absl::StatusOr<std::pair<Round, Round>> ConsensusStore::SubDagRoundsIn(
   auto anchor = r.Fixed<32>("anchor");
   auto last_round = r.U64("last_committed_round");
   if (!anchor_round.ok() || !anchor.ok() || !last_round.ok()) {
-    return Corrupt("commit_subdag", absl::InvalidArgumentError(
+    return CorruptRecord("commit_subdag", absl::InvalidArgumentError(
                                         absl::StrCat("bad record for sequence ", sequence)));
   }
   return std::make_pair(Round(*anchor_round), Round(*last_round));
@@ -608,7 +608,7 @@ absl::StatusOr<std::vector<Certificate>> ConsensusStore::CertificatesLinking(
     if (!key_round.ok() || *key_round != round.value()) break;
     ByteReader r(cur.value());
     auto cert = consensus::DecodeCertificate(r);
-    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+    if (!cert.ok()) return CorruptRecord("cons_certs", cert.status());
     const auto& parents = cert->header.parents;
     if (std::binary_search(parents.begin(), parents.end(), parent) &&
         seen_digests.insert(Digest::FromSpan(cur.key().subspan(8))).second) {
@@ -628,7 +628,7 @@ absl::StatusOr<std::optional<ConsensusStore::CommitState>> ConsensusStore::ReadC
   auto round = r.U64("last_committed_round");
   auto next = r.U64("next_commit_index");
   if (!round.ok() || !next.ok() || !r.ExpectEnd("commit state").ok()) {
-    return Corrupt("cons_commit", absl::InvalidArgumentError("bad commit state record"));
+    return CorruptRecord("cons_commit", absl::InvalidArgumentError("bad commit state record"));
   }
   return std::optional<CommitState>(CommitState{Round(*round), *next});
 }
@@ -641,7 +641,7 @@ absl::Status ConsensusStore::ReadCommitted(const Txn& txn, Round from, Round to,
   std::vector<Digest> batch_digests;
   while (on) {
     if (cur.key().size() != 40) {
-      return Corrupt("cons_committed", absl::InvalidArgumentError("bad key size"));
+      return CorruptRecord("cons_committed", absl::InvalidArgumentError("bad key size"));
     }
     ByteReader kr(cur.key());
     GL_ASSIGN_OR_RETURN(uint64_t round, kr.U64("round"));
@@ -692,7 +692,7 @@ absl::StatusOr<Certificate> ConsensusStore::LookupCertificate(const Txn& txn, Ro
   auto decode = [](ByteSpan bytes) -> absl::StatusOr<Certificate> {
     ByteReader r(bytes);
     auto cert = consensus::DecodeCertificate(r);
-    if (!cert.ok()) return Corrupt("cons_certs", cert.status());
+    if (!cert.ok()) return CorruptRecord("cons_certs", cert.status());
     return cert;
   };
   auto stored = txn.Get(t_.certs, key);
@@ -714,7 +714,7 @@ absl::StatusOr<std::shared_ptr<const Batch>> ConsensusStore::LookupBatch(
   auto decode = [](ByteSpan bytes) -> absl::StatusOr<std::shared_ptr<const Batch>> {
     ByteReader r(bytes);
     auto batch = consensus::DecodeBatch(r);
-    if (!batch.ok()) return Corrupt("cons_batches", batch.status());
+    if (!batch.ok()) return CorruptRecord("cons_batches", batch.status());
     return std::make_shared<const Batch>(std::move(*batch));
   };
   auto stored = txn.Get(t_.batches, digest.span());

@@ -8,7 +8,7 @@
 //      occurrence of each id.
 //   3. Every other entry is decoded as certified (DecodeCertified: the
 //      batch was decoded and verified by f+1 validators, an honest one among
-//      them, so recipient keys need no second curve check); one that still
+//      them, so body keys need no second curve check); one that still
 //      fails to decode is skipped by every honest validator alike and
 //      counted.
 //   4. Only the first occurrence of each transaction id stays.

@@ -44,11 +44,11 @@
 #include "net/node/commit_executor.h"
 #include "net/node/commit_feed.h"
 #include "net/node/config.h"
-#include "storage/consensus_store.h"
 #include "net/node/market_events.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::archive {

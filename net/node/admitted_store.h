@@ -50,7 +50,7 @@ inline constexpr absl::Duration kAdmitGroupWindow = absl::Milliseconds(2);
 inline constexpr size_t kAdmitGroupTxsMax = 8192;
 // A group write then waits at most this long for another writer of the env
 // to carry it in its synced commit (LmdbEnv::WriteRiding) before it commits
-// on its own. The consensus records went to their own log (consensus_store.h),
+// on its own. The consensus records went to their own log (storage/consensus_store.h),
 // so the writers left are commits (every 50-60 ms at 0.4 x the bound) and log
 // merges (every 100 ms): at 25 ms instead of 10, admission writes cost 7
 // instead of 12 us of CPU per transaction at 6200 tx/s and ACCEPTED comes

@@ -15,8 +15,8 @@
 #include "absl/synchronization/mutex.h"
 #include "net/node/checkpoint_store.h"
 #include "net/node/commit_sync_server.h"
-#include "storage/consensus_store.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {

@@ -27,13 +27,13 @@
 #include "net/node/commit_batches.h"
 #include "net/node/commit_feed.h"
 #include "net/node/consensus_driver.h"
-#include "storage/consensus_store.h"
 #include "net/node/market_service.h"
 #include "net/node/pending_txs.h"
 #include "net/node/submit_stream.h"
 #include "net/node/subscriber_limit.h"
 #include "net/node/tx_checker.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {

@@ -18,13 +18,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "google/protobuf/arena.h"
 #include "absl/time/time.h"
 #include "core/common/types.h"
 #include "core/execution/tx_result.h"
+#include "google/protobuf/arena.h"
 #include "net/node/commit_feed.h"
-#include "storage/consensus_store.h"
 #include "net/proto/ledger.grpc.pb.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {

@@ -1,14 +1,8 @@
 #include "net/node/commit_executor.h"
 
-#include <cstdio>
-
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/execution/block_formation.h"
-#include "core/execution/receipt.h"
-#include "core/tx/codec.h"
 #include "storage/block_commit.h"
 
 namespace gridledger::node {
@@ -19,8 +13,8 @@ absl::Status CommitExecutor::Execute(const consensus::CommittedSubDag& sub,
   const uint64_t last = store_->last_committed_sequence();
   FormedBlock formed = FormBlock(sub.batches);
   stats_.undecodable_skipped += formed.undecodable;
-  std::vector<BlockTx>& block = formed.txs;
-  std::vector<Bytes>& imports = formed.imports;
+  const std::vector<BlockTx>& block = formed.txs;
+  const std::vector<Bytes>& imports = formed.imports;
   const std::vector<TxId>& import_ids = formed.import_ids;
   std::vector<TxId> ids;
   ids.reserve(block.size());

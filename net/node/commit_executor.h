@@ -22,9 +22,9 @@
 #include "net/metrics/node_metrics.h"
 #include "net/node/admitted_store.h"
 #include "net/node/commit_feed.h"
-#include "storage/consensus_store.h"
 #include "net/node/pending_txs.h"
 #include "storage/block_commit.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 
 namespace gridledger::node {
@@ -32,8 +32,8 @@ namespace gridledger::node {
 // Read from other threads (tests, metrics) while the driver thread writes.
 struct CommitExecutorStats {
   std::atomic<uint64_t> executed{0};           // commits executed here
-  std::atomic<uint64_t> already_executed{
-      0};  // commits found in the store (re-emitted after restart)
+  // Commits found in the store (re-emitted after restart).
+  std::atomic<uint64_t> already_executed{0};
   std::atomic<uint64_t> undecodable_skipped{0};
   // Cross-slice receipt imports (core/execution/receipt.h) executed here:
   // receipts credited, receipts skipped as credited before, imports refused

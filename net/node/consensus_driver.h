@@ -25,13 +25,13 @@
 #include "net/node/commit_executor.h"
 #include "net/node/commit_sync_server.h"
 #include "net/node/commit_syncer.h"
-#include "storage/consensus_store.h"
 #include "net/node/durable_outbox.h"
 #include "net/node/event_inbox.h"
 #include "net/node/latency_anatomy.h"
 #include "net/node/state_sync.h"
 #include "net/node/verify_worker.h"
 #include "net/transport/transport.h"
+#include "storage/consensus_store.h"
 
 namespace gridledger::node {
 

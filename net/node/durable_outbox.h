@@ -48,8 +48,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/consensus/core.h"
-#include "storage/consensus_store.h"
 #include "net/node/event_inbox.h"
+#include "storage/consensus_store.h"
 
 namespace gridledger::node {
 

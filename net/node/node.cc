@@ -31,7 +31,6 @@
 #include "net/node/commit_sync_server.h"
 #include "net/node/commit_syncer.h"
 #include "net/node/consensus_driver.h"
-#include "storage/consensus_store.h"
 #include "net/node/counting_signature_checker.h"
 #include "net/node/event_inbox.h"
 #include "net/node/grpc_server_options.h"
@@ -45,6 +44,7 @@
 #include "net/node/tx_checker.h"
 #include "net/node/verify_worker.h"
 #include "net/transport/transport.h"
+#include "storage/consensus_store.h"
 #include "storage/genesis_seed.h"
 #include "storage/node_store.h"
 

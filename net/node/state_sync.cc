@@ -495,7 +495,7 @@ void StateSync::HandOver(const SignedCheckpoint& checkpoint) {
   verified->point.state_root = checkpoint.checkpoint.state_root;
   verified->point.commit = commit_;
   verified->tip = storage::ConsensusStore::CommitState{Round(manifest_.last_committed_round),
-                                              manifest_.sequence};
+                                                       manifest_.sequence};
   verified->assembler = std::move(assembler_);
   verified->consensus = std::move(consensus_);
   consensus_ = ConsensusPart{};

@@ -64,8 +64,8 @@
 #include "core/consensus/params.h"
 #include "core/consensus/signature_checker.h"
 #include "net/node/checkpoint_store.h"
-#include "storage/consensus_store.h"
 #include "net/node/state_sync_wire.h"
+#include "storage/consensus_store.h"
 #include "storage/node_store.h"
 #include "storage/state_snapshot.h"
 

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -18,6 +17,7 @@
 #include "core/consensus/messages.h"
 #include "gtest/gtest.h"
 #include "storage/lmdb_env.h"
+#include "tests/storage/temp_dir.h"
 
 namespace gridledger::storage {
 namespace {
@@ -28,28 +28,19 @@ using consensus::Header;
 
 class ConsensusStoreTest : public ::testing::Test {
  protected:
-  ConsensusStoreTest() {
-    std::string pattern = "/tmp/gridledger-cstore-test-XXXXXX";
-    GL_CHECK(mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-    Reopen();
-  }
-  ~ConsensusStoreTest() override {
-    store_.reset();
-    env_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  ConsensusStoreTest() { Reopen(); }
+  // Aborts when the store does not open: a test must never go on with a
+  // null store (an ASSERT here would only leave this helper).
   void Reopen() {
     store_.reset();
     env_.reset();
     LmdbOptions options;
-    options.dir = dir_;
+    options.dir = dir_.path();
     auto env = LmdbEnv::Open(options);
-    ASSERT_TRUE(env.ok()) << env.status();
+    GL_CHECK_MSG(env.ok(), env.status().ToString().c_str());
     env_ = std::move(*env);
     auto store = ConsensusStore::Open(env_.get());
-    ASSERT_TRUE(store.ok()) << store.status();
+    GL_CHECK_MSG(store.ok(), store.status().ToString().c_str());
     store_ = std::move(*store);
   }
 
@@ -72,7 +63,8 @@ class ConsensusStoreTest : public ::testing::Test {
     return c;
   }
 
-  std::string dir_;
+  // Declared first, so it goes last: the store and its env close first.
+  TempDir dir_;
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<ConsensusStore> store_;
 };
@@ -319,7 +311,7 @@ TEST_F(ConsensusStoreTest, EveryAcknowledgedGroupSurvivesSigkill) {
     ASSERT_GE(child, 0);
     if (child == 0) {
       close(fds[0]);
-      PersistForever(dir_, fds[1], next);
+      PersistForever(dir_.path(), fds[1], next);
     }
     close(fds[1]);
     // Kill after a seeded number of acknowledgements (bounded: the child

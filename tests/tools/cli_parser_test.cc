@@ -1,7 +1,7 @@
 // The argument parser every `gridledger` subcommand shares (tools/cli.h,
-// CLI11), and `gridledger-sim`'s, through the real binaries: unknown options, bad and out-of-range
-// values and missing required options exit 2 naming the option; --help
-// prints each command's own options and exits 0.
+// CLI11), and gridledger-sim's, through the real binaries: unknown options,
+// bad and out-of-range values and missing required options exit 2 naming
+// the option; --help prints each command's own options and exits 0.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
