@@ -52,6 +52,18 @@ class ConsensusStoreTest : public ::testing::Test {
   static Batch MakeBatch(uint32_t author, uint64_t seq) {
     return Batch{SliceId(0), ValidatorIndex(author), seq, {Bytes{1, 2, 3}, Bytes{4}}};
   }
+  // Commit `index` of `anchor` alone (its last piece), with `batch`.
+  static consensus::CommittedSubDag AnchorOnlyCommit(uint64_t index, const Certificate& anchor,
+                                                     std::shared_ptr<const Batch> batch) {
+    consensus::CommittedSubDag sub;
+    sub.index = index;
+    sub.anchor_round = anchor.header.round;
+    sub.last_committed_round = anchor.header.round;
+    sub.anchor = consensus::CertificateDigest(anchor);
+    sub.certificates = {anchor};
+    sub.batches = {std::move(batch)};
+    return sub;
+  }
   static Certificate MakeCert(uint32_t author, uint64_t round, std::vector<Digest> batches) {
     Certificate c;
     c.header.slice = SliceId(0);
@@ -144,13 +156,7 @@ TEST_F(ConsensusStoreTest, RestoresCertificatesBatchesAndCommitsAboveTheHorizon)
                              consensus::CertificateRecord{new_cert},
                              consensus::OwnHeaderRecord{own}})
                   .ok());
-  consensus::CommittedSubDag sub;
-  sub.index = 6;
-  sub.anchor_round = Round(60);
-  sub.last_committed_round = Round(60);
-  sub.anchor = consensus::CertificateDigest(new_cert);
-  sub.certificates = {new_cert};
-  sub.batches = {b_new};
+  const consensus::CommittedSubDag sub = AnchorOnlyCommit(6, new_cert, b_new);
   const std::vector<TxId> ids = {D(9), D(8)};
   ASSERT_TRUE(store_->RecordCommit(sub, 7, ids).ok());
   Reopen();
@@ -195,13 +201,7 @@ TEST_F(ConsensusStoreTest, RecordsAreReadableBeforeAndAfterTheMergeAndAfterRepla
                              consensus::CertificateRecord{linker}, consensus::OwnHeaderRecord{own},
                              consensus::LastVotedRecord{ValidatorIndex(1), Round(10), D(1)}})
                   .ok());
-  consensus::CommittedSubDag sub;
-  sub.index = 0;
-  sub.anchor_round = Round(10);
-  sub.last_committed_round = Round(10);
-  sub.anchor = consensus::CertificateDigest(anchor);
-  sub.certificates = {anchor};
-  sub.batches = {b};
+  const consensus::CommittedSubDag sub = AnchorOnlyCommit(0, anchor, b);
   ASSERT_TRUE(store_->RecordCommit(sub, 1, {D(7)}).ok());
 
   auto check = [&](const std::string& when) {
